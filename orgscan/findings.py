@@ -1,0 +1,281 @@
+"""The findings schema: ``findings.json`` (read and write) and the findings DataFrame.
+
+``findings.json`` is the source of truth of a run; every report is rebuilt from it. The reader
+validates everything it returns, so ``report``, ``diff`` and ``remediate`` can trust a
+``ScanResult`` whatever file they were handed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from orgscan.model import (
+    REASON_STATUS,
+    AccountCoverage,
+    ErrorStage,
+    Finding,
+    LockMode,
+    Policy,
+    ReasonCode,
+    RequiredMode,
+    RunInfo,
+    ScanError,
+    ScanResult,
+    Status,
+    Versioning,
+)
+
+SCHEMA_VERSION = 1
+FINDINGS_FILE = "findings.json"
+
+#: The findings table: column order (the contract's) and pandas dtypes, declared once.
+FINDING_COLUMNS: dict[str, str] = {
+    "account_id": "string",
+    "trail_name": "string",
+    "trail_arn": "string",
+    "home_region": "string",
+    "is_organization_trail": "boolean",
+    "is_multi_region": "boolean",
+    "bucket_name": "string",
+    "bucket_account_id": "string",
+    "bucket_region": "string",
+    "object_lock_enabled": "boolean",
+    "lock_mode": "string",
+    "retention_days": "Int64",
+    "versioning": "string",
+    "status": "string",
+    "reason_code": "string",
+    "reason": "string",
+}
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+
+
+class FindingsFileError(ValueError):
+    """``findings.json`` is missing, unreadable or does not follow the schema."""
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def result_to_dict(result: ScanResult) -> dict[str, Any]:
+    """The JSON document of ``findings.json`` for ``result`` (plain types, contract order)."""
+    run = result.run
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "tool_version": run.tool_version,
+            "caller_arn": run.caller_arn,
+            "organization_id": run.organization_id,
+            "policy": run.policy.to_dict(),
+            "regions": list(run.regions),
+            "complete": run.complete,
+        },
+        "accounts": [asdict(account) for account in result.accounts],
+        "findings": [_finding_to_dict(finding) for finding in result.findings],
+        "errors": [_error_to_dict(error) for error in result.errors],
+    }
+
+
+def dumps(result: ScanResult) -> str:
+    """``findings.json`` as text: stable, indented, UTF-8 friendly."""
+    return json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def _finding_to_dict(finding: Finding) -> dict[str, Any]:
+    # asdict keeps field order; StrEnum members serialise as their value.
+    return {key: (value.value if hasattr(value, "value") else value)
+            for key, value in asdict(finding).items()}
+
+
+def _error_to_dict(error: ScanError) -> dict[str, Any]:
+    row = asdict(error)
+    row["stage"] = error.stage.value
+    return row
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """The findings as a DataFrame with the declared column order and dtypes."""
+    rows = [_finding_to_dict(finding) for finding in findings]
+    frame = pd.DataFrame.from_records(rows, columns=list(FINDING_COLUMNS))
+    return frame.astype(FINDING_COLUMNS)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_run(run_dir: Path) -> ScanResult:
+    """Read and validate ``RUN_DIR/findings.json``; raise ``FindingsFileError`` on any defect."""
+    path = run_dir / FINDINGS_FILE
+    if not run_dir.is_dir():
+        raise FindingsFileError(f"{run_dir}: not a run folder (no such directory)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FindingsFileError(f"{path}: missing; is {run_dir} a run folder?") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FindingsFileError(f"{path}: cannot be read ({exc})") from None
+    return loads(text, source=str(path))
+
+
+def loads(text: str, source: str = FINDINGS_FILE) -> ScanResult:
+    """Parse and validate the text of a ``findings.json``."""
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise FindingsFileError(f"{source}: not valid JSON ({exc})") from None
+    try:
+        return _parse_document(document)
+    except _SchemaError as exc:
+        raise FindingsFileError(f"{source}: {exc}") from None
+
+
+class _SchemaError(Exception):
+    pass
+
+
+_T = TypeVar("_T")
+
+
+def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], where: str,
+         *, optional: bool = False) -> Any:
+    if key not in obj:
+        raise _SchemaError(f"{where}: missing key {key!r}")
+    value = obj[key]
+    if value is None and optional:
+        return None
+    # bool is an int in Python; an int field must not accept true/false.
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
+        raise _SchemaError(f"{where}: {key!r} must be {expected}, not {value!r:.60}")
+    return value
+
+
+def _enum(value: Any, enum: type[_T], key: str, where: str, *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    try:
+        return enum(value)  # type: ignore[call-arg]
+    except ValueError:
+        raise _SchemaError(f"{where}: {key!r} has unknown value {value!r:.60}") from None
+
+
+def _account_id(value: Any, key: str, where: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not ACCOUNT_ID_RE.match(value):
+        raise _SchemaError(f"{where}: {key!r} must be a 12-digit account id, not {value!r:.60}")
+    return value
+
+
+def _list(document: Mapping[str, Any], key: str) -> Sequence[Any]:
+    value = _get(document, key, list, "findings.json")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _SchemaError(f"{key}[{index}] must be an object")
+    return value  # type: ignore[no-any-return]
+
+
+def _parse_document(document: Any) -> ScanResult:
+    if not isinstance(document, dict):
+        raise _SchemaError("the top level must be a JSON object")
+    version = _get(document, "schema_version", int, "findings.json")
+    if version != SCHEMA_VERSION:
+        raise _SchemaError(f"schema_version {version} is not supported (expected {SCHEMA_VERSION})")
+    run = _parse_run(_get(document, "run", dict, "findings.json"))
+    accounts = tuple(_parse_account(item, f"accounts[{i}]")
+                     for i, item in enumerate(_list(document, "accounts")))
+    findings = tuple(_parse_finding(item, f"findings[{i}]")
+                     for i, item in enumerate(_list(document, "findings")))
+    errors = tuple(_parse_error(item, f"errors[{i}]")
+                   for i, item in enumerate(_list(document, "errors")))
+    return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
+
+
+def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
+    where = "run"
+    policy_raw = _get(raw, "policy", dict, where)
+    min_days = _get(policy_raw, "min_retention_days", int, "run.policy", optional=True)
+    policy = Policy(
+        require_default_retention=_get(policy_raw, "require_default_retention", bool, "run.policy"),
+        require_mode=_enum(_get(policy_raw, "require_mode", str, "run.policy"), RequiredMode,
+                           "require_mode", "run.policy"),
+        min_retention_days=min_days,
+    )
+    regions = _get(raw, "regions", list, where)
+    if not all(isinstance(region, str) for region in regions):
+        raise _SchemaError("run: 'regions' must be a list of strings")
+    return RunInfo(
+        started_at=_get(raw, "started_at", str, where),
+        finished_at=_get(raw, "finished_at", str, where),
+        tool_version=_get(raw, "tool_version", str, where),
+        caller_arn=_get(raw, "caller_arn", str, where),
+        organization_id=_get(raw, "organization_id", str, where, optional=True),
+        policy=policy,
+        regions=tuple(regions),
+        complete=_get(raw, "complete", bool, where),
+    )
+
+
+def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
+    regions_scanned = _get(raw, "regions_scanned", int, where)
+    if regions_scanned < 0:
+        raise _SchemaError(f"{where}: 'regions_scanned' must not be negative")
+    return AccountCoverage(
+        account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
+        name=_get(raw, "name", str, where, optional=True),
+        ou_path=_get(raw, "ou_path", str, where, optional=True),
+        state=_get(raw, "state", str, where),
+        scanned=_get(raw, "scanned", bool, where),
+        regions_scanned=regions_scanned,
+        error_code=_get(raw, "error_code", str, where, optional=True),
+    )
+
+
+def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
+    status = _enum(_get(raw, "status", str, where), Status, "status", where)
+    reason_code = _enum(_get(raw, "reason_code", str, where), ReasonCode, "reason_code", where)
+    if REASON_STATUS[reason_code] is not status:
+        raise _SchemaError(f"{where}: reason_code {reason_code.value} cannot have status "
+                           f"{status.value}")
+    return Finding(
+        account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
+        trail_name=_get(raw, "trail_name", str, where),
+        trail_arn=_get(raw, "trail_arn", str, where),
+        home_region=_get(raw, "home_region", str, where),
+        is_organization_trail=_get(raw, "is_organization_trail", bool, where),
+        is_multi_region=_get(raw, "is_multi_region", bool, where),
+        bucket_name=_get(raw, "bucket_name", str, where),
+        bucket_account_id=_account_id(raw.get("bucket_account_id"), "bucket_account_id", where,
+                                      optional=True),
+        bucket_region=_get(raw, "bucket_region", str, where, optional=True),
+        object_lock_enabled=_get(raw, "object_lock_enabled", bool, where, optional=True),
+        lock_mode=_enum(_get(raw, "lock_mode", str, where, optional=True), LockMode, "lock_mode",
+                        where, optional=True),
+        retention_days=_get(raw, "retention_days", int, where, optional=True),
+        versioning=_enum(_get(raw, "versioning", str, where, optional=True), Versioning,
+                         "versioning", where, optional=True),
+        status=status,
+        reason_code=reason_code,
+        reason=_get(raw, "reason", str, where),
+    )
+
+
+def _parse_error(raw: Mapping[str, Any], where: str) -> ScanError:
+    return ScanError(
+        account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
+        region=_get(raw, "region", str, where, optional=True),
+        stage=_enum(_get(raw, "stage", str, where), ErrorStage, "stage", where),
+        error_code=_get(raw, "error_code", str, where),
+        message=_get(raw, "message", str, where),
+    )

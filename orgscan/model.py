@@ -1,0 +1,221 @@
+"""The domain model: frozen dataclasses and enums shared by the scanner, the reports and remediation.
+
+Everything here is plain data. "Could not evaluate" is a value (``Status.ERROR`` findings,
+``ScanError`` rows), never an exception that escapes the scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The verdict of one trail's bucket, ordered PASS < WARN < FAIL; ERROR stands apart."""
+
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+
+
+class ReasonCode(StrEnum):
+    """Why a finding has its status (contract section 3)."""
+
+    COMPLIANT = "COMPLIANT"
+    LOCK_NOT_CONFIGURED = "LOCK_NOT_CONFIGURED"
+    NO_DEFAULT_RETENTION = "NO_DEFAULT_RETENTION"
+    MODE_NOT_ALLOWED = "MODE_NOT_ALLOWED"
+    RETENTION_TOO_SHORT = "RETENTION_TOO_SHORT"
+    BUCKET_MISSING = "BUCKET_MISSING"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    API_ERROR = "API_ERROR"
+
+
+#: The status each reason code carries; the contract fixes this mapping.
+REASON_STATUS: dict[ReasonCode, Status] = {
+    ReasonCode.COMPLIANT: Status.PASS,
+    ReasonCode.LOCK_NOT_CONFIGURED: Status.FAIL,
+    ReasonCode.NO_DEFAULT_RETENTION: Status.WARN,
+    ReasonCode.MODE_NOT_ALLOWED: Status.FAIL,
+    ReasonCode.RETENTION_TOO_SHORT: Status.FAIL,
+    ReasonCode.BUCKET_MISSING: Status.FAIL,
+    ReasonCode.ACCESS_DENIED: Status.ERROR,
+    ReasonCode.API_ERROR: Status.ERROR,
+}
+
+
+class LockMode(StrEnum):
+    """S3 Object Lock default retention modes."""
+
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+class RequiredMode(StrEnum):
+    """The weakest default retention mode the policy accepts."""
+
+    ANY = "ANY"
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+class Versioning(StrEnum):
+    """Bucket versioning state; ``Off`` for a bucket that was never versioned."""
+
+    ENABLED = "Enabled"
+    SUSPENDED = "Suspended"
+    OFF = "Off"
+
+
+class ErrorStage(StrEnum):
+    """Where in the scan an error row was recorded."""
+
+    ASSUME_ROLE = "assume_role"
+    REGIONS = "regions"
+    TRAILS = "trails"
+    BUCKET = "bucket"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a compliant CloudTrail bucket must have."""
+
+    require_default_retention: bool = True
+    require_mode: RequiredMode = RequiredMode.ANY
+    min_retention_days: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The policy as it is recorded in ``findings.json`` (``run.policy``)."""
+        return {
+            "require_default_retention": self.require_default_retention,
+            "require_mode": self.require_mode.value,
+            "min_retention_days": self.min_retention_days,
+        }
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account of the organization as Organizations describes it."""
+
+    account_id: str
+    name: str | None
+    ou_path: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class AccountCoverage:
+    """One ``accounts[]`` row: an account and whether (and how far) it was scanned."""
+
+    account_id: str
+    name: str | None
+    ou_path: str | None
+    state: str
+    scanned: bool
+    regions_scanned: int
+    error_code: str | None
+
+
+@dataclass(frozen=True)
+class Trail:
+    """A CloudTrail trail, identified by its ARN; the owner is the account in the ARN."""
+
+    trail_arn: str
+    trail_name: str
+    account_id: str
+    home_region: str
+    is_organization_trail: bool
+    is_multi_region: bool
+    bucket_name: str
+    s3_key_prefix: str | None = None
+    kms_key_id: str | None = None
+
+    def records_activity_in(self, region: str) -> bool:
+        """True when the trail logs events of ``region`` (its home, or everywhere)."""
+        return self.is_multi_region or self.home_region == region
+
+
+@dataclass(frozen=True)
+class BucketFacts:
+    """What could be read about one S3 bucket.
+
+    ``error_code`` is set when the bucket could not be read; the lock fields are then None.
+    ``object_lock_enabled`` is False for ``ObjectLockConfigurationNotFoundError``.
+    """
+
+    bucket_name: str
+    bucket_account_id: str | None
+    bucket_region: str | None
+    object_lock_enabled: bool | None
+    lock_mode: LockMode | None
+    retention_days: int | None
+    versioning: Versioning | None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The rule's judgement of one bucket under a policy."""
+
+    status: Status
+    reason_code: ReasonCode
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of ``findings[]``: a unique trail and the verdict on its bucket (contract order)."""
+
+    account_id: str
+    trail_name: str
+    trail_arn: str
+    home_region: str
+    is_organization_trail: bool
+    is_multi_region: bool
+    bucket_name: str
+    bucket_account_id: str | None
+    bucket_region: str | None
+    object_lock_enabled: bool | None
+    lock_mode: LockMode | None
+    retention_days: int | None
+    versioning: Versioning | None
+    status: Status
+    reason_code: ReasonCode
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """One ``errors[]`` row: a unit of work that could not be done."""
+
+    account_id: str
+    region: str | None
+    stage: ErrorStage
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The ``run`` object of ``findings.json``."""
+
+    started_at: str
+    finished_at: str
+    tool_version: str
+    caller_arn: str
+    organization_id: str | None
+    policy: Policy
+    regions: tuple[str, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything a scan produced; ``findings.json`` is its serialisation."""
+
+    run: RunInfo
+    accounts: tuple[AccountCoverage, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[ScanError, ...] = field(default=())

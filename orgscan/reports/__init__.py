@@ -1,0 +1,61 @@
+"""Report formats: one module per format behind one small interface, as pure transforms.
+
+Each format turns a ``ReportInputs`` into bytes; ``write_reports`` is the one place that writes
+them into a run folder (atomically).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from orgscan.model import ScanResult
+from orgscan.runfolder import atomic_write
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report may show; all of it is rebuilt from a run folder's files."""
+
+    result: ScanResult
+
+
+class ReportFormat(Protocol):
+    """One output format: a name for ``--format``, a file name and a pure render function."""
+
+    name: str
+    filename: str
+
+    def render(self, inputs: ReportInputs) -> bytes:
+        """The file's content for ``inputs``."""
+        ...
+
+
+def available_formats() -> dict[str, ReportFormat]:
+    """Every report format by its ``--format`` name, in the order they are written."""
+    from orgscan.reports.csv_report import CsvReport
+    from orgscan.reports.json_report import JsonReport
+
+    formats: list[ReportFormat] = [JsonReport(), CsvReport()]
+    return {fmt.name: fmt for fmt in formats}
+
+
+def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> list[Path]:
+    """Render the named formats and write each into ``run_dir`` atomically; return the paths."""
+    formats = available_formats()
+    written: list[Path] = []
+    for name in names:
+        fmt = formats.get(name)
+        if fmt is None:
+            continue
+        path = run_dir / fmt.filename
+        atomic_write(path, fmt.render(inputs))
+        written.append(path)
+    return written
+
+
+def format_names() -> Sequence[str]:
+    """The ``--format`` names that produce a report file."""
+    return list(available_formats())

@@ -1,0 +1,25 @@
+"""``findings.csv``: the findings table, one row per trail, in the contract's column order."""
+
+from __future__ import annotations
+
+from orgscan.findings import findings_frame
+from orgscan.reports import ReportInputs
+from orgscan.spreadsheet_safety import neutralise_formula
+
+
+class CsvReport:
+    """The findings DataFrame as CSV; cells that a spreadsheet would run as formulas are quoted."""
+
+    name = "csv"
+    filename = "findings.csv"
+
+    def render(self, inputs: ReportInputs) -> bytes:
+        """CSV with a header row; booleans as ``true``/``false``, missing values empty."""
+        frame = findings_frame(inputs.result.findings)
+        text_columns = [c for c, dtype in frame.dtypes.items() if str(dtype) == "string"]
+        for column in text_columns:
+            frame[column] = frame[column].map(neutralise_formula, na_action="ignore")
+        for column in ("is_organization_trail", "is_multi_region", "object_lock_enabled"):
+            frame[column] = frame[column].map(
+                lambda value: "true" if value else "false", na_action="ignore")
+        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
