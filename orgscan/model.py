@@ -7,6 +7,7 @@ Everything here is plain data. "Could not evaluate" is a value (``Status.ERROR``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -165,6 +166,25 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class ExceptionMark:
+    """An accepted exception from the register, recorded on the finding it matched.
+
+    The finding keeps its real status; ``expired`` is True when ``expires`` (the last day the
+    exception applies) was before the scan's date, and the exception then no longer applies.
+    """
+
+    owner: str
+    reason: str
+    expires: date
+    expired: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """The mark as it is recorded in ``findings.json`` (``findings[].exception``)."""
+        return {"owner": self.owner, "reason": self.reason,
+                "expires": self.expires.isoformat(), "expired": self.expired}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One row of ``findings[]``: a unique trail and the verdict on its bucket (contract order)."""
 
@@ -184,6 +204,7 @@ class Finding:
     status: Status
     reason_code: ReasonCode
     reason: str
+    exception: ExceptionMark | None = None
 
 
 @dataclass(frozen=True)
