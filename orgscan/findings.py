@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from orgscan.model import (
     REASON_STATUS,
     AccountCoverage,
     ErrorStage,
+    ExceptionMark,
     Finding,
     LockMode,
     Policy,
@@ -93,8 +95,12 @@ def dumps(result: ScanResult) -> str:
 
 def _finding_to_dict(finding: Finding) -> dict[str, Any]:
     # asdict keeps field order; StrEnum members serialise as their value.
-    return {key: (value.value if hasattr(value, "value") else value)
-            for key, value in asdict(finding).items()}
+    row = {key: (value.value if hasattr(value, "value") else value)
+           for key, value in asdict(finding).items() if key != "exception"}
+    # Written only when the register matched, so runs without exceptions keep the plain schema.
+    if finding.exception is not None:
+        row["exception"] = finding.exception.to_dict()
+    return row
 
 
 def _error_to_dict(error: ScanError) -> dict[str, Any]:
@@ -268,7 +274,25 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         status=status,
         reason_code=reason_code,
         reason=_get(raw, "reason", str, where),
+        exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
     )
+
+
+def _parse_exception(raw: Any, where: str) -> ExceptionMark | None:
+    # Optional: files written before exceptions existed have no such key.
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _SchemaError(f"{where} must be an object or null")
+    expires = _get(raw, "expires", str, where)
+    try:
+        expiry = date.fromisoformat(expires)
+    except ValueError:
+        raise _SchemaError(f"{where}: 'expires' must be a date YYYY-MM-DD, not {expires!r:.60}") \
+            from None
+    return ExceptionMark(owner=_get(raw, "owner", str, where),
+                         reason=_get(raw, "reason", str, where),
+                         expires=expiry, expired=_get(raw, "expired", bool, where))
 
 
 def _parse_error(raw: Mapping[str, Any], where: str) -> ScanError:
