@@ -1,0 +1,151 @@
+"""What to fix per failing bucket: the Remediation sheet's rows and the page's bucket sections.
+
+``remediation_rows`` is the one entry point both reports call. Without a remediation plan the
+steps are derived from the finding's reason code and the run's policy; a plan, when the report
+inputs carry one, contributes its own strategy and script per bucket through the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orgscan.model import Policy, ReasonCode, RequiredMode, Status
+from orgscan.reports import ReportInputs
+from orgscan.reports.summary import BucketSummary, ReportSummary
+
+#: A finding that needs no action.
+_NOTHING_TO_DO = frozenset({Status.PASS})
+
+
+@dataclass(frozen=True)
+class RemediationRow:
+    """One failing bucket and what to do about it."""
+
+    bucket_name: str
+    bucket_account_id: str | None
+    bucket_region: str | None
+    status: Status
+    reason_code: ReasonCode
+    reason: str
+    trail_arns: tuple[str, ...]
+    delivering_accounts: tuple[str, ...]
+    strategy: str
+    steps: tuple[str, ...]
+    #: The script that carries the steps (``remediation/<account>.sh``), once a plan exists.
+    script: str | None = None
+
+
+def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[RemediationRow, ...]:
+    """One row per bucket whose trails are not all PASS, most urgent first.
+
+    ``summary`` is ``summarise(inputs.result)``, passed in because both reports already hold it.
+    The steps come from the reason code (``advice_for``); a remediation plan carried by
+    ``inputs`` is mapped onto the same rows (strategy, script) so the reports need not change.
+    """
+    policy = inputs.result.run.policy
+    return tuple(advice_for(bucket, policy) for bucket in summary.buckets
+                 if bucket.status not in _NOTHING_TO_DO)
+
+
+def advice_for(bucket: BucketSummary, policy: Policy) -> RemediationRow:
+    """The strategy and plain-words steps that bring ``bucket`` to COMPLIANT under ``policy``."""
+    strategy, steps = _STEPS[bucket.reason_code](bucket, policy)
+    return RemediationRow(
+        bucket_name=bucket.bucket_name,
+        bucket_account_id=bucket.bucket_account_id,
+        bucket_region=bucket.bucket_region,
+        status=bucket.status,
+        reason_code=bucket.reason_code,
+        reason=bucket.reason,
+        trail_arns=bucket.trail_arns,
+        delivering_accounts=bucket.delivering_accounts,
+        strategy=strategy,
+        steps=(*steps, _RESCAN),
+    )
+
+
+_RESCAN = "Run orgscan again and check that the bucket is reported COMPLIANT."
+
+
+def _retention(policy: Policy) -> str:
+    mode = (policy.require_mode.value if policy.require_mode is not RequiredMode.ANY
+            else "GOVERNANCE or COMPLIANCE")
+    days = (f"at least {policy.min_retention_days} days" if policy.min_retention_days
+            else "the number of days your log retention rule requires")
+    return f"mode {mode}, {days}"
+
+
+def _default_retention_step(policy: Policy) -> str:
+    return ("Set the default retention: put-object-lock-configuration with "
+            f"ObjectLockEnabled=Enabled and a DefaultRetention rule ({_retention(policy)}).")
+
+
+def _enable_in_place(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    steps = []
+    if bucket.versioning != "Enabled":
+        steps.append("Enable versioning on the bucket (put-bucket-versioning Status=Enabled); "
+                     "Object Lock requires it.")
+    steps.append("Enable Object Lock on the existing bucket: " + _default_retention_step(policy)
+                 + " Object Lock cannot be turned off again.")
+    return "enable-in-place", steps
+
+
+def _new_bucket(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    return "new-bucket", [
+        "Create a new bucket with Object Lock enabled at creation, public access blocked, "
+        "versioning and default encryption on.",
+        _default_retention_step(policy),
+        "Give the new bucket the CloudTrail delivery bucket policy (s3:GetBucketAcl and "
+        "s3:PutObject for the CloudTrail service, limited to the trail's ARN).",
+        "Point the trail at the new bucket (update-trail --s3-bucket-name).",
+    ]
+
+
+def _set_retention(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    return "set-default-retention", [
+        "Object Lock is on but new log files are not protected. " + _default_retention_step(policy)]
+
+
+def _change_mode(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    return "change-mode", [
+        f"The default mode is {bucket.lock_mode or 'unset'}, weaker than the policy allows. "
+        + _default_retention_step(policy) + " Objects already written keep their own retention."]
+
+
+def _raise_retention(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    current = f"{bucket.retention_days} days" if bucket.retention_days is not None else "unset"
+    return "raise-retention", [
+        f"The default retention is {current}, shorter than the policy requires. "
+        + _default_retention_step(policy)]
+
+
+def _grant_access(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    owner = bucket.bucket_account_id or "the bucket owner's account"
+    return "grant-read-access", [
+        f"The scan could not read the bucket. Let the scan role in {owner} read it "
+        "(s3:GetBucketObjectLockConfiguration, s3:GetBucketVersioning, s3:GetBucketLocation), "
+        "or add that account to the scan.",
+        "Until then the bucket's Object Lock state is unknown: treat it as unprotected."]
+
+
+def _investigate(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    return "investigate", [
+        f"Reading the bucket failed: {bucket.reason} Fix the cause (throttling, a region "
+        "that is not enabled, a KMS or SCP restriction) before judging the bucket."]
+
+
+def _nothing(bucket: BucketSummary, policy: Policy) -> tuple[str, list[str]]:
+    return "none", []
+
+
+_STEPS: dict[ReasonCode, Callable[[BucketSummary, Policy], tuple[str, list[str]]]] = {
+    ReasonCode.LOCK_NOT_CONFIGURED: _enable_in_place,
+    ReasonCode.BUCKET_MISSING: _new_bucket,
+    ReasonCode.NO_DEFAULT_RETENTION: _set_retention,
+    ReasonCode.MODE_NOT_ALLOWED: _change_mode,
+    ReasonCode.RETENTION_TOO_SHORT: _raise_retention,
+    ReasonCode.ACCESS_DENIED: _grant_access,
+    ReasonCode.API_ERROR: _investigate,
+    ReasonCode.COMPLIANT: _nothing,
+}

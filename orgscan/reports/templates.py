@@ -1,0 +1,54 @@
+"""Where the jinja2 templates live, and the one autoescaping environment that renders them.
+
+In a source checkout (and an editable install) the templates are the repository's
+``report_templates/`` folder next to the package. A regular install ships the same files as
+data files under ``<prefix>/share/orgscan/report_templates`` (see ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+import sysconfig
+from pathlib import Path
+
+import jinja2
+
+TEMPLATES_FOLDER = "report_templates"
+
+
+def template_dirs() -> list[Path]:
+    """The places the templates may be, in the order they are tried."""
+    source_checkout = Path(__file__).resolve().parents[2] / TEMPLATES_FOLDER
+    installed = [Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / TEMPLATES_FOLDER
+                 for scheme in _install_schemes()]
+    return [source_checkout, *installed]
+
+
+def _install_schemes() -> list[str]:
+    default = sysconfig.get_default_scheme()
+    user = sysconfig.get_preferred_scheme("user")
+    return list(dict.fromkeys([default, user]))
+
+
+def template_dir() -> Path:
+    """The first existing templates folder; ``FileNotFoundError`` names every place tried."""
+    candidates = template_dirs()
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    tried = ", ".join(str(path) for path in candidates)
+    raise FileNotFoundError(f"orgscan's templates are not installed (looked in {tried})")
+
+
+def environment(folder: Path | None = None) -> jinja2.Environment:
+    """A jinja2 environment over ``folder`` (default: ``template_dir()``), autoescape always on.
+
+    Every name, ARN and message in a report comes from AWS and may contain markup.
+    """
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder or template_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
