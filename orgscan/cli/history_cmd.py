@@ -1,0 +1,44 @@
+"""``orgscan history OUTPUT_DIR``: the runs of an output folder, newest first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orgscan.cli.common import maps_input_errors
+from orgscan.history import RunHistory, history_to_dict, list_runs
+
+
+@maps_input_errors
+def history(
+    output_dir: Annotated[Path, typer.Argument(
+        metavar="OUTPUT_DIR", help="An output folder of `orgscan scan`.")],
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print the history as JSON instead of a table.")] = False,
+) -> None:
+    """List the run folders of OUTPUT_DIR with their counts and coverage, newest first."""
+    runs = list_runs(output_dir)  # InputError when OUTPUT_DIR is not a folder: exit 2
+    if json_output:
+        typer.echo(json.dumps(history_to_dict(runs), indent=2, ensure_ascii=False))
+        return
+    typer.echo(format_history(runs))
+    for skipped in runs.skipped:
+        typer.echo(f"skipped {skipped.folder}: {skipped.problem}", err=True)
+
+
+def format_history(runs: RunHistory) -> str:
+    """The history as a terminal table; the latest run is marked."""
+    if not runs.runs:
+        return f"no readable runs in {runs.output_dir}"
+    rows = [("RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")]
+    for run in runs.runs:
+        rows.append((run.folder, run.started_at, "yes" if run.complete else "no",
+                     str(run.passed), str(run.warned), str(run.failed), str(run.errored),
+                     f"{run.accounts_scanned}/{run.accounts_planned}",
+                     "latest" if run.latest else ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                     .rstrip() for row in rows)

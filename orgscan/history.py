@@ -1,0 +1,136 @@
+"""Run history: the run folders of an output folder, newest first, with their counts and coverage.
+
+A run folder is a directory directly below the output folder whose name is a run timestamp
+(``20261127T090411Z``, or ``…Z-2`` for a second run in the same second; see
+``orgscan.runfolder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
+person dropped in — is not a run and is ignored. A run folder whose ``findings.json`` cannot be
+read (a run still in progress, a crash, a hand-edited file) is skipped and reported as such, so
+the listing never hides that a run is missing.
+
+Order is by folder name, which is the UTC start time, with the same-second suffix compared as a
+number (``…Z-10`` is newer than ``…Z-9``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from orgscan.errors import InputError
+from orgscan.findings import FindingsFileError, load_run
+from orgscan.model import ScanResult, Status
+from orgscan.runfolder import resolve_latest
+
+_RUN_NAME_RE = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?$")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of the history: a readable run folder and what it found.
+
+    ``accounts_planned`` counts the ``accounts[]`` rows of the run, ``accounts_scanned`` those
+    scanned successfully.
+    """
+
+    folder: str
+    started_at: str
+    finished_at: str
+    complete: bool
+    passed: int
+    warned: int
+    failed: int
+    errored: int
+    accounts_scanned: int
+    accounts_planned: int
+    latest: bool
+
+
+@dataclass(frozen=True)
+class SkippedRun:
+    """A run folder whose ``findings.json`` could not be read, and why."""
+
+    folder: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    """The runs of one output folder, newest first, and the run folders that were skipped."""
+
+    output_dir: Path
+    runs: tuple[RunSummary, ...]
+    skipped: tuple[SkippedRun, ...]
+
+
+def is_run_folder_name(name: str) -> bool:
+    """True for names ``orgscan.runfolder`` gives run folders."""
+    return _RUN_NAME_RE.match(name) is not None
+
+
+def run_sort_key(name: str) -> tuple[str, int]:
+    """Chronological order of run folder names (the same-second suffix compared as a number)."""
+    match = _RUN_NAME_RE.match(name)
+    if match is None:
+        return (name, 0)
+    return (match["stamp"], int(match["n"] or 1))
+
+
+def run_folders(output_dir: Path) -> list[Path]:
+    """The run folders directly below ``output_dir``, newest first (``latest`` excluded)."""
+    if not output_dir.is_dir():
+        raise InputError(f"{output_dir}: not an output folder (no such directory)")
+    folders = [path for path in output_dir.iterdir()
+               if is_run_folder_name(path.name) and path.is_dir() and not path.is_symlink()]
+    return sorted(folders, key=lambda path: run_sort_key(path.name), reverse=True)
+
+
+def loaded_runs(folders: list[Path]) -> Iterator[tuple[Path, ScanResult | FindingsFileError]]:
+    """Each folder with its ``ScanResult``, or the error that made it unreadable, lazily."""
+    for folder in folders:
+        try:
+            yield folder, load_run(folder)
+        except FindingsFileError as exc:
+            yield folder, exc
+
+
+def summarise(folder: str, result: ScanResult, *, latest: bool) -> RunSummary:
+    """The history line of one run."""
+    statuses = [finding.status for finding in result.findings]
+    return RunSummary(
+        folder=folder,
+        started_at=result.run.started_at,
+        finished_at=result.run.finished_at,
+        complete=result.run.complete,
+        passed=statuses.count(Status.PASS),
+        warned=statuses.count(Status.WARN),
+        failed=statuses.count(Status.FAIL),
+        errored=statuses.count(Status.ERROR),
+        accounts_scanned=sum(1 for account in result.accounts if account.scanned),
+        accounts_planned=len(result.accounts),
+        latest=latest,
+    )
+
+
+def list_runs(output_dir: Path) -> RunHistory:
+    """The history of ``output_dir``; raise ``InputError`` when it is not a directory."""
+    latest = resolve_latest(output_dir) if output_dir.is_dir() else None
+    latest_name = latest.name if latest is not None else None
+    runs: list[RunSummary] = []
+    skipped: list[SkippedRun] = []
+    for folder, loaded in loaded_runs(run_folders(output_dir)):
+        if isinstance(loaded, FindingsFileError):
+            skipped.append(SkippedRun(folder=folder.name, problem=str(loaded)))
+        else:
+            runs.append(summarise(folder.name, loaded, latest=folder.name == latest_name))
+    return RunHistory(output_dir=output_dir, runs=tuple(runs), skipped=tuple(skipped))
+
+
+def history_to_dict(history: RunHistory) -> dict[str, object]:
+    """The history as plain JSON types (``orgscan history --json``)."""
+    return {
+        "output_dir": str(history.output_dir),
+        "runs": [asdict(run) for run in history.runs],
+        "skipped": [asdict(skip) for skip in history.skipped],
+    }
