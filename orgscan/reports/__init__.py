@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from orgscan.model import ScanResult
 from orgscan.runfolder import atomic_write
+
+if TYPE_CHECKING:
+    from orgscan.remediation.model import Plan
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class ReportInputs:
     """Everything a report may show; all of it is rebuilt from a run folder's files."""
 
     result: ScanResult
+    #: The run's remediation plan (``remediation/plan.json``), when there is one.
+    plan: Plan | None = None
 
 
 class ReportFormat(Protocol):

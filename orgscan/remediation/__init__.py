@@ -1,0 +1,63 @@
+"""Remediation: a plan per bucket (``plan``), bash scripts per account (``scripts``), and a
+boto3 executor (``apply``). ``write_remediation`` writes the plan and scripts into a run folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from orgscan.model import ScanResult
+from orgscan.remediation.model import (
+    Check,
+    Plan,
+    PlanEntry,
+    RemediationSettings,
+    Retention,
+    Service,
+    Step,
+    Strategy,
+)
+from orgscan.remediation.plan import build_plan
+from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
+from orgscan.remediation.scripts import render_script
+from orgscan.runfolder import atomic_write
+
+__all__ = [
+    "Check",
+    "Plan",
+    "PlanEntry",
+    "RemediationSettings",
+    "Retention",
+    "Service",
+    "Step",
+    "Strategy",
+    "build_plan",
+    "write_plan_files",
+    "write_remediation",
+]
+
+
+def write_remediation(run_dir: Path, result: ScanResult,
+                      settings: RemediationSettings) -> list[Path]:
+    """Build the plan of ``result`` and write ``remediation/plan.json`` and one script per
+    account that must change something into ``run_dir``; return the written paths.
+
+    Raises ``InputError`` when ``settings`` contradict the run's policy.
+    """
+    return write_plan_files(run_dir, build_plan(result, settings))
+
+
+def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
+    """Write ``plan`` and its scripts into ``run_dir/remediation/`` atomically."""
+    folder = run_dir / REMEDIATION_DIR
+    plan_path = folder / PLAN_FILE
+    atomic_write(plan_path, dumps(plan))
+    written = [plan_path]
+    for account_id in plan.accounts_with_steps():
+        path = folder / f"{account_id}.sh"
+        atomic_write(path, render_script(plan, account_id))
+        # Readable by all, executable: the platform team runs it as it is.
+        os.chmod(path, 0o755)
+        written.append(path)
+    return written

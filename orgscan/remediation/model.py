@@ -1,0 +1,161 @@
+"""The remediation plan as plain data: frozen dataclasses shared by the plan, scripts and apply.
+
+A ``Plan`` holds one ``PlanEntry`` per bucket that needs attention. An entry names the account
+that must act, the region, the strategy and the ordered ``Step``s; a step is one AWS API call
+(service, operation and the exact boto3 parameters) run by one account in one region, plus an
+optional ``Check`` that tells whether the step is already done (what makes re-running harmless).
+
+Entries without steps are explanations: ERROR findings ("could not tell" is not "not locked")
+and buckets whose owner is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from orgscan.model import LockMode, ReasonCode
+
+#: Default retention of the seed's recipe: GOVERNANCE for 90 days.
+DEFAULT_MODE = LockMode.GOVERNANCE
+DEFAULT_DAYS = 90
+#: The longest default retention orgscan will write (100 years); anything above is a typo.
+MAX_DAYS = 36500
+
+
+class Strategy(StrEnum):
+    """How a bucket is brought under Object Lock.
+
+    ``enable-in-place``: enable versioning, then ``PutObjectLockConfiguration`` on the existing
+    bucket (AWS allows it on existing buckets). ``new-bucket``: create a new locked bucket in the
+    same region and point every trail that delivered to the old one at it with ``UpdateTrail``;
+    the old bucket is kept.
+    """
+
+    ENABLE_IN_PLACE = "enable-in-place"
+    NEW_BUCKET = "new-bucket"
+
+
+class Service(StrEnum):
+    """AWS services a step may call (the boto3 client name)."""
+
+    S3 = "s3"
+    CLOUDTRAIL = "cloudtrail"
+
+
+@dataclass(frozen=True)
+class RemediationSettings:
+    """What the user chose for remediation; ``resolve_retention`` turns it into a ``Retention``.
+
+    ``strategy`` applies to buckets that are not locked at all (retention-only fixes are always
+    done in place, and a missing bucket always gets a new one). ``mode`` and ``days`` default to
+    the seed's GOVERNANCE and 90 days, raised to what the run's policy demands; an explicit value
+    that the policy would reject is an input error.
+    """
+
+    strategy: Strategy = Strategy.ENABLE_IN_PLACE
+    mode: LockMode | None = None
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A default retention rule: ``mode`` for ``days`` days."""
+
+    mode: LockMode
+    days: int
+
+
+@dataclass(frozen=True)
+class Check:
+    """A read-only call that tells whether a step is already done.
+
+    The step is skipped when the call succeeds and, if ``condition`` is set, the JMESPath
+    expression ``condition`` evaluated on the response is true. A failing call means "not done".
+    The same expression serves boto3 (``jmespath.search``) and the AWS CLI (``--query``).
+    """
+
+    operation: str
+    parameters: Mapping[str, Any]
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One AWS API call of the plan.
+
+    ``operation`` is the API operation name (``PutObjectLockConfiguration``) and ``parameters``
+    its boto3 keyword arguments; the AWS CLI form is derived from them. ``account_id`` runs the
+    step in ``region``. ``fixes`` lists the trail ARNs whose findings the step helps resolve.
+    ``parameters`` is plain JSON data and must be treated as read-only.
+    """
+
+    account_id: str
+    region: str
+    service: Service
+    operation: str
+    parameters: Mapping[str, Any]
+    description: str
+    fixes: tuple[str, ...]
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """Everything to do (or to know) about one bucket.
+
+    ``acting_account_id`` is the bucket's owner (for a missing bucket: the trail's owner, who
+    creates the replacement), or None when nobody can act (owner unknown, ERROR findings).
+    ``steps`` are in execution order; for ``new-bucket`` the ``UpdateTrail`` steps come last and
+    may belong to other accounts (the trails' owners), which must run them after the bucket
+    account's steps. ``findings`` are the trail ARNs the entry covers and ``reason_codes`` their
+    reason codes (same order). ``explanation`` says in one or two sentences what the entry does
+    or, without steps, why there are none and what to check. ``warnings`` are consequences the
+    operator must accept (COMPLIANCE mode cannot be undone, Object Lock cannot be turned off).
+    """
+
+    bucket_name: str
+    bucket_account_id: str | None
+    acting_account_id: str | None
+    region: str | None
+    strategy: Strategy | None
+    findings: tuple[str, ...]
+    reason_codes: tuple[ReasonCode, ...]
+    retention: Retention | None
+    new_bucket_name: str | None
+    steps: tuple[Step, ...]
+    explanation: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def actionable(self) -> bool:
+        """True when the entry has steps to run."""
+        return bool(self.steps)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The remediation plan of one run (``remediation/plan.json``).
+
+    ``run_started_at`` ties the plan to the run's ``findings.json``; ``settings`` and
+    ``retention`` record the choices the plan was built with. ``account_names`` maps the
+    account ids of the run to their Organizations names (free text, possibly None).
+    """
+
+    run_started_at: str
+    organization_id: str | None
+    settings: RemediationSettings
+    retention: Retention
+    entries: tuple[PlanEntry, ...] = ()
+    account_names: Mapping[str, str | None] = field(default_factory=dict)
+
+    def accounts_with_steps(self) -> list[str]:
+        """The accounts that must change something, sorted."""
+        return sorted({step.account_id for entry in self.entries for step in entry.steps})
+
+    def steps_for(self, account_id: str) -> list[tuple[PlanEntry, Step]]:
+        """The steps ``account_id`` runs, in plan order, each with its entry."""
+        return [(entry, step) for entry in self.entries for step in entry.steps
+                if step.account_id == account_id]

@@ -1,0 +1,231 @@
+"""``remediation/plan.json``: the plan's serialisation and a validating loader.
+
+The loader checks everything it returns (types, enums, account ids, known operations), so
+``orgscan remediate --apply`` never sends a call that the plan format does not allow.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from orgscan.errors import InputError
+from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.model import LockMode, ReasonCode
+from orgscan.remediation.model import (
+    Check,
+    Plan,
+    PlanEntry,
+    RemediationSettings,
+    Retention,
+    Service,
+    Step,
+    Strategy,
+)
+
+PLAN_SCHEMA_VERSION = 1
+PLAN_FILE = "plan.json"
+REMEDIATION_DIR = "remediation"
+
+#: The only calls a plan may contain, per service: writes, and the reads that check them.
+ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
+    Service.S3: frozenset({
+        "CreateBucket", "PutPublicAccessBlock", "PutBucketVersioning", "PutBucketEncryption",
+        "PutBucketPolicy", "PutObjectLockConfiguration",
+    }),
+    Service.CLOUDTRAIL: frozenset({"UpdateTrail"}),
+}
+ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
+    Service.S3: frozenset({"HeadBucket", "GetPublicAccessBlock", "GetBucketVersioning",
+                           "GetBucketEncryption", "GetObjectLockConfiguration"}),
+    Service.CLOUDTRAIL: frozenset({"GetTrail"}),
+}
+
+
+class PlanFileError(InputError):
+    """``plan.json`` is unreadable or does not follow the plan format."""
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The JSON document of ``plan.json`` (plain types)."""
+    return {
+        "schema_version": PLAN_SCHEMA_VERSION,
+        "run_started_at": plan.run_started_at,
+        "organization_id": plan.organization_id,
+        "settings": {"strategy": plan.settings.strategy.value,
+                     "mode": plan.settings.mode.value if plan.settings.mode else None,
+                     "days": plan.settings.days},
+        "retention": _retention(plan.retention),
+        "account_names": dict(sorted(plan.account_names.items())),
+        "entries": [_entry_to_dict(entry) for entry in plan.entries],
+    }
+
+
+def dumps(plan: Plan) -> str:
+    """``plan.json`` as text."""
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def _retention(retention: Retention | None) -> dict[str, Any] | None:
+    return None if retention is None else {"mode": retention.mode.value, "days": retention.days}
+
+
+def _entry_to_dict(entry: PlanEntry) -> dict[str, Any]:
+    return {
+        "bucket_name": entry.bucket_name,
+        "bucket_account_id": entry.bucket_account_id,
+        "acting_account_id": entry.acting_account_id,
+        "region": entry.region,
+        "strategy": entry.strategy.value if entry.strategy else None,
+        "findings": list(entry.findings),
+        "reason_codes": [code.value for code in entry.reason_codes],
+        "retention": _retention(entry.retention),
+        "new_bucket_name": entry.new_bucket_name,
+        "explanation": entry.explanation,
+        "warnings": list(entry.warnings),
+        "steps": [_step_to_dict(step) for step in entry.steps],
+    }
+
+
+def _step_to_dict(step: Step) -> dict[str, Any]:
+    check = step.check
+    return {
+        "account_id": step.account_id,
+        "region": step.region,
+        "service": step.service.value,
+        "operation": step.operation,
+        "parameters": dict(step.parameters),
+        "description": step.description,
+        "fixes": list(step.fixes),
+        "check": None if check is None else {"operation": check.operation,
+                                             "parameters": dict(check.parameters),
+                                             "condition": check.condition},
+    }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_plan(path: Path) -> Plan:
+    """Read and validate a ``plan.json``; raise ``PlanFileError`` on any defect."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"{path}: cannot be read ({exc})") from None
+    return loads(text, source=str(path))
+
+
+def loads(text: str, source: str = PLAN_FILE) -> Plan:
+    """Parse and validate the text of a ``plan.json``."""
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise PlanFileError(f"{source}: not valid JSON ({exc})") from None
+    try:
+        return _parse_plan(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFileError(f"{source}: does not follow the plan format ({exc})") from None
+
+
+def _typed(obj: Mapping[str, Any], key: str, kind: type, *, optional: bool = False) -> Any:
+    value = obj[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise TypeError(f"{key!r} must be {kind.__name__}, not {value!r:.60}")
+    return value
+
+
+def _account(obj: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+    value = _typed(obj, key, str, optional=optional)
+    if value is not None and not ACCOUNT_ID_RE.match(value):
+        raise ValueError(f"{key!r} must be a 12-digit account id, not {value!r:.60}")
+    return value  # type: ignore[no-any-return]
+
+
+def _strings(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    items = _typed(obj, key, list)
+    if not all(isinstance(item, str) for item in items):
+        raise TypeError(f"{key!r} must be a list of strings")
+    return tuple(items)
+
+
+def _parse_retention(raw: Any) -> Retention | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise TypeError("'retention' must be an object")
+    days = _typed(raw, "days", int)
+    if days < 1:
+        raise ValueError("'days' must be positive")
+    return Retention(mode=LockMode(_typed(raw, "mode", str)), days=days)
+
+
+def _parse_plan(raw: Any) -> Plan:
+    if not isinstance(raw, dict):
+        raise TypeError("the top level must be a JSON object")
+    if raw.get("schema_version") != PLAN_SCHEMA_VERSION:
+        raise ValueError(f"schema_version must be {PLAN_SCHEMA_VERSION}")
+    settings_raw = _typed(raw, "settings", dict)
+    mode = _typed(settings_raw, "mode", str, optional=True)
+    settings = RemediationSettings(strategy=Strategy(_typed(settings_raw, "strategy", str)),
+                                   mode=LockMode(mode) if mode else None,
+                                   days=_typed(settings_raw, "days", int, optional=True))
+    retention = _parse_retention(raw["retention"])
+    if retention is None:
+        raise ValueError("'retention' is missing")
+    names_raw = _typed(raw, "account_names", dict)
+    names: dict[str, str | None] = {}
+    for account_id, name in names_raw.items():
+        if not ACCOUNT_ID_RE.match(account_id) or not (name is None or isinstance(name, str)):
+            raise ValueError(f"account_names has a bad row {account_id!r:.20}")
+        names[account_id] = name
+    return Plan(run_started_at=_typed(raw, "run_started_at", str),
+                organization_id=_typed(raw, "organization_id", str, optional=True),
+                settings=settings, retention=retention,
+                entries=tuple(_parse_entry(item) for item in _typed(raw, "entries", list)),
+                account_names=names)
+
+
+def _parse_entry(raw: Any) -> PlanEntry:
+    if not isinstance(raw, dict):
+        raise TypeError("each entry must be an object")
+    strategy = _typed(raw, "strategy", str, optional=True)
+    return PlanEntry(
+        bucket_name=_typed(raw, "bucket_name", str),
+        bucket_account_id=_account(raw, "bucket_account_id", optional=True),
+        acting_account_id=_account(raw, "acting_account_id", optional=True),
+        region=_typed(raw, "region", str, optional=True),
+        strategy=Strategy(strategy) if strategy else None,
+        findings=_strings(raw, "findings"),
+        reason_codes=tuple(ReasonCode(code) for code in _strings(raw, "reason_codes")),
+        retention=_parse_retention(raw["retention"]),
+        new_bucket_name=_typed(raw, "new_bucket_name", str, optional=True),
+        steps=tuple(_parse_step(item) for item in _typed(raw, "steps", list)),
+        explanation=_typed(raw, "explanation", str),
+        warnings=_strings(raw, "warnings"),
+    )
+
+
+def _parse_step(raw: Any) -> Step:
+    if not isinstance(raw, dict):
+        raise TypeError("each step must be an object")
+    service = Service(_typed(raw, "service", str))
+    operation = _typed(raw, "operation", str)
+    if operation not in ALLOWED_OPERATIONS[service]:
+        raise ValueError(f"operation {service.value}:{operation:.40} is not allowed in a plan")
+    check_raw = _typed(raw, "check", dict, optional=True)
+    check = None
+    if check_raw is not None:
+        check_op = _typed(check_raw, "operation", str)
+        if check_op not in ALLOWED_CHECKS[service]:
+            raise ValueError(f"check {service.value}:{check_op:.40} is not allowed in a plan")
+        check = Check(operation=check_op, parameters=_typed(check_raw, "parameters", dict),
+                      condition=_typed(check_raw, "condition", str, optional=True))
+    return Step(account_id=_account(raw, "account_id") or "",
+                region=_typed(raw, "region", str), service=service, operation=operation,
+                parameters=_typed(raw, "parameters", dict),
+                description=_typed(raw, "description", str), fixes=_strings(raw, "fixes"),
+                check=check)

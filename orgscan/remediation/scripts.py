@@ -1,0 +1,157 @@
+"""Render one bash script per account from ``report_templates/remediation.sh.j2``.
+
+Shell safety is structural: the environment has no autoescape (HTML escaping means nothing to
+bash), but ``finalize`` refuses to print any value that did not pass through the ``shquote``
+filter (``shlex.quote``) or the ``comment`` filter (control characters, newlines included,
+become spaces, so free text cannot leave its comment line). A template that forgets a filter
+fails to render instead of writing an unsafe script.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from botocore import xform_name
+
+from orgscan.remediation.model import Check, Plan, PlanEntry, Service, Step
+from orgscan.reports.templates import template_dir
+
+TEMPLATE = "remediation.sh.j2"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Inside "...", bash still expands $ and `, and treats \ and " (and ! interactively) specially.
+_DOUBLE_QUOTE_SPECIAL = re.compile(r'[$`\\"!]')
+_CLI_SERVICE = {Service.S3: "s3api", Service.CLOUDTRAIL: "cloudtrail"}
+
+
+class Shell(str):
+    """Text that is safe to place in a bash script where the template puts it."""
+
+
+class UnsafeInterpolation(TypeError):
+    """A template printed a value without ``shquote`` or ``comment``."""
+
+
+def _quote(text: str) -> str:
+    # Double quotes read better for a JMESPath query full of single quotes; they are used only
+    # when the text holds none of the characters bash treats specially inside them.
+    if "'" in text and not _DOUBLE_QUOTE_SPECIAL.search(text):
+        return f'"{text}"'
+    return shlex.quote(text)
+
+
+def shquote(value: object) -> Shell:
+    """``value`` as one shell word (``shlex.quote``, or plain double quotes where they are
+    equally safe and easier to read)."""
+    return Shell(_quote(str(value)))
+
+
+def shwords(values: list[str]) -> Shell:
+    """Each of ``values`` quoted, joined by spaces: an argument vector."""
+    return Shell(" ".join(_quote(value) for value in values))
+
+
+def comment(value: object) -> Shell:
+    """``value`` made safe for the rest of a ``#`` comment line: no control characters."""
+    return Shell(_CONTROL.sub(" ", str(value)))
+
+
+def _finalize(value: object) -> object:
+    if isinstance(value, Shell | int) and not isinstance(value, bool):
+        return value
+    raise UnsafeInterpolation(f"unquoted value in a shell template: {value!r:.60}")
+
+
+def environment(folder: Path | None = None) -> jinja2.Environment:
+    """The jinja2 environment for shell templates (see the module docstring)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder or template_dir()),
+        autoescape=False,  # bash, not HTML: safety comes from the filters and finalize
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+    env.filters.update(shquote=shquote, shwords=shwords, comment=comment)
+    return env
+
+
+def cli_argv(service: Service, operation: str, parameters: Mapping[str, Any],
+             region: str) -> list[str]:
+    """The AWS CLI words for one API call (works with AWS CLI v1 and v2).
+
+    Parameter names follow the CLI's own rule (``xform_name``); structures are passed as JSON,
+    ``True`` becomes a bare flag.
+    """
+    argv = ["aws", _CLI_SERVICE[service], xform_name(operation, "-")]
+    for name, value in parameters.items():
+        flag = "--" + xform_name(name, "-")
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, str | int):
+            argv += [flag, str(value)]
+        else:
+            argv += [flag, json.dumps(value, separators=(",", ":"))]
+    return [*argv, "--region", region]
+
+
+def check_argv(service: Service, check: Check, region: str) -> list[str]:
+    """The AWS CLI words of a step's read-only check (prints ``True`` when the step is done)."""
+    argv = cli_argv(service, check.operation, check.parameters, region)
+    if check.condition is not None:
+        argv += ["--query", check.condition, "--output", "text"]
+    return argv
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """One step as the template shows it."""
+
+    number: int
+    entry: PlanEntry
+    step: Step
+    argv: list[str]
+    check: list[str] | None
+    expect: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
+    """The steps of ``account_id`` with their CLI form and cross-account ordering notes."""
+    rows = []
+    for number, (entry, step) in enumerate(plan.steps_for(account_id), start=1):
+        accounts_in_entry = [s.account_id for s in entry.steps]
+        mine = [index for index, owner in enumerate(accounts_in_entry) if owner == account_id]
+        before = tuple(dict.fromkeys(a for a in accounts_in_entry[: mine[0]] if a != account_id))
+        after = tuple(dict.fromkeys(a for a in accounts_in_entry[mine[-1]:] if a != account_id))
+        check = step.check
+        rows.append(ScriptStep(
+            number=number, entry=entry, step=step,
+            argv=cli_argv(step.service, step.operation, step.parameters, step.region),
+            check=None if check is None else check_argv(step.service, check, step.region),
+            expect="True" if check is not None and check.condition is not None else "",
+            before=before, after=after))
+    return rows
+
+
+def render_script(plan: Plan, account_id: str, env: jinja2.Environment | None = None) -> str:
+    """The remediation script of ``account_id`` (empty plan part: a script that does nothing)."""
+    steps = script_steps(plan, account_id)
+    template = (env or environment()).get_template(TEMPLATE)
+    return template.render(
+        account_id=account_id,
+        account_name=plan.account_names.get(account_id),
+        run_started_at=plan.run_started_at,
+        steps=steps,
+        total=len(steps),
+        before=sorted({a for row in steps for a in row.before}),
+        after=sorted({a for row in steps for a in row.after}),
+    )

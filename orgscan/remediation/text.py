@@ -1,0 +1,65 @@
+"""The plan as text for a terminal (``orgscan remediate`` prints it before anything else)."""
+
+from __future__ import annotations
+
+import json
+
+from orgscan.remediation.apply import ApplyResult, StepStatus
+from orgscan.remediation.model import Plan, PlanEntry
+
+
+def plan_text(plan: Plan, accounts: frozenset[str] | None = None) -> str:
+    """A readable rendering of ``plan``; with ``accounts``, only entries touching them."""
+    entries = [e for e in plan.entries
+               if accounts is None or {s.account_id for s in e.steps} & accounts
+               or (not e.steps and e.acting_account_id in accounts)]
+    actionable = sum(1 for e in entries if e.steps)
+    lines = [
+        f"Remediation plan for the scan started at {plan.run_started_at}",
+        f"Default retention: {plan.retention.mode.value} for {plan.retention.days} days; "
+        f"strategy for unlocked buckets: {plan.settings.strategy.value}.",
+        f"{actionable} bucket(s) to change, {len(entries) - actionable} without steps.",
+    ]
+    for number, entry in enumerate(entries, start=1):
+        lines += ["", *_entry_lines(number, entry, plan)]
+    return "\n".join(lines) + "\n"
+
+
+def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
+    acting = entry.acting_account_id or "nobody (see below)"
+    name = plan.account_names.get(entry.acting_account_id or "")
+    if name:
+        acting += f" ({_one_line(name)})"
+    strategy = entry.strategy.value if entry.strategy else "no steps"
+    lines = [f"[{number}] bucket {entry.bucket_name} in {entry.region or 'unknown region'}: "
+             f"{strategy}; acting account {acting}"]
+    lines += [f"    finding {code.value}: {arn}"
+              for arn, code in zip(entry.findings, entry.reason_codes, strict=True)]
+    lines.append(f"    {entry.explanation}")
+    lines += [f"    warning: {warning}" for warning in entry.warnings]
+    for index, step in enumerate(entry.steps, start=1):
+        parameters = json.dumps(dict(step.parameters), separators=(",", ":"))
+        if len(parameters) > 160:
+            parameters = parameters[:157] + "..."
+        lines.append(f"    {index}. account {step.account_id} {step.region} "
+                     f"{step.service.value}:{step.operation} {parameters}")
+    return lines
+
+
+def apply_text(result: ApplyResult) -> str:
+    """A summary of an apply: one line per step not simply applied, then the counts."""
+    lines = []
+    for outcome in result.outcomes:
+        if outcome.status in (StepStatus.FAILED, StepStatus.NOT_RUN):
+            detail = f"{outcome.error_code}: " if outcome.error_code else ""
+            lines.append(f"{outcome.status.value}: account {outcome.account_id} "
+                         f"{outcome.operation} on {outcome.bucket_name}: "
+                         f"{detail}{_one_line(outcome.message or '')}")
+    counts = {status: sum(o.status is status for o in result.outcomes) for status in StepStatus}
+    lines.append(", ".join(f"{count} {status.value}" for status, count in counts.items()))
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    # Names and messages come from AWS: no control characters (terminal escapes) get through.
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
