@@ -1,4 +1,4 @@
-"""orgscan: audit an AWS Organization for Object Lock on the S3 buckets that receive CloudTrail logs."""
+"""orgscan: audits an AWS Organization for Object Lock on its CloudTrail log buckets."""
 
 from importlib.metadata import PackageNotFoundError, version
 

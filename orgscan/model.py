@@ -1,4 +1,4 @@
-"""The domain model: frozen dataclasses and enums shared by the scanner, the reports and remediation.
+"""The domain model: frozen dataclasses and enums shared by scanner, reports and remediation.
 
 Everything here is plain data. "Could not evaluate" is a value (``Status.ERROR`` findings,
 ``ScanError`` rows), never an exception that escapes the scan.

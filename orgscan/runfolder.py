@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from datetime import datetime
@@ -24,6 +25,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; a report is as readable as any file the user writes.
+        os.chmod(tmp_name, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -33,6 +36,14 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@functools.cache
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; set it straight back (once per process).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def run_folder_name(started: datetime) -> str:
@@ -75,9 +86,7 @@ def update_latest(output_dir: Path, run_dir: Path) -> None:
         # No symlinks here (some file systems, Windows without privilege): a file holding the name.
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        if latest.is_symlink() or latest.is_file():
-            atomic_write(latest, run_dir.name + "\n")
-        elif not latest.exists():
+        if latest.is_symlink() or latest.is_file() or not latest.exists():
             atomic_write(latest, run_dir.name + "\n")
 
 

@@ -1,0 +1,1 @@
+"""AWS access: sessions and credentials, the organization, regions."""

@@ -1,0 +1,100 @@
+"""Account discovery with AWS Organizations: every account, its state and its OU path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from orgscan.errors import InputError
+from orgscan.model import Account
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The organization as discovered: accounts in a stable order and the OU tree."""
+
+    organization_id: str | None
+    management_account_id: str | None
+    accounts: tuple[Account, ...]
+    # Every OU (and root) id -> the ids of all accounts below it, nested OUs included.
+    accounts_under: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Node:
+    node_id: str
+    path: str
+
+
+def account_state(raw: dict[str, Any]) -> str:
+    """``State`` (current API) or ``Status`` (being retired), upper-case."""
+    return str(raw.get("State") or raw.get("Status") or "UNKNOWN").upper()
+
+
+def discover_organization(client: Any, executor: Executor) -> Organization:
+    """Walk the OU tree from the root, listing each OU's children in parallel."""
+    description = client.describe_organization()["Organization"]
+    roots = client.list_roots()["Roots"]
+    accounts: dict[str, Account] = {}
+    parents: dict[str, str] = {}  # node id -> parent node id
+    account_parent: dict[str, str] = {}
+    pending: dict[Future[tuple[list[dict[str, Any]], list[dict[str, Any]]]], _Node] = {}
+    for root in roots:
+        node = _Node(root["Id"], "/" + str(root.get("Name") or "Root"))
+        pending[executor.submit(_children, client, node.node_id)] = node
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            node = pending.pop(future)
+            child_ous, child_accounts = future.result()
+            for raw in child_accounts:
+                account = Account(account_id=raw["Id"], name=raw.get("Name"),
+                                  ou_path=node.path, state=account_state(raw))
+                accounts[account.account_id] = account
+                account_parent[account.account_id] = node.node_id
+            for ou in child_ous:
+                child = _Node(ou["Id"], f"{node.path}/{ou.get('Name') or ou['Id']}")
+                parents[child.node_id] = node.node_id
+                pending[executor.submit(_children, client, child.node_id)] = child
+    accounts_under: dict[str, set[str]] = {}
+    for account_id, parent in account_parent.items():
+        node_id: str | None = parent
+        while node_id is not None:
+            accounts_under.setdefault(node_id, set()).add(account_id)
+            node_id = parents.get(node_id)
+    for node_id in set(parents) | {root["Id"] for root in roots}:
+        accounts_under.setdefault(node_id, set())
+    return Organization(
+        organization_id=description.get("Id"),
+        management_account_id=description.get("MasterAccountId"),
+        accounts=tuple(sorted(accounts.values(), key=lambda a: a.account_id)),
+        accounts_under={key: frozenset(value) for key, value in accounts_under.items()},
+    )
+
+
+def _children(client: Any, parent_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ous = [ou for page in client.get_paginator("list_organizational_units_for_parent")
+           .paginate(ParentId=parent_id) for ou in page["OrganizationalUnits"]]
+    accounts = [account for page in client.get_paginator("list_accounts_for_parent")
+                .paginate(ParentId=parent_id) for account in page["Accounts"]]
+    return ous, accounts
+
+
+def select_accounts(org: Organization, include: Sequence[str], exclude: Iterable[str],
+                    ous: Sequence[str]) -> frozenset[str]:
+    """The account ids whose trails are scanned; unknown ids or OUs are bad input."""
+    known = {account.account_id for account in org.accounts}
+    unknown = [account_id for account_id in [*include, *exclude] if account_id not in known]
+    if unknown:
+        raise InputError(f"not in the organization: {', '.join(unknown)}")
+    missing_ous = [ou for ou in ous if ou not in org.accounts_under]
+    if missing_ous:
+        raise InputError(f"OU not found in the organization: {', '.join(missing_ous)}")
+    chosen = set(include) if include else set(known)
+    if ous:
+        under = set().union(*(org.accounts_under[ou] for ou in ous))
+        chosen &= under
+    chosen -= set(exclude)
+    return frozenset(chosen)

@@ -1,0 +1,269 @@
+"""One place that hands out AWS clients for any account of the organization.
+
+Why it looks like this: a scan of thousands of accounts across ~17 regions would need tens of
+thousands of per-account clients, and creating a botocore client costs milliseconds of CPU under
+the GIL (a new session per account costs more: it reloads service models). So clients are created
+once per (service, region) from one botocore session, and each call carries the credentials of
+the account it acts for: ``AccountClient`` adds them to the call, and a ``before-parameter-build``
+handler moves them into the request's signing context (``request_credentials``), which botocore's
+signer uses instead of the client's own credentials. Each member account gets refreshable
+AssumeRole credentials (re-assumed before expiry), so a scan that outlives the 1-hour token keeps
+working.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from orgscan.errors import CredentialsError
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_SESSION_NAME = "orgscan"
+# The keyword that carries an account's credentials through a call; removed before validation.
+_CREDENTIALS_PARAM = "__orgscan_credentials"
+_FALLBACK_REGION = "us-east-1"
+
+ConfigureSession = Callable[[botocore.session.Session], None]
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """Who runs the scan: ``sts:GetCallerIdentity`` of the base credentials."""
+
+    account_id: str
+    arn: str
+
+    @property
+    def partition(self) -> str:
+        """``aws``, ``aws-cn`` or ``aws-us-gov``, taken from the caller's ARN."""
+        parts = self.arn.split(":")
+        return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+class AssumeRoleError(Exception):
+    """The role could not be assumed in an account; carries the AWS error code."""
+
+    def __init__(self, account_id: str, error_code: str, message: str) -> None:
+        super().__init__(f"{account_id}: {error_code}: {message}")
+        self.account_id = account_id
+        self.error_code = error_code
+        self.message = message
+
+
+def _move_credentials_to_signing_context(**kwargs: Any) -> None:
+    """``before-parameter-build`` handler: the call's credentials sign this request only."""
+    params: dict[str, Any] = kwargs["params"]
+    credentials = params.pop(_CREDENTIALS_PARAM, None)
+    if credentials is not None:
+        kwargs["context"].setdefault("signing", {})["request_credentials"] = credentials
+
+
+class AccountClient:
+    """A shared client bound to one account's credentials; used like a botocore client.
+
+    Every operation (and every page of a paginator) is signed with ``credentials``.
+    """
+
+    def __init__(self, client: Any, credentials: RefreshableCredentials) -> None:
+        self._client = client
+        self._credentials = credentials
+
+    @property
+    def meta(self) -> Any:
+        """The underlying client's ``meta`` (region, config, events)."""
+        return self._client.meta
+
+    @property
+    def exceptions(self) -> Any:
+        """The underlying client's modelled exceptions."""
+        return self._client.exceptions
+
+    def get_paginator(self, operation_name: str) -> _AccountPaginator:
+        """A paginator whose every page is signed with this account's credentials."""
+        return _AccountPaginator(self._client.get_paginator(operation_name), self._credentials)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        credentials = self._credentials
+
+        def call(**kwargs: Any) -> Any:
+            return method(**kwargs, **{_CREDENTIALS_PARAM: credentials})
+
+        return call
+
+
+class _AccountPaginator:
+    def __init__(self, paginator: Any, credentials: RefreshableCredentials) -> None:
+        self._paginator = paginator
+        self._credentials = credentials
+
+    def paginate(self, **kwargs: Any) -> Any:
+        return self._paginator.paginate(**kwargs, **{_CREDENTIALS_PARAM: self._credentials})
+
+
+class SessionFactory:
+    """Clients for any account: the caller's own credentials for the caller's account, a
+    refreshable AssumeRole session (``role_name``, ``external_id``) for every other one.
+
+    Thread-safe. Clients are cached per (service, region) and shared by all accounts.
+    """
+
+    def __init__(
+        self,
+        *,
+        role_name: str = DEFAULT_ROLE_NAME,
+        external_id: str | None = None,
+        role_session_name: str = DEFAULT_SESSION_NAME,
+        max_pool_connections: int = 16,
+        max_attempts: int | None = None,
+        duration_seconds: int = 3600,
+        configure_session: ConfigureSession | None = None,
+        base_session: botocore.session.Session | None = None,
+    ) -> None:
+        self.role_name = role_name
+        self.external_id = external_id
+        self.role_session_name = role_session_name
+        self._duration_seconds = duration_seconds
+        self._session = base_session or botocore.session.get_session()
+        self._session.register(
+            "before-parameter-build.*.*", _move_credentials_to_signing_context
+        )
+        if configure_session is not None:
+            configure_session(self._session)
+        # Without max_attempts botocore's own settings apply (AWS_MAX_ATTEMPTS, the profile).
+        self._config = Config(
+            max_pool_connections=max(10, max_pool_connections),
+            retries={"total_max_attempts": max_attempts} if max_attempts else None,
+            user_agent_extra="orgscan",
+        )
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._credentials: dict[str, RefreshableCredentials] = {}
+        self._account_locks: dict[str, threading.Lock] = {}
+        self._identity: CallerIdentity | None = None
+        self.clients_created = 0
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def default_region(self) -> str:
+        """The region of the caller's configuration, or us-east-1."""
+        region = self._session.get_config_variable("region")
+        return str(region) if region else _FALLBACK_REGION
+
+    def identify(self) -> CallerIdentity:
+        """Who the caller is; raises ``CredentialsError`` when there are no usable credentials."""
+        if self._identity is None:
+            try:
+                reply = self._shared_client("sts", self.default_region).get_caller_identity()
+            except NoCredentialsError:
+                raise CredentialsError(
+                    "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
+                    "or run `aws configure`)") from None
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "Unknown")
+                raise CredentialsError(f"AWS rejected the credentials ({code})") from None
+            except BotoCoreError as exc:
+                raise CredentialsError(f"cannot identify the caller: {exc}") from None
+            self._identity = CallerIdentity(account_id=reply["Account"], arn=reply["Arn"])
+        return self._identity
+
+    @property
+    def caller_account_id(self) -> str:
+        """The caller's account id."""
+        return self.identify().account_id
+
+    @property
+    def caller_arn(self) -> str:
+        """The caller's ARN."""
+        return self.identify().arn
+
+    def available_regions(self, service: str, partition: str) -> list[str]:
+        """Regions botocore knows for ``service`` in ``partition``."""
+        return list(self._session.get_available_regions(service, partition_name=partition))
+
+    # ------------------------------------------------------------------ clients
+
+    def client(self, account_id: str, service: str, region: str) -> Any:
+        """A client acting as ``account_id`` in ``region``.
+
+        For a member account the role is assumed on first use; ``AssumeRoleError`` tells why it
+        could not be.
+        """
+        shared = self._shared_client(service, region)
+        if account_id == self.caller_account_id:
+            return shared
+        return AccountClient(shared, self.credentials_for(account_id))
+
+    def credentials_for(self, account_id: str) -> RefreshableCredentials:
+        """Refreshable AssumeRole credentials for ``account_id`` (assumed once, then cached)."""
+        cached = self._credentials.get(account_id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            account_lock = self._account_locks.setdefault(account_id, threading.Lock())
+        # One AssumeRole per account even when many threads ask at once.
+        with account_lock:
+            cached = self._credentials.get(account_id)
+            if cached is not None:
+                return cached
+
+            def fetch() -> dict[str, Any]:
+                return self._assume_role(account_id)
+
+            credentials = RefreshableCredentials.create_from_metadata(
+                metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
+            self._credentials[account_id] = credentials
+            return credentials
+
+    def role_arn(self, account_id: str) -> str:
+        """The ARN of the scan role in ``account_id``."""
+        partition = self.identify().partition
+        return f"arn:{partition}:iam::{account_id}:role/{self.role_name}"
+
+    def _assume_role(self, account_id: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "RoleArn": self.role_arn(account_id),
+            "RoleSessionName": self.role_session_name,
+            "DurationSeconds": self._duration_seconds,
+        }
+        if self.external_id:
+            kwargs["ExternalId"] = self.external_id
+        try:
+            reply = self._shared_client("sts", self.default_region).assume_role(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise AssumeRoleError(account_id, error.get("Code", "Unknown"),
+                                  error.get("Message", str(exc))) from None
+        except BotoCoreError as exc:
+            raise AssumeRoleError(account_id, type(exc).__name__, str(exc)) from None
+        creds = reply["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    def _shared_client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        # botocore sessions are not thread-safe: create clients one at a time.
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._session.create_client(service, region_name=region,
+                                                     config=self._config)
+                self._clients[key] = client
+                self.clients_created += 1
+            return client

@@ -1,0 +1,45 @@
+"""Helpers shared by the typer commands: error mapping and output to the terminal."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from orgscan.errors import InputError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 3
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``orgscan: error: message`` on stderr and return the exit-2 exception to raise."""
+    one_line = " ".join(message.split())
+    typer.echo(f"orgscan: error: {one_line}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn ``InputError`` raised by the core into a one-line message and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper
+
+
+def stderr_is_terminal() -> bool:
+    """True when progress output would reach a person rather than a log file."""
+    return sys.stderr.isatty()

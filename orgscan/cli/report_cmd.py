@@ -1,0 +1,23 @@
+"""``orgscan report RUN_DIR``: re-render a run folder's reports from its ``findings.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orgscan.cli.common import maps_input_errors
+from orgscan.findings import load_run
+from orgscan.reports import ReportInputs, format_names, write_reports
+
+
+@maps_input_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
+) -> None:
+    """Re-render every report of RUN_DIR from its findings.json."""
+    result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
+    names = [name for name in format_names() if name != "json"]
+    for path in write_reports(run_dir, ReportInputs(result=result), names):
+        typer.echo(str(path))

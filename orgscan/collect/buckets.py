@@ -1,0 +1,112 @@
+"""Buckets: who owns which (``ListBuckets``) and what one bucket's Object Lock looks like."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orgscan.collect import error_code_of
+from orgscan.model import BucketFacts, LockMode, Versioning
+
+# HeadBucket has no body, so its errors carry only the HTTP status as the code.
+_HEAD_CODES = {"404": "NoSuchBucket", "NotFound": "NoSuchBucket", "403": "AccessDenied",
+               "Forbidden": "AccessDenied", "301": "PermanentRedirect"}
+LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
+
+ClientForRegion = Callable[[str], Any]
+
+
+def list_owned_buckets(client: Any) -> dict[str, str | None]:
+    """The account's buckets by name, with their region where ``ListBuckets`` tells it."""
+    owned: dict[str, str | None] = {}
+    for page in client.get_paginator("list_buckets").paginate():
+        for bucket in page.get("Buckets") or []:
+            name = bucket.get("Name")
+            if isinstance(name, str):
+                owned[name] = bucket.get("BucketRegion") or None
+    return owned
+
+
+def read_bucket(client_for: ClientForRegion, bucket: str, owner: str | None,
+                region: str | None, lookup_region: str) -> BucketFacts:
+    """Read the Object Lock configuration and versioning of ``bucket``.
+
+    ``client_for(region)`` gives an S3 client with the credentials to use; ``region`` is the
+    bucket's region when already known, else it is asked with ``HeadBucket`` from
+    ``lookup_region``. Errors come back in ``BucketFacts.error_code``.
+    """
+    if region is None:
+        try:
+            region = _head_bucket_region(client_for(lookup_region), bucket)
+        except (ClientError, BotoCoreError) as exc:
+            code, message = error_code_of(exc)
+            code = _HEAD_CODES.get(code, code)
+            header_region = _region_header(exc)
+            return _unreadable(bucket, owner, header_region, code, message)
+    client = client_for(region)
+    try:
+        lock = _object_lock(client, bucket)
+    except (ClientError, BotoCoreError) as exc:
+        code, message = error_code_of(exc)
+        return _unreadable(bucket, owner, region, code, message)
+    versioning: Versioning | None
+    versioning_error: tuple[str, str] | None = None
+    try:
+        status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+        versioning = Versioning(status) if status in ("Enabled", "Suspended") else Versioning.OFF
+    except (ClientError, BotoCoreError) as exc:
+        versioning, versioning_error = None, error_code_of(exc)
+    enabled, mode, days = lock
+    return BucketFacts(
+        bucket_name=bucket, bucket_account_id=owner, bucket_region=region,
+        object_lock_enabled=enabled, lock_mode=mode, retention_days=days, versioning=versioning,
+        # The lock was read, so the verdict stands; a versioning failure is only noted.
+        error_code=None,
+        error_message=(f"versioning: {versioning_error[0]}: {versioning_error[1]}"
+                       if versioning_error else None),
+    )
+
+
+def _head_bucket_region(client: Any, bucket: str) -> str:
+    reply = client.head_bucket(Bucket=bucket)
+    headers = reply.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    region = reply.get("BucketRegion") or headers.get("x-amz-bucket-region")
+    return str(region) if region else str(client.meta.region_name)
+
+
+def _region_header(exc: ClientError | BotoCoreError) -> str | None:
+    if isinstance(exc, ClientError):
+        headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        region = headers.get("x-amz-bucket-region")
+        return str(region) if region else None
+    return None
+
+
+def _object_lock(client: Any, bucket: str) -> tuple[bool, LockMode | None, int | None]:
+    """(enabled, default mode, default retention days); Years count as 365 days, 0 as unset."""
+    try:
+        config = client.get_object_lock_configuration(Bucket=bucket)
+    except ClientError as exc:
+        if error_code_of(exc)[0] == LOCK_NOT_FOUND:
+            return False, None, None
+        raise
+    lock = config.get("ObjectLockConfiguration") or {}
+    enabled = lock.get("ObjectLockEnabled") == "Enabled"
+    retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+    raw_mode = retention.get("Mode")
+    mode = LockMode(raw_mode) if raw_mode in ("GOVERNANCE", "COMPLIANCE") else None
+    days = retention.get("Days") or 0
+    years = retention.get("Years") or 0
+    total = int(days) if days else int(years) * 365
+    return enabled, mode, (total or None) if mode is not None else None
+
+
+def _unreadable(bucket: str, owner: str | None, region: str | None, code: str,
+                message: str) -> BucketFacts:
+    return BucketFacts(
+        bucket_name=bucket, bucket_account_id=owner, bucket_region=region,
+        object_lock_enabled=None, lock_mode=None, retention_days=None, versioning=None,
+        error_code=code, error_message=message,
+    )

@@ -1,0 +1,315 @@
+"""Scan settings: defaults, a TOML config file and command-line values, validated once.
+
+Precedence: built-in defaults < the config file (``--config``) < the command line. Every value
+is checked here; a bad one raises ``InputError`` naming the file (or option), the key and what
+was expected, so the CLI can exit 2 before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from orgscan.aws.sessions import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
+from orgscan.errors import InputError
+from orgscan.model import Policy, RequiredMode, Status
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
+SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+
+FORMATS = ("json", "csv", "xlsx", "html", "scripts")
+MAX_WORKERS = 512
+MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
+MAX_ATTEMPTS = 20
+
+
+class FailOn(StrEnum):
+    """Which findings make ``orgscan scan`` exit 1."""
+
+    FAIL = "FAIL"
+    WARN = "WARN"
+    NEVER = "never"
+
+    def triggered_by(self, status: Status) -> bool:
+        """True when a finding with ``status`` is at or above this level."""
+        if self is FailOn.NEVER:
+            return False
+        if self is FailOn.WARN:
+            return status in (Status.WARN, Status.FAIL)
+        return status is Status.FAIL
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Everything ``orgscan scan`` needs to know, validated."""
+
+    use_org: bool = True
+    accounts: tuple[str, ...] = ()
+    exclude_accounts: tuple[str, ...] = ()
+    ous: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    role_name: str = DEFAULT_ROLE_NAME
+    external_id: str | None = None
+    role_session_name: str = DEFAULT_SESSION_NAME
+    workers: int = 16
+    output_dir: Path = Path("reports")
+    formats: tuple[str, ...] = FORMATS
+    policy: Policy = field(default_factory=Policy)
+    fail_on: FailOn = FailOn.FAIL
+    max_attempts: int | None = None
+    serial: bool = False
+    log_level: str = "INFO"
+    log_format: str = "text"
+    quiet: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain values (for the log and the reports' Run sheet)."""
+        return {
+            "org": self.use_org,
+            "accounts": list(self.accounts),
+            "exclude_accounts": list(self.exclude_accounts),
+            "ou": list(self.ous),
+            "regions": list(self.regions),
+            "role_name": self.role_name,
+            "external_id": "(set)" if self.external_id else None,
+            "role_session_name": self.role_session_name,
+            "workers": self.workers,
+            "output_dir": str(self.output_dir),
+            "format": list(self.formats),
+            "fail_on": self.fail_on.value,
+            "max_attempts": self.max_attempts,
+            "serial": self.serial,
+            "log_level": self.log_level,
+            "log_format": self.log_format,
+            "quiet": self.quiet,
+            **self.policy.to_dict(),
+        }
+
+
+# Config-file keys (the long option names with "_" for "-") and the ScanSettings field each sets.
+_KEYS: dict[str, str] = {
+    "org": "use_org",
+    "accounts": "accounts",
+    "exclude_accounts": "exclude_accounts",
+    "ou": "ous",
+    "regions": "regions",
+    "role_name": "role_name",
+    "external_id": "external_id",
+    "role_session_name": "role_session_name",
+    "workers": "workers",
+    "output_dir": "output_dir",
+    "format": "formats",
+    "min_retention_days": "min_retention_days",
+    "require_mode": "require_mode",
+    "require_default_retention": "require_default_retention",
+    "fail_on": "fail_on",
+    "max_attempts": "max_attempts",
+    "serial": "serial",
+    "log_level": "log_level",
+    "log_format": "log_format",
+    "quiet": "quiet",
+}
+# Keys other features read from the same file; the scan settings ignore them.
+_FOREIGN_KEYS = frozenset({"exceptions", "remediation"})
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML config file; errors name the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"config file {path}: not found") from None
+    except IsADirectoryError:
+        raise InputError(f"config file {path}: is a directory") from None
+    except OSError as exc:
+        raise InputError(f"config file {path}: cannot be read ({exc.strerror})") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"config file {path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"config file {path}: invalid TOML ({exc})") from None
+
+
+def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
+                   source: str = "config") -> ScanSettings:
+    """Merge config-file values with command-line values (CLI wins) and validate them.
+
+    ``cli`` holds only the options given on the command line, by config key; ``source`` names
+    the config file in error messages.
+    """
+    merged: dict[str, tuple[Any, str]] = {}
+    for key, value in (config or {}).items():
+        if key in _FOREIGN_KEYS:
+            continue
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise InputError(f"{source}: unknown key {key!r} (known keys: {known})")
+        merged[key] = (value, f"{source}: key {key!r}")
+    for key, value in cli.items():
+        if value is not None:
+            merged[key] = (value, f"option --{key.replace('_', '-')}")
+    fields: dict[str, Any] = {}
+    for key, (value, where) in merged.items():
+        fields[_KEYS[key]] = _VALIDATORS[key](value, where)
+    policy = Policy(
+        require_default_retention=fields.pop("require_default_retention", True),
+        require_mode=fields.pop("require_mode", RequiredMode.ANY),
+        min_retention_days=fields.pop("min_retention_days", None),
+    )
+    settings = ScanSettings(policy=policy, **fields)
+    overlap = set(settings.accounts) & set(settings.exclude_accounts)
+    if overlap:
+        raise InputError(f"accounts both included and excluded: {', '.join(sorted(overlap))}")
+    if not settings.use_org and (settings.ous or settings.exclude_accounts):
+        raise InputError("--ou and --exclude-accounts need --org")
+    return settings
+
+
+# ------------------------------------------------------------------ validators
+
+
+def _string_list(value: Any, where: str) -> list[str]:
+    """A list of strings from a TOML array or a comma-separated string."""
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(",")]
+    elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        items = [item.strip() for item in value]
+    else:
+        raise InputError(f"{where}: expected a list of strings or a comma-separated string")
+    return [item for item in items if item]
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _account_ids(value: Any, where: str) -> tuple[str, ...]:
+    ids = _string_list(value, where)
+    for account_id in ids:
+        if not ACCOUNT_ID_RE.match(account_id):
+            raise InputError(f"{where}: {account_id!r:.40} is not a 12-digit AWS account id")
+    return _unique(ids)
+
+
+def _ou_ids(value: Any, where: str) -> tuple[str, ...]:
+    ids = _string_list([value] if isinstance(value, str) else value, where)
+    for ou_id in ids:
+        if not OU_ID_RE.match(ou_id):
+            raise InputError(f"{where}: {ou_id!r:.40} is not an OU id (ou-xxxx-xxxxxxxx) "
+                             "or root id (r-xxxx)")
+    return _unique(ids)
+
+
+def _regions(value: Any, where: str) -> tuple[str, ...]:
+    regions = _string_list(value, where)
+    for region in regions:
+        if not REGION_RE.match(region):
+            raise InputError(f"{where}: {region!r:.40} is not an AWS region name")
+    if not regions:
+        raise InputError(f"{where}: needs at least one region")
+    return _unique(regions)
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{where}: expected true or false")
+    return value
+
+
+def _int_between(low: int, high: int) -> Any:
+    def check(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value.strip())
+            else:
+                raise InputError(f"{where}: expected a whole number from {low} to {high}")
+        if not low <= value <= high:
+            raise InputError(f"{where}: {value} is out of range ({low} to {high})")
+        return int(value)
+
+    return check
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise InputError(f"{where}: expected {what}")
+        return value
+
+    return check
+
+
+def _choice(enum: type[StrEnum]) -> Any:
+    def check(value: Any, where: str) -> StrEnum:
+        if isinstance(value, str):
+            for member in enum:
+                if member.value.lower() == value.strip().lower():
+                    return member
+        choices = ", ".join(member.value for member in enum)
+        raise InputError(f"{where}: expected one of {choices}")
+
+    return check
+
+
+def _one_of(*choices: str) -> Any:
+    def check(value: Any, where: str) -> str:
+        if isinstance(value, str):
+            for choice in choices:
+                if choice.lower() == value.strip().lower():
+                    return choice
+        raise InputError(f"{where}: expected one of {', '.join(choices)}")
+
+    return check
+
+
+def _formats(value: Any, where: str) -> tuple[str, ...]:
+    names = [name.lower() for name in _string_list(value, where)]
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise InputError(f"{where}: expected any of {', '.join(FORMATS)}")
+    return _unique(names)
+
+
+def _output_dir(value: Any, where: str) -> Path:
+    if not isinstance(value, str | Path) or not str(value).strip() or "\x00" in str(value):
+        raise InputError(f"{where}: expected a folder path")
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{where}: {path} exists and is not a folder")
+    return path
+
+
+_VALIDATORS: dict[str, Any] = {
+    "org": _bool,
+    "accounts": _account_ids,
+    "exclude_accounts": _account_ids,
+    "ou": _ou_ids,
+    "regions": _regions,
+    "role_name": _matching(ROLE_NAME_RE, "an IAM role name (1-64 of letters, digits, +=,.@_-/)"),
+    "external_id": _matching(EXTERNAL_ID_RE, "an external id (2-1224 of letters, digits, "
+                                             "+=,.@:/_-)"),
+    "role_session_name": _matching(SESSION_NAME_RE, "a session name (2-64 of letters, digits, "
+                                                    "+=,.@_-)"),
+    "workers": _int_between(1, MAX_WORKERS),
+    "output_dir": _output_dir,
+    "format": _formats,
+    "min_retention_days": _int_between(1, MAX_RETENTION_DAYS),
+    "require_mode": _choice(RequiredMode),
+    "require_default_retention": _bool,
+    "fail_on": _choice(FailOn),
+    "max_attempts": _int_between(1, MAX_ATTEMPTS),
+    "serial": _bool,
+    "log_level": _one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+    "log_format": _one_of("text", "json"),
+    "quiet": _bool,
+}

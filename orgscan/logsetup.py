@@ -1,0 +1,68 @@
+"""Logging for a run: buffered until the run folder exists, then into its ``orgscan.log``.
+
+Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
+The file handler is concurrent-log-handler's, so several processes may share one log safely.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+from pathlib import Path
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+LOG_FILE = "orgscan.log"
+_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+_LOGGER = "orgscan"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as ``{"time", "level", "logger", "thread", "message"}``."""
+        document = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "thread": record.threadName,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, ensure_ascii=False)
+
+
+def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
+    """Keep log records in memory until ``attach_run_log`` knows where the file is."""
+    logger = logging.getLogger(_LOGGER)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    buffer = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1)
+    logger.addHandler(buffer)
+    # botocore's own warnings (retries, credential refresh) belong in the run log too.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    return buffer
+
+
+def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
+                   json_format: bool = False) -> logging.Handler:
+    """Write the buffered and all later records to ``run_dir/orgscan.log``."""
+    handler = ConcurrentRotatingFileHandler(str(run_dir / LOG_FILE), maxBytes=50 * 1024 * 1024,
+                                            backupCount=5, encoding="utf-8")
+    handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(_FORMAT))
+    logger = logging.getLogger(_LOGGER)
+    buffer.setTarget(handler)
+    buffer.flush()
+    logger.removeHandler(buffer)
+    buffer.close()
+    logger.addHandler(handler)
+    return handler
+
+
+def stop(handler: logging.Handler) -> None:
+    """Flush and detach the run's log file."""
+    logging.getLogger(_LOGGER).removeHandler(handler)
+    handler.close()

@@ -1,0 +1,91 @@
+"""The rule: is a CloudTrail bucket's Object Lock configuration good enough under a policy?
+
+Pure: ``BucketFacts`` + ``Policy`` -> ``Verdict``. A bucket that could not be read is ERROR,
+never FAIL: "could not tell" is not "not locked".
+"""
+
+from __future__ import annotations
+
+from orgscan.model import (
+    REASON_STATUS,
+    BucketFacts,
+    LockMode,
+    Policy,
+    ReasonCode,
+    RequiredMode,
+    Verdict,
+)
+
+# AWS error codes that mean the bucket is not there.
+MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
+# AWS error codes that mean the bucket exists but the scan may not read it.
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "403", "Forbidden", "AllAccessDisabled",
+                                 "AccountProblem", "InvalidAccessKeyId"})
+
+# How strong each mode is: a policy requiring a mode accepts it and anything stronger.
+_MODE_STRENGTH = {LockMode.GOVERNANCE: 1, LockMode.COMPLIANCE: 2}
+_REQUIRED_STRENGTH = {RequiredMode.ANY: 0, RequiredMode.GOVERNANCE: 1,
+                      RequiredMode.COMPLIANCE: 2}
+
+
+def evaluate(facts: BucketFacts, policy: Policy) -> Verdict:
+    """Judge one bucket. The first applicable reason wins; the sentence names the others."""
+    if facts.error_code is not None and facts.error_code not in MISSING_BUCKET_CODES:
+        return _error_verdict(facts)
+    problems = _problems(facts, policy)
+    if not problems:
+        return Verdict(REASON_STATUS[ReasonCode.COMPLIANT], ReasonCode.COMPLIANT,
+                       _compliant_sentence(facts))
+    code, sentence = problems[0]
+    if len(problems) > 1:
+        others = ", ".join(other for other, _ in problems[1:])
+        sentence = f"{sentence} Also: {others}."
+    return Verdict(REASON_STATUS[code], code, sentence)
+
+
+def _problems(facts: BucketFacts, policy: Policy) -> list[tuple[ReasonCode, str]]:
+    """Every reason that applies, in the contract's order of precedence."""
+    name = facts.bucket_name
+    if facts.error_code in MISSING_BUCKET_CODES:
+        return [(ReasonCode.BUCKET_MISSING,
+                 f"The trail delivers to bucket {name}, which does not exist.")]
+    if not facts.object_lock_enabled:
+        return [(ReasonCode.LOCK_NOT_CONFIGURED,
+                 f"Object Lock is not enabled on bucket {name}: log files can be deleted.")]
+    problems: list[tuple[ReasonCode, str]] = []
+    has_retention = facts.lock_mode is not None and bool(facts.retention_days)
+    if not has_retention and policy.require_default_retention:
+        problems.append((ReasonCode.NO_DEFAULT_RETENTION,
+                         f"Object Lock is enabled on bucket {name} but it has no default "
+                         "retention: new log files are not protected."))
+    required = _REQUIRED_STRENGTH[policy.require_mode]
+    strength = _MODE_STRENGTH[facts.lock_mode] if facts.lock_mode is not None else 0
+    if strength < required:
+        mode = facts.lock_mode.value if facts.lock_mode is not None else "no"
+        problems.append((ReasonCode.MODE_NOT_ALLOWED,
+                         f"Bucket {name} has {mode} default retention mode; the policy "
+                         f"requires {policy.require_mode.value}."))
+    minimum = policy.min_retention_days
+    if minimum is not None and (facts.retention_days or 0) < minimum:
+        problems.append((ReasonCode.RETENTION_TOO_SHORT,
+                         f"Bucket {name} keeps log files for {facts.retention_days or 0} days by "
+                         f"default; the policy requires at least {minimum}."))
+    return problems
+
+
+def _compliant_sentence(facts: BucketFacts) -> str:
+    if facts.lock_mode is None:
+        return f"Object Lock is enabled on bucket {facts.bucket_name}."
+    return (f"Object Lock is enabled on bucket {facts.bucket_name} with a "
+            f"{facts.lock_mode.value} default retention of {facts.retention_days} days.")
+
+
+def _error_verdict(facts: BucketFacts) -> Verdict:
+    code = facts.error_code or "Unknown"
+    detail = f" ({facts.error_message})" if facts.error_message else ""
+    if code in ACCESS_DENIED_CODES:
+        return Verdict(REASON_STATUS[ReasonCode.ACCESS_DENIED], ReasonCode.ACCESS_DENIED,
+                       f"Bucket {facts.bucket_name} could not be read from any account the "
+                       f"scan holds: {code}{detail}.")
+    return Verdict(REASON_STATUS[ReasonCode.API_ERROR], ReasonCode.API_ERROR,
+                   f"Reading bucket {facts.bucket_name} failed: {code}{detail}.")
