@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from orgscan.errors import InputError
 from orgscan.model import (
     REASON_STATUS,
     AccountCoverage,
@@ -60,7 +61,7 @@ FINDING_COLUMNS: dict[str, str] = {
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 
 
-class FindingsFileError(ValueError):
+class FindingsFileError(InputError):
     """``findings.json`` is missing, unreadable or does not follow the schema."""
 
 
