@@ -143,6 +143,8 @@ class BucketFacts:
 
     ``error_code`` is set when the bucket could not be read; the lock fields are then None.
     ``object_lock_enabled`` is False for ``ObjectLockConfigurationNotFoundError``.
+    ``versioning_error_code`` is set when only the versioning read failed: the lock verdict
+    stands and ``versioning`` is None.
     """
 
     bucket_name: str
@@ -154,6 +156,7 @@ class BucketFacts:
     versioning: Versioning | None
     error_code: str | None = None
     error_message: str | None = None
+    versioning_error_code: str | None = None
 
 
 @dataclass(frozen=True)

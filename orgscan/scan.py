@@ -447,9 +447,10 @@ class _Coordinator:
                 if outcome.error_code not in MISSING_BUCKET_CODES:  # a missing bucket is a FAIL
                     self._record(account, outcome.bucket_region, ErrorStage.BUCKET,
                                  (outcome.error_code, f"{bucket}: {outcome.error_message or ''}"))
-            elif outcome.error_message:  # the lock was read; versioning was not
+            elif outcome.versioning_error_code is not None:  # the lock was read; versioning not
                 self._record(account, outcome.bucket_region, ErrorStage.BUCKET,
-                             ("VersioningUnreadable", f"{bucket}: {outcome.error_message}"))
+                             (outcome.versioning_error_code,
+                              f"{bucket}: versioning: {outcome.error_message or ''}"))
 
         return handle
 

@@ -64,8 +64,8 @@ def read_bucket(client_for: ClientForRegion, bucket: str, owner: str | None,
         object_lock_enabled=enabled, lock_mode=mode, retention_days=days, versioning=versioning,
         # The lock was read, so the verdict stands; a versioning failure is only noted.
         error_code=None,
-        error_message=(f"versioning: {versioning_error[0]}: {versioning_error[1]}"
-                       if versioning_error else None),
+        error_message=versioning_error[1] if versioning_error else None,
+        versioning_error_code=versioning_error[0] if versioning_error else None,
     )
 
 
