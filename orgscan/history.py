@@ -80,7 +80,8 @@ def run_sort_key(name: str) -> tuple[str, int]:
 def run_folders(output_dir: Path) -> list[Path]:
     """The run folders directly below ``output_dir``, newest first (``latest`` excluded)."""
     if not output_dir.is_dir():
-        raise InputError(f"{output_dir}: not an output folder (no such directory)")
+        problem = "not a directory" if output_dir.exists() else "no such directory"
+        raise InputError(f"{output_dir}: not an output folder ({problem})")
     folders = [path for path in output_dir.iterdir()
                if is_run_folder_name(path.name) and path.is_dir() and not path.is_symlink()]
     return sorted(folders, key=lambda path: run_sort_key(path.name), reverse=True)

@@ -67,6 +67,9 @@ def test_history_skips_and_names_unreadable_run_folders(output_dir: Path) -> Non
 def test_history_of_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such directory"):
         list_runs(tmp_path / "nowhere")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match=r"file: not an output folder \(not a directory\)"):
+        list_runs(tmp_path / "file")
 
 
 def test_previous_run_is_the_newest_readable_older_folder(output_dir: Path) -> None:
