@@ -1,0 +1,99 @@
+"""A small, realistic scan result for the report tests, built by hand.
+
+Several accounts (one not scanned, one suspended), every status and reason code, errors rows,
+a bucket that two trails deliver to, and hostile names: a formula and a script tag.
+"""
+
+from __future__ import annotations
+
+from orgscan.model import (
+    AccountCoverage,
+    ErrorStage,
+    Finding,
+    LockMode,
+    Policy,
+    ReasonCode,
+    RequiredMode,
+    RunInfo,
+    ScanError,
+    ScanResult,
+    Status,
+    Versioning,
+)
+
+FORMULA_NAME = '=HYPERLINK("http://x","y")'
+SCRIPT_NAME = "<script>alert(1)</script>"
+
+MGMT, ARCHIVE, PROD, DEV, LEGACY, CLOSED = (
+    "111111111111", "222222222222", "333333333333", "444444444444", "555555555555",
+    "666666666666")
+
+
+def _finding(account: str, trail: str, bucket: str, reason_code: ReasonCode, *,
+             region: str = "us-east-1", org: bool = False, multi: bool = True,
+             bucket_account: str | None = None, lock: bool | None = True,
+             mode: LockMode | None = LockMode.COMPLIANCE, days: int | None = 365,
+             versioning: Versioning | None = Versioning.ENABLED,
+             status: Status | None = None, reason: str = "") -> Finding:
+    from orgscan.model import REASON_STATUS
+
+    return Finding(
+        account_id=account, trail_name=trail,
+        trail_arn=f"arn:aws:cloudtrail:{region}:{account}:trail/{trail}",
+        home_region=region, is_organization_trail=org, is_multi_region=multi,
+        bucket_name=bucket, bucket_account_id=bucket_account,
+        bucket_region=region if bucket_account else None, object_lock_enabled=lock,
+        lock_mode=mode, retention_days=days, versioning=versioning,
+        status=status or REASON_STATUS[reason_code], reason_code=reason_code,
+        reason=reason or f"{reason_code.value.replace('_', ' ').lower()}.",
+    )
+
+
+def build_result() -> ScanResult:
+    """The fixture result: 9 findings, 6 accounts, 3 errors, incomplete coverage."""
+    run = RunInfo(
+        started_at="2026-11-27T09:00:00Z", finished_at="2026-11-27T09:01:30Z",
+        tool_version="0.1.0", caller_arn=f"arn:aws:sts::{MGMT}:assumed-role/Audit/alice",
+        organization_id="o-abc123def4",
+        policy=Policy(require_mode=RequiredMode.COMPLIANCE, min_retention_days=365),
+        regions=("us-east-1", "eu-west-1", "ap-south-2"), complete=False)
+    accounts = (
+        AccountCoverage(MGMT, "Management", "/Root", "ACTIVE", True, 3, None),
+        AccountCoverage(ARCHIVE, "Log Archive", "/Root/Security", "ACTIVE", True, 2, None),
+        AccountCoverage(PROD, FORMULA_NAME, "/Root/Workloads/Prod", "ACTIVE", True, 3, None),
+        AccountCoverage(DEV, SCRIPT_NAME, "/Root/Workloads/Dev", "ACTIVE", True, 3, None),
+        AccountCoverage(LEGACY, "Legacy", "/Root/Workloads", "ACTIVE", False, 0, "AccessDenied"),
+        AccountCoverage(CLOSED, "Closed", "/Root/Suspended", "SUSPENDED", False, 0, None),
+    )
+    c = ReasonCode
+    findings = (
+        _finding(MGMT, "org-trail", "org-cloudtrail-logs", c.COMPLIANT, org=True,
+                 bucket_account=ARCHIVE, reason="Object Lock COMPLIANCE, 365 days."),
+        _finding(MGMT, "mgmt-trail", "mgmt-trail-logs", c.LOCK_NOT_CONFIGURED,
+                 bucket_account=MGMT, lock=False, mode=None, days=None,
+                 versioning=Versioning.OFF, reason="Object Lock is not configured."),
+        _finding(ARCHIVE, "archive-trail", "archive-noretention", c.NO_DEFAULT_RETENTION,
+                 bucket_account=ARCHIVE, mode=None, days=None),
+        _finding(ARCHIVE, "archive-eu", "archive-eu-logs", c.API_ERROR, region="eu-west-1",
+                 multi=False, bucket_account=ARCHIVE, lock=None, mode=None, days=None,
+                 versioning=None, reason="SlowDown: reduce your request rate."),
+        _finding(PROD, "prod-trail", "prod-governance", c.MODE_NOT_ALLOWED,
+                 bucket_account=PROD, mode=LockMode.GOVERNANCE, days=400),
+        _finding(PROD, FORMULA_NAME, "prod-short-retention", c.RETENTION_TOO_SHORT,
+                 bucket_account=PROD, days=30),
+        _finding(PROD, "prod-to-archive", "org-cloudtrail-logs", c.COMPLIANT,
+                 region="eu-west-1", bucket_account=ARCHIVE),
+        _finding(DEV, SCRIPT_NAME, "dev-deleted-bucket", c.BUCKET_MISSING, lock=None,
+                 mode=None, days=None, versioning=None, reason="NoSuchBucket."),
+        _finding(DEV, "dev-audit", "partner-bucket", c.ACCESS_DENIED, lock=None, mode=None,
+                 days=None, versioning=None, reason="AccessDenied from every account."),
+    )
+    errors = (
+        ScanError(LEGACY, None, ErrorStage.ASSUME_ROLE, "AccessDenied",
+                  f"not authorized to perform sts:AssumeRole on {LEGACY}"),
+        ScanError(ARCHIVE, "ap-south-2", ErrorStage.REGIONS, "OptInRequired",
+                  "ap-south-2 is not enabled for this account"),
+        ScanError(DEV, "us-east-1", ErrorStage.BUCKET, "AccessDenied",
+                  f"partner-bucket: Access Denied {SCRIPT_NAME}"),
+    )
+    return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
