@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orgscan.config import FailOn
+from orgscan.exceptions_register import excepted_for_exit
 from orgscan.model import ScanResult, Status
 
 OK = 0
@@ -15,8 +16,7 @@ def scan_exit_code(result: ScanResult, fail_on: FailOn) -> int:
     """1 when a finding is at or above ``fail_on`` (wins over 3); 3 when coverage is incomplete
     or any finding is ERROR; else 0. Findings under an accepted, unexpired exception do not
     count towards 1."""
-    counted = [f for f in result.findings
-               if f.exception is None or f.exception.expired]
+    counted = [f for f in result.findings if not excepted_for_exit(f)]
     if any(fail_on.triggered_by(finding.status) for finding in counted):
         return FINDINGS
     if not result.run.complete or any(f.status is Status.ERROR for f in result.findings):
