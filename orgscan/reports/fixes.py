@@ -11,8 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orgscan.model import Policy, ReasonCode, RequiredMode, Status
+from orgscan.remediation.model import PlanEntry
+from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.reports import ReportInputs
 from orgscan.reports.summary import BucketSummary, ReportSummary
+
+#: The strategy shown for a plan entry without steps (ERROR findings, unknown owner).
+NO_STEPS = "no steps"
 
 #: A finding that needs no action.
 _NOTHING_TO_DO = frozenset({Status.PASS})
@@ -35,17 +40,55 @@ class RemediationRow:
     #: The script that carries the steps (``remediation/<account>.sh``), once a plan exists.
     script: str | None = None
 
+    @property
+    def script_label(self) -> str:
+        """The script cell's text: the script files, or why there is none."""
+        if self.script:
+            return self.script
+        if self.strategy == NO_STEPS:
+            return "none: nothing to run"
+        return "not generated: follow the steps"
+
 
 def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[RemediationRow, ...]:
     """One row per bucket whose trails are not all PASS, most urgent first.
 
     ``summary`` is ``summarise(inputs.result)``, passed in because both reports already hold it.
-    The steps come from the reason code (``advice_for``); a remediation plan carried by
-    ``inputs`` is mapped onto the same rows (strategy, script) so the reports need not change.
+    When ``inputs`` carries the run's remediation plan, a bucket's row shows the plan's strategy,
+    steps and script; otherwise (or for a bucket the plan does not cover) the steps are derived
+    from the reason code by ``advice_for``.
     """
     policy = inputs.result.run.policy
-    return tuple(advice_for(bucket, policy) for bucket in summary.buckets
-                 if bucket.status not in _NOTHING_TO_DO)
+    entries = {entry.bucket_name: entry for entry in inputs.plan.entries} if inputs.plan else {}
+    rows = []
+    for bucket in summary.buckets:
+        if bucket.status in _NOTHING_TO_DO:
+            continue
+        entry = entries.get(bucket.bucket_name)
+        rows.append(plan_row(bucket, entry) if entry else advice_for(bucket, policy))
+    return tuple(rows)
+
+
+def plan_row(bucket: BucketSummary, entry: PlanEntry) -> RemediationRow:
+    """The row of ``bucket`` from its remediation plan entry: the plan's words and scripts."""
+    steps = [entry.explanation,
+             *(f"Account {step.account_id} ({step.region}): {step.description}"
+               for step in entry.steps),
+             *(f"Warning: {warning}" for warning in entry.warnings)]
+    scripts = sorted({f"{REMEDIATION_DIR}/{step.account_id}.sh" for step in entry.steps})
+    return RemediationRow(
+        bucket_name=bucket.bucket_name,
+        bucket_account_id=bucket.bucket_account_id,
+        bucket_region=bucket.bucket_region or entry.region,
+        status=bucket.status,
+        reason_code=bucket.reason_code,
+        reason=bucket.reason,
+        trail_arns=bucket.trail_arns,
+        delivering_accounts=bucket.delivering_accounts,
+        strategy=entry.strategy.value if entry.strategy else NO_STEPS,
+        steps=tuple(step for step in steps if step),
+        script=", ".join(scripts) or None,
+    )
 
 
 def advice_for(bucket: BucketSummary, policy: Policy) -> RemediationRow:

@@ -201,7 +201,7 @@ def _remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
         (r.bucket_name, r.bucket_account_id, r.bucket_region, r.status.value,
          r.reason_code.value, len(r.trail_arns), ", ".join(r.delivering_accounts), r.strategy,
          "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)),
-         r.script or "not generated: follow the steps")
+         r.script_label)
         for r in rows), status_columns=(4,), wrap_columns=(9,))
 
 
