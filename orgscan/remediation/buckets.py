@@ -21,9 +21,11 @@ def new_bucket_name(old: str) -> str:
     names with capitals or underscores are folded, and a long name is trimmed before the suffix.
     """
     base = _INVALID.sub("-", old.lower())
-    base = re.sub(r"\.{2,}", ".", base)
-    base = re.sub(r"(\.-|-\.)+", "-", base)
+    # A lone dot stays; any run of dots and hyphens holding a dot ("..", ".-", "-.") becomes "-".
+    base = re.sub(r"[.-]*\.[.-]*", lambda run: "." if run.group() == "." else "-", base)
     base = base[: _MAX_LEN - len(SUFFIX)].strip(".-")
+    if base.startswith("xn--"):  # reserved for internationalised domain names
+        base = "xn-" + base[4:]
     return (base or "cloudtrail-logs") + SUFFIX
 
 

@@ -159,3 +159,24 @@ class Plan:
         """The steps ``account_id`` runs, in plan order, each with its entry."""
         return [(entry, step) for entry in self.entries for step in entry.steps
                 if step.account_id == account_id]
+
+    def account_order(self) -> list[str]:
+        """The accounts with steps in an order that respects every cross-account dependency.
+
+        In an entry, the acting account (the bucket's) must finish before the other accounts
+        with steps there (the trails' owners) run theirs; ties keep id order.
+        """
+        accounts = self.accounts_with_steps()
+        needs: dict[str, set[str]] = {account: set() for account in accounts}
+        for entry in self.entries:
+            for step in entry.steps:
+                if entry.acting_account_id and step.account_id != entry.acting_account_id:
+                    needs[step.account_id].add(entry.acting_account_id)
+        ordered: list[str] = []
+        while len(ordered) < len(accounts):
+            ready = [a for a in accounts if a not in ordered and needs[a] <= set(ordered)]
+            # A cycle (A's bucket used by B's trail and B's by A's) cannot be ordered
+            # strictly; take the lowest id so every account is still listed once.
+            ordered.append(ready[0] if ready else
+                           next(a for a in accounts if a not in ordered))
+        return ordered

@@ -128,10 +128,11 @@ def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
     """The steps of ``account_id`` with their CLI form and cross-account ordering notes."""
     rows = []
     for number, (entry, step) in enumerate(plan.steps_for(account_id), start=1):
-        accounts_in_entry = [s.account_id for s in entry.steps]
-        mine = [index for index, owner in enumerate(accounts_in_entry) if owner == account_id]
-        before = tuple(dict.fromkeys(a for a in accounts_in_entry[: mine[0]] if a != account_id))
-        after = tuple(dict.fromkeys(a for a in accounts_in_entry[mine[-1]:] if a != account_id))
+        acting = entry.acting_account_id
+        others = tuple(dict.fromkeys(s.account_id for s in entry.steps if s.account_id != acting))
+        # The bucket's account goes first; the trails' owners follow (Plan.account_order).
+        before = (acting,) if acting and account_id != acting else ()
+        after = others if account_id == acting else ()
         check = step.check
         rows.append(ScriptStep(
             number=number, entry=entry, step=step,

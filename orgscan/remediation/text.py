@@ -22,6 +22,9 @@ def plan_text(plan: Plan, accounts: frozenset[str] | None = None) -> str:
     ]
     for number, entry in enumerate(entries, start=1):
         lines += ["", *_entry_lines(number, entry, plan)]
+    order = [a for a in plan.account_order() if accounts is None or a in accounts]
+    if order:
+        lines += ["", "Accounts in the order they must apply: " + ", ".join(order)]
     return "\n".join(lines) + "\n"
 
 

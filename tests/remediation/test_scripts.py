@@ -1,0 +1,207 @@
+"""The per-account bash scripts: content, quoting, shell safety, dry run, account guard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from orgscan.model import ReasonCode
+from orgscan.remediation import Strategy, write_plan_files, write_remediation
+from orgscan.remediation.scripts import (
+    UnsafeInterpolation,
+    cli_argv,
+    environment,
+    render_script,
+    shquote,
+    shwords,
+)
+from tests.remediation.builders import LOG_ARCHIVE, MGMT, WORKLOAD, finding, scan_result
+from tests.remediation.conftest import HOSTILE_NAME, FakeAws, rich_plan
+
+SHELLCHECK = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "shellcheck"
+READ_ONLY = {("sts", "get-caller-identity"), ("s3api", "head-bucket"),
+             ("s3api", "get-public-access-block"), ("s3api", "get-bucket-versioning"),
+             ("s3api", "get-bucket-encryption"), ("s3api", "get-object-lock-configuration"),
+             ("cloudtrail", "get-trail")}
+
+
+@pytest.fixture
+def scripts(tmp_path: Path) -> dict[str, Path]:
+    """The scripts of the rich plan, by account id."""
+    paths = write_plan_files(tmp_path / "run", rich_plan())
+    return {path.stem: path for path in paths if path.suffix == ".sh"}
+
+
+def test_only_accounts_that_must_change_get_a_script(scripts, tmp_path):
+    assert sorted(scripts) == [MGMT, LOG_ARCHIVE]  # WORKLOAD has only an ERROR finding
+    plan = json.loads((tmp_path / "run" / "remediation" / "plan.json").read_text())
+    assert [len(e["steps"]) for e in plan["entries"]][-1] == 0
+    assert all(path.stat().st_mode & 0o111 for path in scripts.values())
+
+
+def test_scripts_pass_bash_n_and_shellcheck(scripts):
+    for path in scripts.values():
+        subprocess.run(["bash", "-n", str(path)], check=True)
+        checked = subprocess.run([str(SHELLCHECK), "--severity=style", str(path)],
+                                 capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stdout
+
+
+def test_script_content_commands_and_quoting(scripts):
+    text = scripts[LOG_ARCHIVE].read_text(encoding="utf-8")
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "\nset -euo pipefail\n" in text
+    assert "readonly ACCOUNT_ID=222222222222\n" in text
+    assert 'caller="$(aws sts get-caller-identity --query Account --output text)"' in text
+    # us-east-1 create-bucket has no LocationConstraint; eu-west-1 has one.
+    assert ("run aws s3api create-bucket --bucket central-logs-locked "
+            "--object-lock-enabled-for-bucket --region us-east-1\n") in text
+    assert ("run aws s3api create-bucket --bucket gone-logs-locked "
+            "--object-lock-enabled-for-bucket --create-bucket-configuration "
+            "'{\"LocationConstraint\":\"eu-west-1\"}' --region eu-west-1\n") in text
+    # A retention-only fix: just the lock configuration, on the existing bucket.
+    assert ("run aws s3api put-object-lock-configuration --bucket short-logs "
+            "--object-lock-configuration '{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":"
+            "{\"DefaultRetention\":{\"Mode\":\"GOVERNANCE\",\"Days\":90}}}' "
+            "--region eu-west-1\n") in text
+    assert "put-bucket-versioning --bucket short-logs" not in text
+    # Idempotent: each write is guarded by its read-only check.
+    assert ("if is_done '' aws s3api head-bucket --bucket central-logs-locked "
+            "--region us-east-1; then\n") in text
+    # Each step says what it fixes and with which strategy.
+    assert "# Step 1 of 21: bucket app-logs, strategy new-bucket\n" in text
+    assert "strategy enable-in-place" in text
+    assert ("# Fixes: LOCK_NOT_CONFIGURED of trail "
+            "arn:aws:cloudtrail:us-east-1:111111111111:trail/org\n") in text
+
+
+def test_in_place_script_content():
+    text = render_script(rich_plan(strategy=Strategy.ENABLE_IN_PLACE), LOG_ARCHIVE)
+    assert ("run aws s3api put-bucket-versioning --bucket app-logs --versioning-configuration "
+            "'{\"Status\":\"Enabled\"}' --region us-east-1\n") in text
+    assert ("aws s3api get-bucket-versioning --bucket app-logs --region us-east-1 "
+            "--query \"Status == 'Enabled'\" --output text; then\n") in text
+    assert ("run aws s3api put-object-lock-configuration --bucket central-logs "
+            "--object-lock-configuration") in text
+    assert "create-bucket --bucket app-logs-locked" not in text
+    assert "trail/app --s3-bucket-name" not in text
+
+
+def test_cross_account_scripts_say_who_goes_first(scripts):
+    bucket_side = scripts[LOG_ARCHIVE].read_text(encoding="utf-8")
+    trail_side = scripts[MGMT].read_text(encoding="utf-8")
+    assert "# ORDER: after this script has been applied, account(s) 111111111111" in bucket_side
+    assert "# ORDER: run this only after account(s) 222222222222 applied their" in trail_side
+    assert "trail/org --s3-bucket-name" not in bucket_side
+    assert ("run aws cloudtrail update-trail --name "
+            "arn:aws:cloudtrail:us-east-1:111111111111:trail/org --s3-bucket-name "
+            "central-logs-locked --region us-east-1\n") in trail_side
+    assert "s3api" not in trail_side
+
+
+def test_hostile_account_name_stays_in_its_comment_line(scripts):
+    text = scripts[LOG_ARCHIVE].read_text(encoding="utf-8")
+    name_lines = [line for line in text.splitlines() if "PWNED" in line]
+    assert name_lines == [
+        "# Account name: it's \"$(touch PWNED1)\" `touch PWNED2`  touch PWNED3 \\ ; rm -rf ~"]
+    assert not any(line.lstrip().startswith("touch") for line in text.splitlines())
+
+
+def test_dry_run_prints_every_command_and_writes_nothing(scripts, fake_aws: FakeAws):
+    run = fake_aws.run(scripts[LOG_ARCHIVE], account=LOG_ARCHIVE)
+    assert run.returncode == 0, run.stderr
+    calls = [tuple(call[1:3]) for call in fake_aws.calls()]
+    assert set(calls) <= READ_ONLY
+    assert calls[0] == ("sts", "get-caller-identity")
+    printed = [line for line in run.stdout.splitlines() if line.startswith("would run: ")]
+    assert len(printed) == run.stdout.count("would run: ") == 21
+    assert ("would run: aws s3api put-object-lock-configuration --bucket short-logs "
+            "--object-lock-configuration "
+            "'{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":{\"DefaultRetention\":"
+            "{\"Mode\":\"GOVERNANCE\",\"Days\":90}}}' --region eu-west-1") in printed
+    assert not list(scripts[LOG_ARCHIVE].parent.glob("PWNED*"))
+
+
+def test_apply_sends_exactly_the_planned_arguments(scripts, fake_aws: FakeAws):
+    plan = rich_plan()
+    run = fake_aws.run(scripts[LOG_ARCHIVE], "--apply", account=LOG_ARCHIVE)
+    assert run.returncode == 0, run.stderr
+    writes = [call[1:] for call in fake_aws.calls() if tuple(call[1:3]) not in READ_ONLY]
+    expected = [cli_argv(step.service, step.operation, step.parameters, step.region)[1:]
+                for _, step in plan.steps_for(LOG_ARCHIVE)]
+    assert writes == expected
+    assert not list(scripts[LOG_ARCHIVE].parent.glob("PWNED*"))
+
+
+def test_second_apply_is_harmless_when_everything_is_done(scripts, fake_aws: FakeAws):
+    run = fake_aws.run(scripts[MGMT], "--apply", account=MGMT, done=True)
+    assert run.returncode == 0, run.stderr
+    assert {tuple(call[1:3]) for call in fake_aws.calls()} <= READ_ONLY
+    assert "step 1: already done, skipped" in run.stdout
+
+
+def test_wrong_account_credentials_refuse(scripts, fake_aws: FakeAws):
+    run = fake_aws.run(scripts[LOG_ARCHIVE], "--apply", account=WORKLOAD)
+    assert run.returncode == 1
+    assert ("refusing to run: these credentials belong to account 333333333333, this script is "
+            "for account 222222222222") in run.stderr
+    assert [call[1:3] for call in fake_aws.calls()] == [["sts", "get-caller-identity"]]
+    assert "would run" not in run.stdout
+
+
+def test_profile_option_reaches_every_call_and_bad_options_are_refused(scripts, fake_aws):
+    run = fake_aws.run(scripts[MGMT], "--profile", "audit", account=MGMT)
+    assert run.returncode == 0, run.stderr
+    assert {call[0] for call in fake_aws.calls()} == {"AWS_PROFILE=audit"}
+    bad = fake_aws.run(scripts[MGMT], "--aply", account=MGMT)
+    assert bad.returncode == 2
+    assert "unknown argument: --aply" in bad.stderr
+
+
+def test_hostile_values_in_parameters_reach_aws_unchanged(tmp_path, fake_aws: FakeAws):
+    # findings.json is a file: a tampered one may hold anything, not just valid bucket names.
+    nasty = "b'; touch PWNED4; '$(touch PWNED5)`touch PWNED6`\"\n\\"
+    result = scan_result(finding("x", ReasonCode.NO_DEFAULT_RETENTION, bucket_name=nasty),
+                         names={WORKLOAD: HOSTILE_NAME})
+    paths = write_remediation(tmp_path / "run", result, rich_plan().settings)
+    script = next(path for path in paths if path.suffix == ".sh")
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    run = fake_aws.run(script, "--apply", account=WORKLOAD)
+    assert run.returncode == 0, run.stderr
+    writes = [call for call in fake_aws.calls() if call[2] == "put-object-lock-configuration"]
+    assert writes[0][3:5] == ["--bucket", nasty]
+    assert not list(tmp_path.rglob("PWNED*"))
+
+
+def test_shquote_round_trips_through_bash():
+    values = ["plain", "", "it's", 'say "hi"', "$(id)", "`id`", "a\nb", "\\", "!x", "a'$b",
+              "tab\there", "*", "~", "{a,b}", "-n", "héllo", "'\"'\"'"]
+    words = shwords(values)
+    out = subprocess.run(["bash", "-c", f"printf '%s\\0' {words}"], capture_output=True,
+                         check=True).stdout.decode()
+    assert out.split("\0")[:-1] == values
+    assert shquote("Status == 'Enabled'") == "\"Status == 'Enabled'\""
+
+
+def test_the_template_cannot_print_an_unquoted_value():
+    env = environment()
+    with pytest.raises(UnsafeInterpolation):
+        env.from_string("echo {{ value }}").render(value="$(id)")
+    assert env.from_string("echo {{ value | shquote }}").render(value="$(id)") == "echo '$(id)'"
+
+
+def test_script_without_account_name():
+    text = render_script(rich_plan(name=None), LOG_ARCHIVE)
+    assert "Account name" not in text
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_help_exits_zero(scripts, fake_aws: FakeAws):
+    run = fake_aws.run(scripts[MGMT], "--help", account=MGMT)
+    assert run.returncode == 0
+    assert "usage:" in run.stdout
+    assert fake_aws.calls() == []
