@@ -18,7 +18,8 @@ from tests.remediation.builders import LOG_ARCHIVE, MGMT, finding, scan_result
 #: A fake AWS CLI: records every call, answers get-caller-identity with $FAKE_ACCOUNT, and
 #: reports every check as "done" when FAKE_DONE=1 (else as failed, i.e. not done).
 FAKE_AWS = r"""#!/usr/bin/env bash
-{ printf 'AWS_PROFILE=%s\x1f' "${AWS_PROFILE:-}"; printf '%s\x1f' "$@"; printf '\x1e'; } >> "$FAKE_AWS_LOG"
+{ printf 'AWS_PROFILE=%s\x1f' "${AWS_PROFILE:-}"; printf '%s\x1f' "$@"; printf '\x1e'; } \
+  >> "$FAKE_AWS_LOG"
 case "$1 $2" in
   "sts get-caller-identity") echo "$FAKE_ACCOUNT" ;;
   "s3api head-bucket"|"s3api get-"*|"cloudtrail get-trail")
