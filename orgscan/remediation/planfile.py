@@ -7,6 +7,7 @@ The loader checks everything it returns (types, enums, account ids, known operat
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,10 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
                            "GetBucketEncryption", "GetObjectLockConfiguration"}),
     Service.CLOUDTRAIL: frozenset({"GetTrail"}),
 }
+
+
+# us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7 ...
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 class PlanFileError(InputError):
@@ -224,8 +229,11 @@ def _parse_step(raw: Any) -> Step:
             raise ValueError(f"check {service.value}:{check_op:.40} is not allowed in a plan")
         check = Check(operation=check_op, parameters=_typed(check_raw, "parameters", dict),
                       condition=_typed(check_raw, "condition", str, optional=True))
+    region = _typed(raw, "region", str)
+    if not REGION_RE.match(region):
+        raise ValueError(f"'region' is not an AWS region name: {region!r:.40}")
     return Step(account_id=_account(raw, "account_id") or "",
-                region=_typed(raw, "region", str), service=service, operation=operation,
+                region=region, service=service, operation=operation,
                 parameters=_typed(raw, "parameters", dict),
                 description=_typed(raw, "description", str), fixes=_strings(raw, "fixes"),
                 check=check)

@@ -1,0 +1,58 @@
+"""Shared steps of the closed-loop tests: the demo organization, one extra cross-account case,
+and a scan of it."""
+
+from __future__ import annotations
+
+from orgscan.aws.sessions import SessionFactory
+from orgscan.config import build_settings
+from orgscan.model import Finding, ScanResult, Status
+from orgscan.remediation.model import Plan
+from orgscan.scan import scan_organization
+from orgscan.simulate import SimulatedOrg
+
+#: A bucket of the log-archive account, unlocked and empty, used by another account's trail.
+SHARED_BUCKET = "acme-shared-unlocked-logs"
+CROSS_ACCOUNT_TRAIL = "identity-prod-trail"
+
+
+def add_cross_account_case(org: SimulatedOrg, sessions: SessionFactory) -> str:
+    """Point identity-prod's trail at a new unlocked bucket owned by log-archive; its ARN."""
+    sessions.client(org.log_archive_account_id, "s3", "us-east-1").create_bucket(
+        Bucket=SHARED_BUCKET)
+    trail = org.trail(CROSS_ACCOUNT_TRAIL)
+    sessions.client(trail.account_id, "cloudtrail", trail.home_region).update_trail(
+        Name=trail.name, S3BucketName=SHARED_BUCKET)
+    return trail.trail_arn
+
+
+def scan(org: SimulatedOrg) -> ScanResult:
+    """A full scan of the simulated organization with fresh sessions."""
+    settings = build_settings(None, {
+        "regions": list(org.regions), "workers": 8,
+        "min_retention_days": org.policy.min_retention_days,
+        "require_mode": org.policy.require_mode.value})
+    return scan_organization(settings, SessionFactory(max_pool_connections=8))
+
+
+def by_arn(result: ScanResult) -> dict[str, Finding]:
+    """The findings of ``result`` by trail ARN."""
+    return {finding.trail_arn: finding for finding in result.findings}
+
+
+def fixed_arns(plan: Plan) -> set[str]:
+    """The trail ARNs of every finding the plan has steps for."""
+    return {arn for entry in plan.entries if entry.steps for arn in entry.findings}
+
+
+def assert_fixed_and_nothing_else_changed(before: ScanResult, after: ScanResult,
+                                          plan: Plan) -> None:
+    """Every finding with steps is now PASS; every other finding is exactly as it was."""
+    old, new = by_arn(before), by_arn(after)
+    assert set(old) == set(new)
+    fixed = fixed_arns(plan)
+    for arn, finding in old.items():
+        if arn in fixed:
+            assert new[arn].status is Status.PASS, (arn, new[arn].reason)
+        else:
+            assert new[arn] == finding
+    assert after.errors == before.errors
