@@ -1,0 +1,335 @@
+"""Turn an ``OrgSpec`` into moto state, the way an administrator would build it in AWS.
+
+The management account works with the caller's own credentials; every other account is entered
+with ``sts.assume_role`` into ``OrganizationAccountAccessRole`` (moto keeps resources apart per
+account by those credentials). Clients come from a ``ClientMaker`` so callers decide how they are
+created; the default uses boto3's standard configuration, so ``AWS_ENDPOINT_URL`` (a moto server)
+is honoured like everywhere else in orgscan.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from orgscan.errors import InputError
+from orgscan.simulate.spec import (
+    ROOT_PATH,
+    AccountSpec,
+    BucketSpec,
+    OrgSpec,
+    SimulatedOrg,
+    SimulatedTrail,
+    TrailSpec,
+    bucket_reason,
+    skip_reason,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import DefaultRetentionTypeDef
+    from mypy_boto3_sts import STSClient
+
+#: moto answers every request made with unknown credentials as this account.
+MOTO_DEFAULT_ACCOUNT_ID = "123456789012"
+ACCESS_ROLE_NAME = "OrganizationAccountAccessRole"
+#: The region whose S3 endpoint creates buckets in any region (with a LocationConstraint).
+GLOBAL_S3_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Temporary credentials of one account, as ``sts.assume_role`` returns them."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+#: ``(service, region, credentials or None for the caller's own) -> boto3 client``.
+ClientMaker = Callable[[str, str, Credentials | None], Any]
+
+
+class Boto3ClientMaker:
+    """The default ``ClientMaker``: boto3 clients from one shared session, standard config.
+
+    One session loads the service models once for the whole build; creating clients from it is
+    guarded by a lock because boto3 sessions are not thread-safe. Clients are not cached here:
+    the builder keeps the few it needs per account and lets them go, so a 3,000-account build
+    does not hold 15,000 clients.
+    """
+
+    def __init__(self, session: boto3.Session | None = None) -> None:
+        """Use ``session`` (default: a new ``boto3.Session()`` on first use)."""
+        self._session = session
+        self._lock = threading.Lock()
+        self._config = Config(retries={"mode": "standard", "max_attempts": 3})
+
+    def __call__(self, service: str, region: str, credentials: Credentials | None) -> Any:
+        """A new client for ``service`` in ``region`` with ``credentials`` (or the caller's)."""
+        keys: dict[str, str] = {}
+        if credentials is not None:
+            keys = {
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+                "aws_session_token": credentials.session_token,
+            }
+        with self._lock:
+            if self._session is None:
+                self._session = boto3.Session()
+            return self._session.client(
+                service,  # type: ignore[call-overload]
+                region_name=region,
+                config=self._config,
+                **keys,
+            )
+
+
+class _AccountClients:
+    """The clients of one account, made on first use and kept while that account is built."""
+
+    def __init__(self, maker: ClientMaker, credentials: Credentials | None) -> None:
+        self._maker = maker
+        self._credentials = credentials
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _get(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._cache:
+            self._cache[key] = self._maker(service, region, self._credentials)
+        return self._cache[key]
+
+    def s3(self) -> S3Client:
+        # One S3 client serves every region: buckets are created with a LocationConstraint and
+        # S3 routes later requests to the bucket's region.
+        return cast("S3Client", self._get("s3", GLOBAL_S3_REGION))
+
+    def cloudtrail(self, region: str) -> CloudTrailClient:
+        return cast("CloudTrailClient", self._get("cloudtrail", region))
+
+
+def materialise(
+    spec: OrgSpec,
+    clients: ClientMaker | None = None,
+) -> SimulatedOrg:
+    """Build ``spec`` in moto and describe what was built.
+
+    Account ids come from Organizations in the order of ``spec.members`` (deterministic once
+    moto's random generator is seeded); everything after that (buckets, trails) uses names and
+    ARNs derived from the spec.
+    """
+    maker = clients or Boto3ClientMaker()
+    home = spec.home_region
+    sts = cast("STSClient", maker("sts", home, None))
+    caller = sts.get_caller_identity()["Account"]
+    if caller != MOTO_DEFAULT_ACCOUNT_ID:
+        # A safety net: building an organization must never happen in a real AWS account.
+        raise InputError(
+            f"the simulated organization is built only in moto (account {MOTO_DEFAULT_ACCOUNT_ID}),"
+            f" but the credentials belong to account {caller}"
+        )
+    org = cast("OrganizationsClient", maker("organizations", home, None))
+    try:
+        organization = org.create_organization(FeatureSet="ALL")["Organization"]
+    except ClientError as exc:
+        raise InputError(
+            "moto already holds an organization: build the simulated one into a fresh mock"
+        ) from exc
+    ids = _create_accounts(org, spec)
+    # Organizations names the management account itself (moto: "master"); report that name.
+    management_name = org.describe_account(AccountId=caller)["Account"]["Name"]
+
+    for account in spec.all_accounts:
+        # In-process moto is CPU-bound under the GIL, so threads would not make this faster.
+        credentials = None if account is spec.management else _assume(sts, ids[account.name])
+        _build_resources(account, _AccountClients(maker, credentials))
+    for account in spec.members:
+        if account.closed and account.in_organization:
+            org.close_account(AccountId=ids[account.name])
+    return _describe(spec, organization["Id"], ids, management_name)
+
+
+def _create_accounts(org: OrganizationsClient, spec: OrgSpec) -> dict[str, str]:
+    """Create the OU tree and the member accounts; return account name → id (outside too)."""
+    root_id = org.list_roots()["Roots"][0]["Id"]
+    parent_ids = {ROOT_PATH: root_id}
+    for path in spec.ou_paths:
+        parent, _, name = path.rpartition("/")
+        unit = org.create_organizational_unit(ParentId=parent_ids[parent], Name=name)
+        parent_ids[path] = unit["OrganizationalUnit"]["Id"]
+    management_id = org.describe_organization()["Organization"]["MasterAccountId"]
+    ids = {spec.management.name: management_id}
+    for account in spec.members:
+        if not account.in_organization:
+            if account.fixed_id is None:
+                raise ValueError(f"{account.name}: an outside account needs a fixed id")
+            ids[account.name] = account.fixed_id
+            continue
+        status = org.create_account(AccountName=account.name, Email=account.email)
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        ids[account.name] = account_id
+        if account.ou_path != ROOT_PATH:
+            org.move_account(
+                AccountId=account_id,
+                SourceParentId=root_id,
+                DestinationParentId=parent_ids[account.ou_path],
+            )
+    return ids
+
+
+def _assume(sts: STSClient, account_id: str) -> Credentials:
+    role_arn = f"arn:aws:iam::{account_id}:role/{ACCESS_ROLE_NAME}"
+    issued = sts.assume_role(RoleArn=role_arn, RoleSessionName="orgscan-simulate")["Credentials"]
+    return Credentials(
+        access_key_id=issued["AccessKeyId"],
+        secret_access_key=issued["SecretAccessKey"],
+        session_token=issued["SessionToken"],
+    )
+
+
+def _build_resources(account: AccountSpec, clients: _AccountClients) -> None:
+    """Create one account's buckets and trails (then delete the buckets meant to be gone)."""
+    s3 = clients.s3()
+    for bucket in account.buckets:
+        _create_bucket(s3, bucket)
+    own = {bucket.name for bucket in account.buckets}
+    foreign = [trail for trail in account.trails if trail.bucket not in own]
+    for trail in account.trails:
+        if trail.bucket in own:
+            _create_trail(clients.cloudtrail(trail.home_region), trail, trail.bucket)
+    if foreign:
+        _create_foreign_trails(account, clients, foreign)
+    for bucket in account.buckets:
+        if bucket.deleted:
+            s3.delete_bucket(Bucket=bucket.name)
+
+
+def _create_foreign_trails(
+    account: AccountSpec, clients: _AccountClients, trails: list[TrailSpec]
+) -> None:
+    """Create trails whose bucket belongs to another account, or to nobody.
+
+    moto's CreateTrail insists the bucket is visible to the trail's own account, which is never
+    the case for another account's bucket once cross-account S3 reads are denied (AWS instead
+    checks the bucket policy). So each trail is created against a bucket of its own account (a
+    short-lived one when the account has none), then pointed at its real bucket with
+    UpdateTrail, which moto does not check.
+    """
+    s3 = clients.s3()
+    staging = account.buckets[0].name if account.buckets else None
+    if staging is None:
+        staging = _staging_bucket_name(account.name)
+        _create_bucket(s3, BucketSpec(name=staging, region=GLOBAL_S3_REGION))
+    for trail in trails:
+        cloudtrail = clients.cloudtrail(trail.home_region)
+        _create_trail(cloudtrail, trail, staging)
+        cloudtrail.update_trail(Name=trail.name, S3BucketName=trail.bucket)
+    if not account.buckets:
+        s3.delete_bucket(Bucket=staging)
+
+
+def _staging_bucket_name(account_name: str) -> str:
+    return f"{account_name[:40]}-trail-staging"
+
+
+def _create_bucket(s3: S3Client, bucket: BucketSpec) -> None:
+    extra: dict[str, Any] = {}
+    if bucket.region != GLOBAL_S3_REGION:
+        # us-east-1 is the one region that refuses an explicit LocationConstraint.
+        extra["CreateBucketConfiguration"] = {"LocationConstraint": bucket.region}
+    s3.create_bucket(Bucket=bucket.name, ObjectLockEnabledForBucket=bucket.object_lock, **extra)
+    if bucket.versioning and not bucket.object_lock:
+        # Object Lock turns versioning on by itself.
+        s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+    retention = bucket.retention
+    if retention is not None:
+        default: DefaultRetentionTypeDef = {"Mode": retention.mode.value}
+        if retention.days is not None:
+            default["Days"] = retention.days
+        else:
+            default["Years"] = retention.years or 0
+        s3.put_object_lock_configuration(
+            Bucket=bucket.name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": default},
+            },
+        )
+
+
+def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -> None:
+    cloudtrail.create_trail(
+        Name=trail.name,
+        S3BucketName=bucket,
+        IsMultiRegionTrail=trail.multi_region,
+        IsOrganizationTrail=trail.organization,
+        IncludeGlobalServiceEvents=trail.multi_region,
+    )
+
+
+def trail_arn(account_id: str, trail: TrailSpec) -> str:
+    """The ARN CloudTrail gives ``trail`` in ``account_id`` (aws partition)."""
+    return f"arn:aws:cloudtrail:{trail.home_region}:{account_id}:trail/{trail.name}"
+
+
+def _describe(
+    spec: OrgSpec, organization_id: str, ids: dict[str, str], management_name: str
+) -> SimulatedOrg:
+    """The ``SimulatedOrg`` for what ``materialise`` built, expected verdicts included."""
+    owners: dict[str, tuple[AccountSpec, BucketSpec]] = {
+        bucket.name: (account, bucket)
+        for account in spec.all_accounts
+        for bucket in account.buckets
+    }
+    expected: list[SimulatedTrail] = []
+    skipped: dict[str, str] = {}
+    for account in spec.all_accounts:
+        for trail in account.trails:
+            arn = trail_arn(ids[account.name], trail)
+            why = skip_reason(account, trail, spec.regions)
+            if why is not None:
+                skipped[arn] = why
+                continue
+            owner, bucket = owners.get(trail.bucket, (None, None))
+            readable = owner is not None and owner.in_organization and not owner.closed
+            expected.append(
+                SimulatedTrail(
+                    trail_arn=arn,
+                    account_id=ids[account.name],
+                    name=trail.name,
+                    home_region=trail.home_region,
+                    bucket_name=trail.bucket,
+                    is_multi_region=trail.multi_region,
+                    is_organization_trail=trail.organization,
+                    expected_reason=bucket_reason(bucket, readable, spec.policy),
+                )
+            )
+    in_org = [account for account in spec.all_accounts if account.in_organization]
+    names = {account.name: account.name for account in in_org} | {
+        spec.management.name: management_name
+    }
+    return SimulatedOrg(
+        organization_id=organization_id,
+        management_account_id=ids[spec.management.name],
+        log_archive_account_id=ids[spec.log_archive_name],
+        accounts={names[account.name]: ids[account.name] for account in in_org},
+        closed_account_ids=frozenset(ids[a.name] for a in in_org if a.closed),
+        ou_paths={ids[account.name]: account.ou_path for account in in_org},
+        trails=tuple(expected),
+        regions=spec.regions,
+        policy=spec.policy,
+        skipped_trails=skipped,
+        outside_accounts={
+            account.name: ids[account.name]
+            for account in spec.all_accounts
+            if not account.in_organization
+        },
+    )

@@ -1,0 +1,231 @@
+"""The demo organization: a dozen accounts, each showing one case the scanner must get right.
+
+Every account's ``note`` says what it demonstrates. The expected verdicts hold under
+``DEMO_POLICY`` for a full scan over ``DEMO_REGIONS``. ``drifted`` describes the same organization
+some weeks later, so that two demo runs diff into every class (new failure, resolved, still
+failing, changed, unchanged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from orgscan.model import LockMode, Policy
+from orgscan.simulate.spec import (
+    AccountSpec,
+    BucketSpec,
+    OrgSpec,
+    Retention,
+    TrailSpec,
+)
+
+DEMO_REGIONS = ("us-east-1", "eu-west-1", "eu-central-1")
+DEMO_POLICY = Policy(min_retention_days=90)
+#: The region of the trail the demo deliberately leaves out of its scan.
+UNSCANNED_REGION = "ap-southeast-2"
+#: An account outside the organization (a security vendor) that owns a bucket a trail uses.
+PARTNER_ACCOUNT_ID = "409876543210"
+
+CENTRAL_BUCKET = "acme-log-archive-cloudtrail"
+SECURITY = "/Root/Security"
+PROD = "/Root/Workloads/Prod"
+DEV = "/Root/Workloads/Dev"
+SANDBOX = "/Root/Sandbox"
+
+_COMPLIANCE_YEAR = Retention(LockMode.COMPLIANCE, days=365)
+
+
+def _own(
+    name: str,
+    ou_path: str,
+    note: str,
+    *,
+    region: str = "us-east-1",
+    multi_region: bool = False,
+    object_lock: bool = False,
+    retention: Retention | None = None,
+    versioning: bool = False,
+    deleted: bool = False,
+) -> AccountSpec:
+    """An account with one trail into its own bucket ``acme-<name>-cloudtrail``."""
+    bucket_name = f"acme-{name}-cloudtrail"
+    return AccountSpec(
+        name=name,
+        ou_path=ou_path,
+        note=note,
+        buckets=(
+            BucketSpec(
+                name=bucket_name,
+                region=region,
+                object_lock=object_lock,
+                retention=retention,
+                versioning=versioning,
+                deleted=deleted,
+            ),
+        ),
+        trails=(
+            TrailSpec(
+                name=f"{name}-trail",
+                home_region=region,
+                bucket=bucket_name,
+                multi_region=multi_region,
+            ),
+        ),
+    )
+
+
+def demo_spec() -> OrgSpec:
+    """The demo organization as the scan should find it today."""
+    members = (
+        AccountSpec(
+            name="log-archive",
+            ou_path=SECURITY,
+            note="owns the central CloudTrail bucket: Object Lock, COMPLIANCE, 365 days",
+            buckets=(
+                BucketSpec(
+                    name=CENTRAL_BUCKET,
+                    region="us-east-1",
+                    object_lock=True,
+                    retention=_COMPLIANCE_YEAR,
+                ),
+            ),
+        ),
+        AccountSpec(
+            name="security-tooling",
+            ou_path=SECURITY,
+            note="no trail of its own: covered by the organization trail only",
+        ),
+        _own(
+            "payments-prod",
+            PROD,
+            "own trail into a bucket without Object Lock",
+            versioning=True,
+        ),
+        _own(
+            "orders-prod",
+            PROD,
+            "own locked bucket, COMPLIANCE for 1 year (a rule in years)",
+            object_lock=True,
+            retention=Retention(LockMode.COMPLIANCE, years=1),
+        ),
+        AccountSpec(
+            name="identity-prod",
+            ou_path=PROD,
+            note="own trail into the central log-archive bucket (another account's bucket)",
+            trails=(
+                TrailSpec(
+                    name="identity-prod-trail", home_region="us-east-1", bucket=CENTRAL_BUCKET
+                ),
+            ),
+        ),
+        _own(
+            "analytics-prod",
+            PROD,
+            "multi-region trail homed in eu-west-1, GOVERNANCE 120 days",
+            region="eu-west-1",
+            multi_region=True,
+            object_lock=True,
+            retention=Retention(LockMode.GOVERNANCE, days=120),
+        ),
+        _own(
+            "payments-dev",
+            DEV,
+            "Object Lock enabled but no default retention",
+            region="eu-central-1",
+            object_lock=True,
+        ),
+        _own(
+            "orders-dev",
+            DEV,
+            "GOVERNANCE 30 days: shorter than the policy's 90",
+            object_lock=True,
+            retention=Retention(LockMode.GOVERNANCE, days=30),
+        ),
+        _own(
+            "sandbox-alice",
+            SANDBOX,
+            "the trail's bucket was deleted after the trail was created",
+            deleted=True,
+        ),
+        AccountSpec(
+            name="sandbox-bob",
+            ou_path=SANDBOX,
+            note="trail into a bucket of an account outside the organization",
+            trails=(
+                TrailSpec(
+                    name="sandbox-bob-trail",
+                    home_region="us-east-1",
+                    bucket="partner-siem-cloudtrail-intake",
+                ),
+            ),
+        ),
+        _own(
+            "sandbox-carol",
+            SANDBOX,
+            f"single-region trail in {UNSCANNED_REGION}, which the demo does not scan: no finding",
+            region=UNSCANNED_REGION,
+        ),
+        replace(
+            _own("sandbox-legacy", SANDBOX, "closed account: its trail is never scanned"),
+            closed=True,
+        ),
+        AccountSpec(name="sandbox-dave", ou_path=SANDBOX, note="no trail at all"),
+        AccountSpec(
+            name="partner-siem",
+            in_organization=False,
+            fixed_id=PARTNER_ACCOUNT_ID,
+            note="a vendor's account outside the organization; the scan cannot read its bucket",
+            buckets=(BucketSpec(name="partner-siem-cloudtrail-intake", region="us-east-1"),),
+        ),
+    )
+    management = AccountSpec(
+        name="management",
+        note="the organization trail: multi-region, into the central bucket",
+        trails=(
+            TrailSpec(
+                name="acme-org-trail",
+                home_region="us-east-1",
+                bucket=CENTRAL_BUCKET,
+                multi_region=True,
+                organization=True,
+            ),
+        ),
+    )
+    return OrgSpec(
+        management=management,
+        log_archive_name="log-archive",
+        members=members,
+        regions=DEMO_REGIONS,
+        policy=DEMO_POLICY,
+    )
+
+
+def drifted(spec: OrgSpec) -> OrgSpec:
+    """The same organization after a few realistic changes.
+
+    - analytics-prod shortened its retention to 30 days (new failure);
+    - payments-dev added a default retention (resolved);
+    - orders-dev shortened 30 → 14 days (still failing, changed);
+    - sandbox-dave created a trail into a new unlocked bucket (new failure);
+    - sandbox-alice was closed, so its trail with the missing bucket leaves the scan.
+    payments-prod and sandbox-bob still fail as before; the rest is unchanged.
+    """
+    changes: dict[str, Callable[[AccountSpec], AccountSpec]] = {
+        "analytics-prod": lambda a: _with_retention(a, Retention(LockMode.GOVERNANCE, days=30)),
+        "payments-dev": lambda a: _with_retention(a, _COMPLIANCE_YEAR),
+        "orders-dev": lambda a: _with_retention(a, Retention(LockMode.GOVERNANCE, days=14)),
+        "sandbox-dave": lambda a: _own(a.name, a.ou_path, "new trail into an unlocked bucket"),
+        "sandbox-alice": lambda a: replace(a, closed=True),
+    }
+    members = tuple(
+        changes[account.name](account) if account.name in changes else account
+        for account in spec.members
+    )
+    return replace(spec, members=members)
+
+
+def _with_retention(account: AccountSpec, retention: Retention) -> AccountSpec:
+    """``account`` with the default retention of its (single) bucket replaced."""
+    (bucket,) = account.buckets
+    return replace(account, buckets=(replace(bucket, object_lock=True, retention=retention),))

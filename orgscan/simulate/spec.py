@@ -1,0 +1,209 @@
+"""What a simulated organization looks like: plain descriptions, and what a scan must find in it.
+
+A builder (``demo``, ``scale``) writes one ``AccountSpec`` per account; ``build.materialise``
+turns the whole ``OrgSpec`` into moto state. The expected verdict of every trail is derived here,
+from the description alone, independently of the scanner's own rule: the simulated organization
+is an oracle for the scanner, not a copy of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orgscan.model import LockMode, Policy, ReasonCode, RequiredMode
+
+#: The root of every simulated organization, as Organizations names it.
+ROOT_PATH = "/Root"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A bucket's default retention rule: a mode and exactly one of ``days`` or ``years``."""
+
+    mode: LockMode
+    days: int | None = None
+    years: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.days is None) == (self.years is None):
+            raise ValueError("a default retention needs exactly one of days or years")
+
+    @property
+    def total_days(self) -> int:
+        """The retention in days, a year counting as 365 days (as the scanner reports it)."""
+        return self.days if self.days is not None else 365 * (self.years or 0)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket owned by the account whose spec holds it.
+
+    ``deleted`` buckets are created, receive their trails, then are deleted: the trail outlives
+    its bucket, as happens when someone cleans up a "forgotten" bucket.
+    """
+
+    name: str
+    region: str
+    object_lock: bool = False
+    retention: Retention | None = None
+    versioning: bool = False
+    deleted: bool = False
+
+    def __post_init__(self) -> None:
+        if self.retention is not None and not self.object_lock:
+            raise ValueError(f"{self.name}: a default retention needs Object Lock")
+
+
+@dataclass(frozen=True)
+class TrailSpec:
+    """A CloudTrail trail of the account whose spec holds it.
+
+    ``bucket`` is the bucket name the trail delivers to; it may belong to another account, to an
+    account outside the organization, or to nobody at all.
+    """
+
+    name: str
+    home_region: str
+    bucket: str
+    multi_region: bool = False
+    organization: bool = False
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """One account: where it sits, what it owns, and whether it is closed after being built.
+
+    ``fixed_id`` is only for accounts outside the organization (moto lets any account id be
+    assumed); accounts of the organization get the id Organizations gives them.
+    """
+
+    name: str
+    ou_path: str = ROOT_PATH
+    buckets: tuple[BucketSpec, ...] = ()
+    trails: tuple[TrailSpec, ...] = ()
+    closed: bool = False
+    in_organization: bool = True
+    fixed_id: str | None = None
+    note: str = ""
+
+    @property
+    def email(self) -> str:
+        """A plausible, unique root e-mail address for the account."""
+        return f"aws+{self.name}@acme.example"
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    """A whole simulated organization.
+
+    ``management`` is the caller's own account (moto's default account); ``members`` are created
+    in this order, which fixes their account ids once moto's random generator is seeded.
+    """
+
+    management: AccountSpec
+    log_archive_name: str
+    members: tuple[AccountSpec, ...]
+    regions: tuple[str, ...]
+    policy: Policy
+    home_region: str = "us-east-1"
+
+    @property
+    def all_accounts(self) -> tuple[AccountSpec, ...]:
+        """The management account first, then every member and outside account."""
+        return (self.management, *self.members)
+
+    @property
+    def ou_paths(self) -> tuple[str, ...]:
+        """Every OU path the organization needs, parents before children."""
+        paths: set[str] = set()
+        for account in self.all_accounts:
+            if not account.in_organization:
+                continue
+            parts = account.ou_path.strip("/").split("/")
+            for depth in range(2, len(parts) + 1):
+                paths.add("/" + "/".join(parts[:depth]))
+        return tuple(sorted(paths, key=lambda path: (path.count("/"), path)))
+
+
+@dataclass(frozen=True)
+class SimulatedTrail:
+    """A trail a full scan of the organization over its regions must report, and its verdict."""
+
+    trail_arn: str
+    account_id: str
+    name: str
+    home_region: str
+    bucket_name: str
+    is_multi_region: bool
+    is_organization_trail: bool
+    expected_reason: ReasonCode
+
+
+@dataclass(frozen=True)
+class SimulatedOrg:
+    """The simulated organization as built: ids, structure, and the findings a scan must give.
+
+    ``trails`` are exactly the findings of a full scan over ``regions`` under ``policy``.
+    ``skipped_trails`` maps the ARN of every trail that exists but must NOT be a finding (closed
+    account, single-region trail in a region the scan does not cover) to the reason why.
+    ``outside_accounts`` are accounts outside the organization that own buckets trails use.
+    """
+
+    organization_id: str
+    management_account_id: str
+    log_archive_account_id: str
+    accounts: Mapping[str, str]
+    closed_account_ids: frozenset[str]
+    ou_paths: Mapping[str, str]
+    trails: tuple[SimulatedTrail, ...]
+    regions: tuple[str, ...]
+    policy: Policy
+    skipped_trails: Mapping[str, str] = field(default_factory=dict)
+    outside_accounts: Mapping[str, str] = field(default_factory=dict)
+
+    def trail(self, name: str) -> SimulatedTrail:
+        """The expected trail called ``name`` (names are unique in a simulated organization)."""
+        for trail in self.trails:
+            if trail.name == name:
+                return trail
+        raise KeyError(name)
+
+    @property
+    def expected_reasons(self) -> dict[str, ReasonCode]:
+        """trail ARN → the reason code a scan must report for it."""
+        return {trail.trail_arn: trail.expected_reason for trail in self.trails}
+
+
+def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Policy) -> ReasonCode:
+    """The reason code a scan must give a trail delivering into ``bucket`` under ``policy``.
+
+    ``bucket`` is None when no account ever owned a bucket of that name; ``owner_readable`` is
+    False when the owner is outside the organization (or closed), so nobody the scan holds may
+    read the bucket. Precedence follows the contract.
+    """
+    if bucket is None or bucket.deleted:
+        return ReasonCode.BUCKET_MISSING
+    if not owner_readable:
+        return ReasonCode.ACCESS_DENIED
+    if not bucket.object_lock:
+        return ReasonCode.LOCK_NOT_CONFIGURED
+    retention = bucket.retention
+    if retention is None:
+        if policy.require_default_retention:
+            return ReasonCode.NO_DEFAULT_RETENTION
+        return ReasonCode.COMPLIANT
+    if policy.require_mode is RequiredMode.COMPLIANCE and retention.mode is LockMode.GOVERNANCE:
+        return ReasonCode.MODE_NOT_ALLOWED
+    if policy.min_retention_days is not None and retention.total_days < policy.min_retention_days:
+        return ReasonCode.RETENTION_TOO_SHORT
+    return ReasonCode.COMPLIANT
+
+
+def skip_reason(account: AccountSpec, trail: TrailSpec, regions: tuple[str, ...]) -> str | None:
+    """Why a scan over ``regions`` must not report ``trail`` at all, or None when it must."""
+    if account.closed:
+        return f"account {account.name} is closed (SUSPENDED) and is never scanned"
+    if not trail.multi_region and trail.home_region not in regions:
+        return f"single-region trail homed in {trail.home_region}, a region the scan leaves out"
+    return None
