@@ -333,11 +333,14 @@ class _Coordinator:
                 self.region_failed.add((account_id, region))
                 self._record(account_id, region, stage, outcome.error)
                 return
-            self.regions_ok[account_id] += 1
             if outcome.malformed:
+                # Trails that cannot be judged leave the region's evidence incomplete.
+                self.region_failed.add((account_id, region))
                 self._record(account_id, region, ErrorStage.TRAILS,
                              ("MalformedResponse", f"{outcome.malformed} trail entries without "
                               "TrailARN or S3BucketName were skipped"))
+            else:
+                self.regions_ok[account_id] += 1
             for trail in outcome.trails:
                 if trail.trail_arn not in self.trails:
                     self.trails[trail.trail_arn] = trail
