@@ -21,7 +21,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan import __version__
-from orgscan.aws.organization import Organization, discover_organization, select_accounts
+from orgscan.aws.organization import (
+    UNKNOWN_STATE,
+    Organization,
+    discover_organization,
+    select_accounts,
+)
 from orgscan.aws.regions import REGION_DISABLED_CODES, REGIONAL_SERVICES, enabled_regions
 from orgscan.aws.sessions import AssumeRoleError, CallerIdentity, SessionFactory
 from orgscan.collect import error_code_of
@@ -184,8 +189,10 @@ class _Coordinator:
         self.completed = 0
         self.interrupted = False
         accounts = plan.organization.accounts
-        self.scannable = [a.account_id for a in accounts
-                          if a.account_id in plan.in_scope and a.state == "ACTIVE"]
+        # An account whose state Organizations did not say is tried, not silently skipped:
+        # either it is scanned or its failure shows in the coverage.
+        self.scannable = [a.account_id for a in accounts if a.account_id in plan.in_scope
+                          and a.state in ("ACTIVE", UNKNOWN_STATE)]
         self.prepared: set[str] = set()
         self.account_error: dict[str, str] = {}
         self.planned_regions: dict[str, list[str]] = {}

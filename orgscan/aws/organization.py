@@ -28,9 +28,13 @@ class _Node:
     path: str
 
 
+#: The state of an account whose reply carries neither ``State`` nor ``Status``.
+UNKNOWN_STATE = "UNKNOWN"
+
+
 def account_state(raw: dict[str, Any]) -> str:
     """``State`` (current API) or ``Status`` (being retired), upper-case."""
-    return str(raw.get("State") or raw.get("Status") or "UNKNOWN").upper()
+    return str(raw.get("State") or raw.get("Status") or UNKNOWN_STATE).upper()
 
 
 def discover_organization(client: Any, executor: Executor) -> Organization:
