@@ -8,7 +8,7 @@ inputs carry one, contributes its own strategy and script per bucket through the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orgscan.model import Policy, ReasonCode, RequiredMode, Status
 from orgscan.remediation.model import PlanEntry
@@ -27,14 +27,7 @@ _NOTHING_TO_DO = frozenset({Status.PASS})
 class RemediationRow:
     """One failing bucket and what to do about it."""
 
-    bucket_name: str
-    bucket_account_id: str | None
-    bucket_region: str | None
-    status: Status
-    reason_code: ReasonCode
-    reason: str
-    trail_arns: tuple[str, ...]
-    delivering_accounts: tuple[str, ...]
+    bucket: BucketSummary
     strategy: str
     steps: tuple[str, ...]
     #: The script that carries the steps (``remediation/<account>.sh``), once a plan exists.
@@ -77,14 +70,7 @@ def plan_row(bucket: BucketSummary, entry: PlanEntry) -> RemediationRow:
              *(f"Warning: {warning}" for warning in entry.warnings)]
     scripts = sorted({f"{REMEDIATION_DIR}/{step.account_id}.sh" for step in entry.steps})
     return RemediationRow(
-        bucket_name=bucket.bucket_name,
-        bucket_account_id=bucket.bucket_account_id,
-        bucket_region=bucket.bucket_region or entry.region,
-        status=bucket.status,
-        reason_code=bucket.reason_code,
-        reason=bucket.reason,
-        trail_arns=bucket.trail_arns,
-        delivering_accounts=bucket.delivering_accounts,
+        bucket=replace(bucket, bucket_region=bucket.bucket_region or entry.region),
         strategy=entry.strategy.value if entry.strategy else NO_STEPS,
         steps=tuple(step for step in steps if step),
         script=", ".join(scripts) or None,
@@ -95,14 +81,7 @@ def advice_for(bucket: BucketSummary, policy: Policy) -> RemediationRow:
     """The strategy and plain-words steps that bring ``bucket`` to COMPLIANT under ``policy``."""
     strategy, steps = _STEPS[bucket.reason_code](bucket, policy)
     return RemediationRow(
-        bucket_name=bucket.bucket_name,
-        bucket_account_id=bucket.bucket_account_id,
-        bucket_region=bucket.bucket_region,
-        status=bucket.status,
-        reason_code=bucket.reason_code,
-        reason=bucket.reason,
-        trail_arns=bucket.trail_arns,
-        delivering_accounts=bucket.delivering_accounts,
+        bucket=bucket,
         strategy=strategy,
         steps=(*steps, _RESCAN),
     )

@@ -198,8 +198,9 @@ def _remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
     headers = ["Bucket", "Owner account", "Region", "Status", "Reason code", "Trails",
                "Delivering accounts", "Strategy", "Steps", "Script"]
     write_table(ws, headers, (
-        (r.bucket_name, r.bucket_account_id, r.bucket_region, r.status.value,
-         r.reason_code.value, len(r.trail_arns), ", ".join(r.delivering_accounts), r.strategy,
+        (r.bucket.bucket_name, r.bucket.bucket_account_id, r.bucket.bucket_region,
+         r.bucket.status.value, r.bucket.reason_code.value, len(r.bucket.trail_arns),
+         ", ".join(r.bucket.delivering_accounts), r.strategy,
          "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)),
          r.script_label)
         for r in rows), status_columns=(4,), wrap_columns=(9,))

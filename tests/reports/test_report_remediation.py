@@ -17,13 +17,14 @@ from orgscan.reports.xlsx_report import XlsxReport
 
 
 def rows_by_bucket(inputs: ReportInputs) -> dict[str, RemediationRow]:
-    return {row.bucket_name: row for row in remediation_rows(inputs, summarise(inputs.result))}
+    rows = remediation_rows(inputs, summarise(inputs.result))
+    return {row.bucket.bucket_name: row for row in rows}
 
 
 def test_without_plan_steps_follow_the_reason_code(scan_result: ScanResult) -> None:
     rows = remediation_rows(ReportInputs(result=scan_result), summarise(scan_result))
-    assert [row.status.value for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"]
-    unlocked = next(row for row in rows if row.bucket_name == "mgmt-trail-logs")
+    assert [row.bucket.status.value for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"]
+    unlocked = next(row for row in rows if row.bucket.bucket_name == "mgmt-trail-logs")
     assert unlocked.strategy == "enable-in-place"
     assert unlocked.steps[0].startswith("Enable versioning")
     assert "mode COMPLIANCE, at least 365 days" in unlocked.steps[1]
