@@ -17,7 +17,16 @@ from typing import Any
 
 from orgscan.aws.sessions import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.errors import InputError
-from orgscan.model import Policy, RequiredMode, Status
+from orgscan.exceptions_register import (
+    ExceptionEntry,
+    ExceptionRegister,
+    ExceptionsFileError,
+    load_register,
+    parse_register,
+)
+from orgscan.model import LockMode, Policy, RequiredMode, Status
+from orgscan.remediation.model import RemediationSettings, Strategy
+from orgscan.remediation.plan import resolve_retention
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
@@ -70,6 +79,8 @@ class ScanSettings:
     log_level: str = "INFO"
     log_format: str = "text"
     quiet: bool = False
+    exceptions: ExceptionRegister = field(default_factory=ExceptionRegister)
+    remediation: RemediationSettings = field(default_factory=RemediationSettings)
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain values (for the log and the reports' Run sheet)."""
@@ -91,6 +102,8 @@ class ScanSettings:
             "log_level": self.log_level,
             "log_format": self.log_format,
             "quiet": self.quiet,
+            "exceptions": len(self.exceptions.entries),
+            "remediation": _remediation_dict(self.remediation),
             **self.policy.to_dict(),
         }
 
@@ -117,9 +130,10 @@ _KEYS: dict[str, str] = {
     "log_level": "log_level",
     "log_format": "log_format",
     "quiet": "quiet",
+    "exceptions": "exceptions",
+    "remediation": "remediation",
 }
-# Keys other features read from the same file; the scan settings ignore them.
-_FOREIGN_KEYS = frozenset({"exceptions", "remediation"})
+_REMEDIATION_KEYS = ("strategy", "mode", "days")
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -149,8 +163,6 @@ def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
     """
     merged: dict[str, tuple[Any, str]] = {}
     for key, value in (config or {}).items():
-        if key in _FOREIGN_KEYS:
-            continue
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
             raise InputError(f"{source}: unknown key {key!r} (known keys: {known})")
@@ -172,7 +184,58 @@ def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
         raise InputError(f"accounts both included and excluded: {', '.join(sorted(overlap))}")
     if not settings.use_org and (settings.ous or settings.exclude_accounts):
         raise InputError("--ou and --exclude-accounts need --org")
+    if "remediation" in merged:
+        try:  # checked now, so a contradiction stops the scan before anything is written
+            resolve_retention(settings.remediation, settings.policy)
+        except InputError as exc:
+            raise InputError(f"{merged['remediation'][1]}: {exc}") from None
     return settings
+
+
+def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
+    """``settings`` as a config-file document that ``build_settings`` reads back to them.
+
+    TOML has no null: settings left unset (no region list, no external id, ...) are left out.
+    """
+    policy = settings.policy
+    document: dict[str, Any] = {
+        "org": settings.use_org,
+        "accounts": list(settings.accounts),
+        "exclude_accounts": list(settings.exclude_accounts),
+        "ou": list(settings.ous),
+        "regions": list(settings.regions),
+        "role_name": settings.role_name,
+        "external_id": settings.external_id,
+        "role_session_name": settings.role_session_name,
+        "workers": settings.workers,
+        "output_dir": str(settings.output_dir),
+        "format": list(settings.formats),
+        "min_retention_days": policy.min_retention_days,
+        "require_mode": policy.require_mode.value,
+        "require_default_retention": policy.require_default_retention,
+        "fail_on": settings.fail_on.value,
+        "max_attempts": settings.max_attempts,
+        "serial": settings.serial,
+        "log_level": settings.log_level,
+        "log_format": settings.log_format,
+        "quiet": settings.quiet,
+        "remediation": _remediation_dict(settings.remediation),
+        "exceptions": [_entry_dict(entry) for entry in settings.exceptions.entries],
+    }
+    return {key: value for key, value in document.items() if value not in (None, [], {})}
+
+
+def _remediation_dict(remediation: RemediationSettings) -> dict[str, Any]:
+    values = {"strategy": remediation.strategy.value,
+              "mode": remediation.mode.value if remediation.mode else None,
+              "days": remediation.days}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _entry_dict(entry: ExceptionEntry) -> dict[str, Any]:
+    target = ({"trail_arn": entry.trail_arn} if entry.trail_arn is not None
+              else {"bucket_name": entry.bucket_name})
+    return {**target, "owner": entry.owner, "reason": entry.reason, "expires": entry.expires}
 
 
 # ------------------------------------------------------------------ validators
@@ -289,6 +352,37 @@ def _output_dir(value: Any, where: str) -> Path:
     return path
 
 
+def _exceptions(value: Any, where: str) -> ExceptionRegister:
+    """A register: a path to an exceptions file, or the entries inline (``[[exceptions]]``)."""
+    if isinstance(value, str | Path) and str(value).strip():
+        try:
+            return load_register(Path(value).expanduser())
+        except ExceptionsFileError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    if isinstance(value, list):
+        return parse_register(value, where)
+    raise InputError(f"{where}: expected the path of an exceptions file or "
+                     "[[exceptions]] tables")
+
+
+def _remediation(value: Any, where: str) -> RemediationSettings:
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: expected a table ([remediation]) with any of "
+                         f"{', '.join(_REMEDIATION_KEYS)}")
+    unknown = sorted(set(value) - set(_REMEDIATION_KEYS))
+    if unknown:
+        raise InputError(f"{where}: unknown key {unknown[0]!r} (known keys: "
+                         f"{', '.join(_REMEDIATION_KEYS)})")
+    inner = {key: f"{where}: key {key!r}" for key in value}
+    return RemediationSettings(
+        strategy=(_choice(Strategy)(value["strategy"], inner["strategy"]) if "strategy" in value
+                  else Strategy.ENABLE_IN_PLACE),
+        mode=_choice(LockMode)(value["mode"], inner["mode"]) if "mode" in value else None,
+        days=(_int_between(1, MAX_RETENTION_DAYS)(value["days"], inner["days"])
+              if "days" in value else None),
+    )
+
+
 _VALIDATORS: dict[str, Any] = {
     "org": _bool,
     "accounts": _account_ids,
@@ -312,4 +406,6 @@ _VALIDATORS: dict[str, Any] = {
     "log_level": _one_of("DEBUG", "INFO", "WARNING", "ERROR"),
     "log_format": _one_of("text", "json"),
     "quiet": _bool,
+    "exceptions": _exceptions,
+    "remediation": _remediation,
 }

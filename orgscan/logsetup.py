@@ -1,7 +1,9 @@
 """Logging for a run: buffered until the run folder exists, then into its ``orgscan.log``.
 
 Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
-The file handler is concurrent-log-handler's, so several processes may share one log safely.
+The file handler is concurrent-log-handler's, so several processes may share one log safely:
+besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
+(rotated), each line tagged with its run folder, so a scheduler's runs read as one history.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 LOG_FILE = "orgscan.log"
 _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+_SHARED_FORMAT = "%(asctime)s %(levelname)s [%(run)s] %(threadName)s %(name)s: %(message)s"
+SHARED_LOG_MAX_BYTES = 10 * 1024 * 1024
+SHARED_LOG_BACKUPS = 5
 _LOGGER = "orgscan"
 
 
@@ -30,6 +35,9 @@ class JsonFormatter(logging.Formatter):
             "thread": record.threadName,
             "message": record.getMessage(),
         }
+        for extra in ("run", "summary"):  # the run tag and the final line's counts, when set
+            if hasattr(record, extra):
+                document[extra] = getattr(record, extra)
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return json.dumps(document, ensure_ascii=False)
@@ -59,6 +67,35 @@ def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
     logger.removeHandler(buffer)
     buffer.close()
     logger.addHandler(handler)
+    return handler
+
+
+class _RunTag(logging.Filter):
+    """Names the run folder on every record, for the log that several runs share."""
+
+    def __init__(self, run: str) -> None:
+        super().__init__()
+        self.run = run
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Tag ``record`` with the run folder; never drops it."""
+        record.run = self.run
+        return True
+
+
+def attach_shared_log(run_dir: Path, json_format: bool = False,
+                      max_bytes: int = SHARED_LOG_MAX_BYTES) -> logging.Handler:
+    """Also write this run's records to the output folder's rotating ``orgscan.log``.
+
+    Several runs may write it at once (cron overlapping a manual run): concurrent-log-handler
+    locks the file for each record and for rotation, so lines never interleave or get lost.
+    Attach it after ``attach_run_log`` so the buffered records went only to the run's own log.
+    """
+    handler = ConcurrentRotatingFileHandler(str(run_dir.parent / LOG_FILE), maxBytes=max_bytes,
+                                            backupCount=SHARED_LOG_BACKUPS, encoding="utf-8")
+    handler.addFilter(_RunTag(run_dir.name))
+    handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(_SHARED_FORMAT))
+    logging.getLogger(_LOGGER).addHandler(handler)
     return handler
 
 

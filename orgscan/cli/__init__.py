@@ -28,6 +28,10 @@ def _register() -> None:
     from orgscan.cli import remediate_cmd
 
     app.command("remediate")(remediate_cmd.remediate)
+    from orgscan.cli import config_cmd, iam_cmd
+
+    app.add_typer(config_cmd.app, name="config")
+    app.command("iam-policy")(iam_cmd.iam_policy)
 
 
 _register()

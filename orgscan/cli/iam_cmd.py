@@ -1,0 +1,48 @@
+"""``orgscan iam-policy``: print the least-privilege IAM policies of the scan (and remediation)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from orgscan.cli.common import maps_input_errors
+from orgscan.iam import ALL_POLICIES, REMEDIATION, SCAN_POLICIES, Placeholders, filled, unfilled
+
+
+@maps_input_errors
+def iam_policy(
+    management_account_id: Annotated[str | None, typer.Option(
+        "--management-account-id", help="The account orgscan runs from; fills the trust "
+                                        "policy (then without --external-id its condition is "
+                                        "dropped).")] = None,
+    external_id: Annotated[str | None, typer.Option(
+        "--external-id", help="The external id the scan passes to AssumeRole.")] = None,
+    role_name: Annotated[str | None, typer.Option(
+        "--role-name", help="The scan role's name, for the caller's sts:AssumeRole.")] = None,
+    remediation: Annotated[bool, typer.Option(
+        "--remediation", help="Also print what `orgscan remediate --apply` needs.")] = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="One JSON object keyed by policy name (scan_role_policy, ...).")] = False,
+) -> None:
+    """Print the IAM policies the scan role and the identity running orgscan need."""
+    values = Placeholders(management_account_id=management_account_id,
+                          external_id=external_id, role_name=role_name)
+    chosen = ALL_POLICIES if remediation else SCAN_POLICIES
+    documents = {policy: filled(policy, values) for policy in chosen}
+    if json_output:
+        typer.echo(json.dumps({policy.key: document for policy, document in documents.items()},
+                              indent=2))
+    else:
+        for number, (policy, document) in enumerate(documents.items()):
+            if number:
+                typer.echo("")
+            typer.echo(f"# {policy.file_name}: {policy.purpose}")
+            typer.echo(json.dumps(document, indent=2))
+    left = sorted({name for document in documents.values() for name in unfilled(document)})
+    if left:
+        typer.echo(f"note: fill in {', '.join(left)} (see orgscan iam-policy --help)", err=True)
+    if not remediation:
+        typer.echo(f"note: {REMEDIATION.file_name} (orgscan remediate --apply) is printed with "
+                   "--remediation", err=True)

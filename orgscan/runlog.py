@@ -1,0 +1,72 @@
+"""What an unattended scan leaves in its log: the exceptions register's effect and a final line.
+
+A scheduled job is read from its log, so the last line says everything a log shipper or an
+on-call person needs: counts by status, exceptions, coverage, the exit code and the run folder.
+With ``--log-format json`` the same values are in the line's ``summary`` object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from orgscan.exceptions_register import (
+    ExceptionRegister,
+    apply_exceptions,
+    excepted_for_exit,
+    unused_entries,
+)
+from orgscan.model import ScanResult, Status
+
+log = logging.getLogger(__name__)
+
+
+def scan_date(result: ScanResult) -> date:
+    """The UTC day the scan started: the day exceptions are judged against."""
+    return date.fromisoformat(result.run.started_at[:10])
+
+
+def apply_register(result: ScanResult, register: ExceptionRegister) -> ScanResult:
+    """``result`` with the register's marks, logging expired and unused entries."""
+    if not register.entries:
+        return result
+    marked = apply_exceptions(result, register, scan_date(result))
+    for finding in marked.findings:
+        mark = finding.exception
+        if mark is not None and mark.expired and finding.status is not Status.PASS:
+            log.warning("exception for %s (owner %s) expired on %s: it no longer applies",
+                        finding.trail_arn, mark.owner, mark.expires.isoformat())
+    for entry in unused_entries(register, marked):
+        log.warning("exception for %s in %s matched no trail of this scan",
+                    entry.trail_arn or f"bucket {entry.bucket_name}", register.source)
+    return marked
+
+
+def summary_fields(result: ScanResult, run_dir: Path, exit_code: int) -> dict[str, Any]:
+    """The values of the final log line."""
+    counts = Counter(finding.status.value for finding in result.findings)
+    return {
+        "trails": len(result.findings),
+        **{status.value: counts.get(status.value, 0) for status in Status},
+        "excepted": sum(1 for finding in result.findings if excepted_for_exit(finding)),
+        "accounts_scanned": sum(1 for account in result.accounts if account.scanned),
+        "accounts": len(result.accounts),
+        "complete": result.run.complete,
+        "errors": len(result.errors),
+        "exit_code": exit_code,
+        "run_folder": run_dir.name,
+    }
+
+
+def log_summary(result: ScanResult, run_dir: Path, exit_code: int) -> None:
+    """Log the final line of a run (``scan finished: ...``)."""
+    fields = summary_fields(result, run_dir, exit_code)
+    counts = " ".join(f"{status.value} {fields[status.value]}" for status in Status)
+    coverage = "complete" if fields["complete"] else f"INCOMPLETE ({fields['errors']} errors)"
+    log.info("scan finished: %d trails (%s; %d excepted), %d of %d accounts scanned, "
+             "coverage %s, exit code %d, run folder %s", fields["trails"], counts,
+             fields["excepted"], fields["accounts_scanned"], fields["accounts"], coverage,
+             exit_code, fields["run_folder"], extra={"summary": fields})
