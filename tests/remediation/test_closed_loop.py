@@ -48,12 +48,19 @@ def test_scan_plan_apply_rescan(strategy):
 def test_apply_limited_to_some_accounts_changes_only_those():
     with demo_mock():
         org = build_demo_org()
-        before = scan(org)
-        plan = build_plan(before, RemediationSettings())
+        plan = build_plan(scan(org), RemediationSettings())
         payments_prod = org.accounts["payments-prod"]
-        result = apply_plan(plan, SessionFactory(), accounts={payments_prod})
+        sessions = SessionFactory()
+        result = apply_plan(plan, sessions, accounts={payments_prod})
         assert result.ok
         assert {o.account_id for o in result.outcomes} == {payments_prod}
-        after = by_arn(scan(org))
-        changed = {arn for arn, f in by_arn(before).items() if after[arn] != f}
-        assert changed == {org.trail("payments-prod-trail").trail_arn}
+        locked = set()
+        for entry in plan.entries:
+            if not entry.steps or entry.new_bucket_name:
+                continue
+            s3 = sessions.client(entry.bucket_account_id, "s3", entry.region)
+            rule = s3.get_object_lock_configuration(Bucket=entry.bucket_name)[
+                "ObjectLockConfiguration"].get("Rule", {}).get("DefaultRetention", {})
+            if rule.get("Days") == 90:
+                locked.add(entry.bucket_name)
+        assert locked == {"acme-payments-prod-cloudtrail"}

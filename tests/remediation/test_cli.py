@@ -1,0 +1,133 @@
+"""``orgscan remediate``: show, apply, result file, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from orgscan import findings
+from orgscan.cli import app
+from orgscan.model import Policy, ReasonCode
+from orgscan.remediation import RemediationSettings, write_remediation
+from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, build_demo_org, demo_mock
+from tests.remediation.builders import finding, scan_result
+from tests.remediation.loop import scan
+
+runner = CliRunner()
+
+
+def _run_dir(tmp_path: Path, result, *, with_plan: bool) -> Path:
+    run_dir = tmp_path / "20261127T090000Z"
+    run_dir.mkdir()
+    (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    if with_plan:
+        write_remediation(run_dir, result, RemediationSettings())
+    return run_dir
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A run folder with one retention finding in moto's default account and one ERROR."""
+    result = scan_result(
+        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=MOTO_DEFAULT_ACCOUNT_ID),
+        finding("denied", ReasonCode.ACCESS_DENIED),
+        policy=Policy(min_retention_days=30), names={MOTO_DEFAULT_ACCOUNT_ID: "main"})
+    return _run_dir(tmp_path, result, with_plan=False)
+
+
+def test_shows_the_plan_without_changing_anything(run_dir):
+    shown = runner.invoke(app, ["remediate", str(run_dir)])
+    assert shown.exit_code == 0, shown.output
+    assert "1 bucket(s) to change, 1 without steps." in shown.output
+    assert "[1] bucket short-logs in us-east-1: enable-in-place; acting account 123456789012 " \
+           "(main)" in shown.output
+    assert "1. account 123456789012 us-east-1 s3:PutObjectLockConfiguration" in shown.output
+    assert "cannot tell whether it is locked" in shown.output
+    assert not (run_dir / "remediation").exists()
+
+
+def test_an_existing_plan_is_used_and_must_belong_to_the_run(tmp_path):
+    result = scan_result(finding("app", ReasonCode.LOCK_NOT_CONFIGURED))
+    run_dir = _run_dir(tmp_path, result, with_plan=True)
+    plan_path = run_dir / "remediation" / "plan.json"
+    document = json.loads(plan_path.read_text(encoding="utf-8"))
+    document["retention"]["days"] = 123
+    plan_path.write_text(json.dumps(document), encoding="utf-8")
+    assert "Default retention: GOVERNANCE for 123 days" in runner.invoke(
+        app, ["remediate", str(run_dir)]).output
+    # Options that change the plan rebuild it from findings.json.
+    rebuilt = runner.invoke(app, ["remediate", str(run_dir), "--days", "200"])
+    assert "Default retention: GOVERNANCE for 200 days" in rebuilt.output
+    document["run_started_at"] = "2020-01-01T00:00:00Z"
+    plan_path.write_text(json.dumps(document), encoding="utf-8")
+    other = runner.invoke(app, ["remediate", str(run_dir)])
+    assert other.exit_code == 2
+    assert "belongs to the scan started at 2020-01-01T00:00:00Z" in other.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--accounts", "12345"], "'12345' is not a 12-digit AWS account id"),
+    (["--days", "10"], "below the run's policy minimum of 30 days"),
+])
+def test_bad_options_exit_2(run_dir, args, message):
+    bad = runner.invoke(app, ["remediate", str(run_dir), *args])
+    assert bad.exit_code == 2
+    assert message in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_bad_run_folders_exit_2(tmp_path):
+    missing = runner.invoke(app, ["remediate", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+    assert "not a run folder" in missing.output
+    (tmp_path / "findings.json").write_text("{not json", encoding="utf-8")
+    malformed = runner.invoke(app, ["remediate", str(tmp_path)])
+    assert malformed.exit_code == 2
+    assert "not valid JSON" in malformed.output
+
+
+def test_apply_asks_first(run_dir):
+    declined = runner.invoke(app, ["remediate", str(run_dir), "--apply"], input="n\n")
+    assert declined.exit_code == 1
+    assert "Apply 1 step(s)?" in declined.output
+    assert "Not applied; nothing was changed." in declined.output
+    assert not (run_dir / "remediation").exists()
+
+
+def test_apply_exits_1_when_a_step_fails_and_records_it(run_dir):
+    with demo_mock():  # the bucket does not exist in moto: the step fails with NoSuchBucket
+        failed = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
+    assert failed.exit_code == 1, failed.output
+    [result_file] = (run_dir / "remediation").glob("apply-*.json")
+    document = json.loads(result_file.read_text(encoding="utf-8"))
+    assert document["ok"] is False
+    assert [(s["operation"], s["status"], s["error_code"]) for s in document["steps"]] == [
+        ("PutObjectLockConfiguration", "failed", "NoSuchBucket")]
+    assert "failed: account 123456789012 PutObjectLockConfiguration on short-logs: " \
+           "NoSuchBucket" in failed.output
+
+
+def test_apply_the_demo_run_through_the_cli(tmp_path):
+    with demo_mock():
+        org = build_demo_org()
+        run_dir = _run_dir(tmp_path, scan(org), with_plan=True)
+        payments = org.accounts["payments-prod"]
+        applied = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes",
+                                      "--accounts", payments])
+        assert applied.exit_code == 0, applied.output
+        again = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
+        assert again.exit_code == 0, again.output
+    documents = [json.loads(path.read_text(encoding="utf-8"))
+                 for path in (run_dir / "remediation").glob("apply-*.json")]
+    assert len(documents) == 2
+    # Both applies may share a second: tell the files apart by what they covered.
+    first, second = sorted(documents, key=lambda document: len(document["accounts"]))
+    assert first["accounts"] == [payments]
+    assert [(s["operation"], s["status"]) for s in first["steps"]] == [
+        ("PutObjectLockConfiguration", "applied")]
+    assert second["ok"] is True
+    assert ("PutObjectLockConfiguration", "already-done") in [
+        (s["operation"], s["status"]) for s in second["steps"] if s["account_id"] == payments]
