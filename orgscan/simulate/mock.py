@@ -28,6 +28,10 @@ _CLEARED = (
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    # moto would answer every request as this one account: no per-account isolation left.
+    "MOTO_ACCOUNT_ID",
 )
 
 
@@ -88,8 +92,9 @@ def demo_mock(*, region: str = "us-east-1", seed: int = DEMO_SEED) -> Iterator[N
     Inside: fake credentials (moto's default account 123456789012), ``AWS_DEFAULT_REGION``,
     cross-account S3 reads denied (``MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false``, as in AWS
     without a bucket policy, so buckets must be read with their owner's credentials), the
-    user's AWS profile, config files and endpoint switched off so nothing real is reached, and
-    moto's random generator seeded. Every variable is restored on exit.
+    user's AWS profile, config files, endpoint and retry settings switched off so nothing real
+    is reached, moto's default AMIs not loaded (EC2 is only asked for regions), and moto's
+    random generator seeded. Every variable is restored on exit.
     """
     from moto import mock_aws
 
@@ -102,6 +107,10 @@ def demo_mock(*, region: str = "us-east-1", seed: int = DEMO_SEED) -> Iterator[N
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS": "false",
+        # Never wait for an instance metadata service that is not there.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # moto loads thousands of AMIs per account on its first EC2 call; the demo needs none.
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
     }
     with patched_environ(environment), mock_aws():
         seed_moto(seed)  # AWS_ENDPOINT_URL is cleared here: this seeds the in-process mock

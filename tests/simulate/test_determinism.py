@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from orgscan.errors import InputError
@@ -19,6 +22,7 @@ from orgscan.simulate import (
     seed_moto,
 )
 from orgscan.simulate.mock import patched_environ
+from tests.simulate.conftest import client_as
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +105,19 @@ def test_a_moto_server_gives_the_same_organization(
 ) -> None:
     assert _build_against(moto_server) == reference
     assert _build_against(moto_server) == reference
+
+
+def test_refuses_to_build_outside_moto_default_account() -> None:
+    with demo_mock():
+        other = client_as("210987654321", "sts")
+        identity = other.get_caller_identity()
+        assert identity["Account"] == "210987654321"
+
+        def as_other_account(service: str, region: str, credentials: object) -> Any:
+            # Every client, the "caller's own" included, acts in another account.
+            return client_as("210987654321", service, region)
+
+        with pytest.raises(InputError, match="built only in moto"):
+            build_demo_org(clients=as_other_account)
+        with pytest.raises(ClientError, match="AWSOrganizationsNotInUseException"):
+            boto3.client("organizations").describe_organization()
