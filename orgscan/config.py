@@ -292,7 +292,8 @@ def _bool(value: Any, where: str) -> bool:
 def _int_between(low: int, high: int) -> Any:
     def check(value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, str) and value.strip().isdigit():
+            # isdecimal, not isdigit: "²" is a digit that int() refuses.
+            if isinstance(value, str) and value.strip().isdecimal():
                 value = int(value.strip())
             else:
                 raise InputError(f"{where}: expected a whole number from {low} to {high}")
