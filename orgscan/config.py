@@ -348,7 +348,11 @@ def _output_dir(value: Any, where: str) -> Path:
     if not isinstance(value, str | Path) or not str(value).strip() or "\x00" in str(value):
         raise InputError(f"{where}: expected a folder path")
     path = Path(value).expanduser()
-    if path.exists() and not path.is_dir():
+    try:
+        is_other = path.exists() and not path.is_dir()
+    except OSError as exc:  # a name too long, a folder that may not be read
+        raise InputError(f"{where}: {str(path):.80} cannot be used ({exc.strerror})") from None
+    if is_other:
         raise InputError(f"{where}: {path} exists and is not a folder")
     return path
 
