@@ -152,6 +152,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise InputError(f"config file {path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"config file {path}: invalid TOML ({exc})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise InputError(f"config file {path}: invalid TOML (nested too deeply)") from None
 
 
 def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
