@@ -353,7 +353,7 @@ def _output_dir(value: Any, where: str) -> Path:
     try:
         is_other = path.exists() and not path.is_dir()
     except OSError as exc:  # a name too long, a folder that may not be read
-        raise InputError(f"{where}: {str(path):.80} cannot be used ({exc.strerror})") from None
+        raise InputError(f"{where}: {path!s:.80} cannot be used ({exc.strerror})") from None
     if is_other:
         raise InputError(f"{where}: {path} exists and is not a folder")
     return path
