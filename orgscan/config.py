@@ -28,7 +28,8 @@ from orgscan.model import LockMode, Policy, RequiredMode, Status
 from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
 
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, and no trailing newline (which "$" would let through).
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
 OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")

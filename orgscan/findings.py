@@ -58,7 +58,8 @@ FINDING_COLUMNS: dict[str, str] = {
     "reason": "string",
 }
 
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, and no trailing newline (which "$" would let through).
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
 
 
 class FindingsFileError(InputError):
