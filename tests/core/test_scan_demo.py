@@ -1,0 +1,190 @@
+"""A full scan of the demo organization: exactly the expected findings, coverage and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orgscan.model import (
+    AccountCoverage,
+    ErrorStage,
+    LockMode,
+    ReasonCode,
+    ScanResult,
+    Status,
+    Versioning,
+)
+from orgscan.simulate import SimulatedOrg
+from tests.core.scanning import RecordedScan, demo_settings, reasons, recorded_scan, run_scan
+
+
+@pytest.fixture(scope="module")
+def full_scan(demo_org: SimulatedOrg) -> RecordedScan:
+    """One full scan of the demo organization (it only reads), shared by this module."""
+    return recorded_scan(demo_settings(demo_org))
+
+
+def finding_named(result: ScanResult, trail_name: str) -> Any:
+    (finding,) = [f for f in result.findings if f.trail_name == trail_name]
+    return finding
+
+
+def test_the_demo_scan_reports_exactly_the_expected_trails(demo_org: SimulatedOrg,
+                                                          full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    assert reasons(result) == demo_org.expected_reasons
+    assert not set(demo_org.skipped_trails) & set(reasons(result))
+    for finding in result.findings:
+        expected = {t.trail_arn: t for t in demo_org.trails}[finding.trail_arn]
+        assert finding.account_id == expected.account_id
+        assert finding.home_region == expected.home_region
+        assert finding.bucket_name == expected.bucket_name
+        assert finding.is_multi_region is expected.is_multi_region
+        assert finding.is_organization_trail is expected.is_organization_trail
+    assert result.run.complete is True
+    assert result.run.organization_id == demo_org.organization_id
+    assert result.run.regions == tuple(sorted(demo_org.regions))
+    assert result.run.caller_arn.split(":")[4] == demo_org.management_account_id
+
+
+def test_coverage_lists_every_account_and_never_scans_the_closed_one(
+        demo_org: SimulatedOrg, full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    by_id = {account.account_id: account for account in result.accounts}
+    assert set(by_id) == set(demo_org.accounts.values())
+    (closed,) = demo_org.closed_account_ids
+    assert by_id[closed] == AccountCoverage(
+        closed, "sandbox-legacy", "/Root/Sandbox", "SUSPENDED", scanned=False,
+        regions_scanned=0, error_code=None)
+    for account_id, account in by_id.items():
+        assert account.ou_path == demo_org.ou_paths[account_id]
+        assert account.ou_path is not None
+        assert account.ou_path.startswith("/Root")
+        if account_id != closed:
+            assert (account.state, account.scanned, account.regions_scanned,
+                    account.error_code) == ("ACTIVE", True, 3, None)
+    assert by_id[demo_org.accounts["analytics-prod"]].ou_path == "/Root/Workloads/Prod"
+
+
+def test_buckets_are_read_with_their_owners_credentials(demo_org: SimulatedOrg,
+                                                     full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    archive = demo_org.log_archive_account_id
+    for name in ("acme-org-trail", "identity-prod-trail"):  # trails of two other accounts
+        finding = finding_named(result, name)
+        assert finding.account_id != archive
+        assert (finding.bucket_name, finding.bucket_account_id, finding.bucket_region) == (
+            "acme-log-archive-cloudtrail", archive, "us-east-1")
+        assert (finding.object_lock_enabled, finding.lock_mode, finding.retention_days,
+                finding.versioning) == (True, LockMode.COMPLIANCE, 365, Versioning.ENABLED)
+        assert (finding.status, finding.reason_code) == (Status.PASS, ReasonCode.COMPLIANT)
+
+
+def test_a_bucket_outside_the_organization_is_access_denied(demo_org: SimulatedOrg,
+                                                     full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    bob = demo_org.accounts["sandbox-bob"]
+    finding = finding_named(result, "sandbox-bob-trail")
+    assert (finding.status, finding.reason_code) == (Status.ERROR, ReasonCode.ACCESS_DENIED)
+    assert (finding.bucket_account_id, finding.object_lock_enabled, finding.lock_mode,
+            finding.versioning) == (None, None, None, None)
+    assert "partner-siem-cloudtrail-intake" in finding.reason
+    # The only error of the whole scan: the unreadable bucket, recorded against the trail owner.
+    assert [(e.account_id, e.stage, e.error_code) for e in result.errors] == [
+        (bob, ErrorStage.BUCKET, "AccessDenied")]
+    assert "partner-siem-cloudtrail-intake" in result.errors[0].message
+
+
+def test_a_deleted_bucket_is_bucket_missing_not_an_error(demo_org: SimulatedOrg,
+                                                     full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    finding = finding_named(result, "sandbox-alice-trail")
+    assert (finding.status, finding.reason_code) == (Status.FAIL, ReasonCode.BUCKET_MISSING)
+    assert finding.object_lock_enabled is None
+    assert finding.bucket_name == "acme-sandbox-alice-cloudtrail"
+    assert not [e for e in result.errors if e.account_id == finding.account_id]
+
+
+def test_multi_region_trails_are_counted_once(demo_org: SimulatedOrg,
+                                                     full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    arns = [finding.trail_arn for finding in result.findings]
+    assert len(arns) == len(set(arns))
+    analytics = finding_named(result, "analytics-prod-trail")
+    assert (analytics.home_region, analytics.is_multi_region) == ("eu-west-1", True)
+    assert analytics.trail_arn.startswith("arn:aws:cloudtrail:eu-west-1:")
+    org_trail = finding_named(result, "acme-org-trail")
+    assert (org_trail.is_organization_trail, org_trail.is_multi_region) == (True, True)
+    # Scanning only us-east-1 still finds the trail homed in eu-west-1 (it records there too).
+    east = run_scan(demo_settings(demo_org, regions="us-east-1",
+                                  accounts=demo_org.accounts["analytics-prod"]))
+    assert [(f.trail_name, f.home_region) for f in east.findings] == [
+        ("analytics-prod-trail", "eu-west-1")]
+
+
+def test_a_single_region_trail_in_an_unscanned_region_is_not_reported(
+        demo_org: SimulatedOrg) -> None:
+    carol = demo_org.accounts["sandbox-carol"]
+    (arn,) = [arn for arn in demo_org.skipped_trails if f":{carol}:" in arn]
+    without = run_scan(demo_settings(demo_org, accounts=carol))
+    assert without.findings == ()
+    assert without.run.complete is True
+    with_region = run_scan(demo_settings(demo_org, accounts=carol,
+                                         regions="us-east-1,ap-southeast-2"))
+    assert [(f.trail_arn, f.reason_code) for f in with_region.findings] == [
+        (arn, ReasonCode.LOCK_NOT_CONFIGURED)]
+
+
+def test_no_org_scans_only_the_callers_account(demo_org: SimulatedOrg) -> None:
+    result = run_scan(demo_settings(demo_org, org=False))
+    management = demo_org.management_account_id
+    assert [(a.account_id, a.scanned, a.regions_scanned) for a in result.accounts] == [
+        (management, True, 3)]
+    # The organization trail's bucket belongs to the log archive, which --no-org cannot enter.
+    assert [(f.trail_name, f.reason_code) for f in result.findings] == [
+        ("acme-org-trail", ReasonCode.ACCESS_DENIED)]
+    assert result.run.organization_id is None
+
+
+def test_calls_per_operation_account_and_bucket(demo_org: SimulatedOrg,
+                                                full_scan: RecordedScan) -> None:
+    result, recorder = full_scan.result, full_scan.recorder
+    scanned = [a.account_id for a in result.accounts if a.scanned]
+    members = [a for a in scanned if a != demo_org.management_account_id]
+    regions = len(demo_org.regions)
+    per_operation = recorder.per_operation()
+    assert per_operation["sts.GetCallerIdentity"] == 1
+    assert per_operation["sts.AssumeRole"] == len(members)  # once per account, never refreshed
+    assert per_operation["ec2.DescribeRegions"] == len(scanned)
+    assert per_operation["cloudtrail.DescribeTrails"] == len(scanned) * regions
+    assert per_operation["s3.ListBuckets"] == len(scanned)
+    assert per_operation["organizations.DescribeOrganization"] == 1
+    # Each readable bucket is read once, however many trails deliver into it.
+    per_bucket = recorder.per_bucket()
+    readable = {f.bucket_name for f in result.findings
+                if f.reason_code not in (ReasonCode.ACCESS_DENIED, ReasonCode.BUCKET_MISSING)}
+    for bucket in readable:
+        assert per_bucket[("s3.GetObjectLockConfiguration", bucket)] == 1
+        assert per_bucket[("s3.GetBucketVersioning", bucket)] == 1
+    assert per_bucket[("s3.GetObjectLockConfiguration", "acme-log-archive-cloudtrail")] == 1
+    # The closed account is never entered, and no role is assumed twice.
+    (closed,) = demo_org.closed_account_ids
+    assumed = [target for operation, target, _ in recorder.calls
+               if operation == "sts.AssumeRole"]
+    assert closed not in assumed
+    assert sorted(assumed) == sorted(members)
+    credentials = {id(full_scan.sessions.credentials_for(a)): a for a in members}
+    per_account = recorder.per_account(credentials, demo_org.management_account_id)
+    assert closed not in per_account
+    _print_measurements(per_operation, per_account, per_bucket, len(scanned), len(readable))
+
+
+def _print_measurements(per_operation: Any, per_account: Any, per_bucket: Any,
+                        accounts: int, buckets: int) -> None:
+    """Shown with ``pytest -s``: how many AWS calls a scan makes."""
+    print(f"\nAWS calls of a demo scan ({accounts} scanned accounts, {buckets} readable buckets):")
+    for operation, count in sorted(per_operation.items()):
+        print(f"  {operation:47} {count}")
+    print("  per acting account:", dict(sorted(per_account.items())))
+    print("  per bucket:", dict(sorted(per_bucket.items())))
