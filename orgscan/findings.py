@@ -142,6 +142,12 @@ def loads(text: str, source: str = FINDINGS_FILE) -> ScanResult:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise FindingsFileError(f"{source}: not valid JSON ({exc})") from None
     try:
+        # A "\\ud800" escape is valid JSON but not text: no report could be encoded.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise FindingsFileError(f"{source}: holds a \\u escape that is not a character "
+                                "(a lone surrogate)") from None
+    try:
         return _parse_document(document)
     except _SchemaError as exc:
         raise FindingsFileError(f"{source}: {exc}") from None
