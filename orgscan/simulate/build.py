@@ -140,6 +140,8 @@ def materialise(
     try:
         organization = org.create_organization(FeatureSet="ALL")["Organization"]
     except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "AlreadyInOrganizationException":
+            raise
         raise InputError(
             "moto already holds an organization: build the simulated one into a fresh mock"
         ) from exc

@@ -75,6 +75,12 @@ def _own(
     )
 
 
+def _into(name: str, ou_path: str, note: str, bucket: str) -> AccountSpec:
+    """An account with one trail (us-east-1) into a bucket it does not own."""
+    trail = TrailSpec(name=f"{name}-trail", home_region="us-east-1", bucket=bucket)
+    return AccountSpec(name=name, ou_path=ou_path, note=note, trails=(trail,))
+
+
 def demo_spec() -> OrgSpec:
     """The demo organization as the scan should find it today."""
     members = (
@@ -109,15 +115,11 @@ def demo_spec() -> OrgSpec:
             object_lock=True,
             retention=Retention(LockMode.COMPLIANCE, years=1),
         ),
-        AccountSpec(
-            name="identity-prod",
-            ou_path=PROD,
-            note="own trail into the central log-archive bucket (another account's bucket)",
-            trails=(
-                TrailSpec(
-                    name="identity-prod-trail", home_region="us-east-1", bucket=CENTRAL_BUCKET
-                ),
-            ),
+        _into(
+            "identity-prod",
+            PROD,
+            "own trail into the central log-archive bucket (another account's bucket)",
+            CENTRAL_BUCKET,
         ),
         _own(
             "analytics-prod",
@@ -148,17 +150,11 @@ def demo_spec() -> OrgSpec:
             "the trail's bucket was deleted after the trail was created",
             deleted=True,
         ),
-        AccountSpec(
-            name="sandbox-bob",
-            ou_path=SANDBOX,
-            note="trail into a bucket of an account outside the organization",
-            trails=(
-                TrailSpec(
-                    name="sandbox-bob-trail",
-                    home_region="us-east-1",
-                    bucket="partner-siem-cloudtrail-intake",
-                ),
-            ),
+        _into(
+            "sandbox-bob",
+            SANDBOX,
+            "trail into a bucket of an account outside the organization",
+            "partner-siem-cloudtrail-intake",
         ),
         _own(
             "sandbox-carol",
