@@ -129,6 +129,12 @@ def loads(text: str, source: str = PLAN_FILE) -> Plan:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise PlanFileError(f"{source}: not valid JSON ({exc})") from None
     try:
+        # A "\\ud800" escape is valid JSON but not text: the plan could not be shown or written.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise PlanFileError(f"{source}: holds a \\u escape that is not a character "
+                            "(a lone surrogate)") from None
+    try:
         return _parse_plan(document)
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{source}: does not follow the plan format ({exc})") from None
