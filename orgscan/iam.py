@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -144,7 +144,12 @@ def _replaced(value: Any, replacements: Mapping[str, str]) -> Any:
     return value
 
 
-def unfilled(document: Mapping[str, Any]) -> list[str]:
-    """The placeholders still in ``document``, for a reminder on stderr."""
-    text = json.dumps(document)
-    return [name for name in (MANAGEMENT_ACCOUNT_ID, EXTERNAL_ID, SCAN_ROLE_NAME) if name in text]
+#: The option of ``orgscan iam-policy`` that fills each placeholder.
+FILLED_BY = {MANAGEMENT_ACCOUNT_ID: "--management-account-id", EXTERNAL_ID: "--external-id",
+             SCAN_ROLE_NAME: "--role-name"}
+
+
+def unfilled(documents: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The placeholders still in ``documents``, in ``FILLED_BY`` order, for a reminder."""
+    text = "".join(json.dumps(document) for document in documents)
+    return [name for name in FILLED_BY if name in text]

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.iam import ALL_POLICIES, REMEDIATION, SCAN_POLICIES, Placeholders, filled, unfilled
+from orgscan.iam import (
+    ALL_POLICIES,
+    FILLED_BY,
+    REMEDIATION,
+    SCAN_POLICIES,
+    Placeholders,
+    filled,
+    unfilled,
+)
 
 
 @maps_input_errors
@@ -40,9 +48,10 @@ def iam_policy(
                 typer.echo("")
             typer.echo(f"# {policy.file_name}: {policy.purpose}")
             typer.echo(json.dumps(document, indent=2))
-    left = sorted({name for document in documents.values() for name in unfilled(document)})
+    left = unfilled(documents.values())
     if left:
-        typer.echo(f"note: fill in {', '.join(left)} (see orgscan iam-policy --help)", err=True)
+        typer.echo("note: placeholders left: " + ", ".join(f"{name} ({FILLED_BY[name]})"
+                                                         for name in left), err=True)
     if not remediation:
         typer.echo(f"note: {REMEDIATION.file_name} (orgscan remediate --apply) is printed with "
                    "--remediation", err=True)

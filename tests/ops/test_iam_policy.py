@@ -1,0 +1,183 @@
+"""The IAM policies list exactly the actions orgscan calls: checked against a recorded scan."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from orgscan.aws.sessions import SessionFactory
+from orgscan.cli import app
+from orgscan.config import build_settings
+from orgscan.iam import (
+    ALL_POLICIES,
+    CALLER,
+    POLICY_PACKAGE_FOLDER,
+    REMEDIATION,
+    SCAN_ROLE,
+    TRUST,
+    policy_actions,
+    policy_document,
+    policy_text,
+)
+from orgscan.remediation.planfile import ALLOWED_CHECKS, ALLOWED_OPERATIONS
+from orgscan.scan import scan_organization
+from orgscan.simulate import build_demo_org, demo_mock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# API operations whose IAM action is not named "service:Operation".
+ACTION_OF_OPERATION = {
+    ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
+    ("s3", "PutObjectLockConfiguration"): "s3:PutBucketObjectLockConfiguration",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
+}
+# AWS authorizes these for every identity; no policy can (or needs to) grant them.
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+
+
+def action(service: str, operation: str) -> str:
+    return ACTION_OF_OPERATION.get((service, operation), f"{service}:{operation}")
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict[str, set[str]]:
+    """The IAM actions of every AWS call a full scan of the demo organization makes, split by
+    whose credentials made it: the caller's own, or a member account's assumed role."""
+    calls: dict[str, set[str]] = {"caller": set(), "member": set()}
+
+    def record(event_name: str, context: dict[str, Any], **_: Any) -> None:
+        _, service, operation = event_name.split(".")
+        # Member-account calls carry the assumed role's credentials in the signing context.
+        whose = "member" if context.get("signing", {}).get("request_credentials") else "caller"
+        calls[whose].add(action(service, operation))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        with demo_mock():
+            org = build_demo_org()
+            settings = build_settings(None, {
+                "regions": list(org.regions), "workers": 8,
+                "min_retention_days": org.policy.min_retention_days,
+                "require_mode": org.policy.require_mode.value})
+            sessions = SessionFactory(
+                configure_session=lambda session: session.register("before-call.*.*", record))
+            result = scan_organization(settings, sessions)
+    assert len(result.findings) == len(org.trails)  # a full scan, not one cut short
+    return calls
+
+
+def test_member_accounts_need_only_the_scan_role_policy(recorded: dict[str, set[str]]) -> None:
+    scan_role = policy_actions(policy_document(SCAN_ROLE))
+    assert recorded["member"] <= scan_role
+    # Every bucket read path ran: listing, the region lookup, the lock and versioning reads.
+    assert {"s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketObjectLockConfiguration",
+            "s3:GetBucketVersioning"} <= recorded["member"]
+
+
+def test_policies_list_exactly_what_the_scan_calls(recorded: dict[str, set[str]]) -> None:
+    granted = (policy_actions(policy_document(SCAN_ROLE))
+               | policy_actions(policy_document(CALLER)))
+    called = (recorded["caller"] | recorded["member"]) - NEEDS_NO_PERMISSION
+    assert called == granted
+    assert recorded["caller"] - NEEDS_NO_PERMISSION <= granted
+    # Only the caller reads the organization and assumes roles.
+    caller_only = policy_actions(policy_document(CALLER))
+    assert caller_only <= recorded["caller"]
+    assert not caller_only & recorded["member"]
+
+
+def test_remediation_policy_lists_every_call_a_plan_may_make() -> None:
+    possible = {action(service.value, operation)
+                for table in (ALLOWED_OPERATIONS, ALLOWED_CHECKS)
+                for service, operations in table.items() for operation in operations}
+    assert policy_actions(policy_document(REMEDIATION)) == possible
+
+
+def test_trust_policy_trusts_only_the_management_account() -> None:
+    [statement] = policy_document(TRUST)["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::<MANAGEMENT_ACCOUNT_ID>:root"}
+
+
+# ------------------------------------------------------------------ files and packaging
+
+
+@pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.file_name)
+def test_configs_iam_holds_the_shipped_files(policy: Any) -> None:
+    assert (ROOT / "configs" / "iam" / policy.file_name).read_text(encoding="utf-8") == \
+        policy_text(policy)
+
+
+def test_policy_files_are_package_data() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["orgscan"]
+    for policy in ALL_POLICIES:
+        assert any(fnmatch.fnmatch(f"{POLICY_PACKAGE_FOLDER}/{policy.file_name}", pattern)
+                   for pattern in patterns), policy.file_name
+    shipped = {path.name for path in (ROOT / "orgscan" / POLICY_PACKAGE_FOLDER).iterdir()}
+    assert shipped == {policy.file_name for policy in ALL_POLICIES}
+
+
+# ------------------------------------------------------------------ orgscan iam-policy
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, ["iam-policy", *args])
+
+
+def test_text_output_is_the_files_with_a_heading_each() -> None:
+    outcome = invoke()
+    assert outcome.exit_code == 0
+    for policy in (SCAN_ROLE, TRUST, CALLER):
+        assert f"# {policy.file_name}: " in outcome.stdout
+        assert policy_text(policy).strip() in outcome.stdout
+    assert REMEDIATION.file_name not in outcome.stdout
+    assert ("note: placeholders left: <MANAGEMENT_ACCOUNT_ID> (--management-account-id), "
+            "<EXTERNAL_ID> (--external-id), <SCAN_ROLE_NAME> (--role-name)\n") in outcome.stderr
+
+
+def test_json_output_filled_in() -> None:
+    outcome = invoke("--json", "--remediation", "--management-account-id", "111122223333",
+                     "--external-id", "audit-7", "--role-name", "OrgScanReadOnly")
+    assert outcome.exit_code == 0
+    document = json.loads(outcome.stdout)
+    assert list(document) == ["scan_role_policy", "scan_role_trust_policy",
+                              "management_caller_policy", "remediation_policy"]
+    [trust] = document["scan_role_trust_policy"]["Statement"]
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "audit-7"}}
+    assume = document["management_caller_policy"]["Statement"][1]
+    assert assume["Resource"] == "arn:aws:iam::*:role/OrgScanReadOnly"
+    assert document["scan_role_policy"] == policy_document(SCAN_ROLE)
+    assert "placeholders" not in outcome.stderr
+
+
+def test_without_an_external_id_the_condition_is_dropped() -> None:
+    outcome = invoke("--json", "--management-account-id", "111122223333")
+    [trust] = json.loads(outcome.stdout)["scan_role_trust_policy"]["Statement"]
+    assert "Condition" not in trust
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--management-account-id", "1234"], "--management-account-id: expected a 12-digit AWS "
+                                          "account id, not '1234'"),
+    (["--external-id", "x"], "--external-id: expected 2-1224 of letters"),
+    (["--role-name", "bad role"], "--role-name: expected an IAM role name"),
+])
+def test_bad_values_are_exit_2(args: list[str], message: str) -> None:
+    outcome = invoke(*args)
+    assert outcome.exit_code == 2
+    assert outcome.stdout == ""
+    assert outcome.stderr.startswith(f"orgscan: error: {message}")
