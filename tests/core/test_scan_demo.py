@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import boto3
 import pytest
 
+from orgscan.aws.organization import discover_organization, select_accounts
+from orgscan.aws.sessions import SessionFactory
+from orgscan.errors import InputError
 from orgscan.model import (
     AccountCoverage,
     ErrorStage,
@@ -188,3 +195,108 @@ def _print_measurements(per_operation: Any, per_account: Any, per_bucket: Any,
         print(f"  {operation:47} {count}")
     print("  per acting account:", dict(sorted(per_account.items())))
     print("  per bucket:", dict(sorted(per_bucket.items())))
+
+
+# ----------------------------------------------------------------------- discovery and scope
+
+
+def ou_ids() -> dict[str, str]:
+    """OU path → OU id of the organization in moto, the root included."""
+    client = boto3.client("organizations", region_name="us-east-1")
+    root = client.list_roots()["Roots"][0]
+    found = {"/Root": root["Id"]}
+    pending = [("/Root", root["Id"])]
+    while pending:
+        path, parent = pending.pop()
+        for unit in client.list_organizational_units_for_parent(ParentId=parent)[
+                "OrganizationalUnits"]:
+            found[f"{path}/{unit['Name']}"] = unit["Id"]
+            pending.append((f"{path}/{unit['Name']}", unit["Id"]))
+    return found
+
+
+def test_discovery_walks_nested_ous(demo_org: SimulatedOrg) -> None:
+    sessions = SessionFactory()
+    client = sessions.client(sessions.caller_account_id, "organizations", "us-east-1")
+    with ThreadPoolExecutor(4) as pool:
+        organization = discover_organization(client, pool)
+    assert organization.organization_id == demo_org.organization_id
+    assert organization.management_account_id == demo_org.management_account_id
+    assert {a.account_id: a.ou_path for a in organization.accounts} == dict(demo_org.ou_paths)
+    assert [a.account_id for a in organization.accounts] == sorted(demo_org.accounts.values())
+    states = {a.account_id: a.state for a in organization.accounts}
+    assert {i for i, state in states.items() if state == "SUSPENDED"} == set(
+        demo_org.closed_account_ids)
+    assert set(states.values()) == {"ACTIVE", "SUSPENDED"}
+    ids = ou_ids()
+    workloads = {demo_org.accounts[name] for name in (
+        "payments-prod", "orders-prod", "identity-prod", "analytics-prod", "payments-dev",
+        "orders-dev")}
+    assert organization.accounts_under[ids["/Root/Workloads"]] == workloads
+    assert organization.accounts_under[ids["/Root"]] == set(demo_org.accounts.values())
+    assert organization.accounts_under[ids["/Root/Workloads/Dev"]] == {
+        demo_org.accounts["payments-dev"], demo_org.accounts["orders-dev"]}
+
+    select = functools.partial(select_accounts, organization)
+    assert select([], [], [ids["/Root/Workloads"]]) == workloads
+    assert select([], [demo_org.accounts["orders-dev"]], [ids["/Root/Workloads/Dev"]]) == {
+        demo_org.accounts["payments-dev"]}
+    assert select([demo_org.accounts["orders-dev"], demo_org.log_archive_account_id],
+                  [], [ids["/Root/Workloads"]]) == {demo_org.accounts["orders-dev"]}
+    assert select([], [demo_org.log_archive_account_id], []) == set(
+        demo_org.accounts.values()) - {demo_org.log_archive_account_id}
+    with pytest.raises(InputError, match="not in the organization: 999999999999"):
+        select(["999999999999"], [], [])
+    with pytest.raises(InputError, match="not in the organization: 999999999999"):
+        select([], ["999999999999"], [])
+    with pytest.raises(InputError, match="OU not found in the organization: ou-zzzz-zzzzzzzz"):
+        select([], [], ["ou-zzzz-zzzzzzzz"])
+
+
+def test_an_ou_scan_covers_nested_ous_only(demo_org: SimulatedOrg) -> None:
+    workloads = ou_ids()["/Root/Workloads"]
+    result = run_scan(demo_settings(demo_org, ou=[workloads]))
+    scanned = {a.account_id for a in result.accounts if a.scanned}
+    assert {a for a, path in demo_org.ou_paths.items() if path.startswith("/Root/Workloads/")
+            } == scanned
+    assert len(scanned) == 6
+    expected = {t.trail_arn: t.expected_reason for t in demo_org.trails
+                if t.account_id in scanned}
+    assert reasons(result) == expected
+    # Accounts left out on purpose are listed, not scanned, and the coverage stays complete.
+    assert len(result.accounts) == len(demo_org.accounts)
+    assert all(a.error_code is None for a in result.accounts)
+    assert result.run.complete is True
+
+
+def test_an_excluded_log_archive_still_lends_its_credentials(demo_org: SimulatedOrg) -> None:
+    archive = demo_org.log_archive_account_id
+    result = run_scan(demo_settings(demo_org, exclude_accounts=archive))
+    assert reasons(result) == demo_org.expected_reasons  # it owns no trail itself
+    assert not next(a for a in result.accounts if a.account_id == archive).scanned
+    identity = finding_named(result, "identity-prod-trail")
+    assert (identity.bucket_account_id, identity.reason_code) == (archive, ReasonCode.COMPLIANT)
+
+
+def test_a_closed_account_in_the_chosen_ou_is_listed_not_scanned(
+        demo_org: SimulatedOrg) -> None:
+    sandbox = ou_ids()["/Root/Sandbox"]
+    (closed,) = demo_org.closed_account_ids
+    result = run_scan(demo_settings(demo_org, ou=[sandbox], accounts=closed))
+    assert [(a.account_id, a.state, a.scanned) for a in result.accounts
+            if a.account_id == closed] == [(closed, "SUSPENDED", False)]
+    assert result.findings == ()
+    assert not any(a.scanned for a in result.accounts)
+
+
+@pytest.mark.parametrize(("cli", "message"), [
+    ({"accounts": "999999999999"}, "not in the organization: 999999999999"),
+    ({"exclude_accounts": "999999999999"}, "not in the organization: 999999999999"),
+    ({"ou": ["ou-zzzz-zzzzzzzz"]}, "OU not found in the organization: ou-zzzz-zzzzzzzz"),
+    ({"regions": "us-nowhere-9"}, "unknown region for partition aws: us-nowhere-9"),
+    ({"org": False, "accounts": "999999999999"}, "--no-org scans only the caller's account"),
+])
+def test_unknown_scope_is_bad_input(demo_org: SimulatedOrg, cli: dict[str, Any],
+                                    message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        run_scan(demo_settings(demo_org, **cli))

@@ -1,0 +1,70 @@
+"""Exit codes of a scan: 0 clean, 1 findings at or above --fail-on (wins over 3), 3 incomplete."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from orgscan.config import FailOn
+from orgscan.exitcodes import scan_exit_code
+from orgscan.model import (
+    REASON_STATUS,
+    Finding,
+    Policy,
+    ReasonCode,
+    RunInfo,
+    ScanResult,
+)
+
+RUN = RunInfo("2026-11-27T09:00:00Z", "2026-11-27T09:01:00Z", "0.1.0",
+              "arn:aws:iam::123456789012:user/auditor", "o-abcdefghij", Policy(),
+              ("us-east-1",), complete=True)
+
+
+def finding(code: ReasonCode) -> Finding:
+    return Finding("123456789012", code.value, f"arn:aws:cloudtrail:us-east-1:123456789012:trail/"
+                   f"{code.value}", "us-east-1", False, False, "bucket", None, None, None, None,
+                   None, None, REASON_STATUS[code], code, "because")
+
+
+def result(*codes: ReasonCode, complete: bool = True) -> ScanResult:
+    return ScanResult(run=replace(RUN, complete=complete),
+                      findings=tuple(finding(code) for code in codes))
+
+
+OK, FINDINGS, INCOMPLETE = 0, 1, 3
+C = ReasonCode
+
+
+@pytest.mark.parametrize(("codes", "complete", "fail_on", "expected"), [
+    ((), True, FailOn.FAIL, OK),
+    ((C.COMPLIANT,), True, FailOn.FAIL, OK),
+    ((C.COMPLIANT, C.NO_DEFAULT_RETENTION), True, FailOn.FAIL, OK),
+    ((C.COMPLIANT, C.LOCK_NOT_CONFIGURED), True, FailOn.FAIL, FINDINGS),
+    ((C.BUCKET_MISSING,), True, FailOn.FAIL, FINDINGS),
+    ((C.RETENTION_TOO_SHORT,), True, FailOn.FAIL, FINDINGS),
+    ((C.MODE_NOT_ALLOWED,), True, FailOn.FAIL, FINDINGS),
+    # 1 wins over 3: over an ERROR finding and over incomplete coverage.
+    ((C.LOCK_NOT_CONFIGURED, C.ACCESS_DENIED), True, FailOn.FAIL, FINDINGS),
+    ((C.LOCK_NOT_CONFIGURED,), False, FailOn.FAIL, FINDINGS),
+    # 3: evidence is missing and nothing triggered 1.
+    ((C.COMPLIANT, C.ACCESS_DENIED), True, FailOn.FAIL, INCOMPLETE),
+    ((C.API_ERROR,), True, FailOn.FAIL, INCOMPLETE),
+    ((C.COMPLIANT,), False, FailOn.FAIL, INCOMPLETE),
+    ((), False, FailOn.FAIL, INCOMPLETE),
+    ((C.NO_DEFAULT_RETENTION, C.ACCESS_DENIED), True, FailOn.FAIL, INCOMPLETE),
+    # --fail-on WARN: WARN and FAIL trigger 1; ERROR still is not a failure.
+    ((C.NO_DEFAULT_RETENTION,), True, FailOn.WARN, FINDINGS),
+    ((C.LOCK_NOT_CONFIGURED,), True, FailOn.WARN, FINDINGS),
+    ((C.NO_DEFAULT_RETENTION,), False, FailOn.WARN, FINDINGS),
+    ((C.COMPLIANT, C.ACCESS_DENIED), True, FailOn.WARN, INCOMPLETE),
+    ((C.COMPLIANT,), True, FailOn.WARN, OK),
+    # --fail-on never: only incomplete evidence changes the code.
+    ((C.LOCK_NOT_CONFIGURED, C.NO_DEFAULT_RETENTION), True, FailOn.NEVER, OK),
+    ((C.LOCK_NOT_CONFIGURED,), False, FailOn.NEVER, INCOMPLETE),
+    ((C.LOCK_NOT_CONFIGURED, C.API_ERROR), True, FailOn.NEVER, INCOMPLETE),
+])
+def test_exit_code(codes: tuple[ReasonCode, ...], complete: bool, fail_on: FailOn,
+                   expected: int) -> None:
+    assert scan_exit_code(result(*codes, complete=complete), fail_on) == expected
