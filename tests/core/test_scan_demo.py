@@ -12,6 +12,7 @@ import pytest
 
 from orgscan.aws.organization import discover_organization, select_accounts
 from orgscan.aws.sessions import SessionFactory
+from orgscan.config import build_settings
 from orgscan.errors import InputError
 from orgscan.model import (
     AccountCoverage,
@@ -22,6 +23,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
+from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg
 from tests.core.scanning import RecordedScan, demo_settings, reasons, recorded_scan, run_scan
 
@@ -53,6 +55,20 @@ def test_the_demo_scan_reports_exactly_the_expected_trails(demo_org: SimulatedOr
     assert result.run.organization_id == demo_org.organization_id
     assert result.run.regions == tuple(sorted(demo_org.regions))
     assert result.run.caller_arn.split(":")[4] == demo_org.management_account_id
+
+
+def test_serial_mode_gives_the_same_result_and_reports_progress(
+        demo_org: SimulatedOrg, full_scan: RecordedScan) -> None:
+    seen: list[tuple[int, int]] = []
+    settings = build_settings(None, demo_settings(demo_org, serial=True))
+    result = scan_organization(settings, SessionFactory(),
+                               progress=lambda done, total: seen.append((done, total)))
+    parallel = full_scan.result
+    assert (result.findings, result.accounts, result.errors) == (
+        parallel.findings, parallel.accounts, parallel.errors)
+    assert seen
+    assert seen[-1][0] == seen[-1][1]
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
 def test_coverage_lists_every_account_and_never_scans_the_closed_one(
