@@ -1,0 +1,178 @@
+"""Odd replies during a scan: credentials that expire mid-scan, malformed or partial responses.
+
+botocore refreshes ``RefreshableCredentials`` when fewer than
+``botocore.credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT`` (15 min) remain, and blocks on a
+refresh when fewer than ``_DEFAULT_MANDATORY_REFRESH_TIMEOUT`` (10 min) remain. The tests make
+AssumeRole hand out credentials inside those windows and check that the role is assumed again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore import credentials as botocore_credentials
+
+from orgscan.config import FailOn
+from orgscan.exitcodes import INCOMPLETE, OK, scan_exit_code
+from tests.reliability.compare import assert_only_changed
+from tests.reliability.conftest import DemoWorld
+from tests.reliability.faults import Call, FaultInjector, on
+
+ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)
+MANDATORY = timedelta(seconds=botocore_credentials._DEFAULT_MANDATORY_REFRESH_TIMEOUT)
+#: Accounts whose own bucket is read after their buckets are listed.
+BUCKET_OWNERS = ("log-archive", "payments-prod", "orders-prod", "analytics-prod",
+                 "payments-dev", "orders-dev")
+
+
+def _assumed_account(call: Call) -> str:
+    return str(call.params.get("RoleArn", "")).split(":")[4]
+
+
+def _first_credentials_expire_at(faults: FaultInjector, when: Any) -> None:
+    """Make the first AssumeRole of each account return credentials expiring at ``when()``."""
+    seen: set[str] = set()
+
+    def shorten(reply: dict[str, Any]) -> None:
+        key = reply["AssumedRoleUser"]["Arn"].split(":")[4]
+        if key not in seen:
+            seen.add(key)
+            reply["Credentials"]["Expiration"] = when()
+
+    faults.mutate(on("sts", "AssumeRole"), shorten)
+
+
+def _assume_role_counts(faults: FaultInjector) -> Counter[str]:
+    return Counter(_assumed_account(call) for call in faults.calls
+                   if call.operation == "AssumeRole")
+
+
+def test_expired_credentials_are_refreshed_before_use(demo_world: DemoWorld) -> None:
+    faults = FaultInjector()
+    # Issued already inside the mandatory window (as if the clock had run on): refresh first.
+    _first_credentials_expire_at(faults, lambda: datetime.now(UTC) + MANDATORY / 2)
+
+    result = demo_world.scan(faults)
+
+    assert_only_changed(demo_world.baseline, result)
+    counts = _assume_role_counts(faults)
+    members = set(demo_world.org.accounts.values()) - {demo_world.org.management_account_id,
+                                                         *demo_world.org.closed_account_ids}
+    assert set(counts) == members
+    assert all(count >= 2 for count in counts.values()), counts
+
+
+def test_credentials_expiring_mid_scan_are_refreshed(demo_world: DemoWorld) -> None:
+    faults = FaultInjector()
+    # Valid for the first second of the scan, then inside the advisory window ...
+    _first_credentials_expire_at(faults, lambda: datetime.now(UTC) + ADVISORY
+                                 + timedelta(seconds=1))
+    # ... which each account reaches while listing its buckets, before its bucket is read.
+    faults.delay(lambda call: call.operation == "ListBuckets"
+                 and call.account != demo_world.org.management_account_id, 1.5)
+
+    result = demo_world.scan(faults)
+
+    assert_only_changed(demo_world.baseline, result)
+    counts = _assume_role_counts(faults)
+    owners = [demo_world.account(name) for name in BUCKET_OWNERS]
+    assert all(counts[account] >= 2 for account in owners), counts
+    # The bucket reads after the refresh were signed with the new credentials.
+    lock_reads = [call for call in faults.calls
+                  if call.operation == "GetObjectLockConfiguration"]
+    assert {call.account for call in lock_reads} >= set(owners)
+
+
+def _drop_keys(entry_matches: Any, *keys: str) -> Any:
+    def change(reply: dict[str, Any]) -> None:
+        for entry in reply.get("trailList", []):
+            if entry_matches(entry):
+                for key in keys:
+                    entry.pop(key, None)
+
+    return change
+
+
+def test_trail_entries_without_arn_or_bucket(demo_world: DemoWorld) -> None:
+    orders_prod = demo_world.trail_arn("orders-prod-trail")
+    payments_prod = demo_world.trail_arn("payments-prod-trail")
+    faults = FaultInjector()
+    faults.mutate(on("cloudtrail", "DescribeTrails"),
+                  _drop_keys(lambda e: e.get("TrailARN") == orders_prod, "TrailARN"))
+    faults.mutate(on("cloudtrail", "DescribeTrails"),
+                  _drop_keys(lambda e: e.get("TrailARN") == payments_prod, "S3BucketName"))
+
+    result = demo_world.scan(faults)
+
+    delta = assert_only_changed(demo_world.baseline, result,
+                                findings={orders_prod, payments_prod},
+                                accounts={demo_world.account("orders-prod"),
+                                          demo_world.account("payments-prod")})
+    for _, after_row in delta.accounts.values():
+        assert after_row is not None
+        assert after_row["regions_scanned"] == 2  # the region with the bad entry is not counted
+    assert all(after is None for _, after in delta.findings.values())
+    assert sorted((e["account_id"], e["region"], e["stage"], e["error_code"])
+                  for e in delta.new_errors) == sorted([
+        (demo_world.account("orders-prod"), "us-east-1", "trails", "MalformedResponse"),
+        (demo_world.account("payments-prod"), "us-east-1", "trails", "MalformedResponse")])
+    # Two trails could not be judged: the evidence is incomplete, and the exit code says so.
+    assert not result.run.complete
+    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+
+
+def test_list_buckets_without_buckets(demo_world: DemoWorld) -> None:
+    log_archive = demo_world.account("log-archive")
+    faults = FaultInjector()
+    faults.mutate(on("s3", "ListBuckets", account=log_archive),
+                  lambda reply: reply.pop("Buckets", None))
+
+    result = demo_world.scan(faults)
+
+    # The central bucket has no known owner now; the trail owners may not read it (as in
+    # AWS without a bucket policy): "could not tell", never PASS or FAIL.
+    users = {demo_world.trail_arn("acme-org-trail"), demo_world.trail_arn("identity-prod-trail")}
+    delta = assert_only_changed(demo_world.baseline, result, findings=users)
+    for arn in users:
+        after = delta.findings[arn][1]
+        assert after is not None
+        assert (after["status"], after["reason_code"]) == ("ERROR", "ACCESS_DENIED")
+    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+
+
+def test_account_without_state_uses_status(demo_world: DemoWorld) -> None:
+    faults = FaultInjector()
+
+    def drop_state(reply: dict[str, Any]) -> None:
+        for account in reply.get("Accounts", []):
+            account.pop("State", None)
+
+    faults.mutate(on("organizations", "ListAccountsForParent"), drop_state)
+
+    result = demo_world.scan(faults)
+
+    assert_only_changed(demo_world.baseline, result)
+    assert scan_exit_code(result, FailOn.NEVER) == OK
+
+
+def test_account_without_any_state_is_not_silently_skipped(demo_world: DemoWorld) -> None:
+    orders_dev = demo_world.account("orders-dev")
+    faults = FaultInjector()
+
+    def drop_state(reply: dict[str, Any]) -> None:
+        for account in reply.get("Accounts", []):
+            if account.get("Id") == orders_dev:
+                account.pop("State", None)
+                account.pop("Status", None)
+
+    faults.mutate(on("organizations", "ListAccountsForParent"), drop_state)
+
+    result = demo_world.scan(faults)
+
+    # Its trails are still scanned (or the run would have to admit the gap).
+    delta = assert_only_changed(demo_world.baseline, result, accounts={orders_dev})
+    before, after = delta.accounts[orders_dev]
+    assert after == {**before, "state": "UNKNOWN"}  # type: ignore[dict-item]
+    assert result.run.complete
