@@ -25,10 +25,8 @@ from orgscan.simulate.spec import (
     BucketSpec,
     OrgSpec,
     SimulatedOrg,
-    SimulatedTrail,
     TrailSpec,
-    bucket_reason,
-    skip_reason,
+    expected_trails,
 )
 
 if TYPE_CHECKING:
@@ -277,43 +275,11 @@ def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -
     )
 
 
-def trail_arn(account_id: str, trail: TrailSpec) -> str:
-    """The ARN CloudTrail gives ``trail`` in ``account_id`` (aws partition)."""
-    return f"arn:aws:cloudtrail:{trail.home_region}:{account_id}:trail/{trail.name}"
-
-
 def _describe(
     spec: OrgSpec, organization_id: str, ids: dict[str, str], management_name: str
 ) -> SimulatedOrg:
     """The ``SimulatedOrg`` for what ``materialise`` built, expected verdicts included."""
-    owners: dict[str, tuple[AccountSpec, BucketSpec]] = {
-        bucket.name: (account, bucket)
-        for account in spec.all_accounts
-        for bucket in account.buckets
-    }
-    expected: list[SimulatedTrail] = []
-    skipped: dict[str, str] = {}
-    for account in spec.all_accounts:
-        for trail in account.trails:
-            arn = trail_arn(ids[account.name], trail)
-            why = skip_reason(account, trail, spec.regions)
-            if why is not None:
-                skipped[arn] = why
-                continue
-            owner, bucket = owners.get(trail.bucket, (None, None))
-            readable = owner is not None and owner.in_organization and not owner.closed
-            expected.append(
-                SimulatedTrail(
-                    trail_arn=arn,
-                    account_id=ids[account.name],
-                    name=trail.name,
-                    home_region=trail.home_region,
-                    bucket_name=trail.bucket,
-                    is_multi_region=trail.multi_region,
-                    is_organization_trail=trail.organization,
-                    expected_reason=bucket_reason(bucket, readable, spec.policy),
-                )
-            )
+    expected, skipped = expected_trails(spec, ids)
     in_org = [account for account in spec.all_accounts if account.in_organization]
     names = {account.name: account.name for account in in_org} | {
         spec.management.name: management_name
@@ -325,7 +291,7 @@ def _describe(
         accounts={names[account.name]: ids[account.name] for account in in_org},
         closed_account_ids=frozenset(ids[a.name] for a in in_org if a.closed),
         ou_paths={ids[account.name]: account.ou_path for account in in_org},
-        trails=tuple(expected),
+        trails=expected,
         regions=spec.regions,
         policy=spec.policy,
         skipped_trails=skipped,

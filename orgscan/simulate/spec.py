@@ -207,3 +207,47 @@ def skip_reason(account: AccountSpec, trail: TrailSpec, regions: tuple[str, ...]
     if not trail.multi_region and trail.home_region not in regions:
         return f"single-region trail homed in {trail.home_region}, a region the scan leaves out"
     return None
+
+
+def trail_arn(account_id: str, trail: TrailSpec) -> str:
+    """The ARN CloudTrail gives ``trail`` in ``account_id`` (aws partition)."""
+    return f"arn:aws:cloudtrail:{trail.home_region}:{account_id}:trail/{trail.name}"
+
+
+def expected_trails(
+    spec: OrgSpec, ids: Mapping[str, str]
+) -> tuple[tuple[SimulatedTrail, ...], dict[str, str]]:
+    """What a full scan of ``spec`` over its regions must report, given account name → id.
+
+    Returns the expected trails (with their reason codes) and, for every trail that must not
+    be reported, its ARN → why.
+    """
+    owners = {
+        bucket.name: (account, bucket)
+        for account in spec.all_accounts
+        for bucket in account.buckets
+    }
+    expected: list[SimulatedTrail] = []
+    skipped: dict[str, str] = {}
+    for account in spec.all_accounts:
+        for trail in account.trails:
+            arn = trail_arn(ids[account.name], trail)
+            why = skip_reason(account, trail, spec.regions)
+            if why is not None:
+                skipped[arn] = why
+                continue
+            owner, bucket = owners.get(trail.bucket, (None, None))
+            readable = owner is not None and owner.in_organization and not owner.closed
+            expected.append(
+                SimulatedTrail(
+                    trail_arn=arn,
+                    account_id=ids[account.name],
+                    name=trail.name,
+                    home_region=trail.home_region,
+                    bucket_name=trail.bucket,
+                    is_multi_region=trail.multi_region,
+                    is_organization_trail=trail.organization,
+                    expected_reason=bucket_reason(bucket, readable, spec.policy),
+                )
+            )
+    return tuple(expected), skipped
