@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -108,10 +109,11 @@ class ReportSummary:
 
     def account_name(self, account_id: str | None) -> str | None:
         """The organization's name for ``account_id``, when it has one."""
-        for account in self.accounts:
-            if account.account_id == account_id:
-                return account.name
-        return None
+        return self._names.get(account_id or "")
+
+    @cached_property
+    def _names(self) -> dict[str, str | None]:
+        return {account.account_id: account.name for account in self.accounts}
 
 
 def summarise(result: ScanResult) -> ReportSummary:
