@@ -19,7 +19,9 @@ from orgscan.simulate import SimulatedOrg, build_demo_org
 
 pytestmark = pytest.mark.e2e
 
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+#: A secret distinctive enough to search for: it must never reach a file of the run.
+SECRET = "e2e-Secret-Key-must-not-be-logged"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": SECRET,
                     "AWS_DEFAULT_REGION": "us-east-1"}
 
 
@@ -104,8 +106,14 @@ def test_scan_of_the_demo_organization(server: tuple[str, SimulatedOrg],
         rows = list(csv.DictReader(handle))
     assert [(r["trail_arn"], r["reason_code"], r["status"]) for r in rows] == [
         (f["trail_arn"], f["reason_code"], f["status"]) for f in document["findings"]]
-    assert (run_dir / "orgscan.log").is_file()
+    log = (run_dir / "orgscan.log").read_text(encoding="utf-8")
+    assert log
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert SECRET not in done.stdout + done.stderr
     assert not (run_dir / "report.html").exists()  # only the formats asked for
+    assert not (run_dir / "report.xlsx").exists()
 
 
 def test_scan_no_org_with_python_dash_m(server: tuple[str, SimulatedOrg],
