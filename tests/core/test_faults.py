@@ -179,11 +179,15 @@ def test_a_member_alone_reports_the_organization_trail_owned_by_management(
 
 
 THROTTLED = {
+    "sts.GetCallerIdentity": "query",
+    "organizations.ListAccountsForParent": "json",
     "cloudtrail.DescribeTrails": "json",
     "sts.AssumeRole": "query",
     "ec2.DescribeRegions": "ec2",
     "s3.ListBuckets": "rest-xml",
+    "s3.HeadBucket": "rest-xml",
     "s3.GetObjectLockConfiguration": "rest-xml",
+    "s3.GetBucketVersioning": "rest-xml",
 }
 
 
