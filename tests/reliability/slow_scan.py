@@ -1,0 +1,40 @@
+"""Run the ``orgscan`` command line with latency before every CloudTrail, S3 and EC2 request.
+
+Used as a child process by the interruption tests, so that a scan against a moto server lasts
+long enough to be interrupted part-way: ``python slow_scan.py SECONDS scan --output-dir ...``.
+The latency is added through ``SessionFactory``'s ``configure_session`` hook, as a slow network
+would add it; everything else is the real command.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from typing import Any
+
+import botocore.session
+
+import orgscan.cli.scan_cmd
+from orgscan.aws.sessions import SessionFactory
+from orgscan.cli import main
+
+SLOW_SERVICES = ("cloudtrail", "s3", "ec2")
+
+
+def add_latency(seconds: float, session: botocore.session.Session) -> None:
+    """Sleep ``seconds`` before each request to a slow service is sent."""
+
+    def sleep(**_: Any) -> None:
+        time.sleep(seconds)
+
+    for service in SLOW_SERVICES:
+        session.register(f"before-send.{service}", sleep)
+
+
+if __name__ == "__main__":
+    latency = float(sys.argv.pop(1))
+    orgscan.cli.scan_cmd.SessionFactory = functools.partial(  # type: ignore[misc]
+        SessionFactory, configure_session=functools.partial(add_latency, latency))
+    sys.argv[0] = "orgscan"
+    main()
