@@ -237,7 +237,7 @@ def _create_foreign_trails(
 
 
 def _staging_bucket_name(account_name: str) -> str:
-    return f"{account_name[:40]}-trail-staging"
+    return f"{account_name[:40].lower()}-trail-staging"
 
 
 def _create_bucket(s3: S3Client, bucket: BucketSpec) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from orgscan.model import LockMode, Policy, ReasonCode, RequiredMode
+from orgscan.simulate.demo import demo_spec, drifted
+from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
+    OrgSpec,
     Retention,
     TrailSpec,
     bucket_reason,
@@ -92,3 +97,22 @@ def test_skip_reason() -> None:
     assert skip_reason(open_account, multi, regions) is None
     assert skip_reason(open_account, TrailSpec("t-3", "us-east-1", "b"), regions) is None
     assert "closed" in (skip_reason(AccountSpec("a", closed=True), multi, regions) or "")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [demo_spec(), drifted(demo_spec()), scale_spec(3000, seed=11)],
+    ids=["demo", "drift", "scale"],
+)
+def test_names_follow_aws_rules(spec: OrgSpec) -> None:
+    bucket_names = [b.name for account in spec.all_accounts for b in account.buckets]
+    assert len(bucket_names) == len(set(bucket_names))
+    for name in bucket_names:
+        assert re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name), name
+    for account in spec.all_accounts:
+        names = [trail.name for trail in account.trails]
+        assert len(names) == len(set(names))
+        for name in names:
+            assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]", name), name
+    accounts = [account.name for account in spec.all_accounts]
+    assert len(accounts) == len(set(accounts))
