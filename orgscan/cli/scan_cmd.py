@@ -102,6 +102,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         shutdown(executor, interrupted=interrupted)
         for handler in handlers:
             stop(handler)
+        if not handlers:  # stopped before the run folder existed: the buffer has no target
+            stop(buffer)
     if not settings.quiet:
         print_summary(result, run_dir)
     return code

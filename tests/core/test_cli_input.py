@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,11 @@ def test_missing_credentials(out: Path, aws_env: None, tmp_path: Path,
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
     assert_bad_input(out, *scan(out, "--no-org", "--regions", "us-east-1"),
                      "no AWS credentials")
+
+
+def test_bad_input_leaves_no_log_handler_behind(out: Path, moto_account: None) -> None:
+    logger = logging.getLogger("orgscan")
+    before = list(logger.handlers)
+    for _ in range(3):
+        assert scan(out, "--no-org", "--regions", "us-nowhere-9")[0] == 2
+    assert logger.handlers == before
