@@ -62,11 +62,13 @@ def summary_fields(result: ScanResult, run_dir: Path, exit_code: int) -> dict[st
 
 
 def log_summary(result: ScanResult, run_dir: Path, exit_code: int) -> None:
-    """Log the final line of a run (``scan finished: ...``)."""
+    """Log the final line of a run (``scan finished: ...``): INFO for exit 0, else WARNING."""
     fields = summary_fields(result, run_dir, exit_code)
     counts = " ".join(f"{status.value} {fields[status.value]}" for status in Status)
     coverage = "complete" if fields["complete"] else f"INCOMPLETE ({fields['errors']} errors)"
-    log.info("scan finished: %d trails (%s; %d excepted), %d of %d accounts scanned, "
-             "coverage %s, exit code %d, run folder %s", fields["trails"], counts,
-             fields["excepted"], fields["accounts_scanned"], fields["accounts"], coverage,
-             exit_code, fields["run_folder"], extra={"summary": fields})
+    # A run that needs attention says so at WARNING, so it is kept with --log-level WARNING.
+    level = logging.INFO if exit_code == 0 else logging.WARNING
+    log.log(level, "scan finished: %d trails (%s; %d excepted), %d of %d accounts scanned, "
+            "coverage %s, exit code %d, run folder %s", fields["trails"], counts,
+            fields["excepted"], fields["accounts_scanned"], fields["accounts"], coverage,
+            exit_code, fields["run_folder"], extra={"summary": fields})

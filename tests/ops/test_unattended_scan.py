@@ -108,13 +108,15 @@ def test_remediation_table_shapes_the_scripts(account: Account, tmp_path: Path) 
 
 def test_final_log_line_and_the_shared_log(account: Account, tmp_path: Path) -> None:
     output_dir = tmp_path / "out"
-    _, _, first = scan(output_dir)
+    _, _, first = scan(output_dir, "--log-level", "WARNING")
     _, _, second = scan(output_dir, "--log-format", "json")
     text_lines = (first / "orgscan.log").read_text(encoding="utf-8").splitlines()
+    assert " WARNING " in text_lines[-1]  # exit 1 needs attention: kept at --log-level WARNING
     assert text_lines[-1].endswith(
         "scan finished: 3 trails (PASS 1 WARN 1 FAIL 1 ERROR 0; 0 excepted), 1 of 1 accounts "
         f"scanned, coverage complete, exit code 1, run folder {first.name}")
     last = json.loads((second / "orgscan.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert last["level"] == "WARNING"
     assert last["summary"] == {"trails": 3, "PASS": 1, "WARN": 1, "FAIL": 1, "ERROR": 0,
                                "excepted": 0, "accounts_scanned": 1, "accounts": 1,
                                "complete": True, "errors": 0, "exit_code": 1,
