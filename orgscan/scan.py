@@ -11,9 +11,10 @@ the organization (read-only) only after every scanned account has listed its own
 from __future__ import annotations
 
 import logging
+import queue
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -185,6 +186,7 @@ class _Coordinator:
         self.progress = progress
         self.home_region = sessions.default_region
         self.pending: dict[Future[Any], Callable[[Any], None]] = {}
+        self.finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self.submitted = 0
         self.completed = 0
         self.interrupted = False
@@ -216,8 +218,7 @@ class _Coordinator:
             for account_id in self.scannable:
                 self._submit(self._prepare, self._on_prepared_for(account_id), account_id)
             while self.pending or self._next_steps():
-                done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
-                for future in done:
+                for future in self._finished():
                     handler = self.pending.pop(future)
                     self.completed += 1
                     handler(future.result())
@@ -230,11 +231,23 @@ class _Coordinator:
                 future.cancel()
             self.pending.clear()
 
+    def _finished(self) -> list[Future[Any]]:
+        """Wait for a unit to finish; return it with every other one finished meanwhile."""
+        # Finished futures arrive on a queue: concurrent.futures.wait() would visit every
+        # pending future on each call, O(pending) per result, seconds of CPU for a large scan.
+        finished = [self.finished.get()]
+        while True:
+            try:
+                finished.append(self.finished.get_nowait())
+            except queue.Empty:
+                return finished
+
     def _submit(self, work: Callable[..., Any], handler: Callable[[Any], None],
                 *args: Any) -> None:
         future = self.executor.submit(self._guarded, work, *args)
         self.pending[future] = handler
         self.submitted += 1
+        future.add_done_callback(self.finished.put)
 
     @staticmethod
     def _guarded(work: Callable[..., Any], *args: Any) -> Any:
