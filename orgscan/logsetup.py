@@ -23,6 +23,15 @@ SHARED_LOG_BACKUPS = 5
 _LOGGER = "orgscan"
 
 
+class TextFormatter(logging.Formatter):
+    """Plain text lines. A message cannot start a new line: AWS error messages are text from
+    outside, and one holding a newline would forge a log line orgscan never wrote."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line, with line breaks in it shown as ``\\n`` and ``\\r``."""
+        return super().formatMessage(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log shippers."""
 
@@ -60,7 +69,7 @@ def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
     handler = ConcurrentRotatingFileHandler(str(run_dir / LOG_FILE), maxBytes=50 * 1024 * 1024,
                                             backupCount=5, encoding="utf-8")
-    handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
     logger = logging.getLogger(_LOGGER)
     buffer.setTarget(handler)
     buffer.flush()
@@ -94,7 +103,7 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
     handler = ConcurrentRotatingFileHandler(str(run_dir.parent / LOG_FILE), maxBytes=max_bytes,
                                             backupCount=SHARED_LOG_BACKUPS, encoding="utf-8")
     handler.addFilter(_RunTag(run_dir.name))
-    handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(_SHARED_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_SHARED_FORMAT))
     logging.getLogger(_LOGGER).addHandler(handler)
     return handler
 
