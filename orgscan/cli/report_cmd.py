@@ -8,16 +8,17 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.findings import load_run
-from orgscan.reports import ReportInputs, format_names, write_reports
+from orgscan.output import load_report_inputs
+from orgscan.reports import format_names, write_reports
 
 
 @maps_input_errors
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
 ) -> None:
-    """Re-render every report of RUN_DIR from its findings.json."""
-    result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
+    """Re-render every report of RUN_DIR from its findings.json (plan.json and diff.json too,
+    when the run has them)."""
+    inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
-    for path in write_reports(run_dir, ReportInputs(result=result), names):
+    for path in write_reports(run_dir, inputs, names):
         typer.echo(str(path))

@@ -15,6 +15,7 @@ from orgscan.model import ScanResult
 from orgscan.runfolder import atomic_write
 
 if TYPE_CHECKING:
+    from orgscan.diff import RunDiff
     from orgscan.remediation.model import Plan
 
 
@@ -25,6 +26,8 @@ class ReportInputs:
     result: ScanResult
     #: The run's remediation plan (``remediation/plan.json``), when there is one.
     plan: Plan | None = None
+    #: What changed since the previous run of the same output folder (``diff.json``).
+    diff: RunDiff | None = None
 
 
 class ReportFormat(Protocol):
