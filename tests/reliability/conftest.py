@@ -3,6 +3,7 @@ and retries without their back-off sleeps (the retry logic itself stays botocore
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,6 @@ from orgscan.config import ScanSettings, build_settings
 from orgscan.model import ScanResult
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
-from tests.conftest import use_fake_aws
 from tests.reliability.faults import FaultInjector
 
 #: Attempts per call in these tests (botocore's standard mode default is 3 too).
@@ -26,6 +26,29 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "orgscan/secret+NEVER-WRITE-ME/0123456789abcdef",
     "AWS_SESSION_TOKEN": "orgscan-session-token-NEVER-WRITE-ME-FwoGZXIvYXdzEJr",
 }
+
+
+#: Fake credentials and settings moto answers as account 123456789012; nothing real is reached.
+FAKE_AWS_VARIABLES = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
+
+
+def use_fake_aws(patch: pytest.MonkeyPatch) -> None:
+    """Only fake AWS settings in the environment: every AWS_ and MOTO_ variable of the user
+    (profiles, endpoints, keys, retry settings) is removed first."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "MOTO_")):
+            patch.delenv(name)
+    for name, value in FAKE_AWS_VARIABLES.items():
+        patch.setenv(name, value)
 
 
 @pytest.fixture(autouse=True)

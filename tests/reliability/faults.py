@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 import botocore.session
 from botocore.awsrequest import AWSResponse
@@ -114,6 +115,8 @@ class _Body:
 def error_response(call: Call, url: str, code: str, status: int, message: str) -> AWSResponse:
     """An AWS error reply for ``call`` in its service's wire protocol."""
     headers = {"x-amzn-RequestId": "reliability-test"}
+    if call.protocol != "json":
+        code, message = escape(code), escape(message)
     if call.protocol == "json":
         headers["Content-Type"] = "application/x-amz-json-1.1"
         body = json.dumps({"__type": code, "message": message}).encode()

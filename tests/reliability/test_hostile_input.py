@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from orgscan.cli import app
 from orgscan.config import build_settings, read_config_file
 from orgscan.errors import InputError
-from tests.conftest import use_fake_aws
+from tests.reliability.conftest import use_fake_aws
 
 #: The config keys of the contract (long option names with ``_``).
 CONFIG_KEYS = ("org", "accounts", "exclude_accounts", "ou", "regions", "role_name",
