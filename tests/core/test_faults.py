@@ -3,6 +3,7 @@ as member accounts see it (moto does not copy it into them)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -79,33 +80,32 @@ def test_a_denied_log_archive_makes_its_bucket_an_error_never_a_pass(
     assert result.run.complete is False
 
 
-def disable_region(sessions_credentials: dict[str, Any], region: str) -> Any:
-    """DescribeTrails answers UnrecognizedClientException in ``region`` for one account.
+@dataclass
+class DisabledRegion:
+    """DescribeTrails answers UnrecognizedClientException in ``region`` for the account whose
+    credentials are ``credentials`` (set once the factory has assumed its role)."""
 
-    ``sessions_credentials`` is filled by the test with the account's credentials object once
-    the factory exists; calls signed with it are the account's calls.
-    """
+    region: str
+    credentials: Any = None
 
-    def handler(context: dict[str, Any], **_: Any) -> Any:
-        credentials = acting_credentials(context)
-        target = sessions_credentials.get("credentials")
-        if context.get("client_region") == region and credentials is not None \
-                and target is not None and credentials is target:
+    def register(self, session: botocore.session.Session) -> None:
+        session.register("before-call.cloudtrail.DescribeTrails", self._handler)
+
+    def _handler(self, context: dict[str, Any], **_: Any) -> Any:
+        acting = acting_credentials(context)
+        if context.get("client_region") == self.region and acting is not None \
+                and acting is self.credentials:
             return error_response("UnrecognizedClientException",
                                   "The security token included in the request is invalid.", 400)
         return None
-
-    return handler
 
 
 def test_a_disabled_region_is_an_error_row_not_a_crash(demo_org: SimulatedOrg,
                                                        baseline: ScanResult) -> None:
     payments_dev = demo_org.accounts["payments-dev"]  # its only trail is homed in eu-central-1
-    holder: dict[str, Any] = {}
-    handler = disable_region(holder, "eu-central-1")
-    sessions = SessionFactory(configure_session=lambda s: s.register(
-        "before-call.cloudtrail.DescribeTrails", handler))
-    holder["credentials"] = sessions.credentials_for(payments_dev)
+    disabled = DisabledRegion("eu-central-1")
+    sessions = SessionFactory(configure_session=disabled.register)
+    disabled.credentials = sessions.credentials_for(payments_dev)
     result = scan_organization(build_settings(None, demo_settings(demo_org)), sessions)
 
     assert [(e.account_id, e.region, e.stage, e.error_code) for e in result.errors
