@@ -10,15 +10,17 @@ from orgscan.remediation.model import Plan
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg
 
-#: A bucket of the log-archive account, unlocked and empty, used by another account's trail.
+#: A bucket of the log-archive account, unlocked and empty, used by another account's trail
+#: homed in another region (us-east-1).
 SHARED_BUCKET = "acme-shared-unlocked-logs"
+SHARED_REGION = "eu-west-1"
 CROSS_ACCOUNT_TRAIL = "identity-prod-trail"
 
 
 def add_cross_account_case(org: SimulatedOrg, sessions: SessionFactory) -> str:
     """Point identity-prod's trail at a new unlocked bucket owned by log-archive; its ARN."""
-    sessions.client(org.log_archive_account_id, "s3", "us-east-1").create_bucket(
-        Bucket=SHARED_BUCKET)
+    sessions.client(org.log_archive_account_id, "s3", SHARED_REGION).create_bucket(
+        Bucket=SHARED_BUCKET, CreateBucketConfiguration={"LocationConstraint": SHARED_REGION})
     trail = org.trail(CROSS_ACCOUNT_TRAIL)
     sessions.client(trail.account_id, "cloudtrail", trail.home_region).update_trail(
         Name=trail.name, S3BucketName=SHARED_BUCKET)

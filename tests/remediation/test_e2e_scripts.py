@@ -1,0 +1,163 @@
+"""Closed loop through the real AWS CLI: the generated scripts, run by ``aws`` (v1, from PyPI)
+against a moto server, fix exactly what the scan found, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from orgscan.aws.sessions import SessionFactory
+from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
+from orgscan.remediation.model import Plan
+from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
+from orgscan.simulate.mock import patched_environ, reset_moto_server
+from tests.remediation.builders import LOG_ARCHIVE
+from tests.remediation.conftest import rich_plan
+from tests.remediation.loop import (
+    SHARED_BUCKET,
+    add_cross_account_case,
+    assert_fixed_and_nothing_else_changed,
+    by_arn,
+    scan,
+)
+
+pytestmark = pytest.mark.e2e
+
+AWS_CLI = Path(sys.executable).parent / "aws"
+
+
+@pytest.fixture
+def moto_endpoint(tmp_path: Path) -> Iterator[str]:
+    """A moto server on a free port, and this process's AWS settings pointing at it."""
+    server = ThreadedMotoServer(port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    environment = {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None,
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS": "false",
+    }
+    try:
+        # The server shares this process's moto state: start from nothing.
+        reset_moto_server(endpoint)
+        with patched_environ(environment):
+            yield endpoint
+    finally:
+        server.stop()
+
+
+def _credentials_env(account_id: str) -> dict[str, str]:
+    """The environment of a script run as ``account_id`` (its role assumed on the server)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(PATH=f"{AWS_CLI.parent}:{env['PATH']}", AWS_DEFAULT_REGION="us-east-1",
+               AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"], AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    if account_id == MOTO_DEFAULT_ACCOUNT_ID:
+        env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        return env
+    credentials = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="remediation-test")["Credentials"]
+    env.update(AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
+               AWS_SESSION_TOKEN=credentials["SessionToken"])
+    return env
+
+
+def _run(script: Path, account_id: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
+                          env=_credentials_env(account_id), timeout=300, check=False)
+
+
+def _run_all(run_dir: Path, plan: Plan, *args: str) -> dict[str, str]:
+    outputs = {}
+    for account_id in plan.account_order():
+        done = _run(run_dir / "remediation" / f"{account_id}.sh", account_id, *args)
+        assert done.returncode == 0, (account_id, done.stdout, done.stderr)
+        outputs[account_id] = done.stdout
+    return outputs
+
+
+def _bucket_exists(name: str) -> bool:
+    # Another account's bucket answers 403 (it exists); only 404 means there is none.
+    try:
+        boto3.client("s3").head_bucket(Bucket=name)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code in ("404", "NoSuchBucket"):
+            return False
+        if code != "403":
+            raise
+    return True
+
+
+def _build(tmp_path: Path) -> tuple[SimulatedOrg, Path]:
+    org = build_demo_org()
+    add_cross_account_case(org, SessionFactory())
+    return org, tmp_path / "run"
+
+
+def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, tmp_path):
+    org, run_dir = _build(tmp_path)
+    before = scan(org)
+    full = build_plan(before, RemediationSettings(strategy=Strategy.NEW_BUCKET))
+    # The AWS CLI is slow to start: keep one entry of each shape (cross-account new bucket
+    # outside us-east-1, missing bucket in us-east-1, retention only); the in-process loop
+    # covers the rest.
+    keep = {org.log_archive_account_id, org.accounts["sandbox-alice"],
+            org.accounts["payments-dev"]}
+    plan = dataclasses.replace(full, entries=tuple(
+        entry for entry in full.entries if entry.acting_account_id in keep))
+    write_plan_files(run_dir, plan)
+    new_buckets = [entry.new_bucket_name for entry in plan.entries if entry.new_bucket_name]
+    assert sorted(new_buckets) == ["acme-sandbox-alice-cloudtrail-locked",
+                                   f"{SHARED_BUCKET}-locked"]
+    order = plan.account_order()
+    assert order.index(org.log_archive_account_id) < order.index(org.accounts["identity-prod"])
+
+    # A dry run prints every write and makes none.
+    archive = org.log_archive_account_id
+    dry = _run(run_dir / "remediation" / f"{archive}.sh", archive)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count("would run: aws ") == len(plan.steps_for(archive)) == 6
+    assert (f"would run: aws s3api create-bucket --bucket {SHARED_BUCKET}-locked "
+            "--object-lock-enabled-for-bucket --create-bucket-configuration "
+            "'{\"LocationConstraint\":\"eu-west-1\"}' --region eu-west-1") in dry.stdout
+    assert not any(_bucket_exists(name) for name in new_buckets)
+
+    applied = _run_all(run_dir, plan, "--apply")
+    assert all("running: aws " in output for output in applied.values())
+    after = scan(org)
+    assert_fixed_and_nothing_else_changed(before, after, plan)
+    assert all(_bucket_exists(name) for name in new_buckets)
+
+    # Second run: every checked step is already done; only bucket policies are re-put.
+    again = _run_all(run_dir, plan, "--apply")
+    rerun = [line for output in again.values() for line in output.splitlines()
+             if line.startswith("running: ")]
+    assert rerun
+    assert all(" put-bucket-policy " in line for line in rerun), rerun
+    assert by_arn(scan(org)) == by_arn(after)
+
+
+def test_the_aws_cli_with_another_accounts_credentials_is_refused(moto_endpoint, tmp_path):
+    plan = rich_plan()
+    write_plan_files(tmp_path, plan)
+    refused = _run(tmp_path / "remediation" / f"{LOG_ARCHIVE}.sh", MOTO_DEFAULT_ACCOUNT_ID,
+                   "--apply")
+    assert refused.returncode == 1
+    assert (f"refusing to run: these credentials belong to account {MOTO_DEFAULT_ACCOUNT_ID}, "
+            f"this script is for account {LOG_ARCHIVE}") in refused.stderr
+    assert refused.stdout == ""
