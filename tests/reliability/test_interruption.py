@@ -76,6 +76,7 @@ def _start_slow_scan(endpoint: str, org: SimulatedOrg, output_dir: Path) -> subp
                             text=True)
 
 
+@pytest.mark.e2e
 def test_sigint_or_sigterm_during_a_scan_writes_an_incomplete_run(
         moto_server: tuple[str, SimulatedOrg], tmp_path: Path) -> None:
     endpoint, org = moto_server
