@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orgscan.findings import ACCOUNT_ID_RE
 from orgscan.model import Trail
 
 
@@ -41,7 +42,8 @@ def parse_trail(raw: dict[str, Any]) -> Trail | None:
     if not isinstance(arn, str) or not isinstance(bucket, str) or not bucket:
         return None
     parts = arn.split(":")
-    if len(parts) < 6 or not parts[4]:
+    # The owner's id names files (remediation/<account>.sh): only a real account id will do.
+    if len(parts) < 6 or not ACCOUNT_ID_RE.match(parts[4]):
         return None
     home_region = raw.get("HomeRegion") or parts[3]
     name = raw.get("Name") or parts[5].split("/", 1)[-1]
