@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orgscan.errors import InputError
+from orgscan.findings import ACCOUNT_ID_RE
 from orgscan.model import Account
 
 
@@ -54,7 +55,12 @@ def discover_organization(client: Any, executor: Executor) -> Organization:
             node = pending.pop(future)
             child_ous, child_accounts = future.result()
             for raw in child_accounts:
-                account = Account(account_id=raw["Id"], name=raw.get("Name"),
+                account_id = raw.get("Id")
+                if not isinstance(account_id, str) or not ACCOUNT_ID_RE.match(account_id):
+                    # Unidentifiable, it could be neither scanned nor reported as missed.
+                    raise InputError("cannot read the organization: it listed an account "
+                                     f"without a valid id ({account_id!r:.40})")
+                account = Account(account_id=account_id, name=raw.get("Name"),
                                   ou_path=node.path, state=account_state(raw))
                 accounts[account.account_id] = account
                 account_parent[account.account_id] = node.node_id
