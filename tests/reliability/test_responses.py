@@ -12,9 +12,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from botocore import credentials as botocore_credentials
 
 from orgscan.config import FailOn
+from orgscan.errors import InputError
 from orgscan.exitcodes import INCOMPLETE, OK, scan_exit_code
 from tests.reliability.compare import assert_only_changed
 from tests.reliability.conftest import DemoWorld
@@ -121,6 +123,44 @@ def test_trail_entries_without_arn_or_bucket(demo_world: DemoWorld) -> None:
     # Two trails could not be judged: the evidence is incomplete, and the exit code says so.
     assert not result.run.complete
     assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+
+
+def test_trail_arn_without_an_account_id(demo_world: DemoWorld) -> None:
+    payments_prod = demo_world.trail_arn("payments-prod-trail")
+    faults = FaultInjector()
+
+    def odd_arn(reply: dict[str, Any]) -> None:
+        for entry in reply.get("trailList", []):
+            if entry.get("TrailARN") == payments_prod:
+                entry["TrailARN"] = payments_prod.replace(demo_world.account("payments-prod"),
+                                                          "../../../outside")
+
+    faults.mutate(on("cloudtrail", "DescribeTrails"), odd_arn)
+
+    result = demo_world.scan(faults)
+
+    # The account in a trail's ARN names files: an ARN without one is a malformed entry.
+    account = demo_world.account("payments-prod")
+    delta = assert_only_changed(demo_world.baseline, result, findings={payments_prod},
+                                accounts={account})
+    assert [(e["account_id"], e["error_code"]) for e in delta.new_errors] == [
+        (account, "MalformedResponse")]
+    assert all(len(f.account_id) == 12 for f in result.findings)
+
+
+def test_organization_account_without_id_is_refused(demo_world: DemoWorld) -> None:
+    faults = FaultInjector()
+
+    def drop_id(reply: dict[str, Any]) -> None:
+        for account in reply.get("Accounts", []):
+            if account.get("Name") == "orders-dev":
+                del account["Id"]
+
+    faults.mutate(on("organizations", "ListAccountsForParent"), drop_id)
+
+    # Without the id, which accounts exist is unknown: no run folder, a clear error (exit 2).
+    with pytest.raises(InputError, match="account without a valid id"):
+        demo_world.scan(faults)
 
 
 def test_list_buckets_without_buckets(demo_world: DemoWorld) -> None:
