@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS="--accounts 3000 --latency-ms 0" (python -m benchmarks.run --help)
+BENCH_ARGS ?=
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
@@ -19,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/orgscan demo --output-dir reports/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check orgscan tests
+	$(BIN)/ruff check orgscan tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

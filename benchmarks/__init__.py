@@ -1,0 +1,1 @@
+"""Benchmarks of orgscan's scan against a simulated organization (``python -m benchmarks.run``)."""

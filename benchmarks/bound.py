@@ -1,0 +1,85 @@
+"""The physical limit of a scan: the calls the work needs, and how fast they can possibly go.
+
+Derived from the organization's description alone, never from what the scanner did. The work
+needs, per scanned account: ``AssumeRole`` (member accounts), ``DescribeRegions``, one
+``DescribeTrails`` per region and ``ListBuckets``; per unique bucket of a reported trail: one
+Object Lock read and one versioning read (plus a region lookup where ``ListBuckets`` does not
+give the region), or a single call that finds it missing. With ``workers`` calls in flight those
+calls take at least ``calls × latency ÷ workers``; and no account is done before its chain of
+dependent calls (role → regions → trails → [bucket region] → lock) has run one after another.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from orgscan.simulate.spec import OrgSpec, skip_reason
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    """The calls a scan of the organization needs and the least time they can take."""
+
+    calls: Counter[str]
+    chain: int
+    latency_s: float
+    workers: int
+    scanned_accounts: int
+    unique_buckets: int
+
+    @property
+    def total_calls(self) -> int:
+        """Every call the work needs."""
+        return sum(self.calls.values())
+
+    @property
+    def throughput_s(self) -> float:
+        """The needed calls × latency ÷ workers."""
+        return self.total_calls * self.latency_s / self.workers
+
+    @property
+    def chain_s(self) -> float:
+        """The longest chain of dependent calls for one account × latency."""
+        return self.chain * self.latency_s
+
+    @property
+    def seconds(self) -> float:
+        """The bound: the larger of the two."""
+        return max(self.throughput_s, self.chain_s)
+
+    @property
+    def calls_per_account(self) -> float:
+        """Needed calls per scanned account."""
+        return self.total_calls / max(1, self.scanned_accounts)
+
+
+def lower_bound(spec: OrgSpec, *, latency_s: float, workers: int,
+                listing_gives_region: bool = True) -> LowerBound:
+    """The lower bound of a full scan of ``spec`` over its regions."""
+    scanned = [a for a in spec.all_accounts if a.in_organization and not a.closed]
+    members = [a for a in scanned if a is not spec.management]
+    owners = {bucket.name: (account, bucket)
+              for account in spec.all_accounts for bucket in account.buckets}
+    reported = {trail.bucket for account in spec.all_accounts for trail in account.trails
+                if skip_reason(account, trail, spec.regions) is None}
+    calls: Counter[str] = Counter({
+        "sts.AssumeRole": len(members),
+        "ec2.DescribeRegions": len(scanned),
+        "cloudtrail.DescribeTrails": len(scanned) * len(spec.regions),
+        "s3.ListBuckets": len(scanned),
+    })
+    for name in reported:
+        owner, bucket = owners.get(name, (None, None))
+        readable = (owner is not None and bucket is not None and not bucket.deleted
+                    and owner.in_organization and not owner.closed)
+        if not readable:
+            calls["s3.HeadBucket"] += 1  # one call finds it gone (or not ours to read)
+            continue
+        if not listing_gives_region:
+            calls["s3.HeadBucket"] += 1
+        calls["s3.GetObjectLockConfiguration"] += 1
+        calls["s3.GetBucketVersioning"] += 1
+    chain = 4 if listing_gives_region else 5
+    return LowerBound(calls=calls, chain=chain, latency_s=latency_s, workers=workers,
+                      scanned_accounts=len(scanned), unique_buckets=len(reported))

@@ -1,0 +1,116 @@
+"""The benchmark's fast responder gives the same scan as moto, for the same organization.
+
+The benchmark answers AWS calls with ``benchmarks.fakeaws.FakeAws`` instead of moto; its figures
+mean something only if a scan through it finds exactly what a scan through moto finds. Account
+ids differ between the two (moto draws its own), so results are compared by account name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import botocore.session
+import pytest
+
+from benchmarks.fakeaws import FakeAws
+from benchmarks.instrument import CallRecorder, instrument
+from benchmarks.run import main
+from orgscan.aws.sessions import SessionFactory
+from orgscan.config import ScanSettings
+from orgscan.model import ScanResult
+from orgscan.scan import scan_organization
+from orgscan.simulate import demo_mock
+from orgscan.simulate.build import materialise
+from orgscan.simulate.demo import demo_spec
+from orgscan.simulate.scale import scale_spec
+from orgscan.simulate.spec import OrgSpec
+
+SPECS = {
+    "scale": lambda: scale_spec(10, regions=("us-east-1", "eu-west-1", "ap-south-1"), seed=7),
+    "demo": demo_spec,
+}
+
+
+def _settings(spec: OrgSpec) -> ScanSettings:
+    return ScanSettings(regions=spec.regions, policy=spec.policy, workers=4)
+
+
+def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
+    """The result with every account id replaced by the account's name."""
+    name = {account_id: account_name for account_name, account_id in ids.items()}
+
+    def named(account_id: str | None) -> str | None:
+        return name.get(account_id, account_id) if account_id else account_id
+
+    findings = sorted(
+        (named(f.account_id), f.trail_name, f.home_region, f.is_organization_trail,
+         f.is_multi_region, f.bucket_name, named(f.bucket_account_id), f.bucket_region,
+         f.object_lock_enabled, f.lock_mode, f.retention_days, f.versioning, f.status,
+         f.reason_code)
+        for f in result.findings)
+    errors = sorted((named(e.account_id), e.region or "", e.stage, e.error_code)
+                    for e in result.errors)
+    coverage = sorted((named(a.account_id), a.state, a.scanned, a.regions_scanned, a.error_code)
+                      for a in result.accounts)
+    return {"findings": findings, "errors": errors, "coverage": coverage,
+            "complete": result.run.complete}
+
+
+def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
+    with demo_mock():
+        os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # restored by the test's monkeypatch
+        org = materialise(spec)
+        result = scan_organization(_settings(spec), SessionFactory(max_pool_connections=4))
+        # Compared by the spec's names (the management account's name in moto is its own).
+        ids = dict(org.accounts) | dict(org.outside_accounts) | {
+            spec.management.name: org.management_account_id}
+        return _comparable(result, ids)
+
+
+def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, Any], FakeAws]:
+    fake = FakeAws(spec)
+    session = botocore.session.Session()
+    session.set_credentials("bench", "bench")
+    session.set_config_variable("region", "us-east-1")
+    instrument(session, latency_s=0, recorder=recorder, respond=fake.register)
+    result = scan_organization(_settings(spec),
+                               SessionFactory(max_pool_connections=4, base_session=session))
+    found = {f.trail_arn: f.reason_code for f in result.findings}
+    assert found == {arn: reason for arn, (_, reason) in fake.expected.items()}
+    return _comparable(result, fake.ids), fake
+
+
+@pytest.mark.parametrize("which", sorted(SPECS))
+def test_the_responder_and_moto_give_the_same_scan(
+        which: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    spec = SPECS[which]()
+    recorder = CallRecorder()
+    fake, responder = _scan_with_fake(spec, recorder)
+    moto = _scan_in_moto(spec)
+    assert fake == moto
+    assert fake["findings"], "the organization must have trails to compare"
+    # Every call was answered by the responder, none went anywhere else.
+    assert recorder.total > 0
+    assert responder.responder_seconds > 0
+
+
+def test_an_unknown_operation_is_refused_not_sent() -> None:
+    fake = FakeAws(scale_spec(1))
+    session = botocore.session.Session()
+    session.set_credentials("bench", "bench")
+    fake.register(session)
+    client = session.create_client("sqs", region_name="us-east-1")
+    with pytest.raises(NotImplementedError, match=r"sqs\.ListQueues"):
+        client.list_queues()
+
+
+def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--accounts", "3", "--latency-ms", "1", "--regions", "2",
+                 "--naive-accounts", "2", "--workers", "8"]) == 0
+    table = capsys.readouterr().out
+    assert "0 not as simulated" in table
+    assert "wall ÷ lower bound" in table
+    assert "speed-up over naive" in table
