@@ -263,6 +263,9 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 def _account_ids(value: Any, where: str) -> tuple[str, ...]:
     ids = _string_list(value, where)
+    if isinstance(value, str) and not ids:
+        # `--accounts ""` (an unset variable in a cron line) must not quietly mean "all".
+        raise InputError(f"{where}: no account id given")
     for account_id in ids:
         if not ACCOUNT_ID_RE.match(account_id):
             raise InputError(f"{where}: {account_id!r:.40} is not a 12-digit AWS account id")
