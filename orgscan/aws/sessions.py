@@ -30,6 +30,10 @@ DEFAULT_SESSION_NAME = "orgscan"
 # The keyword that carries an account's credentials through a call; removed before validation.
 _CREDENTIALS_PARAM = "__orgscan_credentials"
 _FALLBACK_REGION = "us-east-1"
+# GetCallerIdentity errors that say nothing about the credentials.
+_THROTTLED_OR_UNAVAILABLE = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",
+                                       "ServiceUnavailable", "InternalFailure", "InternalError",
+                                       "503", "500"})
 
 ConfigureSession = Callable[[botocore.session.Session], None]
 
@@ -170,6 +174,9 @@ class SessionFactory:
                     "or run `aws configure`)") from None
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "Unknown")
+                if code in _THROTTLED_OR_UNAVAILABLE:  # the credentials were never judged
+                    raise CredentialsError(f"cannot identify the caller: AWS STS answered "
+                                           f"{code}; try again later") from None
                 raise CredentialsError(f"AWS rejected the credentials ({code})") from None
             except BotoCoreError as exc:
                 raise CredentialsError(f"cannot identify the caller: {exc}") from None
