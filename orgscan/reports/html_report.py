@@ -1,7 +1,8 @@
 """``report.html``: one self-contained page for security leads, rendered with jinja2.
 
 Inline CSS and JavaScript, an inline SVG chart, no network fetch of any kind: the file works
-when e-mailed. Every value from AWS goes through jinja2's autoescaping.
+when e-mailed. Every value from AWS goes through jinja2's autoescaping. The header says what
+changed since the previous run and how many findings the exceptions register excepts.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
 from orgscan.model import Status
 from orgscan.reports import ReportInputs
+from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.summary import (
     SEVERITY_RANK,
@@ -50,18 +53,26 @@ class HtmlReport:
                              if a.trails}),
             chart=status_chart(summary),
             fixes=remediation_rows(inputs, summary),
+            changes=summarise_changes(inputs.diff, summary),
+            exceptions=exception_counts(inputs.result.findings),
         )
         return page.encode("utf-8")
 
 
 def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
-    """The findings as template rows: plain values plus the owner's name and a sort key."""
-    frame = findings_frame(summary.result.findings)
+    """The findings as template rows: plain values plus the owner's name, a sort key and the
+    exception label and text (None without a mark)."""
+    findings = summary.result.findings
+    frame = findings_frame(findings)
     rows = []
-    for record in frame.to_dict("records"):
+    for record, finding in zip(frame.to_dict("records"), findings, strict=True):
         row: dict[str, object] = {str(key): plain(value) for key, value in record.items()}
         row["account_name"] = summary.account_name(str(row["account_id"]))
         row["severity"] = SEVERITY_RANK[str(row["status"])]
+        label = exception_label(finding)
+        row["exception_label"] = label.value if label is not None else None
+        row["exception_text"] = exception_text(finding)
+        row["exception_expired"] = finding.exception is not None and finding.exception.expired
         rows.append(row)
     return rows
 

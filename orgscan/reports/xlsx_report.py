@@ -1,8 +1,9 @@
 """``report.xlsx``: the auditors' workbook, evidence on its own.
 
-Sheets, in order: Summary, Findings, Buckets, Coverage, Remediation, Run. The render is a pure
-function of the scan result: workbook times come from the run's ``finished_at`` and the zip
-entries carry fixed timestamps, so rebuilding a run folder gives the same bytes.
+Sheets, in order: Summary, Findings, Buckets, Coverage, Remediation, Run (the contract's six),
+then Changes (what changed since the previous run). The render is a pure function of the report
+inputs: workbook times come from the run's ``finished_at`` and the zip entries carry fixed
+timestamps, so rebuilding a run folder gives the same bytes.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS, findings_frame
+from orgscan.model import Finding
 from orgscan.reports import ReportInputs
+from orgscan.reports.changes import (
+    ChangesSummary,
+    ExceptionCounts,
+    exception_counts,
+    summarise_changes,
+)
 from orgscan.reports.fixes import RemediationRow, remediation_rows
 from orgscan.reports.summary import STATUS_ORDER, ReportSummary, plain, summarise
 from orgscan.reports.xlsx_sheet import (
@@ -33,7 +42,12 @@ from orgscan.reports.xlsx_sheet import (
     write_table,
 )
 
-SHEETS = ("Summary", "Findings", "Buckets", "Coverage", "Remediation", "Run")
+#: The contract's sheets, in the contract's order.
+CONTRACT_SHEETS = ("Summary", "Findings", "Buckets", "Coverage", "Remediation", "Run")
+#: Every sheet of the workbook: sheets beyond the contract's come after its six.
+SHEETS = (*CONTRACT_SHEETS, "Changes")
+#: Columns of the Findings sheet after the contract's fields: the exceptions register's mark.
+EXCEPTION_COLUMNS = ("exception", "exception_owner", "exception_expires", "exception_reason")
 
 #: The earliest time a zip entry can carry; used when the run has no parsable finish time.
 _ZIP_EPOCH = datetime(1980, 1, 1)
@@ -57,12 +71,15 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     workbook = Workbook()
     sheets = {title: workbook.create_sheet(title) for title in SHEETS}
     workbook.remove(workbook.worksheets[0])  # the default empty "Sheet"
-    _summary_sheet(sheets["Summary"], summary)
+    changes = summarise_changes(inputs.diff, summary)
+    _summary_sheet(sheets["Summary"], summary, changes,
+                   exception_counts(inputs.result.findings))
     _findings_sheet(sheets["Findings"], inputs)
     _buckets_sheet(sheets["Buckets"], summary)
     _coverage_sheet(sheets["Coverage"], summary)
     _remediation_sheet(sheets["Remediation"], remediation_rows(inputs, summary))
-    _run_sheet(sheets["Run"], summary)
+    _run_sheet(sheets["Run"], summary, changes)
+    _changes_sheet(sheets["Changes"], changes)
     moment = summary.finished or _ZIP_EPOCH
     props = workbook.properties
     props.creator = "orgscan"
@@ -94,7 +111,8 @@ def _save(workbook: Workbook, moment: datetime) -> bytes:
 # --------------------------------------------------------------------------- Summary
 
 
-def _summary_sheet(ws: Worksheet, summary: ReportSummary) -> None:
+def _summary_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary,
+                   exceptions: ExceptionCounts) -> None:
     run = summary.result.run
     coverage = summary.coverage
     put(ws["A1"], "CloudTrail Object Lock audit").font = Font(bold=True, size=14)
@@ -115,11 +133,12 @@ def _summary_sheet(ws: Worksheet, summary: ReportSummary) -> None:
         ("Coverage complete", coverage.complete),
         ("Errors", coverage.errors),
         ("Trails", len(summary.result.findings)),
+        ("Exceptions", exceptions.text()),
+        ("Findings excepted", exceptions.excepted),
+        ("Exceptions expired", exceptions.expired),
     ]
-    for offset, (label, value) in enumerate(facts):
-        put(ws.cell(row=3 + offset, column=1), label).font = HEADER_FONT
-        put(ws.cell(row=3 + offset, column=2), value)
-    row = 3 + len(facts) + 1
+    row = _label_rows(ws, 3, facts) + 1
+    row = _since_previous_run(ws, row, changes) + 1
 
     status_row = row
     write_header(ws, status_row, ["Status", "Trails"])
@@ -146,6 +165,30 @@ def _summary_sheet(ws: Worksheet, summary: ReportSummary) -> None:
     ws.column_dimensions["A"].width = 36
 
 
+def _label_rows(ws: Worksheet, first_row: int,
+                facts: list[tuple[str, CellValue]]) -> int:
+    """Bold labels in column A, values in B; return the next free row."""
+    for offset, (label, value) in enumerate(facts):
+        put(ws.cell(row=first_row + offset, column=1), label).font = HEADER_FONT
+        put(ws.cell(row=first_row + offset, column=2), value)
+    return first_row + len(facts)
+
+
+def _since_previous_run(ws: Worksheet, row: int, changes: ChangesSummary) -> int:
+    """The diff block of the Summary: headline, previous run, counts per class."""
+    put(ws.cell(row=row, column=1), "Since the previous run").font = Font(bold=True, size=12)
+    facts: list[tuple[str, CellValue]] = [("Changes", changes.headline)]
+    if not changes.first_run:
+        facts += [
+            ("Previous run folder", changes.previous_folder),
+            ("Previous run started (UTC)",
+             changes.previous_started or changes.previous_started_at),
+            *((f"Trails: {label}", count) for label, count in changes.counts),
+            ("Details", "see the Changes sheet"),
+        ]
+    return _label_rows(ws, row + 1, facts)
+
+
 def _status_chart(ws: Worksheet, header_row: int) -> None:
     chart = BarChart()
     chart.type = "col"
@@ -169,10 +212,21 @@ def _status_chart(ws: Worksheet, header_row: int) -> None:
 
 
 def _findings_sheet(ws: Worksheet, inputs: ReportInputs) -> None:
-    frame = findings_frame(inputs.result.findings)
-    headers = list(FINDING_COLUMNS)
-    rows = ([plain(value) for value in record] for record in frame.itertuples(index=False))
-    write_table(ws, headers, rows, status_columns=(headers.index("status") + 1,))
+    findings = inputs.result.findings
+    frame = findings_frame(findings)
+    headers = [*FINDING_COLUMNS, *EXCEPTION_COLUMNS]
+    # The frame holds the findings in their order, so each row meets its own finding's mark.
+    rows = ([*(plain(value) for value in record), *_exception_cells(finding)]
+            for record, finding in zip(frame.itertuples(index=False), findings, strict=True))
+    write_table(ws, headers, rows, status_columns=(headers.index("status") + 1,
+                                                   headers.index("exception") + 1))
+
+
+def _exception_cells(finding: Finding) -> tuple[CellValue, ...]:
+    mark, label = finding.exception, exception_label(finding)
+    if mark is None or label is None:
+        return (None,) * len(EXCEPTION_COLUMNS)
+    return (label.value, mark.owner, mark.expires, mark.reason)
 
 
 def _buckets_sheet(ws: Worksheet, summary: ReportSummary) -> None:
@@ -206,7 +260,23 @@ def _remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
         for r in rows), status_columns=(4,), wrap_columns=(9,))
 
 
-def _run_sheet(ws: Worksheet, summary: ReportSummary) -> None:
+def _changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
+    headers = ["Class", "Trail", "Account", "Account name", "Status before", "Status now",
+               "Reason code before", "Reason code now", "What changed", "Excepted",
+               "Trail ARN"]
+    write_table(ws, headers, (
+        (r.label, r.trail_name, r.account_id, r.account_name, r.status_old, r.status_new,
+         r.reason_code_old, r.reason_code_new, r.what_changed, r.excepted, r.trail_arn)
+        for r in changes.rows), status_columns=(5, 6), wrap_columns=(9,))
+    if not changes.rows:
+        # Below the (empty) table, outside its filter: why there is nothing to list.
+        note = ("First run in this folder: there is no previous run to compare with."
+                if changes.first_run else
+                f"No trail changed since the previous run ({changes.previous_folder}).")
+        put(ws.cell(row=3, column=1), note)
+
+
+def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -> None:
     run = summary.result.run
     duration = ((summary.finished - summary.started).total_seconds()
                 if summary.finished and summary.started else None)
@@ -224,6 +294,8 @@ def _run_sheet(ws: Worksheet, summary: ReportSummary) -> None:
         ("accounts", len(summary.result.accounts)),
         ("findings", len(summary.result.findings)),
         ("errors", len(summary.result.errors)),
+        ("previous_run_folder", changes.previous_folder),
+        ("previous_run_started_at", changes.previous_started or changes.previous_started_at),
     ]
     write_table(ws, ["Parameter", "Value"], parameters)
 

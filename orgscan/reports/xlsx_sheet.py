@@ -8,20 +8,22 @@ with Excel's quote prefix, and their value reads back unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from orgscan.exceptions_register import ExceptionLabel
 from orgscan.model import Status
 
-CellValue = str | bool | int | float | datetime | None
+CellValue = str | bool | int | float | datetime | date | None
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
 
 #: Fill and font colour per status: green, amber, red, grey (Excel's own "good/neutral/bad").
 STATUS_COLOURS: dict[str, tuple[str, str]] = {
@@ -29,6 +31,14 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     Status.WARN.value: ("FFEB9C", "9C5700"),
     Status.FAIL.value: ("FFC7CE", "9C0006"),
     Status.ERROR.value: ("D9D9D9", "3F3F3F"),
+}
+
+#: Every label a cell may be coloured by: the statuses, and the exception labels (blue for an
+#: accepted exception, amber for one that expired and needs a decision).
+LABEL_COLOURS: dict[str, tuple[str, str]] = {
+    **STATUS_COLOURS,
+    ExceptionLabel.EXCEPTED.value: ("DDEBF7", "1F4E78"),
+    ExceptionLabel.EXPIRED.value: ("FFEB9C", "9C5700"),
 }
 
 HEADER_FONT = Font(bold=True)
@@ -48,12 +58,15 @@ def put(cell: Cell, value: CellValue) -> Cell:
         cell.value = value
         if isinstance(value, datetime):
             cell.number_format = DATETIME_FORMAT
+        elif isinstance(value, date):
+            cell.number_format = DATE_FORMAT
     return cell
 
 
 def colour_status(cell: Cell) -> None:
-    """Fill a status cell with its colour (PASS green, WARN amber, FAIL red, ERROR grey)."""
-    colours = STATUS_COLOURS.get(str(cell.value))
+    """Fill a status cell with its colour (PASS green, WARN amber, FAIL red, ERROR grey; exception
+    labels too)."""
+    colours = LABEL_COLOURS.get(str(cell.value))
     if colours is not None:
         fill, font = colours
         cell.fill = PatternFill("solid", fgColor=fill)
@@ -109,5 +122,7 @@ def fit_columns(ws: Worksheet) -> None:
 def _display_width(value: object) -> int:
     if isinstance(value, datetime):
         return len(DATETIME_FORMAT)
+    if isinstance(value, date):
+        return len(DATE_FORMAT)
     # A wrapped multi-line cell is as wide as its longest line.
     return max(len(line) for line in str(value).splitlines() or [""])

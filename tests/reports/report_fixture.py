@@ -2,13 +2,20 @@
 
 Several accounts (one not scanned, one suspended), every status and reason code, errors rows,
 a bucket that two trails deliver to, and hostile names: a formula and a script tag.
+``build_history`` adds a previous run and exceptions register marks, for the diff and
+exception parts of the reports.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
+from orgscan.diff import RunDiff, diff_results
 from orgscan.model import (
     AccountCoverage,
     ErrorStage,
+    ExceptionMark,
     Finding,
     LockMode,
     Policy,
@@ -97,3 +104,38 @@ def build_result() -> ScanResult:
                   f"partner-bucket: Access Denied {SCRIPT_NAME}"),
     )
     return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
+
+
+PREVIOUS_FOLDER, CURRENT_FOLDER = "20261120T090000Z", "20261127T090000Z"
+EXCEPTED = ExceptionMark(owner="secops@example.com", reason="bucket moves in Q1 (CHG-1234)",
+                         expires=date(2027, 3, 31), expired=False)
+EXPIRED = ExceptionMark(owner="=cmd|' /C calc'!A0", reason="waiting for the vendor",
+                        expires=date(2026, 10, 31), expired=True)
+
+
+def build_history() -> tuple[ScanResult, ScanResult, RunDiff]:
+    """A previous run, the current one (``build_result`` with two exception marks) and the diff.
+
+    Against the previous run: prod-trail is a new failure (was PASS), retired-trail is resolved
+    (gone from a scanned account), the formula-named trail's retention went 60 → 30 days and
+    mgmt-trail gained an exception (still failing, changed), prod-to-archive's versioning changed
+    (changed), the bucket-missing and no-retention trails are still failing with nothing
+    changed, and the two ERROR trails and the org trail are unchanged.
+    """
+    current = build_result()
+    findings = list(current.findings)
+    findings[1] = replace(findings[1], exception=EXCEPTED)  # mgmt-trail, FAIL
+    findings[5] = replace(findings[5], exception=EXPIRED)  # the formula-named trail, FAIL
+    current = replace(current, findings=tuple(findings))
+
+    old = list(build_result().findings)
+    old[4] = replace(old[4], status=Status.PASS, reason_code=ReasonCode.COMPLIANT,
+                     lock_mode=LockMode.COMPLIANCE, reason="Object Lock COMPLIANCE, 400 days.")
+    old[5] = replace(old[5], retention_days=60)
+    old[6] = replace(old[6], versioning=Versioning.SUSPENDED)
+    old.append(_finding(MGMT, "retired-trail", "retired-logs", ReasonCode.LOCK_NOT_CONFIGURED,
+                        bucket_account=MGMT, lock=False, mode=None, days=None))
+    previous = replace(build_result(), findings=tuple(old), run=replace(
+        current.run, started_at="2026-11-20T09:00:00Z", finished_at="2026-11-20T09:01:10Z"))
+    diff = diff_results(previous, current, old_folder=PREVIOUS_FOLDER, new_folder=CURRENT_FOLDER)
+    return previous, current, diff

@@ -9,13 +9,13 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 from report_fixture import ARCHIVE, CLOSED, FORMULA_NAME, LEGACY, MGMT, PROD, SCRIPT_NAME
+from workbook_helpers import find_row, header, records
 
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
 from orgscan.model import ScanResult
 from orgscan.reports import ReportInputs, available_formats
-from orgscan.reports.xlsx_report import SHEETS, XlsxReport
+from orgscan.reports.xlsx_report import CONTRACT_SHEETS, EXCEPTION_COLUMNS, SHEETS, XlsxReport
 
 TABLE_SHEETS = ("Findings", "Buckets", "Coverage", "Remediation", "Run")
 
@@ -29,23 +29,6 @@ def workbook(scan_result: ScanResult) -> Workbook:
     return load_workbook(io.BytesIO(render(scan_result)))
 
 
-def header(ws: Worksheet, row: int = 1) -> list[object]:
-    return [cell.value for cell in ws[row] if cell.value is not None]
-
-
-def records(ws: Worksheet) -> list[dict[str, object]]:
-    names = header(ws)
-    return [dict(zip(names, row, strict=False))
-            for row in ws.iter_rows(min_row=2, values_only=True)]
-
-
-def find_row(ws: Worksheet, label: str) -> int:
-    for row in ws.iter_rows():
-        if row[0].value == label:
-            return row[0].row
-    raise AssertionError(f"{label!r} not in column A of {ws.title}")
-
-
 def test_registered_as_xlsx_format() -> None:
     fmt = available_formats()["xlsx"]
     assert fmt.filename == "report.xlsx"
@@ -54,14 +37,17 @@ def test_registered_as_xlsx_format() -> None:
 
 def test_sheets_in_order(workbook: Workbook) -> None:
     assert workbook.sheetnames == list(SHEETS)
+    # The contract's six first and in its order; sheets beyond the contract come after them.
     assert workbook.sheetnames == ["Summary", "Findings", "Buckets", "Coverage", "Remediation",
-                                   "Run"]
+                                   "Run", "Changes"]
+    assert list(CONTRACT_SHEETS) == workbook.sheetnames[:6]
 
 
 def test_findings_sheet_has_every_contract_field_and_one_row_per_finding(
         workbook: Workbook, scan_result: ScanResult) -> None:
     ws = workbook["Findings"]
-    assert header(ws) == list(FINDING_COLUMNS)
+    assert header(ws) == [*FINDING_COLUMNS, *EXCEPTION_COLUMNS]
+    assert header(ws)[:len(FINDING_COLUMNS)] == list(FINDING_COLUMNS)  # contract order first
     assert ws.max_row - 1 == len(scan_result.findings) == 9
     rows = records(ws)
     assert [row["trail_arn"] for row in rows] == [f.trail_arn for f in scan_result.findings]
@@ -120,7 +106,7 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         assert ws.auto_filter.ref.endswith(str(ws.max_row)), name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
-    assert workbook["Findings"].auto_filter.ref == "A1:P10"
+    assert workbook["Findings"].auto_filter.ref == "A1:T10"
     trail_arn_width = workbook["Findings"].column_dimensions["C"].width
     assert trail_arn_width > workbook["Findings"].column_dimensions["D"].width
 
@@ -143,7 +129,7 @@ def test_formula_like_names_are_stored_as_text(workbook: Workbook) -> None:
 def test_no_formula_in_the_file(scan_result: ScanResult) -> None:
     with zipfile.ZipFile(io.BytesIO(render(scan_result))) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 6
+        assert len(sheets) == 7
         for name in sheets:
             assert b"<f>" not in archive.read(name)
             assert b"<f " not in archive.read(name)
@@ -237,5 +223,5 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     workbook = load_workbook(io.BytesIO(render(empty_result)))
     assert workbook.sheetnames == list(SHEETS)
     assert workbook["Findings"].max_row == 1
-    assert workbook["Findings"].auto_filter.ref == "A1:P1"
+    assert workbook["Findings"].auto_filter.ref == "A1:T1"
     assert records(workbook["Remediation"]) == []

@@ -1,0 +1,136 @@
+"""What changed since the previous run, and the exceptions register's marks, for the reports.
+
+``summarise_changes`` turns the run's ``RunDiff`` (or its absence: the first run of an output
+folder) into the headline, the counts per class and one row per trail that did not stay
+unchanged. ``exception_counts`` and ``exception_text`` describe the register's marks on the
+findings. The workbook and the page both call these, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from orgscan.diff import DiffClass, DiffEntry, RunDiff
+from orgscan.exceptions_register import ExceptionLabel, exception_label
+from orgscan.model import Finding
+from orgscan.reports.summary import ReportSummary, parse_timestamp
+
+#: The headline of a run with nothing to compare with.
+FIRST_RUN = "first run in this folder"
+
+#: What a changed-trail row says when only its class speaks (still failing, nothing moved).
+NOTHING_CHANGED = "no field changed"
+
+#: How each diff class is named in the reports, in the order they are listed.
+CLASS_LABELS: dict[DiffClass, str] = {
+    DiffClass.NEW_FAILURE: "new failure",
+    DiffClass.RESOLVED: "resolved",
+    DiffClass.STILL_FAILING: "still failing",
+    DiffClass.CHANGED: "changed",
+    DiffClass.UNCHANGED: "unchanged",
+}
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One trail whose class is not ``unchanged``."""
+
+    diff_class: DiffClass
+    label: str
+    trail_name: str
+    trail_arn: str
+    account_id: str
+    account_name: str | None
+    status_old: str | None
+    status_new: str | None
+    reason_code_old: str | None
+    reason_code_new: str | None
+    #: The changed fields and presence in a few words (``retention_days 120 → 30 (shortened)``).
+    what_changed: str
+    excepted: bool
+
+
+@dataclass(frozen=True)
+class ChangesSummary:
+    """The "since the previous run" block: headline, previous run, counts and changed trails."""
+
+    headline: str
+    first_run: bool
+    previous_folder: str | None
+    previous_started_at: str | None
+    #: ``previous_started_at`` as a naive UTC datetime, for a real Excel date.
+    previous_started: datetime | None
+    counts: tuple[tuple[str, int], ...]
+    rows: tuple[ChangeRow, ...]
+
+
+def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSummary:
+    """The reports' view of ``diff``; ``FIRST_RUN`` as headline when there is none."""
+    if diff is None:
+        return ChangesSummary(headline=FIRST_RUN, first_run=True, previous_folder=None,
+                              previous_started_at=None, previous_started=None, counts=(),
+                              rows=())
+    counts = diff.counts()
+    return ChangesSummary(
+        headline=diff.headline(),
+        first_run=False,
+        previous_folder=diff.old.folder,
+        previous_started_at=diff.old.started_at,
+        previous_started=parse_timestamp(diff.old.started_at),
+        counts=tuple((label, counts[cls]) for cls, label in CLASS_LABELS.items()),
+        rows=tuple(_row(entry, summary) for entry in diff.entries
+                   if entry.diff_class is not DiffClass.UNCHANGED),
+    )
+
+
+def _row(entry: DiffEntry, summary: ReportSummary) -> ChangeRow:
+    return ChangeRow(
+        diff_class=entry.diff_class,
+        label=CLASS_LABELS[entry.diff_class],
+        trail_name=entry.trail_name,
+        trail_arn=entry.trail_arn,
+        account_id=entry.account_id,
+        account_name=summary.account_name(entry.account_id),
+        status_old=entry.status_old.value if entry.status_old is not None else None,
+        status_new=entry.status_new.value if entry.status_new is not None else None,
+        reason_code_old=entry.reason_code_old,
+        reason_code_new=entry.reason_code_new,
+        what_changed=entry.describe() or NOTHING_CHANGED,
+        excepted=entry.excepted,
+    )
+
+
+# --------------------------------------------------------------------------- exceptions
+
+
+@dataclass(frozen=True)
+class ExceptionCounts:
+    """How many findings the register excepts, and how many of its marks have expired."""
+
+    excepted: int
+    expired: int
+
+    def text(self) -> str:
+        """``2 findings excepted, 1 exception expired``, or ``none`` without any mark."""
+        if not self.excepted and not self.expired:
+            return "none"
+        return (f"{self.excepted} finding{'' if self.excepted == 1 else 's'} excepted, "
+                f"{self.expired} exception{'' if self.expired == 1 else 's'} expired")
+
+
+def exception_counts(findings: Iterable[Finding]) -> ExceptionCounts:
+    """Count the findings by their exception label (a finding keeps its status either way)."""
+    labels = [exception_label(finding) for finding in findings]
+    return ExceptionCounts(excepted=labels.count(ExceptionLabel.EXCEPTED),
+                           expired=labels.count(ExceptionLabel.EXPIRED))
+
+
+def exception_text(finding: Finding) -> str | None:
+    """``owner security@example.com, until 2027-03-31: reason`` for a marked finding, else None."""
+    mark = finding.exception
+    if mark is None:
+        return None
+    until = ("expired after" if mark.expired else "until") + f" {mark.expires.isoformat()}"
+    return f"owner {mark.owner}, {until}: {mark.reason}"

@@ -1,0 +1,249 @@
+"""The diff since the previous run and the exceptions register in both reports."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from page_parser import parse
+from report_fixture import (
+    EXPIRED,
+    FORMULA_NAME,
+    MGMT,
+    PREVIOUS_FOLDER,
+    PROD,
+    SCRIPT_NAME,
+    build_history,
+)
+from workbook_helpers import find_row, header, records
+
+from orgscan.diff import RunDiff, diff_from_dict, diff_results, diff_to_dict
+from orgscan.findings import FINDING_COLUMNS, dumps, loads
+from orgscan.model import ScanResult, Status
+from orgscan.reports import ReportInputs
+from orgscan.reports.changes import FIRST_RUN, exception_counts
+from orgscan.reports.html_report import HtmlReport
+from orgscan.reports.xlsx_report import EXCEPTION_COLUMNS, XlsxReport
+
+HEADLINE = "1 new failure, 1 resolved since 2026-11-20"
+EXCEPTIONS = "1 finding excepted, 1 exception expired"
+
+
+@pytest.fixture
+def history() -> ReportInputs:
+    """The current run with its exception marks and the diff against the previous run."""
+    _, current, diff = build_history()
+    return ReportInputs(result=current, diff=diff)
+
+
+@pytest.fixture
+def workbook(history: ReportInputs) -> Workbook:
+    return load_workbook(io.BytesIO(XlsxReport().render(history)))
+
+
+def summary_value(workbook: Workbook, label: str) -> object:
+    ws = workbook["Summary"]
+    return ws.cell(find_row(ws, label), 2).value
+
+
+def page_text(html: str) -> str:
+    return " ".join("".join(parse(html).text).split())
+
+
+# --------------------------------------------------------------------------- workbook
+
+
+def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
+    assert summary_value(workbook, "Since the previous run") is None  # a section title
+    assert summary_value(workbook, "Changes") == HEADLINE
+    assert summary_value(workbook, "Previous run folder") == PREVIOUS_FOLDER
+    assert summary_value(workbook, "Previous run started (UTC)") == datetime(2026, 11, 20, 9)
+    counts = {label: summary_value(workbook, f"Trails: {label}")
+              for label in ("new failure", "resolved", "still failing", "changed", "unchanged")}
+    assert counts == {"new failure": 1, "resolved": 1, "still failing": 4, "changed": 1,
+                      "unchanged": 3}
+    assert summary_value(workbook, "Details") == "see the Changes sheet"
+    run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
+    assert run["previous_run_folder"] == PREVIOUS_FOLDER
+    assert run["previous_run_started_at"] == datetime(2026, 11, 20, 9)
+
+
+def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: Workbook) -> None:
+    ws = workbook["Changes"]
+    assert header(ws) == ["Class", "Trail", "Account", "Account name", "Status before",
+                          "Status now", "Reason code before", "Reason code now", "What changed",
+                          "Excepted", "Trail ARN"]
+    rows = [row[:8] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert rows == [
+        ("new failure", "prod-trail", PROD, FORMULA_NAME, "PASS", "FAIL", "COMPLIANT",
+         "MODE_NOT_ALLOWED"),
+        ("resolved", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED",
+         None),
+        ("still failing", "mgmt-trail", MGMT, "Management", "FAIL", "FAIL",
+         "LOCK_NOT_CONFIGURED", "LOCK_NOT_CONFIGURED"),
+        ("still failing", "archive-trail", "222222222222", "Log Archive", "WARN", "WARN",
+         "NO_DEFAULT_RETENTION", "NO_DEFAULT_RETENTION"),
+        ("still failing", FORMULA_NAME, PROD, FORMULA_NAME, "FAIL", "FAIL",
+         "RETENTION_TOO_SHORT", "RETENTION_TOO_SHORT"),
+        ("still failing", SCRIPT_NAME, "444444444444", SCRIPT_NAME, "FAIL", "FAIL",
+         "BUCKET_MISSING", "BUCKET_MISSING"),
+        ("changed", "prod-to-archive", PROD, FORMULA_NAME, "PASS", "PASS", "COMPLIANT",
+         "COMPLIANT"),
+    ]
+    what = {row["Trail"]: row for row in records(ws)}
+    assert what["prod-trail"]["What changed"] == (
+        "status PASS → FAIL; reason_code COMPLIANT → MODE_NOT_ALLOWED; "
+        "lock_mode COMPLIANCE → GOVERNANCE")
+    assert what["retired-trail"]["What changed"] == "trail removed"
+    assert what[FORMULA_NAME]["What changed"].startswith("retention_days 60 → 30 (shortened)")
+    assert what["archive-trail"]["What changed"] == "no field changed"
+    assert what["mgmt-trail"]["Excepted"] is True
+    assert what[FORMULA_NAME]["Excepted"] is False  # its exception expired
+    assert what["prod-trail"]["Trail ARN"] == \
+        f"arn:aws:cloudtrail:us-east-1:{PROD}:trail/prod-trail"
+    # Status cells coloured, frozen header, filter over every row, text never a formula.
+    assert ws.cell(2, 6).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:K8"
+    formula = next(row[1] for row in ws.iter_rows(min_row=2) if row[1].value == FORMULA_NAME)
+    assert formula.data_type == "s"
+
+
+def test_findings_sheet_shows_the_exception_after_the_contract_columns(
+        workbook: Workbook, history: ReportInputs) -> None:
+    ws = workbook["Findings"]
+    assert header(ws) == [*FINDING_COLUMNS, *EXCEPTION_COLUMNS]
+    rows = {row["trail_name"]: row for row in records(ws)}
+    excepted = rows["mgmt-trail"]
+    assert (excepted["status"], excepted["exception"]) == ("FAIL", "EXCEPTED")
+    assert excepted["exception_owner"] == "secops@example.com"
+    assert excepted["exception_expires"] == datetime(2027, 3, 31)
+    assert excepted["exception_reason"] == "bucket moves in Q1 (CHG-1234)"
+    expired = rows[FORMULA_NAME]
+    assert (expired["status"], expired["exception"]) == ("FAIL", "EXCEPTION EXPIRED")
+    assert expired["exception_owner"] == EXPIRED.owner  # a formula-like owner stays text
+    assert [name for name, row in rows.items() if row["exception"]] == ["mgmt-trail",
+                                                                        FORMULA_NAME]
+    column = len(FINDING_COLUMNS) + 1
+    cells = {ws.cell(r, 2).value: ws.cell(r, column) for r in range(2, ws.max_row + 1)}
+    assert cells["mgmt-trail"].fill.fgColor.rgb.endswith("DDEBF7")
+    assert cells[FORMULA_NAME].fill.fgColor.rgb.endswith("FFEB9C")
+    owner = cells[FORMULA_NAME].offset(column=1)
+    assert owner.data_type == "s"
+    assert owner.quotePrefix
+    assert cells["mgmt-trail"].offset(column=2).is_date
+    assert ws.auto_filter.ref == f"A1:T{len(history.result.findings) + 1}"
+
+
+def test_excepted_findings_still_count_under_their_status(workbook: Workbook) -> None:
+    assert summary_value(workbook, "Exceptions") == EXCEPTIONS
+    assert summary_value(workbook, "Findings excepted") == 1
+    assert summary_value(workbook, "Exceptions expired") == 1
+    ws = workbook["Summary"]
+    status = find_row(ws, "Status")
+    assert {ws.cell(status + i, 1).value: ws.cell(status + i, 2).value
+            for i in range(1, 5)} == {"PASS": 2, "WARN": 1, "FAIL": 4, "ERROR": 2}
+
+
+def test_first_run_says_so(scan_result: ScanResult) -> None:
+    workbook = load_workbook(io.BytesIO(XlsxReport().render(ReportInputs(result=scan_result))))
+    assert summary_value(workbook, "Changes") == FIRST_RUN == "first run in this folder"
+    with pytest.raises(AssertionError):
+        find_row(workbook["Summary"], "Previous run folder")
+    assert summary_value(workbook, "Exceptions") == "none"
+    changes = workbook["Changes"]
+    assert changes.max_row == 3  # the header, then a note below the empty table
+    assert changes["A3"].value.startswith("First run in this folder")
+    assert changes.auto_filter.ref == "A1:K1"
+
+
+def test_a_diff_without_changes_says_nothing_changed(scan_result: ScanResult) -> None:
+    # Still-failing trails are listed even when nothing moved: keep only the passing ones.
+    passing = replace(scan_result, findings=tuple(
+        f for f in scan_result.findings if f.status is Status.PASS))
+    diff = diff_results(passing, passing, old_folder=PREVIOUS_FOLDER)
+    inputs = ReportInputs(result=passing, diff=diff)
+    ws = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Changes"]
+    assert ws["A3"].value == f"No trail changed since the previous run ({PREVIOUS_FOLDER})."
+    html = HtmlReport().render(inputs).decode("utf-8")
+    assert "No trail changed since the previous run." in page_text(html)
+
+
+# --------------------------------------------------------------------------- page
+
+
+def test_page_header_shows_the_headline_and_the_exceptions(history: ReportInputs) -> None:
+    html = HtmlReport().render(history).decode("utf-8")
+    text = page_text(html)
+    assert f"Since the previous run {HEADLINE} (run {PREVIOUS_FOLDER}, see the changes)" in text
+    assert f"Exceptions {EXCEPTIONS}" in text
+    assert parse(html).cards == {"PASS": "2", "WARN": "1", "FAIL": "4", "ERROR": "2"}
+
+
+def test_page_lists_the_changes(history: ReportInputs) -> None:
+    html = HtmlReport().render(history).decode("utf-8")
+    page = parse(html)
+    assert [row["data-class"] for row in page.change_rows] == [
+        "new_failure", "resolved"] + ["still_failing"] * 4 + ["changed"]
+    text = page_text(html)
+    assert ("Compared with run 20261120T090000Z, started 2026-11-20T09:00:00Z: new failure 1, "
+            "resolved 1, still failing 4, changed 1, unchanged 3.") in text
+    assert "PASS → FAIL COMPLIANT → MODE_NOT_ALLOWED status PASS → FAIL;" in text
+    assert "FAIL → absent LOCK_NOT_CONFIGURED → — trail removed" in text
+    assert SCRIPT_NAME not in html  # names in the changes table are escaped too
+
+
+def test_page_marks_excepted_findings_next_to_their_status(history: ReportInputs) -> None:
+    html = HtmlReport().render(history).decode("utf-8")
+    rows = parse(html).finding_rows
+    marked = {row["data-exception"] for row in rows if row.get("data-exception")}
+    assert marked == {"EXCEPTED", "EXCEPTION EXPIRED"}
+    assert [row["data-status"] for row in rows if row.get("data-exception")] == ["FAIL", "FAIL"]
+    assert re.search(r'<span class="badge status-FAIL">FAIL</span>\s*<span class="badge '
+                     r'exception" title="owner secops@example.com, until 2027-03-31: bucket '
+                     r'moves in Q1 \(CHG-1234\)">EXCEPTED</span>', html)
+    assert re.search(r'<span class="badge exception-expired" title="[^"]*expired after '
+                     r'2026-10-31[^"]*">EXCEPTION EXPIRED</span>', html)
+    text = page_text(html)
+    assert ("Exception: owner secops@example.com, until 2027-03-31: bucket moves in Q1 "
+            "(CHG-1234)") in text
+    assert "Expired exception: owner =cmd|' /C calc'!A0, expired after 2026-10-31" in text
+
+
+def test_page_first_run(scan_result: ScanResult) -> None:
+    html = HtmlReport().render(ReportInputs(result=scan_result)).decode("utf-8")
+    text = page_text(html)
+    assert f"Since the previous run {FIRST_RUN} Exceptions none" in text
+    assert "This is the first run in this folder: there is no previous run to compare with." \
+        in text
+    assert parse(html).change_rows == []
+    assert "data-exception" not in html
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def round_trip(inputs: ReportInputs) -> ReportInputs:
+    """The inputs as ``orgscan report`` reads them back from findings.json and diff.json."""
+    assert inputs.diff is not None
+    diff: RunDiff = diff_from_dict(diff_to_dict(inputs.diff))
+    return ReportInputs(result=loads(dumps(inputs.result)), plan=inputs.plan, diff=diff)
+
+
+@pytest.mark.parametrize("fmt", [XlsxReport(), HtmlReport()], ids=["xlsx", "html"])
+def test_render_with_diff_and_exceptions_is_deterministic(history: ReportInputs,
+                                                          fmt: XlsxReport | HtmlReport) -> None:
+    first = fmt.render(history)
+    assert fmt.render(history) == first
+    assert fmt.render(round_trip(history)) == first
+
+
+def test_exception_counts(history: ReportInputs) -> None:
+    counts = exception_counts(history.result.findings)
+    assert (counts.excepted, counts.expired, counts.text()) == (1, 1, EXCEPTIONS)
+    assert exception_counts(()).text() == "none"
