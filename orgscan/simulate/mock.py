@@ -18,7 +18,7 @@ from orgscan.errors import InputError
 #: The seed of the demo organization; any fixed number works, this one is simply ours.
 DEMO_SEED = 20261127
 #: Variables that would send an in-process mock's requests elsewhere or pick other credentials.
-_CLEARED = (
+CLEARED_AWS_VARIABLES = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_SESSION_TOKEN",
@@ -98,7 +98,7 @@ def demo_mock(*, region: str = "us-east-1", seed: int = DEMO_SEED) -> Iterator[N
     """
     from moto import mock_aws
 
-    environment: dict[str, str | None] = dict.fromkeys(_CLEARED)
+    environment: dict[str, str | None] = dict.fromkeys(CLEARED_AWS_VARIABLES)
     environment |= {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
