@@ -55,7 +55,9 @@ def test_script_content_commands_and_quoting(scripts):
     text = scripts[LOG_ARCHIVE].read_text(encoding="utf-8")
     assert text.startswith("#!/usr/bin/env bash\n")
     assert "\nset -euo pipefail\n" in text
-    assert "readonly ACCOUNT_ID=222222222222\n" in text
+    assert "readonly ACCOUNT_ID=222222222222\nexport AWS_PAGER=\"\"\n" in text.replace(
+        "# AWS CLI v2 would page long output through `less` and wait for a key; v1 ignores "
+        "this.\n", "")
     assert 'caller="$(aws sts get-caller-identity --query Account --output text)"' in text
     # us-east-1 create-bucket has no LocationConstraint; eu-west-1 has one.
     assert ("run aws s3api create-bucket --bucket central-logs-locked "
