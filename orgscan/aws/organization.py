@@ -33,6 +33,11 @@ class _Node:
 UNKNOWN_STATE = "UNKNOWN"
 
 
+# The two listings of a node's children: reply key -> paginated operation.
+_CHILD_KINDS = {"OrganizationalUnits": "list_organizational_units_for_parent",
+                "Accounts": "list_accounts_for_parent"}
+
+
 def account_state(raw: dict[str, Any]) -> str:
     """``State`` (current API) or ``Status`` (being retired), upper-case."""
     return str(raw.get("State") or raw.get("Status") or UNKNOWN_STATE).upper()
@@ -45,15 +50,22 @@ def discover_organization(client: Any, executor: Executor) -> Organization:
     accounts: dict[str, Account] = {}
     parents: dict[str, str] = {}  # node id -> parent node id
     account_parent: dict[str, str] = {}
-    pending: dict[Future[tuple[list[dict[str, Any]], list[dict[str, Any]]]], _Node] = {}
+    # A node's OUs and its accounts are listed at the same time: one latency less per level.
+    pending: dict[Future[list[dict[str, Any]]], tuple[_Node, str]] = {}
+
+    def visit(node: _Node) -> None:
+        for kind in _CHILD_KINDS:
+            pending[executor.submit(_children, client, node.node_id, kind)] = (node, kind)
+
     for root in roots:
-        node = _Node(root["Id"], "/" + str(root.get("Name") or "Root"))
-        pending[executor.submit(_children, client, node.node_id)] = node
+        visit(_Node(root["Id"], "/" + str(root.get("Name") or "Root")))
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
-            node = pending.pop(future)
-            child_ous, child_accounts = future.result()
+            node, kind = pending.pop(future)
+            children = future.result()
+            child_ous = children if kind == "OrganizationalUnits" else []
+            child_accounts = children if kind == "Accounts" else []
             for raw in child_accounts:
                 account_id = raw.get("Id")
                 if not isinstance(account_id, str) or not ACCOUNT_ID_RE.match(account_id):
@@ -67,7 +79,7 @@ def discover_organization(client: Any, executor: Executor) -> Organization:
             for ou in child_ous:
                 child = _Node(ou["Id"], f"{node.path}/{ou.get('Name') or ou['Id']}")
                 parents[child.node_id] = node.node_id
-                pending[executor.submit(_children, client, child.node_id)] = child
+                visit(child)
     accounts_under: dict[str, set[str]] = {}
     for account_id, parent in account_parent.items():
         node_id: str | None = parent
@@ -84,12 +96,10 @@ def discover_organization(client: Any, executor: Executor) -> Organization:
     )
 
 
-def _children(client: Any, parent_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    ous = [ou for page in client.get_paginator("list_organizational_units_for_parent")
-           .paginate(ParentId=parent_id) for ou in page["OrganizationalUnits"]]
-    accounts = [account for page in client.get_paginator("list_accounts_for_parent")
-                .paginate(ParentId=parent_id) for account in page["Accounts"]]
-    return ous, accounts
+def _children(client: Any, parent_id: str, kind: str) -> list[dict[str, Any]]:
+    """The child OUs or the accounts (``kind``, the reply's key) directly below ``parent_id``."""
+    return [child for page in client.get_paginator(_CHILD_KINDS[kind])
+            .paginate(ParentId=parent_id) for child in page[kind]]
 
 
 def select_accounts(org: Organization, include: Sequence[str], exclude: Iterable[str],
