@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fixture import SCRIPT_NAME
+from report_fixture import SCRIPT_NAME, build_history
 
-from orgscan.model import ScanResult
 from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
 
@@ -52,9 +51,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, scan_result: ScanResult, tmp_path: Path) -> Iterator[Any]:
+def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    _, current, diff = build_history()  # the fixture result with a diff and exception marks
     path = tmp_path / "report.html"
-    path.write_bytes(HtmlReport().render(ReportInputs(result=scan_result)))
+    path.write_bytes(HtmlReport().render(ReportInputs(result=current, diff=diff)))
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.problems = []
@@ -136,4 +136,22 @@ def test_narrow_screen_and_print(page: Any) -> None:
     page.emulate_media(media="print")
     assert not page.locator(".filters").is_visible()
     assert page.locator("#findings-table tbody tr").nth(1).is_visible()  # filtered rows print
+    assert page.problems == []
+
+
+def test_changes_and_exceptions_are_shown(page: Any) -> None:
+    assert page.locator(".since").is_visible()
+    assert "1 new failure, 1 resolved since 2026-11-20" in page.locator(".since").inner_text()
+    assert page.locator("#changes tbody tr").count() == 7
+    assert page.locator("#changes .badge.change-new_failure").inner_text() == "new failure"
+    badge = page.locator("#findings-table .badge.exception")
+    assert badge.inner_text() == "EXCEPTED"
+    assert badge.is_visible()
+    page.fill("#filter-text", "excepted")  # the badge is part of the row's text
+    assert visible_statuses(page) == ["FAIL"]
+    page.fill("#filter-text", "")
+    page.select_option("#filter-status", "FAIL")  # excepted findings keep their status
+    assert page.locator("#findings-table tbody tr:not([hidden]) .badge.exception").count() == 1
+    assert page.locator("#findings-table tbody tr:not([hidden]) .badge.exception-expired"
+                        ).count() == 1
     assert page.problems == []
