@@ -210,6 +210,7 @@ class _Coordinator:
             [a for a in accounts if a.account_id not in plan.in_scope and a.state == "ACTIVE"])
         self.bucket_facts: dict[str, BucketFacts] = {}
         self.bucket_submitted: set[str] = set()
+        self.probed: set[str] = set()  # unowned buckets read before the search for an owner
 
     # -------------------------------------------------------------- the loop
 
@@ -267,6 +268,11 @@ class _Coordinator:
             return False
         unowned = self._unowned_buckets()
         if unowned and self.other_accounts:
+            # A bucket may simply be gone: reading it with its trails' credentials says so
+            # at once, instead of after a search of every other account for its owner.
+            for bucket in unowned:
+                if bucket not in self.probed:
+                    self._submit_probe(bucket)
             # Look in the organization's other accounts, likely log archives first, in batches.
             batch = self.other_accounts[: max(1, self.settings.workers)]
             del self.other_accounts[: len(batch)]
@@ -427,6 +433,9 @@ class _Coordinator:
         if bucket in self.bucket_submitted:
             return
         self.bucket_submitted.add(bucket)
+        self._submit(self._read_bucket, self._on_bucket_for(bucket), *self._read_args(bucket))
+
+    def _read_args(self, bucket: str) -> tuple[str, str | None, str | None, str, list[str]]:
         trails = sorted(self.trails_by_bucket.get(bucket, []), key=lambda t: t.trail_arn)
         owner, region = self.owner_of.get(bucket, (None, None))
         # The owner's credentials first; without an owner in the organization, the accounts
@@ -434,8 +443,23 @@ class _Coordinator:
         candidates = list(dict.fromkeys(
             ([owner] if owner else []) + [trail.account_id for trail in trails]))[:3]
         lookup_region = trails[0].home_region if trails else self.home_region
-        self._submit(self._read_bucket, self._on_bucket_for(bucket), bucket, owner, region,
-                     lookup_region, candidates)
+        return bucket, owner, region, lookup_region, candidates
+
+    def _submit_probe(self, bucket: str) -> None:
+        """Read a bucket no scanned account owns, as it would be read if no owner were found."""
+        self.probed.add(bucket)
+        self._submit(self._read_bucket, self._on_probed_for(bucket), *self._read_args(bucket))
+
+    def _on_probed_for(self, bucket: str) -> Callable[[Any], None]:
+        def handle(outcome: BucketFacts | tuple[str, str]) -> None:
+            # Only "gone" is final: a bucket that exists may belong to an account of the
+            # organization not searched yet, and is then read with that owner's credentials.
+            if (isinstance(outcome, BucketFacts) and outcome.error_code in MISSING_BUCKET_CODES
+                    and bucket not in self.owner_of and bucket not in self.bucket_submitted):
+                self.bucket_submitted.add(bucket)
+                self._on_bucket_for(bucket)(outcome)
+
+        return handle
 
     def _read_bucket(self, bucket: str, owner: str | None, region: str | None,
                      lookup_region: str, candidates: list[str]) -> BucketFacts:
