@@ -32,6 +32,10 @@ class RemediationRow:
     steps: tuple[str, ...]
     #: The script that carries the steps (``remediation/<account>.sh``), once a plan exists.
     script: str | None = None
+    #: The plan's one or two sentences on what the steps do, or why there are none.
+    summary: str | None = None
+    #: Consequences to accept before running the steps (Object Lock cannot be turned off, ...).
+    warnings: tuple[str, ...] = ()
 
     @property
     def script_label(self) -> str:
@@ -63,17 +67,23 @@ def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[Reme
 
 
 def plan_row(bucket: BucketSummary, entry: PlanEntry) -> RemediationRow:
-    """The row of ``bucket`` from its remediation plan entry: the plan's words and scripts."""
-    steps = [entry.explanation,
-             *(f"Account {step.account_id} ({step.region}): {step.description}"
-               for step in entry.steps),
-             *(f"Warning: {warning}" for warning in entry.warnings)]
+    """The row of ``bucket`` from its remediation plan entry: the plan's words and scripts.
+
+    A step names the account and region that run it only when that is not plainly the bucket's
+    own (a replacement bucket for a missing one, a trail owned by another account).
+    """
+    region = bucket.bucket_region or entry.region
+    where = {(step.account_id, step.region) for step in entry.steps}
+    say_where = where != {(bucket.bucket_account_id, region)}
     scripts = sorted({f"{REMEDIATION_DIR}/{step.account_id}.sh" for step in entry.steps})
     return RemediationRow(
-        bucket=replace(bucket, bucket_region=bucket.bucket_region or entry.region),
+        bucket=replace(bucket, bucket_region=region),
         strategy=entry.strategy.value if entry.strategy else NO_STEPS,
-        steps=tuple(step for step in steps if step),
+        steps=tuple((f"Account {step.account_id} ({step.region}): " if say_where else "")
+                    + step.description for step in entry.steps),
         script=", ".join(scripts) or None,
+        summary=entry.explanation or None,
+        warnings=entry.warnings,
     )
 
 

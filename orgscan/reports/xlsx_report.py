@@ -250,14 +250,14 @@ def _coverage_sheet(ws: Worksheet, summary: ReportSummary) -> None:
 
 def _remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
     headers = ["Bucket", "Owner account", "Region", "Status", "Reason code", "Trails",
-               "Delivering accounts", "Strategy", "Steps", "Script"]
+               "Delivering accounts", "Strategy", "What to do", "Steps", "Warnings", "Script"]
     write_table(ws, headers, (
         (r.bucket.bucket_name, r.bucket.bucket_account_id, r.bucket.bucket_region,
          r.bucket.status.value, r.bucket.reason_code.value, len(r.bucket.trail_arns),
-         ", ".join(r.bucket.delivering_accounts), r.strategy,
-         "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)),
-         r.script_label)
-        for r in rows), status_columns=(4,), wrap_columns=(9,))
+         ", ".join(r.bucket.delivering_accounts), r.strategy, r.summary,
+         "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)) or None,
+         "\n".join(r.warnings) or None, r.script_label)
+        for r in rows), status_columns=(4,), wrap_columns=(9, 10, 11))
 
 
 def _changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:

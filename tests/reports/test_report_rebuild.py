@@ -123,7 +123,8 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     for entry in plan["entries"]:
         row = remediation[entry["bucket_name"]]
         assert row["Strategy"] == (entry["strategy"] or "no steps")
-        assert str(row["Steps"]).startswith(f"1. {entry['explanation']}")
+        assert row["What to do"] == entry["explanation"]
+        assert str(row["Steps"]).count("\n") == max(len(entry["steps"]) - 1, 0)
         scripts = sorted({f"remediation/{step['account_id']}.sh" for step in entry["steps"]})
         assert row["Script"] == (", ".join(scripts) or "none: nothing to run")
         for script in scripts:
@@ -132,7 +133,8 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     excepted = remediation[history.excepted_bucket]
     assert (excepted["Strategy"], excepted["Script"]) == ("no steps", "none: nothing to run")
     assert "An accepted exception covers these findings (secops@example.com until 2099-12-31" \
-        in str(excepted["Steps"])
+        in str(excepted["What to do"])
+    assert excepted["Steps"] is None
     assert any(row["Strategy"] == "enable-in-place" for row in remediation.values())
 
     html = (history.second / "report.html").read_text(encoding="utf-8")

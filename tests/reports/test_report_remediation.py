@@ -6,6 +6,8 @@ import io
 from dataclasses import replace
 
 from openpyxl import load_workbook
+from page_parser import parse
+from workbook_helpers import records
 
 from orgscan.model import Policy, ScanResult
 from orgscan.remediation import RemediationSettings, build_plan
@@ -50,16 +52,32 @@ def test_with_plan_rows_carry_the_plan_strategy_and_scripts(scan_result: ScanRes
     assert missing.strategy == "new-bucket"
     assert missing.script == "remediation/444444444444.sh"
     entry = next(e for e in plan.entries if e.bucket_name == "dev-deleted-bucket")
-    assert missing.steps[0] == entry.explanation
-    assert len(missing.steps) == 1 + len(entry.steps) + len(entry.warnings)
+    assert missing.summary == entry.explanation
+    assert missing.warnings == entry.warnings
+    assert missing.warnings  # the old bucket is kept, unprotected
+    # The replacement bucket's owner is not the (unknown) owner of the missing one: say who acts.
+    assert missing.steps == tuple(f"Account 444444444444 (us-east-1): {step.description}"
+                                  for step in entry.steps)
+    unlocked = rows["mgmt-trail-logs"]  # the owner acts on its own bucket: no prefix needed
+    unlocked_entry = next(e for e in plan.entries if e.bucket_name == "mgmt-trail-logs")
+    assert unlocked.steps == tuple(step.description for step in unlocked_entry.steps)
     denied = rows["partner-bucket"]
     assert denied.strategy == "no steps"
+    assert denied.steps == ()
+    assert denied.summary
     assert denied.script_label == "none: nothing to run"
 
     sheet = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Remediation"]
-    scripts = {row[0]: row[9] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert scripts["mgmt-trail-logs"] == "remediation/111111111111.sh"
-    assert scripts["partner-bucket"] == "none: nothing to run"
+    by_bucket = {row["Bucket"]: row for row in records(sheet)}
+    assert by_bucket["mgmt-trail-logs"]["Script"] == "remediation/111111111111.sh"
+    assert by_bucket["partner-bucket"]["Script"] == "none: nothing to run"
+    assert by_bucket["partner-bucket"]["Steps"] is None
+    assert by_bucket["dev-deleted-bucket"]["What to do"] == entry.explanation
+    assert by_bucket["dev-deleted-bucket"]["Steps"] == "\n".join(
+        f"{n}. {step}" for n, step in enumerate(missing.steps, start=1))
+    assert by_bucket["dev-deleted-bucket"]["Warnings"] == "\n".join(entry.warnings)
     html = HtmlReport().render(inputs).decode("utf-8")
     assert "remediation/444444444444.sh" in html
-    assert entry.explanation.split(" ")[0] in html
+    page_text = " ".join("".join(parse(html).text).split())
+    assert entry.explanation in page_text
+    assert f"Warning: {entry.warnings[0]}" in page_text
