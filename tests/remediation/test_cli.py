@@ -9,9 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from orgscan import findings
+from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
 from orgscan.model import Policy, ReasonCode
 from orgscan.remediation import RemediationSettings, write_remediation
+from orgscan.remediation.model import Plan
+from orgscan.remediation.planfile import load_plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, build_demo_org, demo_mock
 from tests.remediation.builders import finding, scan_result
 from tests.remediation.loop import scan
@@ -118,6 +121,7 @@ def test_apply_the_demo_run_through_the_cli(tmp_path):
         applied = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes",
                                       "--accounts", payments])
         assert applied.exit_code == 0, applied.output
+        assert _buckets_with_90_days(plan_of(run_dir)) == {"acme-payments-prod-cloudtrail"}
         again = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
         assert again.exit_code == 0, again.output
     documents = [json.loads(path.read_text(encoding="utf-8"))
@@ -131,3 +135,23 @@ def test_apply_the_demo_run_through_the_cli(tmp_path):
     assert second["ok"] is True
     assert ("PutObjectLockConfiguration", "already-done") in [
         (s["operation"], s["status"]) for s in second["steps"] if s["account_id"] == payments]
+
+
+def plan_of(run_dir: Path) -> Plan:
+    """The plan written into ``run_dir``."""
+    return load_plan(run_dir / "remediation" / "plan.json")
+
+
+def _buckets_with_90_days(plan: Plan) -> set[str]:
+    """The existing buckets of the plan whose default retention is now 90 days."""
+    sessions = SessionFactory()
+    found = set()
+    for entry in plan.entries:
+        if not entry.steps or entry.new_bucket_name or entry.bucket_account_id is None:
+            continue
+        s3 = sessions.client(entry.bucket_account_id, "s3", entry.region or "us-east-1")
+        rule = s3.get_object_lock_configuration(Bucket=entry.bucket_name)[
+            "ObjectLockConfiguration"].get("Rule", {}).get("DefaultRetention", {})
+        if rule.get("Days") == 90:
+            found.add(entry.bucket_name)
+    return found

@@ -43,24 +43,3 @@ def test_scan_plan_apply_rescan(strategy):
         assert {o.operation for o in second.outcomes
                 if o.status is StepStatus.APPLIED} <= {"PutBucketPolicy"}
         assert by_arn(scan(org)) == by_arn(after)
-
-
-def test_apply_limited_to_some_accounts_changes_only_those():
-    with demo_mock():
-        org = build_demo_org()
-        plan = build_plan(scan(org), RemediationSettings())
-        payments_prod = org.accounts["payments-prod"]
-        sessions = SessionFactory()
-        result = apply_plan(plan, sessions, accounts={payments_prod})
-        assert result.ok
-        assert {o.account_id for o in result.outcomes} == {payments_prod}
-        locked = set()
-        for entry in plan.entries:
-            if not entry.steps or entry.new_bucket_name:
-                continue
-            s3 = sessions.client(entry.bucket_account_id, "s3", entry.region)
-            rule = s3.get_object_lock_configuration(Bucket=entry.bucket_name)[
-                "ObjectLockConfiguration"].get("Rule", {}).get("DefaultRetention", {})
-            if rule.get("Days") == 90:
-                locked.add(entry.bucket_name)
-        assert locked == {"acme-payments-prod-cloudtrail"}
