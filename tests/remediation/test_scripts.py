@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orgscan.model import ReasonCode
 from orgscan.remediation import Strategy, write_plan_files, write_remediation
@@ -207,3 +209,14 @@ def test_help_exits_zero(scripts, fake_aws: FakeAws):
     assert run.returncode == 0
     assert "usage:" in run.stdout
     assert fake_aws.calls() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=40))
+def test_no_account_name_changes_the_scripts_lines(name):
+    reference = render_script(rich_plan(name="x"), LOG_ARCHIVE).splitlines()
+    lines = render_script(rich_plan(name=name), LOG_ARCHIVE).splitlines()
+    assert len(lines) == len(reference)
+    [changed] = [index for index, (a, b) in enumerate(zip(lines, reference, strict=True))
+                 if a != b] or [reference.index("# Account name: x")]
+    assert lines[changed].startswith("# Account name: ")
