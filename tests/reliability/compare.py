@@ -57,3 +57,16 @@ def assert_only_changed(baseline: ScanResult, faulty: ScanResult, *,
     assert set(delta.accounts) == set(accounts), delta.accounts
     assert delta.lost_errors == []
     return delta
+
+
+def assert_verdicts(delta: ScanDelta, arns: set[str] | frozenset[str], status: str,
+                    reason_code: str) -> list[Row]:
+    """Assert that each trail of ``arns`` is still reported, now with ``status`` and
+    ``reason_code``; return the new rows."""
+    rows = []
+    for arn in sorted(arns):
+        after = delta.findings[arn][1]
+        assert after is not None, arn
+        assert (after["status"], after["reason_code"]) == (status, reason_code), after
+        rows.append(after)
+    return rows

@@ -16,6 +16,7 @@ from orgscan.config import ScanSettings, build_settings
 from orgscan.model import ScanResult
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
+from tests.conftest import FAKE_AWS_VARIABLES
 from tests.reliability.faults import FaultInjector
 
 #: Attempts per call in these tests (botocore's standard mode default is 3 too).
@@ -25,19 +26,6 @@ FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIAORGSCANLEAKTEST7",
     "AWS_SECRET_ACCESS_KEY": "orgscan/secret+NEVER-WRITE-ME/0123456789abcdef",
     "AWS_SESSION_TOKEN": "orgscan-session-token-NEVER-WRITE-ME-FwoGZXIvYXdzEJr",
-}
-
-
-#: Fake credentials and settings moto answers as account 123456789012; nothing real is reached.
-FAKE_AWS_VARIABLES = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 
 

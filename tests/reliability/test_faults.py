@@ -14,7 +14,7 @@ from orgscan.config import FailOn
 from orgscan.errors import InputError
 from orgscan.exitcodes import FINDINGS, INCOMPLETE, OK, scan_exit_code
 from orgscan.model import ReasonCode, ScanResult, Status
-from tests.reliability.compare import assert_only_changed
+from tests.reliability.compare import assert_only_changed, assert_verdicts
 from tests.reliability.conftest import MAX_ATTEMPTS, DemoWorld
 from tests.reliability.faults import Call, FaultInjector, on
 
@@ -82,9 +82,7 @@ def test_bucket_deleted_during_the_scan_is_bucket_missing(demo_world: DemoWorld)
 
     arn = demo_world.trail_arn("orders-prod-trail")
     delta = assert_only_changed(demo_world.baseline, result, findings={arn})
-    after = delta.findings[arn][1]
-    assert after is not None
-    assert (after["status"], after["reason_code"]) == ("FAIL", "BUCKET_MISSING")
+    [after] = assert_verdicts(delta, {arn}, "FAIL", "BUCKET_MISSING")
     assert after["object_lock_enabled"] is None
     assert delta.new_errors == []  # a missing bucket is a finding, not a coverage gap
     assert result.run.complete
@@ -100,10 +98,7 @@ def test_access_denied_on_one_bucket_is_error_not_fail(demo_world: DemoWorld) ->
 
     users = {demo_world.trail_arn("acme-org-trail"), demo_world.trail_arn("identity-prod-trail")}
     delta = assert_only_changed(demo_world.baseline, result, findings=users)
-    for arn in users:
-        after = delta.findings[arn][1]
-        assert after is not None
-        assert (after["status"], after["reason_code"]) == ("ERROR", "ACCESS_DENIED")
+    for after in assert_verdicts(delta, users, "ERROR", "ACCESS_DENIED"):
         assert after["object_lock_enabled"] is None
         assert "AccessDenied" in after["reason"]
     assert [(e["stage"], e["error_code"]) for e in delta.new_errors] == [("bucket", "AccessDenied")]
@@ -163,9 +158,7 @@ def test_throttling_longer_than_the_retry_budget_fails_only_those_units(
                                 accounts={payments_dev, analytics})
     assert delta.findings[trails["payments-dev-trail"]][1] is None  # its only region failed
     assert delta.findings[trails["analytics-prod-trail"]][1] is None  # account not scanned
-    orders_dev = delta.findings[trails["orders-dev-trail"]][1]
-    assert orders_dev is not None
-    assert (orders_dev["status"], orders_dev["reason_code"]) == ("ERROR", "API_ERROR")
+    [orders_dev] = assert_verdicts(delta, {trails["orders-dev-trail"]}, "ERROR", "API_ERROR")
     assert "SlowDown" in orders_dev["reason"]
     assert delta.accounts[analytics][1] == {  # the account row says why it has no findings
         **delta.accounts[analytics][0],  # type: ignore[dict-item]
@@ -199,9 +192,7 @@ def test_connection_errors_and_read_timeouts(demo_world: DemoWorld) -> None:
     orders_prod = demo_world.trail_arn("orders-prod-trail")
     delta = assert_only_changed(demo_world.baseline, result, findings={orders_prod},
                                 accounts={analytics})
-    after = delta.findings[orders_prod][1]
-    assert after is not None
-    assert (after["status"], after["reason_code"]) == ("ERROR", "API_ERROR")
+    [after] = assert_verdicts(delta, {orders_prod}, "ERROR", "API_ERROR")
     assert "EndpointConnectionError" in after["reason"]
     assert sorted((e["account_id"], e["region"], e["stage"], e["error_code"])
                   for e in delta.new_errors) == sorted([

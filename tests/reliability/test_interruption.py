@@ -26,7 +26,7 @@ from orgscan.reports import ReportInputs, write_reports
 from orgscan.reports.html_report import HtmlReport
 from orgscan.runfolder import create_run_dir
 from orgscan.simulate import SimulatedOrg, build_demo_org
-from tests.reliability.conftest import FAKE_AWS_VARIABLES
+from tests.conftest import FAKE_AWS_VARIABLES
 from tests.reliability.documents import sample_result
 
 SLOW_SCAN = Path(__file__).with_name("slow_scan.py")
