@@ -168,3 +168,18 @@ def test_remediate_accounts_option_refuses_paths(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["remediate", str(run), "--accounts", "../../etc"])
     assert_clean_refusal(result, "--accounts")
     assert sorted(os.listdir(run)) == ["findings.json"]
+
+
+def test_report_never_writes_through_a_symlink_in_the_run_folder(tmp_path: Path) -> None:
+    run = _run_folder(tmp_path, "run", dumps(sample_result()))
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    (run / "report.html").symlink_to(outside)
+    (run / "findings.csv").symlink_to(outside)
+
+    result = CliRunner().invoke(app, ["report", str(run)])
+
+    assert result.exit_code == 0, result.output
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    for name in ("report.html", "findings.csv"):
+        assert not (run / name).is_symlink()  # replaced by the new report, not written through
