@@ -146,6 +146,10 @@ class SessionFactory:
         self._config = Config(
             max_pool_connections=max(10, max_pool_connections),
             retries={"total_max_attempts": max_attempts} if max_attempts else None,
+            # botocore waits 60 s for each; a read-only API call that has not answered in
+            # this time will not, and the retry budget is better spent on a new attempt.
+            connect_timeout=10,
+            read_timeout=30,
             user_agent_extra="orgscan",
         )
         self._lock = threading.Lock()
