@@ -117,6 +117,10 @@ def load_register(path: Path) -> ExceptionRegister:
         raise ExceptionsFileError(f"{path}: cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ExceptionsFileError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ExceptionsFileError(f"{path}: not UTF-8 text") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ExceptionsFileError(f"{path}: not valid TOML (nested too deeply)") from None
     unknown = sorted(set(document) - {REGISTER_KEY})
     if unknown:
         raise ExceptionsFileError(f"{path}: unknown key {unknown[0]!r}; expected only "
