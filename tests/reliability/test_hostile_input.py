@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from orgscan.cli import app
 from orgscan.config import build_settings, read_config_file
 from orgscan.errors import InputError
+from orgscan.exceptions_register import load_register
 from tests.reliability.conftest import use_fake_aws
 
 #: The config keys of the contract (long option names with ``_``).
@@ -159,3 +160,15 @@ def test_read_config_file_raises_only_input_errors(tmp_path_factory: pytest.Temp
     path.write_bytes(data)
     message = refusal(InputError, read_config_file, path)
     assert message is None or "fuzz.toml" in message
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=200) | st.text(max_size=200).map(str.encode)
+       | st.sampled_from([b"exceptions = " + b"[" * 3000 + b"]" * 3000,
+                          b"[[exceptions]]\nbucket_name = \"logs\"\nowner = \"x\"\n\xff"]))
+def test_exceptions_register_raises_only_input_errors(tmp_path_factory: pytest.TempPathFactory,
+                                                      data: bytes) -> None:
+    path = tmp_path_factory.mktemp("register") / "exceptions.toml"
+    path.write_bytes(data)
+    message = refusal(InputError, load_register, path)
+    assert message is None or "exceptions.toml" in message
