@@ -314,10 +314,12 @@ class _Coordinator:
             self.prepared.add(account_id)
             regions = self._regions_to_scan(account_id, outcome)
             self.planned_regions[account_id] = regions
+            # Listing first: the pool runs units in order, and a bucket is read as soon as
+            # both a trail and the bucket's owner are known.
+            self._submit(self._list_buckets, self._on_listed_for(account_id), account_id)
             for region in regions:
                 self._submit(self._read_trails, self._on_trails_for(account_id, region),
                              account_id, region)
-            self._submit(self._list_buckets, self._on_listed_for(account_id), account_id)
 
         return handle
 
