@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import resource
 import sys
 import time
@@ -173,6 +174,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     regions = _regions(args.regions)
     latency_s = args.latency_ms / 1000
     spec = scale_spec(args.accounts, regions=regions, seed=args.seed)
+    load_before = os.getloadavg()[0]
     with contextlib.ExitStack() as stack:
         if args.backend == "moto":
             backend = stack.enter_context(_moto_backend(spec, latency_s, args.seed))
@@ -188,7 +190,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             accounts = _slice(backend, args.naive_accounts)
             ours = measure_scan(backend, args.workers, accounts)
             naive = measure_naive(backend, accounts)
-    return _report(args, full, bound, rss_before, rss_peak, ours, naive)
+    report = _report(args, full, bound, rss_before, rss_peak, ours, naive)
+    # Other processes competing for the CPU slow a GIL-bound scan down: say how busy it was.
+    report["load_average"] = [load_before, os.getloadavg()[0]]
+    report["cpus"] = os.cpu_count()
+    return report
 
 
 def _regions(value: str) -> tuple[str, ...]:
@@ -284,6 +290,10 @@ def format_table(report: dict[str, Any]) -> str:
              "(discovery of the whole organization included)"),
             ("speed-up over naive", f"{report['speedup_over_naive']:.1f}x"),
         ]
+    if "load_average" in report:
+        before, after = report["load_average"]
+        rows.append(("machine", f"{report['cpus']} CPUs, load average {before:.1f} before, "
+                                f"{after:.1f} after"))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
