@@ -1,9 +1,10 @@
 """Run the ``orgscan`` command line with latency before every CloudTrail, S3 and EC2 request.
 
 Used as a child process by the interruption tests, so that a scan against a moto server lasts
-long enough to be interrupted part-way: ``python slow_scan.py SECONDS scan --output-dir ...``.
+long enough to be interrupted part-way: ``python slow_scan.py SECONDS MARKER scan ...``.
 The latency is added through ``SessionFactory``'s ``configure_session`` hook, as a slow network
-would add it; everything else is the real command.
+would add it; everything else is the real command. The file MARKER is created when the first
+slow request is sent: the scan proper (after discovery) has begun.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -22,10 +24,11 @@ from orgscan.cli import main
 SLOW_SERVICES = ("cloudtrail", "s3", "ec2")
 
 
-def add_latency(seconds: float, session: botocore.session.Session) -> None:
-    """Sleep ``seconds`` before each request to a slow service is sent."""
+def add_latency(seconds: float, marker: Path, session: botocore.session.Session) -> None:
+    """Sleep ``seconds`` before each request to a slow service is sent; touch ``marker``."""
 
     def sleep(**_: Any) -> None:
+        marker.touch()
         time.sleep(seconds)
 
     for service in SLOW_SERVICES:
@@ -33,8 +36,8 @@ def add_latency(seconds: float, session: botocore.session.Session) -> None:
 
 
 if __name__ == "__main__":
-    latency = float(sys.argv.pop(1))
+    latency, marker = float(sys.argv.pop(1)), Path(sys.argv.pop(1))
     orgscan.cli.scan_cmd.SessionFactory = functools.partial(  # type: ignore[misc]
-        SessionFactory, configure_session=functools.partial(add_latency, latency))
+        SessionFactory, configure_session=functools.partial(add_latency, latency, marker))
     sys.argv[0] = "orgscan"
     main()

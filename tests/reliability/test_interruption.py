@@ -56,21 +56,29 @@ def moto_server() -> Iterator[tuple[str, SimulatedOrg]]:
             server.stop()
 
 
-def _wait_for_run_folder(output_dir: Path, child: subprocess.Popen[str]) -> Path:
+def _started_marker(output_dir: Path) -> Path:
+    """The file the slow scan creates once the scan proper has begun."""
+    return output_dir.parent / f"{output_dir.name}.started"
+
+
+def _wait_for_scan(output_dir: Path, child: subprocess.Popen[str]) -> Path:
+    """Wait until the scan proper has begun (discovery done, first slow request sent) and
+    return its run folder."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.poll() is None:
         folders = [p for p in output_dir.glob("2*") if p.is_dir()] if output_dir.exists() else []
-        if folders:
+        if folders and _started_marker(output_dir).exists():
             return folders[0]
         time.sleep(0.05)
-    raise AssertionError(f"no run folder appeared (exit {child.poll()})")
+    raise AssertionError(f"the scan did not start (exit {child.poll()})")
 
 
 def _start_slow_scan(endpoint: str, org: SimulatedOrg, output_dir: Path) -> subprocess.Popen[str]:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("AWS_", "MOTO_"))}
     env |= FAKE_AWS_VARIABLES | {"AWS_ENDPOINT_URL": endpoint}
-    command = [sys.executable, str(SLOW_SCAN), "0.3", "scan", "--output-dir", str(output_dir),
+    command = [sys.executable, str(SLOW_SCAN), "0.3", str(_started_marker(output_dir)), "scan",
+               "--output-dir", str(output_dir),
                "--regions", ",".join(org.regions), "--workers", "2"]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -84,9 +92,9 @@ def test_sigint_or_sigterm_during_a_scan_writes_an_incomplete_run(
     # Both scans run at once (the test waits for each only once).
     children = {name: _start_slow_scan(endpoint, org, tmp_path / name) for name in signals}
     try:
-        run_dirs = {name: _wait_for_run_folder(tmp_path / name, child)
+        run_dirs = {name: _wait_for_scan(tmp_path / name, child)
                     for name, child in children.items()}
-        time.sleep(1.5)  # part-way through: some units done, most not
+        time.sleep(1)  # part-way through: some units done, most not
         for name, child in children.items():
             child.send_signal(signals[name])
         outputs = {name: child.communicate(timeout=60) for name, child in children.items()}
