@@ -42,6 +42,7 @@ from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.findings import FindingsFileError
 from orgscan.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
+from orgscan.jsondoc import parse_json_text
 from orgscan.model import ErrorStage, Finding, ScanResult, Status
 from orgscan.runfolder import atomic_write
 
@@ -327,11 +328,12 @@ def load_diff(run_dir: Path) -> RunDiff | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise DiffFileError(f"{path}: cannot be read ({exc})") from None
+    document = parse_json_text(text, str(path), DiffFileError)
     try:
-        return diff_from_dict(json.loads(text))
+        return diff_from_dict(document)
     except KeyError as exc:
         raise DiffFileError(f"{path}: not a valid diff.json (missing key {exc})") from None
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+    except (TypeError, ValueError) as exc:
         raise DiffFileError(f"{path}: not a valid diff.json ({exc})") from None
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
+from orgscan.jsondoc import parse_json_text
 from orgscan.model import (
     REASON_STATUS,
     AccountCoverage,
@@ -137,16 +138,7 @@ def load_run(run_dir: Path) -> ScanResult:
 
 def loads(text: str, source: str = FINDINGS_FILE) -> ScanResult:
     """Parse and validate the text of a ``findings.json``."""
-    try:
-        document = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise FindingsFileError(f"{source}: not valid JSON ({exc})") from None
-    try:
-        # A "\\ud800" escape is valid JSON but not text: no report could be encoded.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise FindingsFileError(f"{source}: holds a \\u escape that is not a character "
-                                "(a lone surrogate)") from None
+    document = parse_json_text(text, source, FindingsFileError)
     try:
         return _parse_document(document)
     except _SchemaError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.jsondoc import parse_json_text
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (
     Check,
@@ -124,16 +125,7 @@ def load_plan(path: Path) -> Plan:
 
 def loads(text: str, source: str = PLAN_FILE) -> Plan:
     """Parse and validate the text of a ``plan.json``."""
-    try:
-        document = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise PlanFileError(f"{source}: not valid JSON ({exc})") from None
-    try:
-        # A "\\ud800" escape is valid JSON but not text: the plan could not be shown or written.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise PlanFileError(f"{source}: holds a \\u escape that is not a character "
-                            "(a lone surrogate)") from None
+    document = parse_json_text(text, source, PlanFileError)
     try:
         return _parse_plan(document)
     except (KeyError, TypeError, ValueError) as exc:
