@@ -234,5 +234,5 @@ def test_load_diff_without_a_file_is_none_and_a_broken_one_is_an_input_error(
     with pytest.raises(DiffFileError, match="'worse' is not a valid DiffClass"):
         load_diff(tmp_path)
     (tmp_path / DIFF_FILE).write_text("[1, 2", encoding="utf-8")
-    with pytest.raises(DiffFileError, match=r"not a valid diff\.json \(Expecting"):
+    with pytest.raises(DiffFileError, match=r"not valid JSON \(Expecting"):
         load_diff(tmp_path)
