@@ -2,7 +2,8 @@
 
 ``sample_result`` gives a small, valid result with one finding per interesting reason; its
 free-text fields (account names, trail names, reasons, error messages) can be replaced with
-hostile text, as AWS would hand it over.
+hostile text, as AWS would hand it over. ``paths``, ``changed`` and ``containers`` help to
+fuzz JSON documents.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from typing import Any
+
+from hypothesis import strategies as st
 
 from orgscan.model import (
     REASON_STATUS,
@@ -71,6 +74,12 @@ def sample_result(*, account_name: str = "workload", trail_name: str = "main-tra
                   regions=("us-east-1", "eu-west-1"), complete=True)
     errors = (ScanError(OTHER, "eu-west-1", ErrorStage.TRAILS, "AccessDeniedException", text),)
     return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
+
+
+def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Lists and string-keyed tables of ``inner`` values (JSON arrays and objects, TOML arrays
+    and tables): the ``extend`` of a hypothesis ``recursive`` strategy."""
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
 
 
 def paths(document: Any, prefix: Path = ()) -> Iterator[Path]:

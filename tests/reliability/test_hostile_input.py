@@ -21,6 +21,7 @@ from orgscan.config import build_settings, read_config_file
 from orgscan.errors import InputError
 from orgscan.exceptions_register import load_register
 from tests.reliability.conftest import use_fake_aws
+from tests.reliability.documents import containers
 
 #: The config keys of the contract (long option names with ``_``).
 CONFIG_KEYS = ("org", "accounts", "exclude_accounts", "ou", "regions", "role_name",
@@ -138,8 +139,9 @@ def test_output_dir_that_is_a_file_or_below_one(cli: CliRunner, tmp_path: Path) 
 _scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
             | st.sampled_from(["us-east-1", "123456789012", "ou-ab12-cdef5678", "r-ab12",
                                "COMPLIANCE", "never", "json,csv", "0", "²", "-1", " 7 "]))
-_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
-                       | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+_values = st.recursive(_scalars, containers, max_leaves=8)
 _keys = st.sampled_from(CONFIG_KEYS) | st.text(max_size=12)
 
 

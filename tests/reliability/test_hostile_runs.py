@@ -17,7 +17,7 @@ from orgscan.cli import app
 from orgscan.findings import FindingsFileError, dumps, loads
 from orgscan.remediation import RemediationSettings, build_plan, planfile
 from orgscan.reports import ReportInputs, available_formats
-from tests.reliability.documents import changed, paths, sample_result
+from tests.reliability.documents import changed, containers, paths, sample_result
 from tests.reliability.test_hostile_input import assert_clean_refusal, refusal
 
 VALID_FINDINGS = json.loads(dumps(sample_result()))
@@ -28,9 +28,7 @@ HOSTILE_STRINGS = ["../../etc", "123456789012\n", "\ud800", "x\udfffy", "PASS", 
                    "COMPLIANT", "", "-1", "enable-in-place", "GOVERNANCE", "\x00", "=1+1"]
 _json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
                  | st.text(max_size=20) | st.sampled_from(HOSTILE_STRINGS))
-_json_values = st.recursive(_json_scalars, lambda inner: st.lists(inner, max_size=3)
-                            | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                            max_leaves=6)
+_json_values = st.recursive(_json_scalars, containers, max_leaves=6)
 
 
 def _mutations(document: Any) -> st.SearchStrategy[Any]:

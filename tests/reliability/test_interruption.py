@@ -25,7 +25,7 @@ from orgscan.output import write_run
 from orgscan.reports import ReportInputs, write_reports
 from orgscan.reports.html_report import HtmlReport
 from orgscan.runfolder import create_run_dir
-from orgscan.simulate import SimulatedOrg, build_demo_org
+from orgscan.simulate import SimulatedOrg, build_demo_org, reset_moto_server
 from tests.conftest import FAKE_AWS_VARIABLES
 from tests.reliability.documents import sample_result
 
@@ -43,16 +43,19 @@ def moto_server() -> Iterator[tuple[str, SimulatedOrg]]:
             patch.delenv(name, raising=False)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
         try:
-            host, port = server.get_host_and_port()
-            endpoint = f"http://{host}:{port}"
             patch.setenv("AWS_ENDPOINT_URL", endpoint)
+            # The server shares this process's moto state: start from (and leave) it empty.
+            reset_moto_server(endpoint)
             org = build_demo_org()
             # moto's first EC2 call loads its region data for seconds: do it before the scans,
             # so that a signal never waits for it.
             boto3.client("ec2", region_name="us-east-1").describe_regions()
             yield endpoint, org
         finally:
+            reset_moto_server(endpoint)
             server.stop()
 
 
