@@ -45,8 +45,10 @@ def account_state(raw: dict[str, Any]) -> str:
 
 def discover_organization(client: Any, executor: Executor) -> Organization:
     """Walk the OU tree from the root, listing each OU's children in parallel."""
-    description = client.describe_organization()["Organization"]
+    # Two independent calls, made at the same time.
+    described = executor.submit(client.describe_organization)
     roots = client.list_roots()["Roots"]
+    description = described.result()["Organization"]
     accounts: dict[str, Account] = {}
     parents: dict[str, str] = {}  # node id -> parent node id
     account_parent: dict[str, str] = {}
