@@ -181,3 +181,22 @@ def test_report_never_writes_through_a_symlink_in_the_run_folder(tmp_path: Path)
     assert outside.read_text(encoding="utf-8") == "keep me"
     for name in ("report.html", "findings.csv"):
         assert not (run / name).is_symlink()  # replaced by the new report, not written through
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("remediation/plan.json", '{"schema_version": 1, "entries": ['),
+    ("remediation/plan.json", json.dumps(changed(VALID_PLAN, ("account_names",), {"..": "x"}))),
+    ("diff.json", '{"old": "\\ud800"}'),
+    ("diff.json", "[]"),
+])
+def test_report_refuses_a_broken_plan_or_diff_next_to_good_findings(tmp_path: Path, name: str,
+                                                                    text: str) -> None:
+    run = _run_folder(tmp_path, "run", dumps(sample_result()))
+    (run / name).parent.mkdir(exist_ok=True)
+    (run / name).write_text(text, encoding="utf-8")
+    before = _snapshot(tmp_path)
+
+    result = CliRunner().invoke(app, ["report", str(run)])
+
+    assert_clean_refusal(result, Path(name).name)
+    assert _snapshot(tmp_path) == before
