@@ -293,9 +293,13 @@ class _Coordinator:
                 return _Prepared(assume_error=(exc.error_code, exc.message))
         ec2 = self.sessions.client(account_id, "ec2", self.home_region)
         try:
-            return _Prepared(regions=enabled_regions(ec2, self.plan.partition_regions))
+            regions = enabled_regions(ec2, self.plan.partition_regions)
         except (ClientError, BotoCoreError) as exc:
             return _Prepared(regions_error=error_code_of(exc))
+        if not regions:  # every account has regions that cannot be disabled: a malformed reply
+            return _Prepared(regions_error=("MalformedResponse",
+                                            "DescribeRegions listed no enabled region"))
+        return _Prepared(regions=regions)
 
     def _record(self, account_id: str, region: str | None, stage: ErrorStage,
                 error: tuple[str, str]) -> None:
