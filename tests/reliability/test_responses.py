@@ -210,3 +210,21 @@ def test_account_without_any_state_is_not_silently_skipped(demo_world: DemoWorld
     before, after = delta.accounts[orders_dev]
     assert after == {**before, "state": "UNKNOWN"}  # type: ignore[dict-item]
     assert result.run.complete
+
+
+def test_describe_regions_without_regions(demo_world: DemoWorld) -> None:
+    management = demo_world.org.management_account_id
+    faults = FaultInjector()
+    faults.mutate(on("ec2", "DescribeRegions"), lambda reply: reply.pop("Regions", None))
+
+    # Without --regions the scan would cover what DescribeRegions lists: here, nothing.
+    result = demo_world.scan(faults, org=False, exclude_accounts=[], regions=None)
+
+    [account] = result.accounts
+    assert account.account_id == management
+    assert [e.error_code for e in result.errors if e.stage.value == "regions"] == [
+        "MalformedResponse"]
+    # An empty answer is not "no region to scan": every region is tried, and the gap shown.
+    assert account.regions_scanned > 0
+    assert not result.run.complete
+    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
