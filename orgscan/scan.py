@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 INTERRUPTED = "Interrupted"
+# Units waiting for a worker start in this order. A bucket read goes before the trail listings
+# still queued: otherwise every read waits behind thousands of them and the scan ends with a
+# tail of reads one after the other.
+_PREPARE, _READ, _LISTING, _TRAILS = range(4)
 # Names that suggest a central log archive: those accounts are searched first for a bucket.
 _ARCHIVE_HINTS = ("log", "archive", "audit", "security")
 
@@ -187,6 +191,11 @@ class _Coordinator:
         self.home_region = sessions.default_region
         self.pending: dict[Future[Any], Callable[[Any], None]] = {}
         self.finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        # Units not yet given to the executor, by priority; a few more than the workers run at
+        # once, so that a new urgent unit waits behind few others (and few futures exist).
+        self.backlog: tuple[deque[tuple[Callable[..., Any], Callable[[Any], None],
+                                        tuple[Any, ...]]], ...] = tuple(deque() for _ in range(4))
+        self.in_flight_limit = 8 * max(1, plan.settings.workers)
         self.submitted = 0
         self.completed = 0
         self.interrupted = False
@@ -217,12 +226,14 @@ class _Coordinator:
     def run(self) -> None:
         try:
             for account_id in self.scannable:
-                self._submit(self._prepare, self._on_prepared_for(account_id), account_id)
+                self._submit(_PREPARE, self._prepare, self._on_prepared_for(account_id),
+                             account_id)
             while self.pending or self._next_steps():
                 for future in self._finished():
                     handler = self.pending.pop(future)
                     self.completed += 1
                     handler(future.result())
+                self._fill()
                 if self.progress is not None:
                     self.progress(self.completed, self.submitted)
         except KeyboardInterrupt:
@@ -231,6 +242,8 @@ class _Coordinator:
             for future in self.pending:
                 future.cancel()
             self.pending.clear()
+            for backlog in self.backlog:
+                backlog.clear()
 
     def _finished(self) -> list[Future[Any]]:
         """Wait for a unit to finish; return it with every other one finished meanwhile."""
@@ -243,12 +256,20 @@ class _Coordinator:
             except queue.Empty:
                 return finished
 
-    def _submit(self, work: Callable[..., Any], handler: Callable[[Any], None],
+    def _submit(self, priority: int, work: Callable[..., Any], handler: Callable[[Any], None],
                 *args: Any) -> None:
-        future = self.executor.submit(self._guarded, work, *args)
-        self.pending[future] = handler
+        self.backlog[priority].append((work, handler, args))
         self.submitted += 1
-        future.add_done_callback(self.finished.put)
+        self._fill()
+
+    def _fill(self) -> None:
+        """Hand queued units to the executor, most urgent first, while few enough run."""
+        for backlog in self.backlog:
+            while backlog and len(self.pending) < self.in_flight_limit:
+                work, handler, args = backlog.popleft()
+                future = self.executor.submit(self._guarded, work, *args)
+                self.pending[future] = handler
+                future.add_done_callback(self.finished.put)
 
     @staticmethod
     def _guarded(work: Callable[..., Any], *args: Any) -> Any:
@@ -277,7 +298,8 @@ class _Coordinator:
             batch = self.other_accounts[: max(1, self.settings.workers)]
             del self.other_accounts[: len(batch)]
             for account_id in batch:
-                self._submit(self._list_buckets, self._on_listed_other(account_id), account_id)
+                self._submit(_LISTING, self._list_buckets, self._on_listed_other(account_id),
+                             account_id)
             return True
         for bucket in unowned:
             self._submit_read(bucket)
@@ -320,9 +342,10 @@ class _Coordinator:
             self.planned_regions[account_id] = regions
             # Listing first: the pool runs units in order, and a bucket is read as soon as
             # both a trail and the bucket's owner are known.
-            self._submit(self._list_buckets, self._on_listed_for(account_id), account_id)
+            self._submit(_LISTING, self._list_buckets, self._on_listed_for(account_id),
+                         account_id)
             for region in regions:
-                self._submit(self._read_trails, self._on_trails_for(account_id, region),
+                self._submit(_TRAILS, self._read_trails, self._on_trails_for(account_id, region),
                              account_id, region)
 
         return handle
@@ -439,7 +462,8 @@ class _Coordinator:
         if bucket in self.bucket_submitted:
             return
         self.bucket_submitted.add(bucket)
-        self._submit(self._read_bucket, self._on_bucket_for(bucket), *self._read_args(bucket))
+        self._submit(_READ, self._read_bucket, self._on_bucket_for(bucket),
+                     *self._read_args(bucket))
 
     def _read_args(self, bucket: str) -> tuple[str, str | None, str | None, str, list[str]]:
         trails = sorted(self.trails_by_bucket.get(bucket, []), key=lambda t: t.trail_arn)
@@ -454,7 +478,8 @@ class _Coordinator:
     def _submit_probe(self, bucket: str) -> None:
         """Read a bucket no scanned account owns, as it would be read if no owner were found."""
         self.probed.add(bucket)
-        self._submit(self._read_bucket, self._on_probed_for(bucket), *self._read_args(bucket))
+        self._submit(_READ, self._read_bucket, self._on_probed_for(bucket),
+                     *self._read_args(bucket))
 
     def _on_probed_for(self, bucket: str) -> Callable[[Any], None]:
         def handle(outcome: BucketFacts | tuple[str, str]) -> None:
