@@ -24,6 +24,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from orgscan.errors import CredentialsError
+from orgscan.redaction import redact
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_SESSION_NAME = "orgscan"
@@ -253,9 +254,9 @@ class SessionFactory:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise AssumeRoleError(account_id, error.get("Code", "Unknown"),
-                                  error.get("Message", str(exc))) from None
+                                  redact(str(error.get("Message", exc)))) from None
         except BotoCoreError as exc:
-            raise AssumeRoleError(account_id, type(exc).__name__, str(exc)) from None
+            raise AssumeRoleError(account_id, type(exc).__name__, redact(str(exc))) from None
         creds = reply["Credentials"]
         return {
             "access_key": creds["AccessKeyId"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orgscan.redaction import redact
+
 
 def error_code_of(exc: ClientError | BotoCoreError) -> tuple[str, str]:
     """The AWS error code and message of a failed call (botocore's class name when no code)."""
@@ -11,5 +13,5 @@ def error_code_of(exc: ClientError | BotoCoreError) -> tuple[str, str]:
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or exc.response.get("ResponseMetadata", {})
                    .get("HTTPStatusCode", "Unknown"))
-        return code, str(error.get("Message") or exc)
-    return type(exc).__name__, str(exc)
+        return code, redact(str(error.get("Message") or exc))
+    return type(exc).__name__, redact(str(exc))

@@ -22,6 +22,7 @@ from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.sessions import AssumeRoleError
+from orgscan.redaction import redact
 from orgscan.remediation.model import Check, Plan, PlanEntry, Step
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.runfolder import atomic_write
@@ -154,9 +155,9 @@ def _call(client: Any, operation: str, parameters: Any) -> Any:
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise _StepFailed(str(error.get("Code", "Unknown")),
-                          str(error.get("Message", exc))) from None
+                          redact(str(error.get("Message", exc)))) from None
     except BotoCoreError as exc:
-        raise _StepFailed(type(exc).__name__, str(exc)) from None
+        raise _StepFailed(type(exc).__name__, redact(str(exc))) from None
 
 
 def _is_done(client: Any, check: Check) -> bool:
