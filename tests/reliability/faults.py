@@ -154,11 +154,14 @@ class FaultInjector:
     # ------------------------------------------------------------------ declaring faults
 
     def error(self, matches: Match, code: str, status: int = 400, *, times: int | None = None,
-              per_call: bool = False, message: str = "injected by the reliability tests") -> Rule:
-        """Answer matching attempts with the AWS error ``code`` (HTTP ``status``)."""
+              per_call: bool = False,
+              message: str | Callable[[Any], str] = "injected by the reliability tests") -> Rule:
+        """Answer matching attempts with the AWS error ``code`` (HTTP ``status``); ``message``
+        may be a function of the signed request, as when AWS echoes parts of it."""
 
         def act(call: Call, request: Any) -> AWSResponse:
-            return error_response(call, request.url, code, status, message)
+            text = message(request) if callable(message) else message
+            return error_response(call, request.url, code, status, text)
 
         return self._add(Rule(matches, act, times, per_call))
 

@@ -81,7 +81,21 @@ def _hostile_aws(world: DemoWorld) -> FaultInjector:
     faults.mutate(on("cloudtrail", "DescribeTrails"), rename_trail)
     faults.error(on("s3", "GetObjectLockConfiguration", bucket="acme-orders-prod-cloudtrail"),
                  "AccessDenied", 403, message=MESSAGE)
+    # AWS answers a bad signature with the canonical request it expected, signed headers
+    # included: the session token (a member account's and the caller's) comes back as text.
+    for account in (world.account("sandbox-dave"), world.org.management_account_id):
+        faults.error(on("cloudtrail", "DescribeTrails", account=account, region="eu-west-1"),
+                     "InvalidSignatureException", message=_signature_mismatch)
     return faults
+
+
+def _signature_mismatch(request: Any) -> str:
+    headers = "\n".join(f"{name.lower()}:{value}" for name, value in
+                         sorted(request.headers.items()) if name.lower().startswith(("host",
+                                                                                      "x-amz")))
+    return ("The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method.\n\nThe Canonical String "
+            f"for this request should have been\n'POST\n/\n\n{headers}\n'")
 
 
 @pytest.fixture(scope="module")
