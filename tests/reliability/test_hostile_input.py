@@ -154,23 +154,20 @@ def test_build_settings_raises_only_input_errors(config: dict[str, Any],
     assert message is None or "\n" not in message
 
 
+#: Bytes a TOML file may hold: random ones, random text, and two that once broke a loader.
+_toml_files = (st.binary(max_size=200) | st.text(max_size=200).map(str.encode)
+               | st.sampled_from([b"exceptions = " + b"[" * 3000 + b"]" * 3000,
+                                  b"[[exceptions]]\nbucket_name = \"logs\"\n\xff"]))
+
+
+@pytest.mark.parametrize("loader", [read_config_file, load_register],
+                         ids=["config", "exceptions-register"])
 @settings(max_examples=100, deadline=None)
-@given(data=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
-def test_read_config_file_raises_only_input_errors(tmp_path_factory: pytest.TempPathFactory,
+@given(data=_toml_files)
+def test_toml_file_loaders_raise_only_input_errors(tmp_path_factory: pytest.TempPathFactory,
+                                                   loader: Callable[[Path], Any],
                                                    data: bytes) -> None:
-    path = tmp_path_factory.mktemp("config") / "fuzz.toml"
+    path = tmp_path_factory.mktemp("toml") / "fuzz.toml"
     path.write_bytes(data)
-    message = refusal(InputError, read_config_file, path)
+    message = refusal(InputError, loader, path)
     assert message is None or "fuzz.toml" in message
-
-
-@settings(max_examples=100, deadline=None)
-@given(data=st.binary(max_size=200) | st.text(max_size=200).map(str.encode)
-       | st.sampled_from([b"exceptions = " + b"[" * 3000 + b"]" * 3000,
-                          b"[[exceptions]]\nbucket_name = \"logs\"\nowner = \"x\"\n\xff"]))
-def test_exceptions_register_raises_only_input_errors(tmp_path_factory: pytest.TempPathFactory,
-                                                      data: bytes) -> None:
-    path = tmp_path_factory.mktemp("register") / "exceptions.toml"
-    path.write_bytes(data)
-    message = refusal(InputError, load_register, path)
-    assert message is None or "exceptions.toml" in message
