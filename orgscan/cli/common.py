@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -18,6 +19,16 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
+
+
+# C0 and C1 control characters except tab and newline; ESC starts terminal escape sequences.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``): names read from a
+    findings.json must not drive the terminal (retitle, clear or rewrite the screen)."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def fail(message: str) -> typer.Exit:

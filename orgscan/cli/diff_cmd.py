@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, maps_input_errors
+from orgscan.cli.common import EXIT_FINDINGS, maps_input_errors, terminal_text
 from orgscan.diff import DiffClass, RunDiff, RunRef, diff_results, dumps_diff
 from orgscan.findings import load_run
 
@@ -30,7 +30,8 @@ def diff(
     # resolve() so that DIR/latest is reported as the run folder it points at.
     result = diff_results(old, new, old_folder=old_run_dir.resolve().name,
                           new_folder=new_run_dir.resolve().name)
-    typer.echo(dumps_diff(result) if json_output else format_diff(result), nl=not json_output)
+    typer.echo(dumps_diff(result) if json_output else terminal_text(format_diff(result)),
+               nl=not json_output)
     if fail_on_new and any(not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE)):
         raise typer.Exit(EXIT_FINDINGS)
 

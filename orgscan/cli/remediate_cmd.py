@@ -8,7 +8,7 @@ from typing import Annotated
 import click
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors
+from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
 from orgscan.errors import InputError
 from orgscan.findings import ACCOUNT_ID_RE, load_run
 from orgscan.model import LockMode
@@ -47,7 +47,7 @@ def remediate(
     plan = _load_or_build(run_dir, RemediationSettings(
         strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
         rebuild=any(value is not None for value in (strategy, mode, days)))
-    typer.echo(plan_text(plan, selected), nl=False)
+    typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
         raise typer.Exit(EXIT_OK)
     steps = [step for entry in plan.entries for step in entry.steps
@@ -71,10 +71,11 @@ def remediate(
                               role_session_name=role_session_name)
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
     result = apply_plan(plan, sessions, accounts=selected,
-                        on_step=lambda o: typer.echo(f"{o.status.value}: account {o.account_id} "
-                                                     f"{o.operation} {o.bucket_name}"))
+                        on_step=lambda o: typer.echo(terminal_text(
+                            f"{o.status.value}: account {o.account_id} {o.operation} "
+                            f"{o.bucket_name}")))
     path = write_apply_result(run_dir, result)
-    typer.echo(apply_text(result), nl=False)
+    typer.echo(terminal_text(apply_text(result)), nl=False)
     typer.echo(f"Result written to {path}")
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
