@@ -200,3 +200,19 @@ def test_report_refuses_a_broken_plan_or_diff_next_to_good_findings(tmp_path: Pa
 
     assert_clean_refusal(result, Path(name).name)
     assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["diff", "remediate"])
+def test_names_from_a_findings_file_cannot_drive_the_terminal(tmp_path: Path,
+                                                              command: str) -> None:
+    escapes = "\x1b]0;PWNED\x07\x1b[2J\x9b31m\r"
+    good = _run_folder(tmp_path, "good", dumps(sample_result()))
+    hostile = _run_folder(tmp_path, "hostile", dumps(sample_result(
+        trail_name=f"evil{escapes}trail", account_name=f"name{escapes}", text=escapes)))
+
+    result = CliRunner().invoke(app, _argv_for(command, hostile, good))
+
+    assert result.exit_code == 0, result.output
+    assert "evil" in result.stdout  # the name is shown ...
+    assert not any(char in result.stdout for char in "\x1b\x07\x9b\r")  # ... as inert text
+    assert "\\x1b]0;PWNED" in result.stdout
