@@ -37,7 +37,7 @@ def add_latency(seconds: float, marker: Path, session: botocore.session.Session)
 
 if __name__ == "__main__":
     latency, marker = float(sys.argv.pop(1)), Path(sys.argv.pop(1))
-    orgscan.cli.scan_cmd.SessionFactory = functools.partial(  # type: ignore[misc]
+    orgscan.cli.scan_cmd.SessionFactory = functools.partial(
         SessionFactory, configure_session=functools.partial(add_latency, latency, marker))
     sys.argv[0] = "orgscan"
     main()

@@ -16,7 +16,7 @@ from orgscan.exitcodes import FINDINGS, INCOMPLETE, OK, scan_exit_code
 from orgscan.model import ReasonCode, ScanResult, Status
 from tests.reliability.compare import assert_only_changed, assert_verdicts
 from tests.reliability.conftest import MAX_ATTEMPTS, DemoWorld
-from tests.reliability.faults import Call, FaultInjector, on
+from tests.reliability.faults import Call, FaultInjector, Match, on
 
 CENTRAL_BUCKET = "acme-log-archive-cloudtrail"
 
@@ -62,8 +62,9 @@ def test_scp_denies_describe_trails_in_one_region(demo_world: DemoWorld) -> None
                                 findings={demo_world.trail_arn("orders-dev-trail")},
                                 accounts={orders_dev, management})
     assert delta.findings[demo_world.trail_arn("orders-dev-trail")][1] is None
-    for account_id in (orders_dev, management):
-        assert delta.accounts[account_id][1]["regions_scanned"] == 2  # type: ignore[index]
+    for _, after_row in delta.accounts.values():
+        assert after_row is not None
+        assert after_row["regions_scanned"] == 2
     assert sorted((e["account_id"], e["region"], e["stage"], e["error_code"])
                   for e in delta.new_errors) == sorted([
         (orders_dev, "us-east-1", "trails", "AccessDeniedException"),
@@ -107,12 +108,13 @@ def test_access_denied_on_one_bucket_is_error_not_fail(demo_world: DemoWorld) ->
     assert_exit_codes(result, never=INCOMPLETE)
 
 
-def _throttle_everything(faults: FaultInjector, times: int | None, matches: object = None) -> None:
+def _throttle_everything(faults: FaultInjector, times: int | None,
+                         matches: Match | None = None) -> None:
     """Throttle every call of every service ``times`` attempts in a row (None: always)."""
     for protocol, (code, status) in THROTTLE_BY_PROTOCOL.items():
 
         def of_protocol(call: Call, protocol: str = protocol) -> bool:
-            return call.protocol == protocol and (matches is None or matches(call))  # type: ignore[operator]
+            return call.protocol == protocol and (matches is None or matches(call))
 
         faults.error(of_protocol, code, status, times=times, per_call=True,
                      message="Rate exceeded")
@@ -160,9 +162,10 @@ def test_throttling_longer_than_the_retry_budget_fails_only_those_units(
     assert delta.findings[trails["analytics-prod-trail"]][1] is None  # account not scanned
     [orders_dev] = assert_verdicts(delta, {trails["orders-dev-trail"]}, "ERROR", "API_ERROR")
     assert "SlowDown" in orders_dev["reason"]
-    assert delta.accounts[analytics][1] == {  # the account row says why it has no findings
-        **delta.accounts[analytics][0],  # type: ignore[dict-item]
-        "scanned": False, "regions_scanned": 0, "error_code": "Throttling"}
+    before, after = delta.accounts[analytics]
+    assert before is not None
+    assert after == {**before,  # the account row says why it has no findings
+                     "scanned": False, "regions_scanned": 0, "error_code": "Throttling"}
     assert sorted((e["account_id"], e["region"], e["stage"], e["error_code"])
                   for e in delta.new_errors) == sorted([
         (payments_dev, "eu-central-1", "trails", "ThrottlingException"),

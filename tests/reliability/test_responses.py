@@ -208,7 +208,8 @@ def test_account_without_any_state_is_not_silently_skipped(demo_world: DemoWorld
     # Its trails are still scanned (or the run would have to admit the gap).
     delta = assert_only_changed(demo_world.baseline, result, accounts={orders_dev})
     before, after = delta.accounts[orders_dev]
-    assert after == {**before, "state": "UNKNOWN"}  # type: ignore[dict-item]
+    assert before is not None
+    assert after == {**before, "state": "UNKNOWN"}
     assert result.run.complete
 
 
