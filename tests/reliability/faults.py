@@ -11,8 +11,9 @@ faults at single units of work, matched by service, operation, account, region a
 - ``mutate``: a change to a parsed reply in ``after-call`` (missing keys, odd values);
 - ``delay``: latency before a request is sent.
 
-Every API call is recorded (``calls``) with the account it acts for: the caller's account for
-unsigned-by-role calls, else the account whose assumed-role credentials sign the request.
+Every API call is recorded (``calls``, and each attempt in ``attempts``) with the account it
+acts for: the caller's account when it is signed with the caller's own credentials, else the
+account whose assumed-role credentials sign it.
 """
 
 from __future__ import annotations
@@ -68,11 +69,6 @@ def on(service: str | None = None, operation: str | None = None, *,
                 and (bucket is None or call.bucket == bucket))
 
     return matches
-
-
-def everything(call: Call) -> bool:
-    """Matches every call."""
-    return True
 
 
 @dataclass
@@ -192,10 +188,6 @@ class FaultInjector:
     def operations(self) -> set[str]:
         """``service:Operation`` of every call made."""
         return {f"{call.service}:{call.operation}" for call in self.calls}
-
-    def count(self, matches: Match) -> int:
-        """How many calls (not attempts) matched."""
-        return sum(1 for call in self.calls if matches(call))
 
     # ------------------------------------------------------------------ botocore handlers
 
