@@ -220,6 +220,10 @@ class _Coordinator:
         self.bucket_facts: dict[str, BucketFacts] = {}
         self.bucket_submitted: set[str] = set()
         self.probed: set[str] = set()  # unowned buckets read before the search for an owner
+        # Until all three are 0 a bucket nobody has listed yet may still turn out to be owned.
+        self.unprepared = len(self.scannable)
+        self.own_listings = 0  # bucket listings of scanned accounts not finished
+        self.searching = 0  # bucket listings of other accounts not finished
 
     # -------------------------------------------------------------- the loop
 
@@ -287,7 +291,22 @@ class _Coordinator:
         """Called when nothing is pending: submit what could not start earlier."""
         if self.interrupted:
             return False
+        self._settle_unowned(self._unowned_buckets())
+        return bool(self.pending)
+
+    def _look_for_owners(self) -> None:
+        """Search the other accounts for the owners of buckets no scanned account owns as soon
+        as every scanned account has listed its own (and no batch is out), not only once all
+        other work is done. Reading an ownerless bucket still waits for the end: until then
+        more trails may name it, and its read uses the accounts of all its trails."""
+        if not self.other_accounts or self.unprepared or self.own_listings or self.searching \
+                or self.interrupted:
+            return
         unowned = self._unowned_buckets()
+        if unowned:
+            self._settle_unowned(unowned)
+
+    def _settle_unowned(self, unowned: list[str]) -> None:
         if unowned and self.other_accounts:
             # A bucket may simply be gone: reading it with its trails' credentials says so
             # at once, instead of after a search of every other account for its owner.
@@ -297,13 +316,13 @@ class _Coordinator:
             # Look in the organization's other accounts, likely log archives first, in batches.
             batch = self.other_accounts[: max(1, self.settings.workers)]
             del self.other_accounts[: len(batch)]
+            self.searching += len(batch)
             for account_id in batch:
                 self._submit(_LISTING, self._list_buckets, self._on_listed_other(account_id),
                              account_id)
-            return True
+            return
         for bucket in unowned:
             self._submit_read(bucket)
-        return bool(self.pending)
 
     # -------------------------------------------------------------- accounts
 
@@ -331,17 +350,19 @@ class _Coordinator:
 
     def _on_prepared_for(self, account_id: str) -> Callable[[Any], None]:
         def handle(outcome: _Prepared | tuple[str, str]) -> None:
+            self.unprepared -= 1
             if isinstance(outcome, tuple):  # an unexpected failure, as (code, message)
                 outcome = _Prepared(regions_error=outcome)
             if outcome.assume_error is not None:
                 self.account_error[account_id] = outcome.assume_error[0]
                 self._record(account_id, None, ErrorStage.ASSUME_ROLE, outcome.assume_error)
+                self._look_for_owners()
                 return
             self.prepared.add(account_id)
             regions = self._regions_to_scan(account_id, outcome)
             self.planned_regions[account_id] = regions
-            # Listing first: the pool runs units in order, and a bucket is read as soon as
-            # both a trail and the bucket's owner are known.
+            # A bucket is read as soon as both a trail and the bucket's owner are known.
+            self.own_listings += 1
             self._submit(_LISTING, self._list_buckets, self._on_listed_for(account_id),
                          account_id)
             for region in regions:
@@ -402,6 +423,8 @@ class _Coordinator:
                     self.trails_by_bucket.setdefault(trail.bucket_name, []).append(trail)
                     if trail.bucket_name in self.owner_of:
                         self._submit_read(trail.bucket_name)
+                    else:
+                        self._look_for_owners()
 
         return handle
 
@@ -427,21 +450,25 @@ class _Coordinator:
 
     def _on_listed_for(self, account_id: str) -> Callable[[Any], None]:
         def handle(outcome: _BucketsListed | tuple[str, str]) -> None:
+            self.own_listings -= 1
             self._take_listing(account_id, outcome)
             error = outcome if isinstance(outcome, tuple) else outcome.error
             if error is not None:
                 # Not a coverage gap: its buckets are then read with the trail owner's
                 # credentials, and an unreadable one becomes an ERROR finding.
                 self._record(account_id, None, ErrorStage.BUCKET, error)
+            self._look_for_owners()
 
         return handle
 
     def _on_listed_other(self, account_id: str) -> Callable[[Any], None]:
         def handle(outcome: _BucketsListed | tuple[str, str]) -> None:
+            self.searching -= 1
             self._take_listing(account_id, outcome)
             error = outcome if isinstance(outcome, tuple) else outcome.error
             if error is not None:  # outside the scope: worth a log line, not a coverage row
                 log.info("%s (not in scope): cannot list buckets: %s", account_id, error[0])
+            self._look_for_owners()
 
         return handle
 
