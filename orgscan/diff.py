@@ -42,7 +42,7 @@ from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.findings import FindingsFileError
 from orgscan.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
-from orgscan.jsondoc import parse_json_text
+from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ErrorStage, Finding, ScanResult, Status
 from orgscan.runfolder import atomic_write
 
@@ -323,7 +323,7 @@ def load_diff(run_dir: Path) -> RunDiff | None:
     """Read ``run_dir/diff.json``; None when the run has none (the first run of its folder)."""
     path = run_dir / DIFF_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path)
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
-from orgscan.jsondoc import parse_json_text
+from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import (
     REASON_STATUS,
     AccountCoverage,
@@ -128,7 +128,7 @@ def load_run(run_dir: Path) -> ScanResult:
     if not run_dir.is_dir():
         raise FindingsFileError(f"{run_dir}: not a run folder (no such directory)")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path)
     except FileNotFoundError:
         raise FindingsFileError(f"{path}: missing; is {run_dir} a run folder?") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
+
+
+def read_regular_file(path: Path) -> str:
+    """The UTF-8 text of ``path``. ``OSError`` unless it is a regular file: a FIFO would wait
+    for a writer forever and a device such as /dev/zero never ends, so a file planted in a run
+    folder could hang a scheduled job."""
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return path.read_text(encoding="utf-8")
 
 
 def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:

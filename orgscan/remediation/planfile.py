@@ -14,7 +14,7 @@ from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.findings import ACCOUNT_ID_RE
-from orgscan.jsondoc import parse_json_text
+from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (
     Check,
@@ -117,7 +117,7 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
 def load_plan(path: Path) -> Plan:
     """Read and validate a ``plan.json``; raise ``PlanFileError`` on any defect."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanFileError(f"{path}: cannot be read ({exc})") from None
     return loads(text, source=str(path))
