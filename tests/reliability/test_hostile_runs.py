@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +218,23 @@ def test_names_from_a_findings_file_cannot_drive_the_terminal(tmp_path: Path,
     assert "evil" in result.stdout  # the name is shown ...
     assert not any(char in result.stdout for char in "\x1b\x07\x9b\r")  # ... as inert text
     assert "\\x1b]0;PWNED" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["findings.json", "remediation/plan.json", "diff.json"])
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_special_file_in_a_run_folder_cannot_hang_a_command(tmp_path: Path, name: str,
+                                                             kind: str) -> None:
+    run = _run_folder(tmp_path, "run", dumps(sample_result()))
+    target = run / name
+    target.parent.mkdir(exist_ok=True)
+    target.unlink(missing_ok=True)
+    if kind == "fifo":
+        os.mkfifo(target)  # reading it would wait for a writer forever
+    else:
+        target.symlink_to("/dev/zero")  # reading it would never end
+    done = subprocess.run([sys.executable, "-m", "orgscan", "report", str(run)],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("orgscan: error: ")
+    assert name.split("/")[-1] in done.stderr
