@@ -220,6 +220,7 @@ class _Coordinator:
         self.bucket_facts: dict[str, BucketFacts] = {}
         self.bucket_submitted: set[str] = set()
         self.probed: set[str] = set()  # unowned buckets read before the search for an owner
+        self.probing: set[str] = set()  # those whose read is still out
         # Until all three are 0 a bucket nobody has listed yet may still turn out to be owned.
         self.unprepared = len(self.scannable)
         self.own_listings = 0  # bucket listings of scanned accounts not finished
@@ -296,33 +297,41 @@ class _Coordinator:
 
     def _look_for_owners(self) -> None:
         """Search the other accounts for the owners of buckets no scanned account owns as soon
-        as every scanned account has listed its own (and no batch is out), not only once all
-        other work is done. Reading an ownerless bucket still waits for the end: until then
-        more trails may name it, and its read uses the accounts of all its trails."""
-        if not self.other_accounts or self.unprepared or self.own_listings or self.searching \
-                or self.interrupted:
+        as every scanned account has listed its own, not only once all other work is done.
+        Reading an ownerless bucket still waits for the end: until then more trails may name
+        it, and its read uses the accounts of all its trails."""
+        if not self.other_accounts or self.unprepared or self.own_listings or self.interrupted:
             return
         unowned = self._unowned_buckets()
-        if unowned:
-            self._settle_unowned(unowned)
+        # A bucket whose probe is out may yet turn out to be gone: no batch for it alone.
+        needs_owner = [bucket for bucket in unowned if bucket not in self.probing]
+        self._probe(unowned)
+        if needs_owner and not self.searching:
+            self._search_batch()
 
     def _settle_unowned(self, unowned: list[str]) -> None:
         if unowned and self.other_accounts:
-            # A bucket may simply be gone: reading it with its trails' credentials says so
-            # at once, instead of after a search of every other account for its owner.
-            for bucket in unowned:
-                if bucket not in self.probed:
-                    self._submit_probe(bucket)
-            # Look in the organization's other accounts, likely log archives first, in batches.
-            batch = self.other_accounts[: max(1, self.settings.workers)]
-            del self.other_accounts[: len(batch)]
-            self.searching += len(batch)
-            for account_id in batch:
-                self._submit(_LISTING, self._list_buckets, self._on_listed_other(account_id),
-                             account_id)
+            self._probe(unowned)
+            self._search_batch()
             return
         for bucket in unowned:
             self._submit_read(bucket)
+
+    def _probe(self, unowned: list[str]) -> None:
+        # A bucket may simply be gone: reading it with its trails' credentials says so at
+        # once, instead of after a search of every other account for its owner.
+        for bucket in unowned:
+            if bucket not in self.probed:
+                self._submit_probe(bucket)
+
+    def _search_batch(self) -> None:
+        """Look in the organization's other accounts, likely log archives first, in batches."""
+        batch = self.other_accounts[: max(1, self.settings.workers)]
+        del self.other_accounts[: len(batch)]
+        self.searching += len(batch)
+        for account_id in batch:
+            self._submit(_LISTING, self._list_buckets, self._on_listed_other(account_id),
+                         account_id)
 
     # -------------------------------------------------------------- accounts
 
@@ -505,6 +514,7 @@ class _Coordinator:
     def _submit_probe(self, bucket: str) -> None:
         """Read a bucket no scanned account owns, as it would be read if no owner were found."""
         self.probed.add(bucket)
+        self.probing.add(bucket)
         self._submit(_READ, self._read_bucket, self._on_probed_for(bucket),
                      *self._read_args(bucket))
 
@@ -512,10 +522,13 @@ class _Coordinator:
         def handle(outcome: BucketFacts | tuple[str, str]) -> None:
             # Only "gone" is final: a bucket that exists may belong to an account of the
             # organization not searched yet, and is then read with that owner's credentials.
+            self.probing.discard(bucket)
             if (isinstance(outcome, BucketFacts) and outcome.error_code in MISSING_BUCKET_CODES
                     and bucket not in self.owner_of and bucket not in self.bucket_submitted):
                 self.bucket_submitted.add(bucket)
                 self._on_bucket_for(bucket)(outcome)
+            else:
+                self._look_for_owners()  # it exists: its owner is still to be found
 
         return handle
 
