@@ -187,6 +187,9 @@ def test_report_html_shows_aws_text_as_text(scanned_run: ScannedRun) -> None:
     assert page.tags.count("script") == 1  # the report's own script only
     assert page.tags.count("img") == 0
     assert not any("alert(" in script for script in page.scripts)
+    # The report's own script never turns text back into markup (no DOM-based injection).
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert not any(sink in script for script in page.scripts), sink
     # AWS text may sit inside an attribute's quoted value (sort keys); it never adds one.
     assert not any(name.startswith("on") or (value or "").startswith("javascript:")
                    for name, value in page.attributes)
