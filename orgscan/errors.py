@@ -12,3 +12,20 @@ class InputError(ValueError):
 
 class CredentialsError(InputError):
     """No usable AWS credentials, or the caller cannot be identified."""
+
+
+class AwsUnavailableError(Exception):
+    """AWS could not answer before the scan began (throttling, an outage, the network).
+
+    Not bad input: the evidence is incomplete (exit 3), and trying again later may succeed.
+    Nothing is written. The message is one short line that names the AWS error.
+    """
+
+
+#: AWS error codes that say "try again later", nothing about the request or the credentials.
+TRANSIENT_AWS_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+    "TooManyRequestsException", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException",
+    "InternalFailure", "InternalError", "InternalServerError", "RequestTimeout",
+    "RequestTimeoutException", "500", "502", "503", "504",
+})

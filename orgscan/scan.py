@@ -34,7 +34,7 @@ from orgscan.collect import error_code_of
 from orgscan.collect.buckets import list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails
 from orgscan.config import ScanSettings
-from orgscan.errors import InputError
+from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, InputError
 from orgscan.executors import make_executor, shutdown
 from orgscan.model import (
     Account,
@@ -150,6 +150,9 @@ def _discover(sessions: SessionFactory, identity: CallerIdentity,
         if code == "AWSOrganizationsNotInUseException":
             raise InputError("the caller's account is not in an organization; "
                              "use --no-org to scan it alone") from None
+        if code in TRANSIENT_AWS_CODES or not isinstance(exc, ClientError):
+            raise AwsUnavailableError(f"cannot read the organization ({code}: {message}); "
+                                      "try again later") from None
         raise InputError(f"cannot read the organization ({code}: {message}); run from the "
                          "management account or a delegated administrator, or use --no-org"
                          ) from None

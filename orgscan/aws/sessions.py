@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from orgscan.errors import CredentialsError
+from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
 from orgscan.redaction import redact
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -31,10 +31,6 @@ DEFAULT_SESSION_NAME = "orgscan"
 # The keyword that carries an account's credentials through a call; removed before validation.
 _CREDENTIALS_PARAM = "__orgscan_credentials"
 _FALLBACK_REGION = "us-east-1"
-# GetCallerIdentity errors that say nothing about the credentials.
-_THROTTLED_OR_UNAVAILABLE = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",
-                                       "ServiceUnavailable", "InternalFailure", "InternalError",
-                                       "503", "500"})
 
 ConfigureSession = Callable[[botocore.session.Session], None]
 
@@ -179,12 +175,13 @@ class SessionFactory:
                     "or run `aws configure`)") from None
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "Unknown")
-                if code in _THROTTLED_OR_UNAVAILABLE:  # the credentials were never judged
-                    raise CredentialsError(f"cannot identify the caller: AWS STS answered "
-                                           f"{code}; try again later") from None
+                if code in TRANSIENT_AWS_CODES:  # the credentials were never judged
+                    raise AwsUnavailableError(f"cannot identify the caller: AWS STS answered "
+                                              f"{code}; try again later") from None
                 raise CredentialsError(f"AWS rejected the credentials ({code})") from None
-            except BotoCoreError as exc:
-                raise CredentialsError(f"cannot identify the caller: {exc}") from None
+            except BotoCoreError as exc:  # no answer at all: the network or the endpoint
+                raise AwsUnavailableError(
+                    f"cannot identify the caller: {redact(str(exc))}") from None
             self._identity = CallerIdentity(account_id=reply["Account"], arn=reply["Arn"])
         return self._identity
 

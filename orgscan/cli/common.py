@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from orgscan.errors import InputError
+from orgscan.errors import AwsUnavailableError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,15 +31,17 @@ def terminal_text(text: str) -> str:
     return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
-def fail(message: str) -> typer.Exit:
-    """Print ``orgscan: error: message`` on stderr and return the exit-2 exception to raise."""
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print ``orgscan: error: message`` on stderr and return the exit exception to raise
+    (exit 2, bad input, unless ``code`` says otherwise)."""
     one_line = " ".join(message.split())
     typer.echo(f"orgscan: error: {one_line}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
+    return typer.Exit(code)
 
 
 def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn ``InputError`` raised by the core into a one-line message and exit code 2."""
+    """Turn ``InputError`` raised by the core into a one-line message and exit code 2, and
+    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -47,6 +49,8 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except InputError as exc:
             raise fail(str(exc)) from None
+        except AwsUnavailableError as exc:  # not bad input: AWS did not answer; try later
+            raise fail(str(exc), code=EXIT_INCOMPLETE) from None
 
     return wrapper
 

@@ -137,3 +137,15 @@ def test_bad_input_leaves_no_log_handler_behind(out: Path, moto_account: None) -
     for _ in range(3):
         assert scan(out, "--no-org", "--regions", "us-nowhere-9")[0] == 2
     assert logger.handlers == before
+
+
+def test_aws_not_answering_is_exit_3_not_bad_input(aws_env: None, out: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1 of the loopback address: STS cannot be reached at all.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    code, stdout, stderr = scan(out, "--max-attempts", "1")
+    assert code == 3, stderr
+    assert stderr.startswith("orgscan: error: cannot identify the caller")
+    assert len(stderr.splitlines()) == 1
+    assert "Traceback" not in stderr + stdout
+    assert not out.exists()

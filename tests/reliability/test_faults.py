@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from orgscan.config import FailOn
-from orgscan.errors import InputError
+from orgscan.errors import AwsUnavailableError, InputError
 from orgscan.exitcodes import FINDINGS, INCOMPLETE, OK, scan_exit_code
 from orgscan.model import ReasonCode, ScanResult, Status
 from tests.reliability.compare import assert_only_changed, assert_verdicts
@@ -238,19 +238,27 @@ def test_status_never_pass_when_the_lock_read_failed(demo_world: DemoWorld) -> N
 
 
 def test_discovery_that_cannot_complete_is_a_clear_error(demo_world: DemoWorld) -> None:
-    # Before any account is scanned nothing is written: a one-line error, exit 2, that names
-    # the AWS error instead of a half-discovered organization.
+    # Before any account is scanned nothing is written: a one-line error that names the AWS
+    # error instead of a half-discovered organization. AWS not answering is not bad input
+    # (exit 3, try again); an organization the caller may not read is (exit 2).
     throttled = FaultInjector()
     throttled.error(on("organizations", "ListAccountsForParent"), "TooManyRequestsException",
                     message="AWS Organizations can't complete your request")
-    with pytest.raises(InputError, match=r"cannot read the organization.*TooManyRequests"):
+    with pytest.raises(AwsUnavailableError,
+                       match=r"cannot read the organization.*TooManyRequests"):
         demo_world.scan(throttled)
     unreachable = FaultInjector()
     unreachable.fail_network(on("sts", "GetCallerIdentity"), "connect")
-    with pytest.raises(InputError, match=r"EndpointConnectionError|Could not connect"):
+    with pytest.raises(AwsUnavailableError, match=r"EndpointConnectionError|Could not connect"):
         demo_world.scan(unreachable)
     busy = FaultInjector()
     busy.error(on("sts", "GetCallerIdentity"), "Throttling", message="Rate exceeded")
-    with pytest.raises(InputError, match="Throttling") as caught:
+    with pytest.raises(AwsUnavailableError, match="Throttling") as caught:
         demo_world.scan(busy)
+    assert not isinstance(caught.value, InputError)
+    denied = FaultInjector()
+    denied.error(on("organizations", "ListRoots"), "AccessDeniedException",
+                 message="not the management account")
+    with pytest.raises(InputError, match=r"cannot read the organization.*AccessDenied"):
+        demo_world.scan(denied)
     assert "rejected the credentials" not in str(caught.value)  # they were never checked
