@@ -94,10 +94,11 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
             sys.stderr.write("\n")
         interrupted = not result.run.complete and any(
             error.error_code == "Interrupted" for error in result.errors)
-        result = apply_register(result, settings.exceptions)
-        write_run(run_dir, result, settings.formats, settings.remediation)
-        code = scan_exit_code(result, settings.fail_on)
-        log_summary(result, run_dir, code)
+        with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
+            result = apply_register(result, settings.exceptions)
+            write_run(run_dir, result, settings.formats, settings.remediation)
+            code = scan_exit_code(result, settings.fail_on)
+            log_summary(result, run_dir, code)
     finally:
         shutdown(executor, interrupted=interrupted)
         for handler in handlers:
@@ -130,3 +131,22 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """While the run folder is written, Ctrl-C and SIGTERM only say the run is finishing."""
+
+    def finishing(signum: int, frame: FrameType | None) -> None:
+        sys.stderr.write("\norgscan: finishing the run folder first\n")
+
+    try:
+        previous = {sig: signal.signal(sig, finishing) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (tests running the command in a worker)
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
