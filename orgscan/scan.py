@@ -1,4 +1,4 @@
-"""The scan: discovery, then one fan-out over accounts, regions and buckets.
+"""The scan: one fan-out over accounts, regions and buckets (planning is in ``planning``).
 
 Work units run on an executor and return values (errors included); only the coordinator (the
 calling thread) changes state, so no locks are needed around it. As soon as an account's role
@@ -16,7 +16,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,17 +24,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgscan import __version__
 from orgscan.aws.organization import (
     UNKNOWN_STATE,
-    Organization,
-    discover_organization,
-    select_accounts,
 )
-from orgscan.aws.regions import REGION_DISABLED_CODES, REGIONAL_SERVICES, enabled_regions
-from orgscan.aws.sessions import AssumeRoleError, CallerIdentity, SessionFactory
+from orgscan.aws.regions import REGION_DISABLED_CODES, enabled_regions
+from orgscan.aws.sessions import AssumeRoleError, SessionFactory
 from orgscan.collect import error_code_of
 from orgscan.collect.buckets import list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails
 from orgscan.config import ScanSettings
-from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, InputError
 from orgscan.executors import make_executor, shutdown
 from orgscan.model import (
     Account,
@@ -47,6 +43,7 @@ from orgscan.model import (
     ScanResult,
     Trail,
 )
+from orgscan.planning import ScanPlan, iso, plan_scan, utc_now
 from orgscan.rule import ACCESS_DENIED_CODES, MISSING_BUCKET_CODES, evaluate
 
 log = logging.getLogger(__name__)
@@ -59,53 +56,6 @@ INTERRUPTED = "Interrupted"
 _PREPARE, _READ, _LISTING, _TRAILS = range(4)
 # Names that suggest a central log archive: those accounts are searched first for a bucket.
 _ARCHIVE_HINTS = ("log", "archive", "audit", "security")
-
-
-def utc_now() -> datetime:
-    """The current time in UTC, to the second."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def iso(moment: datetime) -> str:
-    """``2026-11-27T09:04:11Z``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class ScanPlan:
-    """What a scan will cover, decided before any report is written."""
-
-    settings: ScanSettings
-    identity: CallerIdentity
-    organization: Organization
-    in_scope: frozenset[str]
-    partition_regions: tuple[str, ...]
-
-
-def plan_scan(settings: ScanSettings, sessions: SessionFactory, executor: Executor) -> ScanPlan:
-    """Identify the caller, discover the accounts and check the requested scope.
-
-    Raises ``InputError`` (exit 2) for unknown regions, accounts or OUs, missing credentials or
-    an organization the caller may not read.
-    """
-    identity = sessions.identify()
-    partition_regions = _partition_regions(sessions, identity.partition)
-    unknown = [region for region in settings.regions if region not in partition_regions]
-    if unknown:
-        raise InputError(f"unknown region for partition {identity.partition}: "
-                         f"{', '.join(unknown)}")
-    if settings.use_org:
-        organization = _discover(sessions, identity, executor)
-    else:
-        organization = Organization(
-            organization_id=None, management_account_id=None,
-            accounts=(Account(identity.account_id, None, None, "ACTIVE"),))
-        if settings.accounts and set(settings.accounts) != {identity.account_id}:
-            raise InputError(f"--no-org scans only the caller's account {identity.account_id}")
-    chosen = select_accounts(organization, settings.accounts, settings.exclude_accounts,
-                             settings.ous)
-    return ScanPlan(settings=settings, identity=identity, organization=organization,
-                    in_scope=chosen, partition_regions=tuple(partition_regions))
 
 
 def scan_organization(settings: ScanSettings, sessions: SessionFactory,
@@ -130,32 +80,6 @@ def execute_scan(plan: ScanPlan, sessions: SessionFactory, executor: Executor,
     coordinator = _Coordinator(plan, sessions, executor, progress)
     coordinator.run()
     return coordinator.result(started=started, finished=clock())
-
-
-def _partition_regions(sessions: SessionFactory, partition: str) -> list[str]:
-    regions: set[str] | None = None
-    for service in REGIONAL_SERVICES:
-        known = set(sessions.available_regions(service, partition))
-        regions = known if regions is None else regions & known
-    return sorted(regions or ())
-
-
-def _discover(sessions: SessionFactory, identity: CallerIdentity,
-              executor: Executor) -> Organization:
-    client = sessions.client(identity.account_id, "organizations", sessions.default_region)
-    try:
-        return discover_organization(client, executor)
-    except (ClientError, BotoCoreError) as exc:
-        code, message = error_code_of(exc)
-        if code == "AWSOrganizationsNotInUseException":
-            raise InputError("the caller's account is not in an organization; "
-                             "use --no-org to scan it alone") from None
-        if code in TRANSIENT_AWS_CODES or not isinstance(exc, ClientError):
-            raise AwsUnavailableError(f"cannot read the organization ({code}: {message}); "
-                                      "try again later") from None
-        raise InputError(f"cannot read the organization ({code}: {message}); run from the "
-                         "management account or a delegated administrator, or use --no-org"
-                         ) from None
 
 
 # ---------------------------------------------------------------------- work units (threads)

@@ -28,9 +28,10 @@ from orgscan.executors import make_executor, shutdown
 from orgscan.exitcodes import scan_exit_code
 from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
 from orgscan.output import write_run
+from orgscan.planning import plan_scan, utc_now
 from orgscan.runfolder import RunFolderError, create_run_dir
 from orgscan.runlog import apply_register, log_summary
-from orgscan.scan import execute_scan, plan_scan, utc_now
+from orgscan.scan import execute_scan
 
 
 @maps_input_errors
