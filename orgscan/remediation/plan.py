@@ -156,9 +156,11 @@ class _Context:
                             "no longer be suspended.")
             warnings.append("Default retention protects only log files written after the "
                             "change; existing files stay unprotected.")
-            if any(f.versioning is not Versioning.ENABLED for f in findings):
+            needs_versioning = any(f.versioning is not Versioning.ENABLED for f in findings)
+            if needs_versioning:
                 steps.append(_versioning_step(owner, region, bucket, arns))
-            what = (f"Enable versioning and Object Lock on the existing bucket with default "
+            enable = "versioning and Object Lock" if needs_versioning else "Object Lock"
+            what = (f"Enable {enable} on the existing bucket with default "
                     f"retention {retention.mode.value} for {retention.days} days.")
         else:
             what = (f"Set the bucket's default retention to {retention.mode.value} for "
