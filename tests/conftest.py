@@ -6,19 +6,10 @@ import os
 
 import pytest
 
+from orgscan.simulate.mock import fake_aws_environment
+
 #: Fake credentials and a default region; moto answers them as account 123456789012.
-FAKE_AWS_VARIABLES = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    # Never wait for an instance metadata service that is not there.
-    "AWS_EC2_METADATA_DISABLED": "true",
-    # moto loads thousands of AMIs per account on the first EC2 call; no test needs them.
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-}
+FAKE_AWS_VARIABLES = fake_aws_environment("us-east-1")
 
 
 @pytest.fixture

@@ -85,6 +85,24 @@ def patched_environ(values: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ[name] = old
 
 
+def fake_aws_environment(region: str = "us-east-1") -> dict[str, str]:
+    """Fake credentials (moto's account 123456789012) and ``region``, with every way to reach a
+    real AWS account or a slow default switched off: the environment of the demo and the tests.
+    """
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # Never wait for an instance metadata service that is not there.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # moto loads thousands of AMIs per account on its first EC2 call; only regions are asked.
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
+
+
 @contextmanager
 def demo_mock(*, region: str = "us-east-1", seed: int = DEMO_SEED) -> Iterator[None]:
     """Run the body inside moto's in-process ``mock_aws`` with the environment the demo needs.
@@ -99,19 +117,8 @@ def demo_mock(*, region: str = "us-east-1", seed: int = DEMO_SEED) -> Iterator[N
     from moto import mock_aws
 
     environment: dict[str, str | None] = dict.fromkeys(CLEARED_AWS_VARIABLES)
-    environment |= {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": region,
-        "AWS_REGION": region,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS": "false",
-        # Never wait for an instance metadata service that is not there.
-        "AWS_EC2_METADATA_DISABLED": "true",
-        # moto loads thousands of AMIs per account on its first EC2 call; the demo needs none.
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }
+    environment |= fake_aws_environment(region)
+    environment["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
     with patched_environ(environment), mock_aws():
         seed_moto(seed)  # AWS_ENDPOINT_URL is cleared here: this seeds the in-process mock
         yield
