@@ -141,7 +141,6 @@ class _Coordinator:
         self.errors: list[ScanError] = []
         # Bucket ownership: name -> (owner account, region if ListBuckets told it).
         self.owner_of: dict[str, tuple[str, str | None]] = {}
-        self.listing_done: set[str] = set()
         self.other_accounts = self._search_order(
             [a for a in accounts if a.account_id not in plan.in_scope and a.state == "ACTIVE"])
         self.bucket_facts: dict[str, BucketFacts] = {}
@@ -219,7 +218,11 @@ class _Coordinator:
         """Called when nothing is pending: submit what could not start earlier."""
         if self.interrupted:
             return False
-        self._settle_unowned(self._unowned_buckets())
+        if self._unowned_buckets() and self.other_accounts:
+            self._look_for_owners()  # every listing is in: probe, then search the next batch
+        if not self.pending:  # nowhere left to look: read with the trails' accounts
+            for bucket in self._unowned_buckets():
+                self._submit_read(bucket)
         return bool(self.pending)
 
     def _look_for_owners(self) -> None:
@@ -235,14 +238,6 @@ class _Coordinator:
         self._probe(unowned)
         if needs_owner and not self.searching:
             self._search_batch()
-
-    def _settle_unowned(self, unowned: list[str]) -> None:
-        if unowned and self.other_accounts:
-            self._probe(unowned)
-            self._search_batch()
-            return
-        for bucket in unowned:
-            self._submit_read(bucket)
 
     def _probe(self, unowned: list[str]) -> None:
         # A bucket may simply be gone: reading it with its trails' credentials says so at
@@ -376,7 +371,6 @@ class _Coordinator:
             return _BucketsListed(owned={}, error=error_code_of(exc))
 
     def _take_listing(self, account_id: str, outcome: _BucketsListed | tuple[str, str]) -> None:
-        self.listing_done.add(account_id)
         if isinstance(outcome, tuple):
             outcome = _BucketsListed(owned={}, error=outcome)
         for bucket, region in outcome.owned.items():
