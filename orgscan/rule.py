@@ -32,6 +32,9 @@ def evaluate(facts: BucketFacts, policy: Policy) -> Verdict:
     """Judge one bucket. The first applicable reason wins; the sentence names the others."""
     if facts.error_code is not None and facts.error_code not in MISSING_BUCKET_CODES:
         return _error_verdict(facts)
+    if facts.error_code is None and facts.object_lock_enabled is None:
+        # Nothing was read and nothing failed: never let that read as "not locked".
+        return _error_verdict(facts)
     problems = _problems(facts, policy)
     if not problems:
         return Verdict(REASON_STATUS[ReasonCode.COMPLIANT], ReasonCode.COMPLIANT,

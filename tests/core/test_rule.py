@@ -146,6 +146,13 @@ def test_never_pass_unless_the_lock_is_enabled_and_read(
     if verdict.status is Status.PASS:
         assert enabled is True
         assert error is None
-    # "Could not tell" is never "not locked", and a readable bucket is never ERROR.
-    unreadable = error in ("AccessDenied", "InternalError", "403")
+    # "Could not tell" is never "not locked", and a readable bucket is never ERROR. A read
+    # that neither failed nor said whether the lock is on could not tell either.
+    unreadable = error in ("AccessDenied", "InternalError", "403") or (
+        error is None and enabled is None)
     assert (verdict.status is Status.ERROR) == unreadable
+
+
+def test_a_bucket_read_that_returned_nothing_is_an_error_not_a_failure() -> None:
+    verdict = evaluate(locked(None, None, enabled=None), Policy())
+    assert (verdict.status, verdict.reason_code) == (Status.ERROR, ReasonCode.API_ERROR)

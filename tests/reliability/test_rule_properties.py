@@ -64,8 +64,10 @@ def test_rule_returns_a_contract_verdict_for_any_configuration(facts: BucketFact
         assert verdict.status is Status.ERROR  # "could not tell" is not "not locked"
     if facts.error_code in MISSING_BUCKET_CODES:
         assert verdict.reason_code is ReasonCode.BUCKET_MISSING
-    if facts.error_code is None and facts.object_lock_enabled is not True:
+    if facts.error_code is None and facts.object_lock_enabled is False:
         assert verdict.reason_code is ReasonCode.LOCK_NOT_CONFIGURED
+    if facts.error_code is None and facts.object_lock_enabled is None:
+        assert verdict.status is Status.ERROR  # nothing read, nothing failed: cannot tell
     if verdict.status is Status.PASS and policy.min_retention_days is not None:
         assert (facts.retention_days or 0) >= policy.min_retention_days
 
