@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
@@ -58,7 +57,7 @@ def remediate(
     if not yes:
         try:
             confirmed = typer.confirm(f"Apply {len(steps)} step(s)?", default=False)
-        except click.exceptions.Abort:
+        except typer.Abort:  # end of input (no terminal) answers 'no'
             confirmed = False
         if not confirmed:
             typer.echo("Not applied; nothing was changed.", err=True)
