@@ -24,6 +24,7 @@ from orgscan.cli.scan_options import (
 )
 from orgscan.cli.summary import print_summary
 from orgscan.config import ScanSettings, build_settings
+from orgscan.evidence.runinfo import describe_run
 from orgscan.executors import make_executor, shutdown
 from orgscan.exitcodes import scan_exit_code
 from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
@@ -97,6 +98,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
             error.error_code == "Interrupted" for error in result.errors)
         with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
             result = apply_register(result, settings.exceptions)
+            result = describe_run(result, run_dir, settings, sys.argv)
             write_run(run_dir, result, settings.formats, settings.remediation)
             code = scan_exit_code(result, settings.fail_on)
             log_summary(result, run_dir, code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
 from orgscan.model import Status
@@ -55,6 +56,8 @@ class HtmlReport:
             fixes=remediation_rows(inputs, summary),
             changes=summarise_changes(inputs.diff, summary),
             exceptions=exception_counts(inputs.result.findings),
+            run_scope=scope_text(inputs.result.run.scope),
+            run_command=command_text(inputs.result.run.command),
         )
         return page.encode("utf-8")
 

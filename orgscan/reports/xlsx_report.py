@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS, findings_frame
 from orgscan.model import Finding
@@ -118,9 +119,13 @@ def _summary_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummar
     put(ws["A1"], "CloudTrail Object Lock audit").font = Font(bold=True, size=14)
     facts: list[tuple[str, CellValue]] = [
         ("Organization", run.organization_id or "(single account)"),
+        ("Run id", run.run_id),
         ("Scan started (UTC)", summary.started or run.started_at),
         ("Scan finished (UTC)", summary.finished or run.finished_at),
         ("Caller", run.caller_arn),
+        ("Scope", scope_text(run.scope)),
+        ("Command", command_text(run.command)),
+        ("Host", run.host),
         ("Tool version", run.tool_version),
         ("Policy: default retention required", run.policy.require_default_retention),
         ("Policy: required mode", run.policy.require_mode.value),
@@ -281,12 +286,18 @@ def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -
     duration = ((summary.finished - summary.started).total_seconds()
                 if summary.finished and summary.started else None)
     parameters: list[tuple[str, CellValue]] = [
+        ("run_id", run.run_id),
         ("organization_id", run.organization_id),
         ("started_at", summary.started or run.started_at),
         ("finished_at", summary.finished or run.finished_at),
+        ("time_zone", "UTC (every date and time in this workbook)"),
         ("duration_seconds", duration),
         ("tool_version", run.tool_version),
         ("caller_arn", run.caller_arn),
+        ("host", run.host),
+        ("command", command_text(run.command)),
+        *((f"scope.{key}", _scope_value(value))
+          for key, value in (run.scope.to_dict() if run.scope else {}).items()),
         ("complete", run.complete),
         ("regions", ", ".join(run.regions)),
         ("region_count", len(run.regions)),
@@ -298,6 +309,12 @@ def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -
         ("previous_run_started_at", changes.previous_started or changes.previous_started_at),
     ]
     write_table(ws, ["Parameter", "Value"], parameters)
+
+
+def _scope_value(value: object) -> CellValue:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "all" if value is None else _cell_value(value)
 
 
 def _cell_value(value: object) -> CellValue:
