@@ -32,6 +32,9 @@ def _register() -> None:
 
     app.add_typer(config_cmd.app, name="config")
     app.command("iam-policy")(iam_cmd.iam_policy)
+    from orgscan.cli import verify_cmd
+
+    app.command("verify")(verify_cmd.verify)
 
 
 _register()

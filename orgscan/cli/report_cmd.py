@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import maps_input_errors
+from orgscan.cli.common import EXIT_FINDINGS, fail, maps_input_errors
+from orgscan.evidence.manifest import findings_match, sealed_files
 from orgscan.output import load_report_inputs
-from orgscan.reports import format_names, write_reports
+from orgscan.reports import available_formats, format_names, write_reports
 
 
 @maps_input_errors
@@ -18,7 +19,16 @@ def report(
 ) -> None:
     """Re-render every report of RUN_DIR from its findings.json (plan.json and diff.json too,
     when the run has them)."""
+    mismatch = findings_match(run_dir)
+    if mismatch is not None:  # never render a tampered run into clean-looking reports
+        raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports", EXIT_FINDINGS)
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
+    sealed = sealed_files(run_dir)
+    if sealed is not None:
+        # A sealed run is rebuilt into the files it has: a report the scan did not write would
+        # be a file its manifest does not list.
+        formats = available_formats()
+        names = [name for name in names if formats[name].filename in sealed]
     for path in write_reports(run_dir, inputs, names):
         typer.echo(str(path))

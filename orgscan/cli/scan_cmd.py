@@ -24,6 +24,7 @@ from orgscan.cli.scan_options import (
 )
 from orgscan.cli.summary import print_summary
 from orgscan.config import ScanSettings, build_settings
+from orgscan.evidence.manifest import write_manifest
 from orgscan.evidence.runinfo import describe_run
 from orgscan.executors import make_executor, shutdown
 from orgscan.exitcodes import scan_exit_code
@@ -33,6 +34,8 @@ from orgscan.planning import plan_scan, utc_now
 from orgscan.runfolder import RunFolderError, create_run_dir
 from orgscan.runlog import apply_register, log_summary
 from orgscan.scan import execute_scan
+
+log = logging.getLogger(__name__)
 
 
 @maps_input_errors
@@ -102,6 +105,11 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
             write_run(run_dir, result, settings.formats, settings.remediation)
             code = scan_exit_code(result, settings.fail_on)
             log_summary(result, run_dir, code)
+            # The run's own log is complete: close it so that the manifest covers its last
+            # line. The manifest's digest then goes to the output folder's shared log only.
+            stop(handlers.pop(0))
+            _, manifest_sha = write_manifest(run_dir, result.run.run_id)
+            log.info("manifest.json sha256 %s", manifest_sha)
     finally:
         shutdown(executor, interrupted=interrupted)
         for handler in handlers:
