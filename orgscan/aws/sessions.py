@@ -24,6 +24,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
+from orgscan.evidence.recorder import ResponseRecorder, recorded_call, recorded_paginator
 from orgscan.redaction import redact
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -70,12 +71,17 @@ def _move_credentials_to_signing_context(**kwargs: Any) -> None:
 class AccountClient:
     """A shared client bound to one account's credentials; used like a botocore client.
 
-    Every operation (and every page of a paginator) is signed with ``credentials``.
+    Every operation (and every page of a paginator) is signed with ``credentials`` (None: the
+    client's own, the caller's). With a ``recorder``, the calls it wants are recorded as made
+    by ``account_id``.
     """
 
-    def __init__(self, client: Any, credentials: RefreshableCredentials) -> None:
+    def __init__(self, client: Any, credentials: RefreshableCredentials | None,
+                 account_id: str = "", recorder: ResponseRecorder | None = None) -> None:
         self._client = client
         self._credentials = credentials
+        self._account_id = account_id
+        self._recorder = recorder
 
     @property
     def meta(self) -> Any:
@@ -87,9 +93,14 @@ class AccountClient:
         """The underlying client's modelled exceptions."""
         return self._client.exceptions
 
-    def get_paginator(self, operation_name: str) -> _AccountPaginator:
+    def get_paginator(self, operation_name: str) -> Any:
         """A paginator whose every page is signed with this account's credentials."""
-        return _AccountPaginator(self._client.get_paginator(operation_name), self._credentials)
+        paginator = _AccountPaginator(self._client.get_paginator(operation_name),
+                                      self._credentials)
+        if self._recorder is not None:
+            return recorded_paginator(paginator, self._recorder, self._account_id,
+                                      self._client.meta, operation_name)
+        return paginator
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
@@ -98,11 +109,13 @@ class AccountClient:
         def call(**kwargs: Any) -> Any:
             return method(**kwargs, **{_CREDENTIALS_PARAM: credentials})
 
+        if self._recorder is not None:
+            return recorded_call(call, self._recorder, self._account_id, self._client.meta, name)
         return call
 
 
 class _AccountPaginator:
-    def __init__(self, paginator: Any, credentials: RefreshableCredentials) -> None:
+    def __init__(self, paginator: Any, credentials: RefreshableCredentials | None) -> None:
         self._paginator = paginator
         self._credentials = credentials
 
@@ -128,10 +141,13 @@ class SessionFactory:
         duration_seconds: int = 3600,
         configure_session: ConfigureSession | None = None,
         base_session: botocore.session.Session | None = None,
+        recorder: ResponseRecorder | None = None,
     ) -> None:
         self.role_name = role_name
         self.external_id = external_id
         self.role_session_name = role_session_name
+        #: Records the AWS answers verdicts rest on (``evidence/api-responses.jsonl.gz``).
+        self.recorder = recorder
         self._duration_seconds = duration_seconds
         self._session = base_session or botocore.session.get_session()
         self._session.register(
@@ -209,8 +225,11 @@ class SessionFactory:
         """
         shared = self._shared_client(service, region)
         if account_id == self.caller_account_id:
-            return shared
-        return AccountClient(shared, self.credentials_for(account_id))
+            if self.recorder is None:
+                return shared
+            return AccountClient(shared, None, account_id, self.recorder)
+        return AccountClient(shared, self.credentials_for(account_id), account_id,
+                             self.recorder)
 
     def credentials_for(self, account_id: str) -> RefreshableCredentials:
         """Refreshable AssumeRole credentials for ``account_id`` (assumed once, then cached)."""

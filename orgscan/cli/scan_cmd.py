@@ -25,6 +25,7 @@ from orgscan.cli.scan_options import (
 from orgscan.cli.summary import print_summary
 from orgscan.config import ScanSettings, build_settings
 from orgscan.evidence.manifest import write_manifest
+from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.evidence.runinfo import describe_run
 from orgscan.executors import make_executor, shutdown
 from orgscan.exitcodes import scan_exit_code
@@ -46,7 +47,7 @@ def scan(options: ScanOptions) -> None:
     sessions = SessionFactory(
         role_name=settings.role_name, external_id=settings.external_id,
         role_session_name=settings.role_session_name, max_pool_connections=settings.workers,
-        max_attempts=settings.max_attempts)
+        max_attempts=settings.max_attempts, recorder=ResponseRecorder())
     raise typer.Exit(run_scan(settings, sessions))
 
 
@@ -71,7 +72,8 @@ def demo(
             "min_retention_days": simulated.policy.min_retention_days,
             "require_mode": simulated.policy.require_mode.value,
         })
-        sessions = SessionFactory(max_pool_connections=settings.workers)
+        sessions = SessionFactory(max_pool_connections=settings.workers,
+                                  recorder=ResponseRecorder())
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.
     raise typer.Exit(code if fail_on is not None else 0)
@@ -92,9 +94,13 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         json_log = settings.log_format == "json"
         handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
+        if sessions.recorder is not None:
+            sessions.recorder.start(run_dir / EVIDENCE_FILE)
         progress = None if settings.quiet or not stderr_is_terminal() else _progress_line
         with _terminate_as_interrupt():
             result = execute_scan(plan, sessions, executor, progress)
+        if sessions.recorder is not None:
+            sessions.recorder.finish()
         if progress is not None:
             sys.stderr.write("\n")
         interrupted = not result.run.complete and any(
@@ -112,6 +118,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
             log.info("manifest.json sha256 %s", manifest_sha)
     finally:
         shutdown(executor, interrupted=interrupted)
+        if sessions.recorder is not None:
+            sessions.recorder.abandon()  # only if the scan failed before it was finished
         for handler in handlers:
             stop(handler)
         if not handlers:  # stopped before the run folder existed: the buffer has no target

@@ -1,0 +1,229 @@
+"""``evidence/api-responses.jsonl.gz``: the AWS responses the verdicts rest on, as they came.
+
+``ResponseRecorder`` is handed to ``SessionFactory``; every call made through its clients whose
+operation is in ``RECORDED_OPERATIONS`` is written as one JSON line: the account whose
+credentials signed it, the region, the operation, the request parameters and either the
+response or the error. Lines are compressed and written as the scan goes (one lock, no list
+kept in memory), so a scan of 10,000 accounts costs no more memory than one of ten. The file
+is written under a temporary name and renamed when the scan is over: a crash never leaves a
+half file under the real name.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from botocore.exceptions import ClientError
+
+from orgscan.redaction import redact
+
+EVIDENCE_FILE = "evidence/api-responses.jsonl.gz"
+#: The operations whose answers decide a finding or an account verdict (contract 3a): per
+#: trail DescribeTrails, GetTrailStatus, GetEventSelectors; per bucket its Object Lock
+#: configuration, versioning and owner lookup (ListBuckets, HeadBucket). Recorded by name, so
+#: a reader added later (trail health) is captured as soon as it calls.
+RECORDED_OPERATIONS = frozenset({
+    "DescribeTrails", "GetTrailStatus", "GetEventSelectors",
+    "GetObjectLockConfiguration", "GetBucketVersioning", "ListBuckets", "HeadBucket",
+})
+# Response headers that carry a fact a verdict uses (HeadBucket's region); the others are
+# transport detail and are left out.
+_KEPT_HEADERS = ("x-amz-bucket-region",)
+
+
+class ResponseRecorder:
+    """Writes recorded calls to a gzip-compressed JSON-lines file; thread-safe.
+
+    Nothing is written until ``start``; ``finish`` closes and renames the file.
+    """
+
+    def __init__(self, operations: frozenset[str] = RECORDED_OPERATIONS) -> None:
+        self._operations = operations
+        self._lock = threading.Lock()
+        self._raw: IO[bytes] | None = None
+        self._gzip: gzip.GzipFile | None = None
+        self._tmp: Path | None = None
+        self._path: Path | None = None
+        self.records = 0
+
+    def start(self, path: Path) -> None:
+        """Begin writing into ``path`` (through a temporary file next to it)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with self._lock:
+            self._raw = os.fdopen(fd, "wb")
+            # mtime 0 and no file name in the header: the bytes depend only on the records.
+            self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+            self._tmp, self._path = Path(tmp), path
+
+    def wants(self, operation: str) -> bool:
+        """True when calls of ``operation`` are recorded (and recording has started)."""
+        return self._gzip is not None and operation in self._operations
+
+    def record(self, account_id: str, region: str, operation: str,
+               params: Mapping[str, Any], response: Mapping[str, Any] | None,
+               error: ClientError | None) -> None:
+        """Write one call: its response, or the error AWS answered."""
+        line = {
+            "account_id": account_id,
+            "region": region,
+            "operation": operation,
+            "request": dict(params),
+            "response": _clean_response(response) if error is None and response is not None
+            else None,
+            "error": _error_of(error) if error is not None else None,
+        }
+        # Credentials never reach a request's parameters (they travel in the signing
+        # context), but an echoed error message might carry a token: redact the whole line.
+        data = redact(json.dumps(line, default=_json_default, ensure_ascii=False,
+                                 sort_keys=True)).encode("utf-8") + b"\n"
+        with self._lock:
+            if self._gzip is not None:
+                self._gzip.write(data)
+                self.records += 1
+
+    def finish(self) -> Path | None:
+        """Close the file and give it its real name; return it (None if never started)."""
+        with self._lock:
+            if self._gzip is None or self._raw is None or self._tmp is None \
+                    or self._path is None:
+                return None
+            self._gzip.close()
+            self._raw.flush()
+            os.fsync(self._raw.fileno())
+            self._raw.close()
+            os.chmod(self._tmp, 0o644)
+            os.replace(self._tmp, self._path)
+            path, self._gzip, self._raw, self._tmp = self._path, None, None, None
+            return path
+
+    def abandon(self) -> None:
+        """Close and delete an unfinished file (the run failed before it was written)."""
+        with self._lock:
+            if self._gzip is not None and self._raw is not None and self._tmp is not None:
+                self._gzip.close()
+                self._raw.close()
+                with contextlib.suppress(FileNotFoundError):
+                    self._tmp.unlink()
+            self._gzip = self._raw = self._tmp = None
+
+
+def _clean_response(response: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned = {key: value for key, value in response.items() if key != "ResponseMetadata"}
+    metadata = response.get("ResponseMetadata") or {}
+    kept = _kept_metadata(metadata)
+    if kept:
+        cleaned["ResponseMetadata"] = kept
+    return cleaned
+
+
+def _kept_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    # The request id ties the answer to AWS's own records; the status and a few headers are
+    # facts the scan used. Host ids, dates and the rest are left out.
+    kept: dict[str, Any] = {}
+    for key in ("RequestId", "HTTPStatusCode"):
+        if metadata.get(key) is not None:
+            kept[key] = metadata[key]
+    headers = metadata.get("HTTPHeaders") or {}
+    picked = {name: headers[name] for name in _KEPT_HEADERS if name in headers}
+    if picked:
+        kept["HTTPHeaders"] = picked
+    return kept
+
+
+def _error_of(error: ClientError) -> dict[str, Any]:
+    body = error.response.get("Error") or {}
+    return {
+        "Code": str(body.get("Code") or ""),
+        "Message": redact(str(body.get("Message") or "")),
+        "ResponseMetadata": _kept_metadata(error.response.get("ResponseMetadata") or {}),
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Every record of an evidence file, one at a time; ``ValueError`` for a damaged file."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"line {number}: not JSON ({exc})") from None
+                if not isinstance(record, dict) or not isinstance(record.get("operation"), str):
+                    raise ValueError(f"line {number}: not a recorded call")
+                yield record
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot be read ({exc})") from None
+
+
+def recorded_call(call: Callable[..., Any], recorder: ResponseRecorder, account_id: str,
+                  meta: Any, method_name: str) -> Callable[..., Any]:
+    """``call`` (a client method bound to an account), recording its answer when ``recorder``
+    wants its operation; ``meta`` is the client's (operation names, region)."""
+    operation = meta.method_to_api_mapping.get(method_name, "")
+    if not recorder.wants(operation):
+        return call
+    region = str(meta.region_name)
+
+    def recording(**kwargs: Any) -> Any:
+        try:
+            reply = call(**kwargs)
+        except ClientError as exc:
+            recorder.record(account_id, region, operation, kwargs, None, exc)
+            raise
+        recorder.record(account_id, region, operation, kwargs, reply, None)
+        return reply
+
+    return recording
+
+
+def recorded_paginator(paginator: Any, recorder: ResponseRecorder, account_id: str,
+                       meta: Any, method_name: str) -> Any:
+    """``paginator``, recording every page (``request.page`` counts from 0) and the error of
+    a failing page, when ``recorder`` wants its operation."""
+    operation = meta.method_to_api_mapping.get(method_name, "")
+    if not recorder.wants(operation):
+        return paginator
+    return _RecordedPaginator(paginator, recorder, account_id, str(meta.region_name), operation)
+
+
+class _RecordedPaginator:
+    def __init__(self, paginator: Any, recorder: ResponseRecorder, account_id: str,
+                 region: str, operation: str) -> None:
+        self._paginator = paginator
+        self._recorder = recorder
+        self._where = (account_id, region, operation)
+
+    def paginate(self, **kwargs: Any) -> Iterator[Any]:
+        pages = iter(self._paginator.paginate(**kwargs))
+        number = 0
+        while True:
+            params = {**kwargs, "page": number}
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except ClientError as exc:
+                self._recorder.record(*self._where, params, None, exc)
+                raise
+            self._recorder.record(*self._where, params, page, None)
+            number += 1
+            yield page
