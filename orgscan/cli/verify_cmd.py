@@ -14,6 +14,9 @@ from orgscan.evidence.manifest import MANIFEST_FILE, verify_folder
 @maps_input_errors
 def verify(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
+    recompute: Annotated[bool, typer.Option(
+        "--recompute", help="Also re-derive every finding from the recorded AWS responses "
+                            "(evidence/api-responses.jsonl.gz) and compare.")] = False,
 ) -> None:
     """Check RUN_DIR against its manifest.json: exit 0 when every file is intact, 1 naming
     every file changed, missing or added, 2 when RUN_DIR is not a run folder."""
@@ -30,5 +33,16 @@ def verify(
         raise typer.Exit(EXIT_FINDINGS)
     message = f"{run_dir}: intact: {outcome.checked} files match {MANIFEST_FILE} " \
               f"(run {outcome.run_id})"
+    if recompute:
+        from orgscan.evidence.recompute import recompute_run
+
+        differences = recompute_run(run_dir)
+        if differences:
+            for line in differences:
+                typer.echo(terminal_text(line))
+            typer.echo(terminal_text(f"{run_dir}: findings.json differs from the recorded "
+                                     f"evidence in {len(differences)} place(s)"), err=True)
+            raise typer.Exit(EXIT_FINDINGS)
+        message += "; every finding re-derived from the recorded AWS responses"
     typer.echo(terminal_text(message))
     raise typer.Exit(EXIT_OK)

@@ -1,0 +1,64 @@
+"""``orgscan verify --recompute``: findings.json must follow from the recorded responses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from orgscan.evidence.manifest import write_manifest
+from tests.evidence.conftest import run_cli
+
+
+def edit_findings(run_dir: Path, change: dict[str, object], status: str = "FAIL") -> str:
+    """Change the first finding with ``status`` and re-seal the folder, as a forger would."""
+    path = run_dir / "findings.json"
+    document = json.loads(path.read_text())
+    finding = next(f for f in document["findings"] if f["status"] == status)
+    finding.update(change)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_manifest(run_dir, run_dir.name)
+    return str(finding["trail_arn"])
+
+
+def test_the_demo_run_is_re_derived_exactly(demo_run: Path) -> None:
+    code, out, err = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 0, out + err
+    assert out.count("\n") == 1
+    assert "re-derived from the recorded AWS responses" in out
+
+
+def test_a_consistent_edit_of_findings_and_manifest_is_caught(demo_run: Path) -> None:
+    arn = edit_findings(demo_run, {"status": "PASS", "reason_code": "COMPLIANT"})
+    assert run_cli("verify", str(demo_run))[0] == 0  # the manifest alone cannot tell
+    code, out, err = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert f"{arn}: status is 'PASS' in findings.json, the evidence gives 'FAIL'" in out
+    assert f"{arn}: reason_code is 'COMPLIANT' in findings.json" in out
+    assert "differs from the recorded evidence" in err
+
+
+def test_a_changed_fact_is_caught(demo_run: Path) -> None:
+    arn = edit_findings(demo_run, {"retention_days": 3650}, status="PASS")
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert f"{arn}: retention_days is 3650 in findings.json, the evidence gives" in out
+
+
+def test_a_removed_trail_is_caught(demo_run: Path) -> None:
+    path = demo_run / "findings.json"
+    document = json.loads(path.read_text())
+    removed = document["findings"].pop(0)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    write_manifest(demo_run, demo_run.name)
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert (f"{removed['trail_arn']}: in the recorded DescribeTrails answers, missing from "
+            "findings.json") in out
+
+
+def test_a_run_without_evidence_cannot_be_recomputed(demo_run: Path) -> None:
+    (demo_run / "evidence" / "api-responses.jsonl.gz").write_bytes(b"not gzip")
+    write_manifest(demo_run, demo_run.name)
+    code, _, err = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 2
+    assert "api-responses.jsonl.gz" in err
