@@ -20,9 +20,11 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -34,6 +36,7 @@ from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.naive import naive_scan
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
+from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.model import ReasonCode, ScanResult
 from orgscan.simulate.scale import DEFAULT_REGIONS, scale_spec
 from orgscan.simulate.spec import OrgSpec
@@ -53,6 +56,9 @@ class Measurement:
     findings: int
     errors: int
     mismatches: int
+    #: Size and lines of evidence/api-responses.jsonl.gz (recorded by every real scan).
+    evidence_bytes: int = 0
+    evidence_records: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -122,15 +128,22 @@ def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -
     from orgscan.scan import scan_organization
 
     recorder = CallRecorder()
+    # The evidence file is written as in a real run, so its cost is in the figures.
+    evidence = ResponseRecorder()
     sessions = SessionFactory(max_pool_connections=workers,
-                              base_session=backend.make_session(recorder))
+                              base_session=backend.make_session(recorder), recorder=evidence)
     settings = ScanSettings(workers=workers, policy=backend.spec.policy,
                             accounts=tuple(accounts))
     responder_before = backend.responder_cpu()
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = scan_organization(settings, sessions)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    with tempfile.TemporaryDirectory(prefix="orgscan-bench-") as folder:
+        evidence.start(Path(folder) / EVIDENCE_FILE)
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = scan_organization(settings, sessions)
+        evidence_path = evidence.finish()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        evidence_bytes = evidence_path.stat().st_size if evidence_path else 0
     return Measurement(
+        evidence_bytes=evidence_bytes, evidence_records=evidence.records,
         wall_s=wall, cpu_s=cpu, responder_cpu_s=backend.responder_cpu() - responder_before,
         calls=dict(recorder.calls), clients_created=sessions.clients_created,
         findings=len(result.findings), errors=len(result.errors),
@@ -230,6 +243,7 @@ def _report(args: argparse.Namespace, full: Measurement, bound: LowerBound, rss_
         "clients_created": full.clients_created,
         "findings": full.findings, "findings_not_as_simulated": full.mismatches,
         "errors": full.errors,
+        "evidence_bytes": full.evidence_bytes, "evidence_records": full.evidence_records,
         "needed_calls": bound.total_calls,
         "needed_calls_per_operation": dict(sorted(bound.calls.items())),
         "needed_calls_per_account": bound.calls_per_account,
@@ -264,6 +278,8 @@ def format_table(report: dict[str, Any]) -> str:
         ("findings", f"{report['findings']} ({report['findings_not_as_simulated']} not as "
                      f"simulated), {report['errors']} errors"),
         ("AWS calls", f"{report['calls_total']} (needed {report['needed_calls']})"),
+        ("evidence file", f"{report['evidence_bytes'] / 1e6:.2f} MB gzip, "
+                          f"{report['evidence_records']} recorded responses"),
     ]
     needed = report["needed_calls_per_operation"]
     for operation, count in report["calls_per_operation"].items():

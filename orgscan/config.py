@@ -17,6 +17,7 @@ from typing import Any
 
 from orgscan.aws.sessions import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.errors import InputError
+from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.exceptions_register import (
     ExceptionEntry,
     ExceptionRegister,
@@ -84,6 +85,10 @@ class ScanSettings:
     quiet: bool = False
     exceptions: ExceptionRegister = field(default_factory=ExceptionRegister)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
+    #: Where the finished run folder is copied under Object Lock (``--evidence-bucket``).
+    evidence_bucket: EvidenceBucket | None = None
+    evidence_lock_mode: LockMode | None = None
+    evidence_retention_days: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain values (for the log and the reports' Run sheet)."""
@@ -107,6 +112,10 @@ class ScanSettings:
             "quiet": self.quiet,
             "exceptions": len(self.exceptions.entries),
             "remediation": _remediation_dict(self.remediation),
+            "evidence_bucket": str(self.evidence_bucket) if self.evidence_bucket else None,
+            "evidence_lock_mode": (self.evidence_lock_mode.value if self.evidence_lock_mode
+                                   else None),
+            "evidence_retention_days": self.evidence_retention_days,
             **self.policy.to_dict(),
         }
 
@@ -135,6 +144,9 @@ _KEYS: dict[str, str] = {
     "quiet": "quiet",
     "exceptions": "exceptions",
     "remediation": "remediation",
+    "evidence_bucket": "evidence_bucket",
+    "evidence_lock_mode": "evidence_lock_mode",
+    "evidence_retention_days": "evidence_retention_days",
 }
 _REMEDIATION_KEYS = ("strategy", "mode", "days")
 
@@ -226,6 +238,10 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "quiet": settings.quiet,
         "remediation": _remediation_dict(settings.remediation),
         "exceptions": [_entry_dict(entry) for entry in settings.exceptions.entries],
+        "evidence_bucket": str(settings.evidence_bucket) if settings.evidence_bucket else None,
+        "evidence_lock_mode": (settings.evidence_lock_mode.value
+                               if settings.evidence_lock_mode else None),
+        "evidence_retention_days": settings.evidence_retention_days,
     }
     return {key: value for key, value in document.items() if value not in (None, [], {})}
 
@@ -396,6 +412,15 @@ def _remediation(value: Any, where: str) -> RemediationSettings:
     )
 
 
+def _evidence_bucket(value: Any, where: str) -> EvidenceBucket:
+    if not isinstance(value, str):
+        raise InputError(f"{where}: expected s3://BUCKET/PREFIX")
+    try:
+        return parse_evidence_bucket(value)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
 _VALIDATORS: dict[str, Any] = {
     "org": _bool,
     "accounts": _account_ids,
@@ -421,4 +446,7 @@ _VALIDATORS: dict[str, Any] = {
     "quiet": _bool,
     "exceptions": _exceptions,
     "remediation": _remediation,
+    "evidence_bucket": _evidence_bucket,
+    "evidence_lock_mode": _choice(LockMode),
+    "evidence_retention_days": _int_between(1, MAX_RETENTION_DAYS),
 }

@@ -9,12 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INCOMPLETE,
+    fail,
+    maps_input_errors,
+    stderr_is_terminal,
+)
 from orgscan.cli.scan_options import (
     FailOnOpt,
     FormatOpt,
@@ -24,12 +30,19 @@ from orgscan.cli.scan_options import (
 )
 from orgscan.cli.summary import print_summary
 from orgscan.config import ScanSettings, build_settings
+from orgscan.evidence.bucket import (
+    EvidenceBucketError,
+    check_locked,
+    retention_for,
+    upload_run,
+)
 from orgscan.evidence.manifest import write_manifest
 from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.evidence.runinfo import describe_run
 from orgscan.executors import make_executor, shutdown
 from orgscan.exitcodes import scan_exit_code
 from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
+from orgscan.model import ScanResult
 from orgscan.output import write_run
 from orgscan.planning import plan_scan, utc_now
 from orgscan.runfolder import RunFolderError, create_run_dir
@@ -86,6 +99,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
     interrupted = False
     handlers: list[logging.Handler] = []
     try:
+        _check_evidence_bucket(settings, sessions)  # refused before anything is written
         plan = plan_scan(settings, sessions, executor)  # bad input stops here: nothing written
         try:
             run_dir = create_run_dir(settings.output_dir, utc_now())
@@ -116,6 +130,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
             stop(handlers.pop(0))
             _, manifest_sha = write_manifest(run_dir, result.run.run_id)
             log.info("manifest.json sha256 %s", manifest_sha)
+            if settings.evidence_bucket is not None:
+                code = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, code)
     finally:
         shutdown(executor, interrupted=interrupted)
         if sessions.recorder is not None:
@@ -126,6 +142,43 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
             stop(buffer)
     if not settings.quiet:
         print_summary(result, run_dir)
+    return code
+
+
+def _evidence_client(sessions: SessionFactory) -> Any:
+    return sessions.client(sessions.caller_account_id, "s3", sessions.default_region)
+
+
+def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> None:
+    if settings.evidence_bucket is None:
+        return
+    try:
+        check_locked(_evidence_client(sessions), settings.evidence_bucket)
+    except EvidenceBucketError as exc:
+        raise fail(str(exc)) from None
+
+
+def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Path,
+                   result: ScanResult, manifest_sha: str, code: int) -> int:
+    """Copy the sealed run folder to the evidence bucket; a failed copy leaves the evidence
+    incomplete (exit 3 unless findings already give 1)."""
+    target = settings.evidence_bucket
+    assert target is not None
+    retention = retention_for(settings.evidence_lock_mode, settings.evidence_retention_days,
+                              settings.policy.min_retention_days)
+    typer.echo(f"manifest.json sha256 {manifest_sha}")
+    try:
+        keys = upload_run(_evidence_client(sessions), target, run_dir, result.run.run_id,
+                          retention, utc_now())
+    except EvidenceBucketError as exc:
+        log.error("evidence copy failed: %s", exc)
+        typer.echo(f"orgscan: error: {exc}", err=True)
+        return code if code == EXIT_FINDINGS else EXIT_INCOMPLETE
+    log.info("copied %d files of run %s to %s, each under %s retention for %d days; "
+             "manifest.json sha256 %s", len(keys), result.run.run_id, target,
+             retention.mode.value, retention.days, manifest_sha)
+    typer.echo(f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
+               f"{retention.mode.value} retention for {retention.days} days")
     return code
 
 

@@ -68,6 +68,16 @@ QuietOpt = Annotated[bool | None, typer.Option("--quiet", "-q", help="No summary
 ExceptionsOpt = Annotated[Path | None, typer.Option(
     "--exceptions", help="Exceptions register: a TOML file of exceptions entries; replaces "
                          "the config file's.")]
+EvidenceBucketOpt = Annotated[str | None, typer.Option(
+    "--evidence-bucket", help="After the run, copy the run folder to s3://BUCKET/PREFIX, each "
+                              "object under Object Lock retention (the bucket must have Object "
+                              "Lock).")]
+EvidenceModeOpt = Annotated[str | None, typer.Option(
+    "--evidence-lock-mode", help="Retention mode of the copied objects: COMPLIANCE or "
+                                 "GOVERNANCE.  \\[default: COMPLIANCE]")]
+EvidenceDaysOpt = Annotated[int | None, typer.Option(
+    "--evidence-retention-days", help="Retention of the copied objects in days.  \\[default: "
+                                      "--min-retention-days, else 365]")]
 
 # Every shared option: its parameter name (the config key) and its typer annotation.
 _OPTIONS: tuple[tuple[str, Any], ...] = (
@@ -78,7 +88,8 @@ _OPTIONS: tuple[tuple[str, Any], ...] = (
     ("format", FormatOpt), ("min_retention_days", MinDaysOpt), ("require_mode", ModeOpt),
     ("fail_on", FailOnOpt), ("max_attempts", AttemptsOpt), ("serial", SerialOpt),
     ("log_level", LogLevelOpt), ("log_format", LogFormatOpt), ("quiet", QuietOpt),
-    ("exceptions", ExceptionsOpt),
+    ("exceptions", ExceptionsOpt), ("evidence_bucket", EvidenceBucketOpt),
+    ("evidence_lock_mode", EvidenceModeOpt), ("evidence_retention_days", EvidenceDaysOpt),
 )
 
 

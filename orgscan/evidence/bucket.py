@@ -1,0 +1,118 @@
+"""Copying a finished run folder into an S3 bucket under Object Lock.
+
+A run folder on the machine that ran the scan can be changed by whoever controls that machine.
+A copy in a bucket with Object Lock, each object under a retention period, cannot be changed or
+deleted by anyone (COMPLIANCE mode, not even the account's root user) until the period ends:
+together with the manifest's SHA-256, printed and logged, it ties the evidence to the run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orgscan.collect import error_code_of
+from orgscan.errors import InputError
+from orgscan.evidence.manifest import MANIFEST_FILE, run_files
+from orgscan.model import LockMode
+
+#: Retention when neither the config nor the policy says how long: one year, the usual
+#: minimum for audit log retention (e.g. PCI DSS 10.5.1, NIST SP 800-53 AU-11 baselines).
+DEFAULT_EVIDENCE_DAYS = 365
+# S3 bucket naming rules: 3-63 of lower-case letters, digits, dots and hyphens.
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+
+
+class EvidenceBucketError(Exception):
+    """The evidence bucket cannot take the run folder (no Object Lock, not reachable)."""
+
+
+@dataclass(frozen=True)
+class EvidenceBucket:
+    """Where run folders are copied: ``s3://bucket/prefix``; each run goes under its id."""
+
+    bucket: str
+    prefix: str = ""
+
+    def key(self, run_id: str, relative: str) -> str:
+        """The object key of one file of a run."""
+        return "/".join(part for part in (self.prefix, run_id, relative) if part)
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+
+@dataclass(frozen=True)
+class EvidenceRetention:
+    """The Object Lock retention every uploaded object gets."""
+
+    mode: LockMode
+    days: int
+
+
+def parse_evidence_bucket(value: str) -> EvidenceBucket:
+    """``s3://BUCKET[/PREFIX]`` as an ``EvidenceBucket``; ``InputError`` for anything else."""
+    match = re.match(r"^s3://([^/]+)/?(.*)\Z", value.strip())
+    if match is None or not _BUCKET_RE.match(match.group(1)):
+        raise InputError(f"{value!r:.80} is not s3://BUCKET/PREFIX with a valid bucket name")
+    prefix = match.group(2).strip("/")
+    if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
+        raise InputError(f"{value!r:.80}: the prefix has an empty, . or .. part")
+    return EvidenceBucket(bucket=match.group(1), prefix=prefix)
+
+
+def check_locked(client: Any, target: EvidenceBucket) -> None:
+    """Raise ``EvidenceBucketError`` unless ``target``'s bucket has Object Lock enabled."""
+    try:
+        reply = client.get_object_lock_configuration(Bucket=target.bucket)
+    except (ClientError, BotoCoreError) as exc:
+        code, message = error_code_of(exc)
+        if code == "ObjectLockConfigurationNotFoundError":
+            raise EvidenceBucketError(f"evidence bucket {target.bucket} has no Object Lock; "
+                                      "use a bucket created with Object Lock enabled") from None
+        raise EvidenceBucketError(f"evidence bucket {target.bucket}: cannot read its Object "
+                                  f"Lock configuration ({code}: {message})") from None
+    if (reply.get("ObjectLockConfiguration") or {}).get("ObjectLockEnabled") != "Enabled":
+        raise EvidenceBucketError(f"evidence bucket {target.bucket} has no Object Lock; use a "
+                                  "bucket created with Object Lock enabled")
+
+
+def upload_run(client: Any, target: EvidenceBucket, run_dir: Path, run_id: str,
+               retention: EvidenceRetention, now: datetime) -> list[str]:
+    """Put every file of ``run_dir`` under ``target``, each locked until ``now`` + the
+    retention; the manifest goes last, so a reader who finds it finds every file it lists.
+    Returns the keys written; ``EvidenceBucketError`` on the first failure."""
+    until = now + timedelta(days=retention.days)
+    files = [(relative, path) for relative, path in run_files(run_dir)
+             if path.is_file() and not path.is_symlink()]
+    files.append((MANIFEST_FILE, run_dir / MANIFEST_FILE))
+    keys: list[str] = []
+    for relative, path in files:
+        key = target.key(run_id, relative)
+        try:
+            client.put_object(
+                Bucket=target.bucket, Key=key, Body=path.read_bytes(),
+                # Object Lock writes need an integrity checksum; SHA-256 matches the manifest.
+                ChecksumAlgorithm="SHA256",
+                ObjectLockMode=retention.mode.value, ObjectLockRetainUntilDate=until)
+        except (ClientError, BotoCoreError) as exc:
+            code, message = error_code_of(exc)
+            raise EvidenceBucketError(f"uploading {key} to {target.bucket} failed: {code}: "
+                                      f"{message}") from None
+        except OSError as exc:
+            raise EvidenceBucketError(f"cannot read {path}: {exc.strerror}") from None
+        keys.append(key)
+    return keys
+
+
+def retention_for(mode: LockMode | None, days: int | None,
+                  policy_days: int | None) -> EvidenceRetention:
+    """The retention to use: the configured mode (default COMPLIANCE) and days (default the
+    policy's minimum retention, else ``DEFAULT_EVIDENCE_DAYS``)."""
+    return EvidenceRetention(mode=mode or LockMode.COMPLIANCE,
+                             days=days or policy_days or DEFAULT_EVIDENCE_DAYS)

@@ -1,0 +1,97 @@
+"""``--evidence-bucket``: the sealed run folder copied under Object Lock (moto)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from orgscan.errors import InputError
+from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket, retention_for
+from orgscan.model import LockMode
+from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
+from tests.evidence.conftest import run_cli
+
+LOCKED = "acme-audit-evidence"
+UNLOCKED = "acme-plain-bucket"
+
+
+@pytest.fixture(scope="module")
+def org_with_evidence_buckets() -> Iterator[tuple[SimulatedOrg, Any]]:
+    """The demo organization in moto, plus a locked and an unlocked bucket of the caller."""
+    with demo_mock():
+        org = build_demo_org()
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=LOCKED, ObjectLockEnabledForBucket=True)
+        s3.create_bucket(Bucket=UNLOCKED)
+        yield org, s3
+
+
+def scan(out: Path, *extra: str) -> tuple[int, str, str]:
+    return run_cli("scan", "--output-dir", str(out), "--regions", "us-east-1", "-q",
+                   "--fail-on", "never", *extra)
+
+
+def test_the_run_folder_is_copied_locked(org_with_evidence_buckets: tuple[SimulatedOrg, Any],
+                                         tmp_path: Path) -> None:
+    _, s3 = org_with_evidence_buckets
+    code, out, err = scan(tmp_path, "--evidence-bucket", f"s3://{LOCKED}/runs/prod",
+                          "--evidence-retention-days", "30")
+    assert code == 3  # the demo organization holds a bucket no account can read
+    assert err == ""
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
+    manifest = (run_dir / "manifest.json").read_bytes()
+    sha = hashlib.sha256(manifest).hexdigest()
+    assert f"manifest.json sha256 {sha}" in out
+    assert sha in (tmp_path / "orgscan.log").read_text()  # the output folder's shared log
+    listed = json.loads(manifest)["files"]
+    prefix = f"runs/prod/{run_dir.name}/"
+    objects = s3.list_object_versions(Bucket=LOCKED, Prefix=prefix)["Versions"]
+    assert sorted(o["Key"].removeprefix(prefix) for o in objects) == sorted(
+        [*listed, "manifest.json"])
+    body = s3.get_object(Bucket=LOCKED, Key=prefix + "manifest.json")["Body"].read()
+    assert body == manifest
+    for obj in objects:
+        # HeadObject, not GetObjectRetention: moto answers the latter with a 500.
+        head = s3.head_object(Bucket=LOCKED, Key=obj["Key"], VersionId=obj["VersionId"])
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        days = (head["ObjectLockRetainUntilDate"] - datetime.now(UTC)).days
+        assert 28 <= days <= 30
+    victim = next(o for o in objects if o["Key"].endswith("findings.json"))
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket=LOCKED, Key=victim["Key"], VersionId=victim["VersionId"])
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert s3.get_object(Bucket=LOCKED, Key=victim["Key"],
+                         VersionId=victim["VersionId"])["Body"].read() == (
+        run_dir / "findings.json").read_bytes()
+
+
+def test_a_bucket_without_object_lock_is_refused_before_anything_is_written(
+        org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    code, _, err = scan(out, "--evidence-bucket", f"s3://{UNLOCKED}")
+    assert code == 2
+    assert err.strip() == (f"orgscan: error: evidence bucket {UNLOCKED} has no Object Lock; "
+                           "use a bucket created with Object Lock enabled")
+    assert not out.exists() or not any(out.iterdir())
+    code, _, err = scan(out, "--evidence-bucket", "s3://no-such-evidence-bucket")
+    assert code == 2
+    assert "NoSuchBucket" in err
+
+
+def test_bucket_addresses_and_retention_defaults() -> None:
+    assert parse_evidence_bucket("s3://logs-1/a/b/") == EvidenceBucket("logs-1", "a/b")
+    assert parse_evidence_bucket("s3://logs-1").key("R", "x.json") == "R/x.json"
+    for bad in ("logs-1", "s3://", "s3://UPPER/x", "s3://ok-bucket/a//b", "s3://ok/../x"):
+        with pytest.raises(InputError):
+            parse_evidence_bucket(bad)
+    assert retention_for(None, None, None).days == 365
+    assert retention_for(None, None, 400) == retention_for(LockMode.COMPLIANCE, 400, 10)
+    assert retention_for(LockMode.GOVERNANCE, 7, 400).mode is LockMode.GOVERNANCE
