@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orgscan.evidence.controls import load_controls
 from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
@@ -58,6 +59,7 @@ class HtmlReport:
             exceptions=exception_counts(inputs.result.findings),
             run_scope=scope_text(inputs.result.run.scope),
             run_command=command_text(inputs.result.run.command),
+            controls=load_controls(),
         )
         return page.encode("utf-8")
 

@@ -19,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from orgscan.evidence.controls import load_controls
 from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS, findings_frame
@@ -46,7 +47,7 @@ from orgscan.reports.xlsx_sheet import (
 #: The contract's sheets, in the contract's order.
 CONTRACT_SHEETS = ("Summary", "Findings", "Buckets", "Coverage", "Remediation", "Run")
 #: Every sheet of the workbook: sheets beyond the contract's come after its six.
-SHEETS = (*CONTRACT_SHEETS, "Changes")
+SHEETS = (*CONTRACT_SHEETS, "Changes", "Controls")
 #: Columns of the Findings sheet after the contract's fields: the exceptions register's mark.
 EXCEPTION_COLUMNS = ("exception", "exception_owner", "exception_expires", "exception_reason")
 
@@ -81,6 +82,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     _remediation_sheet(sheets["Remediation"], remediation_rows(inputs, summary))
     _run_sheet(sheets["Run"], summary, changes)
     _changes_sheet(sheets["Changes"], changes)
+    _controls_sheet(sheets["Controls"])
     moment = summary.finished or _ZIP_EPOCH
     props = workbook.properties
     props.creator = "orgscan"
@@ -309,6 +311,16 @@ def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -
         ("previous_run_started_at", changes.previous_started or changes.previous_started_at),
     ]
     write_table(ws, ["Parameter", "Value"], parameters)
+
+
+def _controls_sheet(ws: Worksheet) -> None:
+    """The requirements the findings and account verdicts evidence (configs/controls.toml)."""
+    mapping = load_controls()
+    rows = [(control.framework, control.requirement, control.title,
+             ", ".join(kind.value for kind in control.applies_to), control.relation.value,
+             control.source, control.note) for control in mapping.controls]
+    write_table(ws, ["Framework", "Requirement", "Title", "Evidenced by", "Relation", "Source",
+                     "Note"], rows, wrap_columns=(3, 7))
 
 
 def _scope_value(value: object) -> CellValue:
