@@ -110,7 +110,8 @@ def _parse(document: dict[str, Any], path: Path) -> ControlMapping:
     ids = [control.id for control in controls]
     if len(set(ids)) != len(ids):
         raise ControlsFileError(f"{path}: control ids must be unique")
-    return ControlMapping(title=_text(check, "title", path), severity=_text(check, "severity", path),
+    return ControlMapping(title=_text(check, "title", path),
+                          severity=_text(check, "severity", path),
                           severity_source=_text(check, "severity_source", path),
                           controls=controls)
 
@@ -122,7 +123,7 @@ def _control(entry: Any, path: Path, number: int) -> Control:
     applies = entry.get("applies_to")
     try:
         applies_to = tuple(AppliesTo(kind) for kind in _strings(applies, where))
-        relation = Relation(entry.get("relation"))
+        relation = Relation(str(entry.get("relation")))
     except ValueError:
         raise ControlsFileError(f"{where}: applies_to must list finding/account and relation "
                                 "be direct, supporting or related") from None
