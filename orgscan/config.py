@@ -40,6 +40,8 @@ SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
 
 FORMATS = ("json", "csv", "xlsx", "html", "scripts")
+#: Formats written only when asked for by name (security-finding exports).
+OPT_IN_FORMATS = ("asff", "ocsf")
 MAX_WORKERS = 512
 MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
 MAX_ATTEMPTS = 20
@@ -362,9 +364,10 @@ def _one_of(*choices: str) -> Any:
 
 def _formats(value: Any, where: str) -> tuple[str, ...]:
     names = [name.lower() for name in _string_list(value, where)]
-    unknown = [name for name in names if name not in FORMATS]
+    known = FORMATS + OPT_IN_FORMATS
+    unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise InputError(f"{where}: expected any of {', '.join(FORMATS)}")
+        raise InputError(f"{where}: expected any of {', '.join(known)}")
     return _unique(names)
 
 

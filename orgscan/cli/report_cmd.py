@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import EXIT_FINDINGS, fail, maps_input_errors
+from orgscan.config import OPT_IN_FORMATS
 from orgscan.evidence.manifest import findings_match, sealed_files
 from orgscan.output import load_report_inputs
 from orgscan.reports import available_formats, format_names, write_reports
@@ -24,11 +25,14 @@ def report(
         raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports", EXIT_FINDINGS)
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
+    formats = available_formats()
+    # The exports are opt-in: rebuilt only where the run has them.
+    names = [name for name in names if name not in OPT_IN_FORMATS
+             or (run_dir / formats[name].filename).exists()]
     sealed = sealed_files(run_dir)
     if sealed is not None:
         # A sealed run is rebuilt into the files it has: a report the scan did not write would
         # be a file its manifest does not list.
-        formats = available_formats()
         names = [name for name in names if formats[name].filename in sealed]
     for path in write_reports(run_dir, inputs, names):
         typer.echo(str(path))

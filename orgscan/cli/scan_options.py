@@ -46,8 +46,9 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Parallel work
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output-dir", help="Where the run folder is written.  \\[default: reports/]")]
 FormatOpt = Annotated[str | None, typer.Option(
-    "--format", help="Any of json,csv,xlsx,html,scripts (findings.json is always written).  "
-                     "\\[default: all]")]
+    "--format", help="Any of json,csv,xlsx,html,scripts,asff,ocsf (findings.json is always "
+                     "written; asff and ocsf only when named).  "
+                     "\\[default: json,csv,xlsx,html,scripts]")]
 MinDaysOpt = Annotated[int | None, typer.Option(
     "--min-retention-days", help="Policy: shortest acceptable default retention in days.")]
 ModeOpt = Annotated[str | None, typer.Option(

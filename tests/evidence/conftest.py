@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 
+#: Every format, the opt-in exports included.
+FORMATS = "json,csv,xlsx,html,scripts,asff,ocsf"
 #: The command line the demo run is started with, secret included.
 DEMO_ARGV = ["/usr/local/bin/orgscan", "demo", "--output-dir", "OUT", "--external-id",
-             "s3cr3t-value"
-             ]
+             "s3cr3t-value", "--format", FORMATS]
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -32,7 +33,7 @@ def demo_run_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setattr(sys, "argv", argv)
         # --external-id is not a demo option: the recorded argv is what is checked, the
         # demo itself is run with the options it has.
-        code, _, stderr = run_cli("demo", "--output-dir", str(out), "-q")
+        code, _, stderr = run_cli("demo", "--output-dir", str(out), "-q", "--format", FORMATS)
     assert code == 0, stderr
     (run_dir,) = [path for path in out.iterdir() if path.is_dir() and not path.is_symlink()]
     return run_dir

@@ -56,7 +56,7 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
         # diff.json appears when the other run's findings.json was there first: a race.
         names = {path.name for path in run_dir.iterdir() if not path.name.startswith(".")}
         assert names - {"diff.json"} == {"findings.csv", "findings.json", "orgscan.log",
-                                         "report.html"}
+                                         "report.html", "evidence", "manifest.json"}
         assert len(load_run(run_dir).findings) == 3
         lines = [json.loads(line) for line in
                  (run_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]

@@ -1,0 +1,88 @@
+"""``findings-asff.json``: the results as AWS Security Finding Format, for Security Hub.
+
+``{"Findings": [...]}`` is the input of Security Hub's ``BatchImportFindings`` (at most 100
+findings a call: ``orgscan publish`` sends it in batches). The ``ProductArn`` names the
+account that ran the scan and the first scanned region; ``publish`` rewrites it for the region
+it imports into.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orgscan.model import ScanResult, Status
+from orgscan.reports import ReportInputs
+from orgscan.reports.export_items import ExportItem, export_items, finished_at
+
+SCHEMA_VERSION = "2018-10-08"
+FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
+# ASFF's four compliance states. WARNING ("missing information" in ASFF's words) is the
+# closest to orgscan's WARN, a weaker protection the policy tolerates.
+COMPLIANCE_STATUS = {Status.PASS: "PASSED", Status.WARN: "WARNING", Status.FAIL: "FAILED",
+                     Status.ERROR: "NOT_AVAILABLE"}
+_MAX_REQUIREMENTS = 32  # the ASFF limit on Compliance.RelatedRequirements
+
+
+class AsffReport:
+    """One ASFF finding per finding and per account verdict."""
+
+    name = "asff"
+    filename = "findings-asff.json"
+
+    def render(self, inputs: ReportInputs) -> bytes:
+        """``{"Findings": [...]}`` as indented UTF-8 JSON."""
+        document = {"Findings": asff_findings(inputs.result)}
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def asff_findings(result: ScanResult) -> list[dict[str, Any]]:
+    """The ASFF objects of ``result``."""
+    caller = result.run.caller_arn.split(":")
+    caller_account = caller[4] if len(caller) > 4 and caller[4] else "000000000000"
+    region = result.run.regions[0] if result.run.regions else "us-east-1"
+    seen = finished_at(result).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    items = export_items(result)
+    return [_finding(item, result, caller_account, region, seen) for item in items]
+
+
+def product_arn(partition: str, region: str, account_id: str) -> str:
+    """The ARN of the default product of ``account_id`` (findings a customer imports)."""
+    return f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
+
+
+def _finding(item: ExportItem, result: ScanResult, caller_account: str, region: str,
+             seen: str) -> dict[str, Any]:
+    passed = item.status is Status.PASS
+    return {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": item.uid,
+        "ProductArn": product_arn(item.partition, region, caller_account),
+        "ProductName": "orgscan",
+        "CompanyName": "orgscan",
+        "GeneratorId": item.generator,
+        "AwsAccountId": item.account_id,
+        "Region": item.region,
+        "Types": [FINDING_TYPE],
+        "FirstObservedAt": seen,
+        "LastObservedAt": seen,
+        "CreatedAt": seen,
+        "UpdatedAt": seen,
+        # The Conformity rule this check implements rates it Medium; like Security Hub's own
+        # control findings, a passed check is informational.
+        "Severity": {"Label": "INFORMATIONAL" if passed else "MEDIUM", "Original": "Medium"},
+        "Title": item.title[:256],
+        "Description": item.description[:1024] or item.title[:1024],
+        "ProductFields": {"orgscan/run_id": result.run.run_id or "",
+                          "orgscan/status": item.status.value, "orgscan/code": item.code},
+        "Resources": [{"Type": resource.asff_type, "Id": resource.uid,
+                       "Partition": item.partition, "Region": resource.region}
+                      for resource in item.resources],
+        "Compliance": {
+            "Status": COMPLIANCE_STATUS[item.status],
+            "RelatedRequirements": list(item.requirements[:_MAX_REQUIREMENTS]),
+            "StatusReasons": [{"ReasonCode": item.code, "Description": item.description[:2048]}],
+        },
+        "RecordState": "ACTIVE",
+        "Workflow": {"Status": "RESOLVED" if passed else "NEW"},
+    }

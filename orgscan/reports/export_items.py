@@ -1,0 +1,132 @@
+"""What the security-finding exports (ASFF, OCSF) say about each result, format-free.
+
+One item per finding (a trail and its bucket) and one per account verdict (accounts that were
+not scanned have no verdict and no item). Each carries the requirements it evidences from the
+control mapping (``configs/controls.toml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from orgscan.evidence.controls import AppliesTo, ControlMapping, load_controls
+from orgscan.model import AccountCoverage, Finding, ScanResult, Status
+
+#: Stable generator ids: Security Hub updates a finding that comes back with the same Id.
+FINDING_GENERATOR = "orgscan/cloudtrail-bucket-object-lock"
+ACCOUNT_GENERATOR = "orgscan/account-cloudtrail-protection"
+_FALLBACK_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class ExportResource:
+    """A resource a result is about: its ARN (or account id) and where it is."""
+
+    asff_type: str
+    cloudformation_type: str
+    uid: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One finding or account verdict, ready to be written in any export format."""
+
+    kind: AppliesTo
+    uid: str
+    generator: str
+    account_id: str
+    region: str
+    partition: str
+    status: Status
+    code: str
+    title: str
+    description: str
+    resources: tuple[ExportResource, ...]
+    requirements: tuple[str, ...]
+    standards: tuple[str, ...]
+
+
+def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> list[ExportItem]:
+    """Every finding, then every scanned account's verdict, in ``result``'s order."""
+    mapping = mapping or load_controls()
+    partition = _partition(result.run.caller_arn)
+    items = [_finding_item(finding, partition, mapping) for finding in result.findings]
+    region = result.run.regions[0] if result.run.regions else _FALLBACK_REGION
+    items += [_account_item(account, partition, region, mapping) for account in result.accounts
+              if account.verdict is not None]
+    return items
+
+
+def finished_at(result: ScanResult) -> datetime:
+    """The run's end as an aware UTC datetime (the time every exported result is "seen")."""
+    text = result.run.finished_at or result.run.started_at
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def _standards(mapping: ControlMapping, kind: AppliesTo) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(control.framework for control in mapping.evidenced_by(kind)))
+
+
+def _finding_item(finding: Finding, partition: str, mapping: ControlMapping) -> ExportItem:
+    bucket_region = finding.bucket_region or finding.home_region
+    return ExportItem(
+        kind=AppliesTo.FINDING, uid=f"{FINDING_GENERATOR}/{finding.trail_arn}",
+        generator=FINDING_GENERATOR, account_id=finding.account_id, region=finding.home_region,
+        partition=partition, status=finding.status, code=finding.reason_code.value,
+        title=f"CloudTrail trail {finding.trail_name}: log bucket {finding.bucket_name} "
+              f"{_bucket_outcome(finding.status)}",
+        description=finding.reason,
+        resources=(
+            ExportResource("AwsCloudTrailTrail", "AWS::CloudTrail::Trail", finding.trail_arn,
+                           finding.trail_name, finding.home_region),
+            ExportResource("AwsS3Bucket", "AWS::S3::Bucket",
+                           f"arn:{partition}:s3:::{finding.bucket_name}", finding.bucket_name,
+                           bucket_region),
+        ),
+        requirements=tuple(mapping.labels(AppliesTo.FINDING)),
+        standards=_standards(mapping, AppliesTo.FINDING),
+    )
+
+
+def _bucket_outcome(status: Status) -> str:
+    return {Status.PASS: "is protected by Object Lock",
+            Status.WARN: "is only partly protected by Object Lock",
+            Status.FAIL: "is not protected by Object Lock",
+            Status.ERROR: "could not be checked"}[status]
+
+
+def _account_item(account: AccountCoverage, partition: str, region: str,
+                  mapping: ControlMapping) -> ExportItem:
+    status = account.verdict or Status.ERROR
+    code = account.verdict_code.value if account.verdict_code else "UNKNOWN"
+    gaps = ", ".join(f"{gap.region} {gap.code.value}" for gap in account.gaps)
+    description = (f"Account {account.account_id}: verdict {status.value} ({code}). "
+                   + (f"Regions not protected: {gaps}. " if gaps else "")
+                   + (f"Protected by: {', '.join(account.protected_by)}."
+                      if account.protected_by else "No trail protects it."))
+    return ExportItem(
+        kind=AppliesTo.ACCOUNT, uid=f"{ACCOUNT_GENERATOR}/{account.account_id}",
+        generator=ACCOUNT_GENERATOR, account_id=account.account_id, region=region,
+        partition=partition, status=status, code=code,
+        title=f"Account {account.name or account.account_id}: activity "
+              f"{'is' if status is Status.PASS else 'is not'} recorded into a locked bucket in "
+              "every scanned region",
+        description=description[:1024],
+        resources=(ExportResource("AwsAccount", "AWS::::Account",
+                                  f"AWS::::Account:{account.account_id}",
+                                  account.name or account.account_id, region),),
+        requirements=tuple(mapping.labels(AppliesTo.ACCOUNT)),
+        standards=_standards(mapping, AppliesTo.ACCOUNT),
+    )

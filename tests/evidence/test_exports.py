@@ -1,0 +1,130 @@
+"""The opt-in exports: ASFF checked with botocore's own Security Hub model, OCSF with
+py-ocsf-models."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.exceptions import ParamValidationError
+from botocore.validate import validate_parameters
+from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+
+from orgscan.evidence.controls import AppliesTo, load_controls
+from orgscan.model import AccountCoverage, AccountGap, AccountVerdictCode, ScanResult, Status
+from orgscan.reports.asff_report import asff_findings
+from orgscan.reports.ocsf_report import ocsf_events
+
+
+def import_shape() -> Any:
+    model = botocore.session.get_session().get_service_model("securityhub")
+    return model.operation_model("BatchImportFindings").input_shape
+
+
+def with_verdicts(result: ScanResult) -> ScanResult:
+    """``result`` with account verdicts on its scanned accounts, as a full scan gives them."""
+    accounts = []
+    for number, account in enumerate(result.accounts):
+        if not account.scanned:
+            accounts.append(account)
+            continue
+        failing = number % 2 == 1
+        accounts.append(dataclasses.replace(
+            account, verdict=Status.FAIL if failing else Status.PASS,
+            verdict_code=(AccountVerdictCode.NOT_RECORDED if failing
+                          else AccountVerdictCode.PROTECTED),
+            protected_by=() if failing else (result.findings[0].trail_arn,),
+            gaps=(AccountGap("eu-west-1", AccountVerdictCode.NOT_RECORDED),) if failing else ()))
+    return dataclasses.replace(result, accounts=tuple(accounts))
+
+
+def demo_result(run_dir: Path) -> ScanResult:
+    from orgscan.findings import load_run
+
+    return with_verdicts(load_run(run_dir))
+
+
+def test_every_asff_object_is_valid_batch_import_input(demo_run_master: Path) -> None:
+    document = json.loads((demo_run_master / "findings-asff.json").read_text())
+    findings = json.loads((demo_run_master / "findings.json").read_text())["findings"]
+    assert len(document["Findings"]) == len(findings)
+    validate_parameters(document, import_shape())  # raises ParamValidationError if not
+    for asff in document["Findings"]:
+        validate_parameters({"Findings": [asff]}, import_shape())
+    broken = {key: value for key, value in document["Findings"][0].items() if key != "Title"}
+    with pytest.raises(ParamValidationError, match="Title"):
+        validate_parameters({"Findings": [broken]}, import_shape())
+
+
+def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -> None:
+    result = demo_result(demo_run_master)
+    objects = asff_findings(result)
+    validate_parameters({"Findings": objects[:100]}, import_shape())
+    validate_parameters({"Findings": objects[100:] or objects[:1]}, import_shape())
+    verdicts = [a for a in result.accounts if a.verdict is not None]
+    assert len(objects) == len(result.findings) + len(verdicts)
+    failing = next(f for f in result.findings if f.status is Status.FAIL)
+    asff = next(o for o in objects if o["Resources"][0]["Id"] == failing.trail_arn)
+    assert asff["Severity"]["Label"] == "MEDIUM"
+    assert asff["Compliance"]["Status"] == "FAILED"
+    assert asff["Compliance"]["StatusReasons"][0]["ReasonCode"] == failing.reason_code.value
+    assert [r["Type"] for r in asff["Resources"]] == ["AwsCloudTrailTrail", "AwsS3Bucket"]
+    assert asff["Resources"][1]["Id"] == f"arn:aws:s3:::{failing.bucket_name}"
+    assert asff["AwsAccountId"] == failing.account_id
+    assert "AWS Security Hub S3.15" in asff["Compliance"]["RelatedRequirements"]
+    assert "NIST.800-53.r5 AU-9" in asff["Compliance"]["RelatedRequirements"]
+    account = next(o for o in objects if o["Resources"][0]["Type"] == "AwsAccount")
+    assert account["Compliance"]["RelatedRequirements"] == load_controls().labels(
+        AppliesTo.ACCOUNT)
+    passed = next(o for o in objects if o["Compliance"]["Status"] == "PASSED")
+    assert passed["Severity"]["Label"] == "INFORMATIONAL"
+    assert {o["Id"] for o in objects} == {o["Id"] for o in asff_findings(result)}  # stable
+    assert len({o["Id"] for o in objects}) == len(objects)
+
+
+def test_every_ocsf_event_is_a_valid_compliance_finding(demo_run_master: Path) -> None:
+    written = json.loads((demo_run_master / "findings-ocsf.json").read_text())
+    events = ocsf_events(demo_result(demo_run_master))
+    assert len(written) == len(json.loads((demo_run_master / "findings.json").read_text())
+                               ["findings"])
+    assert len(events) > len(written)  # the account verdicts too
+    for event in written + events:
+        model = ComplianceFinding.model_validate(event)
+        assert model.class_uid == 2003
+        assert model.type_uid == 200301
+        assert model.compliance.requirements
+        assert model.resources
+    failing = next(e for e in events if e["compliance"]["status_id"] == 3)
+    assert failing["severity_id"] == 3
+    assert "PCI DSS v4.0/10.5.1" in failing["compliance"]["requirements"]
+    account = next(e for e in events if e["resources"][0]["type"] == "AWS::::Account")
+    assert "CIS AWS Foundations Benchmark v1.4.0/3.1" in account["compliance"]["requirements"]
+
+
+@pytest.mark.parametrize(("status", "asff", "ocsf"), [
+    (Status.PASS, "PASSED", 1), (Status.WARN, "WARNING", 99), (Status.FAIL, "FAILED", 3),
+    (Status.ERROR, "NOT_AVAILABLE", 2)])
+def test_status_mapping(demo_run_master: Path, status: Status, asff: str, ocsf: int) -> None:
+    result = demo_result(demo_run_master)
+    finding = dataclasses.replace(result.findings[0], status=status)
+    one = dataclasses.replace(result, findings=(finding,), accounts=())
+    assert asff_findings(one)[0]["Compliance"]["Status"] == asff
+    assert ocsf_events(one)[0]["compliance"]["status_id"] == ocsf
+
+
+def test_exports_are_opt_in(tmp_path: Path) -> None:
+    from orgscan.config import FORMATS, build_settings
+
+    assert "asff" not in FORMATS
+    assert build_settings(None, {"format": "json,asff,ocsf"}).formats == ("json", "asff", "ocsf")
+
+
+def test_account_without_verdict_is_not_exported(demo_run_master: Path) -> None:
+    result = demo_result(demo_run_master)
+    unscanned = AccountCoverage("999999999999", "gone", "/Root", "SUSPENDED", False, 0, None)
+    one = dataclasses.replace(result, accounts=(unscanned,))
+    assert len(asff_findings(one)) == len(result.findings)
