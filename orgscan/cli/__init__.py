@@ -32,9 +32,10 @@ def _register() -> None:
 
     app.add_typer(config_cmd.app, name="config")
     app.command("iam-policy")(iam_cmd.iam_policy)
-    from orgscan.cli import verify_cmd
+    from orgscan.cli import publish_cmd, verify_cmd
 
     app.command("verify")(verify_cmd.verify)
+    app.command("publish")(publish_cmd.publish)
 
 
 _register()

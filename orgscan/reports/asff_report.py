@@ -1,9 +1,9 @@
 """``findings-asff.json``: the results as AWS Security Finding Format, for Security Hub.
 
 ``{"Findings": [...]}`` is the input of Security Hub's ``BatchImportFindings`` (at most 100
-findings a call: ``orgscan publish`` sends it in batches). The ``ProductArn`` names the
-account that ran the scan and the first scanned region; ``publish`` rewrites it for the region
-it imports into.
+findings a call: ``orgscan publish`` sends it in batches). ``ProductArn`` and ``AwsAccountId``
+name the account that ran the scan (the one that imports), ``ProductArn`` the first scanned
+region; ``publish`` rewrites the region for the one it imports into.
 """
 
 from __future__ import annotations
@@ -61,7 +61,10 @@ def _finding(item: ExportItem, result: ScanResult, caller_account: str, region: 
         "ProductName": "orgscan",
         "CompanyName": "orgscan",
         "GeneratorId": item.generator,
-        "AwsAccountId": item.account_id,
+        # BatchImportFindings with the default product ARN takes only findings whose
+        # AwsAccountId is the importing account: the account the result is about is in the
+        # resources' ARNs and in ProductFields.
+        "AwsAccountId": caller_account,
         "Region": item.region,
         "Types": [FINDING_TYPE],
         "FirstObservedAt": seen,
@@ -74,6 +77,7 @@ def _finding(item: ExportItem, result: ScanResult, caller_account: str, region: 
         "Title": item.title[:256],
         "Description": item.description[:1024] or item.title[:1024],
         "ProductFields": {"orgscan/run_id": result.run.run_id or "",
+                          "orgscan/account_id": item.account_id,
                           "orgscan/status": item.status.value, "orgscan/code": item.code},
         "Resources": [{"Type": resource.asff_type, "Id": resource.uid,
                        "Partition": item.partition, "Region": resource.region}
@@ -84,5 +88,4 @@ def _finding(item: ExportItem, result: ScanResult, caller_account: str, region: 
             "StatusReasons": [{"ReasonCode": item.code, "Description": item.description[:2048]}],
         },
         "RecordState": "ACTIVE",
-        "Workflow": {"Status": "RESOLVED" if passed else "NEW"},
     }

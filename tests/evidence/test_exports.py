@@ -74,7 +74,8 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
     assert asff["Compliance"]["StatusReasons"][0]["ReasonCode"] == failing.reason_code.value
     assert [r["Type"] for r in asff["Resources"]] == ["AwsCloudTrailTrail", "AwsS3Bucket"]
     assert asff["Resources"][1]["Id"] == f"arn:aws:s3:::{failing.bucket_name}"
-    assert asff["AwsAccountId"] == failing.account_id
+    assert asff["AwsAccountId"] == result.run.caller_arn.split(":")[4]  # the importer
+    assert asff["ProductFields"]["orgscan/account_id"] == failing.account_id
     assert "AWS Security Hub S3.15" in asff["Compliance"]["RelatedRequirements"]
     assert "NIST.800-53.r5 AU-9" in asff["Compliance"]["RelatedRequirements"]
     account = next(o for o in objects if o["Resources"][0]["Type"] == "AwsAccount")

@@ -1,0 +1,72 @@
+"""``orgscan publish --security-hub``: ASFF findings imported in batches of 100 (moto)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from orgscan.evidence.publish import for_importer, publish_findings
+from orgscan.findings import load_run
+from orgscan.reports.asff_report import asff_findings
+from tests.evidence.conftest import run_cli
+
+
+@pytest.fixture
+def security_hub(aws_env: None) -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("securityhub", region_name="us-east-1")
+
+
+def all_findings(client: Any) -> list[dict[str, Any]]:
+    pages = client.get_paginator("get_findings").paginate()
+    return [finding for page in pages for finding in page["Findings"]]
+
+
+def test_findings_go_in_batches_of_100(security_hub: Any, demo_run_master: Path) -> None:
+    result = load_run(demo_run_master)
+    many = tuple(dataclasses.replace(result.findings[n % len(result.findings)],
+                                     trail_arn=f"arn:aws:cloudtrail:us-east-1:111111111111:"
+                                               f"trail/t{n}") for n in range(250))
+    findings = for_importer(asff_findings(dataclasses.replace(result, findings=many)), "aws",
+                            "us-east-1", "123456789012")
+    sizes: list[int] = []
+    security_hub.meta.events.register(
+        "before-parameter-build.securityhub.BatchImportFindings",
+        lambda params, **_: sizes.append(len(params["Findings"])))
+    outcome = publish_findings(security_hub, findings)
+    assert sizes == [100, 100, 50]
+    assert (outcome.imported, outcome.batches, outcome.failed) == (250, 3, [])
+    stored = all_findings(security_hub)
+    assert len(stored) == 250
+    assert {f["ProductArn"] for f in stored} == {
+        "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"}
+
+
+def test_publish_command_imports_a_run(security_hub: Any, demo_run: Path) -> None:
+    code, out, err = run_cli("publish", str(demo_run), "--security-hub")
+    assert code == 0, err
+    expected = len(json.loads((demo_run / "findings-asff.json").read_text())["Findings"])
+    assert out.startswith(f"imported {expected} of {expected} findings into Security Hub "
+                          "(us-east-1, account 123456789012) in 1 call(s)")
+    stored = all_findings(security_hub)
+    assert sorted(f["Id"] for f in stored) == sorted(
+        f["Id"] for f in json.loads((demo_run / "findings-asff.json").read_text())["Findings"])
+    assert {f["AwsAccountId"] for f in stored} == {"123456789012"}
+
+
+def test_publish_refuses_a_tampered_run_and_needs_a_target(security_hub: Any,
+                                                           demo_run: Path) -> None:
+    assert run_cli("publish", str(demo_run))[0] == 2
+    findings = demo_run / "findings.json"
+    findings.write_text(findings.read_text().replace('"FAIL"', '"PASS"'))
+    code, _, err = run_cli("publish", str(demo_run), "--security-hub")
+    assert code == 1
+    assert "refusing to publish" in err
+    assert all_findings(security_hub) == []
