@@ -24,7 +24,7 @@ from orgscan.exceptions_register import (
     load_register,
     parse_register,
 )
-from orgscan.model import LockMode, Policy, RequiredMode, Status
+from orgscan.model import MAX_RETENTION_DAYS, REGION_RE, LockMode, Policy, RequiredMode, Status
 from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
 
@@ -33,14 +33,12 @@ ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
 # AWS ids and names are ASCII (re.ASCII: \w and \d are not Unicode); \Z, unlike $, refuses
 # a trailing newline.
 OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})\Z")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}\Z", re.ASCII)
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}\Z", re.ASCII)
 SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
 
 FORMATS = ("json", "csv", "xlsx", "html", "scripts")
 MAX_WORKERS = 512
-MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
 MAX_ATTEMPTS = 20
 
 

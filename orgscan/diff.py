@@ -32,6 +32,7 @@ not seen, unchanged otherwise.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,10 +42,12 @@ from typing import Any
 from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.findings import FindingsFileError
-from orgscan.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
+from orgscan.history import loaded_runs, run_folders
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ErrorStage, Finding, ScanResult, Status
-from orgscan.runfolder import atomic_write
+from orgscan.runfolder import atomic_write, is_run_folder_name, run_sort_key
+
+log = logging.getLogger(__name__)
 
 DIFF_FILE = "diff.json"
 DIFF_SCHEMA_VERSION = 1
@@ -392,14 +395,17 @@ def diff_against_previous(output_dir: Path, new_run_dir: Path,
 
     The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
     folder has a run name, older than it: a concurrent run that started later is not "previous")
-    whose ``findings.json`` loads; unreadable folders are passed over.
+    whose ``findings.json`` loads. An unreadable one (a crash, a hand-edited file, a number
+    no run writes) is passed over with a warning: an old folder is never the new run's failure.
     """
     folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
     if is_run_folder_name(new_run_dir.name):
         newest = run_sort_key(new_run_dir.name)
         folders = [f for f in folders if run_sort_key(f.name) < newest]
     for folder, loaded in loaded_runs(folders):
-        if not isinstance(loaded, FindingsFileError):
-            return diff_results(loaded, new_result, old_folder=folder.name,
-                                new_folder=new_run_dir.name)
+        if isinstance(loaded, FindingsFileError):
+            log.warning("previous run %s skipped, it cannot be read: %s", folder.name, loaded)
+            continue
+        return diff_results(loaded, new_result, old_folder=folder.name,
+                            new_folder=new_run_dir.name)
     return None

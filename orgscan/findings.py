@@ -20,7 +20,9 @@ import pandas as pd
 from orgscan.errors import InputError
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import (
+    MAX_RETENTION_DAYS,
     REASON_STATUS,
+    REGION_RE,
     AccountCoverage,
     ErrorStage,
     ExceptionMark,
@@ -61,6 +63,13 @@ FINDING_COLUMNS: dict[str, str] = {
 
 # ASCII digits only, and no trailing newline (which "$" would let through).
 ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
+
+
+#: The longest text a findings.json field may hold: Excel's limit for one cell. AWS names are
+#: far shorter (a trail name 128 characters, a bucket name 63).
+MAX_TEXT = 32_767
+#: More regions than any partition has, with room to grow.
+MAX_REGIONS = 1000
 
 
 class FindingsFileError(InputError):
@@ -164,6 +173,26 @@ def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], wh
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
         raise _SchemaError(f"{where}: {key!r} must be {expected}, not {value!r:.60}")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise _SchemaError(f"{where}: {key!r} holds {len(value):,} characters, more than the "
+                           f"{MAX_TEXT:,} a finding's text may have")
+    return value
+
+
+def _int_between(raw: Mapping[str, Any], key: str, where: str, low: int, high: int,
+                 *, optional: bool = False) -> Any:
+    # Reports and plans compute with these numbers: 10**30 days overflows pandas and Excel.
+    value = _get(raw, key, int, where, optional=optional)
+    if value is not None and not low <= value <= high:
+        raise _SchemaError(f"{where}: {key!r} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _region(raw: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    # Regions name AWS endpoints that remediate --apply calls: only real region names.
+    value = _get(raw, key, str, where, optional=optional)
+    if value is not None and not REGION_RE.match(value):
+        raise _SchemaError(f"{where}: {key!r} is not an AWS region name: {value!r:.40}")
     return value
 
 
@@ -211,7 +240,8 @@ def _parse_document(document: Any) -> ScanResult:
 def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     where = "run"
     policy_raw = _get(raw, "policy", dict, where)
-    min_days = _get(policy_raw, "min_retention_days", int, "run.policy", optional=True)
+    min_days = _int_between(policy_raw, "min_retention_days", "run.policy", 1,
+                            MAX_RETENTION_DAYS, optional=True)
     policy = Policy(
         require_default_retention=_get(policy_raw, "require_default_retention", bool, "run.policy"),
         require_mode=_enum(_get(policy_raw, "require_mode", str, "run.policy"), RequiredMode,
@@ -219,8 +249,9 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         min_retention_days=min_days,
     )
     regions = _get(raw, "regions", list, where)
-    if not all(isinstance(region, str) for region in regions):
-        raise _SchemaError("run: 'regions' must be a list of strings")
+    if len(regions) > MAX_REGIONS or not all(
+            isinstance(region, str) and REGION_RE.match(region) for region in regions):
+        raise _SchemaError("run: 'regions' must be a list of AWS region names")
     return RunInfo(
         started_at=_get(raw, "started_at", str, where),
         finished_at=_get(raw, "finished_at", str, where),
@@ -234,9 +265,7 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
 
 
 def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
-    regions_scanned = _get(raw, "regions_scanned", int, where)
-    if regions_scanned < 0:
-        raise _SchemaError(f"{where}: 'regions_scanned' must not be negative")
+    regions_scanned = _int_between(raw, "regions_scanned", where, 0, MAX_REGIONS)
     return AccountCoverage(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         name=_get(raw, "name", str, where, optional=True),
@@ -258,17 +287,18 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         trail_name=_get(raw, "trail_name", str, where),
         trail_arn=_get(raw, "trail_arn", str, where),
-        home_region=_get(raw, "home_region", str, where),
+        home_region=_region(raw, "home_region", where),
         is_organization_trail=_get(raw, "is_organization_trail", bool, where),
         is_multi_region=_get(raw, "is_multi_region", bool, where),
         bucket_name=_get(raw, "bucket_name", str, where),
         bucket_account_id=_account_id(raw.get("bucket_account_id"), "bucket_account_id", where,
                                       optional=True),
-        bucket_region=_get(raw, "bucket_region", str, where, optional=True),
+        bucket_region=_region(raw, "bucket_region", where, optional=True),
         object_lock_enabled=_get(raw, "object_lock_enabled", bool, where, optional=True),
         lock_mode=_enum(_get(raw, "lock_mode", str, where, optional=True), LockMode, "lock_mode",
                         where, optional=True),
-        retention_days=_get(raw, "retention_days", int, where, optional=True),
+        retention_days=_int_between(raw, "retention_days", where, 0, MAX_RETENTION_DAYS,
+                                    optional=True),
         versioning=_enum(_get(raw, "versioning", str, where, optional=True), Versioning,
                          "versioning", where, optional=True),
         status=status,
@@ -298,7 +328,7 @@ def _parse_exception(raw: Any, where: str) -> ExceptionMark | None:
 def _parse_error(raw: Mapping[str, Any], where: str) -> ScanError:
     return ScanError(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
-        region=_get(raw, "region", str, where, optional=True),
+        region=_region(raw, "region", where, optional=True),
         stage=_enum(_get(raw, "stage", str, where), ErrorStage, "stage", where),
         error_code=_get(raw, "error_code", str, where),
         message=_get(raw, "message", str, where),

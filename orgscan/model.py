@@ -6,6 +6,7 @@ Everything here is plain data. "Could not evaluate" is a value (``Status.ERROR``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -76,6 +77,12 @@ class ErrorStage(StrEnum):
     REGIONS = "regions"
     TRAILS = "trails"
     BUCKET = "bucket"
+
+
+#: An AWS region name: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7 ...
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}\Z", re.ASCII)
+#: S3 Object Lock's own limit on a default retention: 100 years.
+MAX_RETENTION_DAYS = 36500
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,17 @@ def terminal_text(text: str) -> str:
     return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
+# Every C0 and C1 control character, line breaks and tabs included, and Unicode's own line
+# and paragraph separators.
+_CELL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def terminal_cell(text: str) -> str:
+    """``text`` on one line, every control character shown as an escape (``\n``, ``\x1b``):
+    a value read from a file fills one cell of a table and cannot start a forged row."""
+    return _CELL_CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print ``orgscan: error: message`` on stderr and return the exit exception to raise
     (exit 2, bad input, unless ``code`` says otherwise)."""

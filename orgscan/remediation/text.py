@@ -34,12 +34,12 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     if name:
         acting += f" ({_one_line(name)})"
     strategy = entry.strategy.value if entry.strategy else "no steps"
-    lines = [f"[{number}] bucket {entry.bucket_name} in {entry.region or 'unknown region'}: "
-             f"{strategy}; acting account {acting}"]
-    lines += [f"    finding {code.value}: {arn}"
+    lines = [f"[{number}] bucket {_escaped(entry.bucket_name)} in "
+             f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"]
+    lines += [f"    finding {code.value}: {_escaped(arn)}"
               for arn, code in zip(entry.findings, entry.reason_codes, strict=True)]
-    lines.append(f"    {entry.explanation}")
-    lines += [f"    warning: {warning}" for warning in entry.warnings]
+    lines.append(f"    {_escaped(entry.explanation)}")
+    lines += [f"    warning: {_escaped(warning)}" for warning in entry.warnings]
     for index, step in enumerate(entry.steps, start=1):
         parameters = json.dumps(dict(step.parameters), separators=(",", ":"))
         if len(parameters) > 160:
@@ -66,3 +66,9 @@ def apply_text(result: ApplyResult) -> str:
 def _one_line(text: str) -> str:
     # Names and messages come from AWS: no control characters (terminal escapes) get through.
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _escaped(text: str) -> str:
+    # Names from a findings.json stay on their line, control characters shown as escapes
+    # (\n, \x1b): a planted name can neither forge a line of the plan nor drive the terminal.
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
