@@ -1,4 +1,9 @@
-"""Writing a finished scan into its run folder: findings, reports, scripts, diff, ``latest``."""
+"""Writing a finished scan into its run folder: findings, reports, scripts, diff, ``latest``.
+
+Whatever stops the writing — a full disk, a read-only folder, a directory where a report goes —
+is an ``EvidenceWriteError`` (exit 4) naming the file, never a traceback: the folder stays
+without its manifest (incomplete) and ``latest`` keeps naming the previous run.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import logging
 from pathlib import Path
 
 from orgscan.diff import diff_against_previous, load_diff, write_diff
+from orgscan.errors import EvidenceWriteError
 from orgscan.findings import load_run
 from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan, write_plan_files
@@ -22,8 +28,16 @@ def write_run(run_dir: Path, result: ScanResult, formats: tuple[str, ...],
 
     ``findings.json`` is written first: it is the source every other file is rebuilt from.
     The remediation plan and the diff against the previous run feed the reports too. Each file
-    is written atomically.
+    is written atomically. ``EvidenceWriteError`` when a file cannot be written.
     """
+    try:
+        return _write_run(run_dir, result, formats, remediation)
+    except OSError as exc:
+        raise _write_failure(run_dir, exc, "the run folder is incomplete") from None
+
+
+def _write_run(run_dir: Path, result: ScanResult, formats: tuple[str, ...],
+               remediation: RemediationSettings | None) -> list[Path]:
     output_dir = run_dir.parent
     written = write_reports(run_dir, ReportInputs(result=result), ["json"])
     plan = build_plan(result, remediation or RemediationSettings())
@@ -34,9 +48,28 @@ def write_run(run_dir: Path, result: ScanResult, formats: tuple[str, ...],
         written.append(write_diff(run_dir, diff))
     names = [name for name in formats if name not in ("json", "scripts")]
     written += write_reports(run_dir, ReportInputs(result=result, plan=plan, diff=diff), names)
-    update_latest(output_dir, run_dir)
+    if not update_latest(output_dir, run_dir):
+        log.info("latest not moved: a run that started later is already there")
     log.info("wrote %d files into %s", len(written), run_dir)
     return written
+
+
+def rewrite_reports(run_dir: Path, inputs: ReportInputs, names: list[str]) -> list[Path]:
+    """Write the reports ``names`` of ``inputs`` into ``run_dir`` again (``orgscan report``);
+    ``EvidenceWriteError`` when one cannot be written (the others stay whole)."""
+    try:
+        return write_reports(run_dir, inputs, names)
+    except OSError as exc:
+        raise _write_failure(run_dir, exc, "reports already there are unchanged") from None
+
+
+def _write_failure(run_dir: Path, exc: OSError, outcome: str) -> EvidenceWriteError:
+    """The one line that says which file could not be written, why, and what it leaves."""
+    target = exc.filename2 or exc.filename or run_dir
+    reason = exc.strerror or str(exc)
+    log.error("could not write %s: %s; %s", target, reason, outcome)
+    return EvidenceWriteError(f"could not write the run folder {run_dir}: {reason} ({target}); "
+                              f"{outcome}")
 
 
 def load_report_inputs(run_dir: Path) -> ReportInputs:

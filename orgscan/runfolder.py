@@ -10,7 +10,6 @@ Run folders name accounts, buckets and ARNs: they are created ``0700`` and their
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import sys
@@ -32,9 +31,9 @@ class RunFolderError(OSError):
     """The output folder cannot be created or written."""
 
 
-@functools.cache
 def _current_umask() -> int:
-    # os.umask can only be read by setting it; set it straight back (once per process).
+    # os.umask can only be read by setting it; set it straight back. Meanwhile a file created
+    # by another thread gets 0o077 at worst: stricter, never looser.
     mask = os.umask(0o077)
     os.umask(mask)
     return mask

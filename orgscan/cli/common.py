@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from orgscan.errors import AwsUnavailableError, InputError
+from orgscan.errors import AwsUnavailableError, EvidenceWriteError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -19,6 +19,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
+EXIT_WRITE_FAILED = 4  # the evidence could not be written (disk full, read-only, interrupted)
 
 
 # C0 and C1 control characters except tab and newline; ESC starts terminal escape sequences.
@@ -51,8 +52,9 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 
 
 def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn ``InputError`` raised by the core into a one-line message and exit code 2, and
-    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3."""
+    """Turn ``InputError`` raised by the core into a one-line message and exit code 2,
+    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3, and
+    ``EvidenceWriteError`` (the run folder could not be written) into exit 4."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -62,6 +64,8 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc)) from None
         except AwsUnavailableError as exc:  # not bad input: AWS did not answer; try later
             raise fail(str(exc), code=EXIT_INCOMPLETE) from None
+        except EvidenceWriteError as exc:  # never 1: a scheduler must not read it as findings
+            raise fail(str(exc), code=EXIT_WRITE_FAILED) from None
 
     return wrapper
 
