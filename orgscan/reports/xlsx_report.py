@@ -13,6 +13,7 @@ import zipfile
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Font
@@ -84,7 +85,10 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     props = workbook.properties
     props.creator = "orgscan"
     props.lastModifiedBy = "orgscan"
-    props.title = f"CloudTrail Object Lock audit {inputs.result.run.organization_id or ''}".strip()
+    # The organization id comes from a findings.json: control characters would make the
+    # document properties, like a cell, unreadable.
+    organization = ILLEGAL_CHARACTERS_RE.sub("", inputs.result.run.organization_id or "")
+    props.title = f"CloudTrail Object Lock audit {organization}".strip()
     props.created = moment
     props.modified = moment
     return workbook
