@@ -14,7 +14,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from orgscan.findings import load_run
-from orgscan.history import run_folders
+from orgscan.history import list_runs, run_folders
 from orgscan.logsetup import attach_shared_log, stop
 from orgscan.runfolder import resolve_latest
 
@@ -54,7 +54,7 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
     assert len(runs) == 2  # distinct folders, even when both started in the same second
     for run_dir in runs:
         # diff.json appears when the other run's findings.json was there first: a race.
-        names = {path.name for path in run_dir.iterdir() if not path.name.startswith(".")}
+        names = {path.name for path in run_dir.iterdir()}
         assert names - {"diff.json"} == {"findings.csv", "findings.json", "orgscan.log",
                                          "report.html"}
         assert len(load_run(run_dir).findings) == 3
@@ -62,8 +62,11 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
                  (run_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]
         assert lines[-1]["summary"]["run_folder"] == run_dir.name  # its own log, complete
         assert not any(record.get("run") not in (None, run_dir.name) for record in lines)
-    assert resolve_latest(output_dir) in runs
-    assert not [path.name for path in output_dir.iterdir() if path.name.endswith(".tmp")]
+    # latest names the run that started last, whichever finished last; history marks it.
+    assert resolve_latest(output_dir) == runs[0]
+    assert [run.folder for run in list_runs(output_dir).runs if run.latest] == [runs[0].name]
+    # No temporary or lock file is left anywhere (the locks are flock on existing files).
+    assert [path.name for path in output_dir.rglob(".*")] == []
     # The shared log holds both runs, whole lines only.
     shared = [json.loads(line) for line in
               (output_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]
@@ -89,3 +92,34 @@ def test_shared_log_rotates_and_keeps_every_line(tmp_path: Path) -> None:
     assert all(record["run"] == run_dir.name for record in records)
     numbers = sorted(int(record["message"].split()[1]) for record in records)
     assert numbers == list(range(300 - len(numbers), 300))  # the newest lines, none torn
+
+
+#: A scan killed (SIGKILL: no handler runs) while its page is rendered, after findings.json.
+_KILLED_WHILE_WRITING = (
+    "import os, signal\n"
+    "from orgscan.reports.html_report import HtmlReport\n"
+    "HtmlReport.render = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
+    "from orgscan.cli import main\n"
+    "main()\n")
+
+
+def test_a_run_killed_while_writing_is_listed_as_unfinished(moto_endpoint: str,
+                                                            tmp_path: Path) -> None:
+    output_dir = tmp_path / "reports"
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
+    command = [sys.executable, "-c", _KILLED_WHILE_WRITING, *SCAN_ARGS,
+               "--output-dir", str(output_dir), "--format", "json,html"]
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert killed.returncode == -9, killed.stderr
+
+    (run_dir,) = run_folders(output_dir)
+    assert len(load_run(run_dir).findings) == 3  # findings.json was written first
+    assert not (run_dir / "report.html").exists()
+    assert resolve_latest(output_dir) is None  # latest never named the killed run
+    history = subprocess.run([sys.executable, "-m", "orgscan", "history", str(output_dir)],
+                             env=env, capture_output=True, text=True, timeout=60, check=False)
+    header, row = history.stdout.splitlines()
+    assert header.split()[2] == "COMPLETE"
+    assert row.split()[0] == run_dir.name
+    assert row.split()[2] == "unfinished"

@@ -11,7 +11,10 @@ import subprocess
 from pathlib import Path
 
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from orgscan.cli import app
+from orgscan.findings import dumps
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
 from orgscan.reports import ReportInputs
 from orgscan.reports.xlsx_report import XlsxReport
@@ -53,3 +56,15 @@ def test_organization_id_with_control_characters_keeps_the_workbook_readable() -
     workbook = load_workbook(io.BytesIO(data))  # openpyxl refused this file before
     assert workbook.properties.title.startswith("CloudTrail Object Lock audit o-abc")
     assert not any(ord(char) < 32 for char in workbook.properties.title)
+
+
+def test_the_plan_display_keeps_a_name_with_newlines_on_its_line(tmp_path: Path) -> None:
+    forged = "x\n[9] bucket forged in us-east-1: nothing to do"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "findings.json").write_text(dumps(sample_result(bucket_name=f"logs{forged}")),
+                                       encoding="utf-8")
+    outcome = CliRunner().invoke(app, ["remediate", str(run)])
+    assert outcome.exit_code == 0, outcome.output
+    assert not [line for line in outcome.stdout.splitlines() if line.startswith("[9]")]
+    assert "logsx\\n[9] bucket forged" in outcome.stdout
