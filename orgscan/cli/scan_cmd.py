@@ -109,11 +109,15 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
                 code = scan_exit_code(result, settings.fail_on)
                 log_summary(result, run_dir, code)
         except WriteInterrupted:
+            from orgscan.findings import FINDINGS_FILE
+
             log.error("interrupted while writing: run folder %s is incomplete, latest not "
                       "moved", run_dir)
+            # findings.json is written first, atomically: it is there whole, or not at all.
+            kept = "findings.json, written first, is whole" if (
+                run_dir / FINDINGS_FILE).is_file() else "no findings.json was written"
             raise EvidenceWriteError(f"interrupted while writing the run folder {run_dir}: it "
-                                     "is incomplete (findings.json, written first, is whole)"
-                                     ) from None
+                                     f"is incomplete ({kept})") from None
     finally:
         shutdown(executor, interrupted=interrupted)
         for handler in handlers:
