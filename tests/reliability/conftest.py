@@ -99,3 +99,17 @@ def demo_world() -> Iterator[DemoWorld]:
             world = DemoWorld(org)
             world.baseline = world.scan(world.baseline_calls)
             yield world
+
+
+@pytest.fixture
+def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One account with a PASS, a WARN and a FAIL trail in an in-process moto (the run-folder
+    tests scan it into output folders they then damage)."""
+    from moto import mock_aws
+
+    from tests.ops.conftest import build_account, fake_aws
+
+    fake_aws(monkeypatch)
+    with mock_aws():
+        build_account()
+        yield

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 from typer.testing import CliRunner
 
 from orgscan.cli import app
@@ -23,7 +21,7 @@ from orgscan.history import run_folders
 from orgscan.jsondoc import MAX_DOCUMENT_BYTES
 from orgscan.remediation import RemediationSettings, build_plan, planfile
 from orgscan.runfolder import resolve_latest
-from tests.ops.conftest import SCAN_ARGS, build_account, fake_aws
+from tests.ops.conftest import SCAN_ARGS
 from tests.reliability.documents import changed, sample_result
 from tests.reliability.test_hostile_input import assert_clean_refusal
 
@@ -144,15 +142,6 @@ def test_huge_numbers_in_plan_and_diff_are_bad_input(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- a later scan
-
-
-@pytest.fixture
-def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """One account with a PASS, a WARN and a FAIL trail in an in-process moto."""
-    fake_aws(monkeypatch)
-    with mock_aws():
-        build_account()
-        yield
 
 
 def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None,

@@ -38,9 +38,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
         yield CliRunner()
 
 
-def assert_clean_refusal(result: Any, *words: str) -> None:
-    """Exit 2 with exactly one line on stderr that names the problem; nothing on stdout."""
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+def assert_clean_refusal(result: Any, *words: str, code: int = 2) -> None:
+    """Exit ``code`` (2, bad input) with exactly one line on stderr that names the problem."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("orgscan: error: ")

@@ -10,12 +10,10 @@ import signal
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 from typer.testing import CliRunner, Result
 
 from orgscan.cli import app
@@ -24,18 +22,10 @@ from orgscan.history import list_runs, run_folders
 from orgscan.logsetup import LOG_FILE
 from orgscan.reports.html_report import HtmlReport
 from orgscan.runfolder import LATEST, resolve_latest
-from tests.ops.conftest import SCAN_ARGS, build_account, fake_aws
+from tests.ops.conftest import SCAN_ARGS
+from tests.reliability.test_hostile_input import assert_clean_refusal
 
 EXIT_WRITE_FAILED = 4
-
-
-@pytest.fixture
-def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """One account with a PASS, a WARN and a FAIL trail in an in-process moto."""
-    fake_aws(monkeypatch)
-    with mock_aws():
-        build_account()
-        yield
 
 
 def _scan(output_dir: Path, *extra: str) -> Result:
@@ -45,13 +35,7 @@ def _scan(output_dir: Path, *extra: str) -> Result:
 
 def assert_write_failure(outcome: Result, *words: str) -> None:
     """Exit 4, one line on stderr naming the problem, no traceback."""
-    assert outcome.exit_code == EXIT_WRITE_FAILED, (outcome.exit_code, outcome.output)
-    lines = [line for line in outcome.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, outcome.stderr
-    assert lines[0].startswith("orgscan: error: ")
-    for word in words:
-        assert word in lines[0]
-    assert "Traceback" not in outcome.output
+    assert_clean_refusal(outcome, *words, code=EXIT_WRITE_FAILED)
 
 
 def _leftovers(folder: Path) -> list[str]:
