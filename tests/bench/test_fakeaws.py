@@ -114,3 +114,6 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
     assert "0 not as simulated" in table
     assert "wall ÷ lower bound" in table
     assert "speed-up over naive" in table
+    assert "write phase" in table  # the run folder of the scan, written and timed by part
+    assert "  report.xlsx" in table
+    assert "  scripts and plan.json" in table
