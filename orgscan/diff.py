@@ -41,10 +41,10 @@ from typing import Any
 from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.findings import FindingsFileError
-from orgscan.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ErrorStage, Finding, ScanResult, Status
-from orgscan.runfolder import atomic_write
+from orgscan.runs.folder import atomic_write
+from orgscan.runs.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
 
 DIFF_FILE = "diff.json"
 DIFF_SCHEMA_VERSION = 1

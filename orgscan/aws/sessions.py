@@ -23,8 +23,8 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from orgscan.aws.redaction import redact
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
-from orgscan.redaction import redact
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_SESSION_NAME = "orgscan"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.redaction import redact
+from orgscan.aws.redaction import redact
 
 
 def error_code_of(exc: ClientError | BotoCoreError) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from orgscan.remediation.model import (
 from orgscan.remediation.plan import build_plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
 from orgscan.remediation.scripts import render_script
-from orgscan.runfolder import atomic_write
+from orgscan.runs.folder import atomic_write
 
 __all__ = [
     "Check",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from orgscan.model import ScanResult
-from orgscan.runfolder import atomic_write
+from orgscan.runs.folder import atomic_write
 
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff

@@ -11,7 +11,7 @@ from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan, write_plan_files
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.reports import ReportInputs, write_reports
-from orgscan.runfolder import update_latest
+from orgscan.runs.folder import update_latest
 
 log = logging.getLogger(__name__)
 

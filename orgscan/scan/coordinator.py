@@ -31,7 +31,6 @@ from orgscan.collect import error_code_of
 from orgscan.collect.buckets import list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails
 from orgscan.config import ScanSettings
-from orgscan.executors import make_executor, shutdown
 from orgscan.model import (
     Account,
     AccountCoverage,
@@ -43,8 +42,9 @@ from orgscan.model import (
     ScanResult,
     Trail,
 )
-from orgscan.planning import ScanPlan, iso, plan_scan, utc_now
 from orgscan.rule import ACCESS_DENIED_CODES, MISSING_BUCKET_CODES, evaluate
+from orgscan.scan.executors import make_executor, shutdown
+from orgscan.scan.planning import ScanPlan, iso, plan_scan, utc_now
 
 log = logging.getLogger(__name__)
 

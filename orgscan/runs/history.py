@@ -2,7 +2,7 @@
 
 A run folder is a directory directly below the output folder whose name is a run timestamp
 (``20261127T090411Z``, or ``…Z-2`` for a second run in the same second; see
-``orgscan.runfolder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
+``orgscan.runs.folder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
 person dropped in — is not a run and is ignored. A run folder whose ``findings.json`` cannot be
 read (a run still in progress, a crash, a hand-edited file) is skipped and reported as such, so
 the listing never hides that a run is missing.
@@ -21,7 +21,7 @@ from pathlib import Path
 from orgscan.errors import InputError
 from orgscan.findings import FindingsFileError, load_run
 from orgscan.model import ScanResult, Status
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
 
 _RUN_NAME_RE = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?$")
 
@@ -65,7 +65,7 @@ class RunHistory:
 
 
 def is_run_folder_name(name: str) -> bool:
-    """True for names ``orgscan.runfolder`` gives run folders."""
+    """True for names ``orgscan.runs.folder`` gives run folders."""
     return _RUN_NAME_RE.match(name) is not None
 
 
