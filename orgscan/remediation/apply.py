@@ -23,9 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.redaction import redact
 from orgscan.aws.sessions import AssumeRoleError
+from orgscan.files import atomic_write
 from orgscan.remediation.model import Check, Plan, PlanEntry, Step
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.runs.folder import atomic_write
 
 
 class ClientFactory(Protocol):

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from orgscan.diff import RunDiff, diff_results
 from orgscan.errors import InputError
 from orgscan.findings import FindingsFileError, load_run
 from orgscan.model import ScanResult, Status
@@ -135,3 +136,22 @@ def history_to_dict(history: RunHistory) -> dict[str, object]:
         "runs": [asdict(run) for run in history.runs],
         "skipped": [asdict(skip) for skip in history.skipped],
     }
+
+
+def diff_against_previous(output_dir: Path, new_run_dir: Path,
+                          new_result: ScanResult) -> RunDiff | None:
+    """The diff from the previous readable run of ``output_dir`` to the new one, or None.
+
+    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
+    folder has a run name, older than it: a concurrent run that started later is not "previous")
+    whose ``findings.json`` loads; unreadable folders are passed over.
+    """
+    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
+    if is_run_folder_name(new_run_dir.name):
+        newest = run_sort_key(new_run_dir.name)
+        folders = [f for f in folders if run_sort_key(f.name) < newest]
+    for folder, loaded in loaded_runs(folders):
+        if not isinstance(loaded, FindingsFileError):
+            return diff_results(loaded, new_result, old_folder=folder.name,
+                                new_folder=new_run_dir.name)
+    return None

@@ -182,9 +182,9 @@ def test_a_failed_rewrite_keeps_the_old_report_whole(tmp_path: Path,
         real_replace(source, target)
 
     if failure == "disk-full-mid-write":
-        monkeypatch.setattr("orgscan.runs.folder.os.fdopen", half_fdopen)
+        monkeypatch.setattr("orgscan.files.os.fdopen", half_fdopen)
     else:
-        monkeypatch.setattr("orgscan.runs.folder.os.replace", failing_replace)
+        monkeypatch.setattr("orgscan.files.os.replace", failing_replace)
     changed = sample_result(account_name="renamed account")
     with pytest.raises(OSError):  # noqa: PT011 - either errno: the point is what is left behind
         write_reports(run_dir, ReportInputs(result=changed), ["csv", "html"])
