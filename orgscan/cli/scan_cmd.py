@@ -29,7 +29,7 @@ from orgscan.config import ScanSettings, build_settings
 from orgscan.runs.folder import RunFolderError, create_run_dir
 from orgscan.runs.output import write_run
 from orgscan.runs.runlog import apply_register, log_summary
-from orgscan.scan import execute_scan
+from orgscan.scan import INTERRUPTED, execute_scan
 from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.planning import plan_scan, utc_now
 
@@ -94,7 +94,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         if progress is not None:
             sys.stderr.write("\n")
         interrupted = not result.run.complete and any(
-            error.error_code == "Interrupted" for error in result.errors)
+            error.error_code == INTERRUPTED for error in result.errors)
         with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
             result = apply_register(result, settings.exceptions)
             write_run(run_dir, result, settings.formats, settings.remediation)
