@@ -15,7 +15,7 @@ import typer
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
-from orgscan.cli.exitcodes import scan_exit_code
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
 from orgscan.cli.scan_options import (
     FailOnOpt,
@@ -70,10 +70,10 @@ def demo(
         sessions = SessionFactory(max_pool_connections=settings.workers)
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.
-    raise typer.Exit(code if fail_on is not None else 0)
+    raise typer.Exit(code if fail_on is not None else ExitCode.OK)
 
 
-def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
+def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     buffer = start_buffer(settings.log_level)
     executor = make_executor(settings.workers, settings.serial)
