@@ -18,7 +18,7 @@ from orgscan.findings import load_run
 from orgscan.runs.folder import resolve_latest
 from orgscan.runs.history import run_folders
 
-from .conftest import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account
+from .accounts import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account
 
 
 @pytest.fixture

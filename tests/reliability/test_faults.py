@@ -15,8 +15,8 @@ from orgscan.config import FailOn
 from orgscan.errors import AwsUnavailableError, InputError
 from orgscan.model import ReasonCode, ScanResult, Status
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.conftest import MAX_ATTEMPTS, DemoWorld
 from tests.reliability.faults import Call, FaultInjector, Match, on
+from tests.reliability.world import MAX_ATTEMPTS, DemoWorld
 
 CENTRAL_BUCKET = "acme-log-archive-cloudtrail"
 

@@ -19,8 +19,8 @@ from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import InputError
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.conftest import DemoWorld
 from tests.reliability.faults import Call, FaultInjector, on
+from tests.reliability.world import DemoWorld
 
 ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)
 MANDATORY = timedelta(seconds=botocore_credentials._DEFAULT_MANDATORY_REFRESH_TIMEOUT)
