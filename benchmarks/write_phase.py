@@ -1,5 +1,5 @@
 """The write phase of a run, measured: a scanned organization's run folder written as
-``orgscan scan`` writes it (``orgscan.output.write_run``, every format), with the CPU time of
+``orgscan scan`` writes it (``orgscan.runs.output.write_run``, every format), with the CPU time of
 each part.
 
 The parts are timed by wrapping the functions ``write_run`` calls (the plan, the scripts, the
@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orgscan import output
-from orgscan.config import FORMATS
+from orgscan.config import OutputFormat
 from orgscan.model import ScanResult
 from orgscan.reports.csv_report import CsvReport
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.json_report import JsonReport
 from orgscan.reports.xlsx_report import XlsxReport
-from orgscan.runfolder import create_run_dir
+from orgscan.runs import output
+from orgscan.runs.folder import create_run_dir
 
 
 @dataclass
@@ -85,7 +85,7 @@ def measure_write(result: ScanResult) -> WriteMeasurement:
         run_dir = create_run_dir(Path(tmp), datetime.now(UTC))
         with _timed_parts() as parts:
             wall, cpu = time.perf_counter(), time.process_time()
-            written = output.write_run(run_dir, result, FORMATS)
+            written = output.write_run(run_dir, result, tuple(OutputFormat))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         size = sum(path.stat().st_size for path in written)
     parts["writing files and latest"] = max(0.0, cpu - sum(parts.values()))

@@ -10,17 +10,11 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.errors import AwsUnavailableError, EvidenceWriteError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
-EXIT_INCOMPLETE = 3
-EXIT_WRITE_FAILED = 4  # the evidence could not be written (disk full, read-only, interrupted)
-
 
 # C0 and C1 control characters except tab and newline; ESC starts terminal escape sequences.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -43,7 +37,7 @@ def terminal_cell(text: str) -> str:
     return _CELL_CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> typer.Exit:
     """Print ``orgscan: error: message`` on stderr and return the exit exception to raise
     (exit 2, bad input, unless ``code`` says otherwise)."""
     one_line = " ".join(message.split())
@@ -63,9 +57,9 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         except InputError as exc:
             raise fail(str(exc)) from None
         except AwsUnavailableError as exc:  # not bad input: AWS did not answer; try later
-            raise fail(str(exc), code=EXIT_INCOMPLETE) from None
+            raise fail(str(exc), code=ExitCode.INCOMPLETE) from None
         except EvidenceWriteError as exc:  # never 1: a scheduler must not read it as findings
-            raise fail(str(exc), code=EXIT_WRITE_FAILED) from None
+            raise fail(str(exc), code=ExitCode.WRITE_FAILED) from None
 
     return wrapper
 

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.output import load_report_inputs, rewrite_reports
 from orgscan.reports import format_names
+from orgscan.runs.output import load_report_inputs, rewrite_reports
 
 
 @maps_input_errors

@@ -19,7 +19,7 @@ from orgscan.model import (
     ScanResult,
     Versioning,
 )
-from orgscan.runfolder import MANIFEST_FILE
+from orgscan.runs.folder import MANIFEST_FILE
 
 MGMT = "111111111111"
 MEMBER = "222222222222"

@@ -10,9 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from orgscan.cli import app
-from orgscan.history import list_runs
 from orgscan.model import ReasonCode
-from orgscan.runfolder import (
+from orgscan.runs.folder import (
     LATEST,
     RunFolderError,
     check_output_dir,
@@ -20,6 +19,7 @@ from orgscan.runfolder import (
     resolve_latest,
     update_latest,
 )
+from orgscan.runs.history import list_runs
 
 from .builders import finding, result, write_run
 

@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 from orgscan.findings import FindingsFileError, dumps, load_run, loads
-from orgscan.history import run_folders
 from orgscan.jsondoc import MAX_DOCUMENT_BYTES
 from orgscan.remediation import RemediationSettings, build_plan, planfile
-from orgscan.runfolder import resolve_latest
-from tests.ops.conftest import SCAN_ARGS
+from orgscan.runs.folder import resolve_latest
+from orgscan.runs.history import run_folders
+from tests.ops.accounts import SCAN_ARGS
 from tests.reliability.documents import changed, sample_result
-from tests.reliability.test_hostile_input import assert_clean_refusal
+from tests.reliability.refusals import assert_clean_refusal
 
 VALID = json.loads(dumps(sample_result()))
 NINES = "9" * 5000  # beyond Python's 4,300-digit limit on int(str)

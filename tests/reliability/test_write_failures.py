@@ -17,15 +17,14 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from orgscan.cli import app
+from orgscan.cli.exitcodes import ExitCode
+from orgscan.cli.logsetup import LOG_FILE
 from orgscan.findings import load_run
-from orgscan.history import list_runs, run_folders
-from orgscan.logsetup import LOG_FILE
 from orgscan.reports.html_report import HtmlReport
-from orgscan.runfolder import LATEST, resolve_latest
-from tests.ops.conftest import SCAN_ARGS
-from tests.reliability.test_hostile_input import assert_clean_refusal
-
-EXIT_WRITE_FAILED = 4
+from orgscan.runs.folder import LATEST, resolve_latest
+from orgscan.runs.history import list_runs, run_folders
+from tests.ops.accounts import SCAN_ARGS
+from tests.reliability.refusals import assert_clean_refusal
 
 
 def _scan(output_dir: Path, *extra: str) -> Result:
@@ -35,7 +34,7 @@ def _scan(output_dir: Path, *extra: str) -> Result:
 
 def assert_write_failure(outcome: Result, *words: str) -> None:
     """Exit 4, one line on stderr naming the problem, no traceback."""
-    assert_clean_refusal(outcome, *words, code=EXIT_WRITE_FAILED)
+    assert_clean_refusal(outcome, *words, code=ExitCode.WRITE_FAILED)
 
 
 def _leftovers(folder: Path) -> list[str]:

@@ -2,7 +2,7 @@
 
 A run folder is a directory directly below the output folder whose name is a run timestamp
 (``20261127T090411Z``, or ``…Z-2`` for a second run in the same second; see
-``orgscan.runfolder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
+``orgscan.runs.folder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
 person dropped in — is not a run and is ignored. A run folder whose ``findings.json`` cannot be
 read (a run still in progress, a crash, a hand-edited file, a number no run writes) is skipped
 and reported as such, so the listing never hides that a run is missing. A run folder is
@@ -15,14 +15,18 @@ number (``…Z-10`` is newer than ``…Z-9``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from orgscan.diff import RunDiff, diff_results
 from orgscan.errors import InputError
 from orgscan.findings import FindingsFileError, load_run
 from orgscan.model import ScanResult, Status
-from orgscan.runfolder import is_complete, is_run_folder_name, resolve_latest, run_sort_key
+from orgscan.runs.folder import is_complete, is_run_folder_name, resolve_latest, run_sort_key
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,3 +130,25 @@ def history_to_dict(history: RunHistory) -> dict[str, object]:
         "runs": [asdict(run) for run in history.runs],
         "skipped": [asdict(skip) for skip in history.skipped],
     }
+
+
+def diff_against_previous(output_dir: Path, new_run_dir: Path,
+                          new_result: ScanResult) -> RunDiff | None:
+    """The diff from the previous readable run of ``output_dir`` to the new one, or None.
+
+    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
+    folder has a run name, older than it: a concurrent run that started later is not "previous")
+    whose ``findings.json`` loads. An unreadable one (a crash, a hand-edited file, a number
+    no run writes) is passed over with a warning: an old folder is never the new run's failure.
+    """
+    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
+    if is_run_folder_name(new_run_dir.name):
+        newest = run_sort_key(new_run_dir.name)
+        folders = [f for f in folders if run_sort_key(f.name) < newest]
+    for folder, loaded in loaded_runs(folders):
+        if isinstance(loaded, FindingsFileError):
+            log.warning("previous run %s skipped, it cannot be read: %s", folder.name, loaded)
+            continue
+        return diff_results(loaded, new_result, old_folder=folder.name,
+                            new_folder=new_run_dir.name)
+    return None

@@ -17,7 +17,7 @@ import stat
 import sys
 from pathlib import Path
 
-from orgscan.runfolder import file_mode
+from orgscan.files import file_mode
 
 _OPEN_FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
                | getattr(os, "O_CLOEXEC", 0))

@@ -1,10 +1,11 @@
-"""The run folder on disk: creation without overwriting, atomic private writes, completeness,
-and the ``latest`` pointer.
+"""The run folder on disk: creation without overwriting, completeness, and the ``latest``
+pointer.
 
 Run folders name accounts, buckets and ARNs: they are created ``0700`` and their files ``0600``
-(less when the process's umask is stricter). A run folder is complete only once its
-``manifest.json``, written last, exists: a crash or an interruption leaves a folder without one.
-``latest`` always names the newest run by start time, whatever order overlapping runs finish in.
+(``orgscan.files.atomic_write``; less when the process's umask is stricter). A run folder is
+complete only once its ``manifest.json``, written last, exists: a crash or an interruption
+leaves a folder without one. ``latest`` always names the newest run by start time, whatever
+order overlapping runs finish in.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import contextlib
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from orgscan.files import atomic_write
 from orgscan.jsondoc import read_regular_file
 
 LATEST = "latest"
@@ -29,42 +30,6 @@ _RUN_NAME_RE = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?\Z")
 
 class RunFolderError(OSError):
     """The output folder cannot be created or written."""
-
-
-def _current_umask() -> int:
-    # os.umask can only be read by setting it; set it straight back. Meanwhile a file created
-    # by another thread gets 0o077 at worst: stricter, never looser.
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
-
-
-def file_mode(*, executable: bool = False) -> int:
-    """The mode of a file in a run folder: ``0600`` (``0700`` for a script), less when the
-    umask of the process is stricter."""
-    return (0o700 if executable else 0o600) & ~_current_umask()
-
-
-def atomic_write(path: Path, data: bytes | str, *, executable: bool = False) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    A crash or a full disk leaves either the old file or no file, never half of one. The file
-    is private (``file_mode``): evidence names accounts, buckets and ARNs.
-    """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, file_mode(executable=executable))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
 
 
 def run_folder_name(started: datetime) -> str:

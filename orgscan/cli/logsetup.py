@@ -3,7 +3,7 @@
 Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
 Besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
 (rotated), each line tagged with its run folder, so a scheduler's runs read as one history.
-Both are ``orgscan.logfiles`` handlers: private files, never written through a symbolic link,
+Both are ``orgscan.cli.logfiles`` handlers: private files, never written through a symbolic link,
 shared between processes under ``flock`` without a lock file.
 """
 
@@ -14,7 +14,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-from orgscan.logfiles import LogFileHandler
+from orgscan.cli.logfiles import LogFileHandler
 
 LOG_FILE = "orgscan.log"
 _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
