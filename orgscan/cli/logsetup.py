@@ -3,8 +3,9 @@
 Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
 Besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
 (rotated), each line tagged with its run folder, so a scheduler's runs read as one history.
-Both are ``orgscan.cli.logfiles`` handlers: private files, never written through a symbolic link,
-shared between processes under ``flock`` without a lock file.
+Both are ``orgscan.cli.logfiles`` handlers: private files, never written through a symbolic
+link; the shared one is concurrent-log-handler's, so several processes may append to it safely,
+its lock file kept outside the output folder.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-from orgscan.cli.logfiles import LogFileHandler
+from orgscan.cli.logfiles import RunLogHandler, SharedLogHandler
 
 LOG_FILE = "orgscan.log"
 _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
@@ -68,7 +69,8 @@ def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
 def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
                    json_format: bool = False) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
-    handler = LogFileHandler(run_dir / LOG_FILE, max_bytes=50 * 1024 * 1024, backups=5)
+    handler = RunLogHandler(run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5,
+                            encoding="utf-8")
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
     logger = logging.getLogger(_LOGGER)
     buffer.setTarget(handler)
@@ -96,16 +98,16 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
                       max_bytes: int = SHARED_LOG_MAX_BYTES) -> logging.Handler:
     """Also write this run's records to the output folder's rotating ``orgscan.log``.
 
-    Several runs may write it at once (cron overlapping a manual run): the file is locked for
-    each record and for rotation, so lines never interleave or get lost. Attach it after
-    ``attach_run_log`` so the buffered records went only to the run's own log. When the shared
-    log cannot be opened — a symbolic link planted there is never followed — the run says so in
-    its own log and goes on: its evidence is in its run folder.
+    Several runs may write it at once (cron overlapping a manual run): concurrent-log-handler
+    locks it for each record and for rotation, so lines never interleave or get lost. Attach it
+    after ``attach_run_log`` so the buffered records went only to the run's own log. When the
+    shared log cannot be opened — a symbolic link planted there is never followed — the run says
+    so in its own log and goes on: its evidence is in its run folder.
     """
     path = run_dir.parent / LOG_FILE
     try:
-        handler: logging.Handler = LogFileHandler(path, max_bytes=max_bytes,
-                                                  backups=SHARED_LOG_BACKUPS)
+        handler: logging.Handler = SharedLogHandler(path, max_bytes=max_bytes,
+                                                    backups=SHARED_LOG_BACKUPS)
     except OSError as exc:
         reason = "a symbolic link, never followed" if path.is_symlink() else \
             exc.strerror or str(exc)

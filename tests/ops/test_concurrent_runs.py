@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 from moto.server import ThreadedMotoServer
 
 from orgscan.cli.logsetup import attach_shared_log, stop
@@ -123,3 +125,72 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(moto_endpoint: str,
     assert header.split()[2] == "COMPLETE"
     assert row.split()[0] == run_dir.name
     assert row.split()[2] == "unfinished"
+
+
+@pytest.fixture
+def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private runtime folder of this user, where the shared log's lock file goes."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    return runtime
+
+
+def _shared_run(output_dir: Path) -> Path:
+    run_dir = output_dir / "20261127T090000Z"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
+        runtime_dir: Path, tmp_path: Path) -> None:
+    run_dir = _shared_run(tmp_path / "reports")
+    other_run = _shared_run(tmp_path / "other")
+    (tmp_path / "alias").symlink_to(tmp_path / "reports")
+    handlers = [attach_shared_log(run_dir), attach_shared_log(tmp_path / "alias" / run_dir.name),
+                attach_shared_log(other_run)]
+    try:
+        logging.getLogger("orgscan.test_lock").warning("one line")
+        locks = [Path(handler.lockFilename) for handler in handlers
+                 if isinstance(handler, ConcurrentRotatingFileHandler)]
+    finally:
+        for handler in handlers:
+            stop(handler)
+    assert len(locks) == 3
+    # One lock per log, whatever path reaches it; another output folder has its own.
+    assert locks[0] == locks[1] != locks[2]
+    private = runtime_dir / f"orgscan-{os.getuid()}"
+    assert locks[0].parent.parent == private
+    assert locks[0].is_file()
+    for path in (private, locks[0].parent):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert stat.S_IMODE(locks[0].stat().st_mode) == 0o600
+    # Nothing but the log and the run folder in the output folder: no lock, no temporary file.
+    assert sorted(path.name for path in (tmp_path / "reports").iterdir()) == [
+        "20261127T090000Z", "orgscan.log"]
+    lines = (tmp_path / "reports" / "orgscan.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2  # the same log reached by two paths
+    assert all(line.endswith("one line") for line in lines)
+
+
+def test_a_lock_folder_others_may_enter_is_refused(runtime_dir: Path, tmp_path: Path) -> None:
+    planted = runtime_dir / f"orgscan-{os.getuid()}"
+    planted.mkdir(mode=0o700)
+    planted.chmod(0o777)
+    run_dir = _shared_run(tmp_path / "reports")
+    handler = attach_shared_log(run_dir)
+    stop(handler)
+    assert isinstance(handler, logging.NullHandler)  # the run logs to its own folder only
+    assert not (tmp_path / "reports" / "orgscan.log").exists()
+    assert list(planted.iterdir()) == []
+
+
+def test_an_existing_shared_log_is_made_private(runtime_dir: Path, tmp_path: Path) -> None:
+    run_dir = _shared_run(tmp_path / "reports")
+    shared = tmp_path / "reports" / "orgscan.log"
+    shared.write_text("an older line\n", encoding="utf-8")
+    shared.chmod(0o644)
+    handler = attach_shared_log(run_dir)
+    stop(handler)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600
+    assert shared.read_text(encoding="utf-8") == "an older line\n"
