@@ -26,7 +26,7 @@ import openpyxl
 import pytest
 
 from orgscan.cli.scan_cmd import run_scan
-from tests.reliability.faults import FaultInjector, on
+from tests.faults import FaultInjector, on
 from tests.reliability.world import FAKE_CREDENTIALS, DemoWorld
 
 #: Read-only API operations: every call of a scan must be one of these.
