@@ -73,13 +73,48 @@ class Check:
     """A read-only call that tells whether a step is already done.
 
     The step is skipped when the call succeeds and, if ``condition`` is set, the JMESPath
-    expression ``condition`` evaluated on the response is true. A failing call means "not done".
-    The same expression serves boto3 (``jmespath.search``) and the AWS CLI (``--query``).
+    expression ``condition`` evaluated on the response is true. A call failing with one of
+    ``absent_codes`` ("no such configuration") means "not done"; any other failure (AccessDenied,
+    a bucket of another owner) means the current state cannot be read, and the step must not
+    run. The same expression serves boto3 (``jmespath.search``) and the AWS CLI (``--query``).
     """
 
     operation: str
     parameters: Mapping[str, Any]
     condition: str | None = None
+    absent_codes: tuple[str, ...] = ()
+
+
+class GuardKind(StrEnum):
+    """What a guard reads before a step that could do harm (a closed set: plan.json names one,
+    orgscan and the script template implement each)."""
+
+    #: The JMESPath ``condition`` holds on the response of ``operation``.
+    QUERY = "query"
+    #: The bucket replicates (an enabled rule) to a destination without Object Lock, or one
+    #: whose Object Lock state cannot be read.
+    REPLICATION_UNLOCKED = "replication-to-unlocked-destination"
+    #: The bucket already has a policy (``condition`` true) that the step would replace. A
+    #: script stops; ``orgscan remediate --apply`` merges by ``Sid`` instead.
+    FOREIGN_POLICY = "policy-not-written-by-orgscan"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A read-only call run just before a step: when it finds what ``reason`` describes, the
+    step stops (under ``--apply``) or is reported (in a dry run) instead of doing harm.
+
+    ``QUERY`` guards call ``operation`` with ``parameters`` and stop when the JMESPath
+    ``condition`` is true; ``absent_codes`` are the error codes that mean "nothing there" (the
+    guard passes); any other error means the state cannot be read, which also stops.
+    """
+
+    kind: GuardKind
+    operation: str
+    parameters: Mapping[str, Any]
+    reason: str
+    condition: str | None = None
+    absent_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +124,8 @@ class Step:
     ``operation`` is the API operation name (``PutObjectLockConfiguration``) and ``parameters``
     its boto3 keyword arguments; the AWS CLI form is derived from them. ``account_id`` runs the
     step in ``region``. ``fixes`` lists the trail ARNs whose findings the step helps resolve.
-    ``parameters`` is plain JSON data and must be treated as read-only.
+    ``parameters`` is plain JSON data and must be treated as read-only. ``guards`` run (in
+    order) after the check says "not done" and before the call.
     """
 
     account_id: str
@@ -100,6 +136,7 @@ class Step:
     description: str
     fixes: tuple[str, ...]
     check: Check | None = None
+    guards: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True)

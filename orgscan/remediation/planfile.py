@@ -18,6 +18,8 @@ from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (
     Check,
+    Guard,
+    GuardKind,
     Plan,
     PlanEntry,
     RemediationSettings,
@@ -27,11 +29,12 @@ from orgscan.remediation.model import (
     Strategy,
 )
 
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
 PLAN_FILE = "plan.json"
 REMEDIATION_DIR = "remediation"
 
-#: The only calls a plan may contain, per service: writes, and the reads that check them.
+#: The only calls a plan may contain, per service: writes, and the reads that check and guard
+#: them.
 ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset({
         "CreateBucket", "PutPublicAccessBlock", "PutBucketVersioning", "PutBucketEncryption",
@@ -41,7 +44,8 @@ ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
 }
 ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset({"HeadBucket", "GetPublicAccessBlock", "GetBucketVersioning",
-                           "GetBucketEncryption", "GetObjectLockConfiguration"}),
+                           "GetBucketEncryption", "GetObjectLockConfiguration",
+                           "GetBucketPolicy", "GetBucketAcl", "GetBucketReplication"}),
     Service.CLOUDTRAIL: frozenset({"GetTrail"}),
 }
 
@@ -107,7 +111,12 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "fixes": list(step.fixes),
         "check": None if check is None else {"operation": check.operation,
                                              "parameters": dict(check.parameters),
-                                             "condition": check.condition},
+                                             "condition": check.condition,
+                                             "absent_codes": list(check.absent_codes)},
+        "guards": [{"kind": guard.kind.value, "operation": guard.operation,
+                    "parameters": dict(guard.parameters), "condition": guard.condition,
+                    "reason": guard.reason, "absent_codes": list(guard.absent_codes)}
+                   for guard in step.guards],
     }
 
 
@@ -222,11 +231,20 @@ def _parse_step(raw: Any) -> Step:
     check_raw = _typed(raw, "check", dict, optional=True)
     check = None
     if check_raw is not None:
-        check_op = _typed(check_raw, "operation", str)
-        if check_op not in ALLOWED_CHECKS[service]:
-            raise ValueError(f"check {service.value}:{check_op:.40} is not allowed in a plan")
-        check = Check(operation=check_op, parameters=_typed(check_raw, "parameters", dict),
-                      condition=_typed(check_raw, "condition", str, optional=True))
+        check = Check(operation=_read_operation(check_raw, service, "check"),
+                      parameters=_typed(check_raw, "parameters", dict),
+                      condition=_typed(check_raw, "condition", str, optional=True),
+                      absent_codes=_strings(check_raw, "absent_codes"))
+    guards = []
+    for guard_raw in _typed(raw, "guards", list):
+        if not isinstance(guard_raw, dict):
+            raise TypeError("each guard must be an object")
+        guards.append(Guard(kind=GuardKind(_typed(guard_raw, "kind", str)),
+                            operation=_read_operation(guard_raw, service, "guard"),
+                            parameters=_typed(guard_raw, "parameters", dict),
+                            reason=_typed(guard_raw, "reason", str),
+                            condition=_typed(guard_raw, "condition", str, optional=True),
+                            absent_codes=_strings(guard_raw, "absent_codes")))
     region = _typed(raw, "region", str)
     if not REGION_RE.match(region):
         raise ValueError(f"'region' is not an AWS region name: {region!r:.40}")
@@ -234,4 +252,11 @@ def _parse_step(raw: Any) -> Step:
                 region=region, service=service, operation=operation,
                 parameters=_typed(raw, "parameters", dict),
                 description=_typed(raw, "description", str), fixes=_strings(raw, "fixes"),
-                check=check)
+                check=check, guards=tuple(guards))
+
+
+def _read_operation(raw: Mapping[str, Any], service: Service, what: str) -> str:
+    operation: str = _typed(raw, "operation", str)
+    if operation not in ALLOWED_CHECKS[service]:
+        raise ValueError(f"{what} {service.value}:{operation:.40} is not allowed in a plan")
+    return operation
