@@ -41,9 +41,8 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     lines.append(f"    {entry.explanation}")
     lines += [f"    warning: {warning}" for warning in entry.warnings]
     for index, step in enumerate(entry.steps, start=1):
+        # Whole, never cut: what is shown is exactly what is sent.
         parameters = json.dumps(dict(step.parameters), separators=(",", ":"))
-        if len(parameters) > 160:
-            parameters = parameters[:157] + "..."
         lines.append(f"    {index}. account {step.account_id} {step.region} "
                      f"{step.service.value}:{step.operation} {parameters}")
     return lines
