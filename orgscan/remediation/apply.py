@@ -227,7 +227,8 @@ def _unlocked_destinations(client: Any, response: Mapping[str, Any], owner: str)
             lock = _call(client, "GetObjectLockConfiguration", {
                 "Bucket": bucket, "ExpectedBucketOwner": destination.get("Account", owner)})
         except _StepFailed as exc:
-            found.append(f"{bucket} ({exc.code})")
+            found.append(bucket if exc.code == "ObjectLockConfigurationNotFoundError"
+                         else f"{bucket} ({exc.code})")
             continue
         if lock.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             found.append(bucket)
