@@ -188,3 +188,34 @@ def _buckets_with_90_days(plan: Plan) -> set[str]:
         if rule.get("Days") == 90:
             found.add(entry.bucket_name)
     return found
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_iam_policy_of_the_plan_names_only_its_buckets_and_trails(tmp_path, partition):
+    region = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[
+        partition]
+    arn = f"arn:{partition}:cloudtrail:{region}:{MOTO_DEFAULT_ACCOUNT_ID}:trail/app"
+    result = scan_result(
+        finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=MOTO_DEFAULT_ACCOUNT_ID,
+                region=region, trail_arn=arn),
+        finding("ok", ReasonCode.COMPLIANT), names={MOTO_DEFAULT_ACCOUNT_ID: "main"})
+    run_dir = _run_dir(tmp_path, result, with_plan=True)
+    shown = runner.invoke(app, ["remediate", str(run_dir), "--iam-policy",
+                                "--strategy", "new-bucket"])
+    assert shown.exit_code == 0, shown.output
+    policy = json.loads(shown.stdout)
+    bucket, new = f"arn:{partition}:s3:::app-logs", f"arn:{partition}:s3:::app-logs-locked"
+    grants = {(action, resource) for statement in policy["Statement"]
+              for action in _listed(statement["Action"])
+              for resource in _listed(statement["Resource"])}
+    assert {resource for _, resource in grants} == {bucket, new, arn}
+    assert ("s3:CreateBucket", new) in grants
+    assert ("s3:PutBucketPolicy", new) in grants
+    assert ("s3:GetBucketPolicy", bucket) in grants  # to copy what still applies
+    assert ("cloudtrail:UpdateTrail", arn) in grants
+    assert not any(action.startswith("s3:Put") for action, resource in grants
+                   if resource == bucket)  # the old bucket is only read
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
