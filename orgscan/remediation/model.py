@@ -11,6 +11,7 @@ and buckets whose owner is unknown.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -194,8 +195,16 @@ class Plan:
 
     def steps_for(self, account_id: str) -> list[tuple[PlanEntry, Step]]:
         """The steps ``account_id`` runs, in plan order, each with its entry."""
-        return [(entry, step) for entry in self.entries for step in entry.steps
-                if step.account_id == account_id]
+        return list(self._steps_by_account.get(account_id, ()))
+
+    @functools.cached_property
+    def _steps_by_account(self) -> dict[str, list[tuple[PlanEntry, Step]]]:
+        # Built once: one script per account would otherwise walk every entry each time.
+        found: dict[str, list[tuple[PlanEntry, Step]]] = {}
+        for entry in self.entries:
+            for step in entry.steps:
+                found.setdefault(step.account_id, []).append((entry, step))
+        return found
 
     def account_order(self) -> list[str]:
         """The accounts with steps in an order that respects every cross-account dependency.

@@ -270,3 +270,25 @@ def test_access_denied_under_apply_stops_before_any_write(scripts, fake_aws: Fak
     assert run.returncode == 1
     assert run.stderr.startswith("stopped at step 1: cannot read the current state")
     assert {tuple(call[1:3]) for call in fake_aws.calls()} <= READ_ONLY
+
+
+def test_the_template_is_compiled_once_for_every_script(tmp_path, monkeypatch):
+    import orgscan.remediation.scripts as scripts_module
+
+    compiled = []
+    original = scripts_module.environment
+
+    def counting(folder=None):
+        compiled.append(folder)
+        return original(folder)
+
+    monkeypatch.setattr(scripts_module, "environment", counting)
+    scripts_module._default_template.cache_clear()
+    accounts = [f"{number:012d}" for number in range(1, 41)]
+    result = scan_result(*[finding(f"t{n}", ReasonCode.NO_DEFAULT_RETENTION, account=account)
+                           for n, account in enumerate(accounts)],
+                         names=dict.fromkeys(accounts, "x"))
+    written = write_remediation(tmp_path / "run", result, rich_plan().settings)
+    assert sorted(path.stem for path in written if path.suffix == ".sh") == accounts
+    assert len(compiled) == 1
+    scripts_module._default_template.cache_clear()
