@@ -30,6 +30,9 @@ from orgscan.remediation.model import (
 )
 
 PLAN_SCHEMA_VERSION = 2
+#: Plans of version 1 (no guards, no absent codes) still load, so older run folders still
+#: render; ``remediate`` then refuses them as different from the rebuilt plan.
+_LEGACY_SCHEMA_VERSION = 1
 PLAN_FILE = "plan.json"
 REMEDIATION_DIR = "remediation"
 
@@ -178,8 +181,10 @@ def _parse_retention(raw: Any) -> Retention | None:
 def _parse_plan(raw: Any) -> Plan:
     if not isinstance(raw, dict):
         raise TypeError("the top level must be a JSON object")
-    if raw.get("schema_version") != PLAN_SCHEMA_VERSION:
+    version = raw.get("schema_version")
+    if version not in (PLAN_SCHEMA_VERSION, _LEGACY_SCHEMA_VERSION) or isinstance(version, bool):
         raise ValueError(f"schema_version must be {PLAN_SCHEMA_VERSION}")
+    legacy = version == _LEGACY_SCHEMA_VERSION
     settings_raw = _typed(raw, "settings", dict)
     mode = _typed(settings_raw, "mode", str, optional=True)
     settings = RemediationSettings(strategy=Strategy(_typed(settings_raw, "strategy", str)),
@@ -197,11 +202,12 @@ def _parse_plan(raw: Any) -> Plan:
     return Plan(run_started_at=_typed(raw, "run_started_at", str),
                 organization_id=_typed(raw, "organization_id", str, optional=True),
                 settings=settings, retention=retention,
-                entries=tuple(_parse_entry(item) for item in _typed(raw, "entries", list)),
+                entries=tuple(_parse_entry(item, legacy)
+                              for item in _typed(raw, "entries", list)),
                 account_names=names)
 
 
-def _parse_entry(raw: Any) -> PlanEntry:
+def _parse_entry(raw: Any, legacy: bool) -> PlanEntry:
     if not isinstance(raw, dict):
         raise TypeError("each entry must be an object")
     strategy = _typed(raw, "strategy", str, optional=True)
@@ -215,13 +221,13 @@ def _parse_entry(raw: Any) -> PlanEntry:
         reason_codes=tuple(ReasonCode(code) for code in _strings(raw, "reason_codes")),
         retention=_parse_retention(raw["retention"]),
         new_bucket_name=_typed(raw, "new_bucket_name", str, optional=True),
-        steps=tuple(_parse_step(item) for item in _typed(raw, "steps", list)),
+        steps=tuple(_parse_step(item, legacy) for item in _typed(raw, "steps", list)),
         explanation=_typed(raw, "explanation", str),
         warnings=_strings(raw, "warnings"),
     )
 
 
-def _parse_step(raw: Any) -> Step:
+def _parse_step(raw: Any, legacy: bool) -> Step:
     if not isinstance(raw, dict):
         raise TypeError("each step must be an object")
     service = Service(_typed(raw, "service", str))
@@ -234,9 +240,9 @@ def _parse_step(raw: Any) -> Step:
         check = Check(operation=_read_operation(check_raw, service, "check"),
                       parameters=_typed(check_raw, "parameters", dict),
                       condition=_typed(check_raw, "condition", str, optional=True),
-                      absent_codes=_strings(check_raw, "absent_codes"))
+                      absent_codes=() if legacy else _strings(check_raw, "absent_codes"))
     guards = []
-    for guard_raw in _typed(raw, "guards", list):
+    for guard_raw in [] if legacy else _typed(raw, "guards", list):
         if not isinstance(guard_raw, dict):
             raise TypeError("each guard must be an object")
         guards.append(Guard(kind=GuardKind(_typed(guard_raw, "kind", str)),

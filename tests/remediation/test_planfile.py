@@ -48,7 +48,9 @@ def _tampered(change) -> str:
     (lambda d: d["entries"][0]["steps"][0]["check"].update(operation="DeleteObject"),
      "not allowed"),
     (lambda d: d["entries"][0]["steps"][0].update(region="us-east-1; rm -rf /"), "region"),
-    (lambda d: d.update(schema_version=1), "schema_version"),
+    (lambda d: d.update(schema_version=3), "schema_version"),
+    (lambda d: d.update(schema_version=True), "schema_version"),
+    (lambda d: d["entries"][0]["steps"][0].pop("guards"), "plan format"),
     (lambda d: d["entries"][0]["steps"][5]["guards"][0].update(operation="PutBucketAcl"),
      "not allowed"),
     (lambda d: d["entries"][0]["steps"][5]["guards"][0].update(kind="shell"), "plan format"),
@@ -67,3 +69,17 @@ def test_unreadable_and_invalid_files(tmp_path):
     broken.write_text("{", encoding="utf-8")
     with pytest.raises(PlanFileError, match="not valid JSON"):
         load_plan(broken)
+
+
+def test_a_plan_of_the_previous_format_still_loads():
+    document = json.loads(dumps(rich_plan()))
+    document["schema_version"] = 1
+    for entry in document["entries"]:
+        for step in entry["steps"]:
+            step.pop("guards")
+            step["check"].pop("absent_codes")
+    plan = loads(json.dumps(document))
+    assert all(step.guards == () and step.check is not None and step.check.absent_codes == ()
+               for entry in plan.entries for step in entry.steps)
+    assert [entry.bucket_name for entry in plan.entries] == [
+        entry.bucket_name for entry in rich_plan().entries]
