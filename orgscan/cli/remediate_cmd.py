@@ -21,7 +21,7 @@ from orgscan.remediation.iam_policy import remediation_policy
 from orgscan.remediation.model import Plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan, plan_to_dict
 from orgscan.remediation.safety import plan_differences, unsafe_steps
-from orgscan.remediation.text import apply_text, plan_text
+from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
 
 
 @maps_input_errors
@@ -78,6 +78,17 @@ def remediate(
         typer.echo(json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
                    if json_output else "Nothing to apply.")
         raise typer.Exit(EXIT_OK)
+    # Imported here: showing a plan needs no AWS machinery.
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
+
+    sessions = SessionFactory(role_name=role_name, external_id=external_id,
+                              role_session_name=role_session_name)
+    if any(step.operation == "PutBucketPolicy" for step in steps):
+        sessions.identify()  # CredentialsError (exit 2) before anything is read
+        previews = preview_policies(plan, sessions, accounts=selected)
+        if not json_output:
+            typer.echo(terminal_text(policy_preview_text(previews)), nl=False)
     if not yes:
         try:
             confirmed = typer.confirm(f"Apply {len(steps)} step(s)?", default=False)
@@ -86,12 +97,6 @@ def remediate(
         if not confirmed:
             typer.echo("Not applied; nothing was changed.", err=True)
             raise typer.Exit(EXIT_FINDINGS)
-    # Imported here: showing a plan needs no AWS machinery.
-    from orgscan.aws.sessions import SessionFactory
-    from orgscan.remediation.apply import apply_plan, write_apply_result
-
-    sessions = SessionFactory(role_name=role_name, external_id=external_id,
-                              role_session_name=role_session_name)
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
     applied = apply_plan(plan, sessions, accounts=selected,
                          on_step=None if json_output else lambda o: typer.echo(terminal_text(

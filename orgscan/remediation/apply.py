@@ -235,31 +235,35 @@ def _unlocked_destinations(client: Any, response: Mapping[str, Any], owner: str)
     return found
 
 
-def _put_merged_policy(entry: PlanEntry, step: Step, client: Any,
-                       clients: ClientFactory) -> StepOutcome:
-    """Add or update orgscan's statements by ``Sid``, keep every other statement of the
-    bucket's policy, and copy the old bucket's statements that still apply."""
+@dataclass(frozen=True)
+class MergedPolicy:
+    """A bucket policy as ``--apply`` will write it: the bucket's current statements merged by
+    ``Sid`` with orgscan's and the old bucket's that still apply (``notes`` say which)."""
+
+    bucket: str
+    current: tuple[Mapping[str, Any], ...]
+    document: Mapping[str, Any]
+    notes: tuple[str, ...]
+
+    @property
+    def changes(self) -> bool:
+        """True when writing the document changes the bucket's policy."""
+        return list(self.document["Statement"]) != list(self.current)
+
+
+def _merged_policy(entry: PlanEntry, step: Step, client: Any,
+                   clients: ClientFactory) -> MergedPolicy:
     bucket = str(step.parameters["Bucket"])
     owner = {"Bucket": bucket, "ExpectedBucketOwner": step.account_id}
-    current_response = _read(client, "GetBucketPolicy", owner, ("NoSuchBucketPolicy",))
+    # A bucket the plan creates does not exist before the apply: it has no policy yet.
+    current = _policy_statements(client, owner, ("NoSuchBucketPolicy", "NoSuchBucket"))
     planned = statements(str(step.parameters["Policy"]))
     notes: list[str] = []
-    try:
-        current = statements(current_response["Policy"] if current_response else None)
-    except ValueError as exc:
-        raise _StepFailed("MalformedPolicy", f"the policy of {bucket} cannot be read: {exc}"
-                          ) from None
     if entry.strategy is Strategy.NEW_BUCKET and entry.bucket_account_id and entry.region:
         old_client = clients.client(entry.bucket_account_id, "s3", entry.region)
-        old_response = _read(old_client, "GetBucketPolicy",
-                             {"Bucket": entry.bucket_name,
-                              "ExpectedBucketOwner": entry.bucket_account_id},
-                             ("NoSuchBucketPolicy", "NoSuchBucket"))
-        try:
-            old = statements(old_response["Policy"] if old_response else None)
-        except ValueError as exc:
-            raise _StepFailed("MalformedPolicy", f"the policy of {entry.bucket_name} cannot "
-                                                 f"be read: {exc}") from None
+        old = _policy_statements(old_client, {"Bucket": entry.bucket_name,
+                                              "ExpectedBucketOwner": entry.bucket_account_id},
+                                 ("NoSuchBucketPolicy", "NoSuchBucket"))
         copy = statements_to_copy(old, entry.bucket_name, bucket,
                                   partition_of(entry.findings[0]))
         planned = [*[s for s in copy.copied if s not in current], *planned]
@@ -268,18 +272,59 @@ def _put_merged_policy(entry: PlanEntry, step: Step, client: Any,
         notes += [f"not copied from {entry.bucket_name}: {text}" for text in copy.not_copied]
     if any(opens_access(statement) for statement in planned):
         raise _StepFailed(STOPPED, "the planned bucket policy would allow anyone")
-    merged = merge_by_sid(current, planned)
     replaced = {statement.get("Sid") for statement in planned}
     notes += [f"kept statement {s.get('Sid') or '(no Sid)'}" for s in current
               if s.get("Sid") is None or s.get("Sid") not in replaced]
-    if merged["Statement"] == current:
-        return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None, notes=tuple(notes))
-    sent = {**step.parameters, "Policy": json.dumps(merged, separators=(",", ":"))}
+    return MergedPolicy(bucket=bucket, current=tuple(current),
+                        document=merge_by_sid(current, planned), notes=tuple(notes))
+
+
+def _policy_statements(client: Any, parameters: Mapping[str, Any],
+                       absent: Collection[str]) -> list[dict[str, Any]]:
+    response = _read(client, "GetBucketPolicy", parameters, absent)
+    try:
+        return statements(response["Policy"] if response else None)
+    except ValueError as exc:
+        raise _StepFailed("MalformedPolicy", f"the policy of {parameters['Bucket']} cannot be "
+                                             f"read: {exc}") from None
+
+
+def _put_merged_policy(entry: PlanEntry, step: Step, client: Any,
+                       clients: ClientFactory) -> StepOutcome:
+    """Add or update orgscan's statements by ``Sid``, keep every other statement of the
+    bucket's policy, and copy the old bucket's statements that still apply."""
+    merged = _merged_policy(entry, step, client, clients)
+    if not merged.changes:
+        return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None, notes=merged.notes)
+    sent = {**step.parameters, "Policy": json.dumps(merged.document, separators=(",", ":"))}
     try:
         _call(client, "PutBucketPolicy", sent)
     except _StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
-    return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent, notes=tuple(notes))
+    return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent, notes=merged.notes)
+
+
+def preview_policies(plan: Plan, clients: ClientFactory, *,
+                     accounts: Collection[str] | None = None
+                     ) -> list[tuple[str, MergedPolicy | str]]:
+    """Each bucket policy the apply would write, read and merged now without writing, for
+    the operator to see before confirming; a string says why it cannot be previewed."""
+    previews: list[tuple[str, MergedPolicy | str]] = []
+    for entry in plan.entries:
+        for step in entry.steps:
+            if step.operation != "PutBucketPolicy" or (
+                    accounts is not None and step.account_id not in accounts):
+                continue
+            bucket = str(step.parameters["Bucket"])
+            try:
+                client = clients.client(step.account_id, step.service.value, step.region)
+                previews.append((bucket, _merged_policy(entry, step, client, clients)))
+            except _StepFailed as exc:
+                previews.append((bucket, f"{exc.code}: {exc.message}"))
+            except AssumeRoleError as exc:
+                previews.append((bucket, f"cannot assume the role in {exc.account_id}: "
+                                         f"{exc.message}"))
+    return previews
 
 
 def _call(client: Any, operation: str, parameters: Any) -> Any:

@@ -181,3 +181,34 @@ def test_the_bucket_policy_is_merged_by_sid(s3):
     again = apply_plan(plan, SessionFactory(), accounts={ME})
     assert {o.status for o in again.outcomes if o.service == "s3"} == {
         StepStatus.ALREADY_DONE}
+
+
+def test_apply_shows_the_merged_policy_before_asking(tmp_path):
+    from typer.testing import CliRunner
+
+    from orgscan import findings
+    from orgscan.cli import app
+
+    result = scan_result(finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=ME,
+                                 bucket_name="trail-logs"), names={ME: "main"})
+    run_dir = tmp_path / "20261127T090000Z"
+    run_dir.mkdir()
+    (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    with demo_mock():
+        s3 = SessionFactory().client(ME, "s3", REGION)
+        s3.create_bucket(Bucket="trail-logs")
+        s3.put_bucket_policy(Bucket="trail-logs", Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "DenyDeletes", "Effect": "Deny", "Principal": "*",
+                 "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::trail-logs/*"}]}))
+        declined = CliRunner().invoke(app, ["remediate", str(run_dir), "--apply",
+                                            "--strategy", "new-bucket"], input="n\n")
+        assert declined.exit_code == 1, declined.output
+        assert ("Bucket policy of trail-logs-locked will be written (read and merged by Sid "
+                "just now):\n    copied from trail-logs: statement DenyDeletes\n") \
+            in declined.output
+        assert '"Resource": "arn:aws:s3:::trail-logs-locked/*"' in declined.output
+        assert declined.output.index("will be written") < declined.output.index("Apply ")
+        assert "Not applied; nothing was changed." in declined.output
+        with pytest.raises(ClientError, match=r"404"):
+            s3.head_bucket(Bucket="trail-logs-locked")

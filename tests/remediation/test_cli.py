@@ -90,6 +90,10 @@ def test_parameters_are_shown_whole_and_as_json(tmp_path):
     whole = json.dumps(dict(policy_step.parameters), separators=(",", ":"))
     assert len(whole) > 1000
     assert f"s3:PutBucketPolicy {whole}\n" in shown.output
+    # Then the policy again, readable: one statement per block, the TLS deny among them.
+    assert ('       the bucket policy\'s statements (merged by Sid into any policy the bucket '
+            'has when applied; every other statement is kept):\n       {\n') in shown.output
+    assert '             "Sid": "OrgscanDenyInsecureTransport",\n' in shown.output
     as_json = runner.invoke(app, ["remediate", str(run_dir), "--json"])
     assert as_json.exit_code == 0, as_json.output
     document = json.loads(as_json.stdout)
