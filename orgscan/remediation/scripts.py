@@ -117,14 +117,11 @@ def check_argv(service: Service, check: Check | Guard, region: str) -> list[str]
 
 @dataclass(frozen=True)
 class ScriptGuard:
-    """One guard as the template shows it: a query (``argv``) or the replication check."""
+    """One guard as the template shows it: the reason (for its comment) and the words that
+    call the script's ``guard`` (a query) or ``replication_guard`` function."""
 
-    kind: str
     reason: str
-    absent: str
-    argv: list[str]
-    bucket: str
-    owner: str
+    words: list[str]
 
 
 @dataclass(frozen=True)
@@ -142,13 +139,21 @@ class ScriptStep:
     before: tuple[str, ...]
     after: tuple[str, ...]
 
+    @property
+    def guard_list(self) -> Shell:
+        """The step's guards as one ``&&`` list, every word quoted."""
+        return Shell(" \\\n    && ".join(shwords(guard.words) for guard in self.guards))
 
-def _script_guard(step: Step, guard: Guard) -> ScriptGuard:
-    kind = "replication" if guard.kind is GuardKind.REPLICATION_UNLOCKED else "query"
-    return ScriptGuard(kind=kind, reason=guard.reason, absent=" ".join(guard.absent_codes),
-                       argv=check_argv(step.service, guard, step.region),
-                       bucket=str(guard.parameters.get("Bucket", "")),
-                       owner=str(guard.parameters.get("ExpectedBucketOwner", step.account_id)))
+
+def _script_guard(number: int, step: Step, guard: Guard) -> ScriptGuard:
+    if guard.kind is GuardKind.REPLICATION_UNLOCKED:
+        words = ["replication_guard", str(number), guard.reason,
+                 str(guard.parameters.get("Bucket", "")),
+                 str(guard.parameters.get("ExpectedBucketOwner", step.account_id)), step.region]
+    else:
+        words = ["guard", str(number), guard.reason, " ".join(guard.absent_codes),
+                 *check_argv(step.service, guard, step.region)]
+    return ScriptGuard(reason=guard.reason, words=words)
 
 
 def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
@@ -167,7 +172,7 @@ def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
             check=None if check is None else check_argv(step.service, check, step.region),
             expect="True" if check is not None and check.condition is not None else "",
             absent="" if check is None else " ".join(check.absent_codes),
-            guards=tuple(_script_guard(step, guard) for guard in step.guards),
+            guards=tuple(_script_guard(number, step, guard) for guard in step.guards),
             before=before, after=after))
     return rows
 

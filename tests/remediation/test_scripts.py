@@ -292,3 +292,22 @@ def test_the_template_is_compiled_once_for_every_script(tmp_path, monkeypatch):
     assert sorted(path.stem for path in written if path.suffix == ".sh") == accounts
     assert len(compiled) == 1
     scripts_module._default_template.cache_clear()
+
+
+def test_a_step_without_a_check_still_runs_only_after_its_guards(tmp_path, fake_aws: FakeAws):
+    import dataclasses
+
+    plan = rich_plan(strategy=Strategy.ENABLE_IN_PLACE)
+    entry = plan.entries[0]
+    unchecked = dataclasses.replace(entry, steps=tuple(
+        dataclasses.replace(step, check=None) for step in entry.steps))
+    plan = dataclasses.replace(plan, entries=(unchecked,))
+    script = tmp_path / f"{LOG_ARCHIVE}.sh"
+    script.write_text(render_script(plan, LOG_ARCHIVE), encoding="utf-8")
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    # The access-log guard cannot read the bucket's ACL: the versioning step stops.
+    run = fake_aws.run(script, "--apply", account=LOG_ARCHIVE, deny="get-bucket-acl")
+    assert run.returncode == 1
+    assert run.stderr.startswith("stopped at step 1: cannot read the current state (An error "
+                                 "occurred (AccessDenied)")
+    assert {tuple(call[1:3]) for call in fake_aws.calls()} <= READ_ONLY
