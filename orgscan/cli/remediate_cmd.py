@@ -50,8 +50,9 @@ def remediate(
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the plan (and, with --apply, the result) as JSON.")] = False,
     iam_policy: Annotated[bool, typer.Option(
-        "--iam-policy", help="Print the IAM policy applying this plan needs (only its "
-                             "actions, on its buckets and trails) and exit.")] = False,
+        "--iam-policy", help="Print the IAM policy applying this plan (or the steps of "
+                             "--accounts) needs: only its actions, on its buckets and "
+                             "trails; then exit.")] = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
     selected = _parse_accounts(accounts)
@@ -62,7 +63,7 @@ def remediate(
         strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
         rebuild=any(value is not None for value in (strategy, mode, days)))
     if iam_policy:
-        typer.echo(json.dumps(remediation_policy(plan), indent=2))
+        typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
         raise typer.Exit(EXIT_OK)
     if json_output:
         if not apply:

@@ -10,7 +10,7 @@ the replication destinations read just before Object Lock is enabled in place (w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from orgscan.remediation.buckets import partition_of
@@ -46,9 +46,12 @@ def _resource(step: Step, parameters: Mapping[str, Any], partition: str) -> str:
     return str(parameters["Name"])  # UpdateTrail and GetTrail name the trail by its ARN
 
 
-def _grants(plan: Plan, partition: str) -> Iterator[tuple[str, str]]:
+def _grants(plan: Plan, partition: str,
+            accounts: Collection[str] | None) -> Iterator[tuple[str, str]]:
     for entry in plan.entries:
         for step in entry.steps:
+            if accounts is not None and step.account_id not in accounts:
+                continue
             yield iam_action(step.service, step.operation), _resource(
                 step, step.parameters, partition)
             reads: list[Check | Guard] = [step.check] if step.check is not None else []
@@ -63,13 +66,14 @@ def _grants(plan: Plan, partition: str) -> Iterator[tuple[str, str]]:
                 yield "s3:GetBucketPolicy", _resource(step, step.parameters, partition)
 
 
-def remediation_policy(plan: Plan) -> dict[str, Any]:
-    """The least-privilege policy for applying ``plan``: only its actions, only on its buckets
-    and trails. Attach it to the identity (or role) that applies the plan in each acting
-    account; a plan without steps gives a policy that allows nothing."""
+def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> dict[str, Any]:
+    """The least-privilege policy for applying ``plan`` (only the steps of ``accounts`` when
+    given): only its actions, only on its buckets and trails. Attach it to the identity (or
+    role) that applies the plan in each acting account; a plan without steps gives a policy
+    that allows nothing."""
     partition = plan_partition(plan)
     by_action: dict[str, set[str]] = {}
-    for action, resource in _grants(plan, partition):
+    for action, resource in _grants(plan, partition, accounts):
         by_action.setdefault(action, set()).add(resource)
     by_resources: dict[tuple[str, ...], list[str]] = {}
     for action, resources in sorted(by_action.items()):

@@ -219,6 +219,10 @@ def test_iam_policy_of_the_plan_names_only_its_buckets_and_trails(tmp_path, part
     assert ("cloudtrail:UpdateTrail", arn) in grants
     assert not any(action.startswith("s3:Put") for action, resource in grants
                    if resource == bucket)  # the old bucket is only read
+    # Another account's steps only: this plan has none, so the policy allows nothing.
+    other = runner.invoke(app, ["remediate", str(run_dir), "--iam-policy", "--strategy",
+                                "new-bucket", "--accounts", "999999999999"])
+    assert json.loads(other.stdout) == {"Version": "2012-10-17", "Statement": []}
 
 
 def _listed(value):
