@@ -8,7 +8,6 @@ validates everything it returns, so ``report``, ``diff`` and ``remediate`` can t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import date
@@ -18,25 +17,32 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import (
     REASON_STATUS,
     AccountCoverage,
+    AccountGap,
+    AccountVerdictCode,
     ErrorStage,
     ExceptionMark,
     Finding,
     LockMode,
+    ManagementEvents,
     Policy,
     ReasonCode,
     RequiredMode,
     RunInfo,
+    RunScope,
     ScanError,
     ScanResult,
     Status,
     Versioning,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions the reader accepts: a version 1 file reads with the v2 fields absent (null, empty).
+READABLE_SCHEMA_VERSIONS = (1, 2)
 FINDINGS_FILE = "findings.json"
 
 #: The findings table: column order (the contract's) and pandas dtypes, declared once.
@@ -57,11 +63,10 @@ FINDING_COLUMNS: dict[str, str] = {
     "status": "string",
     "reason_code": "string",
     "reason": "string",
+    "is_logging": "boolean",
+    "latest_delivery_error": "string",
+    "management_events": "string",
 }
-
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
-
 
 class FindingsFileError(InputError):
     """``findings.json`` is missing, unreadable or does not follow the schema."""
@@ -76,16 +81,20 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
+            "run_id": run.run_id,
             "started_at": run.started_at,
             "finished_at": run.finished_at,
             "tool_version": run.tool_version,
             "caller_arn": run.caller_arn,
             "organization_id": run.organization_id,
             "policy": run.policy.to_dict(),
+            "scope": run.scope.to_dict() if run.scope is not None else None,
+            "command": list(run.command),
+            "host": run.host,
             "regions": list(run.regions),
             "complete": run.complete,
         },
-        "accounts": [asdict(account) for account in result.accounts],
+        "accounts": [_account_to_dict(account) for account in result.accounts],
         "findings": [_finding_to_dict(finding) for finding in result.findings],
         "errors": [_error_to_dict(error) for error in result.errors],
     }
@@ -103,6 +112,13 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
+    return row
+
+
+def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:
+    row = asdict(account)
+    row["protected_by"] = list(account.protected_by)
+    row["gaps"] = [{"region": gap.region, "code": gap.code.value} for gap in account.gaps]
     return row
 
 
@@ -156,15 +172,10 @@ def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], wh
          *, optional: bool = False) -> Any:
     if key not in obj:
         raise _SchemaError(f"{where}: missing key {key!r}")
-    value = obj[key]
-    if value is None and optional:
-        return None
-    # bool is an int in Python; an int field must not accept true/false.
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
-        raise _SchemaError(f"{where}: {key!r} must be {expected}, not {value!r:.60}")
-    return value
+    try:
+        return typed_value(obj, key, kind, optional=optional)
+    except TypeError as exc:
+        raise _SchemaError(f"{where}: {exc}") from None
 
 
 def _enum(value: Any, enum: type[_T], key: str, where: str, *, optional: bool = False) -> Any:
@@ -196,8 +207,9 @@ def _parse_document(document: Any) -> ScanResult:
     if not isinstance(document, dict):
         raise _SchemaError("the top level must be a JSON object")
     version = _get(document, "schema_version", int, "findings.json")
-    if version != SCHEMA_VERSION:
-        raise _SchemaError(f"schema_version {version} is not supported (expected {SCHEMA_VERSION})")
+    if version not in READABLE_SCHEMA_VERSIONS:
+        raise _SchemaError(f"schema_version {version} is not supported (expected "
+                           f"{' or '.join(map(str, READABLE_SCHEMA_VERSIONS))})")
     run = _parse_run(_get(document, "run", dict, "findings.json"))
     accounts = tuple(_parse_account(item, f"accounts[{i}]")
                      for i, item in enumerate(_list(document, "accounts")))
@@ -222,6 +234,10 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     if not all(isinstance(region, str) for region in regions):
         raise _SchemaError("run: 'regions' must be a list of strings")
     return RunInfo(
+        run_id=_get(raw, "run_id", str, where) if "run_id" in raw else "",
+        scope=_parse_scope(raw.get("scope")),
+        command=(_strings(raw, "command", where) or ()) if "command" in raw else (),
+        host=_get(raw, "host", str, where) if "host" in raw else "",
         started_at=_get(raw, "started_at", str, where),
         finished_at=_get(raw, "finished_at", str, where),
         tool_version=_get(raw, "tool_version", str, where),
@@ -231,6 +247,49 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         regions=tuple(regions),
         complete=_get(raw, "complete", bool, where),
     )
+
+
+def _strings(raw: Mapping[str, Any], key: str, where: str, *,
+             optional: bool = False) -> tuple[str, ...] | None:
+    value = _get(raw, key, list, where, optional=optional)
+    if value is None:
+        return None
+    if not all(isinstance(item, str) for item in value):
+        raise _SchemaError(f"{where}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _parse_scope(raw: Any) -> RunScope | None:
+    # Absent in version 1 files.
+    if raw is None:
+        return None
+    where = "run.scope"
+    if not isinstance(raw, dict):
+        raise _SchemaError(f"{where} must be an object or null")
+    accounts = _strings(raw, "accounts", where, optional=True)
+    for account_id in accounts or ():
+        _account_id(account_id, "accounts", where)
+    return RunScope(
+        role_name=_get(raw, "role_name", str, where),
+        accounts=accounts,
+        exclude_accounts=_strings(raw, "exclude_accounts", where) or (),
+        ous=_strings(raw, "ous", where) or (),
+        regions=_strings(raw, "regions", where, optional=True),
+        org=_get(raw, "org", bool, where),
+    )
+
+
+def _parse_gaps(raw: Mapping[str, Any], where: str) -> tuple[AccountGap, ...]:
+    gaps = _get(raw, "gaps", list, where) if "gaps" in raw else []
+    parsed = []
+    for index, gap in enumerate(gaps):
+        gap_where = f"{where}.gaps[{index}]"
+        if not isinstance(gap, dict):
+            raise _SchemaError(f"{gap_where} must be an object")
+        parsed.append(AccountGap(
+            region=_get(gap, "region", str, gap_where),
+            code=_enum(_get(gap, "code", str, gap_where), AccountVerdictCode, "code", gap_where)))
+    return tuple(parsed)
 
 
 def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
@@ -245,6 +304,13 @@ def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
         scanned=_get(raw, "scanned", bool, where),
         regions_scanned=regions_scanned,
         error_code=_get(raw, "error_code", str, where, optional=True),
+        # The verdict fields are absent in version 1 files.
+        verdict=_enum(raw.get("verdict"), Status, "verdict", where, optional=True),
+        verdict_code=_enum(raw.get("verdict_code"), AccountVerdictCode, "verdict_code", where,
+                           optional=True),
+        protected_by=(_strings(raw, "protected_by", where) or ()) if "protected_by" in raw
+        else (),
+        gaps=_parse_gaps(raw, where),
     )
 
 
@@ -274,6 +340,13 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         status=status,
         reason_code=reason_code,
         reason=_get(raw, "reason", str, where),
+        # Trail health is absent in version 1 files.
+        is_logging=_get(raw, "is_logging", bool, where, optional=True)
+        if "is_logging" in raw else None,
+        latest_delivery_error=_get(raw, "latest_delivery_error", str, where, optional=True)
+        if "latest_delivery_error" in raw else None,
+        management_events=_enum(raw.get("management_events"), ManagementEvents,
+                                "management_events", where, optional=True),
         exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
     )
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from orgscan.simulate.mock import fake_aws_environment
-
-#: Fake credentials and a default region; moto answers them as account 123456789012.
-FAKE_AWS_VARIABLES = fake_aws_environment("us-east-1")
+from tests.environment import use_fake_aws
 
 
 @pytest.fixture
@@ -17,8 +12,4 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake AWS credentials and ``us-east-1`` for the test, and nothing else from the user's
     environment (profiles, endpoints, real keys, retry or moto settings). Start ``mock_aws``
     after this fixture."""
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "MOTO_")):
-            monkeypatch.delenv(name)
-    for name, value in FAKE_AWS_VARIABLES.items():
-        monkeypatch.setenv(name, value)
+    use_fake_aws(monkeypatch)

@@ -12,9 +12,11 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, terminal_text
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE, load_run
+from orgscan.findings import load_run
+from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode, ScanResult
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.iam_policy import remediation_policy
@@ -42,11 +44,11 @@ def remediate(
         "--days", help="Rebuild the plan with this default retention in days.  "
                        "[default: 90, or the policy's minimum]")] = None,
     role_name: Annotated[str, typer.Option(
-        "--role-name", help="Role assumed in member accounts.")] = "OrganizationAccountAccessRole",
+        "--role-name", help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
     external_id: Annotated[str | None, typer.Option(
         "--external-id", help="External id for AssumeRole.")] = None,
     role_session_name: Annotated[str, typer.Option(
-        "--role-session-name", help="Session name for AssumeRole.")] = "orgscan",
+        "--role-session-name", help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the plan (and, with --apply, the result) as JSON.")] = False,
     iam_policy: Annotated[bool, typer.Option(
@@ -64,21 +66,21 @@ def remediate(
         rebuild=any(value is not None for value in (strategy, mode, days)))
     if iam_policy:
         typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     if json_output:
         if not apply:
             typer.echo(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False))
-            raise typer.Exit(EXIT_OK)
+            raise typer.Exit(ExitCode.OK)
     else:
         typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     steps = [step for entry in plan.entries for step in entry.steps
              if selected is None or step.account_id in selected]
     if not steps:
         typer.echo(json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
                    if json_output else "Nothing to apply.")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     # Imported here: showing a plan needs no AWS machinery.
     from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
@@ -97,7 +99,7 @@ def remediate(
             confirmed = False
         if not confirmed:
             typer.echo("Not applied; nothing was changed.", err=True)
-            raise typer.Exit(EXIT_FINDINGS)
+            raise typer.Exit(ExitCode.FINDINGS)
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
     applied = apply_plan(plan, sessions, accounts=selected,
                          on_step=None if json_output else lambda o: typer.echo(terminal_text(
@@ -110,7 +112,7 @@ def remediate(
     else:
         typer.echo(terminal_text(apply_text(applied)), nl=False)
         typer.echo(f"Result written to {path}")
-    raise typer.Exit(EXIT_OK if applied.ok else EXIT_FINDINGS)
+    raise typer.Exit(ExitCode.OK if applied.ok else ExitCode.FINDINGS)
 
 
 def _parse_accounts(value: str | None) -> frozenset[str] | None:

@@ -27,8 +27,9 @@ import jmespath  # type: ignore[import-untyped]  # botocore ships it without stu
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orgscan.aws.redaction import redact
 from orgscan.aws.sessions import AssumeRoleError
-from orgscan.redaction import redact
+from orgscan.files import atomic_write
 from orgscan.remediation.buckets import (
     merge_by_sid,
     opens_access,
@@ -38,7 +39,6 @@ from orgscan.remediation.buckets import (
 )
 from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Step, Strategy
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.runfolder import atomic_write
 
 
 class ClientFactory(Protocol):

@@ -7,14 +7,13 @@ The loader checks everything it returns (types, enums, account ids, known operat
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (
     Check,
@@ -51,10 +50,6 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
                            "GetBucketPolicy", "GetBucketAcl", "GetBucketReplication"}),
     Service.CLOUDTRAIL: frozenset({"GetTrail"}),
 }
-
-
-# us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7 ...
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 class PlanFileError(InputError):
@@ -145,12 +140,7 @@ def loads(text: str, source: str = PLAN_FILE) -> Plan:
 
 
 def _typed(obj: Mapping[str, Any], key: str, kind: type, *, optional: bool = False) -> Any:
-    value = obj[key]
-    if value is None and optional:
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise TypeError(f"{key!r} must be {kind.__name__}, not {value!r:.60}")
-    return value
+    return typed_value(obj, key, kind, optional=optional)
 
 
 def _account(obj: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:

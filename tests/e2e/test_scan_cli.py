@@ -85,7 +85,7 @@ def test_scan_of_the_demo_organization(server: tuple[str, SimulatedOrg],
     assert f"{len(simulated.trails)} trails" in done.stdout  # the summary on the terminal
 
     run_dir, document = latest_run(output_dir)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["run"]["complete"] is True
     assert document["run"]["organization_id"] == simulated.organization_id
     assert sorted(document["run"]["regions"]) == sorted(simulated.regions)

@@ -12,7 +12,7 @@ import pytest
 cfnlint_api = pytest.importorskip("cfnlint.api")
 cfnlint_decode = pytest.importorskip("cfnlint.decode")
 
-from orgscan.iam import SCAN_ROLE, policy_document  # noqa: E402
+from orgscan.aws.iam import SCAN_ROLE, policy_document  # noqa: E402
 
 TEMPLATE = (Path(__file__).resolve().parents[2] / "configs" / "cloudformation"
             / "orgscan-scan-role-stackset.yaml")

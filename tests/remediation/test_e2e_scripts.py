@@ -21,7 +21,6 @@ from orgscan.remediation.model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
 from orgscan.simulate.mock import patched_environ, reset_moto_server
 from tests.remediation.builders import LOG_ARCHIVE
-from tests.remediation.conftest import rich_plan
 from tests.remediation.loop import (
     SHARED_BUCKET,
     add_cross_account_case,
@@ -29,6 +28,7 @@ from tests.remediation.loop import (
     by_arn,
     scan,
 )
+from tests.remediation.samples import rich_plan
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ from orgscan.model import AccountCoverage, ScanResult
 from orgscan.reports import ReportInputs, available_formats
 from orgscan.reports.html_report import MAX_CHART_BARS, HtmlReport, status_chart
 from orgscan.reports.summary import summarise
-from orgscan.reports.templates import environment, template_dir
+from orgscan.templates import environment, template_dir
 
 
 def render(result: ScanResult) -> str:
@@ -79,7 +79,7 @@ def test_a_section_per_failing_bucket_and_the_errors(html: str) -> None:
     assert page.articles == 7
     text = " ".join("".join(page.text).split())
     assert "enable-in-place" in text
-    assert "put-object-lock-configuration" in text
+    assert "Enable Object Lock with default retention COMPLIANCE for 365 days" in text
     assert "OptInRequired" in text
     assert "not scanned: account is SUSPENDED" in text
 

@@ -13,7 +13,7 @@ from report_fixture import ARCHIVE, CLOSED, FORMULA_NAME, LEGACY, MGMT, PROD, SC
 from workbook_helpers import find_row, header, records
 
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
-from orgscan.model import ScanResult
+from orgscan.model import ReasonCode, ScanResult
 from orgscan.reports import ReportInputs, available_formats
 from orgscan.reports.xlsx_report import CONTRACT_SHEETS, EXCEPTION_COLUMNS, SHEETS, XlsxReport
 
@@ -106,7 +106,7 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         assert ws.auto_filter.ref.endswith(str(ws.max_row)), name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
-    assert workbook["Findings"].auto_filter.ref == "A1:T10"
+    assert workbook["Findings"].auto_filter.ref == "A1:W10"
     trail_arn_width = workbook["Findings"].column_dimensions["C"].width
     assert trail_arn_width > workbook["Findings"].column_dimensions["D"].width
 
@@ -145,7 +145,7 @@ def test_summary_counts_and_per_account_table(workbook: Workbook) -> None:
     assert ws.cell(status_header + 3, 1).fill.fgColor.rgb.endswith("FFC7CE")
     reason_header = find_row(ws, "Reason code")
     reasons = {ws.cell(reason_header + i, 1).value: ws.cell(reason_header + i, 2).value
-               for i in range(1, 9)}
+               for i in range(1, len(ReasonCode) + 1)}
     assert reasons["COMPLIANT"] == 2
     assert reasons["BUCKET_MISSING"] == 1
     assert sum(reasons.values()) == 9
@@ -193,20 +193,18 @@ def test_remediation_explains_each_failing_bucket(workbook: Workbook) -> None:
     by_bucket = {row["Bucket"]: row for row in rows}
     assert "org-cloudtrail-logs" not in by_bucket
     unlocked = by_bucket["mgmt-trail-logs"]
-    assert unlocked["Strategy"] == "enable-in-place"
-    assert "put-bucket-versioning" in unlocked["Steps"]
-    assert "put-object-lock-configuration" in unlocked["Steps"]
-    assert "COMPLIANCE, at least 365 days" in unlocked["Steps"]
+    assert unlocked["Strategy"] == "enable-in-place"  # the plan's words (the default plan)
+    assert unlocked["Steps"] == ("1. Enable versioning (Object Lock requires it).\n"
+                                 "2. Enable Object Lock with default retention COMPLIANCE for "
+                                 "365 days.")
+    assert unlocked["Script"] == "remediation/111111111111.sh"
     assert by_bucket["dev-deleted-bucket"]["Strategy"] == "new-bucket"
-    assert "update-trail" in by_bucket["dev-deleted-bucket"]["Steps"]
-    assert by_bucket["archive-noretention"]["Strategy"] == "set-default-retention"
-    assert by_bucket["prod-governance"]["Strategy"] == "change-mode"
-    assert by_bucket["prod-short-retention"]["Strategy"] == "raise-retention"
-    assert "30 days" in by_bucket["prod-short-retention"]["Steps"]
-    assert by_bucket["partner-bucket"]["Strategy"] == "grant-read-access"
-    assert by_bucket["archive-eu-logs"]["Strategy"] == "investigate"
-    assert all(str(row["Steps"]).startswith("1. ") for row in rows)
-    assert all(row["Script"] == "not generated: follow the steps" for row in rows)
+    assert "Point trail" in by_bucket["dev-deleted-bucket"]["Steps"]
+    assert "COMPLIANCE for 400 days" in by_bucket["prod-governance"]["Steps"]
+    assert by_bucket["partner-bucket"]["Strategy"] == "no steps"
+    assert by_bucket["partner-bucket"]["Script"] == "none: nothing to run"
+    assert by_bucket["archive-eu-logs"]["Strategy"] == "no steps"
+    assert all(str(row["Steps"]).startswith("1. ") for row in rows if row["Steps"])
 
 
 def test_render_is_deterministic_and_rebuilt_from_findings_json(scan_result: ScanResult) -> None:
@@ -223,5 +221,5 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     workbook = load_workbook(io.BytesIO(render(empty_result)))
     assert workbook.sheetnames == list(SHEETS)
     assert workbook["Findings"].max_row == 1
-    assert workbook["Findings"].auto_filter.ref == "A1:T1"
+    assert workbook["Findings"].auto_filter.ref == "A1:W1"
     assert records(workbook["Remediation"]) == []
