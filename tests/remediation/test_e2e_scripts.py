@@ -156,12 +156,13 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     assert_fixed_and_nothing_else_changed(before, after, plan)
     assert all(_bucket_exists(name) for name in new_buckets)
 
-    # Second run: every checked step is already done; only bucket policies are re-put.
+    # Second run: every step is already done (orgscan's policy statements included).
     again = _run_all(aws_cli, run_dir, plan, "--apply")
     rerun = [line for output in again.values() for line in output.splitlines()
              if line.startswith("running: ")]
-    assert rerun
-    assert all(" put-bucket-policy " in line for line in rerun), rerun
+    assert rerun == []
+    assert sum(output.count(": already done, skipped") for output in again.values()) == sum(
+        len(plan.steps_for(account)) for account in again)
     assert by_arn(scan(org)) == by_arn(after)
 
 
@@ -175,3 +176,44 @@ def test_the_aws_cli_with_another_accounts_credentials_is_refused(moto_endpoint,
     assert (f"refusing to run: these credentials belong to account {MOTO_DEFAULT_ACCOUNT_ID}, "
             f"this script is for account {LOG_ARCHIVE}") in refused.stderr
     assert refused.stdout == ""
+
+
+def test_a_stale_script_leaves_a_stronger_bucket_unchanged(moto_endpoint, aws_cli, tmp_path):
+    org, run_dir = _build(tmp_path)
+    account = org.accounts["orders-dev"]  # GOVERNANCE 30 days today: planned GOVERNANCE 90
+    full = build_plan(scan(org), RemediationSettings())
+    plan = dataclasses.replace(full, entries=tuple(
+        entry for entry in full.entries if entry.acting_account_id == account))
+    write_plan_files(run_dir, plan)
+    [entry] = plan.entries
+    script = run_dir / "remediation" / f"{account}.sh"
+    s3 = SessionFactory().client(account, "s3", entry.region or "us-east-1")
+
+    def set_rule(mode: str, days: int) -> None:
+        s3.put_object_lock_configuration(Bucket=entry.bucket_name, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}}})
+
+    def rule() -> tuple[str, int]:
+        found = s3.get_object_lock_configuration(Bucket=entry.bucket_name)[
+            "ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+        return found["Mode"], found["Days"]
+
+    # Since the scan, the bucket was raised to COMPLIANCE for a year: nothing to do.
+    set_rule("COMPLIANCE", 365)
+    applied = _run(aws_cli, script, account, "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert "step 1: already done, skipped" in applied.stdout
+    assert "running: " not in applied.stdout
+    assert rule() == ("COMPLIANCE", 365)
+
+    # Stronger in mode, shorter in days: writing the plan would lower the mode. Stop.
+    set_rule("COMPLIANCE", 30)
+    dry = _run(aws_cli, script, account)
+    assert dry.returncode == 1
+    assert "step 1 would stop: the bucket's default retention is already stronger" in dry.stdout
+    stopped = _run(aws_cli, script, account, "--apply")
+    assert stopped.returncode == 1
+    assert stopped.stderr.startswith("stopped at step 1: the bucket's default retention is "
+                                     "already stronger than GOVERNANCE for 90 days")
+    assert rule() == ("COMPLIANCE", 30)
