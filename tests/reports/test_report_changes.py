@@ -30,7 +30,7 @@ from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.xlsx_report import EXCEPTION_COLUMNS, XlsxReport
 
-HEADLINE = "1 new failure, 1 resolved since 2026-11-20"
+HEADLINE = "1 new failure, 1 resolved since 2026-11-20 09:00 UTC"
 EXCEPTIONS = "1 finding excepted, 1 exception expired"
 
 

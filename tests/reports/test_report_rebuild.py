@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from workbook_helpers import find_row, records
 
 from orgscan.cli import app
+from orgscan.reports.summary import display_time
 from orgscan.runfolder import resolve_latest
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 
@@ -99,7 +100,7 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     assert counts["new_failure"] > 0
     assert counts["resolved"] > 0
     headline = (f"{counts['new_failure']} new failures, {counts['resolved']} resolved since "
-                f"{diff['old']['started_at'][:10]}")
+                f"{display_time(diff['old']['started_at'], seconds=False)}")
     listed = [t for t in diff["trails"] if t["class"] != "unchanged"]
 
     workbook = load_workbook(io.BytesIO((history.second / "report.xlsx").read_bytes()))
