@@ -21,7 +21,11 @@
 
   function sortKey(row, column, numeric) {
     var cell = row.cells[column];
-    var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
+    // The sort key: the cell's data-sort, else its main value (the first line), else its text.
+    var main = cell.firstElementChild && cell.firstElementChild.classList.contains("name")
+      ? cell.firstElementChild : null;
+    var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort")
+      : (main || cell.firstChild || cell).textContent;
     raw = raw.trim();
     if (numeric) {
       return raw === "" || isNaN(Number(raw)) ? null : Number(raw);

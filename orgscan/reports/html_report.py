@@ -18,7 +18,7 @@ from orgscan.findings import findings_frame
 from orgscan.model import Finding
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
-from orgscan.reports.fixes import fix_groups, remediation_rows
+from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
 from orgscan.reports.summary import (
     SEVERITY_RANK,
     STATUS_ORDER,
@@ -38,6 +38,10 @@ MAX_CHART_BARS = 25
 #: Accounts named in the verdict block before "and N more".
 NAMED_ACCOUNTS = 8
 
+#: Buckets of "What to fix" shown with their steps; the rest are a table of one row each (the
+#: steps of a strategy are the same for every bucket, and the Remediation sheet has them all).
+DETAILED_FIXES = 40
+
 
 class HtmlReport:
     """The self-contained HTML page."""
@@ -51,6 +55,7 @@ class HtmlReport:
         view = accounts_view(inputs.result, {a.account_id: a.note for a in summary.accounts})
         rows = finding_rows(summary)
         fixes = remediation_rows(inputs, summary)
+        groups = fix_groups(fixes, summary)
         template = environment().get_template(TEMPLATE)
         page = template.render(
             run=inputs.result.run,
@@ -67,7 +72,8 @@ class HtmlReport:
             named_accounts=NAMED_ACCOUNTS,
             charts=charts(summary, view),
             fixes=fixes,
-            fix_groups=fix_groups(fixes, summary),
+            fix_groups=groups,
+            detailed=detailed_fixes(groups),
             changes=summarise_changes(inputs.diff, summary),
             exceptions=exception_counts(inputs.result.findings),
         )
@@ -96,6 +102,27 @@ def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
     rows.sort(key=lambda r: (r["severity"], str(r["account_id"]), str(r["trail_name"]),
                              str(r["trail_arn"])))
     return rows
+
+
+@dataclass(frozen=True)
+class DetailedFixes:
+    """The first ``DETAILED_FIXES`` buckets per group (with steps), then the rest in one table."""
+
+    groups: tuple[tuple[FixGroup, tuple[RemediationRow, ...]], ...]
+    rest: tuple[tuple[FixGroup, RemediationRow], ...]
+
+
+def detailed_fixes(groups: tuple[FixGroup, ...], limit: int = DETAILED_FIXES) -> DetailedFixes:
+    """Split ``groups`` so that the page details the most urgent ``limit`` buckets."""
+    shown: list[tuple[FixGroup, tuple[RemediationRow, ...]]] = []
+    rest: list[tuple[FixGroup, RemediationRow]] = []
+    budget = limit
+    for group in groups:
+        if budget > 0:
+            shown.append((group, group.rows[:budget]))
+        rest.extend((group, row) for row in group.rows[max(budget, 0):])
+        budget -= len(group.rows)
+    return DetailedFixes(groups=tuple(shown), rest=tuple(rest))
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class AccountRow:
     protected_by: tuple[str, ...]
     #: Why the account is, or is not, part of the evidence (``scanned in 17 region(s)``, ...).
     note: str
+    #: The gaps in words (``gaps_text``), empty without any.
+    gaps_text: str = ""
 
     @property
     def label(self) -> str:
@@ -93,21 +95,22 @@ class AccountRow:
         return self.verdict.value if self.verdict is not None else "—"
 
     @property
-    def gaps_text(self) -> str:
-        """``not recorded: eu-west-1, us-east-2; could not tell: ap-south-1`` (empty: none)."""
-        return gaps_text(self.gaps)
-
-    @property
     def protected_by_names(self) -> tuple[str, ...]:
         """The protecting trails' names (the ARN's last part), in ``protected_by`` order."""
         return tuple(arn.rpartition("/")[2] or arn for arn in self.protected_by)
 
 
-def gaps_text(gaps: Iterable[AccountGap]) -> str:
-    """The gaps grouped by code, codes in verdict order, regions sorted."""
+def gaps_text(gaps: Iterable[AccountGap], regions: Sequence[str] = ()) -> str:
+    """The gaps grouped by code, codes in verdict order, regions sorted:
+    ``not recorded: eu-west-1, us-east-2; could not tell: ap-south-1``. One code over every
+    region of the run (``regions``) reads ``not recorded: all 17 scanned regions``."""
     by_code: dict[AccountVerdictCode, list[str]] = {}
     for gap in gaps:
         by_code.setdefault(gap.code, []).append(gap.region)
+    if len(by_code) == 1 and len(regions) > 1:
+        (code, found), = by_code.items()
+        if set(found) == set(regions):
+            return f"{GAP_WORDS[code]}: all {len(regions)} scanned regions"
     return "; ".join(f"{GAP_WORDS[code]}: {', '.join(sorted(by_code[code]))}"
                      for code in AccountVerdictCode if code in by_code)
 
@@ -160,8 +163,8 @@ def accounts_view(result: ScanResult, notes: dict[str, str] | None = None) -> Ac
     ``notes`` gives each account's coverage note (``summary.coverage_note``) by id.
     """
     notes = notes or {}
-    rows = sorted((_row(account, notes.get(account.account_id, "")) for account in
-                   result.accounts),
+    rows = sorted((_row(account, notes.get(account.account_id, ""), result.run.regions)
+                   for account in result.accounts),
                   key=lambda row: (STANDING_RANK[row.standing], row.ou_path or "",
                                    row.account_id))
     counts = _counts(rows)
@@ -178,13 +181,14 @@ def accounts_view(result: ScanResult, notes: dict[str, str] | None = None) -> Ac
         groups=ou_groups)
 
 
-def _row(account: AccountCoverage, note: str) -> AccountRow:
+def _row(account: AccountCoverage, note: str, regions: Sequence[str]) -> AccountRow:
+    gaps = tuple(sorted(account.gaps, key=lambda gap: gap.region)) if account.scanned else ()
     return AccountRow(
         account_id=account.account_id, name=account.name, ou_path=account.ou_path,
         standing=standing(account), verdict=account.verdict if account.scanned else None,
-        verdict_code=account.verdict_code if account.scanned else None,
-        gaps=tuple(sorted(account.gaps, key=lambda gap: gap.region)),
-        protected_by=tuple(sorted(account.protected_by)), note=note)
+        verdict_code=account.verdict_code if account.scanned else None, gaps=gaps,
+        protected_by=tuple(sorted(account.protected_by)), note=note,
+        gaps_text=gaps_text(gaps, regions))
 
 
 def _counts(rows: Sequence[AccountRow]) -> tuple[tuple[Standing, int], ...]:

@@ -23,7 +23,14 @@ from report_fixture import (
 from orgscan.findings import dumps, loads
 from orgscan.model import AccountCoverage, ScanResult
 from orgscan.reports import ReportInputs, available_formats
-from orgscan.reports.html_report import MAX_CHART_BARS, HtmlReport, charts, finding_rows
+from orgscan.reports.fixes import fix_groups, remediation_rows
+from orgscan.reports.html_report import (
+    MAX_CHART_BARS,
+    HtmlReport,
+    charts,
+    detailed_fixes,
+    finding_rows,
+)
 from orgscan.reports.summary import summarise
 from orgscan.reports.templates import environment, template_dir
 from orgscan.reports.verdicts import accounts_view
@@ -150,7 +157,7 @@ def test_account_view_gives_each_account_its_verdict_and_gaps() -> None:
                     (ARCHIVE, "could not tell"), (PROD, "protected"),
                     (CLOSED, "not scanned"), (LEGACY, "not scanned")]
     text = " ".join("".join(page.text).split())
-    assert "not recorded: ap-south-2, eu-west-1, us-east-1" in text
+    assert "not recorded: all 3 scanned regions" in text
     assert "recorded into an unlocked bucket: eu-west-1, us-east-1; could not tell: ap-south-2" \
         in text
     assert "prod-to-archive" in text  # protected by
@@ -215,3 +222,18 @@ def test_templates_autoescape() -> None:
     assert (template_dir() / "report.html.j2").is_file()
     env = environment()
     assert env.from_string("{{ v }}").render(v="<b>") == "&lt;b&gt;"
+
+
+def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
+        scan_result: ScanResult) -> None:
+    summary = summarise(scan_result)
+    groups = fix_groups(remediation_rows(ReportInputs(result=scan_result), summary), summary)
+    split = detailed_fixes(groups, limit=3)
+    assert [len(rows) for _, rows in split.groups] == [2, 1]  # prod's two, then management's
+    assert len(split.rest) == 7 - 3
+    assert [row.bucket.status.value for _, row in split.rest] == ["FAIL", "ERROR", "WARN",
+                                                                  "ERROR"]
+    # Every failing bucket is on the page exactly once, in the detail or in the table.
+    shown = [row.bucket.bucket_name for _, rows in split.groups for row in rows]
+    assert sorted(shown + [row.bucket.bucket_name for _, row in split.rest]) == sorted(
+        b.bucket_name for b in summary.buckets if b.status.value != "PASS")

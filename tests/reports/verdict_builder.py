@@ -47,8 +47,16 @@ def with_verdicts(result: ScanResult) -> ScanResult:
     """``result`` with a verdict, code, gaps and ``protected_by`` on every scanned account."""
     failed_regions = {(e.account_id, e.region) for e in result.errors
                       if e.stage in (ErrorStage.REGIONS, ErrorStage.TRAILS)}
-    accounts = tuple(_judge(account, result, failed_regions) if account.scanned else account
-                     for account in result.accounts)
+    owned: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        owned.setdefault(finding.account_id, []).append(finding)
+    org_trails = [f for f in result.findings if f.is_organization_trail]
+    accounts = tuple(
+        _judge(account, result.run.regions,
+               org_trails + [f for f in owned.get(account.account_id, [])
+                             if not f.is_organization_trail], failed_regions)
+        if account.scanned else account
+        for account in result.accounts)
     return replace(result, accounts=accounts)
 
 
@@ -57,12 +65,12 @@ def _records(finding: Finding, account_id: str, region: str) -> bool:
             and (finding.is_multi_region or finding.home_region == region))
 
 
-def _judge(account: AccountCoverage, result: ScanResult,
+def _judge(account: AccountCoverage, regions: tuple[str, ...], candidates: list[Finding],
            failed_regions: set[tuple[str, str | None]]) -> AccountCoverage:
     gaps: list[tuple[AccountGap, Status]] = []
     protected_by: set[str] = set()
-    for region in result.run.regions:
-        recording = [f for f in result.findings if _records(f, account.account_id, region)]
+    for region in regions:
+        recording = [f for f in candidates if _records(f, account.account_id, region)]
         good = [f for f in recording
                 if f.is_logging is True and f.management_events is ManagementEvents.ALL]
         unknown = [f for f in recording if f.is_logging is None or f.management_events is None]
