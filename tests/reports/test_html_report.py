@@ -229,10 +229,13 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     summary = summarise(scan_result)
     groups = fix_groups(remediation_rows(ReportInputs(result=scan_result), summary), summary)
     split = detailed_fixes(groups, limit=3)
-    assert [len(rows) for _, rows in split.groups] == [2, 1]  # prod's two, then management's
+    # Prod's two buckets, then the first of the two no account owns (2 trails beat 1).
+    assert [len(rows) for _, rows in split.groups] == [2, 1]
+    assert split.groups[1][0].label == "owner unknown"
     assert len(split.rest) == 7 - 3
-    assert [row.bucket.status.value for _, row in split.rest] == ["FAIL", "ERROR", "WARN",
-                                                                  "ERROR"]
+    assert [(group.label, row.bucket.status.value) for group, row in split.rest] == [
+        ("owner unknown", "ERROR"), (f"Management ({MGMT})", "FAIL"),
+        (f"Log Archive ({ARCHIVE})", "ERROR"), (f"Log Archive ({ARCHIVE})", "WARN")]
     # Every failing bucket is on the page exactly once, in the detail or in the table.
     shown = [row.bucket.bucket_name for _, rows in split.groups for row in rows]
     assert sorted(shown + [row.bucket.bucket_name for _, row in split.rest]) == sorted(
