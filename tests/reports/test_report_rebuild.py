@@ -111,11 +111,11 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
         "1 finding excepted, 1 exception expired"
     changes = records(workbook["Changes"])
     assert [row["Trail ARN"] for row in changes] == [t["trail_arn"] for t in listed]
-    findings = {row["trail_arn"]: row for row in records(workbook["Findings"])}
-    assert findings[history.excepted_arn]["exception"] == "EXCEPTED"
-    assert findings[history.excepted_arn]["status"] == "FAIL"
-    assert findings[history.expired_arn]["exception"] == "EXCEPTION EXPIRED"
-    assert sum(1 for row in findings.values() if row["exception"]) == 2
+    findings = {row["Trail ARN"]: row for row in records(workbook["Findings"])}
+    assert findings[history.excepted_arn]["Exception"] == "EXCEPTED"
+    assert findings[history.excepted_arn]["Status"] == "FAIL"
+    assert findings[history.expired_arn]["Exception"] == "EXCEPTION EXPIRED"
+    assert sum(1 for row in findings.values() if row["Exception"]) == 2
 
     # The Remediation sheet carries the plan: its strategy, steps and script per bucket.
     plan = json.loads((history.second / "remediation" / "plan.json").read_text(encoding="utf-8"))
