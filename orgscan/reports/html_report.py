@@ -74,6 +74,8 @@ class HtmlReport:
             fixes=fixes,
             fix_groups=groups,
             detailed=detailed_fixes(groups),
+            other_scripts=len({script for group in groups[1:] for script in group.scripts}
+                              - set(groups[0].scripts if groups else ())),
             changes=summarise_changes(inputs.diff, summary),
             exceptions=exception_counts(inputs.result.findings),
         )
