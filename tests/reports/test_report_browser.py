@@ -7,8 +7,6 @@ reason shown, where no Chromium or no Playwright is installed.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,26 +14,11 @@ from typing import Any
 import pytest
 from report_fixture import DEV, MGMT, SCRIPT_NAME, build_history, judged
 
+from benchmarks.reports import CHROMIUM_ARGS, find_chromium
 from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-def find_chromium() -> str | None:
-    """The system Chromium: ``$ORGSCAN_CHROMIUM`` or the usual command names."""
-    configured = os.environ.get("ORGSCAN_CHROMIUM")
-    if configured:
-        return configured if Path(configured).is_file() else None
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -333,3 +333,12 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     assert workbook["Findings"].max_row == 1
     assert workbook["Findings"].auto_filter.ref == "A1:W1"
     assert records(workbook["Remediation"]) == []
+
+
+def test_control_characters_in_the_organization_id_keep_the_file_readable(
+        scan_result: ScanResult) -> None:
+    run = replace(scan_result.run, organization_id="o-abc\x1b]0;pwned\x07\x00def")
+    workbook = load_workbook(io.BytesIO(render(replace(scan_result, run=run))))
+    assert workbook.properties.title == "CloudTrail Object Lock audit o-abc]0;pwneddef"
+    assert workbook["Summary"].cell(find_row(workbook["Summary"], "Organization"), 2).value == \
+        "o-abc]0;pwneddef"
