@@ -38,9 +38,11 @@ MAX_CHART_BARS = 25
 #: Accounts named in the verdict block before "and N more".
 NAMED_ACCOUNTS = 8
 
-#: Buckets of "What to fix" shown with their steps; the rest are a table of one row each (the
-#: steps of a strategy are the same for every bucket, and the Remediation sheet has them all).
+#: Buckets of "What to fix" shown with their steps, in all and per owner account; the rest are a
+#: table of one row each (the steps of a strategy are the same for every bucket, and the
+#: Remediation sheet has them all).
 DETAILED_FIXES = 40
+DETAILED_PER_GROUP = 5
 
 
 class HtmlReport:
@@ -114,16 +116,20 @@ class DetailedFixes:
     rest: tuple[tuple[FixGroup, RemediationRow], ...]
 
 
-def detailed_fixes(groups: tuple[FixGroup, ...], limit: int = DETAILED_FIXES) -> DetailedFixes:
-    """Split ``groups`` so that the page details the most urgent ``limit`` buckets."""
+def detailed_fixes(groups: tuple[FixGroup, ...], limit: int = DETAILED_FIXES,
+                   per_group: int = DETAILED_PER_GROUP) -> DetailedFixes:
+    """Split ``groups`` so that the page details the ``limit`` most urgent buckets, at most
+    ``per_group`` of each owner account (one account's hundred missing buckets must not hide
+    every other account's)."""
     shown: list[tuple[FixGroup, tuple[RemediationRow, ...]]] = []
     rest: list[tuple[FixGroup, RemediationRow]] = []
     budget = limit
     for group in groups:
-        if budget > 0:
-            shown.append((group, group.rows[:budget]))
-        rest.extend((group, row) for row in group.rows[max(budget, 0):])
-        budget -= len(group.rows)
+        take = max(min(budget, per_group, len(group.rows)), 0)
+        if take:
+            shown.append((group, group.rows[:take]))
+        rest.extend((group, row) for row in group.rows[take:])
+        budget -= take
     return DetailedFixes(groups=tuple(shown), rest=tuple(rest))
 
 

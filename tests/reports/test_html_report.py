@@ -236,6 +236,10 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     assert [(group.label, row.bucket.status.value) for group, row in split.rest] == [
         ("owner unknown", "ERROR"), (f"Management ({MGMT})", "FAIL"),
         (f"Log Archive ({ARCHIVE})", "ERROR"), (f"Log Archive ({ARCHIVE})", "WARN")]
+    # At most one per account: every account's most urgent bucket is detailed.
+    one_each = detailed_fixes(groups, limit=40, per_group=1)
+    assert [len(rows) for _, rows in one_each.groups] == [1, 1, 1, 1]
+    assert len(one_each.rest) == 3
     # Every failing bucket is on the page exactly once, in the detail or in the table.
     shown = [row.bucket.bucket_name for _, rows in split.groups for row in rows]
     assert sorted(shown + [row.bucket.bucket_name for _, row in split.rest]) == sorted(
