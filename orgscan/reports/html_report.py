@@ -58,12 +58,14 @@ class HtmlReport:
         rows = finding_rows(summary)
         fixes = remediation_rows(inputs, summary)
         groups = fix_groups(fixes, summary)
+        changes = summarise_changes(inputs.diff, summary)
         template = environment().get_template(TEMPLATE)
         page = template.render(
             run=inputs.result.run,
             summary=summary,
             times={"started": display_time(inputs.result.run.started_at),
-                   "finished": display_time(inputs.result.run.finished_at)},
+                   "finished": display_time(inputs.result.run.finished_at),
+                   "previous": display_time(changes.previous_started_at)},
             statuses=[status.value for status in STATUS_ORDER],
             rows=rows,
             passing=sum(1 for row in rows if row["status"] == "PASS"),
@@ -78,7 +80,7 @@ class HtmlReport:
             detailed=detailed_fixes(groups),
             other_scripts=len({script for group in groups[1:] for script in group.scripts}
                               - set(groups[0].scripts if groups else ())),
-            changes=summarise_changes(inputs.diff, summary),
+            changes=changes,
             exceptions=exception_counts(inputs.result.findings),
         )
         return page.encode("utf-8")

@@ -191,7 +191,7 @@ def test_page_lists_the_changes(history: ReportInputs) -> None:
     assert [row["data-class"] for row in page.change_rows] == [
         "new_failure", "resolved"] + ["still_failing"] * 4 + ["changed"]
     text = page_text(html)
-    assert ("Compared with run 20261120T090000Z, started 2026-11-20T09:00:00Z: new failure 1, "
+    assert ("Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: new failure 1, "
             "resolved 1, still failing 4, changed 1, unchanged 3.") in text
     assert "PASS → FAIL COMPLIANT → MODE_NOT_ALLOWED status PASS → FAIL;" in text
     assert "FAIL → absent LOCK_NOT_CONFIGURED → — trail removed" in text
