@@ -36,17 +36,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 
 def scale_result(accounts: int, seed: int = 0) -> ScanResult:
     """A full scan of the seeded scale organization of ``accounts`` accounts (no latency)."""
-    from benchmarks.instrument import CallRecorder
-    from benchmarks.run import _fake_backend
+    import botocore.session
+
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import ScanSettings
     from orgscan.scan import scan_organization
+    from orgscan.simulate.fakeaws import FakeAws
     from orgscan.simulate.scale import scale_spec
 
     spec = scale_spec(accounts, seed=seed)
-    backend = _fake_backend(spec, 0.0)
-    sessions = SessionFactory(max_pool_connections=32,
-                              base_session=backend.make_session(CallRecorder()))
+    session = botocore.session.Session()
+    # The responder answers every call; the credentials only have to let botocore sign.
+    session.set_credentials("bench", "bench")
+    session.set_config_variable("region", "us-east-1")
+    FakeAws(spec).register(session)
+    sessions = SessionFactory(max_pool_connections=32, base_session=session)
     return scan_organization(ScanSettings(workers=32, policy=spec.policy), sessions)
 
 

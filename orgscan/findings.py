@@ -8,7 +8,6 @@ validates everything it returns, so ``report``, ``diff`` and ``remediate`` can t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import date
@@ -18,7 +17,8 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import (
     REASON_STATUS,
     AccountCoverage,
@@ -67,10 +67,6 @@ FINDING_COLUMNS: dict[str, str] = {
     "latest_delivery_error": "string",
     "management_events": "string",
 }
-
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
-
 
 class FindingsFileError(InputError):
     """``findings.json`` is missing, unreadable or does not follow the schema."""
@@ -182,15 +178,10 @@ def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], wh
          *, optional: bool = False) -> Any:
     if key not in obj:
         raise _SchemaError(f"{where}: missing key {key!r}")
-    value = obj[key]
-    if value is None and optional:
-        return None
-    # bool is an int in Python; an int field must not accept true/false.
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
-        raise _SchemaError(f"{where}: {key!r} must be {expected}, not {value!r:.60}")
-    return value
+    try:
+        return typed_value(obj, key, kind, optional=optional)
+    except TypeError as exc:
+        raise _SchemaError(f"{where}: {exc}") from None
 
 
 def _enum(value: Any, enum: type[_T], key: str, where: str, *, optional: bool = False) -> Any:

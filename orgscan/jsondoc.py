@@ -1,9 +1,11 @@
-"""Reading the JSON files of a run folder (findings.json, plan.json, diff.json) safely."""
+"""Reading the JSON files of a run folder (findings.json, plan.json, diff.json) safely, and
+the one type check their loaders (and the exceptions file's) share."""
 
 from __future__ import annotations
 
 import errno
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +37,22 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     except RecursionError:
         raise error(f"{source}: nested too deeply") from None
     return document
+
+
+def typed_value(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *,
+                optional: bool = False, expected: str | None = None) -> Any:
+    """``obj[key]`` when it is a ``kind`` (or null, when ``optional``).
+
+    ``KeyError`` when the key is missing; ``TypeError`` naming the key, what was expected
+    (``expected``, else the type names) and what was found otherwise. ``true``/``false`` are
+    never accepted where a number is: ``bool`` is an ``int`` in Python, not in the file.
+    """
+    value = obj[key]
+    if value is None and optional:
+        return None
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        wanted = expected or " or ".join(k.__name__ for k in kinds) + (" or null" if optional
+                                                                        else "")
+        raise TypeError(f"{key!r} must be {wanted}, not {value!r:.60}")
+    return value

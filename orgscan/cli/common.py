@@ -10,16 +10,11 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.errors import AwsUnavailableError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
-EXIT_INCOMPLETE = 3
-
 
 # C0 and C1 control characters except tab and newline; ESC starts terminal escape sequences.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -31,7 +26,7 @@ def terminal_text(text: str) -> str:
     return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> typer.Exit:
     """Print ``orgscan: error: message`` on stderr and return the exit exception to raise
     (exit 2, bad input, unless ``code`` says otherwise)."""
     one_line = " ".join(message.split())
@@ -50,7 +45,7 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         except InputError as exc:
             raise fail(str(exc)) from None
         except AwsUnavailableError as exc:  # not bad input: AWS did not answer; try later
-            raise fail(str(exc), code=EXIT_INCOMPLETE) from None
+            raise fail(str(exc), code=ExitCode.INCOMPLETE) from None
 
     return wrapper
 

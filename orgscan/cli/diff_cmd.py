@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, terminal_text
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.diff import DiffClass, RunDiff, RunRef, diff_results, dumps_diff
 from orgscan.findings import load_run
 
@@ -33,7 +34,7 @@ def diff(
     typer.echo(dumps_diff(result) if json_output else terminal_text(format_diff(result)),
                nl=not json_output)
     if fail_on_new and any(not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE)):
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 def format_diff(result: RunDiff) -> str:

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, terminal_text
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE, load_run
+from orgscan.findings import load_run
+from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.model import Plan
@@ -35,11 +37,11 @@ def remediate(
         "--days", help="Rebuild the plan with this default retention in days.  "
                        "[default: 90, or the policy's minimum]")] = None,
     role_name: Annotated[str, typer.Option(
-        "--role-name", help="Role assumed in member accounts.")] = "OrganizationAccountAccessRole",
+        "--role-name", help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
     external_id: Annotated[str | None, typer.Option(
         "--external-id", help="External id for AssumeRole.")] = None,
     role_session_name: Annotated[str, typer.Option(
-        "--role-session-name", help="Session name for AssumeRole.")] = "orgscan",
+        "--role-session-name", help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
     selected = _parse_accounts(accounts)
@@ -48,12 +50,12 @@ def remediate(
         rebuild=any(value is not None for value in (strategy, mode, days)))
     typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     steps = [step for entry in plan.entries for step in entry.steps
              if selected is None or step.account_id in selected]
     if not steps:
         typer.echo("Nothing to apply.")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     if not yes:
         try:
             confirmed = typer.confirm(f"Apply {len(steps)} step(s)?", default=False)
@@ -61,7 +63,7 @@ def remediate(
             confirmed = False
         if not confirmed:
             typer.echo("Not applied; nothing was changed.", err=True)
-            raise typer.Exit(EXIT_FINDINGS)
+            raise typer.Exit(ExitCode.FINDINGS)
     # Imported here: showing a plan needs no AWS machinery.
     from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.apply import apply_plan, write_apply_result
@@ -76,7 +78,7 @@ def remediate(
     path = write_apply_result(run_dir, result)
     typer.echo(terminal_text(apply_text(result)), nl=False)
     typer.echo(f"Result written to {path}")
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+    raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
 
 
 def _parse_accounts(value: str | None) -> frozenset[str] | None:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (
     Check,
@@ -133,12 +133,7 @@ def loads(text: str, source: str = PLAN_FILE) -> Plan:
 
 
 def _typed(obj: Mapping[str, Any], key: str, kind: type, *, optional: bool = False) -> Any:
-    value = obj[key]
-    if value is None and optional:
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise TypeError(f"{key!r} must be {kind.__name__}, not {value!r:.60}")
-    return value
+    return typed_value(obj, key, kind, optional=optional)
 
 
 def _account(obj: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:

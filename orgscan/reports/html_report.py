@@ -27,8 +27,8 @@ from orgscan.reports.summary import (
     plain,
     summarise,
 )
-from orgscan.reports.templates import environment
 from orgscan.reports.verdicts import STANDING_STATUS, AccountsView, Standing, accounts_view
+from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
 

@@ -26,8 +26,8 @@ import openpyxl
 import pytest
 
 from orgscan.cli.scan_cmd import run_scan
-from tests.reliability.conftest import FAKE_CREDENTIALS, DemoWorld
-from tests.reliability.faults import FaultInjector, on
+from tests.faults import FaultInjector, on
+from tests.reliability.world import FAKE_CREDENTIALS, DemoWorld
 
 #: Read-only API operations: every call of a scan must be one of these.
 READ_ONLY = re.compile(r"^(Describe|Get|List|Head)[A-Za-z]+$")

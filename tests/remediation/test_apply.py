@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from orgscan.aws.sessions import AssumeRoleError
 from orgscan.remediation.apply import StepStatus, apply_plan, write_apply_result
 from tests.remediation.builders import LOG_ARCHIVE, MGMT
-from tests.remediation.conftest import rich_plan
+from tests.remediation.samples import rich_plan
 
 
 class FakeClient:

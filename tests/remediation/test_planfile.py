@@ -8,7 +8,7 @@ import pytest
 
 from orgscan.remediation import Strategy
 from orgscan.remediation.planfile import PlanFileError, dumps, load_plan, loads
-from tests.remediation.conftest import rich_plan
+from tests.remediation.samples import rich_plan
 
 
 @pytest.mark.parametrize("strategy", list(Strategy))

@@ -22,7 +22,7 @@ from orgscan.remediation.scripts import (
     shwords,
 )
 from tests.remediation.builders import LOG_ARCHIVE, MGMT, WORKLOAD, finding, scan_result
-from tests.remediation.conftest import HOSTILE_NAME, FakeAws, rich_plan
+from tests.remediation.samples import HOSTILE_NAME, FakeAws, rich_plan
 
 SHELLCHECK = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "shellcheck"
 READ_ONLY = {("sts", "get-caller-identity"), ("s3api", "head-bucket"),

@@ -32,8 +32,8 @@ from orgscan.reports.html_report import (
     finding_rows,
 )
 from orgscan.reports.summary import summarise
-from orgscan.reports.templates import environment, template_dir
 from orgscan.reports.verdicts import accounts_view
+from orgscan.templates import environment, template_dir
 
 
 def render(result: ScanResult) -> str:
@@ -113,7 +113,7 @@ def test_a_section_per_failing_bucket_and_the_errors(html: str) -> None:
     assert page.articles == 7
     text = " ".join("".join(page.text).split())
     assert "enable-in-place" in text
-    assert "put-object-lock-configuration" in text
+    assert "Enable Object Lock with default retention COMPLIANCE for 365 days" in text
     assert "OptInRequired" in text
     assert "not scanned: account is SUSPENDED" in text
 

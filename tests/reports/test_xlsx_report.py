@@ -301,20 +301,18 @@ def test_remediation_explains_each_failing_bucket(workbook: Workbook) -> None:
     by_bucket = {row["Bucket"]: row for row in rows}
     assert "org-cloudtrail-logs" not in by_bucket
     unlocked = by_bucket["mgmt-trail-logs"]
-    assert unlocked["Strategy"] == "enable-in-place"
-    assert "put-bucket-versioning" in unlocked["Steps"]
-    assert "put-object-lock-configuration" in unlocked["Steps"]
-    assert "COMPLIANCE, at least 365 days" in unlocked["Steps"]
+    assert unlocked["Strategy"] == "enable-in-place"  # the plan's words (the default plan)
+    assert unlocked["Steps"] == ("1. Enable versioning (Object Lock requires it).\n"
+                                 "2. Enable Object Lock with default retention COMPLIANCE for "
+                                 "365 days.")
+    assert unlocked["Script"] == "remediation/111111111111.sh"
     assert by_bucket["dev-deleted-bucket"]["Strategy"] == "new-bucket"
-    assert "update-trail" in by_bucket["dev-deleted-bucket"]["Steps"]
-    assert by_bucket["archive-noretention"]["Strategy"] == "set-default-retention"
-    assert by_bucket["prod-governance"]["Strategy"] == "change-mode"
-    assert by_bucket["prod-short-retention"]["Strategy"] == "raise-retention"
-    assert "30 days" in by_bucket["prod-short-retention"]["Steps"]
-    assert by_bucket["partner-bucket"]["Strategy"] == "grant-read-access"
-    assert by_bucket["archive-eu-logs"]["Strategy"] == "investigate"
-    assert all(str(row["Steps"]).startswith("1. ") for row in rows)
-    assert all(row["Script"] == "not generated: follow the steps" for row in rows)
+    assert "Point trail" in by_bucket["dev-deleted-bucket"]["Steps"]
+    assert "COMPLIANCE for 400 days" in by_bucket["prod-governance"]["Steps"]
+    assert by_bucket["partner-bucket"]["Strategy"] == "no steps"
+    assert by_bucket["partner-bucket"]["Script"] == "none: nothing to run"
+    assert by_bucket["archive-eu-logs"]["Strategy"] == "no steps"
+    assert all(str(row["Steps"]).startswith("1. ") for row in rows if row["Steps"])
 
 
 def test_render_is_deterministic_and_rebuilt_from_findings_json(scan_result: ScanResult) -> None:

@@ -3,20 +3,50 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from orgscan.diff import diff_against_previous, load_diff, write_diff
+from orgscan.config import OutputFormat
+from orgscan.diff import load_diff, write_diff
 from orgscan.findings import load_run
 from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan, write_plan_files
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.reports import ReportInputs, write_reports
-from orgscan.runfolder import update_latest
+from orgscan.runs.folder import update_latest
+from orgscan.runs.history import diff_against_previous
 
 log = logging.getLogger(__name__)
 
+# Writes one format's files into a run folder; returns their paths.
+Writer = Callable[[Path, ReportInputs], list[Path]]
 
-def write_run(run_dir: Path, result: ScanResult, formats: tuple[str, ...],
+
+def _report(fmt: OutputFormat) -> Writer:
+    def write(run_dir: Path, inputs: ReportInputs) -> list[Path]:
+        return write_reports(run_dir, inputs, [fmt.value])
+
+    return write
+
+
+def _scripts(run_dir: Path, inputs: ReportInputs) -> list[Path]:
+    return write_plan_files(run_dir, inputs.plan) if inputs.plan is not None else []
+
+
+#: What writes each ``--format``; every ``OutputFormat`` has an entry (a test checks it).
+WRITERS: Mapping[OutputFormat, Writer] = {
+    OutputFormat.JSON: _report(OutputFormat.JSON),
+    OutputFormat.CSV: _report(OutputFormat.CSV),
+    OutputFormat.XLSX: _report(OutputFormat.XLSX),
+    OutputFormat.HTML: _report(OutputFormat.HTML),
+    OutputFormat.SCRIPTS: _scripts,
+}
+# Written before the others: findings.json is the source of everything else; the scripts
+# come from the plan, which the other reports show too.
+_FIRST = (OutputFormat.JSON, OutputFormat.SCRIPTS)
+
+
+def write_run(run_dir: Path, result: ScanResult, formats: Iterable[OutputFormat | str],
               remediation: RemediationSettings | None = None) -> list[Path]:
     """Write every requested output of ``result`` into ``run_dir``, then point ``latest`` at it.
 
@@ -24,16 +54,19 @@ def write_run(run_dir: Path, result: ScanResult, formats: tuple[str, ...],
     The remediation plan and the diff against the previous run feed the reports too. Each file
     is written atomically.
     """
+    requested = [OutputFormat(name) for name in formats]  # ValueError for an unknown name
     output_dir = run_dir.parent
-    written = write_reports(run_dir, ReportInputs(result=result), ["json"])
+    written = WRITERS[OutputFormat.JSON](run_dir, ReportInputs(result=result))
     plan = build_plan(result, remediation or RemediationSettings())
-    if "scripts" in formats:
-        written += write_plan_files(run_dir, plan)
+    if OutputFormat.SCRIPTS in requested:
+        written += WRITERS[OutputFormat.SCRIPTS](run_dir, ReportInputs(result=result, plan=plan))
     diff = diff_against_previous(output_dir, run_dir, result)
     if diff is not None:
         written.append(write_diff(run_dir, diff))
-    names = [name for name in formats if name not in ("json", "scripts")]
-    written += write_reports(run_dir, ReportInputs(result=result, plan=plan, diff=diff), names)
+    inputs = ReportInputs(result=result, plan=plan, diff=diff)
+    for fmt in requested:
+        if fmt not in _FIRST:
+            written += WRITERS[fmt](run_dir, inputs)
     update_latest(output_dir, run_dir)
     log.info("wrote %d files into %s", len(written), run_dir)
     return written
