@@ -5,8 +5,8 @@
 
 Builds ``orgscan.simulate``'s scale organization (``--accounts`` workload accounts, 1–3 trails
 each, ~40% into the log-archive account's bucket), answers AWS calls from it (``fake``: the
-in-process responder of ``benchmarks.fakeaws``; ``moto``: moto's in-process mock, slow to build
-and slow to answer), adds ``--latency-ms`` to every call, runs a full scan and prints wall and
+in-process responder of ``orgscan.simulate.fakeaws``; ``moto``: moto's in-process mock, slow to
+build and slow to answer), adds ``--latency-ms`` to every call, runs a full scan and prints wall and
 CPU time, peak RSS, the calls made against the calls needed, and the lower bound. Then it writes
 the scan's run folder (every format) and prints the write phase's wall and CPU time by part
 (``--no-write`` skips it). A naive
@@ -31,13 +31,13 @@ import boto3
 import botocore.session
 
 from benchmarks.bound import LowerBound, lower_bound
-from benchmarks.fakeaws import FakeAws
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.naive import naive_scan
 from benchmarks.write_phase import WriteMeasurement, measure_write
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
 from orgscan.model import ReasonCode, ScanResult
+from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import DEFAULT_REGIONS, scale_spec
 from orgscan.simulate.spec import OrgSpec
 

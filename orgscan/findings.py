@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,13 +114,19 @@ def dumps(result: ScanResult) -> str:
 
 
 def _finding_to_dict(finding: Finding) -> dict[str, Any]:
-    # asdict keeps field order; StrEnum members serialise as their value.
+    # Field order is the contract's; StrEnum members serialise as their value. A shallow read,
+    # not asdict's deep copy: this runs once per trail for every report of a large run.
+    values = (getattr(finding, key) for key in _FINDING_FIELDS)
     row = {key: (value.value if hasattr(value, "value") else value)
-           for key, value in asdict(finding).items() if key != "exception"}
+           for key, value in zip(_FINDING_FIELDS, values, strict=True)}
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
     return row
+
+
+#: The finding's fields as ``findings.json`` writes them (the exception mark apart).
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "exception")
 
 
 def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: an offline, fake AWS environment for moto."""
+"""Fixtures shared by every test folder: an offline, fake AWS environment for moto, and the
+demo organization for tests that only read it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.environment import use_fake_aws
 
 
@@ -27,3 +29,20 @@ def private_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_RUNTIME_DIR", str(runtime))
         yield runtime
+
+
+@pytest.fixture(scope="module")
+def demo_org() -> Iterator[SimulatedOrg]:
+    """The demo organization inside ``demo_mock`` (cross-account S3 reads denied).
+
+    Built once per module because scans only read it; tests that change moto state build
+    their own organization.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        # The first EC2 call per account would load thousands of AMIs no test needs.
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "MOTO_ACCOUNT_ID"):
+            patch.delenv(name, raising=False)
+        with demo_mock():
+            yield build_demo_org()

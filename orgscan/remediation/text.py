@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from orgscan.remediation.apply import ApplyResult, StepStatus
+from orgscan.remediation.apply import ApplyResult, MergedPolicy, StepStatus
 from orgscan.remediation.model import Plan, PlanEntry
 
 
@@ -41,12 +41,44 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     lines.append(f"    {_escaped(entry.explanation)}")
     lines += [f"    warning: {_escaped(warning)}" for warning in entry.warnings]
     for index, step in enumerate(entry.steps, start=1):
+        # Whole, never cut: what is shown is exactly what is sent.
         parameters = json.dumps(dict(step.parameters), separators=(",", ":"))
-        if len(parameters) > 160:
-            parameters = parameters[:157] + "..."
         lines.append(f"    {index}. account {step.account_id} {step.region} "
                      f"{step.service.value}:{step.operation} {parameters}")
+        if step.operation == "PutBucketPolicy":
+            lines += _policy_lines(step.parameters.get("Policy"))
     return lines
+
+
+def _policy_lines(policy: object) -> list[str]:
+    # The policy as a reader checks it: orgscan's statements, one per block. --apply merges
+    # them by Sid into the bucket's current policy; the apply record holds what was sent.
+    try:
+        document = json.loads(policy) if isinstance(policy, str) else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return []
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return ["       the bucket policy's statements (merged by Sid into any policy the bucket "
+            "has when applied; every other statement is kept):",
+            *(f"       {line}" for line in text.splitlines())]
+
+
+def policy_preview_text(previews: list[tuple[str, MergedPolicy | str]]) -> str:
+    """The bucket policies ``--apply`` will write, as read and merged just now."""
+    lines = []
+    for bucket, preview in previews:
+        if isinstance(preview, str):
+            lines.append(f"Bucket policy of {bucket}: cannot be previewed, the step will stop "
+                         f"({_one_line(preview)})")
+            continue
+        state = "will be written" if preview.changes else "is already in place, unchanged"
+        lines.append(f"Bucket policy of {bucket} {state} (read and merged by Sid just now):")
+        lines += [f"    {note}" for note in preview.notes]
+        lines += [f"    {line}" for line in json.dumps(preview.document, indent=2,
+                                                     ensure_ascii=False).splitlines()]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def apply_text(result: ApplyResult) -> str:

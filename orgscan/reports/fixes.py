@@ -15,7 +15,7 @@ from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.model import PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.reports import ReportInputs
-from orgscan.reports.summary import BucketSummary, ReportSummary
+from orgscan.reports.summary import SEVERITY_RANK, BucketSummary, ReportSummary
 
 #: The strategy shown for a plan entry without steps (ERROR findings, unknown owner).
 NO_STEPS = "no steps"
@@ -64,6 +64,58 @@ def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[Reme
         entry = entries.get(bucket.bucket_name)
         rows.append(plan_row(bucket, entry) if entry else RemediationRow(bucket, NO_STEPS, ()))
     return tuple(rows)
+
+
+@dataclass(frozen=True)
+class FixGroup:
+    """The failing buckets of one owner account, with the script(s) that fix them."""
+
+    #: The account that owns the buckets; None when no account of the organization owns them.
+    account_id: str | None
+    account_name: str | None
+    rows: tuple[RemediationRow, ...]
+    scripts: tuple[str, ...]
+
+    @property
+    def status(self) -> Status:
+        """The most urgent status among the group's buckets."""
+        return min((row.bucket.status for row in self.rows),
+                   key=lambda status: SEVERITY_RANK[status.value])
+
+    @property
+    def trails(self) -> int:
+        """Trails that deliver into the group's buckets."""
+        return sum(len(row.bucket.trail_arns) for row in self.rows)
+
+    @property
+    def label(self) -> str:
+        """``Log Archive (222222222222)``, the id alone, or ``owner unknown``."""
+        if self.account_id is None:
+            return "owner unknown"
+        return f"{self.account_name} ({self.account_id})" if self.account_name else \
+            self.account_id
+
+
+def fix_groups(rows: tuple[RemediationRow, ...], summary: ReportSummary) -> tuple[FixGroup, ...]:
+    """``rows`` grouped by the bucket's owner account, most urgent group first.
+
+    A group with a FAIL comes before one with only ERRORs or WARNs; among equals, the group
+    whose buckets receive the most trails first (fixing it protects the most).
+    """
+    grouped: dict[str | None, list[RemediationRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.bucket.bucket_account_id, []).append(row)
+    groups = [FixGroup(account_id=owner, account_name=summary.account_name(owner),
+                       rows=tuple(members), scripts=_scripts(members))
+              for owner, members in grouped.items()]
+    groups.sort(key=lambda group: (SEVERITY_RANK[group.status.value], -group.trails,
+                                   group.account_id is None, group.account_id or ""))
+    return tuple(groups)
+
+
+def _scripts(rows: list[RemediationRow]) -> tuple[str, ...]:
+    names = {name.strip() for row in rows if row.script for name in row.script.split(",")}
+    return tuple(sorted(names))
 
 
 def plan_row(bucket: BucketSummary, entry: PlanEntry) -> RemediationRow:

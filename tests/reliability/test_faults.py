@@ -14,8 +14,8 @@ from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import AwsUnavailableError, InputError
 from orgscan.model import ReasonCode, ScanResult, Status
+from tests.faults import Call, FaultInjector, Match, on
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.faults import Call, FaultInjector, Match, on
 from tests.reliability.world import MAX_ATTEMPTS, DemoWorld
 
 CENTRAL_BUCKET = "acme-log-archive-cloudtrail"

@@ -18,8 +18,8 @@ from botocore import credentials as botocore_credentials
 from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import InputError
+from tests.faults import Call, FaultInjector, on
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.faults import Call, FaultInjector, on
 from tests.reliability.world import DemoWorld
 
 ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)

@@ -11,7 +11,7 @@ from orgscan.config import ScanSettings, build_settings
 from orgscan.model import ScanResult
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg
-from tests.reliability.faults import FaultInjector
+from tests.faults import FaultInjector
 
 #: Attempts per call in these tests (botocore's standard mode default is 3 too).
 MAX_ATTEMPTS = 3

@@ -12,15 +12,27 @@ from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.model import Plan
 from tests.remediation.builders import LOG_ARCHIVE, MGMT, finding, scan_result
 
-#: A fake AWS CLI: records every call, answers get-caller-identity with $FAKE_ACCOUNT, and
-#: reports every check as "done" when FAKE_DONE=1 (else as failed, i.e. not done).
+#: A fake AWS CLI: records every call, answers get-caller-identity with $FAKE_ACCOUNT, reports
+#: every check as "done" when FAKE_DONE=1 (else each read fails the way AWS says "nothing
+#: there"), and refuses the read named by FAKE_DENY with AccessDenied.
 FAKE_AWS = r"""#!/usr/bin/env bash
 { printf 'AWS_PROFILE=%s\x1f' "${AWS_PROFILE:-}"; printf '%s\x1f' "$@"; printf '\x1e'; } \
   >> "$FAKE_AWS_LOG"
+fail() { echo "An error occurred ($1) when calling the $2 operation: test" >&2; exit 254; }
 case "$1 $2" in
   "sts get-caller-identity") echo "$FAKE_ACCOUNT" ;;
   "s3api head-bucket"|"s3api get-"*|"cloudtrail get-trail")
-    if [ "${FAKE_DONE:-0}" = 1 ]; then echo True; else echo "NotFound" >&2; exit 254; fi ;;
+    if [ "$2" = "${FAKE_DENY:-}" ]; then fail AccessDenied "$2"; fi
+    if [ "${FAKE_DONE:-0}" = 1 ]; then echo True; exit 0; fi
+    case "$2" in
+      head-bucket) fail 404 HeadBucket ;;
+      get-public-access-block) fail NoSuchPublicAccessBlockConfiguration "$2" ;;
+      get-bucket-encryption) fail ServerSideEncryptionConfigurationNotFoundError "$2" ;;
+      get-object-lock-configuration) fail ObjectLockConfigurationNotFoundError "$2" ;;
+      get-bucket-policy) fail NoSuchBucketPolicy "$2" ;;
+      get-bucket-replication) fail ReplicationConfigurationNotFoundError "$2" ;;
+      *) echo False ;;
+    esac ;;
   *) echo '{}' ;;
 esac
 """
@@ -52,11 +64,11 @@ class FakeAws:
     log: Path
 
     def run(self, script: Path, *args: str, account: str, done: bool = False,
-            profile: str | None = None) -> subprocess.CompletedProcess[str]:
+            profile: str | None = None, deny: str = "") -> subprocess.CompletedProcess[str]:
         """Run ``script`` with ``args`` as if the credentials belonged to ``account``."""
         env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
         env.update(PATH=f"{self.folder}:{env['PATH']}", FAKE_AWS_LOG=str(self.log),
-                   FAKE_ACCOUNT=account, FAKE_DONE="1" if done else "0")
+                   FAKE_ACCOUNT=account, FAKE_DONE="1" if done else "0", FAKE_DENY=deny)
         if profile is not None:
             env["AWS_PROFILE"] = profile
         return subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
