@@ -15,7 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from orgscan.aws.sessions import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.errors import InputError
 from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.exceptions_register import (
@@ -25,26 +24,43 @@ from orgscan.exceptions_register import (
     load_register,
     parse_register,
 )
-from orgscan.model import LockMode, Policy, RequiredMode, Status
+from orgscan.identifiers import (
+    ACCOUNT_ID_RE,
+    DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_NAME,
+    EXTERNAL_ID_RE,
+    OU_ID_RE,
+    REGION_RE,
+    ROLE_NAME_RE,
+    SESSION_NAME_RE,
+)
+from orgscan.model import MAX_RETENTION_DAYS, LockMode, Policy, RequiredMode, Status
 from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
 
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
-# AWS ids and names are ASCII (re.ASCII: \w and \d are not Unicode); \Z, unlike $, refuses
-# a trailing newline.
-OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})\Z")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}\Z", re.ASCII)
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}\Z", re.ASCII)
-SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
-EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
-
-FORMATS = ("json", "csv", "xlsx", "html", "scripts")
-#: Formats written only when asked for by name (security-finding exports).
-OPT_IN_FORMATS = ("asff", "ocsf")
 MAX_WORKERS = 512
-MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
 MAX_ATTEMPTS = 20
+
+
+class OutputFormat(StrEnum):
+    """A ``--format`` name: what a run writes besides ``findings.json``.
+
+    Every member has a writer in ``orgscan.runs.output.WRITERS``; a new format is a member here
+    and one entry there. An ``opt_in`` format is left out of the default set.
+    """
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+    SCRIPTS = "scripts"
+    ASFF = "asff"
+    OCSF = "ocsf"
+
+    @property
+    def opt_in(self) -> bool:
+        """True for a format written only when named: the security-finding exports."""
+        return self in (OutputFormat.ASFF, OutputFormat.OCSF)
 
 
 class FailOn(StrEnum):
@@ -77,7 +93,7 @@ class ScanSettings:
     role_session_name: str = DEFAULT_SESSION_NAME
     workers: int = 16
     output_dir: Path = Path("reports")
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[OutputFormat, ...] = tuple(fmt for fmt in OutputFormat if not fmt.opt_in)
     policy: Policy = field(default_factory=Policy)
     fail_on: FailOn = FailOn.FAIL
     max_attempts: int | None = None
@@ -105,7 +121,7 @@ class ScanSettings:
             "role_session_name": self.role_session_name,
             "workers": self.workers,
             "output_dir": str(self.output_dir),
-            "format": list(self.formats),
+            "format": [fmt.value for fmt in self.formats],
             "fail_on": self.fail_on.value,
             "max_attempts": self.max_attempts,
             "serial": self.serial,
@@ -228,7 +244,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "role_session_name": settings.role_session_name,
         "workers": settings.workers,
         "output_dir": str(settings.output_dir),
-        "format": list(settings.formats),
+        "format": [fmt.value for fmt in settings.formats],
         "min_retention_days": policy.min_retention_days,
         "require_mode": policy.require_mode.value,
         "require_default_retention": policy.require_default_retention,
@@ -362,13 +378,12 @@ def _one_of(*choices: str) -> Any:
     return check
 
 
-def _formats(value: Any, where: str) -> tuple[str, ...]:
+def _formats(value: Any, where: str) -> tuple[OutputFormat, ...]:
     names = [name.lower() for name in _string_list(value, where)]
-    known = FORMATS + OPT_IN_FORMATS
-    unknown = [name for name in names if name not in known]
-    if unknown or not names:
+    known = [fmt.value for fmt in OutputFormat]
+    if not names or any(name not in known for name in names):
         raise InputError(f"{where}: expected any of {', '.join(known)}")
-    return _unique(names)
+    return tuple(OutputFormat(name) for name in _unique(names))
 
 
 def _output_dir(value: Any, where: str) -> Path:

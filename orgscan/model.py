@@ -98,6 +98,10 @@ class ErrorStage(StrEnum):
     BUCKET = "bucket"
 
 
+#: S3 Object Lock's own limit on a default retention: 100 years.
+MAX_RETENTION_DAYS = 36500
+
+
 @dataclass(frozen=True)
 class Policy:
     """What a compliant CloudTrail bucket must have."""
@@ -192,6 +196,15 @@ class BucketFacts:
     error_code: str | None = None
     error_message: str | None = None
     versioning_error_code: str | None = None
+
+    @classmethod
+    def unreadable(cls, bucket_name: str, bucket_account_id: str | None,
+                   bucket_region: str | None, error_code: str,
+                   error_message: str | None) -> BucketFacts:
+        """A bucket that could not be read: what is known of where it is, and why not."""
+        return cls(bucket_name, bucket_account_id, bucket_region, object_lock_enabled=None,
+                   lock_mode=None, retention_days=None, versioning=None,
+                   error_code=error_code, error_message=error_message)
 
 
 @dataclass(frozen=True)

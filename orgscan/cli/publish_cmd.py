@@ -8,14 +8,8 @@ from typing import Annotated
 import typer
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    fail,
-    maps_input_errors,
-    terminal_text,
-)
+from orgscan.cli.common import fail, maps_input_errors, terminal_text
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.evidence.manifest import findings_match
 from orgscan.evidence.publish import PublishError, for_importer, publish_findings
 from orgscan.findings import load_run
@@ -38,7 +32,7 @@ def publish(
         raise fail("name where to publish: --security-hub")
     mismatch = findings_match(run_dir)
     if mismatch is not None:
-        raise fail(f"{run_dir}: {mismatch}; refusing to publish it", EXIT_FINDINGS)
+        raise fail(f"{run_dir}: {mismatch}; refusing to publish it", ExitCode.FINDINGS)
     result = load_run(run_dir)  # not a run folder: exit 2
     sessions = SessionFactory()
     identity = sessions.identify()  # no credentials: exit 2
@@ -49,9 +43,9 @@ def publish(
     try:
         outcome = publish_findings(client, findings)
     except PublishError as exc:
-        raise fail(str(exc), EXIT_INCOMPLETE) from None
+        raise fail(str(exc), ExitCode.INCOMPLETE) from None
     for finding_id, code, message in outcome.failed:
         typer.echo(terminal_text(f"refused: {finding_id}: {code}: {message}"), err=True)
     typer.echo(f"imported {outcome.imported} of {len(findings)} findings into Security Hub "
                f"({target}, account {identity.account_id}) in {outcome.batches} call(s)")
-    raise typer.Exit(EXIT_INCOMPLETE if outcome.failed else EXIT_OK)
+    raise typer.Exit(ExitCode.INCOMPLETE if outcome.failed else ExitCode.OK)

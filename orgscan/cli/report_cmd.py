@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, fail, maps_input_errors
-from orgscan.config import OPT_IN_FORMATS
+from orgscan.cli.common import fail, maps_input_errors
+from orgscan.cli.exitcodes import ExitCode
+from orgscan.config import OutputFormat
 from orgscan.evidence.manifest import findings_match, sealed_files
-from orgscan.output import load_report_inputs
-from orgscan.reports import available_formats, format_names, write_reports
+from orgscan.reports import available_formats, format_names
+from orgscan.runs.output import load_report_inputs, rewrite_reports
 
 
 @maps_input_errors
@@ -22,17 +23,19 @@ def report(
     when the run has them)."""
     mismatch = findings_match(run_dir)
     if mismatch is not None:  # never render a tampered run into clean-looking reports
-        raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports", EXIT_FINDINGS)
+        raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports",
+                   ExitCode.FINDINGS)
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
     formats = available_formats()
     # The exports are opt-in: rebuilt only where the run has them.
-    names = [name for name in names if name not in OPT_IN_FORMATS
+    names = [name for name in names if not OutputFormat(name).opt_in
              or (run_dir / formats[name].filename).exists()]
     sealed = sealed_files(run_dir)
     if sealed is not None:
         # A sealed run is rebuilt into the files it has: a report the scan did not write would
         # be a file its manifest does not list.
         names = [name for name in names if formats[name].filename in sealed]
-    for path in write_reports(run_dir, inputs, names):
+    # A file that cannot be written (read-only folder, full disk) is exit 4, one line.
+    for path in rewrite_reports(run_dir, inputs, names):
         typer.echo(str(path))

@@ -14,13 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
-    fail,
-    maps_input_errors,
-    stderr_is_terminal,
-)
+from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
+from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
 from orgscan.cli.scan_options import (
     FailOnOpt,
     FormatOpt,
@@ -30,6 +26,7 @@ from orgscan.cli.scan_options import (
 )
 from orgscan.cli.summary import print_summary
 from orgscan.config import ScanSettings, build_settings
+from orgscan.errors import EvidenceWriteError, WriteInterrupted
 from orgscan.evidence.bucket import (
     EvidenceBucketError,
     check_locked,
@@ -39,15 +36,13 @@ from orgscan.evidence.bucket import (
 from orgscan.evidence.manifest import write_manifest
 from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.evidence.runinfo import describe_run
-from orgscan.executors import make_executor, shutdown
-from orgscan.exitcodes import scan_exit_code
-from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
 from orgscan.model import ScanResult
-from orgscan.output import write_run
-from orgscan.planning import plan_scan, utc_now
-from orgscan.runfolder import RunFolderError, create_run_dir
-from orgscan.runlog import apply_register, log_summary
-from orgscan.scan import execute_scan
+from orgscan.runs.folder import RunFolderError, create_run_dir
+from orgscan.runs.output import write_run
+from orgscan.runs.runlog import apply_register, log_summary
+from orgscan.scan import INTERRUPTED, execute_scan
+from orgscan.scan.executors import make_executor, shutdown
+from orgscan.scan.planning import plan_scan, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +84,10 @@ def demo(
                                   recorder=ResponseRecorder())
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.
-    raise typer.Exit(code if fail_on is not None else 0)
+    raise typer.Exit(code if fail_on is not None else ExitCode.OK)
 
 
-def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
+def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     buffer = start_buffer(settings.log_level)
     executor = make_executor(settings.workers, settings.serial)
@@ -106,7 +101,11 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         except RunFolderError as exc:
             raise fail(str(exc)) from None
         json_log = settings.log_format == "json"
-        handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
+        try:
+            handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
+        except OSError as exc:
+            raise EvidenceWriteError(f"could not write the run folder {run_dir}: "
+                                     f"{exc.strerror or exc}") from None
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
         if sessions.recorder is not None:
             sessions.recorder.start(run_dir / EVIDENCE_FILE)
@@ -118,20 +117,32 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         if progress is not None:
             sys.stderr.write("\n")
         interrupted = not result.run.complete and any(
-            error.error_code == "Interrupted" for error in result.errors)
-        with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
-            result = apply_register(result, settings.exceptions)
-            result = describe_run(result, run_dir, settings, sys.argv)
-            write_run(run_dir, result, settings.formats, settings.remediation)
-            code = scan_exit_code(result, settings.fail_on)
-            log_summary(result, run_dir, code)
-            # The run's own log is complete: close it so that the manifest covers its last
-            # line. The manifest's digest then goes to the output folder's shared log only.
-            stop(handlers.pop(0))
-            _, manifest_sha = write_manifest(run_dir, result.run.run_id)
-            log.info("manifest.json sha256 %s", manifest_sha)
-            if settings.evidence_bucket is not None:
-                code = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, code)
+            error.error_code == INTERRUPTED for error in result.errors)
+        try:
+            with _signals_stop_writing():
+                result = apply_register(result, settings.exceptions)
+                result = describe_run(result, run_dir, settings, sys.argv)
+                write_run(run_dir, result, settings.formats, settings.remediation)
+                code = scan_exit_code(result, settings.fail_on)
+                log_summary(result, run_dir, code)
+                # The run's own log is complete: close it so that the manifest covers its last
+                # line. The manifest's digest then goes to the output folder's shared log only.
+                stop(handlers.pop(0))
+                # Last, once everything else is written: its presence means "complete".
+                manifest_sha = _seal(run_dir, result.run.run_id)
+        except WriteInterrupted:
+            from orgscan.findings import FINDINGS_FILE
+
+            log.error("interrupted while writing: run folder %s is incomplete, latest not "
+                      "moved", run_dir)
+            # findings.json is written first, atomically: it is there whole, or not at all.
+            kept = "findings.json, written first, is whole" if (
+                run_dir / FINDINGS_FILE).is_file() else "no findings.json was written"
+            raise EvidenceWriteError(f"interrupted while writing the run folder {run_dir}: it "
+                                     f"is incomplete ({kept})") from None
+        log.info("manifest.json sha256 %s", manifest_sha)
+        if settings.evidence_bucket is not None:  # reads the sealed folder, writes nothing in it
+            code = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, code)
     finally:
         shutdown(executor, interrupted=interrupted)
         if sessions.recorder is not None:
@@ -143,6 +154,19 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
     if not settings.quiet:
         print_summary(result, run_dir)
     return code
+
+
+def _seal(run_dir: Path, run_id: str) -> str:
+    """Write the run's manifest; return its SHA-256. ``EvidenceWriteError`` (exit 4) when it
+    cannot be written: the folder then stays incomplete."""
+    try:
+        _, manifest_sha = write_manifest(run_dir, run_id)
+    except OSError as exc:
+        log.error("could not write %s: %s", exc.filename or run_dir, exc.strerror or exc)
+        raise EvidenceWriteError(f"could not write the run folder {run_dir}: "
+                                 f"{exc.strerror or exc} ({exc.filename or run_dir}); the run "
+                                 "folder is incomplete (no manifest.json)") from None
+    return manifest_sha
 
 
 def _evidence_client(sessions: SessionFactory) -> Any:
@@ -159,7 +183,7 @@ def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> 
 
 
 def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Path,
-                   result: ScanResult, manifest_sha: str, code: int) -> int:
+                   result: ScanResult, manifest_sha: str, code: ExitCode) -> ExitCode:
     """Copy the sealed run folder to the evidence bucket; a failed copy leaves the evidence
     incomplete (exit 3 unless findings already give 1)."""
     target = settings.evidence_bucket
@@ -173,7 +197,7 @@ def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Pa
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
         typer.echo(f"orgscan: error: {exc}", err=True)
-        return code if code == EXIT_FINDINGS else EXIT_INCOMPLETE
+        return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
     log.info("copied %d files of run %s to %s, each under %s retention for %d days; "
              "manifest.json sha256 %s", len(keys), result.run.run_id, target,
              retention.mode.value, retention.days, manifest_sha)
@@ -206,14 +230,17 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """While the run folder is written, Ctrl-C and SIGTERM only say the run is finishing."""
+def _signals_stop_writing() -> Iterator[None]:
+    """While the run folder is written, Ctrl-C and SIGTERM stop the writing at once: writing a
+    large organization takes longer than a scheduler's grace period before SIGKILL, and a
+    stopped write leaves an honest folder (no manifest: incomplete; ``latest`` not moved)."""
 
-    def finishing(signum: int, frame: FrameType | None) -> None:
-        sys.stderr.write("\norgscan: finishing the run folder first\n")
+    def stop_writing(signum: int, frame: FrameType | None) -> None:
+        raise WriteInterrupted
 
     try:
-        previous = {sig: signal.signal(sig, finishing) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, stop_writing)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (tests running the command in a worker)
         yield
         return

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
-from orgscan.evidence.manifest import MANIFEST_FILE, verify_folder
+from orgscan.cli.common import maps_input_errors, terminal_text
+from orgscan.cli.exitcodes import ExitCode
+from orgscan.evidence.manifest import verify_folder
+from orgscan.runs.folder import MANIFEST_FILE
 
 
 @maps_input_errors
@@ -30,7 +32,7 @@ def verify(
         problems = len(outcome.changed) + len(outcome.missing) + len(outcome.added)
         typer.echo(terminal_text(f"{run_dir}: NOT intact: {problems} file(s) differ from "
                                  f"{MANIFEST_FILE} (run {outcome.run_id})"), err=True)
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(ExitCode.FINDINGS)
     message = f"{run_dir}: intact: {outcome.checked} files match {MANIFEST_FILE} " \
               f"(run {outcome.run_id})"
     if recompute:
@@ -42,7 +44,7 @@ def verify(
                 typer.echo(terminal_text(line))
             typer.echo(terminal_text(f"{run_dir}: findings.json differs from the recorded "
                                      f"evidence in {len(differences)} place(s)"), err=True)
-            raise typer.Exit(EXIT_FINDINGS)
+            raise typer.Exit(ExitCode.FINDINGS)
         message += "; every finding re-derived from the recorded AWS responses"
     typer.echo(terminal_text(message))
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(ExitCode.OK)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.model import Trail
 
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import error_code_of
+from orgscan.collect import AwsError
 from orgscan.errors import InputError
-from orgscan.evidence.manifest import MANIFEST_FILE, run_files
+from orgscan.evidence.manifest import run_files
 from orgscan.model import LockMode
+from orgscan.runs.folder import MANIFEST_FILE
 
 #: Retention when neither the config nor the policy says how long: one year, the usual
 #: minimum for audit log retention (e.g. PCI DSS 10.5.1, NIST SP 800-53 AU-11 baselines).
@@ -71,12 +72,12 @@ def check_locked(client: Any, target: EvidenceBucket) -> None:
     try:
         reply = client.get_object_lock_configuration(Bucket=target.bucket)
     except (ClientError, BotoCoreError) as exc:
-        code, message = error_code_of(exc)
-        if code == "ObjectLockConfigurationNotFoundError":
+        error = AwsError.of(exc)
+        if error.code == "ObjectLockConfigurationNotFoundError":
             raise EvidenceBucketError(f"evidence bucket {target.bucket} has no Object Lock; "
                                       "use a bucket created with Object Lock enabled") from None
         raise EvidenceBucketError(f"evidence bucket {target.bucket}: cannot read its Object "
-                                  f"Lock configuration ({code}: {message})") from None
+                                  f"Lock configuration ({error.code}: {error.message})") from None
     if (reply.get("ObjectLockConfiguration") or {}).get("ObjectLockEnabled") != "Enabled":
         raise EvidenceBucketError(f"evidence bucket {target.bucket} has no Object Lock; use a "
                                   "bucket created with Object Lock enabled")
@@ -101,9 +102,9 @@ def upload_run(client: Any, target: EvidenceBucket, run_dir: Path, run_id: str,
                 ChecksumAlgorithm="SHA256",
                 ObjectLockMode=retention.mode.value, ObjectLockRetainUntilDate=until)
         except (ClientError, BotoCoreError) as exc:
-            code, message = error_code_of(exc)
-            raise EvidenceBucketError(f"uploading {key} to {target.bucket} failed: {code}: "
-                                      f"{message}") from None
+            error = AwsError.of(exc)
+            raise EvidenceBucketError(f"uploading {key} to {target.bucket} failed: "
+                                      f"{error.code}: {error.message}") from None
         except OSError as exc:
             raise EvidenceBucketError(f"cannot read {path}: {exc.strerror}") from None
         keys.append(key)

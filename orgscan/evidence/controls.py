@@ -8,13 +8,14 @@ it does the report templates.
 from __future__ import annotations
 
 import functools
-import sysconfig
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from orgscan.templates import data_dirs
 
 CONTROLS_FILE = "controls.toml"
 _FOLDER = "configs"
@@ -75,12 +76,7 @@ class ControlsFileError(ValueError):
 
 def controls_paths() -> list[Path]:
     """Where the file may be, in the order tried: the source checkout, then the install."""
-    source_checkout = Path(__file__).resolve().parents[2] / _FOLDER / CONTROLS_FILE
-    schemes = dict.fromkeys([sysconfig.get_default_scheme(),
-                             sysconfig.get_preferred_scheme("user")])
-    installed = [Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / _FOLDER
-                 / CONTROLS_FILE for scheme in schemes]
-    return [source_checkout, *installed]
+    return [folder / CONTROLS_FILE for folder in data_dirs(_FOLDER)]
 
 
 @functools.cache

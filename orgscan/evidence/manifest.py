@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
+from orgscan.files import atomic_write
+from orgscan.findings import FINDINGS_FILE
 from orgscan.jsondoc import parse_json_text, read_regular_file
-from orgscan.runfolder import atomic_write
+from orgscan.runs.folder import MANIFEST_FILE
 
-MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
-FINDINGS_FILE = "findings.json"
 # Far above any real manifest (a run of 10,000 accounts lists ~10,000 scripts, ~2 MB): a
 # bigger file is not one orgscan wrote, and is refused before it is read into memory.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024

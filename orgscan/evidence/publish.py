@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import error_code_of
+from orgscan.collect import AwsError
 from orgscan.reports.asff_report import product_arn
 
 BATCH_SIZE = 100
@@ -49,9 +49,9 @@ def publish_findings(client: Any, findings: list[dict[str, Any]]) -> PublishOutc
         try:
             reply = client.batch_import_findings(Findings=batch)
         except (ClientError, BotoCoreError) as exc:
-            code, message = error_code_of(exc)
+            error = AwsError.of(exc)
             raise PublishError(f"BatchImportFindings failed after {imported} findings: "
-                               f"{code}: {message}") from None
+                               f"{error.code}: {error.message}") from None
         batches += 1
         imported += int(reply.get("SuccessCount") or 0)
         refused = reply.get("FailedFindings") or []

@@ -24,7 +24,8 @@ from orgscan.errors import InputError
 from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
 from orgscan.model import BucketFacts, Finding, ReasonCode, ScanResult, Status, Trail
-from orgscan.rule import ACCESS_DENIED_CODES, evaluate
+from orgscan.rule import ACCESS_DENIED_CODES
+from orgscan.scan.ledger import trail_finding
 
 #: The finding fields the evidence decides (the trail's own fields are compared by ARN).
 COMPARED_FIELDS = ("account_id", "trail_name", "home_region", "is_organization_trail",
@@ -81,7 +82,7 @@ def recompute_findings(result: ScanResult, evidence: _Evidence) -> list[Finding]
     for bucket, trails in by_bucket.items():
         facts = _replay_bucket(evidence, bucket, owners.get(bucket), trails)
         for trail in trails:
-            findings.append(_finding(trail, facts, result) if facts is not None
+            findings.append(trail_finding(trail, facts, result.run.policy) if facts is not None
                             else _unsupported(trail))
     return findings
 
@@ -232,19 +233,6 @@ class _ReplayS3:
 
 
 # ---------------------------------------------------------------------- comparing
-
-
-def _finding(trail: Trail, facts: BucketFacts, result: ScanResult) -> Finding:
-    verdict = evaluate(facts, result.run.policy)
-    return Finding(
-        account_id=trail.account_id, trail_name=trail.trail_name, trail_arn=trail.trail_arn,
-        home_region=trail.home_region, is_organization_trail=trail.is_organization_trail,
-        is_multi_region=trail.is_multi_region, bucket_name=trail.bucket_name,
-        bucket_account_id=facts.bucket_account_id, bucket_region=facts.bucket_region,
-        object_lock_enabled=facts.object_lock_enabled, lock_mode=facts.lock_mode,
-        retention_days=facts.retention_days, versioning=facts.versioning,
-        status=verdict.status, reason_code=verdict.reason_code, reason=verdict.reason,
-    )
 
 
 def _unsupported(trail: Trail) -> Finding:

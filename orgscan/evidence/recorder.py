@@ -25,7 +25,8 @@ from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
-from orgscan.redaction import redact
+from orgscan.aws.redaction import redact
+from orgscan.files import file_mode
 
 EVIDENCE_FILE = "evidence/api-responses.jsonl.gz"
 #: The operations whose answers decide a finding or an account verdict (contract 3a): per
@@ -58,7 +59,7 @@ class ResponseRecorder:
 
     def start(self, path: Path) -> None:
         """Begin writing into ``path`` (through a temporary file next to it)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the run
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with self._lock:
             self._raw = os.fdopen(fd, "wb")
@@ -102,7 +103,7 @@ class ResponseRecorder:
             self._raw.flush()
             os.fsync(self._raw.fileno())
             self._raw.close()
-            os.chmod(self._tmp, 0o644)
+            os.chmod(self._tmp, file_mode())
             os.replace(self._tmp, self._path)
             path, self._gzip, self._raw, self._tmp = self._path, None, None, None
             return path

@@ -17,7 +17,7 @@ from orgscan.errors import InputError
 from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket, retention_for
 from orgscan.model import LockMode
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
-from tests.evidence.conftest import run_cli
+from tests.evidence.cli import run_cli
 
 LOCKED = "acme-audit-evidence"
 UNLOCKED = "acme-plain-bucket"

@@ -118,10 +118,13 @@ def test_status_mapping(demo_run_master: Path, status: Status, asff: str, ocsf: 
 
 
 def test_exports_are_opt_in(tmp_path: Path) -> None:
-    from orgscan.config import FORMATS, build_settings
+    from orgscan.config import OutputFormat, build_settings
 
-    assert "asff" not in FORMATS
-    assert build_settings(None, {"format": "json,asff,ocsf"}).formats == ("json", "asff", "ocsf")
+    assert build_settings(None, {}).formats == (
+        OutputFormat.JSON, OutputFormat.CSV, OutputFormat.XLSX, OutputFormat.HTML,
+        OutputFormat.SCRIPTS)
+    assert build_settings(None, {"format": "json,asff,ocsf"}).formats == (
+        OutputFormat.JSON, OutputFormat.ASFF, OutputFormat.OCSF)
 
 
 def test_account_without_verdict_is_not_exported(demo_run_master: Path) -> None:

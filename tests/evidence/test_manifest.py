@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orgscan.evidence.manifest import MANIFEST_FILE, build_manifest, verify_folder
-from tests.evidence.conftest import run_cli
+from orgscan.evidence.manifest import build_manifest, verify_folder
+from orgscan.runs.folder import MANIFEST_FILE
+from tests.evidence.cli import run_cli
 
 
 def flip_one_byte(path: Path, offset: int = 0) -> None:

@@ -15,7 +15,7 @@ from moto import mock_aws
 from orgscan.evidence.publish import for_importer, publish_findings
 from orgscan.findings import load_run
 from orgscan.reports.asff_report import asff_findings
-from tests.evidence.conftest import run_cli
+from tests.evidence.cli import run_cli
 
 
 @pytest.fixture

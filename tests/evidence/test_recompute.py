@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from orgscan.evidence.manifest import write_manifest
-from tests.evidence.conftest import run_cli
+from tests.evidence.cli import run_cli
 
 
 def edit_findings(run_dir: Path, change: dict[str, object], status: str = "FAIL") -> str:

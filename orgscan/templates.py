@@ -17,8 +17,14 @@ TEMPLATES_FOLDER = "report_templates"
 
 def template_dirs() -> list[Path]:
     """The places the templates may be, in the order they are tried."""
-    source_checkout = Path(__file__).resolve().parents[2] / TEMPLATES_FOLDER
-    installed = [Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / TEMPLATES_FOLDER
+    return data_dirs(TEMPLATES_FOLDER)
+
+
+def data_dirs(folder: str) -> list[Path]:
+    """Where a repository folder shipped as data (``report_templates``, ``configs``) may be, in
+    the order tried: the source checkout, then ``<prefix>/share/orgscan/`` of an install."""
+    source_checkout = Path(__file__).resolve().parents[1] / folder
+    installed = [Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / folder
                  for scheme in _install_schemes()]
     return [source_checkout, *installed]
 
