@@ -189,15 +189,21 @@ def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Polic
     if not bucket.object_lock:
         return ReasonCode.LOCK_NOT_CONFIGURED
     retention = bucket.retention
-    if retention is None:
-        if policy.require_default_retention:
-            return ReasonCode.NO_DEFAULT_RETENTION
-        return ReasonCode.COMPLIANT
-    if policy.require_mode is RequiredMode.COMPLIANCE and retention.mode is LockMode.GOVERNANCE:
-        return ReasonCode.MODE_NOT_ALLOWED
-    if policy.min_retention_days is not None and retention.total_days < policy.min_retention_days:
-        return ReasonCode.RETENTION_TOO_SHORT
-    return ReasonCode.COMPLIANT
+    # The worst status wins: a missing rule is FAIL (first) unless the policy relaxes it to
+    # WARN, and then a required mode or length it cannot meet is the FAIL that decides.
+    fails: list[ReasonCode] = []
+    if retention is None and policy.require_default_retention:
+        return ReasonCode.NO_DEFAULT_RETENTION
+    mode = retention.mode if retention is not None else None
+    if (policy.require_mode is RequiredMode.COMPLIANCE and mode is not LockMode.COMPLIANCE) or (
+            policy.require_mode is RequiredMode.GOVERNANCE and mode is None):
+        fails.append(ReasonCode.MODE_NOT_ALLOWED)
+    days = retention.total_days if retention is not None else 0
+    if policy.min_retention_days is not None and days < policy.min_retention_days:
+        fails.append(ReasonCode.RETENTION_TOO_SHORT)
+    if fails:
+        return fails[0]
+    return ReasonCode.NO_DEFAULT_RETENTION if retention is None else ReasonCode.COMPLIANT
 
 
 def skip_reason(account: AccountSpec, trail: TrailSpec, regions: tuple[str, ...]) -> str | None:

@@ -40,7 +40,13 @@ def _bucket(**kwargs: object) -> BucketSpec:
             _bucket(object_lock=True),
             True,
             Policy(require_default_retention=False),
-            ReasonCode.COMPLIANT,
+            ReasonCode.NO_DEFAULT_RETENTION,
+        ),
+        (
+            _bucket(object_lock=True),
+            True,
+            Policy(require_default_retention=False, min_retention_days=30),
+            ReasonCode.RETENTION_TOO_SHORT,
         ),
         (_bucket(object_lock=True, retention=GOV_30), True, STRICT, ReasonCode.MODE_NOT_ALLOWED),
         (
