@@ -18,10 +18,20 @@ LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
 ClientForRegion = Callable[[str], Any]
 
 
-def list_owned_buckets(client: Any) -> dict[str, str | None]:
-    """The account's buckets by name, with their region where ``ListBuckets`` tells it."""
+#: Buckets per ``ListBuckets`` page (the API's maximum is 10,000).
+LIST_PAGE_SIZE = 1000
+
+
+def list_owned_buckets(client: Any, page_size: int = LIST_PAGE_SIZE) -> dict[str, str | None]:
+    """The account's buckets by name, with their region where ``ListBuckets`` tells it.
+
+    Paged with ``MaxBuckets``: AWS includes ``BucketRegion`` only when the request has a
+    parameter, and refuses an unpaged listing for accounts with a quota over 10,000 buckets.
+    """
     owned: dict[str, str | None] = {}
-    for page in client.get_paginator("list_buckets").paginate():
+    pages = client.get_paginator("list_buckets").paginate(
+        PaginationConfig={"PageSize": page_size})
+    for page in pages:
         for bucket in page.get("Buckets") or []:
             name = bucket.get("Name")
             if isinstance(name, str):
