@@ -41,6 +41,7 @@ EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
 FORMATS = ("json", "csv", "xlsx", "html", "scripts")
 MAX_WORKERS = 512
 MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
+DAYS_PER_YEAR = 365  # a retention Year, as the scan counts an Object Lock rule in Years
 MAX_ATTEMPTS = 20
 
 
@@ -84,6 +85,9 @@ class ScanSettings:
     quiet: bool = False
     exceptions: ExceptionRegister = field(default_factory=ExceptionRegister)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
+    # Regions an organization policy is known to deny (e.g. Control Tower's region deny): a
+    # denial there is expected and leaves the run complete.
+    denied_regions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain values (for the log and the reports' Run sheet)."""
@@ -107,6 +111,7 @@ class ScanSettings:
             "quiet": self.quiet,
             "exceptions": len(self.exceptions.entries),
             "remediation": _remediation_dict(self.remediation),
+            "denied_regions": list(self.denied_regions),
             **self.policy.to_dict(),
         }
 
@@ -125,6 +130,7 @@ _KEYS: dict[str, str] = {
     "output_dir": "output_dir",
     "format": "formats",
     "min_retention_days": "min_retention_days",
+    "min_retention_years": "min_retention_years",
     "require_mode": "require_mode",
     "require_default_retention": "require_default_retention",
     "fail_on": "fail_on",
@@ -135,6 +141,7 @@ _KEYS: dict[str, str] = {
     "quiet": "quiet",
     "exceptions": "exceptions",
     "remediation": "remediation",
+    "denied_regions": "denied_regions",
 }
 _REMEDIATION_KEYS = ("strategy", "mode", "days")
 
@@ -178,6 +185,16 @@ def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
     fields: dict[str, Any] = {}
     for key, (value, where) in merged.items():
         fields[_KEYS[key]] = _VALIDATORS[key](value, where)
+    years = fields.pop("min_retention_years", None)
+    if years is not None:
+        days_where = merged.get("min_retention_days", (None, ""))[1]
+        years_where = merged["min_retention_years"][1]
+        same_layer = days_where.startswith("option") == years_where.startswith("option")
+        if days_where and same_layer and fields["min_retention_days"] != years * DAYS_PER_YEAR:
+            raise InputError(f"{years_where}: give the minimum retention in days or in years, "
+                             "not both")
+        if years_where.startswith("option") or not days_where:  # the command line wins
+            fields["min_retention_days"] = years * DAYS_PER_YEAR  # as S3 counts a Year
     policy = Policy(
         require_default_retention=fields.pop("require_default_retention", True),
         require_mode=fields.pop("require_mode", RequiredMode.ANY),
@@ -225,6 +242,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "log_format": settings.log_format,
         "quiet": settings.quiet,
         "remediation": _remediation_dict(settings.remediation),
+        "denied_regions": list(settings.denied_regions),
         "exceptions": [_entry_dict(entry) for entry in settings.exceptions.entries],
     }
     return {key: value for key, value in document.items() if value not in (None, [], {})}
@@ -281,11 +299,16 @@ def _ou_ids(value: Any, where: str) -> tuple[str, ...]:
     return _unique(ids)
 
 
-def _regions(value: Any, where: str) -> tuple[str, ...]:
+def _region_names(value: Any, where: str) -> tuple[str, ...]:
     regions = _string_list(value, where)
     for region in regions:
         if not REGION_RE.match(region):
             raise InputError(f"{where}: {region!r:.40} is not an AWS region name")
+    return _unique(regions)
+
+
+def _regions(value: Any, where: str) -> tuple[str, ...]:
+    regions = _region_names(value, where)
     if not regions:
         raise InputError(f"{where}: needs at least one region")
     return _unique(regions)
@@ -411,6 +434,7 @@ _VALIDATORS: dict[str, Any] = {
     "output_dir": _output_dir,
     "format": _formats,
     "min_retention_days": _int_between(1, MAX_RETENTION_DAYS),
+    "min_retention_years": _int_between(1, MAX_RETENTION_DAYS // DAYS_PER_YEAR),
     "require_mode": _choice(RequiredMode),
     "require_default_retention": _bool,
     "fail_on": _choice(FailOn),
@@ -421,4 +445,5 @@ _VALIDATORS: dict[str, Any] = {
     "quiet": _bool,
     "exceptions": _exceptions,
     "remediation": _remediation,
+    "denied_regions": _region_names,
 }
