@@ -15,7 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from orgscan.aws.sessions import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.errors import InputError
 from orgscan.exceptions_register import (
     ExceptionEntry,
@@ -24,19 +23,19 @@ from orgscan.exceptions_register import (
     load_register,
     parse_register,
 )
+from orgscan.identifiers import (
+    ACCOUNT_ID_RE,
+    DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_NAME,
+    EXTERNAL_ID_RE,
+    OU_ID_RE,
+    REGION_RE,
+    ROLE_NAME_RE,
+    SESSION_NAME_RE,
+)
 from orgscan.model import LockMode, Policy, RequiredMode, Status
 from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
-
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
-# AWS ids and names are ASCII (re.ASCII: \w and \d are not Unicode); \Z, unlike $, refuses
-# a trailing newline.
-OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})\Z")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}\Z", re.ASCII)
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}\Z", re.ASCII)
-SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
-EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
 
 FORMATS = ("json", "csv", "xlsx", "html", "scripts")
 MAX_WORKERS = 512

@@ -26,7 +26,9 @@ that ``contract_class``: ``new_failure`` → new, ``resolved`` → resolved, ``c
 ``unchanged`` → unchanged, and ``still_failing`` → changed when any field changed or the trail was
 not seen, unchanged otherwise.
 
-``diff_results`` is pure. ``diff.json`` is written into the newer run folder by ``write_diff``.
+``diff_results`` is pure. ``diff.json`` is written into the newer run folder by ``write_diff``;
+the previous run of an output folder is found by ``orgscan.runs.history.diff_against_previous``
+(this module imports nothing of ``runs``, so reports may import it).
 """
 
 from __future__ import annotations
@@ -40,11 +42,9 @@ from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
-from orgscan.findings import FindingsFileError
-from orgscan.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
+from orgscan.files import atomic_write
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ErrorStage, Finding, ScanResult, Status
-from orgscan.runfolder import atomic_write
 
 DIFF_FILE = "diff.json"
 DIFF_SCHEMA_VERSION = 1
@@ -381,25 +381,3 @@ def _scalar(value: Any) -> JsonScalar:
     if value is None or isinstance(value, str | int | bool):
         return value
     raise TypeError(f"a change must hold a string, number, boolean or null, not {value!r:.40}")
-
-
-# --------------------------------------------------------------------------- previous run
-
-
-def diff_against_previous(output_dir: Path, new_run_dir: Path,
-                          new_result: ScanResult) -> RunDiff | None:
-    """The diff from the previous readable run of ``output_dir`` to the new one, or None.
-
-    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
-    folder has a run name, older than it: a concurrent run that started later is not "previous")
-    whose ``findings.json`` loads; unreadable folders are passed over.
-    """
-    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
-    if is_run_folder_name(new_run_dir.name):
-        newest = run_sort_key(new_run_dir.name)
-        folders = [f for f in folders if run_sort_key(f.name) < newest]
-    for folder, loaded in loaded_runs(folders):
-        if not isinstance(loaded, FindingsFileError):
-            return diff_results(loaded, new_result, old_folder=folder.name,
-                                new_folder=new_run_dir.name)
-    return None

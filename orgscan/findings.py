@@ -8,7 +8,6 @@ validates everything it returns, so ``report``, ``diff`` and ``remediate`` can t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import date
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
+from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import (
     REASON_STATUS,
@@ -67,10 +67,6 @@ FINDING_COLUMNS: dict[str, str] = {
     "latest_delivery_error": "string",
     "management_events": "string",
 }
-
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
-
 
 class FindingsFileError(InputError):
     """``findings.json`` is missing, unreadable or does not follow the schema."""

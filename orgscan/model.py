@@ -197,6 +197,15 @@ class BucketFacts:
     versioning_error_code: str | None = None
     outside_organization: bool = False
 
+    @classmethod
+    def unreadable(cls, bucket_name: str, bucket_account_id: str | None,
+                   bucket_region: str | None, error_code: str,
+                   error_message: str | None) -> BucketFacts:
+        """A bucket that could not be read: what is known of where it is, and why not."""
+        return cls(bucket_name, bucket_account_id, bucket_region, object_lock_enabled=None,
+                   lock_mode=None, retention_days=None, versioning=None,
+                   error_code=error_code, error_message=error_message)
+
 
 @dataclass(frozen=True)
 class Verdict:

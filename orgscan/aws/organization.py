@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.model import Account
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.history import RunHistory, history_to_dict, list_runs
+from orgscan.runs.history import RunHistory, history_to_dict, list_runs
 
 
 @maps_input_errors

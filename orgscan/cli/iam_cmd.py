@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import maps_input_errors
-from orgscan.iam import (
+from orgscan.aws.iam import (
     ALL_POLICIES,
     FILLED_BY,
     REMEDIATION,
@@ -17,6 +16,7 @@ from orgscan.iam import (
     filled,
     unfilled,
 )
+from orgscan.cli.common import maps_input_errors
 
 
 @maps_input_errors

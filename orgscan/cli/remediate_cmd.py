@@ -9,7 +9,8 @@ import typer
 
 from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE, load_run
+from orgscan.findings import load_run
+from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.model import Plan
@@ -35,11 +36,11 @@ def remediate(
         "--days", help="Rebuild the plan with this default retention in days.  "
                        "[default: 90, or the policy's minimum]")] = None,
     role_name: Annotated[str, typer.Option(
-        "--role-name", help="Role assumed in member accounts.")] = "OrganizationAccountAccessRole",
+        "--role-name", help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
     external_id: Annotated[str | None, typer.Option(
         "--external-id", help="External id for AssumeRole.")] = None,
     role_session_name: Annotated[str, typer.Option(
-        "--role-session-name", help="Session name for AssumeRole.")] = "orgscan",
+        "--role-session-name", help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
     selected = _parse_accounts(accounts)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.output import load_report_inputs
 from orgscan.reports import format_names, write_reports
+from orgscan.runs.output import load_report_inputs
 
 
 @maps_input_errors

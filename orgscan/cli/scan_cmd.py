@@ -15,6 +15,8 @@ import typer
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.exitcodes import scan_exit_code
+from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
 from orgscan.cli.scan_options import (
     FailOnOpt,
     FormatOpt,
@@ -24,14 +26,12 @@ from orgscan.cli.scan_options import (
 )
 from orgscan.cli.summary import print_summary
 from orgscan.config import ScanSettings, build_settings
-from orgscan.executors import make_executor, shutdown
-from orgscan.exitcodes import scan_exit_code
-from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
-from orgscan.output import write_run
-from orgscan.planning import plan_scan, utc_now
-from orgscan.runfolder import RunFolderError, create_run_dir
-from orgscan.runlog import apply_register, log_summary
-from orgscan.scan import execute_scan
+from orgscan.runs.folder import RunFolderError, create_run_dir
+from orgscan.runs.output import write_run
+from orgscan.runs.runlog import apply_register, log_summary
+from orgscan.scan import INTERRUPTED, execute_scan
+from orgscan.scan.executors import make_executor, shutdown
+from orgscan.scan.planning import plan_scan, utc_now
 
 
 @maps_input_errors
@@ -94,7 +94,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         if progress is not None:
             sys.stderr.write("\n")
         interrupted = not result.run.complete and any(
-            error.error_code == "Interrupted" for error in result.errors)
+            error.error_code == INTERRUPTED for error in result.errors)
         with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
             result = apply_register(result, settings.exceptions)
             write_run(run_dir, result, settings.formats, settings.remediation)

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.collect import error_code_of
-from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.model import ManagementEvents, Trail
 
 #: The prefix AWS Control Tower gives the trail and the log bucket it creates.

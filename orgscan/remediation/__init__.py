@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from orgscan.files import atomic_write
 from orgscan.model import ScanResult
 from orgscan.remediation.model import (
     Check,
@@ -21,7 +22,6 @@ from orgscan.remediation.model import (
 from orgscan.remediation.plan import build_plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
 from orgscan.remediation.scripts import render_script
-from orgscan.runfolder import atomic_write
 
 __all__ = [
     "Check",

@@ -21,11 +21,11 @@ import jmespath  # type: ignore[import-untyped]  # botocore ships it without stu
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orgscan.aws.redaction import redact
 from orgscan.aws.sessions import AssumeRoleError
-from orgscan.redaction import redact
+from orgscan.files import atomic_write
 from orgscan.remediation.model import Check, Plan, PlanEntry, Step
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.runfolder import atomic_write
 
 
 class ClientFactory(Protocol):

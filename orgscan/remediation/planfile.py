@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (

@@ -21,7 +21,7 @@ import jinja2
 from botocore import xform_name
 
 from orgscan.remediation.model import Check, Plan, PlanEntry, Service, Step
-from orgscan.reports.templates import template_dir
+from orgscan.templates import template_dir
 
 TEMPLATE = "remediation.sh.j2"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from orgscan.files import atomic_write
 from orgscan.model import ScanResult
-from orgscan.runfolder import atomic_write
 
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orgscan.findings import findings_frame
 from orgscan.reports import ReportInputs
-from orgscan.spreadsheet_safety import neutralise_formula
+from orgscan.reports.spreadsheet_safety import neutralise_formula
 
 
 class CsvReport:

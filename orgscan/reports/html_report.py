@@ -24,7 +24,7 @@ from orgscan.reports.summary import (
     plain,
     summarise,
 )
-from orgscan.reports.templates import environment
+from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
 

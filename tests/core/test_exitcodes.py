@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from orgscan.cli.exitcodes import scan_exit_code
 from orgscan.config import FailOn
-from orgscan.exitcodes import scan_exit_code
 from orgscan.model import (
     REASON_STATUS,
     Finding,

@@ -36,7 +36,7 @@ def locked(mode: LockMode | None, days: int | None, enabled: bool | None = True)
 
 def failed(code: str, message: str = "boom") -> BucketFacts:
     """A bucket whose read failed with the AWS error ``code``."""
-    return BucketFacts(BUCKET, None, None, None, None, None, None, code, message)
+    return BucketFacts.unreadable(BUCKET, None, None, code, message)
 
 
 def outside(facts: BucketFacts) -> BucketFacts:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 from orgscan.model import ExceptionMark, ReasonCode
-from orgscan.runfolder import update_latest
+from orgscan.runs.folder import update_latest
 
 from .builders import finding, result, write_run
 

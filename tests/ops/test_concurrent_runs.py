@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from moto.server import ThreadedMotoServer
 
+from orgscan.cli.logsetup import attach_shared_log, stop
 from orgscan.findings import load_run
-from orgscan.history import run_folders
-from orgscan.logsetup import attach_shared_log, stop
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
+from orgscan.runs.history import run_folders
 
 from .conftest import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 from orgscan.findings import load_run
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
 
 from .conftest import SCAN_ARGS, Account
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from orgscan.cli.exitcodes import FINDINGS, INCOMPLETE, OK, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import AwsUnavailableError, InputError
-from orgscan.exitcodes import FINDINGS, INCOMPLETE, OK, scan_exit_code
 from orgscan.model import ReasonCode, ScanResult, Status
 from tests.reliability.compare import assert_only_changed, assert_verdicts
 from tests.reliability.conftest import MAX_ATTEMPTS, DemoWorld

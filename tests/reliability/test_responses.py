@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from botocore import credentials as botocore_credentials
 
+from orgscan.cli.exitcodes import INCOMPLETE, OK, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import InputError
-from orgscan.exitcodes import INCOMPLETE, OK, scan_exit_code
 from tests.reliability.compare import assert_only_changed, assert_verdicts
 from tests.reliability.conftest import DemoWorld
 from tests.reliability.faults import Call, FaultInjector, on

@@ -14,7 +14,7 @@ from orgscan.model import AccountCoverage, ScanResult
 from orgscan.reports import ReportInputs, available_formats
 from orgscan.reports.html_report import MAX_CHART_BARS, HtmlReport, status_chart
 from orgscan.reports.summary import summarise
-from orgscan.reports.templates import environment, template_dir
+from orgscan.templates import environment, template_dir
 
 
 def render(result: ScanResult) -> str:

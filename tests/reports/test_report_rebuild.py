@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from workbook_helpers import find_row, records
 
 from orgscan.cli import app
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 
 REPORTS = ("report.html", "report.xlsx")

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgscan.aws.organization import Organization, discover_organization, select_accounts
 from orgscan.aws.regions import REGIONAL_SERVICES, in_partition
 from orgscan.aws.sessions import CallerIdentity, SessionFactory
-from orgscan.collect import error_code_of
+from orgscan.collect import AwsError
 from orgscan.config import ScanSettings
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, InputError
 from orgscan.model import Account
@@ -84,7 +84,8 @@ def _discover(sessions: SessionFactory, identity: CallerIdentity,
     try:
         return discover_organization(client, executor)
     except (ClientError, BotoCoreError) as exc:
-        code, message = error_code_of(exc)
+        error = AwsError.of(exc)
+        code, message = error.code, error.message
         if code == "AWSOrganizationsNotInUseException":
             raise InputError("the caller's account is not in an organization; "
                              "use --no-org to scan it alone") from None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from orgscan.diff import diff_against_previous, load_diff, write_diff
+from orgscan.diff import load_diff, write_diff
 from orgscan.findings import load_run
 from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan, write_plan_files
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.reports import ReportInputs, write_reports
-from orgscan.runfolder import update_latest
+from orgscan.runs.folder import update_latest
+from orgscan.runs.history import diff_against_previous
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A run folder is a directory directly below the output folder whose name is a run timestamp
 (``20261127T090411Z``, or ``…Z-2`` for a second run in the same second; see
-``orgscan.runfolder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
+``orgscan.runs.folder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
 person dropped in — is not a run and is ignored. A run folder whose ``findings.json`` cannot be
 read (a run still in progress, a crash, a hand-edited file) is skipped and reported as such, so
 the listing never hides that a run is missing.
@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from orgscan.diff import RunDiff, diff_results
 from orgscan.errors import InputError
 from orgscan.findings import FindingsFileError, load_run
 from orgscan.model import ScanResult, Status
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
 
 _RUN_NAME_RE = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?$")
 
@@ -65,7 +66,7 @@ class RunHistory:
 
 
 def is_run_folder_name(name: str) -> bool:
-    """True for names ``orgscan.runfolder`` gives run folders."""
+    """True for names ``orgscan.runs.folder`` gives run folders."""
     return _RUN_NAME_RE.match(name) is not None
 
 
@@ -135,3 +136,22 @@ def history_to_dict(history: RunHistory) -> dict[str, object]:
         "runs": [asdict(run) for run in history.runs],
         "skipped": [asdict(skip) for skip in history.skipped],
     }
+
+
+def diff_against_previous(output_dir: Path, new_run_dir: Path,
+                          new_result: ScanResult) -> RunDiff | None:
+    """The diff from the previous readable run of ``output_dir`` to the new one, or None.
+
+    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
+    folder has a run name, older than it: a concurrent run that started later is not "previous")
+    whose ``findings.json`` loads; unreadable folders are passed over.
+    """
+    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
+    if is_run_folder_name(new_run_dir.name):
+        newest = run_sort_key(new_run_dir.name)
+        folders = [f for f in folders if run_sort_key(f.name) < newest]
+    for folder, loaded in loaded_runs(folders):
+        if not isinstance(loaded, FindingsFileError):
+            return diff_results(loaded, new_result, old_folder=folder.name,
+                                new_folder=new_run_dir.name)
+    return None
