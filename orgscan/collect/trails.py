@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import error_code_of
+from orgscan.collect import AwsError
 from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.model import ManagementEvents, Trail
 
@@ -80,14 +80,14 @@ class TrailHealth:
     """What ``GetTrailStatus`` and ``GetEventSelectors`` said of one trail.
 
     A field is None when its call failed; the failure is in ``status_error`` or
-    ``selectors_error`` as (code, message). Nothing unread is guessed.
+    ``selectors_error``. Nothing unread is guessed.
     """
 
     is_logging: bool | None
     latest_delivery_error: str | None
     management_events: ManagementEvents | None
-    status_error: tuple[str, str] | None = None
-    selectors_error: tuple[str, str] | None = None
+    status_error: AwsError | None = None
+    selectors_error: AwsError | None = None
 
 
 def read_trail_health(client: Any, trail_arn: str) -> TrailHealth:
@@ -95,15 +95,16 @@ def read_trail_health(client: Any, trail_arn: str) -> TrailHealth:
     is_logging: bool | None = None
     delivery_error: str | None = None
     events: ManagementEvents | None = None
-    status_error = selectors_error = None
+    status_error: AwsError | None = None
+    selectors_error: AwsError | None = None
     try:
         is_logging, delivery_error = trail_status(client, trail_arn)
     except (ClientError, BotoCoreError) as exc:
-        status_error = error_code_of(exc)
+        status_error = AwsError.of(exc)
     try:
         events = management_events(client.get_event_selectors(TrailName=trail_arn))
     except (ClientError, BotoCoreError) as exc:
-        selectors_error = error_code_of(exc)
+        selectors_error = AwsError.of(exc)
     return TrailHealth(is_logging, delivery_error, events, status_error, selectors_error)
 
 

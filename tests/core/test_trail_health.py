@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from orgscan.collect import AwsError
 from orgscan.collect.trails import (
     TrailHealth,
     is_control_tower,
@@ -65,7 +66,7 @@ def test_an_unknown_trail_is_unreadable_not_stopped(cloudtrail: Any) -> None:
     health = read_trail_health(cloudtrail, arn)
     assert (health.is_logging, health.management_events) == (None, None)
     assert health.status_error is not None
-    assert health.status_error[0] == "TrailNotFoundException"
+    assert health.status_error.code == "TrailNotFoundException"
     assert health.selectors_error is not None
 
 
@@ -97,7 +98,7 @@ def test_delivery_error_is_kept_and_a_failed_read_is_an_error_value() -> None:
     health = read_trail_health(client, "arn")
     assert (health.is_logging, health.latest_delivery_error) == (True, "NoSuchBucket")
     assert health.management_events is None
-    assert health.selectors_error == ("AccessDeniedException", "no")
+    assert health.selectors_error == AwsError("AccessDeniedException", "no")
 
 
 def test_a_status_without_is_logging_is_not_read_as_stopped() -> None:
