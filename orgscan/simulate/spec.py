@@ -180,12 +180,14 @@ def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Polic
 
     ``bucket`` is None when no account ever owned a bucket of that name; ``owner_readable`` is
     False when the owner is outside the organization (or closed), so nobody the scan holds may
-    read the bucket. Precedence follows the contract.
+    read the bucket. Precedence follows the contract, the worst status first.
     """
     if bucket is None or bucket.deleted:
         return ReasonCode.BUCKET_MISSING
     if not owner_readable:
-        return ReasonCode.ACCESS_DENIED
+        # A full scan lists every ACTIVE account without finding it (a closed account is
+        # not ACTIVE): the organization cannot show the bucket is its own.
+        return ReasonCode.BUCKET_OUTSIDE_ORGANIZATION
     if not bucket.object_lock:
         return ReasonCode.LOCK_NOT_CONFIGURED
     retention = bucket.retention

@@ -104,16 +104,19 @@ def test_buckets_are_read_with_their_owners_credentials(demo_org: SimulatedOrg,
         assert (finding.status, finding.reason_code) == (Status.PASS, ReasonCode.COMPLIANT)
 
 
-def test_a_bucket_outside_the_organization_is_access_denied(demo_org: SimulatedOrg,
-                                                     full_scan: RecordedScan) -> None:
+def test_a_bucket_outside_the_organization_fails(demo_org: SimulatedOrg,
+                                                 full_scan: RecordedScan) -> None:
     result = full_scan.result
     bob = demo_org.accounts["sandbox-bob"]
     finding = finding_named(result, "sandbox-bob-trail")
-    assert (finding.status, finding.reason_code) == (Status.ERROR, ReasonCode.ACCESS_DENIED)
+    # Every ACTIVE account listed its buckets without it, and it exists (403, not 404).
+    assert (finding.status, finding.reason_code) == (
+        Status.FAIL, ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)
     assert (finding.bucket_account_id, finding.object_lock_enabled, finding.lock_mode,
             finding.versioning) == (None, None, None, None)
     assert "partner-siem-cloudtrail-intake" in finding.reason
     # The only error of the whole scan: the unreadable bucket, recorded against the trail owner.
+    # (Trail status and selectors of every trail were read.)
     assert [(e.account_id, e.stage, e.error_code) for e in result.errors] == [
         (bob, ErrorStage.BUCKET, "AccessDenied")]
     assert "partner-siem-cloudtrail-intake" in result.errors[0].message
@@ -183,10 +186,14 @@ def test_calls_per_operation_account_and_bucket(demo_org: SimulatedOrg,
     assert per_operation["cloudtrail.DescribeTrails"] == len(scanned) * regions
     assert per_operation["s3.ListBuckets"] == len(scanned)
     assert per_operation["organizations.DescribeOrganization"] == 1
+    # Health is read once per unique trail, by its owner (the org trail by the management).
+    assert per_operation["cloudtrail.GetTrailStatus"] == len(result.findings)
+    assert per_operation["cloudtrail.GetEventSelectors"] == len(result.findings)
     # Each readable bucket is read once, however many trails deliver into it.
     per_bucket = recorder.per_bucket()
     readable = {f.bucket_name for f in result.findings
-                if f.reason_code not in (ReasonCode.ACCESS_DENIED, ReasonCode.BUCKET_MISSING)}
+                if f.reason_code not in (ReasonCode.ACCESS_DENIED, ReasonCode.BUCKET_MISSING,
+                                         ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)}
     for bucket in readable:
         assert per_bucket[("s3.GetObjectLockConfiguration", bucket)] == 1
         assert per_bucket[("s3.GetBucketVersioning", bucket)] == 1
@@ -309,7 +316,7 @@ def test_a_closed_account_in_the_chosen_ou_is_listed_not_scanned(
     ({"accounts": "999999999999"}, "not in the organization: 999999999999"),
     ({"exclude_accounts": "999999999999"}, "not in the organization: 999999999999"),
     ({"ou": ["ou-zzzz-zzzzzzzz"]}, "OU not found in the organization: ou-zzzz-zzzzzzzz"),
-    ({"regions": "us-nowhere-9"}, "unknown region for partition aws: us-nowhere-9"),
+    ({"regions": "xx-nowhere-9"}, "unknown region for partition aws: xx-nowhere-9"),
     ({"org": False, "accounts": "999999999999"}, "--no-org scans only the caller's account"),
 ])
 def test_unknown_scope_is_bad_input(demo_org: SimulatedOrg, cli: dict[str, Any],
