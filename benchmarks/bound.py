@@ -5,9 +5,10 @@ needs, per scanned account: ``AssumeRole`` (member accounts), ``DescribeRegions`
 ``DescribeTrails`` per region and ``ListBuckets``; per reported trail (each once, the
 organization trail included): ``GetTrailStatus`` and ``GetEventSelectors``; per unique bucket of
 a reported trail: one Object Lock read and one versioning read (plus a region lookup where
-``ListBuckets`` does not give the region), or a single call that finds it missing. With ``workers`` calls in flight those
-calls take at least ``calls × latency ÷ workers``; and no account is done before its chain of
-dependent calls (role → regions → trails → [bucket region] → lock) has run one after another.
+``ListBuckets`` does not give the region), or a single call that finds it missing. With
+``workers`` calls in flight those calls take at least ``calls × latency ÷ workers``; and no
+account is done before its chain of dependent calls (role → regions → trails → [bucket region] →
+lock) has run one after another.
 """
 
 from __future__ import annotations
