@@ -18,6 +18,8 @@ from orgscan.model import (
     Verdict,
 )
 
+#: The prefix AWS Control Tower gives the trail and the log bucket it creates.
+CONTROL_TOWER_PREFIX = "aws-controltower-"
 # AWS error codes that mean the bucket is not there.
 MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
 # AWS error codes that mean the bucket exists but the scan may not read it.
@@ -83,6 +85,10 @@ def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts,
     others = [other for other, _ in ranked if other is not code]
     if others:
         sentence = f"{sentence} Also: {', '.join(others)}."
+    if facts.bucket_name.startswith(CONTROL_TOWER_PREFIX):
+        # Fixing it by hand is drift Control Tower may undo: say whose bucket it is.
+        sentence += (" This is AWS Control Tower's log bucket: change its retention through "
+                     "the landing zone's settings.")
     return Verdict(status, code, sentence)
 
 

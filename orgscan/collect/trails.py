@@ -19,9 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgscan.collect import AwsError
 from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.model import ManagementEvents, Trail
-
-#: The prefix AWS Control Tower gives the trail and the log bucket it creates.
-CONTROL_TOWER_PREFIX = "aws-controltower-"
+from orgscan.rule import CONTROL_TOWER_PREFIX
 
 
 @dataclass(frozen=True)

@@ -245,3 +245,13 @@ def test_status_is_the_worst_reason_and_code_the_first_of_that_status(
     assert (verdict.status, verdict.reason_code) == (worst, first)
     named = {code for code in ReasonCode if code.value in verdict.reason}
     assert named == set(applicable) - {first}
+
+
+def test_control_towers_bucket_is_named_as_such_when_it_fails() -> None:
+    bucket = "aws-controltower-logs-111111111111-us-east-1"
+    facts = BucketFacts(bucket, "111111111111", "us-east-1", False, None, None,
+                        Versioning.ENABLED)
+    verdict = evaluate(facts, ANY)
+    assert verdict.reason_code is ReasonCode.LOCK_NOT_CONFIGURED
+    assert "AWS Control Tower's log bucket" in verdict.reason
+    assert "Control Tower" not in evaluate(locked(COMP, 365), ANY).reason
