@@ -2,8 +2,8 @@
 
 Every account's ``note`` says what it demonstrates. The expected verdicts hold under
 ``DEMO_POLICY`` for a full scan over ``DEMO_REGIONS``. ``drifted`` describes the same organization
-some weeks later, so that two demo runs diff into every class (new failure, resolved, still
-failing, changed, unchanged).
+some weeks later, so that two demo runs diff into new failures, resolved, still failing,
+unchanged and not assessed trails, and account verdicts that move.
 """
 
 from __future__ import annotations
@@ -221,7 +221,8 @@ def drifted(spec: OrgSpec) -> OrgSpec:
     - payments-dev added a default retention (resolved);
     - orders-dev shortened 30 → 14 days (still failing, changed);
     - sandbox-dave created a trail into a new unlocked bucket (new failure);
-    - sandbox-alice was closed, so its trail with the missing bucket leaves the scan.
+    - sandbox-alice was closed, so its trail with the missing bucket leaves the scan: not
+      assessed, never resolved.
     payments-prod and sandbox-bob still fail as before; the rest is unchanged.
     """
     changes: dict[str, Callable[[AccountSpec], AccountSpec]] = {
