@@ -18,6 +18,10 @@ LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
 ClientForRegion = Callable[[str], Any]
 
 
+class MalformedListing(ValueError):
+    """A ``ListBuckets`` reply that does not list the account's buckets."""
+
+
 #: Buckets per ``ListBuckets`` page (the API's maximum is 10,000).
 LIST_PAGE_SIZE = 1000
 
@@ -32,7 +36,11 @@ def list_owned_buckets(client: Any, page_size: int = LIST_PAGE_SIZE) -> dict[str
     pages = client.get_paginator("list_buckets").paginate(
         PaginationConfig={"PageSize": page_size})
     for page in pages:
-        for bucket in page.get("Buckets") or []:
+        if not isinstance(page.get("Buckets"), list):
+            # An empty account answers an empty list; a reply without one proves nothing
+            # about which buckets the account owns.
+            raise MalformedListing("ListBuckets answered without a Buckets list")
+        for bucket in page["Buckets"]:
             name = bucket.get("Name")
             if isinstance(name, str):
                 owned[name] = bucket.get("BucketRegion") or None

@@ -129,6 +129,8 @@ def list_buckets(sessions: SessionFactory, account_id: str) -> BucketsListed:
     try:
         client = sessions.client(account_id, "s3", sessions.default_region)
         return BucketsListed(owned=buckets.list_owned_buckets(client))
+    except buckets.MalformedListing as exc:
+        return BucketsListed(owned={}, error=AwsError("MalformedResponse", str(exc)))
     except AssumeRoleError as exc:
         return BucketsListed(owned={}, error=AwsError(exc.error_code, exc.message))
     except (ClientError, BotoCoreError) as exc:
