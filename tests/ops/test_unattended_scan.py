@@ -109,7 +109,8 @@ def test_register_in_the_config_file_and_by_bucket(account: Account, tmp_path: P
 def test_remediation_table_shapes_the_scripts(account: Account, tmp_path: Path) -> None:
     config = tmp_path / "orgscan.toml"
     config.write_text(RELAXED + 'format = ["json", "scripts"]\n[remediation]\n'
-                      'strategy = "new-bucket"\nmode = "COMPLIANCE"\ndays = 400\n', encoding="utf-8")
+                      'strategy = "new-bucket"\nmode = "COMPLIANCE"\ndays = 400\n',
+                      encoding="utf-8")
     _, _, run_dir = scan(tmp_path / "out", "--config", str(config), "--format", "json,scripts")
     plan = json.loads((run_dir / "remediation" / "plan.json").read_text(encoding="utf-8"))
     assert plan["settings"] == {"strategy": "new-bucket", "mode": "COMPLIANCE", "days": 400}
