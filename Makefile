@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # e.g. make bench BENCH_ARGS="--accounts 3000 --latency-ms 0" (python -m benchmarks.run --help)
 BENCH_ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test test-fast lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The inner loop: everything but the subprocess/AWS CLI (e2e) and headless-browser tests.
+# `make test` and CI still run every test.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not e2e and not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -33,15 +33,27 @@ from orgscan.identifiers import (
     ROLE_NAME_RE,
     SESSION_NAME_RE,
 )
-from orgscan.model import LockMode, Policy, RequiredMode, Status
+from orgscan.model import MAX_RETENTION_DAYS, LockMode, Policy, RequiredMode, Status
 from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
 
-FORMATS = ("json", "csv", "xlsx", "html", "scripts")
 MAX_WORKERS = 512
-MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
 DAYS_PER_YEAR = 365  # a retention Year, as the scan counts an Object Lock rule in Years
 MAX_ATTEMPTS = 20
+
+
+class OutputFormat(StrEnum):
+    """A ``--format`` name: what a run writes besides ``findings.json``.
+
+    Every member has a writer in ``orgscan.runs.output.WRITERS``; a new format is a member here
+    and one entry there.
+    """
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+    SCRIPTS = "scripts"
 
 
 class FailOn(StrEnum):
@@ -74,7 +86,7 @@ class ScanSettings:
     role_session_name: str = DEFAULT_SESSION_NAME
     workers: int = 16
     output_dir: Path = Path("reports")
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[OutputFormat, ...] = tuple(OutputFormat)
     policy: Policy = field(default_factory=Policy)
     fail_on: FailOn = FailOn.FAIL
     max_attempts: int | None = None
@@ -101,7 +113,7 @@ class ScanSettings:
             "role_session_name": self.role_session_name,
             "workers": self.workers,
             "output_dir": str(self.output_dir),
-            "format": list(self.formats),
+            "format": [fmt.value for fmt in self.formats],
             "fail_on": self.fail_on.value,
             "max_attempts": self.max_attempts,
             "serial": self.serial,
@@ -230,7 +242,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "role_session_name": settings.role_session_name,
         "workers": settings.workers,
         "output_dir": str(settings.output_dir),
-        "format": list(settings.formats),
+        "format": [fmt.value for fmt in settings.formats],
         "min_retention_days": policy.min_retention_days,
         "require_mode": policy.require_mode.value,
         "require_default_retention": policy.require_default_retention,
@@ -366,12 +378,12 @@ def _one_of(*choices: str) -> Any:
     return check
 
 
-def _formats(value: Any, where: str) -> tuple[str, ...]:
+def _formats(value: Any, where: str) -> tuple[OutputFormat, ...]:
     names = [name.lower() for name in _string_list(value, where)]
-    unknown = [name for name in names if name not in FORMATS]
-    if unknown or not names:
-        raise InputError(f"{where}: expected any of {', '.join(FORMATS)}")
-    return _unique(names)
+    known = [fmt.value for fmt in OutputFormat]
+    if not names or any(name not in known for name in names):
+        raise InputError(f"{where}: expected any of {', '.join(known)}")
+    return tuple(OutputFormat(name) for name in _unique(names))
 
 
 def _output_dir(value: Any, where: str) -> Path:

@@ -50,7 +50,7 @@ from typing import Any
 from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.files import atomic_write
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import AccountCoverage, ErrorStage, Finding, ScanResult, Status
 
 DIFF_FILE = "diff.json"
@@ -447,9 +447,8 @@ def diff_from_dict(document: Mapping[str, Any]) -> RunDiff:
     """Parse a ``diff.json`` document; raise KeyError/TypeError/ValueError on any defect."""
     if document["schema_version"] not in _READABLE_SCHEMA_VERSIONS:
         raise ValueError(f"schema_version {document['schema_version']!r} is not supported")
-    accounts = document.get("accounts", [])  # absent before schema 2
-    if not isinstance(accounts, list):
-        raise TypeError("accounts must be a list")
+    # absent before schema 2
+    accounts = typed_value(document, "accounts", list) if "accounts" in document else []
     return RunDiff(old=_run_ref(document["old"]), new=_run_ref(document["new"]),
                    entries=tuple(_entry_from_dict(raw) for raw in document["trails"]),
                    accounts=tuple(_account_entry_from_dict(raw) for raw in accounts))
@@ -457,49 +456,46 @@ def diff_from_dict(document: Mapping[str, Any]) -> RunDiff:
 
 def _account_entry_from_dict(raw: Mapping[str, Any]) -> AccountDiffEntry:
     def verdict(key: str) -> Status | None:
-        value = _typed(raw[key], str, optional=True)
+        value = typed_value(raw, key, str, optional=True)
         return Status(value) if value is not None else None
 
     return AccountDiffEntry(
-        account_id=_typed(raw["account_id"], str), name=_typed(raw["name"], str, optional=True),
+        account_id=typed_value(raw, "account_id", str),
+        name=typed_value(raw, "name", str, optional=True),
         diff_class=DiffClass(raw["class"]), verdict_old=verdict("verdict_old"),
         verdict_new=verdict("verdict_new"),
-        verdict_code_old=_typed(raw["verdict_code_old"], str, optional=True),
-        verdict_code_new=_typed(raw["verdict_code_new"], str, optional=True),
-        changes=tuple(FieldChange(_typed(c["field"], str), _scalar(c["old"]), _scalar(c["new"]))
-                      for c in raw["changes"]))
+        verdict_code_old=typed_value(raw, "verdict_code_old", str, optional=True),
+        verdict_code_new=typed_value(raw, "verdict_code_new", str, optional=True),
+        changes=tuple(FieldChange(typed_value(c, "field", str), _scalar(c["old"]),
+                                  _scalar(c["new"]))
+                      for c in typed_value(raw, "changes", list)))
 
 
 def _run_ref(raw: Mapping[str, Any]) -> RunRef:
-    return RunRef(folder=_typed(raw["folder"], str, optional=True),
-                  started_at=_typed(raw["started_at"], str))
+    return RunRef(folder=typed_value(raw, "folder", str, optional=True),
+                  started_at=typed_value(raw, "started_at", str))
 
 
 def _entry_from_dict(raw: Mapping[str, Any]) -> DiffEntry:
     def status(key: str) -> Status | None:
-        value = _typed(raw[key], str, optional=True)
+        value = typed_value(raw, key, str, optional=True)
         return Status(value) if value is not None else None
 
-    changes = tuple(FieldChange(_typed(c["field"], str), _scalar(c["old"]), _scalar(c["new"]))
+    changes = tuple(FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
                     for c in raw["changes"])
     entry = DiffEntry(
-        trail_arn=_typed(raw["trail_arn"], str), account_id=_typed(raw["account_id"], str),
-        trail_name=_typed(raw["trail_name"], str), diff_class=DiffClass(raw["class"]),
+        trail_arn=typed_value(raw, "trail_arn", str),
+        account_id=typed_value(raw, "account_id", str),
+        trail_name=typed_value(raw, "trail_name", str), diff_class=DiffClass(raw["class"]),
         presence=Presence(raw["presence"]), status_old=status("status_old"),
         status_new=status("status_new"),
-        reason_code_old=_typed(raw["reason_code_old"], str, optional=True),
-        reason_code_new=_typed(raw["reason_code_new"], str, optional=True),
-        reason_old=_typed(raw["reason_old"], str, optional=True),
-        reason_new=_typed(raw["reason_new"], str, optional=True),
-        changes=changes, excepted=_typed(raw["excepted"], bool),
+        reason_code_old=typed_value(raw, "reason_code_old", str, optional=True),
+        reason_code_new=typed_value(raw, "reason_code_new", str, optional=True),
+        reason_old=typed_value(raw, "reason_old", str, optional=True),
+        reason_new=typed_value(raw, "reason_new", str, optional=True),
+        changes=changes, excepted=typed_value(raw, "excepted", bool),
     )
     return entry
-
-
-def _typed(value: Any, kind: type, *, optional: bool = False) -> Any:
-    if (value is None and optional) or isinstance(value, kind):
-        return value
-    raise TypeError(f"expected {kind.__name__}{' or null' if optional else ''}, got {value!r:.40}")
 
 
 def _scalar(value: Any) -> JsonScalar:

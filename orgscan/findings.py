@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
-from orgscan.identifiers import ACCOUNT_ID_RE
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import (
+    MAX_RETENTION_DAYS,
     REASON_STATUS,
     AccountCoverage,
     AccountGap,
@@ -68,6 +69,13 @@ FINDING_COLUMNS: dict[str, str] = {
     "management_events": "string",
 }
 
+#: The longest text a findings.json field may hold: Excel's limit for one cell. AWS names are
+#: far shorter (a trail name 128 characters, a bucket name 63).
+MAX_TEXT = 32_767
+#: More regions than any partition has, with room to grow.
+MAX_REGIONS = 1000
+
+
 class FindingsFileError(InputError):
     """``findings.json`` is missing, unreadable or does not follow the schema."""
 
@@ -106,13 +114,19 @@ def dumps(result: ScanResult) -> str:
 
 
 def _finding_to_dict(finding: Finding) -> dict[str, Any]:
-    # asdict keeps field order; StrEnum members serialise as their value.
+    # Field order is the contract's; StrEnum members serialise as their value. A shallow read,
+    # not asdict's deep copy: this runs once per trail for every report of a large run.
+    values = (getattr(finding, key) for key in _FINDING_FIELDS)
     row = {key: (value.value if hasattr(value, "value") else value)
-           for key, value in asdict(finding).items() if key != "exception"}
+           for key, value in zip(_FINDING_FIELDS, values, strict=True)}
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
     return row
+
+
+#: The finding's fields as ``findings.json`` writes them (the exception mark apart).
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "exception")
 
 
 def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:
@@ -172,14 +186,30 @@ def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], wh
          *, optional: bool = False) -> Any:
     if key not in obj:
         raise _SchemaError(f"{where}: missing key {key!r}")
-    value = obj[key]
-    if value is None and optional:
-        return None
-    # bool is an int in Python; an int field must not accept true/false.
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
-        raise _SchemaError(f"{where}: {key!r} must be {expected}, not {value!r:.60}")
+    try:
+        value = typed_value(obj, key, kind, optional=optional)
+    except TypeError as exc:
+        raise _SchemaError(f"{where}: {exc}") from None
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise _SchemaError(f"{where}: {key!r} holds {len(value):,} characters, more than the "
+                           f"{MAX_TEXT:,} a finding's text may have")
+    return value
+
+
+def _int_between(raw: Mapping[str, Any], key: str, where: str, low: int, high: int,
+                 *, optional: bool = False) -> Any:
+    # Reports and plans compute with these numbers: 10**30 days overflows pandas and Excel.
+    value = _get(raw, key, int, where, optional=optional)
+    if value is not None and not low <= value <= high:
+        raise _SchemaError(f"{where}: {key!r} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _region(raw: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    # Regions name AWS endpoints that remediate --apply calls: only real region names.
+    value = _get(raw, key, str, where, optional=optional)
+    if value is not None and not REGION_RE.match(value):
+        raise _SchemaError(f"{where}: {key!r} is not an AWS region name: {value!r:.40}")
     return value
 
 
@@ -228,7 +258,8 @@ def _parse_document(document: Any) -> ScanResult:
 def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     where = "run"
     policy_raw = _get(raw, "policy", dict, where)
-    min_days = _get(policy_raw, "min_retention_days", int, "run.policy", optional=True)
+    min_days = _int_between(policy_raw, "min_retention_days", "run.policy", 1,
+                            MAX_RETENTION_DAYS, optional=True)
     policy = Policy(
         require_default_retention=_get(policy_raw, "require_default_retention", bool, "run.policy"),
         require_mode=_enum(_get(policy_raw, "require_mode", str, "run.policy"), RequiredMode,
@@ -236,8 +267,9 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         min_retention_days=min_days,
     )
     regions = _get(raw, "regions", list, where)
-    if not all(isinstance(region, str) for region in regions):
-        raise _SchemaError("run: 'regions' must be a list of strings")
+    if len(regions) > MAX_REGIONS or not all(
+            isinstance(region, str) and REGION_RE.match(region) for region in regions):
+        raise _SchemaError("run: 'regions' must be a list of AWS region names")
     return RunInfo(
         run_id=_get(raw, "run_id", str, where) if "run_id" in raw else "",
         scope=_parse_scope(raw.get("scope")),
@@ -259,8 +291,9 @@ def _strings(raw: Mapping[str, Any], key: str, where: str, *,
     value = _get(raw, key, list, where, optional=optional)
     if value is None:
         return None
-    if not all(isinstance(item, str) for item in value):
-        raise _SchemaError(f"{where}: {key!r} must be a list of strings")
+    if not all(isinstance(item, str) and len(item) <= MAX_TEXT for item in value):
+        raise _SchemaError(f"{where}: {key!r} must be a list of strings of at most "
+                           f"{MAX_TEXT:,} characters")
     return tuple(value)
 
 
@@ -274,12 +307,16 @@ def _parse_scope(raw: Any) -> RunScope | None:
     accounts = _strings(raw, "accounts", where, optional=True)
     for account_id in accounts or ():
         _account_id(account_id, "accounts", where)
+    regions = _strings(raw, "regions", where, optional=True)
+    if regions is not None and (len(regions) > MAX_REGIONS
+                                or not all(REGION_RE.match(region) for region in regions)):
+        raise _SchemaError(f"{where}: 'regions' must be a list of AWS region names or null")
     return RunScope(
         role_name=_get(raw, "role_name", str, where),
         accounts=accounts,
         exclude_accounts=_strings(raw, "exclude_accounts", where) or (),
         ous=_strings(raw, "ous", where) or (),
-        regions=_strings(raw, "regions", where, optional=True),
+        regions=regions,
         org=_get(raw, "org", bool, where),
     )
 
@@ -292,15 +329,13 @@ def _parse_gaps(raw: Mapping[str, Any], where: str) -> tuple[AccountGap, ...]:
         if not isinstance(gap, dict):
             raise _SchemaError(f"{gap_where} must be an object")
         parsed.append(AccountGap(
-            region=_get(gap, "region", str, gap_where),
+            region=_region(gap, "region", gap_where),
             code=_enum(_get(gap, "code", str, gap_where), AccountVerdictCode, "code", gap_where)))
     return tuple(parsed)
 
 
 def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
-    regions_scanned = _get(raw, "regions_scanned", int, where)
-    if regions_scanned < 0:
-        raise _SchemaError(f"{where}: 'regions_scanned' must not be negative")
+    regions_scanned = _int_between(raw, "regions_scanned", where, 0, MAX_REGIONS)
     return AccountCoverage(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         name=_get(raw, "name", str, where, optional=True),
@@ -332,17 +367,18 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         trail_name=_get(raw, "trail_name", str, where),
         trail_arn=_get(raw, "trail_arn", str, where),
-        home_region=_get(raw, "home_region", str, where),
+        home_region=_region(raw, "home_region", where),
         is_organization_trail=_get(raw, "is_organization_trail", bool, where),
         is_multi_region=_get(raw, "is_multi_region", bool, where),
         bucket_name=_get(raw, "bucket_name", str, where),
         bucket_account_id=_account_id(raw.get("bucket_account_id"), "bucket_account_id", where,
                                       optional=True),
-        bucket_region=_get(raw, "bucket_region", str, where, optional=True),
+        bucket_region=_region(raw, "bucket_region", where, optional=True),
         object_lock_enabled=_get(raw, "object_lock_enabled", bool, where, optional=True),
         lock_mode=_enum(_get(raw, "lock_mode", str, where, optional=True), LockMode, "lock_mode",
                         where, optional=True),
-        retention_days=_get(raw, "retention_days", int, where, optional=True),
+        retention_days=_int_between(raw, "retention_days", where, 0, MAX_RETENTION_DAYS,
+                                    optional=True),
         versioning=_enum(_get(raw, "versioning", str, where, optional=True), Versioning,
                          "versioning", where, optional=True),
         status=status,
@@ -379,7 +415,7 @@ def _parse_exception(raw: Any, where: str) -> ExceptionMark | None:
 def _parse_error(raw: Mapping[str, Any], where: str) -> ScanError:
     return ScanError(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
-        region=_get(raw, "region", str, where, optional=True),
+        region=_region(raw, "region", where, optional=True),
         stage=_enum(_get(raw, "stage", str, where), ErrorStage, "stage", where),
         error_code=_get(raw, "error_code", str, where),
         message=_get(raw, "message", str, where),

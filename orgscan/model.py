@@ -100,6 +100,10 @@ class ErrorStage(StrEnum):
     BUCKET = "bucket"
 
 
+#: S3 Object Lock's own limit on a default retention: 100 years.
+MAX_RETENTION_DAYS = 36500
+
+
 @dataclass(frozen=True)
 class Policy:
     """What a compliant CloudTrail bucket must have."""

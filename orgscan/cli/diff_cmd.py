@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, terminal_cell
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.diff import DiffClass, RunDiff, RunRef, diff_results, dumps_diff
 from orgscan.findings import load_run
 
@@ -31,16 +32,18 @@ def diff(
     # resolve() so that DIR/latest is reported as the run folder it points at.
     result = diff_results(old, new, old_folder=old_run_dir.resolve().name,
                           new_folder=new_run_dir.resolve().name)
-    typer.echo(dumps_diff(result) if json_output else terminal_text(format_diff(result)),
-               nl=not json_output)
+    typer.echo(dumps_diff(result) if json_output else format_diff(result), nl=not json_output)
     new_accounts = [a for a in result.accounts if a.diff_class is DiffClass.NEW_FAILURE]
     if fail_on_new and (new_accounts or any(
             not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE))):
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 def format_diff(result: RunDiff) -> str:
-    """The diff as a terminal table: both runs, the counts, then every trail that moved."""
+    """The diff as a terminal table: both runs, the counts, then every trail that moved.
+
+    Every value from the runs' files is one cell with its control characters escaped: a name
+    holding a newline cannot forge a row (say, a "resolved FAIL → PASS" one)."""
     lines = [_run_line("old", result.old), _run_line("new", result.new),
              "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items())]
     moved = [entry for entry in result.entries if entry.diff_class is not DiffClass.UNCHANGED]
@@ -50,8 +53,9 @@ def format_diff(result: RunDiff) -> str:
     rows = [("CLASS", "ACCOUNT", "TRAIL", "STATUS", "WHAT CHANGED")]
     for entry in moved:
         status = f"{entry.status_old or '-'} → {entry.status_new or '-'}"
-        detail = entry.describe() + (" [excepted]" if entry.excepted else "")
-        rows.append((entry.diff_class.value, entry.account_id, entry.trail_name, status, detail))
+        detail = terminal_cell(entry.describe()) + (" [excepted]" if entry.excepted else "")
+        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
+                     terminal_cell(entry.trail_name), status, detail))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)),
                         row[4]]).rstrip() for row in rows]
@@ -65,9 +69,10 @@ def _account_table(result: RunDiff) -> list[str]:
         return []
     rows = [("CLASS", "ACCOUNT", "VERDICT", "CODE")]
     for entry in moved:
-        rows.append((entry.diff_class.value, entry.account_id,
+        codes = f"{entry.verdict_code_old or '-'} → {entry.verdict_code_new or '-'}"
+        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
                      f"{entry.verdict_old or '-'} → {entry.verdict_new or '-'}",
-                     f"{entry.verdict_code_old or '-'} → {entry.verdict_code_new or '-'}"))
+                     terminal_cell(codes)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)),
                         row[3]]).rstrip() for row in rows]
@@ -75,4 +80,4 @@ def _account_table(result: RunDiff) -> list[str]:
 
 
 def _run_line(side: str, ref: RunRef) -> str:
-    return f"{side}: {ref.folder or '?'} (started {ref.started_at})"
+    return f"{side}: {terminal_cell(ref.folder or '?')} (started {terminal_cell(ref.started_at)})"

@@ -1,29 +1,36 @@
-"""The exit code of a scan (contract section 1): 0 clean, 1 findings, 3 incomplete evidence."""
+"""orgscan's exit codes (contract section 1), and the exit code of a scan."""
 
 from __future__ import annotations
+
+from enum import IntEnum
 
 from orgscan.config import FailOn
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.model import ScanResult, Status
 
-OK = 0
-FINDINGS = 1
-BAD_INPUT = 2
-INCOMPLETE = 3
+
+class ExitCode(IntEnum):
+    """What every orgscan command's exit status means."""
+
+    OK = 0
+    FINDINGS = 1  # findings at or above --fail-on; a plan with steps; a failed apply
+    BAD_INPUT = 2  # flags, config, ids, run folders: nothing was written
+    INCOMPLETE = 3  # the evidence is incomplete, or AWS could not be reached
+    WRITE_FAILED = 4  # the evidence could not be written (disk full, read-only, interrupted)
 
 
-def scan_exit_code(result: ScanResult, fail_on: FailOn) -> int:
+def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:
     """1 when a finding or an account verdict is at or above ``fail_on`` (wins over 3); 3 when
     coverage is incomplete or any finding or account verdict is ERROR; else 0. Findings under an
     accepted, unexpired exception do not count towards 1."""
     counted = [f for f in result.findings if not excepted_for_exit(f)]
     if any(fail_on.triggered_by(finding.status) for finding in counted):
-        return FINDINGS
+        return ExitCode.FINDINGS
     # An account verdict counts like a finding: FAIL (or WARN) for 1, ERROR for 3.
     verdicts = [a.verdict for a in result.accounts if a.verdict is not None]
     if any(fail_on.triggered_by(verdict) for verdict in verdicts):
-        return FINDINGS
+        return ExitCode.FINDINGS
     if not result.run.complete or any(f.status is Status.ERROR for f in result.findings) \
             or Status.ERROR in verdicts:
-        return INCOMPLETE
-    return OK
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK

@@ -1,9 +1,11 @@
 """Logging for a run: buffered until the run folder exists, then into its ``orgscan.log``.
 
 Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
-The file handler is concurrent-log-handler's, so several processes may share one log safely:
-besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
+Besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
 (rotated), each line tagged with its run folder, so a scheduler's runs read as one history.
+Both are ``orgscan.cli.logfiles`` handlers: private files, never written through a symbolic
+link; the shared one is concurrent-log-handler's, so several processes may append to it safely,
+its lock file kept outside the output folder.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-from concurrent_log_handler import ConcurrentRotatingFileHandler
+from orgscan.cli.logfiles import RunLogHandler, SharedLogHandler
 
 LOG_FILE = "orgscan.log"
 _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
@@ -67,8 +69,8 @@ def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
 def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
                    json_format: bool = False) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
-    handler = ConcurrentRotatingFileHandler(str(run_dir / LOG_FILE), maxBytes=50 * 1024 * 1024,
-                                            backupCount=5, encoding="utf-8")
+    handler = RunLogHandler(run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5,
+                            encoding="utf-8")
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
     logger = logging.getLogger(_LOGGER)
     buffer.setTarget(handler)
@@ -97,11 +99,21 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
     """Also write this run's records to the output folder's rotating ``orgscan.log``.
 
     Several runs may write it at once (cron overlapping a manual run): concurrent-log-handler
-    locks the file for each record and for rotation, so lines never interleave or get lost.
-    Attach it after ``attach_run_log`` so the buffered records went only to the run's own log.
+    locks it for each record and for rotation, so lines never interleave or get lost. Attach it
+    after ``attach_run_log`` so the buffered records went only to the run's own log. When the
+    shared log cannot be opened — a symbolic link planted there is never followed — the run says
+    so in its own log and goes on: its evidence is in its run folder.
     """
-    handler = ConcurrentRotatingFileHandler(str(run_dir.parent / LOG_FILE), maxBytes=max_bytes,
-                                            backupCount=SHARED_LOG_BACKUPS, encoding="utf-8")
+    path = run_dir.parent / LOG_FILE
+    try:
+        handler: logging.Handler = SharedLogHandler(path, max_bytes=max_bytes,
+                                                    backups=SHARED_LOG_BACKUPS)
+    except OSError as exc:
+        reason = "a symbolic link, never followed" if path.is_symlink() else \
+            exc.strerror or str(exc)
+        logging.getLogger(__name__).warning(
+            "%s not written (%s): this run logs only to its run folder", path, reason)
+        return logging.NullHandler()
     handler.addFilter(_RunTag(run_dir.name))
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_SHARED_FORMAT))
     logging.getLogger(_LOGGER).addHandler(handler)

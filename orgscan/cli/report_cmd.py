@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.reports import format_names, write_reports
-from orgscan.runs.output import load_report_inputs
+from orgscan.reports import format_names
+from orgscan.runs.output import load_report_inputs, rewrite_reports
 
 
 @maps_input_errors
@@ -20,5 +20,6 @@ def report(
     when the run has them)."""
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
-    for path in write_reports(run_dir, inputs, names):
+    # A file that cannot be written (read-only folder, full disk) is exit 4, one line.
+    for path in rewrite_reports(run_dir, inputs, names):
         typer.echo(str(path))

@@ -4,7 +4,6 @@ boto3 executor (``apply``). ``write_remediation`` writes the plan and scripts in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from orgscan.files import atomic_write
@@ -56,8 +55,7 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     written = [plan_path]
     for account_id in plan.accounts_with_steps():
         path = folder / f"{account_id}.sh"
-        atomic_write(path, render_script(plan, account_id))
-        # Readable by all, executable: the platform team runs it as it is.
-        os.chmod(path, 0o755)
+        # Executable by its owner only: a script names accounts and buckets, like the rest.
+        atomic_write(path, render_script(plan, account_id), executable=True)
         written.append(path)
     return written

@@ -24,7 +24,8 @@ class Priority(IntEnum):
     """Order in which waiting units start; lower starts first.
 
     A bucket read goes before the trail listings still queued: otherwise every read waits behind
-    thousands of them and the scan ends with a tail of reads one after the other.
+    thousands of them and the scan ends with a tail of reads one after the other. The values
+    are 0, 1, 2, … with no gap: each indexes its backlog.
     """
 
     PREPARE = 0

@@ -1,8 +1,8 @@
 """The benchmark's fast responder gives the same scan as moto, for the same organization.
 
-The benchmark answers AWS calls with ``benchmarks.fakeaws.FakeAws`` instead of moto; its figures
-mean something only if a scan through it finds exactly what a scan through moto finds. Account
-ids differ between the two (moto draws its own), so results are compared by account name.
+The benchmark answers AWS calls with ``orgscan.simulate.fakeaws.FakeAws`` instead of moto; its
+figures mean something only if a scan through it finds exactly what a scan through moto finds.
+Account ids differ between the two (moto draws its own), so results are compared by account name.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 import botocore.session
 import pytest
 
-from benchmarks.fakeaws import FakeAws
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.run import main
 from orgscan.aws.sessions import SessionFactory
@@ -24,6 +23,7 @@ from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock
 from orgscan.simulate.build import materialise
 from orgscan.simulate.demo import demo_spec
+from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
 
@@ -121,3 +121,6 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
     assert "0 not as simulated" in table
     assert "wall ÷ lower bound" in table
     assert "speed-up over naive" in table
+    assert "write phase" in table  # the run folder of the scan, written and timed by part
+    assert "  report.xlsx" in table
+    assert "  scripts and plan.json" in table

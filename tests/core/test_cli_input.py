@@ -149,27 +149,3 @@ def test_aws_not_answering_is_exit_3_not_bad_input(aws_env: None, out: Path,
     assert len(stderr.splitlines()) == 1
     assert "Traceback" not in stderr + stdout
     assert not out.exists()
-
-
-def test_an_interrupt_while_writing_waits_for_the_run_folder(
-        moto_account: None, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-    import signal
-
-    from orgscan.cli import scan_cmd
-
-    real_write_run = scan_cmd.write_run
-
-    def interrupted_write_run(*args: object, **kwargs: object) -> object:
-        os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C, just as writing starts
-        return real_write_run(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(scan_cmd, "write_run", interrupted_write_run)
-    # An empty account records nothing (an account FAIL): only the interruption is tested.
-    code, _, stderr = scan(out, "--no-org", "--regions", "us-east-1", "--fail-on", "never")
-    assert code == 0, stderr
-    assert "finishing the run folder first" in stderr
-    (run_dir,) = [path for path in out.iterdir() if path.name != "latest"
-                  and not path.name.startswith(".") and path.is_dir()]
-    assert {"findings.json", "findings.csv", "report.html", "report.xlsx"} <= {
-        path.name for path in run_dir.iterdir()}

@@ -10,7 +10,8 @@ from orgscan.cli.exitcodes import scan_exit_code
 from orgscan.config import FailOn
 from orgscan.model import AccountVerdictCode, ErrorStage, ReasonCode, ScanResult, Status
 from orgscan.simulate import SimulatedOrg
-from tests.core.scanning import demo_settings, error_response, reasons, run_scan
+from tests.core.scanning import demo_settings, reasons, run_scan
+from tests.faults import Call, FaultInjector, on
 
 SCP_MESSAGE = ("User: arn:aws:sts::111111111111:assumed-role/OrganizationAccountAccessRole/"
                "orgscan is not authorized to perform: cloudtrail:DescribeTrails with an explicit "
@@ -18,14 +19,12 @@ SCP_MESSAGE = ("User: arn:aws:sts::111111111111:assumed-role/OrganizationAccount
 
 
 def fail_in_region(operation: str, region: str, code: str, message: str) -> Any:
-    """A session hook: ``operation`` fails with ``code`` in ``region``, for every account."""
-
-    def handler(request_signer: Any, **_: Any) -> Any:
-        if request_signer.region_name == region:
-            return error_response(code, message, 400)
-        return None
-
-    return lambda session: session.register(f"before-call.{operation}", handler)
+    """A session hook: ``service.Operation`` fails with ``code`` in ``region``, for every
+    account."""
+    service, name = operation.split(".")
+    faults = FaultInjector()
+    faults.error(on(service, name, region=region), code, 400, message=message)
+    return faults.configure
 
 
 def finding(result: ScanResult, name: str) -> Any:
@@ -95,14 +94,14 @@ def test_an_outside_bucket_stays_access_denied_when_a_listing_failed(
         demo_org: SimulatedOrg) -> None:
     dave = demo_org.accounts["sandbox-dave"]
 
-    def deny(params: dict[str, Any], **_: Any) -> Any:
-        if params["body"]["RoleArn"].split(":")[4] == dave:
-            return error_response("AccessDenied", "not authorized")
-        return None
+    faults = FaultInjector()
 
-    result = run_scan(demo_settings(demo_org),
-                      configure=lambda session: session.register("before-call.sts.AssumeRole",
-                                                                 deny))
+    def into_dave(call: Call) -> bool:
+        return (call.operation == "AssumeRole"
+                and str(call.params.get("RoleArn", "")).split(":")[4] == dave)
+
+    faults.error(into_dave, "AccessDenied", 403, message="not authorized")
+    result = run_scan(demo_settings(demo_org), configure=faults.configure)
     bob = finding(result, "sandbox-bob-trail")
     assert (bob.status, bob.reason_code) == (Status.ERROR, ReasonCode.ACCESS_DENIED)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from orgscan.simulate import SimulatedOrg, build_demo_org
+from orgscan.simulate import SimulatedOrg, build_demo_org, reset_moto_server
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,7 @@ def server() -> Iterator[tuple[str, SimulatedOrg]]:
             for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_ACCOUNT_ID"):
                 patch.delenv(name, raising=False)
             yield endpoint, build_demo_org()
+            reset_moto_server(endpoint)  # the state is this process's: leave none behind
         finally:
             moto.stop()
 

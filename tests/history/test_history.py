@@ -9,8 +9,8 @@ import pytest
 from orgscan.diff import DiffClass
 from orgscan.errors import InputError
 from orgscan.model import AccountCoverage, ReasonCode
-from orgscan.runs.folder import update_latest
-from orgscan.runs.history import diff_against_previous, list_runs, run_folders, run_sort_key
+from orgscan.runs.folder import run_sort_key, update_latest
+from orgscan.runs.history import diff_against_previous, list_runs, run_folders
 
 from .builders import MEMBER, finding, result, write_run
 

@@ -41,6 +41,7 @@ ACTION_OF_OPERATION = {
     ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
 }
 # AWS authorizes these for every identity; no policy can (or needs to) grant them.
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}

@@ -13,7 +13,7 @@ from orgscan.cli import app
 from orgscan.findings import load_run
 from orgscan.runs.folder import resolve_latest
 
-from .conftest import SCAN_ARGS, Account
+from .accounts import SCAN_ARGS, Account
 
 TODAY = datetime.now(UTC).date()  # the scan judges exceptions by its UTC start date
 

@@ -26,7 +26,7 @@ from orgscan.reports.html_report import HtmlReport
 from orgscan.runs.folder import create_run_dir
 from orgscan.runs.output import write_run
 from orgscan.simulate import SimulatedOrg, build_demo_org, reset_moto_server
-from tests.conftest import FAKE_AWS_VARIABLES
+from tests.environment import FAKE_AWS_VARIABLES
 from tests.reliability.documents import sample_result
 
 SLOW_SCAN = Path(__file__).with_name("slow_scan.py")

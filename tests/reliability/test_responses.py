@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from botocore import credentials as botocore_credentials
 
-from orgscan.cli.exitcodes import INCOMPLETE, OK, scan_exit_code
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import InputError
+from tests.faults import Call, FaultInjector, on
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.conftest import DemoWorld
-from tests.reliability.faults import Call, FaultInjector, on
+from tests.reliability.world import DemoWorld
 
 ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)
 MANDATORY = timedelta(seconds=botocore_credentials._DEFAULT_MANDATORY_REFRESH_TIMEOUT)
@@ -136,7 +136,7 @@ def test_trail_entries_without_arn_or_bucket(demo_world: DemoWorld) -> None:
         for name in ("orders-prod", "payments-prod") for region in demo_world.org.regions)
     # Two trails could not be judged: the evidence is incomplete, and the exit code says so.
     assert not result.run.complete
-    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+    assert scan_exit_code(result, FailOn.NEVER) == ExitCode.INCOMPLETE
 
 
 def test_trail_arn_without_an_account_id(demo_world: DemoWorld) -> None:
@@ -200,7 +200,7 @@ def test_account_without_state_uses_status(demo_world: DemoWorld) -> None:
     result = demo_world.scan(faults)
 
     assert_only_changed(demo_world.baseline, result)
-    assert scan_exit_code(result, FailOn.NEVER) == OK
+    assert scan_exit_code(result, FailOn.NEVER) == ExitCode.OK
 
 
 def test_account_without_any_state_is_not_silently_skipped(demo_world: DemoWorld) -> None:
@@ -234,4 +234,4 @@ def test_describe_regions_without_regions(demo_world: DemoWorld) -> None:
     # An empty answer is not "no region to scan": every region is tried, and the gap shown.
     assert account.regions_scanned > 0
     assert not result.run.complete
-    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+    assert scan_exit_code(result, FailOn.NEVER) == ExitCode.INCOMPLETE
