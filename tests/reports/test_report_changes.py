@@ -64,9 +64,11 @@ def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
     assert summary_value(workbook, "Previous run folder") == PREVIOUS_FOLDER
     assert summary_value(workbook, "Previous run started (UTC)") == datetime(2026, 11, 20, 9)
     counts = {label: summary_value(workbook, f"Trails: {label}")
-              for label in ("new failure", "resolved", "still failing", "changed", "unchanged")}
+              for label in ("new failure", "resolved", "still failing", "changed", "unchanged",
+                            "not assessed", "removed")}
+    # The removed trail is counted as removed, never as resolved.
     assert counts == {"new failure": 1, "resolved": 0, "still failing": 4, "changed": 1,
-                      "unchanged": 3}
+                      "unchanged": 3, "not assessed": 0, "removed": 1}
     assert summary_value(workbook, "Details") == "see the Changes sheet"
     run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
     assert run["previous_run_folder"] == PREVIOUS_FOLDER
