@@ -14,6 +14,8 @@ from typing import Any
 
 import botocore.loaders
 
+from orgscan.identifiers import REGION_RE
+
 # A region that is not enabled for the account answers with one of these.
 REGION_DISABLED_CODES = frozenset({
     "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired",
@@ -39,6 +41,10 @@ def in_partition(region: str, partition: str, known: Sequence[str] = ()) -> bool
     partition names its regions (a region newer than this botocore)."""
     if region in known:
         return True
+    # Named as a region is named everywhere else in orgscan (botocore's patterns end in "$",
+    # which also matches before a trailing newline).
+    if not REGION_RE.match(region):
+        return False
     # The aws pattern also matches us-gov-* and us-iso-*: the most specific pattern decides.
     matching = [(len(pattern.pattern), name) for name, pattern in _partition_patterns().items()
                 if pattern.match(region)]

@@ -44,7 +44,7 @@ def test_a_region_newer_than_botocore_is_scanned_when_enabled() -> None:
 @pytest.mark.parametrize(("region", "partition", "belongs"), [
     ("eu-central-3", "aws", True), ("us-gov-east-1", "aws", False),
     ("us-gov-east-1", "aws-us-gov", True), ("cn-northwest-1", "aws-cn", True),
-    ("mars-1", "aws", False),
+    ("mars-1", "aws", False), ("eu-west-1\n", "aws", False), ("eu-west-123", "aws", False),
 ])
 def test_partition_of_a_region_name(region: str, partition: str, belongs: bool) -> None:
     assert in_partition(region, partition) is belongs
