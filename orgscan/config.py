@@ -39,6 +39,7 @@ from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
 
 MAX_WORKERS = 512
+DAYS_PER_YEAR = 365  # a retention Year, as the scan counts an Object Lock rule in Years
 MAX_ATTEMPTS = 20
 
 
@@ -107,6 +108,9 @@ class ScanSettings:
     evidence_bucket: EvidenceBucket | None = None
     evidence_lock_mode: LockMode | None = None
     evidence_retention_days: int | None = None
+    # Regions an organization policy is known to deny (e.g. Control Tower's region deny): a
+    # denial there is expected and leaves the run complete.
+    denied_regions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain values (for the log and the reports' Run sheet)."""
@@ -134,6 +138,7 @@ class ScanSettings:
             "evidence_lock_mode": (self.evidence_lock_mode.value if self.evidence_lock_mode
                                    else None),
             "evidence_retention_days": self.evidence_retention_days,
+            "denied_regions": list(self.denied_regions),
             **self.policy.to_dict(),
         }
 
@@ -152,6 +157,7 @@ _KEYS: dict[str, str] = {
     "output_dir": "output_dir",
     "format": "formats",
     "min_retention_days": "min_retention_days",
+    "min_retention_years": "min_retention_years",
     "require_mode": "require_mode",
     "require_default_retention": "require_default_retention",
     "fail_on": "fail_on",
@@ -165,6 +171,7 @@ _KEYS: dict[str, str] = {
     "evidence_bucket": "evidence_bucket",
     "evidence_lock_mode": "evidence_lock_mode",
     "evidence_retention_days": "evidence_retention_days",
+    "denied_regions": "denied_regions",
 }
 _REMEDIATION_KEYS = ("strategy", "mode", "days")
 
@@ -208,6 +215,16 @@ def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
     fields: dict[str, Any] = {}
     for key, (value, where) in merged.items():
         fields[_KEYS[key]] = _VALIDATORS[key](value, where)
+    years = fields.pop("min_retention_years", None)
+    if years is not None:
+        days_where = merged.get("min_retention_days", (None, ""))[1]
+        years_where = merged["min_retention_years"][1]
+        same_layer = days_where.startswith("option") == years_where.startswith("option")
+        if days_where and same_layer and fields["min_retention_days"] != years * DAYS_PER_YEAR:
+            raise InputError(f"{years_where}: give the minimum retention in days or in years, "
+                             "not both")
+        if years_where.startswith("option") or not days_where:  # the command line wins
+            fields["min_retention_days"] = years * DAYS_PER_YEAR  # as S3 counts a Year
     policy = Policy(
         require_default_retention=fields.pop("require_default_retention", True),
         require_mode=fields.pop("require_mode", RequiredMode.ANY),
@@ -255,6 +272,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "log_format": settings.log_format,
         "quiet": settings.quiet,
         "remediation": _remediation_dict(settings.remediation),
+        "denied_regions": list(settings.denied_regions),
         "exceptions": [_entry_dict(entry) for entry in settings.exceptions.entries],
         "evidence_bucket": str(settings.evidence_bucket) if settings.evidence_bucket else None,
         "evidence_lock_mode": (settings.evidence_lock_mode.value
@@ -315,11 +333,16 @@ def _ou_ids(value: Any, where: str) -> tuple[str, ...]:
     return _unique(ids)
 
 
-def _regions(value: Any, where: str) -> tuple[str, ...]:
+def _region_names(value: Any, where: str) -> tuple[str, ...]:
     regions = _string_list(value, where)
     for region in regions:
         if not REGION_RE.match(region):
             raise InputError(f"{where}: {region!r:.40} is not an AWS region name")
+    return _unique(regions)
+
+
+def _regions(value: Any, where: str) -> tuple[str, ...]:
+    regions = _region_names(value, where)
     if not regions:
         raise InputError(f"{where}: needs at least one region")
     return _unique(regions)
@@ -454,6 +477,7 @@ _VALIDATORS: dict[str, Any] = {
     "output_dir": _output_dir,
     "format": _formats,
     "min_retention_days": _int_between(1, MAX_RETENTION_DAYS),
+    "min_retention_years": _int_between(1, MAX_RETENTION_DAYS // DAYS_PER_YEAR),
     "require_mode": _choice(RequiredMode),
     "require_default_retention": _bool,
     "fail_on": _choice(FailOn),
@@ -467,4 +491,5 @@ _VALIDATORS: dict[str, Any] = {
     "evidence_bucket": _evidence_bucket,
     "evidence_lock_mode": _choice(LockMode),
     "evidence_retention_days": _int_between(1, MAX_RETENTION_DAYS),
+    "denied_regions": _region_names,
 }

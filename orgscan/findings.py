@@ -357,7 +357,10 @@ def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
 def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
     status = _enum(_get(raw, "status", str, where), Status, "status", where)
     reason_code = _enum(_get(raw, "reason_code", str, where), ReasonCode, "reason_code", where)
-    if REASON_STATUS[reason_code] is not status:
+    # NO_DEFAULT_RETENTION is FAIL or WARN depending on the run's policy; the rest are fixed.
+    allowed = ({Status.WARN, Status.FAIL} if reason_code is ReasonCode.NO_DEFAULT_RETENTION
+               else {REASON_STATUS[reason_code]})
+    if status not in allowed:
         raise _SchemaError(f"{where}: reason_code {reason_code.value} cannot have status "
                            f"{status.value}")
     return Finding(

@@ -34,7 +34,9 @@ class ReasonCode(StrEnum):
     API_ERROR = "API_ERROR"
 
 
-#: The status each reason code carries; the contract fixes this mapping.
+#: The status each reason code carries; the contract fixes this mapping. The one exception:
+#: ``NO_DEFAULT_RETENTION`` is FAIL under the default policy and WARN (listed here) only under
+#: ``require_default_retention = false`` -- ``rule.reason_status`` knows the policy.
 REASON_STATUS: dict[ReasonCode, Status] = {
     ReasonCode.COMPLIANT: Status.PASS,
     ReasonCode.LOCK_NOT_CONFIGURED: Status.FAIL,
@@ -183,7 +185,8 @@ class BucketFacts:
     ``error_code`` is set when the bucket could not be read; the lock fields are then None.
     ``object_lock_enabled`` is False for ``ObjectLockConfigurationNotFoundError``.
     ``versioning_error_code`` is set when only the versioning read failed: the lock verdict
-    stands and ``versioning`` is None.
+    stands and ``versioning`` is None. ``outside_organization`` is True when the bucket exists
+    and every ACTIVE account of the organization listed its buckets without finding it.
     """
 
     bucket_name: str
@@ -196,6 +199,7 @@ class BucketFacts:
     error_code: str | None = None
     error_message: str | None = None
     versioning_error_code: str | None = None
+    outside_organization: bool = False
 
     @classmethod
     def unreadable(cls, bucket_name: str, bucket_account_id: str | None,

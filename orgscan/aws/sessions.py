@@ -149,6 +149,9 @@ class SessionFactory:
         self.recorder = recorder
         self._duration_seconds = duration_seconds
         self._session = base_session or botocore.session.get_session()
+        # Tokens of the global STS endpoint are refused in opt-in regions unless the account
+        # issues v2 tokens, and that failure looks like "region not enabled": stay regional.
+        self._session.set_config_variable("sts_regional_endpoints", "regional")
         self._session.register(
             "before-parameter-build.*.*", _move_credentials_to_signing_context
         )

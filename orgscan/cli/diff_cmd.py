@@ -22,7 +22,8 @@ def diff(
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the diff.json document instead of a table.")] = False,
     fail_on_new: Annotated[bool, typer.Option(
-        "--fail-on-new", help="Exit 1 when a trail newly fails (and no exception covers it).",
+        "--fail-on-new", help="Exit 1 when a trail (no exception covering it) or an account "
+                              "verdict newly fails.",
     )] = False,
 ) -> None:
     """Classify every trail of two runs, from new failures to unchanged ones."""
@@ -32,7 +33,9 @@ def diff(
     result = diff_results(old, new, old_folder=old_run_dir.resolve().name,
                           new_folder=new_run_dir.resolve().name)
     typer.echo(dumps_diff(result) if json_output else format_diff(result), nl=not json_output)
-    if fail_on_new and any(not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE)):
+    new_accounts = [a for a in result.accounts if a.diff_class is DiffClass.NEW_FAILURE]
+    if fail_on_new and (new_accounts or any(
+            not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE))):
         raise typer.Exit(ExitCode.FINDINGS)
 
 
@@ -44,8 +47,9 @@ def format_diff(result: RunDiff) -> str:
     lines = [_run_line("old", result.old), _run_line("new", result.new),
              "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items())]
     moved = [entry for entry in result.entries if entry.diff_class is not DiffClass.UNCHANGED]
+    accounts = _account_table(result)
     if not moved:
-        return "\n".join([*lines, "", "no trail changed"])
+        return "\n".join([*lines, "", "no trail changed", *accounts])
     rows = [("CLASS", "ACCOUNT", "TRAIL", "STATUS", "WHAT CHANGED")]
     for entry in moved:
         status = f"{entry.status_old or '-'} → {entry.status_new or '-'}"
@@ -55,7 +59,24 @@ def format_diff(result: RunDiff) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)),
                         row[4]]).rstrip() for row in rows]
-    return "\n".join([*lines, "", *table])
+    return "\n".join([*lines, "", *table, *accounts])
+
+
+def _account_table(result: RunDiff) -> list[str]:
+    """The accounts whose verdict moved, as a second table (nothing when none did)."""
+    moved = [entry for entry in result.accounts if entry.diff_class is not DiffClass.UNCHANGED]
+    if not moved:
+        return []
+    rows = [("CLASS", "ACCOUNT", "VERDICT", "CODE")]
+    for entry in moved:
+        codes = f"{entry.verdict_code_old or '-'} → {entry.verdict_code_new or '-'}"
+        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
+                     f"{entry.verdict_old or '-'} → {entry.verdict_new or '-'}",
+                     terminal_cell(codes)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)),
+                        row[3]]).rstrip() for row in rows]
+    return ["", "account verdicts:", *table]
 
 
 def _run_line(side: str, ref: RunRef) -> str:

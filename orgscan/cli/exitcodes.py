@@ -20,12 +20,17 @@ class ExitCode(IntEnum):
 
 
 def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:
-    """1 when a finding is at or above ``fail_on`` (wins over 3); 3 when coverage is incomplete
-    or any finding is ERROR; else 0. Findings under an accepted, unexpired exception do not
-    count towards 1."""
+    """1 when a finding or an account verdict is at or above ``fail_on`` (wins over 3); 3 when
+    coverage is incomplete or any finding or account verdict is ERROR; else 0. Findings under an
+    accepted, unexpired exception do not count towards 1."""
     counted = [f for f in result.findings if not excepted_for_exit(f)]
     if any(fail_on.triggered_by(finding.status) for finding in counted):
         return ExitCode.FINDINGS
-    if not result.run.complete or any(f.status is Status.ERROR for f in result.findings):
+    # An account verdict counts like a finding: FAIL (or WARN) for 1, ERROR for 3.
+    verdicts = [a.verdict for a in result.accounts if a.verdict is not None]
+    if any(fail_on.triggered_by(verdict) for verdict in verdicts):
+        return ExitCode.FINDINGS
+    if not result.run.complete or any(f.status is Status.ERROR for f in result.findings) \
+            or Status.ERROR in verdicts:
         return ExitCode.INCOMPLETE
     return ExitCode.OK

@@ -51,6 +51,9 @@ FormatOpt = Annotated[str | None, typer.Option(
                      "\\[default: json,csv,xlsx,html,scripts]")]
 MinDaysOpt = Annotated[int | None, typer.Option(
     "--min-retention-days", help="Policy: shortest acceptable default retention in days.")]
+MinYearsOpt = Annotated[int | None, typer.Option(
+    "--min-retention-years", help="Policy: shortest acceptable default retention in years "
+                                  "(365 days each); instead of --min-retention-days.")]
 ModeOpt = Annotated[str | None, typer.Option(
     "--require-mode", help="Policy: COMPLIANCE, GOVERNANCE or ANY.  \\[default: ANY]")]
 FailOnOpt = Annotated[str | None, typer.Option(
@@ -86,7 +89,8 @@ _OPTIONS: tuple[tuple[str, Any], ...] = (
     ("exclude_accounts", ExcludeOpt), ("ou", OuOpt), ("regions", RegionsOpt),
     ("role_name", RoleOpt), ("external_id", ExternalIdOpt),
     ("role_session_name", SessionNameOpt), ("workers", WorkersOpt), ("output_dir", OutputOpt),
-    ("format", FormatOpt), ("min_retention_days", MinDaysOpt), ("require_mode", ModeOpt),
+    ("format", FormatOpt), ("min_retention_days", MinDaysOpt),
+    ("min_retention_years", MinYearsOpt), ("require_mode", ModeOpt),
     ("fail_on", FailOnOpt), ("max_attempts", AttemptsOpt), ("serial", SerialOpt),
     ("log_level", LogLevelOpt), ("log_format", LogFormatOpt), ("quiet", QuietOpt),
     ("exceptions", ExceptionsOpt), ("evidence_bucket", EvidenceBucketOpt),

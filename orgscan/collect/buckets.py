@@ -18,11 +18,29 @@ LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
 ClientForRegion = Callable[[str], Any]
 
 
-def list_owned_buckets(client: Any) -> dict[str, str | None]:
-    """The account's buckets by name, with their region where ``ListBuckets`` tells it."""
+class MalformedListing(ValueError):
+    """A ``ListBuckets`` reply that does not list the account's buckets."""
+
+
+#: Buckets per ``ListBuckets`` page (the API's maximum is 10,000).
+LIST_PAGE_SIZE = 1000
+
+
+def list_owned_buckets(client: Any, page_size: int = LIST_PAGE_SIZE) -> dict[str, str | None]:
+    """The account's buckets by name, with their region where ``ListBuckets`` tells it.
+
+    Paged with ``MaxBuckets``: AWS includes ``BucketRegion`` only when the request has a
+    parameter, and refuses an unpaged listing for accounts with a quota over 10,000 buckets.
+    """
     owned: dict[str, str | None] = {}
-    for page in client.get_paginator("list_buckets").paginate():
-        for bucket in page.get("Buckets") or []:
+    pages = client.get_paginator("list_buckets").paginate(
+        PaginationConfig={"PageSize": page_size})
+    for page in pages:
+        if not isinstance(page.get("Buckets"), list):
+            # An empty account answers an empty list; a reply without one proves nothing
+            # about which buckets the account owns.
+            raise MalformedListing("ListBuckets answered without a Buckets list")
+        for bucket in page["Buckets"]:
             name = bucket.get("Name")
             if isinstance(name, str):
                 owned[name] = bucket.get("BucketRegion") or None

@@ -18,14 +18,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgscan.collect.buckets import list_owned_buckets, read_bucket
+from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails
 from orgscan.errors import InputError
 from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
 from orgscan.model import BucketFacts, Finding, ReasonCode, ScanResult, Status, Trail
 from orgscan.rule import ACCESS_DENIED_CODES
-from orgscan.scan.ledger import trail_finding
+from orgscan.scan.ledger import judged_outside, trail_finding
 
 #: The finding fields the evidence decides (the trail's own fields are compared by ARN).
 COMPARED_FIELDS = ("account_id", "trail_name", "home_region", "is_organization_trail",
@@ -77,13 +77,18 @@ def recompute_findings(result: ScanResult, evidence: _Evidence) -> list[Finding]
     by_bucket: dict[str, list[Trail]] = {}
     for trail in evidence.trails.values():
         by_bucket.setdefault(trail.bucket_name, []).append(trail)
-    owners = _owners(evidence, set(by_bucket))
+    owners, listed_ok = _owners(evidence, set(by_bucket))
+    scope = result.run.scope
+    active = [a.account_id for a in result.accounts if a.state == "ACTIVE"]
     findings: list[Finding] = []
     for bucket, trails in by_bucket.items():
         facts = _replay_bucket(evidence, bucket, owners.get(bucket), trails)
+        if facts is not None:
+            facts = judged_outside(facts, use_org=scope is not None and scope.org, owned=owners,
+                                   active=active, listed_ok=listed_ok)
         for trail in trails:
-            findings.append(trail_finding(trail, facts, result.run.policy) if facts is not None
-                            else _unsupported(trail))
+            findings.append(trail_finding(trail, facts, result.run.policy, None)
+                            if facts is not None else _unsupported(trail))
     return findings
 
 
@@ -136,16 +141,25 @@ def _add_listing(evidence: _Evidence, account: str, record: dict[str, Any]) -> N
         pages.append(record["response"])
 
 
-def _owners(evidence: _Evidence, buckets: set[str]) -> dict[str, tuple[str, str | None]]:
+def _owners(evidence: _Evidence, buckets: set[str]
+            ) -> tuple[dict[str, tuple[str, str | None]], set[str]]:
+    """The owner (and region) of each of ``buckets`` some recorded listing names, and the
+    accounts whose listing succeeded, as the scan learnt them."""
     owners: dict[str, tuple[str, str | None]] = {}
+    listed_ok: set[str] = set()
     for account in sorted(evidence.listings):
         pages = evidence.listings[account]
         if pages is None:
             continue
-        for bucket, region in list_owned_buckets(_ReplayListing(pages)).items():
+        try:
+            owned = list_owned_buckets(_ReplayListing(pages))
+        except MalformedListing:
+            continue  # the scan learnt nothing from this listing either
+        listed_ok.add(account)
+        for bucket, region in owned.items():
             if bucket in buckets:
                 owners.setdefault(bucket, (account, region))
-    return owners
+    return owners, listed_ok
 
 
 # ---------------------------------------------------------------------- replay

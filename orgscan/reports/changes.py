@@ -30,6 +30,8 @@ CLASS_LABELS: dict[DiffClass, str] = {
     DiffClass.STILL_FAILING: "still failing",
     DiffClass.CHANGED: "changed",
     DiffClass.UNCHANGED: "unchanged",
+    DiffClass.NOT_ASSESSED: "not assessed",
+    DiffClass.REMOVED: "removed",
 }
 
 

@@ -23,8 +23,9 @@ from typing import Any
 from orgscan.aws.organization import UNKNOWN_STATE
 from orgscan.aws.sessions import SessionFactory
 from orgscan.collect import AwsError
+from orgscan.collect.trails import TrailHealth
 from orgscan.config import ScanSettings
-from orgscan.model import BucketFacts, ErrorStage, ScanResult
+from orgscan.model import BucketFacts, ErrorStage, ScanResult, Trail
 from orgscan.rule import MISSING_BUCKET_CODES
 from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.ledger import Ledger
@@ -38,6 +39,7 @@ from orgscan.scan.units import (
     list_buckets,
     prepare_account,
     read_bucket,
+    read_health,
     read_trails,
 )
 from orgscan.scan.workqueue import Handler, Priority, WorkQueue
@@ -103,7 +105,8 @@ class _Coordinator:
         try:
             for account_id in self.scannable:
                 self._submit(Priority.PREPARE, prepare_account, self._on_prepared_for(account_id),
-                             account_id, self.plan.partition_regions)
+                             account_id, self.plan.partition_regions,
+                             self.plan.identity.partition)
             while self.work.busy or self._next_steps():
                 for handler, outcome in self.work.outcomes():
                     handler(outcome)
@@ -180,6 +183,8 @@ class _Coordinator:
     def _on_trails_for(self, account_id: str, region: str) -> Handler:
         def handle(outcome: TrailsRead | AwsError) -> None:
             for trail in self.ledger.trails_read(account_id, region, outcome):
+                # Health is read once per unique trail, by its owner, in its home region.
+                self._submit(Priority.READ, read_health, self._on_health_for(trail), trail)
                 if trail.bucket_name in self.ledger.owner_of:
                     self._request_read(trail.bucket_name)
                 else:
@@ -190,6 +195,8 @@ class _Coordinator:
     def _take_listing(self, account_id: str, outcome: BucketsListed | AwsError) -> AwsError | None:
         if isinstance(outcome, AwsError):
             return outcome
+        if outcome.error is None:
+            self.ledger.listing_succeeded(account_id)
         for bucket in self.ledger.learn_owners(account_id, outcome.owned):
             self._request_read(bucket)
         return outcome.error
@@ -227,6 +234,12 @@ class _Coordinator:
                 self.ledger.bucket_read(bucket, outcome)
             else:
                 self._look_for_owners()  # it exists: its owner is still to be found
+
+        return handle
+
+    def _on_health_for(self, trail: Trail) -> Handler:
+        def handle(outcome: TrailHealth | AwsError) -> None:
+            self.ledger.health_read(trail, outcome)
 
         return handle
 

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection, Container
+from dataclasses import replace
 from datetime import datetime
 
 from orgscan import __version__
-from orgscan.aws.regions import REGION_DISABLED_CODES
+from orgscan.aws.regions import (
+    DENIED_BY_ORGANIZATION_POLICY,
+    REGION_DISABLED_CODES,
+    means_region_disabled,
+    region_failure_code,
+)
 from orgscan.collect import AwsError
+from orgscan.collect.trails import TrailHealth
 from orgscan.model import (
     Account,
     AccountCoverage,
@@ -28,6 +36,7 @@ from orgscan.model import (
 from orgscan.rule import MISSING_BUCKET_CODES, evaluate
 from orgscan.scan.planning import ScanPlan, iso
 from orgscan.scan.units import MAX_READ_CANDIDATES, BucketRequest, TrailsRead
+from orgscan.verdicts import AccountRegions, with_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +61,13 @@ class Ledger:
         self.owner_of: dict[str, tuple[str, str | None]] = {}
         self.bucket_facts: dict[str, BucketFacts] = {}
         self.errors: list[ScanError] = []
+        self.health: dict[str, TrailHealth] = {}  # trail ARN -> its status and selectors
+        self.regions_read: set[tuple[str, str]] = set()
+        # Accounts whose regions DescribeRegions listed: a "not enabled" code there is not one.
+        self.known_enabled: set[str] = set()
+        # (account, region) denied by an organization policy in a region known to be denied.
+        self.denied_expected: set[tuple[str, str]] = set()
+        self.listed_ok: set[str] = set()  # accounts whose ListBuckets succeeded
 
     def record(self, account_id: str, region: str | None, stage: ErrorStage,
                error: AwsError) -> None:
@@ -85,8 +101,10 @@ class Ledger:
                         error or AwsError("Unknown", "DescribeRegions failed"))
             regions = requested or list(self.plan.partition_regions)
         elif not requested:
+            self.known_enabled.add(account_id)
             regions = enabled
         else:
+            self.known_enabled.add(account_id)
             for region in requested:
                 if region not in enabled:
                     self.region_failed_with(account_id, region, ErrorStage.REGIONS, AwsError(
@@ -102,9 +120,7 @@ class Ledger:
         if isinstance(outcome, AwsError):
             outcome = TrailsRead(trails=[], error=outcome)
         if outcome.error is not None:
-            stage = (ErrorStage.REGIONS if outcome.error.code in REGION_DISABLED_CODES
-                     else ErrorStage.TRAILS)
-            self.region_failed_with(account_id, region, stage, outcome.error)
+            self._region_error(account_id, region, outcome.error)
             return []
         if outcome.malformed:
             # Trails that cannot be judged leave the region's evidence incomplete.
@@ -113,6 +129,7 @@ class Ledger:
                 f"{outcome.malformed} trail entries without TrailARN or S3BucketName were skipped"))
         else:
             self.regions_ok[account_id] += 1
+            self.regions_read.add((account_id, region))
         fresh = []
         for trail in outcome.trails:
             if trail.trail_arn not in self.trails:
@@ -120,6 +137,44 @@ class Ledger:
                 self.trails_by_bucket.setdefault(trail.bucket_name, []).append(trail)
                 fresh.append(trail)
         return fresh
+
+    def _region_error(self, account_id: str, region: str, error: AwsError) -> None:
+        code = region_failure_code(error.code, error.message)
+        if code == DENIED_BY_ORGANIZATION_POLICY:
+            if region in self.plan.settings.denied_regions:
+                # Expected (e.g. Control Tower's region deny): not scanned, not missing.
+                self.denied_expected.add((account_id, region))
+                log.info("%s %s: denied by organization policy, as configured", account_id,
+                         region)
+                return
+            self.region_failed_with(account_id, region, ErrorStage.REGIONS, AwsError(
+                code, f"denied by organization policy: {error.message}"))
+            return
+        if means_region_disabled(code, known_enabled=account_id in self.known_enabled):
+            self.region_failed_with(account_id, region, ErrorStage.REGIONS, error)
+        elif code in REGION_DISABLED_CODES:
+            # DescribeRegions listed the region as enabled: the credentials were refused (e.g.
+            # a global STS token in an opt-in region), which is not "region not enabled".
+            self.region_failed_with(account_id, region, ErrorStage.TRAILS, AwsError(
+                code, f"credentials refused in an enabled region: {error.message}"))
+        else:
+            self.region_failed_with(account_id, region, ErrorStage.TRAILS, error)
+
+    def health_read(self, trail: Trail, outcome: TrailHealth | AwsError) -> None:
+        """Fold one trail's status and selectors in; what could not be read is an error row
+        (the account verdicts it decides become UNKNOWN, the run stays complete)."""
+        if isinstance(outcome, AwsError):
+            outcome = TrailHealth(None, None, None, outcome, outcome)
+        self.health[trail.trail_arn] = outcome
+        for operation, error in (("GetTrailStatus", outcome.status_error),
+                                 ("GetEventSelectors", outcome.selectors_error)):
+            if error is not None:
+                self.record(trail.account_id, trail.home_region, ErrorStage.TRAILS, AwsError(
+                    error.code, f"{trail.trail_arn}: {operation}: {error.message}"))
+
+    def listing_succeeded(self, account_id: str) -> None:
+        """``account_id`` listed its buckets: a bucket it did not list is not its own."""
+        self.listed_ok.add(account_id)
 
     def learn_owners(self, account_id: str, owned: dict[str, str | None]) -> list[str]:
         """``account_id`` owns the buckets ``owned`` (the first account to list a bucket wins);
@@ -190,7 +245,9 @@ class Ledger:
             self.record_interruptions(scannable)
         findings = [self._finding(trail) for trail in self.trails.values()]
         findings.sort(key=lambda f: (f.account_id, f.home_region, f.trail_name, f.trail_arn))
-        accounts = [self._coverage(account) for account in self.plan.organization.accounts]
+        accounts = with_verdicts(
+            [self._coverage(account) for account in self.plan.organization.accounts],
+            findings, self._account_regions())
         complete = not interrupted and not self.account_error and not self.region_failed \
             and all(account_id in self.prepared for account_id in scannable) \
             and not any(e.stage is ErrorStage.REGIONS and e.region is None for e in self.errors)
@@ -214,7 +271,24 @@ class Ledger:
             owner, region = self.owner_of.get(trail.bucket_name, (None, None))
             facts = BucketFacts.unreadable(trail.bucket_name, owner, region, INTERRUPTED,
                                            "the scan was interrupted before the bucket was read")
-        return trail_finding(trail, facts, self.plan.settings.policy)
+        active = [a.account_id for a in self.plan.organization.accounts if a.state == "ACTIVE"]
+        facts = judged_outside(facts, use_org=self.plan.settings.use_org, owned=self.owner_of,
+                               active=active, listed_ok=self.listed_ok)
+        return trail_finding(trail, facts, self.plan.settings.policy,
+                             self.health.get(trail.trail_arn))
+
+    def _account_regions(self) -> dict[str, AccountRegions]:
+        """Per scanned account: the regions read, and those planned but not read (failed or
+        interrupted). Regions known to be denied by an organization policy are neither."""
+        regions: dict[str, AccountRegions] = {}
+        for account_id in self.prepared:
+            planned = [region for region in self.planned_regions.get(account_id, [])
+                       if (account_id, region) not in self.denied_expected]
+            scanned = tuple(region for region in planned
+                            if (account_id, region) in self.regions_read)
+            regions[account_id] = AccountRegions(
+                scanned=scanned, failed=tuple(r for r in planned if r not in scanned))
+        return regions
 
     def _coverage(self, account: Account) -> AccountCoverage:
         scanned = account.account_id in self.prepared
@@ -226,8 +300,27 @@ class Ledger:
         )
 
 
-def trail_finding(trail: Trail, facts: BucketFacts, policy: Policy) -> Finding:
-    """The finding on ``trail``: its bucket's ``facts`` judged by the rule under ``policy``.
+def judged_outside(facts: BucketFacts, *, use_org: bool, owned: Container[str],
+                   active: Collection[str], listed_ok: Container[str]) -> BucketFacts:
+    """``facts``, marked outside the organization when the bucket exists and every ACTIVE
+    account (``active``) listed its buckets (``listed_ok``) without it (``owned``: the buckets
+    some account listed). With ``use_org`` false (--no-org) there is no organization to search.
+
+    Pure: the scan and ``orgscan verify --recompute`` both decide it here.
+    """
+    if not use_org or facts.bucket_name in owned:
+        return facts
+    if facts.error_code in MISSING_BUCKET_CODES or facts.error_code == INTERRUPTED:
+        return facts
+    if not active or not all(account_id in listed_ok for account_id in active):
+        return facts
+    return replace(facts, bucket_account_id=None, outside_organization=True)
+
+
+def trail_finding(trail: Trail, facts: BucketFacts, policy: Policy,
+                  health: TrailHealth | None) -> Finding:
+    """The finding on ``trail``: its bucket's ``facts`` judged by the rule under ``policy``,
+    with the trail's ``health`` (None when it was not read).
 
     Pure: the scan and ``orgscan verify --recompute`` both build findings with it, so a
     re-derived finding differs from the scan's only where the evidence does.
@@ -241,4 +334,7 @@ def trail_finding(trail: Trail, facts: BucketFacts, policy: Policy) -> Finding:
         object_lock_enabled=facts.object_lock_enabled, lock_mode=facts.lock_mode,
         retention_days=facts.retention_days, versioning=facts.versioning,
         status=verdict.status, reason_code=verdict.reason_code, reason=verdict.reason,
+        is_logging=health.is_logging if health else None,
+        latest_delivery_error=health.latest_delivery_error if health else None,
+        management_events=health.management_events if health else None,
     )

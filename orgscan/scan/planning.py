@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.organization import Organization, discover_organization, select_accounts
-from orgscan.aws.regions import REGIONAL_SERVICES
+from orgscan.aws.regions import REGIONAL_SERVICES, in_partition
 from orgscan.aws.sessions import CallerIdentity, SessionFactory
 from orgscan.collect import AwsError
 from orgscan.config import ScanSettings
@@ -50,7 +50,9 @@ def plan_scan(settings: ScanSettings, sessions: SessionFactory, executor: Execut
     """
     identity = sessions.identify()
     partition_regions = _partition_regions(sessions, identity.partition)
-    unknown = [region for region in settings.regions if region not in partition_regions]
+    # A region newer than botocore's static list is known by its name's partition.
+    unknown = [region for region in (*settings.regions, *settings.denied_regions)
+               if not in_partition(region, identity.partition, partition_regions)]
     if unknown:
         raise InputError(f"unknown region for partition {identity.partition}: "
                          f"{', '.join(unknown)}")

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgscan.aws.regions import enabled_regions
 from orgscan.aws.sessions import AssumeRoleError, SessionFactory
 from orgscan.collect import AwsError, buckets
-from orgscan.collect.trails import describe_trails
+from orgscan.collect.trails import TrailHealth, describe_trails, read_trail_health
 from orgscan.model import BucketFacts, Trail
 from orgscan.rule import ACCESS_DENIED_CODES
 
@@ -80,8 +80,9 @@ def guarded(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> A
 
 
 def prepare_account(sessions: SessionFactory, account_id: str,
-                    partition_regions: tuple[str, ...]) -> Prepared:
-    """Assume the account's role and read which of ``partition_regions`` it has enabled."""
+                    partition_regions: tuple[str, ...], partition: str = "aws") -> Prepared:
+    """Assume the account's role and read which regions of ``partition`` it has enabled
+    (``partition_regions`` are those botocore knows; newer enabled ones are kept too)."""
     if account_id != sessions.caller_account_id:
         try:
             sessions.credentials_for(account_id)
@@ -89,7 +90,7 @@ def prepare_account(sessions: SessionFactory, account_id: str,
             return Prepared(assume_error=AwsError(exc.error_code, exc.message))
     ec2 = sessions.client(account_id, "ec2", sessions.default_region)
     try:
-        regions = enabled_regions(ec2, partition_regions)
+        regions = enabled_regions(ec2, partition_regions, partition)
     except (ClientError, BotoCoreError) as exc:
         return Prepared(regions_error=AwsError.of(exc))
     if not regions:  # every account has regions that cannot be disabled: a malformed reply
@@ -108,11 +109,28 @@ def read_trails(sessions: SessionFactory, account_id: str, region: str) -> Trail
     return TrailsRead(trails=trails, malformed=len(malformed))
 
 
+def read_health(sessions: SessionFactory, trail: Trail) -> TrailHealth:
+    """GetTrailStatus and GetEventSelectors of one trail, by its owner, in its home region.
+
+    The owner of an organization trail is the management account: members can neither list
+    nor read it, so it is read there whatever the scope.
+    """
+    try:
+        client = sessions.client(trail.account_id, "cloudtrail", trail.home_region)
+    except AssumeRoleError as exc:
+        error = AwsError(exc.error_code, f"cannot assume role in {trail.account_id}: "
+                                         f"{exc.message}")
+        return TrailHealth(None, None, None, status_error=error, selectors_error=error)
+    return read_trail_health(client, trail.trail_arn)
+
+
 def list_buckets(sessions: SessionFactory, account_id: str) -> BucketsListed:
     """The buckets ``account_id`` owns."""
     try:
         client = sessions.client(account_id, "s3", sessions.default_region)
         return BucketsListed(owned=buckets.list_owned_buckets(client))
+    except buckets.MalformedListing as exc:
+        return BucketsListed(owned={}, error=AwsError("MalformedResponse", str(exc)))
     except AssumeRoleError as exc:
         return BucketsListed(owned={}, error=AwsError(exc.error_code, exc.message))
     except (ClientError, BotoCoreError) as exc:

@@ -48,11 +48,18 @@ def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
         (named(f.account_id), f.trail_name, f.home_region, f.is_organization_trail,
          f.is_multi_region, f.bucket_name, named(f.bucket_account_id), f.bucket_region,
          f.object_lock_enabled, f.lock_mode, f.retention_days, f.versioning, f.status,
-         f.reason_code)
+         f.reason_code, f.is_logging, f.latest_delivery_error, f.management_events)
         for f in result.findings)
     errors = sorted((named(e.account_id), e.region or "", e.stage, e.error_code)
                     for e in result.errors)
-    coverage = sorted((named(a.account_id), a.state, a.scanned, a.regions_scanned, a.error_code)
+
+    def trail_named(arn: str) -> tuple[str | None, str]:
+        parts = arn.split(":")
+        return named(parts[4]), parts[5]
+
+    coverage = sorted((named(a.account_id), a.state, a.scanned, a.regions_scanned, a.error_code,
+                       a.verdict, a.verdict_code, tuple(sorted(map(trail_named, a.protected_by))),
+                       a.gaps)
                       for a in result.accounts)
     return {"findings": findings, "errors": errors, "coverage": coverage,
             "complete": result.run.complete}

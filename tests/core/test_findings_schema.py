@@ -79,3 +79,21 @@ def test_an_unknown_gap_code_is_refused() -> None:
     document["accounts"][0]["gaps"][0]["code"] = "FINE"
     with pytest.raises(FindingsFileError, match="gaps"):
         loads(json.dumps(document))
+
+
+@pytest.mark.parametrize(("reason_code", "status", "readable"), [
+    (ReasonCode.NO_DEFAULT_RETENTION, Status.FAIL, True),  # the default policy
+    (ReasonCode.NO_DEFAULT_RETENTION, Status.WARN, True),  # require_default_retention = false
+    (ReasonCode.NO_DEFAULT_RETENTION, Status.PASS, False),
+    (ReasonCode.LOCK_NOT_CONFIGURED, Status.WARN, False),
+    (ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, Status.ERROR, False),
+])
+def test_status_must_fit_the_reason_code(reason_code: ReasonCode, status: Status,
+                                         readable: bool) -> None:
+    document = json.loads(dumps(ScanResult(run=RUN, findings=(FINDING,))))
+    document["findings"][0].update(reason_code=reason_code.value, status=status.value)
+    if readable:
+        assert loads(json.dumps(document)).findings[0].status is status
+    else:
+        with pytest.raises(FindingsFileError, match="cannot have status"):
+            loads(json.dumps(document))

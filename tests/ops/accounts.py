@@ -54,6 +54,10 @@ def build_account(**client_args: Any) -> Account:
     for name, bucket in (("good", "locked-logs"), ("warnish", "no-retention-logs"),
                          ("bad", "open-logs")):
         arns[name] = cloudtrail.create_trail(Name=name, S3BucketName=bucket)["TrailARN"]
+        # Logging, with all management events (moto starts trails stopped, without selectors).
+        cloudtrail.start_logging(Name=name)
+        cloudtrail.put_event_selectors(TrailName=name, EventSelectors=[
+            {"ReadWriteType": "All", "IncludeManagementEvents": True}])
     return Account(passing=arns["good"], warning=arns["warnish"], failing=arns["bad"])
 
 

@@ -19,6 +19,7 @@ from orgscan.cli.logsetup import attach_shared_log, stop
 from orgscan.findings import load_run
 from orgscan.runs.folder import resolve_latest
 from orgscan.runs.history import list_runs, run_folders
+from orgscan.simulate import reset_moto_server
 
 from .accounts import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account
 
@@ -35,6 +36,8 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for name, value in FAKE_ENV.items():
         monkeypatch.setenv(name, value)
     try:
+        # The server shares this process's moto state: start from none of another test's.
+        reset_moto_server(endpoint)
         build_account(endpoint_url=endpoint)
         yield endpoint
     finally:

@@ -117,11 +117,11 @@ EXPIRED = ExceptionMark(owner="=cmd|' /C calc'!A0", reason="waiting for the vend
 def build_history() -> tuple[ScanResult, ScanResult, RunDiff]:
     """A previous run, the current one (``build_result`` with two exception marks) and the diff.
 
-    Against the previous run: prod-trail is a new failure (was PASS), retired-trail is resolved
-    (gone from a scanned account), the formula-named trail's retention went 60 → 30 days and
-    mgmt-trail gained an exception (still failing, changed), prod-to-archive's versioning changed
-    (changed), the bucket-missing and no-retention trails are still failing with nothing
-    changed, and the two ERROR trails and the org trail are unchanged.
+    Against the previous run: prod-trail is a new failure (was PASS), retired-trail is removed
+    (gone from a scanned account: never resolved), the formula-named trail's retention went
+    60 → 30 days and mgmt-trail gained an exception (still failing, changed), prod-to-archive's
+    versioning changed (changed), the bucket-missing and no-retention trails are still failing
+    with nothing changed, and the two ERROR trails and the org trail are unchanged.
     """
     current = build_result()
     findings = list(current.findings)

@@ -30,7 +30,7 @@ from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.xlsx_report import EXCEPTION_COLUMNS, FINDING_HEADERS, XlsxReport
 
-HEADLINE = "1 new failure, 1 resolved since 2026-11-20 09:00 UTC"
+HEADLINE = "1 new failure, 0 resolved since 2026-11-20 09:00 UTC"
 EXCEPTIONS = "1 finding excepted, 1 exception expired"
 
 
@@ -64,9 +64,11 @@ def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
     assert summary_value(workbook, "Previous run folder") == PREVIOUS_FOLDER
     assert summary_value(workbook, "Previous run started (UTC)") == datetime(2026, 11, 20, 9)
     counts = {label: summary_value(workbook, f"Trails: {label}")
-              for label in ("new failure", "resolved", "still failing", "changed", "unchanged")}
-    assert counts == {"new failure": 1, "resolved": 1, "still failing": 4, "changed": 1,
-                      "unchanged": 3}
+              for label in ("new failure", "resolved", "still failing", "changed", "unchanged",
+                            "not assessed", "removed")}
+    # The removed trail is counted as removed, never as resolved.
+    assert counts == {"new failure": 1, "resolved": 0, "still failing": 4, "changed": 1,
+                      "unchanged": 3, "not assessed": 0, "removed": 1}
     assert summary_value(workbook, "Details") == "see the Changes sheet"
     run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
     assert run["previous_run_folder"] == PREVIOUS_FOLDER
@@ -82,8 +84,6 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
     assert rows == [
         ("new failure", "prod-trail", PROD, FORMULA_NAME, "PASS", "FAIL", "COMPLIANT",
          "MODE_NOT_ALLOWED"),
-        ("resolved", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED",
-         None),
         ("still failing", "mgmt-trail", MGMT, "Management", "FAIL", "FAIL",
          "LOCK_NOT_CONFIGURED", "LOCK_NOT_CONFIGURED"),
         ("still failing", "archive-trail", "222222222222", "Log Archive", "WARN", "WARN",
@@ -94,6 +94,9 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
          "BUCKET_MISSING", "BUCKET_MISSING"),
         ("changed", "prod-to-archive", PROD, FORMULA_NAME, "PASS", "PASS", "COMPLIANT",
          "COMPLIANT"),
+        # Gone from a scanned account: a risk to show, never counted as resolved.
+        ("removed", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED",
+         None),
     ]
     what = {row["Trail"]: row for row in records(ws)}
     assert what["prod-trail"]["What changed"] == (
@@ -189,10 +192,11 @@ def test_page_lists_the_changes(history: ReportInputs) -> None:
     html = HtmlReport().render(history).decode("utf-8")
     page = parse(html)
     assert [row["data-class"] for row in page.change_rows] == [
-        "new_failure", "resolved"] + ["still_failing"] * 4 + ["changed"]
+        "new_failure"] + ["still_failing"] * 4 + ["changed", "removed"]
     text = page_text(html)
     assert ("Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: new failure 1, "
-            "resolved 1, still failing 4, changed 1, unchanged 3.") in text
+            "resolved 0, still failing 4, changed 1, unchanged 3, not assessed 0, removed 1."
+            ) in text
     assert "PASS → FAIL COMPLIANT → MODE_NOT_ALLOWED status PASS → FAIL;" in text
     assert "FAIL → absent LOCK_NOT_CONFIGURED → — trail removed" in text
     assert SCRIPT_NAME not in html  # names in the changes table are escaped too

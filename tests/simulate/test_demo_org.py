@@ -20,7 +20,8 @@ EXPECTED = {
     "payments-dev-trail": ReasonCode.NO_DEFAULT_RETENTION,
     "orders-dev-trail": ReasonCode.RETENTION_TOO_SHORT,
     "sandbox-alice-trail": ReasonCode.BUCKET_MISSING,
-    "sandbox-bob-trail": ReasonCode.ACCESS_DENIED,
+    "sandbox-bob-trail": ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+    "log-archive-trail": ReasonCode.COMPLIANT,
 }
 
 
