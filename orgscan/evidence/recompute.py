@@ -6,12 +6,21 @@ scan, and the rule judges the facts with the run's policy. Any difference from
 ``findings.json`` means the file says something the evidence does not support.
 
 The evidence file is read twice, streamed: once for the trails, once for the calls about the
-buckets those trails use, so memory stays proportional to the trails, not to the file.
+buckets those trails use and the trails' health, so memory stays proportional to the trails,
+not to the file.
+
+Account verdicts are re-derived by ``verdicts.with_verdicts`` from the re-derived findings and
+each scanned account's regions: those whose recorded DescribeTrails answer was read (scanned),
+and those planned but not read (failed), which are the regions DescribeTrails was asked about
+or an ``errors[]`` row names for the account (a region that is not enabled fails before any
+call; an interrupted scan names every region it did not get to). A region whose DescribeTrails
+call was refused without an error row was denied by an organization policy as configured
+(``denied_regions``): neither scanned nor failed, as in the scan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,19 +28,33 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
-from orgscan.collect.trails import describe_trails
+from orgscan.collect.trails import describe_trails, read_trail_health
 from orgscan.errors import InputError
 from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
-from orgscan.model import BucketFacts, Finding, ReasonCode, ScanResult, Status, Trail
+from orgscan.model import (
+    AccountCoverage,
+    BucketFacts,
+    ErrorStage,
+    Finding,
+    ReasonCode,
+    ScanResult,
+    Status,
+    Trail,
+)
 from orgscan.rule import ACCESS_DENIED_CODES
 from orgscan.scan.ledger import judged_outside, trail_finding
+from orgscan.verdicts import AccountRegions, with_verdicts
 
 #: The finding fields the evidence decides (the trail's own fields are compared by ARN).
 COMPARED_FIELDS = ("account_id", "trail_name", "home_region", "is_organization_trail",
                    "is_multi_region", "bucket_name", "bucket_account_id", "bucket_region",
                    "object_lock_enabled", "lock_mode", "retention_days", "versioning",
-                   "status", "reason_code", "reason")
+                   "status", "reason_code", "reason", "is_logging", "latest_delivery_error",
+                   "management_events")
+#: The account fields the evidence decides, through the findings and the regions read.
+COMPARED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
+_HEALTH_OPERATIONS = {"GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}
 _BUCKET_OPERATIONS = ("HeadBucket", "GetObjectLockConfiguration", "GetBucketVersioning")
 # The scan reads a bucket with at most this many accounts (its owner, then its trails').
 _MAX_READERS = 3
@@ -55,6 +78,11 @@ class _Evidence:
     listings: dict[str, list[dict[str, Any]] | None] = field(default_factory=dict)
     #: (account, operation, bucket) -> the last recorded call.
     bucket_calls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    #: (operation, trail ARN) -> the last recorded GetTrailStatus / GetEventSelectors call.
+    health_calls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: account -> region -> whether a recorded DescribeTrails answer there was read in full
+    #: (False: every recorded call failed, or an answer had entries that cannot be judged).
+    trail_reads: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 def recompute_run(run_dir: Path) -> list[str]:
@@ -67,7 +95,9 @@ def recompute_run(run_dir: Path) -> list[str]:
     evidence = _load(path)
     recomputed = {finding.trail_arn: finding for finding in recompute_findings(result, evidence)}
     differences = _finding_differences(result, recomputed)
-    differences += account_differences(result, recomputed)
+    regions = account_regions(result, evidence)
+    accounts = with_verdicts(result.accounts, list(recomputed.values()), regions)
+    differences += account_differences(result.accounts, accounts)
     return differences
 
 
@@ -87,17 +117,47 @@ def recompute_findings(result: ScanResult, evidence: _Evidence) -> list[Finding]
             facts = judged_outside(facts, use_org=scope is not None and scope.org, owned=owners,
                                    active=active, listed_ok=listed_ok)
         for trail in trails:
-            findings.append(trail_finding(trail, facts, result.run.policy, None)
+            health = read_trail_health(_ReplayHealth(evidence), trail.trail_arn)
+            findings.append(trail_finding(trail, facts, result.run.policy, health)
                             if facts is not None else _unsupported(trail))
     return findings
 
 
-def account_differences(result: ScanResult, recomputed: dict[str, Finding]) -> list[str]:
-    """Differences between ``result``'s account verdicts and verdicts re-derived from the
-    recomputed findings. Account verdicts come from a pure function of the findings and the
-    scanned regions; call it here with ``recomputed`` and compare each account's ``verdict``,
-    ``verdict_code``, ``protected_by`` and ``gaps`` with ``result.accounts``."""
-    return []
+def account_regions(result: ScanResult, evidence: _Evidence) -> dict[str, AccountRegions]:
+    """The regions of each scanned account as the scan saw them: read, or planned and not
+    read, from the recorded DescribeTrails calls and ``result``'s ``errors[]`` rows."""
+    failed_rows: dict[str, set[str]] = {}
+    for error in result.errors:
+        if error.region is not None and error.stage in (ErrorStage.REGIONS, ErrorStage.TRAILS):
+            failed_rows.setdefault(error.account_id, set()).add(error.region)
+    regions: dict[str, AccountRegions] = {}
+    for account in result.accounts:
+        if not account.scanned:
+            continue
+        reads = evidence.trail_reads.get(account.account_id, {})
+        rows = failed_rows.get(account.account_id, set())
+        scanned = tuple(sorted(region for region, read in reads.items() if read))
+        # A refused call with no error row was an expected organization-policy denial.
+        failed = tuple(sorted(rows.difference(scanned)))
+        regions[account.account_id] = AccountRegions(scanned=scanned, failed=failed)
+    return regions
+
+
+def account_differences(claimed: tuple[AccountCoverage, ...],
+                        derived: tuple[AccountCoverage, ...]) -> list[str]:
+    """One line per account field of ``claimed`` (findings.json) that ``derived`` (the
+    verdicts re-derived from the evidence) does not support."""
+    differences: list[str] = []
+    by_id = {account.account_id: account for account in derived}
+    for account in sorted(claimed, key=lambda a: a.account_id):
+        expected = by_id[account.account_id]
+        for name in COMPARED_ACCOUNT_FIELDS:
+            claimed_value, value = getattr(account, name), getattr(expected, name)
+            if claimed_value != value:
+                differences.append(f"account {account.account_id}: {name} is "
+                                   f"{_show(claimed_value)} in findings.json, the evidence "
+                                   f"gives {_show(value)}")
+    return differences
 
 
 # ---------------------------------------------------------------------- reading the file
@@ -107,15 +167,25 @@ def _load(path: Path) -> _Evidence:
     evidence = _Evidence()
     try:
         for record in _records(path, "DescribeTrails"):
+            region = str(record.get("region"))
+            reads = evidence.trail_reads.setdefault(str(record.get("account_id")), {})
             response = record.get("response")
             if response is None:
-                continue  # a failed DescribeTrails: the region's error row says so
-            trails, _ = describe_trails(_ReplayTrails(response), str(record.get("region")))
+                reads.setdefault(region, False)  # the region's error row says why
+                continue
+            trails, malformed = describe_trails(_ReplayTrails(response), region)
+            reads[region] = reads.get(region, False) or not malformed
             for trail in trails:
                 evidence.trails.setdefault(trail.trail_arn, trail)
         buckets = {trail.bucket_name for trail in evidence.trails.values()}
-        for record in _records(path, "ListBuckets", *_BUCKET_OPERATIONS):
+        for record in _records(path, "ListBuckets", *_BUCKET_OPERATIONS, *_HEALTH_OPERATIONS):
             account = str(record.get("account_id"))
+            operation = record["operation"]
+            if operation in _HEALTH_OPERATIONS:
+                arn = (record.get("request") or {}).get(_HEALTH_OPERATIONS[operation])
+                if arn in evidence.trails:
+                    evidence.health_calls[(operation, arn)] = record
+                continue
             if record["operation"] == "ListBuckets":
                 _add_listing(evidence, account, record)
                 continue
@@ -198,6 +268,38 @@ class _ReplayTrails:
         return self._response
 
 
+class _ReplayHealth:
+    """Answers GetTrailStatus and GetEventSelectors with what AWS answered the scan; a call
+    the scan did not make (or that failed before AWS answered) fails, as it did then."""
+
+    def __init__(self, evidence: _Evidence) -> None:
+        self._calls = evidence.health_calls
+
+    def _answer(self, operation: str, trail_arn: str) -> dict[str, Any]:
+        record = self._calls.get((operation, trail_arn))
+        return _replayed(record, operation)
+
+    def get_trail_status(self, *, Name: str) -> dict[str, Any]:
+        return self._answer("GetTrailStatus", Name)
+
+    def get_event_selectors(self, *, TrailName: str) -> dict[str, Any]:
+        return self._answer("GetEventSelectors", TrailName)
+
+
+def _replayed(record: Mapping[str, Any] | None, operation: str) -> dict[str, Any]:
+    """The recorded answer, or the recorded error raised as botocore raised it."""
+    if record is None:
+        raise ClientError({"Error": {"Code": "NotRecorded",
+                                     "Message": "no recorded response"}}, operation)
+    error = record.get("error")
+    if error is not None:
+        reply: Any = {"Error": {"Code": error.get("Code"), "Message": error.get("Message")},
+                      "ResponseMetadata": error.get("ResponseMetadata") or {}}
+        raise ClientError(reply, operation)
+    response: dict[str, Any] = record.get("response") or {}
+    return response
+
+
 class _ReplayListing:
     """Answers ListBuckets, page by page, with an account's recorded pages."""
 
@@ -228,13 +330,7 @@ class _ReplayS3:
         record = self._evidence.bucket_calls.get((self._account, operation, bucket))
         if record is None:
             raise _NotRecorded(operation)
-        error = record.get("error")
-        if error is not None:
-            reply: Any = {"Error": {"Code": error.get("Code"), "Message": error.get("Message")},
-                          "ResponseMetadata": error.get("ResponseMetadata") or {}}
-            raise ClientError(reply, operation)
-        response: dict[str, Any] = record.get("response") or {}
-        return response
+        return _replayed(record, operation)
 
     def head_bucket(self, *, Bucket: str) -> dict[str, Any]:
         return self._answer("HeadBucket", Bucket)

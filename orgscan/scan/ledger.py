@@ -225,18 +225,19 @@ class Ledger:
     def record_interruptions(self, scannable: list[str]) -> None:
         """After Ctrl-C: an error row for every account and region not read."""
         stop = AwsError(INTERRUPTED, "the scan was interrupted before this was read")
+        done = self.region_failed | self.regions_read | self.denied_expected
         for account_id in scannable:
             if account_id in self.account_error:
                 continue
             if account_id not in self.prepared:
                 self.account_failed(account_id, stop)
                 continue
-            planned = self.planned_regions.get(account_id, [])
-            failed = sum(1 for region in planned if (account_id, region) in self.region_failed)
-            missing = len(planned) - failed - self.regions_ok[account_id]
-            if missing > 0:
-                self.record(account_id, None, ErrorStage.TRAILS,
-                            AwsError(INTERRUPTED, f"{missing} region(s) not scanned"))
+            # One row per region not read, named: the account's verdict counts each as not
+            # read, and verify --recompute rebuilds the account's regions from these rows.
+            for region in self.planned_regions.get(account_id, []):
+                if (account_id, region) not in done:
+                    self.record(account_id, region, ErrorStage.TRAILS, AwsError(
+                        INTERRUPTED, "the scan was interrupted before this region was read"))
 
     def result(self, *, scannable: list[str], interrupted: bool, started: datetime,
                finished: datetime) -> ScanResult:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from orgscan.evidence.manifest import write_manifest
+from orgscan.model import ManagementEvents
 from tests.evidence.cli import run_cli
 
 
@@ -62,3 +63,44 @@ def test_a_run_without_evidence_cannot_be_recomputed(demo_run: Path) -> None:
     code, _, err = run_cli("verify", "--recompute", str(demo_run))
     assert code == 2
     assert "api-responses.jsonl.gz" in err
+
+
+def test_the_demo_verdicts_and_trail_health_are_compared(demo_run: Path) -> None:
+    document = json.loads((demo_run / "findings.json").read_text())
+    # What the comparison rests on is really there: a stopped trail, selectors without
+    # management events, and account verdicts of every kind the demo shows.
+    assert {f["trail_name"]: f["is_logging"] for f in document["findings"]}[
+        "identity-prod-trail"] is False
+    assert {f["trail_name"]: f["management_events"] for f in document["findings"]}[
+        "orders-prod-trail"] == ManagementEvents.NONE.value
+    assert {a["verdict_code"] for a in document["accounts"]} >= {
+        "PROTECTED", "NOT_RECORDED", "UNPROTECTED"}
+    path = demo_run / "findings.json"
+    stopped = next(f for f in document["findings"] if f["trail_name"] == "identity-prod-trail")
+    stopped.update(is_logging=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    write_manifest(demo_run, demo_run.name)
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert (f"{stopped['trail_arn']}: is_logging is True in findings.json, the evidence "
+            "gives False") in out
+
+
+def test_a_consistent_edit_of_an_account_verdict_is_caught(demo_run: Path) -> None:
+    path = demo_run / "findings.json"
+    document = json.loads(path.read_text())
+    account = next(a for a in document["accounts"] if a["verdict_code"] == "UNPROTECTED")
+    account.update(verdict="PASS", verdict_code="PROTECTED", gaps=[])
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    write_manifest(demo_run, demo_run.name)
+    assert run_cli("verify", str(demo_run))[0] == 0  # the manifest alone cannot tell
+    code, out, err = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    number = account["account_id"]
+    assert f"account {number}: verdict is 'PASS' in findings.json, the evidence gives 'FAIL'" \
+        in out
+    assert (f"account {number}: verdict_code is 'PROTECTED' in findings.json, the evidence "
+            "gives 'UNPROTECTED'") in out
+    assert f"account {number}: gaps is () in findings.json" in out
+    assert out.count("account ") == 3  # nothing else differs
+    assert "differs from the recorded evidence" in err
