@@ -86,6 +86,7 @@ def measure_write(result: ScanResult) -> WriteMeasurement:
         with _timed_parts() as parts:
             wall, cpu = time.perf_counter(), time.process_time()
             written = output.write_run(run_dir, result, tuple(OutputFormat))
+            output.mark_latest(run_dir)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         size = sum(path.stat().st_size for path in written)
     parts["writing files and latest"] = max(0.0, cpu - sum(parts.values()))

@@ -38,7 +38,7 @@ from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.evidence.runinfo import describe_run
 from orgscan.model import ScanResult
 from orgscan.runs.folder import RunFolderError, create_run_dir
-from orgscan.runs.output import write_run
+from orgscan.runs.output import mark_latest, write_run
 from orgscan.runs.runlog import apply_register, log_summary
 from orgscan.scan import INTERRUPTED, execute_scan
 from orgscan.scan.executors import make_executor, shutdown
@@ -130,6 +130,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
                 stop(handlers.pop(0))
                 # Last, once everything else is written: its presence means "complete".
                 manifest_sha = _seal(run_dir, result.run.run_id)
+                mark_latest(run_dir)  # only a sealed folder may be the latest run
         except WriteInterrupted:
             from orgscan.findings import FINDINGS_FILE
 

@@ -56,11 +56,12 @@ _FIRST = (OutputFormat.JSON, OutputFormat.SCRIPTS)
 
 def write_run(run_dir: Path, result: ScanResult, formats: Iterable[OutputFormat | str],
               remediation: RemediationSettings | None = None) -> list[Path]:
-    """Write every requested output of ``result`` into ``run_dir``, then point ``latest`` at it.
+    """Write every requested output of ``result`` into ``run_dir``.
 
     ``findings.json`` is written first: it is the source every other file is rebuilt from.
     The remediation plan and the diff against the previous run feed the reports too. Each file
-    is written atomically. ``EvidenceWriteError`` when a file cannot be written.
+    is written atomically. ``EvidenceWriteError`` when a file cannot be written. ``latest`` is
+    not moved here: ``mark_latest`` does it once the folder is sealed.
     """
     requested = [OutputFormat(name) for name in formats]  # ValueError for an unknown name
     try:
@@ -83,10 +84,20 @@ def _write_run(run_dir: Path, result: ScanResult, requested: list[OutputFormat],
     for fmt in requested:
         if fmt not in _FIRST:
             written += WRITERS[fmt](run_dir, inputs)
-    if not update_latest(output_dir, run_dir):
-        log.info("latest not moved: a run that started later is already there")
     log.info("wrote %d files into %s", len(written), run_dir)
     return written
+
+
+def mark_latest(run_dir: Path) -> None:
+    """Point the output folder's ``latest`` at ``run_dir``, unless a run that started later is
+    there. Call it only once ``run_dir`` is sealed (its manifest written): ``latest`` must never
+    name an incomplete folder. ``EvidenceWriteError`` when ``latest`` cannot be written."""
+    try:
+        moved = update_latest(run_dir.parent, run_dir)
+    except OSError as exc:
+        raise _write_failure(run_dir, exc, "latest was not moved") from None
+    if not moved:
+        log.info("latest not moved: a run that started later is already there")
 
 
 def rewrite_reports(run_dir: Path, inputs: ReportInputs, names: list[str]) -> list[Path]:

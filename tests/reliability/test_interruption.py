@@ -24,7 +24,7 @@ from orgscan.findings import FINDINGS_FILE, load_run
 from orgscan.reports import ReportInputs, write_reports
 from orgscan.reports.html_report import HtmlReport
 from orgscan.runs.folder import create_run_dir
-from orgscan.runs.output import write_run
+from orgscan.runs.output import mark_latest, write_run
 from orgscan.simulate import SimulatedOrg, build_demo_org, reset_moto_server
 from tests.environment import FAKE_AWS_VARIABLES
 from tests.reliability.documents import sample_result
@@ -131,6 +131,7 @@ def test_a_report_that_fails_to_render_leaves_no_partial_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = create_run_dir(tmp_path, datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     write_run(first, sample_result(), FORMATS)
+    mark_latest(first)
 
     def explode(self: Any, inputs: ReportInputs) -> bytes:
         raise RuntimeError("renderer crashed")
