@@ -24,10 +24,16 @@ def verify(
     every file changed, missing or added, 2 when RUN_DIR is not a run folder."""
     outcome = verify_folder(run_dir)  # not a run folder, or a bad manifest: exit 2
     if not outcome.intact:
+        from orgscan.remediation.planfile import is_apply_record
+
         for label, names in (("changed", outcome.changed), ("missing", outcome.missing),
                              ("added", outcome.added)):
             for name in names:
                 detail = outcome.details.get(name)
+                if label == "added" and is_apply_record(name):
+                    # Still not evidence of the run (nothing sealed it), but not tampering.
+                    detail = ("a remediation record written by `orgscan remediate --apply` "
+                              "after the run was sealed")
                 typer.echo(terminal_text(f"{label}: {name}" + (f" ({detail})" if detail else "")))
         problems = len(outcome.changed) + len(outcome.missing) + len(outcome.added)
         typer.echo(terminal_text(f"{run_dir}: NOT intact: {problems} file(s) differ from "

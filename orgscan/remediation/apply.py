@@ -38,7 +38,7 @@ from orgscan.remediation.buckets import (
     statements_to_copy,
 )
 from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Step, Strategy
-from orgscan.remediation.planfile import REMEDIATION_DIR
+from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
 
 
 class ClientFactory(Protocol):
@@ -350,10 +350,10 @@ def write_apply_result(run_dir: Path, result: ApplyResult) -> Path:
     """Write ``result`` to ``RUN_DIR/remediation/apply-<UTC timestamp>.json``; never overwrite."""
     folder = run_dir / REMEDIATION_DIR
     stamp = result.started_at.replace("-", "").replace(":", "")
-    path = folder / f"apply-{stamp}.json"
+    path = folder / f"{APPLY_RECORD_PREFIX}{stamp}.json"
     counter = 2
     while path.exists():
-        path = folder / f"apply-{stamp}-{counter}.json"
+        path = folder / f"{APPLY_RECORD_PREFIX}{stamp}-{counter}.json"
         counter += 1
     atomic_write(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     return path

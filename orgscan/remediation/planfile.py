@@ -34,6 +34,16 @@ PLAN_SCHEMA_VERSION = 2
 _LEGACY_SCHEMA_VERSION = 1
 PLAN_FILE = "plan.json"
 REMEDIATION_DIR = "remediation"
+#: ``remediate --apply`` records each apply in ``REMEDIATION_DIR/apply-<UTC timestamp>.json``.
+APPLY_RECORD_PREFIX = "apply-"
+
+
+def is_apply_record(name: str) -> bool:
+    """True for a run-folder-relative ``name`` that ``remediate --apply`` writes (after the
+    run was sealed: such a file is not in the manifest)."""
+    folder, _, file = name.partition("/")
+    return folder == REMEDIATION_DIR and "/" not in file \
+        and file.startswith(APPLY_RECORD_PREFIX) and file.endswith(".json")
 
 #: The only calls a plan may contain, per service: writes, and the reads that check and guard
 #: them.

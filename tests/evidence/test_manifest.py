@@ -117,3 +117,20 @@ def test_build_manifest_skips_links(tmp_path: Path) -> None:
     (tmp_path / "findings.json").write_text("{}")
     (tmp_path / "link").symlink_to(tmp_path / "findings.json")
     assert list(build_manifest(tmp_path, "r").files) == ["findings.json"]
+
+
+def test_an_apply_record_is_named_as_written_after_the_seal(demo_run: Path) -> None:
+    from orgscan.remediation.apply import ApplyResult, write_apply_result
+
+    record = write_apply_result(demo_run, ApplyResult(
+        started_at="2026-11-27T10:00:00Z", finished_at="2026-11-27T10:00:05Z",
+        run_started_at="2026-11-27T09:00:00Z", accounts=(), outcomes=()))
+    (demo_run / "remediation" / "apply-notes.sh").write_text("echo hi\n")
+    code, out, err = run_cli("verify", str(demo_run))
+    assert code == 1  # still not part of the sealed run: verify stays strict
+    assert out.splitlines() == [
+        f"added: remediation/{record.name} (a remediation record written by "
+        "`orgscan remediate --apply` after the run was sealed)",
+        "added: remediation/apply-notes.sh",  # not a record: no such excuse
+    ]
+    assert "NOT intact: 2 file(s)" in err
