@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+from enum import StrEnum
 from pathlib import Path
-
-from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 LOG_FILE = "orgscan.log"
 _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
@@ -21,6 +20,31 @@ _SHARED_FORMAT = "%(asctime)s %(levelname)s [%(run)s] %(threadName)s %(name)s: %
 SHARED_LOG_MAX_BYTES = 10 * 1024 * 1024
 SHARED_LOG_BACKUPS = 5
 _LOGGER = "orgscan"
+
+
+class LogLevel(StrEnum):
+    """``--log-level``: INFO tells the run's story, DEBUG adds one line per AWS call."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    """``--log-format``: lines of text, or one JSON object per line for log shippers."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def _rotating_handler(path: Path, max_bytes: int, backups: int) -> logging.Handler:
+    # Imported here: `orgscan --help` must not pay for the handler (it imports portalocker).
+    from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+    handler: logging.Handler = ConcurrentRotatingFileHandler(
+        str(path), maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    return handler
 
 
 class TextFormatter(logging.Formatter):
@@ -67,8 +91,7 @@ def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
 def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
                    json_format: bool = False) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
-    handler = ConcurrentRotatingFileHandler(str(run_dir / LOG_FILE), maxBytes=50 * 1024 * 1024,
-                                            backupCount=5, encoding="utf-8")
+    handler = _rotating_handler(run_dir / LOG_FILE, 50 * 1024 * 1024, 5)
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
     logger = logging.getLogger(_LOGGER)
     buffer.setTarget(handler)
@@ -100,8 +123,7 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
     locks the file for each record and for rotation, so lines never interleave or get lost.
     Attach it after ``attach_run_log`` so the buffered records went only to the run's own log.
     """
-    handler = ConcurrentRotatingFileHandler(str(run_dir.parent / LOG_FILE), maxBytes=max_bytes,
-                                            backupCount=SHARED_LOG_BACKUPS, encoding="utf-8")
+    handler = _rotating_handler(run_dir.parent / LOG_FILE, max_bytes, SHARED_LOG_BACKUPS)
     handler.addFilter(_RunTag(run_dir.name))
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_SHARED_FORMAT))
     logging.getLogger(_LOGGER).addHandler(handler)

@@ -23,11 +23,10 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from orgscan.aws import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
 from orgscan.redaction import redact
 
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-DEFAULT_SESSION_NAME = "orgscan"
 # The keyword that carries an account's credentials through a call; removed before validation.
 _CREDENTIALS_PARAM = "__orgscan_credentials"
 _FALLBACK_REGION = "us-east-1"

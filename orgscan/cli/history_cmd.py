@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.history import RunHistory, history_to_dict, list_runs
+from orgscan.cli.panels import examples
+
+if TYPE_CHECKING:
+    from orgscan.history import RunHistory
+
+EPILOG = examples(
+    "orgscan history reports/",
+    "orgscan history reports/ --json",
+)
 
 
 @maps_input_errors
@@ -17,9 +25,11 @@ def history(
     output_dir: Annotated[Path, typer.Argument(
         metavar="OUTPUT_DIR", help="An output folder of `orgscan scan`.")],
     json_output: Annotated[bool, typer.Option(
-        "--json", help="Print the history as JSON instead of a table.")] = False,
+        "--json", metavar="", help="Print the history as JSON instead of a table.")] = False,
 ) -> None:
     """List the run folders of OUTPUT_DIR with their counts and coverage, newest first."""
+    from orgscan.history import history_to_dict, list_runs
+
     runs = list_runs(output_dir)  # InputError when OUTPUT_DIR is not a folder: exit 2
     if json_output:
         typer.echo(json.dumps(history_to_dict(runs), indent=2, ensure_ascii=False))

@@ -3,45 +3,62 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
+from orgscan.cli.panels import ACCESS, choices, examples
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE, load_run
 from orgscan.model import LockMode
-from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.model import Plan
-from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
-from orgscan.remediation.text import apply_text, plan_text
+from orgscan.remediation.model import RemediationSettings, Strategy
+
+if TYPE_CHECKING:
+    from orgscan.remediation.model import Plan
+
+EPILOG = examples(
+    "orgscan remediate reports/latest",
+    "orgscan remediate reports/latest --strategy new-bucket --mode COMPLIANCE --days 365",
+    "orgscan remediate reports/latest --apply --accounts 222222222222",
+)
 
 
 @maps_input_errors
 def remediate(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
-    apply: Annotated[bool, typer.Option("--apply", help="Execute the plan through boto3 "
-                                        "(default: only show it).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")],
+    apply: Annotated[bool, typer.Option(
+        "--apply", metavar="", help="Execute the plan through boto3 (default: only show it).",
+    )] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", metavar="", help="Do not ask for confirmation.")] = False,
     accounts: Annotated[str | None, typer.Option(
-        "--accounts", help="Only the steps of these accounts (comma-separated ids).")] = None,
+        "--accounts", metavar="IDS",
+        help="Only the steps of these accounts (comma-separated ids).")] = None,
     strategy: Annotated[Strategy | None, typer.Option(
-        "--strategy", help="Rebuild the plan with this strategy for unlocked buckets.  "
-                           "[default: the plan's, else enable-in-place]")] = None,
+        "--strategy", case_sensitive=False, metavar=choices(Strategy),
+        help="Rebuild the plan with this strategy for unlocked buckets.  "
+             "\\[default: the plan's, else enable-in-place]")] = None,
     mode: Annotated[LockMode | None, typer.Option(
-        "--mode", help="Rebuild the plan with this default retention mode.  "
-                       "[default: GOVERNANCE, or what the policy requires]")] = None,
+        "--mode", case_sensitive=False, metavar=choices(LockMode),
+        help="Rebuild the plan with this default retention mode.  "
+             "\\[default: GOVERNANCE, or what the policy requires]")] = None,
     days: Annotated[int | None, typer.Option(
-        "--days", help="Rebuild the plan with this default retention in days.  "
-                       "[default: 90, or the policy's minimum]")] = None,
+        "--days", metavar="DAYS", help="Rebuild the plan with this default retention in days.  "
+                                       "\\[default: 90, or the policy's minimum]")] = None,
     role_name: Annotated[str, typer.Option(
-        "--role-name", help="Role assumed in member accounts.")] = "OrganizationAccountAccessRole",
+        "--role-name", metavar="NAME", rich_help_panel=ACCESS,
+        help="Role assumed in member accounts.")] = "OrganizationAccountAccessRole",
     external_id: Annotated[str | None, typer.Option(
-        "--external-id", help="External id for AssumeRole.")] = None,
+        "--external-id", metavar="ID", rich_help_panel=ACCESS,
+        help="External id for AssumeRole.")] = None,
     role_session_name: Annotated[str, typer.Option(
-        "--role-session-name", help="Session name for AssumeRole.")] = "orgscan",
+        "--role-session-name", metavar="NAME", rich_help_panel=ACCESS,
+        help="Session name for AssumeRole.")] = "orgscan",
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
+    from orgscan.remediation.text import plan_text
+
     selected = _parse_accounts(accounts)
     plan = _load_or_build(run_dir, RemediationSettings(
         strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
@@ -65,6 +82,7 @@ def remediate(
     # Imported here: showing a plan needs no AWS machinery.
     from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.apply import apply_plan, write_apply_result
+    from orgscan.remediation.text import apply_text
 
     sessions = SessionFactory(role_name=role_name, external_id=external_id,
                               role_session_name=role_session_name)
@@ -80,6 +98,8 @@ def remediate(
 
 
 def _parse_accounts(value: str | None) -> frozenset[str] | None:
+    from orgscan.findings import ACCOUNT_ID_RE
+
     if value is None:
         return None
     ids = [item.strip() for item in value.split(",") if item.strip()]
@@ -92,6 +112,10 @@ def _parse_accounts(value: str | None) -> frozenset[str] | None:
 
 
 def _load_or_build(run_dir: Path, settings: RemediationSettings, *, rebuild: bool) -> Plan:
+    from orgscan.findings import load_run
+    from orgscan.remediation import build_plan
+    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
+
     result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
     plan_path = run_dir / REMEDIATION_DIR / PLAN_FILE
     if rebuild or not plan_path.is_file():

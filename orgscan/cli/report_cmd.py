@@ -8,16 +8,26 @@ from typing import Annotated
 import typer
 
 from orgscan.cli.common import maps_input_errors
-from orgscan.output import load_report_inputs
-from orgscan.reports import format_names, write_reports
+from orgscan.cli.panels import examples
+
+EPILOG = examples(
+    "orgscan report reports/latest",
+    "orgscan report reports/20261127T090411Z",
+)
 
 
 @maps_input_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")],
 ) -> None:
-    """Re-render every report of RUN_DIR from its findings.json (plan.json and diff.json too,
-    when the run has them)."""
+    """Re-render every report of RUN_DIR from its findings.json.
+
+    plan.json and diff.json are used too, when the run has them.
+    """
+    from orgscan.output import load_report_inputs
+    from orgscan.reports import format_names, write_reports
+
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
     for path in write_reports(run_dir, inputs, names):

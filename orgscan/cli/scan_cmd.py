@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orgscan.aws.sessions import SessionFactory
 from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import (
     FailOnOpt,
     FormatOpt,
@@ -22,22 +22,32 @@ from orgscan.cli.scan_options import (
     ScanOptions,
     with_scan_options,
 )
-from orgscan.cli.summary import print_summary
-from orgscan.config import ScanSettings, build_settings
-from orgscan.executors import make_executor, shutdown
-from orgscan.exitcodes import scan_exit_code
-from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
-from orgscan.output import write_run
-from orgscan.planning import plan_scan, utc_now
-from orgscan.runfolder import RunFolderError, create_run_dir
-from orgscan.runlog import apply_register, log_summary
-from orgscan.scan import execute_scan
+
+if TYPE_CHECKING:
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.config import ScanSettings
+
+# The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan
+# --help` and `orgscan --version` must answer at once, and each command pays only for itself.
+
+SCAN_EPILOG = examples(
+    "orgscan scan --output-dir reports/ --min-retention-days 365 --require-mode COMPLIANCE",
+    "orgscan scan --accounts 111111111111,222222222222 --regions us-east-1,eu-west-1",
+    "orgscan scan --config configs/default.toml --quiet --log-format json   (cron)",
+)
+DEMO_EPILOG = examples(
+    "orgscan demo",
+    "orgscan demo --drift --output-dir reports/demo --workers 16",
+    "orgscan demo --fail-on WARN   (exit with the scan's code)",
+)
 
 
 @maps_input_errors
 @with_scan_options
 def scan(options: ScanOptions) -> None:
     """Scan the organization (or one account) and write a run folder."""
+    from orgscan.aws.sessions import SessionFactory
+
     settings = options.settings()
     sessions = SessionFactory(
         role_name=settings.role_name, external_id=settings.external_id,
@@ -48,15 +58,21 @@ def scan(options: ScanOptions) -> None:
 
 @maps_input_errors
 def demo(
-    output_dir: Annotated[Path, typer.Option("--output-dir", help="Where the run folder is "
-                                             "written.")] = Path("reports/demo"),
-    drift: Annotated[bool, typer.Option("--drift", help="Change a few things in the simulated "
-                                        "organization before scanning.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=512)] = 8,
+    output_dir: Annotated[Path, typer.Option(
+        "--output-dir", metavar="DIR", rich_help_panel=OUTPUT,
+        help="Where the run folder is written.")] = Path("reports/demo"),
+    drift: Annotated[bool, typer.Option(
+        "--drift", metavar="", help="Change a few things in the simulated organization before "
+                                    "scanning (the next run's diff then shows them).")] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", metavar="N",
+        help="Simulated AWS calls in flight at once (1-512).")] = 8,
     format: FormatOpt = None,
     fail_on: FailOnOpt = None, quiet: QuietOpt = None,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.config import build_settings
     from orgscan.simulate import build_demo_org, demo_mock
 
     with demo_mock():
@@ -75,6 +91,16 @@ def demo(
 
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
+    from orgscan.cli.summary import print_summary
+    from orgscan.executors import make_executor, shutdown
+    from orgscan.exitcodes import scan_exit_code
+    from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
+    from orgscan.output import write_run
+    from orgscan.planning import plan_scan, utc_now
+    from orgscan.runfolder import RunFolderError, create_run_dir
+    from orgscan.runlog import apply_register, log_summary
+    from orgscan.scan import execute_scan
+
     buffer = start_buffer(settings.log_level)
     executor = make_executor(settings.workers, settings.serial)
     interrupted = False

@@ -156,15 +156,16 @@ def test_an_interrupt_while_writing_waits_for_the_run_folder(
     import os
     import signal
 
-    from orgscan.cli import scan_cmd
+    from orgscan import output
 
-    real_write_run = scan_cmd.write_run
+    real_write_run = output.write_run
 
     def interrupted_write_run(*args: object, **kwargs: object) -> object:
         os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C, just as writing starts
         return real_write_run(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(scan_cmd, "write_run", interrupted_write_run)
+    # The scan command imports write_run when it runs: replace it where it is defined.
+    monkeypatch.setattr(output, "write_run", interrupted_write_run)
     code, _, stderr = scan(out, "--no-org", "--regions", "us-east-1")
     assert code == 0, stderr
     assert "finishing the run folder first" in stderr
