@@ -1,4 +1,5 @@
-"""The exit code of a scan (contract section 1): 0 clean, 1 findings, 3 incomplete evidence."""
+"""The exit code of a scan (contract section 1): 0 clean, 1 findings, 3 incomplete evidence;
+130 interrupted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ OK = 0
 FINDINGS = 1
 BAD_INPUT = 2
 INCOMPLETE = 3
+# Ctrl-C or SIGTERM: the run folder holds what was gathered, marked incomplete. 128 + SIGINT,
+# what shells report for a job stopped by Ctrl-C, so a scheduler tells it from a finished run.
+INTERRUPTED = 130
 
 
 def scan_exit_code(result: ScanResult, fail_on: FailOn) -> int:

@@ -44,11 +44,12 @@ from orgscan.model import (
     Trail,
 )
 from orgscan.planning import ScanPlan, iso, plan_scan, utc_now
+from orgscan.progress import ProgressListener, ScanStory
 from orgscan.rule import ACCESS_DENIED_CODES, MISSING_BUCKET_CODES, evaluate
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
+Progress = ProgressListener
 INTERRUPTED = "Interrupted"
 # Units waiting for a worker start in this order. A bucket read goes before the trail listings
 # still queued: otherwise every read waits behind thousands of them and the scan ends with a
@@ -114,7 +115,6 @@ class _Coordinator:
         self.settings = plan.settings
         self.sessions = sessions
         self.executor = executor
-        self.progress = progress
         self.home_region = sessions.default_region
         self.pending: dict[Future[Any], Callable[[Any], None]] = {}
         self.finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
@@ -141,6 +141,8 @@ class _Coordinator:
         self.errors: list[ScanError] = []
         # Bucket ownership: name -> (owner account, region if ListBuckets told it).
         self.owner_of: dict[str, tuple[str, str | None]] = {}
+        self.story = ScanStory(self.scannable, progress,
+                               caller_account_id=plan.identity.account_id)
         self.other_accounts = self._search_order(
             [a for a in accounts if a.account_id not in plan.in_scope and a.state == "ACTIVE"])
         self.bucket_facts: dict[str, BucketFacts] = {}
@@ -165,8 +167,7 @@ class _Coordinator:
                     self.completed += 1
                     handler(future.result())
                 self._fill()
-                if self.progress is not None:
-                    self.progress(self.completed, self.submitted)
+                self.story.tick()
         except KeyboardInterrupt:
             self.interrupted = True
             log.warning("interrupted: writing what was gathered, marked incomplete")
@@ -258,6 +259,7 @@ class _Coordinator:
     # -------------------------------------------------------------- accounts
 
     def _prepare(self, account_id: str) -> _Prepared:
+        self.story.started(account_id)
         if account_id != self.sessions.caller_account_id:
             try:
                 self.sessions.credentials_for(account_id)
@@ -287,11 +289,13 @@ class _Coordinator:
             if outcome.assume_error is not None:
                 self.account_error[account_id] = outcome.assume_error[0]
                 self._record(account_id, None, ErrorStage.ASSUME_ROLE, outcome.assume_error)
+                self.story.prepared(account_id, regions=None, assume_error=outcome.assume_error[0])
                 self._look_for_owners()
                 return
             self.prepared.add(account_id)
             regions = self._regions_to_scan(account_id, outcome)
             self.planned_regions[account_id] = regions
+            self.story.prepared(account_id, regions=len(regions))
             # A bucket is read as soon as both a trail and the bucket's owner are known.
             self.own_listings += 1
             self._submit(_LISTING, self._list_buckets, self._on_listed_for(account_id),
@@ -339,6 +343,7 @@ class _Coordinator:
                          else ErrorStage.TRAILS)
                 self.region_failed.add((account_id, region))
                 self._record(account_id, region, stage, outcome.error)
+                self.story.region_read(account_id, trails=0, failed=True)
                 return
             if outcome.malformed:
                 # Trails that cannot be judged leave the region's evidence incomplete.
@@ -348,6 +353,7 @@ class _Coordinator:
                               "TrailARN or S3BucketName were skipped"))
             else:
                 self.regions_ok[account_id] += 1
+            known = len(self.trails)
             for trail in outcome.trails:
                 if trail.trail_arn not in self.trails:
                     self.trails[trail.trail_arn] = trail
@@ -356,6 +362,8 @@ class _Coordinator:
                         self._submit_read(trail.bucket_name)
                     else:
                         self._look_for_owners()
+            self.story.region_read(account_id, trails=len(self.trails) - known,
+                                   failed=bool(outcome.malformed))
 
         return handle
 
@@ -481,6 +489,8 @@ class _Coordinator:
                 owner, region = self.owner_of.get(bucket, (None, None))
                 outcome = BucketFacts(bucket, owner, region, None, None, None, None, *outcome)
             self.bucket_facts[bucket] = outcome
+            self.story.bucket_read(bucket, outcome.bucket_account_id,
+                                   outcome.error_code or "read")
             account = outcome.bucket_account_id or self._first_trail_owner(bucket)
             if outcome.error_code is not None:
                 if outcome.error_code not in MISSING_BUCKET_CODES:  # a missing bucket is a FAIL

@@ -21,14 +21,22 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
 
 from orgscan.aws import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
+from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY, CallStats
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
 from orgscan.redaction import redact
 
 # The keyword that carries an account's credentials through a call; removed before validation.
 _CREDENTIALS_PARAM = "__orgscan_credentials"
+_ACCOUNT_PARAM = "__orgscan_account"  # the account it acts for, for the log
 _FALLBACK_REGION = "us-east-1"
 
 ConfigureSession = Callable[[botocore.session.Session], None]
@@ -64,6 +72,7 @@ def _move_credentials_to_signing_context(**kwargs: Any) -> None:
     credentials = params.pop(_CREDENTIALS_PARAM, None)
     if credentials is not None:
         kwargs["context"].setdefault("signing", {})["request_credentials"] = credentials
+        kwargs["context"][ACCOUNT_CONTEXT_KEY] = params.pop(_ACCOUNT_PARAM, None)
 
 
 class AccountClient:
@@ -72,9 +81,11 @@ class AccountClient:
     Every operation (and every page of a paginator) is signed with ``credentials``.
     """
 
-    def __init__(self, client: Any, credentials: RefreshableCredentials) -> None:
+    def __init__(self, client: Any, credentials: RefreshableCredentials,
+                 account_id: str | None = None) -> None:
         self._client = client
         self._credentials = credentials
+        self._extra = {_CREDENTIALS_PARAM: credentials, _ACCOUNT_PARAM: account_id}
 
     @property
     def meta(self) -> Any:
@@ -88,25 +99,25 @@ class AccountClient:
 
     def get_paginator(self, operation_name: str) -> _AccountPaginator:
         """A paginator whose every page is signed with this account's credentials."""
-        return _AccountPaginator(self._client.get_paginator(operation_name), self._credentials)
+        return _AccountPaginator(self._client.get_paginator(operation_name), self._extra)
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
-        credentials = self._credentials
+        extra = self._extra
 
         def call(**kwargs: Any) -> Any:
-            return method(**kwargs, **{_CREDENTIALS_PARAM: credentials})
+            return method(**kwargs, **extra)
 
         return call
 
 
 class _AccountPaginator:
-    def __init__(self, paginator: Any, credentials: RefreshableCredentials) -> None:
+    def __init__(self, paginator: Any, extra: dict[str, Any]) -> None:
         self._paginator = paginator
-        self._credentials = credentials
+        self._extra = extra
 
     def paginate(self, **kwargs: Any) -> Any:
-        return self._paginator.paginate(**kwargs, **{_CREDENTIALS_PARAM: self._credentials})
+        return self._paginator.paginate(**kwargs, **self._extra)
 
 
 class SessionFactory:
@@ -136,6 +147,9 @@ class SessionFactory:
         self._session.register(
             "before-parameter-build.*.*", _move_credentials_to_signing_context
         )
+        #: Calls, retries and throttling per service, for the run's log.
+        self.calls = CallStats()
+        self.calls.register(self._session)
         if configure_session is not None:
             configure_session(self._session)
         # Without max_attempts botocore's own settings apply (AWS_MAX_ATTEMPTS, the profile).
@@ -168,6 +182,11 @@ class SessionFactory:
         if self._identity is None:
             try:
                 reply = self._shared_client("sts", self.default_region).get_caller_identity()
+            except ProfileNotFound as exc:  # a typo in AWS_PROFILE: bad input, not "try later"
+                raise CredentialsError(f"AWS profile {exc.kwargs.get('profile')!r:.80} not "
+                                       "found in the AWS config or credentials file") from None
+            except PartialCredentialsError as exc:
+                raise CredentialsError(f"incomplete AWS credentials: {redact(str(exc))}") from None
             except NoCredentialsError:
                 raise CredentialsError(
                     "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
@@ -209,7 +228,7 @@ class SessionFactory:
         shared = self._shared_client(service, region)
         if account_id == self.caller_account_id:
             return shared
-        return AccountClient(shared, self.credentials_for(account_id))
+        return AccountClient(shared, self.credentials_for(account_id), account_id)
 
     def credentials_for(self, account_id: str) -> RefreshableCredentials:
         """Refreshable AssumeRole credentials for ``account_id`` (assumed once, then cached)."""

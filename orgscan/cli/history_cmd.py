@@ -28,8 +28,14 @@ def history(
         "--json", metavar="", help="Print the history as JSON instead of a table.")] = False,
 ) -> None:
     """List the run folders of OUTPUT_DIR with their counts and coverage, newest first."""
-    from orgscan.history import history_to_dict, list_runs
+    from orgscan.errors import InputError
+    from orgscan.history import history_to_dict, is_run_folder_name, list_runs
 
+    # resolve(): OUTPUT_DIR/latest is the latest run folder, not an output folder.
+    resolved = output_dir.resolve()
+    if is_run_folder_name(resolved.name) or (resolved / "findings.json").is_file():
+        raise InputError(f"{output_dir} is a run folder; its runs are listed by "
+                         f"`orgscan history {output_dir.resolve().parent}`")
     runs = list_runs(output_dir)  # InputError when OUTPUT_DIR is not a folder: exit 2
     if json_output:
         typer.echo(json.dumps(history_to_dict(runs), indent=2, ensure_ascii=False))

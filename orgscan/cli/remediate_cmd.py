@@ -63,6 +63,7 @@ def remediate(
     plan = _load_or_build(run_dir, RemediationSettings(
         strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
         rebuild=any(value is not None for value in (strategy, mode, days)))
+    _check_selected(plan, selected)
     typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
         raise typer.Exit(EXIT_OK)
@@ -109,6 +110,19 @@ def _parse_accounts(value: str | None) -> frozenset[str] | None:
     if not ids:
         raise InputError("--accounts: no account id given")
     return frozenset(ids)
+
+
+def _check_selected(plan: Plan, selected: frozenset[str] | None) -> None:
+    """Every account given with --accounts must have a step in the plan: a typo, or an
+    account whose buckets another account changes, must not read as "nothing to do"."""
+    if selected is None:
+        return
+    acting = set(plan.accounts_with_steps())
+    idle = sorted(selected - acting)
+    if idle:
+        choices = ", ".join(sorted(acting)) or "none"
+        raise InputError(f"--accounts: {', '.join(idle)} has no step in this plan "
+                         f"(accounts with steps: {choices})")
 
 
 def _load_or_build(run_dir: Path, settings: RemediationSettings, *, rebuild: bool) -> Plan:

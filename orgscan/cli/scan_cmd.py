@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -18,6 +19,7 @@ from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import (
     FailOnOpt,
     FormatOpt,
+    LogLevelOpt,
     QuietOpt,
     ScanOptions,
     with_scan_options,
@@ -26,6 +28,7 @@ from orgscan.cli.scan_options import (
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import ScanSettings
+    from orgscan.progress import ScanProgress
 
 # The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan
 # --help` and `orgscan --version` must answer at once, and each command pays only for itself.
@@ -68,7 +71,7 @@ def demo(
         "--workers", metavar="N",
         help="Simulated AWS calls in flight at once (1-512).")] = 8,
     format: FormatOpt = None,
-    fail_on: FailOnOpt = None, quiet: QuietOpt = None,
+    fail_on: FailOnOpt = None, quiet: QuietOpt = None, log_level: LogLevelOpt = None,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
     from orgscan.aws.sessions import SessionFactory
@@ -79,7 +82,7 @@ def demo(
         simulated = build_demo_org(drift=drift)
         settings = build_settings(None, {
             "regions": list(simulated.regions), "output_dir": output_dir, "workers": workers,
-            "format": format, "fail_on": fail_on, "quiet": quiet,
+            "format": format, "fail_on": fail_on, "quiet": quiet, "log_level": log_level,
             "min_retention_days": simulated.policy.min_retention_days,
             "require_mode": simulated.policy.require_mode.value,
         })
@@ -92,13 +95,14 @@ def demo(
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     from orgscan.cli.summary import print_summary
+    from orgscan.diff import load_diff
     from orgscan.executors import make_executor, shutdown
-    from orgscan.exitcodes import scan_exit_code
+    from orgscan.exitcodes import INTERRUPTED, scan_exit_code
     from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
     from orgscan.output import write_run
     from orgscan.planning import plan_scan, utc_now
     from orgscan.runfolder import RunFolderError, create_run_dir
-    from orgscan.runlog import apply_register, log_summary
+    from orgscan.runlog import apply_register, log_phase, log_plan, log_summary
     from orgscan.scan import execute_scan
 
     buffer = start_buffer(settings.log_level)
@@ -106,7 +110,15 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
     interrupted = False
     handlers: list[logging.Handler] = []
     try:
-        plan = plan_scan(settings, sessions, executor)  # bad input stops here: nothing written
+        began = time.monotonic()
+        try:
+            plan = plan_scan(settings, sessions, executor)  # bad input stops here
+        except KeyboardInterrupt:
+            interrupted = True
+            raise fail("interrupted before the scan began; nothing was written",
+                       code=INTERRUPTED) from None
+        log_plan(plan)
+        log_phase("planning", began)
         try:
             run_dir = create_run_dir(settings.output_dir, utc_now())
         except RunFolderError as exc:
@@ -114,18 +126,24 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         json_log = settings.log_format == "json"
         handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
-        progress = None if settings.quiet or not stderr_is_terminal() else _progress_line
+        bar = None if settings.quiet or not stderr_is_terminal() else ProgressBar(sys.stderr)
+        began = time.monotonic()
         with _terminate_as_interrupt():
-            result = execute_scan(plan, sessions, executor, progress)
-        if progress is not None:
-            sys.stderr.write("\n")
+            result = execute_scan(plan, sessions, executor, bar)
+        if bar is not None:
+            bar.close()
+        log_phase("scanning", began)
+        sessions.calls.log_summary()
         interrupted = not result.run.complete and any(
             error.error_code == "Interrupted" for error in result.errors)
+        began = time.monotonic()
         with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
             result = apply_register(result, settings.exceptions)
-            write_run(run_dir, result, settings.formats, settings.remediation)
-            code = scan_exit_code(result, settings.fail_on)
-            log_summary(result, run_dir, code)
+            written = write_run(run_dir, result, settings.formats, settings.remediation)
+            log_phase("writing", began)
+            # An interrupted run's evidence stops short: no verdict, whatever it found so far.
+            code = INTERRUPTED if interrupted else scan_exit_code(result, settings.fail_on)
+            log_summary(result, run_dir, code, interrupted=interrupted)
     finally:
         shutdown(executor, interrupted=interrupted)
         for handler in handlers:
@@ -133,13 +151,53 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         if not handlers:  # stopped before the run folder existed: the buffer has no target
             stop(buffer)
     if not settings.quiet:
-        print_summary(result, run_dir)
+        print_summary(result, run_dir, written=written, diff=load_diff(run_dir),
+                      interrupted=interrupted)
     return code
 
 
-def _progress_line(done: int, total: int) -> None:
-    sys.stderr.write(f"\rscanning: {done}/{total} units of work done")
-    sys.stderr.flush()
+class ProgressBar:
+    """The scan's progress on a terminal, redrawn in place at most ten times a second:
+    accounts done of accounts planned, regions and buckets read, elapsed time and ETA."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self._stream = stream
+        self._clock = clock
+        self._drawn = float("-inf")
+        self._last: ScanProgress | None = None
+
+    def __call__(self, progress: ScanProgress) -> None:
+        """Show ``progress`` (skipped when the last redraw was under 0.1 s ago)."""
+        self._last = progress
+        now = self._clock()
+        if now - self._drawn >= 0.1 or progress.accounts_done == progress.accounts_planned:
+            self._drawn = now
+            self._stream.write("\r" + format_progress(progress, self.WIDTH) + "\x1b[K")
+            self._stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self._last is not None:
+            self._stream.write("\r" + format_progress(self._last, self.WIDTH) + "\x1b[K\n")
+            self._stream.flush()
+
+
+def format_progress(progress: ScanProgress, width: int = 24) -> str:
+    """``scanning [#####-----] 12/52 accounts, 180 regions, 40 buckets, 0:12, ETA 0:40``."""
+    planned = max(1, progress.accounts_planned)
+    filled = width * progress.accounts_done // planned
+    eta = progress.eta_s
+    return (f"scanning [{'#' * filled}{'-' * (width - filled)}] {progress.accounts_done}/"
+            f"{progress.accounts_planned} accounts, {progress.regions_read} regions, "
+            f"{progress.buckets_read} buckets, {_clock_time(progress.elapsed_s)} elapsed, "
+            f"ETA {'?' if eta is None else _clock_time(eta)}")
+
+
+def _clock_time(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}:{secs:02d}"
 
 
 @contextmanager
