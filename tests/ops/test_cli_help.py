@@ -36,12 +36,19 @@ def test_help_and_version_load_no_aws_or_dataframe_library(argv: list[str]) -> N
     assert _loaded_after(*argv) == set()
 
 
-def test_version_names_the_installed_package() -> None:
-    from importlib.metadata import version
+def test_version_is_the_packaged_one() -> None:
+    import tomllib
+
+    from orgscan import __version__
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
-    assert result.stdout == f"orgscan {version('orgscan')}\n"
+    assert result.stdout == f"orgscan {__version__}\n"
+    # pyproject.toml takes the version from the package: one place to change it.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "orgscan.__version__"}
 
 
 def _help(*command: str) -> str:
