@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
@@ -73,6 +74,23 @@ def _move_credentials_to_signing_context(**kwargs: Any) -> None:
     if credentials is not None:
         kwargs["context"].setdefault("signing", {})["request_credentials"] = credentials
         kwargs["context"][ACCOUNT_CONTEXT_KEY] = params.pop(_ACCOUNT_PARAM, None)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _AccountCredentials(RefreshableCredentials):
+    """AssumeRole credentials whose expiry is checked against a UTC clock.
+
+    Every signature asks whether the credentials need refreshing; botocore's default clock,
+    ``datetime.now(tzlocal())``, builds a ``tzlocal`` each time (~6% of the CPU of a call).
+    The expiry is an aware datetime, so any aware clock compares the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("time_fetcher", _utc_now)
+        super().__init__(*args, **kwargs)
 
 
 class AccountClient:
@@ -246,7 +264,7 @@ class SessionFactory:
             def fetch() -> dict[str, Any]:
                 return self._assume_role(account_id)
 
-            credentials = RefreshableCredentials.create_from_metadata(
+            credentials = _AccountCredentials.create_from_metadata(
                 metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
             self._credentials[account_id] = credentials
             return credentials
