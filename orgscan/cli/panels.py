@@ -12,7 +12,12 @@ from enum import StrEnum
 from typing import Any
 
 import typer.core
-from typer._click.exceptions import BadParameter, MissingParameter, UsageError
+from typer._click.exceptions import (
+    BadParameter,
+    MissingParameter,
+    NoArgsIsHelpError,
+    UsageError,
+)
 
 from orgscan.cli.common import fail
 
@@ -64,6 +69,8 @@ class _FlagHelp:
         would draw a box of several lines around it)."""
         try:
             return super().make_context(info_name, args, parent, **extra)  # type: ignore[misc]
+        except NoArgsIsHelpError:
+            raise  # `orgscan` alone: the help is the answer (typer prints it, exit 2)
         except UsageError as error:
             raise fail(usage_error_line(error)) from None
 

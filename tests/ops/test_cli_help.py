@@ -94,3 +94,12 @@ def test_choices_are_case_insensitive(value: str, expected: str) -> None:
     result = CliRunner().invoke(app, ["config", "show", "--json", "--fail-on", value])
     assert result.exit_code == 0, result.output
     assert f'"fail_on": "{expected}"' in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["config"]])
+def test_a_group_without_a_command_shows_its_help(command: list[str]) -> None:
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "120"})
+    assert result.exit_code == 2
+    assert "Usage: orgscan" in result.stdout
+    assert "Commands" in result.stdout
+    assert "orgscan: error" not in result.stderr
