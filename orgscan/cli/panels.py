@@ -57,6 +57,8 @@ def usage_error_line(error: UsageError) -> str:
         given = _GIVEN.search(message)
         value = f"{given.group(1)!r} is not" if given else "expected"
         return f"{where}: {value} one of {', '.join(choice.split('|'))}"
+    if message.startswith("Input should be a valid integer"):  # typer's wording for "x"
+        return f"{where}: expected a whole number"
     return f"{where}: {message}"
 
 

@@ -96,6 +96,12 @@ def test_usage_errors_are_one_clean_line(args: list[str]) -> None:
     assert_one_line(code, stderr, 2)
 
 
+def test_a_word_for_a_number_names_the_option() -> None:
+    code, _, stderr = invoke("scan", "--workers", "eight")
+    assert stderr == "orgscan: error: option --workers: expected a whole number\n"
+    assert code == 2
+
+
 @pytest.mark.parametrize("value", ['"8"', '"١٦"', '" 16 "'])
 def test_numbers_given_as_strings_in_a_config_file_stop_the_run(tmp_path: Path,
                                                                 value: str) -> None:
