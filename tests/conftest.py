@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,3 +25,22 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     for name, value in FAKE_AWS_VARIABLES.items():
         monkeypatch.setenv(name, value)
+
+
+@contextmanager
+def orgscan_logger_kept() -> Iterator[None]:
+    """The scan command configures the ``orgscan`` logger; give it back as it was."""
+    logger = logging.getLogger("orgscan")
+    saved = (logger.level, logger.propagate)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@pytest.fixture
+def restore_orgscan_logger() -> Iterator[None]:
+    """Later tests get the ``orgscan`` logger back as it was before the test."""
+    with orgscan_logger_kept():
+        yield

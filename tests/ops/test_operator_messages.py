@@ -3,9 +3,7 @@ and the demo's log, read at INFO, tells the story of the run."""
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,9 @@ from orgscan.cli import app
 from orgscan.cli.scan_cmd import ProgressBar, format_progress
 from orgscan.findings import load_run
 from orgscan.progress import ScanProgress
+from tests.conftest import orgscan_logger_kept
 
-
-@pytest.fixture(autouse=True)
-def restore_orgscan_logger() -> Iterator[None]:
-    """The scan command configures the ``orgscan`` logger; later tests get it back as it was."""
-    logger = logging.getLogger("orgscan")
-    saved = (logger.level, logger.propagate)
-    yield
-    logger.setLevel(saved[0])
-    logger.propagate = saved[1]
+pytestmark = pytest.mark.usefixtures("restore_orgscan_logger")
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -47,13 +38,8 @@ def assert_one_line(code: int, stderr: str, expected_code: int, *words: str) -> 
 def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of one `orgscan demo` run, at the default log level."""
     output = tmp_path_factory.mktemp("demo") / "reports"
-    logger = logging.getLogger("orgscan")
-    saved = (logger.level, logger.propagate)
-    try:
+    with orgscan_logger_kept():
         code, _, stderr = invoke("demo", "--output-dir", str(output))
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
     assert code == 0, stderr
     return output
 
@@ -166,13 +152,7 @@ def test_the_demo_log_tells_the_story_of_the_run_at_info(demo_output: Path) -> N
 
 def test_the_summary_names_the_reports_and_the_change_since_the_previous_run(
         demo_output: Path) -> None:
-    logger = logging.getLogger("orgscan")
-    saved = (logger.level, logger.propagate)
-    try:
-        code, stdout, stderr = invoke("demo", "--drift", "--output-dir", str(demo_output))
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
+    code, stdout, stderr = invoke("demo", "--drift", "--output-dir", str(demo_output))
     assert code == 0, stderr
     run = (demo_output / "latest").resolve()
     assert f"    {run / 'report.html'}" in stdout
