@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from orgscan.simulate.mock import fake_aws_environment
+from tests.logger_state import orgscan_logger_kept
 
 #: Fake credentials and a default region; moto answers them as account 123456789012.
 FAKE_AWS_VARIABLES = fake_aws_environment("us-east-1")
@@ -25,18 +24,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     for name, value in FAKE_AWS_VARIABLES.items():
         monkeypatch.setenv(name, value)
-
-
-@contextmanager
-def orgscan_logger_kept() -> Iterator[None]:
-    """The scan command configures the ``orgscan`` logger; give it back as it was."""
-    logger = logging.getLogger("orgscan")
-    saved = (logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
 
 
 @pytest.fixture
