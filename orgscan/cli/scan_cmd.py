@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import sys
 import time
@@ -162,9 +163,12 @@ class ProgressBar:
 
     WIDTH = 24
 
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic,
+                 columns: int | None = None) -> None:
         self._stream = stream
         self._clock = clock
+        # A line longer than the terminal wraps, and "\r" then redraws only its last part.
+        self._columns = columns or shutil.get_terminal_size().columns
         self._drawn = float("-inf")
         self._last: ScanProgress | None = None
 
@@ -174,14 +178,18 @@ class ProgressBar:
         now = self._clock()
         if now - self._drawn >= 0.1 or progress.accounts_done == progress.accounts_planned:
             self._drawn = now
-            self._stream.write("\r" + format_progress(progress, self.WIDTH) + "\x1b[K")
+            self._stream.write("\r" + self._fit(progress) + "\x1b[K")
             self._stream.flush()
 
     def close(self) -> None:
         """End the bar's line."""
         if self._last is not None:
-            self._stream.write("\r" + format_progress(self._last, self.WIDTH) + "\x1b[K\n")
+            self._stream.write("\r" + self._fit(self._last) + "\x1b[K\n")
             self._stream.flush()
+
+
+    def _fit(self, progress: ScanProgress) -> str:
+        return format_progress(progress, self.WIDTH)[: max(20, self._columns - 1)]
 
 
 def format_progress(progress: ScanProgress, width: int = 24) -> str:

@@ -179,7 +179,7 @@ def test_the_progress_bar_counts_accounts_of_those_planned() -> None:
 
     terminal = Terminal()
     times = iter([0.0, 0.05, 0.2])
-    bar = ProgressBar(terminal, clock=lambda: next(times))  # type: ignore[arg-type]
+    bar = ProgressBar(terminal, clock=lambda: next(times), columns=200)  # type: ignore[arg-type]
     bar(ScanProgress(52, 1, 17, 0, 1.0))
     bar(ScanProgress(52, 2, 34, 0, 1.05))  # within 0.1 s of the last redraw: skipped
     bar(ScanProgress(52, 3, 51, 1, 1.2))
@@ -188,3 +188,6 @@ def test_the_progress_bar_counts_accounts_of_those_planned() -> None:
     assert "2/52" not in terminal.text
     assert terminal.text.endswith("3/52 accounts, 51 regions, 1 buckets, 0:01 elapsed, "
                                   "ETA 0:20\x1b[K\n")
+    narrow = Terminal()
+    ProgressBar(narrow, columns=60)(ScanProgress(52, 3, 51, 1, 1.2))  # type: ignore[arg-type]
+    assert narrow.text == "\r" + format_progress(ScanProgress(52, 3, 51, 1, 1.2))[:59] + "\x1b[K"
