@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # e.g. make bench BENCH_ARGS="--accounts 3000 --latency-ms 0" (python -m benchmarks.run --help)
 BENCH_ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench wheel-test clean
+.PHONY: install demo test test-fast lint typecheck pytest bench wheel-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The inner loop: everything but the subprocess/AWS CLI (e2e) and headless-browser tests.
+# `make test` and CI still run every test.
+test-fast: $(STAMP_DEV)
+	$(BIN)/python -m pytest -n 2 -m "not e2e and not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -2,11 +2,13 @@
 
 Derived from the organization's description alone, never from what the scanner did. The work
 needs, per scanned account: ``AssumeRole`` (member accounts), ``DescribeRegions``, one
-``DescribeTrails`` per region and ``ListBuckets``; per unique bucket of a reported trail: one
-Object Lock read and one versioning read (plus a region lookup where ``ListBuckets`` does not
-give the region), or a single call that finds it missing. With ``workers`` calls in flight those
-calls take at least ``calls × latency ÷ workers``; and no account is done before its chain of
-dependent calls (role → regions → trails → [bucket region] → lock) has run one after another.
+``DescribeTrails`` per region and ``ListBuckets``; per reported trail (each once, the
+organization trail included): ``GetTrailStatus`` and ``GetEventSelectors``; per unique bucket of
+a reported trail: one Object Lock read and one versioning read (plus a region lookup where
+``ListBuckets`` does not give the region), or a single call that finds it missing. With
+``workers`` calls in flight those calls take at least ``calls × latency ÷ workers``; and no
+account is done before its chain of dependent calls (role → regions → trails → [bucket region] →
+lock) has run one after another.
 """
 
 from __future__ import annotations
@@ -61,13 +63,17 @@ def lower_bound(spec: OrgSpec, *, latency_s: float, workers: int,
     members = [a for a in scanned if a is not spec.management]
     owners = {bucket.name: (account, bucket)
               for account in spec.all_accounts for bucket in account.buckets}
-    reported = {trail.bucket for account in spec.all_accounts for trail in account.trails
-                if skip_reason(account, trail, spec.regions) is None}
+    trails = [trail for account in spec.all_accounts for trail in account.trails
+              if skip_reason(account, trail, spec.regions) is None]
+    reported = {trail.bucket for trail in trails}
     calls: Counter[str] = Counter({
         "sts.AssumeRole": len(members),
         "ec2.DescribeRegions": len(scanned),
         "cloudtrail.DescribeTrails": len(scanned) * len(spec.regions),
         "s3.ListBuckets": len(scanned),
+        # Health is read beside the bucket, after the trail listing: the chain stays as long.
+        "cloudtrail.GetTrailStatus": len(trails),
+        "cloudtrail.GetEventSelectors": len(trails),
     })
     for name in reported:
         owner, bucket = owners.get(name, (None, None))

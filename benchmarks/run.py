@@ -6,9 +6,11 @@
 
 Builds ``orgscan.simulate``'s scale organization (``--accounts`` workload accounts, 1–3 trails
 each, ~40% into the log-archive account's bucket), answers AWS calls from it (``fake``: the
-in-process responder of ``benchmarks.fakeaws``; ``moto``: moto's in-process mock, slow to build
-and slow to answer), adds ``--latency-ms`` to every call, runs a full scan and prints wall and
-CPU time, peak RSS, the calls made against the calls needed, and the lower bound. A naive
+in-process responder of ``orgscan.simulate.fakeaws``; ``moto``: moto's in-process mock, slow to
+build and slow to answer), adds ``--latency-ms`` to every call, runs a full scan and prints wall and
+CPU time, peak RSS, the calls made against the calls needed, and the lower bound. Then it writes
+the scan's run folder (every format) and prints the write phase's wall and CPU time by part
+(``--no-write`` skips it). A naive
 sequential scan of a slice of ``--naive-accounts`` accounts is timed in the same run, against
 orgscan scanning the same slice; and the start-up time of ``orgscan --help`` and ``--version``
 (``benchmarks.startup``).
@@ -31,14 +33,15 @@ import boto3
 import botocore.session
 
 from benchmarks.bound import LowerBound, lower_bound
-from benchmarks.fakeaws import FakeAws
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.naive import naive_scan
 from benchmarks.startup import StartupTime, format_rows
 from benchmarks.startup import measure as measure_startup
+from benchmarks.write_phase import WriteMeasurement, measure_write
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
 from orgscan.model import ReasonCode, ScanResult
+from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import DEFAULT_REGIONS, scale_spec
 from orgscan.simulate.spec import OrgSpec
 
@@ -57,6 +60,7 @@ class Measurement:
     findings: int
     errors: int
     mismatches: int
+    result: ScanResult | None = None
 
     @property
     def total_calls(self) -> int:
@@ -138,7 +142,7 @@ def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -
         wall_s=wall, cpu_s=cpu, responder_cpu_s=backend.responder_cpu() - responder_before,
         calls=dict(recorder.calls), clients_created=sessions.clients_created,
         findings=len(result.findings), errors=len(result.errors),
-        mismatches=_mismatches(result, backend.expected, accounts),
+        mismatches=_mismatches(result, backend.expected, accounts), result=result,
     )
 
 
@@ -189,6 +193,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_peak = _peak_rss_mb()
         bound = lower_bound(spec, latency_s=latency_s, workers=args.workers,
                             listing_gives_region=backend.listing_gives_region)
+        write = None
+        if not args.no_write and full.result is not None:
+            write = measure_write(full.result)
+        full.result = None  # the slice scans below need the memory more
+        write_rss_peak = _peak_rss_mb()
         naive = ours = None
         if args.naive_accounts > 0:
             accounts = _slice(backend, args.naive_accounts)
@@ -197,6 +206,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report = _report(args, full, bound, rss_before, rss_peak, ours, naive)
     if args.startup_runs > 0:
         report["startup"] = [vars(t) for t in measure_startup(args.startup_runs)]
+    if write is not None:
+        report |= _write_report(write, write_rss_peak)
     # Other processes competing for the CPU slow a GIL-bound scan down: say how busy it was.
     report["load_average"] = [load_before, os.getloadavg()[0]]
     report["cpus"] = os.cpu_count()
@@ -254,6 +265,13 @@ def _report(args: argparse.Namespace, full: Measurement, bound: LowerBound, rss_
     return report
 
 
+def _write_report(write: WriteMeasurement, rss_peak: float) -> dict[str, Any]:
+    return {"write_wall_s": write.wall_s, "write_cpu_s": write.cpu_s,
+            "write_parts_cpu_s": write.parts_cpu_s, "write_files": write.files,
+            "write_scripts": write.scripts, "write_mb": write.megabytes,
+            "write_peak_rss_mb": rss_peak}
+
+
 def format_table(report: dict[str, Any]) -> str:
     """The report as an aligned two-column table."""
     rows: list[tuple[str, str]] = [
@@ -286,6 +304,15 @@ def format_table(report: dict[str, Any]) -> str:
         ("wall ÷ lower bound", "n/a (no latency)" if report["wall_over_bound"] is None
          else f"{report['wall_over_bound']:.2f}"),
     ]
+    if "write_cpu_s" in report:
+        rows += [
+            ("write phase", f"{report['write_wall_s']:.2f} s wall, {report['write_cpu_s']:.2f} s "
+                            f"CPU: {report['write_files']} files ({report['write_scripts']} "
+                            f"scripts), {report['write_mb']:.1f} MB; peak RSS "
+                            f"{report['write_peak_rss_mb']:.0f} MB"),
+        ]
+        rows += [(f"  {part}", f"{seconds:.2f} s CPU")
+                 for part, seconds in report["write_parts_cpu_s"].items()]
     if "speedup_over_naive" in report:
         rows += [
             (f"naive, {report['slice_accounts']} accounts",
@@ -324,6 +351,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="the organization's seed (0)")
     parser.add_argument("--startup-runs", type=int, default=20,
                         help="timed runs of `orgscan --help` and `--version`; 0 skips them (20)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="skip writing the run folder after the scan")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if args.accounts < 1 or args.workers < 1 or args.latency_ms < 0 or args.naive_accounts < 0 \

@@ -15,7 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from orgscan.aws import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.errors import InputError
 from orgscan.exceptions_register import (
     ExceptionEntry,
@@ -24,24 +23,37 @@ from orgscan.exceptions_register import (
     load_register,
     parse_register,
 )
-from orgscan.model import LockMode, Policy, RequiredMode, Status
+from orgscan.identifiers import (
+    ACCOUNT_ID_RE,
+    DEFAULT_ROLE_NAME,
+    DEFAULT_SESSION_NAME,
+    EXTERNAL_ID_RE,
+    OU_ID_RE,
+    REGION_RE,
+    ROLE_NAME_RE,
+    SESSION_NAME_RE,
+)
+from orgscan.model import MAX_RETENTION_DAYS, LockMode, Policy, RequiredMode, Status
 from orgscan.remediation.model import RemediationSettings, Strategy
 from orgscan.remediation.plan import resolve_retention
 
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
-# AWS ids and names are ASCII (re.ASCII: \w and \d are not Unicode); \Z, unlike $, refuses
-# a trailing newline.
-OU_ID_RE = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})\Z")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}\Z", re.ASCII)
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@/-]{1,64}\Z", re.ASCII)
-SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
-EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
-
-FORMATS = ("json", "csv", "xlsx", "html", "scripts")
 MAX_WORKERS = 512
-MAX_RETENTION_DAYS = 36500  # S3 Object Lock's own limit: 100 years
+DAYS_PER_YEAR = 365  # a retention Year, as the scan counts an Object Lock rule in Years
 MAX_ATTEMPTS = 20
+
+
+class OutputFormat(StrEnum):
+    """A ``--format`` name: what a run writes besides ``findings.json``.
+
+    Every member has a writer in ``orgscan.runs.output.WRITERS``; a new format is a member here
+    and one entry there.
+    """
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+    SCRIPTS = "scripts"
 
 
 class FailOn(StrEnum):
@@ -74,7 +86,7 @@ class ScanSettings:
     role_session_name: str = DEFAULT_SESSION_NAME
     workers: int = 16
     output_dir: Path = Path("reports")
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[OutputFormat, ...] = tuple(OutputFormat)
     policy: Policy = field(default_factory=Policy)
     fail_on: FailOn = FailOn.FAIL
     max_attempts: int | None = None
@@ -84,6 +96,9 @@ class ScanSettings:
     quiet: bool = False
     exceptions: ExceptionRegister = field(default_factory=ExceptionRegister)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
+    # Regions an organization policy is known to deny (e.g. Control Tower's region deny): a
+    # denial there is expected and leaves the run complete.
+    denied_regions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain values (for the log and the reports' Run sheet)."""
@@ -98,7 +113,7 @@ class ScanSettings:
             "role_session_name": self.role_session_name,
             "workers": self.workers,
             "output_dir": str(self.output_dir),
-            "format": list(self.formats),
+            "format": [fmt.value for fmt in self.formats],
             "fail_on": self.fail_on.value,
             "max_attempts": self.max_attempts,
             "serial": self.serial,
@@ -107,6 +122,7 @@ class ScanSettings:
             "quiet": self.quiet,
             "exceptions": len(self.exceptions.entries),
             "remediation": _remediation_dict(self.remediation),
+            "denied_regions": list(self.denied_regions),
             **self.policy.to_dict(),
         }
 
@@ -125,6 +141,7 @@ _KEYS: dict[str, str] = {
     "output_dir": "output_dir",
     "format": "formats",
     "min_retention_days": "min_retention_days",
+    "min_retention_years": "min_retention_years",
     "require_mode": "require_mode",
     "require_default_retention": "require_default_retention",
     "fail_on": "fail_on",
@@ -135,6 +152,7 @@ _KEYS: dict[str, str] = {
     "quiet": "quiet",
     "exceptions": "exceptions",
     "remediation": "remediation",
+    "denied_regions": "denied_regions",
 }
 _REMEDIATION_KEYS = ("strategy", "mode", "days")
 
@@ -178,6 +196,16 @@ def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
     fields: dict[str, Any] = {}
     for key, (value, where) in merged.items():
         fields[_KEYS[key]] = _VALIDATORS[key](value, where)
+    years = fields.pop("min_retention_years", None)
+    if years is not None:
+        days_where = merged.get("min_retention_days", (None, ""))[1]
+        years_where = merged["min_retention_years"][1]
+        same_layer = days_where.startswith("option") == years_where.startswith("option")
+        if days_where and same_layer and fields["min_retention_days"] != years * DAYS_PER_YEAR:
+            raise InputError(f"{years_where}: give the minimum retention in days or in years, "
+                             "not both")
+        if years_where.startswith("option") or not days_where:  # the command line wins
+            fields["min_retention_days"] = years * DAYS_PER_YEAR  # as S3 counts a Year
     policy = Policy(
         require_default_retention=fields.pop("require_default_retention", True),
         require_mode=fields.pop("require_mode", RequiredMode.ANY),
@@ -214,7 +242,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "role_session_name": settings.role_session_name,
         "workers": settings.workers,
         "output_dir": str(settings.output_dir),
-        "format": list(settings.formats),
+        "format": [fmt.value for fmt in settings.formats],
         "min_retention_days": policy.min_retention_days,
         "require_mode": policy.require_mode.value,
         "require_default_retention": policy.require_default_retention,
@@ -225,6 +253,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "log_format": settings.log_format,
         "quiet": settings.quiet,
         "remediation": _remediation_dict(settings.remediation),
+        "denied_regions": list(settings.denied_regions),
         "exceptions": [_entry_dict(entry) for entry in settings.exceptions.entries],
     }
     return {key: value for key, value in document.items() if value not in (None, [], {})}
@@ -281,11 +310,16 @@ def _ou_ids(value: Any, where: str) -> tuple[str, ...]:
     return _unique(ids)
 
 
-def _regions(value: Any, where: str) -> tuple[str, ...]:
+def _region_names(value: Any, where: str) -> tuple[str, ...]:
     regions = _string_list(value, where)
     for region in regions:
         if not REGION_RE.match(region):
             raise InputError(f"{where}: {region!r:.40} is not an AWS region name")
+    return _unique(regions)
+
+
+def _regions(value: Any, where: str) -> tuple[str, ...]:
+    regions = _region_names(value, where)
     if not regions:
         raise InputError(f"{where}: needs at least one region")
     return _unique(regions)
@@ -344,12 +378,12 @@ def _one_of(*choices: str) -> Any:
     return check
 
 
-def _formats(value: Any, where: str) -> tuple[str, ...]:
+def _formats(value: Any, where: str) -> tuple[OutputFormat, ...]:
     names = [name.lower() for name in _string_list(value, where)]
-    unknown = [name for name in names if name not in FORMATS]
-    if unknown or not names:
-        raise InputError(f"{where}: expected any of {', '.join(FORMATS)}")
-    return _unique(names)
+    known = [fmt.value for fmt in OutputFormat]
+    if not names or any(name not in known for name in names):
+        raise InputError(f"{where}: expected any of {', '.join(known)}")
+    return tuple(OutputFormat(name) for name in _unique(names))
 
 
 def _output_dir(value: Any, where: str) -> Path:
@@ -411,6 +445,7 @@ _VALIDATORS: dict[str, Any] = {
     "output_dir": _output_dir,
     "format": _formats,
     "min_retention_days": _int_between(1, MAX_RETENTION_DAYS),
+    "min_retention_years": _int_between(1, MAX_RETENTION_DAYS // DAYS_PER_YEAR),
     "require_mode": _choice(RequiredMode),
     "require_default_retention": _bool,
     "fail_on": _choice(FailOn),
@@ -421,4 +456,5 @@ _VALIDATORS: dict[str, Any] = {
     "quiet": _bool,
     "exceptions": _exceptions,
     "remediation": _remediation,
+    "denied_regions": _region_names,
 }

@@ -8,25 +8,34 @@ not tell") stands apart. The classes, in the order they are listed:
     Failing now and not failing at this level before: the trail is new, or was PASS or ERROR,
     or got worse (WARN → FAIL).
 ``resolved``
-    Failing before and PASS now; or failing before and gone from a new run that did scan its
-    account (the trail was deleted, or its account closed).
+    Failing before and PASS now (the trail is in both runs).
 ``still_failing``
     Failing in both runs (FAIL → WARN is an improvement but still failing; the status change is
-    listed among the changes). Also a failing trail that is missing from a new run that could not
-    scan its account or home region (presence ``not_seen``): absence of evidence is not a fix.
+    listed among the changes).
 ``changed``
     Not failing in either run, but something about the trail changed: its facts (status PASS ↔
     ERROR, retention, mode, bucket, versioning, reason, exception …), or it appeared (presence
-    ``added``, PASS or ERROR) or disappeared (presence ``removed`` / ``not_seen``).
+    ``added``, PASS or ERROR).
 ``unchanged``
     In both runs, not failing in either, every compared field equal.
+``not_assessed``
+    Missing from the new run because its account or home region was not scanned there (out of
+    scope, closed, role or region failure): absence of evidence is not a fix.
+``removed``
+    Missing from the new run although its account and home region were scanned: the trail is
+    gone. A trail that disappears is a risk to show, never counted as resolved.
 
-The contract names four classes (new / resolved / changed / unchanged). Each entry also carries
-that ``contract_class``: ``new_failure`` → new, ``resolved`` → resolved, ``changed`` → changed,
-``unchanged`` → unchanged, and ``still_failing`` → changed when any field changed or the trail was
-not seen, unchanged otherwise.
+Account verdicts are diffed the same way (``accounts`` in ``diff.json``): an account whose
+verdict fails now and did not before is ``new_failure``, one that is no longer scanned is
+``not_assessed``, one that left the organization is ``removed``.
 
-``diff_results`` is pure. ``diff.json`` is written into the newer run folder by ``write_diff``.
+Each entry also carries a ``contract_class`` in the v1 contract's four classes: ``new_failure`` →
+new, ``resolved`` → resolved, ``changed``/``not_assessed``/``removed`` → changed, ``unchanged``
+→ unchanged, and ``still_failing`` → changed when any field changed, unchanged otherwise.
+
+``diff_results`` is pure. ``diff.json`` is written into the newer run folder by ``write_diff``;
+the previous run of an output folder is found by ``orgscan.runs.history.diff_against_previous``
+(this module imports nothing of ``runs``, so reports may import it).
 """
 
 from __future__ import annotations
@@ -40,14 +49,13 @@ from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.exceptions_register import excepted_for_exit
-from orgscan.findings import FindingsFileError
-from orgscan.history import is_run_folder_name, loaded_runs, run_folders, run_sort_key
-from orgscan.jsondoc import parse_json_text, read_regular_file
-from orgscan.model import ErrorStage, Finding, ScanResult, Status
-from orgscan.runfolder import atomic_write
+from orgscan.files import atomic_write
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
+from orgscan.model import AccountCoverage, ErrorStage, Finding, ScanResult, Status
 
 DIFF_FILE = "diff.json"
-DIFF_SCHEMA_VERSION = 1
+DIFF_SCHEMA_VERSION = 2
+_READABLE_SCHEMA_VERSIONS = (1, 2)
 
 JsonScalar = str | int | bool | None
 
@@ -69,6 +77,8 @@ class DiffClass(StrEnum):
     STILL_FAILING = "still_failing"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    NOT_ASSESSED = "not_assessed"
+    REMOVED = "removed"
 
 
 class Presence(StrEnum):
@@ -133,10 +143,7 @@ class DiffEntry:
         """This entry in the contract's four classes."""
         if self.diff_class is DiffClass.NEW_FAILURE:
             return ContractClass.NEW
-        if self.diff_class is DiffClass.STILL_FAILING:
-            moved = bool(self.changes) or self.presence is not Presence.BOTH
-            return ContractClass.CHANGED if moved else ContractClass.UNCHANGED
-        return ContractClass(self.diff_class.value)
+        return _contract_class(self.diff_class, bool(self.changes))
 
     def describe(self) -> str:
         """What happened to the trail, in a few words."""
@@ -145,6 +152,35 @@ class DiffEntry:
                  Presence.BOTH: []}[self.presence]
         parts += [change.describe() for change in self.changes if change.field != "reason"]
         return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class AccountDiffEntry:
+    """One account of either run and how its verdict changed."""
+
+    account_id: str
+    name: str | None
+    diff_class: DiffClass
+    verdict_old: Status | None
+    verdict_new: Status | None
+    verdict_code_old: str | None
+    verdict_code_new: str | None
+    changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def contract_class(self) -> ContractClass:
+        """This entry in the contract's four classes."""
+        return _contract_class(self.diff_class, bool(self.changes))
+
+
+def _contract_class(diff_class: DiffClass, changed: bool) -> ContractClass:
+    if diff_class is DiffClass.NEW_FAILURE:
+        return ContractClass.NEW
+    if diff_class is DiffClass.STILL_FAILING:
+        return ContractClass.CHANGED if changed else ContractClass.UNCHANGED
+    if diff_class in (DiffClass.NOT_ASSESSED, DiffClass.REMOVED):
+        return ContractClass.CHANGED
+    return ContractClass(diff_class.value)
 
 
 @dataclass(frozen=True)
@@ -162,6 +198,7 @@ class RunDiff:
     old: RunRef
     new: RunRef
     entries: tuple[DiffEntry, ...]
+    accounts: tuple[AccountDiffEntry, ...] = ()
 
     def of_class(self, diff_class: DiffClass) -> tuple[DiffEntry, ...]:
         """The entries of one class."""
@@ -192,7 +229,57 @@ def diff_results(old: ScanResult, new: ScanResult, *, old_folder: str | None = N
     order = list(DiffClass)
     entries.sort(key=lambda e: (order.index(e.diff_class), e.account_id, e.trail_arn))
     return RunDiff(old=RunRef(old_folder, old.run.started_at),
-                   new=RunRef(new_folder, new.run.started_at), entries=tuple(entries))
+                   new=RunRef(new_folder, new.run.started_at), entries=tuple(entries),
+                   accounts=diff_accounts(old, new))
+
+
+def diff_accounts(old: ScanResult, new: ScanResult) -> tuple[AccountDiffEntry, ...]:
+    """Classify the account verdicts of ``old`` and ``new`` like trails (pure)."""
+    old_by_id = {account.account_id: account for account in old.accounts}
+    new_by_id = {account.account_id: account for account in new.accounts}
+    entries = [_account_entry(old_by_id.get(account_id), new_by_id.get(account_id))
+               for account_id in old_by_id.keys() | new_by_id.keys()]
+    order = list(DiffClass)
+    entries.sort(key=lambda e: (order.index(e.diff_class), e.account_id))
+    return tuple(entries)
+
+
+_ACCOUNT_FIELDS = ("verdict", "verdict_code", "gaps", "protected_by", "scanned", "state")
+
+
+def _account_value(account: AccountCoverage, name: str) -> JsonScalar:
+    if name == "gaps":
+        return ", ".join(f"{gap.region} {gap.code.value}" for gap in account.gaps) or None
+    if name == "protected_by":
+        return ", ".join(account.protected_by) or None
+    value = getattr(account, name)
+    return value.value if hasattr(value, "value") else value  # type: ignore[no-any-return]
+
+
+def _account_entry(old: AccountCoverage | None,
+                   new: AccountCoverage | None) -> AccountDiffEntry:
+    either = new if new is not None else old
+    assert either is not None  # the id came from one of the two runs
+    verdict_old = old.verdict if old is not None else None
+    verdict_new = new.verdict if new is not None else None
+    changes: tuple[FieldChange, ...] = ()
+    if old is not None and new is not None:
+        changes = tuple(FieldChange(name, _account_value(old, name), _account_value(new, name))
+                        for name in _ACCOUNT_FIELDS
+                        if _account_value(old, name) != _account_value(new, name))
+    if new is None:
+        diff_class = DiffClass.REMOVED  # no longer in the organization
+    elif old is not None and old.verdict is not None and new.verdict is None:
+        diff_class = DiffClass.NOT_ASSESSED  # there, but not scanned this time
+    else:
+        presence = Presence.BOTH if old is not None else Presence.ADDED
+        diff_class = _classify(verdict_old, verdict_new, presence, changes)
+    return AccountDiffEntry(
+        account_id=either.account_id, name=either.name, diff_class=diff_class,
+        verdict_old=verdict_old, verdict_new=verdict_new,
+        verdict_code_old=old.verdict_code.value if old and old.verdict_code else None,
+        verdict_code_new=new.verdict_code.value if new and new.verdict_code else None,
+        changes=changes)
 
 
 def _failing(status: Status | None) -> bool:
@@ -231,11 +318,16 @@ def _entry(old: Finding | None, new: Finding | None, new_run: ScanResult) -> Dif
 
 def _classify(old: Status | None, new: Status | None, presence: Presence,
               changes: Sequence[FieldChange]) -> DiffClass:
+    # Missing from the new run is never "resolved": either it could not be seen, or it is gone.
+    if presence is Presence.NOT_SEEN:
+        return DiffClass.NOT_ASSESSED
+    if presence is Presence.REMOVED:
+        return DiffClass.REMOVED
     if _failing(new) and _severity(new) > _severity(old):
         return DiffClass.NEW_FAILURE
-    if _failing(old) and (new is Status.PASS or presence is Presence.REMOVED):
+    if _failing(old) and new is Status.PASS:
         return DiffClass.RESOLVED
-    if _failing(old) and (_failing(new) or presence is Presence.NOT_SEEN):
+    if _failing(old) and _failing(new):
         return DiffClass.STILL_FAILING
     # Here neither run fails the trail, or it failed and is now ERROR (a status change).
     if changes or presence is not Presence.BOTH:
@@ -244,11 +336,13 @@ def _classify(old: Status | None, new: Status | None, presence: Presence,
 
 
 def _unseen(old: Finding, new_run: ScanResult) -> bool:
-    """True when the new run may have missed the trail: its account or region went unscanned."""
-    for account in new_run.accounts:
-        if account.account_id == old.account_id and not account.scanned \
-                and account.error_code is not None:
-            return True
+    """True when the new run may have missed the trail: its account was not scanned (out of
+    scope, closed, role failure), or its home region was not scanned for it."""
+    account = next((a for a in new_run.accounts if a.account_id == old.account_id), None)
+    if account is None or not account.scanned:
+        return True
+    if not old.is_multi_region and old.home_region not in new_run.run.regions:
+        return True  # a single-region trail is seen only from its home region
     return any(error.account_id == old.account_id and error.stage in _BLINDING_STAGES
                and error.region in (None, old.home_region) for error in new_run.errors)
 
@@ -290,6 +384,18 @@ def diff_to_dict(diff: RunDiff) -> dict[str, Any]:
         "new": {"folder": diff.new.folder, "started_at": diff.new.started_at},
         "counts": {cls.value: count for cls, count in diff.counts().items()},
         "trails": [_entry_to_dict(entry) for entry in diff.entries],
+        "accounts": [_account_entry_to_dict(entry) for entry in diff.accounts],
+    }
+
+
+def _account_entry_to_dict(entry: AccountDiffEntry) -> dict[str, Any]:
+    return {
+        "account_id": entry.account_id, "name": entry.name, "class": entry.diff_class.value,
+        "contract_class": entry.contract_class.value,
+        "verdict_old": entry.verdict_old.value if entry.verdict_old is not None else None,
+        "verdict_new": entry.verdict_new.value if entry.verdict_new is not None else None,
+        "verdict_code_old": entry.verdict_code_old, "verdict_code_new": entry.verdict_code_new,
+        "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
     }
 
 
@@ -339,67 +445,60 @@ def load_diff(run_dir: Path) -> RunDiff | None:
 
 def diff_from_dict(document: Mapping[str, Any]) -> RunDiff:
     """Parse a ``diff.json`` document; raise KeyError/TypeError/ValueError on any defect."""
-    if document["schema_version"] != DIFF_SCHEMA_VERSION:
+    if document["schema_version"] not in _READABLE_SCHEMA_VERSIONS:
         raise ValueError(f"schema_version {document['schema_version']!r} is not supported")
+    # absent before schema 2
+    accounts = typed_value(document, "accounts", list) if "accounts" in document else []
     return RunDiff(old=_run_ref(document["old"]), new=_run_ref(document["new"]),
-                   entries=tuple(_entry_from_dict(raw) for raw in document["trails"]))
+                   entries=tuple(_entry_from_dict(raw) for raw in document["trails"]),
+                   accounts=tuple(_account_entry_from_dict(raw) for raw in accounts))
+
+
+def _account_entry_from_dict(raw: Mapping[str, Any]) -> AccountDiffEntry:
+    def verdict(key: str) -> Status | None:
+        value = typed_value(raw, key, str, optional=True)
+        return Status(value) if value is not None else None
+
+    return AccountDiffEntry(
+        account_id=typed_value(raw, "account_id", str),
+        name=typed_value(raw, "name", str, optional=True),
+        diff_class=DiffClass(raw["class"]), verdict_old=verdict("verdict_old"),
+        verdict_new=verdict("verdict_new"),
+        verdict_code_old=typed_value(raw, "verdict_code_old", str, optional=True),
+        verdict_code_new=typed_value(raw, "verdict_code_new", str, optional=True),
+        changes=tuple(FieldChange(typed_value(c, "field", str), _scalar(c["old"]),
+                                  _scalar(c["new"]))
+                      for c in typed_value(raw, "changes", list)))
 
 
 def _run_ref(raw: Mapping[str, Any]) -> RunRef:
-    return RunRef(folder=_typed(raw["folder"], str, optional=True),
-                  started_at=_typed(raw["started_at"], str))
+    return RunRef(folder=typed_value(raw, "folder", str, optional=True),
+                  started_at=typed_value(raw, "started_at", str))
 
 
 def _entry_from_dict(raw: Mapping[str, Any]) -> DiffEntry:
     def status(key: str) -> Status | None:
-        value = _typed(raw[key], str, optional=True)
+        value = typed_value(raw, key, str, optional=True)
         return Status(value) if value is not None else None
 
-    changes = tuple(FieldChange(_typed(c["field"], str), _scalar(c["old"]), _scalar(c["new"]))
+    changes = tuple(FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
                     for c in raw["changes"])
     entry = DiffEntry(
-        trail_arn=_typed(raw["trail_arn"], str), account_id=_typed(raw["account_id"], str),
-        trail_name=_typed(raw["trail_name"], str), diff_class=DiffClass(raw["class"]),
+        trail_arn=typed_value(raw, "trail_arn", str),
+        account_id=typed_value(raw, "account_id", str),
+        trail_name=typed_value(raw, "trail_name", str), diff_class=DiffClass(raw["class"]),
         presence=Presence(raw["presence"]), status_old=status("status_old"),
         status_new=status("status_new"),
-        reason_code_old=_typed(raw["reason_code_old"], str, optional=True),
-        reason_code_new=_typed(raw["reason_code_new"], str, optional=True),
-        reason_old=_typed(raw["reason_old"], str, optional=True),
-        reason_new=_typed(raw["reason_new"], str, optional=True),
-        changes=changes, excepted=_typed(raw["excepted"], bool),
+        reason_code_old=typed_value(raw, "reason_code_old", str, optional=True),
+        reason_code_new=typed_value(raw, "reason_code_new", str, optional=True),
+        reason_old=typed_value(raw, "reason_old", str, optional=True),
+        reason_new=typed_value(raw, "reason_new", str, optional=True),
+        changes=changes, excepted=typed_value(raw, "excepted", bool),
     )
     return entry
-
-
-def _typed(value: Any, kind: type, *, optional: bool = False) -> Any:
-    if (value is None and optional) or isinstance(value, kind):
-        return value
-    raise TypeError(f"expected {kind.__name__}{' or null' if optional else ''}, got {value!r:.40}")
 
 
 def _scalar(value: Any) -> JsonScalar:
     if value is None or isinstance(value, str | int | bool):
         return value
     raise TypeError(f"a change must hold a string, number, boolean or null, not {value!r:.40}")
-
-
-# --------------------------------------------------------------------------- previous run
-
-
-def diff_against_previous(output_dir: Path, new_run_dir: Path,
-                          new_result: ScanResult) -> RunDiff | None:
-    """The diff from the previous readable run of ``output_dir`` to the new one, or None.
-
-    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
-    folder has a run name, older than it: a concurrent run that started later is not "previous")
-    whose ``findings.json`` loads; unreadable folders are passed over.
-    """
-    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
-    if is_run_folder_name(new_run_dir.name):
-        newest = run_sort_key(new_run_dir.name)
-        folders = [f for f in folders if run_sort_key(f.name) < newest]
-    for folder, loaded in loaded_runs(folders):
-        if not isinstance(loaded, FindingsFileError):
-            return diff_results(loaded, new_result, old_folder=folder.name,
-                                new_folder=new_run_dir.name)
-    return None

@@ -22,6 +22,18 @@ class AwsUnavailableError(Exception):
     """
 
 
+class EvidenceWriteError(Exception):
+    """The run folder could not be written: a full disk, a read-only folder, a directory where a
+    report goes, or an interruption while writing. Exit 4; the run folder stays incomplete (no
+    manifest) and ``latest`` is not moved to it. The message is one short line.
+    """
+
+
+class WriteInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM arrived while the run folder was being written: writing stops at once
+    (a scheduler's grace period is short) and the folder is left incomplete."""
+
+
 #: AWS error codes that say "try again later", nothing about the request or the credentials.
 TRANSIENT_AWS_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
+from orgscan.jsondoc import typed_value
 from orgscan.model import ExceptionMark, Finding, ScanResult, Status
 
 REGISTER_KEY = "exceptions"
@@ -173,8 +174,11 @@ def _parse_entry(raw: Any, where: str) -> ExceptionEntry:
 def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
     if key not in raw:
         raise ExceptionsFileError(f"{where}: missing key {key!r}")
-    value = raw[key]
-    if not isinstance(value, str) or not value.strip():
+    try:
+        value: str = typed_value(raw, key, str, expected="a non-empty string")
+    except TypeError as exc:
+        raise ExceptionsFileError(f"{where}: {exc}") from None
+    if not value.strip():
         raise ExceptionsFileError(f"{where}: {key!r} must be a non-empty string, not {value!r:.60}")
     return value.strip()
 

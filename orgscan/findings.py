@@ -8,9 +8,8 @@ validates everything it returns, so ``report``, ``diff`` and ``remediate`` can t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,25 +17,33 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.errors import InputError
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import (
+    MAX_RETENTION_DAYS,
     REASON_STATUS,
     AccountCoverage,
+    AccountGap,
+    AccountVerdictCode,
     ErrorStage,
     ExceptionMark,
     Finding,
     LockMode,
+    ManagementEvents,
     Policy,
     ReasonCode,
     RequiredMode,
     RunInfo,
+    RunScope,
     ScanError,
     ScanResult,
     Status,
     Versioning,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions the reader accepts: a version 1 file reads with the v2 fields absent (null, empty).
+READABLE_SCHEMA_VERSIONS = (1, 2)
 FINDINGS_FILE = "findings.json"
 
 #: The findings table: column order (the contract's) and pandas dtypes, declared once.
@@ -57,10 +64,16 @@ FINDING_COLUMNS: dict[str, str] = {
     "status": "string",
     "reason_code": "string",
     "reason": "string",
+    "is_logging": "boolean",
+    "latest_delivery_error": "string",
+    "management_events": "string",
 }
 
-# ASCII digits only, and no trailing newline (which "$" would let through).
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
+#: The longest text a findings.json field may hold: Excel's limit for one cell. AWS names are
+#: far shorter (a trail name 128 characters, a bucket name 63).
+MAX_TEXT = 32_767
+#: More regions than any partition has, with room to grow.
+MAX_REGIONS = 1000
 
 
 class FindingsFileError(InputError):
@@ -76,16 +89,20 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
+            "run_id": run.run_id,
             "started_at": run.started_at,
             "finished_at": run.finished_at,
             "tool_version": run.tool_version,
             "caller_arn": run.caller_arn,
             "organization_id": run.organization_id,
             "policy": run.policy.to_dict(),
+            "scope": run.scope.to_dict() if run.scope is not None else None,
+            "command": list(run.command),
+            "host": run.host,
             "regions": list(run.regions),
             "complete": run.complete,
         },
-        "accounts": [asdict(account) for account in result.accounts],
+        "accounts": [_account_to_dict(account) for account in result.accounts],
         "findings": [_finding_to_dict(finding) for finding in result.findings],
         "errors": [_error_to_dict(error) for error in result.errors],
     }
@@ -97,12 +114,25 @@ def dumps(result: ScanResult) -> str:
 
 
 def _finding_to_dict(finding: Finding) -> dict[str, Any]:
-    # asdict keeps field order; StrEnum members serialise as their value.
+    # Field order is the contract's; StrEnum members serialise as their value. A shallow read,
+    # not asdict's deep copy: this runs once per trail for every report of a large run.
+    values = (getattr(finding, key) for key in _FINDING_FIELDS)
     row = {key: (value.value if hasattr(value, "value") else value)
-           for key, value in asdict(finding).items() if key != "exception"}
+           for key, value in zip(_FINDING_FIELDS, values, strict=True)}
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
+    return row
+
+
+#: The finding's fields as ``findings.json`` writes them (the exception mark apart).
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "exception")
+
+
+def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:
+    row = asdict(account)
+    row["protected_by"] = list(account.protected_by)
+    row["gaps"] = [{"region": gap.region, "code": gap.code.value} for gap in account.gaps]
     return row
 
 
@@ -156,14 +186,30 @@ def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], wh
          *, optional: bool = False) -> Any:
     if key not in obj:
         raise _SchemaError(f"{where}: missing key {key!r}")
-    value = obj[key]
-    if value is None and optional:
-        return None
-    # bool is an int in Python; an int field must not accept true/false.
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        expected = " or ".join(k.__name__ for k in kinds) + (" or null" if optional else "")
-        raise _SchemaError(f"{where}: {key!r} must be {expected}, not {value!r:.60}")
+    try:
+        value = typed_value(obj, key, kind, optional=optional)
+    except TypeError as exc:
+        raise _SchemaError(f"{where}: {exc}") from None
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise _SchemaError(f"{where}: {key!r} holds {len(value):,} characters, more than the "
+                           f"{MAX_TEXT:,} a finding's text may have")
+    return value
+
+
+def _int_between(raw: Mapping[str, Any], key: str, where: str, low: int, high: int,
+                 *, optional: bool = False) -> Any:
+    # Reports and plans compute with these numbers: 10**30 days overflows pandas and Excel.
+    value = _get(raw, key, int, where, optional=optional)
+    if value is not None and not low <= value <= high:
+        raise _SchemaError(f"{where}: {key!r} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _region(raw: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    # Regions name AWS endpoints that remediate --apply calls: only real region names.
+    value = _get(raw, key, str, where, optional=optional)
+    if value is not None and not REGION_RE.match(value):
+        raise _SchemaError(f"{where}: {key!r} is not an AWS region name: {value!r:.40}")
     return value
 
 
@@ -196,8 +242,9 @@ def _parse_document(document: Any) -> ScanResult:
     if not isinstance(document, dict):
         raise _SchemaError("the top level must be a JSON object")
     version = _get(document, "schema_version", int, "findings.json")
-    if version != SCHEMA_VERSION:
-        raise _SchemaError(f"schema_version {version} is not supported (expected {SCHEMA_VERSION})")
+    if version not in READABLE_SCHEMA_VERSIONS:
+        raise _SchemaError(f"schema_version {version} is not supported (expected "
+                           f"{' or '.join(map(str, READABLE_SCHEMA_VERSIONS))})")
     run = _parse_run(_get(document, "run", dict, "findings.json"))
     accounts = tuple(_parse_account(item, f"accounts[{i}]")
                      for i, item in enumerate(_list(document, "accounts")))
@@ -211,7 +258,8 @@ def _parse_document(document: Any) -> ScanResult:
 def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     where = "run"
     policy_raw = _get(raw, "policy", dict, where)
-    min_days = _get(policy_raw, "min_retention_days", int, "run.policy", optional=True)
+    min_days = _int_between(policy_raw, "min_retention_days", "run.policy", 1,
+                            MAX_RETENTION_DAYS, optional=True)
     policy = Policy(
         require_default_retention=_get(policy_raw, "require_default_retention", bool, "run.policy"),
         require_mode=_enum(_get(policy_raw, "require_mode", str, "run.policy"), RequiredMode,
@@ -219,9 +267,14 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         min_retention_days=min_days,
     )
     regions = _get(raw, "regions", list, where)
-    if not all(isinstance(region, str) for region in regions):
-        raise _SchemaError("run: 'regions' must be a list of strings")
+    if len(regions) > MAX_REGIONS or not all(
+            isinstance(region, str) and REGION_RE.match(region) for region in regions):
+        raise _SchemaError("run: 'regions' must be a list of AWS region names")
     return RunInfo(
+        run_id=_get(raw, "run_id", str, where) if "run_id" in raw else "",
+        scope=_parse_scope(raw.get("scope")),
+        command=(_strings(raw, "command", where) or ()) if "command" in raw else (),
+        host=_get(raw, "host", str, where) if "host" in raw else "",
         started_at=_get(raw, "started_at", str, where),
         finished_at=_get(raw, "finished_at", str, where),
         tool_version=_get(raw, "tool_version", str, where),
@@ -233,10 +286,56 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     )
 
 
+def _strings(raw: Mapping[str, Any], key: str, where: str, *,
+             optional: bool = False) -> tuple[str, ...] | None:
+    value = _get(raw, key, list, where, optional=optional)
+    if value is None:
+        return None
+    if not all(isinstance(item, str) and len(item) <= MAX_TEXT for item in value):
+        raise _SchemaError(f"{where}: {key!r} must be a list of strings of at most "
+                           f"{MAX_TEXT:,} characters")
+    return tuple(value)
+
+
+def _parse_scope(raw: Any) -> RunScope | None:
+    # Absent in version 1 files.
+    if raw is None:
+        return None
+    where = "run.scope"
+    if not isinstance(raw, dict):
+        raise _SchemaError(f"{where} must be an object or null")
+    accounts = _strings(raw, "accounts", where, optional=True)
+    for account_id in accounts or ():
+        _account_id(account_id, "accounts", where)
+    regions = _strings(raw, "regions", where, optional=True)
+    if regions is not None and (len(regions) > MAX_REGIONS
+                                or not all(REGION_RE.match(region) for region in regions)):
+        raise _SchemaError(f"{where}: 'regions' must be a list of AWS region names or null")
+    return RunScope(
+        role_name=_get(raw, "role_name", str, where),
+        accounts=accounts,
+        exclude_accounts=_strings(raw, "exclude_accounts", where) or (),
+        ous=_strings(raw, "ous", where) or (),
+        regions=regions,
+        org=_get(raw, "org", bool, where),
+    )
+
+
+def _parse_gaps(raw: Mapping[str, Any], where: str) -> tuple[AccountGap, ...]:
+    gaps = _get(raw, "gaps", list, where) if "gaps" in raw else []
+    parsed = []
+    for index, gap in enumerate(gaps):
+        gap_where = f"{where}.gaps[{index}]"
+        if not isinstance(gap, dict):
+            raise _SchemaError(f"{gap_where} must be an object")
+        parsed.append(AccountGap(
+            region=_region(gap, "region", gap_where),
+            code=_enum(_get(gap, "code", str, gap_where), AccountVerdictCode, "code", gap_where)))
+    return tuple(parsed)
+
+
 def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
-    regions_scanned = _get(raw, "regions_scanned", int, where)
-    if regions_scanned < 0:
-        raise _SchemaError(f"{where}: 'regions_scanned' must not be negative")
+    regions_scanned = _int_between(raw, "regions_scanned", where, 0, MAX_REGIONS)
     return AccountCoverage(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         name=_get(raw, "name", str, where, optional=True),
@@ -245,35 +344,53 @@ def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
         scanned=_get(raw, "scanned", bool, where),
         regions_scanned=regions_scanned,
         error_code=_get(raw, "error_code", str, where, optional=True),
+        # The verdict fields are absent in version 1 files.
+        verdict=_enum(raw.get("verdict"), Status, "verdict", where, optional=True),
+        verdict_code=_enum(raw.get("verdict_code"), AccountVerdictCode, "verdict_code", where,
+                           optional=True),
+        protected_by=(_strings(raw, "protected_by", where) or ()) if "protected_by" in raw
+        else (),
+        gaps=_parse_gaps(raw, where),
     )
 
 
 def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
     status = _enum(_get(raw, "status", str, where), Status, "status", where)
     reason_code = _enum(_get(raw, "reason_code", str, where), ReasonCode, "reason_code", where)
-    if REASON_STATUS[reason_code] is not status:
+    # NO_DEFAULT_RETENTION is FAIL or WARN depending on the run's policy; the rest are fixed.
+    allowed = ({Status.WARN, Status.FAIL} if reason_code is ReasonCode.NO_DEFAULT_RETENTION
+               else {REASON_STATUS[reason_code]})
+    if status not in allowed:
         raise _SchemaError(f"{where}: reason_code {reason_code.value} cannot have status "
                            f"{status.value}")
     return Finding(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         trail_name=_get(raw, "trail_name", str, where),
         trail_arn=_get(raw, "trail_arn", str, where),
-        home_region=_get(raw, "home_region", str, where),
+        home_region=_region(raw, "home_region", where),
         is_organization_trail=_get(raw, "is_organization_trail", bool, where),
         is_multi_region=_get(raw, "is_multi_region", bool, where),
         bucket_name=_get(raw, "bucket_name", str, where),
         bucket_account_id=_account_id(raw.get("bucket_account_id"), "bucket_account_id", where,
                                       optional=True),
-        bucket_region=_get(raw, "bucket_region", str, where, optional=True),
+        bucket_region=_region(raw, "bucket_region", where, optional=True),
         object_lock_enabled=_get(raw, "object_lock_enabled", bool, where, optional=True),
         lock_mode=_enum(_get(raw, "lock_mode", str, where, optional=True), LockMode, "lock_mode",
                         where, optional=True),
-        retention_days=_get(raw, "retention_days", int, where, optional=True),
+        retention_days=_int_between(raw, "retention_days", where, 0, MAX_RETENTION_DAYS,
+                                    optional=True),
         versioning=_enum(_get(raw, "versioning", str, where, optional=True), Versioning,
                          "versioning", where, optional=True),
         status=status,
         reason_code=reason_code,
         reason=_get(raw, "reason", str, where),
+        # Trail health is absent in version 1 files.
+        is_logging=_get(raw, "is_logging", bool, where, optional=True)
+        if "is_logging" in raw else None,
+        latest_delivery_error=_get(raw, "latest_delivery_error", str, where, optional=True)
+        if "latest_delivery_error" in raw else None,
+        management_events=_enum(raw.get("management_events"), ManagementEvents,
+                                "management_events", where, optional=True),
         exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
     )
 
@@ -298,7 +415,7 @@ def _parse_exception(raw: Any, where: str) -> ExceptionMark | None:
 def _parse_error(raw: Mapping[str, Any], where: str) -> ScanError:
     return ScanError(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
-        region=_get(raw, "region", str, where, optional=True),
+        region=_region(raw, "region", where, optional=True),
         stage=_enum(_get(raw, "stage", str, where), ErrorStage, "stage", where),
         error_code=_get(raw, "error_code", str, where),
         message=_get(raw, "message", str, where),

@@ -29,11 +29,14 @@ class ReasonCode(StrEnum):
     MODE_NOT_ALLOWED = "MODE_NOT_ALLOWED"
     RETENTION_TOO_SHORT = "RETENTION_TOO_SHORT"
     BUCKET_MISSING = "BUCKET_MISSING"
+    BUCKET_OUTSIDE_ORGANIZATION = "BUCKET_OUTSIDE_ORGANIZATION"
     ACCESS_DENIED = "ACCESS_DENIED"
     API_ERROR = "API_ERROR"
 
 
-#: The status each reason code carries; the contract fixes this mapping.
+#: The status each reason code carries; the contract fixes this mapping. The one exception:
+#: ``NO_DEFAULT_RETENTION`` is FAIL under the default policy and WARN (listed here) only under
+#: ``require_default_retention = false`` -- ``rule.reason_status`` knows the policy.
 REASON_STATUS: dict[ReasonCode, Status] = {
     ReasonCode.COMPLIANT: Status.PASS,
     ReasonCode.LOCK_NOT_CONFIGURED: Status.FAIL,
@@ -41,6 +44,7 @@ REASON_STATUS: dict[ReasonCode, Status] = {
     ReasonCode.MODE_NOT_ALLOWED: Status.FAIL,
     ReasonCode.RETENTION_TOO_SHORT: Status.FAIL,
     ReasonCode.BUCKET_MISSING: Status.FAIL,
+    ReasonCode.BUCKET_OUTSIDE_ORGANIZATION: Status.FAIL,
     ReasonCode.ACCESS_DENIED: Status.ERROR,
     ReasonCode.API_ERROR: Status.ERROR,
 }
@@ -69,6 +73,24 @@ class Versioning(StrEnum):
     OFF = "Off"
 
 
+class ManagementEvents(StrEnum):
+    """What a trail's event selectors record of management events (contract v2)."""
+
+    ALL = "All"
+    READ_ONLY = "ReadOnly"
+    WRITE_ONLY = "WriteOnly"
+    NONE = "None"
+
+
+class AccountVerdictCode(StrEnum):
+    """Why an account has its verdict; the last three also name a region's gap (contract v2)."""
+
+    PROTECTED = "PROTECTED"
+    NOT_RECORDED = "NOT_RECORDED"
+    UNPROTECTED = "UNPROTECTED"
+    UNKNOWN = "UNKNOWN"
+
+
 class ErrorStage(StrEnum):
     """Where in the scan an error row was recorded."""
 
@@ -76,6 +98,10 @@ class ErrorStage(StrEnum):
     REGIONS = "regions"
     TRAILS = "trails"
     BUCKET = "bucket"
+
+
+#: S3 Object Lock's own limit on a default retention: 100 years.
+MAX_RETENTION_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -106,8 +132,19 @@ class Account:
 
 
 @dataclass(frozen=True)
+class AccountGap:
+    """A scanned region of an account that no trail protects, and why (``accounts[].gaps``)."""
+
+    region: str
+    code: AccountVerdictCode
+
+
+@dataclass(frozen=True)
 class AccountCoverage:
-    """One ``accounts[]`` row: an account and whether (and how far) it was scanned."""
+    """One ``accounts[]`` row: an account, whether (and how far) it was scanned, its verdict.
+
+    ``verdict`` and ``verdict_code`` are None for an account that was not scanned.
+    """
 
     account_id: str
     name: str | None
@@ -116,6 +153,10 @@ class AccountCoverage:
     scanned: bool
     regions_scanned: int
     error_code: str | None
+    verdict: Status | None = None
+    verdict_code: AccountVerdictCode | None = None
+    protected_by: tuple[str, ...] = ()
+    gaps: tuple[AccountGap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +185,8 @@ class BucketFacts:
     ``error_code`` is set when the bucket could not be read; the lock fields are then None.
     ``object_lock_enabled`` is False for ``ObjectLockConfigurationNotFoundError``.
     ``versioning_error_code`` is set when only the versioning read failed: the lock verdict
-    stands and ``versioning`` is None.
+    stands and ``versioning`` is None. ``outside_organization`` is True when the bucket exists
+    and every ACTIVE account of the organization listed its buckets without finding it.
     """
 
     bucket_name: str
@@ -157,6 +199,16 @@ class BucketFacts:
     error_code: str | None = None
     error_message: str | None = None
     versioning_error_code: str | None = None
+    outside_organization: bool = False
+
+    @classmethod
+    def unreadable(cls, bucket_name: str, bucket_account_id: str | None,
+                   bucket_region: str | None, error_code: str,
+                   error_message: str | None) -> BucketFacts:
+        """A bucket that could not be read: what is known of where it is, and why not."""
+        return cls(bucket_name, bucket_account_id, bucket_region, object_lock_enabled=None,
+                   lock_mode=None, retention_days=None, versioning=None,
+                   error_code=error_code, error_message=error_message)
 
 
 @dataclass(frozen=True)
@@ -207,6 +259,9 @@ class Finding:
     status: Status
     reason_code: ReasonCode
     reason: str
+    is_logging: bool | None = None
+    latest_delivery_error: str | None = None
+    management_events: ManagementEvents | None = None
     exception: ExceptionMark | None = None
 
 
@@ -222,6 +277,29 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class RunScope:
+    """What the run was asked to scan (``run.scope``): the evidence's stated boundary."""
+
+    role_name: str
+    accounts: tuple[str, ...] | None
+    exclude_accounts: tuple[str, ...]
+    ous: tuple[str, ...]
+    regions: tuple[str, ...] | None
+    org: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """The scope as it is recorded in ``findings.json``."""
+        return {
+            "role_name": self.role_name,
+            "accounts": list(self.accounts) if self.accounts is not None else None,
+            "exclude_accounts": list(self.exclude_accounts),
+            "ous": list(self.ous),
+            "regions": list(self.regions) if self.regions is not None else None,
+            "org": self.org,
+        }
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """The ``run`` object of ``findings.json``."""
 
@@ -233,6 +311,10 @@ class RunInfo:
     policy: Policy
     regions: tuple[str, ...]
     complete: bool
+    run_id: str = ""
+    scope: RunScope | None = None
+    command: tuple[str, ...] = ()
+    host: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The rule: is a CloudTrail bucket's Object Lock configuration good enough under a policy?
 
 Pure: ``BucketFacts`` + ``Policy`` -> ``Verdict``. A bucket that could not be read is ERROR,
-never FAIL: "could not tell" is not "not locked".
+never FAIL: "could not tell" is not "not locked". When several reasons apply the worst status
+wins (FAIL > WARN > PASS), so a lighter reason never hides a heavier one.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from orgscan.model import (
     Policy,
     ReasonCode,
     RequiredMode,
+    Status,
     Verdict,
 )
 
+#: The prefix AWS Control Tower gives the trail and the log bucket it creates.
+CONTROL_TOWER_PREFIX = "aws-controltower-"
 # AWS error codes that mean the bucket is not there.
 MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
 # AWS error codes that mean the bucket exists but the scan may not read it.
@@ -28,22 +32,73 @@ _REQUIRED_STRENGTH = {RequiredMode.ANY: 0, RequiredMode.GOVERNANCE: 1,
                       RequiredMode.COMPLIANCE: 2}
 
 
+#: The order in which reasons are named: the first among those with the worst status is the
+#: finding's ``reason_code`` (contract v2).
+PRECEDENCE: tuple[ReasonCode, ...] = (
+    ReasonCode.BUCKET_MISSING,
+    ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+    ReasonCode.LOCK_NOT_CONFIGURED,
+    ReasonCode.NO_DEFAULT_RETENTION,
+    ReasonCode.MODE_NOT_ALLOWED,
+    ReasonCode.RETENTION_TOO_SHORT,
+)
+_SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
+
+
+def reason_status(code: ReasonCode, policy: Policy) -> Status:
+    """The status ``code`` carries under ``policy``.
+
+    A bucket with Object Lock but no default retention protects no CloudTrail log file
+    (CloudTrail sets no per-object retention), so that is FAIL unless the policy says a default
+    rule is not required, which keeps the literal audit's WARN.
+    """
+    if code is ReasonCode.NO_DEFAULT_RETENTION and policy.require_default_retention:
+        return Status.FAIL
+    return REASON_STATUS[code]
+
+
 def evaluate(facts: BucketFacts, policy: Policy) -> Verdict:
-    """Judge one bucket. The first applicable reason wins; the sentence names the others."""
-    if facts.error_code is not None and facts.error_code not in MISSING_BUCKET_CODES:
+    """Judge one bucket: the worst status of every applicable reason.
+
+    The reason code is the first, in ``PRECEDENCE``, among the reasons with that status; the
+    sentence names the others.
+    """
+    missing = facts.error_code in MISSING_BUCKET_CODES
+    if facts.outside_organization and not missing:
+        return _outside_verdict(facts, policy)
+    if facts.error_code is not None and not missing:
         return _error_verdict(facts)
     if facts.error_code is None and facts.object_lock_enabled is None:
         # Nothing was read and nothing failed: never let that read as "not locked".
         return _error_verdict(facts)
-    problems = _problems(facts, policy)
+    return _judged(_problems(facts, policy), facts, policy)
+
+
+def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts,
+            policy: Policy) -> Verdict:
     if not problems:
         return Verdict(REASON_STATUS[ReasonCode.COMPLIANT], ReasonCode.COMPLIANT,
                        _compliant_sentence(facts))
-    code, sentence = problems[0]
-    if len(problems) > 1:
-        others = ", ".join(other for other, _ in problems[1:])
-        sentence = f"{sentence} Also: {others}."
-    return Verdict(REASON_STATUS[code], code, sentence)
+    status = max((reason_status(code, policy) for code, _ in problems), key=_SEVERITY.__getitem__)
+    ranked = sorted(problems, key=lambda problem: PRECEDENCE.index(problem[0]))
+    code, sentence = next(p for p in ranked if reason_status(p[0], policy) is status)
+    others = [other for other, _ in ranked if other is not code]
+    if others:
+        sentence = f"{sentence} Also: {', '.join(others)}."
+    if facts.bucket_name.startswith(CONTROL_TOWER_PREFIX):
+        # Fixing it by hand is drift Control Tower may undo: say whose bucket it is.
+        sentence += (" This is AWS Control Tower's log bucket: change its retention through "
+                     "the landing zone's settings.")
+    return Verdict(status, code, sentence)
+
+
+def _outside_verdict(facts: BucketFacts, policy: Policy) -> Verdict:
+    outside = (ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+               f"Bucket {facts.bucket_name} exists but no account of the organization owns it: "
+               "the organization cannot show that its log files are protected.")
+    readable = facts.error_code is None and facts.object_lock_enabled is not None
+    # What could be read of a foreign bucket is still judged, so the sentence says all of it.
+    return _judged([outside, *(_problems(facts, policy) if readable else [])], facts, policy)
 
 
 def _problems(facts: BucketFacts, policy: Policy) -> list[tuple[ReasonCode, str]]:
@@ -57,7 +112,8 @@ def _problems(facts: BucketFacts, policy: Policy) -> list[tuple[ReasonCode, str]
                  f"Object Lock is not enabled on bucket {name}: log files can be deleted.")]
     problems: list[tuple[ReasonCode, str]] = []
     has_retention = facts.lock_mode is not None and bool(facts.retention_days)
-    if not has_retention and policy.require_default_retention:
+    if not has_retention:
+        # Named under every policy; only its status depends on require_default_retention.
         problems.append((ReasonCode.NO_DEFAULT_RETENTION,
                          f"Object Lock is enabled on bucket {name} but it has no default "
                          "retention: new log files are not protected."))

@@ -1,4 +1,5 @@
-// orgscan report: sort the findings table by any column, filter it by status, account and text.
+// orgscan report: sort the findings table by any column, filter it by status ("not PASS" first),
+// account and text; open every collapsed section before printing.
 // Plain DOM code, no library: the page must work offline.
 (function () {
   "use strict";
@@ -20,7 +21,11 @@
 
   function sortKey(row, column, numeric) {
     var cell = row.cells[column];
-    var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
+    // The sort key: the cell's data-sort, else its main value (the first line), else its text.
+    var main = cell.firstElementChild && cell.firstElementChild.classList.contains("name")
+      ? cell.firstElementChild : null;
+    var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort")
+      : (main || cell.firstChild || cell).textContent;
     raw = raw.trim();
     if (numeric) {
       return raw === "" || isNaN(Number(raw)) ? null : Number(raw);
@@ -56,7 +61,8 @@
     var needle = textFilter.value.trim().toLowerCase();
     var count = 0;
     Array.prototype.forEach.call(tbody.rows, function (row) {
-      var visible = (!status || row.dataset.status === status) &&
+      var visible = (!status || row.dataset.status === status ||
+                     (status === "failing" && row.dataset.status !== "PASS")) &&
         (!account || row.dataset.account === account) &&
         (!needle || row.textContent.toLowerCase().indexOf(needle) !== -1);
       row.hidden = !visible;
@@ -82,4 +88,11 @@
   [statusFilter, accountFilter].forEach(function (el) { el.addEventListener("change", applyFilters); });
   textFilter.addEventListener("input", applyFilters);
   applyFilters();
+
+  // A printed or saved-as-PDF report shows everything: open the collapsed sections first.
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details"), function (el) {
+      el.open = true;
+    });
+  });
 }());

@@ -1,17 +1,17 @@
-"""Fixtures shared by every test folder: an offline, fake AWS environment for moto."""
+"""Fixtures shared by every test folder: an offline, fake AWS environment for moto, the demo
+organization for tests that only read it, and the ``orgscan`` logger given back after a CLI
+test."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from orgscan.simulate.mock import fake_aws_environment
+from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
+from tests.environment import use_fake_aws
 from tests.logger_state import orgscan_logger_kept
-
-#: Fake credentials and a default region; moto answers them as account 123456789012.
-FAKE_AWS_VARIABLES = fake_aws_environment("us-east-1")
 
 
 @pytest.fixture
@@ -19,11 +19,35 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake AWS credentials and ``us-east-1`` for the test, and nothing else from the user's
     environment (profiles, endpoints, real keys, retry or moto settings). Start ``mock_aws``
     after this fixture."""
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "MOTO_")):
-            monkeypatch.delenv(name)
-    for name, value in FAKE_AWS_VARIABLES.items():
-        monkeypatch.setenv(name, value)
+    use_fake_aws(monkeypatch)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A runtime folder of the test session (``XDG_RUNTIME_DIR``), so the lock files of the
+    shared logs the tests write go to the session's temporary folder, not the machine's."""
+    runtime = tmp_path_factory.mktemp("runtime")
+    runtime.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        yield runtime
+
+
+@pytest.fixture(scope="module")
+def demo_org() -> Iterator[SimulatedOrg]:
+    """The demo organization inside ``demo_mock`` (cross-account S3 reads denied).
+
+    Built once per module because scans only read it; tests that change moto state build
+    their own organization.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        # The first EC2 call per account would load thousands of AMIs no test needs.
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "MOTO_ACCOUNT_ID"):
+            patch.delenv(name, raising=False)
+        with demo_mock():
+            yield build_demo_org()
 
 
 @pytest.fixture

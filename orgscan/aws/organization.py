@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE
+from orgscan.identifiers import ACCOUNT_ID_RE
 from orgscan.model import Account
 
 
@@ -29,6 +30,10 @@ class _Node:
     path: str
 
 
+#: Organizations calls in flight at once during the OU walk. Organizations throttles at a few
+#: calls per second per account: a wide tree walked with every worker would burst and retry.
+ORGANIZATIONS_IN_FLIGHT = 4
+
 #: The state of an account whose reply carries neither ``State`` nor ``Status``.
 UNKNOWN_STATE = "UNKNOWN"
 
@@ -43,8 +48,10 @@ def account_state(raw: dict[str, Any]) -> str:
     return str(raw.get("State") or raw.get("Status") or UNKNOWN_STATE).upper()
 
 
-def discover_organization(client: Any, executor: Executor) -> Organization:
-    """Walk the OU tree from the root, listing each OU's children in parallel."""
+def discover_organization(client: Any, executor: Executor,
+                          in_flight: int = ORGANIZATIONS_IN_FLIGHT) -> Organization:
+    """Walk the OU tree from the root, listing OUs' children in parallel, ``in_flight`` calls
+    at most at once."""
     # Two independent calls, made at the same time.
     described = executor.submit(client.describe_organization)
     roots = client.list_roots()["Roots"]
@@ -54,13 +61,19 @@ def discover_organization(client: Any, executor: Executor) -> Organization:
     account_parent: dict[str, str] = {}
     # A node's OUs and its accounts are listed at the same time: one latency less per level.
     pending: dict[Future[list[dict[str, Any]]], tuple[_Node, str]] = {}
+    waiting: deque[tuple[_Node, str]] = deque()
 
     def visit(node: _Node) -> None:
-        for kind in _CHILD_KINDS:
+        waiting.extend((node, kind) for kind in _CHILD_KINDS)
+
+    def fill() -> None:
+        while waiting and len(pending) < max(1, in_flight):
+            node, kind = waiting.popleft()
             pending[executor.submit(_children, client, node.node_id, kind)] = (node, kind)
 
     for root in roots:
         visit(_Node(root["Id"], "/" + str(root.get("Name") or "Root")))
+    fill()
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
@@ -82,6 +95,7 @@ def discover_organization(client: Any, executor: Executor) -> Organization:
                 child = _Node(ou["Id"], f"{node.path}/{ou.get('Name') or ou['Id']}")
                 parents[child.node_id] = node.node_id
                 visit(child)
+        fill()
     accounts_under: dict[str, set[str]] = {}
     for account_id, parent in account_parent.items():
         node_id: str | None = parent

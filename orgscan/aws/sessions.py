@@ -30,10 +30,10 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from orgscan.aws import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY, CallStats
+from orgscan.aws.redaction import redact
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
-from orgscan.redaction import redact
+from orgscan.identifiers import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 
 # The keyword that carries an account's credentials through a call; removed before validation.
 _CREDENTIALS_PARAM = "__orgscan_credentials"
@@ -162,6 +162,9 @@ class SessionFactory:
         self.role_session_name = role_session_name
         self._duration_seconds = duration_seconds
         self._session = base_session or botocore.session.get_session()
+        # Tokens of the global STS endpoint are refused in opt-in regions unless the account
+        # issues v2 tokens, and that failure looks like "region not enabled": stay regional.
+        self._session.set_config_variable("sts_regional_endpoints", "regional")
         self._session.register(
             "before-parameter-build.*.*", _move_credentials_to_signing_context
         )

@@ -10,16 +10,11 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from orgscan.errors import AwsUnavailableError, InputError
+from orgscan.cli.exitcodes import ExitCode
+from orgscan.errors import AwsUnavailableError, EvidenceWriteError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
-EXIT_INCOMPLETE = 3
-
 
 # C0 and C1 control characters except tab and newline; ESC starts terminal escape sequences.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -31,7 +26,18 @@ def terminal_text(text: str) -> str:
     return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+# Every C0 and C1 control character, line breaks and tabs included, and Unicode's own line
+# and paragraph separators.
+_CELL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def terminal_cell(text: str) -> str:
+    """``text`` on one line, every control character shown as an escape (``\n``, ``\x1b``):
+    a value read from a file fills one cell of a table and cannot start a forged row."""
+    return _CELL_CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
+def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> typer.Exit:
     """Print ``orgscan: error: message`` on stderr and return the exit exception to raise
     (exit 2, bad input, unless ``code`` says otherwise)."""
     one_line = " ".join(message.split())
@@ -40,8 +46,9 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 
 
 def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn ``InputError`` raised by the core into a one-line message and exit code 2, and
-    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3."""
+    """Turn ``InputError`` raised by the core into a one-line message and exit code 2,
+    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3, and
+    ``EvidenceWriteError`` (the run folder could not be written) into exit 4."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -50,7 +57,9 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         except InputError as exc:
             raise fail(str(exc)) from None
         except AwsUnavailableError as exc:  # not bad input: AWS did not answer; try later
-            raise fail(str(exc), code=EXIT_INCOMPLETE) from None
+            raise fail(str(exc), code=ExitCode.INCOMPLETE) from None
+        except EvidenceWriteError as exc:  # never 1: a scheduler must not read it as findings
+            raise fail(str(exc), code=ExitCode.WRITE_FAILED) from None
 
     return wrapper
 

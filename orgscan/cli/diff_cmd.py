@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, terminal_cell
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import examples
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def diff(
         "--json", metavar="", help="Print the diff.json document instead of a table.")] = False,
     fail_on_new: Annotated[bool, typer.Option(
         "--fail-on-new", metavar="",
-        help="Exit 1 when a trail newly fails (and no exception covers it).",
+        help="Exit 1 when a trail (no exception covering it) or an account verdict newly fails.",
     )] = False,
 ) -> None:
     """Classify every trail of two runs, from new failures to unchanged ones."""
@@ -42,31 +43,56 @@ def diff(
     # resolve() so that DIR/latest is reported as the run folder it points at.
     result = diff_results(old, new, old_folder=old_run_dir.resolve().name,
                           new_folder=new_run_dir.resolve().name)
-    typer.echo(dumps_diff(result) if json_output else terminal_text(format_diff(result)),
-               nl=not json_output)
-    if fail_on_new and any(not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE)):
-        raise typer.Exit(EXIT_FINDINGS)
+    typer.echo(dumps_diff(result) if json_output else format_diff(result), nl=not json_output)
+    new_accounts = [a for a in result.accounts if a.diff_class is DiffClass.NEW_FAILURE]
+    if fail_on_new and (new_accounts or any(
+            not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE))):
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 def format_diff(result: RunDiff) -> str:
-    """The diff as a terminal table: both runs, the counts, then every trail that moved."""
+    """The diff as a terminal table: both runs, the counts, then every trail that moved.
+
+    Every value from the runs' files is one cell with its control characters escaped: a name
+    holding a newline cannot forge a row (say, a "resolved FAIL → PASS" one)."""
     from orgscan.diff import DiffClass
 
     lines = [_run_line("old", result.old), _run_line("new", result.new),
              "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items())]
     moved = [entry for entry in result.entries if entry.diff_class is not DiffClass.UNCHANGED]
+    accounts = _account_table(result)
     if not moved:
-        return "\n".join([*lines, "", "no trail changed"])
+        return "\n".join([*lines, "", "no trail changed", *accounts])
     rows = [("CLASS", "ACCOUNT", "TRAIL", "STATUS", "WHAT CHANGED")]
     for entry in moved:
         status = f"{entry.status_old or '-'} → {entry.status_new or '-'}"
-        detail = entry.describe() + (" [excepted]" if entry.excepted else "")
-        rows.append((entry.diff_class.value, entry.account_id, entry.trail_name, status, detail))
+        detail = terminal_cell(entry.describe()) + (" [excepted]" if entry.excepted else "")
+        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
+                     terminal_cell(entry.trail_name), status, detail))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)),
                         row[4]]).rstrip() for row in rows]
-    return "\n".join([*lines, "", *table])
+    return "\n".join([*lines, "", *table, *accounts])
+
+
+def _account_table(result: RunDiff) -> list[str]:
+    """The accounts whose verdict moved, as a second table (nothing when none did)."""
+    from orgscan.diff import DiffClass
+
+    moved = [entry for entry in result.accounts if entry.diff_class is not DiffClass.UNCHANGED]
+    if not moved:
+        return []
+    rows = [("CLASS", "ACCOUNT", "VERDICT", "CODE")]
+    for entry in moved:
+        codes = f"{entry.verdict_code_old or '-'} → {entry.verdict_code_new or '-'}"
+        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
+                     f"{entry.verdict_old or '-'} → {entry.verdict_new or '-'}",
+                     terminal_cell(codes)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)),
+                        row[3]]).rstrip() for row in rows]
+    return ["", "account verdicts:", *table]
 
 
 def _run_line(side: str, ref: RunRef) -> str:
-    return f"{side}: {ref.folder or '?'} (started {ref.started_at})"
+    return f"{side}: {terminal_cell(ref.folder or '?')} (started {terminal_cell(ref.started_at)})"

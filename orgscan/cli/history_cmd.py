@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orgscan.cli.common import maps_input_errors
+from orgscan.cli.common import maps_input_errors, terminal_cell
 from orgscan.cli.panels import examples
 
 if TYPE_CHECKING:
-    from orgscan.history import RunHistory
+    from orgscan.runs.history import RunHistory
 
 EPILOG = examples(
     "orgscan history reports/",
@@ -29,7 +29,8 @@ def history(
 ) -> None:
     """List the run folders of OUTPUT_DIR with their counts and coverage, newest first."""
     from orgscan.errors import InputError
-    from orgscan.history import history_to_dict, is_run_folder_name, list_runs
+    from orgscan.runs.folder import is_run_folder_name
+    from orgscan.runs.history import history_to_dict, list_runs
 
     # resolve(): OUTPUT_DIR/latest is the latest run folder, not an output folder.
     resolved = output_dir.resolve()
@@ -42,16 +43,21 @@ def history(
         return
     typer.echo(format_history(runs))
     for skipped in runs.skipped:
-        typer.echo(f"skipped {skipped.folder}: {skipped.problem}", err=True)
+        typer.echo(terminal_cell(f"skipped {skipped.folder}: {skipped.problem}"), err=True)
 
 
 def format_history(runs: RunHistory) -> str:
-    """The history as a terminal table; the latest run is marked."""
+    """The history as a terminal table; the latest run is marked. COMPLETE is ``yes`` for a
+    run folder written to the end whose coverage is complete, ``no`` when the coverage is not,
+    ``unfinished`` when the folder was never finished (no manifest: a crash, an interruption,
+    a failed write). Text from the files is shown with its control characters escaped."""
     if not runs.runs:
-        return f"no readable runs in {runs.output_dir}"
+        return f"no readable runs in {terminal_cell(str(runs.output_dir))}"
     rows = [("RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")]
     for run in runs.runs:
-        rows.append((run.folder, run.started_at, "yes" if run.complete else "no",
+        complete = "yes" if run.complete else "no"
+        rows.append((run.folder, terminal_cell(run.started_at),
+                     complete if run.folder_complete else "unfinished",
                      str(run.passed), str(run.warned), str(run.failed), str(run.errored),
                      f"{run.accounts_scanned}/{run.accounts_planned}",
                      "latest" if run.latest else ""))

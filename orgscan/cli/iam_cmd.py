@@ -36,7 +36,7 @@ def iam_policy(
         help="One JSON object keyed by policy name (scan_role_policy, ...).")] = False,
 ) -> None:
     """Print the IAM policies the scan role and the identity running orgscan need."""
-    from orgscan.iam import (
+    from orgscan.aws.iam import (
         ALL_POLICIES,
         FILLED_BY,
         REMEDIATION,

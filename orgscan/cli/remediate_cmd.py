@@ -1,19 +1,27 @@
-"""``orgscan remediate RUN_DIR``: show a run's remediation plan, or ``--apply`` it through boto3."""
+"""``orgscan remediate RUN_DIR``: show a run's remediation plan, or ``--apply`` it through boto3.
+
+The plan shown and applied is always rebuilt from the run's ``findings.json``; a
+``remediation/plan.json`` that differs from it is refused (it is input, not authority).
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orgscan.cli.common import EXIT_FINDINGS, EXIT_OK, maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, terminal_text
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import ACCESS, choices, examples
 from orgscan.errors import InputError
+from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
 from orgscan.remediation.model import RemediationSettings, Strategy
 
 if TYPE_CHECKING:
+    from orgscan.model import ScanResult
     from orgscan.remediation.model import Plan
 
 EPILOG = examples(
@@ -48,30 +56,64 @@ def remediate(
                                        "\\[default: 90, or the policy's minimum]")] = None,
     role_name: Annotated[str, typer.Option(
         "--role-name", metavar="NAME", rich_help_panel=ACCESS,
-        help="Role assumed in member accounts.")] = "OrganizationAccountAccessRole",
+        help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
     external_id: Annotated[str | None, typer.Option(
         "--external-id", metavar="ID", rich_help_panel=ACCESS,
         help="External id for AssumeRole.")] = None,
     role_session_name: Annotated[str, typer.Option(
         "--role-session-name", metavar="NAME", rich_help_panel=ACCESS,
-        help="Session name for AssumeRole.")] = "orgscan",
+        help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
+    json_output: Annotated[bool, typer.Option(
+        "--json", metavar="",
+        help="Print the plan (and, with --apply, the result) as JSON.")] = False,
+    iam_policy: Annotated[bool, typer.Option(
+        "--iam-policy", metavar="",
+        help="Print the IAM policy applying this plan (or the steps of --accounts) needs: "
+             "only its actions, on its buckets and trails; then exit.")] = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
-    from orgscan.remediation.text import plan_text
+    # Imported here: `orgscan --help` must not load the plan machinery (pandas, jinja2).
+    from orgscan.findings import load_run
+    from orgscan.remediation.iam_policy import remediation_policy
+    from orgscan.remediation.planfile import plan_to_dict
+    from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
 
     selected = _parse_accounts(accounts)
-    plan = _load_or_build(run_dir, RemediationSettings(
+    if apply and json_output and not yes:
+        raise InputError("--json with --apply needs --yes (there is no prompt to answer)")
+    result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
+    plan = _load_or_build(run_dir, result, RemediationSettings(
         strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
         rebuild=any(value is not None for value in (strategy, mode, days)))
+    if iam_policy:  # for accounts without steps, a policy that allows nothing is the answer
+        typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
+        raise typer.Exit(ExitCode.OK)
     _check_selected(plan, selected)
-    typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
+    if json_output:
+        if not apply:
+            typer.echo(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False))
+            raise typer.Exit(ExitCode.OK)
+    else:
+        typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
     steps = [step for entry in plan.entries for step in entry.steps
              if selected is None or step.account_id in selected]
     if not steps:
-        typer.echo("Nothing to apply.")
-        raise typer.Exit(EXIT_OK)
+        typer.echo(json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
+                   if json_output else "Nothing to apply.")
+        raise typer.Exit(ExitCode.OK)
+    # Imported here: showing a plan needs no AWS machinery.
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
+
+    sessions = SessionFactory(role_name=role_name, external_id=external_id,
+                              role_session_name=role_session_name)
+    if any(step.operation == "PutBucketPolicy" for step in steps):
+        sessions.identify()  # CredentialsError (exit 2) before anything is read
+        previews = preview_policies(plan, sessions, accounts=selected)
+        if not json_output:
+            typer.echo(terminal_text(policy_preview_text(previews)), nl=False)
     if not yes:
         try:
             confirmed = typer.confirm(f"Apply {len(steps)} step(s)?", default=False)
@@ -79,28 +121,23 @@ def remediate(
             confirmed = False
         if not confirmed:
             typer.echo("Not applied; nothing was changed.", err=True)
-            raise typer.Exit(EXIT_FINDINGS)
-    # Imported here: showing a plan needs no AWS machinery.
-    from orgscan.aws.sessions import SessionFactory
-    from orgscan.remediation.apply import apply_plan, write_apply_result
-    from orgscan.remediation.text import apply_text
-
-    sessions = SessionFactory(role_name=role_name, external_id=external_id,
-                              role_session_name=role_session_name)
+            raise typer.Exit(ExitCode.FINDINGS)
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
-    result = apply_plan(plan, sessions, accounts=selected,
-                        on_step=lambda o: typer.echo(terminal_text(
-                            f"{o.status.value}: account {o.account_id} {o.operation} "
-                            f"{o.bucket_name}")))
-    path = write_apply_result(run_dir, result)
-    typer.echo(terminal_text(apply_text(result)), nl=False)
-    typer.echo(f"Result written to {path}")
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+    applied = apply_plan(plan, sessions, accounts=selected,
+                         on_step=None if json_output else lambda o: typer.echo(terminal_text(
+                             f"{o.status.value}: account {o.account_id} {o.operation} "
+                             f"{o.resource or o.bucket_name}")))
+    path = write_apply_result(run_dir, applied)
+    if json_output:
+        typer.echo(json.dumps({"plan": plan_to_dict(plan), "apply": applied.to_dict(),
+                               "result_file": str(path)}, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(terminal_text(apply_text(applied)), nl=False)
+        typer.echo(f"Result written to {path}")
+    raise typer.Exit(ExitCode.OK if applied.ok else ExitCode.FINDINGS)
 
 
 def _parse_accounts(value: str | None) -> frozenset[str] | None:
-    from orgscan.findings import ACCOUNT_ID_RE
-
     if value is None:
         return None
     ids = [item.strip() for item in value.split(",") if item.strip()]
@@ -125,17 +162,32 @@ def _check_selected(plan: Plan, selected: frozenset[str] | None) -> None:
                          f"(accounts with steps: {choices})")
 
 
-def _load_or_build(run_dir: Path, settings: RemediationSettings, *, rebuild: bool) -> Plan:
-    from orgscan.findings import load_run
+def _load_or_build(run_dir: Path, result: ScanResult, settings: RemediationSettings, *,
+                   rebuild: bool) -> Plan:
+    """The plan rebuilt from ``findings.json``: with the options given, else with the settings
+    of ``remediation/plan.json``, which must then hold exactly the rebuilt plan."""
     from orgscan.remediation import build_plan
     from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
+    from orgscan.remediation.safety import plan_differences, unsafe_steps
 
-    result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
     plan_path = run_dir / REMEDIATION_DIR / PLAN_FILE
     if rebuild or not plan_path.is_file():
-        return build_plan(result, settings)
-    plan = load_plan(plan_path)
-    if plan.run_started_at != result.run.started_at:
-        raise InputError(f"{plan_path} belongs to the scan started at {plan.run_started_at}, "
-                         f"not to this run's findings.json ({result.run.started_at})")
+        plan = build_plan(result, settings)
+    else:
+        given = load_plan(plan_path)
+        if given.run_started_at != result.run.started_at:
+            raise InputError(f"{plan_path} belongs to the scan started at "
+                             f"{given.run_started_at}, not to this run's findings.json "
+                             f"({result.run.started_at})")
+        plan = build_plan(result, given.settings)
+        differences = plan_differences(given, plan)
+        if differences:
+            raise InputError(
+                f"{plan_path} differs from the plan rebuilt from findings.json in "
+                f"{'; '.join(differences[:3])}{' ...' if len(differences) > 3 else ''}; it "
+                "was changed after the scan (or written by another orgscan version) and is "
+                "not used. Give --strategy, --mode or --days to plan from findings.json alone")
+    problems = unsafe_steps(plan, result)
+    if problems:  # the rebuilt plan never has any: this guards against a defect, not input
+        raise InputError(f"the plan would do what orgscan never does: {problems[0]}")
     return plan

@@ -25,10 +25,11 @@ def report(
 
     plan.json and diff.json are used too, when the run has them.
     """
-    from orgscan.output import load_report_inputs
-    from orgscan.reports import format_names, write_reports
+    from orgscan.reports import format_names
+    from orgscan.runs.output import load_report_inputs, rewrite_reports
 
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
-    for path in write_reports(run_dir, inputs, names):
+    # A file that cannot be written (read-only folder, full disk) is exit 4, one line.
+    for path in rewrite_reports(run_dir, inputs, names):
         typer.echo(str(path))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import (
     FailOnOpt,
@@ -25,11 +26,12 @@ from orgscan.cli.scan_options import (
     ScanOptions,
     with_scan_options,
 )
+from orgscan.errors import EvidenceWriteError, WriteInterrupted
 
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import ScanSettings
-    from orgscan.progress import ScanProgress
+    from orgscan.scan.progress import ScanProgress
 
 # The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan
 # --help` and `orgscan --version` must answer at once, and each command pays only for itself.
@@ -44,6 +46,8 @@ DEMO_EPILOG = examples(
     "orgscan demo --drift --output-dir reports/demo --workers 16",
     "orgscan demo --fail-on WARN   (exit with the scan's code)",
 )
+
+log = logging.getLogger(__name__)
 
 
 @maps_input_errors
@@ -90,21 +94,21 @@ def demo(
         sessions = SessionFactory(max_pool_connections=settings.workers)
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.
-    raise typer.Exit(code if fail_on is not None else 0)
+    raise typer.Exit(code if fail_on is not None else ExitCode.OK)
 
 
-def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
+def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
+    from orgscan.cli.exitcodes import scan_exit_code
+    from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
     from orgscan.cli.summary import print_summary
     from orgscan.diff import load_diff
-    from orgscan.executors import make_executor, shutdown
-    from orgscan.exitcodes import INTERRUPTED, scan_exit_code
-    from orgscan.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
-    from orgscan.output import write_run
-    from orgscan.planning import plan_scan, utc_now
-    from orgscan.runfolder import RunFolderError, create_run_dir
-    from orgscan.runlog import apply_register, log_phase, log_plan, log_summary
-    from orgscan.scan import execute_scan
+    from orgscan.runs.folder import RunFolderError, create_run_dir
+    from orgscan.runs.output import write_run
+    from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
+    from orgscan.scan import INTERRUPTED, execute_scan
+    from orgscan.scan.executors import make_executor, shutdown
+    from orgscan.scan.planning import plan_scan, utc_now
 
     buffer = start_buffer(settings.log_level)
     executor = make_executor(settings.workers, settings.serial)
@@ -117,7 +121,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         except KeyboardInterrupt:
             interrupted = True
             raise fail("interrupted before the scan began; nothing was written",
-                       code=INTERRUPTED) from None
+                       code=ExitCode.INTERRUPTED) from None
         log_plan(plan)
         log_phase("planning", began)
         try:
@@ -125,7 +129,11 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         except RunFolderError as exc:
             raise fail(str(exc)) from None
         json_log = settings.log_format == "json"
-        handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
+        try:
+            handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
+        except OSError as exc:
+            raise EvidenceWriteError(f"could not write the run folder {run_dir}: "
+                                     f"{exc.strerror or exc}") from None
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
         bar = None if settings.quiet or not stderr_is_terminal() else ProgressBar(sys.stderr)
         began = time.monotonic()
@@ -136,15 +144,27 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> int:
         log_phase("scanning", began)
         sessions.calls.log_summary()
         interrupted = not result.run.complete and any(
-            error.error_code == "Interrupted" for error in result.errors)
+            error.error_code == INTERRUPTED for error in result.errors)
         began = time.monotonic()
-        with _signals_deferred():  # a second Ctrl-C must not leave the run folder half-written
-            result = apply_register(result, settings.exceptions)
-            written = write_run(run_dir, result, settings.formats, settings.remediation)
-            log_phase("writing", began)
-            # An interrupted run's evidence stops short: no verdict, whatever it found so far.
-            code = INTERRUPTED if interrupted else scan_exit_code(result, settings.fail_on)
-            log_summary(result, run_dir, code, interrupted=interrupted)
+        try:
+            with _signals_stop_writing():
+                result = apply_register(result, settings.exceptions)
+                written = write_run(run_dir, result, settings.formats, settings.remediation)
+                log_phase("writing", began)
+                # An interrupted run's evidence stops short: no verdict, whatever it found.
+                code = (ExitCode.INTERRUPTED if interrupted
+                        else scan_exit_code(result, settings.fail_on))
+                log_summary(result, run_dir, code, interrupted=interrupted)
+        except WriteInterrupted:
+            from orgscan.findings import FINDINGS_FILE
+
+            log.error("interrupted while writing: run folder %s is incomplete, latest not "
+                      "moved", run_dir)
+            # findings.json is written first, atomically: it is there whole, or not at all.
+            kept = "findings.json, written first, is whole" if (
+                run_dir / FINDINGS_FILE).is_file() else "no findings.json was written"
+            raise EvidenceWriteError(f"interrupted while writing the run folder {run_dir}: it "
+                                     f"is incomplete ({kept})") from None
     finally:
         shutdown(executor, interrupted=interrupted)
         for handler in handlers:
@@ -227,14 +247,17 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """While the run folder is written, Ctrl-C and SIGTERM only say the run is finishing."""
+def _signals_stop_writing() -> Iterator[None]:
+    """While the run folder is written, Ctrl-C and SIGTERM stop the writing at once: writing a
+    large organization takes longer than a scheduler's grace period before SIGKILL, and a
+    stopped write leaves an honest folder (no manifest: incomplete; ``latest`` not moved)."""
 
-    def finishing(signum: int, frame: FrameType | None) -> None:
-        sys.stderr.write("\norgscan: finishing the run folder first\n")
+    def stop_writing(signum: int, frame: FrameType | None) -> None:
+        raise WriteInterrupted
 
     try:
-        previous = {sig: signal.signal(sig, finishing) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, stop_writing)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (tests running the command in a worker)
         yield
         return

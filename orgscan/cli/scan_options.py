@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from orgscan.cli.logsetup import LogFormat, LogLevel
 from orgscan.cli.panels import ACCESS, LOGGING, OUTPUT, POLICY, SCOPE, choices
 from orgscan.config import FailOn
-from orgscan.logsetup import LogFormat, LogLevel
 from orgscan.model import RequiredMode
 
 if TYPE_CHECKING:
@@ -78,6 +78,10 @@ QuietOpt = Annotated[bool | None, typer.Option(
 MinDaysOpt = Annotated[int | None, typer.Option(
     "--min-retention-days", metavar="DAYS", rich_help_panel=POLICY,
     help="Shortest acceptable default retention in days.")]
+MinYearsOpt = Annotated[int | None, typer.Option(
+    "--min-retention-years", metavar="YEARS", rich_help_panel=POLICY,
+    help="Shortest acceptable default retention in years (365 days each); instead of "
+         "--min-retention-days.")]
 ModeOpt = Annotated[RequiredMode | None, typer.Option(
     "--require-mode", case_sensitive=False, metavar=choices(RequiredMode), rich_help_panel=POLICY,
     help="Weakest acceptable default retention mode.  \\[default: ANY]")]
@@ -105,7 +109,8 @@ _OPTIONS: tuple[tuple[str, Any], ...] = (
     ("role_name", RoleOpt), ("external_id", ExternalIdOpt),
     ("role_session_name", SessionNameOpt), ("workers", WorkersOpt),
     ("max_attempts", AttemptsOpt), ("serial", SerialOpt),
-    ("min_retention_days", MinDaysOpt), ("require_mode", ModeOpt), ("fail_on", FailOnOpt),
+    ("min_retention_days", MinDaysOpt),
+    ("min_retention_years", MinYearsOpt), ("require_mode", ModeOpt), ("fail_on", FailOnOpt),
     ("exceptions", ExceptionsOpt),
     ("output_dir", OutputOpt), ("format", FormatOpt), ("quiet", QuietOpt),
     ("log_level", LogLevelOpt), ("log_format", LogFormatOpt),

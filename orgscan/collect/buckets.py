@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import error_code_of
+from orgscan.collect import AwsError
 from orgscan.model import BucketFacts, LockMode, Versioning
 
 # HeadBucket has no body, so its errors carry only the HTTP status as the code.
@@ -18,11 +18,29 @@ LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
 ClientForRegion = Callable[[str], Any]
 
 
-def list_owned_buckets(client: Any) -> dict[str, str | None]:
-    """The account's buckets by name, with their region where ``ListBuckets`` tells it."""
+class MalformedListing(ValueError):
+    """A ``ListBuckets`` reply that does not list the account's buckets."""
+
+
+#: Buckets per ``ListBuckets`` page (the API's maximum is 10,000).
+LIST_PAGE_SIZE = 1000
+
+
+def list_owned_buckets(client: Any, page_size: int = LIST_PAGE_SIZE) -> dict[str, str | None]:
+    """The account's buckets by name, with their region where ``ListBuckets`` tells it.
+
+    Paged with ``MaxBuckets``: AWS includes ``BucketRegion`` only when the request has a
+    parameter, and refuses an unpaged listing for accounts with a quota over 10,000 buckets.
+    """
     owned: dict[str, str | None] = {}
-    for page in client.get_paginator("list_buckets").paginate():
-        for bucket in page.get("Buckets") or []:
+    pages = client.get_paginator("list_buckets").paginate(
+        PaginationConfig={"PageSize": page_size})
+    for page in pages:
+        if not isinstance(page.get("Buckets"), list):
+            # An empty account answers an empty list; a reply without one proves nothing
+            # about which buckets the account owns.
+            raise MalformedListing("ListBuckets answered without a Buckets list")
+        for bucket in page["Buckets"]:
             name = bucket.get("Name")
             if isinstance(name, str):
                 owned[name] = bucket.get("BucketRegion") or None
@@ -41,31 +59,30 @@ def read_bucket(client_for: ClientForRegion, bucket: str, owner: str | None,
         try:
             region = _head_bucket_region(client_for(lookup_region), bucket)
         except (ClientError, BotoCoreError) as exc:
-            code, message = error_code_of(exc)
-            code = _HEAD_CODES.get(code, code)
-            header_region = _region_header(exc)
-            return _unreadable(bucket, owner, header_region, code, message)
+            error = AwsError.of(exc)
+            code = _HEAD_CODES.get(error.code, error.code)
+            return BucketFacts.unreadable(bucket, owner, _region_header(exc), code, error.message)
     client = client_for(region)
     try:
         lock = _object_lock(client, bucket)
     except (ClientError, BotoCoreError) as exc:
-        code, message = error_code_of(exc)
-        return _unreadable(bucket, owner, region, code, message)
+        error = AwsError.of(exc)
+        return BucketFacts.unreadable(bucket, owner, region, error.code, error.message)
     versioning: Versioning | None
-    versioning_error: tuple[str, str] | None = None
+    versioning_error: AwsError | None = None
     try:
         status = client.get_bucket_versioning(Bucket=bucket).get("Status")
         versioning = Versioning(status) if status in ("Enabled", "Suspended") else Versioning.OFF
     except (ClientError, BotoCoreError) as exc:
-        versioning, versioning_error = None, error_code_of(exc)
+        versioning, versioning_error = None, AwsError.of(exc)
     enabled, mode, days = lock
     return BucketFacts(
         bucket_name=bucket, bucket_account_id=owner, bucket_region=region,
         object_lock_enabled=enabled, lock_mode=mode, retention_days=days, versioning=versioning,
         # The lock was read, so the verdict stands; a versioning failure is only noted.
         error_code=None,
-        error_message=versioning_error[1] if versioning_error else None,
-        versioning_error_code=versioning_error[0] if versioning_error else None,
+        error_message=versioning_error.message if versioning_error else None,
+        versioning_error_code=versioning_error.code if versioning_error else None,
     )
 
 
@@ -89,7 +106,7 @@ def _object_lock(client: Any, bucket: str) -> tuple[bool, LockMode | None, int |
     try:
         config = client.get_object_lock_configuration(Bucket=bucket)
     except ClientError as exc:
-        if error_code_of(exc)[0] == LOCK_NOT_FOUND:
+        if AwsError.of(exc).code == LOCK_NOT_FOUND:
             return False, None, None
         raise
     lock = config.get("ObjectLockConfiguration") or {}
@@ -102,11 +119,3 @@ def _object_lock(client: Any, bucket: str) -> tuple[bool, LockMode | None, int |
     total = int(days) if days else int(years) * 365
     return enabled, mode, (total or None) if mode is not None else None
 
-
-def _unreadable(bucket: str, owner: str | None, region: str | None, code: str,
-                message: str) -> BucketFacts:
-    return BucketFacts(
-        bucket_name=bucket, bucket_account_id=owner, bucket_region=region,
-        object_lock_enabled=None, lock_mode=None, retention_days=None, versioning=None,
-        error_code=code, error_message=message,
-    )

@@ -3,15 +3,23 @@
 With ``includeShadowTrails`` (the default) a region answers with every trail that records its
 activity: trails homed there, multi-region trails homed elsewhere and, in a member account, the
 organization trail. The caller de-duplicates by ARN across the organization.
+
+Trail health (``GetTrailStatus``, ``GetEventSelectors``) is read per unique trail, in its home
+region, with the ARN; a value that could not be read is None with the error beside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orgscan.findings import ACCOUNT_ID_RE
-from orgscan.model import Trail
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orgscan.collect import AwsError
+from orgscan.identifiers import ACCOUNT_ID_RE
+from orgscan.model import ManagementEvents, Trail
+from orgscan.rule import CONTROL_TOWER_PREFIX
 
 
 @dataclass(frozen=True)
@@ -58,3 +66,101 @@ def parse_trail(raw: dict[str, Any]) -> Trail | None:
         s3_key_prefix=raw.get("S3KeyPrefix"),
         kms_key_id=raw.get("KmsKeyId"),
     )
+
+
+def is_control_tower(name: str) -> bool:
+    """True for a trail or bucket AWS Control Tower created (``aws-controltower-*``)."""
+    return name.startswith(CONTROL_TOWER_PREFIX)
+
+
+@dataclass(frozen=True)
+class TrailHealth:
+    """What ``GetTrailStatus`` and ``GetEventSelectors`` said of one trail.
+
+    A field is None when its call failed; the failure is in ``status_error`` or
+    ``selectors_error``. Nothing unread is guessed.
+    """
+
+    is_logging: bool | None
+    latest_delivery_error: str | None
+    management_events: ManagementEvents | None
+    status_error: AwsError | None = None
+    selectors_error: AwsError | None = None
+
+
+def read_trail_health(client: Any, trail_arn: str) -> TrailHealth:
+    """Both health reads for one trail; ``client`` must be in the trail's home region."""
+    is_logging: bool | None = None
+    delivery_error: str | None = None
+    events: ManagementEvents | None = None
+    status_error: AwsError | None = None
+    selectors_error: AwsError | None = None
+    try:
+        is_logging, delivery_error = trail_status(client, trail_arn)
+    except (ClientError, BotoCoreError) as exc:
+        status_error = AwsError.of(exc)
+    try:
+        events = management_events(client.get_event_selectors(TrailName=trail_arn))
+    except (ClientError, BotoCoreError) as exc:
+        selectors_error = AwsError.of(exc)
+    return TrailHealth(is_logging, delivery_error, events, status_error, selectors_error)
+
+
+def trail_status(client: Any, trail_arn: str) -> tuple[bool | None, str | None]:
+    """``GetTrailStatus``: (IsLogging, LatestDeliveryError); raises botocore errors.
+
+    IsLogging is None when the reply lacks it: an answer that does not say is not "stopped".
+    """
+    reply = client.get_trail_status(Name=trail_arn)
+    logging = reply.get("IsLogging")
+    delivery = reply.get("LatestDeliveryError")
+    return (logging if isinstance(logging, bool) else None,
+            str(delivery) if delivery else None)
+
+
+def management_events(reply: Mapping[str, Any]) -> ManagementEvents:
+    """What a ``GetEventSelectors`` reply records of management events.
+
+    Basic selectors count when ``IncludeManagementEvents`` (default true) holds, by their
+    ``ReadWriteType``. Advanced selectors count when ``eventCategory`` equals ``Management``,
+    by their ``readOnly`` field; one that also filters by any other field (e.g. excludes an
+    event source) does not record *all* management events and is not counted.
+    """
+    read = write = False
+    for selector in _dicts(reply.get("EventSelectors")):
+        if selector.get("IncludeManagementEvents", True) is not True:
+            continue
+        kind = selector.get("ReadWriteType", "All")
+        read = read or kind in ("All", "ReadOnly")
+        write = write or kind in ("All", "WriteOnly")
+    for selector in _dicts(reply.get("AdvancedEventSelectors")):
+        reads, writes = _advanced_coverage(_dicts(selector.get("FieldSelectors")))
+        read, write = read or reads, write or writes
+    if read and write:
+        return ManagementEvents.ALL
+    if read:
+        return ManagementEvents.READ_ONLY
+    return ManagementEvents.WRITE_ONLY if write else ManagementEvents.NONE
+
+
+def _advanced_coverage(fields: list[dict[str, Any]]) -> tuple[bool, bool]:
+    """(records reads, records writes) of management events for one advanced selector."""
+    by_field = {str(f.get("Field")): f for f in fields}
+    category = by_field.pop("eventCategory", None)
+    if category is None or category.get("Equals") != ["Management"] or len(category) != 2:
+        return False, False
+    read_only = by_field.pop("readOnly", None)
+    if by_field:  # narrowed by another field: not every management event
+        return False, False
+    if read_only is None:
+        return True, True
+    equals = read_only.get("Equals")
+    if set(read_only) != {"Field", "Equals"} or not isinstance(equals, list):
+        return False, False
+    values = {str(v).lower() for v in equals}
+    return "true" in values, "false" in values
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    items: Iterable[object] = value if isinstance(value, list) else ()
+    return [item for item in items if isinstance(item, dict)]

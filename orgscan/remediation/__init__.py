@@ -4,9 +4,9 @@ boto3 executor (``apply``). ``write_remediation`` writes the plan and scripts in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from orgscan.files import atomic_write
 from orgscan.model import ScanResult
 from orgscan.remediation.model import (
     Check,
@@ -51,7 +51,6 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     # command line imports this package (for ``Strategy``) before it knows the command.
     from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
     from orgscan.remediation.scripts import render_script
-    from orgscan.runfolder import atomic_write
 
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
@@ -59,8 +58,7 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     written = [plan_path]
     for account_id in plan.accounts_with_steps():
         path = folder / f"{account_id}.sh"
-        atomic_write(path, render_script(plan, account_id))
-        # Readable by all, executable: the platform team runs it as it is.
-        os.chmod(path, 0o755)
+        # Executable by its owner only: a script names accounts and buckets, like the rest.
+        atomic_write(path, render_script(plan, account_id), executable=True)
         written.append(path)
     return written

@@ -1,10 +1,13 @@
-"""Pure helpers for the ``new-bucket`` strategy: the new bucket's name and its bucket policy."""
+"""Pure helpers for bucket policies and the ``new-bucket`` strategy: the new bucket's name, its
+bucket policy, a merge by statement id, and which statements of the old bucket still apply."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from orgscan.model import Finding
 
@@ -35,6 +38,14 @@ def partition_of(arn: str) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "arn" and parts[1] else "aws"
 
 
+#: The statement ids orgscan writes; a merge replaces these and keeps every other statement.
+ACL_CHECK_SID = "OrgscanCloudTrailAclCheck"
+WRITE_SID = "OrgscanCloudTrailWrite"
+TLS_SID = "OrgscanDenyInsecureTransport"
+ORGSCAN_SIDS = (ACL_CHECK_SID, WRITE_SID, TLS_SID)
+_CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+
 def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str | None) -> str:
     """The bucket policy that lets CloudTrail deliver the logs of ``trails`` into ``bucket``.
 
@@ -42,7 +53,8 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
     ``[prefix/]AWSLogs/<account>/*`` (plus ``AWSLogs/<org-id>/*`` for an organization trail) with
     ``s3:x-amz-acl = bucket-owner-full-control``, both limited by ``aws:SourceArn`` to the trails.
     The trail's key prefix is not in the findings, so a second pattern covers prefixed paths.
-    Returns compact JSON text (what ``PutBucketPolicy`` takes).
+    A third statement denies every request not sent over TLS. Returns compact JSON text (what
+    ``PutBucketPolicy`` takes).
     """
     trail_list = sorted(trails, key=lambda finding: finding.trail_arn)
     partition = partition_of(trail_list[0].trail_arn) if trail_list else "aws"
@@ -56,12 +68,12 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
     objects = [f"{bucket_arn}/AWSLogs/{root}/*" for root in roots]
     objects += [f"{bucket_arn}/*/AWSLogs/{root}/*" for root in roots]
     source_arns = [trail.trail_arn for trail in trail_list]
-    principal = {"Service": "cloudtrail.amazonaws.com"}
+    principal = {"Service": _CLOUDTRAIL}
     document = {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "AWSCloudTrailAclCheck",
+                "Sid": ACL_CHECK_SID,
                 "Effect": "Allow",
                 "Principal": principal,
                 "Action": "s3:GetBucketAcl",
@@ -69,7 +81,7 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
                 "Condition": {"StringEquals": {"aws:SourceArn": source_arns}},
             },
             {
-                "Sid": "AWSCloudTrailWrite",
+                "Sid": WRITE_SID,
                 "Effect": "Allow",
                 "Principal": principal,
                 "Action": "s3:PutObject",
@@ -77,6 +89,98 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
                 "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
                                                "aws:SourceArn": source_arns}},
             },
+            tls_only_statement(bucket_arn),
         ],
     }
     return json.dumps(document, separators=(",", ":"))
+
+
+def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
+    """The statement that denies every request to the bucket not sent over TLS."""
+    return {"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def statements(policy_text: str | None) -> list[dict[str, Any]]:
+    """The statements of a bucket policy's text (none when there is no policy).
+
+    Raises ``ValueError`` when the text is not a policy document.
+    """
+    if not policy_text:
+        return []
+    document = json.loads(policy_text)
+    if not isinstance(document, dict):
+        raise ValueError("the bucket policy is not a JSON object")
+    found = document.get("Statement", [])
+    found = [found] if isinstance(found, dict) else found
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise ValueError("the bucket policy's Statement is not a list of objects")
+    return found
+
+
+def merge_by_sid(current: list[dict[str, Any]], planned: list[dict[str, Any]],
+                 ) -> dict[str, Any]:
+    """A policy document holding ``planned`` and every statement of ``current`` whose ``Sid``
+    is not one of ``planned``'s (an existing policy keeps its statements, in their order)."""
+    replaced = {statement.get("Sid") for statement in planned}
+    kept = [statement for statement in current
+            if statement.get("Sid") is None or statement.get("Sid") not in replaced]
+    return {"Version": "2012-10-17", "Statement": [*kept, *planned]}
+
+
+def opens_access(statement: Mapping[str, Any]) -> bool:
+    """True when ``statement`` allows anyone (``Principal: *`` or ``{"AWS": "*"}``), or uses
+    ``NotPrincipal``/``NotAction``/``NotResource`` to allow (which cannot be bounded here)."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if any(key in statement for key in ("NotPrincipal", "NotAction", "NotResource")):
+        return True
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        values = principal.get("AWS", [])
+        values = [values] if isinstance(values, str) else values
+        return "*" in values
+    return False
+
+
+@dataclass(frozen=True)
+class CopiedStatements:
+    """The old bucket's statements that still apply to the new bucket, and why others do not."""
+
+    copied: tuple[dict[str, Any], ...]
+    not_copied: tuple[str, ...]
+
+
+def statements_to_copy(old_statements: list[dict[str, Any]], old_bucket: str,
+                       new_bucket: str, partition: str) -> CopiedStatements:
+    """The statements of the old bucket's policy that still apply to the new one.
+
+    A statement is copied, its resources renamed to the new bucket, when every resource names
+    the old bucket or its objects. Not copied: orgscan's own statements and CloudTrail's
+    (replaced by the new policy), statements that allow anyone (the new bucket never opens
+    access), and statements about other resources (S3 refuses them on another bucket).
+    """
+    old_arn, new_arn = f"arn:{partition}:s3:::{old_bucket}", f"arn:{partition}:s3:::{new_bucket}"
+    copied: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for number, statement in enumerate(old_statements, start=1):
+        label = f"statement {statement.get('Sid') or number}"
+        principal = json.dumps(statement.get("Principal", ""))
+        if statement.get("Sid") in ORGSCAN_SIDS or _CLOUDTRAIL in principal:
+            continue
+        if opens_access(statement):
+            skipped.append(f"{label} (allows anyone)")
+            continue
+        resources = statement.get("Resource")
+        resources = [resources] if isinstance(resources, str) else resources
+        if not isinstance(resources, list) or not resources or not all(
+                isinstance(r, str) and (r == old_arn or r.startswith(old_arn + "/"))
+                for r in resources):
+            skipped.append(f"{label} (names other resources)")
+            continue
+        renamed = [new_arn + r[len(old_arn):] for r in resources]
+        copied.append({**statement, "Resource": renamed[0] if len(renamed) == 1 else renamed})
+    return CopiedStatements(copied=tuple(copied), not_copied=tuple(skipped))

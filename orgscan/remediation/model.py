@@ -11,6 +11,7 @@ and buckets whose owner is unknown.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -73,13 +74,48 @@ class Check:
     """A read-only call that tells whether a step is already done.
 
     The step is skipped when the call succeeds and, if ``condition`` is set, the JMESPath
-    expression ``condition`` evaluated on the response is true. A failing call means "not done".
-    The same expression serves boto3 (``jmespath.search``) and the AWS CLI (``--query``).
+    expression ``condition`` evaluated on the response is true. A call failing with one of
+    ``absent_codes`` ("no such configuration") means "not done"; any other failure (AccessDenied,
+    a bucket of another owner) means the current state cannot be read, and the step must not
+    run. The same expression serves boto3 (``jmespath.search``) and the AWS CLI (``--query``).
     """
 
     operation: str
     parameters: Mapping[str, Any]
     condition: str | None = None
+    absent_codes: tuple[str, ...] = ()
+
+
+class GuardKind(StrEnum):
+    """What a guard reads before a step that could do harm (a closed set: plan.json names one,
+    orgscan and the script template implement each)."""
+
+    #: The JMESPath ``condition`` holds on the response of ``operation``.
+    QUERY = "query"
+    #: The bucket replicates (an enabled rule) to a destination without Object Lock, or one
+    #: whose Object Lock state cannot be read.
+    REPLICATION_UNLOCKED = "replication-to-unlocked-destination"
+    #: The bucket already has a policy (``condition`` true) that the step would replace. A
+    #: script stops; ``orgscan remediate --apply`` merges by ``Sid`` instead.
+    FOREIGN_POLICY = "policy-not-written-by-orgscan"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A read-only call run just before a step: when it finds what ``reason`` describes, the
+    step stops (under ``--apply``) or is reported (in a dry run) instead of doing harm.
+
+    ``QUERY`` guards call ``operation`` with ``parameters`` and stop when the JMESPath
+    ``condition`` is true; ``absent_codes`` are the error codes that mean "nothing there" (the
+    guard passes); any other error means the state cannot be read, which also stops.
+    """
+
+    kind: GuardKind
+    operation: str
+    parameters: Mapping[str, Any]
+    reason: str
+    condition: str | None = None
+    absent_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +125,8 @@ class Step:
     ``operation`` is the API operation name (``PutObjectLockConfiguration``) and ``parameters``
     its boto3 keyword arguments; the AWS CLI form is derived from them. ``account_id`` runs the
     step in ``region``. ``fixes`` lists the trail ARNs whose findings the step helps resolve.
-    ``parameters`` is plain JSON data and must be treated as read-only.
+    ``parameters`` is plain JSON data and must be treated as read-only. ``guards`` run (in
+    order) after the check says "not done" and before the call.
     """
 
     account_id: str
@@ -100,6 +137,7 @@ class Step:
     description: str
     fixes: tuple[str, ...]
     check: Check | None = None
+    guards: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,8 +195,16 @@ class Plan:
 
     def steps_for(self, account_id: str) -> list[tuple[PlanEntry, Step]]:
         """The steps ``account_id`` runs, in plan order, each with its entry."""
-        return [(entry, step) for entry in self.entries for step in entry.steps
-                if step.account_id == account_id]
+        return list(self._steps_by_account.get(account_id, ()))
+
+    @functools.cached_property
+    def _steps_by_account(self) -> dict[str, list[tuple[PlanEntry, Step]]]:
+        # Built once: one script per account would otherwise walk every entry each time.
+        found: dict[str, list[tuple[PlanEntry, Step]]] = {}
+        for entry in self.entries:
+            for step in entry.steps:
+                found.setdefault(step.account_id, []).append((entry, step))
+        return found
 
     def account_order(self) -> list[str]:
         """The accounts with steps in an order that respects every cross-account dependency.

@@ -23,12 +23,14 @@ from orgscan.model import (
     Status,
     Versioning,
 )
-from orgscan.remediation.buckets import delivery_policy, new_bucket_name
+from orgscan.remediation.buckets import ORGSCAN_SIDS, delivery_policy, new_bucket_name
 from orgscan.remediation.model import (
     DEFAULT_DAYS,
     DEFAULT_MODE,
     MAX_DAYS,
     Check,
+    Guard,
+    GuardKind,
     Plan,
     PlanEntry,
     RemediationSettings,
@@ -39,6 +41,22 @@ from orgscan.remediation.model import (
 )
 
 _LOCK_ENABLED = "ObjectLockConfiguration.ObjectLockEnabled == 'Enabled'"
+_RULE = "ObjectLockConfiguration.Rule.DefaultRetention"
+#: The error codes that mean "not there yet" for each read (any other error: cannot read).
+_ABSENT: dict[str, tuple[str, ...]] = {
+    "HeadBucket": ("404", "NoSuchBucket", "NotFound"),
+    "GetPublicAccessBlock": ("NoSuchPublicAccessBlockConfiguration",),
+    "GetBucketEncryption": ("ServerSideEncryptionConfigurationNotFoundError",),
+    "GetObjectLockConfiguration": ("ObjectLockConfigurationNotFoundError",),
+    "GetBucketPolicy": ("NoSuchBucketPolicy",),
+    "GetBucketReplication": ("ReplicationConfigurationNotFoundError",),
+}
+_NO_SUCH_BUCKET = ("NoSuchBucket",)
+_LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+#: What a new bucket does not take over from the old one: AWS keeps these per bucket.
+NOT_COPIED = ("event notifications", "lifecycle rules", "replication", "a default KMS key "
+              "(the new bucket uses SSE-S3)", "server access logging", "tags", "inventory and "
+              "analytics configurations", "CORS", "Object Ownership and ACLs")
 _PUBLIC_ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True,
                         "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 
@@ -151,21 +169,33 @@ class _Context:
                               max(self.retention.days, current_days))
         steps: list[Step] = []
         warnings: list[str] = []
+        # Read just before the first change: what locking this bucket in place would break.
+        guards = _log_target_guards(bucket, owner)
         if lock_missing:
+            guards = (_replication_guard(bucket, owner), *guards)
             warnings.append("Object Lock cannot be turned off once enabled, and versioning can "
                             "no longer be suspended.")
             warnings.append("Default retention protects only log files written after the "
                             "change; existing files stay unprotected.")
+            warnings.append("Replication from this bucket needs destinations with Object Lock, "
+                            "and it cannot receive S3 server access logs: both are checked "
+                            "before the change, which stops if either is found.")
             needs_versioning = any(f.versioning is not Versioning.ENABLED for f in findings)
             if needs_versioning:
-                steps.append(_versioning_step(owner, region, bucket, arns))
+                steps.append(_versioning_step(owner, region, bucket, arns, new_bucket=False,
+                                              guards=guards))
+                guards = ()
             enable = "versioning and Object Lock" if needs_versioning else "Object Lock"
             what = (f"Enable {enable} on the existing bucket with default "
                     f"retention {retention.mode.value} for {retention.days} days.")
         else:
             what = (f"Set the bucket's default retention to {retention.mode.value} for "
                     f"{retention.days} days (Object Lock is already enabled).")
-        steps.append(_lock_step(owner, region, bucket, retention, arns))
+        warnings.append("Every writer to a bucket with a default retention must send "
+                        "Content-MD5 or an x-amz-checksum header (CloudTrail does); other "
+                        "writers to this bucket that do not will have their uploads refused.")
+        steps.append(_lock_step(owner, region, bucket, retention, arns, new_bucket=False,
+                                guards=guards))
         warnings.extend(_mode_warnings(retention))
         return PlanEntry(bucket_name=bucket, bucket_account_id=owner, acting_account_id=owner,
                          region=region, strategy=Strategy.ENABLE_IN_PLACE, findings=arns,
@@ -188,22 +218,20 @@ class _Context:
             _s3_step(acting, region, "PutPublicAccessBlock",
                      {"Bucket": new, "PublicAccessBlockConfiguration": _PUBLIC_ACCESS_BLOCK},
                      "Block all public access to the new bucket.", arns,
-                     Check("GetPublicAccessBlock", {"Bucket": new}, " && ".join(
-                         f"PublicAccessBlockConfiguration.{key}" for key in _PUBLIC_ACCESS_BLOCK))),
-            _versioning_step(acting, region, new, arns),
+                     _check("GetPublicAccessBlock", new, acting, " && ".join(
+                         f"PublicAccessBlockConfiguration.{key}" for key in _PUBLIC_ACCESS_BLOCK),
+                         new_bucket=True)),
+            _versioning_step(acting, region, new, arns, new_bucket=True),
             _s3_step(acting, region, "PutBucketEncryption",
                      {"Bucket": new, "ServerSideEncryptionConfiguration": {"Rules": [
                          {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}},
                      "Encrypt new objects by default (SSE-S3).", arns,
-                     Check("GetBucketEncryption", {"Bucket": new},
-                           "contains(['AES256', 'aws:kms', 'aws:kms:dsse'], "
-                           "ServerSideEncryptionConfiguration.Rules[0]"
-                           ".ApplyServerSideEncryptionByDefault.SSEAlgorithm)")),
-            # No check: re-putting the same document is harmless and AWS reformats it on read.
-            _s3_step(acting, region, "PutBucketPolicy", {"Bucket": new, "Policy": policy},
-                     "Allow CloudTrail (only these trails) to deliver logs into the new bucket.",
-                     arns),
-            _lock_step(acting, region, new, retention, arns),
+                     _check("GetBucketEncryption", new, acting,
+                            "contains(['AES256', 'aws:kms', 'aws:kms:dsse'], "
+                            "ServerSideEncryptionConfiguration.Rules[0]"
+                            ".ApplyServerSideEncryptionByDefault.SSEAlgorithm)", new_bucket=True)),
+            _policy_step(acting, region, new, policy, arns),
+            _lock_step(acting, region, new, retention, arns, new_bucket=True),
         ]
         steps += [_update_trail_step(f, new) for f in findings]
         others = sorted({f.account_id for f in findings} - {acting})
@@ -211,6 +239,13 @@ class _Context:
             "Strategy new-bucket was chosen for buckets without Object Lock.")
         warnings = [f"The old bucket {old} is never deleted; its existing logs stay there "
                     f"unprotected. New logs go to {new}."]
+        if not missing:
+            warnings.append(
+                f"Not copied from {old}: {', '.join(NOT_COPIED)}; anything downstream that "
+                f"reads from or reacts to {old} must be pointed at {new}. Its bucket policy's "
+                "other statements are copied by orgscan remediate --apply where they still "
+                "apply (never one that allows anyone); a script writes only orgscan's "
+                "statements.")
         if others:
             warnings.append(f"Cross-account: account {acting} creates the bucket first; then "
                             f"account(s) {', '.join(others)} point their trails at it.")
@@ -249,9 +284,56 @@ def _mode_warnings(retention: Retention) -> list[str]:
 
 
 def _s3_step(account: str, region: str, operation: str, parameters: dict[str, object],
-             description: str, fixes: tuple[str, ...], check: Check | None = None) -> Step:
+             description: str, fixes: tuple[str, ...], check: Check | None = None,
+             guards: tuple[Guard, ...] = ()) -> Step:
+    # Every call on a bucket names its expected owner: a bucket of the same name in another
+    # account (squatted, or a typo) answers AccessDenied instead of being changed.
+    if operation != "CreateBucket":  # the one S3 call without ExpectedBucketOwner
+        parameters = {**parameters, "ExpectedBucketOwner": account}
     return Step(account_id=account, region=region, service=Service.S3, operation=operation,
-                parameters=parameters, description=description, fixes=fixes, check=check)
+                parameters=parameters, description=description, fixes=fixes, check=check,
+                guards=guards)
+
+
+def _check(operation: str, bucket: str, owner: str, condition: str | None = None, *,
+           new_bucket: bool = False) -> Check:
+    # Reads of a bucket orgscan creates answer NoSuchBucket until the create step has run
+    # (always, in a dry run): "not done yet". For an existing bucket it is a real error.
+    absent = _ABSENT.get(operation, ()) + (_NO_SUCH_BUCKET if new_bucket else ())
+    return Check(operation, {"Bucket": bucket, "ExpectedBucketOwner": owner}, condition,
+                 tuple(dict.fromkeys(absent)))
+
+
+def _query_guard(operation: str, bucket: str, owner: str, condition: str,
+                 reason: str, *, new_bucket: bool = False) -> Guard:
+    absent = _ABSENT.get(operation, ()) + (_NO_SUCH_BUCKET if new_bucket else ())
+    return Guard(kind=GuardKind.QUERY, operation=operation,
+                 parameters={"Bucket": bucket, "ExpectedBucketOwner": owner}, reason=reason,
+                 condition=condition, absent_codes=absent)
+
+
+def _log_target_guards(bucket: str, owner: str) -> tuple[Guard, ...]:
+    reason = ("the bucket receives S3 server access logs ({how}); a bucket with a default "
+              "retention cannot be an access-log destination, so logging into it would stop. "
+              "Move those access logs to another bucket first, or use --strategy new-bucket")
+    return (
+        _query_guard("GetBucketPolicy", bucket, owner,
+                     "contains(Policy, 'logging.s3.amazonaws.com')",
+                     reason.format(how="its policy lets logging.s3.amazonaws.com write")),
+        _query_guard("GetBucketAcl", bucket, owner,
+                     f"length(Grants[?Grantee.URI == '{_LOG_DELIVERY}']) > {_number(0)}",
+                     reason.format(how="its ACL grants the S3 Log Delivery group")),
+    )
+
+
+def _replication_guard(bucket: str, owner: str) -> Guard:
+    return Guard(kind=GuardKind.REPLICATION_UNLOCKED, operation="GetBucketReplication",
+                 parameters={"Bucket": bucket, "ExpectedBucketOwner": owner},
+                 reason=("the bucket replicates to a destination without Object Lock (or one "
+                         "whose lock cannot be read): once the source is locked, replication "
+                         "fails with DstBucketObjectLockConfigMissing. Enable Object Lock on "
+                         "the destination first, or use --strategy new-bucket"),
+                 absent_codes=_ABSENT["GetBucketReplication"])
 
 
 def _create_bucket_step(account: str, region: str, bucket: str, fixes: tuple[str, ...]) -> Step:
@@ -259,31 +341,83 @@ def _create_bucket_step(account: str, region: str, bucket: str, fixes: tuple[str
     if region != "us-east-1":
         # us-east-1 rejects a LocationConstraint naming itself; every other region needs one.
         parameters["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    # HeadBucket with the expected owner: a bucket of that name in another account answers
+    # 403, which stops the plan instead of letting it configure someone else's bucket.
     return _s3_step(account, region, "CreateBucket", parameters,
                     f"Create {bucket} in {region} with Object Lock enabled.", fixes,
-                    Check("HeadBucket", {"Bucket": bucket}))
+                    _check("HeadBucket", bucket, account))
 
 
-def _versioning_step(account: str, region: str, bucket: str, fixes: tuple[str, ...]) -> Step:
+def _versioning_step(account: str, region: str, bucket: str, fixes: tuple[str, ...], *,
+                     new_bucket: bool, guards: tuple[Guard, ...] = ()) -> Step:
     return _s3_step(account, region, "PutBucketVersioning",
                     {"Bucket": bucket, "VersioningConfiguration": {"Status": "Enabled"}},
                     "Enable versioning (Object Lock requires it).", fixes,
-                    Check("GetBucketVersioning", {"Bucket": bucket}, "Status == 'Enabled'"))
+                    _check("GetBucketVersioning", bucket, account, "Status == 'Enabled'",
+                           new_bucket=new_bucket), guards)
+
+
+def at_least_as_strong(retention: Retention) -> str:
+    """JMESPath on ``GetObjectLockConfiguration``: true when the bucket's lock is enabled and its
+    default rule is at least ``retention`` (COMPLIANCE ranks above GOVERNANCE; Years count as
+    365 days). Such a bucket is left as it is."""
+    modes = ("['COMPLIANCE']" if retention.mode is LockMode.COMPLIANCE
+             else "['GOVERNANCE', 'COMPLIANCE']")
+    years = -(-retention.days // 365)  # Years * 365 >= days
+    return (f"{_LOCK_ENABLED} && contains({modes}, {_RULE}.Mode) && "
+            f"({_RULE}.Days >= {_number(retention.days)} || "
+            f"{_RULE}.Years >= {_number(years)})")
+
+
+def stronger_somewhere(retention: Retention) -> str:
+    """JMESPath on ``GetObjectLockConfiguration``: true when the bucket's default rule is
+    stronger than ``retention`` in mode or in days, so that writing ``retention`` would weaken
+    it (the plan is older than the bucket's configuration)."""
+    years = retention.days // 365  # Years * 365 > days
+    days = (f"{_RULE}.Days > {_number(retention.days)} || "
+            f"{_RULE}.Years > {_number(years)}")
+    if retention.mode is LockMode.COMPLIANCE:
+        return days
+    return f"{_RULE}.Mode == 'COMPLIANCE' || {days}"
 
 
 def _lock_step(account: str, region: str, bucket: str, retention: Retention,
-               fixes: tuple[str, ...]) -> Step:
+               fixes: tuple[str, ...], *, new_bucket: bool,
+               guards: tuple[Guard, ...] = ()) -> Step:
     rule = {"DefaultRetention": {"Mode": retention.mode.value, "Days": retention.days}}
-    condition = (f"{_LOCK_ENABLED} && "
-                 f"ObjectLockConfiguration.Rule.DefaultRetention.Mode == '{retention.mode.value}'"
-                 f" && to_string(ObjectLockConfiguration.Rule.DefaultRetention.Days) == "
-                 f"'{retention.days}'")
+    weaker = _query_guard(
+        "GetObjectLockConfiguration", bucket, account, stronger_somewhere(retention),
+        f"the bucket's default retention is already stronger than {retention.mode.value} for "
+        f"{retention.days} days in mode or days; writing it would weaken the bucket. Scan "
+        "again and plan from the bucket's current state", new_bucket=new_bucket)
     return _s3_step(account, region, "PutObjectLockConfiguration",
                     {"Bucket": bucket, "ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled",
                                                                    "Rule": rule}},
                     f"Enable Object Lock with default retention {retention.mode.value} for "
                     f"{retention.days} days.", fixes,
-                    Check("GetObjectLockConfiguration", {"Bucket": bucket}, condition))
+                    _check("GetObjectLockConfiguration", bucket, account,
+                           at_least_as_strong(retention), new_bucket=new_bucket),
+                    (*guards, weaker))
+
+
+def _policy_step(account: str, region: str, bucket: str, policy: str,
+                 fixes: tuple[str, ...]) -> Step:
+    has_ours = " && ".join(f"contains(Policy, '{sid}')" for sid in ORGSCAN_SIDS)
+    # orgscan remediate --apply merges by Sid; a script cannot merge JSON, so it writes only
+    # into a bucket without a policy and stops before replacing statements it did not write.
+    foreign = Guard(kind=GuardKind.FOREIGN_POLICY, operation="GetBucketPolicy",
+                    parameters={"Bucket": bucket, "ExpectedBucketOwner": account},
+                    reason=("the bucket already has a bucket policy that orgscan did not write; "
+                            "putting the planned one would replace it. Merge the statements "
+                            "shown by hand, or run orgscan remediate --apply, which keeps every "
+                            "other statement"),
+                    condition="Policy != null",
+                    absent_codes=_ABSENT["GetBucketPolicy"] + _NO_SUCH_BUCKET)
+    return _s3_step(account, region, "PutBucketPolicy", {"Bucket": bucket, "Policy": policy},
+                    "Allow CloudTrail (only these trails) to deliver logs into the new bucket "
+                    "and deny requests not sent over TLS.", fixes,
+                    _check("GetBucketPolicy", bucket, account, has_ours, new_bucket=True),
+                    (foreign,))
 
 
 def _update_trail_step(finding: Finding, new_bucket: str) -> Step:
@@ -294,4 +428,15 @@ def _update_trail_step(finding: Finding, new_bucket: str) -> Step:
                 description=f"Point trail {finding.trail_name} at {new_bucket}.",
                 fixes=(finding.trail_arn,),
                 check=Check("GetTrail", {"Name": finding.trail_arn},
-                            f"Trail.S3BucketName == '{new_bucket}'"))
+                            f"Trail.S3BucketName == {_literal(new_bucket)}"))
+
+
+def _number(value: int) -> str:
+    # A JMESPath number without backquotes, which bash and shellcheck would take for
+    # command substitution inside the script's quoted --query words.
+    return f"to_number('{value}')"
+
+
+def _literal(text: str) -> str:
+    # A JMESPath raw string literal: only ' and \ need escaping.
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -7,17 +7,18 @@ The loader checks everything it returns (types, enums, account ids, known operat
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
-from orgscan.findings import ACCOUNT_ID_RE
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
+from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.model import (
     Check,
+    Guard,
+    GuardKind,
     Plan,
     PlanEntry,
     RemediationSettings,
@@ -27,11 +28,15 @@ from orgscan.remediation.model import (
     Strategy,
 )
 
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
+#: Plans of version 1 (no guards, no absent codes) still load, so older run folders still
+#: render; ``remediate`` then refuses them as different from the rebuilt plan.
+_LEGACY_SCHEMA_VERSION = 1
 PLAN_FILE = "plan.json"
 REMEDIATION_DIR = "remediation"
 
-#: The only calls a plan may contain, per service: writes, and the reads that check them.
+#: The only calls a plan may contain, per service: writes, and the reads that check and guard
+#: them.
 ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset({
         "CreateBucket", "PutPublicAccessBlock", "PutBucketVersioning", "PutBucketEncryption",
@@ -41,13 +46,10 @@ ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
 }
 ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset({"HeadBucket", "GetPublicAccessBlock", "GetBucketVersioning",
-                           "GetBucketEncryption", "GetObjectLockConfiguration"}),
+                           "GetBucketEncryption", "GetObjectLockConfiguration",
+                           "GetBucketPolicy", "GetBucketAcl", "GetBucketReplication"}),
     Service.CLOUDTRAIL: frozenset({"GetTrail"}),
 }
-
-
-# us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7 ...
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 class PlanFileError(InputError):
@@ -107,7 +109,12 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "fixes": list(step.fixes),
         "check": None if check is None else {"operation": check.operation,
                                              "parameters": dict(check.parameters),
-                                             "condition": check.condition},
+                                             "condition": check.condition,
+                                             "absent_codes": list(check.absent_codes)},
+        "guards": [{"kind": guard.kind.value, "operation": guard.operation,
+                    "parameters": dict(guard.parameters), "condition": guard.condition,
+                    "reason": guard.reason, "absent_codes": list(guard.absent_codes)}
+                   for guard in step.guards],
     }
 
 
@@ -133,12 +140,7 @@ def loads(text: str, source: str = PLAN_FILE) -> Plan:
 
 
 def _typed(obj: Mapping[str, Any], key: str, kind: type, *, optional: bool = False) -> Any:
-    value = obj[key]
-    if value is None and optional:
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise TypeError(f"{key!r} must be {kind.__name__}, not {value!r:.60}")
-    return value
+    return typed_value(obj, key, kind, optional=optional)
 
 
 def _account(obj: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
@@ -169,8 +171,10 @@ def _parse_retention(raw: Any) -> Retention | None:
 def _parse_plan(raw: Any) -> Plan:
     if not isinstance(raw, dict):
         raise TypeError("the top level must be a JSON object")
-    if raw.get("schema_version") != PLAN_SCHEMA_VERSION:
+    version = raw.get("schema_version")
+    if version not in (PLAN_SCHEMA_VERSION, _LEGACY_SCHEMA_VERSION) or isinstance(version, bool):
         raise ValueError(f"schema_version must be {PLAN_SCHEMA_VERSION}")
+    legacy = version == _LEGACY_SCHEMA_VERSION
     settings_raw = _typed(raw, "settings", dict)
     mode = _typed(settings_raw, "mode", str, optional=True)
     settings = RemediationSettings(strategy=Strategy(_typed(settings_raw, "strategy", str)),
@@ -188,11 +192,12 @@ def _parse_plan(raw: Any) -> Plan:
     return Plan(run_started_at=_typed(raw, "run_started_at", str),
                 organization_id=_typed(raw, "organization_id", str, optional=True),
                 settings=settings, retention=retention,
-                entries=tuple(_parse_entry(item) for item in _typed(raw, "entries", list)),
+                entries=tuple(_parse_entry(item, legacy)
+                              for item in _typed(raw, "entries", list)),
                 account_names=names)
 
 
-def _parse_entry(raw: Any) -> PlanEntry:
+def _parse_entry(raw: Any, legacy: bool) -> PlanEntry:
     if not isinstance(raw, dict):
         raise TypeError("each entry must be an object")
     strategy = _typed(raw, "strategy", str, optional=True)
@@ -206,13 +211,13 @@ def _parse_entry(raw: Any) -> PlanEntry:
         reason_codes=tuple(ReasonCode(code) for code in _strings(raw, "reason_codes")),
         retention=_parse_retention(raw["retention"]),
         new_bucket_name=_typed(raw, "new_bucket_name", str, optional=True),
-        steps=tuple(_parse_step(item) for item in _typed(raw, "steps", list)),
+        steps=tuple(_parse_step(item, legacy) for item in _typed(raw, "steps", list)),
         explanation=_typed(raw, "explanation", str),
         warnings=_strings(raw, "warnings"),
     )
 
 
-def _parse_step(raw: Any) -> Step:
+def _parse_step(raw: Any, legacy: bool) -> Step:
     if not isinstance(raw, dict):
         raise TypeError("each step must be an object")
     service = Service(_typed(raw, "service", str))
@@ -222,11 +227,20 @@ def _parse_step(raw: Any) -> Step:
     check_raw = _typed(raw, "check", dict, optional=True)
     check = None
     if check_raw is not None:
-        check_op = _typed(check_raw, "operation", str)
-        if check_op not in ALLOWED_CHECKS[service]:
-            raise ValueError(f"check {service.value}:{check_op:.40} is not allowed in a plan")
-        check = Check(operation=check_op, parameters=_typed(check_raw, "parameters", dict),
-                      condition=_typed(check_raw, "condition", str, optional=True))
+        check = Check(operation=_read_operation(check_raw, service, "check"),
+                      parameters=_typed(check_raw, "parameters", dict),
+                      condition=_typed(check_raw, "condition", str, optional=True),
+                      absent_codes=() if legacy else _strings(check_raw, "absent_codes"))
+    guards = []
+    for guard_raw in [] if legacy else _typed(raw, "guards", list):
+        if not isinstance(guard_raw, dict):
+            raise TypeError("each guard must be an object")
+        guards.append(Guard(kind=GuardKind(_typed(guard_raw, "kind", str)),
+                            operation=_read_operation(guard_raw, service, "guard"),
+                            parameters=_typed(guard_raw, "parameters", dict),
+                            reason=_typed(guard_raw, "reason", str),
+                            condition=_typed(guard_raw, "condition", str, optional=True),
+                            absent_codes=_strings(guard_raw, "absent_codes")))
     region = _typed(raw, "region", str)
     if not REGION_RE.match(region):
         raise ValueError(f"'region' is not an AWS region name: {region!r:.40}")
@@ -234,4 +248,11 @@ def _parse_step(raw: Any) -> Step:
                 region=region, service=service, operation=operation,
                 parameters=_typed(raw, "parameters", dict),
                 description=_typed(raw, "description", str), fixes=_strings(raw, "fixes"),
-                check=check)
+                check=check, guards=tuple(guards))
+
+
+def _read_operation(raw: Mapping[str, Any], service: Service, what: str) -> str:
+    operation: str = _typed(raw, "operation", str)
+    if operation not in ALLOWED_CHECKS[service]:
+        raise ValueError(f"{what} {service.value}:{operation:.40} is not allowed in a plan")
+    return operation

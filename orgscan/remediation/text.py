@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from orgscan.remediation.apply import ApplyResult, StepStatus
+from orgscan.remediation.apply import ApplyResult, MergedPolicy, StepStatus
 from orgscan.remediation.model import Plan, PlanEntry
 
 
@@ -34,19 +34,51 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     if name:
         acting += f" ({_one_line(name)})"
     strategy = entry.strategy.value if entry.strategy else "no steps"
-    lines = [f"[{number}] bucket {entry.bucket_name} in {entry.region or 'unknown region'}: "
-             f"{strategy}; acting account {acting}"]
-    lines += [f"    finding {code.value}: {arn}"
+    lines = [f"[{number}] bucket {_escaped(entry.bucket_name)} in "
+             f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"]
+    lines += [f"    finding {code.value}: {_escaped(arn)}"
               for arn, code in zip(entry.findings, entry.reason_codes, strict=True)]
-    lines.append(f"    {entry.explanation}")
-    lines += [f"    warning: {warning}" for warning in entry.warnings]
+    lines.append(f"    {_escaped(entry.explanation)}")
+    lines += [f"    warning: {_escaped(warning)}" for warning in entry.warnings]
     for index, step in enumerate(entry.steps, start=1):
+        # Whole, never cut: what is shown is exactly what is sent.
         parameters = json.dumps(dict(step.parameters), separators=(",", ":"))
-        if len(parameters) > 160:
-            parameters = parameters[:157] + "..."
         lines.append(f"    {index}. account {step.account_id} {step.region} "
                      f"{step.service.value}:{step.operation} {parameters}")
+        if step.operation == "PutBucketPolicy":
+            lines += _policy_lines(step.parameters.get("Policy"))
     return lines
+
+
+def _policy_lines(policy: object) -> list[str]:
+    # The policy as a reader checks it: orgscan's statements, one per block. --apply merges
+    # them by Sid into the bucket's current policy; the apply record holds what was sent.
+    try:
+        document = json.loads(policy) if isinstance(policy, str) else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return []
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return ["       the bucket policy's statements (merged by Sid into any policy the bucket "
+            "has when applied; every other statement is kept):",
+            *(f"       {line}" for line in text.splitlines())]
+
+
+def policy_preview_text(previews: list[tuple[str, MergedPolicy | str]]) -> str:
+    """The bucket policies ``--apply`` will write, as read and merged just now."""
+    lines = []
+    for bucket, preview in previews:
+        if isinstance(preview, str):
+            lines.append(f"Bucket policy of {bucket}: cannot be previewed, the step will stop "
+                         f"({_one_line(preview)})")
+            continue
+        state = "will be written" if preview.changes else "is already in place, unchanged"
+        lines.append(f"Bucket policy of {bucket} {state} (read and merged by Sid just now):")
+        lines += [f"    {note}" for note in preview.notes]
+        lines += [f"    {line}" for line in json.dumps(preview.document, indent=2,
+                                                     ensure_ascii=False).splitlines()]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def apply_text(result: ApplyResult) -> str:
@@ -66,3 +98,9 @@ def apply_text(result: ApplyResult) -> str:
 def _one_line(text: str) -> str:
     # Names and messages come from AWS: no control characters (terminal escapes) get through.
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _escaped(text: str) -> str:
+    # Names from a findings.json stay on their line, control characters shown as escapes
+    # (\n, \x1b): a planted name can neither forge a line of the plan nor drive the terminal.
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from orgscan.files import atomic_write
 from orgscan.model import ScanResult
-from orgscan.runfolder import atomic_write
 
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff
@@ -55,11 +55,13 @@ def available_formats() -> dict[str, ReportFormat]:
 def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> list[Path]:
     """Render the named formats and write each into ``run_dir`` atomically; return the paths."""
     formats = available_formats()
+    chosen = list(names)
+    unknown = [name for name in chosen if name not in formats]
+    if unknown:  # a caller's mistake, never a user's: --format names are validated before
+        raise ValueError(f"{unknown[0]!r} is not a report format (one of {', '.join(formats)})")
     written: list[Path] = []
-    for name in names:
-        fmt = formats.get(name)
-        if fmt is None:
-            continue
+    for name in chosen:
+        fmt = formats[name]
         path = run_dir / fmt.filename
         atomic_write(path, fmt.render(inputs))
         written.append(path)

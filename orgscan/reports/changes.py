@@ -15,7 +15,7 @@ from datetime import datetime
 from orgscan.diff import DiffClass, DiffEntry, RunDiff
 from orgscan.exceptions_register import ExceptionLabel, exception_label
 from orgscan.model import Finding
-from orgscan.reports.summary import ReportSummary, parse_timestamp
+from orgscan.reports.summary import ReportSummary, display_time, parse_timestamp
 
 #: The headline of a run with nothing to compare with.
 FIRST_RUN = "first run in this folder"
@@ -30,6 +30,8 @@ CLASS_LABELS: dict[DiffClass, str] = {
     DiffClass.STILL_FAILING: "still failing",
     DiffClass.CHANGED: "changed",
     DiffClass.UNCHANGED: "unchanged",
+    DiffClass.NOT_ASSESSED: "not assessed",
+    DiffClass.REMOVED: "removed",
 }
 
 
@@ -74,21 +76,34 @@ def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSu
                               rows=())
     counts = diff.counts()
     return ChangesSummary(
-        headline=diff.headline(),
+        headline=_headline(diff),
         first_run=False,
         previous_folder=diff.old.folder,
         previous_started_at=diff.old.started_at,
         previous_started=parse_timestamp(diff.old.started_at),
-        counts=tuple((label, counts[cls]) for cls, label in CLASS_LABELS.items()),
+        counts=tuple((class_label(cls), counts[cls]) for cls in DiffClass),
         rows=tuple(_row(entry, summary) for entry in diff.entries
                    if entry.diff_class is not DiffClass.UNCHANGED),
     )
 
 
+def class_label(diff_class: DiffClass) -> str:
+    """How ``diff_class`` is named in the reports (a class added later reads from its value)."""
+    return CLASS_LABELS.get(diff_class) or diff_class.value.replace("_", " ")
+
+
+def _headline(diff: RunDiff) -> str:
+    """``1 new failure, 2 resolved since 2026-11-20 09:00 UTC``: two runs of one day differ."""
+    counts = diff.counts()
+    new = counts[DiffClass.NEW_FAILURE]
+    return (f"{new} new failure{'' if new == 1 else 's'}, {counts[DiffClass.RESOLVED]} "
+            f"resolved since {display_time(diff.old.started_at, seconds=False)}")
+
+
 def _row(entry: DiffEntry, summary: ReportSummary) -> ChangeRow:
     return ChangeRow(
         diff_class=entry.diff_class,
-        label=CLASS_LABELS[entry.diff_class],
+        label=class_label(entry.diff_class),
         trail_name=entry.trail_name,
         trail_arn=entry.trail_arn,
         account_id=entry.account_id,

@@ -1,10 +1,15 @@
-"""``findings.csv``: the findings table, one row per trail, in the contract's column order."""
+"""``findings.csv``: the findings table, one row per trail, in the contract's column order.
+
+The column names are the contract's machine field names (trail health included:
+``is_logging``, ``latest_delivery_error``, ``management_events``); the workbook shows readable
+headers instead.
+"""
 
 from __future__ import annotations
 
 from orgscan.findings import findings_frame
 from orgscan.reports import ReportInputs
-from orgscan.spreadsheet_safety import neutralise_formula
+from orgscan.reports.spreadsheet_safety import neutralise_formula
 
 
 class CsvReport:
@@ -19,7 +24,8 @@ class CsvReport:
         text_columns = [c for c, dtype in frame.dtypes.items() if str(dtype) == "string"]
         for column in text_columns:
             frame[column] = frame[column].map(neutralise_formula, na_action="ignore")
-        for column in ("is_organization_trail", "is_multi_region", "object_lock_enabled"):
+        # Every boolean column, the trail health's is_logging included.
+        for column in [c for c, dtype in frame.dtypes.items() if str(dtype) == "boolean"]:
             frame[column] = frame[column].map(
                 lambda value: "true" if value else "false", na_action="ignore")
         return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")

@@ -1,37 +1,48 @@
 """``report.html``: one self-contained page for security leads, rendered with jinja2.
 
-Inline CSS and JavaScript, an inline SVG chart, no network fetch of any kind: the file works
-when e-mailed. Every value from AWS goes through jinja2's autoescaping. The header says what
-changed since the previous run and how many findings the exceptions register excepts.
+The page answers first and details after: the verdict in one sentence built from the account
+verdicts, the accounts (grouped by OU in a large organization), what to fix grouped by the
+account that owns the buckets, the findings failing first (PASS rows behind the status filter),
+the changes since the previous run, then coverage and errors. Inline CSS and JavaScript, no
+network fetch of any kind: the file works when e-mailed. Every value from AWS goes through
+jinja2's autoescaping. The page stays usable at 3,000 accounts: long lists are collapsed and
+off-screen sections are not laid out until scrolled to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
-from orgscan.model import Status
+from orgscan.model import Finding
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
-from orgscan.reports.fixes import remediation_rows
+from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
 from orgscan.reports.summary import (
     SEVERITY_RANK,
     STATUS_ORDER,
-    AccountSummary,
     ReportSummary,
+    display_time,
     plain,
     summarise,
 )
-from orgscan.reports.templates import environment
+from orgscan.reports.verdicts import STANDING_STATUS, AccountsView, Standing, accounts_view
+from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
 
-#: Above this many accounts with trails, the chart groups them by OU to stay readable.
+#: Above this many accounts, the accounts view and the chart group accounts by OU.
 MAX_CHART_BARS = 25
 
-_LABEL_WIDTH, _BAR_WIDTH, _ROW_HEIGHT, _BAR_HEIGHT = 260, 420, 26, 18
+#: Accounts named in the verdict block before "and N more".
+NAMED_ACCOUNTS = 8
+
+#: Buckets of "What to fix" shown with their steps, in all and per owner account; the rest are a
+#: table of one row each (the steps of a strategy are the same for every bucket, and the
+#: Remediation sheet has them all).
+DETAILED_FIXES = 40
+DETAILED_PER_GROUP = 5
 
 
 class HtmlReport:
@@ -43,115 +54,164 @@ class HtmlReport:
     def render(self, inputs: ReportInputs) -> bytes:
         """The page as UTF-8; identical for identical inputs (nothing depends on the clock)."""
         summary = summarise(inputs.result)
+        view = accounts_view(inputs.result, {a.account_id: a.note for a in summary.accounts})
+        rows = finding_rows(summary)
+        fixes = remediation_rows(inputs, summary)
+        groups = fix_groups(fixes, summary)
+        changes = summarise_changes(inputs.diff, summary)
         template = environment().get_template(TEMPLATE)
         page = template.render(
             run=inputs.result.run,
             summary=summary,
+            times={"started": display_time(inputs.result.run.started_at),
+                   "finished": display_time(inputs.result.run.finished_at),
+                   "previous": display_time(changes.previous_started_at)},
             statuses=[status.value for status in STATUS_ORDER],
-            rows=finding_rows(summary),
+            rows=rows,
+            passing=sum(1 for row in rows if row["status"] == "PASS"),
             accounts=sorted({(a.account_id, a.name or "") for a in summary.accounts
                              if a.trails}),
-            chart=status_chart(summary),
-            fixes=remediation_rows(inputs, summary),
-            changes=summarise_changes(inputs.diff, summary),
+            view=view,
+            grouped=len(view.rows) > MAX_CHART_BARS and len(view.groups) > 1,
+            named_accounts=NAMED_ACCOUNTS,
+            charts=charts(summary, view),
+            fixes=fixes,
+            fix_groups=groups,
+            detailed=detailed_fixes(groups),
+            other_scripts=len({script for group in groups[1:] for script in group.scripts}
+                              - set(groups[0].scripts if groups else ())),
+            changes=changes,
             exceptions=exception_counts(inputs.result.findings),
         )
         return page.encode("utf-8")
 
 
 def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
-    """The findings as template rows: plain values plus the owner's name, a sort key and the
-    exception label and text (None without a mark)."""
+    """The findings as template rows, most urgent first (FAIL, ERROR, WARN, PASS; then account
+    and trail): plain values plus the owner's name, a sort key, the exception label and text
+    (None without a mark) and the trail's health in words."""
     findings = summary.result.findings
     frame = findings_frame(findings)
+    columns = [str(column) for column in frame.columns]
     rows = []
-    for record, finding in zip(frame.to_dict("records"), findings, strict=True):
-        row: dict[str, object] = {str(key): plain(value) for key, value in record.items()}
+    for record, finding in zip(frame.itertuples(index=False, name=None), findings, strict=True):
+        row: dict[str, object] = {key: plain(value)
+                                  for key, value in zip(columns, record, strict=True)}
         row["account_name"] = summary.account_name(str(row["account_id"]))
         row["severity"] = SEVERITY_RANK[str(row["status"])]
         label = exception_label(finding)
         row["exception_label"] = label.value if label is not None else None
         row["exception_text"] = exception_text(finding)
         row["exception_expired"] = finding.exception is not None and finding.exception.expired
+        row["health"] = trail_health(finding)
         rows.append(row)
+    rows.sort(key=lambda r: (r["severity"], str(r["account_id"]), str(r["trail_name"]),
+                             str(r["trail_arn"])))
     return rows
 
 
 @dataclass(frozen=True)
-class ChartSegment:
-    """One coloured piece of a bar: the trails of one status."""
+class DetailedFixes:
+    """The first ``DETAILED_FIXES`` buckets per group (with steps), then the rest in one table."""
 
-    status: str
-    count: int
-    x: float
-    width: float
+    groups: tuple[tuple[FixGroup, tuple[RemediationRow, ...]], ...]
+    rest: tuple[tuple[FixGroup, RemediationRow], ...]
+
+
+def detailed_fixes(groups: tuple[FixGroup, ...], limit: int = DETAILED_FIXES,
+                   per_group: int = DETAILED_PER_GROUP) -> DetailedFixes:
+    """Split ``groups`` so that the page details the ``limit`` most urgent buckets, at most
+    ``per_group`` of each owner account (one account's hundred missing buckets must not hide
+    every other account's)."""
+    shown: list[tuple[FixGroup, tuple[RemediationRow, ...]]] = []
+    rest: list[tuple[FixGroup, RemediationRow]] = []
+    budget = limit
+    for group in groups:
+        take = max(min(budget, per_group, len(group.rows)), 0)
+        if take:
+            shown.append((group, group.rows[:take]))
+        rest.extend((group, row) for row in group.rows[take:])
+        budget -= take
+    return DetailedFixes(groups=tuple(shown), rest=tuple(rest))
 
 
 @dataclass(frozen=True)
-class ChartBar:
-    """One bar of the per-account (or per-OU) chart."""
+class Health:
+    """A trail's health in words, and whether any part of it is a problem."""
+
+    logging: str
+    management_events: str
+    delivery_error: str | None
+    problem: bool
+    unknown: bool
+
+
+def trail_health(finding: Finding) -> Health:
+    """``logging``/``not logging``/``unknown``, the management events recorded, the last
+    delivery error; a problem when the trail does not log, records less than all management
+    events, or CloudTrail reports a delivery error."""
+    logging = ("unknown" if finding.is_logging is None
+               else "logging" if finding.is_logging else "not logging")
+    events = finding.management_events.value if finding.management_events is not None \
+        else "unknown"
+    problem = (finding.is_logging is False or finding.latest_delivery_error is not None
+               or (finding.management_events is not None and events != "All"))
+    return Health(logging=logging, management_events=events,
+                  delivery_error=finding.latest_delivery_error, problem=problem,
+                  unknown=finding.is_logging is None or finding.management_events is None)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of a 100% bar: a label, its count, its share and its colour class."""
 
     label: str
-    title: str
-    total: int
-    y: int
-    segments: tuple[ChartSegment, ...]
+    count: int
+    percent: float
+    colour: str
 
 
 @dataclass(frozen=True)
-class Chart:
-    """An inline SVG bar chart of results, laid out here so the template only draws."""
+class Bar:
+    """A 100% stacked bar: proportions read the same at 3 accounts and at 3,000."""
 
-    grouped_by: str
-    bars: tuple[ChartBar, ...]
-    width: int
-    height: int
-    label_width: int
-    bar_height: int
+    label: str
+    total: int
+    unit: str
+    segments: tuple[Segment, ...]
 
 
-def status_chart(summary: ReportSummary) -> Chart:
-    """Stacked bars of trail statuses per account, or per OU in a large organization."""
-    owners = [a for a in summary.accounts if a.trails]
-    groups: list[tuple[str, str, dict[Status, int]]]
-    if len(owners) <= MAX_CHART_BARS:
-        grouped_by = "account"
-        groups = [(_account_label(a), a.account_id, dict(a.counts)) for a in owners]
-    else:
-        grouped_by = "OU"
-        groups = _by_ou(owners)
-    largest = max((sum(counts.values()) for _, _, counts in groups), default=1)
-    scale = _BAR_WIDTH / largest
-    bars = []
-    for index, (label, title, counts) in enumerate(groups):
-        x = float(_LABEL_WIDTH)
-        segments = []
-        for status in STATUS_ORDER:
-            if counts[status]:
-                width = round(counts[status] * scale, 2)
-                segments.append(ChartSegment(status.value, counts[status], round(x, 2), width))
-                x += width
-        bars.append(ChartBar(label=_shorten(label), title=title, total=sum(counts.values()),
-                             y=index * _ROW_HEIGHT, segments=tuple(segments)))
-    return Chart(grouped_by=grouped_by, bars=tuple(bars),
-                 width=_LABEL_WIDTH + _BAR_WIDTH + 50,
-                 height=max(len(bars), 1) * _ROW_HEIGHT, label_width=_LABEL_WIDTH,
-                 bar_height=_BAR_HEIGHT)
+@dataclass(frozen=True)
+class Charts:
+    """The page's charts: accounts by verdict, trails by status, accounts per OU by verdict."""
+
+    accounts: Bar
+    trails: Bar
+    ous: tuple[Bar, ...]
 
 
-def _account_label(account: AccountSummary) -> str:
-    return f"{account.name} ({account.account_id})" if account.name else account.account_id
+def charts(summary: ReportSummary, view: AccountsView) -> Charts:
+    """Proportion bars (never a row of equal bars of length 1 in a small organization)."""
+    ous: tuple[Bar, ...] = ()
+    if len(view.rows) > MAX_CHART_BARS and len(view.groups) > 1:
+        ous = tuple(_standing_bar(group.ou_path, group.counts) for group in view.groups)
+    trails = [(status.value, summary.status_counts[status], status.value)
+              for status in STATUS_ORDER]
+    return Charts(accounts=_standing_bar("Accounts", view.counts),
+                  trails=_bar("Trails", "trail", trails), ous=ous)
 
 
-def _by_ou(owners: Sequence[AccountSummary]) -> list[tuple[str, str, dict[Status, int]]]:
-    totals: dict[str, dict[Status, int]] = {}
-    for account in owners:
-        ou = account.ou_path or "(no OU)"
-        counts = totals.setdefault(ou, dict.fromkeys(STATUS_ORDER, 0))
-        for status in STATUS_ORDER:
-            counts[status] += account.counts[status]
-    return [(ou, ou, counts) for ou, counts in sorted(totals.items())]
+def _standing_bar(label: str, counts: tuple[tuple[Standing, int], ...]) -> Bar:
+    parts = [(which.value, count, str(STANDING_STATUS[which] or "NONE"))
+             for which, count in counts]
+    return _bar(label, "account", parts)
 
 
-def _shorten(label: str, limit: int = 34) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def _bar(label: str, unit: str, parts: list[tuple[str, int, str]]) -> Bar:
+    total = sum(count for _, count, _ in parts)
+    segments = tuple(Segment(name, count, round(100 * count / total, 2), colour)
+                     for name, count, colour in parts if count)
+    return Bar(label=label, total=total, unit=unit, segments=segments)

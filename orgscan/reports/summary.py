@@ -143,6 +143,17 @@ def parse_timestamp(text: str) -> datetime | None:
     return moment
 
 
+def display_time(text: str | None, *, seconds: bool = True) -> str:
+    """A ``findings.json`` timestamp for readers: ``2026-11-27 09:01:30 UTC`` (the raw text when
+    it does not parse, ``unknown`` when there is none)."""
+    if not text:
+        return "unknown"
+    moment = parse_timestamp(text)
+    if moment is None:
+        return text
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
 def plain(value: Any) -> Any:
     """A pandas/numpy scalar as the Python value a spreadsheet or template expects."""
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):

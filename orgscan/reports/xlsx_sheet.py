@@ -1,13 +1,17 @@
-"""Worksheet helpers for ``report.xlsx``: typed, formula-safe cells and formatted tables.
+"""Worksheet helpers for ``report.xlsx``: typed, formula-safe cells, formatted tables, print setup.
 
 Values keep their real types (bool, int, datetime) so filters and sums work in Excel. Text from
 AWS never becomes a formula: strings that a spreadsheet would evaluate are stored as text cells
 with Excel's quote prefix, and their value reads back unchanged.
+
+A large run writes a few hundred thousand cells, so styles are built once per workbook and
+copied onto cells, and column widths are measured while the rows are written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from copy import copy
 from datetime import date, datetime
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -43,6 +47,7 @@ LABEL_COLOURS: dict[str, tuple[str, str]] = {
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="top")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 
@@ -81,29 +86,72 @@ def write_header(ws: Worksheet, row: int, headers: Sequence[str], column: int = 
         cell.fill = HEADER_FILL
 
 
+class _Styles:
+    """Cell styles of one workbook, each built once and copied (a style set per cell would
+    look every font and fill up in the workbook's style tables again)."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self._ws = ws
+        self._cache: dict[tuple[str, bool, str, bool], object] = {}
+
+    def apply(self, cell: Cell, label: str | None, wrap: bool) -> None:
+        # put() already set the number format and the quote prefix: they are part of the key.
+        key = (label or "", wrap, cell.number_format, bool(cell.quotePrefix))
+        found = self._cache.get(key)
+        if found is None:
+            if label is not None:
+                colour_status(cell)
+            if wrap:
+                cell.alignment = _WRAP
+            self._cache[key] = copy(cell._style)
+        else:
+            cell._style = copy(found)
+
+
 def write_rows(ws: Worksheet, first_row: int, rows: Iterable[Sequence[CellValue]],
-               status_columns: Sequence[int] = (), wrap_columns: Sequence[int] = ()) -> int:
-    """Write ``rows`` from ``first_row`` on (1-based column indexes); return the next free row."""
+               status_columns: Sequence[int] = (), wrap_columns: Sequence[int] = (),
+               widths: dict[int, int] | None = None) -> int:
+    """Write ``rows`` from ``first_row`` on (1-based column indexes); return the next free row.
+
+    ``widths``, when given, collects each column's widest value as the rows are written.
+    """
+    styles = _Styles(ws)
+    status_set, wrap_set = frozenset(status_columns), frozenset(wrap_columns)
     row_number = first_row
     for row in rows:
         for index, value in enumerate(row, start=1):
+            if value is None:
+                continue  # an empty cell: nothing to write, style or measure
             cell = put(ws.cell(row=row_number, column=index), value)
-            if index in status_columns:
-                colour_status(cell)
-            if index in wrap_columns:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            label = str(value) if index in status_set and str(value) in LABEL_COLOURS else None
+            if label is not None or index in wrap_set:
+                styles.apply(cell, label, index in wrap_set)
+            if widths is not None:
+                width = _display_width(value)
+                if width > widths.get(index, 0):
+                    widths[index] = width
         row_number += 1
     return row_number
 
 
 def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[CellValue]],
                 *, status_columns: Sequence[int] = (), wrap_columns: Sequence[int] = ()) -> None:
-    """A whole-sheet table: header in row 1, frozen, with an autofilter over every row."""
+    """A whole-sheet table: header in row 1, frozen, with an autofilter over every row, and
+    printed with the header on every page."""
     write_header(ws, 1, headers)
-    last_row = write_rows(ws, 2, rows, status_columns, wrap_columns) - 1
+    widths = {index: _display_width(header) for index, header in enumerate(headers, start=1)}
+    last_row = write_rows(ws, 2, rows, status_columns, wrap_columns, widths) - 1
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last_row, 1)}"
-    fit_columns(ws)
+    ws.print_title_rows = "1:1"
+    set_widths(ws, widths)
+
+
+def set_widths(ws: Worksheet, widths: dict[int, int]) -> None:
+    """Column widths from measured character counts, within sensible bounds."""
+    for column, width in widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = min(
+            max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
 
 
 def fit_columns(ws: Worksheet) -> None:
@@ -114,9 +162,33 @@ def fit_columns(ws: Worksheet) -> None:
             if cell.value is None:
                 continue
             widths[cell.column] = max(widths.get(cell.column, 0), _display_width(cell.value))
-    for column, width in widths.items():
-        ws.column_dimensions[get_column_letter(column)].width = min(
-            max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
+    set_widths(ws, widths)
+
+
+def print_setup(ws: Worksheet, title: str, *, one_page: bool = False) -> None:
+    """Landscape A4, fit to the page width (and height too with ``one_page``), gridlines off,
+    a header naming ``title`` (the run) and a footer with the sheet and page numbers."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = False
+    # Room for the header and footer above and below the cells (inches).
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.oddHeader.left.text = "CloudTrail Object Lock audit"
+    ws.oddHeader.right.text = header_text(title)
+    ws.oddFooter.left.text = "&A"  # the sheet's name
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def header_text(text: str) -> str:
+    """``text`` safe for a page header: ``&`` starts a code there, so it is doubled; control
+    characters are dropped and the length kept within Excel's 255 characters."""
+    clean: str = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return clean.replace("&", "&&")[:200]
 
 
 def _display_width(value: object) -> int:
@@ -124,5 +196,10 @@ def _display_width(value: object) -> int:
         return len(DATETIME_FORMAT)
     if isinstance(value, date):
         return len(DATE_FORMAT)
+    if isinstance(value, bool):
+        return 5
+    text = str(value)
+    if "\n" not in text:
+        return len(text)
     # A wrapped multi-line cell is as wide as its longest line.
-    return max(len(line) for line in str(value).splitlines() or [""])
+    return max(len(line) for line in text.splitlines() or [""])

@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from orgscan.errors import InputError
+from orgscan.model import ManagementEvents
 from orgscan.simulate.spec import (
     ROOT_PATH,
     AccountSpec,
@@ -27,6 +28,7 @@ from orgscan.simulate.spec import (
     SimulatedOrg,
     TrailSpec,
     expected_trails,
+    expected_verdicts,
 )
 
 if TYPE_CHECKING:
@@ -273,6 +275,20 @@ def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -
         IsOrganizationTrail=trail.organization,
         IncludeGlobalServiceEvents=trail.multi_region,
     )
+    # Selectors are put explicitly: moto returns none for a trail never given any, where AWS
+    # returns its default (all management events).
+    if trail.management_events is ManagementEvents.NONE:
+        cloudtrail.put_event_selectors(TrailName=trail.name, AdvancedEventSelectors=[{
+            "Name": "S3 data events only",
+            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                               {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}],
+        }])
+    else:
+        read_write: Any = trail.management_events.value
+        cloudtrail.put_event_selectors(TrailName=trail.name, EventSelectors=[
+            {"ReadWriteType": read_write, "IncludeManagementEvents": True}])
+    if trail.logging:
+        cloudtrail.start_logging(Name=trail.name)
 
 
 def _describe(
@@ -285,6 +301,7 @@ def _describe(
         spec.management.name: management_name
     }
     return SimulatedOrg(
+        expected_verdicts=expected_verdicts(spec, ids, expected),
         organization_id=organization_id,
         management_account_id=ids[spec.management.name],
         log_archive_account_id=ids[spec.log_archive_name],

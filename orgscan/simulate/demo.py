@@ -2,8 +2,8 @@
 
 Every account's ``note`` says what it demonstrates. The expected verdicts hold under
 ``DEMO_POLICY`` for a full scan over ``DEMO_REGIONS``. ``drifted`` describes the same organization
-some weeks later, so that two demo runs diff into every class (new failure, resolved, still
-failing, changed, unchanged).
+some weeks later, so that two demo runs diff into new failures, resolved, still failing,
+unchanged and not assessed trails, and account verdicts that move.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from orgscan.model import LockMode, Policy
+from orgscan.model import LockMode, ManagementEvents, Policy
 from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
@@ -47,6 +47,8 @@ def _own(
     retention: Retention | None = None,
     versioning: bool = False,
     deleted: bool = False,
+    logging: bool = True,
+    management_events: ManagementEvents = ManagementEvents.ALL,
 ) -> AccountSpec:
     """An account with one trail into its own bucket ``acme-<name>-cloudtrail``."""
     bucket_name = f"acme-{name}-cloudtrail"
@@ -70,14 +72,18 @@ def _own(
                 home_region=region,
                 bucket=bucket_name,
                 multi_region=multi_region,
+                logging=logging,
+                management_events=management_events,
             ),
         ),
     )
 
 
-def _into(name: str, ou_path: str, note: str, bucket: str) -> AccountSpec:
+def _into(name: str, ou_path: str, note: str, bucket: str, *, multi_region: bool = False,
+          logging: bool = True) -> AccountSpec:
     """An account with one trail (us-east-1) into a bucket it does not own."""
-    trail = TrailSpec(name=f"{name}-trail", home_region="us-east-1", bucket=bucket)
+    trail = TrailSpec(name=f"{name}-trail", home_region="us-east-1", bucket=bucket,
+                      multi_region=multi_region, logging=logging)
     return AccountSpec(name=name, ou_path=ou_path, note=note, trails=(trail,))
 
 
@@ -87,7 +93,10 @@ def demo_spec() -> OrgSpec:
         AccountSpec(
             name="log-archive",
             ou_path=SECURITY,
-            note="owns the central CloudTrail bucket: Object Lock, COMPLIANCE, 365 days",
+            note="owns the central CloudTrail bucket: Object Lock, COMPLIANCE, 365 days; its own "
+                 "multi-region trail into it protects it everywhere",
+            trails=(TrailSpec(name="log-archive-trail", home_region="us-east-1",
+                              bucket=CENTRAL_BUCKET, multi_region=True),),
             buckets=(
                 BucketSpec(
                     name=CENTRAL_BUCKET,
@@ -100,26 +109,33 @@ def demo_spec() -> OrgSpec:
         AccountSpec(
             name="security-tooling",
             ou_path=SECURITY,
-            note="no trail of its own: covered by the organization trail only",
+            note="no trail of its own: the organization trail records only us-east-1",
         ),
         _own(
             "payments-prod",
             PROD,
-            "own trail into a bucket without Object Lock",
+            "own multi-region trail into a bucket without Object Lock: recorded, unprotected",
+            multi_region=True,
             versioning=True,
         ),
         _own(
             "orders-prod",
             PROD,
-            "own locked bucket, COMPLIANCE for 1 year (a rule in years)",
+            "own locked bucket, COMPLIANCE for 1 year (a rule in years); its multi-region "
+            "trail records data events only, no management events",
+            multi_region=True,
             object_lock=True,
             retention=Retention(LockMode.COMPLIANCE, years=1),
+            management_events=ManagementEvents.NONE,
         ),
         _into(
             "identity-prod",
             PROD,
-            "own trail into the central log-archive bucket (another account's bucket)",
+            "own multi-region trail into the central log-archive bucket (another account's "
+            "bucket), stopped: it records nothing",
             CENTRAL_BUCKET,
+            multi_region=True,
+            logging=False,
         ),
         _own(
             "analytics-prod",
@@ -133,7 +149,7 @@ def demo_spec() -> OrgSpec:
         _own(
             "payments-dev",
             DEV,
-            "Object Lock enabled but no default retention",
+            "Object Lock enabled but no default retention; its only trail is single-region",
             region="eu-central-1",
             object_lock=True,
         ),
@@ -177,13 +193,14 @@ def demo_spec() -> OrgSpec:
     )
     management = AccountSpec(
         name="management",
-        note="the organization trail: multi-region, into the central bucket",
+        note="the organization trail, into the central bucket, is single-region: it records "
+             "every account in us-east-1 only",
         trails=(
             TrailSpec(
                 name="acme-org-trail",
                 home_region="us-east-1",
                 bucket=CENTRAL_BUCKET,
-                multi_region=True,
+                multi_region=False,
                 organization=True,
             ),
         ),
@@ -204,7 +221,8 @@ def drifted(spec: OrgSpec) -> OrgSpec:
     - payments-dev added a default retention (resolved);
     - orders-dev shortened 30 → 14 days (still failing, changed);
     - sandbox-dave created a trail into a new unlocked bucket (new failure);
-    - sandbox-alice was closed, so its trail with the missing bucket leaves the scan.
+    - sandbox-alice was closed, so its trail with the missing bucket leaves the scan: not
+      assessed, never resolved.
     payments-prod and sandbox-bob still fail as before; the rest is unchanged.
     """
     changes: dict[str, Callable[[AccountSpec], AccountSpec]] = {

@@ -8,10 +8,11 @@ rest into the account's own bucket, whose Object Lock state is drawn from a real
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 
-from orgscan.model import LockMode, Policy
+from orgscan.model import LockMode, ManagementEvents, Policy
 from orgscan.simulate.spec import AccountSpec, BucketSpec, OrgSpec, Retention, TrailSpec
 
 #: The 17 commercial regions enabled by default in every account (no opt-in needed).
@@ -118,6 +119,13 @@ def scale_spec(
     )
 
 
+def _health(trail_name: str) -> tuple[bool, ManagementEvents]:
+    """One trail in ten stopped and one in ten recording no management events, fixed by the
+    trail's name (not drawn: the seeded draws of every other property stay as they were)."""
+    draw = zlib.crc32(trail_name.encode()) % 10
+    return draw != 0, ManagementEvents.NONE if draw == 1 else ManagementEvents.ALL
+
+
 def _workload(
     name: str,
     rng: random.Random,
@@ -130,12 +138,15 @@ def _workload(
     trails = []
     for number in range(1, rng.randint(*trails_per_account) + 1):
         central = rng.random() < central_share
+        logging, events = _health(f"{name}-trail-{number}")
         trails.append(
             TrailSpec(
                 name=f"{name}-trail-{number}",
                 home_region=rng.choice(regions),
                 bucket=CENTRAL_BUCKET if central else own_bucket,
                 multi_region=rng.random() < MULTI_REGION_SHARE,
+                logging=logging,
+                management_events=events,
             )
         )
     # Drawn for every account, used or not, so one account's trails never shift the next's draws.

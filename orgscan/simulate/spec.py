@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from orgscan.model import LockMode, Policy, ReasonCode, RequiredMode
+from orgscan.model import (
+    AccountVerdictCode,
+    LockMode,
+    ManagementEvents,
+    Policy,
+    ReasonCode,
+    RequiredMode,
+)
 
 #: The root of every simulated organization, as Organizations names it.
 ROOT_PATH = "/Root"
@@ -60,7 +67,9 @@ class TrailSpec:
     """A CloudTrail trail of the account whose spec holds it.
 
     ``bucket`` is the bucket name the trail delivers to; it may belong to another account, to an
-    account outside the organization, or to nobody at all.
+    account outside the organization, or to nobody at all. ``logging`` False leaves the trail
+    stopped; ``management_events`` is what its event selectors record of management events
+    (``NONE``: data events only).
     """
 
     name: str
@@ -68,6 +77,8 @@ class TrailSpec:
     bucket: str
     multi_region: bool = False
     organization: bool = False
+    logging: bool = True
+    management_events: ManagementEvents = ManagementEvents.ALL
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,8 @@ class SimulatedTrail:
     is_multi_region: bool
     is_organization_trail: bool
     expected_reason: ReasonCode
+    is_logging: bool = True
+    management_events: ManagementEvents = ManagementEvents.ALL
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,8 @@ class SimulatedOrg:
     policy: Policy
     skipped_trails: Mapping[str, str] = field(default_factory=dict)
     outside_accounts: Mapping[str, str] = field(default_factory=dict)
+    #: account id -> the verdict code a full scan must give it (scanned accounts only).
+    expected_verdicts: Mapping[str, AccountVerdictCode] = field(default_factory=dict)
 
     def trail(self, name: str) -> SimulatedTrail:
         """The expected trail called ``name`` (names are unique in a simulated organization)."""
@@ -180,24 +195,32 @@ def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Polic
 
     ``bucket`` is None when no account ever owned a bucket of that name; ``owner_readable`` is
     False when the owner is outside the organization (or closed), so nobody the scan holds may
-    read the bucket. Precedence follows the contract.
+    read the bucket. Precedence follows the contract, the worst status first.
     """
     if bucket is None or bucket.deleted:
         return ReasonCode.BUCKET_MISSING
     if not owner_readable:
-        return ReasonCode.ACCESS_DENIED
+        # A full scan lists every ACTIVE account without finding it (a closed account is
+        # not ACTIVE): the organization cannot show the bucket is its own.
+        return ReasonCode.BUCKET_OUTSIDE_ORGANIZATION
     if not bucket.object_lock:
         return ReasonCode.LOCK_NOT_CONFIGURED
     retention = bucket.retention
-    if retention is None:
-        if policy.require_default_retention:
-            return ReasonCode.NO_DEFAULT_RETENTION
-        return ReasonCode.COMPLIANT
-    if policy.require_mode is RequiredMode.COMPLIANCE and retention.mode is LockMode.GOVERNANCE:
-        return ReasonCode.MODE_NOT_ALLOWED
-    if policy.min_retention_days is not None and retention.total_days < policy.min_retention_days:
-        return ReasonCode.RETENTION_TOO_SHORT
-    return ReasonCode.COMPLIANT
+    # The worst status wins: a missing rule is FAIL (first) unless the policy relaxes it to
+    # WARN, and then a required mode or length it cannot meet is the FAIL that decides.
+    fails: list[ReasonCode] = []
+    if retention is None and policy.require_default_retention:
+        return ReasonCode.NO_DEFAULT_RETENTION
+    mode = retention.mode if retention is not None else None
+    if (policy.require_mode is RequiredMode.COMPLIANCE and mode is not LockMode.COMPLIANCE) or (
+            policy.require_mode is RequiredMode.GOVERNANCE and mode is None):
+        fails.append(ReasonCode.MODE_NOT_ALLOWED)
+    days = retention.total_days if retention is not None else 0
+    if policy.min_retention_days is not None and days < policy.min_retention_days:
+        fails.append(ReasonCode.RETENTION_TOO_SHORT)
+    if fails:
+        return fails[0]
+    return ReasonCode.NO_DEFAULT_RETENTION if retention is None else ReasonCode.COMPLIANT
 
 
 def skip_reason(account: AccountSpec, trail: TrailSpec, regions: tuple[str, ...]) -> str | None:
@@ -248,6 +271,37 @@ def expected_trails(
                     is_multi_region=trail.multi_region,
                     is_organization_trail=trail.organization,
                     expected_reason=bucket_reason(bucket, readable, spec.policy),
+                    is_logging=trail.logging,
+                    management_events=trail.management_events,
                 )
             )
     return tuple(expected), skipped
+
+
+def expected_verdicts(spec: OrgSpec, ids: Mapping[str, str],
+                      trails: tuple[SimulatedTrail, ...]) -> dict[str, AccountVerdictCode]:
+    """The verdict code a full scan over ``spec.regions`` must give each scanned account.
+
+    Written from the contract's words, apart from the scanner: a region is protected when a
+    trail records the account (its own, or the organization trail) and the region, is logging,
+    records all management events and passes; NOT_RECORDED beats UNPROTECTED.
+    """
+    verdicts: dict[str, AccountVerdictCode] = {}
+    for account in spec.all_accounts:
+        if not account.in_organization or account.closed:
+            continue
+        account_id = ids[account.name]
+        codes = set()
+        for region in spec.regions:
+            recording = [t for t in trails
+                         if (t.account_id == account_id or t.is_organization_trail)
+                         and (t.is_multi_region or t.home_region == region)
+                         and t.is_logging and t.management_events is ManagementEvents.ALL]
+            if not recording:
+                codes.add(AccountVerdictCode.NOT_RECORDED)
+            elif all(t.expected_reason is not ReasonCode.COMPLIANT for t in recording):
+                codes.add(AccountVerdictCode.UNPROTECTED)
+        verdicts[account_id] = next(
+            (code for code in (AccountVerdictCode.NOT_RECORDED, AccountVerdictCode.UNPROTECTED)
+             if code in codes), AccountVerdictCode.PROTECTED)
+    return verdicts

@@ -1,8 +1,8 @@
 """The benchmark's fast responder gives the same scan as moto, for the same organization.
 
-The benchmark answers AWS calls with ``benchmarks.fakeaws.FakeAws`` instead of moto; its figures
-mean something only if a scan through it finds exactly what a scan through moto finds. Account
-ids differ between the two (moto draws its own), so results are compared by account name.
+The benchmark answers AWS calls with ``orgscan.simulate.fakeaws.FakeAws`` instead of moto; its
+figures mean something only if a scan through it finds exactly what a scan through moto finds.
+Account ids differ between the two (moto draws its own), so results are compared by account name.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 import botocore.session
 import pytest
 
-from benchmarks.fakeaws import FakeAws
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.run import main
 from orgscan.aws.sessions import SessionFactory
@@ -24,6 +23,7 @@ from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock
 from orgscan.simulate.build import materialise
 from orgscan.simulate.demo import demo_spec
+from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
 
@@ -48,11 +48,18 @@ def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
         (named(f.account_id), f.trail_name, f.home_region, f.is_organization_trail,
          f.is_multi_region, f.bucket_name, named(f.bucket_account_id), f.bucket_region,
          f.object_lock_enabled, f.lock_mode, f.retention_days, f.versioning, f.status,
-         f.reason_code)
+         f.reason_code, f.is_logging, f.latest_delivery_error, f.management_events)
         for f in result.findings)
     errors = sorted((named(e.account_id), e.region or "", e.stage, e.error_code)
                     for e in result.errors)
-    coverage = sorted((named(a.account_id), a.state, a.scanned, a.regions_scanned, a.error_code)
+
+    def trail_named(arn: str) -> tuple[str | None, str]:
+        parts = arn.split(":")
+        return named(parts[4]), parts[5]
+
+    coverage = sorted((named(a.account_id), a.state, a.scanned, a.regions_scanned, a.error_code,
+                       a.verdict, a.verdict_code, tuple(sorted(map(trail_named, a.protected_by))),
+                       a.gaps)
                       for a in result.accounts)
     return {"findings": findings, "errors": errors, "coverage": coverage,
             "complete": result.run.complete}
@@ -114,3 +121,6 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
     assert "0 not as simulated" in table
     assert "wall ÷ lower bound" in table
     assert "speed-up over naive" in table
+    assert "write phase" in table  # the run folder of the scan, written and timed by part
+    assert "  report.xlsx" in table
+    assert "  scripts and plan.json" in table

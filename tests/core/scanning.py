@@ -1,8 +1,7 @@
-"""Helpers of the core tests: run a scan, inject AWS faults, record AWS calls."""
+"""Helpers of the core tests: run a scan, record AWS calls (faults: ``tests/faults.py``)."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -10,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
-from botocore.awsrequest import AWSResponse
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import build_settings
@@ -66,73 +64,9 @@ def reasons(result: ScanResult) -> dict[str, ReasonCode]:
     return {finding.trail_arn: finding.reason_code for finding in result.findings}
 
 
-def error_response(code: str, message: str,
-                   status: int = 403) -> tuple[AWSResponse, dict[str, Any]]:
-    """What a ``before-call`` handler returns to make the call fail with ``code``, unretried."""
-    parsed = {"Error": {"Code": code, "Message": message},
-              "ResponseMetadata": {"HTTPStatusCode": status}}
-    return AWSResponse("https://fault.invalid/", status, {}, None), parsed
-
-
 def acting_credentials(context: dict[str, Any]) -> Any:
     """The member-account credentials a call is signed with (None: the caller's own)."""
     return context.get("signing", {}).get("request_credentials")
-
-
-class _RawBody:
-    """The raw body botocore reads from an ``AWSResponse``."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-
-THROTTLE_BODIES: dict[str, tuple[dict[str, str], bytes]] = {
-    "json": ({"Content-Type": "application/x-amz-json-1.1"},
-             json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()),
-    "query": ({"Content-Type": "text/xml"},
-              b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-              b"<Message>Rate exceeded</Message></Error><RequestId>r</RequestId>"
-              b"</ErrorResponse>"),
-    "ec2": ({"Content-Type": "text/xml"},
-            b"<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
-            b"<Message>Request limit exceeded.</Message></Error></Errors>"
-            b"<RequestID>r</RequestID></Response>"),
-    "rest-xml": ({"Content-Type": "application/xml"},
-                 b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate."
-                 b"</Message></Error>"),
-}
-
-
-@dataclass
-class Throttle:
-    """Answers the first ``times`` attempts of each operation with a throttling error."""
-
-    operations: dict[str, str]  # "cloudtrail.DescribeTrails" -> protocol of THROTTLE_BODIES
-    times: int
-    sent: Counter[str] = field(default_factory=Counter)
-    throttled: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def register(self, session: botocore.session.Session) -> None:
-        """Install the handler ahead of moto's own ``before-send`` handler."""
-        session.get_component("event_emitter").register_first("before-send", self._before_send)
-
-    def _before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
-        operation = event_name.split(".", 1)[1]
-        protocol = self.operations.get(operation)
-        if protocol is None:
-            return None
-        with self.lock:
-            self.sent[operation] += 1
-            if self.throttled[operation] >= self.times:
-                return None
-            self.throttled[operation] += 1
-        headers, body = THROTTLE_BODIES[protocol]
-        status = 503 if protocol == "rest-xml" else 400
-        return AWSResponse(request.url, status, headers, _RawBody(body))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from orgscan.collect.buckets import list_owned_buckets, read_bucket
@@ -94,6 +95,22 @@ def test_list_owned_buckets_gives_names_and_regions(s3: Any) -> None:
     owned = list_owned_buckets(s3)
     assert set(owned) == {"a-east", "b-west"}
     assert owned["b-west"] in ("eu-west-1", None)  # moto fills BucketRegion; AWS may not
+
+
+def test_list_owned_buckets_pages_with_max_buckets(aws_env: None) -> None:
+    # moto cuts the list at MaxBuckets without a ContinuationToken: AWS's paging is stubbed.
+    client = boto3.client("s3", region_name="us-east-1")
+    pages = [({"MaxBuckets": 2}, {"Buckets": [{"Name": "a", "BucketRegion": "us-east-1"},
+                                             {"Name": "b", "BucketRegion": "eu-west-1"}],
+                                 "ContinuationToken": "t1"}),
+             ({"MaxBuckets": 2, "ContinuationToken": "t1"}, {"Buckets": [{"Name": "c"}]})]
+    with Stubber(client) as stub:
+        for expected, reply in pages:
+            stub.add_response("list_buckets", reply, expected)
+        owned = list_owned_buckets(client, page_size=2)
+        stub.assert_no_pending_responses()
+    # BucketRegion is taken when AWS gives it; a bucket without one is looked up later.
+    assert owned == {"a": "us-east-1", "b": "eu-west-1", "c": None}
 
 
 class _FakeS3:

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from orgscan.config import FailOn, ScanSettings, build_settings, read_config_file
+from orgscan.config import (
+    FailOn,
+    ScanSettings,
+    build_settings,
+    read_config_file,
+    settings_to_config,
+)
 from orgscan.errors import InputError
 from orgscan.model import Policy, RequiredMode
 
@@ -152,3 +158,23 @@ def test_unreadable_config_files_name_the_file(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(InputError, match=r"binary\.toml: not UTF-8"):
         read_config_file(binary)
+
+
+def test_min_retention_years_count_365_days_each() -> None:
+    settings = build_settings({"min_retention_years": 7}, {})
+    assert settings.policy.min_retention_days == 7 * 365
+    from_cli = build_settings({"min_retention_days": 30}, {"min_retention_years": 1})
+    assert from_cli.policy.min_retention_days == 365
+
+
+def test_min_retention_in_days_and_years_at_once_is_refused() -> None:
+    with pytest.raises(InputError, match="days or in years, not both"):
+        build_settings(None, {"min_retention_days": 30, "min_retention_years": 1})
+
+
+def test_denied_regions_are_validated_region_names() -> None:
+    settings = build_settings({"denied_regions": ["ap-east-1", "me-south-1"]}, {})
+    assert settings.denied_regions == ("ap-east-1", "me-south-1")
+    assert settings_to_config(settings)["denied_regions"] == ["ap-east-1", "me-south-1"]
+    with pytest.raises(InputError, match="denied_regions"):
+        build_settings({"denied_regions": ["Mars"]}, {})

@@ -6,15 +6,18 @@ from dataclasses import replace
 
 import pytest
 
+from orgscan.cli.exitcodes import scan_exit_code
 from orgscan.config import FailOn
-from orgscan.exitcodes import scan_exit_code
 from orgscan.model import (
     REASON_STATUS,
+    AccountCoverage,
+    AccountVerdictCode,
     Finding,
     Policy,
     ReasonCode,
     RunInfo,
     ScanResult,
+    Status,
 )
 
 RUN = RunInfo("2026-11-27T09:00:00Z", "2026-11-27T09:01:00Z", "0.1.0",
@@ -68,3 +71,31 @@ C = ReasonCode
 def test_exit_code(codes: tuple[ReasonCode, ...], complete: bool, fail_on: FailOn,
                    expected: int) -> None:
     assert scan_exit_code(result(*codes, complete=complete), fail_on) == expected
+
+
+def _with_account(verdict: Status | None, *codes: ReasonCode) -> ScanResult:
+    account = AccountCoverage("222222222222", "app", "/Root", "ACTIVE", verdict is not None, 1,
+                              None, verdict=verdict, verdict_code=_VERDICT_CODE.get(verdict))
+    return replace(result(*codes), accounts=(account,))
+
+
+_VERDICT_CODE = {Status.PASS: AccountVerdictCode.PROTECTED,
+                 Status.WARN: AccountVerdictCode.UNPROTECTED,
+                 Status.FAIL: AccountVerdictCode.NOT_RECORDED,
+                 Status.ERROR: AccountVerdictCode.UNKNOWN}
+
+
+@pytest.mark.parametrize(("verdict", "codes", "fail_on", "expected"), [
+    (Status.FAIL, (C.COMPLIANT,), FailOn.FAIL, FINDINGS),  # all buckets pass, an account fails
+    (Status.FAIL, (C.COMPLIANT, C.ACCESS_DENIED), FailOn.FAIL, FINDINGS),  # 1 wins over 3
+    (Status.WARN, (C.COMPLIANT,), FailOn.FAIL, OK),
+    (Status.WARN, (C.COMPLIANT,), FailOn.WARN, FINDINGS),
+    (Status.ERROR, (C.COMPLIANT,), FailOn.FAIL, INCOMPLETE),
+    (Status.FAIL, (C.COMPLIANT,), FailOn.NEVER, OK),
+    (Status.PASS, (C.COMPLIANT,), FailOn.WARN, OK),
+    (None, (C.COMPLIANT,), FailOn.WARN, OK),  # not scanned: no verdict, coverage decides
+])
+def test_account_verdicts_count_like_findings(verdict: Status | None,
+                                              codes: tuple[ReasonCode, ...], fail_on: FailOn,
+                                              expected: int) -> None:
+    assert scan_exit_code(_with_account(verdict, *codes), fail_on) == expected

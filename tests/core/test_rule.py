@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,7 +36,12 @@ def locked(mode: LockMode | None, days: int | None, enabled: bool | None = True)
 
 def failed(code: str, message: str = "boom") -> BucketFacts:
     """A bucket whose read failed with the AWS error ``code``."""
-    return BucketFacts(BUCKET, None, None, None, None, None, None, code, message)
+    return BucketFacts.unreadable(BUCKET, None, None, code, message)
+
+
+def outside(facts: BucketFacts) -> BucketFacts:
+    """``facts`` of a bucket that no account of the organization owns."""
+    return replace(facts, bucket_account_id=None, outside_organization=True)
 
 
 GOV, COMP = LockMode.GOVERNANCE, LockMode.COMPLIANCE
@@ -47,10 +54,10 @@ TABLE = [
                  ReasonCode.LOCK_NOT_CONFIGURED, (), id="lock-off"),
     pytest.param(locked(None, None, enabled=False), STRICT, Status.FAIL,
                  ReasonCode.LOCK_NOT_CONFIGURED, (), id="lock-off-strict-policy"),
-    pytest.param(locked(None, None), ANY, Status.WARN, ReasonCode.NO_DEFAULT_RETENTION, (),
+    pytest.param(locked(None, None), ANY, Status.FAIL, ReasonCode.NO_DEFAULT_RETENTION, (),
                  id="no-default-retention"),
-    pytest.param(locked(None, None), NO_RULE_NEEDED, Status.PASS, ReasonCode.COMPLIANT, (),
-                 id="no-rule-not-required"),
+    pytest.param(locked(None, None), NO_RULE_NEEDED, Status.WARN,
+                 ReasonCode.NO_DEFAULT_RETENTION, (), id="no-rule-not-required-still-warns"),
     pytest.param(locked(GOV, 365), NEEDS_COMPLIANCE, Status.FAIL, ReasonCode.MODE_NOT_ALLOWED,
                  (), id="governance-under-compliance"),
     pytest.param(locked(COMP, 365), NEEDS_GOVERNANCE, Status.PASS, ReasonCode.COMPLIANT, (),
@@ -68,17 +75,36 @@ TABLE = [
     pytest.param(failed("InternalError"), ANY, Status.ERROR, ReasonCode.API_ERROR, (),
                  id="api-error"),
     # Precedence: the first that applies wins, the reason names the others.
-    pytest.param(locked(None, None), STRICT, Status.WARN, ReasonCode.NO_DEFAULT_RETENTION,
+    pytest.param(locked(None, None), STRICT, Status.FAIL, ReasonCode.NO_DEFAULT_RETENTION,
                  (ReasonCode.MODE_NOT_ALLOWED, ReasonCode.RETENTION_TOO_SHORT),
                  id="no-rule-beats-mode-and-length"),
+    # The worst status wins: a WARN reason first in precedence never hides a FAIL.
+    pytest.param(locked(None, None), Policy(require_default_retention=False,
+                                            require_mode=RequiredMode.COMPLIANCE,
+                                            min_retention_days=365),
+                 Status.FAIL, ReasonCode.MODE_NOT_ALLOWED,
+                 (ReasonCode.NO_DEFAULT_RETENTION, ReasonCode.RETENTION_TOO_SHORT),
+                 id="relaxed-no-rule-still-fails-mode-and-length"),
+    pytest.param(locked(COMP, 364), Policy(require_mode=RequiredMode.COMPLIANCE,
+                                           min_retention_days=365),
+                 Status.FAIL, ReasonCode.RETENTION_TOO_SHORT, (), id="one-day-short-of-a-year"),
+    pytest.param(outside(locked(COMP, 365)), ANY, Status.FAIL,
+                 ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, (), id="outside-but-locked"),
+    pytest.param(outside(failed("AccessDenied")), STRICT, Status.FAIL,
+                 ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, (), id="outside-unreadable"),
+    pytest.param(outside(locked(None, None, enabled=False)), ANY, Status.FAIL,
+                 ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, (ReasonCode.LOCK_NOT_CONFIGURED,),
+                 id="outside-and-unlocked"),
+    pytest.param(outside(failed("NoSuchBucket")), ANY, Status.FAIL, ReasonCode.BUCKET_MISSING,
+                 (), id="gone-beats-outside"),
     pytest.param(locked(GOV, 30), STRICT, Status.FAIL, ReasonCode.MODE_NOT_ALLOWED,
                  (ReasonCode.RETENTION_TOO_SHORT,), id="mode-beats-length"),
-    pytest.param(locked(None, None), NEEDS_GOVERNANCE, Status.WARN,
+    pytest.param(locked(None, None), NEEDS_GOVERNANCE, Status.FAIL,
                  ReasonCode.NO_DEFAULT_RETENTION, (ReasonCode.MODE_NOT_ALLOWED,),
                  id="no-rule-beats-mode"),
     pytest.param(locked(None, None), Policy(require_default_retention=False,
                                             min_retention_days=90),
-                 Status.FAIL, ReasonCode.RETENTION_TOO_SHORT, (),
+                 Status.FAIL, ReasonCode.RETENTION_TOO_SHORT, (ReasonCode.NO_DEFAULT_RETENTION,),
                  id="no-rule-allowed-but-minimum-set"),
 ]
 
@@ -156,3 +182,76 @@ def test_never_pass_unless_the_lock_is_enabled_and_read(
 def test_a_bucket_read_that_returned_nothing_is_an_error_not_a_failure() -> None:
     verdict = evaluate(locked(None, None, enabled=None), Policy())
     assert (verdict.status, verdict.reason_code) == (Status.ERROR, ReasonCode.API_ERROR)
+
+
+_SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
+_ORDER = [ReasonCode.BUCKET_MISSING, ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+          ReasonCode.LOCK_NOT_CONFIGURED, ReasonCode.NO_DEFAULT_RETENTION,
+          ReasonCode.MODE_NOT_ALLOWED, ReasonCode.RETENTION_TOO_SHORT]
+
+
+def _applicable(facts: BucketFacts, policy: Policy) -> dict[ReasonCode, Status]:
+    """The contract's reasons, written out independently of the rule, with their status."""
+    if facts.error_code == "NoSuchBucket":
+        return {ReasonCode.BUCKET_MISSING: Status.FAIL}
+    found: dict[ReasonCode, Status] = {}
+    if facts.outside_organization:
+        found[ReasonCode.BUCKET_OUTSIDE_ORGANIZATION] = Status.FAIL
+        if facts.error_code is not None:
+            return found
+    if facts.object_lock_enabled is False:
+        found[ReasonCode.LOCK_NOT_CONFIGURED] = Status.FAIL
+        return found
+    days = facts.retention_days or 0
+    if facts.lock_mode is None or days == 0:
+        found[ReasonCode.NO_DEFAULT_RETENTION] = (
+            Status.FAIL if policy.require_default_retention else Status.WARN)
+    strength = {None: 0, LockMode.GOVERNANCE: 1, LockMode.COMPLIANCE: 2}[facts.lock_mode]
+    if strength < {RequiredMode.ANY: 0, RequiredMode.GOVERNANCE: 1,
+                   RequiredMode.COMPLIANCE: 2}[policy.require_mode]:
+        found[ReasonCode.MODE_NOT_ALLOWED] = Status.FAIL
+    if policy.min_retention_days is not None and days < policy.min_retention_days:
+        found[ReasonCode.RETENTION_TOO_SHORT] = Status.FAIL
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    mode=st.sampled_from([None, *LockMode]),
+    days=st.one_of(st.none(), st.integers(min_value=0, max_value=4000)),
+    enabled=st.booleans(),
+    error=st.sampled_from([None, "NoSuchBucket", "AccessDenied"]),
+    outside_org=st.booleans(),
+    policy=st.builds(Policy, require_default_retention=st.booleans(),
+                     require_mode=st.sampled_from(list(RequiredMode)),
+                     min_retention_days=st.one_of(st.none(), st.integers(1, 3650))),
+)
+def test_status_is_the_worst_reason_and_code_the_first_of_that_status(
+    mode: LockMode | None, days: int | None, enabled: bool, error: str | None,
+    outside_org: bool, policy: Policy,
+) -> None:
+    if error == "AccessDenied" and not outside_org:
+        return  # an unreadable bucket of the organization is ERROR, tested above
+    lock = None if error else enabled
+    facts = BucketFacts(BUCKET, None, None, lock, None if error else mode,
+                        None if error else days, None, error, outside_organization=outside_org)
+    verdict = evaluate(facts, policy)
+    applicable = _applicable(facts, policy)
+    if not applicable:
+        assert (verdict.status, verdict.reason_code) == (Status.PASS, ReasonCode.COMPLIANT)
+        return
+    worst = max(applicable.values(), key=_SEVERITY.__getitem__)
+    first = next(code for code in _ORDER if applicable.get(code) is worst)
+    assert (verdict.status, verdict.reason_code) == (worst, first)
+    named = {code for code in ReasonCode if code.value in verdict.reason}
+    assert named == set(applicable) - {first}
+
+
+def test_control_towers_bucket_is_named_as_such_when_it_fails() -> None:
+    bucket = "aws-controltower-logs-111111111111-us-east-1"
+    facts = BucketFacts(bucket, "111111111111", "us-east-1", False, None, None,
+                        Versioning.ENABLED)
+    verdict = evaluate(facts, ANY)
+    assert verdict.reason_code is ReasonCode.LOCK_NOT_CONFIGURED
+    assert "AWS Control Tower's log bucket" in verdict.reason
+    assert "Control Tower" not in evaluate(locked(COMP, 365), ANY).reason

@@ -16,6 +16,7 @@ from orgscan.config import build_settings
 from orgscan.errors import InputError
 from orgscan.model import (
     AccountCoverage,
+    AccountVerdictCode,
     ErrorStage,
     LockMode,
     ReasonCode,
@@ -23,8 +24,8 @@ from orgscan.model import (
     Status,
     Versioning,
 )
-from orgscan.progress import ScanProgress
 from orgscan.scan import scan_organization
+from orgscan.scan.progress import ScanProgress
 from orgscan.simulate import SimulatedOrg
 from tests.core.scanning import RecordedScan, demo_settings, reasons, recorded_scan, run_scan
 
@@ -109,16 +110,19 @@ def test_buckets_are_read_with_their_owners_credentials(demo_org: SimulatedOrg,
         assert (finding.status, finding.reason_code) == (Status.PASS, ReasonCode.COMPLIANT)
 
 
-def test_a_bucket_outside_the_organization_is_access_denied(demo_org: SimulatedOrg,
-                                                     full_scan: RecordedScan) -> None:
+def test_a_bucket_outside_the_organization_fails(demo_org: SimulatedOrg,
+                                                 full_scan: RecordedScan) -> None:
     result = full_scan.result
     bob = demo_org.accounts["sandbox-bob"]
     finding = finding_named(result, "sandbox-bob-trail")
-    assert (finding.status, finding.reason_code) == (Status.ERROR, ReasonCode.ACCESS_DENIED)
+    # Every ACTIVE account listed its buckets without it, and it exists (403, not 404).
+    assert (finding.status, finding.reason_code) == (
+        Status.FAIL, ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)
     assert (finding.bucket_account_id, finding.object_lock_enabled, finding.lock_mode,
             finding.versioning) == (None, None, None, None)
     assert "partner-siem-cloudtrail-intake" in finding.reason
     # The only error of the whole scan: the unreadable bucket, recorded against the trail owner.
+    # (Trail status and selectors of every trail were read.)
     assert [(e.account_id, e.stage, e.error_code) for e in result.errors] == [
         (bob, ErrorStage.BUCKET, "AccessDenied")]
     assert "partner-siem-cloudtrail-intake" in result.errors[0].message
@@ -143,7 +147,7 @@ def test_multi_region_trails_are_counted_once(demo_org: SimulatedOrg,
     assert (analytics.home_region, analytics.is_multi_region) == ("eu-west-1", True)
     assert analytics.trail_arn.startswith("arn:aws:cloudtrail:eu-west-1:")
     org_trail = finding_named(result, "acme-org-trail")
-    assert (org_trail.is_organization_trail, org_trail.is_multi_region) == (True, True)
+    assert (org_trail.is_organization_trail, org_trail.is_multi_region) == (True, False)
     # Scanning only us-east-1 still finds the trail homed in eu-west-1 (it records there too).
     east = run_scan(demo_settings(demo_org, regions="us-east-1",
                                   accounts=demo_org.accounts["analytics-prod"]))
@@ -188,10 +192,14 @@ def test_calls_per_operation_account_and_bucket(demo_org: SimulatedOrg,
     assert per_operation["cloudtrail.DescribeTrails"] == len(scanned) * regions
     assert per_operation["s3.ListBuckets"] == len(scanned)
     assert per_operation["organizations.DescribeOrganization"] == 1
+    # Health is read once per unique trail, by its owner (the org trail by the management).
+    assert per_operation["cloudtrail.GetTrailStatus"] == len(result.findings)
+    assert per_operation["cloudtrail.GetEventSelectors"] == len(result.findings)
     # Each readable bucket is read once, however many trails deliver into it.
     per_bucket = recorder.per_bucket()
     readable = {f.bucket_name for f in result.findings
-                if f.reason_code not in (ReasonCode.ACCESS_DENIED, ReasonCode.BUCKET_MISSING)}
+                if f.reason_code not in (ReasonCode.ACCESS_DENIED, ReasonCode.BUCKET_MISSING,
+                                         ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)}
     for bucket in readable:
         assert per_bucket[("s3.GetObjectLockConfiguration", bucket)] == 1
         assert per_bucket[("s3.GetBucketVersioning", bucket)] == 1
@@ -293,7 +301,10 @@ def test_an_ou_scan_covers_nested_ous_only(demo_org: SimulatedOrg) -> None:
 def test_an_excluded_log_archive_still_lends_its_credentials(demo_org: SimulatedOrg) -> None:
     archive = demo_org.log_archive_account_id
     result = run_scan(demo_settings(demo_org, exclude_accounts=archive))
-    assert reasons(result) == demo_org.expected_reasons  # it owns no trail itself
+    # Everything but its own trail, which is not scanned when it is excluded.
+    own = demo_org.trail("log-archive-trail").trail_arn
+    assert reasons(result) == {arn: code for arn, code in demo_org.expected_reasons.items()
+                               if arn != own}
     assert not next(a for a in result.accounts if a.account_id == archive).scanned
     identity = finding_named(result, "identity-prod-trail")
     assert (identity.bucket_account_id, identity.reason_code) == (archive, ReasonCode.COMPLIANT)
@@ -314,10 +325,43 @@ def test_a_closed_account_in_the_chosen_ou_is_listed_not_scanned(
     ({"accounts": "999999999999"}, "not in the organization: 999999999999"),
     ({"exclude_accounts": "999999999999"}, "not in the organization: 999999999999"),
     ({"ou": ["ou-zzzz-zzzzzzzz"]}, "OU not found in the organization: ou-zzzz-zzzzzzzz"),
-    ({"regions": "us-nowhere-9"}, "unknown region for partition aws: us-nowhere-9"),
+    ({"regions": "xx-nowhere-9"}, "unknown region for partition aws: xx-nowhere-9"),
     ({"org": False, "accounts": "999999999999"}, "--no-org scans only the caller's account"),
 ])
 def test_unknown_scope_is_bad_input(demo_org: SimulatedOrg, cli: dict[str, Any],
                                     message: str) -> None:
     with pytest.raises(InputError, match=re.escape(message)):
         run_scan(demo_settings(demo_org, **cli))
+
+
+def test_trail_health_and_account_verdicts_as_simulated(demo_org: SimulatedOrg,
+                                                        full_scan: RecordedScan) -> None:
+    result = full_scan.result
+    for expected in demo_org.trails:
+        finding = next(f for f in result.findings if f.trail_arn == expected.trail_arn)
+        assert (finding.is_logging, finding.management_events) == (
+            expected.is_logging, expected.management_events), expected.name
+        assert finding.latest_delivery_error is None  # moto never reports one
+    verdicts = {a.account_id: a.verdict_code for a in result.accounts if a.scanned}
+    assert verdicts == demo_org.expected_verdicts
+    # Every code the demo can show without a fault: protected, not recorded, unprotected.
+    assert set(verdicts.values()) == {AccountVerdictCode.PROTECTED,
+                                      AccountVerdictCode.NOT_RECORDED,
+                                      AccountVerdictCode.UNPROTECTED}
+    by_name = {name: next(a for a in result.accounts if a.account_id == account_id)
+               for name, account_id in demo_org.accounts.items()}
+    payments = by_name["payments-prod"]
+    assert (payments.verdict, payments.verdict_code) == (Status.FAIL,
+                                                         AccountVerdictCode.UNPROTECTED)
+    # us-east-1 is protected by the single-region organization trail; the rest is not.
+    assert [(g.region, g.code) for g in payments.gaps] == [
+        ("eu-central-1", AccountVerdictCode.UNPROTECTED),
+        ("eu-west-1", AccountVerdictCode.UNPROTECTED)]
+    assert payments.protected_by == (demo_org.trail("acme-org-trail").trail_arn,)
+    archive = by_name["log-archive"]
+    assert (archive.verdict, archive.gaps) == (Status.PASS, ())
+    stopped = by_name["identity-prod"]
+    assert (stopped.verdict_code, [g.region for g in stopped.gaps]) == (
+        AccountVerdictCode.NOT_RECORDED, ["eu-central-1", "eu-west-1"])
+    closed = next(a for a in result.accounts if a.account_id in demo_org.closed_account_ids)
+    assert (closed.verdict, closed.verdict_code, closed.gaps) == (None, None, ())

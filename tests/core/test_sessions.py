@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from orgscan.aws.sessions import AssumeRoleError, SessionFactory
-from tests.core.scanning import error_response
+from tests.faults import FaultInjector, on
 
 CALLER = "123456789012"  # moto's account for unknown credentials
 MEMBER = "111122223333"
@@ -103,11 +103,9 @@ def test_credentials_are_refreshed_before_they_expire(moto: None) -> None:
 
 
 def test_a_denied_role_raises_with_the_aws_code(moto: None) -> None:
-    def deny(**_: Any) -> Any:
-        return error_response("AccessDenied", "no trust")
-
-    sessions = SessionFactory(configure_session=lambda s: s.register(
-        "before-call.sts.AssumeRole", deny))
+    faults = FaultInjector()
+    faults.error(on("sts", "AssumeRole"), "AccessDenied", 403, message="no trust")
+    sessions = SessionFactory(configure_session=faults.configure)
     with pytest.raises(AssumeRoleError) as caught:
         sessions.client(MEMBER, "s3", "us-east-1")
     assert (caught.value.account_id, caught.value.error_code, caught.value.message) == (

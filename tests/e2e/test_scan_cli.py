@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from orgscan.simulate import SimulatedOrg, build_demo_org
+from orgscan.simulate import SimulatedOrg, build_demo_org, reset_moto_server
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,7 @@ def server() -> Iterator[tuple[str, SimulatedOrg]]:
             for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_ACCOUNT_ID"):
                 patch.delenv(name, raising=False)
             yield endpoint, build_demo_org()
+            reset_moto_server(endpoint)  # the state is this process's: leave none behind
         finally:
             moto.stop()
 
@@ -85,7 +86,7 @@ def test_scan_of_the_demo_organization(server: tuple[str, SimulatedOrg],
     assert f"{len(simulated.trails)} trails" in done.stdout  # the summary on the terminal
 
     run_dir, document = latest_run(output_dir)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["run"]["complete"] is True
     assert document["run"]["organization_id"] == simulated.organization_id
     assert sorted(document["run"]["regions"]) == sorted(simulated.regions)
@@ -139,8 +140,8 @@ def test_bad_input_through_the_real_script(server: tuple[str, SimulatedOrg],
     endpoint, _ = server
     output_dir = tmp_path / "reports"
     done = orgscan(endpoint, "scan", "--output-dir", str(output_dir), "--regions",
-                   "us-nowhere-9")
+                   "zz-nowhere-9")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "orgscan: error: unknown region for partition aws: us-nowhere-9"]
+        "orgscan: error: unknown region for partition aws: zz-nowhere-9"]
     assert not output_dir.exists()

@@ -19,6 +19,7 @@ from orgscan.model import (
     ScanResult,
     Versioning,
 )
+from orgscan.runs.folder import MANIFEST_FILE
 
 MGMT = "111111111111"
 MEMBER = "222222222222"
@@ -58,9 +59,12 @@ def result(*found: Finding, started_at: str = "2026-11-20T09:00:00Z",
     return ScanResult(run=run, accounts=accounts, findings=found, errors=errors)
 
 
-def write_run(output_dir: Path, name: str, scan: ScanResult) -> Path:
-    """A run folder ``output_dir/name`` holding ``scan`` as findings.json."""
+def write_run(output_dir: Path, name: str, scan: ScanResult, *, finished: bool = True) -> Path:
+    """A run folder ``output_dir/name`` holding ``scan`` as findings.json; with ``finished``, a
+    ``manifest.json`` too (written last by a run, it makes the folder complete)."""
     run_dir = output_dir / name
     run_dir.mkdir(parents=True)
     (run_dir / findings.FINDINGS_FILE).write_text(findings.dumps(scan), encoding="utf-8")
+    if finished:
+        (run_dir / MANIFEST_FILE).write_text("{}\n", encoding="utf-8")
     return run_dir

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 from orgscan.model import ExceptionMark, ReasonCode
-from orgscan.runfolder import update_latest
+from orgscan.runs.folder import update_latest
 
 from .builders import finding, result, write_run
 
@@ -42,7 +42,8 @@ def test_diff_prints_counts_and_every_trail_that_moved(runner: CliRunner,
     assert outcome.exit_code == 0, outcome.output
     lines = outcome.stdout.splitlines()
     assert lines[0] == f"old: {OLD} (started 2026-11-20T09:00:00Z)"
-    assert lines[2] == "new_failure 1  resolved 1  still_failing 0  changed 1  unchanged 1"
+    assert lines[2] == ("new_failure 1  resolved 1  still_failing 0  changed 1  unchanged 1  "
+                        "not_assessed 0  removed 0")
     table = "\n".join(lines[4:])
     assert "fresh" in table
     assert "trail added" in table

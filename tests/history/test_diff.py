@@ -17,12 +17,16 @@ from orgscan.diff import (
     FieldChange,
     Presence,
     RunDiff,
+    diff_from_dict,
     diff_results,
+    diff_to_dict,
+    dumps_diff,
     load_diff,
     write_diff,
 )
 from orgscan.model import (
     AccountCoverage,
+    AccountVerdictCode,
     ErrorStage,
     ExceptionMark,
     LockMode,
@@ -143,34 +147,49 @@ def test_added_trails() -> None:
 
 
 def test_removed_trails() -> None:
+    # Its account and region were scanned and it is gone: a risk to show, never "resolved".
     failing = only_entry((finding("t", ReasonCode.LOCK_NOT_CONFIGURED),), ())
-    assert (failing.diff_class, failing.presence) == (DiffClass.RESOLVED, Presence.REMOVED)
+    assert (failing.diff_class, failing.presence) == (DiffClass.REMOVED, Presence.REMOVED)
     assert (failing.status_old, failing.status_new) == (Status.FAIL, None)
     assert failing.reason_new is None
     assert failing.describe() == "trail removed"
+    assert failing.contract_class is ContractClass.CHANGED
     passing = only_entry((finding("t"),), ())
-    assert (passing.diff_class, passing.presence) == (DiffClass.CHANGED, Presence.REMOVED)
+    assert (passing.diff_class, passing.presence) == (DiffClass.REMOVED, Presence.REMOVED)
 
 
-def test_failing_trail_missing_because_its_account_was_not_scanned_is_still_failing() -> None:
-    unscanned = (AccountCoverage(account_id=MEMBER, name="m", ou_path="/Root", state="ACTIVE",
-                                 scanned=False, regions_scanned=0, error_code="AccessDenied"),)
+@pytest.mark.parametrize(("state", "error_code"), [
+    ("ACTIVE", "AccessDenied"),  # its role could not be assumed
+    ("SUSPENDED", None),  # closed: never scanned
+    ("ACTIVE", None),  # out of scope (--accounts, --ou, --exclude-accounts)
+])
+def test_failing_trail_missing_because_its_account_was_not_scanned_is_not_assessed(
+        state: str, error_code: str | None) -> None:
+    unscanned = (AccountCoverage(account_id=MEMBER, name="m", ou_path="/Root", state=state,
+                                 scanned=False, regions_scanned=0, error_code=error_code),)
     entry = only_entry((finding("t", ReasonCode.LOCK_NOT_CONFIGURED),), (), accounts=unscanned)
-    assert (entry.diff_class, entry.presence) == (DiffClass.STILL_FAILING, Presence.NOT_SEEN)
+    assert (entry.diff_class, entry.presence) == (DiffClass.NOT_ASSESSED, Presence.NOT_SEEN)
     assert entry.contract_class is ContractClass.CHANGED
     assert entry.describe().startswith("not seen")
 
 
-def test_failing_trail_missing_because_its_home_region_failed_is_still_failing() -> None:
+def test_single_region_trail_of_a_region_not_scanned_is_not_assessed() -> None:
+    local = finding("t", ReasonCode.LOCK_NOT_CONFIGURED, is_multi_region=False,
+                    home_region="ap-south-1")
+    entry = only_entry((local,), ())
+    assert (entry.diff_class, entry.presence) == (DiffClass.NOT_ASSESSED, Presence.NOT_SEEN)
+
+
+def test_failing_trail_missing_because_its_home_region_failed_is_not_assessed() -> None:
     error = ScanError(account_id=MEMBER, region="us-east-1", stage=ErrorStage.TRAILS,
                       error_code="Throttling", message="rate exceeded")
     entry = only_entry((finding("t", ReasonCode.LOCK_NOT_CONFIGURED),), (), errors=(error,))
-    assert entry.presence is Presence.NOT_SEEN
+    assert (entry.diff_class, entry.presence) == (DiffClass.NOT_ASSESSED, Presence.NOT_SEEN)
     # An error in another region, or at the bucket stage, does not hide the trail.
     for other in (ScanError(MEMBER, "eu-west-1", ErrorStage.TRAILS, "Throttling", "x"),
                   ScanError(MEMBER, "us-east-1", ErrorStage.BUCKET, "AccessDenied", "x")):
         gone = only_entry((finding("t", ReasonCode.LOCK_NOT_CONFIGURED),), (), errors=(other,))
-        assert (gone.diff_class, gone.presence) == (DiffClass.RESOLVED, Presence.REMOVED)
+        assert (gone.diff_class, gone.presence) == (DiffClass.REMOVED, Presence.REMOVED)
 
 
 def test_every_trail_of_both_runs_has_one_entry_sorted_by_class() -> None:
@@ -181,11 +200,12 @@ def test_every_trail_of_both_runs_has_one_entry_sorted_by_class() -> None:
     diff = diff_results(old, new, old_folder="20261120T090000Z", new_folder="20261127T090000Z")
     assert [(e.trail_name, e.diff_class) for e in diff.entries] == [
         ("broke", DiffClass.NEW_FAILURE), ("fresh", DiffClass.NEW_FAILURE),
-        ("fixme", DiffClass.RESOLVED), ("gone", DiffClass.CHANGED),
-        ("keep", DiffClass.UNCHANGED)]
+        ("fixme", DiffClass.RESOLVED), ("keep", DiffClass.UNCHANGED),
+        ("gone", DiffClass.REMOVED)]
     assert diff.counts() == {DiffClass.NEW_FAILURE: 2, DiffClass.RESOLVED: 1,
-                             DiffClass.STILL_FAILING: 0, DiffClass.CHANGED: 1,
-                             DiffClass.UNCHANGED: 1}
+                             DiffClass.STILL_FAILING: 0, DiffClass.CHANGED: 0,
+                             DiffClass.UNCHANGED: 1, DiffClass.NOT_ASSESSED: 0,
+                             DiffClass.REMOVED: 1}
     assert diff.headline() == "2 new failures, 1 resolved since 2026-11-20"
     assert {e.trail_arn for e in diff.entries} == {trail_arn(n) for n in
                                                    ("keep", "fixme", "gone", "broke", "fresh")}
@@ -206,10 +226,11 @@ def test_diff_json_round_trip(tmp_path: Path) -> None:
     assert path == tmp_path / DIFF_FILE
     assert load_diff(tmp_path) == diff
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["old"] == {"folder": "20261120T090000Z", "started_at": "2026-11-20T09:00:00Z"}
-    assert document["counts"] == {"new_failure": 1, "resolved": 1, "still_failing": 0,
-                                  "changed": 1, "unchanged": 1}
+    assert document["counts"] == {"new_failure": 1, "resolved": 0, "still_failing": 0,
+                                  "changed": 1, "unchanged": 1, "not_assessed": 0,
+                                  "removed": 1}
     added = document["trails"][0]
     assert added["trail_name"] == "d"
     assert added["class"] == "new_failure"
@@ -236,3 +257,45 @@ def test_load_diff_without_a_file_is_none_and_a_broken_one_is_an_input_error(
     (tmp_path / DIFF_FILE).write_text("[1, 2", encoding="utf-8")
     with pytest.raises(DiffFileError, match=r"not valid JSON \(Expecting"):
         load_diff(tmp_path)
+
+
+def _account(verdict: Status | None, code: AccountVerdictCode | None, *, scanned: bool = True,
+             state: str = "ACTIVE") -> AccountCoverage:
+    return AccountCoverage(MEMBER, "m", "/Root", state, scanned, 2 if scanned else 0, None,
+                           verdict=verdict, verdict_code=code)
+
+
+V = AccountVerdictCode
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    (_account(Status.PASS, V.PROTECTED), _account(Status.FAIL, V.NOT_RECORDED),
+     DiffClass.NEW_FAILURE),
+    (_account(Status.FAIL, V.NOT_RECORDED), _account(Status.PASS, V.PROTECTED),
+     DiffClass.RESOLVED),
+    (_account(Status.FAIL, V.NOT_RECORDED), _account(Status.FAIL, V.UNPROTECTED),
+     DiffClass.STILL_FAILING),
+    (_account(Status.PASS, V.PROTECTED), _account(Status.PASS, V.PROTECTED),
+     DiffClass.UNCHANGED),
+    (_account(Status.PASS, V.PROTECTED), _account(Status.ERROR, V.UNKNOWN), DiffClass.CHANGED),
+    # Closed (or out of scope) now: not assessed, never resolved.
+    (_account(Status.FAIL, V.NOT_RECORDED), _account(None, None, scanned=False,
+                                                     state="SUSPENDED"),
+     DiffClass.NOT_ASSESSED),
+    (_account(Status.FAIL, V.NOT_RECORDED), None, DiffClass.REMOVED),
+    (None, _account(Status.FAIL, V.UNPROTECTED), DiffClass.NEW_FAILURE),
+])
+def test_account_verdicts_are_diffed(old: AccountCoverage | None, new: AccountCoverage | None,
+                                     expected: DiffClass) -> None:
+    diff = diff_results(result(accounts=(old,) if old else ()),
+                        result(accounts=(new,) if new else (), started_at=NEW_DAY))
+    (entry,) = diff.accounts
+    assert (entry.account_id, entry.diff_class) == (MEMBER, expected)
+    assert diff_from_dict(json.loads(dumps_diff(diff))).accounts == diff.accounts
+
+
+def test_a_diff_json_of_schema_1_still_reads() -> None:
+    document = diff_to_dict(sample_diff())
+    document["schema_version"] = 1
+    del document["accounts"]
+    assert diff_from_dict(document).accounts == ()

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from orgscan.diff import DiffClass, diff_against_previous
+from orgscan.diff import DiffClass
 from orgscan.errors import InputError
-from orgscan.history import list_runs, run_folders, run_sort_key
 from orgscan.model import AccountCoverage, ReasonCode
-from orgscan.runfolder import update_latest
+from orgscan.runs.folder import run_sort_key, update_latest
+from orgscan.runs.history import diff_against_previous, list_runs, run_folders
 
 from .builders import MEMBER, finding, result, write_run
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 from moto.server import ThreadedMotoServer
 
+from orgscan.cli.logsetup import attach_shared_log, stop
 from orgscan.findings import load_run
-from orgscan.history import run_folders
-from orgscan.logsetup import attach_shared_log, stop
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
+from orgscan.runs.history import list_runs, run_folders
+from orgscan.simulate import reset_moto_server
 
-from .conftest import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account
+from .accounts import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account
 
 
 @pytest.fixture
@@ -33,6 +36,8 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for name, value in FAKE_ENV.items():
         monkeypatch.setenv(name, value)
     try:
+        # The server shares this process's moto state: start from none of another test's.
+        reset_moto_server(endpoint)
         build_account(endpoint_url=endpoint)
         yield endpoint
     finally:
@@ -54,7 +59,7 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
     assert len(runs) == 2  # distinct folders, even when both started in the same second
     for run_dir in runs:
         # diff.json appears when the other run's findings.json was there first: a race.
-        names = {path.name for path in run_dir.iterdir() if not path.name.startswith(".")}
+        names = {path.name for path in run_dir.iterdir()}
         assert names - {"diff.json"} == {"findings.csv", "findings.json", "orgscan.log",
                                          "report.html"}
         assert len(load_run(run_dir).findings) == 3
@@ -62,8 +67,11 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
                  (run_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]
         assert lines[-1]["summary"]["run_folder"] == run_dir.name  # its own log, complete
         assert not any(record.get("run") not in (None, run_dir.name) for record in lines)
-    assert resolve_latest(output_dir) in runs
-    assert not [path.name for path in output_dir.iterdir() if path.name.endswith(".tmp")]
+    # latest names the run that started last, whichever finished last; history marks it.
+    assert resolve_latest(output_dir) == runs[0]
+    assert [run.folder for run in list_runs(output_dir).runs if run.latest] == [runs[0].name]
+    # No temporary or lock file is left anywhere (the locks are flock on existing files).
+    assert [path.name for path in output_dir.rglob(".*")] == []
     # The shared log holds both runs, whole lines only.
     shared = [json.loads(line) for line in
               (output_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]
@@ -89,3 +97,103 @@ def test_shared_log_rotates_and_keeps_every_line(tmp_path: Path) -> None:
     assert all(record["run"] == run_dir.name for record in records)
     numbers = sorted(int(record["message"].split()[1]) for record in records)
     assert numbers == list(range(300 - len(numbers), 300))  # the newest lines, none torn
+
+
+#: A scan killed (SIGKILL: no handler runs) while its page is rendered, after findings.json.
+_KILLED_WHILE_WRITING = (
+    "import os, signal\n"
+    "from orgscan.reports.html_report import HtmlReport\n"
+    "HtmlReport.render = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
+    "from orgscan.cli import main\n"
+    "main()\n")
+
+
+def test_a_run_killed_while_writing_is_listed_as_unfinished(moto_endpoint: str,
+                                                            tmp_path: Path) -> None:
+    output_dir = tmp_path / "reports"
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
+    command = [sys.executable, "-c", _KILLED_WHILE_WRITING, *SCAN_ARGS,
+               "--output-dir", str(output_dir), "--format", "json,html"]
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert killed.returncode == -9, killed.stderr
+
+    (run_dir,) = run_folders(output_dir)
+    assert len(load_run(run_dir).findings) == 3  # findings.json was written first
+    assert not (run_dir / "report.html").exists()
+    assert resolve_latest(output_dir) is None  # latest never named the killed run
+    history = subprocess.run([sys.executable, "-m", "orgscan", "history", str(output_dir)],
+                             env=env, capture_output=True, text=True, timeout=60, check=False)
+    header, row = history.stdout.splitlines()
+    assert header.split()[2] == "COMPLETE"
+    assert row.split()[0] == run_dir.name
+    assert row.split()[2] == "unfinished"
+
+
+@pytest.fixture
+def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private runtime folder of this user, where the shared log's lock file goes."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    return runtime
+
+
+def _shared_run(output_dir: Path) -> Path:
+    run_dir = output_dir / "20261127T090000Z"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
+        runtime_dir: Path, tmp_path: Path) -> None:
+    run_dir = _shared_run(tmp_path / "reports")
+    other_run = _shared_run(tmp_path / "other")
+    (tmp_path / "alias").symlink_to(tmp_path / "reports")
+    handlers = [attach_shared_log(run_dir), attach_shared_log(tmp_path / "alias" / run_dir.name),
+                attach_shared_log(other_run)]
+    try:
+        logging.getLogger("orgscan.test_lock").warning("one line")
+        locks = [Path(handler.lockFilename) for handler in handlers
+                 if isinstance(handler, ConcurrentRotatingFileHandler)]
+    finally:
+        for handler in handlers:
+            stop(handler)
+    assert len(locks) == 3
+    # One lock per log, whatever path reaches it; another output folder has its own.
+    assert locks[0] == locks[1] != locks[2]
+    private = runtime_dir / f"orgscan-{os.getuid()}"
+    assert locks[0].parent.parent == private
+    assert locks[0].is_file()
+    for path in (private, locks[0].parent):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert stat.S_IMODE(locks[0].stat().st_mode) == 0o600
+    # Nothing but the log and the run folder in the output folder: no lock, no temporary file.
+    assert sorted(path.name for path in (tmp_path / "reports").iterdir()) == [
+        "20261127T090000Z", "orgscan.log"]
+    lines = (tmp_path / "reports" / "orgscan.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2  # the same log reached by two paths
+    assert all(line.endswith("one line") for line in lines)
+
+
+def test_a_lock_folder_others_may_enter_is_refused(runtime_dir: Path, tmp_path: Path) -> None:
+    planted = runtime_dir / f"orgscan-{os.getuid()}"
+    planted.mkdir(mode=0o700)
+    planted.chmod(0o777)
+    run_dir = _shared_run(tmp_path / "reports")
+    handler = attach_shared_log(run_dir)
+    stop(handler)
+    assert isinstance(handler, logging.NullHandler)  # the run logs to its own folder only
+    assert not (tmp_path / "reports" / "orgscan.log").exists()
+    assert list(planted.iterdir()) == []
+
+
+def test_an_existing_shared_log_is_made_private(runtime_dir: Path, tmp_path: Path) -> None:
+    run_dir = _shared_run(tmp_path / "reports")
+    shared = tmp_path / "reports" / "orgscan.log"
+    shared.write_text("an older line\n", encoding="utf-8")
+    shared.chmod(0o644)
+    handler = attach_shared_log(run_dir)
+    stop(handler)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600
+    assert shared.read_text(encoding="utf-8") == "an older line\n"

@@ -11,10 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from orgscan.aws.sessions import SessionFactory
-from orgscan.cli import app
-from orgscan.config import build_settings
-from orgscan.iam import (
+from orgscan.aws.iam import (
     ALL_POLICIES,
     CALLER,
     POLICY_PACKAGE_FOLDER,
@@ -25,6 +22,9 @@ from orgscan.iam import (
     policy_document,
     policy_text,
 )
+from orgscan.aws.sessions import SessionFactory
+from orgscan.cli import app
+from orgscan.config import build_settings
 from orgscan.remediation.planfile import ALLOWED_CHECKS, ALLOWED_OPERATIONS
 from orgscan.scan import scan_organization
 from orgscan.simulate import build_demo_org, demo_mock
@@ -41,6 +41,7 @@ ACTION_OF_OPERATION = {
     ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
 }
 # AWS authorizes these for every identity; no policy can (or needs to) grant them.
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}

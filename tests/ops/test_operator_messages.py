@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from orgscan.cli import app
 from orgscan.cli.scan_cmd import ProgressBar, format_progress
 from orgscan.findings import load_run
-from orgscan.progress import ScanProgress
+from orgscan.scan.progress import ScanProgress
 from tests.logger_state import orgscan_logger_kept
 
 pytestmark = pytest.mark.usefixtures("restore_orgscan_logger")

@@ -11,15 +11,25 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 from orgscan.findings import load_run
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import resolve_latest
 
-from .conftest import SCAN_ARGS, Account
+from .accounts import SCAN_ARGS, Account
 
 TODAY = datetime.now(UTC).date()  # the scan judges exceptions by its UTC start date
 
 
+#: The literal audit's policy: a locked bucket without a default retention rule is a WARN (it
+#: is FAIL under the default policy), so that the test account has one trail of each status.
+RELAXED = "require_default_retention = false\n"
+
+
 def scan(output_dir: Path, *args: str) -> tuple[int, str, Path]:
-    """Run `orgscan scan`; return the exit code, stdout and the new run folder."""
+    """Run `orgscan scan` under ``RELAXED`` (unless a config file is given, which then holds
+    it); return the exit code, stdout and the new run folder."""
+    if "--config" not in args:
+        relaxed = output_dir.parent / "relaxed.toml"
+        relaxed.write_text(RELAXED, encoding="utf-8")
+        args = ("--config", str(relaxed), *args)
     outcome = CliRunner().invoke(app, [*SCAN_ARGS, "--output-dir", str(output_dir), *args])
     assert outcome.exception is None or isinstance(outcome.exception, SystemExit), \
         outcome.exception
@@ -79,7 +89,8 @@ def test_an_expired_exception_no_longer_applies(account: Account, tmp_path: Path
 def test_register_in_the_config_file_and_by_bucket(account: Account, tmp_path: Path) -> None:
     config = tmp_path / "orgscan.toml"
     config.write_text(
-        f'fail_on = "WARN"\n\n[[exceptions]]\nbucket_name = "open-logs"\nowner = "a@example.com"\n'
+        f'{RELAXED}fail_on = "WARN"\n\n'
+        f'[[exceptions]]\nbucket_name = "open-logs"\nowner = "a@example.com"\n'
         f'reason = "r"\nexpires = {TODAY.isoformat()}\n\n'  # expires today: still applies
         f'[[exceptions]]\nbucket_name = "no-retention-logs"\nowner = "b@example.com"\n'
         f'reason = "r"\nexpires = {TODAY.isoformat()}\n\n'
@@ -97,8 +108,9 @@ def test_register_in_the_config_file_and_by_bucket(account: Account, tmp_path: P
 
 def test_remediation_table_shapes_the_scripts(account: Account, tmp_path: Path) -> None:
     config = tmp_path / "orgscan.toml"
-    config.write_text('format = ["json", "scripts"]\n[remediation]\nstrategy = "new-bucket"\n'
-                      'mode = "COMPLIANCE"\ndays = 400\n', encoding="utf-8")
+    config.write_text(RELAXED + 'format = ["json", "scripts"]\n[remediation]\n'
+                      'strategy = "new-bucket"\nmode = "COMPLIANCE"\ndays = 400\n',
+                      encoding="utf-8")
     _, _, run_dir = scan(tmp_path / "out", "--config", str(config), "--format", "json,scripts")
     plan = json.loads((run_dir / "remediation" / "plan.json").read_text(encoding="utf-8"))
     assert plan["settings"] == {"strategy": "new-bucket", "mode": "COMPLIANCE", "days": 400}

@@ -34,14 +34,24 @@ def _changed(before: dict[str, Row], after: dict[str, Row]) -> dict[str, tuple[R
             if before.get(key) != after.get(key)}
 
 
+# An account's verdict is derived from the findings and its regions (and tested with them);
+# here an account row changes only when its coverage does.
+_DERIVED = ("verdict", "verdict_code", "protected_by", "gaps")
+
+
+def _coverage(row: Row) -> Row:
+    return {key: value for key, value in row.items() if key not in _DERIVED}
+
+
 def scan_delta(baseline: ScanResult, faulty: ScanResult) -> ScanDelta:
-    """Every finding, account row and error row that differs between the two scans."""
+    """Every finding, account row (coverage fields) and error row that differs between the two
+    scans."""
     old, new = result_to_dict(baseline), result_to_dict(faulty)
     return ScanDelta(
         findings=_changed({row["trail_arn"]: row for row in old["findings"]},
                           {row["trail_arn"]: row for row in new["findings"]}),
-        accounts=_changed({row["account_id"]: row for row in old["accounts"]},
-                          {row["account_id"]: row for row in new["accounts"]}),
+        accounts=_changed({row["account_id"]: _coverage(row) for row in old["accounts"]},
+                          {row["account_id"]: _coverage(row) for row in new["accounts"]}),
         new_errors=[row for row in new["errors"] if row not in old["errors"]],
         lost_errors=[row for row in old["errors"] if row not in new["errors"]],
     )

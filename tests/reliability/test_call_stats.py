@@ -9,8 +9,8 @@ import re
 import pytest
 
 from orgscan.scan import scan_organization
-from tests.reliability.conftest import MAX_ATTEMPTS, DemoWorld
-from tests.reliability.faults import Call, FaultInjector
+from tests.faults import Call, FaultInjector
+from tests.reliability.world import MAX_ATTEMPTS, DemoWorld
 
 
 def test_throttling_and_retries_are_counted_per_service(demo_world: DemoWorld) -> None:

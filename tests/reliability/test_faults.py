@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import AwsUnavailableError, InputError
-from orgscan.exitcodes import FINDINGS, INCOMPLETE, OK, scan_exit_code
 from orgscan.model import ReasonCode, ScanResult, Status
+from tests.faults import Call, FaultInjector, Match, on
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.conftest import MAX_ATTEMPTS, DemoWorld
-from tests.reliability.faults import Call, FaultInjector, Match, on
+from tests.reliability.world import MAX_ATTEMPTS, DemoWorld
 
 CENTRAL_BUCKET = "acme-log-archive-cloudtrail"
 
@@ -29,7 +29,7 @@ THROTTLE_BY_PROTOCOL = {
 }
 
 
-def assert_exit_codes(result: ScanResult, *, never: int, fail: int = FINDINGS) -> None:
+def assert_exit_codes(result: ScanResult, *, never: int, fail: int = ExitCode.FINDINGS) -> None:
     """The exit code with ``--fail-on never`` shows coverage alone; with FAIL, findings win."""
     assert scan_exit_code(result, FailOn.NEVER) == never
     assert scan_exit_code(result, FailOn.FAIL) == fail
@@ -41,8 +41,8 @@ def test_baseline_is_complete_and_clean(demo_world: DemoWorld) -> None:
     assert baseline.errors == ()
     assert {f.trail_arn: f.reason_code for f in baseline.findings} == {
         arn: reason for arn, reason in demo_world.org.expected_reasons.items()
-        if reason is not ReasonCode.ACCESS_DENIED}
-    assert_exit_codes(baseline, never=OK)
+        if reason is not ReasonCode.BUCKET_OUTSIDE_ORGANIZATION}  # sandbox-bob is excluded
+    assert_exit_codes(baseline, never=ExitCode.OK)
 
 
 def test_scp_denies_describe_trails_in_one_region(demo_world: DemoWorld) -> None:
@@ -57,7 +57,7 @@ def test_scp_denies_describe_trails_in_one_region(demo_world: DemoWorld) -> None
     result = demo_world.scan(faults)
 
     # orders-dev's only trail is homed in the denied region: it cannot be seen. The
-    # organization trail is multi-region, so the management account's other regions show it.
+    # organization trail is homed in us-east-1, which the management account still reads.
     delta = assert_only_changed(demo_world.baseline, result,
                                 findings={demo_world.trail_arn("orders-dev-trail")},
                                 accounts={orders_dev, management})
@@ -67,10 +67,10 @@ def test_scp_denies_describe_trails_in_one_region(demo_world: DemoWorld) -> None
         assert after_row["regions_scanned"] == 2
     assert sorted((e["account_id"], e["region"], e["stage"], e["error_code"])
                   for e in delta.new_errors) == sorted([
-        (orders_dev, "us-east-1", "trails", "AccessDeniedException"),
-        (management, "eu-west-1", "trails", "AccessDeniedException")])
+        (orders_dev, "us-east-1", "regions", "DeniedByOrganizationPolicy"),
+        (management, "eu-west-1", "regions", "DeniedByOrganizationPolicy")])
     assert not result.run.complete
-    assert_exit_codes(result, never=INCOMPLETE)
+    assert_exit_codes(result, never=ExitCode.INCOMPLETE)
 
 
 def test_bucket_deleted_during_the_scan_is_bucket_missing(demo_world: DemoWorld) -> None:
@@ -87,7 +87,7 @@ def test_bucket_deleted_during_the_scan_is_bucket_missing(demo_world: DemoWorld)
     assert after["object_lock_enabled"] is None
     assert delta.new_errors == []  # a missing bucket is a finding, not a coverage gap
     assert result.run.complete
-    assert_exit_codes(result, never=OK)
+    assert_exit_codes(result, never=ExitCode.OK)
 
 
 def test_access_denied_on_one_bucket_is_error_not_fail(demo_world: DemoWorld) -> None:
@@ -97,7 +97,8 @@ def test_access_denied_on_one_bucket_is_error_not_fail(demo_world: DemoWorld) ->
 
     result = demo_world.scan(faults)
 
-    users = {demo_world.trail_arn("acme-org-trail"), demo_world.trail_arn("identity-prod-trail")}
+    users = {demo_world.trail_arn(name) for name in
+             ("acme-org-trail", "identity-prod-trail", "log-archive-trail")}
     delta = assert_only_changed(demo_world.baseline, result, findings=users)
     for after in assert_verdicts(delta, users, "ERROR", "ACCESS_DENIED"):
         assert after["object_lock_enabled"] is None
@@ -105,7 +106,7 @@ def test_access_denied_on_one_bucket_is_error_not_fail(demo_world: DemoWorld) ->
     assert [(e["stage"], e["error_code"]) for e in delta.new_errors] == [("bucket", "AccessDenied")]
     assert CENTRAL_BUCKET in delta.new_errors[0]["message"]
     assert result.run.complete  # the bucket was visited; the ERROR finding says what failed
-    assert_exit_codes(result, never=INCOMPLETE)
+    assert_exit_codes(result, never=ExitCode.INCOMPLETE)
 
 
 def _throttle_everything(faults: FaultInjector, times: int | None,
@@ -133,7 +134,7 @@ def test_throttling_storm_within_the_retry_budget_changes_nothing(
     assert {call.service for call in faults.calls} == {
         "sts", "organizations", "ec2", "cloudtrail", "s3"}
     assert len(faults.attempts) == MAX_ATTEMPTS * len(faults.calls)
-    assert_exit_codes(result, never=OK)
+    assert_exit_codes(result, never=ExitCode.OK)
 
 
 def test_throttling_longer_than_the_retry_budget_fails_only_those_units(
@@ -172,7 +173,7 @@ def test_throttling_longer_than_the_retry_budget_fails_only_those_units(
         (analytics, None, "assume_role", "Throttling"),
         (demo_world.account("orders-dev"), "us-east-1", "bucket", "SlowDown")])
     assert not result.run.complete
-    assert_exit_codes(result, never=INCOMPLETE)
+    assert_exit_codes(result, never=ExitCode.INCOMPLETE)
 
 
 def test_connection_errors_and_read_timeouts(demo_world: DemoWorld) -> None:
@@ -202,7 +203,7 @@ def test_connection_errors_and_read_timeouts(demo_world: DemoWorld) -> None:
         (analytics, "eu-west-1", "trails", "ReadTimeoutError"),
         (demo_world.account("orders-prod"), "us-east-1", "bucket", "EndpointConnectionError")])
     assert not result.run.complete
-    assert_exit_codes(result, never=INCOMPLETE)
+    assert_exit_codes(result, never=ExitCode.INCOMPLETE)
 
 
 def test_everything_unreachable_still_writes_an_honest_result(demo_world: DemoWorld) -> None:
@@ -220,7 +221,7 @@ def test_everything_unreachable_still_writes_an_honest_result(demo_world: DemoWo
     assert [a.account_id for a in result.accounts if a.scanned] == [
         demo_world.org.management_account_id]
     assert {error.error_code for error in result.errors} == {"EndpointConnectionError"}
-    assert_exit_codes(result, never=INCOMPLETE, fail=INCOMPLETE)
+    assert_exit_codes(result, never=ExitCode.INCOMPLETE, fail=ExitCode.INCOMPLETE)
 
 
 def test_status_never_pass_when_the_lock_read_failed(demo_world: DemoWorld) -> None:
@@ -234,7 +235,7 @@ def test_status_never_pass_when_the_lock_read_failed(demo_world: DemoWorld) -> N
         (Status.ERROR, ReasonCode.API_ERROR), (Status.FAIL, ReasonCode.BUCKET_MISSING)}
     assert all("InternalError" in f.reason for f in result.findings
                if f.status is Status.ERROR)
-    assert_exit_codes(result, never=INCOMPLETE)
+    assert_exit_codes(result, never=ExitCode.INCOMPLETE)
 
 
 def test_discovery_that_cannot_complete_is_a_clear_error(demo_world: DemoWorld) -> None:

@@ -20,8 +20,9 @@ from orgscan.cli import app
 from orgscan.config import build_settings, read_config_file
 from orgscan.errors import InputError
 from orgscan.exceptions_register import load_register
-from tests.reliability.conftest import use_fake_aws
+from tests.environment import use_fake_aws
 from tests.reliability.documents import containers
+from tests.reliability.refusals import assert_clean_refusal, refusal
 
 #: The config keys of the contract (long option names with ``_``).
 CONFIG_KEYS = ("org", "accounts", "exclude_accounts", "ou", "regions", "role_name",
@@ -36,27 +37,6 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)
     with mock_aws():
         yield CliRunner()
-
-
-def assert_clean_refusal(result: Any, *words: str) -> None:
-    """Exit 2 with exactly one line on stderr that names the problem; nothing on stdout."""
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("orgscan: error: ")
-    for word in words:
-        assert word in lines[0]
-    assert "Traceback" not in result.output
-
-
-def refusal(expected: type[Exception], function: Callable[..., Any], *args: Any) -> str | None:
-    """The message of the ``expected`` error ``function(*args)`` raises (None: no error).
-    Any other exception propagates and fails the test."""
-    try:
-        function(*args)
-    except expected as exc:
-        return str(exc)
-    return None
 
 
 def files_under(folder: Path) -> list[str]:

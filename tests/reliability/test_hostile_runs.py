@@ -20,7 +20,7 @@ from orgscan.findings import FindingsFileError, dumps, loads
 from orgscan.remediation import RemediationSettings, build_plan, planfile
 from orgscan.reports import ReportInputs, available_formats
 from tests.reliability.documents import changed, containers, paths, sample_result
-from tests.reliability.test_hostile_input import assert_clean_refusal, refusal
+from tests.reliability.refusals import assert_clean_refusal, refusal
 
 VALID_FINDINGS = json.loads(dumps(sample_result()))
 VALID_PLAN = json.loads(planfile.dumps(build_plan(sample_result(), RemediationSettings())))

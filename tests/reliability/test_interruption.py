@@ -21,12 +21,12 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from orgscan.findings import FINDINGS_FILE, load_run
-from orgscan.output import write_run
 from orgscan.reports import ReportInputs, write_reports
 from orgscan.reports.html_report import HtmlReport
-from orgscan.runfolder import create_run_dir
+from orgscan.runs.folder import create_run_dir
+from orgscan.runs.output import write_run
 from orgscan.simulate import SimulatedOrg, build_demo_org, reset_moto_server
-from tests.conftest import FAKE_AWS_VARIABLES
+from tests.environment import FAKE_AWS_VARIABLES
 from tests.reliability.documents import sample_result
 
 SLOW_SCAN = Path(__file__).with_name("slow_scan.py")
@@ -186,9 +186,9 @@ def test_a_failed_rewrite_keeps_the_old_report_whole(tmp_path: Path,
         real_replace(source, target)
 
     if failure == "disk-full-mid-write":
-        monkeypatch.setattr("orgscan.runfolder.os.fdopen", half_fdopen)
+        monkeypatch.setattr("orgscan.files.os.fdopen", half_fdopen)
     else:
-        monkeypatch.setattr("orgscan.runfolder.os.replace", failing_replace)
+        monkeypatch.setattr("orgscan.files.os.replace", failing_replace)
     changed = sample_result(account_name="renamed account")
     with pytest.raises(OSError):  # noqa: PT011 - either errno: the point is what is left behind
         write_reports(run_dir, ReportInputs(result=changed), ["csv", "html"])

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from botocore import credentials as botocore_credentials
 
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.errors import InputError
-from orgscan.exitcodes import INCOMPLETE, OK, scan_exit_code
+from tests.faults import Call, FaultInjector, on
 from tests.reliability.compare import assert_only_changed, assert_verdicts
-from tests.reliability.conftest import DemoWorld
-from tests.reliability.faults import Call, FaultInjector, on
+from tests.reliability.world import DemoWorld
 
 ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)
 MANDATORY = timedelta(seconds=botocore_credentials._DEFAULT_MANDATORY_REFRESH_TIMEOUT)
@@ -125,17 +125,18 @@ def test_trail_entries_without_arn_or_bucket(demo_world: DemoWorld) -> None:
                                 findings={orders_prod, payments_prod},
                                 accounts={demo_world.account("orders-prod"),
                                           demo_world.account("payments-prod")})
+    # Both trails are multi-region: every region lists the bad entry, and none is counted.
     for _, after_row in delta.accounts.values():
         assert after_row is not None
-        assert after_row["regions_scanned"] == 2  # the region with the bad entry is not counted
+        assert after_row["regions_scanned"] == 0
     assert all(after is None for _, after in delta.findings.values())
     assert sorted((e["account_id"], e["region"], e["stage"], e["error_code"])
-                  for e in delta.new_errors) == sorted([
-        (demo_world.account("orders-prod"), "us-east-1", "trails", "MalformedResponse"),
-        (demo_world.account("payments-prod"), "us-east-1", "trails", "MalformedResponse")])
+                  for e in delta.new_errors) == sorted(
+        (demo_world.account(name), region, "trails", "MalformedResponse")
+        for name in ("orders-prod", "payments-prod") for region in demo_world.org.regions)
     # Two trails could not be judged: the evidence is incomplete, and the exit code says so.
     assert not result.run.complete
-    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+    assert scan_exit_code(result, FailOn.NEVER) == ExitCode.INCOMPLETE
 
 
 def test_trail_arn_without_an_account_id(demo_world: DemoWorld) -> None:
@@ -156,8 +157,9 @@ def test_trail_arn_without_an_account_id(demo_world: DemoWorld) -> None:
     account = demo_world.account("payments-prod")
     delta = assert_only_changed(demo_world.baseline, result, findings={payments_prod},
                                 accounts={account})
+    # A multi-region trail: every region lists it.
     assert [(e["account_id"], e["error_code"]) for e in delta.new_errors] == [
-        (account, "MalformedResponse")]
+        (account, "MalformedResponse")] * len(demo_world.org.regions)
     assert all(len(f.account_id) == 12 for f in result.findings)
 
 
@@ -179,12 +181,16 @@ def test_list_buckets_without_buckets(demo_world: DemoWorld) -> None:
 
     result = demo_world.scan(faults)
 
-    # The central bucket has no known owner now; the trail owners may not read it (as in
-    # AWS without a bucket policy): "could not tell", never PASS or FAIL.
-    users = {demo_world.trail_arn("acme-org-trail"), demo_world.trail_arn("identity-prod-trail")}
+    # A reply without a Buckets list proves nothing: the listing failed (a row), so the central
+    # bucket is never called "outside the organization". Its owner is unknown now; log-archive's
+    # own trail still lets it be read with log-archive's credentials, so the verdict stands.
+    users = {demo_world.trail_arn(name) for name in
+             ("acme-org-trail", "identity-prod-trail", "log-archive-trail")}
     delta = assert_only_changed(demo_world.baseline, result, findings=users)
-    assert_verdicts(delta, users, "ERROR", "ACCESS_DENIED")
-    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+    for after in assert_verdicts(delta, users, "PASS", "COMPLIANT"):
+        assert after["bucket_account_id"] is None
+    assert [(e["account_id"], e["stage"], e["error_code"]) for e in delta.new_errors] == [
+        (log_archive, "bucket", "MalformedResponse")]
 
 
 def test_account_without_state_uses_status(demo_world: DemoWorld) -> None:
@@ -194,7 +200,7 @@ def test_account_without_state_uses_status(demo_world: DemoWorld) -> None:
     result = demo_world.scan(faults)
 
     assert_only_changed(demo_world.baseline, result)
-    assert scan_exit_code(result, FailOn.NEVER) == OK
+    assert scan_exit_code(result, FailOn.NEVER) == ExitCode.OK
 
 
 def test_account_without_any_state_is_not_silently_skipped(demo_world: DemoWorld) -> None:
@@ -228,4 +234,4 @@ def test_describe_regions_without_regions(demo_world: DemoWorld) -> None:
     # An empty answer is not "no region to scan": every region is tried, and the gap shown.
     assert account.regions_scanned > 0
     assert not result.run.complete
-    assert scan_exit_code(result, FailOn.NEVER) == INCOMPLETE
+    assert scan_exit_code(result, FailOn.NEVER) == ExitCode.INCOMPLETE

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from orgscan.collect.buckets import _object_lock
 from orgscan.model import (
-    REASON_STATUS,
     BucketFacts,
     LockMode,
     Policy,
@@ -24,7 +23,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
-from orgscan.rule import MISSING_BUCKET_CODES, evaluate
+from orgscan.rule import MISSING_BUCKET_CODES, evaluate, reason_status
 
 _error_codes = st.none() | st.sampled_from(
     ["NoSuchBucket", "404", "NotFound", "AccessDenied", "403", "SlowDown", "InternalError",
@@ -55,7 +54,7 @@ def test_rule_returns_a_contract_verdict_for_any_configuration(facts: BucketFact
     verdict = evaluate(facts, policy)
 
     assert verdict.reason_code in ReasonCode
-    assert verdict.status is REASON_STATUS[verdict.reason_code]
+    assert verdict.status is reason_status(verdict.reason_code, policy)
     assert verdict.reason.strip()
     if verdict.status is Status.PASS:
         assert facts.object_lock_enabled is True
@@ -121,6 +120,6 @@ def test_object_lock_parsing_of_any_reply(reply: dict[str, Any], policy: Policy)
     # Whatever was parsed, the rule judges it, and only an enabled lock can pass.
     verdict = evaluate(BucketFacts("bucket", None, "us-east-1", enabled, mode, days,
                                    Versioning.ENABLED), policy)
-    assert verdict.status is REASON_STATUS[verdict.reason_code]
+    assert verdict.status is reason_status(verdict.reason_code, policy)
     if verdict.status is Status.PASS:
         assert configuration.get("ObjectLockEnabled") == "Enabled"

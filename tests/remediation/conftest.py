@@ -1,76 +1,13 @@
-"""Fixtures of the remediation tests: a rich hand-made plan and a fake ``aws`` command."""
+"""Fixtures of the remediation tests: a fake ``aws`` command."""
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from orgscan.model import ReasonCode
-from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.model import Plan
-from tests.remediation.builders import LOG_ARCHIVE, MGMT, finding, scan_result
-
-#: A fake AWS CLI: records every call, answers get-caller-identity with $FAKE_ACCOUNT, and
-#: reports every check as "done" when FAKE_DONE=1 (else as failed, i.e. not done).
-FAKE_AWS = r"""#!/usr/bin/env bash
-{ printf 'AWS_PROFILE=%s\x1f' "${AWS_PROFILE:-}"; printf '%s\x1f' "$@"; printf '\x1e'; } \
-  >> "$FAKE_AWS_LOG"
-case "$1 $2" in
-  "sts get-caller-identity") echo "$FAKE_ACCOUNT" ;;
-  "s3api head-bucket"|"s3api get-"*|"cloudtrail get-trail")
-    if [ "${FAKE_DONE:-0}" = 1 ]; then echo True; else echo "NotFound" >&2; exit 254; fi ;;
-  *) echo '{}' ;;
-esac
-"""
-
-HOSTILE_NAME = "it's \"$(touch PWNED1)\" `touch PWNED2`\n touch PWNED3 \\ ; rm -rf ~"
-
-
-def rich_plan(strategy: Strategy = Strategy.NEW_BUCKET, name: str | None = HOSTILE_NAME) -> Plan:
-    """A plan with every kind of step: in place, new bucket, cross-account, two regions."""
-    result = scan_result(
-        finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=LOG_ARCHIVE),
-        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=LOG_ARCHIVE,
-                region="eu-west-1"),
-        finding("gone", ReasonCode.BUCKET_MISSING, account=LOG_ARCHIVE, region="eu-west-1"),
-        finding("org", ReasonCode.LOCK_NOT_CONFIGURED, account=MGMT,
-                is_organization_trail=True, bucket_name="central-logs",
-                bucket_account_id=LOG_ARCHIVE),
-        finding("denied", ReasonCode.ACCESS_DENIED),
-        names={MGMT: "management", LOG_ARCHIVE: name},
-    )
-    return build_plan(result, RemediationSettings(strategy=strategy))
-
-
-@dataclass
-class FakeAws:
-    """Runs scripts with the fake ``aws`` first on PATH and reads back what it was called with."""
-
-    folder: Path
-    log: Path
-
-    def run(self, script: Path, *args: str, account: str, done: bool = False,
-            profile: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run ``script`` with ``args`` as if the credentials belonged to ``account``."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-        env.update(PATH=f"{self.folder}:{env['PATH']}", FAKE_AWS_LOG=str(self.log),
-                   FAKE_ACCOUNT=account, FAKE_DONE="1" if done else "0")
-        if profile is not None:
-            env["AWS_PROFILE"] = profile
-        return subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
-                              env=env, cwd=script.parent, timeout=60, check=False)
-
-    def calls(self) -> list[list[str]]:
-        """Every call so far: the AWS_PROFILE seen, then the arguments."""
-        if not self.log.exists():
-            return []
-        records = self.log.read_text(encoding="utf-8").split("\x1e")
-        return [record.split("\x1f")[:-1] for record in records if record]
+from tests.remediation.samples import FAKE_AWS, FakeAws
 
 
 @pytest.fixture

@@ -11,22 +11,50 @@ from botocore.exceptions import ClientError
 from orgscan.aws.sessions import AssumeRoleError
 from orgscan.remediation.apply import StepStatus, apply_plan, write_apply_result
 from tests.remediation.builders import LOG_ARCHIVE, MGMT
-from tests.remediation.conftest import rich_plan
+from tests.remediation.samples import rich_plan
+
+#: What each read answers when there is nothing there yet (the step is not done).
+ABSENT = {
+    "head_bucket": "404", "get_public_access_block": "NoSuchPublicAccessBlockConfiguration",
+    "get_bucket_encryption": "ServerSideEncryptionConfigurationNotFoundError",
+    "get_object_lock_configuration": "ObjectLockConfigurationNotFoundError",
+    "get_bucket_policy": "NoSuchBucketPolicy",
+    "get_bucket_replication": "ReplicationConfigurationNotFoundError",
+}
 
 
 class FakeClient:
-    """Records calls; raises for operations named in ``failing``; checks report "not done"."""
+    """Records calls; raises for operations named in ``failing``; reads answer "nothing there"
+    (or, with ``done``, a state on which every check holds); ``denied`` reads are refused."""
 
     def __init__(self, account: str, region: str, calls: list[tuple[str, str, str]],
-                 failing: set[str], done: bool) -> None:
+                 failing: set[str], done: bool, denied: set[str] = frozenset()) -> None:
         self.account, self.region, self.calls = account, region, calls
-        self.failing, self.done = failing, done
+        self.failing, self.done, self.denied = failing, done, denied
 
     def __getattr__(self, method: str) -> Any:
         def call(**kwargs: Any) -> dict[str, Any]:
             self.calls.append((self.account, self.region, method))
-            if method in self.failing or (method.startswith(("get_", "head_")) and not self.done):
+            if method in self.failing or method in self.denied:
                 raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, method)
+            if method == "get_bucket_acl":
+                return {"Grants": []}
+            if method.startswith(("get_", "head_")) and (
+                    not self.done or method == "get_bucket_replication"):
+                if method in ABSENT:
+                    raise ClientError({"Error": {"Code": ABSENT[method], "Message": "none"}},
+                                      method)
+                return {}
+            if method == "get_bucket_policy":
+                bucket = kwargs["Bucket"]
+                policy = next(s.parameters["Policy"] for e in rich_plan().entries
+                              for s in e.steps if s.operation == "PutBucketPolicy"
+                              and s.parameters["Bucket"] == bucket) if bucket.endswith(
+                                  "-locked") else None
+                if policy is None:
+                    raise ClientError({"Error": {"Code": "NoSuchBucketPolicy",
+                                                 "Message": "none"}}, method)
+                return {"Policy": policy}
             return _DONE_RESPONSE | {"Trail": {"S3BucketName": TRAIL_BUCKETS.get(
                 kwargs.get("Name", ""), "")}}
         return call
@@ -51,14 +79,14 @@ class FakeClients:
     """A client factory over ``FakeClient``s; ``deny`` accounts cannot be assumed."""
 
     def __init__(self, failing: set[str] = frozenset(), done: bool = False,
-                 deny: set[str] = frozenset()) -> None:
+                 deny: set[str] = frozenset(), denied: set[str] = frozenset()) -> None:
         self.calls: list[tuple[str, str, str]] = []
-        self.failing, self.done, self.deny = set(failing), done, deny
+        self.failing, self.done, self.deny, self.denied = set(failing), done, deny, denied
 
     def client(self, account_id: str, service: str, region: str) -> FakeClient:
         if account_id in self.deny:
             raise AssumeRoleError(account_id, "AccessDenied", "not allowed")
-        return FakeClient(account_id, region, self.calls, self.failing, self.done)
+        return FakeClient(account_id, region, self.calls, self.failing, self.done, self.denied)
 
 
 def _writes(clients: FakeClients) -> list[tuple[str, str, str]]:
@@ -96,9 +124,21 @@ def test_steps_already_done_are_not_repeated():
     clients = FakeClients(done=True)
     result = apply_plan(rich_plan(), clients)
     assert result.ok
-    assert {o.operation for o in result.outcomes if o.status is StepStatus.APPLIED} == {
-        "PutBucketPolicy"}
-    assert {call[2] for call in _writes(clients)} == {"put_bucket_policy"}
+    assert {o.status for o in result.outcomes} == {StepStatus.ALREADY_DONE}
+    assert _writes(clients) == []
+
+
+def test_a_check_that_cannot_read_stops_the_step_and_changes_nothing():
+    # AccessDenied on a check is "cannot tell", never "not done": nothing is written.
+    clients = FakeClients(denied={"head_bucket", "get_object_lock_configuration"})
+    result = apply_plan(rich_plan(), clients, accounts={LOG_ARCHIVE})
+    assert not result.ok
+    first = result.outcomes[0]
+    assert (first.operation, first.status, first.error_code) == (
+        "CreateBucket", StepStatus.FAILED, "AccessDenied")
+    assert first.message == ("cannot read the current state (HeadBucket on app-logs-locked): "
+                             "no")
+    assert _writes(clients) == []
 
 
 def test_an_account_whose_role_cannot_be_assumed_fails_alone():

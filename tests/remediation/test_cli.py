@@ -12,9 +12,9 @@ from orgscan import findings
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
 from orgscan.model import Policy, ReasonCode
-from orgscan.remediation import RemediationSettings, write_remediation
+from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_remediation
 from orgscan.remediation.model import Plan
-from orgscan.remediation.planfile import load_plan
+from orgscan.remediation.planfile import dumps, load_plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, build_demo_org, demo_mock
 from tests.remediation.builders import finding, scan_result
 from tests.remediation.loop import scan
@@ -52,23 +52,55 @@ def test_shows_the_plan_without_changing_anything(run_dir):
     assert not (run_dir / "remediation").exists()
 
 
-def test_an_existing_plan_is_used_and_must_belong_to_the_run(tmp_path):
+def test_an_existing_plan_gives_its_settings_and_must_match_findings(tmp_path):
     result = scan_result(finding("app", ReasonCode.LOCK_NOT_CONFIGURED))
-    run_dir = _run_dir(tmp_path, result, with_plan=True)
+    run_dir = _run_dir(tmp_path, result, with_plan=False)
+    write_remediation(run_dir, result, RemediationSettings(days=200))
     plan_path = run_dir / "remediation" / "plan.json"
+    # The plan's settings (from the scan's [remediation] table) are used, checked by a rebuild.
+    shown = runner.invoke(app, ["remediate", str(run_dir)])
+    assert shown.exit_code == 0, shown.output
+    assert "Default retention: GOVERNANCE for 200 days" in shown.output
     document = json.loads(plan_path.read_text(encoding="utf-8"))
-    document["retention"]["days"] = 123
+    document["entries"][0]["explanation"] = "Harmless, trust me."
     plan_path.write_text(json.dumps(document), encoding="utf-8")
-    assert "Default retention: GOVERNANCE for 123 days" in runner.invoke(
-        app, ["remediate", str(run_dir)]).output
-    # Options that change the plan rebuild it from findings.json.
-    rebuilt = runner.invoke(app, ["remediate", str(run_dir), "--days", "200"])
-    assert "Default retention: GOVERNANCE for 200 days" in rebuilt.output
+    edited = runner.invoke(app, ["remediate", str(run_dir)])
+    assert edited.exit_code == 2
+    assert "plan.json differs from the plan rebuilt from findings.json in entry 1 " \
+           "(bucket app-logs: explanation)" in edited.output
+    # Options that change the plan rebuild it from findings.json alone.
+    rebuilt = runner.invoke(app, ["remediate", str(run_dir), "--days", "300"])
+    assert "Default retention: GOVERNANCE for 300 days" in rebuilt.output
     document["run_started_at"] = "2020-01-01T00:00:00Z"
     plan_path.write_text(json.dumps(document), encoding="utf-8")
     other = runner.invoke(app, ["remediate", str(run_dir)])
     assert other.exit_code == 2
     assert "belongs to the scan started at 2020-01-01T00:00:00Z" in other.output
+
+
+def test_parameters_are_shown_whole_and_as_json(tmp_path):
+    # A long bucket name pushes the parameters far past any display width.
+    bucket = "a" * 60 + "-logs"
+    result = scan_result(finding("app", ReasonCode.LOCK_NOT_CONFIGURED, bucket_name=bucket))
+    run_dir = _run_dir(tmp_path, result, with_plan=True)
+    shown = runner.invoke(app, ["remediate", str(run_dir), "--strategy", "new-bucket"])
+    assert shown.exit_code == 0, shown.output
+    plan = build_plan(result, RemediationSettings(strategy=Strategy.NEW_BUCKET))
+    policy_step = next(s for s in plan.entries[0].steps if s.operation == "PutBucketPolicy")
+    whole = json.dumps(dict(policy_step.parameters), separators=(",", ":"))
+    assert len(whole) > 1000
+    assert f"s3:PutBucketPolicy {whole}\n" in shown.output
+    # Then the policy again, readable: one statement per block, the TLS deny among them.
+    assert ('       the bucket policy\'s statements (merged by Sid into any policy the bucket '
+            'has when applied; every other statement is kept):\n       {\n') in shown.output
+    assert '             "Sid": "OrgscanDenyInsecureTransport",\n' in shown.output
+    as_json = runner.invoke(app, ["remediate", str(run_dir), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    document = json.loads(as_json.stdout)
+    assert document == json.loads(dumps(build_plan(result, RemediationSettings())))
+    refused = runner.invoke(app, ["remediate", str(run_dir), "--json", "--apply"])
+    assert refused.exit_code == 2
+    assert "--json with --apply needs --yes" in refused.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -107,10 +139,11 @@ def test_apply_exits_1_when_a_step_fails_and_records_it(run_dir):
     [result_file] = (run_dir / "remediation").glob("apply-*.json")
     document = json.loads(result_file.read_text(encoding="utf-8"))
     assert document["ok"] is False
+    # The check cannot read a bucket that does not exist: the step stops before any write.
     assert [(s["operation"], s["status"], s["error_code"]) for s in document["steps"]] == [
         ("PutObjectLockConfiguration", "failed", "NoSuchBucket")]
     assert "failed: account 123456789012 PutObjectLockConfiguration on short-logs: " \
-           "NoSuchBucket" in failed.output
+           "NoSuchBucket: cannot read the current state" in failed.output
 
 
 def test_apply_the_demo_run_through_the_cli(tmp_path):
@@ -130,8 +163,12 @@ def test_apply_the_demo_run_through_the_cli(tmp_path):
     # Both applies may share a second: tell the files apart by what they covered.
     first, second = sorted(documents, key=lambda document: len(document["accounts"]))
     assert first["accounts"] == [payments]
-    assert [(s["operation"], s["status"]) for s in first["steps"]] == [
-        ("PutObjectLockConfiguration", "applied")]
+    assert [(s["operation"], s["status"], s["bucket_name"], s["resource"])
+            for s in first["steps"]] == [("PutObjectLockConfiguration", "applied",
+                                          "acme-payments-prod-cloudtrail",
+                                          "acme-payments-prod-cloudtrail")]
+    assert first["steps"][0]["sent"]["ObjectLockConfiguration"]["Rule"] == {
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}}
     assert second["ok"] is True
     assert ("PutObjectLockConfiguration", "already-done") in [
         (s["operation"], s["status"]) for s in second["steps"] if s["account_id"] == payments]
@@ -155,3 +192,38 @@ def _buckets_with_90_days(plan: Plan) -> set[str]:
         if rule.get("Days") == 90:
             found.add(entry.bucket_name)
     return found
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_iam_policy_of_the_plan_names_only_its_buckets_and_trails(tmp_path, partition):
+    region = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[
+        partition]
+    arn = f"arn:{partition}:cloudtrail:{region}:{MOTO_DEFAULT_ACCOUNT_ID}:trail/app"
+    result = scan_result(
+        finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=MOTO_DEFAULT_ACCOUNT_ID,
+                region=region, trail_arn=arn),
+        finding("ok", ReasonCode.COMPLIANT), names={MOTO_DEFAULT_ACCOUNT_ID: "main"})
+    run_dir = _run_dir(tmp_path, result, with_plan=True)
+    shown = runner.invoke(app, ["remediate", str(run_dir), "--iam-policy",
+                                "--strategy", "new-bucket"])
+    assert shown.exit_code == 0, shown.output
+    policy = json.loads(shown.stdout)
+    bucket, new = f"arn:{partition}:s3:::app-logs", f"arn:{partition}:s3:::app-logs-locked"
+    grants = {(action, resource) for statement in policy["Statement"]
+              for action in _listed(statement["Action"])
+              for resource in _listed(statement["Resource"])}
+    assert {resource for _, resource in grants} == {bucket, new, arn}
+    assert ("s3:CreateBucket", new) in grants
+    assert ("s3:PutBucketPolicy", new) in grants
+    assert ("s3:GetBucketPolicy", bucket) in grants  # to copy what still applies
+    assert ("cloudtrail:UpdateTrail", arn) in grants
+    assert not any(action.startswith("s3:Put") for action, resource in grants
+                   if resource == bucket)  # the old bucket is only read
+    # Another account's steps only: this plan has none, so the policy allows nothing.
+    other = runner.invoke(app, ["remediate", str(run_dir), "--iam-policy", "--strategy",
+                                "new-bucket", "--accounts", "999999999999"])
+    assert json.loads(other.stdout) == {"Version": "2012-10-17", "Statement": []}
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]

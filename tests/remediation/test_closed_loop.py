@@ -1,6 +1,10 @@
-"""Closed loop in-process: scan the simulated organization, plan, apply through boto3, rescan."""
+"""Closed loop in-process: scan the simulated organization, plan, apply through boto3, rescan;
+every call the apply makes is one the remediation policy generated from the plan allows."""
 
 from __future__ import annotations
+
+import fnmatch
+from typing import Any
 
 import pytest
 
@@ -8,6 +12,8 @@ from orgscan.aws.sessions import SessionFactory
 from orgscan.model import ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.apply import StepStatus, apply_plan
+from orgscan.remediation.iam_policy import iam_action, remediation_policy
+from orgscan.remediation.model import Plan, Service
 from orgscan.simulate import build_demo_org, demo_mock
 from tests.remediation.loop import (
     add_cross_account_case,
@@ -18,8 +24,38 @@ from tests.remediation.loop import (
 )
 
 
+def _allows(policy: dict[str, Any], action: str, resource: str) -> bool:
+    """The policy's Allow statements grant ``action`` on ``resource`` (wildcards as IAM)."""
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [
+            statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [
+            statement["Resource"]]
+        if statement["Effect"] == "Allow" and action in actions and any(
+                fnmatch.fnmatchcase(resource, pattern) for pattern in resources):
+            return True
+    return False
+
+
+def _named(plan: Plan) -> set[str]:
+    """The buckets (old, unless missing, and new) and trails of the plan's steps, as ARNs."""
+    names = set()
+    for entry in plan.entries:
+        if entry.steps and entry.bucket_account_id:
+            names.add(f"arn:aws:s3:::{entry.bucket_name}")
+        if entry.steps:
+            names |= {f"arn:aws:s3:::{entry.new_bucket_name}"} if entry.new_bucket_name else set()
+            names |= {s.parameters["Name"] for s in entry.steps if s.operation == "UpdateTrail"}
+    return names
+
+
 @pytest.mark.parametrize("strategy", list(Strategy))
 def test_scan_plan_apply_rescan(strategy):
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append((model.service_model.service_name, model.name, dict(params)))
+
     with demo_mock():
         org = build_demo_org()
         sessions = SessionFactory()
@@ -28,18 +64,35 @@ def test_scan_plan_apply_rescan(strategy):
         assert by_arn(before)[cross_arn].reason_code is ReasonCode.LOCK_NOT_CONFIGURED
         plan = build_plan(before, RemediationSettings(strategy=strategy))
         expected = {arn for arn, f in by_arn(before).items()
-                    if f.reason_code not in (ReasonCode.COMPLIANT, ReasonCode.ACCESS_DENIED)}
+                    if f.reason_code not in (ReasonCode.COMPLIANT, ReasonCode.ACCESS_DENIED,
+                                             ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)}
         assert fixed_arns(plan) == expected
         assert len(expected) == 5
 
-        first = apply_plan(plan, sessions)
+        policy = remediation_policy(plan)
+        resources = {r for s in policy["Statement"] for r in (
+            s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])}
+        assert resources == _named(plan)  # only the plan's buckets and trails, never "*"
+
+        recording = SessionFactory(configure_session=lambda session: session.register(
+            "provide-client-params.*.*", record))
+        first = apply_plan(plan, recording)
         assert first.ok, [o for o in first.outcomes if o.status is not StepStatus.APPLIED]
         after = scan(org)
         assert_fixed_and_nothing_else_changed(before, after, plan)
 
-        # A second apply only finds every step done; rewriting a bucket policy is its only write.
+        made = [(service, operation, params) for service, operation, params in calls
+                if service in ("s3", "cloudtrail")]
+        assert {operation for _, operation, _ in made} >= {
+            "PutObjectLockConfiguration", "GetObjectLockConfiguration"}
+        for service, operation, params in made:
+            action = iam_action(Service(service), operation)
+            resource = (f"arn:aws:s3:::{params['Bucket']}" if service == "s3"
+                        else params["Name"])
+            assert _allows(policy, action, resource), (action, resource)
+
+        # A second apply only finds every step done: nothing is written.
         second = apply_plan(plan, SessionFactory())
         assert second.ok
-        assert {o.operation for o in second.outcomes
-                if o.status is StepStatus.APPLIED} <= {"PutBucketPolicy"}
+        assert {o.status for o in second.outcomes} == {StepStatus.ALREADY_DONE}
         assert by_arn(scan(org)) == by_arn(after)

@@ -56,11 +56,18 @@ def test_lock_not_configured_in_place_enables_versioning_then_the_lock():
     assert entry.findings == (f.trail_arn,)
     assert _ops(entry) == ["PutBucketVersioning", "PutObjectLockConfiguration"]
     versioning, lock = entry.steps
-    assert versioning.parameters == {"Bucket": "app-logs",
+    assert versioning.parameters == {"Bucket": "app-logs", "ExpectedBucketOwner": WORKLOAD,
                                      "VersioningConfiguration": {"Status": "Enabled"}}
-    assert lock.parameters == {"Bucket": "app-logs", "ObjectLockConfiguration": {
+    assert lock.parameters == {"Bucket": "app-logs", "ExpectedBucketOwner": WORKLOAD,
+                               "ObjectLockConfiguration": {
         "ObjectLockEnabled": "Enabled",
         "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}}}}
+    # What locking in place would break is read just before the first change.
+    assert [(g.kind.value, g.operation) for g in versioning.guards] == [
+        ("replication-to-unlocked-destination", "GetBucketReplication"),
+        ("query", "GetBucketPolicy"), ("query", "GetBucketAcl")]
+    assert [g.operation for g in lock.guards] == ["GetObjectLockConfiguration"]
+    assert any("Content-MD5" in warning for warning in entry.warnings)
     assert all(step.account_id == WORKLOAD and step.fixes == (f.trail_arn,)
                for step in entry.steps)
     assert any("cannot be turned off" in warning for warning in entry.warnings)
@@ -154,7 +161,11 @@ def test_new_bucket_cross_account_organization_trail():
     # Each trail is updated in its own home region by its owner (trails in ARN order).
     assert [s.region for s in entry.steps[-2:]] == ["eu-west-1", "us-east-1"]
     policy = json.loads(entry.steps[4].parameters["Policy"])
-    acl, write = policy["Statement"]
+    acl, write, tls = policy["Statement"]
+    assert tls == {"Sid": "OrgscanDenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                   "Action": "s3:*", "Resource": ["arn:aws:s3:::central-logs-locked",
+                                                  "arn:aws:s3:::central-logs-locked/*"],
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     assert acl["Action"] == "s3:GetBucketAcl"
     assert acl["Resource"] == "arn:aws:s3:::central-logs-locked"
     assert write["Action"] == "s3:PutObject"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,14 @@ from orgscan.remediation.scripts import (
     shwords,
 )
 from tests.remediation.builders import LOG_ARCHIVE, MGMT, WORKLOAD, finding, scan_result
-from tests.remediation.conftest import HOSTILE_NAME, FakeAws, rich_plan
+from tests.remediation.samples import HOSTILE_NAME, FakeAws, rich_plan
 
-SHELLCHECK = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "shellcheck"
+SHELLCHECK = Path(sys.executable).parent / "shellcheck"
 READ_ONLY = {("sts", "get-caller-identity"), ("s3api", "head-bucket"),
              ("s3api", "get-public-access-block"), ("s3api", "get-bucket-versioning"),
              ("s3api", "get-bucket-encryption"), ("s3api", "get-object-lock-configuration"),
-             ("cloudtrail", "get-trail")}
+             ("s3api", "get-bucket-policy"), ("s3api", "get-bucket-acl"),
+             ("s3api", "get-bucket-replication"), ("cloudtrail", "get-trail")}
 
 
 @pytest.fixture
@@ -71,11 +73,24 @@ def test_script_content_commands_and_quoting(scripts):
     assert ("run aws s3api put-object-lock-configuration --bucket short-logs "
             "--object-lock-configuration '{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":"
             "{\"DefaultRetention\":{\"Mode\":\"GOVERNANCE\",\"Days\":90}}}' "
-            "--region eu-west-1\n") in text
+            "--expected-bucket-owner 222222222222 --region eu-west-1\n") in text
     assert "put-bucket-versioning --bucket short-logs" not in text
     # Idempotent: each write is guarded by its read-only check.
-    assert ("if is_done '' aws s3api head-bucket --bucket central-logs-locked "
-            "--region us-east-1; then\n") in text
+    assert ("if is_done '' '404 NoSuchBucket NotFound' aws s3api head-bucket --bucket "
+            "central-logs-locked --expected-bucket-owner 222222222222 --region us-east-1; "
+            "then\n") in text
+    # A check that cannot read stops instead of running the step.
+    assert ('elif [ "$STATE" = unreadable ]; then\n  stop 1 "cannot read the current state, '
+            'so it is not changed ($READ_ERROR)"\n') in text
+    assert "2>/dev/null" not in text
+    # Every s3api call but create-bucket names the bucket's expected owner.
+    steps = text.split("# Step 1 of")[1]
+    calls = [line for line in steps.splitlines() if "aws s3api " in line
+             and "create-bucket" not in line]
+    assert calls
+    assert all("--expected-bucket-owner " in line for line in calls)
+    helper = text.split("replication_guard() {")[1].split("\n}\n")[0]
+    assert helper.count("aws s3api") == helper.count("--expected-bucket-owner") == 2
     # Each step says what it fixes and with which strategy.
     assert "# Step 1 of 21: bucket app-logs, strategy new-bucket\n" in text
     assert "strategy enable-in-place" in text
@@ -86,9 +101,16 @@ def test_script_content_commands_and_quoting(scripts):
 def test_in_place_script_content():
     text = render_script(rich_plan(strategy=Strategy.ENABLE_IN_PLACE), LOG_ARCHIVE)
     assert ("run aws s3api put-bucket-versioning --bucket app-logs --versioning-configuration "
-            "'{\"Status\":\"Enabled\"}' --region us-east-1\n") in text
-    assert ("aws s3api get-bucket-versioning --bucket app-logs --region us-east-1 "
-            "--query \"Status == 'Enabled'\" --output text; then\n") in text
+            "'{\"Status\":\"Enabled\"}' --expected-bucket-owner 222222222222 "
+            "--region us-east-1\n") in text
+    assert ("aws s3api get-bucket-versioning --bucket app-logs --expected-bucket-owner "
+            "222222222222 --region us-east-1 --query \"Status == 'Enabled'\" --output text; "
+            "then\n") in text
+    # Before the first change in place: replication and access-log delivery are read.
+    assert ("elif replication_guard 1 'the bucket replicates to a destination without Object "
+            "Lock") in text
+    assert ("--query \"contains(Policy, 'logging.s3.amazonaws.com')\" --output text \\\n"
+            in text)
     assert ("run aws s3api put-object-lock-configuration --bucket central-logs "
             "--object-lock-configuration") in text
     assert "create-bucket --bucket app-logs-locked" not in text
@@ -104,7 +126,7 @@ def test_cross_account_scripts_say_who_goes_first(scripts):
     assert ("run aws cloudtrail update-trail --name "
             "arn:aws:cloudtrail:us-east-1:111111111111:trail/org --s3-bucket-name "
             "central-logs-locked --region us-east-1\n") in trail_side
-    assert "s3api" not in trail_side
+    assert "s3api" not in trail_side.split("# Step 1 of")[1]
 
 
 def test_hostile_account_name_stays_in_its_comment_line(scripts):
@@ -126,7 +148,13 @@ def test_dry_run_prints_every_command_and_writes_nothing(scripts, fake_aws: Fake
     assert ("would run: aws s3api put-object-lock-configuration --bucket short-logs "
             "--object-lock-configuration "
             "'{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":{\"DefaultRetention\":"
-            "{\"Mode\":\"GOVERNANCE\",\"Days\":90}}}' --region eu-west-1") in printed
+            "{\"Mode\":\"GOVERNANCE\",\"Days\":90}}}' --expected-bucket-owner 222222222222 "
+            "--region eu-west-1") in printed
+    # The bucket policy is shown whole, TLS-only statement included.
+    [policy_line] = [line for line in printed if " put-bucket-policy --bucket app-logs-locked "
+                     in line]
+    assert "OrgscanDenyInsecureTransport" in policy_line
+    assert "aws:SecureTransport" in policy_line
     assert not list(scripts[LOG_ARCHIVE].parent.glob("PWNED*"))
 
 
@@ -220,3 +248,66 @@ def test_no_account_name_changes_the_scripts_lines(name):
     [changed] = [index for index, (a, b) in enumerate(zip(lines, reference, strict=True))
                  if a != b] or [reference.index("# Account name: x")]
     assert lines[changed].startswith("# Account name: ")
+
+
+def test_access_denied_in_a_dry_run_is_reported_not_hidden(scripts, fake_aws: FakeAws):
+    run = fake_aws.run(scripts[LOG_ARCHIVE], account=LOG_ARCHIVE,
+                       deny="get-object-lock-configuration")
+    assert run.returncode == 1
+    stopped = [line for line in run.stdout.splitlines() if "would stop" in line]
+    # The in-place retention fix cannot read the bucket: said so, not "would run".
+    assert ("step 21 would stop: cannot read the current state, so it is not changed (An error "
+            "occurred (AccessDenied) when calling the get-object-lock-configuration operation: "
+            "test )") in stopped
+    assert "would run: aws s3api put-object-lock-configuration --bucket short-logs" \
+        not in run.stdout
+    assert "dry run found 4 step(s) that would stop; nothing was changed" in run.stderr
+
+
+def test_access_denied_under_apply_stops_before_any_write(scripts, fake_aws: FakeAws):
+    run = fake_aws.run(scripts[LOG_ARCHIVE], "--apply", account=LOG_ARCHIVE,
+                       deny="head-bucket")
+    assert run.returncode == 1
+    assert run.stderr.startswith("stopped at step 1: cannot read the current state")
+    assert {tuple(call[1:3]) for call in fake_aws.calls()} <= READ_ONLY
+
+
+def test_the_template_is_compiled_once_for_every_script(tmp_path, monkeypatch):
+    import orgscan.remediation.scripts as scripts_module
+
+    compiled = []
+    original = scripts_module.environment
+
+    def counting(folder=None):
+        compiled.append(folder)
+        return original(folder)
+
+    monkeypatch.setattr(scripts_module, "environment", counting)
+    scripts_module._default_template.cache_clear()
+    accounts = [f"{number:012d}" for number in range(1, 41)]
+    result = scan_result(*[finding(f"t{n}", ReasonCode.NO_DEFAULT_RETENTION, account=account)
+                           for n, account in enumerate(accounts)],
+                         names=dict.fromkeys(accounts, "x"))
+    written = write_remediation(tmp_path / "run", result, rich_plan().settings)
+    assert sorted(path.stem for path in written if path.suffix == ".sh") == accounts
+    assert len(compiled) == 1
+    scripts_module._default_template.cache_clear()
+
+
+def test_a_step_without_a_check_still_runs_only_after_its_guards(tmp_path, fake_aws: FakeAws):
+    import dataclasses
+
+    plan = rich_plan(strategy=Strategy.ENABLE_IN_PLACE)
+    entry = plan.entries[0]
+    unchecked = dataclasses.replace(entry, steps=tuple(
+        dataclasses.replace(step, check=None) for step in entry.steps))
+    plan = dataclasses.replace(plan, entries=(unchecked,))
+    script = tmp_path / f"{LOG_ARCHIVE}.sh"
+    script.write_text(render_script(plan, LOG_ARCHIVE), encoding="utf-8")
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    # The access-log guard cannot read the bucket's ACL: the versioning step stops.
+    run = fake_aws.run(script, "--apply", account=LOG_ARCHIVE, deny="get-bucket-acl")
+    assert run.returncode == 1
+    assert run.stderr.startswith("stopped at step 1: cannot read the current state (An error "
+                                 "occurred (AccessDenied)")
+    assert {tuple(call[1:3]) for call in fake_aws.calls()} <= READ_ONLY

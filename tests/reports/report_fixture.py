@@ -18,6 +18,7 @@ from orgscan.model import (
     ExceptionMark,
     Finding,
     LockMode,
+    ManagementEvents,
     Policy,
     ReasonCode,
     RequiredMode,
@@ -116,11 +117,11 @@ EXPIRED = ExceptionMark(owner="=cmd|' /C calc'!A0", reason="waiting for the vend
 def build_history() -> tuple[ScanResult, ScanResult, RunDiff]:
     """A previous run, the current one (``build_result`` with two exception marks) and the diff.
 
-    Against the previous run: prod-trail is a new failure (was PASS), retired-trail is resolved
-    (gone from a scanned account), the formula-named trail's retention went 60 → 30 days and
-    mgmt-trail gained an exception (still failing, changed), prod-to-archive's versioning changed
-    (changed), the bucket-missing and no-retention trails are still failing with nothing
-    changed, and the two ERROR trails and the org trail are unchanged.
+    Against the previous run: prod-trail is a new failure (was PASS), retired-trail is removed
+    (gone from a scanned account: never resolved), the formula-named trail's retention went
+    60 → 30 days and mgmt-trail gained an exception (still failing, changed), prod-to-archive's
+    versioning changed (changed), the bucket-missing and no-retention trails are still failing
+    with nothing changed, and the two ERROR trails and the org trail are unchanged.
     """
     current = build_result()
     findings = list(current.findings)
@@ -139,3 +140,36 @@ def build_history() -> tuple[ScanResult, ScanResult, RunDiff]:
         current.run, started_at="2026-11-20T09:00:00Z", finished_at="2026-11-20T09:01:10Z"))
     diff = diff_results(previous, current, old_folder=PREVIOUS_FOLDER, new_folder=CURRENT_FOLDER)
     return previous, current, diff
+
+
+def build_judged() -> ScanResult:
+    """``build_result`` as a judging scan records it (see ``judged``)."""
+    return judged(build_result())
+
+
+def judged(result: ScanResult) -> ScanResult:
+    """``result`` (the fixture's) with trail health on every finding and a verdict on every
+    scanned account, as a judging scan records them.
+
+    The organization trail was stopped, the archive's EU trail stopped logging after a
+    delivery error, the bucket-missing trail records read-only events and dev-audit no
+    management events. So: Management FAIL/UNPROTECTED (its own trail's bucket is unlocked),
+    the script-named dev account FAIL/NOT_RECORDED, Log Archive ERROR/UNKNOWN (ap-south-2 could
+    not be scanned), the formula-named prod account PASS through prod-to-archive.
+    """
+    from verdict_builder import with_verdicts
+
+    findings = []
+    for finding in result.findings:
+        finding = replace(finding, is_logging=True, management_events=ManagementEvents.ALL)
+        if finding.trail_name == "org-trail":
+            finding = replace(finding, is_logging=False)
+        if finding.trail_name == "dev-audit":
+            finding = replace(finding, management_events=ManagementEvents.NONE)
+        if finding.trail_name == "archive-eu":
+            finding = replace(finding, is_logging=False, latest_delivery_error="AccessDenied")
+        if finding.reason_code is ReasonCode.BUCKET_MISSING:
+            finding = replace(finding, management_events=ManagementEvents.READ_ONLY,
+                              latest_delivery_error="NoSuchBucket")
+        findings.append(finding)
+    return with_verdicts(replace(result, findings=tuple(findings)))

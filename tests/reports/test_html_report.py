@@ -7,14 +7,33 @@ from dataclasses import replace
 
 import pytest
 from page_parser import parse
-from report_fixture import FORMULA_NAME, SCRIPT_NAME, build_result
+from report_fixture import (
+    ARCHIVE,
+    CLOSED,
+    DEV,
+    FORMULA_NAME,
+    LEGACY,
+    MGMT,
+    PROD,
+    SCRIPT_NAME,
+    build_judged,
+    build_result,
+)
 
 from orgscan.findings import dumps, loads
 from orgscan.model import AccountCoverage, ScanResult
 from orgscan.reports import ReportInputs, available_formats
-from orgscan.reports.html_report import MAX_CHART_BARS, HtmlReport, status_chart
+from orgscan.reports.fixes import fix_groups, remediation_rows
+from orgscan.reports.html_report import (
+    MAX_CHART_BARS,
+    HtmlReport,
+    charts,
+    detailed_fixes,
+    finding_rows,
+)
 from orgscan.reports.summary import summarise
-from orgscan.reports.templates import environment, template_dir
+from orgscan.reports.verdicts import accounts_view
+from orgscan.templates import environment, template_dir
 
 
 def render(result: ScanResult) -> str:
@@ -30,11 +49,26 @@ def test_registered_as_html_format() -> None:
     assert available_formats()["html"].filename == "report.html"
 
 
-def test_one_table_row_per_finding(html: str, scan_result: ScanResult) -> None:
+def test_one_table_row_per_finding_failing_first(html: str, scan_result: ScanResult) -> None:
     rows = parse(html).finding_rows
     assert len(rows) == len(scan_result.findings) == 9
-    assert [row["data-status"] for row in rows] == [f.status.value for f in scan_result.findings]
-    assert [row["data-account"] for row in rows] == [f.account_id for f in scan_result.findings]
+    assert [row["data-status"] for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"] + [
+        "PASS"] * 2
+    # Within a status, by account: the same order as the workbook's severity sort.
+    assert [row["data-account"] for row in rows[:4]] == [MGMT, PROD, PROD, DEV]
+    assert sorted(row["data-account"] for row in rows) == sorted(
+        f.account_id for f in scan_result.findings)
+    # PASS rows are collapsed behind the status filter; the failing ones are shown.
+    assert ["hidden" in row for row in rows] == [False] * 7 + [True] * 2
+    assert "2 PASS row(s) are collapsed" in html
+
+
+def test_every_row_shown_when_all_pass(scan_result: ScanResult) -> None:
+    passing = replace(scan_result, findings=tuple(
+        f for f in scan_result.findings if f.status.value == "PASS"))
+    rows = parse(render(passing)).finding_rows
+    assert len(rows) == 2
+    assert not any("hidden" in row for row in rows)
 
 
 def test_status_cards_show_the_counts(html: str) -> None:
@@ -67,11 +101,11 @@ def test_injected_names_are_text(html: str) -> None:
 def test_header_shows_org_policy_and_coverage(html: str) -> None:
     text = " ".join("".join(parse(html).text).split())
     assert "o-abc123def4" in text
-    assert "2026-11-27T09:01:30Z" in text
+    assert "2026-11-27 09:01:30 UTC" in text
     assert "mode COMPLIANCE" in text
     assert "minimum 365 days" in text
     assert "4 of 5 planned accounts scanned (6 in the organization); 3 region(s)" in text
-    assert "Coverage is incomplete" in text
+    assert "Coverage incomplete" in text
 
 
 def test_a_section_per_failing_bucket_and_the_errors(html: str) -> None:
@@ -79,7 +113,7 @@ def test_a_section_per_failing_bucket_and_the_errors(html: str) -> None:
     assert page.articles == 7
     text = " ".join("".join(page.text).split())
     assert "enable-in-place" in text
-    assert "put-object-lock-configuration" in text
+    assert "Enable Object Lock with default retention COMPLIANCE for 365 days" in text
     assert "OptInRequired" in text
     assert "not scanned: account is SUSPENDED" in text
 
@@ -96,26 +130,117 @@ def test_empty_result(empty_result: ScanResult) -> None:
     assert page.finding_rows == []
     assert page.cards == {"PASS": "0", "WARN": "0", "FAIL": "0", "ERROR": "0"}
     assert "Nothing to fix" in html
-    assert "No trails were found." in html
+    assert "This run lists no accounts" in html
 
 
-def test_chart_groups_by_ou_in_a_large_organization() -> None:
-    result = build_result()
-    small = status_chart(summarise(result))
-    assert small.grouped_by == "account"
-    assert len(small.bars) == 4  # the accounts that own trails
-    assert sum(bar.total for bar in small.bars) == 9
-    many = tuple(AccountCoverage(f"{n:012d}", f"acct {n}", "/Root/Many", "ACTIVE", True, 1, None)
-                 for n in range(MAX_CHART_BARS + 1))
-    findings = tuple(replace(result.findings[0], account_id=a.account_id,
-                             trail_arn=f"arn:aws:cloudtrail:us-east-1:{a.account_id}:trail/t")
-                     for a in many)
-    big = status_chart(summarise(replace(result, accounts=many, findings=findings)))
-    assert big.grouped_by == "OU"
-    assert [(bar.label, bar.total) for bar in big.bars] == [("/Root/Many", MAX_CHART_BARS + 1)]
+def test_verdict_line_comes_first_and_names_the_unprotected_accounts() -> None:
+    html = render(build_judged())
+    text = " ".join("".join(parse(html).text).split())
+    sentence = ("2 of 4 scanned accounts are not protected: their activity is not recorded into "
+                "a locked bucket in ap-south-2 (2 accounts), eu-west-1 (2 accounts) and "
+                "us-east-1 (2 accounts).")
+    assert sentence in text
+    # The verdict is the first thing after the title, before any table.
+    assert html.index('id="verdict-line"') < html.index("<table")
+    assert text.index(sentence) < text.index("Organization")
+    assert f"Not protected Management ({MGMT}), {SCRIPT_NAME} ({DEV})." in text
+    assert "1 more account could not be assessed" in text
+    assert "2 accounts of the organization were not scanned" in text
+    assert 'class="verdict verdict-FAIL"' in html
+
+
+def test_account_view_gives_each_account_its_verdict_and_gaps() -> None:
+    page = parse(render(build_judged()))
+    html = render(build_judged())
+    rows = re.findall(r'<tr id="account-(\d{12})" data-standing="([a-z ]+)">', html)
+    assert rows == [(MGMT, "not protected"), (DEV, "not protected"),
+                    (ARCHIVE, "could not tell"), (PROD, "protected"),
+                    (CLOSED, "not scanned"), (LEGACY, "not scanned")]
+    text = " ".join("".join(page.text).split())
+    assert "not recorded: all 3 scanned regions" in text
+    assert "recorded into an unlocked bucket: eu-west-1, us-east-1; could not tell: ap-south-2" \
+        in text
+    assert "prod-to-archive" in text  # protected by
+
+
+def test_unjudged_accounts_are_never_shown_as_protected(html: str) -> None:
+    text = " ".join("".join(parse(html).text).split())
+    assert ("The 4 scanned accounts were not assessed: this run did not judge accounts, so "
+            "read the findings below trail by trail.") in text
+    assert 'data-standing="protected"' not in html
+    assert html.count('data-standing="not assessed"') == 4
+    assert html.count('data-standing="not scanned"') == 2
+
+
+def test_trail_health_is_shown_per_finding() -> None:
+    result = build_judged()
+    rows = {row["trail_name"]: row for row in finding_rows(summarise(result))}
+    assert rows["archive-eu"]["health"].logging == "not logging"
+    assert rows["archive-eu"]["health"].delivery_error == "AccessDenied"
+    assert rows["archive-eu"]["health"].problem
+    assert rows["dev-audit"]["health"].management_events == "None"
+    assert not rows["prod-to-archive"]["health"].problem
+    text = " ".join("".join(parse(render(result)).text).split())
+    assert "not logging management events All delivery error AccessDenied" in text
+    unjudged = finding_rows(summarise(build_result()))
+    assert {row["health"].logging for row in unjudged} == {"unknown"}
+
+
+def test_what_to_fix_is_grouped_by_owner_account_most_urgent_first(html: str) -> None:
+    groups = re.findall(r'<section class="fix-group status-border-(\w+)" aria-label="([^"]+)"',
+                        html)
+    # The log archive's buckets: one WARN, one ERROR; the group takes the most urgent.
+    assert [status for status, _ in groups] == ["FAIL", "FAIL", "FAIL", "ERROR"]
+    assert groups[-1][1] == f"Log Archive ({ARCHIVE})"
+    assert html.index('id="fix"') < html.index('id="findings"') < html.index('id="coverage"')
+    assert html.index('id="accounts"') < html.index('id="fix"')
+
+
+def test_times_carry_the_hour_and_zone(html: str) -> None:
+    text = " ".join("".join(parse(html).text).split())
+    assert "Scan finished 2026-11-27 09:01:30 UTC" in text
+    assert "Scan started2026-11-27 09:00:00 UTC" in text  # a <dt> and its <dd>
+
+
+def test_charts_are_proportions_that_mean_something_small_and_large() -> None:
+    result = build_judged()
+    summary = summarise(result)
+    small = charts(summary, accounts_view(result))
+    assert [(s.label, s.count) for s in small.accounts.segments] == [
+        ("not protected", 2), ("could not tell", 1), ("protected", 1), ("not scanned", 2)]
+    assert small.ous == ()  # a small organization: the accounts table says it all
+    assert sum(s.count for s in small.trails.segments) == 9
+    many = tuple(AccountCoverage(f"{n:012d}", f"acct {n}", f"/Root/OU{n % 2}", "ACTIVE", True,
+                                 1, None) for n in range(MAX_CHART_BARS + 1))
+    big_result = replace(result, accounts=many)
+    big = charts(summarise(big_result), accounts_view(big_result))
+    assert [(bar.label, bar.total) for bar in big.ous] == [("/Root/OU0", 13), ("/Root/OU1", 13)]
+    assert [s.label for s in big.ous[0].segments] == ["not assessed"]
 
 
 def test_templates_autoescape() -> None:
     assert (template_dir() / "report.html.j2").is_file()
     env = environment()
     assert env.from_string("{{ v }}").render(v="<b>") == "&lt;b&gt;"
+
+
+def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
+        scan_result: ScanResult) -> None:
+    summary = summarise(scan_result)
+    groups = fix_groups(remediation_rows(ReportInputs(result=scan_result), summary), summary)
+    split = detailed_fixes(groups, limit=3)
+    # Prod's two buckets, then the first of the two no account owns (2 trails beat 1).
+    assert [len(rows) for _, rows in split.groups] == [2, 1]
+    assert split.groups[1][0].label == "owner unknown"
+    assert len(split.rest) == 7 - 3
+    assert [(group.label, row.bucket.status.value) for group, row in split.rest] == [
+        ("owner unknown", "ERROR"), (f"Management ({MGMT})", "FAIL"),
+        (f"Log Archive ({ARCHIVE})", "ERROR"), (f"Log Archive ({ARCHIVE})", "WARN")]
+    # At most one per account: every account's most urgent bucket is detailed.
+    one_each = detailed_fixes(groups, limit=40, per_group=1)
+    assert [len(rows) for _, rows in one_each.groups] == [1, 1, 1, 1]
+    assert len(one_each.rest) == 3
+    # Every failing bucket is on the page exactly once, in the detail or in the table.
+    shown = [row.bucket.bucket_name for _, rows in split.groups for row in rows]
+    assert sorted(shown + [row.bucket.bucket_name for _, row in split.rest]) == sorted(
+        b.bucket_name for b in summary.buckets if b.status.value != "PASS")

@@ -1,4 +1,5 @@
-"""report.html in a real headless Chromium: no console errors, sorting and filtering work.
+"""report.html in a real headless Chromium: the verdict first, the accounts, failing rows first,
+sorting and filtering, a phone-width layout without sideways scrolling, no console errors.
 
 Uses the system's Chromium through Playwright (never a downloaded browser). Skipped, with the
 reason shown, where no Chromium or no Playwright is installed.
@@ -6,35 +7,18 @@ reason shown, where no Chromium or no Playwright is installed.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fixture import SCRIPT_NAME, build_history
+from report_fixture import DEV, MGMT, SCRIPT_NAME, build_history, judged
 
+from benchmarks.reports import CHROMIUM_ARGS, find_chromium
 from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-def find_chromium() -> str | None:
-    """The system Chromium: ``$ORGSCAN_CHROMIUM`` or the usual command names."""
-    configured = os.environ.get("ORGSCAN_CHROMIUM")
-    if configured:
-        return configured if Path(configured).is_file() else None
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +36,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
-    _, current, diff = build_history()  # the fixture result with a diff and exception marks
+    # The fixture result with a diff, exception marks, trail health and account verdicts.
+    _, current, diff = build_history()
     path = tmp_path / "report.html"
-    path.write_bytes(HtmlReport().render(ReportInputs(result=current, diff=diff)))
+    path.write_bytes(HtmlReport().render(ReportInputs(result=judged(current), diff=diff)))
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.problems = []
@@ -75,11 +60,12 @@ def visible_statuses(page: Any) -> list[str]:
 
 
 def column_keys(page: Any, column: int) -> list[str]:
-    """Each row's value in ``column`` as the page sorts it (its data-sort, else its text)."""
+    """Each row's value in ``column`` as the page sorts it (its data-sort, else its main value)."""
     return page.eval_on_selector_all(
         "#findings-table tbody tr",
         f"rows => rows.map(r => {{ const c = r.cells[{column}]; "
-        "return (c.dataset.sort ?? c.textContent).trim(); })")
+        "return (c.dataset.sort ?? (c.querySelector('.name') || c.firstChild).textContent)"
+        ".trim(); })")
 
 
 def test_renders_without_errors_or_network(page: Any) -> None:
@@ -91,7 +77,50 @@ def test_renders_without_errors_or_network(page: Any) -> None:
     assert page.get_by_text(SCRIPT_NAME).first.is_visible()
 
 
+def test_the_first_screen_gives_the_verdict_and_what_to_run(page: Any) -> None:
+    line = page.locator("#verdict-line")
+    assert line.inner_text().startswith("2 of 4 scanned accounts are not protected")
+    box = line.bounding_box()
+    assert box is not None
+    assert box["y"] < 200  # read first, above everything else
+    who = page.locator("#verdict .who")
+    assert who.is_visible()
+    assert f"Management ({MGMT})" in who.inner_text()
+    todo = page.locator("#verdict .todo")
+    assert "What to fix" in todo.inner_text()
+    assert todo.bounding_box()["y"] + todo.bounding_box()["height"] < 900  # on the first screen
+    # Its link leads to the account's row in the account view.
+    who.get_by_text(f"Management ({MGMT})").click()
+    row = page.locator(f"#account-{MGMT}")
+    assert row.is_visible()
+    assert "not protected" in row.inner_text()
+    assert page.problems == []
+
+
+def test_account_view_lists_each_verdict(page: Any) -> None:
+    standings = page.eval_on_selector_all(
+        "#accounts tbody tr", "rows => rows.map(r => r.dataset.standing)")
+    assert standings == ["not protected", "not protected", "could not tell", "protected",
+                         "not scanned", "not scanned"]
+    dev = page.locator(f"#account-{DEV}")
+    assert "not recorded: all 3 scanned regions" in dev.inner_text()
+    assert dev.locator(".badge").inner_text() == "FAIL"
+    assert page.locator("#account-555555555555 .badge").inner_text() == "—"  # not scanned
+    assert page.problems == []
+
+
+def test_failing_rows_first_and_pass_rows_behind_the_filter(page: Any) -> None:
+    assert visible_statuses(page) == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"]
+    assert page.locator("#filter-status").input_value() == "failing"
+    assert page.locator("#findings-shown").text_content() == "7"
+    page.select_option("#filter-status", "")
+    assert visible_statuses(page)[-2:] == ["PASS", "PASS"]
+    assert page.locator("#findings-shown").text_content() == "9"
+    assert page.problems == []
+
+
 def test_sorting_reorders_rows(page: Any) -> None:
+    page.select_option("#filter-status", "")
     retention = page.locator("#findings-table th", has_text="Default retention").locator("button")
     retention.click()
     values = column_keys(page, 5)
@@ -102,7 +131,7 @@ def test_sorting_reorders_rows(page: Any) -> None:
     numbers = [int(v) for v in column_keys(page, 5) if v]
     assert numbers == [400, 365, 365, 30]
 
-    page.locator("#findings-table th", has_text="Trail").locator("button").click()
+    page.get_by_role("button", name="Trail ↕", exact=True).click()
     trails = column_keys(page, 2)
     assert trails == sorted(trails, key=str.lower)
     assert trails[0] == "<script>alert(1)</script>"
@@ -128,22 +157,55 @@ def test_status_filter_hides_rows(page: Any) -> None:
     assert page.problems == []
 
 
-def test_narrow_screen_and_print(page: Any) -> None:
-    page.set_viewport_size({"width": 375, "height": 800})
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0  # tables scroll inside their frame, the page does not
-    page.select_option("#filter-status", "PASS")
+def overflowing(page: Any) -> list[str]:
+    """Elements whose right edge passes the viewport's: what a reader would scroll sideways to."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        return Array.from(document.querySelectorAll("body *"))
+            .filter(el => el.getClientRects().length
+                          && el.getBoundingClientRect().right > width + 0.5)
+            .map(el => el.tagName + "." + el.className);
+    }""")
+
+
+@pytest.mark.parametrize("width", [400, 360])
+def test_phone_width_has_no_horizontal_overflow(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    page.select_option("#filter-status", "")  # every row laid out
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    page.evaluate("document.querySelectorAll('.deferred').forEach(s => "
+                  "{ s.style.contentVisibility = 'visible'; })")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert overflowing(page) == []
+    # Tables become stacked rows: one card per finding, each cell with its column's label.
+    row = page.locator("#findings-table tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"
+    label = row.locator("td").first.evaluate("c => getComputedStyle(c, '::before').content")
+    assert label == '"Status"'
+    # The changes table's badges are whole ("FAIL", not a clipped "FA").
+    badge = page.locator("#changes .badge.status-FAIL").first
+    assert badge.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
+    assert page.problems == []
+
+
+def test_print_shows_every_row_and_opens_sections(page: Any) -> None:
     page.emulate_media(media="print")
     assert not page.locator(".filters").is_visible()
-    assert page.locator("#findings-table tbody tr").nth(1).is_visible()  # filtered rows print
+    assert page.locator("#findings-table tbody tr[data-status='PASS']").first.is_visible()
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("details:not([open])").count() == 0
     assert page.problems == []
 
 
 def test_changes_and_exceptions_are_shown(page: Any) -> None:
-    assert page.locator(".since").is_visible()
-    assert "1 new failure, 1 resolved since 2026-11-20" in page.locator(".since").inner_text()
+    notes = page.locator("#verdict .notes")
+    assert notes.is_visible()
+    assert "1 new failure, 0 resolved since 2026-11-20 09:00 UTC" in notes.inner_text()
     assert page.locator("#changes tbody tr").count() == 7
-    assert page.locator("#changes .badge.change-new_failure").inner_text() == "new failure"
+    new_failure = page.locator("#changes .badge.change-new_failure")
+    new_failure.scroll_into_view_if_needed()  # the section is laid out once scrolled to
+    page.wait_for_function("el => el.innerText === 'new failure'",
+                           arg=new_failure.element_handle())
     badge = page.locator("#findings-table .badge.exception")
     assert badge.inner_text() == "EXCEPTED"
     assert badge.is_visible()

@@ -28,9 +28,9 @@ from orgscan.model import ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
-from orgscan.reports.xlsx_report import EXCEPTION_COLUMNS, XlsxReport
+from orgscan.reports.xlsx_report import EXCEPTION_COLUMNS, FINDING_HEADERS, XlsxReport
 
-HEADLINE = "1 new failure, 1 resolved since 2026-11-20"
+HEADLINE = "1 new failure, 0 resolved since 2026-11-20 09:00 UTC"
 EXCEPTIONS = "1 finding excepted, 1 exception expired"
 
 
@@ -64,9 +64,11 @@ def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
     assert summary_value(workbook, "Previous run folder") == PREVIOUS_FOLDER
     assert summary_value(workbook, "Previous run started (UTC)") == datetime(2026, 11, 20, 9)
     counts = {label: summary_value(workbook, f"Trails: {label}")
-              for label in ("new failure", "resolved", "still failing", "changed", "unchanged")}
-    assert counts == {"new failure": 1, "resolved": 1, "still failing": 4, "changed": 1,
-                      "unchanged": 3}
+              for label in ("new failure", "resolved", "still failing", "changed", "unchanged",
+                            "not assessed", "removed")}
+    # The removed trail is counted as removed, never as resolved.
+    assert counts == {"new failure": 1, "resolved": 0, "still failing": 4, "changed": 1,
+                      "unchanged": 3, "not assessed": 0, "removed": 1}
     assert summary_value(workbook, "Details") == "see the Changes sheet"
     run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
     assert run["previous_run_folder"] == PREVIOUS_FOLDER
@@ -82,8 +84,6 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
     assert rows == [
         ("new failure", "prod-trail", PROD, FORMULA_NAME, "PASS", "FAIL", "COMPLIANT",
          "MODE_NOT_ALLOWED"),
-        ("resolved", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED",
-         None),
         ("still failing", "mgmt-trail", MGMT, "Management", "FAIL", "FAIL",
          "LOCK_NOT_CONFIGURED", "LOCK_NOT_CONFIGURED"),
         ("still failing", "archive-trail", "222222222222", "Log Archive", "WARN", "WARN",
@@ -94,6 +94,9 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
          "BUCKET_MISSING", "BUCKET_MISSING"),
         ("changed", "prod-to-archive", PROD, FORMULA_NAME, "PASS", "PASS", "COMPLIANT",
          "COMPLIANT"),
+        # Gone from a scanned account: a risk to show, never counted as resolved.
+        ("removed", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED",
+         None),
     ]
     what = {row["Trail"]: row for row in records(ws)}
     assert what["prod-trail"]["What changed"] == (
@@ -117,17 +120,17 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
 def test_findings_sheet_shows_the_exception_after_the_contract_columns(
         workbook: Workbook, history: ReportInputs) -> None:
     ws = workbook["Findings"]
-    assert header(ws) == [*FINDING_COLUMNS, *EXCEPTION_COLUMNS]
-    rows = {row["trail_name"]: row for row in records(ws)}
+    assert header(ws) == [*(FINDING_HEADERS[c] for c in FINDING_COLUMNS), *EXCEPTION_COLUMNS]
+    rows = {row["Trail"]: row for row in records(ws)}
     excepted = rows["mgmt-trail"]
-    assert (excepted["status"], excepted["exception"]) == ("FAIL", "EXCEPTED")
-    assert excepted["exception_owner"] == "secops@example.com"
-    assert excepted["exception_expires"] == datetime(2027, 3, 31)
-    assert excepted["exception_reason"] == "bucket moves in Q1 (CHG-1234)"
+    assert (excepted["Status"], excepted["Exception"]) == ("FAIL", "EXCEPTED")
+    assert excepted["Exception owner"] == "secops@example.com"
+    assert excepted["Exception expires"] == datetime(2027, 3, 31)
+    assert excepted["Exception reason"] == "bucket moves in Q1 (CHG-1234)"
     expired = rows[FORMULA_NAME]
-    assert (expired["status"], expired["exception"]) == ("FAIL", "EXCEPTION EXPIRED")
-    assert expired["exception_owner"] == EXPIRED.owner  # a formula-like owner stays text
-    assert [name for name, row in rows.items() if row["exception"]] == ["mgmt-trail",
+    assert (expired["Status"], expired["Exception"]) == ("FAIL", "EXCEPTION EXPIRED")
+    assert expired["Exception owner"] == EXPIRED.owner  # a formula-like owner stays text
+    assert [name for name, row in rows.items() if row["Exception"]] == ["mgmt-trail",
                                                                         FORMULA_NAME]
     column = len(FINDING_COLUMNS) + 1
     cells = {ws.cell(r, 2).value: ws.cell(r, column) for r in range(2, ws.max_row + 1)}
@@ -137,7 +140,7 @@ def test_findings_sheet_shows_the_exception_after_the_contract_columns(
     assert owner.data_type == "s"
     assert owner.quotePrefix
     assert cells["mgmt-trail"].offset(column=2).is_date
-    assert ws.auto_filter.ref == f"A1:T{len(history.result.findings) + 1}"
+    assert ws.auto_filter.ref == f"A1:W{len(history.result.findings) + 1}"
 
 
 def test_excepted_findings_still_count_under_their_status(workbook: Workbook) -> None:
@@ -189,10 +192,11 @@ def test_page_lists_the_changes(history: ReportInputs) -> None:
     html = HtmlReport().render(history).decode("utf-8")
     page = parse(html)
     assert [row["data-class"] for row in page.change_rows] == [
-        "new_failure", "resolved"] + ["still_failing"] * 4 + ["changed"]
+        "new_failure"] + ["still_failing"] * 4 + ["changed", "removed"]
     text = page_text(html)
-    assert ("Compared with run 20261120T090000Z, started 2026-11-20T09:00:00Z: new failure 1, "
-            "resolved 1, still failing 4, changed 1, unchanged 3.") in text
+    assert ("Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: new failure 1, "
+            "resolved 0, still failing 4, changed 1, unchanged 3, not assessed 0, removed 1."
+            ) in text
     assert "PASS → FAIL COMPLIANT → MODE_NOT_ALLOWED status PASS → FAIL;" in text
     assert "FAIL → absent LOCK_NOT_CONFIGURED → — trail removed" in text
     assert SCRIPT_NAME not in html  # names in the changes table are escaped too

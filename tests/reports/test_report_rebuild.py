@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from workbook_helpers import find_row, records
 
 from orgscan.cli import app
-from orgscan.runfolder import resolve_latest
+from orgscan.reports.summary import display_time
+from orgscan.runs.folder import resolve_latest
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 
 REPORTS = ("report.html", "report.xlsx")
@@ -99,7 +100,7 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     assert counts["new_failure"] > 0
     assert counts["resolved"] > 0
     headline = (f"{counts['new_failure']} new failures, {counts['resolved']} resolved since "
-                f"{diff['old']['started_at'][:10]}")
+                f"{display_time(diff['old']['started_at'], seconds=False)}")
     listed = [t for t in diff["trails"] if t["class"] != "unchanged"]
 
     workbook = load_workbook(io.BytesIO((history.second / "report.xlsx").read_bytes()))
@@ -110,11 +111,11 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
         "1 finding excepted, 1 exception expired"
     changes = records(workbook["Changes"])
     assert [row["Trail ARN"] for row in changes] == [t["trail_arn"] for t in listed]
-    findings = {row["trail_arn"]: row for row in records(workbook["Findings"])}
-    assert findings[history.excepted_arn]["exception"] == "EXCEPTED"
-    assert findings[history.excepted_arn]["status"] == "FAIL"
-    assert findings[history.expired_arn]["exception"] == "EXCEPTION EXPIRED"
-    assert sum(1 for row in findings.values() if row["exception"]) == 2
+    findings = {row["Trail ARN"]: row for row in records(workbook["Findings"])}
+    assert findings[history.excepted_arn]["Exception"] == "EXCEPTED"
+    assert findings[history.excepted_arn]["Status"] == "FAIL"
+    assert findings[history.expired_arn]["Exception"] == "EXCEPTION EXPIRED"
+    assert sum(1 for row in findings.values() if row["Exception"]) == 2
 
     # The Remediation sheet carries the plan: its strategy, steps and script per bucket.
     plan = json.loads((history.second / "remediation" / "plan.json").read_text(encoding="utf-8"))

@@ -1,15 +1,14 @@
-"""What-to-fix rows: derived from reason codes without a plan, taken from the plan with one."""
+"""What-to-fix rows: taken from the remediation plan (the default plan when a run has none)."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 from openpyxl import load_workbook
 from page_parser import parse
 from workbook_helpers import records
 
-from orgscan.model import Policy, ScanResult
+from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.reports import ReportInputs
 from orgscan.reports.fixes import RemediationRow, remediation_rows
@@ -23,24 +22,15 @@ def rows_by_bucket(inputs: ReportInputs) -> dict[str, RemediationRow]:
     return {row.bucket.bucket_name: row for row in rows}
 
 
-def test_without_plan_steps_follow_the_reason_code(scan_result: ScanResult) -> None:
+def test_without_plan_rows_come_from_the_default_plan(scan_result: ScanResult) -> None:
     rows = remediation_rows(ReportInputs(result=scan_result), summarise(scan_result))
     assert [row.bucket.status.value for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"]
+    plan = build_plan(scan_result, RemediationSettings())
+    assert rows == remediation_rows(ReportInputs(result=scan_result, plan=plan),
+                                    summarise(scan_result))
     unlocked = next(row for row in rows if row.bucket.bucket_name == "mgmt-trail-logs")
     assert unlocked.strategy == "enable-in-place"
-    assert unlocked.steps[0].startswith("Enable versioning")
-    assert "mode COMPLIANCE, at least 365 days" in unlocked.steps[1]
-    assert unlocked.steps[-1].startswith("Run orgscan again")
-    assert unlocked.script is None
-    assert unlocked.script_label == "not generated: follow the steps"
-
-
-def test_policy_without_minimum_asks_for_the_required_period(scan_result: ScanResult) -> None:
-    lax = replace(scan_result, run=replace(scan_result.run, policy=Policy()))
-    rows = rows_by_bucket(ReportInputs(result=lax))
-    steps = " ".join(rows["archive-noretention"].steps)
-    assert "mode GOVERNANCE or COMPLIANCE, the number of days your log retention rule requires" \
-        in steps
+    assert unlocked.script == "remediation/111111111111.sh"
 
 
 def test_with_plan_rows_carry_the_plan_strategy_and_scripts(scan_result: ScanResult) -> None:

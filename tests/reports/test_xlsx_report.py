@@ -1,23 +1,42 @@
-"""report.xlsx: sheets, headers, typed cells, colours, frozen headers, filters, formula safety."""
+"""report.xlsx: sheets, readable headers, typed cells, colours, frozen headers, filters, print
+setup, the Accounts sheet, formula safety."""
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
-from report_fixture import ARCHIVE, CLOSED, FORMULA_NAME, LEGACY, MGMT, PROD, SCRIPT_NAME
+from report_fixture import (
+    ARCHIVE,
+    CLOSED,
+    DEV,
+    FORMULA_NAME,
+    LEGACY,
+    MGMT,
+    PROD,
+    SCRIPT_NAME,
+    build_judged,
+)
 from workbook_helpers import find_row, header, records
 
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
-from orgscan.model import ScanResult
+from orgscan.model import ReasonCode, ScanResult
 from orgscan.reports import ReportInputs, available_formats
-from orgscan.reports.xlsx_report import CONTRACT_SHEETS, EXCEPTION_COLUMNS, SHEETS, XlsxReport
+from orgscan.reports.xlsx_report import (
+    CONTRACT_SHEETS,
+    EXCEPTION_COLUMNS,
+    FINDING_HEADERS,
+    SHEETS,
+    XlsxReport,
+)
 
-TABLE_SHEETS = ("Findings", "Buckets", "Coverage", "Remediation", "Run")
+TABLE_SHEETS = ("Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run", "Changes")
 
 
 def render(result: ScanResult) -> bytes:
@@ -37,33 +56,48 @@ def test_registered_as_xlsx_format() -> None:
 
 def test_sheets_in_order(workbook: Workbook) -> None:
     assert workbook.sheetnames == list(SHEETS)
-    # The contract's six first and in its order; sheets beyond the contract come after them.
-    assert workbook.sheetnames == ["Summary", "Findings", "Buckets", "Coverage", "Remediation",
-                                   "Run", "Changes"]
-    assert list(CONTRACT_SHEETS) == workbook.sheetnames[:6]
+    # The contract's seven first and in its order; sheets beyond the contract come after them.
+    assert workbook.sheetnames == ["Summary", "Findings", "Accounts", "Buckets", "Coverage",
+                                   "Remediation", "Run", "Changes"]
+    assert list(CONTRACT_SHEETS) == workbook.sheetnames[:7]
 
 
-def test_findings_sheet_has_every_contract_field_and_one_row_per_finding(
+def test_findings_sheet_has_every_contract_field_under_a_readable_header(
         workbook: Workbook, scan_result: ScanResult) -> None:
     ws = workbook["Findings"]
-    assert header(ws) == [*FINDING_COLUMNS, *EXCEPTION_COLUMNS]
-    assert header(ws)[:len(FINDING_COLUMNS)] == list(FINDING_COLUMNS)  # contract order first
+    assert list(FINDING_HEADERS) == list(FINDING_COLUMNS)  # one header per field, in order
+    assert header(ws) == [*FINDING_HEADERS.values(), *EXCEPTION_COLUMNS]
+    assert header(ws)[:4] == ["Account", "Trail", "Trail ARN", "Home region"]
+    assert header(ws)[-7:-4] == ["Logging", "Latest delivery error", "Management events"]
+    assert not any("_" in str(name) for name in header(ws))  # no machine names
     assert ws.max_row - 1 == len(scan_result.findings) == 9
     rows = records(ws)
-    assert [row["trail_arn"] for row in rows] == [f.trail_arn for f in scan_result.findings]
+    assert [row["Trail ARN"] for row in rows] == [f.trail_arn for f in scan_result.findings]
+
+
+def test_trail_health_columns_are_typed() -> None:
+    rows = {row["Trail"]: row for row in records(
+        load_workbook(io.BytesIO(render(build_judged())))["Findings"])}
+    assert rows["archive-eu"]["Logging"] is False
+    assert rows["archive-eu"]["Latest delivery error"] == "AccessDenied"
+    assert rows["prod-to-archive"]["Logging"] is True
+    assert rows["prod-to-archive"]["Management events"] == "All"
+    assert rows["prod-to-archive"]["Latest delivery error"] is None
+    assert rows["dev-audit"]["Management events"] == "None"
 
 
 def test_cells_keep_real_types(workbook: Workbook) -> None:
     rows = records(workbook["Findings"])
     org_trail = rows[0]
-    assert org_trail["is_organization_trail"] is True
-    assert org_trail["is_multi_region"] is True
-    assert org_trail["object_lock_enabled"] is True
-    assert type(org_trail["retention_days"]) is int
-    assert org_trail["retention_days"] == 365
-    missing = next(row for row in rows if row["reason_code"] == "BUCKET_MISSING")
-    assert missing["object_lock_enabled"] is None
-    assert missing["retention_days"] is None
+    assert org_trail["Organization trail"] is True
+    assert org_trail["Multi-region"] is True
+    assert org_trail["Object Lock"] is True
+    assert type(org_trail["Retention (days)"]) is int
+    assert org_trail["Retention (days)"] == 365
+    assert org_trail["Logging"] is None  # not read by this run: empty, never False
+    missing = next(row for row in rows if row["Reason code"] == "BUCKET_MISSING")
+    assert missing["Object Lock"] is None
+    assert missing["Retention (days)"] is None
 
     run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
     assert run["started_at"] == datetime(2026, 11, 27, 9, 0, 0)
@@ -87,6 +121,7 @@ def test_cells_keep_real_types(workbook: Workbook) -> None:
 def test_status_cells_are_coloured(workbook: Workbook, status: str, rgb: str) -> None:
     ws = workbook["Findings"]
     column = list(FINDING_COLUMNS).index("status") + 1
+    assert ws.cell(1, column).value == "Status"
     cells = [ws.cell(row, column) for row in range(2, ws.max_row + 1)
              if ws.cell(row, column).value == status]
     assert cells
@@ -103,12 +138,69 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         assert ws.freeze_panes == "A2", name
         assert all(cell.font.bold for cell in ws[1] if cell.value is not None), name
         assert ws.auto_filter.ref.startswith("A1:"), name
-        assert ws.auto_filter.ref.endswith(str(ws.max_row)), name
+        assert ws.auto_filter.ref.endswith(str(max(ws.max_row, 1))) or name == "Changes", name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
-    assert workbook["Findings"].auto_filter.ref == "A1:T10"
+    assert workbook["Findings"].auto_filter.ref == "A1:W10"
     trail_arn_width = workbook["Findings"].column_dimensions["C"].width
     assert trail_arn_width > workbook["Findings"].column_dimensions["D"].width
+
+
+def test_every_sheet_is_print_ready(workbook: Workbook) -> None:
+    for ws in workbook.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert setup.fitToWidth == 1, ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N", ws.title
+        assert "o-abc123def4" in ws.oddHeader.right.text, ws.title
+        if ws.title != "Summary":
+            assert ws.print_title_rows == "$1:$1", ws.title  # the header row on every page
+            assert setup.fitToHeight == 0, ws.title  # as many pages long as needed
+    assert workbook["Summary"].page_setup.fitToHeight == 1  # the Summary is one page
+
+
+def test_page_header_names_the_run_safely(scan_result: ScanResult) -> None:
+    run = replace(scan_result.run, run_id="20261127T090000Z",
+                  organization_id="o-a&b\x1b]0;x\x07")
+    ws = load_workbook(io.BytesIO(render(replace(scan_result, run=run))))["Findings"]
+    # "&" starts a code in a page header: it is doubled; control characters are dropped.
+    assert ws.oddHeader.right.text == "o-a&&b]0;x · run 20261127T090000Z"
+
+
+def test_accounts_sheet_follows_findings_with_each_verdict() -> None:
+    workbook = load_workbook(io.BytesIO(render(build_judged())))
+    assert workbook.sheetnames.index("Accounts") == workbook.sheetnames.index("Findings") + 1
+    ws = workbook["Accounts"]
+    assert header(ws) == ["Account", "Name", "OU path", "Verdict", "Verdict code", "Gaps",
+                          "Protected by", "Coverage"]
+    rows = {row["Account"]: row for row in records(ws)}
+    assert [row["Account"] for row in records(ws)] == [MGMT, DEV, ARCHIVE, PROD, CLOSED,
+                                                       LEGACY]  # most urgent first
+    assert rows[DEV]["Verdict"] == "FAIL"
+    assert rows[DEV]["Verdict code"] == "NOT_RECORDED"
+    assert rows[DEV]["Gaps"] == "not recorded: all 3 scanned regions"
+    assert rows[DEV]["Name"] == SCRIPT_NAME
+    assert rows[ARCHIVE]["Verdict"] == "ERROR"
+    assert rows[ARCHIVE]["Gaps"] == ("recorded into an unlocked bucket: eu-west-1, us-east-1; "
+                                     "could not tell: ap-south-2")
+    assert rows[PROD]["Verdict"] == "PASS"
+    assert rows[PROD]["Protected by"] == \
+        f"arn:aws:cloudtrail:eu-west-1:{PROD}:trail/prod-to-archive"
+    assert rows[PROD]["Name"] == FORMULA_NAME
+    # Not scanned is said in words, never a blank a filter would hide, never PASS.
+    assert rows[LEGACY]["Verdict"] == "not scanned"
+    assert rows[LEGACY]["Verdict code"] is None
+    verdict_column = header(ws).index("Verdict") + 1
+    cell = next(ws.cell(r, verdict_column) for r in range(2, ws.max_row + 1)
+                if ws.cell(r, 1).value == DEV)
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+
+
+def test_unjudged_accounts_are_not_assessed(workbook: Workbook) -> None:
+    verdicts = {row["Account"]: row["Verdict"] for row in records(workbook["Accounts"])}
+    assert verdicts == {MGMT: "not assessed", ARCHIVE: "not assessed", PROD: "not assessed",
+                        DEV: "not assessed", LEGACY: "not scanned", CLOSED: "not scanned"}
 
 
 def test_formula_like_names_are_stored_as_text(workbook: Workbook) -> None:
@@ -117,8 +209,8 @@ def test_formula_like_names_are_stored_as_text(workbook: Workbook) -> None:
     assert isinstance(trail.value, str)
     assert trail.data_type == "s"
     assert trail.quotePrefix
-    summary = workbook["Summary"]
-    name = next(row[1] for row in summary.iter_rows() if row[0].value == PROD)
+    accounts = workbook["Accounts"]
+    name = next(row[1] for row in accounts.iter_rows() if row[0].value == PROD)
     assert name.value == FORMULA_NAME
     assert name.data_type == "s"
     for ws in workbook.worksheets:
@@ -129,15 +221,16 @@ def test_formula_like_names_are_stored_as_text(workbook: Workbook) -> None:
 def test_no_formula_in_the_file(scan_result: ScanResult) -> None:
     with zipfile.ZipFile(io.BytesIO(render(scan_result))) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 7
+        assert len(sheets) == 8
         for name in sheets:
             assert b"<f>" not in archive.read(name)
             assert b"<f " not in archive.read(name)
         assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
 
 
-def test_summary_counts_and_per_account_table(workbook: Workbook) -> None:
+def test_summary_gives_the_verdict_and_the_counts(workbook: Workbook) -> None:
     ws = workbook["Summary"]
+    assert str(ws["A2"].value).startswith("The 4 scanned accounts were not assessed")
     status_header = find_row(ws, "Status")
     counts = {ws.cell(status_header + i, 1).value: ws.cell(status_header + i, 2).value
               for i in range(1, 5)}
@@ -145,21 +238,36 @@ def test_summary_counts_and_per_account_table(workbook: Workbook) -> None:
     assert ws.cell(status_header + 3, 1).fill.fgColor.rgb.endswith("FFC7CE")
     reason_header = find_row(ws, "Reason code")
     reasons = {ws.cell(reason_header + i, 1).value: ws.cell(reason_header + i, 2).value
-               for i in range(1, 9)}
+               for i in range(1, len(ReasonCode) + 1)}
     assert reasons["COMPLIANT"] == 2
     assert reasons["BUCKET_MISSING"] == 1
     assert sum(reasons.values()) == 9
-
-    account_header = find_row(ws, "Account")
-    assert header(ws, account_header) == ["Account", "Name", "OU path", "State", "Scanned",
-                                          "Trails", "PASS", "WARN", "FAIL", "ERROR", "Compliant"]
-    accounts = {row[0]: row for row in ws.iter_rows(min_row=account_header + 1, values_only=True)}
-    assert accounts[MGMT][5:] == (2, 1, 0, 1, 0, False)
-    assert accounts[LEGACY][4] is False
-    assert accounts[LEGACY][10] is None
-    assert ws.auto_filter.ref == f"A{account_header}:K{account_header + 6}"
+    standing_header = find_row(ws, "Account verdict")
+    standings = {ws.cell(standing_header + i, 1).value: ws.cell(standing_header + i, 2).value
+                 for i in range(1, 7)}
+    assert standings["not assessed"] == 4
+    assert standings["not scanned"] == 2
+    assert standings["protected"] == 0
+    # Labels and values side by side in two columns; nothing to the right but the charts.
+    assert ws.max_column == 2
+    assert ws.column_dimensions["B"].width >= 40
     assert workbook.properties.created == datetime(2026, 11, 27, 9, 1, 30)
     assert workbook.properties.modified == datetime(2026, 11, 27, 9, 1, 30)
+
+
+def test_summary_verdict_and_integer_chart_axes() -> None:
+    workbook = load_workbook(io.BytesIO(render(build_judged())))
+    ws = workbook["Summary"]
+    assert str(ws["A2"].value).startswith("2 of 4 scanned accounts are not protected")
+    with zipfile.ZipFile(io.BytesIO(render(build_judged()))) as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist()
+                  if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+    for chart in charts:
+        # Whole steps on the value axis (small counts would otherwise step by 0.5).
+        assert re.search(r'<(c:)?majorUnit val="1(\.0)?"\s*/>', chart), chart
+        assert 'formatCode="0"' in chart
+        assert re.search(r'<(c:)?delete val="0"', chart), chart
 
 
 def test_buckets_sheet_one_row_per_bucket(workbook: Workbook) -> None:
@@ -193,20 +301,18 @@ def test_remediation_explains_each_failing_bucket(workbook: Workbook) -> None:
     by_bucket = {row["Bucket"]: row for row in rows}
     assert "org-cloudtrail-logs" not in by_bucket
     unlocked = by_bucket["mgmt-trail-logs"]
-    assert unlocked["Strategy"] == "enable-in-place"
-    assert "put-bucket-versioning" in unlocked["Steps"]
-    assert "put-object-lock-configuration" in unlocked["Steps"]
-    assert "COMPLIANCE, at least 365 days" in unlocked["Steps"]
+    assert unlocked["Strategy"] == "enable-in-place"  # the plan's words (the default plan)
+    assert unlocked["Steps"] == ("1. Enable versioning (Object Lock requires it).\n"
+                                 "2. Enable Object Lock with default retention COMPLIANCE for "
+                                 "365 days.")
+    assert unlocked["Script"] == "remediation/111111111111.sh"
     assert by_bucket["dev-deleted-bucket"]["Strategy"] == "new-bucket"
-    assert "update-trail" in by_bucket["dev-deleted-bucket"]["Steps"]
-    assert by_bucket["archive-noretention"]["Strategy"] == "set-default-retention"
-    assert by_bucket["prod-governance"]["Strategy"] == "change-mode"
-    assert by_bucket["prod-short-retention"]["Strategy"] == "raise-retention"
-    assert "30 days" in by_bucket["prod-short-retention"]["Steps"]
-    assert by_bucket["partner-bucket"]["Strategy"] == "grant-read-access"
-    assert by_bucket["archive-eu-logs"]["Strategy"] == "investigate"
-    assert all(str(row["Steps"]).startswith("1. ") for row in rows)
-    assert all(row["Script"] == "not generated: follow the steps" for row in rows)
+    assert "Point trail" in by_bucket["dev-deleted-bucket"]["Steps"]
+    assert "COMPLIANCE for 400 days" in by_bucket["prod-governance"]["Steps"]
+    assert by_bucket["partner-bucket"]["Strategy"] == "no steps"
+    assert by_bucket["partner-bucket"]["Script"] == "none: nothing to run"
+    assert by_bucket["archive-eu-logs"]["Strategy"] == "no steps"
+    assert all(str(row["Steps"]).startswith("1. ") for row in rows if row["Steps"])
 
 
 def test_render_is_deterministic_and_rebuilt_from_findings_json(scan_result: ScanResult) -> None:
@@ -223,5 +329,14 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     workbook = load_workbook(io.BytesIO(render(empty_result)))
     assert workbook.sheetnames == list(SHEETS)
     assert workbook["Findings"].max_row == 1
-    assert workbook["Findings"].auto_filter.ref == "A1:T1"
+    assert workbook["Findings"].auto_filter.ref == "A1:W1"
     assert records(workbook["Remediation"]) == []
+
+
+def test_control_characters_in_the_organization_id_keep_the_file_readable(
+        scan_result: ScanResult) -> None:
+    run = replace(scan_result.run, organization_id="o-abc\x1b]0;pwned\x07\x00def")
+    workbook = load_workbook(io.BytesIO(render(replace(scan_result, run=run))))
+    assert workbook.properties.title == "CloudTrail Object Lock audit o-abc]0;pwneddef"
+    assert workbook["Summary"].cell(find_row(workbook["Summary"], "Organization"), 2).value == \
+        "o-abc]0;pwneddef"

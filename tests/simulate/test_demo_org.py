@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from orgscan.model import Policy, ReasonCode
 from orgscan.simulate import DEMO_REGIONS, SimulatedOrg
 from orgscan.simulate.demo import CENTRAL_BUCKET, PARTNER_ACCOUNT_ID
-from tests.simulate.conftest import client_as
+from tests.simulate.clients import client_as
 
 EXPECTED = {
     "acme-org-trail": ReasonCode.COMPLIANT,
@@ -20,7 +20,8 @@ EXPECTED = {
     "payments-dev-trail": ReasonCode.NO_DEFAULT_RETENTION,
     "orders-dev-trail": ReasonCode.RETENTION_TOO_SHORT,
     "sandbox-alice-trail": ReasonCode.BUCKET_MISSING,
-    "sandbox-bob-trail": ReasonCode.ACCESS_DENIED,
+    "sandbox-bob-trail": ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+    "log-archive-trail": ReasonCode.COMPLIANT,
 }
 
 

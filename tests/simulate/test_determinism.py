@@ -22,7 +22,7 @@ from orgscan.simulate import (
     seed_moto,
 )
 from orgscan.simulate.mock import patched_environ
-from tests.simulate.conftest import client_as
+from tests.simulate.clients import client_as
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orgscan.model import ReasonCode
 from orgscan.simulate import build_demo_org, demo_mock
-from tests.simulate.conftest import client_as
+from tests.simulate.clients import client_as
 
 
 def test_drift_keeps_ids_and_changes_the_documented_things() -> None:

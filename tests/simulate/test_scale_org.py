@@ -11,7 +11,7 @@ import pytest
 from orgscan.model import ReasonCode
 from orgscan.simulate import DEFAULT_REGIONS, SimulatedOrg, build_scale_org, demo_mock
 from orgscan.simulate.scale import CENTRAL_BUCKET, scale_spec
-from tests.simulate.conftest import client_as
+from tests.simulate.clients import client_as
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-1")
 N = 20

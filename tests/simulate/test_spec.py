@@ -33,14 +33,21 @@ def _bucket(**kwargs: object) -> BucketSpec:
     [
         (None, True, Policy(), ReasonCode.BUCKET_MISSING),
         (_bucket(deleted=True), False, Policy(), ReasonCode.BUCKET_MISSING),
-        (_bucket(object_lock=True, retention=COMP_1Y), False, Policy(), ReasonCode.ACCESS_DENIED),
+        (_bucket(object_lock=True, retention=COMP_1Y), False, Policy(),
+         ReasonCode.BUCKET_OUTSIDE_ORGANIZATION),
         (_bucket(), True, Policy(), ReasonCode.LOCK_NOT_CONFIGURED),
         (_bucket(object_lock=True), True, STRICT, ReasonCode.NO_DEFAULT_RETENTION),
         (
             _bucket(object_lock=True),
             True,
             Policy(require_default_retention=False),
-            ReasonCode.COMPLIANT,
+            ReasonCode.NO_DEFAULT_RETENTION,
+        ),
+        (
+            _bucket(object_lock=True),
+            True,
+            Policy(require_default_retention=False, min_retention_days=30),
+            ReasonCode.RETENTION_TOO_SHORT,
         ),
         (_bucket(object_lock=True, retention=GOV_30), True, STRICT, ReasonCode.MODE_NOT_ALLOWED),
         (

@@ -1,9 +1,11 @@
 """Logging for a run: buffered until the run folder exists, then into its ``orgscan.log``.
 
 Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
-The file handler is concurrent-log-handler's, so several processes may share one log safely:
-besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
+Besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
 (rotated), each line tagged with its run folder, so a scheduler's runs read as one history.
+Both are ``orgscan.cli.logfiles`` handlers: private files, never written through a symbolic
+link; the shared one is concurrent-log-handler's, so several processes may append to it safely,
+its lock file kept outside the output folder.
 """
 
 from __future__ import annotations
@@ -36,15 +38,6 @@ class LogFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
-
-
-def _rotating_handler(path: Path, max_bytes: int, backups: int) -> logging.Handler:
-    # Imported here: `orgscan --help` must not pay for the handler (it imports portalocker).
-    from concurrent_log_handler import ConcurrentRotatingFileHandler
-
-    handler: logging.Handler = ConcurrentRotatingFileHandler(
-        str(path), maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
-    return handler
 
 
 class TextFormatter(logging.Formatter):
@@ -91,7 +84,11 @@ def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
 def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
                    json_format: bool = False) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
-    handler = _rotating_handler(run_dir / LOG_FILE, 50 * 1024 * 1024, 5)
+    # Imported here: `orgscan --help` must not pay for the handlers (they import portalocker).
+    from orgscan.cli.logfiles import RunLogHandler
+
+    handler = RunLogHandler(run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5,
+                            encoding="utf-8")
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
     logger = logging.getLogger(_LOGGER)
     buffer.setTarget(handler)
@@ -120,10 +117,23 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
     """Also write this run's records to the output folder's rotating ``orgscan.log``.
 
     Several runs may write it at once (cron overlapping a manual run): concurrent-log-handler
-    locks the file for each record and for rotation, so lines never interleave or get lost.
-    Attach it after ``attach_run_log`` so the buffered records went only to the run's own log.
+    locks it for each record and for rotation, so lines never interleave or get lost. Attach it
+    after ``attach_run_log`` so the buffered records went only to the run's own log. When the
+    shared log cannot be opened — a symbolic link planted there is never followed — the run says
+    so in its own log and goes on: its evidence is in its run folder.
     """
-    handler = _rotating_handler(run_dir.parent / LOG_FILE, max_bytes, SHARED_LOG_BACKUPS)
+    from orgscan.cli.logfiles import SharedLogHandler
+
+    path = run_dir.parent / LOG_FILE
+    try:
+        handler: logging.Handler = SharedLogHandler(path, max_bytes=max_bytes,
+                                                    backups=SHARED_LOG_BACKUPS)
+    except OSError as exc:
+        reason = "a symbolic link, never followed" if path.is_symlink() else \
+            exc.strerror or str(exc)
+        logging.getLogger(__name__).warning(
+            "%s not written (%s): this run logs only to its run folder", path, reason)
+        return logging.NullHandler()
     handler.addFilter(_RunTag(run_dir.name))
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_SHARED_FORMAT))
     logging.getLogger(_LOGGER).addHandler(handler)

@@ -2,10 +2,12 @@
 
 A run folder is a directory directly below the output folder whose name is a run timestamp
 (``20261127T090411Z``, or ``…Z-2`` for a second run in the same second; see
-``orgscan.runfolder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
+``orgscan.runs.folder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
 person dropped in — is not a run and is ignored. A run folder whose ``findings.json`` cannot be
-read (a run still in progress, a crash, a hand-edited file) is skipped and reported as such, so
-the listing never hides that a run is missing.
+read (a run still in progress, a crash, a hand-edited file, a number no run writes) is skipped
+and reported as such, so the listing never hides that a run is missing. A run folder is
+complete only when its ``manifest.json`` (written last) exists: a folder a crash, an
+interruption or a failed write left behind is listed as unfinished, whatever its findings say.
 
 Order is by folder name, which is the UTC start time, with the same-second suffix compared as a
 number (``…Z-10`` is newer than ``…Z-9``).
@@ -13,25 +15,27 @@ number (``…Z-10`` is newer than ``…Z-9``).
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from orgscan.diff import RunDiff, diff_results
 from orgscan.errors import InputError
 from orgscan.findings import FindingsFileError, load_run
 from orgscan.model import ScanResult, Status
-from orgscan.runfolder import resolve_latest
+from orgscan.runs.folder import is_complete, is_run_folder_name, resolve_latest, run_sort_key
 
-_RUN_NAME_RE = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?$")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RunSummary:
     """One line of the history: a readable run folder and what it found.
 
-    ``accounts_planned`` counts the ``accounts[]`` rows of the run, ``accounts_scanned`` those
-    scanned successfully.
+    ``complete`` is the run's coverage (``run.complete``); ``folder_complete`` says that the
+    run folder was written to the end (its manifest exists). ``accounts_planned`` counts the
+    ``accounts[]`` rows of the run, ``accounts_scanned`` those scanned successfully.
     """
 
     folder: str
@@ -45,6 +49,7 @@ class RunSummary:
     accounts_scanned: int
     accounts_planned: int
     latest: bool
+    folder_complete: bool
 
 
 @dataclass(frozen=True)
@@ -62,19 +67,6 @@ class RunHistory:
     output_dir: Path
     runs: tuple[RunSummary, ...]
     skipped: tuple[SkippedRun, ...]
-
-
-def is_run_folder_name(name: str) -> bool:
-    """True for names ``orgscan.runfolder`` gives run folders."""
-    return _RUN_NAME_RE.match(name) is not None
-
-
-def run_sort_key(name: str) -> tuple[str, int]:
-    """Chronological order of run folder names (the same-second suffix compared as a number)."""
-    match = _RUN_NAME_RE.match(name)
-    if match is None:
-        return (name, 0)
-    return (match["stamp"], int(match["n"] or 1))
 
 
 def run_folders(output_dir: Path) -> list[Path]:
@@ -96,7 +88,8 @@ def loaded_runs(folders: list[Path]) -> Iterator[tuple[Path, ScanResult | Findin
             yield folder, exc
 
 
-def summarise(folder: str, result: ScanResult, *, latest: bool) -> RunSummary:
+def summarise(folder: str, result: ScanResult, *, latest: bool,
+              folder_complete: bool = True) -> RunSummary:
     """The history line of one run."""
     statuses = [finding.status for finding in result.findings]
     return RunSummary(
@@ -111,6 +104,7 @@ def summarise(folder: str, result: ScanResult, *, latest: bool) -> RunSummary:
         accounts_scanned=sum(1 for account in result.accounts if account.scanned),
         accounts_planned=len(result.accounts),
         latest=latest,
+        folder_complete=folder_complete,
     )
 
 
@@ -124,7 +118,8 @@ def list_runs(output_dir: Path) -> RunHistory:
         if isinstance(loaded, FindingsFileError):
             skipped.append(SkippedRun(folder=folder.name, problem=str(loaded)))
         else:
-            runs.append(summarise(folder.name, loaded, latest=folder.name == latest_name))
+            runs.append(summarise(folder.name, loaded, latest=folder.name == latest_name,
+                                  folder_complete=is_complete(folder)))
     return RunHistory(output_dir=output_dir, runs=tuple(runs), skipped=tuple(skipped))
 
 
@@ -135,3 +130,25 @@ def history_to_dict(history: RunHistory) -> dict[str, object]:
         "runs": [asdict(run) for run in history.runs],
         "skipped": [asdict(skip) for skip in history.skipped],
     }
+
+
+def diff_against_previous(output_dir: Path, new_run_dir: Path,
+                          new_result: ScanResult) -> RunDiff | None:
+    """The diff from the previous readable run of ``output_dir`` to the new one, or None.
+
+    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
+    folder has a run name, older than it: a concurrent run that started later is not "previous")
+    whose ``findings.json`` loads. An unreadable one (a crash, a hand-edited file, a number
+    no run writes) is passed over with a warning: an old folder is never the new run's failure.
+    """
+    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
+    if is_run_folder_name(new_run_dir.name):
+        newest = run_sort_key(new_run_dir.name)
+        folders = [f for f in folders if run_sort_key(f.name) < newest]
+    for folder, loaded in loaded_runs(folders):
+        if isinstance(loaded, FindingsFileError):
+            log.warning("previous run %s skipped, it cannot be read: %s", folder.name, loaded)
+            continue
+        return diff_results(loaded, new_result, old_folder=folder.name,
+                            new_folder=new_run_dir.name)
+    return None

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.organization import Organization, discover_organization, select_accounts
-from orgscan.aws.regions import REGIONAL_SERVICES
+from orgscan.aws.regions import REGIONAL_SERVICES, in_partition
 from orgscan.aws.sessions import CallerIdentity, SessionFactory
-from orgscan.collect import error_code_of
+from orgscan.collect import AwsError
 from orgscan.config import ScanSettings
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, InputError
 from orgscan.model import Account
@@ -50,7 +50,9 @@ def plan_scan(settings: ScanSettings, sessions: SessionFactory, executor: Execut
     """
     identity = sessions.identify()
     partition_regions = _partition_regions(sessions, identity.partition)
-    unknown = [region for region in settings.regions if region not in partition_regions]
+    # A region newer than botocore's static list is known by its name's partition.
+    unknown = [region for region in (*settings.regions, *settings.denied_regions)
+               if not in_partition(region, identity.partition, partition_regions)]
     if unknown:
         raise InputError(f"unknown region for partition {identity.partition}: "
                          f"{', '.join(unknown)}")
@@ -82,7 +84,8 @@ def _discover(sessions: SessionFactory, identity: CallerIdentity,
     try:
         return discover_organization(client, executor)
     except (ClientError, BotoCoreError) as exc:
-        code, message = error_code_of(exc)
+        error = AwsError.of(exc)
+        code, message = error.code, error.message
         if code == "AWSOrganizationsNotInUseException":
             raise InputError("the caller's account is not in an organization; "
                              "use --no-org to scan it alone") from None

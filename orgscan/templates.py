@@ -17,7 +17,7 @@ TEMPLATES_FOLDER = "report_templates"
 
 def template_dirs() -> list[Path]:
     """The places the templates may be, in the order they are tried."""
-    source_checkout = Path(__file__).resolve().parents[2] / TEMPLATES_FOLDER
+    source_checkout = Path(__file__).resolve().parents[1] / TEMPLATES_FOLDER
     installed = [Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / TEMPLATES_FOLDER
                  for scheme in _install_schemes()]
     return [source_checkout, *installed]

@@ -2,8 +2,8 @@
 the exceptions register's effect and a final line.
 
 A scheduled job is read from its log. It opens with the caller, the organization and the scope;
-``orgscan.progress`` adds a line per account and per bucket read, ``orgscan.aws.calls`` the calls,
-retries and throttling per service; and the last line says everything a log shipper or an
+``orgscan.scan.progress`` adds a line per account and per bucket read, ``orgscan.aws.calls``
+the calls, retries and throttling per service; and the last line says everything a log shipper or an
 on-call person needs: counts by status, exceptions, coverage, the exit code and the run folder.
 With ``--log-format json`` the same values are in the line's ``summary`` object.
 """
@@ -26,7 +26,7 @@ from orgscan.exceptions_register import (
 from orgscan.model import ScanResult, Status
 
 if TYPE_CHECKING:
-    from orgscan.planning import ScanPlan
+    from orgscan.scan.planning import ScanPlan
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape
 
 from botocore.awsrequest import AWSResponse
 
-from orgscan.model import ReasonCode
+from orgscan.model import ManagementEvents, ReasonCode
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID
 from orgscan.simulate.spec import (
     ROOT_PATH,
@@ -111,6 +111,11 @@ class FakeAws:
             _Trail(f"arn:aws:cloudtrail:{t.home_region}:{management_id}:trail/{t.name}", t)
             for t in spec.management.trails if t.organization
         ]
+        # Every trail by ARN, with its owner: only the owner reads its status and selectors.
+        self._trails = {
+            f"arn:aws:cloudtrail:{t.home_region}:{self.ids[a.name]}:trail/{t.name}":
+                (self.ids[a.name], t)
+            for a in spec.all_accounts for t in a.trails}
         self.expected = self._expected()
         self._lock = threading.Lock()
         self.responder_seconds = 0.0
@@ -124,6 +129,8 @@ class FakeAws:
             "organizations.ListAccountsForParent": self._list_accounts,
             "cloudtrail.DescribeTrails": self._describe_trails,
             "cloudtrail.ListTrails": self._list_trails,
+            "cloudtrail.GetTrailStatus": self._get_trail_status,
+            "cloudtrail.GetEventSelectors": self._get_event_selectors,
             "s3.ListBuckets": self._list_buckets,
             "s3.HeadBucket": self._head_bucket,
             "s3.GetObjectLockConfiguration": self._get_object_lock,
@@ -280,6 +287,39 @@ class FakeAws:
             {"TrailARN": trail.arn, "Name": trail.spec.name, "HomeRegion": trail.spec.home_region}
             for trail in self._visible_trails(caller, region)]})
 
+    def _owned_trail(self, request: Any, caller: str,
+                     key: str) -> tuple[TrailSpec | None, AWSResponse | None]:
+        """The trail a request names, when its caller owns it (as moto: members can neither
+        list nor read the organization trail); else the error moto answers with."""
+        arn = json.loads(_text(request.body)).get(key, "")
+        owner, trail = self._trails.get(arn, (None, None))
+        if trail is None or owner != caller:
+            return None, _json_error(request, "TrailNotFoundException",
+                                     f"Unknown trail: {arn} for the user: {caller}")
+        return trail, None
+
+    def _get_trail_status(self, request: Any, caller: str) -> AWSResponse:
+        trail, error = self._owned_trail(request, caller, "Name")
+        if error is not None:
+            return error
+        assert trail is not None
+        return _json(request, {"IsLogging": trail.logging})
+
+    def _get_event_selectors(self, request: Any, caller: str) -> AWSResponse:
+        trail, error = self._owned_trail(request, caller, "TrailName")
+        if error is not None:
+            return error
+        assert trail is not None
+        if trail.management_events is ManagementEvents.NONE:
+            return _json(request, {"AdvancedEventSelectors": [{
+                "Name": "S3 data events only",
+                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                   {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}],
+            }]})
+        return _json(request, {"EventSelectors": [{
+            "ReadWriteType": trail.management_events.value, "IncludeManagementEvents": True,
+            "DataResources": [], "ExcludeManagementEventSources": []}]})
+
     # ------------------------------------------------------------------ S3
 
     def _list_buckets(self, request: Any, caller: str) -> AWSResponse:
@@ -394,6 +434,11 @@ def _xml(request: Any, namespace: str, operation: str, result: str) -> AWSRespon
 
 def _json(request: Any, reply: dict[str, Any]) -> AWSResponse:
     return _response(request, 200, json.dumps(reply).encode(), "application/x-amz-json-1.1")
+
+
+def _json_error(request: Any, code: str, message: str) -> AWSResponse:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return _response(request, 400, body, "application/x-amz-json-1.1")
 
 
 def _s3_error(request: Any, status: int, code: str, message: str) -> AWSResponse:

@@ -1,24 +1,10 @@
-"""Fixtures of the simulated-organization tests: the demo organization built in a fresh mock."""
+"""Clients acting in an account of the simulated organization."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
-
-from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
-
-
-@pytest.fixture(scope="module")
-def demo_org() -> Iterator[SimulatedOrg]:
-    """The demo organization, built once per module inside ``demo_mock``, which stays active.
-
-    Tests using it only read: one build serves them all.
-    """
-    with demo_mock():
-        yield build_demo_org()
 
 
 def client_as(account_id: str, service: str, region: str = "us-east-1") -> Any:

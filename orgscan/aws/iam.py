@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from orgscan.config import ACCOUNT_ID_RE, EXTERNAL_ID_RE, ROLE_NAME_RE
 from orgscan.errors import InputError
+from orgscan.identifiers import ACCOUNT_ID_RE, EXTERNAL_ID_RE, ROLE_NAME_RE
 
 POLICY_PACKAGE_FOLDER = "iam_policies"
 MANAGEMENT_ACCOUNT_ID = "<MANAGEMENT_ACCOUNT_ID>"

@@ -1,0 +1,39 @@
+"""orgscan's exit codes (contract section 1), and the exit code of a scan."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from orgscan.config import FailOn
+from orgscan.exceptions_register import excepted_for_exit
+from orgscan.model import ScanResult, Status
+
+
+class ExitCode(IntEnum):
+    """What every orgscan command's exit status means."""
+
+    OK = 0
+    FINDINGS = 1  # findings at or above --fail-on; a plan with steps; a failed apply
+    BAD_INPUT = 2  # flags, config, ids, run folders: nothing was written
+    INCOMPLETE = 3  # the evidence is incomplete, or AWS could not be reached
+    WRITE_FAILED = 4  # the evidence could not be written (disk full, read-only, interrupted)
+    # Ctrl-C or SIGTERM: the run folder holds what was gathered, marked incomplete. 128 + SIGINT,
+    # what shells report for a job stopped by Ctrl-C, so a scheduler tells it from a finished run.
+    INTERRUPTED = 130
+
+
+def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:
+    """1 when a finding or an account verdict is at or above ``fail_on`` (wins over 3); 3 when
+    coverage is incomplete or any finding or account verdict is ERROR; else 0. Findings under an
+    accepted, unexpired exception do not count towards 1."""
+    counted = [f for f in result.findings if not excepted_for_exit(f)]
+    if any(fail_on.triggered_by(finding.status) for finding in counted):
+        return ExitCode.FINDINGS
+    # An account verdict counts like a finding: FAIL (or WARN) for 1, ERROR for 3.
+    verdicts = [a.verdict for a in result.accounts if a.verdict is not None]
+    if any(fail_on.triggered_by(verdict) for verdict in verdicts):
+        return ExitCode.FINDINGS
+    if not result.run.complete or any(f.status is Status.ERROR for f in result.findings) \
+            or Status.ERROR in verdicts:
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK

@@ -1,0 +1,95 @@
+"""The IAM policy ``orgscan remediate --apply`` and the scripts need for one plan.
+
+Generated from the plan rather than granted on ``*``: every write, check and guard of the plan
+becomes its IAM action on the one bucket or trail it is made on, in the run's partition
+(``aws``, ``aws-cn``, ``aws-us-gov``, read from the trails' ARNs). Actions on the same set of
+resources share a statement. What the plan cannot name ahead of time is left out on purpose:
+the replication destinations read just before Object Lock is enabled in place (without
+``s3:GetBucketObjectLockConfiguration`` on them the step stops, it never goes ahead blind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
+
+from orgscan.remediation.buckets import partition_of
+from orgscan.remediation.model import Check, Guard, GuardKind, Plan, Service, Step, Strategy
+
+#: API operations whose IAM action is not named "<service>:<Operation>".
+ACTION_OF_OPERATION: Mapping[tuple[Service, str], str] = {
+    (Service.S3, "HeadBucket"): "s3:ListBucket",
+    (Service.S3, "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
+    (Service.S3, "PutObjectLockConfiguration"): "s3:PutBucketObjectLockConfiguration",
+    (Service.S3, "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    (Service.S3, "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    (Service.S3, "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    (Service.S3, "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
+    (Service.S3, "GetBucketReplication"): "s3:GetReplicationConfiguration",
+}
+
+
+def iam_action(service: Service, operation: str) -> str:
+    """The IAM action that authorizes ``operation`` of ``service``."""
+    return ACTION_OF_OPERATION.get((service, operation), f"{service.value}:{operation}")
+
+
+def plan_partition(plan: Plan) -> str:
+    """The partition of the run the plan was built from (``aws`` when it has no trail)."""
+    arn = next((arn for entry in plan.entries for arn in entry.findings), "")
+    return partition_of(arn)
+
+
+def _resource(step: Step, parameters: Mapping[str, Any], partition: str) -> str:
+    if step.service is Service.S3:
+        return f"arn:{partition}:s3:::{parameters['Bucket']}"
+    return str(parameters["Name"])  # UpdateTrail and GetTrail name the trail by its ARN
+
+
+def _grants(plan: Plan, partition: str,
+            accounts: Collection[str] | None) -> Iterator[tuple[str, str]]:
+    for entry in plan.entries:
+        for step in entry.steps:
+            if accounts is not None and step.account_id not in accounts:
+                continue
+            yield iam_action(step.service, step.operation), _resource(
+                step, step.parameters, partition)
+            reads: list[Check | Guard] = [step.check] if step.check is not None else []
+            for read in [*reads, *step.guards]:
+                yield iam_action(step.service, read.operation), _resource(
+                    step, read.parameters, partition)
+            if step.operation == "PutBucketPolicy" and entry.strategy is Strategy.NEW_BUCKET \
+                    and entry.bucket_account_id:
+                # --apply reads the old bucket's policy to copy what still applies.
+                yield "s3:GetBucketPolicy", f"arn:{partition}:s3:::{entry.bucket_name}"
+            if step.operation == "PutBucketPolicy":
+                yield "s3:GetBucketPolicy", _resource(step, step.parameters, partition)
+
+
+def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> dict[str, Any]:
+    """The least-privilege policy for applying ``plan`` (only the steps of ``accounts`` when
+    given): only its actions, only on its buckets and trails. Attach it to the identity (or
+    role) that applies the plan in each acting account; a plan without steps gives a policy
+    that allows nothing."""
+    partition = plan_partition(plan)
+    by_action: dict[str, set[str]] = {}
+    for action, resource in _grants(plan, partition, accounts):
+        by_action.setdefault(action, set()).add(resource)
+    by_resources: dict[tuple[str, ...], list[str]] = {}
+    for action, resources in sorted(by_action.items()):
+        by_resources.setdefault(tuple(sorted(resources)), []).append(action)
+    statements = []
+    ordered = sorted(by_resources.items(), key=lambda item: (item[1][0].split(":")[0], item[1]))
+    for number, (targets, actions) in enumerate(ordered, start=1):
+        name = "PointTrails" if actions[0].startswith("cloudtrail:") else "FixBuckets"
+        statements.append({"Sid": f"{name}{number}", "Effect": "Allow",
+                           "Action": actions if len(actions) > 1 else actions[0],
+                           "Resource": list(targets) if len(targets) > 1 else targets[0]})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def needs_destination_reads(plan: Plan) -> bool:
+    """True when the plan enables Object Lock in place on a bucket that may replicate: its
+    destinations' lock must then be readable by the acting account."""
+    return any(guard.kind is GuardKind.REPLICATION_UNLOCKED
+               for entry in plan.entries for step in entry.steps for guard in step.guards)

@@ -1,0 +1,166 @@
+"""What ``orgscan remediate --apply`` checks before it changes anything.
+
+A plan file is input, not authority: anyone who can write to a run folder can edit
+``remediation/plan.json``. So ``--apply`` rebuilds the plan from ``findings.json`` (which the
+run's manifest protects) and ``plan_differences`` refuses a file whose entries differ from the
+rebuilt ones. Then ``unsafe_steps`` checks the plan about to run against the findings on its
+own terms, whatever built it: each call is one orgscan makes, with exactly the parameters it
+sends, on the finding's bucket (or its ``-locked`` replacement), trail and owner account; a
+default retention is never lower in mode or days than the bucket's; access is never opened (no
+statement allowing anyone, the public access block only ever fully on); and a trail is only
+pointed at its entry's new bucket.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from orgscan.model import Finding, LockMode, ScanResult, Status
+from orgscan.remediation.buckets import new_bucket_name, opens_access, statements
+from orgscan.remediation.model import Plan, PlanEntry, Service, Step, Strategy
+from orgscan.remediation.planfile import plan_to_dict
+
+#: The parameters each call of a plan may carry (the optional ones in the second set).
+_PARAMETERS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "CreateBucket": (frozenset({"Bucket", "ObjectLockEnabledForBucket"}),
+                     frozenset({"CreateBucketConfiguration"})),
+    "PutPublicAccessBlock": (frozenset({"Bucket", "ExpectedBucketOwner",
+                                        "PublicAccessBlockConfiguration"}), frozenset()),
+    "PutBucketVersioning": (frozenset({"Bucket", "ExpectedBucketOwner",
+                                       "VersioningConfiguration"}), frozenset()),
+    "PutBucketEncryption": (frozenset({"Bucket", "ExpectedBucketOwner",
+                                       "ServerSideEncryptionConfiguration"}), frozenset()),
+    "PutBucketPolicy": (frozenset({"Bucket", "ExpectedBucketOwner", "Policy"}), frozenset()),
+    "PutObjectLockConfiguration": (frozenset({"Bucket", "ExpectedBucketOwner",
+                                              "ObjectLockConfiguration"}), frozenset()),
+    "UpdateTrail": (frozenset({"Name", "S3BucketName"}), frozenset()),
+}
+_RANK = {LockMode.GOVERNANCE.value: 1, LockMode.COMPLIANCE.value: 2}
+
+
+def plan_differences(given: Plan, rebuilt: Plan) -> list[str]:
+    """How ``given`` (a plan file) differs from ``rebuilt`` (from findings.json), one phrase
+    per difference; empty when they are the same plan."""
+    mine, theirs = plan_to_dict(given), plan_to_dict(rebuilt)
+    found = [f"'{key}'" for key in sorted(set(mine) | set(theirs))
+             if key != "entries" and mine.get(key) != theirs.get(key)]
+    if len(mine["entries"]) != len(theirs["entries"]):
+        found.append(f"{len(mine['entries'])} entries instead of {len(theirs['entries'])}")
+    for number, (a, b) in enumerate(zip(mine["entries"], theirs["entries"], strict=False),
+                                    start=1):
+        if a != b:
+            keys = sorted(key for key in set(a) | set(b) if a.get(key) != b.get(key))
+            found.append(f"entry {number} (bucket {b['bucket_name']}: {', '.join(keys)})")
+    return found
+
+
+def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
+    """Every reason the steps of ``plan`` may not run against the findings of ``result``."""
+    findings = {finding.trail_arn: finding for finding in result.findings}
+    problems: list[str] = []
+    for number, entry in enumerate(plan.entries, start=1):
+        if not entry.steps:
+            continue
+        covered = [findings.get(arn) for arn in entry.findings]
+        if not entry.findings or any(f is None or f.status in (Status.PASS, Status.ERROR)
+                                     for f in covered):
+            problems.append(f"entry {number}: its findings are not failures of this run")
+            continue
+        problems += [f"entry {number} ({entry.bucket_name}), step {index} "
+                     f"{step.operation}: {problem}"
+                     for index, step in enumerate(entry.steps, start=1)
+                     for problem in _step_problems(entry, step,
+                                                   [f for f in covered if f is not None])]
+    return problems
+
+
+def _step_problems(entry: PlanEntry, step: Step, covered: list[Finding]) -> list[str]:
+    if step.operation not in _PARAMETERS:
+        return ["not an operation orgscan makes"]
+    required, optional = _PARAMETERS[step.operation]
+    keys = set(step.parameters)
+    if not required <= keys <= required | optional:
+        return [f"parameters {sorted(keys)} are not the ones orgscan sends"]
+    if any(f.bucket_name != entry.bucket_name for f in covered):
+        return ["the entry's bucket is not its findings' bucket"]
+    owners = {f.bucket_account_id for f in covered if f.bucket_account_id}
+    if step.service is Service.CLOUDTRAIL:
+        return _trail_problems(entry, step, covered)
+    if entry.strategy is Strategy.NEW_BUCKET:
+        bucket = new_bucket_name(entry.bucket_name)
+        accounts = owners or {covered[0].account_id}
+    else:
+        bucket, accounts = entry.bucket_name, owners
+    problems = []
+    if step.parameters["Bucket"] != bucket:
+        problems.append(f"changes bucket {step.parameters['Bucket']!r:.80}, not {bucket}")
+    if step.account_id not in accounts or step.parameters.get(
+            "ExpectedBucketOwner", step.account_id) != step.account_id:
+        problems.append(f"runs in account {step.account_id}, not the bucket's owner")
+    return problems + _value_problems(step, covered, in_place=entry.strategy is not
+                                      Strategy.NEW_BUCKET)
+
+
+def _trail_problems(entry: PlanEntry, step: Step, covered: list[Finding]) -> list[str]:
+    trail = next((f for f in covered if f.trail_arn == step.parameters["Name"]), None)
+    if trail is None:
+        return [f"updates trail {step.parameters['Name']!r:.100}, not one of the entry's"]
+    problems = []
+    if step.account_id != trail.account_id:
+        problems.append(f"runs in account {step.account_id}, not the trail's owner")
+    if entry.strategy is not Strategy.NEW_BUCKET or \
+            step.parameters["S3BucketName"] != new_bucket_name(entry.bucket_name):
+        problems.append(f"points the trail at {step.parameters['S3BucketName']!r:.80}, "
+                        "which is not the entry's new bucket")
+    return problems
+
+
+def _value_problems(step: Step, covered: list[Finding], *, in_place: bool) -> list[str]:
+    parameters: Mapping[str, Any] = step.parameters
+    if step.operation == "PutPublicAccessBlock":
+        block = parameters["PublicAccessBlockConfiguration"]
+        if not isinstance(block, dict) or len(block) != 4 or not all(
+                value is True for value in block.values()):
+            return ["the public access block must be fully on"]
+    if step.operation == "PutBucketVersioning" and \
+            parameters["VersioningConfiguration"] != {"Status": "Enabled"}:
+        return ["versioning may only be enabled"]
+    if step.operation == "CreateBucket" and parameters["ObjectLockEnabledForBucket"] is not True:
+        return ["the new bucket must have Object Lock"]
+    if step.operation == "PutBucketPolicy":
+        return _policy_problems(parameters["Policy"])
+    if step.operation == "PutObjectLockConfiguration":
+        return _retention_problems(parameters["ObjectLockConfiguration"], covered, in_place)
+    return []
+
+
+def _policy_problems(policy: Any) -> list[str]:
+    try:
+        found = statements(policy if isinstance(policy, str) else json.dumps(policy))
+    except ValueError as exc:
+        return [f"the bucket policy is not a policy document ({exc})"]
+    if any(opens_access(statement) for statement in found):
+        return ["the bucket policy allows anyone"]
+    return []
+
+
+def _retention_problems(config: Any, covered: list[Finding], in_place: bool) -> list[str]:
+    shape = "the lock configuration is not an enabled lock with a default retention in days"
+    try:
+        rule = config["Rule"]["DefaultRetention"]
+        mode, days = rule["Mode"], rule["Days"]
+        enabled = config["ObjectLockEnabled"] == "Enabled" and set(rule) == {"Mode", "Days"}
+    except (KeyError, TypeError):
+        return [shape]
+    if not enabled or mode not in _RANK or not isinstance(days, int) or isinstance(days, bool):
+        return [shape]
+    if not in_place:
+        return [] if days >= 1 else ["the default retention must be at least one day"]
+    for finding in covered:
+        if finding.lock_mode is not None and _RANK[mode] < _RANK[finding.lock_mode.value]:
+            return [f"lowers the mode from {finding.lock_mode.value} to {mode}"]
+        if finding.retention_days is not None and days < finding.retention_days:
+            return [f"lowers the default retention from {finding.retention_days} to {days} days"]
+    return []

@@ -1,0 +1,119 @@
+"""Writing a finished scan into its run folder: findings, reports, scripts, diff, ``latest``.
+
+Whatever stops the writing — a full disk, a read-only folder, a directory where a report goes —
+is an ``EvidenceWriteError`` (exit 4) naming the file, never a traceback: the folder stays
+without its manifest (incomplete) and ``latest`` keeps naming the previous run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from orgscan.config import OutputFormat
+from orgscan.diff import load_diff, write_diff
+from orgscan.errors import EvidenceWriteError
+from orgscan.findings import load_run
+from orgscan.model import ScanResult
+from orgscan.remediation import RemediationSettings, build_plan, write_plan_files
+from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
+from orgscan.reports import ReportInputs, write_reports
+from orgscan.runs.folder import update_latest
+from orgscan.runs.history import diff_against_previous
+
+log = logging.getLogger(__name__)
+
+# Writes one format's files into a run folder; returns their paths.
+Writer = Callable[[Path, ReportInputs], list[Path]]
+
+
+def _report(fmt: OutputFormat) -> Writer:
+    def write(run_dir: Path, inputs: ReportInputs) -> list[Path]:
+        return write_reports(run_dir, inputs, [fmt.value])
+
+    return write
+
+
+def _scripts(run_dir: Path, inputs: ReportInputs) -> list[Path]:
+    return write_plan_files(run_dir, inputs.plan) if inputs.plan is not None else []
+
+
+#: What writes each ``--format``; every ``OutputFormat`` has an entry (a test checks it).
+WRITERS: Mapping[OutputFormat, Writer] = {
+    OutputFormat.JSON: _report(OutputFormat.JSON),
+    OutputFormat.CSV: _report(OutputFormat.CSV),
+    OutputFormat.XLSX: _report(OutputFormat.XLSX),
+    OutputFormat.HTML: _report(OutputFormat.HTML),
+    OutputFormat.SCRIPTS: _scripts,
+}
+# Written before the others: findings.json is the source of everything else; the scripts
+# come from the plan, which the other reports show too.
+_FIRST = (OutputFormat.JSON, OutputFormat.SCRIPTS)
+
+
+def write_run(run_dir: Path, result: ScanResult, formats: Iterable[OutputFormat | str],
+              remediation: RemediationSettings | None = None) -> list[Path]:
+    """Write every requested output of ``result`` into ``run_dir``, then point ``latest`` at it.
+
+    ``findings.json`` is written first: it is the source every other file is rebuilt from.
+    The remediation plan and the diff against the previous run feed the reports too. Each file
+    is written atomically. ``EvidenceWriteError`` when a file cannot be written.
+    """
+    requested = [OutputFormat(name) for name in formats]  # ValueError for an unknown name
+    try:
+        return _write_run(run_dir, result, requested, remediation)
+    except OSError as exc:
+        raise _write_failure(run_dir, exc, "the run folder is incomplete") from None
+
+
+def _write_run(run_dir: Path, result: ScanResult, requested: list[OutputFormat],
+               remediation: RemediationSettings | None) -> list[Path]:
+    output_dir = run_dir.parent
+    written = WRITERS[OutputFormat.JSON](run_dir, ReportInputs(result=result))
+    plan = build_plan(result, remediation or RemediationSettings())
+    if OutputFormat.SCRIPTS in requested:
+        written += WRITERS[OutputFormat.SCRIPTS](run_dir, ReportInputs(result=result, plan=plan))
+    diff = diff_against_previous(output_dir, run_dir, result)
+    if diff is not None:
+        written.append(write_diff(run_dir, diff))
+    inputs = ReportInputs(result=result, plan=plan, diff=diff)
+    for fmt in requested:
+        if fmt not in _FIRST:
+            written += WRITERS[fmt](run_dir, inputs)
+    if not update_latest(output_dir, run_dir):
+        log.info("latest not moved: a run that started later is already there")
+    log.info("wrote %d files into %s", len(written), run_dir)
+    return written
+
+
+def rewrite_reports(run_dir: Path, inputs: ReportInputs, names: list[str]) -> list[Path]:
+    """Write the reports ``names`` of ``inputs`` into ``run_dir`` again (``orgscan report``);
+    ``EvidenceWriteError`` when one cannot be written (the others stay whole)."""
+    try:
+        return write_reports(run_dir, inputs, names)
+    except OSError as exc:
+        raise _write_failure(run_dir, exc, "reports already there are unchanged") from None
+
+
+def _write_failure(run_dir: Path, exc: OSError, outcome: str) -> EvidenceWriteError:
+    """The one line that says which file could not be written, why, and what it leaves."""
+    target = exc.filename2 or exc.filename or run_dir
+    reason = exc.strerror or str(exc)
+    log.error("could not write %s: %s; %s", target, reason, outcome)
+    return EvidenceWriteError(f"could not write the run folder {run_dir}: {reason} ({target}); "
+                              f"{outcome}")
+
+
+def load_report_inputs(run_dir: Path) -> ReportInputs:
+    """Everything the reports of ``run_dir`` show, read back from its files.
+
+    ``findings.json`` must be there and valid; ``remediation/plan.json`` and ``diff.json`` are
+    used when present (a run written with ``--format`` leaving out scripts has no plan file, and
+    the plan is then rebuilt with default settings). Raises ``InputError`` for a bad folder.
+    """
+    result = load_run(run_dir)
+    plan_path = run_dir / REMEDIATION_DIR / PLAN_FILE
+    plan = load_plan(plan_path) if plan_path.exists() else build_plan(
+        result, RemediationSettings())
+    return ReportInputs(result=result, plan=plan, diff=load_diff(run_dir))

@@ -1,0 +1,181 @@
+"""The evidence cannot be written: a full disk, a read-only run folder, a directory where a
+report goes, a signal while writing. Each is one line on stderr and exit 4 (never 1, which a
+scheduler reads as "findings"); the run folder stays incomplete and ``latest`` is not moved."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from orgscan.cli import app
+from orgscan.cli.exitcodes import ExitCode
+from orgscan.cli.logsetup import LOG_FILE
+from orgscan.findings import load_run
+from orgscan.reports.html_report import HtmlReport
+from orgscan.runs.folder import LATEST, resolve_latest
+from orgscan.runs.history import list_runs, run_folders
+from tests.ops.accounts import SCAN_ARGS
+from tests.reliability.refusals import assert_clean_refusal
+
+
+def _scan(output_dir: Path, *extra: str) -> Result:
+    return CliRunner().invoke(app, [*SCAN_ARGS, "--output-dir", str(output_dir), "--format",
+                                    "json,csv,html,xlsx,scripts", *extra])
+
+
+def assert_write_failure(outcome: Result, *words: str) -> None:
+    """Exit 4, one line on stderr naming the problem, no traceback."""
+    assert_clean_refusal(outcome, *words, code=ExitCode.WRITE_FAILED)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_disk_full_while_writing_a_scan(moto_account: None, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    output_dir = tmp_path / "reports"
+    assert _scan(output_dir).exit_code == 1  # a FAIL trail: findings
+    (previous,) = run_folders(output_dir)
+    real_fsync = os.fsync
+
+    def full_disk_on_the_page(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").split("/")[-1].startswith(".report.html."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk_on_the_page)
+    outcome = _scan(output_dir)
+
+    assert_write_failure(outcome, "No space left on device", "the run folder is incomplete")
+    failed = run_folders(output_dir)[0]
+    assert failed != previous
+    assert len(load_run(failed).findings) == 3  # findings.json, written first, is whole
+    assert not (failed / "report.html").exists()
+    assert _leftovers(output_dir) == []
+    assert resolve_latest(output_dir) == previous  # latest untouched
+    assert "could not write" in (failed / LOG_FILE).read_text(encoding="utf-8")
+    history = {run.folder: run.folder_complete for run in list_runs(output_dir).runs}
+    assert history[failed.name] is False
+
+
+@pytest.mark.parametrize("failure", ["read-only", "report-is-a-directory"])
+def test_report_that_cannot_write_is_exit_4(moto_account: None, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             failure: str) -> None:
+    output_dir = tmp_path / "reports"
+    _scan(output_dir)
+    (run,) = run_folders(output_dir)
+    csv_before = (run / "findings.csv").read_bytes()
+    if failure == "read-only":
+        # The tests may run as root, whom file modes do not stop: the file system refuses.
+        def read_only(*args: Any, **kwargs: Any) -> Any:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(run))
+
+        monkeypatch.setattr(tempfile, "mkstemp", read_only)
+        words = ["Read-only file system"]
+    else:
+        (run / "report.html").unlink()
+        (run / "report.html").mkdir()
+        words = ["report.html"]
+
+    outcome = CliRunner().invoke(app, ["report", str(run)])
+
+    assert_write_failure(outcome, *words)
+    assert (run / "findings.csv").read_bytes() == csv_before or failure != "read-only"
+    assert _leftovers(run) == []
+
+
+def test_latest_that_is_a_directory_stops_the_scan_before_it_starts(
+        moto_account: None, tmp_path: Path) -> None:
+    output_dir = tmp_path / "reports"
+    (output_dir / LATEST).mkdir(parents=True)
+    outcome = _scan(output_dir)
+    assert outcome.exit_code == 2, outcome.output
+    assert "latest is a directory" in outcome.stderr
+    assert run_folders(output_dir) == []
+
+
+def test_a_signal_while_writing_stops_at_once_and_leaves_the_folder_incomplete(
+        moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output_dir = tmp_path / "reports"
+    assert _scan(output_dir).exit_code == 1
+    (previous,) = run_folders(output_dir)
+    real_render = HtmlReport.render
+
+    def slow_render(self: HtmlReport, inputs: Any) -> bytes:
+        # A scheduler stops the job while the page is rendered; without the signal being
+        # honoured, rendering would go on for half a minute and then succeed.
+        os.kill(os.getpid(), signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        return real_render(self, inputs)
+
+    monkeypatch.setattr(HtmlReport, "render", slow_render)
+    outcome = _scan(output_dir)
+
+    assert_write_failure(outcome, "interrupted while writing", "incomplete")
+    stopped = run_folders(output_dir)[0]
+    assert stopped != previous
+    assert len(load_run(stopped).findings) == 3
+    assert not (stopped / "report.html").exists()
+    assert _leftovers(output_dir) == []
+    assert resolve_latest(output_dir) == previous
+    assert "interrupted while writing" in (stopped / LOG_FILE).read_text(encoding="utf-8")
+    # The handlers of the write phase are gone: the process is as it was.
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.default_int_handler)
+
+
+def test_run_folders_and_their_files_are_private(moto_account: None, tmp_path: Path) -> None:
+    output_dir = tmp_path / "reports"
+    _scan(output_dir)
+    (run,) = run_folders(output_dir)
+    assert stat.S_IMODE(output_dir.stat().st_mode) == 0o700
+    for path in [run, *run.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_dir() or path.suffix == ".sh":
+            assert mode == 0o700, path
+        else:
+            assert mode == 0o600, path
+    assert stat.S_IMODE((output_dir / LOG_FILE).stat().st_mode) == 0o600
+    # No lock file anywhere: the logs and latest are locked with flock.
+    assert not [p.name for p in output_dir.rglob("*") if "lock" in p.name]
+
+
+def test_a_stricter_umask_is_respected(moto_account: None, tmp_path: Path) -> None:
+    previous = os.umask(0o277)
+    try:
+        _scan(tmp_path / "reports")
+    finally:
+        os.umask(previous)
+    (run,) = run_folders(tmp_path / "reports")
+    assert stat.S_IMODE((run / "findings.json").stat().st_mode) == 0o400
+    assert stat.S_IMODE(run.stat().st_mode) == 0o500
+
+
+def test_the_shared_log_never_follows_a_planted_symlink(moto_account: None,
+                                                        tmp_path: Path) -> None:
+    output_dir = tmp_path / "reports"
+    output_dir.mkdir()
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me\n", encoding="utf-8")
+    (output_dir / LOG_FILE).symlink_to(outside)
+
+    outcome = _scan(output_dir, "--fail-on", "never")
+
+    assert outcome.exit_code == 0, outcome.output
+    assert outside.read_text(encoding="utf-8") == "keep me\n"
+    assert (output_dir / LOG_FILE).is_symlink()
+    (run,) = run_folders(output_dir)
+    assert "a symbolic link, never followed" in (run / LOG_FILE).read_text(encoding="utf-8")
+    assert resolve_latest(output_dir) == run
