@@ -29,7 +29,13 @@ def print_summary(result: ScanResult, run_dir: Path, *, written: Sequence[Path] 
     if interrupted:
         typer.echo("  INTERRUPTED: the run folder holds what was gathered before Ctrl-C or "
                    "SIGTERM")
-    typer.echo("  " + "  ".join(f"{status.value} {counts.get(status, 0)}" for status in Status))
+    typer.echo("  trails:   " + "  ".join(f"{status.value} {counts.get(status, 0)}"
+                                          for status in Status))
+    # The auditor's question is per account: is its activity recorded into a locked bucket?
+    verdicts = Counter(account.verdict for account in result.accounts if account.scanned)
+    typer.echo("  accounts: " + "  ".join(f"{status.value} {verdicts.get(status, 0)}"
+                                          for status in Status)
+               + (f"  not assessed {verdicts[None]}" if verdicts.get(None) else ""))
     coverage = "complete" if result.run.complete else \
         f"INCOMPLETE ({len(result.errors)} errors, see the Coverage sheet)"
     typer.echo(f"  coverage: {coverage}")

@@ -3,7 +3,9 @@ and the demo's log, read at INFO, tells the story of the run."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -158,6 +160,12 @@ def test_the_summary_names_the_reports_and_the_change_since_the_previous_run(
     assert f"    {run / 'report.html'}" in stdout
     assert f"    {run / 'report.xlsx'}" in stdout
     assert re.search(r"since the previous run \(\d{8}T\d{6}Z\): new failure \d+", stdout)
+    # The account verdicts, counted as findings.json has them.
+    document = json.loads((run / "findings.json").read_text())
+    verdicts = Counter(a["verdict"] for a in document["accounts"] if a["scanned"])
+    assert verdicts["FAIL"] > 0
+    assert (f"  accounts: PASS {verdicts['PASS']}  WARN {verdicts['WARN']}  "
+            f"FAIL {verdicts['FAIL']}  ERROR {verdicts['ERROR']}") in stdout
     assert "scanning [" not in stderr  # no progress bar when stderr is not a terminal
 
 
