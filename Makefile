@@ -2,42 +2,55 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# One stamp per set of dependencies: `make demo` installs what orgscan needs to run, `make test`
+# adds the dev extra (test, lint and type tools). Either re-installs when pyproject.toml changes.
+STAMP_RUNTIME := $(VENV)/.installed-runtime
+STAMP_DEV := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 # e.g. make bench BENCH_ARGS="--accounts 3000 --latency-ms 0" (python -m benchmarks.run --help)
 BENCH_ARGS ?=
 
-.PHONY: install demo test test-fast lint typecheck pytest bench clean
+.PHONY: install demo test test-fast lint typecheck pytest bench wheel-test clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(STAMP_RUNTIME)
 
-install: $(STAMP)
+install: $(STAMP_DEV)
 
-demo: $(STAMP)
+demo: $(STAMP_RUNTIME)
 	$(BIN)/orgscan demo --output-dir reports/demo
 
-lint: $(STAMP)
+lint: $(STAMP_DEV)
 	$(BIN)/ruff check orgscan tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
 # The inner loop: everything but the subprocess/AWS CLI (e2e) and headless-browser tests.
 # `make test` and CI still run every test.
-test-fast: $(STAMP)
+test-fast: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n 2 -m "not e2e and not browser" $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
+# The wheel in a clean venv without the dev extra, as a user installs it (.ci/run runs it too).
+wheel-test:
+	PYTHON=$(PYTHON) .ci/wheel-test
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist *.egg-info

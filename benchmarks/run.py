@@ -1,7 +1,8 @@
 """``make bench``: scan a simulated organization with added latency and compare with the limit.
 
     python -m benchmarks.run [--accounts 300] [--latency-ms 100] [--workers 64] [--regions 17]
-                             [--naive-accounts 20] [--backend fake|moto] [--seed 0] [--json]
+                             [--naive-accounts 20] [--backend fake|moto] [--seed 0]
+                             [--startup-runs 20] [--json]
 
 Builds ``orgscan.simulate``'s scale organization (``--accounts`` workload accounts, 1–3 trails
 each, ~40% into the log-archive account's bucket), answers AWS calls from it (``fake``: the
@@ -11,7 +12,8 @@ CPU time, peak RSS, the calls made against the calls needed, and the lower bound
 the scan's run folder (every format) and prints the write phase's wall and CPU time by part
 (``--no-write`` skips it). A naive
 sequential scan of a slice of ``--naive-accounts`` accounts is timed in the same run, against
-orgscan scanning the same slice.
+orgscan scanning the same slice; and the start-up time of ``orgscan --help`` and ``--version``
+(``benchmarks.startup``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ import botocore.session
 from benchmarks.bound import LowerBound, lower_bound
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.naive import naive_scan
+from benchmarks.startup import StartupTime, format_rows
+from benchmarks.startup import measure as measure_startup
 from benchmarks.write_phase import WriteMeasurement, measure_write
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
@@ -213,6 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ours = measure_scan(backend, args.workers, accounts)
             naive = measure_naive(backend, accounts)
     report = _report(args, full, bound, rss_before, rss_peak, ours, naive)
+    if args.startup_runs > 0:
+        report["startup"] = [vars(t) for t in measure_startup(args.startup_runs)]
     if write is not None:
         report |= _write_report(write, write_rss_peak)
     # Other processes competing for the CPU slow a GIL-bound scan down: say how busy it was.
@@ -333,6 +339,9 @@ def format_table(report: dict[str, Any]) -> str:
              "(discovery of the whole organization included)"),
             ("speed-up over naive", f"{report['speedup_over_naive']:.1f}x"),
         ]
+    if "startup" in report:
+        rows += [(f"start-up: {name}", value)
+                 for name, value in format_rows([StartupTime(**t) for t in report["startup"]])]
     if "load_average" in report:
         before, after = report["load_average"]
         rows.append(("machine", f"{report['cpus']} CPUs, load average {before:.1f} before, "
@@ -356,11 +365,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=("fake", "moto"), default="fake",
                         help="who answers AWS calls (fake)")
     parser.add_argument("--seed", type=int, default=0, help="the organization's seed (0)")
+    parser.add_argument("--startup-runs", type=int, default=20,
+                        help="timed runs of `orgscan --help` and `--version`; 0 skips them (20)")
     parser.add_argument("--no-write", action="store_true",
                         help="skip writing the run folder after the scan")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    if args.accounts < 1 or args.workers < 1 or args.latency_ms < 0 or args.naive_accounts < 0:
+    if args.accounts < 1 or args.workers < 1 or args.latency_ms < 0 or args.naive_accounts < 0 \
+            or args.startup_runs < 0:
         parser.error("--accounts and --workers must be positive, the others not negative")
     return args
 

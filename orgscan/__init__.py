@@ -1,10 +1,7 @@
 """orgscan: audits an AWS Organization for Object Lock on its CloudTrail log buckets."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("orgscan")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (setuptools'
+# dynamic version), so `orgscan --version` needs no importlib.metadata look-up (~40 ms).
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -1,5 +1,6 @@
-"""Fixtures shared by every test folder: an offline, fake AWS environment for moto, and the
-demo organization for tests that only read it."""
+"""Fixtures shared by every test folder: an offline, fake AWS environment for moto, the demo
+organization for tests that only read it, and the ``orgscan`` logger given back after a CLI
+test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.environment import use_fake_aws
+from tests.logger_state import orgscan_logger_kept
 
 
 @pytest.fixture
@@ -46,3 +48,10 @@ def demo_org() -> Iterator[SimulatedOrg]:
             patch.delenv(name, raising=False)
         with demo_mock():
             yield build_demo_org()
+
+
+@pytest.fixture
+def restore_orgscan_logger() -> Iterator[None]:
+    """Later tests get the ``orgscan`` logger back as it was before the test."""
+    with orgscan_logger_kept():
+        yield

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orgscan.cli.common import maps_input_errors, terminal_cell
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.diff import DiffClass, RunDiff, RunRef, diff_results, dumps_diff
-from orgscan.findings import load_run
+from orgscan.cli.panels import examples
+
+if TYPE_CHECKING:
+    from orgscan.diff import RunDiff, RunRef
+
+EPILOG = examples(
+    "orgscan diff reports/20261120T020000Z reports/latest",
+    "orgscan diff reports/20261120T020000Z reports/latest --json > diff.json",
+    "orgscan diff OLD NEW --fail-on-new   (exit 1 on a new failure)",
+)
 
 
 @maps_input_errors
@@ -20,13 +28,16 @@ def diff(
     new_run_dir: Annotated[Path, typer.Argument(
         metavar="NEW_RUN_DIR", help="The later run folder.")],
     json_output: Annotated[bool, typer.Option(
-        "--json", help="Print the diff.json document instead of a table.")] = False,
+        "--json", metavar="", help="Print the diff.json document instead of a table.")] = False,
     fail_on_new: Annotated[bool, typer.Option(
-        "--fail-on-new", help="Exit 1 when a trail (no exception covering it) or an account "
-                              "verdict newly fails.",
+        "--fail-on-new", metavar="",
+        help="Exit 1 when a trail (no exception covering it) or an account verdict newly fails.",
     )] = False,
 ) -> None:
     """Classify every trail of two runs, from new failures to unchanged ones."""
+    from orgscan.diff import DiffClass, diff_results, dumps_diff
+    from orgscan.findings import load_run
+
     old = load_run(old_run_dir)  # FindingsFileError is an InputError: exit 2
     new = load_run(new_run_dir)
     # resolve() so that DIR/latest is reported as the run folder it points at.
@@ -44,6 +55,8 @@ def format_diff(result: RunDiff) -> str:
 
     Every value from the runs' files is one cell with its control characters escaped: a name
     holding a newline cannot forge a row (say, a "resolved FAIL → PASS" one)."""
+    from orgscan.diff import DiffClass
+
     lines = [_run_line("old", result.old), _run_line("new", result.new),
              "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items())]
     moved = [entry for entry in result.entries if entry.diff_class is not DiffClass.UNCHANGED]
@@ -64,6 +77,8 @@ def format_diff(result: RunDiff) -> str:
 
 def _account_table(result: RunDiff) -> list[str]:
     """The accounts whose verdict moved, as a second table (nothing when none did)."""
+    from orgscan.diff import DiffClass
+
     moved = [entry for entry in result.accounts if entry.diff_class is not DiffClass.UNCHANGED]
     if not moved:
         return []

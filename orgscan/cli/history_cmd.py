@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orgscan.cli.common import maps_input_errors, terminal_cell
-from orgscan.runs.history import RunHistory, history_to_dict, list_runs
+from orgscan.cli.panels import examples
+
+if TYPE_CHECKING:
+    from orgscan.runs.history import RunHistory
+
+EPILOG = examples(
+    "orgscan history reports/",
+    "orgscan history reports/ --json",
+)
 
 
 @maps_input_errors
@@ -17,9 +25,18 @@ def history(
     output_dir: Annotated[Path, typer.Argument(
         metavar="OUTPUT_DIR", help="An output folder of `orgscan scan`.")],
     json_output: Annotated[bool, typer.Option(
-        "--json", help="Print the history as JSON instead of a table.")] = False,
+        "--json", metavar="", help="Print the history as JSON instead of a table.")] = False,
 ) -> None:
     """List the run folders of OUTPUT_DIR with their counts and coverage, newest first."""
+    from orgscan.errors import InputError
+    from orgscan.runs.folder import is_run_folder_name
+    from orgscan.runs.history import history_to_dict, list_runs
+
+    # resolve(): OUTPUT_DIR/latest is the latest run folder, not an output folder.
+    resolved = output_dir.resolve()
+    if is_run_folder_name(resolved.name) or (resolved / "findings.json").is_file():
+        raise InputError(f"{output_dir} is a run folder; its runs are listed by "
+                         f"`orgscan history {output_dir.resolve().parent}`")
     runs = list_runs(output_dir)  # InputError when OUTPUT_DIR is not a folder: exit 2
     if json_output:
         typer.echo(json.dumps(history_to_dict(runs), indent=2, ensure_ascii=False))

@@ -7,34 +7,45 @@ from typing import Annotated
 
 import typer
 
-from orgscan.aws.iam import (
-    ALL_POLICIES,
-    FILLED_BY,
-    REMEDIATION,
-    SCAN_POLICIES,
-    Placeholders,
-    filled,
-    unfilled,
-)
 from orgscan.cli.common import maps_input_errors
+from orgscan.cli.panels import examples
+
+EPILOG = examples(
+    "orgscan iam-policy --management-account-id 111111111111 --external-id ORGSCAN-EXT",
+    "orgscan iam-policy --remediation --json > policies.json",
+)
 
 
 @maps_input_errors
 def iam_policy(
     management_account_id: Annotated[str | None, typer.Option(
-        "--management-account-id", help="The account orgscan runs from; fills the trust "
-                                        "policy (then without --external-id its condition is "
-                                        "dropped).")] = None,
+        "--management-account-id", metavar="ID",
+        help="The account orgscan runs from; fills the trust policy (then without "
+             "--external-id its condition is dropped).")] = None,
     external_id: Annotated[str | None, typer.Option(
-        "--external-id", help="The external id the scan passes to AssumeRole.")] = None,
+        "--external-id", metavar="ID",
+        help="The external id the scan passes to AssumeRole.")] = None,
     role_name: Annotated[str | None, typer.Option(
-        "--role-name", help="The scan role's name, for the caller's sts:AssumeRole.")] = None,
+        "--role-name", metavar="NAME",
+        help="The scan role's name, for the caller's sts:AssumeRole.")] = None,
     remediation: Annotated[bool, typer.Option(
-        "--remediation", help="Also print what `orgscan remediate --apply` needs.")] = False,
+        "--remediation", metavar="",
+        help="Also print what `orgscan remediate --apply` needs.")] = False,
     json_output: Annotated[bool, typer.Option(
-        "--json", help="One JSON object keyed by policy name (scan_role_policy, ...).")] = False,
+        "--json", metavar="",
+        help="One JSON object keyed by policy name (scan_role_policy, ...).")] = False,
 ) -> None:
     """Print the IAM policies the scan role and the identity running orgscan need."""
+    from orgscan.aws.iam import (
+        ALL_POLICIES,
+        FILLED_BY,
+        REMEDIATION,
+        SCAN_POLICIES,
+        Placeholders,
+        filled,
+        unfilled,
+    )
+
     values = Placeholders(management_account_id=management_account_id,
                           external_id=external_id, role_name=role_name)
     chosen = ALL_POLICIES if remediation else SCAN_POLICIES

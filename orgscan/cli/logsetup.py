@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+from enum import StrEnum
 from pathlib import Path
-
-from orgscan.cli.logfiles import RunLogHandler, SharedLogHandler
 
 LOG_FILE = "orgscan.log"
 _FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
@@ -23,6 +22,22 @@ _SHARED_FORMAT = "%(asctime)s %(levelname)s [%(run)s] %(threadName)s %(name)s: %
 SHARED_LOG_MAX_BYTES = 10 * 1024 * 1024
 SHARED_LOG_BACKUPS = 5
 _LOGGER = "orgscan"
+
+
+class LogLevel(StrEnum):
+    """``--log-level``: INFO tells the run's story, DEBUG adds one line per AWS call."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    """``--log-format``: lines of text, or one JSON object per line for log shippers."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class TextFormatter(logging.Formatter):
@@ -69,6 +84,9 @@ def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
 def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
                    json_format: bool = False) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
+    # Imported here: `orgscan --help` must not pay for the handlers (they import portalocker).
+    from orgscan.cli.logfiles import RunLogHandler
+
     handler = RunLogHandler(run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5,
                             encoding="utf-8")
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
@@ -104,6 +122,8 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
     shared log cannot be opened — a symbolic link planted there is never followed — the run says
     so in its own log and goes on: its evidence is in its run folder.
     """
+    from orgscan.cli.logfiles import SharedLogHandler
+
     path = run_dir.parent / LOG_FILE
     try:
         handler: logging.Handler = SharedLogHandler(path, max_bytes=max_bytes,

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from orgscan.aws.sessions import SessionFactory
 from orgscan.cli.common import fail, maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.evidence.manifest import findings_match
-from orgscan.evidence.publish import PublishError, for_importer, publish_findings
-from orgscan.findings import load_run
-from orgscan.reports.asff_report import asff_findings
+from orgscan.cli.panels import examples
+
+EPILOG = examples(
+    "orgscan publish reports/latest --security-hub",
+    "orgscan publish reports/20261127T090411Z --security-hub --region eu-west-1",
+)
 
 
 @maps_input_errors
@@ -28,6 +29,12 @@ def publish(
     """Import RUN_DIR's findings into AWS Security Hub, as the caller's account: exit 0 when
     every finding was taken, 3 when some were refused or the import stopped, 1 when the run's
     findings.json no longer matches its manifest."""
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.evidence.manifest import findings_match
+    from orgscan.evidence.publish import PublishError, for_importer, publish_findings
+    from orgscan.findings import load_run
+    from orgscan.reports.asff_report import asff_findings
+
     if not security_hub:
         raise fail("name where to publish: --security-hub")
     mismatch = findings_match(run_dir)

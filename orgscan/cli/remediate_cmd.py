@@ -8,55 +8,76 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orgscan.cli.common import maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
+from orgscan.cli.panels import ACCESS, choices, examples
 from orgscan.errors import InputError
-from orgscan.findings import load_run
 from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
-from orgscan.model import LockMode, ScanResult
-from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.iam_policy import remediation_policy
-from orgscan.remediation.model import Plan
-from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan, plan_to_dict
-from orgscan.remediation.safety import plan_differences, unsafe_steps
-from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
+from orgscan.model import LockMode
+from orgscan.remediation.model import RemediationSettings, Strategy
+
+if TYPE_CHECKING:
+    from orgscan.model import ScanResult
+    from orgscan.remediation.model import Plan
+
+EPILOG = examples(
+    "orgscan remediate reports/latest",
+    "orgscan remediate reports/latest --strategy new-bucket --mode COMPLIANCE --days 365",
+    "orgscan remediate reports/latest --apply --accounts 222222222222",
+)
 
 
 @maps_input_errors
 def remediate(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
-    apply: Annotated[bool, typer.Option("--apply", help="Execute the plan through boto3 "
-                                        "(default: only show it).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")],
+    apply: Annotated[bool, typer.Option(
+        "--apply", metavar="", help="Execute the plan through boto3 (default: only show it).",
+    )] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", metavar="", help="Do not ask for confirmation.")] = False,
     accounts: Annotated[str | None, typer.Option(
-        "--accounts", help="Only the steps of these accounts (comma-separated ids).")] = None,
+        "--accounts", metavar="IDS",
+        help="Only the steps of these accounts (comma-separated ids).")] = None,
     strategy: Annotated[Strategy | None, typer.Option(
-        "--strategy", help="Rebuild the plan with this strategy for unlocked buckets.  "
-                           "[default: the plan's, else enable-in-place]")] = None,
+        "--strategy", case_sensitive=False, metavar=choices(Strategy),
+        help="Rebuild the plan with this strategy for unlocked buckets.  "
+             "\\[default: the plan's, else enable-in-place]")] = None,
     mode: Annotated[LockMode | None, typer.Option(
-        "--mode", help="Rebuild the plan with this default retention mode.  "
-                       "[default: GOVERNANCE, or what the policy requires]")] = None,
+        "--mode", case_sensitive=False, metavar=choices(LockMode),
+        help="Rebuild the plan with this default retention mode.  "
+             "\\[default: GOVERNANCE, or what the policy requires]")] = None,
     days: Annotated[int | None, typer.Option(
-        "--days", help="Rebuild the plan with this default retention in days.  "
-                       "[default: 90, or the policy's minimum]")] = None,
+        "--days", metavar="DAYS", help="Rebuild the plan with this default retention in days.  "
+                                       "\\[default: 90, or the policy's minimum]")] = None,
     role_name: Annotated[str, typer.Option(
-        "--role-name", help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
+        "--role-name", metavar="NAME", rich_help_panel=ACCESS,
+        help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
     external_id: Annotated[str | None, typer.Option(
-        "--external-id", help="External id for AssumeRole.")] = None,
+        "--external-id", metavar="ID", rich_help_panel=ACCESS,
+        help="External id for AssumeRole.")] = None,
     role_session_name: Annotated[str, typer.Option(
-        "--role-session-name", help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
+        "--role-session-name", metavar="NAME", rich_help_panel=ACCESS,
+        help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
     json_output: Annotated[bool, typer.Option(
-        "--json", help="Print the plan (and, with --apply, the result) as JSON.")] = False,
+        "--json", metavar="",
+        help="Print the plan (and, with --apply, the result) as JSON.")] = False,
     iam_policy: Annotated[bool, typer.Option(
-        "--iam-policy", help="Print the IAM policy applying this plan (or the steps of "
-                             "--accounts) needs: only its actions, on its buckets and "
-                             "trails; then exit.")] = False,
+        "--iam-policy", metavar="",
+        help="Print the IAM policy applying this plan (or the steps of --accounts) needs: "
+             "only its actions, on its buckets and trails; then exit.")] = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
+    # Imported here: `orgscan --help` must not load the plan machinery (pandas, jinja2).
+    from orgscan.findings import load_run
+    from orgscan.remediation.iam_policy import remediation_policy
+    from orgscan.remediation.planfile import plan_to_dict
+    from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
+
     selected = _parse_accounts(accounts)
     if apply and json_output and not yes:
         raise InputError("--json with --apply needs --yes (there is no prompt to answer)")
@@ -64,9 +85,10 @@ def remediate(
     plan = _load_or_build(run_dir, result, RemediationSettings(
         strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
         rebuild=any(value is not None for value in (strategy, mode, days)))
-    if iam_policy:
+    if iam_policy:  # for accounts without steps, a policy that allows nothing is the answer
         typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
         raise typer.Exit(ExitCode.OK)
+    _check_selected(plan, selected)
     if json_output:
         if not apply:
             typer.echo(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False))
@@ -127,10 +149,27 @@ def _parse_accounts(value: str | None) -> frozenset[str] | None:
     return frozenset(ids)
 
 
+def _check_selected(plan: Plan, selected: frozenset[str] | None) -> None:
+    """Every account given with --accounts must have a step in the plan: a typo, or an
+    account whose buckets another account changes, must not read as "nothing to do"."""
+    if selected is None:
+        return
+    acting = set(plan.accounts_with_steps())
+    idle = sorted(selected - acting)
+    if idle:
+        choices = ", ".join(sorted(acting)) or "none"
+        raise InputError(f"--accounts: {', '.join(idle)} has no step in this plan "
+                         f"(accounts with steps: {choices})")
+
+
 def _load_or_build(run_dir: Path, result: ScanResult, settings: RemediationSettings, *,
                    rebuild: bool) -> Plan:
     """The plan rebuilt from ``findings.json``: with the options given, else with the settings
     of ``remediation/plan.json``, which must then hold exactly the rebuilt plan."""
+    from orgscan.remediation import build_plan
+    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
+    from orgscan.remediation.safety import plan_differences, unsafe_steps
+
     plan_path = run_dir / REMEDIATION_DIR / PLAN_FILE
     if rebuild or not plan_path.is_file():
         plan = build_plan(result, settings)

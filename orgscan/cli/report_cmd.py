@@ -9,18 +9,28 @@ import typer
 
 from orgscan.cli.common import fail, maps_input_errors
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.config import OutputFormat
-from orgscan.evidence.manifest import findings_match, sealed_files
-from orgscan.reports import available_formats, format_names
-from orgscan.runs.output import load_report_inputs, rewrite_reports
+from orgscan.cli.panels import examples
+
+EPILOG = examples(
+    "orgscan report reports/latest",
+    "orgscan report reports/20261127T090411Z",
+)
 
 
 @maps_input_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
+    run_dir: Annotated[Path, typer.Argument(
+        metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")],
 ) -> None:
-    """Re-render every report of RUN_DIR from its findings.json (plan.json and diff.json too,
-    when the run has them)."""
+    """Re-render every report of RUN_DIR from its findings.json.
+
+    plan.json and diff.json are used too, when the run has them.
+    """
+    from orgscan.config import OutputFormat
+    from orgscan.evidence.manifest import findings_match, sealed_files
+    from orgscan.reports import available_formats, format_names
+    from orgscan.runs.output import load_report_inputs, rewrite_reports
+
     mismatch = findings_match(run_dir)
     if mismatch is not None:  # never render a tampered run into clean-looking reports
         raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports",

@@ -3,46 +3,50 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from orgscan.aws.sessions import SessionFactory
 from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
-from orgscan.cli.exitcodes import ExitCode, scan_exit_code
-from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
+from orgscan.cli.exitcodes import ExitCode
+from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import (
     FailOnOpt,
     FormatOpt,
+    LogLevelOpt,
     QuietOpt,
     ScanOptions,
     with_scan_options,
 )
-from orgscan.cli.summary import print_summary
-from orgscan.config import ScanSettings, build_settings
 from orgscan.errors import EvidenceWriteError, WriteInterrupted
-from orgscan.evidence.bucket import (
-    EvidenceBucketError,
-    check_locked,
-    retention_for,
-    upload_run,
+
+if TYPE_CHECKING:
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.config import ScanSettings
+    from orgscan.model import ScanResult
+    from orgscan.scan.progress import ScanProgress
+
+# The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan
+# --help` and `orgscan --version` must answer at once, and each command pays only for itself.
+
+SCAN_EPILOG = examples(
+    "orgscan scan --output-dir reports/ --min-retention-days 365 --require-mode COMPLIANCE",
+    "orgscan scan --accounts 111111111111,222222222222 --regions us-east-1,eu-west-1",
+    "orgscan scan --config configs/default.toml --quiet --log-format json   (cron)",
 )
-from orgscan.evidence.manifest import write_manifest
-from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
-from orgscan.evidence.runinfo import describe_run
-from orgscan.model import ScanResult
-from orgscan.runs.folder import RunFolderError, create_run_dir
-from orgscan.runs.output import mark_latest, write_run
-from orgscan.runs.runlog import apply_register, log_summary
-from orgscan.scan import INTERRUPTED, execute_scan
-from orgscan.scan.executors import make_executor, shutdown
-from orgscan.scan.planning import plan_scan, utc_now
+DEMO_EPILOG = examples(
+    "orgscan demo",
+    "orgscan demo --drift --output-dir reports/demo --workers 16",
+    "orgscan demo --fail-on WARN   (exit with the scan's code)",
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,9 @@ log = logging.getLogger(__name__)
 @with_scan_options
 def scan(options: ScanOptions) -> None:
     """Scan the organization (or one account) and write a run folder."""
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.evidence.recorder import ResponseRecorder
+
     settings = options.settings()
     sessions = SessionFactory(
         role_name=settings.role_name, external_id=settings.external_id,
@@ -61,22 +68,29 @@ def scan(options: ScanOptions) -> None:
 
 @maps_input_errors
 def demo(
-    output_dir: Annotated[Path, typer.Option("--output-dir", help="Where the run folder is "
-                                             "written.")] = Path("reports/demo"),
-    drift: Annotated[bool, typer.Option("--drift", help="Change a few things in the simulated "
-                                        "organization before scanning.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=512)] = 8,
+    output_dir: Annotated[Path, typer.Option(
+        "--output-dir", metavar="DIR", rich_help_panel=OUTPUT,
+        help="Where the run folder is written.")] = Path("reports/demo"),
+    drift: Annotated[bool, typer.Option(
+        "--drift", metavar="", help="Change a few things in the simulated organization before "
+                                    "scanning (the next run's diff then shows them).")] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", metavar="N",
+        help="Simulated AWS calls in flight at once (1-512).")] = 8,
     format: FormatOpt = None,
-    fail_on: FailOnOpt = None, quiet: QuietOpt = None,
+    fail_on: FailOnOpt = None, quiet: QuietOpt = None, log_level: LogLevelOpt = None,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
+    from orgscan.aws.sessions import SessionFactory
+    from orgscan.config import build_settings
+    from orgscan.evidence.recorder import ResponseRecorder
     from orgscan.simulate import build_demo_org, demo_mock
 
     with demo_mock():
         simulated = build_demo_org(drift=drift)
         settings = build_settings(None, {
             "regions": list(simulated.regions), "output_dir": output_dir, "workers": workers,
-            "format": format, "fail_on": fail_on, "quiet": quiet,
+            "format": format, "fail_on": fail_on, "quiet": quiet, "log_level": log_level,
             "min_retention_days": simulated.policy.min_retention_days,
             "require_mode": simulated.policy.require_mode.value,
         })
@@ -89,13 +103,34 @@ def demo(
 
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
+    from orgscan.cli.exitcodes import scan_exit_code
+    from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
+    from orgscan.cli.summary import print_summary
+    from orgscan.diff import load_diff
+    from orgscan.evidence.recorder import EVIDENCE_FILE
+    from orgscan.evidence.runinfo import describe_run
+    from orgscan.runs.folder import RunFolderError, create_run_dir
+    from orgscan.runs.output import mark_latest, write_run
+    from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
+    from orgscan.scan import INTERRUPTED, execute_scan
+    from orgscan.scan.executors import make_executor, shutdown
+    from orgscan.scan.planning import plan_scan, utc_now
+
     buffer = start_buffer(settings.log_level)
     executor = make_executor(settings.workers, settings.serial)
     interrupted = False
     handlers: list[logging.Handler] = []
     try:
         _check_evidence_bucket(settings, sessions)  # refused before anything is written
-        plan = plan_scan(settings, sessions, executor)  # bad input stops here: nothing written
+        began = time.monotonic()
+        try:
+            plan = plan_scan(settings, sessions, executor)  # bad input stops here
+        except KeyboardInterrupt:
+            interrupted = True
+            raise fail("interrupted before the scan began; nothing was written",
+                       code=ExitCode.INTERRUPTED) from None
+        log_plan(plan)
+        log_phase("planning", began)
         try:
             run_dir = create_run_dir(settings.output_dir, utc_now())
         except RunFolderError as exc:
@@ -109,22 +144,29 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
         if sessions.recorder is not None:
             sessions.recorder.start(run_dir / EVIDENCE_FILE)
-        progress = None if settings.quiet or not stderr_is_terminal() else _progress_line
+        bar = None if settings.quiet or not stderr_is_terminal() else ProgressBar(sys.stderr)
+        began = time.monotonic()
         with _terminate_as_interrupt():
-            result = execute_scan(plan, sessions, executor, progress)
+            result = execute_scan(plan, sessions, executor, bar)
         if sessions.recorder is not None:
             sessions.recorder.finish()
-        if progress is not None:
-            sys.stderr.write("\n")
+        if bar is not None:
+            bar.close()
+        log_phase("scanning", began)
+        sessions.calls.log_summary()
         interrupted = not result.run.complete and any(
             error.error_code == INTERRUPTED for error in result.errors)
+        began = time.monotonic()
         try:
             with _signals_stop_writing():
                 result = apply_register(result, settings.exceptions)
                 result = describe_run(result, run_dir, settings, sys.argv)
-                write_run(run_dir, result, settings.formats, settings.remediation)
-                code = scan_exit_code(result, settings.fail_on)
-                log_summary(result, run_dir, code)
+                written = write_run(run_dir, result, settings.formats, settings.remediation)
+                log_phase("writing", began)
+                # An interrupted run's evidence stops short: no verdict, whatever it found.
+                code = (ExitCode.INTERRUPTED if interrupted
+                        else scan_exit_code(result, settings.fail_on))
+                log_summary(result, run_dir, code, interrupted=interrupted)
                 # The run's own log is complete: close it so that the manifest covers its last
                 # line. The manifest's digest then goes to the output folder's shared log only.
                 stop(handlers.pop(0))
@@ -153,13 +195,16 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         if not handlers:  # stopped before the run folder existed: the buffer has no target
             stop(buffer)
     if not settings.quiet:
-        print_summary(result, run_dir)
+        print_summary(result, run_dir, written=written, diff=load_diff(run_dir),
+                      interrupted=interrupted)
     return code
 
 
 def _seal(run_dir: Path, run_id: str) -> str:
     """Write the run's manifest; return its SHA-256. ``EvidenceWriteError`` (exit 4) when it
     cannot be written: the folder then stays incomplete."""
+    from orgscan.evidence.manifest import write_manifest
+
     try:
         _, manifest_sha = write_manifest(run_dir, run_id)
     except OSError as exc:
@@ -177,6 +222,8 @@ def _evidence_client(sessions: SessionFactory) -> Any:
 def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> None:
     if settings.evidence_bucket is None:
         return
+    from orgscan.evidence.bucket import EvidenceBucketError, check_locked
+
     try:
         check_locked(_evidence_client(sessions), settings.evidence_bucket)
     except EvidenceBucketError as exc:
@@ -186,7 +233,10 @@ def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> 
 def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Path,
                    result: ScanResult, manifest_sha: str, code: ExitCode) -> ExitCode:
     """Copy the sealed run folder to the evidence bucket; a failed copy leaves the evidence
-    incomplete (exit 3 unless findings already give 1)."""
+    incomplete (exit 3 unless findings already give 1, or the scan was interrupted)."""
+    from orgscan.evidence.bucket import EvidenceBucketError, retention_for, upload_run
+    from orgscan.scan.planning import utc_now
+
     target = settings.evidence_bucket
     assert target is not None
     retention = retention_for(settings.evidence_lock_mode, settings.evidence_retention_days,
@@ -198,7 +248,7 @@ def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Pa
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
         typer.echo(f"orgscan: error: {exc}", err=True)
-        return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
+        return code if code in (ExitCode.FINDINGS, ExitCode.INTERRUPTED) else ExitCode.INCOMPLETE
     log.info("copied %d files of run %s to %s, each under %s retention for %d days; "
              "manifest.json sha256 %s", len(keys), result.run.run_id, target,
              retention.mode.value, retention.days, manifest_sha)
@@ -207,9 +257,55 @@ def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Pa
     return code
 
 
-def _progress_line(done: int, total: int) -> None:
-    sys.stderr.write(f"\rscanning: {done}/{total} units of work done")
-    sys.stderr.flush()
+class ProgressBar:
+    """The scan's progress on a terminal, redrawn in place at most ten times a second:
+    accounts done of accounts planned, regions and buckets read, elapsed time and ETA."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic,
+                 columns: int | None = None) -> None:
+        self._stream = stream
+        self._clock = clock
+        # A line longer than the terminal wraps, and "\r" then redraws only its last part.
+        self._columns = columns or shutil.get_terminal_size().columns
+        self._drawn = float("-inf")
+        self._last: ScanProgress | None = None
+
+    def __call__(self, progress: ScanProgress) -> None:
+        """Show ``progress`` (skipped when the last redraw was under 0.1 s ago)."""
+        self._last = progress
+        now = self._clock()
+        if now - self._drawn >= 0.1 or progress.accounts_done == progress.accounts_planned:
+            self._drawn = now
+            self._stream.write("\r" + self._fit(progress) + "\x1b[K")
+            self._stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self._last is not None:
+            self._stream.write("\r" + self._fit(self._last) + "\x1b[K\n")
+            self._stream.flush()
+
+
+    def _fit(self, progress: ScanProgress) -> str:
+        return format_progress(progress, self.WIDTH)[: max(20, self._columns - 1)]
+
+
+def format_progress(progress: ScanProgress, width: int = 24) -> str:
+    """``scanning [#####-----] 12/52 accounts, 180 regions, 40 buckets, 0:12, ETA 0:40``."""
+    planned = max(1, progress.accounts_planned)
+    filled = width * progress.accounts_done // planned
+    eta = progress.eta_s
+    return (f"scanning [{'#' * filled}{'-' * (width - filled)}] {progress.accounts_done}/"
+            f"{progress.accounts_planned} accounts, {progress.regions_read} regions, "
+            f"{progress.buckets_read} buckets, {_clock_time(progress.elapsed_s)} elapsed, "
+            f"ETA {'?' if eta is None else _clock_time(eta)}")
+
+
+def _clock_time(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}:{secs:02d}"
 
 
 @contextmanager

@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from orgscan.model import ScanResult, Status
 
+if TYPE_CHECKING:
+    from orgscan.diff import RunDiff
 
-def print_summary(result: ScanResult, run_dir: Path) -> None:
-    """Counts by status, coverage, the failing trails (at most 20) and where the files are."""
+# The files a person opens, in the order they are named.
+_REPORTS = ("report.html", "report.xlsx", "findings.csv", "findings.json", "diff.json")
+
+
+def print_summary(result: ScanResult, run_dir: Path, *, written: Sequence[Path] = (),
+                  diff: RunDiff | None = None, interrupted: bool = False) -> None:
+    """Counts by status, coverage, the failing trails (at most 20), the change since the
+    previous run and where the reports are."""
     counts = Counter(finding.status for finding in result.findings)
     scanned = sum(1 for account in result.accounts if account.scanned)
     typer.echo(f"orgscan: {len(result.findings)} trails in {scanned} scanned accounts "
                f"({len(result.accounts)} in the organization)")
-    typer.echo("  " + "  ".join(f"{status.value} {counts.get(status, 0)}" for status in Status))
+    if interrupted:
+        typer.echo("  INTERRUPTED: the run folder holds what was gathered before Ctrl-C or "
+                   "SIGTERM")
+    typer.echo("  trails:   " + "  ".join(f"{status.value} {counts.get(status, 0)}"
+                                          for status in Status))
+    # The auditor's question is per account: is its activity recorded into a locked bucket?
+    verdicts = Counter(account.verdict for account in result.accounts if account.scanned)
+    typer.echo("  accounts: " + "  ".join(f"{status.value} {verdicts.get(status, 0)}"
+                                          for status in Status)
+               + (f"  not assessed {verdicts[None]}" if verdicts.get(None) else ""))
     coverage = "complete" if result.run.complete else \
         f"INCOMPLETE ({len(result.errors)} errors, see the Coverage sheet)"
     typer.echo(f"  coverage: {coverage}")
@@ -28,4 +47,18 @@ def print_summary(result: ScanResult, run_dir: Path) -> None:
                    f"{finding.bucket_name}")
     if len(problems) > 20:
         typer.echo(f"  ... and {len(problems) - 20} more")
+    if diff is None:
+        typer.echo("  since the previous run: no previous run in this output folder")
+    else:
+        from orgscan.diff import DiffClass
+
+        moved = ", ".join(f"{cls.value.replace('_', ' ')} {count}"
+                          for cls, count in diff.counts().items()
+                          if count and cls is not DiffClass.UNCHANGED)
+        typer.echo(f"  since the previous run ({diff.old.folder or '?'}): "
+                   f"{moved or 'no trail changed'}")
     typer.echo(f"  run folder: {run_dir}")
+    names = {path.name: path for path in written}
+    for name in _REPORTS:
+        if name in names:
+            typer.echo(f"    {names[name]}")

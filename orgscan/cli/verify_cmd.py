@@ -9,8 +9,12 @@ import typer
 
 from orgscan.cli.common import maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.evidence.manifest import verify_folder
-from orgscan.runs.folder import MANIFEST_FILE
+from orgscan.cli.panels import examples
+
+EPILOG = examples(
+    "orgscan verify reports/latest",
+    "orgscan verify --recompute reports/20261127T090411Z",
+)
 
 
 @maps_input_errors
@@ -22,6 +26,9 @@ def verify(
 ) -> None:
     """Check RUN_DIR against its manifest.json: exit 0 when every file is intact, 1 naming
     every file changed, missing or added, 2 when RUN_DIR is not a run folder."""
+    from orgscan.evidence.manifest import verify_folder
+    from orgscan.runs.folder import MANIFEST_FILE
+
     outcome = verify_folder(run_dir)  # not a run folder, or a bad manifest: exit 2
     if not outcome.intact:
         from orgscan.remediation.planfile import is_apply_record

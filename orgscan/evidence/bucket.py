@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from orgscan.collect import AwsError
 from orgscan.errors import InputError
-from orgscan.evidence.manifest import run_files
 from orgscan.model import LockMode
-from orgscan.runs.folder import MANIFEST_FILE
+
+# The configuration reads EvidenceBucket and parse_evidence_bucket, and `orgscan --help`
+# reads the configuration: botocore and the run-folder readers are imported by the functions
+# that copy, not here.
 
 #: Retention when neither the config nor the policy says how long: one year, the usual
 #: minimum for audit log retention (e.g. PCI DSS 10.5.1, NIST SP 800-53 AU-11 baselines).
@@ -69,6 +68,10 @@ def parse_evidence_bucket(value: str) -> EvidenceBucket:
 
 def check_locked(client: Any, target: EvidenceBucket) -> None:
     """Raise ``EvidenceBucketError`` unless ``target``'s bucket has Object Lock enabled."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from orgscan.collect import AwsError
+
     try:
         reply = client.get_object_lock_configuration(Bucket=target.bucket)
     except (ClientError, BotoCoreError) as exc:
@@ -88,6 +91,12 @@ def upload_run(client: Any, target: EvidenceBucket, run_dir: Path, run_id: str,
     """Put every file of ``run_dir`` under ``target``, each locked until ``now`` + the
     retention; the manifest goes last, so a reader who finds it finds every file it lists.
     Returns the keys written; ``EvidenceBucketError`` on the first failure."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from orgscan.collect import AwsError
+    from orgscan.evidence.manifest import run_files
+    from orgscan.runs.folder import MANIFEST_FILE
+
     until = now + timedelta(days=retention.days)
     files = [(relative, path) for relative, path in run_files(run_dir)
              if path.is_file() and not path.is_symlink()]

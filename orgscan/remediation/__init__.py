@@ -19,8 +19,6 @@ from orgscan.remediation.model import (
     Strategy,
 )
 from orgscan.remediation.plan import build_plan
-from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
-from orgscan.remediation.scripts import render_script
 
 __all__ = [
     "Check",
@@ -49,6 +47,11 @@ def write_remediation(run_dir: Path, result: ScanResult,
 
 def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     """Write ``plan`` and its scripts into ``run_dir/remediation/`` atomically."""
+    # Imported here: the plan file reader needs pandas and the scripts jinja2, and the
+    # command line imports this package (for ``Strategy``) before it knows the command.
+    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
+    from orgscan.remediation.scripts import render_script
+
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
     atomic_write(plan_path, dumps(plan))

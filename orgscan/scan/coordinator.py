@@ -31,6 +31,7 @@ from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.ledger import Ledger
 from orgscan.scan.owners import OwnerSearch
 from orgscan.scan.planning import ScanPlan, plan_scan, utc_now
+from orgscan.scan.progress import ProgressListener, ScanStory
 from orgscan.scan.units import (
     BucketsListed,
     Prepared,
@@ -46,7 +47,7 @@ from orgscan.scan.workqueue import Handler, Priority, WorkQueue
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
+Progress = ProgressListener
 
 
 def scan_organization(settings: ScanSettings, sessions: SessionFactory,
@@ -92,10 +93,11 @@ class _Coordinator:
                  progress: Progress | None) -> None:
         self.plan = plan
         self.sessions = sessions
-        self.progress = progress
         self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), guard=guarded)
         self.ledger = Ledger(plan)
         self.scannable = scannable_accounts(plan)
+        self.story = ScanStory(self.scannable, progress,
+                               caller_account_id=plan.identity.account_id)
         self.owners = OwnerSearch(plan, scannable=len(self.scannable))
         self.read_requested: set[str] = set()
         self.interrupted = False
@@ -104,19 +106,24 @@ class _Coordinator:
         """Run until no work is left, or Ctrl-C."""
         try:
             for account_id in self.scannable:
-                self._submit(Priority.PREPARE, prepare_account, self._on_prepared_for(account_id),
+                self._submit(Priority.PREPARE, self._prepare, self._on_prepared_for(account_id),
                              account_id, self.plan.partition_regions,
                              self.plan.identity.partition)
             while self.work.busy or self._next_steps():
                 for handler, outcome in self.work.outcomes():
                     handler(outcome)
                 self.work.fill()
-                if self.progress is not None:
-                    self.progress(self.work.completed, self.work.submitted)
+                self.story.tick()
         except KeyboardInterrupt:
             self.interrupted = True
             log.warning("interrupted: writing what was gathered, marked incomplete")
             self.work.cancel()
+
+    def _prepare(self, sessions: SessionFactory, account_id: str,
+                 partition_regions: tuple[str, ...], partition: str) -> Prepared:
+        # In a worker thread: the account's time in the log starts when its first unit does.
+        self.story.started(account_id)
+        return prepare_account(sessions, account_id, partition_regions, partition)
 
     def _submit(self, priority: Priority, work: Callable[..., Any], handler: Handler,
                 *args: Any) -> None:
@@ -166,10 +173,13 @@ class _Coordinator:
                 outcome = Prepared(regions_error=outcome)
             if outcome.assume_error is not None:
                 self.ledger.account_failed(account_id, outcome.assume_error)
+                self.story.prepared(account_id, regions=None,
+                                    assume_error=outcome.assume_error.code)
                 self._look_for_owners()
                 return
             regions = self.ledger.regions_to_scan(account_id, outcome.regions,
                                                   outcome.regions_error)
+            self.story.prepared(account_id, regions=len(regions))
             # A bucket is read as soon as both a trail and the bucket's owner are known.
             self.owners.own_listings += 1
             self._submit(Priority.LISTING, list_buckets, self._on_listed_for(account_id),
@@ -182,13 +192,17 @@ class _Coordinator:
 
     def _on_trails_for(self, account_id: str, region: str) -> Handler:
         def handle(outcome: TrailsRead | AwsError) -> None:
-            for trail in self.ledger.trails_read(account_id, region, outcome):
+            fresh = self.ledger.trails_read(account_id, region, outcome)
+            for trail in fresh:
                 # Health is read once per unique trail, by its owner, in its home region.
                 self._submit(Priority.READ, read_health, self._on_health_for(trail), trail)
                 if trail.bucket_name in self.ledger.owner_of:
                     self._request_read(trail.bucket_name)
                 else:
                     self._look_for_owners()
+            # A failed listing and a malformed one both leave the region's evidence incomplete.
+            self.story.region_read(account_id, trails=len(fresh),
+                                   failed=(account_id, region) in self.ledger.region_failed)
 
         return handle
 
@@ -231,7 +245,7 @@ class _Coordinator:
             if (isinstance(outcome, BucketFacts) and outcome.error_code in MISSING_BUCKET_CODES
                     and bucket not in self.ledger.owner_of and bucket not in self.read_requested):
                 self.read_requested.add(bucket)
-                self.ledger.bucket_read(bucket, outcome)
+                self._bucket_read(bucket, outcome)
             else:
                 self._look_for_owners()  # it exists: its owner is still to be found
 
@@ -245,6 +259,11 @@ class _Coordinator:
 
     def _on_bucket_for(self, bucket: str) -> Handler:
         def handle(outcome: BucketFacts | AwsError) -> None:
-            self.ledger.bucket_read(bucket, outcome)
+            self._bucket_read(bucket, outcome)
 
         return handle
+
+    def _bucket_read(self, bucket: str, outcome: BucketFacts | AwsError) -> None:
+        self.ledger.bucket_read(bucket, outcome)
+        facts = self.ledger.bucket_facts[bucket]
+        self.story.bucket_read(bucket, facts.bucket_account_id, facts.error_code or "read")

@@ -12,15 +12,7 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 
-
-@pytest.fixture(autouse=True)
-def restore_orgscan_logger() -> Iterator[None]:
-    """The scan command configures the ``orgscan`` logger; later tests get it back as it was."""
-    logger = logging.getLogger("orgscan")
-    saved = (logger.level, logger.propagate)
-    yield
-    logger.setLevel(saved[0])
-    logger.propagate = saved[1]
+pytestmark = pytest.mark.usefixtures("restore_orgscan_logger")
 
 
 @pytest.fixture

@@ -163,7 +163,7 @@ def test_unreadable_config_files_name_the_file(tmp_path: Path) -> None:
 def test_min_retention_years_count_365_days_each() -> None:
     settings = build_settings({"min_retention_years": 7}, {})
     assert settings.policy.min_retention_days == 7 * 365
-    from_cli = build_settings({"min_retention_days": 30}, {"min_retention_years": "1"})
+    from_cli = build_settings({"min_retention_days": 30}, {"min_retention_years": 1})
     assert from_cli.policy.min_retention_days == 365
 
 

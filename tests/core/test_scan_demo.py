@@ -25,6 +25,7 @@ from orgscan.model import (
     Versioning,
 )
 from orgscan.scan import scan_organization
+from orgscan.scan.progress import ScanProgress
 from orgscan.simulate import SimulatedOrg
 from tests.core.scanning import RecordedScan, demo_settings, reasons, recorded_scan, run_scan
 
@@ -60,16 +61,20 @@ def test_the_demo_scan_reports_exactly_the_expected_trails(demo_org: SimulatedOr
 
 def test_serial_mode_gives_the_same_result_and_reports_progress(
         demo_org: SimulatedOrg, full_scan: RecordedScan) -> None:
-    seen: list[tuple[int, int]] = []
+    seen: list[ScanProgress] = []
     settings = build_settings(None, demo_settings(demo_org, serial=True))
-    result = scan_organization(settings, SessionFactory(),
-                               progress=lambda done, total: seen.append((done, total)))
+    result = scan_organization(settings, SessionFactory(), progress=seen.append)
     parallel = full_scan.result
     assert (result.findings, result.accounts, result.errors) == (
         parallel.findings, parallel.accounts, parallel.errors)
     assert seen
-    assert seen[-1][0] == seen[-1][1]
-    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    # The total is the accounts planned from the start: it never grows as work is found.
+    scannable = sum(1 for account in result.accounts if account.state == "ACTIVE")
+    assert {snapshot.accounts_planned for snapshot in seen} == {scannable}
+    assert seen[-1].accounts_done == scannable
+    assert seen[-1].regions_read == sum(account.regions_scanned for account in result.accounts)
+    assert seen[-1].buckets_read == len({finding.bucket_name for finding in result.findings})
+    assert [s.accounts_done for s in seen] == sorted(s.accounts_done for s in seen)
 
 
 def test_coverage_lists_every_account_and_never_scans_the_closed_one(

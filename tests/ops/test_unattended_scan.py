@@ -132,7 +132,7 @@ def test_final_log_line_and_the_shared_log(account: Account, tmp_path: Path) -> 
     assert last["summary"] == {"trails": 3, "PASS": 1, "WARN": 1, "FAIL": 1, "ERROR": 0,
                                "excepted": 0, "accounts_scanned": 1, "accounts": 1,
                                "complete": True, "errors": 0, "exit_code": 1,
-                               "run_folder": second.name}
+                               "run_folder": second.name, "interrupted": False}
     # Both runs also appended to the output folder's log, each line tagged with its run.
     shared = (output_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()
     finished = [line for line in shared if "scan finished" in line]

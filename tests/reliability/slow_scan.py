@@ -17,7 +17,7 @@ from typing import Any
 
 import botocore.session
 
-import orgscan.cli.scan_cmd
+import orgscan.aws.sessions
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import main
 
@@ -37,7 +37,8 @@ def add_latency(seconds: float, marker: Path, session: botocore.session.Session)
 
 if __name__ == "__main__":
     latency, marker = float(sys.argv.pop(1)), Path(sys.argv.pop(1))
-    orgscan.cli.scan_cmd.SessionFactory = functools.partial(
+    # The scan command imports SessionFactory when it runs: replace it where it is defined.
+    orgscan.aws.sessions.SessionFactory = functools.partial(  # type: ignore[misc]
         SessionFactory, configure_session=functools.partial(add_latency, latency, marker))
     sys.argv[0] = "orgscan"
     main()
