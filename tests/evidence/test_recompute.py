@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from orgscan.evidence.manifest import write_manifest
 from orgscan.model import ManagementEvents
 from tests.evidence.cli import run_cli
 
 
+def read_findings(run_dir: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((run_dir / "findings.json").read_text())
+    return document
+
+
+def reseal(run_dir: Path, document: dict[str, Any]) -> None:
+    """Write ``document`` as findings.json and rewrite the manifest, as a forger would."""
+    (run_dir / "findings.json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_manifest(run_dir, run_dir.name)
+
+
 def edit_findings(run_dir: Path, change: dict[str, object], status: str = "FAIL") -> str:
-    """Change the first finding with ``status`` and re-seal the folder, as a forger would."""
-    path = run_dir / "findings.json"
-    document = json.loads(path.read_text())
+    """Change the first finding with ``status`` and re-seal the folder."""
+    document = read_findings(run_dir)
     finding = next(f for f in document["findings"] if f["status"] == status)
     finding.update(change)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    write_manifest(run_dir, run_dir.name)
+    reseal(run_dir, document)
     return str(finding["trail_arn"])
 
 
@@ -46,11 +57,9 @@ def test_a_changed_fact_is_caught(demo_run: Path) -> None:
 
 
 def test_a_removed_trail_is_caught(demo_run: Path) -> None:
-    path = demo_run / "findings.json"
-    document = json.loads(path.read_text())
+    document = read_findings(demo_run)
     removed = document["findings"].pop(0)
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    write_manifest(demo_run, demo_run.name)
+    reseal(demo_run, document)
     code, out, _ = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
     assert (f"{removed['trail_arn']}: in the recorded DescribeTrails answers, missing from "
@@ -66,7 +75,7 @@ def test_a_run_without_evidence_cannot_be_recomputed(demo_run: Path) -> None:
 
 
 def test_the_demo_verdicts_and_trail_health_are_compared(demo_run: Path) -> None:
-    document = json.loads((demo_run / "findings.json").read_text())
+    document = read_findings(demo_run)
     # What the comparison rests on is really there: a stopped trail, selectors without
     # management events, and account verdicts of every kind the demo shows.
     assert {f["trail_name"]: f["is_logging"] for f in document["findings"]}[
@@ -75,11 +84,9 @@ def test_the_demo_verdicts_and_trail_health_are_compared(demo_run: Path) -> None
         "orders-prod-trail"] == ManagementEvents.NONE.value
     assert {a["verdict_code"] for a in document["accounts"]} >= {
         "PROTECTED", "NOT_RECORDED", "UNPROTECTED"}
-    path = demo_run / "findings.json"
     stopped = next(f for f in document["findings"] if f["trail_name"] == "identity-prod-trail")
     stopped.update(is_logging=True)
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    write_manifest(demo_run, demo_run.name)
+    reseal(demo_run, document)
     code, out, _ = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
     assert (f"{stopped['trail_arn']}: is_logging is True in findings.json, the evidence "
@@ -87,12 +94,10 @@ def test_the_demo_verdicts_and_trail_health_are_compared(demo_run: Path) -> None
 
 
 def test_a_consistent_edit_of_an_account_verdict_is_caught(demo_run: Path) -> None:
-    path = demo_run / "findings.json"
-    document = json.loads(path.read_text())
+    document = read_findings(demo_run)
     account = next(a for a in document["accounts"] if a["verdict_code"] == "UNPROTECTED")
     account.update(verdict="PASS", verdict_code="PROTECTED", gaps=[])
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    write_manifest(demo_run, demo_run.name)
+    reseal(demo_run, document)
     assert run_cli("verify", str(demo_run))[0] == 0  # the manifest alone cannot tell
     code, out, err = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
