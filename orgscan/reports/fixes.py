@@ -88,6 +88,16 @@ class FixGroup:
         return sum(len(row.bucket.trail_arns) for row in self.rows)
 
     @property
+    def scripted(self) -> tuple[RemediationRow, ...]:
+        """The group's buckets that a script changes (a bucket without steps has none)."""
+        return tuple(row for row in self.rows if row.script)
+
+    @property
+    def scripted_trails(self) -> int:
+        """Trails that deliver into the buckets a script changes."""
+        return sum(len(row.bucket.trail_arns) for row in self.scripted)
+
+    @property
     def label(self) -> str:
         """``Log Archive (222222222222)``, the id alone, or ``owner unknown``."""
         if self.account_id is None:

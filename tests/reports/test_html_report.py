@@ -244,3 +244,18 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     shown = [row.bucket.bucket_name for _, rows in split.groups for row in rows]
     assert sorted(shown + [row.bucket.bucket_name for _, row in split.rest]) == sorted(
         b.bucket_name for b in summary.buckets if b.status.value != "PASS")
+
+
+def test_what_to_run_counts_only_the_buckets_its_script_changes(scan_result: ScanResult) -> None:
+    # Without the production buckets, the first group is the one no account owns: a missing
+    # bucket its script replaces and a partner's bucket that nothing can change from here.
+    result = replace(scan_result, findings=tuple(
+        finding for finding in scan_result.findings
+        if not (finding.bucket_name or "").startswith("prod-")))
+    summary = summarise(result)
+    first = fix_groups(remediation_rows(ReportInputs(result=result), summary), summary)[0]
+    assert first.label == "owner unknown"
+    assert [row.script is not None for row in first.rows] == [True, False]
+    text = " ".join("".join(parse(render(result)).text).split())
+    assert (f"What to run {first.scripts[0]} first: it fixes 1 bucket(s) that 1 trail(s) "
+            "deliver to; then 2 more script(s).") in text

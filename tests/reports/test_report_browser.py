@@ -185,6 +185,8 @@ def test_phone_width_has_no_horizontal_overflow(page: Any, width: int) -> None:
     # The changes table's badges are whole ("FAIL", not a clipped "FA").
     badge = page.locator("#changes .badge.status-FAIL").first
     assert badge.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
+    # The organization id in the title moves to its own line whole ("o-" and the rest together).
+    assert page.locator("h1 .org").evaluate("e => e.getClientRects().length") == 1
     assert page.problems == []
 
 
