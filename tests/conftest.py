@@ -11,6 +11,7 @@ import pytest
 
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.environment import use_fake_aws
+from tests.fake_org import fake_demo
 from tests.logger_state import orgscan_logger_kept
 
 
@@ -48,6 +49,15 @@ def demo_org() -> Iterator[SimulatedOrg]:
             patch.delenv(name, raising=False)
         with demo_mock():
             yield build_demo_org()
+
+
+@pytest.fixture(scope="module")
+def fake_demo_org() -> Iterator[SimulatedOrg]:
+    """The demo organization answered by the in-process responder (see ``tests/fake_org.py``):
+    for tests that only read it and need no moto server. Every session made meanwhile is
+    answered by it, so a call it does not know fails the test."""
+    with fake_demo() as simulated:
+        yield simulated
 
 
 @pytest.fixture

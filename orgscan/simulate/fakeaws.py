@@ -35,10 +35,12 @@ from botocore.awsrequest import AWSResponse
 
 from orgscan.model import ManagementEvents, ReasonCode
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID
+from orgscan.simulate.build import _describe
 from orgscan.simulate.spec import (
     ROOT_PATH,
     BucketSpec,
     OrgSpec,
+    SimulatedOrg,
     TrailSpec,
     bucket_reason,
     skip_reason,
@@ -157,6 +159,11 @@ class FakeAws:
         """The existing bucket called ``name``, or None (never created, or deleted)."""
         found = self._buckets.get(name)
         return found.spec if found else None
+
+    def simulated_org(self) -> SimulatedOrg:
+        """The organization as a scan through this responder must see it: ids, structure and
+        expected findings, as ``materialise`` describes one it built in moto."""
+        return _describe(self.spec, ORGANIZATION_ID, self.ids, self.spec.management.name)
 
     def register(self, session: Any) -> None:
         """Answer every request of clients made from the botocore ``session``."""

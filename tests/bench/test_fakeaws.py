@@ -115,8 +115,9 @@ def test_an_unknown_operation_is_refused_not_sent() -> None:
 
 
 def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    # One timed start-up run per command: the default twenty are for figures, not for a proof.
     assert main(["--accounts", "3", "--latency-ms", "1", "--regions", "2",
-                 "--naive-accounts", "2", "--workers", "8"]) == 0
+                 "--naive-accounts", "2", "--workers", "8", "--startup-runs", "1"]) == 0
     table = capsys.readouterr().out
     assert "0 not as simulated" in table
     assert "wall ÷ lower bound" in table
@@ -124,3 +125,5 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
     assert "write phase" in table  # the run folder of the scan, written and timed by part
     assert "  report.xlsx" in table
     assert "  scripts and plan.json" in table
+    assert "start-up: orgscan --help" in table
+    assert "1 runs)" in table

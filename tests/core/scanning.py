@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import botocore.session
 
 from orgscan.aws.sessions import SessionFactory
@@ -109,3 +110,19 @@ class CallRecorder:
     def per_bucket(self) -> Counter[tuple[str, str]]:
         """(operation, bucket) → number of calls, for calls that name a bucket."""
         return Counter((operation, bucket) for operation, _, bucket in self.calls if bucket)
+
+
+def ou_ids() -> dict[str, str]:
+    """OU path → OU id of the organization AWS answers for (moto or the responder), the root
+    included."""
+    client = boto3.client("organizations", region_name="us-east-1")
+    root = client.list_roots()["Roots"][0]
+    found = {"/Root": root["Id"]}
+    pending = [("/Root", root["Id"])]
+    while pending:
+        path, parent = pending.pop()
+        for unit in client.list_organizational_units_for_parent(ParentId=parent)[
+                "OrganizationalUnits"]:
+            found[f"{path}/{unit['Name']}"] = unit["Id"]
+            pending.append((f"{path}/{unit['Name']}", unit["Id"]))
+    return found

@@ -1,4 +1,7 @@
-"""A full scan of the demo organization: exactly the expected findings, coverage and errors."""
+"""A full scan of the demo organization: exactly the expected findings, coverage and errors.
+
+The organization is answered by the in-process responder (it only reads); scans of a part of it
+that see the organization trail differently in moto are in ``test_scan_scope.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import pytest
 
 from orgscan.aws.organization import discover_organization, select_accounts
@@ -27,7 +29,20 @@ from orgscan.model import (
 from orgscan.scan import scan_organization
 from orgscan.scan.progress import ScanProgress
 from orgscan.simulate import SimulatedOrg
-from tests.core.scanning import RecordedScan, demo_settings, reasons, recorded_scan, run_scan
+from tests.core.scanning import (
+    RecordedScan,
+    demo_settings,
+    ou_ids,
+    reasons,
+    recorded_scan,
+    run_scan,
+)
+
+
+@pytest.fixture(scope="module")
+def demo_org(fake_demo_org: SimulatedOrg) -> SimulatedOrg:
+    """The demo organization on the in-process responder: every test here only reads it."""
+    return fake_demo_org
 
 
 @pytest.fixture(scope="module")
@@ -148,24 +163,6 @@ def test_multi_region_trails_are_counted_once(demo_org: SimulatedOrg,
     assert analytics.trail_arn.startswith("arn:aws:cloudtrail:eu-west-1:")
     org_trail = finding_named(result, "acme-org-trail")
     assert (org_trail.is_organization_trail, org_trail.is_multi_region) == (True, False)
-    # Scanning only us-east-1 still finds the trail homed in eu-west-1 (it records there too).
-    east = run_scan(demo_settings(demo_org, regions="us-east-1",
-                                  accounts=demo_org.accounts["analytics-prod"]))
-    assert [(f.trail_name, f.home_region) for f in east.findings] == [
-        ("analytics-prod-trail", "eu-west-1")]
-
-
-def test_a_single_region_trail_in_an_unscanned_region_is_not_reported(
-        demo_org: SimulatedOrg) -> None:
-    carol = demo_org.accounts["sandbox-carol"]
-    (arn,) = [arn for arn in demo_org.skipped_trails if f":{carol}:" in arn]
-    without = run_scan(demo_settings(demo_org, accounts=carol))
-    assert without.findings == ()
-    assert without.run.complete is True
-    with_region = run_scan(demo_settings(demo_org, accounts=carol,
-                                         regions="us-east-1,ap-southeast-2"))
-    assert [(f.trail_arn, f.reason_code) for f in with_region.findings] == [
-        (arn, ReasonCode.LOCK_NOT_CONFIGURED)]
 
 
 def test_no_org_scans_only_the_callers_account(demo_org: SimulatedOrg) -> None:
@@ -229,21 +226,6 @@ def _print_measurements(per_operation: Any, per_account: Any, per_bucket: Any,
 # ----------------------------------------------------------------------- discovery and scope
 
 
-def ou_ids() -> dict[str, str]:
-    """OU path → OU id of the organization in moto, the root included."""
-    client = boto3.client("organizations", region_name="us-east-1")
-    root = client.list_roots()["Roots"][0]
-    found = {"/Root": root["Id"]}
-    pending = [("/Root", root["Id"])]
-    while pending:
-        path, parent = pending.pop()
-        for unit in client.list_organizational_units_for_parent(ParentId=parent)[
-                "OrganizationalUnits"]:
-            found[f"{path}/{unit['Name']}"] = unit["Id"]
-            pending.append((f"{path}/{unit['Name']}", unit["Id"]))
-    return found
-
-
 def test_discovery_walks_nested_ous(demo_org: SimulatedOrg) -> None:
     sessions = SessionFactory()
     client = sessions.client(sessions.caller_account_id, "organizations", "us-east-1")
@@ -280,22 +262,6 @@ def test_discovery_walks_nested_ous(demo_org: SimulatedOrg) -> None:
         select([], ["999999999999"], [])
     with pytest.raises(InputError, match="OU not found in the organization: ou-zzzz-zzzzzzzz"):
         select([], [], ["ou-zzzz-zzzzzzzz"])
-
-
-def test_an_ou_scan_covers_nested_ous_only(demo_org: SimulatedOrg) -> None:
-    workloads = ou_ids()["/Root/Workloads"]
-    result = run_scan(demo_settings(demo_org, ou=[workloads]))
-    scanned = {a.account_id for a in result.accounts if a.scanned}
-    assert {a for a, path in demo_org.ou_paths.items() if path.startswith("/Root/Workloads/")
-            } == scanned
-    assert len(scanned) == 6
-    expected = {t.trail_arn: t.expected_reason for t in demo_org.trails
-                if t.account_id in scanned}
-    assert reasons(result) == expected
-    # Accounts left out on purpose are listed, not scanned, and the coverage stays complete.
-    assert len(result.accounts) == len(demo_org.accounts)
-    assert all(a.error_code is None for a in result.accounts)
-    assert result.run.complete is True
 
 
 def test_an_excluded_log_archive_still_lends_its_credentials(demo_org: SimulatedOrg) -> None:

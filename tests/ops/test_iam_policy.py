@@ -27,7 +27,7 @@ from orgscan.cli import app
 from orgscan.config import build_settings
 from orgscan.remediation.planfile import ALLOWED_CHECKS, ALLOWED_OPERATIONS
 from orgscan.scan import scan_organization
-from orgscan.simulate import build_demo_org, demo_mock
+from tests.fake_org import fake_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,17 +63,15 @@ def recorded() -> dict[str, set[str]]:
         whose = "member" if context.get("signing", {}).get("request_credentials") else "caller"
         calls[whose].add(action(service, operation))
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        with demo_mock():
-            org = build_demo_org()
-            settings = build_settings(None, {
-                "regions": list(org.regions), "workers": 8,
-                "min_retention_days": org.policy.min_retention_days,
-                "require_mode": org.policy.require_mode.value})
-            sessions = SessionFactory(
-                configure_session=lambda session: session.register("before-call.*.*", record))
-            result = scan_organization(settings, sessions)
+    # The in-process responder answers exactly the calls a scan makes (and refuses others).
+    with fake_demo() as org:
+        settings = build_settings(None, {
+            "regions": list(org.regions), "workers": 8,
+            "min_retention_days": org.policy.min_retention_days,
+            "require_mode": org.policy.require_mode.value})
+        sessions = SessionFactory(
+            configure_session=lambda session: session.register("before-call.*.*", record))
+        result = scan_organization(settings, sessions)
     assert len(result.findings) == len(org.trails)  # a full scan, not one cut short
     return calls
 

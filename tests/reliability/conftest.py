@@ -1,4 +1,4 @@
-"""Fixtures of the reliability tests: the demo organization in moto, scans with faults injected,
+"""Fixtures of the reliability tests: the demo organization, scans with faults injected,
 and retries without their back-off sleeps (the retry logic itself stays botocore's)."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
-from orgscan.simulate import build_demo_org, demo_mock
-from tests.environment import use_fake_aws
+from orgscan.simulate import demo_spec
+from orgscan.simulate.fakeaws import FakeAws
+from tests.fake_org import answered_by
 from tests.reliability.world import FAKE_CREDENTIALS, DemoWorld
 
 
@@ -21,17 +22,16 @@ def no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def demo_world() -> Iterator[DemoWorld]:
-    """The demo organization, built once per module (scans only read it)."""
-    with pytest.MonkeyPatch.context() as patch:
-        use_fake_aws(patch)
+    """The demo organization, answered by the in-process responder (scans only read it; faults
+    are injected ahead of it), built once per module."""
+    fake = FakeAws(demo_spec())
+    with answered_by(fake), pytest.MonkeyPatch.context() as patch:
         patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
-        with demo_mock():
-            for name, value in FAKE_CREDENTIALS.items():
-                patch.setenv(name, value)
-            org = build_demo_org()
-            world = DemoWorld(org)
-            world.baseline = world.scan(world.baseline_calls)
-            yield world
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        world = DemoWorld(fake.simulated_org())
+        world.baseline = world.scan(world.baseline_calls)
+        yield world
 
 
 @pytest.fixture

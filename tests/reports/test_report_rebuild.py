@@ -22,7 +22,9 @@ from workbook_helpers import find_row, records
 from orgscan.cli import app
 from orgscan.reports.summary import display_time
 from orgscan.runs.folder import resolve_latest
-from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
+from orgscan.simulate import SimulatedOrg, demo_spec, drifted
+from orgscan.simulate.fakeaws import FakeAws
+from tests.fake_org import answered_by
 
 REPORTS = ("report.html", "report.xlsx")
 
@@ -52,8 +54,10 @@ def register(path: Path, org: SimulatedOrg) -> tuple[str, str]:
 
 def scan_demo(output_dir: Path, exceptions: Path, *, drift: bool) -> tuple[Path, SimulatedOrg]:
     """Scan the demo organization with the register; return the new run folder."""
-    with demo_mock():
-        org = build_demo_org(drift=drift)
+    # The scan only reads: the in-process responder answers it, no moto organization to build.
+    fake = FakeAws(drifted(demo_spec()) if drift else demo_spec())
+    with answered_by(fake):
+        org = fake.simulated_org()
         if not exceptions.exists():
             register(exceptions, org)
         outcome = CliRunner().invoke(app, [
