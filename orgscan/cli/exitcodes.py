@@ -17,9 +17,6 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  # flags, config, ids, run folders: nothing was written
     INCOMPLETE = 3  # the evidence is incomplete, or AWS could not be reached
     WRITE_FAILED = 4  # the evidence could not be written (disk full, read-only, interrupted)
-    # Ctrl-C or SIGTERM: the run folder holds what was gathered, marked incomplete. 128 + SIGINT,
-    # what shells report for a job stopped by Ctrl-C, so a scheduler tells it from a finished run.
-    INTERRUPTED = 130
 
 
 def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:

@@ -127,8 +127,9 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
             plan = plan_scan(settings, sessions, executor)  # bad input stops here
         except KeyboardInterrupt:
             interrupted = True
+            # Nothing was gathered: the evidence is incomplete, as when AWS does not answer.
             raise fail("interrupted before the scan began; nothing was written",
-                       code=ExitCode.INTERRUPTED) from None
+                       code=ExitCode.INCOMPLETE) from None
         log_plan(plan)
         log_phase("planning", began)
         try:
@@ -163,9 +164,9 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
                 result = describe_run(result, run_dir, settings, sys.argv)
                 written = write_run(run_dir, result, settings.formats, settings.remediation)
                 log_phase("writing", began)
-                # An interrupted run's evidence stops short: no verdict, whatever it found.
-                code = (ExitCode.INTERRUPTED if interrupted
-                        else scan_exit_code(result, settings.fail_on))
+                # An interrupted run is incomplete evidence (contract: 3), unless what it did
+                # gather already triggers 1, which wins over 3.
+                code = scan_exit_code(result, settings.fail_on)
                 log_summary(result, run_dir, code, interrupted=interrupted)
                 # The run's own log is complete: close it so that the manifest covers its last
                 # line. The manifest's digest then goes to the output folder's shared log only.
@@ -248,7 +249,7 @@ def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Pa
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
         typer.echo(f"orgscan: error: {exc}", err=True)
-        return code if code in (ExitCode.FINDINGS, ExitCode.INTERRUPTED) else ExitCode.INCOMPLETE
+        return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
     log.info("copied %d files of run %s to %s, each under %s retention for %d days; "
              "manifest.json sha256 %s", len(keys), result.run.run_id, target,
              retention.mode.value, retention.days, manifest_sha)
