@@ -56,29 +56,44 @@ class LowerBound:
         return self.total_calls / max(1, self.scanned_accounts)
 
 
-def lower_bound(spec: OrgSpec, *, latency_s: float, workers: int,
-                listing_gives_region: bool = True) -> LowerBound:
+def lower_bound(
+    spec: OrgSpec, *, latency_s: float, workers: int, listing_gives_region: bool = True
+) -> LowerBound:
     """The lower bound of a full scan of ``spec`` over its regions."""
     scanned = [a for a in spec.all_accounts if a.in_organization and not a.closed]
     members = [a for a in scanned if a is not spec.management]
-    owners = {bucket.name: (account, bucket)
-              for account in spec.all_accounts for bucket in account.buckets}
-    trails = [trail for account in spec.all_accounts for trail in account.trails
-              if skip_reason(account, trail, spec.regions) is None]
+    owners = {
+        bucket.name: (account, bucket)
+        for account in spec.all_accounts
+        for bucket in account.buckets
+    }
+    trails = [
+        trail
+        for account in spec.all_accounts
+        for trail in account.trails
+        if skip_reason(account, trail, spec.regions) is None
+    ]
     reported = {trail.bucket for trail in trails}
-    calls: Counter[str] = Counter({
-        "sts.AssumeRole": len(members),
-        "ec2.DescribeRegions": len(scanned),
-        "cloudtrail.DescribeTrails": len(scanned) * len(spec.regions),
-        "s3.ListBuckets": len(scanned),
-        # Health is read beside the bucket, after the trail listing: the chain stays as long.
-        "cloudtrail.GetTrailStatus": len(trails),
-        "cloudtrail.GetEventSelectors": len(trails),
-    })
+    calls: Counter[str] = Counter(
+        {
+            "sts.AssumeRole": len(members),
+            "ec2.DescribeRegions": len(scanned),
+            "cloudtrail.DescribeTrails": len(scanned) * len(spec.regions),
+            "s3.ListBuckets": len(scanned),
+            # Health is read beside the bucket, after the trail listing: the chain stays as long.
+            "cloudtrail.GetTrailStatus": len(trails),
+            "cloudtrail.GetEventSelectors": len(trails),
+        }
+    )
     for name in reported:
         owner, bucket = owners.get(name, (None, None))
-        readable = (owner is not None and bucket is not None and not bucket.deleted
-                    and owner.in_organization and not owner.closed)
+        readable = (
+            owner is not None
+            and bucket is not None
+            and not bucket.deleted
+            and owner.in_organization
+            and not owner.closed
+        )
         if not readable:
             calls["s3.HeadBucket"] += 1  # one call finds it gone (or not ours to read)
             continue
@@ -87,5 +102,11 @@ def lower_bound(spec: OrgSpec, *, latency_s: float, workers: int,
         calls["s3.GetObjectLockConfiguration"] += 1
         calls["s3.GetBucketVersioning"] += 1
     chain = 4 if listing_gives_region else 5
-    return LowerBound(calls=calls, chain=chain, latency_s=latency_s, workers=workers,
-                      scanned_accounts=len(scanned), unique_buckets=len(reported))
+    return LowerBound(
+        calls=calls,
+        chain=chain,
+        latency_s=latency_s,
+        workers=workers,
+        scanned_accounts=len(scanned),
+        unique_buckets=len(reported),
+    )

@@ -51,8 +51,9 @@ def latency_handler(seconds: float) -> Callable[..., None]:
     return wait
 
 
-def instrument(session: Any, *, latency_s: float, recorder: CallRecorder,
-               respond: Callable[[Any], None] | None) -> None:
+def instrument(
+    session: Any, *, latency_s: float, recorder: CallRecorder, respond: Callable[[Any], None] | None
+) -> None:
     """Register latency, counting and (when given) the responder on ``session``, in that order.
 
     The responder goes last: botocore calls every ``before-send`` handler and sends the first

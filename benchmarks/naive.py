@@ -14,17 +14,24 @@ import boto3
 from botocore.exceptions import ClientError
 
 
-def naive_scan(session: boto3.Session, account_ids: Sequence[str], regions: Sequence[str],
-               role_name: str = "OrganizationAccountAccessRole") -> int:
+def naive_scan(
+    session: boto3.Session,
+    account_ids: Sequence[str],
+    regions: Sequence[str],
+    role_name: str = "OrganizationAccountAccessRole",
+) -> int:
     """Scan ``account_ids`` one call at a time; returns the number of trails looked at."""
     seen = 0
     for account_id in account_ids:
         sts = _client(session, "sts", regions[0], {})
-        issued = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
-                                 RoleSessionName="naive")["Credentials"]
-        keys = {"aws_access_key_id": issued["AccessKeyId"],
-                "aws_secret_access_key": issued["SecretAccessKey"],
-                "aws_session_token": issued["SessionToken"]}
+        issued = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="naive"
+        )["Credentials"]
+        keys = {
+            "aws_access_key_id": issued["AccessKeyId"],
+            "aws_secret_access_key": issued["SecretAccessKey"],
+            "aws_session_token": issued["SessionToken"],
+        }
         for region in regions:
             _client(session, "cloudtrail", region, keys).list_trails()
             trails = _client(session, "cloudtrail", region, keys).describe_trails()["trailList"]
@@ -41,8 +48,7 @@ def _client(session: boto3.Session, service: str, region: str, keys: dict[str, A
     return make(service, region_name=region, **keys)
 
 
-def _read_bucket(session: boto3.Session, keys: dict[str, Any], region: str,
-                 bucket: str) -> int:
+def _read_bucket(session: boto3.Session, keys: dict[str, Any], region: str, bucket: str) -> int:
     """Read the bucket's Object Lock and versioning; returns how many reads failed."""
     failed = 0
     for operation in ("get_object_lock_configuration", "get_bucket_versioning"):

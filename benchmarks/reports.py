@@ -30,8 +30,14 @@ from orgscan.findings import dumps, loads
 from orgscan.model import ScanResult
 from orgscan.reports import ReportInputs, available_formats
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 def scale_result(accounts: int, seed: int = 0) -> ScanResult:
@@ -104,7 +110,8 @@ def page_timings(page_file: Path, loads_count: int) -> dict[str, float] | None:
                 "() => { const n = performance.getEntriesByType('navigation')[0];"
                 " const p = performance.getEntriesByName('first-contentful-paint')[0];"
                 " return {paint: p ? p.startTime : null, ready: n.domContentLoadedEventEnd,"
-                " load: n.loadEventEnd, elements: document.getElementsByTagName('*').length}; }")
+                " load: n.loadEventEnd, elements: document.getElementsByTagName('*').length}; }"
+            )
             samples["first_paint_ms"].append(float(timing["paint"] or 0.0))
             samples["dom_ready_ms"].append(float(timing["ready"]))
             samples["load_ms"].append(float(timing["load"]))
@@ -121,15 +128,22 @@ def measure(label: str, result: ScanResult, loads_count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="orgscan-bench-") as folder:
         formats = render_all(result, Path(folder))
         page = page_timings(Path(folder) / "report.html", loads_count)
-    return {"run": label, "accounts": len(result.accounts), "findings": len(result.findings),
-            "formats": formats, "page": page,
-            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+    return {
+        "run": label,
+        "accounts": len(result.accounts),
+        "findings": len(result.findings),
+        "formats": formats,
+        "page": page,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
 
 
 def format_table(report: dict[str, Any]) -> str:
     """One run's figures as aligned text."""
-    lines = [f"{report['run']}: {report['accounts']} accounts, {report['findings']} findings "
-             f"(load average {report['load_average']:.1f})"]
+    lines = [
+        f"{report['run']}: {report['accounts']} accounts, {report['findings']} findings "
+        f"(load average {report['load_average']:.1f})"
+    ]
     for name, figures in report["formats"].items():
         megabytes = figures["bytes"] / 1e6
         lines.append(f"  {name:<14} {figures['cpu_s']:6.2f} s CPU  {megabytes:7.2f} MB")
@@ -139,19 +153,31 @@ def format_table(report: dict[str, Any]) -> str:
     if page is None:
         lines.append("  page: no Chromium or Playwright, not measured")
     else:
-        lines.append(f"  page: first contentful paint {page['first_paint_ms']:.0f} ms, "
-                     f"DOMContentLoaded {page['dom_ready_ms']:.0f} ms, load "
-                     f"{page['load_ms']:.0f} ms, {page['elements']:.0f} elements")
+        lines.append(
+            f"  page: first contentful paint {page['first_paint_ms']:.0f} ms, "
+            f"DOMContentLoaded {page['dom_ready_ms']:.0f} ms, load "
+            f"{page['load_ms']:.0f} ms, {page['elements']:.0f} elements"
+        )
     return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--accounts", type=int, action="append", default=[],
-                        help="scan a scale organization of this many accounts (repeatable)")
-    parser.add_argument("--findings", type=Path, action="append", default=[],
-                        help="measure the reports of this findings.json (repeatable)")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        action="append",
+        default=[],
+        help="scan a scale organization of this many accounts (repeatable)",
+    )
+    parser.add_argument(
+        "--findings",
+        type=Path,
+        action="append",
+        default=[],
+        help="measure the reports of this findings.json (repeatable)",
+    )
     parser.add_argument("--loads", type=int, default=5, help="page loads per run (median)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -165,9 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Measure each run asked for and print the figures."""
     args = parse_args(argv)
     runs: list[tuple[str, ScanResult]] = [
-        (str(path), loads(path.read_text(encoding="utf-8"))) for path in args.findings]
-    runs += [(f"scale organization, seed {args.seed}", scale_result(count, args.seed))
-             for count in args.accounts]
+        (str(path), loads(path.read_text(encoding="utf-8"))) for path in args.findings
+    ]
+    runs += [
+        (f"scale organization, seed {args.seed}", scale_result(count, args.seed))
+        for count in args.accounts
+    ]
     reports = [measure(label, result, args.loads) for label, result in runs]
     if args.json:
         json.dump(reports, sys.stdout, indent=2)

@@ -59,10 +59,15 @@ def time_command(args: Sequence[str], runs: int, warmup: int = 2) -> StartupTime
         subprocess.run(argv, env=env, check=True, capture_output=True)
         walls.append(time.perf_counter() - started)
     cpu = (_children_cpu() - cpu_before) / runs
-    return StartupTime(command="orgscan " + " ".join(args), runs=runs,
-                       mean_s=statistics.fmean(walls),
-                       stdev_s=statistics.stdev(walls) if runs > 1 else 0.0,
-                       min_s=min(walls), max_s=max(walls), cpu_mean_s=cpu)
+    return StartupTime(
+        command="orgscan " + " ".join(args),
+        runs=runs,
+        mean_s=statistics.fmean(walls),
+        stdev_s=statistics.stdev(walls) if runs > 1 else 0.0,
+        min_s=min(walls),
+        max_s=max(walls),
+        cpu_mean_s=cpu,
+    )
 
 
 def measure(runs: int) -> list[StartupTime]:
@@ -72,16 +77,24 @@ def measure(runs: int) -> list[StartupTime]:
 
 def format_rows(times: Sequence[StartupTime]) -> list[tuple[str, str]]:
     """One table row per command: mean ± σ, range, CPU."""
-    return [(t.command, f"{t.mean_s * 1000:.0f} ms ± {t.stdev_s * 1000:.0f} ms wall (range "
-                        f"{t.min_s * 1000:.0f}–{t.max_s * 1000:.0f} ms, {t.runs} runs), "
-                        f"{t.cpu_mean_s * 1000:.0f} ms CPU")
-            for t in times]
+    return [
+        (
+            t.command,
+            f"{t.mean_s * 1000:.0f} ms ± {t.stdev_s * 1000:.0f} ms wall (range "
+            f"{t.min_s * 1000:.0f}–{t.max_s * 1000:.0f} ms, {t.runs} runs), "
+            f"{t.cpu_mean_s * 1000:.0f} ms CPU",
+        )
+        for t in times
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure and print the start-up times."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.startup",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--runs", type=int, default=20, help="timed runs per command (20)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)

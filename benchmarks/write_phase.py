@@ -53,8 +53,7 @@ _PARTS: tuple[tuple[Any, str, str], ...] = (
 )
 
 
-def _timed(function: Callable[..., Any], totals: dict[str, float],
-           part: str) -> Callable[..., Any]:
+def _timed(function: Callable[..., Any], totals: dict[str, float], part: str) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.process_time()
@@ -90,6 +89,11 @@ def measure_write(result: ScanResult) -> WriteMeasurement:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         size = sum(path.stat().st_size for path in written)
     parts["writing files and latest"] = max(0.0, cpu - sum(parts.values()))
-    return WriteMeasurement(wall_s=wall, cpu_s=cpu, parts_cpu_s=parts, files=len(written),
-                            scripts=sum(1 for path in written if path.suffix == ".sh"),
-                            megabytes=size / 1e6)
+    return WriteMeasurement(
+        wall_s=wall,
+        cpu_s=cpu,
+        parts_cpu_s=parts,
+        files=len(written),
+        scripts=sum(1 for path in written if path.suffix == ".sh"),
+        megabytes=size / 1e6,
+    )

@@ -135,8 +135,9 @@ class ScanSettings:
             "exceptions": len(self.exceptions.entries),
             "remediation": _remediation_dict(self.remediation),
             "evidence_bucket": str(self.evidence_bucket) if self.evidence_bucket else None,
-            "evidence_lock_mode": (self.evidence_lock_mode.value if self.evidence_lock_mode
-                                   else None),
+            "evidence_lock_mode": (
+                self.evidence_lock_mode.value if self.evidence_lock_mode else None
+            ),
             "evidence_retention_days": self.evidence_retention_days,
             "denied_regions": list(self.denied_regions),
             **self.policy.to_dict(),
@@ -196,8 +197,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise InputError(f"config file {path}: invalid TOML (nested too deeply)") from None
 
 
-def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
-                   source: str = "config") -> ScanSettings:
+def build_settings(
+    config: Mapping[str, Any] | None, cli: Mapping[str, Any], source: str = "config"
+) -> ScanSettings:
     """Merge config-file values with command-line values (CLI wins) and validate them.
 
     ``cli`` holds only the options given on the command line, by config key; ``source`` names
@@ -221,8 +223,9 @@ def build_settings(config: Mapping[str, Any] | None, cli: Mapping[str, Any],
         years_where = merged["min_retention_years"][1]
         same_layer = days_where.startswith("option") == years_where.startswith("option")
         if days_where and same_layer and fields["min_retention_days"] != years * DAYS_PER_YEAR:
-            raise InputError(f"{years_where}: give the minimum retention in days or in years, "
-                             "not both")
+            raise InputError(
+                f"{years_where}: give the minimum retention in days or in years, not both"
+            )
         if years_where.startswith("option") or not days_where:  # the command line wins
             fields["min_retention_days"] = years * DAYS_PER_YEAR  # as S3 counts a Year
     policy = Policy(
@@ -275,23 +278,29 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         "denied_regions": list(settings.denied_regions),
         "exceptions": [_entry_dict(entry) for entry in settings.exceptions.entries],
         "evidence_bucket": str(settings.evidence_bucket) if settings.evidence_bucket else None,
-        "evidence_lock_mode": (settings.evidence_lock_mode.value
-                               if settings.evidence_lock_mode else None),
+        "evidence_lock_mode": (
+            settings.evidence_lock_mode.value if settings.evidence_lock_mode else None
+        ),
         "evidence_retention_days": settings.evidence_retention_days,
     }
     return {key: value for key, value in document.items() if value not in (None, [], {})}
 
 
 def _remediation_dict(remediation: RemediationSettings) -> dict[str, Any]:
-    values = {"strategy": remediation.strategy.value,
-              "mode": remediation.mode.value if remediation.mode else None,
-              "days": remediation.days}
+    values = {
+        "strategy": remediation.strategy.value,
+        "mode": remediation.mode.value if remediation.mode else None,
+        "days": remediation.days,
+    }
     return {key: value for key, value in values.items() if value is not None}
 
 
 def _entry_dict(entry: ExceptionEntry) -> dict[str, Any]:
-    target = ({"trail_arn": entry.trail_arn} if entry.trail_arn is not None
-              else {"bucket_name": entry.bucket_name})
+    target = (
+        {"trail_arn": entry.trail_arn}
+        if entry.trail_arn is not None
+        else {"bucket_name": entry.bucket_name}
+    )
     return {**target, "owner": entry.owner, "reason": entry.reason, "expires": entry.expires}
 
 
@@ -328,8 +337,9 @@ def _ou_ids(value: Any, where: str) -> tuple[str, ...]:
     ids = _string_list([value] if isinstance(value, str) else value, where)
     for ou_id in ids:
         if not OU_ID_RE.match(ou_id):
-            raise InputError(f"{where}: {ou_id!r:.40} is not an OU id (ou-xxxx-xxxxxxxx) "
-                             "or root id (r-xxxx)")
+            raise InputError(
+                f"{where}: {ou_id!r:.40} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)"
+            )
     return _unique(ids)
 
 
@@ -431,25 +441,32 @@ def _exceptions(value: Any, where: str) -> ExceptionRegister:
             raise InputError(f"{where}: {exc}") from None
     if isinstance(value, list):
         return parse_register(value, where)
-    raise InputError(f"{where}: expected the path of an exceptions file or "
-                     "[[exceptions]] tables")
+    raise InputError(f"{where}: expected the path of an exceptions file or [[exceptions]] tables")
 
 
 def _remediation(value: Any, where: str) -> RemediationSettings:
     if not isinstance(value, dict):
-        raise InputError(f"{where}: expected a table ([remediation]) with any of "
-                         f"{', '.join(_REMEDIATION_KEYS)}")
+        raise InputError(
+            f"{where}: expected a table ([remediation]) with any of {', '.join(_REMEDIATION_KEYS)}"
+        )
     unknown = sorted(set(value) - set(_REMEDIATION_KEYS))
     if unknown:
-        raise InputError(f"{where}: unknown key {unknown[0]!r} (known keys: "
-                         f"{', '.join(_REMEDIATION_KEYS)})")
+        raise InputError(
+            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(_REMEDIATION_KEYS)})"
+        )
     inner = {key: f"{where}: key {key!r}" for key in value}
     return RemediationSettings(
-        strategy=(_choice(Strategy)(value["strategy"], inner["strategy"]) if "strategy" in value
-                  else Strategy.ENABLE_IN_PLACE),
+        strategy=(
+            _choice(Strategy)(value["strategy"], inner["strategy"])
+            if "strategy" in value
+            else Strategy.ENABLE_IN_PLACE
+        ),
         mode=_choice(LockMode)(value["mode"], inner["mode"]) if "mode" in value else None,
-        days=(_int_between(1, MAX_RETENTION_DAYS)(value["days"], inner["days"])
-              if "days" in value else None),
+        days=(
+            _int_between(1, MAX_RETENTION_DAYS)(value["days"], inner["days"])
+            if "days" in value
+            else None
+        ),
     )
 
 
@@ -469,10 +486,12 @@ _VALIDATORS: dict[str, Any] = {
     "ou": _ou_ids,
     "regions": _regions,
     "role_name": _matching(ROLE_NAME_RE, "an IAM role name (1-64 of letters, digits, +=,.@_-/)"),
-    "external_id": _matching(EXTERNAL_ID_RE, "an external id (2-1224 of letters, digits, "
-                                             "+=,.@:/_-)"),
-    "role_session_name": _matching(SESSION_NAME_RE, "a session name (2-64 of letters, digits, "
-                                                    "+=,.@_-)"),
+    "external_id": _matching(
+        EXTERNAL_ID_RE, "an external id (2-1224 of letters, digits, +=,.@:/_-)"
+    ),
+    "role_session_name": _matching(
+        SESSION_NAME_RE, "a session name (2-64 of letters, digits, +=,.@_-)"
+    ),
     "workers": _int_between(1, MAX_WORKERS),
     "output_dir": _output_dir,
     "format": _formats,

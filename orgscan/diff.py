@@ -61,10 +61,24 @@ JsonScalar = str | int | bool | None
 
 _SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 #: Fields compared between two findings of one trail, in the order changes are listed.
-COMPARED_FIELDS = ("status", "reason_code", "bucket_name", "bucket_account_id", "bucket_region",
-                   "object_lock_enabled", "lock_mode", "retention_days", "versioning", "reason",
-                   "trail_name", "home_region", "is_multi_region", "is_organization_trail",
-                   "account_id", "exception")
+COMPARED_FIELDS = (
+    "status",
+    "reason_code",
+    "bucket_name",
+    "bucket_account_id",
+    "bucket_region",
+    "object_lock_enabled",
+    "lock_mode",
+    "retention_days",
+    "versioning",
+    "reason",
+    "trail_name",
+    "home_region",
+    "is_multi_region",
+    "is_organization_trail",
+    "account_id",
+    "exception",
+)
 #: Error stages after which a trail may exist that the run could not see.
 _BLINDING_STAGES = frozenset({ErrorStage.ASSUME_ROLE, ErrorStage.REGIONS, ErrorStage.TRAILS})
 
@@ -114,8 +128,11 @@ class FieldChange:
     def describe(self) -> str:
         """``retention_days 365 → 30 (shortened)``."""
         text = f"{self.field} {_show(self.old)} → {_show(self.new)}"
-        if self.field == "retention_days" and isinstance(self.old, int) \
-                and isinstance(self.new, int):
+        if (
+            self.field == "retention_days"
+            and isinstance(self.old, int)
+            and isinstance(self.new, int)
+        ):
             text += " (shortened)" if self.new < self.old else " (lengthened)"
         return text
 
@@ -147,9 +164,12 @@ class DiffEntry:
 
     def describe(self) -> str:
         """What happened to the trail, in a few words."""
-        parts = {Presence.ADDED: ["trail added"], Presence.REMOVED: ["trail removed"],
-                 Presence.NOT_SEEN: ["not seen: its account or region was not scanned"],
-                 Presence.BOTH: []}[self.presence]
+        parts = {
+            Presence.ADDED: ["trail added"],
+            Presence.REMOVED: ["trail removed"],
+            Presence.NOT_SEEN: ["not seen: its account or region was not scanned"],
+            Presence.BOTH: [],
+        }[self.presence]
         parts += [change.describe() for change in self.changes if change.field != "reason"]
         return "; ".join(parts)
 
@@ -212,33 +232,47 @@ class RunDiff:
         """``3 new failures, 1 resolved since 2026-11-20`` for report headers."""
         counts = self.counts()
         new = counts[DiffClass.NEW_FAILURE]
-        return (f"{new} new failure{'' if new == 1 else 's'}, "
-                f"{counts[DiffClass.RESOLVED]} resolved since {self.old.started_at[:10]}")
+        return (
+            f"{new} new failure{'' if new == 1 else 's'}, "
+            f"{counts[DiffClass.RESOLVED]} resolved since {self.old.started_at[:10]}"
+        )
 
 
 # --------------------------------------------------------------------------- classifying
 
 
-def diff_results(old: ScanResult, new: ScanResult, *, old_folder: str | None = None,
-                 new_folder: str | None = None) -> RunDiff:
+def diff_results(
+    old: ScanResult,
+    new: ScanResult,
+    *,
+    old_folder: str | None = None,
+    new_folder: str | None = None,
+) -> RunDiff:
     """Classify every trail of ``old`` and ``new`` (pure)."""
     old_by_arn = {finding.trail_arn: finding for finding in old.findings}
     new_by_arn = {finding.trail_arn: finding for finding in new.findings}
-    entries = [_entry(old_by_arn.get(arn), new_by_arn.get(arn), new)
-               for arn in old_by_arn.keys() | new_by_arn.keys()]
+    entries = [
+        _entry(old_by_arn.get(arn), new_by_arn.get(arn), new)
+        for arn in old_by_arn.keys() | new_by_arn.keys()
+    ]
     order = list(DiffClass)
     entries.sort(key=lambda e: (order.index(e.diff_class), e.account_id, e.trail_arn))
-    return RunDiff(old=RunRef(old_folder, old.run.started_at),
-                   new=RunRef(new_folder, new.run.started_at), entries=tuple(entries),
-                   accounts=diff_accounts(old, new))
+    return RunDiff(
+        old=RunRef(old_folder, old.run.started_at),
+        new=RunRef(new_folder, new.run.started_at),
+        entries=tuple(entries),
+        accounts=diff_accounts(old, new),
+    )
 
 
 def diff_accounts(old: ScanResult, new: ScanResult) -> tuple[AccountDiffEntry, ...]:
     """Classify the account verdicts of ``old`` and ``new`` like trails (pure)."""
     old_by_id = {account.account_id: account for account in old.accounts}
     new_by_id = {account.account_id: account for account in new.accounts}
-    entries = [_account_entry(old_by_id.get(account_id), new_by_id.get(account_id))
-               for account_id in old_by_id.keys() | new_by_id.keys()]
+    entries = [
+        _account_entry(old_by_id.get(account_id), new_by_id.get(account_id))
+        for account_id in old_by_id.keys() | new_by_id.keys()
+    ]
     order = list(DiffClass)
     entries.sort(key=lambda e: (order.index(e.diff_class), e.account_id))
     return tuple(entries)
@@ -256,17 +290,18 @@ def _account_value(account: AccountCoverage, name: str) -> JsonScalar:
     return value.value if hasattr(value, "value") else value  # type: ignore[no-any-return]
 
 
-def _account_entry(old: AccountCoverage | None,
-                   new: AccountCoverage | None) -> AccountDiffEntry:
+def _account_entry(old: AccountCoverage | None, new: AccountCoverage | None) -> AccountDiffEntry:
     either = new if new is not None else old
     assert either is not None  # the id came from one of the two runs
     verdict_old = old.verdict if old is not None else None
     verdict_new = new.verdict if new is not None else None
     changes: tuple[FieldChange, ...] = ()
     if old is not None and new is not None:
-        changes = tuple(FieldChange(name, _account_value(old, name), _account_value(new, name))
-                        for name in _ACCOUNT_FIELDS
-                        if _account_value(old, name) != _account_value(new, name))
+        changes = tuple(
+            FieldChange(name, _account_value(old, name), _account_value(new, name))
+            for name in _ACCOUNT_FIELDS
+            if _account_value(old, name) != _account_value(new, name)
+        )
     if new is None:
         diff_class = DiffClass.REMOVED  # no longer in the organization
     elif old is not None and old.verdict is not None and new.verdict is None:
@@ -275,11 +310,15 @@ def _account_entry(old: AccountCoverage | None,
         presence = Presence.BOTH if old is not None else Presence.ADDED
         diff_class = _classify(verdict_old, verdict_new, presence, changes)
     return AccountDiffEntry(
-        account_id=either.account_id, name=either.name, diff_class=diff_class,
-        verdict_old=verdict_old, verdict_new=verdict_new,
+        account_id=either.account_id,
+        name=either.name,
+        diff_class=diff_class,
+        verdict_old=verdict_old,
+        verdict_new=verdict_new,
         verdict_code_old=old.verdict_code.value if old and old.verdict_code else None,
         verdict_code_new=new.verdict_code.value if new and new.verdict_code else None,
-        changes=changes)
+        changes=changes,
+    )
 
 
 def _failing(status: Status | None) -> bool:
@@ -305,19 +344,25 @@ def _entry(old: Finding | None, new: Finding | None, new_run: ScanResult) -> Dif
         presence = Presence.BOTH
         changes = _changes(old, new)
     return DiffEntry(
-        trail_arn=either.trail_arn, account_id=either.account_id, trail_name=either.trail_name,
-        diff_class=_classify(status_old, status_new, presence, changes), presence=presence,
-        status_old=status_old, status_new=status_new,
+        trail_arn=either.trail_arn,
+        account_id=either.account_id,
+        trail_name=either.trail_name,
+        diff_class=_classify(status_old, status_new, presence, changes),
+        presence=presence,
+        status_old=status_old,
+        status_new=status_new,
         reason_code_old=old.reason_code.value if old is not None else None,
         reason_code_new=new.reason_code.value if new is not None else None,
         reason_old=old.reason if old is not None else None,
         reason_new=new.reason if new is not None else None,
-        changes=changes, excepted=new is not None and excepted_for_exit(new),
+        changes=changes,
+        excepted=new is not None and excepted_for_exit(new),
     )
 
 
-def _classify(old: Status | None, new: Status | None, presence: Presence,
-              changes: Sequence[FieldChange]) -> DiffClass:
+def _classify(
+    old: Status | None, new: Status | None, presence: Presence, changes: Sequence[FieldChange]
+) -> DiffClass:
     # Missing from the new run is never "resolved": either it could not be seen, or it is gone.
     if presence is Presence.NOT_SEEN:
         return DiffClass.NOT_ASSESSED
@@ -343,8 +388,12 @@ def _unseen(old: Finding, new_run: ScanResult) -> bool:
         return True
     if not old.is_multi_region and old.home_region not in new_run.run.regions:
         return True  # a single-region trail is seen only from its home region
-    return any(error.account_id == old.account_id and error.stage in _BLINDING_STAGES
-               and error.region in (None, old.home_region) for error in new_run.errors)
+    return any(
+        error.account_id == old.account_id
+        and error.stage in _BLINDING_STAGES
+        and error.region in (None, old.home_region)
+        for error in new_run.errors
+    )
 
 
 def _changes(old: Finding, new: Finding) -> tuple[FieldChange, ...]:
@@ -390,24 +439,32 @@ def diff_to_dict(diff: RunDiff) -> dict[str, Any]:
 
 def _account_entry_to_dict(entry: AccountDiffEntry) -> dict[str, Any]:
     return {
-        "account_id": entry.account_id, "name": entry.name, "class": entry.diff_class.value,
+        "account_id": entry.account_id,
+        "name": entry.name,
+        "class": entry.diff_class.value,
         "contract_class": entry.contract_class.value,
         "verdict_old": entry.verdict_old.value if entry.verdict_old is not None else None,
         "verdict_new": entry.verdict_new.value if entry.verdict_new is not None else None,
-        "verdict_code_old": entry.verdict_code_old, "verdict_code_new": entry.verdict_code_new,
+        "verdict_code_old": entry.verdict_code_old,
+        "verdict_code_new": entry.verdict_code_new,
         "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
     }
 
 
 def _entry_to_dict(entry: DiffEntry) -> dict[str, Any]:
     return {
-        "trail_arn": entry.trail_arn, "account_id": entry.account_id,
-        "trail_name": entry.trail_name, "class": entry.diff_class.value,
-        "contract_class": entry.contract_class.value, "presence": entry.presence.value,
+        "trail_arn": entry.trail_arn,
+        "account_id": entry.account_id,
+        "trail_name": entry.trail_name,
+        "class": entry.diff_class.value,
+        "contract_class": entry.contract_class.value,
+        "presence": entry.presence.value,
         "status_old": entry.status_old.value if entry.status_old is not None else None,
         "status_new": entry.status_new.value if entry.status_new is not None else None,
-        "reason_code_old": entry.reason_code_old, "reason_code_new": entry.reason_code_new,
-        "reason_old": entry.reason_old, "reason_new": entry.reason_new,
+        "reason_code_old": entry.reason_code_old,
+        "reason_code_new": entry.reason_code_new,
+        "reason_old": entry.reason_old,
+        "reason_new": entry.reason_new,
         "excepted": entry.excepted,
         "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
     }
@@ -449,9 +506,12 @@ def diff_from_dict(document: Mapping[str, Any]) -> RunDiff:
         raise ValueError(f"schema_version {document['schema_version']!r} is not supported")
     # absent before schema 2
     accounts = typed_value(document, "accounts", list) if "accounts" in document else []
-    return RunDiff(old=_run_ref(document["old"]), new=_run_ref(document["new"]),
-                   entries=tuple(_entry_from_dict(raw) for raw in document["trails"]),
-                   accounts=tuple(_account_entry_from_dict(raw) for raw in accounts))
+    return RunDiff(
+        old=_run_ref(document["old"]),
+        new=_run_ref(document["new"]),
+        entries=tuple(_entry_from_dict(raw) for raw in document["trails"]),
+        accounts=tuple(_account_entry_from_dict(raw) for raw in accounts),
+    )
 
 
 def _account_entry_from_dict(raw: Mapping[str, Any]) -> AccountDiffEntry:
@@ -462,18 +522,23 @@ def _account_entry_from_dict(raw: Mapping[str, Any]) -> AccountDiffEntry:
     return AccountDiffEntry(
         account_id=typed_value(raw, "account_id", str),
         name=typed_value(raw, "name", str, optional=True),
-        diff_class=DiffClass(raw["class"]), verdict_old=verdict("verdict_old"),
+        diff_class=DiffClass(raw["class"]),
+        verdict_old=verdict("verdict_old"),
         verdict_new=verdict("verdict_new"),
         verdict_code_old=typed_value(raw, "verdict_code_old", str, optional=True),
         verdict_code_new=typed_value(raw, "verdict_code_new", str, optional=True),
-        changes=tuple(FieldChange(typed_value(c, "field", str), _scalar(c["old"]),
-                                  _scalar(c["new"]))
-                      for c in typed_value(raw, "changes", list)))
+        changes=tuple(
+            FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
+            for c in typed_value(raw, "changes", list)
+        ),
+    )
 
 
 def _run_ref(raw: Mapping[str, Any]) -> RunRef:
-    return RunRef(folder=typed_value(raw, "folder", str, optional=True),
-                  started_at=typed_value(raw, "started_at", str))
+    return RunRef(
+        folder=typed_value(raw, "folder", str, optional=True),
+        started_at=typed_value(raw, "started_at", str),
+    )
 
 
 def _entry_from_dict(raw: Mapping[str, Any]) -> DiffEntry:
@@ -481,19 +546,24 @@ def _entry_from_dict(raw: Mapping[str, Any]) -> DiffEntry:
         value = typed_value(raw, key, str, optional=True)
         return Status(value) if value is not None else None
 
-    changes = tuple(FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
-                    for c in raw["changes"])
+    changes = tuple(
+        FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
+        for c in raw["changes"]
+    )
     entry = DiffEntry(
         trail_arn=typed_value(raw, "trail_arn", str),
         account_id=typed_value(raw, "account_id", str),
-        trail_name=typed_value(raw, "trail_name", str), diff_class=DiffClass(raw["class"]),
-        presence=Presence(raw["presence"]), status_old=status("status_old"),
+        trail_name=typed_value(raw, "trail_name", str),
+        diff_class=DiffClass(raw["class"]),
+        presence=Presence(raw["presence"]),
+        status_old=status("status_old"),
         status_new=status("status_new"),
         reason_code_old=typed_value(raw, "reason_code_old", str, optional=True),
         reason_code_new=typed_value(raw, "reason_code_new", str, optional=True),
         reason_old=typed_value(raw, "reason_old", str, optional=True),
         reason_new=typed_value(raw, "reason_new", str, optional=True),
-        changes=changes, excepted=typed_value(raw, "excepted", bool),
+        changes=changes,
+        excepted=typed_value(raw, "excepted", bool),
     )
     return entry
 

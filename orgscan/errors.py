@@ -35,9 +35,24 @@ class WriteInterrupted(KeyboardInterrupt):
 
 
 #: AWS error codes that say "try again later", nothing about the request or the credentials.
-TRANSIENT_AWS_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException",
-    "InternalFailure", "InternalError", "InternalServerError", "RequestTimeout",
-    "RequestTimeoutException", "500", "502", "503", "504",
-})
+TRANSIENT_AWS_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "500",
+        "502",
+        "503",
+        "504",
+    }
+)

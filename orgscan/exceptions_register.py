@@ -82,8 +82,12 @@ class ExceptionEntry:
 
     def mark(self, today: date) -> ExceptionMark:
         """The mark this entry leaves on a finding it matches, as of ``today``."""
-        return ExceptionMark(owner=self.owner, reason=self.reason, expires=self.expires,
-                             expired=self.is_expired(today))
+        return ExceptionMark(
+            owner=self.owner,
+            reason=self.reason,
+            expires=self.expires,
+            expired=self.is_expired(today),
+        )
 
 
 @dataclass(frozen=True)
@@ -124,16 +128,19 @@ def load_register(path: Path) -> ExceptionRegister:
         raise ExceptionsFileError(f"{path}: not valid TOML (nested too deeply)") from None
     unknown = sorted(set(document) - {REGISTER_KEY})
     if unknown:
-        raise ExceptionsFileError(f"{path}: unknown key {unknown[0]!r}; expected only "
-                                  f"[[{REGISTER_KEY}]] entries")
+        raise ExceptionsFileError(
+            f"{path}: unknown key {unknown[0]!r}; expected only [[{REGISTER_KEY}]] entries"
+        )
     return parse_register(document.get(REGISTER_KEY, []), str(path))
 
 
 def parse_register(raw: Any, source: str) -> ExceptionRegister:
     """Validate the ``exceptions`` array of a parsed TOML document (``source`` names the file)."""
     if not isinstance(raw, list):
-        raise ExceptionsFileError(f"{source}: {REGISTER_KEY!r} must be an array of tables "
-                                  f"([[{REGISTER_KEY}]]), not {type(raw).__name__}")
+        raise ExceptionsFileError(
+            f"{source}: {REGISTER_KEY!r} must be an array of tables "
+            f"([[{REGISTER_KEY}]]), not {type(raw).__name__}"
+        )
     entries = tuple(_parse_entry(item, _where(source, index)) for index, item in enumerate(raw))
     _reject_duplicates(entries, source)
     return ExceptionRegister(entries=entries, source=source)
@@ -149,18 +156,24 @@ def _parse_entry(raw: Any, where: str) -> ExceptionEntry:
         raise ExceptionsFileError(f"{where}: must be a table with owner, reason and expires")
     unknown = sorted(set(raw) - _ALLOWED_KEYS)
     if unknown:
-        raise ExceptionsFileError(f"{where}: unknown key {unknown[0]!r}; expected "
-                                  f"{', '.join(sorted(_ALLOWED_KEYS))}")
+        raise ExceptionsFileError(
+            f"{where}: unknown key {unknown[0]!r}; expected {', '.join(sorted(_ALLOWED_KEYS))}"
+        )
     targets = [key for key in _TARGET_KEYS if key in raw]
     if len(targets) != 1:
-        raise ExceptionsFileError(f"{where}: needs exactly one of 'trail_arn' or 'bucket_name'"
-                                  f"{' (both given)' if targets else ''}")
+        raise ExceptionsFileError(
+            f"{where}: needs exactly one of 'trail_arn' or 'bucket_name'"
+            f"{' (both given)' if targets else ''}"
+        )
     target = targets[0]
     value = _text(raw, target, where)
     pattern = _TRAIL_ARN_RE if target == "trail_arn" else _BUCKET_RE
     if not pattern.match(value):
-        expected = ("a CloudTrail trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)"
-                    if target == "trail_arn" else "an S3 bucket name")
+        expected = (
+            "a CloudTrail trail ARN (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME)"
+            if target == "trail_arn"
+            else "an S3 bucket name"
+        )
         raise ExceptionsFileError(f"{where}: {target!r} must be {expected}, not {value!r:.80}")
     return ExceptionEntry(
         trail_arn=value if target == "trail_arn" else None,
@@ -189,8 +202,10 @@ def _expiry(raw: Mapping[str, Any], where: str) -> date:
     value = raw["expires"]
     # tomllib gives datetime for 2027-03-31T00:00:00; datetime is a date subclass, so test it first.
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise ExceptionsFileError(f"{where}: 'expires' must be a TOML date such as 2027-03-31 "
-                                  f"(unquoted, no time), not {value!r:.60}")
+        raise ExceptionsFileError(
+            f"{where}: 'expires' must be a TOML date such as 2027-03-31 "
+            f"(unquoted, no time), not {value!r:.60}"
+        )
     return value
 
 
@@ -198,11 +213,16 @@ def _reject_duplicates(entries: Iterable[ExceptionEntry], source: str) -> None:
     # Two entries for one target would make the owner and expiry ambiguous.
     seen: dict[tuple[str, str], int] = {}
     for index, entry in enumerate(entries):
-        key = (("trail_arn", entry.trail_arn) if entry.trail_arn is not None
-               else ("bucket_name", entry.bucket_name or ""))
+        key = (
+            ("trail_arn", entry.trail_arn)
+            if entry.trail_arn is not None
+            else ("bucket_name", entry.bucket_name or "")
+        )
         if key in seen:
-            raise ExceptionsFileError(f"{_where(source, index)}: {key[0]!r} {key[1]!r} is "
-                                      f"already excepted by {REGISTER_KEY}[{seen[key]}]")
+            raise ExceptionsFileError(
+                f"{_where(source, index)}: {key[0]!r} {key[1]!r} is "
+                f"already excepted by {REGISTER_KEY}[{seen[key]}]"
+            )
         seen[key] = index
 
 

@@ -117,8 +117,10 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
     # Field order is the contract's; StrEnum members serialise as their value. A shallow read,
     # not asdict's deep copy: this runs once per trail for every report of a large run.
     values = (getattr(finding, key) for key in _FINDING_FIELDS)
-    row = {key: (value.value if hasattr(value, "value") else value)
-           for key, value in zip(_FINDING_FIELDS, values, strict=True)}
+    row = {
+        key: (value.value if hasattr(value, "value") else value)
+        for key, value in zip(_FINDING_FIELDS, values, strict=True)
+    }
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
@@ -182,8 +184,14 @@ class _SchemaError(Exception):
 _T = TypeVar("_T")
 
 
-def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], where: str,
-         *, optional: bool = False) -> Any:
+def _get(
+    obj: Mapping[str, Any],
+    key: str,
+    kind: type[_T] | tuple[type, ...],
+    where: str,
+    *,
+    optional: bool = False,
+) -> Any:
     if key not in obj:
         raise _SchemaError(f"{where}: missing key {key!r}")
     try:
@@ -191,13 +199,16 @@ def _get(obj: Mapping[str, Any], key: str, kind: type[_T] | tuple[type, ...], wh
     except TypeError as exc:
         raise _SchemaError(f"{where}: {exc}") from None
     if isinstance(value, str) and len(value) > MAX_TEXT:
-        raise _SchemaError(f"{where}: {key!r} holds {len(value):,} characters, more than the "
-                           f"{MAX_TEXT:,} a finding's text may have")
+        raise _SchemaError(
+            f"{where}: {key!r} holds {len(value):,} characters, more than the "
+            f"{MAX_TEXT:,} a finding's text may have"
+        )
     return value
 
 
-def _int_between(raw: Mapping[str, Any], key: str, where: str, low: int, high: int,
-                 *, optional: bool = False) -> Any:
+def _int_between(
+    raw: Mapping[str, Any], key: str, where: str, low: int, high: int, *, optional: bool = False
+) -> Any:
     # Reports and plans compute with these numbers: 10**30 days overflows pandas and Excel.
     value = _get(raw, key, int, where, optional=optional)
     if value is not None and not low <= value <= high:
@@ -243,32 +254,43 @@ def _parse_document(document: Any) -> ScanResult:
         raise _SchemaError("the top level must be a JSON object")
     version = _get(document, "schema_version", int, "findings.json")
     if version not in READABLE_SCHEMA_VERSIONS:
-        raise _SchemaError(f"schema_version {version} is not supported (expected "
-                           f"{' or '.join(map(str, READABLE_SCHEMA_VERSIONS))})")
+        raise _SchemaError(
+            f"schema_version {version} is not supported (expected "
+            f"{' or '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
+        )
     run = _parse_run(_get(document, "run", dict, "findings.json"))
-    accounts = tuple(_parse_account(item, f"accounts[{i}]")
-                     for i, item in enumerate(_list(document, "accounts")))
-    findings = tuple(_parse_finding(item, f"findings[{i}]")
-                     for i, item in enumerate(_list(document, "findings")))
-    errors = tuple(_parse_error(item, f"errors[{i}]")
-                   for i, item in enumerate(_list(document, "errors")))
+    accounts = tuple(
+        _parse_account(item, f"accounts[{i}]") for i, item in enumerate(_list(document, "accounts"))
+    )
+    findings = tuple(
+        _parse_finding(item, f"findings[{i}]") for i, item in enumerate(_list(document, "findings"))
+    )
+    errors = tuple(
+        _parse_error(item, f"errors[{i}]") for i, item in enumerate(_list(document, "errors"))
+    )
     return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
 
 
 def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     where = "run"
     policy_raw = _get(raw, "policy", dict, where)
-    min_days = _int_between(policy_raw, "min_retention_days", "run.policy", 1,
-                            MAX_RETENTION_DAYS, optional=True)
+    min_days = _int_between(
+        policy_raw, "min_retention_days", "run.policy", 1, MAX_RETENTION_DAYS, optional=True
+    )
     policy = Policy(
         require_default_retention=_get(policy_raw, "require_default_retention", bool, "run.policy"),
-        require_mode=_enum(_get(policy_raw, "require_mode", str, "run.policy"), RequiredMode,
-                           "require_mode", "run.policy"),
+        require_mode=_enum(
+            _get(policy_raw, "require_mode", str, "run.policy"),
+            RequiredMode,
+            "require_mode",
+            "run.policy",
+        ),
         min_retention_days=min_days,
     )
     regions = _get(raw, "regions", list, where)
     if len(regions) > MAX_REGIONS or not all(
-            isinstance(region, str) and REGION_RE.match(region) for region in regions):
+        isinstance(region, str) and REGION_RE.match(region) for region in regions
+    ):
         raise _SchemaError("run: 'regions' must be a list of AWS region names")
     return RunInfo(
         run_id=_get(raw, "run_id", str, where) if "run_id" in raw else "",
@@ -286,14 +308,16 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
     )
 
 
-def _strings(raw: Mapping[str, Any], key: str, where: str, *,
-             optional: bool = False) -> tuple[str, ...] | None:
+def _strings(
+    raw: Mapping[str, Any], key: str, where: str, *, optional: bool = False
+) -> tuple[str, ...] | None:
     value = _get(raw, key, list, where, optional=optional)
     if value is None:
         return None
     if not all(isinstance(item, str) and len(item) <= MAX_TEXT for item in value):
-        raise _SchemaError(f"{where}: {key!r} must be a list of strings of at most "
-                           f"{MAX_TEXT:,} characters")
+        raise _SchemaError(
+            f"{where}: {key!r} must be a list of strings of at most {MAX_TEXT:,} characters"
+        )
     return tuple(value)
 
 
@@ -308,8 +332,9 @@ def _parse_scope(raw: Any) -> RunScope | None:
     for account_id in accounts or ():
         _account_id(account_id, "accounts", where)
     regions = _strings(raw, "regions", where, optional=True)
-    if regions is not None and (len(regions) > MAX_REGIONS
-                                or not all(REGION_RE.match(region) for region in regions)):
+    if regions is not None and (
+        len(regions) > MAX_REGIONS or not all(REGION_RE.match(region) for region in regions)
+    ):
         raise _SchemaError(f"{where}: 'regions' must be a list of AWS region names or null")
     return RunScope(
         role_name=_get(raw, "role_name", str, where),
@@ -328,9 +353,14 @@ def _parse_gaps(raw: Mapping[str, Any], where: str) -> tuple[AccountGap, ...]:
         gap_where = f"{where}.gaps[{index}]"
         if not isinstance(gap, dict):
             raise _SchemaError(f"{gap_where} must be an object")
-        parsed.append(AccountGap(
-            region=_region(gap, "region", gap_where),
-            code=_enum(_get(gap, "code", str, gap_where), AccountVerdictCode, "code", gap_where)))
+        parsed.append(
+            AccountGap(
+                region=_region(gap, "region", gap_where),
+                code=_enum(
+                    _get(gap, "code", str, gap_where), AccountVerdictCode, "code", gap_where
+                ),
+            )
+        )
     return tuple(parsed)
 
 
@@ -346,10 +376,10 @@ def _parse_account(raw: Mapping[str, Any], where: str) -> AccountCoverage:
         error_code=_get(raw, "error_code", str, where, optional=True),
         # The verdict fields are absent in version 1 files.
         verdict=_enum(raw.get("verdict"), Status, "verdict", where, optional=True),
-        verdict_code=_enum(raw.get("verdict_code"), AccountVerdictCode, "verdict_code", where,
-                           optional=True),
-        protected_by=(_strings(raw, "protected_by", where) or ()) if "protected_by" in raw
-        else (),
+        verdict_code=_enum(
+            raw.get("verdict_code"), AccountVerdictCode, "verdict_code", where, optional=True
+        ),
+        protected_by=(_strings(raw, "protected_by", where) or ()) if "protected_by" in raw else (),
         gaps=_parse_gaps(raw, where),
     )
 
@@ -358,11 +388,15 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
     status = _enum(_get(raw, "status", str, where), Status, "status", where)
     reason_code = _enum(_get(raw, "reason_code", str, where), ReasonCode, "reason_code", where)
     # NO_DEFAULT_RETENTION is FAIL or WARN depending on the run's policy; the rest are fixed.
-    allowed = ({Status.WARN, Status.FAIL} if reason_code is ReasonCode.NO_DEFAULT_RETENTION
-               else {REASON_STATUS[reason_code]})
+    allowed = (
+        {Status.WARN, Status.FAIL}
+        if reason_code is ReasonCode.NO_DEFAULT_RETENTION
+        else {REASON_STATUS[reason_code]}
+    )
     if status not in allowed:
-        raise _SchemaError(f"{where}: reason_code {reason_code.value} cannot have status "
-                           f"{status.value}")
+        raise _SchemaError(
+            f"{where}: reason_code {reason_code.value} cannot have status {status.value}"
+        )
     return Finding(
         account_id=_account_id(raw.get("account_id"), "account_id", where) or "",
         trail_name=_get(raw, "trail_name", str, where),
@@ -371,26 +405,45 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         is_organization_trail=_get(raw, "is_organization_trail", bool, where),
         is_multi_region=_get(raw, "is_multi_region", bool, where),
         bucket_name=_get(raw, "bucket_name", str, where),
-        bucket_account_id=_account_id(raw.get("bucket_account_id"), "bucket_account_id", where,
-                                      optional=True),
+        bucket_account_id=_account_id(
+            raw.get("bucket_account_id"), "bucket_account_id", where, optional=True
+        ),
         bucket_region=_region(raw, "bucket_region", where, optional=True),
         object_lock_enabled=_get(raw, "object_lock_enabled", bool, where, optional=True),
-        lock_mode=_enum(_get(raw, "lock_mode", str, where, optional=True), LockMode, "lock_mode",
-                        where, optional=True),
-        retention_days=_int_between(raw, "retention_days", where, 0, MAX_RETENTION_DAYS,
-                                    optional=True),
-        versioning=_enum(_get(raw, "versioning", str, where, optional=True), Versioning,
-                         "versioning", where, optional=True),
+        lock_mode=_enum(
+            _get(raw, "lock_mode", str, where, optional=True),
+            LockMode,
+            "lock_mode",
+            where,
+            optional=True,
+        ),
+        retention_days=_int_between(
+            raw, "retention_days", where, 0, MAX_RETENTION_DAYS, optional=True
+        ),
+        versioning=_enum(
+            _get(raw, "versioning", str, where, optional=True),
+            Versioning,
+            "versioning",
+            where,
+            optional=True,
+        ),
         status=status,
         reason_code=reason_code,
         reason=_get(raw, "reason", str, where),
         # Trail health is absent in version 1 files.
         is_logging=_get(raw, "is_logging", bool, where, optional=True)
-        if "is_logging" in raw else None,
+        if "is_logging" in raw
+        else None,
         latest_delivery_error=_get(raw, "latest_delivery_error", str, where, optional=True)
-        if "latest_delivery_error" in raw else None,
-        management_events=_enum(raw.get("management_events"), ManagementEvents,
-                                "management_events", where, optional=True),
+        if "latest_delivery_error" in raw
+        else None,
+        management_events=_enum(
+            raw.get("management_events"),
+            ManagementEvents,
+            "management_events",
+            where,
+            optional=True,
+        ),
         exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
     )
 
@@ -405,11 +458,15 @@ def _parse_exception(raw: Any, where: str) -> ExceptionMark | None:
     try:
         expiry = date.fromisoformat(expires)
     except ValueError:
-        raise _SchemaError(f"{where}: 'expires' must be a date YYYY-MM-DD, not {expires!r:.60}") \
-            from None
-    return ExceptionMark(owner=_get(raw, "owner", str, where),
-                         reason=_get(raw, "reason", str, where),
-                         expires=expiry, expired=_get(raw, "expired", bool, where))
+        raise _SchemaError(
+            f"{where}: 'expires' must be a date YYYY-MM-DD, not {expires!r:.60}"
+        ) from None
+    return ExceptionMark(
+        owner=_get(raw, "owner", str, where),
+        reason=_get(raw, "reason", str, where),
+        expires=expiry,
+        expired=_get(raw, "expired", bool, where),
+    )
 
 
 def _parse_error(raw: Mapping[str, Any], where: str) -> ScanError:

@@ -38,12 +38,18 @@ def read_regular_file(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
         if info.st_size > max_bytes:
-            raise OSError(errno.EFBIG, f"{info.st_size:,} bytes, more than the "
-                          f"{max_bytes:,} a run folder's file may have", str(path))
+            raise OSError(
+                errno.EFBIG,
+                f"{info.st_size:,} bytes, more than the {max_bytes:,} a run folder's file may have",
+                str(path),
+            )
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:  # grew while being read
-        raise OSError(errno.EFBIG, f"more than the {max_bytes:,} bytes a run folder's file "
-                      "may have", str(path))
+        raise OSError(
+            errno.EFBIG,
+            f"more than the {max_bytes:,} bytes a run folder's file may have",
+            str(path),
+        )
     return data.decode("utf-8")
 
 
@@ -77,15 +83,22 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     try:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise error(f"{source}: holds a \\u escape that is not a character "
-                    "(a lone surrogate)") from None
+        raise error(
+            f"{source}: holds a \\u escape that is not a character (a lone surrogate)"
+        ) from None
     except RecursionError:
         raise error(f"{source}: nested too deeply") from None
     return document
 
 
-def typed_value(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *,
-                optional: bool = False, expected: str | None = None) -> Any:
+def typed_value(
+    obj: Mapping[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    *,
+    optional: bool = False,
+    expected: str | None = None,
+) -> Any:
     """``obj[key]`` when it is a ``kind`` (or null, when ``optional``).
 
     ``KeyError`` when the key is missing; ``TypeError`` naming the key, what was expected
@@ -97,7 +110,8 @@ def typed_value(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
         return None
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        wanted = expected or " or ".join(k.__name__ for k in kinds) + (" or null" if optional
-                                                                        else "")
+        wanted = expected or " or ".join(k.__name__ for k in kinds) + (
+            " or null" if optional else ""
+        )
         raise TypeError(f"{key!r} must be {wanted}, not {value!r:.60}")
     return value

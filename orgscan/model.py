@@ -202,13 +202,26 @@ class BucketFacts:
     outside_organization: bool = False
 
     @classmethod
-    def unreadable(cls, bucket_name: str, bucket_account_id: str | None,
-                   bucket_region: str | None, error_code: str,
-                   error_message: str | None) -> BucketFacts:
+    def unreadable(
+        cls,
+        bucket_name: str,
+        bucket_account_id: str | None,
+        bucket_region: str | None,
+        error_code: str,
+        error_message: str | None,
+    ) -> BucketFacts:
         """A bucket that could not be read: what is known of where it is, and why not."""
-        return cls(bucket_name, bucket_account_id, bucket_region, object_lock_enabled=None,
-                   lock_mode=None, retention_days=None, versioning=None,
-                   error_code=error_code, error_message=error_message)
+        return cls(
+            bucket_name,
+            bucket_account_id,
+            bucket_region,
+            object_lock_enabled=None,
+            lock_mode=None,
+            retention_days=None,
+            versioning=None,
+            error_code=error_code,
+            error_message=error_message,
+        )
 
 
 @dataclass(frozen=True)
@@ -235,8 +248,12 @@ class ExceptionMark:
 
     def to_dict(self) -> dict[str, object]:
         """The mark as it is recorded in ``findings.json`` (``findings[].exception``)."""
-        return {"owner": self.owner, "reason": self.reason,
-                "expires": self.expires.isoformat(), "expired": self.expired}
+        return {
+            "owner": self.owner,
+            "reason": self.reason,
+            "expires": self.expires.isoformat(),
+            "expired": self.expired,
+        }
 
 
 @dataclass(frozen=True)

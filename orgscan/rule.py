@@ -23,13 +23,20 @@ CONTROL_TOWER_PREFIX = "aws-controltower-"
 # AWS error codes that mean the bucket is not there.
 MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
 # AWS error codes that mean the bucket exists but the scan may not read it.
-ACCESS_DENIED_CODES = frozenset({"AccessDenied", "403", "Forbidden", "AllAccessDisabled",
-                                 "AccountProblem", "InvalidAccessKeyId"})
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "403",
+        "Forbidden",
+        "AllAccessDisabled",
+        "AccountProblem",
+        "InvalidAccessKeyId",
+    }
+)
 
 # How strong each mode is: a policy requiring a mode accepts it and anything stronger.
 _MODE_STRENGTH = {LockMode.GOVERNANCE: 1, LockMode.COMPLIANCE: 2}
-_REQUIRED_STRENGTH = {RequiredMode.ANY: 0, RequiredMode.GOVERNANCE: 1,
-                      RequiredMode.COMPLIANCE: 2}
+_REQUIRED_STRENGTH = {RequiredMode.ANY: 0, RequiredMode.GOVERNANCE: 1, RequiredMode.COMPLIANCE: 2}
 
 
 #: The order in which reasons are named: the first among those with the worst status is the
@@ -74,11 +81,11 @@ def evaluate(facts: BucketFacts, policy: Policy) -> Verdict:
     return _judged(_problems(facts, policy), facts, policy)
 
 
-def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts,
-            policy: Policy) -> Verdict:
+def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts, policy: Policy) -> Verdict:
     if not problems:
-        return Verdict(REASON_STATUS[ReasonCode.COMPLIANT], ReasonCode.COMPLIANT,
-                       _compliant_sentence(facts))
+        return Verdict(
+            REASON_STATUS[ReasonCode.COMPLIANT], ReasonCode.COMPLIANT, _compliant_sentence(facts)
+        )
     status = max((reason_status(code, policy) for code, _ in problems), key=_SEVERITY.__getitem__)
     ranked = sorted(problems, key=lambda problem: PRECEDENCE.index(problem[0]))
     code, sentence = next(p for p in ranked if reason_status(p[0], policy) is status)
@@ -87,15 +94,19 @@ def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts,
         sentence = f"{sentence} Also: {', '.join(others)}."
     if facts.bucket_name.startswith(CONTROL_TOWER_PREFIX):
         # Fixing it by hand is drift Control Tower may undo: say whose bucket it is.
-        sentence += (" This is AWS Control Tower's log bucket: change its retention through "
-                     "the landing zone's settings.")
+        sentence += (
+            " This is AWS Control Tower's log bucket: change its retention through "
+            "the landing zone's settings."
+        )
     return Verdict(status, code, sentence)
 
 
 def _outside_verdict(facts: BucketFacts, policy: Policy) -> Verdict:
-    outside = (ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
-               f"Bucket {facts.bucket_name} exists but no account of the organization owns it: "
-               "the organization cannot show that its log files are protected.")
+    outside = (
+        ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+        f"Bucket {facts.bucket_name} exists but no account of the organization owns it: "
+        "the organization cannot show that its log files are protected.",
+    )
     readable = facts.error_code is None and facts.object_lock_enabled is not None
     # What could be read of a foreign bucket is still judged, so the sentence says all of it.
     return _judged([outside, *(_problems(facts, policy) if readable else [])], facts, policy)
@@ -105,46 +116,74 @@ def _problems(facts: BucketFacts, policy: Policy) -> list[tuple[ReasonCode, str]
     """Every reason that applies, in the contract's order of precedence."""
     name = facts.bucket_name
     if facts.error_code in MISSING_BUCKET_CODES:
-        return [(ReasonCode.BUCKET_MISSING,
-                 f"The trail delivers to bucket {name}, which does not exist.")]
+        return [
+            (
+                ReasonCode.BUCKET_MISSING,
+                f"The trail delivers to bucket {name}, which does not exist.",
+            )
+        ]
     if not facts.object_lock_enabled:
-        return [(ReasonCode.LOCK_NOT_CONFIGURED,
-                 f"Object Lock is not enabled on bucket {name}: log files can be deleted.")]
+        return [
+            (
+                ReasonCode.LOCK_NOT_CONFIGURED,
+                f"Object Lock is not enabled on bucket {name}: log files can be deleted.",
+            )
+        ]
     problems: list[tuple[ReasonCode, str]] = []
     has_retention = facts.lock_mode is not None and bool(facts.retention_days)
     if not has_retention:
         # Named under every policy; only its status depends on require_default_retention.
-        problems.append((ReasonCode.NO_DEFAULT_RETENTION,
-                         f"Object Lock is enabled on bucket {name} but it has no default "
-                         "retention: new log files are not protected."))
+        problems.append(
+            (
+                ReasonCode.NO_DEFAULT_RETENTION,
+                f"Object Lock is enabled on bucket {name} but it has no default "
+                "retention: new log files are not protected.",
+            )
+        )
     required = _REQUIRED_STRENGTH[policy.require_mode]
     strength = _MODE_STRENGTH[facts.lock_mode] if facts.lock_mode is not None else 0
     if strength < required:
         mode = facts.lock_mode.value if facts.lock_mode is not None else "no"
-        problems.append((ReasonCode.MODE_NOT_ALLOWED,
-                         f"Bucket {name} has {mode} default retention mode; the policy "
-                         f"requires {policy.require_mode.value}."))
+        problems.append(
+            (
+                ReasonCode.MODE_NOT_ALLOWED,
+                f"Bucket {name} has {mode} default retention mode; the policy "
+                f"requires {policy.require_mode.value}.",
+            )
+        )
     minimum = policy.min_retention_days
     if minimum is not None and (facts.retention_days or 0) < minimum:
-        problems.append((ReasonCode.RETENTION_TOO_SHORT,
-                         f"Bucket {name} keeps log files for {facts.retention_days or 0} days by "
-                         f"default; the policy requires at least {minimum}."))
+        problems.append(
+            (
+                ReasonCode.RETENTION_TOO_SHORT,
+                f"Bucket {name} keeps log files for {facts.retention_days or 0} days by "
+                f"default; the policy requires at least {minimum}.",
+            )
+        )
     return problems
 
 
 def _compliant_sentence(facts: BucketFacts) -> str:
     if facts.lock_mode is None:
         return f"Object Lock is enabled on bucket {facts.bucket_name}."
-    return (f"Object Lock is enabled on bucket {facts.bucket_name} with a "
-            f"{facts.lock_mode.value} default retention of {facts.retention_days} days.")
+    return (
+        f"Object Lock is enabled on bucket {facts.bucket_name} with a "
+        f"{facts.lock_mode.value} default retention of {facts.retention_days} days."
+    )
 
 
 def _error_verdict(facts: BucketFacts) -> Verdict:
     code = facts.error_code or "Unknown"
     detail = f" ({facts.error_message})" if facts.error_message else ""
     if code in ACCESS_DENIED_CODES:
-        return Verdict(REASON_STATUS[ReasonCode.ACCESS_DENIED], ReasonCode.ACCESS_DENIED,
-                       f"Bucket {facts.bucket_name} could not be read from any account the "
-                       f"scan holds: {code}{detail}.")
-    return Verdict(REASON_STATUS[ReasonCode.API_ERROR], ReasonCode.API_ERROR,
-                   f"Reading bucket {facts.bucket_name} failed: {code}{detail}.")
+        return Verdict(
+            REASON_STATUS[ReasonCode.ACCESS_DENIED],
+            ReasonCode.ACCESS_DENIED,
+            f"Bucket {facts.bucket_name} could not be read from any account the "
+            f"scan holds: {code}{detail}.",
+        )
+    return Verdict(
+        REASON_STATUS[ReasonCode.API_ERROR],
+        ReasonCode.API_ERROR,
+        f"Reading bucket {facts.bucket_name} failed: {code}{detail}.",
+    )

@@ -24,8 +24,10 @@ def data_dirs(folder: str) -> list[Path]:
     """Where a repository folder shipped as data (``report_templates``, ``configs``) may be, in
     the order tried: the source checkout, then ``<prefix>/share/orgscan/`` of an install."""
     source_checkout = Path(__file__).resolve().parents[1] / folder
-    installed = [Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / folder
-                 for scheme in _install_schemes()]
+    installed = [
+        Path(sysconfig.get_path("data", scheme)) / "share" / "orgscan" / folder
+        for scheme in _install_schemes()
+    ]
     return [source_checkout, *installed]
 
 

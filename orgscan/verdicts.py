@@ -81,14 +81,18 @@ def records_region(finding: Finding, region: str) -> bool:
 
 def protects(finding: Finding, account_id: str, region: str) -> bool:
     """True when ``finding``'s trail is known to protect (``account_id``, ``region``)."""
-    return (records_account(finding, account_id) and records_region(finding, region)
-            and finding.is_logging is True
-            and finding.management_events is ManagementEvents.ALL
-            and finding.status is Status.PASS)
+    return (
+        records_account(finding, account_id)
+        and records_region(finding, region)
+        and finding.is_logging is True
+        and finding.management_events is ManagementEvents.ALL
+        and finding.status is Status.PASS
+    )
 
 
-def account_verdict(account_id: str, regions: AccountRegions,
-                    findings: Iterable[Finding]) -> AccountVerdict:
+def account_verdict(
+    account_id: str, regions: AccountRegions, findings: Iterable[Finding]
+) -> AccountVerdict:
     """The verdict of one scanned account over its regions (contract v2 table and ranking)."""
     mine = [f for f in findings if records_account(f, account_id)]
     outcomes: dict[str, _Outcome] = {}
@@ -104,13 +108,19 @@ def account_verdict(account_id: str, regions: AccountRegions,
     if not outcomes:  # nothing was scanned for it: nothing shows that it is recorded
         return AccountVerdict(Status.ERROR, AccountVerdictCode.UNKNOWN, (), ())
     worst = min(outcomes.values(), key=lambda o: _RANK[(o.code, o.status)])
-    gaps = tuple(AccountGap(region, outcome.code) for region, outcome in outcomes.items()
-                 if outcome != _PROTECTED)
+    gaps = tuple(
+        AccountGap(region, outcome.code)
+        for region, outcome in outcomes.items()
+        if outcome != _PROTECTED
+    )
     return AccountVerdict(worst.status, worst.code, tuple(sorted(protected_by)), gaps)
 
 
-def with_verdicts(accounts: Sequence[AccountCoverage], findings: Sequence[Finding],
-                  regions: Mapping[str, AccountRegions]) -> tuple[AccountCoverage, ...]:
+def with_verdicts(
+    accounts: Sequence[AccountCoverage],
+    findings: Sequence[Finding],
+    regions: Mapping[str, AccountRegions],
+) -> tuple[AccountCoverage, ...]:
     """``accounts`` with the verdict fields filled for every scanned one.
 
     ``regions`` holds the regions of each scanned account; an account that was not scanned (or
@@ -120,13 +130,20 @@ def with_verdicts(accounts: Sequence[AccountCoverage], findings: Sequence[Findin
     for account in accounts:
         account_regions = regions.get(account.account_id)
         if not account.scanned or account_regions is None:
-            judged.append(replace(account, verdict=None, verdict_code=None, protected_by=(),
-                                  gaps=()))
+            judged.append(
+                replace(account, verdict=None, verdict_code=None, protected_by=(), gaps=())
+            )
             continue
         verdict = account_verdict(account.account_id, account_regions, findings)
-        judged.append(replace(account, verdict=verdict.verdict,
-                              verdict_code=verdict.verdict_code,
-                              protected_by=verdict.protected_by, gaps=verdict.gaps))
+        judged.append(
+            replace(
+                account,
+                verdict=verdict.verdict,
+                verdict_code=verdict.verdict_code,
+                protected_by=verdict.protected_by,
+                gaps=verdict.gaps,
+            )
+        )
     return tuple(judged)
 
 
@@ -153,14 +170,18 @@ def _judge(candidates: Sequence[Finding], *, hopeful: bool) -> _Outcome:
     if not recording:
         return _NOT_RECORDED
     # The best status among the recording trails: a WARN bucket beats a FAIL one.
-    return _Outcome(AccountVerdictCode.UNPROTECTED,
-                    Status.WARN if Status.WARN in statuses else Status.FAIL)
+    return _Outcome(
+        AccountVerdictCode.UNPROTECTED, Status.WARN if Status.WARN in statuses else Status.FAIL
+    )
 
 
 def _recording(finding: Finding, hopeful: bool) -> bool:
     logging = finding.is_logging if finding.is_logging is not None else hopeful
-    events = (finding.management_events is ManagementEvents.ALL
-              if finding.management_events is not None else hopeful)
+    events = (
+        finding.management_events is ManagementEvents.ALL
+        if finding.management_events is not None
+        else hopeful
+    )
     return logging and events
 
 

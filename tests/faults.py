@@ -56,17 +56,24 @@ class Call:
 Match = Callable[[Call], bool]
 
 
-def on(service: str | None = None, operation: str | None = None, *,
-       account: str | None = None, region: str | None = None,
-       bucket: str | None = None) -> Match:
+def on(
+    service: str | None = None,
+    operation: str | None = None,
+    *,
+    account: str | None = None,
+    region: str | None = None,
+    bucket: str | None = None,
+) -> Match:
     """A matcher: every given field must equal the call's (None matches anything)."""
 
     def matches(call: Call) -> bool:
-        return ((service is None or call.service == service)
-                and (operation is None or call.operation == operation)
-                and (account is None or call.account == account)
-                and (region is None or call.region == region)
-                and (bucket is None or call.bucket == bucket))
+        return (
+            (service is None or call.service == service)
+            and (operation is None or call.operation == operation)
+            and (account is None or call.account == account)
+            and (region is None or call.region == region)
+            and (bucket is None or call.bucket == bucket)
+        )
 
     return matches
 
@@ -117,17 +124,25 @@ def error_response(call: Call, url: str, code: str, status: int, message: str) -
         headers["Content-Type"] = "application/x-amz-json-1.1"
         body = json.dumps({"__type": code, "message": message}).encode()
     elif call.protocol == "ec2":
-        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
-                "</Error></Errors><RequestID>reliability-test</RequestID></Response>").encode()
-    elif call.protocol == "query":
-        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-                f"<Message>{message}</Message></Error><RequestId>reliability-test</RequestId>"
-                "</ErrorResponse>").encode()
-    else:  # rest-xml (S3); a HEAD reply has no body, only the status
-        body = b"" if call.operation == "HeadBucket" else (
-            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
-            f"<Message>{message}</Message><RequestId>reliability-test</RequestId></Error>"
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+            "</Error></Errors><RequestID>reliability-test</RequestID></Response>"
         ).encode()
+    elif call.protocol == "query":
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>reliability-test</RequestId>"
+            "</ErrorResponse>"
+        ).encode()
+    else:  # rest-xml (S3); a HEAD reply has no body, only the status
+        body = (
+            b""
+            if call.operation == "HeadBucket"
+            else (
+                f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+                f"<Message>{message}</Message><RequestId>reliability-test</RequestId></Error>"
+            ).encode()
+        )
     return AWSResponse(url, status, headers, _Body(body))
 
 
@@ -149,9 +164,16 @@ class FaultInjector:
 
     # ------------------------------------------------------------------ declaring faults
 
-    def error(self, matches: Match, code: str, status: int = 400, *, times: int | None = None,
-              per_call: bool = False,
-              message: str | Callable[[Any], str] = "injected by the reliability tests") -> Rule:
+    def error(
+        self,
+        matches: Match,
+        code: str,
+        status: int = 400,
+        *,
+        times: int | None = None,
+        per_call: bool = False,
+        message: str | Callable[[Any], str] = "injected by the reliability tests",
+    ) -> Rule:
         """Answer matching attempts with the AWS error ``code`` (HTTP ``status``); ``message``
         may be a function of the signed request, as when AWS echoes parts of it."""
 
@@ -161,8 +183,9 @@ class FaultInjector:
 
         return self._add(Rule(matches, act, times, per_call))
 
-    def fail_network(self, matches: Match, kind: str, *, times: int | None = None,
-                     per_call: bool = False) -> Rule:
+    def fail_network(
+        self, matches: Match, kind: str, *, times: int | None = None, per_call: bool = False
+    ) -> Rule:
         """Make matching attempts fail before a reply: ``connect`` refused or ``read`` timeout."""
         exception = {"connect": EndpointConnectionError, "read": ReadTimeoutError}[kind]
 
@@ -195,8 +218,7 @@ class FaultInjector:
         """Register the handlers on the scan's botocore session."""
         session.register("before-parameter-build.*.*", self._record_call)
         # First, so that a fault answers before moto's in-process mock does.
-        session.get_component("event_emitter").register_first("before-send.*.*",
-                                                               self._before_send)
+        session.get_component("event_emitter").register_first("before-send.*.*", self._before_send)
         session.register("after-call.*.*", self._after_call)
 
     def _account_of(self, context: dict[str, Any]) -> str:
@@ -207,12 +229,18 @@ class FaultInjector:
         with self._lock:
             return self._key_owner.get(key, "unknown")
 
-    def _record_call(self, params: dict[str, Any], model: Any, context: dict[str, Any],
-                     **_: Any) -> None:
+    def _record_call(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
         # Runs after SessionFactory's own handler, so the call's credentials are in context.
-        call = Call(service=model.service_model.service_name, operation=model.name,
-                    account=self._account_of(context), region=str(context.get("client_region")),
-                    protocol=model.service_model.protocol, params=dict(params))
+        call = Call(
+            service=model.service_model.service_name,
+            operation=model.name,
+            account=self._account_of(context),
+            region=str(context.get("client_region")),
+            protocol=model.service_model.protocol,
+            params=dict(params),
+        )
         context[_CALL_KEY] = call
         with self._lock:
             self.calls.append(call)
@@ -248,6 +276,8 @@ class FaultInjector:
         with self._lock:
             if found and "AccessKeyId" in credentials:
                 self._key_owner[credentials["AccessKeyId"]] = found.group(1)
-            self.issued_secrets += [str(credentials[key]) for key in
-                                    ("AccessKeyId", "SecretAccessKey", "SessionToken")
-                                    if key in credentials]
+            self.issued_secrets += [
+                str(credentials[key])
+                for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+                if key in credentials
+            ]

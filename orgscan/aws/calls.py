@@ -21,11 +21,20 @@ log = logging.getLogger(__name__)
 # Where the account a call acts for travels in botocore's request context (set by sessions).
 ACCOUNT_CONTEXT_KEY = "orgscan_account"
 _STARTED_KEY = "orgscan_started"
-_THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException",
-    "ProvisionedThroughputExceededException", "BandwidthLimitExceeded",
-})
+_THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "ProvisionedThroughputExceededException",
+        "BandwidthLimitExceeded",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -60,15 +69,28 @@ class CallStats:
     def by_service(self) -> list[ServiceCalls]:
         """One row per service called, by name."""
         with self._lock:
-            return [ServiceCalls(service, self._calls[service], self._retries[service],
-                                 self._throttled[service], self._failed[service])
-                    for service in sorted(self._calls)]
+            return [
+                ServiceCalls(
+                    service,
+                    self._calls[service],
+                    self._retries[service],
+                    self._throttled[service],
+                    self._failed[service],
+                )
+                for service in sorted(self._calls)
+            ]
 
     def log_summary(self) -> None:
         """One INFO line per service: calls, retries, throttled attempts, failures."""
         for row in self.by_service():
-            log.info("AWS %s: %d calls, %d retries, %d throttled, %d failed", row.service,
-                     row.calls, row.retries, row.throttled, row.failed)
+            log.info(
+                "AWS %s: %d calls, %d retries, %d throttled, %d failed",
+                row.service,
+                row.calls,
+                row.retries,
+                row.throttled,
+                row.failed,
+            )
 
     # ------------------------------------------------------------------ handlers
 
@@ -76,8 +98,9 @@ class CallStats:
         if log.isEnabledFor(logging.DEBUG):
             context[_STARTED_KEY] = time.perf_counter()
 
-    def _after_call(self, event_name: str, parsed: dict[str, Any], context: dict[str, Any],
-                    **_: Any) -> None:
+    def _after_call(
+        self, event_name: str, parsed: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
         service = event_name.split(".")[1]
         metadata = parsed.get("ResponseMetadata") or {}
         retries = metadata.get("RetryAttempts") or 0
@@ -92,8 +115,9 @@ class CallStats:
         if _STARTED_KEY in context:
             self._debug_line(event_name, context, retries, str(error) if failed else "ok")
 
-    def _after_call_error(self, event_name: str, exception: BaseException,
-                          context: dict[str, Any], **_: Any) -> None:
+    def _after_call_error(
+        self, event_name: str, exception: BaseException, context: dict[str, Any], **_: Any
+    ) -> None:
         # No reply at all (connection refused, timed out after botocore's own retries).
         service = event_name.split(".")[1]
         with self._lock:
@@ -113,11 +137,18 @@ class CallStats:
                 self._throttled[event_name.split(".")[1]] += 1
 
     @staticmethod
-    def _debug_line(event_name: str, context: dict[str, Any], retries: int | None,
-                    outcome: str) -> None:
+    def _debug_line(
+        event_name: str, context: dict[str, Any], retries: int | None, outcome: str
+    ) -> None:
         _, service, operation = event_name.split(".", 2)
         elapsed_ms = (time.perf_counter() - context[_STARTED_KEY]) * 1000
-        log.debug("call %s.%s account %s region %s: %s in %.0f ms, %s retries", service,
-                  operation, context.get(ACCOUNT_CONTEXT_KEY) or "caller",
-                  context.get("client_region") or "-", outcome, elapsed_ms,
-                  "?" if retries is None else retries)
+        log.debug(
+            "call %s.%s account %s region %s: %s in %.0f ms, %s retries",
+            service,
+            operation,
+            context.get(ACCOUNT_CONTEXT_KEY) or "caller",
+            context.get("client_region") or "-",
+            outcome,
+            elapsed_ms,
+            "?" if retries is None else retries,
+        )

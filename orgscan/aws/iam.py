@@ -47,18 +47,25 @@ class PolicyFile:
         return self.file_name.removesuffix(".json").replace("-", "_")
 
 
-SCAN_ROLE = PolicyFile("scan-role-policy.json",
-                       "permissions of the scan role in every account; attach it to the "
-                       "identity running orgscan too (its own account is scanned with its own "
-                       "credentials)")
-TRUST = PolicyFile("scan-role-trust-policy.json",
-                   "trust policy of the scan role: who may assume it")
-CALLER = PolicyFile("management-caller-policy.json",
-                    "extra permissions of the identity running orgscan in the management "
-                    "account: read the organization, assume the scan role")
-REMEDIATION = PolicyFile("remediation-policy.json",
-                         "permissions `orgscan remediate --apply` needs in the accounts it "
-                         "changes (with the scan role's, or on a role of its own)")
+SCAN_ROLE = PolicyFile(
+    "scan-role-policy.json",
+    "permissions of the scan role in every account; attach it to the "
+    "identity running orgscan too (its own account is scanned with its own "
+    "credentials)",
+)
+TRUST = PolicyFile(
+    "scan-role-trust-policy.json", "trust policy of the scan role: who may assume it"
+)
+CALLER = PolicyFile(
+    "management-caller-policy.json",
+    "extra permissions of the identity running orgscan in the management "
+    "account: read the organization, assume the scan role",
+)
+REMEDIATION = PolicyFile(
+    "remediation-policy.json",
+    "permissions `orgscan remediate --apply` needs in the accounts it "
+    "changes (with the scan role's, or on a role of its own)",
+)
 SCAN_POLICIES = (SCAN_ROLE, TRUST, CALLER)
 ALL_POLICIES = (*SCAN_POLICIES, REMEDIATION)
 
@@ -73,12 +80,26 @@ class Placeholders:
 
     def __post_init__(self) -> None:
         # The same checks as the scan's options: a policy must fit the scan that uses it.
-        checks = (("--management-account-id", self.management_account_id, ACCOUNT_ID_RE,
-                   "a 12-digit AWS account id"),
-                  ("--external-id", self.external_id, EXTERNAL_ID_RE,
-                   "2-1224 of letters, digits, +=,.@:/_-"),
-                  ("--role-name", self.role_name, ROLE_NAME_RE,
-                   "an IAM role name (1-64 of letters, digits, +=,.@_-/)"))
+        checks = (
+            (
+                "--management-account-id",
+                self.management_account_id,
+                ACCOUNT_ID_RE,
+                "a 12-digit AWS account id",
+            ),
+            (
+                "--external-id",
+                self.external_id,
+                EXTERNAL_ID_RE,
+                "2-1224 of letters, digits, +=,.@:/_-",
+            ),
+            (
+                "--role-name",
+                self.role_name,
+                ROLE_NAME_RE,
+                "an IAM role name (1-64 of letters, digits, +=,.@_-/)",
+            ),
+        )
         for option, value, pattern, expected in checks:
             if value is not None and not pattern.match(value):
                 raise InputError(f"{option}: expected {expected}, not {value!r:.60}")
@@ -115,12 +136,16 @@ def filled(policy: PolicyFile, values: Placeholders) -> dict[str, Any]:
     with a placeholder AWS would reject.
     """
     document = policy_document(policy)
-    replacements = {MANAGEMENT_ACCOUNT_ID: values.management_account_id,
-                    EXTERNAL_ID: values.external_id, SCAN_ROLE_NAME: values.role_name}
+    replacements = {
+        MANAGEMENT_ACCOUNT_ID: values.management_account_id,
+        EXTERNAL_ID: values.external_id,
+        SCAN_ROLE_NAME: values.role_name,
+    }
     if values.management_account_id is not None and values.external_id is None:
         document = _without_external_id(document)
-    result: dict[str, Any] = _replaced(document, {key: value for key, value
-                                                  in replacements.items() if value is not None})
+    result: dict[str, Any] = _replaced(
+        document, {key: value for key, value in replacements.items() if value is not None}
+    )
     return result
 
 
@@ -145,8 +170,11 @@ def _replaced(value: Any, replacements: Mapping[str, str]) -> Any:
 
 
 #: The option of ``orgscan iam-policy`` that fills each placeholder.
-FILLED_BY = {MANAGEMENT_ACCOUNT_ID: "--management-account-id", EXTERNAL_ID: "--external-id",
-             SCAN_ROLE_NAME: "--role-name"}
+FILLED_BY = {
+    MANAGEMENT_ACCOUNT_ID: "--management-account-id",
+    EXTERNAL_ID: "--external-id",
+    SCAN_ROLE_NAME: "--role-name",
+}
 
 
 def unfilled(documents: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -39,8 +39,10 @@ UNKNOWN_STATE = "UNKNOWN"
 
 
 # The two listings of a node's children: reply key -> paginated operation.
-_CHILD_KINDS = {"OrganizationalUnits": "list_organizational_units_for_parent",
-                "Accounts": "list_accounts_for_parent"}
+_CHILD_KINDS = {
+    "OrganizationalUnits": "list_organizational_units_for_parent",
+    "Accounts": "list_accounts_for_parent",
+}
 
 
 def account_state(raw: dict[str, Any]) -> str:
@@ -48,8 +50,9 @@ def account_state(raw: dict[str, Any]) -> str:
     return str(raw.get("State") or raw.get("Status") or UNKNOWN_STATE).upper()
 
 
-def discover_organization(client: Any, executor: Executor,
-                          in_flight: int = ORGANIZATIONS_IN_FLIGHT) -> Organization:
+def discover_organization(
+    client: Any, executor: Executor, in_flight: int = ORGANIZATIONS_IN_FLIGHT
+) -> Organization:
     """Walk the OU tree from the root, listing OUs' children in parallel, ``in_flight`` calls
     at most at once."""
     # Two independent calls, made at the same time.
@@ -85,10 +88,16 @@ def discover_organization(client: Any, executor: Executor,
                 account_id = raw.get("Id")
                 if not isinstance(account_id, str) or not ACCOUNT_ID_RE.match(account_id):
                     # Unidentifiable, it could be neither scanned nor reported as missed.
-                    raise InputError("cannot read the organization: it listed an account "
-                                     f"without a valid id ({account_id!r:.40})")
-                account = Account(account_id=account_id, name=raw.get("Name"),
-                                  ou_path=node.path, state=account_state(raw))
+                    raise InputError(
+                        "cannot read the organization: it listed an account "
+                        f"without a valid id ({account_id!r:.40})"
+                    )
+                account = Account(
+                    account_id=account_id,
+                    name=raw.get("Name"),
+                    ou_path=node.path,
+                    state=account_state(raw),
+                )
                 accounts[account.account_id] = account
                 account_parent[account.account_id] = node.node_id
             for ou in child_ous:
@@ -114,12 +123,16 @@ def discover_organization(client: Any, executor: Executor,
 
 def _children(client: Any, parent_id: str, kind: str) -> list[dict[str, Any]]:
     """The child OUs or the accounts (``kind``, the reply's key) directly below ``parent_id``."""
-    return [child for page in client.get_paginator(_CHILD_KINDS[kind])
-            .paginate(ParentId=parent_id) for child in page[kind]]
+    return [
+        child
+        for page in client.get_paginator(_CHILD_KINDS[kind]).paginate(ParentId=parent_id)
+        for child in page[kind]
+    ]
 
 
-def select_accounts(org: Organization, include: Sequence[str], exclude: Iterable[str],
-                    ous: Sequence[str]) -> frozenset[str]:
+def select_accounts(
+    org: Organization, include: Sequence[str], exclude: Iterable[str], ous: Sequence[str]
+) -> frozenset[str]:
     """The account ids whose trails are scanned; unknown ids or OUs are bad input."""
     known = {account.account_id for account in org.accounts}
     unknown = [account_id for account_id in [*include, *exclude] if account_id not in known]

@@ -17,9 +17,14 @@ import botocore.loaders
 from orgscan.identifiers import REGION_RE
 
 # A region that is not enabled for the account answers with one of these.
-REGION_DISABLED_CODES = frozenset({
-    "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired",
-})
+REGION_DISABLED_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "AuthFailure",
+        "OptInRequired",
+    }
+)
 # The services a scan calls in every region; a region must be known to all of them.
 REGIONAL_SERVICES = ("cloudtrail", "s3")
 #: The error code of a call an organization policy (SCP, RCP) explicitly denied.
@@ -32,8 +37,11 @@ _POLICY_DENY = re.compile(r"explicit deny in an? (service|resource) control poli
 @functools.cache
 def _partition_patterns() -> dict[str, re.Pattern[str]]:
     endpoints = botocore.loaders.create_loader().load_data("endpoints")
-    return {str(p["partition"]): re.compile(str(p["regionRegex"]))
-            for p in endpoints.get("partitions", []) if "regionRegex" in p}
+    return {
+        str(p["partition"]): re.compile(str(p["regionRegex"]))
+        for p in endpoints.get("partitions", [])
+        if "regionRegex" in p
+    }
 
 
 def in_partition(region: str, partition: str, known: Sequence[str] = ()) -> bool:
@@ -46,13 +54,17 @@ def in_partition(region: str, partition: str, known: Sequence[str] = ()) -> bool
     if not REGION_RE.match(region):
         return False
     # The aws pattern also matches us-gov-* and us-iso-*: the most specific pattern decides.
-    matching = [(len(pattern.pattern), name) for name, pattern in _partition_patterns().items()
-                if pattern.match(region)]
+    matching = [
+        (len(pattern.pattern), name)
+        for name, pattern in _partition_patterns().items()
+        if pattern.match(region)
+    ]
     return bool(matching) and max(matching)[1] == partition
 
 
-def enabled_regions(ec2_client: Any, partition_regions: Sequence[str],
-                    partition: str = "aws") -> list[str]:
+def enabled_regions(
+    ec2_client: Any, partition_regions: Sequence[str], partition: str = "aws"
+) -> list[str]:
     """The regions enabled for the account (``DescribeRegions``), in the caller's partition.
 
     ``DescribeRegions`` without ``AllRegions`` lists enabled regions only; ``OptInStatus`` is

@@ -102,8 +102,13 @@ class AccountClient:
     by ``account_id``.
     """
 
-    def __init__(self, client: Any, credentials: RefreshableCredentials | None,
-                 account_id: str = "", recorder: ResponseRecorder | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        credentials: RefreshableCredentials | None,
+        account_id: str = "",
+        recorder: ResponseRecorder | None = None,
+    ) -> None:
         self._client = client
         self._credentials = credentials
         self._account_id = account_id
@@ -111,7 +116,9 @@ class AccountClient:
         # The caller's own account adds nothing: the shared client already signs as the caller.
         self._extra: dict[str, Any] = (
             {_CREDENTIALS_PARAM: credentials, _ACCOUNT_PARAM: account_id or None}
-            if credentials is not None else {})
+            if credentials is not None
+            else {}
+        )
 
     @property
     def meta(self) -> Any:
@@ -127,8 +134,9 @@ class AccountClient:
         """A paginator whose every page is signed with this account's credentials."""
         paginator = _AccountPaginator(self._client.get_paginator(operation_name), self._extra)
         if self._recorder is not None:
-            return recorded_paginator(paginator, self._recorder, self._account_id,
-                                      self._client.meta, operation_name)
+            return recorded_paginator(
+                paginator, self._recorder, self._account_id, self._client.meta, operation_name
+            )
         return paginator
 
     def __getattr__(self, name: str) -> Any:
@@ -182,9 +190,7 @@ class SessionFactory:
         # Tokens of the global STS endpoint are refused in opt-in regions unless the account
         # issues v2 tokens, and that failure looks like "region not enabled": stay regional.
         self._session.set_config_variable("sts_regional_endpoints", "regional")
-        self._session.register(
-            "before-parameter-build.*.*", _move_credentials_to_signing_context
-        )
+        self._session.register("before-parameter-build.*.*", _move_credentials_to_signing_context)
         #: Calls, retries and throttling per service, for the run's log.
         self.calls = CallStats()
         self.calls.register(self._session)
@@ -221,23 +227,28 @@ class SessionFactory:
             try:
                 reply = self._shared_client("sts", self.default_region).get_caller_identity()
             except ProfileNotFound as exc:  # a typo in AWS_PROFILE: bad input, not "try later"
-                raise CredentialsError(f"AWS profile {exc.kwargs.get('profile')!r:.80} not "
-                                       "found in the AWS config or credentials file") from None
+                raise CredentialsError(
+                    f"AWS profile {exc.kwargs.get('profile')!r:.80} not "
+                    "found in the AWS config or credentials file"
+                ) from None
             except PartialCredentialsError as exc:
                 raise CredentialsError(f"incomplete AWS credentials: {redact(str(exc))}") from None
             except NoCredentialsError:
                 raise CredentialsError(
                     "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
-                    "or run `aws configure`)") from None
+                    "or run `aws configure`)"
+                ) from None
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "Unknown")
                 if code in TRANSIENT_AWS_CODES:  # the credentials were never judged
-                    raise AwsUnavailableError(f"cannot identify the caller: AWS STS answered "
-                                              f"{code}; try again later") from None
+                    raise AwsUnavailableError(
+                        f"cannot identify the caller: AWS STS answered {code}; try again later"
+                    ) from None
                 raise CredentialsError(f"AWS rejected the credentials ({code})") from None
             except BotoCoreError as exc:  # no answer at all: the network or the endpoint
                 raise AwsUnavailableError(
-                    f"cannot identify the caller: {redact(str(exc))}") from None
+                    f"cannot identify the caller: {redact(str(exc))}"
+                ) from None
             self._identity = CallerIdentity(account_id=reply["Account"], arn=reply["Arn"])
         return self._identity
 
@@ -268,8 +279,7 @@ class SessionFactory:
             if self.recorder is None:
                 return shared
             return AccountClient(shared, None, account_id, self.recorder)
-        return AccountClient(shared, self.credentials_for(account_id), account_id,
-                             self.recorder)
+        return AccountClient(shared, self.credentials_for(account_id), account_id, self.recorder)
 
     def credentials_for(self, account_id: str) -> RefreshableCredentials:
         """Refreshable AssumeRole credentials for ``account_id`` (assumed once, then cached)."""
@@ -288,7 +298,8 @@ class SessionFactory:
                 return self._assume_role(account_id)
 
             credentials = _AccountCredentials.create_from_metadata(
-                metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
+                metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+            )
             self._credentials[account_id] = credentials
             return credentials
 
@@ -309,8 +320,9 @@ class SessionFactory:
             reply = self._shared_client("sts", self.default_region).assume_role(**kwargs)
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            raise AssumeRoleError(account_id, error.get("Code", "Unknown"),
-                                  redact(str(error.get("Message", exc)))) from None
+            raise AssumeRoleError(
+                account_id, error.get("Code", "Unknown"), redact(str(error.get("Message", exc)))
+            ) from None
         except BotoCoreError as exc:
             raise AssumeRoleError(account_id, type(exc).__name__, redact(str(exc))) from None
         creds = reply["Credentials"]
@@ -330,8 +342,9 @@ class SessionFactory:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._session.create_client(service, region_name=region,
-                                                     config=self._config)
+                client = self._session.create_client(
+                    service, region_name=region, config=self._config
+                )
                 self._clients[key] = client
                 self.clients_created += 1
             return client

@@ -33,9 +33,16 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option(
-        "--version", metavar="", is_eager=True, callback=_print_version,
-        help="Print orgscan's version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_print_version,
+            help="Print orgscan's version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Audit an AWS Organization: CloudTrail log buckets must have S3 Object Lock enabled."""
 

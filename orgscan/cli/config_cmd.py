@@ -16,20 +16,31 @@ from orgscan.cli.common import maps_input_errors
 from orgscan.cli.panels import Command, Group, examples
 from orgscan.cli.scan_options import ScanOptions, with_scan_options
 
-app = typer.Typer(name="config", cls=Group, help="Inspect orgscan's configuration.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="config",
+    cls=Group,
+    help="Inspect orgscan's configuration.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
-@app.command("show", cls=Command, epilog=examples(
-    "orgscan config show --config configs/default.toml",
-    "orgscan config show --config configs/default.toml --workers 32 --json",
-))
+@app.command(
+    "show",
+    cls=Command,
+    epilog=examples(
+        "orgscan config show --config configs/default.toml",
+        "orgscan config show --config configs/default.toml --workers 32 --json",
+    ),
+)
 @maps_input_errors
 @with_scan_options
 def show(
     options: ScanOptions,
-    json_output: Annotated[bool, typer.Option(
-        "--json", metavar="", help="Print JSON instead of TOML.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print JSON instead of TOML.")
+    ] = False,
 ) -> None:
     """Print the effective configuration of `orgscan scan` with the same options."""
     import tomli_w

@@ -23,16 +23,25 @@ EPILOG = examples(
 
 @maps_input_errors
 def diff(
-    old_run_dir: Annotated[Path, typer.Argument(
-        metavar="OLD_RUN_DIR", help="The earlier run folder.")],
-    new_run_dir: Annotated[Path, typer.Argument(
-        metavar="NEW_RUN_DIR", help="The later run folder.")],
-    json_output: Annotated[bool, typer.Option(
-        "--json", metavar="", help="Print the diff.json document instead of a table.")] = False,
-    fail_on_new: Annotated[bool, typer.Option(
-        "--fail-on-new", metavar="",
-        help="Exit 1 when a trail (no exception covering it) or an account verdict newly fails.",
-    )] = False,
+    old_run_dir: Annotated[
+        Path, typer.Argument(metavar="OLD_RUN_DIR", help="The earlier run folder.")
+    ],
+    new_run_dir: Annotated[
+        Path, typer.Argument(metavar="NEW_RUN_DIR", help="The later run folder.")
+    ],
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", metavar="", help="Print the diff.json document instead of a table."),
+    ] = False,
+    fail_on_new: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-new",
+            metavar="",
+            help="Exit 1 when a trail (no exception covering it) or an account verdict newly "
+            "fails.",
+        ),
+    ] = False,
 ) -> None:
     """Classify every trail of two runs, from new failures to unchanged ones."""
     from orgscan.diff import DiffClass, diff_results, dumps_diff
@@ -41,12 +50,14 @@ def diff(
     old = load_run(old_run_dir)  # FindingsFileError is an InputError: exit 2
     new = load_run(new_run_dir)
     # resolve() so that DIR/latest is reported as the run folder it points at.
-    result = diff_results(old, new, old_folder=old_run_dir.resolve().name,
-                          new_folder=new_run_dir.resolve().name)
+    result = diff_results(
+        old, new, old_folder=old_run_dir.resolve().name, new_folder=new_run_dir.resolve().name
+    )
     typer.echo(dumps_diff(result) if json_output else format_diff(result), nl=not json_output)
     new_accounts = [a for a in result.accounts if a.diff_class is DiffClass.NEW_FAILURE]
-    if fail_on_new and (new_accounts or any(
-            not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE))):
+    if fail_on_new and (
+        new_accounts or any(not entry.excepted for entry in result.of_class(DiffClass.NEW_FAILURE))
+    ):
         raise typer.Exit(ExitCode.FINDINGS)
 
 
@@ -57,8 +68,11 @@ def format_diff(result: RunDiff) -> str:
     holding a newline cannot forge a row (say, a "resolved FAIL → PASS" one)."""
     from orgscan.diff import DiffClass
 
-    lines = [_run_line("old", result.old), _run_line("new", result.new),
-             "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items())]
+    lines = [
+        _run_line("old", result.old),
+        _run_line("new", result.new),
+        "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items()),
+    ]
     moved = [entry for entry in result.entries if entry.diff_class is not DiffClass.UNCHANGED]
     accounts = _account_table(result)
     if not moved:
@@ -67,11 +81,22 @@ def format_diff(result: RunDiff) -> str:
     for entry in moved:
         status = f"{entry.status_old or '-'} → {entry.status_new or '-'}"
         detail = terminal_cell(entry.describe()) + (" [excepted]" if entry.excepted else "")
-        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
-                     terminal_cell(entry.trail_name), status, detail))
+        rows.append(
+            (
+                entry.diff_class.value,
+                terminal_cell(entry.account_id),
+                terminal_cell(entry.trail_name),
+                status,
+                detail,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)),
-                        row[4]]).rstrip() for row in rows]
+    table = [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)), row[4]]
+        ).rstrip()
+        for row in rows
+    ]
     return "\n".join([*lines, "", *table, *accounts])
 
 
@@ -85,12 +110,21 @@ def _account_table(result: RunDiff) -> list[str]:
     rows = [("CLASS", "ACCOUNT", "VERDICT", "CODE")]
     for entry in moved:
         codes = f"{entry.verdict_code_old or '-'} → {entry.verdict_code_new or '-'}"
-        rows.append((entry.diff_class.value, terminal_cell(entry.account_id),
-                     f"{entry.verdict_old or '-'} → {entry.verdict_new or '-'}",
-                     terminal_cell(codes)))
+        rows.append(
+            (
+                entry.diff_class.value,
+                terminal_cell(entry.account_id),
+                f"{entry.verdict_old or '-'} → {entry.verdict_new or '-'}",
+                terminal_cell(codes),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    table = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)),
-                        row[3]]).rstrip() for row in rows]
+    table = [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]
+        ).rstrip()
+        for row in rows
+    ]
     return ["", "account verdicts:", *table]
 
 

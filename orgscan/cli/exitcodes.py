@@ -30,7 +30,10 @@ def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:
     verdicts = [a.verdict for a in result.accounts if a.verdict is not None]
     if any(fail_on.triggered_by(verdict) for verdict in verdicts):
         return ExitCode.FINDINGS
-    if not result.run.complete or any(f.status is Status.ERROR for f in result.findings) \
-            or Status.ERROR in verdicts:
+    if (
+        not result.run.complete
+        or any(f.status is Status.ERROR for f in result.findings)
+        or Status.ERROR in verdicts
+    ):
         return ExitCode.INCOMPLETE
     return ExitCode.OK

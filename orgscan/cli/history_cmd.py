@@ -22,10 +22,13 @@ EPILOG = examples(
 
 @maps_input_errors
 def history(
-    output_dir: Annotated[Path, typer.Argument(
-        metavar="OUTPUT_DIR", help="An output folder of `orgscan scan`.")],
-    json_output: Annotated[bool, typer.Option(
-        "--json", metavar="", help="Print the history as JSON instead of a table.")] = False,
+    output_dir: Annotated[
+        Path, typer.Argument(metavar="OUTPUT_DIR", help="An output folder of `orgscan scan`.")
+    ],
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", metavar="", help="Print the history as JSON instead of a table."),
+    ] = False,
 ) -> None:
     """List the run folders of OUTPUT_DIR with their counts and coverage, newest first."""
     from orgscan.errors import InputError
@@ -35,8 +38,10 @@ def history(
     # resolve(): OUTPUT_DIR/latest is the latest run folder, not an output folder.
     resolved = output_dir.resolve()
     if is_run_folder_name(resolved.name) or (resolved / "findings.json").is_file():
-        raise InputError(f"{output_dir} is a run folder; its runs are listed by "
-                         f"`orgscan history {output_dir.resolve().parent}`")
+        raise InputError(
+            f"{output_dir} is a run folder; its runs are listed by "
+            f"`orgscan history {output_dir.resolve().parent}`"
+        )
     runs = list_runs(output_dir)  # InputError when OUTPUT_DIR is not a folder: exit 2
     if json_output:
         typer.echo(json.dumps(history_to_dict(runs), indent=2, ensure_ascii=False))
@@ -56,11 +61,21 @@ def format_history(runs: RunHistory) -> str:
     rows = [("RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")]
     for run in runs.runs:
         complete = "yes" if run.complete else "no"
-        rows.append((run.folder, terminal_cell(run.started_at),
-                     complete if run.folder_complete else "unfinished",
-                     str(run.passed), str(run.warned), str(run.failed), str(run.errored),
-                     f"{run.accounts_scanned}/{run.accounts_planned}",
-                     "latest" if run.latest else ""))
+        rows.append(
+            (
+                run.folder,
+                terminal_cell(run.started_at),
+                complete if run.folder_complete else "unfinished",
+                str(run.passed),
+                str(run.warned),
+                str(run.failed),
+                str(run.errored),
+                f"{run.accounts_scanned}/{run.accounts_planned}",
+                "latest" if run.latest else "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                     .rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

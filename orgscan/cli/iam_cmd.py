@@ -18,22 +18,43 @@ EPILOG = examples(
 
 @maps_input_errors
 def iam_policy(
-    management_account_id: Annotated[str | None, typer.Option(
-        "--management-account-id", metavar="ID",
-        help="The account orgscan runs from; fills the trust policy (then without "
-             "--external-id its condition is dropped).")] = None,
-    external_id: Annotated[str | None, typer.Option(
-        "--external-id", metavar="ID",
-        help="The external id the scan passes to AssumeRole.")] = None,
-    role_name: Annotated[str | None, typer.Option(
-        "--role-name", metavar="NAME",
-        help="The scan role's name, for the caller's sts:AssumeRole.")] = None,
-    remediation: Annotated[bool, typer.Option(
-        "--remediation", metavar="",
-        help="Also print what `orgscan remediate --apply` needs.")] = False,
-    json_output: Annotated[bool, typer.Option(
-        "--json", metavar="",
-        help="One JSON object keyed by policy name (scan_role_policy, ...).")] = False,
+    management_account_id: Annotated[
+        str | None,
+        typer.Option(
+            "--management-account-id",
+            metavar="ID",
+            help="The account orgscan runs from; fills the trust policy (then without "
+            "--external-id its condition is dropped).",
+        ),
+    ] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            "--external-id", metavar="ID", help="The external id the scan passes to AssumeRole."
+        ),
+    ] = None,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            "--role-name",
+            metavar="NAME",
+            help="The scan role's name, for the caller's sts:AssumeRole.",
+        ),
+    ] = None,
+    remediation: Annotated[
+        bool,
+        typer.Option(
+            "--remediation", metavar="", help="Also print what `orgscan remediate --apply` needs."
+        ),
+    ] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            metavar="",
+            help="One JSON object keyed by policy name (scan_role_policy, ...).",
+        ),
+    ] = False,
 ) -> None:
     """Print the IAM policies the scan role and the identity running orgscan need."""
     from orgscan.aws.iam import (
@@ -46,13 +67,15 @@ def iam_policy(
         unfilled,
     )
 
-    values = Placeholders(management_account_id=management_account_id,
-                          external_id=external_id, role_name=role_name)
+    values = Placeholders(
+        management_account_id=management_account_id, external_id=external_id, role_name=role_name
+    )
     chosen = ALL_POLICIES if remediation else SCAN_POLICIES
     documents = {policy: filled(policy, values) for policy in chosen}
     if json_output:
-        typer.echo(json.dumps({policy.key: document for policy, document in documents.items()},
-                              indent=2))
+        typer.echo(
+            json.dumps({policy.key: document for policy, document in documents.items()}, indent=2)
+        )
     else:
         for number, (policy, document) in enumerate(documents.items()):
             if number:
@@ -61,8 +84,13 @@ def iam_policy(
             typer.echo(json.dumps(document, indent=2))
     left = unfilled(documents.values())
     if left:
-        typer.echo("note: placeholders left: " + ", ".join(f"{name} ({FILLED_BY[name]})"
-                                                         for name in left), err=True)
+        typer.echo(
+            "note: placeholders left: " + ", ".join(f"{name} ({FILLED_BY[name]})" for name in left),
+            err=True,
+        )
     if not remediation:
-        typer.echo(f"note: {REMEDIATION.file_name} (orgscan remediate --apply) is printed with "
-                   "--remediation", err=True)
+        typer.echo(
+            f"note: {REMEDIATION.file_name} (orgscan remediate --apply) is printed with "
+            "--remediation",
+            err=True,
+        )

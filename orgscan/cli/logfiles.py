@@ -30,8 +30,13 @@ from orgscan.files import file_mode
 
 # O_NONBLOCK: opening a FIFO planted as the log must fail (ENXIO), not wait for a reader; it
 # changes nothing for a regular file.
-_OPEN_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-               | getattr(os, "O_CLOEXEC", 0))
+_OPEN_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_NONBLOCK
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 def open_private(path: Path, *, truncate: bool = False) -> TextIOWrapper:
@@ -55,8 +60,7 @@ def open_private(path: Path, *, truncate: bool = False) -> TextIOWrapper:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return open(fd, "w" if truncate else "a", encoding="utf-8",
-                    errors="backslashreplace")
+        return open(fd, "w" if truncate else "a", encoding="utf-8", errors="backslashreplace")
     except BaseException:
         os.close(fd)
         raise
@@ -79,14 +83,20 @@ def lock_directory(log_path: Path) -> Path:
     log, named for the log's real path, so every process writing that log finds the same lock.
     """
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    base = Path(runtime) if os.path.isabs(runtime) and os.path.isdir(runtime) \
+    base = (
+        Path(runtime)
+        if os.path.isabs(runtime) and os.path.isdir(runtime)
         else Path(tempfile.gettempdir())
+    )
     uid = os.getuid() if hasattr(os, "getuid") else None
     private = base / f"orgscan-{uid if uid is not None else os.getlogin()}"
     _private_dir(private)
     info = os.lstat(private)
-    if not stat.S_ISDIR(info.st_mode) or (uid is not None and info.st_uid != uid) \
-            or stat.S_IMODE(info.st_mode) & 0o077:
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or (uid is not None and info.st_uid != uid)
+        or stat.S_IMODE(info.st_mode) & 0o077
+    ):
         raise OSError(errno.EPERM, "not a private directory of this user", str(private))
     real = os.path.join(os.path.realpath(log_path.parent), log_path.name)
     keyed = private / hashlib.sha256(os.fsencode(real)).hexdigest()[:32]
@@ -113,8 +123,14 @@ class SharedLogHandler(ConcurrentRotatingFileHandler):
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         # chmod applies to the lock file only (do_open below opens the log): always 0600, as
         # every process reopens it read-write, and its folder is private anyway.
-        super().__init__(str(path), maxBytes=max_bytes, backupCount=backups, encoding="utf-8",
-                         chmod=0o600, lock_file_directory=str(lock_directory(path)))
+        super().__init__(
+            str(path),
+            maxBytes=max_bytes,
+            backupCount=backups,
+            encoding="utf-8",
+            chmod=0o600,
+            lock_file_directory=str(lock_directory(path)),
+        )
         self.stream = self.do_open()
 
     def do_open(self, mode: str | None = None) -> TextIOWrapper:

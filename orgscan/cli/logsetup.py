@@ -81,14 +81,16 @@ def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
     return buffer
 
 
-def attach_run_log(run_dir: Path, buffer: logging.handlers.MemoryHandler,
-                   json_format: bool = False) -> logging.Handler:
+def attach_run_log(
+    run_dir: Path, buffer: logging.handlers.MemoryHandler, json_format: bool = False
+) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
     # Imported here: `orgscan --help` must not pay for the handlers (they import portalocker).
     from orgscan.cli.logfiles import RunLogHandler
 
-    handler = RunLogHandler(run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5,
-                            encoding="utf-8")
+    handler = RunLogHandler(
+        run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5, encoding="utf-8"
+    )
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_FORMAT))
     logger = logging.getLogger(_LOGGER)
     buffer.setTarget(handler)
@@ -112,8 +114,9 @@ class _RunTag(logging.Filter):
         return True
 
 
-def attach_shared_log(run_dir: Path, json_format: bool = False,
-                      max_bytes: int = SHARED_LOG_MAX_BYTES) -> logging.Handler:
+def attach_shared_log(
+    run_dir: Path, json_format: bool = False, max_bytes: int = SHARED_LOG_MAX_BYTES
+) -> logging.Handler:
     """Also write this run's records to the output folder's rotating ``orgscan.log``.
 
     Several runs may write it at once (cron overlapping a manual run): concurrent-log-handler
@@ -126,13 +129,16 @@ def attach_shared_log(run_dir: Path, json_format: bool = False,
 
     path = run_dir.parent / LOG_FILE
     try:
-        handler: logging.Handler = SharedLogHandler(path, max_bytes=max_bytes,
-                                                    backups=SHARED_LOG_BACKUPS)
+        handler: logging.Handler = SharedLogHandler(
+            path, max_bytes=max_bytes, backups=SHARED_LOG_BACKUPS
+        )
     except OSError as exc:
-        reason = "a symbolic link, never followed" if path.is_symlink() else \
-            exc.strerror or str(exc)
+        reason = (
+            "a symbolic link, never followed" if path.is_symlink() else exc.strerror or str(exc)
+        )
         logging.getLogger(__name__).warning(
-            "%s not written (%s): this run logs only to its run folder", path, reason)
+            "%s not written (%s): this run logs only to its run folder", path, reason
+        )
         return logging.NullHandler()
     handler.addFilter(_RunTag(run_dir.name))
     handler.setFormatter(JsonFormatter() if json_format else TextFormatter(_SHARED_FORMAT))

@@ -45,8 +45,11 @@ def choices(enum: type[StrEnum]) -> str:
 
 def usage_error_line(error: UsageError) -> str:
     """A usage error as one line, naming the option: ``option --workers: 0 is out of range``."""
-    if isinstance(error, MissingParameter) or not isinstance(error, BadParameter) \
-            or error.param is None:
+    if (
+        isinstance(error, MissingParameter)
+        or not isinstance(error, BadParameter)
+        or error.param is None
+    ):
         return error.format_message()
     param = error.param
     opts = [name for name in getattr(param, "opts", ()) if name.startswith("--")]
@@ -65,8 +68,9 @@ def usage_error_line(error: UsageError) -> str:
 class _FlagHelp:
     """``--help`` is a flag: no ``<bool>`` after it; usage errors are one plain line."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
-                     **extra: Any) -> Any:
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
         """Parse ``args``; a usage error ends the process with one line and exit 2 (typer
         would draw a box of several lines around it)."""
         try:

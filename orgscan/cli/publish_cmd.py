@@ -20,11 +20,18 @@ EPILOG = examples(
 @maps_input_errors
 def publish(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
-    security_hub: Annotated[bool, typer.Option(
-        "--security-hub", help="Import the findings and account verdicts into AWS Security "
-                               "Hub (ASFF, BatchImportFindings, 100 a call).")] = False,
-    region: Annotated[str | None, typer.Option(
-        "--region", help="Security Hub region.  \\[default: the AWS configuration's]")] = None,
+    security_hub: Annotated[
+        bool,
+        typer.Option(
+            "--security-hub",
+            help="Import the findings and account verdicts into AWS Security "
+            "Hub (ASFF, BatchImportFindings, 100 a call).",
+        ),
+    ] = False,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="Security Hub region.  \\[default: the AWS configuration's]"),
+    ] = None,
 ) -> None:
     """Import RUN_DIR's findings into AWS Security Hub, as the caller's account: exit 0 when
     every finding was taken, 3 when some were refused or the import stopped, 1 when the run's
@@ -44,8 +51,7 @@ def publish(
     sessions = SessionFactory()
     identity = sessions.identify()  # no credentials: exit 2
     target = region or sessions.default_region
-    findings = for_importer(asff_findings(result), identity.partition, target,
-                            identity.account_id)
+    findings = for_importer(asff_findings(result), identity.partition, target, identity.account_id)
     client = sessions.client(identity.account_id, "securityhub", target)
     try:
         outcome = publish_findings(client, findings)
@@ -53,6 +59,8 @@ def publish(
         raise fail(str(exc), ExitCode.INCOMPLETE) from None
     for finding_id, code, message in outcome.failed:
         typer.echo(terminal_text(f"refused: {finding_id}: {code}: {message}"), err=True)
-    typer.echo(f"imported {outcome.imported} of {len(findings)} findings into Security Hub "
-               f"({target}, account {identity.account_id}) in {outcome.batches} call(s)")
+    typer.echo(
+        f"imported {outcome.imported} of {len(findings)} findings into Security Hub "
+        f"({target}, account {identity.account_id}) in {outcome.batches} call(s)"
+    )
     raise typer.Exit(ExitCode.INCOMPLETE if outcome.failed else ExitCode.OK)

@@ -33,43 +33,99 @@ EPILOG = examples(
 
 @maps_input_errors
 def remediate(
-    run_dir: Annotated[Path, typer.Argument(
-        metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")],
-    apply: Annotated[bool, typer.Option(
-        "--apply", metavar="", help="Execute the plan through boto3 (default: only show it).",
-    )] = False,
-    yes: Annotated[bool, typer.Option(
-        "--yes", "-y", metavar="", help="Do not ask for confirmation.")] = False,
-    accounts: Annotated[str | None, typer.Option(
-        "--accounts", metavar="IDS",
-        help="Only the steps of these accounts (comma-separated ids).")] = None,
-    strategy: Annotated[Strategy | None, typer.Option(
-        "--strategy", case_sensitive=False, metavar=choices(Strategy),
-        help="Rebuild the plan with this strategy for unlocked buckets.  "
-             "\\[default: the plan's, else enable-in-place]")] = None,
-    mode: Annotated[LockMode | None, typer.Option(
-        "--mode", case_sensitive=False, metavar=choices(LockMode),
-        help="Rebuild the plan with this default retention mode.  "
-             "\\[default: GOVERNANCE, or what the policy requires]")] = None,
-    days: Annotated[int | None, typer.Option(
-        "--days", metavar="DAYS", help="Rebuild the plan with this default retention in days.  "
-                                       "\\[default: 90, or the policy's minimum]")] = None,
-    role_name: Annotated[str, typer.Option(
-        "--role-name", metavar="NAME", rich_help_panel=ACCESS,
-        help="Role assumed in member accounts.")] = DEFAULT_ROLE_NAME,
-    external_id: Annotated[str | None, typer.Option(
-        "--external-id", metavar="ID", rich_help_panel=ACCESS,
-        help="External id for AssumeRole.")] = None,
-    role_session_name: Annotated[str, typer.Option(
-        "--role-session-name", metavar="NAME", rich_help_panel=ACCESS,
-        help="Session name for AssumeRole.")] = DEFAULT_SESSION_NAME,
-    json_output: Annotated[bool, typer.Option(
-        "--json", metavar="",
-        help="Print the plan (and, with --apply, the result) as JSON.")] = False,
-    iam_policy: Annotated[bool, typer.Option(
-        "--iam-policy", metavar="",
-        help="Print the IAM policy applying this plan (or the steps of --accounts) needs: "
-             "only its actions, on its buckets and trails; then exit.")] = False,
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")
+    ],
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            metavar="",
+            help="Execute the plan through boto3 (default: only show it).",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", metavar="", help="Do not ask for confirmation.")
+    ] = False,
+    accounts: Annotated[
+        str | None,
+        typer.Option(
+            "--accounts",
+            metavar="IDS",
+            help="Only the steps of these accounts (comma-separated ids).",
+        ),
+    ] = None,
+    strategy: Annotated[
+        Strategy | None,
+        typer.Option(
+            "--strategy",
+            case_sensitive=False,
+            metavar=choices(Strategy),
+            help="Rebuild the plan with this strategy for unlocked buckets.  "
+            "\\[default: the plan's, else enable-in-place]",
+        ),
+    ] = None,
+    mode: Annotated[
+        LockMode | None,
+        typer.Option(
+            "--mode",
+            case_sensitive=False,
+            metavar=choices(LockMode),
+            help="Rebuild the plan with this default retention mode.  "
+            "\\[default: GOVERNANCE, or what the policy requires]",
+        ),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            metavar="DAYS",
+            help="Rebuild the plan with this default retention in days.  "
+            "\\[default: 90, or the policy's minimum]",
+        ),
+    ] = None,
+    role_name: Annotated[
+        str,
+        typer.Option(
+            "--role-name",
+            metavar="NAME",
+            rich_help_panel=ACCESS,
+            help="Role assumed in member accounts.",
+        ),
+    ] = DEFAULT_ROLE_NAME,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            "--external-id",
+            metavar="ID",
+            rich_help_panel=ACCESS,
+            help="External id for AssumeRole.",
+        ),
+    ] = None,
+    role_session_name: Annotated[
+        str,
+        typer.Option(
+            "--role-session-name",
+            metavar="NAME",
+            rich_help_panel=ACCESS,
+            help="Session name for AssumeRole.",
+        ),
+    ] = DEFAULT_SESSION_NAME,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", metavar="", help="Print the plan (and, with --apply, the result) as JSON."
+        ),
+    ] = False,
+    iam_policy: Annotated[
+        bool,
+        typer.Option(
+            "--iam-policy",
+            metavar="",
+            help="Print the IAM policy applying this plan (or the steps of --accounts) needs: "
+            "only its actions, on its buckets and trails; then exit.",
+        ),
+    ] = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
     # Imported here: `orgscan --help` must not load the plan machinery (pandas, jinja2).
@@ -82,9 +138,12 @@ def remediate(
     if apply and json_output and not yes:
         raise InputError("--json with --apply needs --yes (there is no prompt to answer)")
     result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
-    plan = _load_or_build(run_dir, result, RemediationSettings(
-        strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
-        rebuild=any(value is not None for value in (strategy, mode, days)))
+    plan = _load_or_build(
+        run_dir,
+        result,
+        RemediationSettings(strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
+        rebuild=any(value is not None for value in (strategy, mode, days)),
+    )
     if iam_policy:  # for accounts without steps, a policy that allows nothing is the answer
         typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
         raise typer.Exit(ExitCode.OK)
@@ -97,18 +156,26 @@ def remediate(
         typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
         raise typer.Exit(ExitCode.OK)
-    steps = [step for entry in plan.entries for step in entry.steps
-             if selected is None or step.account_id in selected]
+    steps = [
+        step
+        for entry in plan.entries
+        for step in entry.steps
+        if selected is None or step.account_id in selected
+    ]
     if not steps:
-        typer.echo(json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
-                   if json_output else "Nothing to apply.")
+        typer.echo(
+            json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
+            if json_output
+            else "Nothing to apply."
+        )
         raise typer.Exit(ExitCode.OK)
     # Imported here: showing a plan needs no AWS machinery.
     from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
 
-    sessions = SessionFactory(role_name=role_name, external_id=external_id,
-                              role_session_name=role_session_name)
+    sessions = SessionFactory(
+        role_name=role_name, external_id=external_id, role_session_name=role_session_name
+    )
     if any(step.operation == "PutBucketPolicy" for step in steps):
         sessions.identify()  # CredentialsError (exit 2) before anything is read
         previews = preview_policies(plan, sessions, accounts=selected)
@@ -123,14 +190,28 @@ def remediate(
             typer.echo("Not applied; nothing was changed.", err=True)
             raise typer.Exit(ExitCode.FINDINGS)
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
-    applied = apply_plan(plan, sessions, accounts=selected,
-                         on_step=None if json_output else lambda o: typer.echo(terminal_text(
-                             f"{o.status.value}: account {o.account_id} {o.operation} "
-                             f"{o.resource or o.bucket_name}")))
+    applied = apply_plan(
+        plan,
+        sessions,
+        accounts=selected,
+        on_step=None
+        if json_output
+        else lambda o: typer.echo(
+            terminal_text(
+                f"{o.status.value}: account {o.account_id} {o.operation} "
+                f"{o.resource or o.bucket_name}"
+            )
+        ),
+    )
     path = write_apply_result(run_dir, applied)
     if json_output:
-        typer.echo(json.dumps({"plan": plan_to_dict(plan), "apply": applied.to_dict(),
-                               "result_file": str(path)}, indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {"plan": plan_to_dict(plan), "apply": applied.to_dict(), "result_file": str(path)},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         typer.echo(terminal_text(apply_text(applied)), nl=False)
         typer.echo(f"Result written to {path}")
@@ -158,12 +239,15 @@ def _check_selected(plan: Plan, selected: frozenset[str] | None) -> None:
     idle = sorted(selected - acting)
     if idle:
         choices = ", ".join(sorted(acting)) or "none"
-        raise InputError(f"--accounts: {', '.join(idle)} has no step in this plan "
-                         f"(accounts with steps: {choices})")
+        raise InputError(
+            f"--accounts: {', '.join(idle)} has no step in this plan "
+            f"(accounts with steps: {choices})"
+        )
 
 
-def _load_or_build(run_dir: Path, result: ScanResult, settings: RemediationSettings, *,
-                   rebuild: bool) -> Plan:
+def _load_or_build(
+    run_dir: Path, result: ScanResult, settings: RemediationSettings, *, rebuild: bool
+) -> Plan:
     """The plan rebuilt from ``findings.json``: with the options given, else with the settings
     of ``remediation/plan.json``, which must then hold exactly the rebuilt plan."""
     from orgscan.remediation import build_plan
@@ -176,9 +260,11 @@ def _load_or_build(run_dir: Path, result: ScanResult, settings: RemediationSetti
     else:
         given = load_plan(plan_path)
         if given.run_started_at != result.run.started_at:
-            raise InputError(f"{plan_path} belongs to the scan started at "
-                             f"{given.run_started_at}, not to this run's findings.json "
-                             f"({result.run.started_at})")
+            raise InputError(
+                f"{plan_path} belongs to the scan started at "
+                f"{given.run_started_at}, not to this run's findings.json "
+                f"({result.run.started_at})"
+            )
         plan = build_plan(result, given.settings)
         differences = plan_differences(given, plan)
         if differences:
@@ -186,7 +272,8 @@ def _load_or_build(run_dir: Path, result: ScanResult, settings: RemediationSetti
                 f"{plan_path} differs from the plan rebuilt from findings.json in "
                 f"{'; '.join(differences[:3])}{' ...' if len(differences) > 3 else ''}; it "
                 "was changed after the scan (or written by another orgscan version) and is "
-                "not used. Give --strategy, --mode or --days to plan from findings.json alone")
+                "not used. Give --strategy, --mode or --days to plan from findings.json alone"
+            )
     problems = unsafe_steps(plan, result)
     if problems:  # the rebuilt plan never has any: this guards against a defect, not input
         raise InputError(f"the plan would do what orgscan never does: {problems[0]}")

@@ -19,8 +19,9 @@ EPILOG = examples(
 
 @maps_input_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(
-        metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")],
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")
+    ],
 ) -> None:
     """Re-render every report of RUN_DIR from its findings.json.
 
@@ -33,14 +34,16 @@ def report(
 
     mismatch = findings_match(run_dir)
     if mismatch is not None:  # never render a tampered run into clean-looking reports
-        raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports",
-                   ExitCode.FINDINGS)
+        raise fail(f"{run_dir}: {mismatch}; refusing to rebuild its reports", ExitCode.FINDINGS)
     inputs = load_report_inputs(run_dir)  # a bad folder or file is an InputError: exit 2
     names = [name for name in format_names() if name != "json"]
     formats = available_formats()
     # The exports are opt-in: rebuilt only where the run has them.
-    names = [name for name in names if not OutputFormat(name).opt_in
-             or (run_dir / formats[name].filename).exists()]
+    names = [
+        name
+        for name in names
+        if not OutputFormat(name).opt_in or (run_dir / formats[name].filename).exists()
+    ]
     sealed = sealed_files(run_dir)
     if sealed is not None:
         # A sealed run is rebuilt into the files it has: a report the scan did not write would

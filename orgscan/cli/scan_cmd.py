@@ -60,25 +60,46 @@ def scan(options: ScanOptions) -> None:
 
     settings = options.settings()
     sessions = SessionFactory(
-        role_name=settings.role_name, external_id=settings.external_id,
-        role_session_name=settings.role_session_name, max_pool_connections=settings.workers,
-        max_attempts=settings.max_attempts, recorder=ResponseRecorder())
+        role_name=settings.role_name,
+        external_id=settings.external_id,
+        role_session_name=settings.role_session_name,
+        max_pool_connections=settings.workers,
+        max_attempts=settings.max_attempts,
+        recorder=ResponseRecorder(),
+    )
     raise typer.Exit(run_scan(settings, sessions))
 
 
 @maps_input_errors
 def demo(
-    output_dir: Annotated[Path, typer.Option(
-        "--output-dir", metavar="DIR", rich_help_panel=OUTPUT,
-        help="Where the run folder is written.")] = Path("reports/demo"),
-    drift: Annotated[bool, typer.Option(
-        "--drift", metavar="", help="Change a few things in the simulated organization before "
-                                    "scanning (the next run's diff then shows them).")] = False,
-    workers: Annotated[int, typer.Option(
-        "--workers", metavar="N",
-        help="Simulated AWS calls in flight at once (1-512).")] = 8,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir",
+            metavar="DIR",
+            rich_help_panel=OUTPUT,
+            help="Where the run folder is written.",
+        ),
+    ] = Path("reports/demo"),
+    drift: Annotated[
+        bool,
+        typer.Option(
+            "--drift",
+            metavar="",
+            help="Change a few things in the simulated organization before "
+            "scanning (the next run's diff then shows them).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", metavar="N", help="Simulated AWS calls in flight at once (1-512)."
+        ),
+    ] = 8,
     format: FormatOpt = None,
-    fail_on: FailOnOpt = None, quiet: QuietOpt = None, log_level: LogLevelOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = None,
+    log_level: LogLevelOpt = None,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
     from orgscan.aws.sessions import SessionFactory
@@ -88,14 +109,23 @@ def demo(
 
     with demo_mock():
         simulated = build_demo_org(drift=drift)
-        settings = build_settings(None, {
-            "regions": list(simulated.regions), "output_dir": output_dir, "workers": workers,
-            "format": format, "fail_on": fail_on, "quiet": quiet, "log_level": log_level,
-            "min_retention_days": simulated.policy.min_retention_days,
-            "require_mode": simulated.policy.require_mode.value,
-        })
-        sessions = SessionFactory(max_pool_connections=settings.workers,
-                                  recorder=ResponseRecorder())
+        settings = build_settings(
+            None,
+            {
+                "regions": list(simulated.regions),
+                "output_dir": output_dir,
+                "workers": workers,
+                "format": format,
+                "fail_on": fail_on,
+                "quiet": quiet,
+                "log_level": log_level,
+                "min_retention_days": simulated.policy.min_retention_days,
+                "require_mode": simulated.policy.require_mode.value,
+            },
+        )
+        sessions = SessionFactory(
+            max_pool_connections=settings.workers, recorder=ResponseRecorder()
+        )
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.
     raise typer.Exit(code if fail_on is not None else ExitCode.OK)
@@ -128,8 +158,9 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         except KeyboardInterrupt:
             interrupted = True
             # Nothing was gathered: the evidence is incomplete, as when AWS does not answer.
-            raise fail("interrupted before the scan began; nothing was written",
-                       code=ExitCode.INCOMPLETE) from None
+            raise fail(
+                "interrupted before the scan began; nothing was written", code=ExitCode.INCOMPLETE
+            ) from None
         log_plan(plan)
         log_phase("planning", began)
         try:
@@ -140,8 +171,9 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         try:
             handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
         except OSError as exc:
-            raise EvidenceWriteError(f"could not write the run folder {run_dir}: "
-                                     f"{exc.strerror or exc}") from None
+            raise EvidenceWriteError(
+                f"could not write the run folder {run_dir}: {exc.strerror or exc}"
+            ) from None
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
         if sessions.recorder is not None:
             sessions.recorder.start(run_dir / EVIDENCE_FILE)
@@ -156,7 +188,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         log_phase("scanning", began)
         sessions.calls.log_summary()
         interrupted = not result.run.complete and any(
-            error.error_code == INTERRUPTED for error in result.errors)
+            error.error_code == INTERRUPTED for error in result.errors
+        )
         began = time.monotonic()
         try:
             with _signals_stop_writing():
@@ -177,13 +210,18 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         except WriteInterrupted:
             from orgscan.findings import FINDINGS_FILE
 
-            log.error("interrupted while writing: run folder %s is incomplete, latest not "
-                      "moved", run_dir)
+            log.error(
+                "interrupted while writing: run folder %s is incomplete, latest not moved", run_dir
+            )
             # findings.json is written first, atomically: it is there whole, or not at all.
-            kept = "findings.json, written first, is whole" if (
-                run_dir / FINDINGS_FILE).is_file() else "no findings.json was written"
-            raise EvidenceWriteError(f"interrupted while writing the run folder {run_dir}: it "
-                                     f"is incomplete ({kept})") from None
+            kept = (
+                "findings.json, written first, is whole"
+                if (run_dir / FINDINGS_FILE).is_file()
+                else "no findings.json was written"
+            )
+            raise EvidenceWriteError(
+                f"interrupted while writing the run folder {run_dir}: it is incomplete ({kept})"
+            ) from None
         log.info("manifest.json sha256 %s", manifest_sha)
         if settings.evidence_bucket is not None:  # reads the sealed folder, writes nothing in it
             code = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, code)
@@ -196,8 +234,9 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         if not handlers:  # stopped before the run folder existed: the buffer has no target
             stop(buffer)
     if not settings.quiet:
-        print_summary(result, run_dir, written=written, diff=load_diff(run_dir),
-                      interrupted=interrupted)
+        print_summary(
+            result, run_dir, written=written, diff=load_diff(run_dir), interrupted=interrupted
+        )
     return code
 
 
@@ -210,9 +249,11 @@ def _seal(run_dir: Path, run_id: str) -> str:
         _, manifest_sha = write_manifest(run_dir, run_id)
     except OSError as exc:
         log.error("could not write %s: %s", exc.filename or run_dir, exc.strerror or exc)
-        raise EvidenceWriteError(f"could not write the run folder {run_dir}: "
-                                 f"{exc.strerror or exc} ({exc.filename or run_dir}); the run "
-                                 "folder is incomplete (no manifest.json)") from None
+        raise EvidenceWriteError(
+            f"could not write the run folder {run_dir}: "
+            f"{exc.strerror or exc} ({exc.filename or run_dir}); the run "
+            "folder is incomplete (no manifest.json)"
+        ) from None
     return manifest_sha
 
 
@@ -231,8 +272,14 @@ def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> 
         raise fail(str(exc)) from None
 
 
-def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Path,
-                   result: ScanResult, manifest_sha: str, code: ExitCode) -> ExitCode:
+def _copy_evidence(
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    run_dir: Path,
+    result: ScanResult,
+    manifest_sha: str,
+    code: ExitCode,
+) -> ExitCode:
     """Copy the sealed run folder to the evidence bucket; a failed copy leaves the evidence
     incomplete (exit 3 unless findings already give 1, or the scan was interrupted)."""
     from orgscan.evidence.bucket import EvidenceBucketError, retention_for, upload_run
@@ -240,21 +287,34 @@ def _copy_evidence(settings: ScanSettings, sessions: SessionFactory, run_dir: Pa
 
     target = settings.evidence_bucket
     assert target is not None
-    retention = retention_for(settings.evidence_lock_mode, settings.evidence_retention_days,
-                              settings.policy.min_retention_days)
+    retention = retention_for(
+        settings.evidence_lock_mode,
+        settings.evidence_retention_days,
+        settings.policy.min_retention_days,
+    )
     typer.echo(f"manifest.json sha256 {manifest_sha}")
     try:
-        keys = upload_run(_evidence_client(sessions), target, run_dir, result.run.run_id,
-                          retention, utc_now())
+        keys = upload_run(
+            _evidence_client(sessions), target, run_dir, result.run.run_id, retention, utc_now()
+        )
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
         typer.echo(f"orgscan: error: {exc}", err=True)
         return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
-    log.info("copied %d files of run %s to %s, each under %s retention for %d days; "
-             "manifest.json sha256 %s", len(keys), result.run.run_id, target,
-             retention.mode.value, retention.days, manifest_sha)
-    typer.echo(f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
-               f"{retention.mode.value} retention for {retention.days} days")
+    log.info(
+        "copied %d files of run %s to %s, each under %s retention for %d days; "
+        "manifest.json sha256 %s",
+        len(keys),
+        result.run.run_id,
+        target,
+        retention.mode.value,
+        retention.days,
+        manifest_sha,
+    )
+    typer.echo(
+        f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
+        f"{retention.mode.value} retention for {retention.days} days"
+    )
     return code
 
 
@@ -264,8 +324,12 @@ class ProgressBar:
 
     WIDTH = 24
 
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic,
-                 columns: int | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        columns: int | None = None,
+    ) -> None:
         self._stream = stream
         self._clock = clock
         # A line longer than the terminal wraps, and "\r" then redraws only its last part.
@@ -288,7 +352,6 @@ class ProgressBar:
             self._stream.write("\r" + self._fit(self._last) + "\x1b[K\n")
             self._stream.flush()
 
-
     def _fit(self, progress: ScanProgress) -> str:
         return format_progress(progress, self.WIDTH)[: max(20, self._columns - 1)]
 
@@ -298,10 +361,12 @@ def format_progress(progress: ScanProgress, width: int = 24) -> str:
     planned = max(1, progress.accounts_planned)
     filled = width * progress.accounts_done // planned
     eta = progress.eta_s
-    return (f"scanning [{'#' * filled}{'-' * (width - filled)}] {progress.accounts_done}/"
-            f"{progress.accounts_planned} accounts, {progress.regions_read} regions, "
-            f"{progress.buckets_read} buckets, {_clock_time(progress.elapsed_s)} elapsed, "
-            f"ETA {'?' if eta is None else _clock_time(eta)}")
+    return (
+        f"scanning [{'#' * filled}{'-' * (width - filled)}] {progress.accounts_done}/"
+        f"{progress.accounts_planned} accounts, {progress.regions_read} regions, "
+        f"{progress.buckets_read} buckets, {_clock_time(progress.elapsed_s)} elapsed, "
+        f"ETA {'?' if eta is None else _clock_time(eta)}"
+    )
 
 
 def _clock_time(seconds: float) -> str:
@@ -337,8 +402,9 @@ def _signals_stop_writing() -> Iterator[None]:
         raise WriteInterrupted
 
     try:
-        previous = {sig: signal.signal(sig, stop_writing)
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, stop_writing) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
     except ValueError:  # not the main thread (tests running the command in a worker)
         yield
         return

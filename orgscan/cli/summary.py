@@ -18,33 +18,48 @@ if TYPE_CHECKING:
 _REPORTS = ("report.html", "report.xlsx", "findings.csv", "findings.json", "diff.json")
 
 
-def print_summary(result: ScanResult, run_dir: Path, *, written: Sequence[Path] = (),
-                  diff: RunDiff | None = None, interrupted: bool = False) -> None:
+def print_summary(
+    result: ScanResult,
+    run_dir: Path,
+    *,
+    written: Sequence[Path] = (),
+    diff: RunDiff | None = None,
+    interrupted: bool = False,
+) -> None:
     """Counts by status, coverage, the failing trails (at most 20), the change since the
     previous run and where the reports are."""
     counts = Counter(finding.status for finding in result.findings)
     scanned = sum(1 for account in result.accounts if account.scanned)
-    typer.echo(f"orgscan: {len(result.findings)} trails in {scanned} scanned accounts "
-               f"({len(result.accounts)} in the organization)")
+    typer.echo(
+        f"orgscan: {len(result.findings)} trails in {scanned} scanned accounts "
+        f"({len(result.accounts)} in the organization)"
+    )
     if interrupted:
-        typer.echo("  INTERRUPTED: the run folder holds what was gathered before Ctrl-C or "
-                   "SIGTERM")
-    typer.echo("  trails:   " + "  ".join(f"{status.value} {counts.get(status, 0)}"
-                                          for status in Status))
+        typer.echo("  INTERRUPTED: the run folder holds what was gathered before Ctrl-C or SIGTERM")
+    typer.echo(
+        "  trails:   " + "  ".join(f"{status.value} {counts.get(status, 0)}" for status in Status)
+    )
     # The auditor's question is per account: is its activity recorded into a locked bucket?
     verdicts = Counter(account.verdict for account in result.accounts if account.scanned)
-    typer.echo("  accounts: " + "  ".join(f"{status.value} {verdicts.get(status, 0)}"
-                                          for status in Status)
-               + (f"  not assessed {verdicts[None]}" if verdicts.get(None) else ""))
-    coverage = "complete" if result.run.complete else \
-        f"INCOMPLETE ({len(result.errors)} errors, see the Coverage sheet)"
+    typer.echo(
+        "  accounts: "
+        + "  ".join(f"{status.value} {verdicts.get(status, 0)}" for status in Status)
+        + (f"  not assessed {verdicts[None]}" if verdicts.get(None) else "")
+    )
+    coverage = (
+        "complete"
+        if result.run.complete
+        else f"INCOMPLETE ({len(result.errors)} errors, see the Coverage sheet)"
+    )
     typer.echo(f"  coverage: {coverage}")
     problems = [f for f in result.findings if f.status is not Status.PASS]
     width = max((len(f.trail_name) for f in problems[:20]), default=10)
     for finding in problems[:20]:
-        typer.echo(f"  {finding.status.value:<5} {finding.account_id} "
-                   f"{finding.trail_name:<{width}} {finding.reason_code.value}: "
-                   f"{finding.bucket_name}")
+        typer.echo(
+            f"  {finding.status.value:<5} {finding.account_id} "
+            f"{finding.trail_name:<{width}} {finding.reason_code.value}: "
+            f"{finding.bucket_name}"
+        )
     if len(problems) > 20:
         typer.echo(f"  ... and {len(problems) - 20} more")
     if diff is None:
@@ -52,11 +67,14 @@ def print_summary(result: ScanResult, run_dir: Path, *, written: Sequence[Path] 
     else:
         from orgscan.diff import DiffClass
 
-        moved = ", ".join(f"{cls.value.replace('_', ' ')} {count}"
-                          for cls, count in diff.counts().items()
-                          if count and cls is not DiffClass.UNCHANGED)
-        typer.echo(f"  since the previous run ({diff.old.folder or '?'}): "
-                   f"{moved or 'no trail changed'}")
+        moved = ", ".join(
+            f"{cls.value.replace('_', ' ')} {count}"
+            for cls, count in diff.counts().items()
+            if count and cls is not DiffClass.UNCHANGED
+        )
+        typer.echo(
+            f"  since the previous run ({diff.old.folder or '?'}): {moved or 'no trail changed'}"
+        )
     typer.echo(f"  run folder: {run_dir}")
     names = {path.name: path for path in written}
     for name in _REPORTS:

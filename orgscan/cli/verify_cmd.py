@@ -20,9 +20,14 @@ EPILOG = examples(
 @maps_input_errors
 def verify(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `orgscan scan`.")],
-    recompute: Annotated[bool, typer.Option(
-        "--recompute", help="Also re-derive every finding from the recorded AWS responses "
-                            "(evidence/api-responses.jsonl.gz) and compare.")] = False,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute",
+            help="Also re-derive every finding from the recorded AWS responses "
+            "(evidence/api-responses.jsonl.gz) and compare.",
+        ),
+    ] = False,
 ) -> None:
     """Check RUN_DIR against its manifest.json: exit 0 when every file is intact, 1 naming
     every file changed, missing or added, 2 when RUN_DIR is not a run folder."""
@@ -33,21 +38,32 @@ def verify(
     if not outcome.intact:
         from orgscan.remediation.planfile import is_apply_record
 
-        for label, names in (("changed", outcome.changed), ("missing", outcome.missing),
-                             ("added", outcome.added)):
+        for label, names in (
+            ("changed", outcome.changed),
+            ("missing", outcome.missing),
+            ("added", outcome.added),
+        ):
             for name in names:
                 detail = outcome.details.get(name)
                 if label == "added" and is_apply_record(name):
                     # Still not evidence of the run (nothing sealed it), but not tampering.
-                    detail = ("a remediation record written by `orgscan remediate --apply` "
-                              "after the run was sealed")
+                    detail = (
+                        "a remediation record written by `orgscan remediate --apply` "
+                        "after the run was sealed"
+                    )
                 typer.echo(terminal_text(f"{label}: {name}" + (f" ({detail})" if detail else "")))
         problems = len(outcome.changed) + len(outcome.missing) + len(outcome.added)
-        typer.echo(terminal_text(f"{run_dir}: NOT intact: {problems} file(s) differ from "
-                                 f"{MANIFEST_FILE} (run {outcome.run_id})"), err=True)
+        typer.echo(
+            terminal_text(
+                f"{run_dir}: NOT intact: {problems} file(s) differ from "
+                f"{MANIFEST_FILE} (run {outcome.run_id})"
+            ),
+            err=True,
+        )
         raise typer.Exit(ExitCode.FINDINGS)
-    message = f"{run_dir}: intact: {outcome.checked} files match {MANIFEST_FILE} " \
-              f"(run {outcome.run_id})"
+    message = (
+        f"{run_dir}: intact: {outcome.checked} files match {MANIFEST_FILE} (run {outcome.run_id})"
+    )
     if recompute:
         from orgscan.evidence.recompute import recompute_run
 
@@ -55,8 +71,13 @@ def verify(
         if differences:
             for line in differences:
                 typer.echo(terminal_text(line))
-            typer.echo(terminal_text(f"{run_dir}: findings.json differs from the recorded "
-                                     f"evidence in {len(differences)} place(s)"), err=True)
+            typer.echo(
+                terminal_text(
+                    f"{run_dir}: findings.json differs from the recorded "
+                    f"evidence in {len(differences)} place(s)"
+                ),
+                err=True,
+            )
             raise typer.Exit(ExitCode.FINDINGS)
         message += "; every finding re-derived from the recorded AWS responses"
     typer.echo(terminal_text(message))

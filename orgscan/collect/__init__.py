@@ -24,7 +24,9 @@ class AwsError:
         """The code and message of a failed botocore call."""
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})
-            code = str(error.get("Code") or exc.response.get("ResponseMetadata", {})
-                       .get("HTTPStatusCode", "Unknown"))
+            code = str(
+                error.get("Code")
+                or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown")
+            )
             return cls(code, redact(str(error.get("Message") or exc)))
         return cls(type(exc).__name__, redact(str(exc)))

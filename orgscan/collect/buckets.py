@@ -11,8 +11,13 @@ from orgscan.collect import AwsError
 from orgscan.model import BucketFacts, LockMode, Versioning
 
 # HeadBucket has no body, so its errors carry only the HTTP status as the code.
-_HEAD_CODES = {"404": "NoSuchBucket", "NotFound": "NoSuchBucket", "403": "AccessDenied",
-               "Forbidden": "AccessDenied", "301": "PermanentRedirect"}
+_HEAD_CODES = {
+    "404": "NoSuchBucket",
+    "NotFound": "NoSuchBucket",
+    "403": "AccessDenied",
+    "Forbidden": "AccessDenied",
+    "301": "PermanentRedirect",
+}
 LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
 
 ClientForRegion = Callable[[str], Any]
@@ -33,8 +38,7 @@ def list_owned_buckets(client: Any, page_size: int = LIST_PAGE_SIZE) -> dict[str
     parameter, and refuses an unpaged listing for accounts with a quota over 10,000 buckets.
     """
     owned: dict[str, str | None] = {}
-    pages = client.get_paginator("list_buckets").paginate(
-        PaginationConfig={"PageSize": page_size})
+    pages = client.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": page_size})
     for page in pages:
         if not isinstance(page.get("Buckets"), list):
             # An empty account answers an empty list; a reply without one proves nothing
@@ -47,8 +51,13 @@ def list_owned_buckets(client: Any, page_size: int = LIST_PAGE_SIZE) -> dict[str
     return owned
 
 
-def read_bucket(client_for: ClientForRegion, bucket: str, owner: str | None,
-                region: str | None, lookup_region: str) -> BucketFacts:
+def read_bucket(
+    client_for: ClientForRegion,
+    bucket: str,
+    owner: str | None,
+    region: str | None,
+    lookup_region: str,
+) -> BucketFacts:
     """Read the Object Lock configuration and versioning of ``bucket``.
 
     ``client_for(region)`` gives an S3 client with the credentials to use; ``region`` is the
@@ -77,8 +86,13 @@ def read_bucket(client_for: ClientForRegion, bucket: str, owner: str | None,
         versioning, versioning_error = None, AwsError.of(exc)
     enabled, mode, days = lock
     return BucketFacts(
-        bucket_name=bucket, bucket_account_id=owner, bucket_region=region,
-        object_lock_enabled=enabled, lock_mode=mode, retention_days=days, versioning=versioning,
+        bucket_name=bucket,
+        bucket_account_id=owner,
+        bucket_region=region,
+        object_lock_enabled=enabled,
+        lock_mode=mode,
+        retention_days=days,
+        versioning=versioning,
         # The lock was read, so the verdict stands; a versioning failure is only noted.
         error_code=None,
         error_message=versioning_error.message if versioning_error else None,
@@ -118,4 +132,3 @@ def _object_lock(client: Any, bucket: str) -> tuple[bool, LockMode | None, int |
     years = retention.get("Years") or 0
     total = int(days) if days else int(years) * 365
     return enabled, mode, (total or None) if mode is not None else None
-

@@ -114,8 +114,7 @@ def trail_status(client: Any, trail_arn: str) -> tuple[bool | None, str | None]:
     reply = client.get_trail_status(Name=trail_arn)
     logging = reply.get("IsLogging")
     delivery = reply.get("LatestDeliveryError")
-    return (logging if isinstance(logging, bool) else None,
-            str(delivery) if delivery else None)
+    return (logging if isinstance(logging, bool) else None, str(delivery) if delivery else None)
 
 
 def management_events(reply: Mapping[str, Any]) -> ManagementEvents:

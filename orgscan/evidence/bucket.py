@@ -77,17 +77,29 @@ def check_locked(client: Any, target: EvidenceBucket) -> None:
     except (ClientError, BotoCoreError) as exc:
         error = AwsError.of(exc)
         if error.code == "ObjectLockConfigurationNotFoundError":
-            raise EvidenceBucketError(f"evidence bucket {target.bucket} has no Object Lock; "
-                                      "use a bucket created with Object Lock enabled") from None
-        raise EvidenceBucketError(f"evidence bucket {target.bucket}: cannot read its Object "
-                                  f"Lock configuration ({error.code}: {error.message})") from None
+            raise EvidenceBucketError(
+                f"evidence bucket {target.bucket} has no Object Lock; "
+                "use a bucket created with Object Lock enabled"
+            ) from None
+        raise EvidenceBucketError(
+            f"evidence bucket {target.bucket}: cannot read its Object "
+            f"Lock configuration ({error.code}: {error.message})"
+        ) from None
     if (reply.get("ObjectLockConfiguration") or {}).get("ObjectLockEnabled") != "Enabled":
-        raise EvidenceBucketError(f"evidence bucket {target.bucket} has no Object Lock; use a "
-                                  "bucket created with Object Lock enabled")
+        raise EvidenceBucketError(
+            f"evidence bucket {target.bucket} has no Object Lock; use a "
+            "bucket created with Object Lock enabled"
+        )
 
 
-def upload_run(client: Any, target: EvidenceBucket, run_dir: Path, run_id: str,
-               retention: EvidenceRetention, now: datetime) -> list[str]:
+def upload_run(
+    client: Any,
+    target: EvidenceBucket,
+    run_dir: Path,
+    run_id: str,
+    retention: EvidenceRetention,
+    now: datetime,
+) -> list[str]:
     """Put every file of ``run_dir`` under ``target``, each locked until ``now`` + the
     retention; the manifest goes last, so a reader who finds it finds every file it lists.
     Returns the keys written; ``EvidenceBucketError`` on the first failure."""
@@ -98,31 +110,41 @@ def upload_run(client: Any, target: EvidenceBucket, run_dir: Path, run_id: str,
     from orgscan.runs.folder import MANIFEST_FILE
 
     until = now + timedelta(days=retention.days)
-    files = [(relative, path) for relative, path in run_files(run_dir)
-             if path.is_file() and not path.is_symlink()]
+    files = [
+        (relative, path)
+        for relative, path in run_files(run_dir)
+        if path.is_file() and not path.is_symlink()
+    ]
     files.append((MANIFEST_FILE, run_dir / MANIFEST_FILE))
     keys: list[str] = []
     for relative, path in files:
         key = target.key(run_id, relative)
         try:
             client.put_object(
-                Bucket=target.bucket, Key=key, Body=path.read_bytes(),
+                Bucket=target.bucket,
+                Key=key,
+                Body=path.read_bytes(),
                 # Object Lock writes need an integrity checksum; SHA-256 matches the manifest.
                 ChecksumAlgorithm="SHA256",
-                ObjectLockMode=retention.mode.value, ObjectLockRetainUntilDate=until)
+                ObjectLockMode=retention.mode.value,
+                ObjectLockRetainUntilDate=until,
+            )
         except (ClientError, BotoCoreError) as exc:
             error = AwsError.of(exc)
-            raise EvidenceBucketError(f"uploading {key} to {target.bucket} failed: "
-                                      f"{error.code}: {error.message}") from None
+            raise EvidenceBucketError(
+                f"uploading {key} to {target.bucket} failed: {error.code}: {error.message}"
+            ) from None
         except OSError as exc:
             raise EvidenceBucketError(f"cannot read {path}: {exc.strerror}") from None
         keys.append(key)
     return keys
 
 
-def retention_for(mode: LockMode | None, days: int | None,
-                  policy_days: int | None) -> EvidenceRetention:
+def retention_for(
+    mode: LockMode | None, days: int | None, policy_days: int | None
+) -> EvidenceRetention:
     """The retention to use: the configured mode (default COMPLIANCE) and days (default the
     policy's minimum retention, else ``DEFAULT_EVIDENCE_DAYS``)."""
-    return EvidenceRetention(mode=mode or LockMode.COMPLIANCE,
-                             days=days or policy_days or DEFAULT_EVIDENCE_DAYS)
+    return EvidenceRetention(
+        mode=mode or LockMode.COMPLIANCE, days=days or policy_days or DEFAULT_EVIDENCE_DAYS
+    )

@@ -62,8 +62,11 @@ class ControlMapping:
 
     def evidenced_by(self, kind: AppliesTo) -> tuple[Control, ...]:
         """The controls a result of ``kind`` is evidence for ("related" ones left out)."""
-        return tuple(control for control in self.controls
-                     if kind in control.applies_to and control.relation is not Relation.RELATED)
+        return tuple(
+            control
+            for control in self.controls
+            if kind in control.applies_to and control.relation is not Relation.RELATED
+        )
 
     def labels(self, kind: AppliesTo) -> list[str]:
         """The labels of ``evidenced_by(kind)``, for the exports."""
@@ -86,8 +89,9 @@ def load_controls(path: Path | None = None) -> ControlMapping:
         found = [candidate for candidate in controls_paths() if candidate.is_file()]
         if not found:
             tried = ", ".join(str(candidate) for candidate in controls_paths())
-            raise ControlsFileError(f"orgscan's {CONTROLS_FILE} is not installed (looked in "
-                                    f"{tried})")
+            raise ControlsFileError(
+                f"orgscan's {CONTROLS_FILE} is not installed (looked in {tried})"
+            )
         path = found[0]
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -99,17 +103,23 @@ def load_controls(path: Path | None = None) -> ControlMapping:
 def _parse(document: dict[str, Any], path: Path) -> ControlMapping:
     check = document.get("check")
     entries = document.get("controls")
-    if document.get("version") != 1 or not isinstance(check, dict) \
-            or not isinstance(entries, list) or not entries:
+    if (
+        document.get("version") != 1
+        or not isinstance(check, dict)
+        or not isinstance(entries, list)
+        or not entries
+    ):
         raise ControlsFileError(f"{path}: needs version = 1, a [check] table and [[controls]]")
     controls = tuple(_control(entry, path, number) for number, entry in enumerate(entries, 1))
     ids = [control.id for control in controls]
     if len(set(ids)) != len(ids):
         raise ControlsFileError(f"{path}: control ids must be unique")
-    return ControlMapping(title=_text(check, "title", path),
-                          severity=_text(check, "severity", path),
-                          severity_source=_text(check, "severity_source", path),
-                          controls=controls)
+    return ControlMapping(
+        title=_text(check, "title", path),
+        severity=_text(check, "severity", path),
+        severity_source=_text(check, "severity_source", path),
+        controls=controls,
+    )
 
 
 def _control(entry: Any, path: Path, number: int) -> Control:
@@ -121,13 +131,20 @@ def _control(entry: Any, path: Path, number: int) -> Control:
         applies_to = tuple(AppliesTo(kind) for kind in _strings(applies, where))
         relation = Relation(str(entry.get("relation")))
     except ValueError:
-        raise ControlsFileError(f"{where}: applies_to must list finding/account and relation "
-                                "be direct, supporting or related") from None
+        raise ControlsFileError(
+            f"{where}: applies_to must list finding/account and relation "
+            "be direct, supporting or related"
+        ) from None
     return Control(
-        id=_text(entry, "id", where), framework=_text(entry, "framework", where),
-        requirement=_text(entry, "requirement", where), title=_text(entry, "title", where),
-        label=_text(entry, "label", where), applies_to=applies_to, relation=relation,
-        source=_text(entry, "source", where), note=_text(entry, "note", where),
+        id=_text(entry, "id", where),
+        framework=_text(entry, "framework", where),
+        requirement=_text(entry, "requirement", where),
+        title=_text(entry, "title", where),
+        label=_text(entry, "label", where),
+        applies_to=applies_to,
+        relation=relation,
+        source=_text(entry, "source", where),
+        note=_text(entry, "note", where),
     )
 
 

@@ -53,8 +53,10 @@ class Manifest:
         document = {
             "manifest_version": MANIFEST_VERSION,
             "run_id": self.run_id,
-            "files": {path: {"sha256": digest.sha256, "bytes": digest.bytes}
-                      for path, digest in sorted(self.files.items())},
+            "files": {
+                path: {"sha256": digest.sha256, "bytes": digest.bytes}
+                for path, digest in sorted(self.files.items())
+            },
         }
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -136,8 +138,10 @@ def load_manifest(run_dir: Path) -> Manifest:
             raise NotARunFolderError(f"{path}: larger than {MAX_MANIFEST_BYTES} bytes")
         text = read_regular_file(path)
     except FileNotFoundError:
-        raise NotARunFolderError(f"{path}: missing (the run did not finish, or was written "
-                                 "by an orgscan without manifests)") from None
+        raise NotARunFolderError(
+            f"{path}: missing (the run did not finish, or was written "
+            "by an orgscan without manifests)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise NotARunFolderError(f"{path}: cannot be read ({exc})") from None
     return _parse_manifest(parse_json_text(text, str(path), NotARunFolderError), path)
@@ -145,8 +149,9 @@ def load_manifest(run_dir: Path) -> Manifest:
 
 def _parse_manifest(document: Any, path: Path) -> Manifest:
     if not isinstance(document, dict) or document.get("manifest_version") != MANIFEST_VERSION:
-        raise NotARunFolderError(f"{path}: not a manifest (manifest_version "
-                                 f"{MANIFEST_VERSION} expected)")
+        raise NotARunFolderError(
+            f"{path}: not a manifest (manifest_version {MANIFEST_VERSION} expected)"
+        )
     run_id = document.get("run_id")
     files = document.get("files")
     if not isinstance(run_id, str) or not isinstance(files, dict):
@@ -157,18 +162,30 @@ def _parse_manifest(document: Any, path: Path) -> Manifest:
             raise NotARunFolderError(f"{path}: {name!r:.80} is not a path inside the run folder")
         sha = entry.get("sha256") if isinstance(entry, dict) else None
         size = entry.get("bytes") if isinstance(entry, dict) else None
-        if (not isinstance(sha, str) or len(sha) != 64 or not set(sha) <= _SHA256_HEX
-                or isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            raise NotARunFolderError(f"{path}: entry {name!r:.80} needs a sha256 (64 hex "
-                                     "digits) and a byte count")
+        if (
+            not isinstance(sha, str)
+            or len(sha) != 64
+            or not set(sha) <= _SHA256_HEX
+            or isinstance(size, bool)
+            or not isinstance(size, int)
+            or size < 0
+        ):
+            raise NotARunFolderError(
+                f"{path}: entry {name!r:.80} needs a sha256 (64 hex digits) and a byte count"
+            )
         digests[name] = FileDigest(sha256=sha, bytes=size)
     return Manifest(run_id=run_id, files=digests)
 
 
 def _safe_relative(name: str) -> bool:
     parts = name.split("/")
-    return bool(name) and not name.startswith("/") and "\\" not in name and "\x00" not in name \
+    return (
+        bool(name)
+        and not name.startswith("/")
+        and "\\" not in name
+        and "\x00" not in name
         and all(part not in ("", ".", "..") for part in parts)
+    )
 
 
 def verify_folder(run_dir: Path, manifest: Manifest | None = None) -> Verification:
@@ -194,12 +211,19 @@ def verify_folder(run_dir: Path, manifest: Manifest | None = None) -> Verificati
             continue
         if actual != expected:
             changed.append(name)
-            details[name] = (f"{actual.bytes} bytes, sha256 {actual.sha256[:12]}…; manifest: "
-                             f"{expected.bytes} bytes, sha256 {expected.sha256[:12]}…")
+            details[name] = (
+                f"{actual.bytes} bytes, sha256 {actual.sha256[:12]}…; manifest: "
+                f"{expected.bytes} bytes, sha256 {expected.sha256[:12]}…"
+            )
     added = sorted(name for name in present if name not in manifest.files)
-    return Verification(run_id=manifest.run_id, checked=len(manifest.files),
-                        changed=tuple(changed), missing=tuple(missing), added=tuple(added),
-                        details=details)
+    return Verification(
+        run_id=manifest.run_id,
+        checked=len(manifest.files),
+        changed=tuple(changed),
+        missing=tuple(missing),
+        added=tuple(added),
+        details=details,
+    )
 
 
 def findings_match(run_dir: Path) -> str | None:

@@ -31,8 +31,9 @@ class PublishOutcome:
     failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def for_importer(findings: list[dict[str, Any]], partition: str, region: str,
-                 account_id: str) -> list[dict[str, Any]]:
+def for_importer(
+    findings: list[dict[str, Any]], partition: str, region: str, account_id: str
+) -> list[dict[str, Any]]:
     """``findings`` as ``account_id`` imports them into ``region`` through its default
     product: ``ProductArn`` and ``AwsAccountId`` name the importer."""
     arn = product_arn(partition, region, account_id)
@@ -45,16 +46,24 @@ def publish_findings(client: Any, findings: list[dict[str, Any]]) -> PublishOutc
     batches = 0
     failed: list[tuple[str, str, str]] = []
     for start in range(0, len(findings), BATCH_SIZE):
-        batch = findings[start:start + BATCH_SIZE]
+        batch = findings[start : start + BATCH_SIZE]
         try:
             reply = client.batch_import_findings(Findings=batch)
         except (ClientError, BotoCoreError) as exc:
             error = AwsError.of(exc)
-            raise PublishError(f"BatchImportFindings failed after {imported} findings: "
-                               f"{error.code}: {error.message}") from None
+            raise PublishError(
+                f"BatchImportFindings failed after {imported} findings: "
+                f"{error.code}: {error.message}"
+            ) from None
         batches += 1
         imported += int(reply.get("SuccessCount") or 0)
         refused = reply.get("FailedFindings") or []
-        failed += [(str(item.get("Id", "")), str(item.get("ErrorCode", "")),
-                    str(item.get("ErrorMessage", ""))) for item in refused]
+        failed += [
+            (
+                str(item.get("Id", "")),
+                str(item.get("ErrorCode", "")),
+                str(item.get("ErrorMessage", "")),
+            )
+            for item in refused
+        ]
     return PublishOutcome(imported=imported, batches=batches, failed=failed)

@@ -47,11 +47,26 @@ from orgscan.scan.ledger import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts
 
 #: The finding fields the evidence decides (the trail's own fields are compared by ARN).
-COMPARED_FIELDS = ("account_id", "trail_name", "home_region", "is_organization_trail",
-                   "is_multi_region", "bucket_name", "bucket_account_id", "bucket_region",
-                   "object_lock_enabled", "lock_mode", "retention_days", "versioning",
-                   "status", "reason_code", "reason", "is_logging", "latest_delivery_error",
-                   "management_events")
+COMPARED_FIELDS = (
+    "account_id",
+    "trail_name",
+    "home_region",
+    "is_organization_trail",
+    "is_multi_region",
+    "bucket_name",
+    "bucket_account_id",
+    "bucket_region",
+    "object_lock_enabled",
+    "lock_mode",
+    "retention_days",
+    "versioning",
+    "status",
+    "reason_code",
+    "reason",
+    "is_logging",
+    "latest_delivery_error",
+    "management_events",
+)
 #: The account fields the evidence decides, through the findings and the regions read.
 COMPARED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
 _HEALTH_OPERATIONS = {"GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}
@@ -114,12 +129,20 @@ def recompute_findings(result: ScanResult, evidence: _Evidence) -> list[Finding]
     for bucket, trails in by_bucket.items():
         facts = _replay_bucket(evidence, bucket, owners.get(bucket), trails)
         if facts is not None:
-            facts = judged_outside(facts, use_org=scope is not None and scope.org, owned=owners,
-                                   active=active, listed_ok=listed_ok)
+            facts = judged_outside(
+                facts,
+                use_org=scope is not None and scope.org,
+                owned=owners,
+                active=active,
+                listed_ok=listed_ok,
+            )
         for trail in trails:
             health = read_trail_health(_ReplayHealth(evidence), trail.trail_arn)
-            findings.append(trail_finding(trail, facts, result.run.policy, health)
-                            if facts is not None else _unsupported(trail))
+            findings.append(
+                trail_finding(trail, facts, result.run.policy, health)
+                if facts is not None
+                else _unsupported(trail)
+            )
     return findings
 
 
@@ -143,8 +166,9 @@ def account_regions(result: ScanResult, evidence: _Evidence) -> dict[str, Accoun
     return regions
 
 
-def account_differences(claimed: tuple[AccountCoverage, ...],
-                        derived: tuple[AccountCoverage, ...]) -> list[str]:
+def account_differences(
+    claimed: tuple[AccountCoverage, ...], derived: tuple[AccountCoverage, ...]
+) -> list[str]:
     """One line per account field of ``claimed`` (findings.json) that ``derived`` (the
     verdicts re-derived from the evidence) does not support."""
     differences: list[str] = []
@@ -154,9 +178,11 @@ def account_differences(claimed: tuple[AccountCoverage, ...],
         for name in COMPARED_ACCOUNT_FIELDS:
             claimed_value, value = getattr(account, name), getattr(expected, name)
             if claimed_value != value:
-                differences.append(f"account {account.account_id}: {name} is "
-                                   f"{_show(claimed_value)} in findings.json, the evidence "
-                                   f"gives {_show(value)}")
+                differences.append(
+                    f"account {account.account_id}: {name} is "
+                    f"{_show(claimed_value)} in findings.json, the evidence "
+                    f"gives {_show(value)}"
+                )
     return differences
 
 
@@ -211,8 +237,9 @@ def _add_listing(evidence: _Evidence, account: str, record: dict[str, Any]) -> N
         pages.append(record["response"])
 
 
-def _owners(evidence: _Evidence, buckets: set[str]
-            ) -> tuple[dict[str, tuple[str, str | None]], set[str]]:
+def _owners(
+    evidence: _Evidence, buckets: set[str]
+) -> tuple[dict[str, tuple[str, str | None]], set[str]]:
     """The owner (and region) of each of ``buckets`` some recorded listing names, and the
     accounts whose listing succeeded, as the scan learnt them."""
     owners: dict[str, tuple[str, str | None]] = {}
@@ -235,14 +262,16 @@ def _owners(evidence: _Evidence, buckets: set[str]
 # ---------------------------------------------------------------------- replay
 
 
-def _replay_bucket(evidence: _Evidence, bucket: str, owner: tuple[str, str | None] | None,
-                   trails: list[Trail]) -> BucketFacts | None:
+def _replay_bucket(
+    evidence: _Evidence, bucket: str, owner: tuple[str, str | None] | None, trails: list[Trail]
+) -> BucketFacts | None:
     """The bucket read as the scan reads it: with its owner's credentials first, then with
     its trails' accounts, until one is not denied. None when nothing about it was recorded."""
     ordered = sorted(trails, key=lambda trail: trail.trail_arn)
     owner_id, region = owner if owner is not None else (None, None)
-    readers = list(dict.fromkeys(([owner_id] if owner_id else [])
-                                 + [trail.account_id for trail in ordered]))[:_MAX_READERS]
+    readers = list(
+        dict.fromkeys(([owner_id] if owner_id else []) + [trail.account_id for trail in ordered])
+    )[:_MAX_READERS]
     facts: BucketFacts | None = None
     for account in readers:
 
@@ -289,12 +318,15 @@ class _ReplayHealth:
 def _replayed(record: Mapping[str, Any] | None, operation: str) -> dict[str, Any]:
     """The recorded answer, or the recorded error raised as botocore raised it."""
     if record is None:
-        raise ClientError({"Error": {"Code": "NotRecorded",
-                                     "Message": "no recorded response"}}, operation)
+        raise ClientError(
+            {"Error": {"Code": "NotRecorded", "Message": "no recorded response"}}, operation
+        )
     error = record.get("error")
     if error is not None:
-        reply: Any = {"Error": {"Code": error.get("Code"), "Message": error.get("Message")},
-                      "ResponseMetadata": error.get("ResponseMetadata") or {}}
+        reply: Any = {
+            "Error": {"Code": error.get("Code"), "Message": error.get("Message")},
+            "ResponseMetadata": error.get("ResponseMetadata") or {},
+        }
         raise ClientError(reply, operation)
     response: dict[str, Any] = record.get("response") or {}
     return response
@@ -348,11 +380,21 @@ class _ReplayS3:
 def _unsupported(trail: Trail) -> Finding:
     """A trail whose bucket no recorded call read: only ERROR can be claimed for it."""
     return Finding(
-        account_id=trail.account_id, trail_name=trail.trail_name, trail_arn=trail.trail_arn,
-        home_region=trail.home_region, is_organization_trail=trail.is_organization_trail,
-        is_multi_region=trail.is_multi_region, bucket_name=trail.bucket_name,
-        bucket_account_id=None, bucket_region=None, object_lock_enabled=None, lock_mode=None,
-        retention_days=None, versioning=None, status=Status.ERROR, reason_code=ReasonCode.API_ERROR,
+        account_id=trail.account_id,
+        trail_name=trail.trail_name,
+        trail_arn=trail.trail_arn,
+        home_region=trail.home_region,
+        is_organization_trail=trail.is_organization_trail,
+        is_multi_region=trail.is_multi_region,
+        bucket_name=trail.bucket_name,
+        bucket_account_id=None,
+        bucket_region=None,
+        object_lock_enabled=None,
+        lock_mode=None,
+        retention_days=None,
+        versioning=None,
+        status=Status.ERROR,
+        reason_code=ReasonCode.API_ERROR,
         reason=_UNSUPPORTED,
     )
 
@@ -361,25 +403,28 @@ def _finding_differences(result: ScanResult, recomputed: dict[str, Finding]) -> 
     differences: list[str] = []
     claimed = {finding.trail_arn: finding for finding in result.findings}
     for arn in sorted(set(recomputed) - set(claimed)):
-        differences.append(f"{arn}: in the recorded DescribeTrails answers, "
-                           "missing from findings.json")
+        differences.append(
+            f"{arn}: in the recorded DescribeTrails answers, missing from findings.json"
+        )
     for arn in sorted(claimed):
         finding = claimed[arn]
         expected = recomputed.get(arn)
         if expected is None:
-            differences.append(f"{arn}: in findings.json, but no recorded DescribeTrails "
-                               "answer names it")
+            differences.append(
+                f"{arn}: in findings.json, but no recorded DescribeTrails answer names it"
+            )
             continue
         if expected.reason == _UNSUPPORTED and finding.status is Status.ERROR:
             continue  # an ERROR claims nothing about the bucket: nothing to support
         for name in COMPARED_FIELDS:
             claimed_value, derived = getattr(finding, name), getattr(expected, name)
             if claimed_value != derived:
-                differences.append(f"{arn}: {name} is {_show(claimed_value)} in findings.json, "
-                                   f"the evidence gives {_show(derived)}")
+                differences.append(
+                    f"{arn}: {name} is {_show(claimed_value)} in findings.json, "
+                    f"the evidence gives {_show(derived)}"
+                )
     return differences
 
 
 def _show(value: object) -> str:
     return "null" if value is None else repr(getattr(value, "value", value))
-

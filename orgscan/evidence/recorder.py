@@ -33,10 +33,17 @@ EVIDENCE_FILE = "evidence/api-responses.jsonl.gz"
 #: trail DescribeTrails, GetTrailStatus, GetEventSelectors; per bucket its Object Lock
 #: configuration, versioning and owner lookup (ListBuckets, HeadBucket). Recorded by name, so
 #: a reader added later (trail health) is captured as soon as it calls.
-RECORDED_OPERATIONS = frozenset({
-    "DescribeTrails", "GetTrailStatus", "GetEventSelectors",
-    "GetObjectLockConfiguration", "GetBucketVersioning", "ListBuckets", "HeadBucket",
-})
+RECORDED_OPERATIONS = frozenset(
+    {
+        "DescribeTrails",
+        "GetTrailStatus",
+        "GetEventSelectors",
+        "GetObjectLockConfiguration",
+        "GetBucketVersioning",
+        "ListBuckets",
+        "HeadBucket",
+    }
+)
 # Response headers that carry a fact a verdict uses (HeadBucket's region); the others are
 # transport detail and are left out.
 _KEPT_HEADERS = ("x-amz-bucket-region",)
@@ -71,23 +78,34 @@ class ResponseRecorder:
         """True when calls of ``operation`` are recorded (and recording has started)."""
         return self._gzip is not None and operation in self._operations
 
-    def record(self, account_id: str, region: str, operation: str,
-               params: Mapping[str, Any], response: Mapping[str, Any] | None,
-               error: ClientError | None) -> None:
+    def record(
+        self,
+        account_id: str,
+        region: str,
+        operation: str,
+        params: Mapping[str, Any],
+        response: Mapping[str, Any] | None,
+        error: ClientError | None,
+    ) -> None:
         """Write one call: its response, or the error AWS answered."""
         line = {
             "account_id": account_id,
             "region": region,
             "operation": operation,
             "request": dict(params),
-            "response": _clean_response(response) if error is None and response is not None
+            "response": _clean_response(response)
+            if error is None and response is not None
             else None,
             "error": _error_of(error) if error is not None else None,
         }
         # Credentials never reach a request's parameters (they travel in the signing
         # context), but an echoed error message might carry a token: redact the whole line.
-        data = redact(json.dumps(line, default=_json_default, ensure_ascii=False,
-                                 sort_keys=True)).encode("utf-8") + b"\n"
+        data = (
+            redact(
+                json.dumps(line, default=_json_default, ensure_ascii=False, sort_keys=True)
+            ).encode("utf-8")
+            + b"\n"
+        )
         with self._lock:
             if self._gzip is not None:
                 self._gzip.write(data)
@@ -96,8 +114,7 @@ class ResponseRecorder:
     def finish(self) -> Path | None:
         """Close the file and give it its real name; return it (None if never started)."""
         with self._lock:
-            if self._gzip is None or self._raw is None or self._tmp is None \
-                    or self._path is None:
+            if self._gzip is None or self._raw is None or self._tmp is None or self._path is None:
                 return None
             self._gzip.close()
             self._raw.flush()
@@ -175,8 +192,13 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
         raise ValueError(f"cannot be read ({exc})") from None
 
 
-def recorded_call(call: Callable[..., Any], recorder: ResponseRecorder, account_id: str,
-                  meta: Any, method_name: str) -> Callable[..., Any]:
+def recorded_call(
+    call: Callable[..., Any],
+    recorder: ResponseRecorder,
+    account_id: str,
+    meta: Any,
+    method_name: str,
+) -> Callable[..., Any]:
     """``call`` (a client method bound to an account), recording its answer when ``recorder``
     wants its operation; ``meta`` is the client's (operation names, region)."""
     operation = meta.method_to_api_mapping.get(method_name, "")
@@ -196,8 +218,9 @@ def recorded_call(call: Callable[..., Any], recorder: ResponseRecorder, account_
     return recording
 
 
-def recorded_paginator(paginator: Any, recorder: ResponseRecorder, account_id: str,
-                       meta: Any, method_name: str) -> Any:
+def recorded_paginator(
+    paginator: Any, recorder: ResponseRecorder, account_id: str, meta: Any, method_name: str
+) -> Any:
     """``paginator``, recording every page (``request.page`` counts from 0) and the error of
     a failing page, when ``recorder`` wants its operation."""
     operation = meta.method_to_api_mapping.get(method_name, "")
@@ -207,8 +230,14 @@ def recorded_paginator(paginator: Any, recorder: ResponseRecorder, account_id: s
 
 
 class _RecordedPaginator:
-    def __init__(self, paginator: Any, recorder: ResponseRecorder, account_id: str,
-                 region: str, operation: str) -> None:
+    def __init__(
+        self,
+        paginator: Any,
+        recorder: ResponseRecorder,
+        account_id: str,
+        region: str,
+        operation: str,
+    ) -> None:
         self._paginator = paginator
         self._recorder = recorder
         self._where = (account_id, region, operation)

@@ -63,11 +63,17 @@ def host_name() -> str:
     return socket.gethostname()
 
 
-def describe_run(result: ScanResult, run_dir: Path, settings: ScanSettings,
-                 argv: Sequence[str]) -> ScanResult:
+def describe_run(
+    result: ScanResult, run_dir: Path, settings: ScanSettings, argv: Sequence[str]
+) -> ScanResult:
     """``result`` with ``run.run_id`` (the run folder's name), ``scope``, ``command``, ``host``."""
-    run = dataclasses.replace(result.run, run_id=run_dir.name, scope=run_scope(settings),
-                              command=redacted_command(argv), host=host_name())
+    run = dataclasses.replace(
+        result.run,
+        run_id=run_dir.name,
+        scope=run_scope(settings),
+        command=redacted_command(argv),
+        host=host_name(),
+    )
     return dataclasses.replace(result, run=run)
 
 

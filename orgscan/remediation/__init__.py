@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 
-def write_remediation(run_dir: Path, result: ScanResult,
-                      settings: RemediationSettings) -> list[Path]:
+def write_remediation(
+    run_dir: Path, result: ScanResult, settings: RemediationSettings
+) -> list[Path]:
     """Build the plan of ``result`` and write ``remediation/plan.json`` and one script per
     account that must change something into ``run_dir``; return the written paths.
 

@@ -94,18 +94,31 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         """True when no step failed or was left unrun."""
-        return all(o.status in (StepStatus.APPLIED, StepStatus.ALREADY_DONE)
-                   for o in self.outcomes)
+        return all(o.status in (StepStatus.APPLIED, StepStatus.ALREADY_DONE) for o in self.outcomes)
 
     def to_dict(self) -> dict[str, Any]:
         """The document of ``remediation/apply-<timestamp>.json``."""
-        outcomes = [{**asdict(o), "status": o.status.value, "notes": list(o.notes),
-                     "sent": None if o.sent is None else dict(o.sent)} for o in self.outcomes]
-        counts = {status.value: sum(o.status is status for o in self.outcomes)
-                  for status in StepStatus}
-        return {"started_at": self.started_at, "finished_at": self.finished_at,
-                "run_started_at": self.run_started_at, "accounts": list(self.accounts),
-                "ok": self.ok, "counts": counts, "steps": outcomes}
+        outcomes = [
+            {
+                **asdict(o),
+                "status": o.status.value,
+                "notes": list(o.notes),
+                "sent": None if o.sent is None else dict(o.sent),
+            }
+            for o in self.outcomes
+        ]
+        counts = {
+            status.value: sum(o.status is status for o in self.outcomes) for status in StepStatus
+        }
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "run_started_at": self.run_started_at,
+            "accounts": list(self.accounts),
+            "ok": self.ok,
+            "counts": counts,
+            "steps": outcomes,
+        }
 
 
 class _StepFailed(Exception):
@@ -119,9 +132,14 @@ def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def apply_plan(plan: Plan, clients: ClientFactory, *, accounts: Collection[str] | None = None,
-               on_step: Callable[[StepOutcome], None] | None = None,
-               now: Callable[[], str] = _utc_now) -> ApplyResult:
+def apply_plan(
+    plan: Plan,
+    clients: ClientFactory,
+    *,
+    accounts: Collection[str] | None = None,
+    on_step: Callable[[StepOutcome], None] | None = None,
+    now: Callable[[], str] = _utc_now,
+) -> ApplyResult:
     """Run the steps of ``plan`` (only those of ``accounts`` when given) in plan order."""
     started = now()
     failed_accounts: set[str] = set()
@@ -132,11 +150,13 @@ def apply_plan(plan: Plan, clients: ClientFactory, *, accounts: Collection[str] 
             if accounts is not None and step.account_id not in accounts:
                 continue
             if step.account_id in failed_accounts:
-                outcome = _outcome(entry, step, StepStatus.NOT_RUN, None,
-                                   "an earlier step of this account failed")
+                outcome = _outcome(
+                    entry, step, StepStatus.NOT_RUN, None, "an earlier step of this account failed"
+                )
             elif entry_failed:
-                outcome = _outcome(entry, step, StepStatus.NOT_RUN, None,
-                                   "an earlier step for this bucket failed")
+                outcome = _outcome(
+                    entry, step, StepStatus.NOT_RUN, None, "an earlier step for this bucket failed"
+                )
             else:
                 outcome = _run_step(entry, step, clients)
             if outcome.status in (StepStatus.FAILED, StepStatus.NOT_RUN):
@@ -146,22 +166,41 @@ def apply_plan(plan: Plan, clients: ClientFactory, *, accounts: Collection[str] 
             if on_step is not None:
                 on_step(outcome)
     selected = sorted(accounts) if accounts is not None else plan.accounts_with_steps()
-    return ApplyResult(started_at=started, finished_at=now(), run_started_at=plan.run_started_at,
-                       accounts=tuple(selected), outcomes=tuple(outcomes))
+    return ApplyResult(
+        started_at=started,
+        finished_at=now(),
+        run_started_at=plan.run_started_at,
+        accounts=tuple(selected),
+        outcomes=tuple(outcomes),
+    )
 
 
-def _outcome(entry: PlanEntry, step: Step, status: StepStatus, code: str | None,
-             message: str | None, *, sent: Mapping[str, Any] | None = None,
-             notes: tuple[str, ...] = ()) -> StepOutcome:
+def _outcome(
+    entry: PlanEntry,
+    step: Step,
+    status: StepStatus,
+    code: str | None,
+    message: str | None,
+    *,
+    sent: Mapping[str, Any] | None = None,
+    notes: tuple[str, ...] = (),
+) -> StepOutcome:
     parameters = step.parameters
     bucket = parameters.get("Bucket", parameters.get("S3BucketName"))
     resource = parameters.get("Bucket", parameters.get("Name"))
-    return StepOutcome(account_id=step.account_id, region=step.region,
-                       bucket_name=str(bucket if bucket is not None else entry.bucket_name),
-                       service=step.service.value, operation=step.operation, status=status,
-                       error_code=code, message=message,
-                       resource=None if resource is None else str(resource),
-                       sent=sent, notes=notes)
+    return StepOutcome(
+        account_id=step.account_id,
+        region=step.region,
+        bucket_name=str(bucket if bucket is not None else entry.bucket_name),
+        service=step.service.value,
+        operation=step.operation,
+        status=status,
+        error_code=code,
+        message=message,
+        resource=None if resource is None else str(resource),
+        sent=sent,
+        notes=notes,
+    )
 
 
 def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutcome:
@@ -177,8 +216,13 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
     except _StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
     except AssumeRoleError as exc:
-        return _outcome(entry, step, StepStatus.FAILED, exc.error_code,
-                        f"cannot assume the role in {exc.account_id}: {exc.message}")
+        return _outcome(
+            entry,
+            step,
+            StepStatus.FAILED,
+            exc.error_code,
+            f"cannot assume the role in {exc.account_id}: {exc.message}",
+        )
     return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=step.parameters)
 
 
@@ -186,8 +230,9 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
 STOPPED = "StoppedByGuard"
 
 
-def _read(client: Any, operation: str, parameters: Mapping[str, Any],
-          absent_codes: Collection[str]) -> Any:
+def _read(
+    client: Any, operation: str, parameters: Mapping[str, Any], absent_codes: Collection[str]
+) -> Any:
     """The response of a read-only call, or None when its error says "nothing there";
     any other error means the current state cannot be read."""
     try:
@@ -195,9 +240,12 @@ def _read(client: Any, operation: str, parameters: Mapping[str, Any],
     except _StepFailed as exc:
         if exc.code in absent_codes:
             return None
-        raise _StepFailed(exc.code, f"cannot read the current state ({operation} on "
-                                    f"{parameters.get('Bucket', parameters.get('Name'))}): "
-                                    f"{exc.message}") from None
+        raise _StepFailed(
+            exc.code,
+            f"cannot read the current state ({operation} on "
+            f"{parameters.get('Bucket', parameters.get('Name'))}): "
+            f"{exc.message}",
+        ) from None
 
 
 def _enforce(client: Any, guard: Guard, step: Step) -> None:
@@ -224,11 +272,17 @@ def _unlocked_destinations(client: Any, response: Mapping[str, Any], owner: str)
         destination = rule.get("Destination", {})
         bucket = str(destination.get("Bucket", "")).rsplit(":", 1)[-1]
         try:
-            lock = _call(client, "GetObjectLockConfiguration", {
-                "Bucket": bucket, "ExpectedBucketOwner": destination.get("Account", owner)})
+            lock = _call(
+                client,
+                "GetObjectLockConfiguration",
+                {"Bucket": bucket, "ExpectedBucketOwner": destination.get("Account", owner)},
+            )
         except _StepFailed as exc:
-            found.append(bucket if exc.code == "ObjectLockConfigurationNotFoundError"
-                         else f"{bucket} ({exc.code})")
+            found.append(
+                bucket
+                if exc.code == "ObjectLockConfigurationNotFoundError"
+                else f"{bucket} ({exc.code})"
+            )
             continue
         if lock.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             found.append(bucket)
@@ -251,8 +305,9 @@ class MergedPolicy:
         return list(self.document["Statement"]) != list(self.current)
 
 
-def _merged_policy(entry: PlanEntry, step: Step, client: Any,
-                   clients: ClientFactory) -> MergedPolicy:
+def _merged_policy(
+    entry: PlanEntry, step: Step, client: Any, clients: ClientFactory
+) -> MergedPolicy:
     bucket = str(step.parameters["Bucket"])
     owner = {"Bucket": bucket, "ExpectedBucketOwner": step.account_id}
     # A bucket the plan creates does not exist before the apply: it has no policy yet.
@@ -261,36 +316,49 @@ def _merged_policy(entry: PlanEntry, step: Step, client: Any,
     notes: list[str] = []
     if entry.strategy is Strategy.NEW_BUCKET and entry.bucket_account_id and entry.region:
         old_client = clients.client(entry.bucket_account_id, "s3", entry.region)
-        old = _policy_statements(old_client, {"Bucket": entry.bucket_name,
-                                              "ExpectedBucketOwner": entry.bucket_account_id},
-                                 ("NoSuchBucketPolicy", "NoSuchBucket"))
-        copy = statements_to_copy(old, entry.bucket_name, bucket,
-                                  partition_of(entry.findings[0]))
+        old = _policy_statements(
+            old_client,
+            {"Bucket": entry.bucket_name, "ExpectedBucketOwner": entry.bucket_account_id},
+            ("NoSuchBucketPolicy", "NoSuchBucket"),
+        )
+        copy = statements_to_copy(old, entry.bucket_name, bucket, partition_of(entry.findings[0]))
         planned = [*[s for s in copy.copied if s not in current], *planned]
-        notes += [f"copied from {entry.bucket_name}: statement {s.get('Sid') or '(no Sid)'}"
-                  for s in copy.copied]
+        notes += [
+            f"copied from {entry.bucket_name}: statement {s.get('Sid') or '(no Sid)'}"
+            for s in copy.copied
+        ]
         notes += [f"not copied from {entry.bucket_name}: {text}" for text in copy.not_copied]
     if any(opens_access(statement) for statement in planned):
         raise _StepFailed(STOPPED, "the planned bucket policy would allow anyone")
     replaced = {statement.get("Sid") for statement in planned}
-    notes += [f"kept statement {s.get('Sid') or '(no Sid)'}" for s in current
-              if s.get("Sid") is None or s.get("Sid") not in replaced]
-    return MergedPolicy(bucket=bucket, current=tuple(current),
-                        document=merge_by_sid(current, planned), notes=tuple(notes))
+    notes += [
+        f"kept statement {s.get('Sid') or '(no Sid)'}"
+        for s in current
+        if s.get("Sid") is None or s.get("Sid") not in replaced
+    ]
+    return MergedPolicy(
+        bucket=bucket,
+        current=tuple(current),
+        document=merge_by_sid(current, planned),
+        notes=tuple(notes),
+    )
 
 
-def _policy_statements(client: Any, parameters: Mapping[str, Any],
-                       absent: Collection[str]) -> list[dict[str, Any]]:
+def _policy_statements(
+    client: Any, parameters: Mapping[str, Any], absent: Collection[str]
+) -> list[dict[str, Any]]:
     response = _read(client, "GetBucketPolicy", parameters, absent)
     try:
         return statements(response["Policy"] if response else None)
     except ValueError as exc:
-        raise _StepFailed("MalformedPolicy", f"the policy of {parameters['Bucket']} cannot be "
-                                             f"read: {exc}") from None
+        raise _StepFailed(
+            "MalformedPolicy", f"the policy of {parameters['Bucket']} cannot be read: {exc}"
+        ) from None
 
 
-def _put_merged_policy(entry: PlanEntry, step: Step, client: Any,
-                       clients: ClientFactory) -> StepOutcome:
+def _put_merged_policy(
+    entry: PlanEntry, step: Step, client: Any, clients: ClientFactory
+) -> StepOutcome:
     """Add or update orgscan's statements by ``Sid``, keep every other statement of the
     bucket's policy, and copy the old bucket's statements that still apply."""
     merged = _merged_policy(entry, step, client, clients)
@@ -304,16 +372,17 @@ def _put_merged_policy(entry: PlanEntry, step: Step, client: Any,
     return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent, notes=merged.notes)
 
 
-def preview_policies(plan: Plan, clients: ClientFactory, *,
-                     accounts: Collection[str] | None = None
-                     ) -> list[tuple[str, MergedPolicy | str]]:
+def preview_policies(
+    plan: Plan, clients: ClientFactory, *, accounts: Collection[str] | None = None
+) -> list[tuple[str, MergedPolicy | str]]:
     """Each bucket policy the apply would write, read and merged now without writing, for
     the operator to see before confirming; a string says why it cannot be previewed."""
     previews: list[tuple[str, MergedPolicy | str]] = []
     for entry in plan.entries:
         for step in entry.steps:
             if step.operation != "PutBucketPolicy" or (
-                    accounts is not None and step.account_id not in accounts):
+                accounts is not None and step.account_id not in accounts
+            ):
                 continue
             bucket = str(step.parameters["Bucket"])
             try:
@@ -322,8 +391,9 @@ def preview_policies(plan: Plan, clients: ClientFactory, *,
             except _StepFailed as exc:
                 previews.append((bucket, f"{exc.code}: {exc.message}"))
             except AssumeRoleError as exc:
-                previews.append((bucket, f"cannot assume the role in {exc.account_id}: "
-                                         f"{exc.message}"))
+                previews.append(
+                    (bucket, f"cannot assume the role in {exc.account_id}: {exc.message}")
+                )
     return previews
 
 
@@ -332,8 +402,9 @@ def _call(client: Any, operation: str, parameters: Any) -> Any:
         return getattr(client, xform_name(operation))(**dict(parameters))
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        raise _StepFailed(str(error.get("Code", "Unknown")),
-                          redact(str(error.get("Message", exc)))) from None
+        raise _StepFailed(
+            str(error.get("Code", "Unknown")), redact(str(error.get("Message", exc)))
+        ) from None
     except BotoCoreError as exc:
         raise _StepFailed(type(exc).__name__, redact(str(exc))) from None
 

@@ -86,8 +86,12 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
                 "Principal": principal,
                 "Action": "s3:PutObject",
                 "Resource": objects,
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                               "aws:SourceArn": source_arns}},
+                "Condition": {
+                    "StringEquals": {
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                        "aws:SourceArn": source_arns,
+                    }
+                },
             },
             tls_only_statement(bucket_arn),
         ],
@@ -97,9 +101,14 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
 
 def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
     """The statement that denies every request to the bucket not sent over TLS."""
-    return {"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return {
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def statements(policy_text: str | None) -> list[dict[str, Any]]:
@@ -119,13 +128,18 @@ def statements(policy_text: str | None) -> list[dict[str, Any]]:
     return found
 
 
-def merge_by_sid(current: list[dict[str, Any]], planned: list[dict[str, Any]],
-                 ) -> dict[str, Any]:
+def merge_by_sid(
+    current: list[dict[str, Any]],
+    planned: list[dict[str, Any]],
+) -> dict[str, Any]:
     """A policy document holding ``planned`` and every statement of ``current`` whose ``Sid``
     is not one of ``planned``'s (an existing policy keeps its statements, in their order)."""
     replaced = {statement.get("Sid") for statement in planned}
-    kept = [statement for statement in current
-            if statement.get("Sid") is None or statement.get("Sid") not in replaced]
+    kept = [
+        statement
+        for statement in current
+        if statement.get("Sid") is None or statement.get("Sid") not in replaced
+    ]
     return {"Version": "2012-10-17", "Statement": [*kept, *planned]}
 
 
@@ -154,8 +168,9 @@ class CopiedStatements:
     not_copied: tuple[str, ...]
 
 
-def statements_to_copy(old_statements: list[dict[str, Any]], old_bucket: str,
-                       new_bucket: str, partition: str) -> CopiedStatements:
+def statements_to_copy(
+    old_statements: list[dict[str, Any]], old_bucket: str, new_bucket: str, partition: str
+) -> CopiedStatements:
     """The statements of the old bucket's policy that still apply to the new one.
 
     A statement is copied, its resources renamed to the new bucket, when every resource names
@@ -176,11 +191,16 @@ def statements_to_copy(old_statements: list[dict[str, Any]], old_bucket: str,
             continue
         resources = statement.get("Resource")
         resources = [resources] if isinstance(resources, str) else resources
-        if not isinstance(resources, list) or not resources or not all(
+        if (
+            not isinstance(resources, list)
+            or not resources
+            or not all(
                 isinstance(r, str) and (r == old_arn or r.startswith(old_arn + "/"))
-                for r in resources):
+                for r in resources
+            )
+        ):
             skipped.append(f"{label} (names other resources)")
             continue
-        renamed = [new_arn + r[len(old_arn):] for r in resources]
+        renamed = [new_arn + r[len(old_arn) :] for r in resources]
         copied.append({**statement, "Resource": renamed[0] if len(renamed) == 1 else renamed})
     return CopiedStatements(copied=tuple(copied), not_copied=tuple(skipped))

@@ -46,20 +46,28 @@ def _resource(step: Step, parameters: Mapping[str, Any], partition: str) -> str:
     return str(parameters["Name"])  # UpdateTrail and GetTrail name the trail by its ARN
 
 
-def _grants(plan: Plan, partition: str,
-            accounts: Collection[str] | None) -> Iterator[tuple[str, str]]:
+def _grants(
+    plan: Plan, partition: str, accounts: Collection[str] | None
+) -> Iterator[tuple[str, str]]:
     for entry in plan.entries:
         for step in entry.steps:
             if accounts is not None and step.account_id not in accounts:
                 continue
-            yield iam_action(step.service, step.operation), _resource(
-                step, step.parameters, partition)
+            yield (
+                iam_action(step.service, step.operation),
+                _resource(step, step.parameters, partition),
+            )
             reads: list[Check | Guard] = [step.check] if step.check is not None else []
             for read in [*reads, *step.guards]:
-                yield iam_action(step.service, read.operation), _resource(
-                    step, read.parameters, partition)
-            if step.operation == "PutBucketPolicy" and entry.strategy is Strategy.NEW_BUCKET \
-                    and entry.bucket_account_id:
+                yield (
+                    iam_action(step.service, read.operation),
+                    _resource(step, read.parameters, partition),
+                )
+            if (
+                step.operation == "PutBucketPolicy"
+                and entry.strategy is Strategy.NEW_BUCKET
+                and entry.bucket_account_id
+            ):
                 # --apply reads the old bucket's policy to copy what still applies.
                 yield "s3:GetBucketPolicy", f"arn:{partition}:s3:::{entry.bucket_name}"
             if step.operation == "PutBucketPolicy":
@@ -82,14 +90,23 @@ def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> d
     ordered = sorted(by_resources.items(), key=lambda item: (item[1][0].split(":")[0], item[1]))
     for number, (targets, actions) in enumerate(ordered, start=1):
         name = "PointTrails" if actions[0].startswith("cloudtrail:") else "FixBuckets"
-        statements.append({"Sid": f"{name}{number}", "Effect": "Allow",
-                           "Action": actions if len(actions) > 1 else actions[0],
-                           "Resource": list(targets) if len(targets) > 1 else targets[0]})
+        statements.append(
+            {
+                "Sid": f"{name}{number}",
+                "Effect": "Allow",
+                "Action": actions if len(actions) > 1 else actions[0],
+                "Resource": list(targets) if len(targets) > 1 else targets[0],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def needs_destination_reads(plan: Plan) -> bool:
     """True when the plan enables Object Lock in place on a bucket that may replicate: its
     destinations' lock must then be readable by the acting account."""
-    return any(guard.kind is GuardKind.REPLICATION_UNLOCKED
-               for entry in plan.entries for step in entry.steps for guard in step.guards)
+    return any(
+        guard.kind is GuardKind.REPLICATION_UNLOCKED
+        for entry in plan.entries
+        for step in entry.steps
+        for guard in step.guards
+    )

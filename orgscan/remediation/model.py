@@ -223,6 +223,5 @@ class Plan:
             ready = [a for a in accounts if a not in ordered and needs[a] <= set(ordered)]
             # A cycle (A's bucket used by B's trail and B's by A's) cannot be ordered
             # strictly; take the lowest id so every account is still listed once.
-            ordered.append(ready[0] if ready else
-                           next(a for a in accounts if a not in ordered))
+            ordered.append(ready[0] if ready else next(a for a in accounts if a not in ordered))
         return ordered

@@ -42,22 +42,42 @@ def is_apply_record(name: str) -> bool:
     """True for a run-folder-relative ``name`` that ``remediate --apply`` writes (after the
     run was sealed: such a file is not in the manifest)."""
     folder, _, file = name.partition("/")
-    return folder == REMEDIATION_DIR and "/" not in file \
-        and file.startswith(APPLY_RECORD_PREFIX) and file.endswith(".json")
+    return (
+        folder == REMEDIATION_DIR
+        and "/" not in file
+        and file.startswith(APPLY_RECORD_PREFIX)
+        and file.endswith(".json")
+    )
+
 
 #: The only calls a plan may contain, per service: writes, and the reads that check and guard
 #: them.
 ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
-    Service.S3: frozenset({
-        "CreateBucket", "PutPublicAccessBlock", "PutBucketVersioning", "PutBucketEncryption",
-        "PutBucketPolicy", "PutObjectLockConfiguration",
-    }),
+    Service.S3: frozenset(
+        {
+            "CreateBucket",
+            "PutPublicAccessBlock",
+            "PutBucketVersioning",
+            "PutBucketEncryption",
+            "PutBucketPolicy",
+            "PutObjectLockConfiguration",
+        }
+    ),
     Service.CLOUDTRAIL: frozenset({"UpdateTrail"}),
 }
 ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
-    Service.S3: frozenset({"HeadBucket", "GetPublicAccessBlock", "GetBucketVersioning",
-                           "GetBucketEncryption", "GetObjectLockConfiguration",
-                           "GetBucketPolicy", "GetBucketAcl", "GetBucketReplication"}),
+    Service.S3: frozenset(
+        {
+            "HeadBucket",
+            "GetPublicAccessBlock",
+            "GetBucketVersioning",
+            "GetBucketEncryption",
+            "GetObjectLockConfiguration",
+            "GetBucketPolicy",
+            "GetBucketAcl",
+            "GetBucketReplication",
+        }
+    ),
     Service.CLOUDTRAIL: frozenset({"GetTrail"}),
 }
 
@@ -72,9 +92,11 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "schema_version": PLAN_SCHEMA_VERSION,
         "run_started_at": plan.run_started_at,
         "organization_id": plan.organization_id,
-        "settings": {"strategy": plan.settings.strategy.value,
-                     "mode": plan.settings.mode.value if plan.settings.mode else None,
-                     "days": plan.settings.days},
+        "settings": {
+            "strategy": plan.settings.strategy.value,
+            "mode": plan.settings.mode.value if plan.settings.mode else None,
+            "days": plan.settings.days,
+        },
         "retention": _retention(plan.retention),
         "account_names": dict(sorted(plan.account_names.items())),
         "entries": [_entry_to_dict(entry) for entry in plan.entries],
@@ -117,14 +139,25 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "parameters": dict(step.parameters),
         "description": step.description,
         "fixes": list(step.fixes),
-        "check": None if check is None else {"operation": check.operation,
-                                             "parameters": dict(check.parameters),
-                                             "condition": check.condition,
-                                             "absent_codes": list(check.absent_codes)},
-        "guards": [{"kind": guard.kind.value, "operation": guard.operation,
-                    "parameters": dict(guard.parameters), "condition": guard.condition,
-                    "reason": guard.reason, "absent_codes": list(guard.absent_codes)}
-                   for guard in step.guards],
+        "check": None
+        if check is None
+        else {
+            "operation": check.operation,
+            "parameters": dict(check.parameters),
+            "condition": check.condition,
+            "absent_codes": list(check.absent_codes),
+        },
+        "guards": [
+            {
+                "kind": guard.kind.value,
+                "operation": guard.operation,
+                "parameters": dict(guard.parameters),
+                "condition": guard.condition,
+                "reason": guard.reason,
+                "absent_codes": list(guard.absent_codes),
+            }
+            for guard in step.guards
+        ],
     }
 
 
@@ -187,9 +220,11 @@ def _parse_plan(raw: Any) -> Plan:
     legacy = version == _LEGACY_SCHEMA_VERSION
     settings_raw = _typed(raw, "settings", dict)
     mode = _typed(settings_raw, "mode", str, optional=True)
-    settings = RemediationSettings(strategy=Strategy(_typed(settings_raw, "strategy", str)),
-                                   mode=LockMode(mode) if mode else None,
-                                   days=_typed(settings_raw, "days", int, optional=True))
+    settings = RemediationSettings(
+        strategy=Strategy(_typed(settings_raw, "strategy", str)),
+        mode=LockMode(mode) if mode else None,
+        days=_typed(settings_raw, "days", int, optional=True),
+    )
     retention = _parse_retention(raw["retention"])
     if retention is None:
         raise ValueError("'retention' is missing")
@@ -199,12 +234,14 @@ def _parse_plan(raw: Any) -> Plan:
         if not ACCOUNT_ID_RE.match(account_id) or not (name is None or isinstance(name, str)):
             raise ValueError(f"account_names has a bad row {account_id!r:.20}")
         names[account_id] = name
-    return Plan(run_started_at=_typed(raw, "run_started_at", str),
-                organization_id=_typed(raw, "organization_id", str, optional=True),
-                settings=settings, retention=retention,
-                entries=tuple(_parse_entry(item, legacy)
-                              for item in _typed(raw, "entries", list)),
-                account_names=names)
+    return Plan(
+        run_started_at=_typed(raw, "run_started_at", str),
+        organization_id=_typed(raw, "organization_id", str, optional=True),
+        settings=settings,
+        retention=retention,
+        entries=tuple(_parse_entry(item, legacy) for item in _typed(raw, "entries", list)),
+        account_names=names,
+    )
 
 
 def _parse_entry(raw: Any, legacy: bool) -> PlanEntry:
@@ -237,28 +274,40 @@ def _parse_step(raw: Any, legacy: bool) -> Step:
     check_raw = _typed(raw, "check", dict, optional=True)
     check = None
     if check_raw is not None:
-        check = Check(operation=_read_operation(check_raw, service, "check"),
-                      parameters=_typed(check_raw, "parameters", dict),
-                      condition=_typed(check_raw, "condition", str, optional=True),
-                      absent_codes=() if legacy else _strings(check_raw, "absent_codes"))
+        check = Check(
+            operation=_read_operation(check_raw, service, "check"),
+            parameters=_typed(check_raw, "parameters", dict),
+            condition=_typed(check_raw, "condition", str, optional=True),
+            absent_codes=() if legacy else _strings(check_raw, "absent_codes"),
+        )
     guards = []
     for guard_raw in [] if legacy else _typed(raw, "guards", list):
         if not isinstance(guard_raw, dict):
             raise TypeError("each guard must be an object")
-        guards.append(Guard(kind=GuardKind(_typed(guard_raw, "kind", str)),
-                            operation=_read_operation(guard_raw, service, "guard"),
-                            parameters=_typed(guard_raw, "parameters", dict),
-                            reason=_typed(guard_raw, "reason", str),
-                            condition=_typed(guard_raw, "condition", str, optional=True),
-                            absent_codes=_strings(guard_raw, "absent_codes")))
+        guards.append(
+            Guard(
+                kind=GuardKind(_typed(guard_raw, "kind", str)),
+                operation=_read_operation(guard_raw, service, "guard"),
+                parameters=_typed(guard_raw, "parameters", dict),
+                reason=_typed(guard_raw, "reason", str),
+                condition=_typed(guard_raw, "condition", str, optional=True),
+                absent_codes=_strings(guard_raw, "absent_codes"),
+            )
+        )
     region = _typed(raw, "region", str)
     if not REGION_RE.match(region):
         raise ValueError(f"'region' is not an AWS region name: {region!r:.40}")
-    return Step(account_id=_account(raw, "account_id") or "",
-                region=region, service=service, operation=operation,
-                parameters=_typed(raw, "parameters", dict),
-                description=_typed(raw, "description", str), fixes=_strings(raw, "fixes"),
-                check=check, guards=tuple(guards))
+    return Step(
+        account_id=_account(raw, "account_id") or "",
+        region=region,
+        service=service,
+        operation=operation,
+        parameters=_typed(raw, "parameters", dict),
+        description=_typed(raw, "description", str),
+        fixes=_strings(raw, "fixes"),
+        check=check,
+        guards=tuple(guards),
+    )
 
 
 def _read_operation(raw: Mapping[str, Any], service: Service, what: str) -> str:

@@ -24,17 +24,27 @@ from orgscan.remediation.planfile import plan_to_dict
 
 #: The parameters each call of a plan may carry (the optional ones in the second set).
 _PARAMETERS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
-    "CreateBucket": (frozenset({"Bucket", "ObjectLockEnabledForBucket"}),
-                     frozenset({"CreateBucketConfiguration"})),
-    "PutPublicAccessBlock": (frozenset({"Bucket", "ExpectedBucketOwner",
-                                        "PublicAccessBlockConfiguration"}), frozenset()),
-    "PutBucketVersioning": (frozenset({"Bucket", "ExpectedBucketOwner",
-                                       "VersioningConfiguration"}), frozenset()),
-    "PutBucketEncryption": (frozenset({"Bucket", "ExpectedBucketOwner",
-                                       "ServerSideEncryptionConfiguration"}), frozenset()),
+    "CreateBucket": (
+        frozenset({"Bucket", "ObjectLockEnabledForBucket"}),
+        frozenset({"CreateBucketConfiguration"}),
+    ),
+    "PutPublicAccessBlock": (
+        frozenset({"Bucket", "ExpectedBucketOwner", "PublicAccessBlockConfiguration"}),
+        frozenset(),
+    ),
+    "PutBucketVersioning": (
+        frozenset({"Bucket", "ExpectedBucketOwner", "VersioningConfiguration"}),
+        frozenset(),
+    ),
+    "PutBucketEncryption": (
+        frozenset({"Bucket", "ExpectedBucketOwner", "ServerSideEncryptionConfiguration"}),
+        frozenset(),
+    ),
     "PutBucketPolicy": (frozenset({"Bucket", "ExpectedBucketOwner", "Policy"}), frozenset()),
-    "PutObjectLockConfiguration": (frozenset({"Bucket", "ExpectedBucketOwner",
-                                              "ObjectLockConfiguration"}), frozenset()),
+    "PutObjectLockConfiguration": (
+        frozenset({"Bucket", "ExpectedBucketOwner", "ObjectLockConfiguration"}),
+        frozenset(),
+    ),
     "UpdateTrail": (frozenset({"Name", "S3BucketName"}), frozenset()),
 }
 _RANK = {LockMode.GOVERNANCE.value: 1, LockMode.COMPLIANCE.value: 2}
@@ -44,12 +54,14 @@ def plan_differences(given: Plan, rebuilt: Plan) -> list[str]:
     """How ``given`` (a plan file) differs from ``rebuilt`` (from findings.json), one phrase
     per difference; empty when they are the same plan."""
     mine, theirs = plan_to_dict(given), plan_to_dict(rebuilt)
-    found = [f"'{key}'" for key in sorted(set(mine) | set(theirs))
-             if key != "entries" and mine.get(key) != theirs.get(key)]
+    found = [
+        f"'{key}'"
+        for key in sorted(set(mine) | set(theirs))
+        if key != "entries" and mine.get(key) != theirs.get(key)
+    ]
     if len(mine["entries"]) != len(theirs["entries"]):
         found.append(f"{len(mine['entries'])} entries instead of {len(theirs['entries'])}")
-    for number, (a, b) in enumerate(zip(mine["entries"], theirs["entries"], strict=False),
-                                    start=1):
+    for number, (a, b) in enumerate(zip(mine["entries"], theirs["entries"], strict=False), start=1):
         if a != b:
             keys = sorted(key for key in set(a) | set(b) if a.get(key) != b.get(key))
             found.append(f"entry {number} (bucket {b['bucket_name']}: {', '.join(keys)})")
@@ -64,15 +76,16 @@ def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
         if not entry.steps:
             continue
         covered = [findings.get(arn) for arn in entry.findings]
-        if not entry.findings or any(f is None or f.status in (Status.PASS, Status.ERROR)
-                                     for f in covered):
+        if not entry.findings or any(
+            f is None or f.status in (Status.PASS, Status.ERROR) for f in covered
+        ):
             problems.append(f"entry {number}: its findings are not failures of this run")
             continue
-        problems += [f"entry {number} ({entry.bucket_name}), step {index} "
-                     f"{step.operation}: {problem}"
-                     for index, step in enumerate(entry.steps, start=1)
-                     for problem in _step_problems(entry, step,
-                                                   [f for f in covered if f is not None])]
+        problems += [
+            f"entry {number} ({entry.bucket_name}), step {index} {step.operation}: {problem}"
+            for index, step in enumerate(entry.steps, start=1)
+            for problem in _step_problems(entry, step, [f for f in covered if f is not None])
+        ]
     return problems
 
 
@@ -96,11 +109,14 @@ def _step_problems(entry: PlanEntry, step: Step, covered: list[Finding]) -> list
     problems = []
     if step.parameters["Bucket"] != bucket:
         problems.append(f"changes bucket {step.parameters['Bucket']!r:.80}, not {bucket}")
-    if step.account_id not in accounts or step.parameters.get(
-            "ExpectedBucketOwner", step.account_id) != step.account_id:
+    if (
+        step.account_id not in accounts
+        or step.parameters.get("ExpectedBucketOwner", step.account_id) != step.account_id
+    ):
         problems.append(f"runs in account {step.account_id}, not the bucket's owner")
-    return problems + _value_problems(step, covered, in_place=entry.strategy is not
-                                      Strategy.NEW_BUCKET)
+    return problems + _value_problems(
+        step, covered, in_place=entry.strategy is not Strategy.NEW_BUCKET
+    )
 
 
 def _trail_problems(entry: PlanEntry, step: Step, covered: list[Finding]) -> list[str]:
@@ -110,10 +126,13 @@ def _trail_problems(entry: PlanEntry, step: Step, covered: list[Finding]) -> lis
     problems = []
     if step.account_id != trail.account_id:
         problems.append(f"runs in account {step.account_id}, not the trail's owner")
-    if entry.strategy is not Strategy.NEW_BUCKET or \
-            step.parameters["S3BucketName"] != new_bucket_name(entry.bucket_name):
-        problems.append(f"points the trail at {step.parameters['S3BucketName']!r:.80}, "
-                        "which is not the entry's new bucket")
+    if entry.strategy is not Strategy.NEW_BUCKET or step.parameters[
+        "S3BucketName"
+    ] != new_bucket_name(entry.bucket_name):
+        problems.append(
+            f"points the trail at {step.parameters['S3BucketName']!r:.80}, "
+            "which is not the entry's new bucket"
+        )
     return problems
 
 
@@ -121,11 +140,15 @@ def _value_problems(step: Step, covered: list[Finding], *, in_place: bool) -> li
     parameters: Mapping[str, Any] = step.parameters
     if step.operation == "PutPublicAccessBlock":
         block = parameters["PublicAccessBlockConfiguration"]
-        if not isinstance(block, dict) or len(block) != 4 or not all(
-                value is True for value in block.values()):
+        if (
+            not isinstance(block, dict)
+            or len(block) != 4
+            or not all(value is True for value in block.values())
+        ):
             return ["the public access block must be fully on"]
-    if step.operation == "PutBucketVersioning" and \
-            parameters["VersioningConfiguration"] != {"Status": "Enabled"}:
+    if step.operation == "PutBucketVersioning" and parameters["VersioningConfiguration"] != {
+        "Status": "Enabled"
+    }:
         return ["versioning may only be enabled"]
     if step.operation == "CreateBucket" and parameters["ObjectLockEnabledForBucket"] is not True:
         return ["the new bucket must have Object Lock"]

@@ -87,8 +87,9 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def cli_argv(service: Service, operation: str, parameters: Mapping[str, Any],
-             region: str) -> list[str]:
+def cli_argv(
+    service: Service, operation: str, parameters: Mapping[str, Any], region: str
+) -> list[str]:
     """The AWS CLI words for one API call (works with AWS CLI v1 and v2).
 
     Parameter names follow the CLI's own rule (``xform_name``); structures are passed as JSON,
@@ -147,12 +148,22 @@ class ScriptStep:
 
 def _script_guard(number: int, step: Step, guard: Guard) -> ScriptGuard:
     if guard.kind is GuardKind.REPLICATION_UNLOCKED:
-        words = ["replication_guard", str(number), guard.reason,
-                 str(guard.parameters.get("Bucket", "")),
-                 str(guard.parameters.get("ExpectedBucketOwner", step.account_id)), step.region]
+        words = [
+            "replication_guard",
+            str(number),
+            guard.reason,
+            str(guard.parameters.get("Bucket", "")),
+            str(guard.parameters.get("ExpectedBucketOwner", step.account_id)),
+            step.region,
+        ]
     else:
-        words = ["guard", str(number), guard.reason, " ".join(guard.absent_codes),
-                 *check_argv(step.service, guard, step.region)]
+        words = [
+            "guard",
+            str(number),
+            guard.reason,
+            " ".join(guard.absent_codes),
+            *check_argv(step.service, guard, step.region),
+        ]
     return ScriptGuard(reason=guard.reason, words=words)
 
 
@@ -166,14 +177,20 @@ def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
         before = (acting,) if acting and account_id != acting else ()
         after = others if account_id == acting else ()
         check = step.check
-        rows.append(ScriptStep(
-            number=number, entry=entry, step=step,
-            argv=cli_argv(step.service, step.operation, step.parameters, step.region),
-            check=None if check is None else check_argv(step.service, check, step.region),
-            expect="True" if check is not None and check.condition is not None else "",
-            absent="" if check is None else " ".join(check.absent_codes),
-            guards=tuple(_script_guard(number, step, guard) for guard in step.guards),
-            before=before, after=after))
+        rows.append(
+            ScriptStep(
+                number=number,
+                entry=entry,
+                step=step,
+                argv=cli_argv(step.service, step.operation, step.parameters, step.region),
+                check=None if check is None else check_argv(step.service, check, step.region),
+                expect="True" if check is not None and check.condition is not None else "",
+                absent="" if check is None else " ".join(check.absent_codes),
+                guards=tuple(_script_guard(number, step, guard) for guard in step.guards),
+                before=before,
+                after=after,
+            )
+        )
     return rows
 
 

@@ -10,9 +10,13 @@ from orgscan.remediation.model import Plan, PlanEntry
 
 def plan_text(plan: Plan, accounts: frozenset[str] | None = None) -> str:
     """A readable rendering of ``plan``; with ``accounts``, only entries touching them."""
-    entries = [e for e in plan.entries
-               if accounts is None or {s.account_id for s in e.steps} & accounts
-               or (not e.steps and e.acting_account_id in accounts)]
+    entries = [
+        e
+        for e in plan.entries
+        if accounts is None
+        or {s.account_id for s in e.steps} & accounts
+        or (not e.steps and e.acting_account_id in accounts)
+    ]
     actionable = sum(1 for e in entries if e.steps)
     lines = [
         f"Remediation plan for the scan started at {plan.run_started_at}",
@@ -34,17 +38,23 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     if name:
         acting += f" ({_one_line(name)})"
     strategy = entry.strategy.value if entry.strategy else "no steps"
-    lines = [f"[{number}] bucket {_escaped(entry.bucket_name)} in "
-             f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"]
-    lines += [f"    finding {code.value}: {_escaped(arn)}"
-              for arn, code in zip(entry.findings, entry.reason_codes, strict=True)]
+    lines = [
+        f"[{number}] bucket {_escaped(entry.bucket_name)} in "
+        f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"
+    ]
+    lines += [
+        f"    finding {code.value}: {_escaped(arn)}"
+        for arn, code in zip(entry.findings, entry.reason_codes, strict=True)
+    ]
     lines.append(f"    {_escaped(entry.explanation)}")
     lines += [f"    warning: {_escaped(warning)}" for warning in entry.warnings]
     for index, step in enumerate(entry.steps, start=1):
         # Whole, never cut: what is shown is exactly what is sent.
         parameters = json.dumps(dict(step.parameters), separators=(",", ":"))
-        lines.append(f"    {index}. account {step.account_id} {step.region} "
-                     f"{step.service.value}:{step.operation} {parameters}")
+        lines.append(
+            f"    {index}. account {step.account_id} {step.region} "
+            f"{step.service.value}:{step.operation} {parameters}"
+        )
         if step.operation == "PutBucketPolicy":
             lines += _policy_lines(step.parameters.get("Policy"))
     return lines
@@ -60,9 +70,11 @@ def _policy_lines(policy: object) -> list[str]:
     if not isinstance(document, dict):
         return []
     text = json.dumps(document, indent=2, ensure_ascii=False)
-    return ["       the bucket policy's statements (merged by Sid into any policy the bucket "
-            "has when applied; every other statement is kept):",
-            *(f"       {line}" for line in text.splitlines())]
+    return [
+        "       the bucket policy's statements (merged by Sid into any policy the bucket "
+        "has when applied; every other statement is kept):",
+        *(f"       {line}" for line in text.splitlines()),
+    ]
 
 
 def policy_preview_text(previews: list[tuple[str, MergedPolicy | str]]) -> str:
@@ -70,14 +82,18 @@ def policy_preview_text(previews: list[tuple[str, MergedPolicy | str]]) -> str:
     lines = []
     for bucket, preview in previews:
         if isinstance(preview, str):
-            lines.append(f"Bucket policy of {bucket}: cannot be previewed, the step will stop "
-                         f"({_one_line(preview)})")
+            lines.append(
+                f"Bucket policy of {bucket}: cannot be previewed, the step will stop "
+                f"({_one_line(preview)})"
+            )
             continue
         state = "will be written" if preview.changes else "is already in place, unchanged"
         lines.append(f"Bucket policy of {bucket} {state} (read and merged by Sid just now):")
         lines += [f"    {note}" for note in preview.notes]
-        lines += [f"    {line}" for line in json.dumps(preview.document, indent=2,
-                                                     ensure_ascii=False).splitlines()]
+        lines += [
+            f"    {line}"
+            for line in json.dumps(preview.document, indent=2, ensure_ascii=False).splitlines()
+        ]
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -87,9 +103,11 @@ def apply_text(result: ApplyResult) -> str:
     for outcome in result.outcomes:
         if outcome.status in (StepStatus.FAILED, StepStatus.NOT_RUN):
             detail = f"{outcome.error_code}: " if outcome.error_code else ""
-            lines.append(f"{outcome.status.value}: account {outcome.account_id} "
-                         f"{outcome.operation} on {outcome.bucket_name}: "
-                         f"{detail}{_one_line(outcome.message or '')}")
+            lines.append(
+                f"{outcome.status.value}: account {outcome.account_id} "
+                f"{outcome.operation} on {outcome.bucket_name}: "
+                f"{detail}{_one_line(outcome.message or '')}"
+            )
     counts = {status: sum(o.status is status for o in result.outcomes) for status in StepStatus}
     lines.append(", ".join(f"{count} {status.value}" for status, count in counts.items()))
     return "\n".join(lines) + "\n"

@@ -50,8 +50,14 @@ def available_formats() -> dict[str, ReportFormat]:
     from orgscan.reports.ocsf_report import OcsfReport
     from orgscan.reports.xlsx_report import XlsxReport
 
-    formats: list[ReportFormat] = [JsonReport(), CsvReport(), XlsxReport(), HtmlReport(),
-                                   AsffReport(), OcsfReport()]
+    formats: list[ReportFormat] = [
+        JsonReport(),
+        CsvReport(),
+        XlsxReport(),
+        HtmlReport(),
+        AsffReport(),
+        OcsfReport(),
+    ]
     return {fmt.name: fmt for fmt in formats}
 
 

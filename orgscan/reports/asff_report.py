@@ -19,8 +19,12 @@ SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
 # ASFF's four compliance states. WARNING ("missing information" in ASFF's words) is the
 # closest to orgscan's WARN, a weaker protection the policy tolerates.
-COMPLIANCE_STATUS = {Status.PASS: "PASSED", Status.WARN: "WARNING", Status.FAIL: "FAILED",
-                     Status.ERROR: "NOT_AVAILABLE"}
+COMPLIANCE_STATUS = {
+    Status.PASS: "PASSED",
+    Status.WARN: "WARNING",
+    Status.FAIL: "FAILED",
+    Status.ERROR: "NOT_AVAILABLE",
+}
 _MAX_REQUIREMENTS = 32  # the ASFF limit on Compliance.RelatedRequirements
 
 
@@ -51,8 +55,9 @@ def product_arn(partition: str, region: str, account_id: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
 
 
-def _finding(item: ExportItem, result: ScanResult, caller_account: str, region: str,
-             seen: str) -> dict[str, Any]:
+def _finding(
+    item: ExportItem, result: ScanResult, caller_account: str, region: str, seen: str
+) -> dict[str, Any]:
     passed = item.status is Status.PASS
     return {
         "SchemaVersion": SCHEMA_VERSION,
@@ -76,12 +81,21 @@ def _finding(item: ExportItem, result: ScanResult, caller_account: str, region: 
         "Severity": {"Label": "INFORMATIONAL" if passed else "MEDIUM", "Original": "Medium"},
         "Title": item.title[:256],
         "Description": item.description[:1024] or item.title[:1024],
-        "ProductFields": {"orgscan/run_id": result.run.run_id or "",
-                          "orgscan/account_id": item.account_id,
-                          "orgscan/status": item.status.value, "orgscan/code": item.code},
-        "Resources": [{"Type": resource.asff_type, "Id": resource.uid,
-                       "Partition": item.partition, "Region": resource.region}
-                      for resource in item.resources],
+        "ProductFields": {
+            "orgscan/run_id": result.run.run_id or "",
+            "orgscan/account_id": item.account_id,
+            "orgscan/status": item.status.value,
+            "orgscan/code": item.code,
+        },
+        "Resources": [
+            {
+                "Type": resource.asff_type,
+                "Id": resource.uid,
+                "Partition": item.partition,
+                "Region": resource.region,
+            }
+            for resource in item.resources
+        ],
         "Compliance": {
             "Status": COMPLIANCE_STATUS[item.status],
             "RelatedRequirements": list(item.requirements[:_MAX_REQUIREMENTS]),

@@ -71,9 +71,15 @@ class ChangesSummary:
 def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSummary:
     """The reports' view of ``diff``; ``FIRST_RUN`` as headline when there is none."""
     if diff is None:
-        return ChangesSummary(headline=FIRST_RUN, first_run=True, previous_folder=None,
-                              previous_started_at=None, previous_started=None, counts=(),
-                              rows=())
+        return ChangesSummary(
+            headline=FIRST_RUN,
+            first_run=True,
+            previous_folder=None,
+            previous_started_at=None,
+            previous_started=None,
+            counts=(),
+            rows=(),
+        )
     counts = diff.counts()
     return ChangesSummary(
         headline=_headline(diff),
@@ -82,8 +88,11 @@ def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSu
         previous_started_at=diff.old.started_at,
         previous_started=parse_timestamp(diff.old.started_at),
         counts=tuple((class_label(cls), counts[cls]) for cls in DiffClass),
-        rows=tuple(_row(entry, summary) for entry in diff.entries
-                   if entry.diff_class is not DiffClass.UNCHANGED),
+        rows=tuple(
+            _row(entry, summary)
+            for entry in diff.entries
+            if entry.diff_class is not DiffClass.UNCHANGED
+        ),
     )
 
 
@@ -96,8 +105,10 @@ def _headline(diff: RunDiff) -> str:
     """``1 new failure, 2 resolved since 2026-11-20 09:00 UTC``: two runs of one day differ."""
     counts = diff.counts()
     new = counts[DiffClass.NEW_FAILURE]
-    return (f"{new} new failure{'' if new == 1 else 's'}, {counts[DiffClass.RESOLVED]} "
-            f"resolved since {display_time(diff.old.started_at, seconds=False)}")
+    return (
+        f"{new} new failure{'' if new == 1 else 's'}, {counts[DiffClass.RESOLVED]} "
+        f"resolved since {display_time(diff.old.started_at, seconds=False)}"
+    )
 
 
 def _row(entry: DiffEntry, summary: ReportSummary) -> ChangeRow:
@@ -131,15 +142,18 @@ class ExceptionCounts:
         """``2 findings excepted, 1 exception expired``, or ``none`` without any mark."""
         if not self.excepted and not self.expired:
             return "none"
-        return (f"{self.excepted} finding{'' if self.excepted == 1 else 's'} excepted, "
-                f"{self.expired} exception{'' if self.expired == 1 else 's'} expired")
+        return (
+            f"{self.excepted} finding{'' if self.excepted == 1 else 's'} excepted, "
+            f"{self.expired} exception{'' if self.expired == 1 else 's'} expired"
+        )
 
 
 def exception_counts(findings: Iterable[Finding]) -> ExceptionCounts:
     """Count the findings by their exception label (a finding keeps its status either way)."""
     labels = [exception_label(finding) for finding in findings]
-    return ExceptionCounts(excepted=labels.count(ExceptionLabel.EXCEPTED),
-                           expired=labels.count(ExceptionLabel.EXPIRED))
+    return ExceptionCounts(
+        excepted=labels.count(ExceptionLabel.EXCEPTED), expired=labels.count(ExceptionLabel.EXPIRED)
+    )
 
 
 def exception_text(finding: Finding) -> str | None:

@@ -27,5 +27,6 @@ class CsvReport:
         # Every boolean column, the trail health's is_logging included.
         for column in [c for c, dtype in frame.dtypes.items() if str(dtype) == "boolean"]:
             frame[column] = frame[column].map(
-                lambda value: "true" if value else "false", na_action="ignore")
+                lambda value: "true" if value else "false", na_action="ignore"
+            )
         return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")

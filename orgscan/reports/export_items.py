@@ -55,8 +55,11 @@ def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> l
     partition = _partition(result.run.caller_arn)
     items = [_finding_item(finding, partition, mapping) for finding in result.findings]
     region = result.run.regions[0] if result.run.regions else _FALLBACK_REGION
-    items += [_account_item(account, partition, region, mapping) for account in result.accounts
-              if account.verdict is not None]
+    items += [
+        _account_item(account, partition, region, mapping)
+        for account in result.accounts
+        if account.verdict is not None
+    ]
     return items
 
 
@@ -82,18 +85,32 @@ def _standards(mapping: ControlMapping, kind: AppliesTo) -> tuple[str, ...]:
 def _finding_item(finding: Finding, partition: str, mapping: ControlMapping) -> ExportItem:
     bucket_region = finding.bucket_region or finding.home_region
     return ExportItem(
-        kind=AppliesTo.FINDING, uid=f"{FINDING_GENERATOR}/{finding.trail_arn}",
-        generator=FINDING_GENERATOR, account_id=finding.account_id, region=finding.home_region,
-        partition=partition, status=finding.status, code=finding.reason_code.value,
+        kind=AppliesTo.FINDING,
+        uid=f"{FINDING_GENERATOR}/{finding.trail_arn}",
+        generator=FINDING_GENERATOR,
+        account_id=finding.account_id,
+        region=finding.home_region,
+        partition=partition,
+        status=finding.status,
+        code=finding.reason_code.value,
         title=f"CloudTrail trail {finding.trail_name}: log bucket {finding.bucket_name} "
-              f"{_bucket_outcome(finding.status)}",
+        f"{_bucket_outcome(finding.status)}",
         description=finding.reason,
         resources=(
-            ExportResource("AwsCloudTrailTrail", "AWS::CloudTrail::Trail", finding.trail_arn,
-                           finding.trail_name, finding.home_region),
-            ExportResource("AwsS3Bucket", "AWS::S3::Bucket",
-                           f"arn:{partition}:s3:::{finding.bucket_name}", finding.bucket_name,
-                           bucket_region),
+            ExportResource(
+                "AwsCloudTrailTrail",
+                "AWS::CloudTrail::Trail",
+                finding.trail_arn,
+                finding.trail_name,
+                finding.home_region,
+            ),
+            ExportResource(
+                "AwsS3Bucket",
+                "AWS::S3::Bucket",
+                f"arn:{partition}:s3:::{finding.bucket_name}",
+                finding.bucket_name,
+                bucket_region,
+            ),
         ),
         requirements=tuple(mapping.labels(AppliesTo.FINDING)),
         standards=_standards(mapping, AppliesTo.FINDING),
@@ -101,32 +118,51 @@ def _finding_item(finding: Finding, partition: str, mapping: ControlMapping) -> 
 
 
 def _bucket_outcome(status: Status) -> str:
-    return {Status.PASS: "is protected by Object Lock",
-            Status.WARN: "is only partly protected by Object Lock",
-            Status.FAIL: "is not protected by Object Lock",
-            Status.ERROR: "could not be checked"}[status]
+    return {
+        Status.PASS: "is protected by Object Lock",
+        Status.WARN: "is only partly protected by Object Lock",
+        Status.FAIL: "is not protected by Object Lock",
+        Status.ERROR: "could not be checked",
+    }[status]
 
 
-def _account_item(account: AccountCoverage, partition: str, region: str,
-                  mapping: ControlMapping) -> ExportItem:
+def _account_item(
+    account: AccountCoverage, partition: str, region: str, mapping: ControlMapping
+) -> ExportItem:
     status = account.verdict or Status.ERROR
     code = account.verdict_code.value if account.verdict_code else "UNKNOWN"
     gaps = ", ".join(f"{gap.region} {gap.code.value}" for gap in account.gaps)
-    description = (f"Account {account.account_id}: verdict {status.value} ({code}). "
-                   + (f"Regions not protected: {gaps}. " if gaps else "")
-                   + (f"Protected by: {', '.join(account.protected_by)}."
-                      if account.protected_by else "No trail protects it."))
+    description = (
+        f"Account {account.account_id}: verdict {status.value} ({code}). "
+        + (f"Regions not protected: {gaps}. " if gaps else "")
+        + (
+            f"Protected by: {', '.join(account.protected_by)}."
+            if account.protected_by
+            else "No trail protects it."
+        )
+    )
     return ExportItem(
-        kind=AppliesTo.ACCOUNT, uid=f"{ACCOUNT_GENERATOR}/{account.account_id}",
-        generator=ACCOUNT_GENERATOR, account_id=account.account_id, region=region,
-        partition=partition, status=status, code=code,
+        kind=AppliesTo.ACCOUNT,
+        uid=f"{ACCOUNT_GENERATOR}/{account.account_id}",
+        generator=ACCOUNT_GENERATOR,
+        account_id=account.account_id,
+        region=region,
+        partition=partition,
+        status=status,
+        code=code,
         title=f"Account {account.name or account.account_id}: activity "
-              f"{'is' if status is Status.PASS else 'is not'} recorded into a locked bucket in "
-              "every scanned region",
+        f"{'is' if status is Status.PASS else 'is not'} recorded into a locked bucket in "
+        "every scanned region",
         description=description[:1024],
-        resources=(ExportResource("AwsAccount", "AWS::::Account",
-                                  f"AWS::::Account:{account.account_id}",
-                                  account.name or account.account_id, region),),
+        resources=(
+            ExportResource(
+                "AwsAccount",
+                "AWS::::Account",
+                f"AWS::::Account:{account.account_id}",
+                account.name or account.account_id,
+                region,
+            ),
+        ),
         requirements=tuple(mapping.labels(AppliesTo.ACCOUNT)),
         standards=_standards(mapping, AppliesTo.ACCOUNT),
     )

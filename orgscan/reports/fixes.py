@@ -79,8 +79,9 @@ class FixGroup:
     @property
     def status(self) -> Status:
         """The most urgent status among the group's buckets."""
-        return min((row.bucket.status for row in self.rows),
-                   key=lambda status: SEVERITY_RANK[status.value])
+        return min(
+            (row.bucket.status for row in self.rows), key=lambda status: SEVERITY_RANK[status.value]
+        )
 
     @property
     def trails(self) -> int:
@@ -102,8 +103,7 @@ class FixGroup:
         """``Log Archive (222222222222)``, the id alone, or ``owner unknown``."""
         if self.account_id is None:
             return "owner unknown"
-        return f"{self.account_name} ({self.account_id})" if self.account_name else \
-            self.account_id
+        return f"{self.account_name} ({self.account_id})" if self.account_name else self.account_id
 
 
 def fix_groups(rows: tuple[RemediationRow, ...], summary: ReportSummary) -> tuple[FixGroup, ...]:
@@ -115,11 +115,23 @@ def fix_groups(rows: tuple[RemediationRow, ...], summary: ReportSummary) -> tupl
     grouped: dict[str | None, list[RemediationRow]] = {}
     for row in rows:
         grouped.setdefault(row.bucket.bucket_account_id, []).append(row)
-    groups = [FixGroup(account_id=owner, account_name=summary.account_name(owner),
-                       rows=tuple(members), scripts=_scripts(members))
-              for owner, members in grouped.items()]
-    groups.sort(key=lambda group: (SEVERITY_RANK[group.status.value], -group.trails,
-                                   group.account_id is None, group.account_id or ""))
+    groups = [
+        FixGroup(
+            account_id=owner,
+            account_name=summary.account_name(owner),
+            rows=tuple(members),
+            scripts=_scripts(members),
+        )
+        for owner, members in grouped.items()
+    ]
+    groups.sort(
+        key=lambda group: (
+            SEVERITY_RANK[group.status.value],
+            -group.trails,
+            group.account_id is None,
+            group.account_id or "",
+        )
+    )
     return tuple(groups)
 
 
@@ -141,8 +153,10 @@ def plan_row(bucket: BucketSummary, entry: PlanEntry) -> RemediationRow:
     return RemediationRow(
         bucket=replace(bucket, bucket_region=region),
         strategy=entry.strategy.value if entry.strategy else NO_STEPS,
-        steps=tuple((f"Account {step.account_id} ({step.region}): " if say_where else "")
-                    + step.description for step in entry.steps),
+        steps=tuple(
+            (f"Account {step.account_id} ({step.region}): " if say_where else "") + step.description
+            for step in entry.steps
+        ),
         script=", ".join(scripts) or None,
         summary=entry.explanation or None,
         warnings=entry.warnings,

@@ -65,14 +65,15 @@ class HtmlReport:
         page = template.render(
             run=inputs.result.run,
             summary=summary,
-            times={"started": display_time(inputs.result.run.started_at),
-                   "finished": display_time(inputs.result.run.finished_at),
-                   "previous": display_time(changes.previous_started_at)},
+            times={
+                "started": display_time(inputs.result.run.started_at),
+                "finished": display_time(inputs.result.run.finished_at),
+                "previous": display_time(changes.previous_started_at),
+            },
             statuses=[status.value for status in STATUS_ORDER],
             rows=rows,
             passing=sum(1 for row in rows if row["status"] == "PASS"),
-            accounts=sorted({(a.account_id, a.name or "") for a in summary.accounts
-                             if a.trails}),
+            accounts=sorted({(a.account_id, a.name or "") for a in summary.accounts if a.trails}),
             view=view,
             grouped=len(view.rows) > MAX_CHART_BARS and len(view.groups) > 1,
             named_accounts=NAMED_ACCOUNTS,
@@ -80,8 +81,10 @@ class HtmlReport:
             fixes=fixes,
             fix_groups=groups,
             detailed=detailed_fixes(groups),
-            other_scripts=len({script for group in groups[1:] for script in group.scripts}
-                              - set(groups[0].scripts if groups else ())),
+            other_scripts=len(
+                {script for group in groups[1:] for script in group.scripts}
+                - set(groups[0].scripts if groups else ())
+            ),
             changes=changes,
             exceptions=exception_counts(inputs.result.findings),
             run_scope=scope_text(inputs.result.run.scope),
@@ -100,8 +103,9 @@ def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
     columns = [str(column) for column in frame.columns]
     rows = []
     for record, finding in zip(frame.itertuples(index=False, name=None), findings, strict=True):
-        row: dict[str, object] = {key: plain(value)
-                                  for key, value in zip(columns, record, strict=True)}
+        row: dict[str, object] = {
+            key: plain(value) for key, value in zip(columns, record, strict=True)
+        }
         row["account_name"] = summary.account_name(str(row["account_id"]))
         row["severity"] = SEVERITY_RANK[str(row["status"])]
         label = exception_label(finding)
@@ -110,8 +114,14 @@ def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
         row["exception_expired"] = finding.exception is not None and finding.exception.expired
         row["health"] = trail_health(finding)
         rows.append(row)
-    rows.sort(key=lambda r: (r["severity"], str(r["account_id"]), str(r["trail_name"]),
-                             str(r["trail_arn"])))
+    rows.sort(
+        key=lambda r: (
+            r["severity"],
+            str(r["account_id"]),
+            str(r["trail_name"]),
+            str(r["trail_arn"]),
+        )
+    )
     return rows
 
 
@@ -123,8 +133,9 @@ class DetailedFixes:
     rest: tuple[tuple[FixGroup, RemediationRow], ...]
 
 
-def detailed_fixes(groups: tuple[FixGroup, ...], limit: int = DETAILED_FIXES,
-                   per_group: int = DETAILED_PER_GROUP) -> DetailedFixes:
+def detailed_fixes(
+    groups: tuple[FixGroup, ...], limit: int = DETAILED_FIXES, per_group: int = DETAILED_PER_GROUP
+) -> DetailedFixes:
     """Split ``groups`` so that the page details the ``limit`` most urgent buckets, at most
     ``per_group`` of each owner account (one account's hundred missing buckets must not hide
     every other account's)."""
@@ -155,15 +166,26 @@ def trail_health(finding: Finding) -> Health:
     """``logging``/``not logging``/``unknown``, the management events recorded, the last
     delivery error; a problem when the trail does not log, records less than all management
     events, or CloudTrail reports a delivery error."""
-    logging = ("unknown" if finding.is_logging is None
-               else "logging" if finding.is_logging else "not logging")
-    events = finding.management_events.value if finding.management_events is not None \
-        else "unknown"
-    problem = (finding.is_logging is False or finding.latest_delivery_error is not None
-               or (finding.management_events is not None and events != "All"))
-    return Health(logging=logging, management_events=events,
-                  delivery_error=finding.latest_delivery_error, problem=problem,
-                  unknown=finding.is_logging is None or finding.management_events is None)
+    logging = (
+        "unknown"
+        if finding.is_logging is None
+        else "logging"
+        if finding.is_logging
+        else "not logging"
+    )
+    events = finding.management_events.value if finding.management_events is not None else "unknown"
+    problem = (
+        finding.is_logging is False
+        or finding.latest_delivery_error is not None
+        or (finding.management_events is not None and events != "All")
+    )
+    return Health(
+        logging=logging,
+        management_events=events,
+        delivery_error=finding.latest_delivery_error,
+        problem=problem,
+        unknown=finding.is_logging is None or finding.management_events is None,
+    )
 
 
 # --------------------------------------------------------------------------- charts
@@ -203,20 +225,26 @@ def charts(summary: ReportSummary, view: AccountsView) -> Charts:
     ous: tuple[Bar, ...] = ()
     if len(view.rows) > MAX_CHART_BARS and len(view.groups) > 1:
         ous = tuple(_standing_bar(group.ou_path, group.counts) for group in view.groups)
-    trails = [(status.value, summary.status_counts[status], status.value)
-              for status in STATUS_ORDER]
-    return Charts(accounts=_standing_bar("Accounts", view.counts),
-                  trails=_bar("Trails", "trail", trails), ous=ous)
+    trails = [
+        (status.value, summary.status_counts[status], status.value) for status in STATUS_ORDER
+    ]
+    return Charts(
+        accounts=_standing_bar("Accounts", view.counts),
+        trails=_bar("Trails", "trail", trails),
+        ous=ous,
+    )
 
 
 def _standing_bar(label: str, counts: tuple[tuple[Standing, int], ...]) -> Bar:
-    parts = [(which.value, count, str(STANDING_STATUS[which] or "NONE"))
-             for which, count in counts]
+    parts = [(which.value, count, str(STANDING_STATUS[which] or "NONE")) for which, count in counts]
     return _bar(label, "account", parts)
 
 
 def _bar(label: str, unit: str, parts: list[tuple[str, int, str]]) -> Bar:
     total = sum(count for _, count, _ in parts)
-    segments = tuple(Segment(name, count, round(100 * count / total, 2), colour)
-                     for name, count, colour in parts if count)
+    segments = tuple(
+        Segment(name, count, round(100 * count / total, 2), colour)
+        for name, count, colour in parts
+        if count
+    )
     return Bar(label=label, total=total, unit=unit, segments=segments)

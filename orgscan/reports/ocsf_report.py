@@ -44,12 +44,15 @@ def ocsf_events(result: ScanResult) -> list[dict[str, Any]]:
     mapping = load_controls()
     severity = mapping.severity.upper()
     time_ms = int(finished_at(result).timestamp() * 1000)
-    return [_event(item, result, mapping.title, severity, time_ms)
-            for item in export_items(result, mapping)]
+    return [
+        _event(item, result, mapping.title, severity, time_ms)
+        for item in export_items(result, mapping)
+    ]
 
 
-def _event(item: ExportItem, result: ScanResult, check_title: str, severity: str,
-           time_ms: int) -> dict[str, Any]:
+def _event(
+    item: ExportItem, result: ScanResult, check_title: str, severity: str, time_ms: int
+) -> dict[str, Any]:
     passed = item.status is Status.PASS
     severity_id = SEVERITY_IDS["INFORMATIONAL"] if passed else SEVERITY_IDS.get(severity, 99)
     return {
@@ -88,11 +91,20 @@ def _event(item: ExportItem, result: ScanResult, check_title: str, severity: str
             "status_id": COMPLIANCE_STATUS_ID[item.status],
             "desc": item.description,
         },
-        "resources": [{"uid": resource.uid, "name": resource.name,
-                       "type": resource.cloudformation_type, "region": resource.region,
-                       "cloud_partition": item.partition,
-                       "data": {"account_id": item.account_id}}
-                      for resource in item.resources],
-        "cloud": {"provider": "AWS", "region": item.region,
-                  "account": {"uid": item.account_id, "type": "AWS Account", "type_id": 10}},
+        "resources": [
+            {
+                "uid": resource.uid,
+                "name": resource.name,
+                "type": resource.cloudformation_type,
+                "region": resource.region,
+                "cloud_partition": item.partition,
+                "data": {"account_id": item.account_id},
+            }
+            for resource in item.resources
+        ],
+        "cloud": {
+            "provider": "AWS",
+            "region": item.region,
+            "account": {"uid": item.account_id, "type": "AWS Account", "type_id": 10},
+        },
     }

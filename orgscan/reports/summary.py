@@ -169,31 +169,45 @@ def _value_counts(frame: pd.DataFrame, column: str, enum: type[_E]) -> dict[_E, 
 
 
 def _account_summaries(result: ScanResult, frame: pd.DataFrame) -> tuple[AccountSummary, ...]:
-    per_account = (frame.groupby("account_id")["status"].value_counts().unstack(fill_value=0)
-                   .to_dict("index"))
+    per_account = (
+        frame.groupby("account_id")["status"].value_counts().unstack(fill_value=0).to_dict("index")
+    )
     known = {account.account_id: account for account in result.accounts}
     # A trail owner missing from accounts[] (a single-account run) still gets its row.
     owners = [a for a in dict.fromkeys(frame["account_id"].tolist()) if a not in known]
     rows = [(account, coverage_note(account)) for account in result.accounts] + [
-        (AccountCoverage(account_id=owner, name=None, ou_path=None, state="", scanned=True,
-                         regions_scanned=0, error_code=None), "owns trails the scan read")
-        for owner in owners]
+        (
+            AccountCoverage(
+                account_id=owner,
+                name=None,
+                ou_path=None,
+                state="",
+                scanned=True,
+                regions_scanned=0,
+                error_code=None,
+            ),
+            "owns trails the scan read",
+        )
+        for owner in owners
+    ]
     summaries = []
     for account, note in rows:
         found = per_account.get(account.account_id, {})
         counts = {status: int(found.get(status.value, 0)) for status in STATUS_ORDER}
         failing = counts[Status.WARN] + counts[Status.FAIL] + counts[Status.ERROR]
-        summaries.append(AccountSummary(
-            account_id=account.account_id,
-            name=account.name,
-            ou_path=account.ou_path,
-            state=account.state,
-            scanned=account.scanned,
-            trails=sum(counts.values()),
-            counts=counts,
-            compliant=(failing == 0) if account.scanned else None,
-            note=note,
-        ))
+        summaries.append(
+            AccountSummary(
+                account_id=account.account_id,
+                name=account.name,
+                ou_path=account.ou_path,
+                state=account.state,
+                scanned=account.scanned,
+                trails=sum(counts.values()),
+                counts=counts,
+                compliant=(failing == 0) if account.scanned else None,
+                note=note,
+            )
+        )
     return tuple(summaries)
 
 
@@ -203,7 +217,8 @@ def _bucket_summaries(frame: pd.DataFrame) -> tuple[BucketSummary, ...]:
     ranked = frame.assign(_rank=frame["status"].map(SEVERITY_RANK))
     # The most urgent finding speaks for the bucket (they normally all agree).
     worst = ranked.sort_values(["_rank", "bucket_name"], kind="stable").drop_duplicates(
-        "bucket_name")
+        "bucket_name"
+    )
     trails: dict[str, tuple[str, ...]] = {}
     accounts: dict[str, tuple[str, ...]] = {}
     for name, group in frame.groupby("bucket_name"):
@@ -212,20 +227,22 @@ def _bucket_summaries(frame: pd.DataFrame) -> tuple[BucketSummary, ...]:
     buckets = []
     for record in worst.sort_values(["_rank", "bucket_name"], kind="stable").to_dict("records"):
         name = record["bucket_name"]
-        buckets.append(BucketSummary(
-            bucket_name=name,
-            bucket_account_id=plain(record["bucket_account_id"]),
-            bucket_region=plain(record["bucket_region"]),
-            object_lock_enabled=plain(record["object_lock_enabled"]),
-            lock_mode=plain(record["lock_mode"]),
-            retention_days=plain(record["retention_days"]),
-            versioning=plain(record["versioning"]),
-            status=Status(record["status"]),
-            reason_code=ReasonCode(record["reason_code"]),
-            reason=record["reason"],
-            trail_arns=trails[name],
-            delivering_accounts=accounts[name],
-        ))
+        buckets.append(
+            BucketSummary(
+                bucket_name=name,
+                bucket_account_id=plain(record["bucket_account_id"]),
+                bucket_region=plain(record["bucket_region"]),
+                object_lock_enabled=plain(record["object_lock_enabled"]),
+                lock_mode=plain(record["lock_mode"]),
+                retention_days=plain(record["retention_days"]),
+                versioning=plain(record["versioning"]),
+                status=Status(record["status"]),
+                reason_code=ReasonCode(record["reason_code"]),
+                reason=record["reason"],
+                trail_arns=trails[name],
+                delivering_accounts=accounts[name],
+            )
+        )
     return tuple(buckets)
 
 
@@ -254,20 +271,38 @@ def coverage_note(account: AccountCoverage) -> str:
 
 
 def _coverage_rows(result: ScanResult) -> tuple[CoverageRow, ...]:
-    rows = [CoverageRow(kind="account", account_id=a.account_id, name=a.name,
-                        ou_path=a.ou_path, state=a.state, scanned=a.scanned,
-                        regions_scanned=a.regions_scanned, region=None, stage=None,
-                        error_code=a.error_code, detail=coverage_note(a))
-            for a in result.accounts]
+    rows = [
+        CoverageRow(
+            kind="account",
+            account_id=a.account_id,
+            name=a.name,
+            ou_path=a.ou_path,
+            state=a.state,
+            scanned=a.scanned,
+            regions_scanned=a.regions_scanned,
+            region=None,
+            stage=None,
+            error_code=a.error_code,
+            detail=coverage_note(a),
+        )
+        for a in result.accounts
+    ]
     names = {a.account_id: a for a in result.accounts}
     rows.extend(_error_row(error, names.get(error.account_id)) for error in result.errors)
     return tuple(rows)
 
 
 def _error_row(error: ScanError, account: AccountCoverage | None) -> CoverageRow:
-    return CoverageRow(kind="error", account_id=error.account_id,
-                       name=account.name if account else None,
-                       ou_path=account.ou_path if account else None, state=None,
-                       scanned=None, regions_scanned=None, region=error.region,
-                       stage=error.stage.value, error_code=error.error_code,
-                       detail=error.message)
+    return CoverageRow(
+        kind="error",
+        account_id=error.account_id,
+        name=account.name if account else None,
+        ou_path=account.ou_path if account else None,
+        state=None,
+        scanned=None,
+        regions_scanned=None,
+        region=error.region,
+        stage=error.stage.value,
+        error_code=error.error_code,
+        detail=error.message,
+    )

@@ -108,11 +108,14 @@ def gaps_text(gaps: Iterable[AccountGap], regions: Sequence[str] = ()) -> str:
     for gap in gaps:
         by_code.setdefault(gap.code, []).append(gap.region)
     if len(by_code) == 1 and len(regions) > 1:
-        (code, found), = by_code.items()
+        ((code, found),) = by_code.items()
         if set(found) == set(regions):
             return f"{GAP_WORDS[code]}: all {len(regions)} scanned regions"
-    return "; ".join(f"{GAP_WORDS[code]}: {', '.join(sorted(by_code[code]))}"
-                     for code in AccountVerdictCode if code in by_code)
+    return "; ".join(
+        f"{GAP_WORDS[code]}: {', '.join(sorted(by_code[code]))}"
+        for code in AccountVerdictCode
+        if code in by_code
+    )
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,12 @@ class OuGroup:
     @property
     def attention(self) -> int:
         """Accounts that are not protected or could not be told."""
-        return sum(count for standing, count in self.counts
-                   if standing in (Standing.NOT_PROTECTED, Standing.COULD_NOT_TELL,
-                                   Standing.PARTLY_PROTECTED))
+        return sum(
+            count
+            for standing, count in self.counts
+            if standing
+            in (Standing.NOT_PROTECTED, Standing.COULD_NOT_TELL, Standing.PARTLY_PROTECTED)
+        )
 
 
 @dataclass(frozen=True)
@@ -163,32 +169,49 @@ def accounts_view(result: ScanResult, notes: dict[str, str] | None = None) -> Ac
     ``notes`` gives each account's coverage note (``summary.coverage_note``) by id.
     """
     notes = notes or {}
-    rows = sorted((_row(account, notes.get(account.account_id, ""), result.run.regions)
-                   for account in result.accounts),
-                  key=lambda row: (STANDING_RANK[row.standing], row.ou_path or "",
-                                   row.account_id))
+    rows = sorted(
+        (
+            _row(account, notes.get(account.account_id, ""), result.run.regions)
+            for account in result.accounts
+        ),
+        key=lambda row: (STANDING_RANK[row.standing], row.ou_path or "", row.account_id),
+    )
     counts = _counts(rows)
     sentence, details = verdict_sentences(rows)
     groups: dict[str, list[AccountRow]] = {}
     for row in rows:
         groups.setdefault(row.ou_path or "(no OU)", []).append(row)
-    ou_groups = tuple(OuGroup(ou, tuple(members), _counts(members))
-                      for ou, members in sorted(groups.items()))
+    ou_groups = tuple(
+        OuGroup(ou, tuple(members), _counts(members)) for ou, members in sorted(groups.items())
+    )
     return AccountsView(
-        rows=tuple(rows), counts=counts, sentence=sentence, details=details,
-        unprotected=tuple(row for row in rows if row.standing in
-                          (Standing.NOT_PROTECTED, Standing.PARTLY_PROTECTED)),
-        groups=ou_groups)
+        rows=tuple(rows),
+        counts=counts,
+        sentence=sentence,
+        details=details,
+        unprotected=tuple(
+            row
+            for row in rows
+            if row.standing in (Standing.NOT_PROTECTED, Standing.PARTLY_PROTECTED)
+        ),
+        groups=ou_groups,
+    )
 
 
 def _row(account: AccountCoverage, note: str, regions: Sequence[str]) -> AccountRow:
     gaps = tuple(sorted(account.gaps, key=lambda gap: gap.region)) if account.scanned else ()
     return AccountRow(
-        account_id=account.account_id, name=account.name, ou_path=account.ou_path,
-        standing=standing(account), verdict=account.verdict if account.scanned else None,
-        verdict_code=account.verdict_code if account.scanned else None, gaps=gaps,
-        protected_by=tuple(sorted(account.protected_by)), note=note,
-        gaps_text=gaps_text(gaps, regions))
+        account_id=account.account_id,
+        name=account.name,
+        ou_path=account.ou_path,
+        standing=standing(account),
+        verdict=account.verdict if account.scanned else None,
+        verdict_code=account.verdict_code if account.scanned else None,
+        gaps=gaps,
+        protected_by=tuple(sorted(account.protected_by)),
+        note=note,
+        gaps_text=gaps_text(gaps, regions),
+    )
 
 
 def _counts(rows: Sequence[AccountRow]) -> tuple[tuple[Standing, int], ...]:
@@ -204,62 +227,85 @@ def verdict_sentences(rows: Sequence[AccountRow]) -> tuple[str, tuple[str, ...]]
     """The verdict in one sentence, then the sentences that qualify it."""
     found = Counter(row.standing for row in rows)
     scanned = len(rows) - found[Standing.NOT_SCANNED]
-    unprotected = [row for row in rows
-                   if row.standing in (Standing.NOT_PROTECTED, Standing.PARTLY_PROTECTED)]
+    unprotected = [
+        row for row in rows if row.standing in (Standing.NOT_PROTECTED, Standing.PARTLY_PROTECTED)
+    ]
     unknown = found[Standing.COULD_NOT_TELL]
     unassessed = found[Standing.NOT_ASSESSED]
     details: list[str] = []
     if not rows:
         return "This run lists no accounts: no account verdict can be given.", ()
     if scanned == 0:
-        sentence = ("No account was scanned: nothing can be said about whether this "
-                    "organization's activity is recorded into a locked bucket.")
+        sentence = (
+            "No account was scanned: nothing can be said about whether this "
+            "organization's activity is recorded into a locked bucket."
+        )
     elif unassessed == scanned:
-        sentence = (f"The {_plural(scanned, 'scanned account')} were not assessed: this run "
-                    "did not judge accounts, so read the findings below trail by trail.")
+        sentence = (
+            f"The {_plural(scanned, 'scanned account')} were not assessed: this run "
+            "did not judge accounts, so read the findings below trail by trail."
+        )
         if scanned == 1:
-            sentence = ("The scanned account was not assessed: this run did not judge "
-                        "accounts, so read the findings below trail by trail.")
+            sentence = (
+                "The scanned account was not assessed: this run did not judge "
+                "accounts, so read the findings below trail by trail."
+            )
     elif unprotected:
         verb = "is" if len(unprotected) == 1 else "are"
         their = "its" if len(unprotected) == 1 else "their"
-        sentence = (f"{len(unprotected)} of {_plural(scanned, 'scanned account')} {verb} "
-                    f"not protected: {their} activity is not recorded into a locked bucket "
-                    f"in {_regions_phrase(unprotected)}.")
+        sentence = (
+            f"{len(unprotected)} of {_plural(scanned, 'scanned account')} {verb} "
+            f"not protected: {their} activity is not recorded into a locked bucket "
+            f"in {_regions_phrase(unprotected)}."
+        )
     elif unknown:
-        sentence = (f"No scanned account is known to be unprotected, but {unknown} of "
-                    f"{_plural(scanned, 'scanned account')} could not be assessed.")
+        sentence = (
+            f"No scanned account is known to be unprotected, but {unknown} of "
+            f"{_plural(scanned, 'scanned account')} could not be assessed."
+        )
     else:
-        sentence = (f"All {_plural(scanned, 'scanned account')} are protected: their "
-                    "activity is recorded into a locked bucket in every scanned region.")
+        sentence = (
+            f"All {_plural(scanned, 'scanned account')} are protected: their "
+            "activity is recorded into a locked bucket in every scanned region."
+        )
         if scanned == 1:
-            sentence = ("The scanned account is protected: its activity is recorded into a "
-                        "locked bucket in every scanned region.")
+            sentence = (
+                "The scanned account is protected: its activity is recorded into a "
+                "locked bucket in every scanned region."
+            )
     if unknown and unprotected:
-        details.append(f"{_plural(unknown, 'more account')} could not be assessed: what "
-                       "decides the verdict could not be read.")
+        details.append(
+            f"{_plural(unknown, 'more account')} could not be assessed: what "
+            "decides the verdict could not be read."
+        )
     if unassessed and unassessed != scanned:
-        details.append(f"{_plural(unassessed, 'scanned account')} "
-                       f"{'was' if unassessed == 1 else 'were'} not assessed.")
+        details.append(
+            f"{_plural(unassessed, 'scanned account')} "
+            f"{'was' if unassessed == 1 else 'were'} not assessed."
+        )
     if found[Standing.NOT_SCANNED]:
         one = found[Standing.NOT_SCANNED] == 1
-        details.append(f"{_plural(found[Standing.NOT_SCANNED], 'account')} of the organization "
-                       f"{'was' if one else 'were'} not scanned and "
-                       f"{'is' if one else 'are'} not part of this verdict.")
+        details.append(
+            f"{_plural(found[Standing.NOT_SCANNED], 'account')} of the organization "
+            f"{'was' if one else 'were'} not scanned and "
+            f"{'is' if one else 'are'} not part of this verdict."
+        )
     return sentence, tuple(details)
 
 
 def _regions_phrase(rows: Sequence[AccountRow]) -> str:
     """``eu-west-1 (3 accounts), us-east-1 (1 account) and 2 more regions``."""
-    per_region = Counter(gap.region for row in rows for gap in row.gaps
-                         if gap.code is not AccountVerdictCode.UNKNOWN)
+    per_region = Counter(
+        gap.region for row in rows for gap in row.gaps if gap.code is not AccountVerdictCode.UNKNOWN
+    )
     if not per_region:
         return "some scanned region"
     ranked = sorted(per_region.items(), key=lambda item: (-item[1], item[0]))
     named = ranked[:REGIONS_NAMED]
     many = len(rows) > 1
-    parts = [f"{region} ({_plural(count, 'account')})" if many else region
-             for region, count in named]
+    parts = [
+        f"{region} ({_plural(count, 'account')})" if many else region for region, count in named
+    ]
     rest = len(ranked) - len(named)
     if rest:
         return ", ".join(parts) + f" and {_plural(rest, 'more region')}"

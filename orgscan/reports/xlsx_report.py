@@ -104,8 +104,9 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     workbook.remove(workbook.worksheets[0])  # the default empty "Sheet"
     changes = summarise_changes(inputs.diff, summary)
     view = accounts_view(inputs.result, {a.account_id: a.note for a in summary.accounts})
-    _summary_sheet(sheets["Summary"], summary, changes,
-                   exception_counts(inputs.result.findings), view)
+    _summary_sheet(
+        sheets["Summary"], summary, changes, exception_counts(inputs.result.findings), view
+    )
     _findings_sheet(sheets["Findings"], inputs)
     _accounts_sheet(sheets["Accounts"], view)
     _buckets_sheet(sheets["Buckets"], summary)
@@ -115,10 +116,14 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     _changes_sheet(sheets["Changes"], changes)
     _controls_sheet(sheets["Controls"])
     run = inputs.result.run
-    title = " · ".join(part for part in (
-        run.organization_id or "single account",
-        f"run {run.run_id}" if run.run_id else f"finished {display_time(run.finished_at)}")
-        if part)
+    title = " · ".join(
+        part
+        for part in (
+            run.organization_id or "single account",
+            f"run {run.run_id}" if run.run_id else f"finished {display_time(run.finished_at)}",
+        )
+        if part
+    )
     for name, sheet in sheets.items():
         print_setup(sheet, title, one_page=name == "Summary")
     moment = summary.finished or _ZIP_EPOCH
@@ -150,8 +155,11 @@ class _FixedTimeZip(zipfile.ZipFile):
         return entry
 
     def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
-        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) \
+        name = (
+            zinfo_or_arcname.filename
+            if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
             else zinfo_or_arcname
+        )
         super().writestr(self._entry(name), data)
 
     def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -160,8 +168,7 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 
 def workbook_bytes(workbook: Workbook, moment: datetime) -> bytes:
-    """The saved workbook, every zip entry stamped ``moment``: the same workbook, the same bytes.
-    """
+    """The saved workbook, every zip entry stamped ``moment``: the same workbook, the same bytes."""
     # openpyxl's save_workbook stamps "modified" with the current time and zipfile stamps every
     # entry with it too; write through ExcelWriter into a zip that fixes the entry times.
     raw = io.BytesIO()
@@ -173,8 +180,13 @@ def workbook_bytes(workbook: Workbook, moment: datetime) -> bytes:
 # --------------------------------------------------------------------------- Summary
 
 
-def _summary_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary,
-                   exceptions: ExceptionCounts, view: AccountsView) -> None:
+def _summary_sheet(
+    ws: Worksheet,
+    summary: ReportSummary,
+    changes: ChangesSummary,
+    exceptions: ExceptionCounts,
+    view: AccountsView,
+) -> None:
     """Labels in A, values in B, charts in D: one printed page whatever the organization's size
     (the per-account table is the Accounts sheet)."""
     run = summary.result.run
@@ -220,25 +232,41 @@ def _summary_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummar
         status = STANDING_STATUS[standing]
         if status is not None:
             _colour(ws.cell(standing_row + offset, 1), status.value)
-    put(ws.cell(standing_row + len(view.counts) + 1, 1),
-        "Per account: see the Accounts sheet").font = Font(italic=True)
+    put(
+        ws.cell(standing_row + len(view.counts) + 1, 1), "Per account: see the Accounts sheet"
+    ).font = Font(italic=True)
     row = standing_row + len(view.counts) + 3
 
     status_row = row
     write_header(ws, status_row, ["Status", "Trails"])
-    write_rows(ws, status_row + 1,
-               [(status.value, summary.status_counts[status]) for status in STATUS_ORDER],
-               status_columns=(1,))
+    write_rows(
+        ws,
+        status_row + 1,
+        [(status.value, summary.status_counts[status]) for status in STATUS_ORDER],
+        status_columns=(1,),
+    )
     row = status_row + len(STATUS_ORDER) + 2
 
     write_header(ws, row, ["Reason code", "Trails"])
     write_rows(ws, row + 1, [(code.value, count) for code, count in summary.reason_counts.items()])
 
     colours = [STANDING_STATUS[standing] for standing, _ in view.counts]
-    _bar_chart(ws, "Accounts by verdict", "Accounts", standing_row,
-               [status.value if status is not None else None for status in colours], "D4")
-    _bar_chart(ws, "Trails by status", "Trails", status_row,
-               [status.value for status in STATUS_ORDER], "D22")
+    _bar_chart(
+        ws,
+        "Accounts by verdict",
+        "Accounts",
+        standing_row,
+        [status.value if status is not None else None for status in colours],
+        "D4",
+    )
+    _bar_chart(
+        ws,
+        "Trails by status",
+        "Trails",
+        status_row,
+        [status.value for status in STATUS_ORDER],
+        "D22",
+    )
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 48
     ws.column_dimensions["C"].width = 2
@@ -252,8 +280,7 @@ def _colour(cell: Any, status: str) -> None:
     cell.font = Font(color=font, bold=True)
 
 
-def _label_rows(ws: Worksheet, first_row: int,
-                facts: list[tuple[str, CellValue]]) -> int:
+def _label_rows(ws: Worksheet, first_row: int, facts: list[tuple[str, CellValue]]) -> int:
     """Bold labels in column A, values in B; return the next free row."""
     for offset, (label, value) in enumerate(facts):
         put(ws.cell(row=first_row + offset, column=1), label).font = HEADER_FONT
@@ -268,16 +295,16 @@ def _since_previous_run(ws: Worksheet, row: int, changes: ChangesSummary) -> int
     if not changes.first_run:
         facts += [
             ("Previous run folder", changes.previous_folder),
-            ("Previous run started (UTC)",
-             changes.previous_started or changes.previous_started_at),
+            ("Previous run started (UTC)", changes.previous_started or changes.previous_started_at),
             *((f"Trails: {label}", count) for label, count in changes.counts),
             ("Details", "see the Changes sheet"),
         ]
     return _label_rows(ws, row + 1, facts)
 
 
-def _bar_chart(ws: Worksheet, title: str, unit: str, header_row: int,
-               colours: list[str | None], anchor: str) -> None:
+def _bar_chart(
+    ws: Worksheet, title: str, unit: str, header_row: int, colours: list[str | None], anchor: str
+) -> None:
     """A column chart of the two-column table under ``header_row``: whole numbers on the axis
     (1, 2, 3 ... for a small organization; never 0.5 steps), each bar in its status colour."""
     first, last = header_row + 1, header_row + len(colours)
@@ -291,12 +318,14 @@ def _bar_chart(ws: Worksheet, title: str, unit: str, header_row: int,
     chart.y_axis.number_format = "0"
     chart.y_axis.majorUnit = max(1, math.ceil(largest / 5))
     chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = max(1, math.ceil(largest / chart.y_axis.majorUnit)
-                                   * chart.y_axis.majorUnit)
+    chart.y_axis.scaling.max = max(
+        1, math.ceil(largest / chart.y_axis.majorUnit) * chart.y_axis.majorUnit
+    )
     chart.x_axis.delete = False  # openpyxl hides both axes unless told otherwise
     chart.y_axis.delete = False
-    chart.add_data(Reference(ws, min_col=2, min_row=header_row, max_row=last),
-                   titles_from_data=True)
+    chart.add_data(
+        Reference(ws, min_col=2, min_row=header_row, max_row=last), titles_from_data=True
+    )
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     series = chart.series[0]
     for index, status in enumerate(colours):
@@ -313,10 +342,19 @@ def _bar_chart(ws: Worksheet, title: str, unit: str, header_row: int,
 def _findings_sheet(ws: Worksheet, inputs: ReportInputs) -> None:
     headers = [*(FINDING_HEADERS[column] for column in FINDING_COLUMNS), *EXCEPTION_COLUMNS]
     # Read straight from the findings: the columns are the contract's fields, in its order.
-    rows = ([*(_cell(getattr(finding, column)) for column in FINDING_COLUMNS),
-             *_exception_cells(finding)] for finding in inputs.result.findings)
-    write_table(ws, headers, rows, status_columns=(headers.index("Status") + 1,
-                                                   headers.index("Exception") + 1))
+    rows = (
+        [
+            *(_cell(getattr(finding, column)) for column in FINDING_COLUMNS),
+            *_exception_cells(finding),
+        ]
+        for finding in inputs.result.findings
+    )
+    write_table(
+        ws,
+        headers,
+        rows,
+        status_columns=(headers.index("Status") + 1, headers.index("Exception") + 1),
+    )
 
 
 def _cell(value: object) -> CellValue:
@@ -327,15 +365,36 @@ def _cell(value: object) -> CellValue:
 
 
 def _accounts_sheet(ws: Worksheet, view: AccountsView) -> None:
-    headers = ["Account", "Name", "OU path", "Verdict", "Verdict code", "Gaps", "Protected by",
-               "Coverage"]
+    headers = [
+        "Account",
+        "Name",
+        "OU path",
+        "Verdict",
+        "Verdict code",
+        "Gaps",
+        "Protected by",
+        "Coverage",
+    ]
     # An account without a verdict says why in the Verdict column: never a blank a filter hides.
-    write_table(ws, headers, (
-        (row.account_id, row.name, row.ou_path,
-         row.verdict.value if row.verdict is not None else row.standing.value,
-         row.verdict_code.value if row.verdict_code is not None else None,
-         row.gaps_text or None, "\n".join(row.protected_by) or None, row.note)
-        for row in view.rows), status_columns=(4,), wrap_columns=(6, 7))
+    write_table(
+        ws,
+        headers,
+        (
+            (
+                row.account_id,
+                row.name,
+                row.ou_path,
+                row.verdict.value if row.verdict is not None else row.standing.value,
+                row.verdict_code.value if row.verdict_code is not None else None,
+                row.gaps_text or None,
+                "\n".join(row.protected_by) or None,
+                row.note,
+            )
+            for row in view.rows
+        ),
+        status_columns=(4,),
+        wrap_columns=(6, 7),
+    )
 
 
 def _exception_cells(finding: Finding) -> tuple[CellValue, ...]:
@@ -346,56 +405,173 @@ def _exception_cells(finding: Finding) -> tuple[CellValue, ...]:
 
 
 def _buckets_sheet(ws: Worksheet, summary: ReportSummary) -> None:
-    headers = ["Bucket", "Owner account", "Region", "Object Lock", "Mode", "Retention (days)",
-               "Versioning", "Status", "Reason code", "Trails", "Delivering accounts", "Reason"]
-    write_table(ws, headers, (
-        (b.bucket_name, b.bucket_account_id, b.bucket_region, b.object_lock_enabled,
-         b.lock_mode, b.retention_days, b.versioning, b.status.value, b.reason_code.value,
-         len(b.trail_arns), ", ".join(b.delivering_accounts), b.reason)
-        for b in summary.buckets), status_columns=(8,))
+    headers = [
+        "Bucket",
+        "Owner account",
+        "Region",
+        "Object Lock",
+        "Mode",
+        "Retention (days)",
+        "Versioning",
+        "Status",
+        "Reason code",
+        "Trails",
+        "Delivering accounts",
+        "Reason",
+    ]
+    write_table(
+        ws,
+        headers,
+        (
+            (
+                b.bucket_name,
+                b.bucket_account_id,
+                b.bucket_region,
+                b.object_lock_enabled,
+                b.lock_mode,
+                b.retention_days,
+                b.versioning,
+                b.status.value,
+                b.reason_code.value,
+                len(b.trail_arns),
+                ", ".join(b.delivering_accounts),
+                b.reason,
+            )
+            for b in summary.buckets
+        ),
+        status_columns=(8,),
+    )
 
 
 def _coverage_sheet(ws: Worksheet, summary: ReportSummary) -> None:
-    headers = ["Kind", "Account", "Name", "OU path", "State", "Scanned", "Regions scanned",
-               "Region", "Stage", "Error code", "Detail"]
-    write_table(ws, headers, (
-        (r.kind, r.account_id, r.name, r.ou_path, r.state, r.scanned, r.regions_scanned,
-         r.region, r.stage, r.error_code, r.detail)
-        for r in summary.coverage_rows))
+    headers = [
+        "Kind",
+        "Account",
+        "Name",
+        "OU path",
+        "State",
+        "Scanned",
+        "Regions scanned",
+        "Region",
+        "Stage",
+        "Error code",
+        "Detail",
+    ]
+    write_table(
+        ws,
+        headers,
+        (
+            (
+                r.kind,
+                r.account_id,
+                r.name,
+                r.ou_path,
+                r.state,
+                r.scanned,
+                r.regions_scanned,
+                r.region,
+                r.stage,
+                r.error_code,
+                r.detail,
+            )
+            for r in summary.coverage_rows
+        ),
+    )
 
 
 def _remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
-    headers = ["Bucket", "Owner account", "Region", "Status", "Reason code", "Trails",
-               "Delivering accounts", "Strategy", "What to do", "Steps", "Warnings", "Script"]
-    write_table(ws, headers, (
-        (r.bucket.bucket_name, r.bucket.bucket_account_id, r.bucket.bucket_region,
-         r.bucket.status.value, r.bucket.reason_code.value, len(r.bucket.trail_arns),
-         ", ".join(r.bucket.delivering_accounts), r.strategy, r.summary,
-         "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)) or None,
-         "\n".join(r.warnings) or None, r.script_label)
-        for r in rows), status_columns=(4,), wrap_columns=(9, 10, 11))
+    headers = [
+        "Bucket",
+        "Owner account",
+        "Region",
+        "Status",
+        "Reason code",
+        "Trails",
+        "Delivering accounts",
+        "Strategy",
+        "What to do",
+        "Steps",
+        "Warnings",
+        "Script",
+    ]
+    write_table(
+        ws,
+        headers,
+        (
+            (
+                r.bucket.bucket_name,
+                r.bucket.bucket_account_id,
+                r.bucket.bucket_region,
+                r.bucket.status.value,
+                r.bucket.reason_code.value,
+                len(r.bucket.trail_arns),
+                ", ".join(r.bucket.delivering_accounts),
+                r.strategy,
+                r.summary,
+                "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)) or None,
+                "\n".join(r.warnings) or None,
+                r.script_label,
+            )
+            for r in rows
+        ),
+        status_columns=(4,),
+        wrap_columns=(9, 10, 11),
+    )
 
 
 def _changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
-    headers = ["Class", "Trail", "Account", "Account name", "Status before", "Status now",
-               "Reason code before", "Reason code now", "What changed", "Excepted",
-               "Trail ARN"]
-    write_table(ws, headers, (
-        (r.label, r.trail_name, r.account_id, r.account_name, r.status_old, r.status_new,
-         r.reason_code_old, r.reason_code_new, r.what_changed, r.excepted, r.trail_arn)
-        for r in changes.rows), status_columns=(5, 6), wrap_columns=(9,))
+    headers = [
+        "Class",
+        "Trail",
+        "Account",
+        "Account name",
+        "Status before",
+        "Status now",
+        "Reason code before",
+        "Reason code now",
+        "What changed",
+        "Excepted",
+        "Trail ARN",
+    ]
+    write_table(
+        ws,
+        headers,
+        (
+            (
+                r.label,
+                r.trail_name,
+                r.account_id,
+                r.account_name,
+                r.status_old,
+                r.status_new,
+                r.reason_code_old,
+                r.reason_code_new,
+                r.what_changed,
+                r.excepted,
+                r.trail_arn,
+            )
+            for r in changes.rows
+        ),
+        status_columns=(5, 6),
+        wrap_columns=(9,),
+    )
     if not changes.rows:
         # Below the (empty) table, outside its filter: why there is nothing to list.
-        note = ("First run in this folder: there is no previous run to compare with."
-                if changes.first_run else
-                f"No trail changed since the previous run ({changes.previous_folder}).")
+        note = (
+            "First run in this folder: there is no previous run to compare with."
+            if changes.first_run
+            else f"No trail changed since the previous run ({changes.previous_folder})."
+        )
         put(ws.cell(row=3, column=1), note)
 
 
 def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -> None:
     run = summary.result.run
-    duration = ((summary.finished - summary.started).total_seconds()
-                if summary.finished and summary.started else None)
+    duration = (
+        (summary.finished - summary.started).total_seconds()
+        if summary.finished and summary.started
+        else None
+    )
     parameters: list[tuple[str, CellValue]] = [
         ("run_id", run.run_id),
         ("organization_id", run.organization_id),
@@ -407,8 +583,10 @@ def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -
         ("caller_arn", run.caller_arn),
         ("host", run.host),
         ("command", command_text(run.command)),
-        *((f"scope.{key}", _scope_value(value))
-          for key, value in (run.scope.to_dict() if run.scope else {}).items()),
+        *(
+            (f"scope.{key}", _scope_value(value))
+            for key, value in (run.scope.to_dict() if run.scope else {}).items()
+        ),
         ("complete", run.complete),
         ("regions", ", ".join(run.regions)),
         ("region_count", len(run.regions)),
@@ -425,11 +603,24 @@ def _run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -
 def _controls_sheet(ws: Worksheet) -> None:
     """The requirements the findings and account verdicts evidence (configs/controls.toml)."""
     mapping = load_controls()
-    rows = [(control.framework, control.requirement, control.title,
-             ", ".join(kind.value for kind in control.applies_to), control.relation.value,
-             control.source, control.note) for control in mapping.controls]
-    write_table(ws, ["Framework", "Requirement", "Title", "Evidenced by", "Relation", "Source",
-                     "Note"], rows, wrap_columns=(3, 7))
+    rows = [
+        (
+            control.framework,
+            control.requirement,
+            control.title,
+            ", ".join(kind.value for kind in control.applies_to),
+            control.relation.value,
+            control.source,
+            control.note,
+        )
+        for control in mapping.controls
+    ]
+    write_table(
+        ws,
+        ["Framework", "Requirement", "Title", "Evidenced by", "Relation", "Source", "Note"],
+        rows,
+        wrap_columns=(3, 7),
+    )
 
 
 def _scope_value(value: object) -> CellValue:

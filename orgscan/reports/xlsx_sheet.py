@@ -108,9 +108,14 @@ class _Styles:
             cell._style = copy(found)
 
 
-def write_rows(ws: Worksheet, first_row: int, rows: Iterable[Sequence[CellValue]],
-               status_columns: Sequence[int] = (), wrap_columns: Sequence[int] = (),
-               widths: dict[int, int] | None = None) -> int:
+def write_rows(
+    ws: Worksheet,
+    first_row: int,
+    rows: Iterable[Sequence[CellValue]],
+    status_columns: Sequence[int] = (),
+    wrap_columns: Sequence[int] = (),
+    widths: dict[int, int] | None = None,
+) -> int:
     """Write ``rows`` from ``first_row`` on (1-based column indexes); return the next free row.
 
     ``widths``, when given, collects each column's widest value as the rows are written.
@@ -134,8 +139,14 @@ def write_rows(ws: Worksheet, first_row: int, rows: Iterable[Sequence[CellValue]
     return row_number
 
 
-def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[CellValue]],
-                *, status_columns: Sequence[int] = (), wrap_columns: Sequence[int] = ()) -> None:
+def write_table(
+    ws: Worksheet,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[CellValue]],
+    *,
+    status_columns: Sequence[int] = (),
+    wrap_columns: Sequence[int] = (),
+) -> None:
     """A whole-sheet table: header in row 1, frozen, with an autofilter over every row, and
     printed with the header on every page."""
     write_header(ws, 1, headers)
@@ -151,7 +162,8 @@ def set_widths(ws: Worksheet, widths: dict[int, int]) -> None:
     """Column widths from measured character counts, within sensible bounds."""
     for column, width in widths.items():
         ws.column_dimensions[get_column_letter(column)].width = min(
-            max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
+            max(width + 2, _MIN_WIDTH), _MAX_WIDTH
+        )
 
 
 def fit_columns(ws: Worksheet) -> None:

@@ -61,8 +61,10 @@ def check_output_dir(output_dir: Path) -> None:
     real directory (it could never be pointed at the run). Checked before a scan starts."""
     latest = output_dir / LATEST
     if latest.is_dir() and not latest.is_symlink():
-        raise RunFolderError(f"{latest} is a directory, not the pointer to the newest run "
-                             "that orgscan keeps there; move it away")
+        raise RunFolderError(
+            f"{latest} is a directory, not the pointer to the newest run "
+            "that orgscan keeps there; move it away"
+        )
 
 
 def create_run_dir(output_dir: Path, started: datetime) -> Path:
@@ -117,9 +119,12 @@ def update_latest(output_dir: Path, run_dir: Path) -> bool:
     with output_dir_locked(output_dir):
         check_output_dir(output_dir)
         current = resolve_latest(output_dir)
-        if current is not None and current.name != run_dir.name \
-                and is_run_folder_name(current.name) \
-                and run_sort_key(current.name) > run_sort_key(run_dir.name):
+        if (
+            current is not None
+            and current.name != run_dir.name
+            and is_run_folder_name(current.name)
+            and run_sort_key(current.name) > run_sort_key(run_dir.name)
+        ):
             return False
         tmp = output_dir / f".{LATEST}.{os.getpid()}.tmp"
         with contextlib.suppress(FileNotFoundError):

@@ -74,8 +74,11 @@ def run_folders(output_dir: Path) -> list[Path]:
     if not output_dir.is_dir():
         problem = "not a directory" if output_dir.exists() else "no such directory"
         raise InputError(f"{output_dir}: not an output folder ({problem})")
-    folders = [path for path in output_dir.iterdir()
-               if is_run_folder_name(path.name) and path.is_dir() and not path.is_symlink()]
+    folders = [
+        path
+        for path in output_dir.iterdir()
+        if is_run_folder_name(path.name) and path.is_dir() and not path.is_symlink()
+    ]
     return sorted(folders, key=lambda path: run_sort_key(path.name), reverse=True)
 
 
@@ -88,8 +91,9 @@ def loaded_runs(folders: list[Path]) -> Iterator[tuple[Path, ScanResult | Findin
             yield folder, exc
 
 
-def summarise(folder: str, result: ScanResult, *, latest: bool,
-              folder_complete: bool = True) -> RunSummary:
+def summarise(
+    folder: str, result: ScanResult, *, latest: bool, folder_complete: bool = True
+) -> RunSummary:
     """The history line of one run."""
     statuses = [finding.status for finding in result.findings]
     return RunSummary(
@@ -118,8 +122,14 @@ def list_runs(output_dir: Path) -> RunHistory:
         if isinstance(loaded, FindingsFileError):
             skipped.append(SkippedRun(folder=folder.name, problem=str(loaded)))
         else:
-            runs.append(summarise(folder.name, loaded, latest=folder.name == latest_name,
-                                  folder_complete=is_complete(folder)))
+            runs.append(
+                summarise(
+                    folder.name,
+                    loaded,
+                    latest=folder.name == latest_name,
+                    folder_complete=is_complete(folder),
+                )
+            )
     return RunHistory(output_dir=output_dir, runs=tuple(runs), skipped=tuple(skipped))
 
 
@@ -132,8 +142,9 @@ def history_to_dict(history: RunHistory) -> dict[str, object]:
     }
 
 
-def diff_against_previous(output_dir: Path, new_run_dir: Path,
-                          new_result: ScanResult) -> RunDiff | None:
+def diff_against_previous(
+    output_dir: Path, new_run_dir: Path, new_result: ScanResult
+) -> RunDiff | None:
     """The diff from the previous readable run of ``output_dir`` to the new one, or None.
 
     The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
@@ -149,6 +160,5 @@ def diff_against_previous(output_dir: Path, new_run_dir: Path,
         if isinstance(loaded, FindingsFileError):
             log.warning("previous run %s skipped, it cannot be read: %s", folder.name, loaded)
             continue
-        return diff_results(loaded, new_result, old_folder=folder.name,
-                            new_folder=new_run_dir.name)
+        return diff_results(loaded, new_result, old_folder=folder.name, new_folder=new_run_dir.name)
     return None

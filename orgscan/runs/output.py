@@ -54,8 +54,12 @@ WRITERS: Mapping[OutputFormat, Writer] = {
 _FIRST = (OutputFormat.JSON, OutputFormat.SCRIPTS)
 
 
-def write_run(run_dir: Path, result: ScanResult, formats: Iterable[OutputFormat | str],
-              remediation: RemediationSettings | None = None) -> list[Path]:
+def write_run(
+    run_dir: Path,
+    result: ScanResult,
+    formats: Iterable[OutputFormat | str],
+    remediation: RemediationSettings | None = None,
+) -> list[Path]:
     """Write every requested output of ``result`` into ``run_dir``.
 
     ``findings.json`` is written first: it is the source every other file is rebuilt from.
@@ -70,8 +74,12 @@ def write_run(run_dir: Path, result: ScanResult, formats: Iterable[OutputFormat 
         raise _write_failure(run_dir, exc, "the run folder is incomplete") from None
 
 
-def _write_run(run_dir: Path, result: ScanResult, requested: list[OutputFormat],
-               remediation: RemediationSettings | None) -> list[Path]:
+def _write_run(
+    run_dir: Path,
+    result: ScanResult,
+    requested: list[OutputFormat],
+    remediation: RemediationSettings | None,
+) -> list[Path]:
     output_dir = run_dir.parent
     written = WRITERS[OutputFormat.JSON](run_dir, ReportInputs(result=result))
     plan = build_plan(result, remediation or RemediationSettings())
@@ -114,8 +122,9 @@ def _write_failure(run_dir: Path, exc: OSError, outcome: str) -> EvidenceWriteEr
     target = exc.filename2 or exc.filename or run_dir
     reason = exc.strerror or str(exc)
     log.error("could not write %s: %s; %s", target, reason, outcome)
-    return EvidenceWriteError(f"could not write the run folder {run_dir}: {reason} ({target}); "
-                              f"{outcome}")
+    return EvidenceWriteError(
+        f"could not write the run folder {run_dir}: {reason} ({target}); {outcome}"
+    )
 
 
 def load_report_inputs(run_dir: Path) -> ReportInputs:
@@ -127,6 +136,5 @@ def load_report_inputs(run_dir: Path) -> ReportInputs:
     """
     result = load_run(run_dir)
     plan_path = run_dir / REMEDIATION_DIR / PLAN_FILE
-    plan = load_plan(plan_path) if plan_path.exists() else build_plan(
-        result, RemediationSettings())
+    plan = load_plan(plan_path) if plan_path.exists() else build_plan(result, RemediationSettings())
     return ReportInputs(result=result, plan=plan, diff=load_diff(run_dir))

@@ -39,10 +39,13 @@ def log_plan(plan: ScanPlan) -> None:
         log.info("no organization: scanning the caller's account only (--no-org)")
     else:
         states = Counter(account.state for account in organization.accounts)
-        log.info("organization %s, management account %s: %d accounts discovered (%s)",
-                 organization.organization_id, organization.management_account_id,
-                 len(organization.accounts),
-                 ", ".join(f"{count} {state}" for state, count in sorted(states.items())))
+        log.info(
+            "organization %s, management account %s: %d accounts discovered (%s)",
+            organization.organization_id,
+            organization.management_account_id,
+            len(organization.accounts),
+            ", ".join(f"{count} {state}" for state, count in sorted(states.items())),
+        )
     scope = [f"{len(plan.in_scope)} accounts in scope"]
     if settings.accounts:
         scope.append(f"--accounts {len(settings.accounts)}")
@@ -50,8 +53,9 @@ def log_plan(plan: ScanPlan) -> None:
         scope.append(f"--exclude-accounts {len(settings.exclude_accounts)}")
     if settings.ous:
         scope.append(f"--ou {', '.join(settings.ous)}")
-    scope.append("regions " + (", ".join(settings.regions) if settings.regions
-                               else "every enabled region"))
+    scope.append(
+        "regions " + (", ".join(settings.regions) if settings.regions else "every enabled region")
+    )
     scope.append(f"role {settings.role_name}, {settings.workers} workers")
     log.info("scope: %s", "; ".join(scope))
 
@@ -74,11 +78,18 @@ def apply_register(result: ScanResult, register: ExceptionRegister) -> ScanResul
     for finding in marked.findings:
         mark = finding.exception
         if mark is not None and mark.expired and finding.status is not Status.PASS:
-            log.warning("exception for %s (owner %s) expired on %s: it no longer applies",
-                        finding.trail_arn, mark.owner, mark.expires.isoformat())
+            log.warning(
+                "exception for %s (owner %s) expired on %s: it no longer applies",
+                finding.trail_arn,
+                mark.owner,
+                mark.expires.isoformat(),
+            )
     for entry in unused_entries(register, marked):
-        log.warning("exception for %s in %s matched no trail of this scan",
-                    entry.trail_arn or f"bucket {entry.bucket_name}", register.source)
+        log.warning(
+            "exception for %s in %s matched no trail of this scan",
+            entry.trail_arn or f"bucket {entry.bucket_name}",
+            register.source,
+        )
     return marked
 
 
@@ -98,8 +109,9 @@ def summary_fields(result: ScanResult, run_dir: Path, exit_code: int) -> dict[st
     }
 
 
-def log_summary(result: ScanResult, run_dir: Path, exit_code: int, *,
-                interrupted: bool = False) -> None:
+def log_summary(
+    result: ScanResult, run_dir: Path, exit_code: int, *, interrupted: bool = False
+) -> None:
     """Log the final line of a run (``scan finished: ...``, or ``scan interrupted: ...``):
     INFO for exit 0, else WARNING."""
     fields = summary_fields(result, run_dir, exit_code)
@@ -108,8 +120,18 @@ def log_summary(result: ScanResult, run_dir: Path, exit_code: int, *,
     coverage = "complete" if fields["complete"] else f"INCOMPLETE ({fields['errors']} errors)"
     # A run that needs attention says so at WARNING, so it is kept with --log-level WARNING.
     level = logging.INFO if exit_code == 0 else logging.WARNING
-    log.log(level, "scan %s: %d trails (%s; %d excepted), %d of %d accounts scanned, "
-            "coverage %s, exit code %d, run folder %s",
-            "interrupted" if interrupted else "finished", fields["trails"], counts,
-            fields["excepted"], fields["accounts_scanned"], fields["accounts"], coverage,
-            exit_code, fields["run_folder"], extra={"summary": fields})
+    log.log(
+        level,
+        "scan %s: %d trails (%s; %d excepted), %d of %d accounts scanned, "
+        "coverage %s, exit code %d, run folder %s",
+        "interrupted" if interrupted else "finished",
+        fields["trails"],
+        counts,
+        fields["excepted"],
+        fields["accounts_scanned"],
+        fields["accounts"],
+        coverage,
+        exit_code,
+        fields["run_folder"],
+        extra={"summary": fields},
+    )

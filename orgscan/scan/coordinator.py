@@ -50,9 +50,12 @@ log = logging.getLogger(__name__)
 Progress = ProgressListener
 
 
-def scan_organization(settings: ScanSettings, sessions: SessionFactory,
-                      executor: Executor | None = None,
-                      progress: Progress | None = None) -> ScanResult:
+def scan_organization(
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
     """Plan and run a whole scan; the convenience entry point for tests and the demo."""
     own_executor = executor is None
     pool = executor or make_executor(settings.workers, settings.serial)
@@ -64,16 +67,23 @@ def scan_organization(settings: ScanSettings, sessions: SessionFactory,
             shutdown(pool, interrupted=False)
 
 
-def execute_scan(plan: ScanPlan, sessions: SessionFactory, executor: Executor,
-                 progress: Progress | None = None,
-                 clock: Callable[[], datetime] = utc_now) -> ScanResult:
+def execute_scan(
+    plan: ScanPlan,
+    sessions: SessionFactory,
+    executor: Executor,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> ScanResult:
     """Scan every account of the plan. Ctrl-C returns what was gathered, marked incomplete."""
     started = clock()
     coordinator = _Coordinator(plan, sessions, executor, progress)
     coordinator.run()
-    return coordinator.ledger.result(scannable=coordinator.scannable,
-                                     interrupted=coordinator.interrupted,
-                                     started=started, finished=clock())
+    return coordinator.ledger.result(
+        scannable=coordinator.scannable,
+        interrupted=coordinator.interrupted,
+        started=started,
+        finished=clock(),
+    )
 
 
 def scannable_accounts(plan: ScanPlan) -> list[str]:
@@ -82,22 +92,29 @@ def scannable_accounts(plan: ScanPlan) -> list[str]:
     An account whose state Organizations did not say is tried, not silently skipped: either it
     is scanned or its failure shows in the coverage.
     """
-    return [a.account_id for a in plan.organization.accounts
-            if a.account_id in plan.in_scope and a.state in ("ACTIVE", UNKNOWN_STATE)]
+    return [
+        a.account_id
+        for a in plan.organization.accounts
+        if a.account_id in plan.in_scope and a.state in ("ACTIVE", UNKNOWN_STATE)
+    ]
 
 
 class _Coordinator:
     """Submits work, hands each outcome to the ledger, decides what comes next."""
 
-    def __init__(self, plan: ScanPlan, sessions: SessionFactory, executor: Executor,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self,
+        plan: ScanPlan,
+        sessions: SessionFactory,
+        executor: Executor,
+        progress: Progress | None,
+    ) -> None:
         self.plan = plan
         self.sessions = sessions
         self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), guard=guarded)
         self.ledger = Ledger(plan)
         self.scannable = scannable_accounts(plan)
-        self.story = ScanStory(self.scannable, progress,
-                               caller_account_id=plan.identity.account_id)
+        self.story = ScanStory(self.scannable, progress, caller_account_id=plan.identity.account_id)
         self.owners = OwnerSearch(plan, scannable=len(self.scannable))
         self.read_requested: set[str] = set()
         self.interrupted = False
@@ -106,9 +123,14 @@ class _Coordinator:
         """Run until no work is left, or Ctrl-C."""
         try:
             for account_id in self.scannable:
-                self._submit(Priority.PREPARE, self._prepare, self._on_prepared_for(account_id),
-                             account_id, self.plan.partition_regions,
-                             self.plan.identity.partition)
+                self._submit(
+                    Priority.PREPARE,
+                    self._prepare,
+                    self._on_prepared_for(account_id),
+                    account_id,
+                    self.plan.partition_regions,
+                    self.plan.identity.partition,
+                )
             while self.work.busy or self._next_steps():
                 for handler, outcome in self.work.outcomes():
                     handler(outcome)
@@ -119,14 +141,20 @@ class _Coordinator:
             log.warning("interrupted: writing what was gathered, marked incomplete")
             self.work.cancel()
 
-    def _prepare(self, sessions: SessionFactory, account_id: str,
-                 partition_regions: tuple[str, ...], partition: str) -> Prepared:
+    def _prepare(
+        self,
+        sessions: SessionFactory,
+        account_id: str,
+        partition_regions: tuple[str, ...],
+        partition: str,
+    ) -> Prepared:
         # In a worker thread: the account's time in the log starts when its first unit does.
         self.story.started(account_id)
         return prepare_account(sessions, account_id, partition_regions, partition)
 
-    def _submit(self, priority: Priority, work: Callable[..., Any], handler: Handler,
-                *args: Any) -> None:
+    def _submit(
+        self, priority: Priority, work: Callable[..., Any], handler: Handler, *args: Any
+    ) -> None:
         self.work.submit(priority, work, handler, self.sessions, *args)
 
     def _next_steps(self) -> bool:
@@ -151,18 +179,27 @@ class _Coordinator:
         # A bucket whose probe is out may yet turn out to be gone: no batch for it alone.
         needs_owner = [bucket for bucket in unowned if bucket not in self.owners.probing]
         for bucket in self.owners.to_probe(unowned):
-            self._submit(Priority.READ, read_bucket, self._on_probed_for(bucket),
-                         self.ledger.read_request(bucket, self.sessions.default_region))
+            self._submit(
+                Priority.READ,
+                read_bucket,
+                self._on_probed_for(bucket),
+                self.ledger.read_request(bucket, self.sessions.default_region),
+            )
         if needs_owner and not self.owners.searching:
             for account_id in self.owners.next_batch(self.plan.settings.workers):
-                self._submit(Priority.LISTING, list_buckets, self._on_listed_other(account_id),
-                             account_id)
+                self._submit(
+                    Priority.LISTING, list_buckets, self._on_listed_other(account_id), account_id
+                )
 
     def _request_read(self, bucket: str) -> None:
         if bucket not in self.read_requested:
             self.read_requested.add(bucket)
-            self._submit(Priority.READ, read_bucket, self._on_bucket_for(bucket),
-                         self.ledger.read_request(bucket, self.sessions.default_region))
+            self._submit(
+                Priority.READ,
+                read_bucket,
+                self._on_bucket_for(bucket),
+                self.ledger.read_request(bucket, self.sessions.default_region),
+            )
 
     # -------------------------------------------------------------- outcomes
 
@@ -173,20 +210,28 @@ class _Coordinator:
                 outcome = Prepared(regions_error=outcome)
             if outcome.assume_error is not None:
                 self.ledger.account_failed(account_id, outcome.assume_error)
-                self.story.prepared(account_id, regions=None,
-                                    assume_error=outcome.assume_error.code)
+                self.story.prepared(
+                    account_id, regions=None, assume_error=outcome.assume_error.code
+                )
                 self._look_for_owners()
                 return
-            regions = self.ledger.regions_to_scan(account_id, outcome.regions,
-                                                  outcome.regions_error)
+            regions = self.ledger.regions_to_scan(
+                account_id, outcome.regions, outcome.regions_error
+            )
             self.story.prepared(account_id, regions=len(regions))
             # A bucket is read as soon as both a trail and the bucket's owner are known.
             self.owners.own_listings += 1
-            self._submit(Priority.LISTING, list_buckets, self._on_listed_for(account_id),
-                         account_id)
+            self._submit(
+                Priority.LISTING, list_buckets, self._on_listed_for(account_id), account_id
+            )
             for region in regions:
-                self._submit(Priority.TRAILS, read_trails,
-                             self._on_trails_for(account_id, region), account_id, region)
+                self._submit(
+                    Priority.TRAILS,
+                    read_trails,
+                    self._on_trails_for(account_id, region),
+                    account_id,
+                    region,
+                )
 
         return handle
 
@@ -201,8 +246,11 @@ class _Coordinator:
                 else:
                     self._look_for_owners()
             # A failed listing and a malformed one both leave the region's evidence incomplete.
-            self.story.region_read(account_id, trails=len(fresh),
-                                   failed=(account_id, region) in self.ledger.region_failed)
+            self.story.region_read(
+                account_id,
+                trails=len(fresh),
+                failed=(account_id, region) in self.ledger.region_failed,
+            )
 
         return handle
 
@@ -242,8 +290,12 @@ class _Coordinator:
             # Only "gone" is final: a bucket that exists may belong to an account of the
             # organization not searched yet, and is then read with that owner's credentials.
             self.owners.probe_done(bucket)
-            if (isinstance(outcome, BucketFacts) and outcome.error_code in MISSING_BUCKET_CODES
-                    and bucket not in self.ledger.owner_of and bucket not in self.read_requested):
+            if (
+                isinstance(outcome, BucketFacts)
+                and outcome.error_code in MISSING_BUCKET_CODES
+                and bucket not in self.ledger.owner_of
+                and bucket not in self.read_requested
+            ):
                 self.read_requested.add(bucket)
                 self._bucket_read(bucket, outcome)
             else:

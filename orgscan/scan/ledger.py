@@ -69,27 +69,32 @@ class Ledger:
         self.denied_expected: set[tuple[str, str]] = set()
         self.listed_ok: set[str] = set()  # accounts whose ListBuckets succeeded
 
-    def record(self, account_id: str, region: str | None, stage: ErrorStage,
-               error: AwsError) -> None:
+    def record(
+        self, account_id: str, region: str | None, stage: ErrorStage, error: AwsError
+    ) -> None:
         """Add an ``errors[]`` row (and a log line)."""
-        self.errors.append(ScanError(account_id, region, stage, error.code,
-                                     error.message[:_MAX_MESSAGE]))
-        log.warning("%s %s %s: %s: %s", account_id, region or "-", stage.value, error.code,
-                    error.message)
+        self.errors.append(
+            ScanError(account_id, region, stage, error.code, error.message[:_MAX_MESSAGE])
+        )
+        log.warning(
+            "%s %s %s: %s: %s", account_id, region or "-", stage.value, error.code, error.message
+        )
 
     def account_failed(self, account_id: str, error: AwsError) -> None:
         """The account's role could not be assumed: it is not scanned."""
         self.account_error[account_id] = error.code
         self.record(account_id, None, ErrorStage.ASSUME_ROLE, error)
 
-    def region_failed_with(self, account_id: str, region: str, stage: ErrorStage,
-                           error: AwsError) -> None:
+    def region_failed_with(
+        self, account_id: str, region: str, stage: ErrorStage, error: AwsError
+    ) -> None:
         """A region of the account could not be read: its evidence is incomplete."""
         self.region_failed.add((account_id, region))
         self.record(account_id, region, stage, error)
 
-    def regions_to_scan(self, account_id: str, enabled: list[str] | None,
-                        error: AwsError | None) -> list[str]:
+    def regions_to_scan(
+        self, account_id: str, enabled: list[str] | None, error: AwsError | None
+    ) -> list[str]:
         """The account is prepared: the regions to read in it, given its ``enabled`` regions
         (None when DescribeRegions failed with ``error``)."""
         self.prepared.add(account_id)
@@ -97,8 +102,12 @@ class Ledger:
         if enabled is None:
             # DescribeRegions failed: scan what was asked for, or every region of the
             # partition; regions that are not enabled then fail visibly, one row each.
-            self.record(account_id, None, ErrorStage.REGIONS,
-                        error or AwsError("Unknown", "DescribeRegions failed"))
+            self.record(
+                account_id,
+                None,
+                ErrorStage.REGIONS,
+                error or AwsError("Unknown", "DescribeRegions failed"),
+            )
             regions = requested or list(self.plan.partition_regions)
         elif not requested:
             self.known_enabled.add(account_id)
@@ -107,14 +116,19 @@ class Ledger:
             self.known_enabled.add(account_id)
             for region in requested:
                 if region not in enabled:
-                    self.region_failed_with(account_id, region, ErrorStage.REGIONS, AwsError(
-                        "RegionNotEnabled", f"{region} is not enabled for the account"))
+                    self.region_failed_with(
+                        account_id,
+                        region,
+                        ErrorStage.REGIONS,
+                        AwsError("RegionNotEnabled", f"{region} is not enabled for the account"),
+                    )
             regions = [region for region in requested if region in enabled]
         self.planned_regions[account_id] = regions
         return regions
 
-    def trails_read(self, account_id: str, region: str,
-                    outcome: TrailsRead | AwsError) -> list[Trail]:
+    def trails_read(
+        self, account_id: str, region: str, outcome: TrailsRead | AwsError
+    ) -> list[Trail]:
         """Fold one region's trail listing in; return the trails not seen before (an
         organization trail is listed by several accounts and regions)."""
         if isinstance(outcome, AwsError):
@@ -124,9 +138,16 @@ class Ledger:
             return []
         if outcome.malformed:
             # Trails that cannot be judged leave the region's evidence incomplete.
-            self.region_failed_with(account_id, region, ErrorStage.TRAILS, AwsError(
-                "MalformedResponse",
-                f"{outcome.malformed} trail entries without TrailARN or S3BucketName were skipped"))
+            self.region_failed_with(
+                account_id,
+                region,
+                ErrorStage.TRAILS,
+                AwsError(
+                    "MalformedResponse",
+                    f"{outcome.malformed} trail entries without TrailARN or S3BucketName were "
+                    "skipped",
+                ),
+            )
         else:
             self.regions_ok[account_id] += 1
             self.regions_read.add((account_id, region))
@@ -144,19 +165,26 @@ class Ledger:
             if region in self.plan.settings.denied_regions:
                 # Expected (e.g. Control Tower's region deny): not scanned, not missing.
                 self.denied_expected.add((account_id, region))
-                log.info("%s %s: denied by organization policy, as configured", account_id,
-                         region)
+                log.info("%s %s: denied by organization policy, as configured", account_id, region)
                 return
-            self.region_failed_with(account_id, region, ErrorStage.REGIONS, AwsError(
-                code, f"denied by organization policy: {error.message}"))
+            self.region_failed_with(
+                account_id,
+                region,
+                ErrorStage.REGIONS,
+                AwsError(code, f"denied by organization policy: {error.message}"),
+            )
             return
         if means_region_disabled(code, known_enabled=account_id in self.known_enabled):
             self.region_failed_with(account_id, region, ErrorStage.REGIONS, error)
         elif code in REGION_DISABLED_CODES:
             # DescribeRegions listed the region as enabled: the credentials were refused (e.g.
             # a global STS token in an opt-in region), which is not "region not enabled".
-            self.region_failed_with(account_id, region, ErrorStage.TRAILS, AwsError(
-                code, f"credentials refused in an enabled region: {error.message}"))
+            self.region_failed_with(
+                account_id,
+                region,
+                ErrorStage.TRAILS,
+                AwsError(code, f"credentials refused in an enabled region: {error.message}"),
+            )
         else:
             self.region_failed_with(account_id, region, ErrorStage.TRAILS, error)
 
@@ -166,11 +194,17 @@ class Ledger:
         if isinstance(outcome, AwsError):
             outcome = TrailHealth(None, None, None, outcome, outcome)
         self.health[trail.trail_arn] = outcome
-        for operation, error in (("GetTrailStatus", outcome.status_error),
-                                 ("GetEventSelectors", outcome.selectors_error)):
+        for operation, error in (
+            ("GetTrailStatus", outcome.status_error),
+            ("GetEventSelectors", outcome.selectors_error),
+        ):
             if error is not None:
-                self.record(trail.account_id, trail.home_region, ErrorStage.TRAILS, AwsError(
-                    error.code, f"{trail.trail_arn}: {operation}: {error.message}"))
+                self.record(
+                    trail.account_id,
+                    trail.home_region,
+                    ErrorStage.TRAILS,
+                    AwsError(error.code, f"{trail.trail_arn}: {operation}: {error.message}"),
+                )
 
     def listing_succeeded(self, account_id: str) -> None:
         """``account_id`` listed its buckets: a bucket it did not list is not its own."""
@@ -185,8 +219,11 @@ class Ledger:
 
     def unowned_buckets(self, requested: set[str]) -> list[str]:
         """Buckets trails deliver to that no account listed, and whose read was not requested."""
-        return sorted(bucket for bucket in self.trails_by_bucket
-                      if bucket not in self.owner_of and bucket not in requested)
+        return sorted(
+            bucket
+            for bucket in self.trails_by_bucket
+            if bucket not in self.owner_of and bucket not in requested
+        )
 
     def read_request(self, bucket: str, home_region: str) -> BucketRequest:
         """How to read ``bucket`` with what is known of it now."""
@@ -194,29 +231,38 @@ class Ledger:
         owner, region = self.owner_of.get(bucket, (None, None))
         # The owner's credentials first; without an owner in the organization, the accounts
         # whose trails deliver there (the bucket may be readable to them, or be gone).
-        candidates = tuple(dict.fromkeys(
-            ([owner] if owner else []) + [trail.account_id for trail in trails]))
+        candidates = tuple(
+            dict.fromkeys(([owner] if owner else []) + [trail.account_id for trail in trails])
+        )
         lookup_region = trails[0].home_region if trails else home_region
-        return BucketRequest(bucket, owner, region, lookup_region,
-                             candidates[:MAX_READ_CANDIDATES])
+        return BucketRequest(bucket, owner, region, lookup_region, candidates[:MAX_READ_CANDIDATES])
 
     def bucket_read(self, bucket: str, outcome: BucketFacts | AwsError) -> None:
         """Fold a bucket read in; a failed read is an error row unless the bucket is gone
         (a missing bucket is a FAIL finding, not missing evidence)."""
         if isinstance(outcome, AwsError):
             owner, region = self.owner_of.get(bucket, (None, None))
-            outcome = BucketFacts.unreadable(bucket, owner, region, outcome.code,
-                                             outcome.message)
+            outcome = BucketFacts.unreadable(bucket, owner, region, outcome.code, outcome.message)
         self.bucket_facts[bucket] = outcome
         account = outcome.bucket_account_id or self._first_trail_owner(bucket)
         if outcome.error_code is not None:
             if outcome.error_code not in MISSING_BUCKET_CODES:
-                self.record(account, outcome.bucket_region, ErrorStage.BUCKET, AwsError(
-                    outcome.error_code, f"{bucket}: {outcome.error_message or ''}"))
+                self.record(
+                    account,
+                    outcome.bucket_region,
+                    ErrorStage.BUCKET,
+                    AwsError(outcome.error_code, f"{bucket}: {outcome.error_message or ''}"),
+                )
         elif outcome.versioning_error_code is not None:  # the lock was read; versioning not
-            self.record(account, outcome.bucket_region, ErrorStage.BUCKET, AwsError(
-                outcome.versioning_error_code,
-                f"{bucket}: versioning: {outcome.error_message or ''}"))
+            self.record(
+                account,
+                outcome.bucket_region,
+                ErrorStage.BUCKET,
+                AwsError(
+                    outcome.versioning_error_code,
+                    f"{bucket}: versioning: {outcome.error_message or ''}",
+                ),
+            )
 
     def _first_trail_owner(self, bucket: str) -> str:
         trails = self.trails_by_bucket.get(bucket, [])
@@ -236,11 +282,18 @@ class Ledger:
             # read, and verify --recompute rebuilds the account's regions from these rows.
             for region in self.planned_regions.get(account_id, []):
                 if (account_id, region) not in done:
-                    self.record(account_id, region, ErrorStage.TRAILS, AwsError(
-                        INTERRUPTED, "the scan was interrupted before this region was read"))
+                    self.record(
+                        account_id,
+                        region,
+                        ErrorStage.TRAILS,
+                        AwsError(
+                            INTERRUPTED, "the scan was interrupted before this region was read"
+                        ),
+                    )
 
-    def result(self, *, scannable: list[str], interrupted: bool, started: datetime,
-               finished: datetime) -> ScanResult:
+    def result(
+        self, *, scannable: list[str], interrupted: bool, started: datetime, finished: datetime
+    ) -> ScanResult:
         """Findings, coverage and errors, in a stable order."""
         if interrupted:
             self.record_interruptions(scannable)
@@ -248,61 +301,100 @@ class Ledger:
         findings.sort(key=lambda f: (f.account_id, f.home_region, f.trail_name, f.trail_arn))
         accounts = with_verdicts(
             [self._coverage(account) for account in self.plan.organization.accounts],
-            findings, self._account_regions())
-        complete = not interrupted and not self.account_error and not self.region_failed \
-            and all(account_id in self.prepared for account_id in scannable) \
+            findings,
+            self._account_regions(),
+        )
+        complete = (
+            not interrupted
+            and not self.account_error
+            and not self.region_failed
+            and all(account_id in self.prepared for account_id in scannable)
             and not any(e.stage is ErrorStage.REGIONS and e.region is None for e in self.errors)
+        )
         settings = self.plan.settings
-        regions = sorted(set(settings.regions) or
-                         {r for regions in self.planned_regions.values() for r in regions})
+        regions = sorted(
+            set(settings.regions)
+            or {r for regions in self.planned_regions.values() for r in regions}
+        )
         run = RunInfo(
-            started_at=iso(started), finished_at=iso(finished), tool_version=__version__,
+            started_at=iso(started),
+            finished_at=iso(finished),
+            tool_version=__version__,
             caller_arn=self.plan.identity.arn,
             organization_id=self.plan.organization.organization_id,
-            policy=settings.policy, regions=tuple(regions), complete=complete,
+            policy=settings.policy,
+            regions=tuple(regions),
+            complete=complete,
         )
-        errors = sorted(self.errors, key=lambda e: (e.account_id, e.region or "", e.stage.value,
-                                                    e.error_code))
-        return ScanResult(run=run, accounts=tuple(accounts), findings=tuple(findings),
-                          errors=tuple(errors))
+        errors = sorted(
+            self.errors, key=lambda e: (e.account_id, e.region or "", e.stage.value, e.error_code)
+        )
+        return ScanResult(
+            run=run, accounts=tuple(accounts), findings=tuple(findings), errors=tuple(errors)
+        )
 
     def _finding(self, trail: Trail) -> Finding:
         facts = self.bucket_facts.get(trail.bucket_name)
         if facts is None:  # only after an interruption
             owner, region = self.owner_of.get(trail.bucket_name, (None, None))
-            facts = BucketFacts.unreadable(trail.bucket_name, owner, region, INTERRUPTED,
-                                           "the scan was interrupted before the bucket was read")
+            facts = BucketFacts.unreadable(
+                trail.bucket_name,
+                owner,
+                region,
+                INTERRUPTED,
+                "the scan was interrupted before the bucket was read",
+            )
         active = [a.account_id for a in self.plan.organization.accounts if a.state == "ACTIVE"]
-        facts = judged_outside(facts, use_org=self.plan.settings.use_org, owned=self.owner_of,
-                               active=active, listed_ok=self.listed_ok)
-        return trail_finding(trail, facts, self.plan.settings.policy,
-                             self.health.get(trail.trail_arn))
+        facts = judged_outside(
+            facts,
+            use_org=self.plan.settings.use_org,
+            owned=self.owner_of,
+            active=active,
+            listed_ok=self.listed_ok,
+        )
+        return trail_finding(
+            trail, facts, self.plan.settings.policy, self.health.get(trail.trail_arn)
+        )
 
     def _account_regions(self) -> dict[str, AccountRegions]:
         """Per scanned account: the regions read, and those planned but not read (failed or
         interrupted). Regions known to be denied by an organization policy are neither."""
         regions: dict[str, AccountRegions] = {}
         for account_id in self.prepared:
-            planned = [region for region in self.planned_regions.get(account_id, [])
-                       if (account_id, region) not in self.denied_expected]
-            scanned = tuple(region for region in planned
-                            if (account_id, region) in self.regions_read)
+            planned = [
+                region
+                for region in self.planned_regions.get(account_id, [])
+                if (account_id, region) not in self.denied_expected
+            ]
+            scanned = tuple(
+                region for region in planned if (account_id, region) in self.regions_read
+            )
             regions[account_id] = AccountRegions(
-                scanned=scanned, failed=tuple(r for r in planned if r not in scanned))
+                scanned=scanned, failed=tuple(r for r in planned if r not in scanned)
+            )
         return regions
 
     def _coverage(self, account: Account) -> AccountCoverage:
         scanned = account.account_id in self.prepared
         return AccountCoverage(
-            account_id=account.account_id, name=account.name, ou_path=account.ou_path,
-            state=account.state, scanned=scanned,
+            account_id=account.account_id,
+            name=account.name,
+            ou_path=account.ou_path,
+            state=account.state,
+            scanned=scanned,
             regions_scanned=self.regions_ok[account.account_id],
             error_code=self.account_error.get(account.account_id),
         )
 
 
-def judged_outside(facts: BucketFacts, *, use_org: bool, owned: Container[str],
-                   active: Collection[str], listed_ok: Container[str]) -> BucketFacts:
+def judged_outside(
+    facts: BucketFacts,
+    *,
+    use_org: bool,
+    owned: Container[str],
+    active: Collection[str],
+    listed_ok: Container[str],
+) -> BucketFacts:
     """``facts``, marked outside the organization when the bucket exists and every ACTIVE
     account (``active``) listed its buckets (``listed_ok``) without it (``owned``: the buckets
     some account listed). With ``use_org`` false (--no-org) there is no organization to search.
@@ -318,8 +410,9 @@ def judged_outside(facts: BucketFacts, *, use_org: bool, owned: Container[str],
     return replace(facts, bucket_account_id=None, outside_organization=True)
 
 
-def trail_finding(trail: Trail, facts: BucketFacts, policy: Policy,
-                  health: TrailHealth | None) -> Finding:
+def trail_finding(
+    trail: Trail, facts: BucketFacts, policy: Policy, health: TrailHealth | None
+) -> Finding:
     """The finding on ``trail``: its bucket's ``facts`` judged by the rule under ``policy``,
     with the trail's ``health`` (None when it was not read).
 
@@ -328,13 +421,22 @@ def trail_finding(trail: Trail, facts: BucketFacts, policy: Policy,
     """
     verdict = evaluate(facts, policy)
     return Finding(
-        account_id=trail.account_id, trail_name=trail.trail_name, trail_arn=trail.trail_arn,
-        home_region=trail.home_region, is_organization_trail=trail.is_organization_trail,
-        is_multi_region=trail.is_multi_region, bucket_name=trail.bucket_name,
-        bucket_account_id=facts.bucket_account_id, bucket_region=facts.bucket_region,
-        object_lock_enabled=facts.object_lock_enabled, lock_mode=facts.lock_mode,
-        retention_days=facts.retention_days, versioning=facts.versioning,
-        status=verdict.status, reason_code=verdict.reason_code, reason=verdict.reason,
+        account_id=trail.account_id,
+        trail_name=trail.trail_name,
+        trail_arn=trail.trail_arn,
+        home_region=trail.home_region,
+        is_organization_trail=trail.is_organization_trail,
+        is_multi_region=trail.is_multi_region,
+        bucket_name=trail.bucket_name,
+        bucket_account_id=facts.bucket_account_id,
+        bucket_region=facts.bucket_region,
+        object_lock_enabled=facts.object_lock_enabled,
+        lock_mode=facts.lock_mode,
+        retention_days=facts.retention_days,
+        versioning=facts.versioning,
+        status=verdict.status,
+        reason_code=verdict.reason_code,
+        reason=verdict.reason,
         is_logging=health.is_logging if health else None,
         latest_delivery_error=health.latest_delivery_error if health else None,
         management_events=health.management_events if health else None,

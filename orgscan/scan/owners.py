@@ -20,6 +20,7 @@ _ARCHIVE_HINTS = ("log", "archive", "audit", "security")
 
 def search_order(accounts: Iterable[Account]) -> list[str]:
     """Account ids, likely log archives first, then by id."""
+
     def likely_archive_first(account: Account) -> tuple[bool, str]:
         name = (account.name or "").lower()
         return (not any(hint in name for hint in _ARCHIVE_HINTS), account.account_id)
@@ -32,8 +33,10 @@ class OwnerSearch:
 
     def __init__(self, plan: ScanPlan, scannable: int) -> None:
         self.other_accounts = search_order(
-            a for a in plan.organization.accounts
-            if a.account_id not in plan.in_scope and a.state == "ACTIVE")
+            a
+            for a in plan.organization.accounts
+            if a.account_id not in plan.in_scope and a.state == "ACTIVE"
+        )
         self.probed: set[str] = set()  # unowned buckets read before the search for an owner
         self.probing: set[str] = set()  # those whose read is still out
         # Until all three are 0 a bucket nobody has listed yet may still turn out to be owned.

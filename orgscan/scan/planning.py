@@ -51,23 +51,33 @@ def plan_scan(settings: ScanSettings, sessions: SessionFactory, executor: Execut
     identity = sessions.identify()
     partition_regions = _partition_regions(sessions, identity.partition)
     # A region newer than botocore's static list is known by its name's partition.
-    unknown = [region for region in (*settings.regions, *settings.denied_regions)
-               if not in_partition(region, identity.partition, partition_regions)]
+    unknown = [
+        region
+        for region in (*settings.regions, *settings.denied_regions)
+        if not in_partition(region, identity.partition, partition_regions)
+    ]
     if unknown:
-        raise InputError(f"unknown region for partition {identity.partition}: "
-                         f"{', '.join(unknown)}")
+        raise InputError(f"unknown region for partition {identity.partition}: {', '.join(unknown)}")
     if settings.use_org:
         organization = _discover(sessions, identity, executor)
     else:
         organization = Organization(
-            organization_id=None, management_account_id=None,
-            accounts=(Account(identity.account_id, None, None, "ACTIVE"),))
+            organization_id=None,
+            management_account_id=None,
+            accounts=(Account(identity.account_id, None, None, "ACTIVE"),),
+        )
         if settings.accounts and set(settings.accounts) != {identity.account_id}:
             raise InputError(f"--no-org scans only the caller's account {identity.account_id}")
-    chosen = select_accounts(organization, settings.accounts, settings.exclude_accounts,
-                             settings.ous)
-    return ScanPlan(settings=settings, identity=identity, organization=organization,
-                    in_scope=chosen, partition_regions=tuple(partition_regions))
+    chosen = select_accounts(
+        organization, settings.accounts, settings.exclude_accounts, settings.ous
+    )
+    return ScanPlan(
+        settings=settings,
+        identity=identity,
+        organization=organization,
+        in_scope=chosen,
+        partition_regions=tuple(partition_regions),
+    )
 
 
 def _partition_regions(sessions: SessionFactory, partition: str) -> list[str]:
@@ -78,8 +88,9 @@ def _partition_regions(sessions: SessionFactory, partition: str) -> list[str]:
     return sorted(regions or ())
 
 
-def _discover(sessions: SessionFactory, identity: CallerIdentity,
-              executor: Executor) -> Organization:
+def _discover(
+    sessions: SessionFactory, identity: CallerIdentity, executor: Executor
+) -> Organization:
     client = sessions.client(identity.account_id, "organizations", sessions.default_region)
     try:
         return discover_organization(client, executor)
@@ -87,11 +98,14 @@ def _discover(sessions: SessionFactory, identity: CallerIdentity,
         error = AwsError.of(exc)
         code, message = error.code, error.message
         if code == "AWSOrganizationsNotInUseException":
-            raise InputError("the caller's account is not in an organization; "
-                             "use --no-org to scan it alone") from None
+            raise InputError(
+                "the caller's account is not in an organization; use --no-org to scan it alone"
+            ) from None
         if code in TRANSIENT_AWS_CODES or not isinstance(exc, ClientError):
-            raise AwsUnavailableError(f"cannot read the organization ({code}: {message}); "
-                                      "try again later") from None
-        raise InputError(f"cannot read the organization ({code}: {message}); run from the "
-                         "management account or a delegated administrator, or use --no-org"
-                         ) from None
+            raise AwsUnavailableError(
+                f"cannot read the organization ({code}: {message}); try again later"
+            ) from None
+        raise InputError(
+            f"cannot read the organization ({code}: {message}); run from the "
+            "management account or a delegated administrator, or use --no-org"
+        ) from None

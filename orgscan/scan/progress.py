@@ -53,9 +53,14 @@ class _Account:
 class ScanStory:
     """Follows the accounts of one scan; logs each as it completes; feeds a progress listener."""
 
-    def __init__(self, accounts: Iterable[str], listener: ProgressListener | None = None,
-                 *, caller_account_id: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        accounts: Iterable[str],
+        listener: ProgressListener | None = None,
+        *,
+        caller_account_id: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._accounts = {account_id: _Account() for account_id in accounts}
         self._listener = listener
         self._caller = caller_account_id
@@ -71,16 +76,18 @@ class ScanStory:
         if account is not None and account.started is None:
             account.started = self._clock()
 
-    def prepared(self, account_id: str, *, regions: int | None,
-                 assume_error: str | None = None) -> None:
+    def prepared(
+        self, account_id: str, *, regions: int | None, assume_error: str | None = None
+    ) -> None:
         """The role was assumed (or not: ``assume_error``) and ``regions`` are to be read."""
         account = self._accounts.setdefault(account_id, _Account())
         if assume_error is not None:
             account.assumed = f"role not assumed ({assume_error})"
             self._finish(account_id, account)
             return
-        account.assumed = ("caller's own credentials" if account_id == self._caller
-                           else "role assumed")
+        account.assumed = (
+            "caller's own credentials" if account_id == self._caller else "role assumed"
+        )
         account.regions_planned = regions or 0
         if not regions:
             self._finish(account_id, account)
@@ -94,8 +101,7 @@ class ScanStory:
         account.regions_read += 1
         account.regions_failed += failed
         account.trails += trails
-        if account.regions_planned is not None and \
-                account.regions_read >= account.regions_planned:
+        if account.regions_planned is not None and account.regions_read >= account.regions_planned:
             self._finish(account_id, account)
 
     def bucket_read(self, bucket: str, owner: str | None, outcome: str) -> None:
@@ -105,10 +111,13 @@ class ScanStory:
 
     def progress(self) -> ScanProgress:
         """The counts so far."""
-        return ScanProgress(accounts_planned=len(self._accounts),
-                            accounts_done=self.accounts_done, regions_read=self.regions_read,
-                            buckets_read=self.buckets_read,
-                            elapsed_s=self._clock() - self._began)
+        return ScanProgress(
+            accounts_planned=len(self._accounts),
+            accounts_done=self.accounts_done,
+            regions_read=self.regions_read,
+            buckets_read=self.buckets_read,
+            elapsed_s=self._clock() - self._began,
+        )
 
     def tick(self) -> None:
         """Tell the listener (if any) the counts so far."""
@@ -118,11 +127,17 @@ class ScanStory:
     def _finish(self, account_id: str, account: _Account) -> None:
         account.done = True
         self.accounts_done += 1
-        took = self._clock() - (account.started if account.started is not None
-                                else self._began)
+        took = self._clock() - (account.started if account.started is not None else self._began)
         if account.regions_planned is None:
             log.info("account %s: %s; not scanned (%.1f s)", account_id, account.assumed, took)
             return
         failed = f", {account.regions_failed} failed" if account.regions_failed else ""
-        log.info("account %s: %s; %d regions read%s; %d trails found (%.1f s)", account_id,
-                 account.assumed, account.regions_read, failed, account.trails, took)
+        log.info(
+            "account %s: %s; %d regions read%s; %d trails found (%.1f s)",
+            account_id,
+            account.assumed,
+            account.regions_read,
+            failed,
+            account.trails,
+            took,
+        )

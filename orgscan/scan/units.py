@@ -79,8 +79,12 @@ def guarded(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> A
         return AwsError(type(exc).__name__, str(exc) or type(exc).__name__)
 
 
-def prepare_account(sessions: SessionFactory, account_id: str,
-                    partition_regions: tuple[str, ...], partition: str = "aws") -> Prepared:
+def prepare_account(
+    sessions: SessionFactory,
+    account_id: str,
+    partition_regions: tuple[str, ...],
+    partition: str = "aws",
+) -> Prepared:
     """Assume the account's role and read which regions of ``partition`` it has enabled
     (``partition_regions`` are those botocore knows; newer enabled ones are kept too)."""
     if account_id != sessions.caller_account_id:
@@ -94,8 +98,9 @@ def prepare_account(sessions: SessionFactory, account_id: str,
     except (ClientError, BotoCoreError) as exc:
         return Prepared(regions_error=AwsError.of(exc))
     if not regions:  # every account has regions that cannot be disabled: a malformed reply
-        return Prepared(regions_error=AwsError("MalformedResponse",
-                                               "DescribeRegions listed no enabled region"))
+        return Prepared(
+            regions_error=AwsError("MalformedResponse", "DescribeRegions listed no enabled region")
+        )
     return Prepared(regions=regions)
 
 
@@ -118,8 +123,7 @@ def read_health(sessions: SessionFactory, trail: Trail) -> TrailHealth:
     try:
         client = sessions.client(trail.account_id, "cloudtrail", trail.home_region)
     except AssumeRoleError as exc:
-        error = AwsError(exc.error_code, f"cannot assume role in {trail.account_id}: "
-                                         f"{exc.message}")
+        error = AwsError(exc.error_code, f"cannot assume role in {trail.account_id}: {exc.message}")
         return TrailHealth(None, None, None, status_error=error, selectors_error=error)
     return read_trail_health(client, trail.trail_arn)
 
@@ -146,9 +150,13 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
             if account_id != sessions.caller_account_id:
                 sessions.credentials_for(account_id)
         except AssumeRoleError as exc:
-            facts = BucketFacts.unreadable(bucket, owner, region, "AccessDenied",
-                                           f"cannot assume role in {account_id}: "
-                                           f"{exc.error_code}")
+            facts = BucketFacts.unreadable(
+                bucket,
+                owner,
+                region,
+                "AccessDenied",
+                f"cannot assume role in {account_id}: {exc.error_code}",
+            )
             continue
 
         def client_for(client_region: str, acting: str = account_id) -> Any:
@@ -157,5 +165,6 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
         facts = buckets.read_bucket(client_for, bucket, owner, region, request.lookup_region)
         if facts.error_code not in ACCESS_DENIED_CODES:
             return facts
-    return facts or BucketFacts.unreadable(bucket, owner, region, "AccessDenied",
-                                           "no account of the scan can read it")
+    return facts or BucketFacts.unreadable(
+        bucket, owner, region, "AccessDenied", "no account of the scan can read it"
+    )

@@ -41,8 +41,7 @@ def _unguarded(work: Callable[..., Any], *args: Any) -> Any:
 class WorkQueue:
     """Units waiting, units running, and the outcomes that came back."""
 
-    def __init__(self, executor: Executor, in_flight_limit: int,
-                 guard: Guard = _unguarded) -> None:
+    def __init__(self, executor: Executor, in_flight_limit: int, guard: Guard = _unguarded) -> None:
         self.executor = executor
         # A few more units than the workers run at once: a new urgent unit then waits behind
         # few others, and few futures exist at a time.
@@ -50,8 +49,9 @@ class WorkQueue:
         self.guard = guard
         self.submitted = 0
         self.completed = 0
-        self._backlog: tuple[deque[tuple[Callable[..., Any], Handler, tuple[Any, ...]]], ...] = \
+        self._backlog: tuple[deque[tuple[Callable[..., Any], Handler, tuple[Any, ...]]], ...] = (
             tuple(deque() for _ in Priority)
+        )
         self._pending: dict[Future[Any], Handler] = {}
         self._finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
 
@@ -60,8 +60,9 @@ class WorkQueue:
         """True while a unit is running or waiting (nothing waits while nothing runs)."""
         return bool(self._pending)
 
-    def submit(self, priority: Priority, work: Callable[..., Any], handler: Handler,
-               *args: Any) -> None:
+    def submit(
+        self, priority: Priority, work: Callable[..., Any], handler: Handler, *args: Any
+    ) -> None:
         """Queue ``work(*args)``; ``handler`` gets its outcome in the calling thread."""
         self._backlog[priority].append((work, handler, args))
         self.submitted += 1

@@ -278,15 +278,24 @@ def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -
     # Selectors are put explicitly: moto returns none for a trail never given any, where AWS
     # returns its default (all management events).
     if trail.management_events is ManagementEvents.NONE:
-        cloudtrail.put_event_selectors(TrailName=trail.name, AdvancedEventSelectors=[{
-            "Name": "S3 data events only",
-            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
-                               {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}],
-        }])
+        cloudtrail.put_event_selectors(
+            TrailName=trail.name,
+            AdvancedEventSelectors=[
+                {
+                    "Name": "S3 data events only",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    ],
+                }
+            ],
+        )
     else:
         read_write: Any = trail.management_events.value
-        cloudtrail.put_event_selectors(TrailName=trail.name, EventSelectors=[
-            {"ReadWriteType": read_write, "IncludeManagementEvents": True}])
+        cloudtrail.put_event_selectors(
+            TrailName=trail.name,
+            EventSelectors=[{"ReadWriteType": read_write, "IncludeManagementEvents": True}],
+        )
     if trail.logging:
         cloudtrail.start_logging(Name=trail.name)
 

@@ -79,11 +79,23 @@ def _own(
     )
 
 
-def _into(name: str, ou_path: str, note: str, bucket: str, *, multi_region: bool = False,
-          logging: bool = True) -> AccountSpec:
+def _into(
+    name: str,
+    ou_path: str,
+    note: str,
+    bucket: str,
+    *,
+    multi_region: bool = False,
+    logging: bool = True,
+) -> AccountSpec:
     """An account with one trail (us-east-1) into a bucket it does not own."""
-    trail = TrailSpec(name=f"{name}-trail", home_region="us-east-1", bucket=bucket,
-                      multi_region=multi_region, logging=logging)
+    trail = TrailSpec(
+        name=f"{name}-trail",
+        home_region="us-east-1",
+        bucket=bucket,
+        multi_region=multi_region,
+        logging=logging,
+    )
     return AccountSpec(name=name, ou_path=ou_path, note=note, trails=(trail,))
 
 
@@ -94,9 +106,15 @@ def demo_spec() -> OrgSpec:
             name="log-archive",
             ou_path=SECURITY,
             note="owns the central CloudTrail bucket: Object Lock, COMPLIANCE, 365 days; its own "
-                 "multi-region trail into it protects it everywhere",
-            trails=(TrailSpec(name="log-archive-trail", home_region="us-east-1",
-                              bucket=CENTRAL_BUCKET, multi_region=True),),
+            "multi-region trail into it protects it everywhere",
+            trails=(
+                TrailSpec(
+                    name="log-archive-trail",
+                    home_region="us-east-1",
+                    bucket=CENTRAL_BUCKET,
+                    multi_region=True,
+                ),
+            ),
             buckets=(
                 BucketSpec(
                     name=CENTRAL_BUCKET,
@@ -194,7 +212,7 @@ def demo_spec() -> OrgSpec:
     management = AccountSpec(
         name="management",
         note="the organization trail, into the central bucket, is single-region: it records "
-             "every account in us-east-1 only",
+        "every account in us-east-1 only",
         trails=(
             TrailSpec(
                 name="acme-org-trail",

@@ -111,13 +111,18 @@ class FakeAws:
                 self._children[self._ou_ids[account.ou_path]][1].append(self.ids[account.name])
         self._org_trails = [
             _Trail(f"arn:aws:cloudtrail:{t.home_region}:{management_id}:trail/{t.name}", t)
-            for t in spec.management.trails if t.organization
+            for t in spec.management.trails
+            if t.organization
         ]
         # Every trail by ARN, with its owner: only the owner reads its status and selectors.
         self._trails = {
-            f"arn:aws:cloudtrail:{t.home_region}:{self.ids[a.name]}:trail/{t.name}":
-                (self.ids[a.name], t)
-            for a in spec.all_accounts for t in a.trails}
+            f"arn:aws:cloudtrail:{t.home_region}:{self.ids[a.name]}:trail/{t.name}": (
+                self.ids[a.name],
+                t,
+            )
+            for a in spec.all_accounts
+            for t in a.trails
+        }
         self.expected = self._expected()
         self._lock = threading.Lock()
         self.responder_seconds = 0.0
@@ -141,8 +146,11 @@ class FakeAws:
 
     def _expected(self) -> dict[str, tuple[TrailSpec, ReasonCode]]:
         """Trail ARN → (trail, reason code) for every trail a full scan must report."""
-        owners = {bucket.name: (account, bucket)
-                  for account in self.spec.all_accounts for bucket in account.buckets}
+        owners = {
+            bucket.name: (account, bucket)
+            for account in self.spec.all_accounts
+            for bucket in account.buckets
+        }
         expected: dict[str, tuple[TrailSpec, ReasonCode]] = {}
         for account in self.spec.all_accounts:
             for trail in account.trails:
@@ -150,8 +158,10 @@ class FakeAws:
                     continue
                 owner, bucket = owners.get(trail.bucket, (None, None))
                 readable = owner is not None and owner.in_organization and not owner.closed
-                arn = f"arn:aws:cloudtrail:{trail.home_region}:{self.ids[account.name]}:trail/" \
-                      f"{trail.name}"
+                arn = (
+                    f"arn:aws:cloudtrail:{trail.home_region}:{self.ids[account.name]}:trail/"
+                    f"{trail.name}"
+                )
                 expected[arn] = (trail, bucket_reason(bucket, readable, self.spec.policy))
         return expected
 
@@ -189,14 +199,18 @@ class FakeAws:
         text = auth.decode() if isinstance(auth, bytes) else str(auth)
         match = _CREDENTIAL_RE.search(text)
         key = match.group(1) if match else ""
-        return key[len(_KEY_PREFIX):] if key.startswith(_KEY_PREFIX) else self.management_id
+        return key[len(_KEY_PREFIX) :] if key.startswith(_KEY_PREFIX) else self.management_id
 
     # ------------------------------------------------------------------ STS, EC2
 
     def _get_caller_identity(self, request: Any, caller: str) -> AWSResponse:
         arn = f"arn:aws:iam::{caller}:user/bench"
-        return _xml(request, _STS_NS, "GetCallerIdentity",
-                    f"<Arn>{arn}</Arn><UserId>AIDAFAKE</UserId><Account>{caller}</Account>")
+        return _xml(
+            request,
+            _STS_NS,
+            "GetCallerIdentity",
+            f"<Arn>{arn}</Arn><UserId>AIDAFAKE</UserId><Account>{caller}</Account>",
+        )
 
     def _assume_role(self, request: Any, caller: str) -> AWSResponse:
         params = urllib.parse.parse_qs(_text(request.body))
@@ -218,37 +232,61 @@ class FakeAws:
             f"</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>"
             for region in self.spec.regions
         )
-        body = (f'<DescribeRegionsResponse xmlns="{_EC2_NS}"><requestId>fake</requestId>'
-                f"<regionInfo>{items}</regionInfo></DescribeRegionsResponse>")
+        body = (
+            f'<DescribeRegionsResponse xmlns="{_EC2_NS}"><requestId>fake</requestId>'
+            f"<regionInfo>{items}</regionInfo></DescribeRegionsResponse>"
+        )
         return _response(request, 200, body.encode(), "text/xml")
 
     # ------------------------------------------------------------------ Organizations
 
     def _describe_organization(self, request: Any, caller: str) -> AWSResponse:
-        return _json(request, {"Organization": {
-            "Id": ORGANIZATION_ID,
-            "Arn": f"arn:aws:organizations::{self.management_id}:organization/{ORGANIZATION_ID}",
-            "FeatureSet": "ALL",
-            "MasterAccountId": self.management_id,
-            "MasterAccountArn": f"arn:aws:organizations::{self.management_id}:account/"
-                                f"{ORGANIZATION_ID}/{self.management_id}",
-            "MasterAccountEmail": self.spec.management.email,
-        }})
+        return _json(
+            request,
+            {
+                "Organization": {
+                    "Id": ORGANIZATION_ID,
+                    "Arn": f"arn:aws:organizations::{self.management_id}:organization/"
+                    f"{ORGANIZATION_ID}",
+                    "FeatureSet": "ALL",
+                    "MasterAccountId": self.management_id,
+                    "MasterAccountArn": f"arn:aws:organizations::{self.management_id}:account/"
+                    f"{ORGANIZATION_ID}/{self.management_id}",
+                    "MasterAccountEmail": self.spec.management.email,
+                }
+            },
+        )
 
     def _list_roots(self, request: Any, caller: str) -> AWSResponse:
-        return _json(request, {"Roots": [{
-            "Id": ROOT_ID, "Name": "Root", "PolicyTypes": [],
-            "Arn": f"arn:aws:organizations::{self.management_id}:root/{ORGANIZATION_ID}/{ROOT_ID}",
-        }]})
+        return _json(
+            request,
+            {
+                "Roots": [
+                    {
+                        "Id": ROOT_ID,
+                        "Name": "Root",
+                        "PolicyTypes": [],
+                        "Arn": f"arn:aws:organizations::{self.management_id}:root/"
+                        f"{ORGANIZATION_ID}/{ROOT_ID}",
+                    }
+                ]
+            },
+        )
 
     def _list_ous(self, request: Any, caller: str) -> AWSResponse:
         params = json.loads(request.body)
         names = {ou: path.rsplit("/", 1)[1] for path, ou in self._ou_ids.items()}
         page, token = _page(self._children[params["ParentId"]][0], params.get("NextToken"))
-        reply: dict[str, Any] = {"OrganizationalUnits": [
-            {"Id": ou, "Name": names[ou],
-             "Arn": f"arn:aws:organizations::{self.management_id}:ou/{ORGANIZATION_ID}/{ou}"}
-            for ou in page]}
+        reply: dict[str, Any] = {
+            "OrganizationalUnits": [
+                {
+                    "Id": ou,
+                    "Name": names[ou],
+                    "Arn": f"arn:aws:organizations::{self.management_id}:ou/{ORGANIZATION_ID}/{ou}",
+                }
+                for ou in page
+            ]
+        }
         return _json(request, reply | ({"NextToken": token} if token else {}))
 
     def _list_accounts(self, request: Any, caller: str) -> AWSResponse:
@@ -258,12 +296,19 @@ class FakeAws:
         for account_id in page:
             spec = self._accounts[account_id]
             state = "SUSPENDED" if spec.closed else "ACTIVE"
-            accounts.append({
-                "Id": account_id, "Name": spec.name, "Email": spec.email, "Status": state,
-                "State": state, "JoinedMethod": "CREATED", "JoinedTimestamp": 1767225600.0,
-                "Arn": f"arn:aws:organizations::{self.management_id}:account/"
-                       f"{ORGANIZATION_ID}/{account_id}",
-            })
+            accounts.append(
+                {
+                    "Id": account_id,
+                    "Name": spec.name,
+                    "Email": spec.email,
+                    "Status": state,
+                    "State": state,
+                    "JoinedMethod": "CREATED",
+                    "JoinedTimestamp": 1767225600.0,
+                    "Arn": f"arn:aws:organizations::{self.management_id}:account/"
+                    f"{ORGANIZATION_ID}/{account_id}",
+                }
+            )
         return _json(request, {"Accounts": accounts} | ({"NextToken": token} if token else {}))
 
     # ------------------------------------------------------------------ CloudTrail
@@ -271,38 +316,67 @@ class FakeAws:
     def _visible_trails(self, caller: str, region: str) -> list[_Trail]:
         """The trails ``DescribeTrails`` lists in ``region``: shadow trails included."""
         account = self._accounts.get(caller)
-        own = [_Trail(f"arn:aws:cloudtrail:{t.home_region}:{caller}:trail/{t.name}", t)
-               for t in (account.trails if account else ())]
+        own = [
+            _Trail(f"arn:aws:cloudtrail:{t.home_region}:{caller}:trail/{t.name}", t)
+            for t in (account.trails if account else ())
+        ]
         shared = self._org_trails if caller != self.management_id else []
-        return [trail for trail in itertools.chain(own, shared)
-                if trail.spec.multi_region or trail.spec.home_region == region]
+        return [
+            trail
+            for trail in itertools.chain(own, shared)
+            if trail.spec.multi_region or trail.spec.home_region == region
+        ]
 
     def _describe_trails(self, request: Any, caller: str) -> AWSResponse:
         region = _signing_region(request)
-        return _json(request, {"trailList": [{
-            "Name": trail.spec.name, "S3BucketName": trail.spec.bucket,
-            "IncludeGlobalServiceEvents": trail.spec.multi_region,
-            "IsMultiRegionTrail": trail.spec.multi_region, "HomeRegion": trail.spec.home_region,
-            "TrailARN": trail.arn, "LogFileValidationEnabled": False,
-            "HasCustomEventSelectors": False, "HasInsightSelectors": False,
-            "IsOrganizationTrail": trail.spec.organization,
-        } for trail in self._visible_trails(caller, region)]})
+        return _json(
+            request,
+            {
+                "trailList": [
+                    {
+                        "Name": trail.spec.name,
+                        "S3BucketName": trail.spec.bucket,
+                        "IncludeGlobalServiceEvents": trail.spec.multi_region,
+                        "IsMultiRegionTrail": trail.spec.multi_region,
+                        "HomeRegion": trail.spec.home_region,
+                        "TrailARN": trail.arn,
+                        "LogFileValidationEnabled": False,
+                        "HasCustomEventSelectors": False,
+                        "HasInsightSelectors": False,
+                        "IsOrganizationTrail": trail.spec.organization,
+                    }
+                    for trail in self._visible_trails(caller, region)
+                ]
+            },
+        )
 
     def _list_trails(self, request: Any, caller: str) -> AWSResponse:
         region = _signing_region(request)
-        return _json(request, {"Trails": [
-            {"TrailARN": trail.arn, "Name": trail.spec.name, "HomeRegion": trail.spec.home_region}
-            for trail in self._visible_trails(caller, region)]})
+        return _json(
+            request,
+            {
+                "Trails": [
+                    {
+                        "TrailARN": trail.arn,
+                        "Name": trail.spec.name,
+                        "HomeRegion": trail.spec.home_region,
+                    }
+                    for trail in self._visible_trails(caller, region)
+                ]
+            },
+        )
 
-    def _owned_trail(self, request: Any, caller: str,
-                     key: str) -> tuple[TrailSpec | None, AWSResponse | None]:
+    def _owned_trail(
+        self, request: Any, caller: str, key: str
+    ) -> tuple[TrailSpec | None, AWSResponse | None]:
         """The trail a request names, when its caller owns it (as moto: members can neither
         list nor read the organization trail); else the error moto answers with."""
         arn = json.loads(_text(request.body)).get(key, "")
         owner, trail = self._trails.get(arn, (None, None))
         if trail is None or owner != caller:
-            return None, _json_error(request, "TrailNotFoundException",
-                                     f"Unknown trail: {arn} for the user: {caller}")
+            return None, _json_error(
+                request, "TrailNotFoundException", f"Unknown trail: {arn} for the user: {caller}"
+            )
         return trail, None
 
     def _get_trail_status(self, request: Any, caller: str) -> AWSResponse:
@@ -318,14 +392,33 @@ class FakeAws:
             return error
         assert trail is not None
         if trail.management_events is ManagementEvents.NONE:
-            return _json(request, {"AdvancedEventSelectors": [{
-                "Name": "S3 data events only",
-                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
-                                   {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}],
-            }]})
-        return _json(request, {"EventSelectors": [{
-            "ReadWriteType": trail.management_events.value, "IncludeManagementEvents": True,
-            "DataResources": [], "ExcludeManagementEventSources": []}]})
+            return _json(
+                request,
+                {
+                    "AdvancedEventSelectors": [
+                        {
+                            "Name": "S3 data events only",
+                            "FieldSelectors": [
+                                {"Field": "eventCategory", "Equals": ["Data"]},
+                                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                            ],
+                        }
+                    ]
+                },
+            )
+        return _json(
+            request,
+            {
+                "EventSelectors": [
+                    {
+                        "ReadWriteType": trail.management_events.value,
+                        "IncludeManagementEvents": True,
+                        "DataResources": [],
+                        "ExcludeManagementEventSources": [],
+                    }
+                ]
+            },
+        )
 
     # ------------------------------------------------------------------ S3
 
@@ -334,9 +427,13 @@ class FakeAws:
         owned = [bucket for bucket in (account.buckets if account else ()) if not bucket.deleted]
         items = "".join(
             f"<Bucket><Name>{bucket.name}</Name><CreationDate>{_CREATED}</CreationDate>"
-            f"<BucketRegion>{bucket.region}</BucketRegion></Bucket>" for bucket in owned)
-        body = (f'<ListAllMyBucketsResult xmlns="{_S3_NS}"><Owner><ID>{caller}</ID></Owner>'
-                f"<Buckets>{items}</Buckets></ListAllMyBucketsResult>")
+            f"<BucketRegion>{bucket.region}</BucketRegion></Bucket>"
+            for bucket in owned
+        )
+        body = (
+            f'<ListAllMyBucketsResult xmlns="{_S3_NS}"><Owner><ID>{caller}</ID></Owner>'
+            f"<Buckets>{items}</Buckets></ListAllMyBucketsResult>"
+        )
         return _response(request, 200, body.encode(), "application/xml")
 
     def _readable(self, request: Any, caller: str) -> tuple[_Bucket | None, AWSResponse | None]:
@@ -344,8 +441,9 @@ class FakeAws:
         name = _bucket_name(request.url)
         bucket = self._buckets.get(name)
         if bucket is None:
-            return None, _s3_error(request, 404, "NoSuchBucket",
-                                   "The specified bucket does not exist")
+            return None, _s3_error(
+                request, 404, "NoSuchBucket", "The specified bucket does not exist"
+            )
         if bucket.owner != caller:  # no bucket policy grants other accounts anything
             # AWS adds the bucket's region header here, moto does not; as moto, so that both
             # give the same findings.
@@ -357,8 +455,9 @@ class FakeAws:
         if error is not None:  # HeadBucket answers with the status alone
             return _response(request, error.status_code, b"", "application/xml")
         assert bucket is not None
-        return _response(request, 200, b"", "application/xml",
-                         {"x-amz-bucket-region": bucket.spec.region})
+        return _response(
+            request, 200, b"", "application/xml", {"x-amz-bucket-region": bucket.spec.region}
+        )
 
     def _get_object_lock(self, request: Any, caller: str) -> AWSResponse:
         bucket, error = self._readable(request, caller)
@@ -367,16 +466,27 @@ class FakeAws:
         assert bucket is not None
         spec = bucket.spec
         if not spec.object_lock:
-            return _s3_error(request, 404, "ObjectLockConfigurationNotFoundError",
-                             "Object Lock configuration does not exist for this bucket")
+            return _s3_error(
+                request,
+                404,
+                "ObjectLockConfigurationNotFoundError",
+                "Object Lock configuration does not exist for this bucket",
+            )
         rule = ""
         if spec.retention is not None:
-            period = (f"<Days>{spec.retention.days}</Days>" if spec.retention.days is not None
-                      else f"<Years>{spec.retention.years}</Years>")
-            rule = (f"<Rule><DefaultRetention><Mode>{spec.retention.mode.value}</Mode>{period}"
-                    f"</DefaultRetention></Rule>")
-        body = (f'<ObjectLockConfiguration xmlns="{_S3_NS}"><ObjectLockEnabled>Enabled'
-                f"</ObjectLockEnabled>{rule}</ObjectLockConfiguration>")
+            period = (
+                f"<Days>{spec.retention.days}</Days>"
+                if spec.retention.days is not None
+                else f"<Years>{spec.retention.years}</Years>"
+            )
+            rule = (
+                f"<Rule><DefaultRetention><Mode>{spec.retention.mode.value}</Mode>{period}"
+                f"</DefaultRetention></Rule>"
+            )
+        body = (
+            f'<ObjectLockConfiguration xmlns="{_S3_NS}"><ObjectLockEnabled>Enabled'
+            f"</ObjectLockEnabled>{rule}</ObjectLockConfiguration>"
+        )
         return _response(request, 200, body.encode(), "application/xml")
 
     def _get_versioning(self, request: Any, caller: str) -> AWSResponse:
@@ -384,8 +494,9 @@ class FakeAws:
         if error is not None:
             return error
         assert bucket is not None
-        status = ("<Status>Enabled</Status>"
-                  if bucket.spec.versioning or bucket.spec.object_lock else "")
+        status = (
+            "<Status>Enabled</Status>" if bucket.spec.versioning or bucket.spec.object_lock else ""
+        )
         body = f'<VersioningConfiguration xmlns="{_S3_NS}">{status}</VersioningConfiguration>'
         return _response(request, 200, body.encode(), "application/xml")
 
@@ -425,17 +536,19 @@ def _bucket_name(url: str) -> str:
     return host.partition(".s3.")[0]
 
 
-def _response(request: Any, status: int, body: bytes, content_type: str,
-              headers: dict[str, str] | None = None) -> AWSResponse:
-    all_headers: Any = {"Content-Type": content_type, "x-amzn-RequestId": "fake",
-                        **(headers or {})}
+def _response(
+    request: Any, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+) -> AWSResponse:
+    all_headers: Any = {"Content-Type": content_type, "x-amzn-RequestId": "fake", **(headers or {})}
     return AWSResponse(request.url, status, all_headers, _Body(body))
 
 
 def _xml(request: Any, namespace: str, operation: str, result: str) -> AWSResponse:
-    body = (f'<{operation}Response xmlns="{namespace}"><{operation}Result>{result}'
-            f"</{operation}Result><ResponseMetadata><RequestId>fake</RequestId>"
-            f"</ResponseMetadata></{operation}Response>")
+    body = (
+        f'<{operation}Response xmlns="{namespace}"><{operation}Result>{result}'
+        f"</{operation}Result><ResponseMetadata><RequestId>fake</RequestId>"
+        f"</ResponseMetadata></{operation}Response>"
+    )
     return _response(request, 200, body.encode(), "text/xml")
 
 
@@ -449,7 +562,8 @@ def _json_error(request: Any, code: str, message: str) -> AWSResponse:
 
 
 def _s3_error(request: Any, status: int, code: str, message: str) -> AWSResponse:
-    body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
-            f"<Message>{message}</Message><RequestId>fake</RequestId></Error>")
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>fake</RequestId></Error>"
+    )
     return _response(request, status, body.encode(), "application/xml")
-

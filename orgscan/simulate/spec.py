@@ -213,7 +213,8 @@ def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Polic
         return ReasonCode.NO_DEFAULT_RETENTION
     mode = retention.mode if retention is not None else None
     if (policy.require_mode is RequiredMode.COMPLIANCE and mode is not LockMode.COMPLIANCE) or (
-            policy.require_mode is RequiredMode.GOVERNANCE and mode is None):
+        policy.require_mode is RequiredMode.GOVERNANCE and mode is None
+    ):
         fails.append(ReasonCode.MODE_NOT_ALLOWED)
     days = retention.total_days if retention is not None else 0
     if policy.min_retention_days is not None and days < policy.min_retention_days:
@@ -278,8 +279,9 @@ def expected_trails(
     return tuple(expected), skipped
 
 
-def expected_verdicts(spec: OrgSpec, ids: Mapping[str, str],
-                      trails: tuple[SimulatedTrail, ...]) -> dict[str, AccountVerdictCode]:
+def expected_verdicts(
+    spec: OrgSpec, ids: Mapping[str, str], trails: tuple[SimulatedTrail, ...]
+) -> dict[str, AccountVerdictCode]:
     """The verdict code a full scan over ``spec.regions`` must give each scanned account.
 
     Written from the contract's words, apart from the scanner: a region is protected when a
@@ -293,15 +295,24 @@ def expected_verdicts(spec: OrgSpec, ids: Mapping[str, str],
         account_id = ids[account.name]
         codes = set()
         for region in spec.regions:
-            recording = [t for t in trails
-                         if (t.account_id == account_id or t.is_organization_trail)
-                         and (t.is_multi_region or t.home_region == region)
-                         and t.is_logging and t.management_events is ManagementEvents.ALL]
+            recording = [
+                t
+                for t in trails
+                if (t.account_id == account_id or t.is_organization_trail)
+                and (t.is_multi_region or t.home_region == region)
+                and t.is_logging
+                and t.management_events is ManagementEvents.ALL
+            ]
             if not recording:
                 codes.add(AccountVerdictCode.NOT_RECORDED)
             elif all(t.expected_reason is not ReasonCode.COMPLIANT for t in recording):
                 codes.add(AccountVerdictCode.UNPROTECTED)
         verdicts[account_id] = next(
-            (code for code in (AccountVerdictCode.NOT_RECORDED, AccountVerdictCode.UNPROTECTED)
-             if code in codes), AccountVerdictCode.PROTECTED)
+            (
+                code
+                for code in (AccountVerdictCode.NOT_RECORDED, AccountVerdictCode.UNPROTECTED)
+                if code in codes
+            ),
+            AccountVerdictCode.PROTECTED,
+        )
     return verdicts

@@ -45,24 +45,55 @@ def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
         return name.get(account_id, account_id) if account_id else account_id
 
     findings = sorted(
-        (named(f.account_id), f.trail_name, f.home_region, f.is_organization_trail,
-         f.is_multi_region, f.bucket_name, named(f.bucket_account_id), f.bucket_region,
-         f.object_lock_enabled, f.lock_mode, f.retention_days, f.versioning, f.status,
-         f.reason_code, f.is_logging, f.latest_delivery_error, f.management_events)
-        for f in result.findings)
-    errors = sorted((named(e.account_id), e.region or "", e.stage, e.error_code)
-                    for e in result.errors)
+        (
+            named(f.account_id),
+            f.trail_name,
+            f.home_region,
+            f.is_organization_trail,
+            f.is_multi_region,
+            f.bucket_name,
+            named(f.bucket_account_id),
+            f.bucket_region,
+            f.object_lock_enabled,
+            f.lock_mode,
+            f.retention_days,
+            f.versioning,
+            f.status,
+            f.reason_code,
+            f.is_logging,
+            f.latest_delivery_error,
+            f.management_events,
+        )
+        for f in result.findings
+    )
+    errors = sorted(
+        (named(e.account_id), e.region or "", e.stage, e.error_code) for e in result.errors
+    )
 
     def trail_named(arn: str) -> tuple[str | None, str]:
         parts = arn.split(":")
         return named(parts[4]), parts[5]
 
-    coverage = sorted((named(a.account_id), a.state, a.scanned, a.regions_scanned, a.error_code,
-                       a.verdict, a.verdict_code, tuple(sorted(map(trail_named, a.protected_by))),
-                       a.gaps)
-                      for a in result.accounts)
-    return {"findings": findings, "errors": errors, "coverage": coverage,
-            "complete": result.run.complete}
+    coverage = sorted(
+        (
+            named(a.account_id),
+            a.state,
+            a.scanned,
+            a.regions_scanned,
+            a.error_code,
+            a.verdict,
+            a.verdict_code,
+            tuple(sorted(map(trail_named, a.protected_by))),
+            a.gaps,
+        )
+        for a in result.accounts
+    )
+    return {
+        "findings": findings,
+        "errors": errors,
+        "coverage": coverage,
+        "complete": result.run.complete,
+    }
 
 
 def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
@@ -71,8 +102,11 @@ def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
         org = materialise(spec)
         result = scan_organization(_settings(spec), SessionFactory(max_pool_connections=4))
         # Compared by the spec's names (the management account's name in moto is its own).
-        ids = dict(org.accounts) | dict(org.outside_accounts) | {
-            spec.management.name: org.management_account_id}
+        ids = (
+            dict(org.accounts)
+            | dict(org.outside_accounts)
+            | {spec.management.name: org.management_account_id}
+        )
         return _comparable(result, ids)
 
 
@@ -82,8 +116,9 @@ def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, An
     session.set_credentials("bench", "bench")
     session.set_config_variable("region", "us-east-1")
     instrument(session, latency_s=0, recorder=recorder, respond=fake.register)
-    result = scan_organization(_settings(spec),
-                               SessionFactory(max_pool_connections=4, base_session=session))
+    result = scan_organization(
+        _settings(spec), SessionFactory(max_pool_connections=4, base_session=session)
+    )
     found = {f.trail_arn: f.reason_code for f in result.findings}
     assert found == {arn: reason for arn, (_, reason) in fake.expected.items()}
     return _comparable(result, fake.ids), fake
@@ -91,7 +126,8 @@ def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, An
 
 @pytest.mark.parametrize("which", sorted(SPECS))
 def test_the_responder_and_moto_give_the_same_scan(
-        which: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     spec = SPECS[which]()
     recorder = CallRecorder()
@@ -116,8 +152,25 @@ def test_an_unknown_operation_is_refused_not_sent() -> None:
 
 def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
     # One timed start-up run per command: the default twenty are for figures, not for a proof.
-    assert main(["--accounts", "3", "--latency-ms", "1", "--regions", "2",
-                 "--naive-accounts", "2", "--workers", "8", "--startup-runs", "1"]) == 0
+    assert (
+        main(
+            [
+                "--accounts",
+                "3",
+                "--latency-ms",
+                "1",
+                "--regions",
+                "2",
+                "--naive-accounts",
+                "2",
+                "--workers",
+                "8",
+                "--startup-runs",
+                "1",
+            ]
+        )
+        == 0
+    )
     table = capsys.readouterr().out
     assert "0 not as simulated" in table
     assert "wall ÷ lower bound" in table

@@ -23,7 +23,8 @@ Configure = Callable[[botocore.session.Session], None]
 def demo_settings(simulated: SimulatedOrg, **cli: Any) -> dict[str, Any]:
     """Command-line values of a full scan of the demo organization, overridden by ``cli``."""
     values: dict[str, Any] = {
-        "regions": list(simulated.regions), "workers": 8,
+        "regions": list(simulated.regions),
+        "workers": 8,
         "min_retention_days": simulated.policy.min_retention_days,
         "require_mode": simulated.policy.require_mode.value,
     }
@@ -31,12 +32,16 @@ def demo_settings(simulated: SimulatedOrg, **cli: Any) -> dict[str, Any]:
     return values
 
 
-def run_scan(cli: dict[str, Any], configure: Configure | None = None,
-             max_attempts: int | None = None) -> ScanResult:
+def run_scan(
+    cli: dict[str, Any], configure: Configure | None = None, max_attempts: int | None = None
+) -> ScanResult:
     """Scan with these command-line values through a fresh ``SessionFactory``."""
     settings = build_settings(None, cli)
-    sessions = SessionFactory(max_pool_connections=settings.workers, max_attempts=max_attempts,
-                              configure_session=configure)
+    sessions = SessionFactory(
+        max_pool_connections=settings.workers,
+        max_attempts=max_attempts,
+        configure_session=configure,
+    )
     return scan_organization(settings, sessions)
 
 
@@ -53,8 +58,9 @@ def recorded_scan(cli: dict[str, Any]) -> RecordedScan:
     """Scan with these command-line values, recording every AWS call."""
     recorder = CallRecorder()
     settings = build_settings(None, cli)
-    sessions = SessionFactory(max_pool_connections=settings.workers,
-                              configure_session=recorder.register)
+    sessions = SessionFactory(
+        max_pool_connections=settings.workers, configure_session=recorder.register
+    )
     result = scan_organization(settings, sessions)
     # Snapshot: later calls (e.g. tests mapping credentials) must not count.
     return RecordedScan(result, CallRecorder(calls=list(recorder.calls)), sessions)
@@ -81,8 +87,9 @@ class CallRecorder:
         """Record every call of every client made from ``session``."""
         session.register("before-call.*.*", self._before_call)
 
-    def _before_call(self, event_name: str, params: dict[str, Any], context: dict[str, Any],
-                     **_: Any) -> None:
+    def _before_call(
+        self, event_name: str, params: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
         operation = event_name.split(".", 1)[1]
         target: Any = acting_credentials(context)
         if operation == "sts.AssumeRole":  # made by the caller, on behalf of the role's account
@@ -122,7 +129,8 @@ def ou_ids() -> dict[str, str]:
     while pending:
         path, parent = pending.pop()
         for unit in client.list_organizational_units_for_parent(ParentId=parent)[
-                "OrganizationalUnits"]:
+            "OrganizationalUnits"
+        ]:
             found[f"{path}/{unit['Name']}"] = unit["Id"]
             pending.append((f"{path}/{unit['Name']}", unit["Id"]))
     return found

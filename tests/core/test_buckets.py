@@ -23,15 +23,26 @@ def s3(aws_env: None) -> Iterator[Any]:
         yield boto3.client("s3", region_name="us-east-1")
 
 
-def make_bucket(s3: Any, name: str, *, lock: bool = False, rule: dict[str, Any] | None = None,
-                region: str = "us-east-1") -> None:
+def make_bucket(
+    s3: Any,
+    name: str,
+    *,
+    lock: bool = False,
+    rule: dict[str, Any] | None = None,
+    region: str = "us-east-1",
+) -> None:
     extra: dict[str, Any] = {}
     if region != "us-east-1":
         extra["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=lock, **extra)
     if rule is not None:
-        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": rule}})
+        s3.put_object_lock_configuration(
+            Bucket=name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": rule},
+            },
+        )
 
 
 def read(s3: Any, name: str, region: str | None = None) -> BucketFacts:
@@ -42,7 +53,10 @@ def test_a_rule_in_years_counts_365_days_each(s3: Any) -> None:
     make_bucket(s3, "two-years", lock=True, rule={"Mode": "COMPLIANCE", "Years": 2})
     facts = read(s3, "two-years")
     assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days) == (
-        True, LockMode.COMPLIANCE, 730)
+        True,
+        LockMode.COMPLIANCE,
+        730,
+    )
 
 
 def test_a_rule_in_days_ignores_the_zero_years_moto_echoes(s3: Any) -> None:
@@ -57,8 +71,7 @@ def test_a_rule_in_days_ignores_the_zero_years_moto_echoes(s3: Any) -> None:
 def test_lock_without_a_rule_has_no_mode_and_no_days(s3: Any) -> None:
     make_bucket(s3, "bare-lock", lock=True)
     facts = read(s3, "bare-lock")
-    assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days) == (
-        True, None, None)
+    assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days) == (True, None, None)
     assert facts.error_code is None
 
 
@@ -83,8 +96,12 @@ def test_the_region_comes_from_head_bucket_when_unknown(s3: Any) -> None:
 def test_a_missing_bucket_is_no_such_bucket_with_nothing_read(s3: Any) -> None:
     facts = read(s3, "never-created")
     assert facts.error_code == "NoSuchBucket"
-    assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days,
-            facts.versioning) == (None, None, None, None)
+    assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days, facts.versioning) == (
+        None,
+        None,
+        None,
+        None,
+    )
     facts = read(s3, "never-created", region="us-east-1")  # region known: the lock read fails
     assert facts.error_code == "NoSuchBucket"
 
@@ -100,10 +117,19 @@ def test_list_owned_buckets_gives_names_and_regions(s3: Any) -> None:
 def test_list_owned_buckets_pages_with_max_buckets(aws_env: None) -> None:
     # moto cuts the list at MaxBuckets without a ContinuationToken: AWS's paging is stubbed.
     client = boto3.client("s3", region_name="us-east-1")
-    pages = [({"MaxBuckets": 2}, {"Buckets": [{"Name": "a", "BucketRegion": "us-east-1"},
-                                             {"Name": "b", "BucketRegion": "eu-west-1"}],
-                                 "ContinuationToken": "t1"}),
-             ({"MaxBuckets": 2, "ContinuationToken": "t1"}, {"Buckets": [{"Name": "c"}]})]
+    pages = [
+        (
+            {"MaxBuckets": 2},
+            {
+                "Buckets": [
+                    {"Name": "a", "BucketRegion": "us-east-1"},
+                    {"Name": "b", "BucketRegion": "eu-west-1"},
+                ],
+                "ContinuationToken": "t1",
+            },
+        ),
+        ({"MaxBuckets": 2, "ContinuationToken": "t1"}, {"Buckets": [{"Name": "c"}]}),
+    ]
     with Stubber(client) as stub:
         for expected, reply in pages:
             stub.add_response("list_buckets", reply, expected)
@@ -127,19 +153,29 @@ class _FakeS3:
         return {}
 
 
-@pytest.mark.parametrize(("lock", "expected"), [
-    ({"ObjectLockEnabled": "Enabled",
-      "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 0, "Years": 1}}},
-     (True, LockMode.COMPLIANCE, 365)),
-    ({"ObjectLockEnabled": "Enabled",
-      "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 0, "Years": 0}}},
-     (True, LockMode.GOVERNANCE, None)),
-    ({"ObjectLockEnabled": "Enabled", "Rule": {}}, (True, None, None)),
-    ({}, (False, None, None)),
-    ({"ObjectLockEnabled": "Disabled"}, (False, None, None)),
-])
-def test_lock_documents_are_read_exactly(lock: dict[str, Any],
-                                         expected: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    ("lock", "expected"),
+    [
+        (
+            {
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 0, "Years": 1}},
+            },
+            (True, LockMode.COMPLIANCE, 365),
+        ),
+        (
+            {
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 0, "Years": 0}},
+            },
+            (True, LockMode.GOVERNANCE, None),
+        ),
+        ({"ObjectLockEnabled": "Enabled", "Rule": {}}, (True, None, None)),
+        ({}, (False, None, None)),
+        ({"ObjectLockEnabled": "Disabled"}, (False, None, None)),
+    ],
+)
+def test_lock_documents_are_read_exactly(lock: dict[str, Any], expected: tuple[Any, ...]) -> None:
     facts = read_bucket(lambda _region: _FakeS3(lock), "b", OWNER, "us-east-1", "us-east-1")
     assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days) == expected
     assert facts.versioning is Versioning.OFF

@@ -46,7 +46,8 @@ def test_file_overrides_defaults_and_cli_overrides_file(tmp_path: Path) -> None:
         'format = ["json", "csv"]\n'
         'accounts = ["111111111111"]\n'
         "require_default_retention = false\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     from_file = build_settings(read_config_file(config), {}, source=f"config file {config}")
     assert from_file.regions == ("eu-west-1", "us-east-1")
     assert from_file.role_name == "AuditRole"
@@ -57,10 +58,17 @@ def test_file_overrides_defaults_and_cli_overrides_file(tmp_path: Path) -> None:
     assert from_file.accounts == ("111111111111",)
     assert from_file.role_session_name == "orgscan"  # untouched default
 
-    both = build_settings(read_config_file(config), {
-        "regions": "us-west-2", "workers": 32, "min_retention_days": None,
-        "require_mode": "COMPLIANCE", "fail_on": "never", "accounts": "222222222222,333333333333",
-    })
+    both = build_settings(
+        read_config_file(config),
+        {
+            "regions": "us-west-2",
+            "workers": 32,
+            "min_retention_days": None,
+            "require_mode": "COMPLIANCE",
+            "fail_on": "never",
+            "accounts": "222222222222,333333333333",
+        },
+    )
     assert both.regions == ("us-west-2",)
     assert both.workers == 32
     # None on the command line means "not given": the file's value stays.
@@ -71,8 +79,13 @@ def test_file_overrides_defaults_and_cli_overrides_file(tmp_path: Path) -> None:
 
 
 def test_comma_lists_are_trimmed_and_deduplicated() -> None:
-    settings = build_settings(None, {"regions": " us-east-1, eu-west-1,us-east-1,",
-                                     "exclude_accounts": "111111111111,111111111111"})
+    settings = build_settings(
+        None,
+        {
+            "regions": " us-east-1, eu-west-1,us-east-1,",
+            "exclude_accounts": "111111111111,111111111111",
+        },
+    )
     assert settings.regions == ("us-east-1", "eu-west-1")
     assert settings.exclude_accounts == ("111111111111",)
 
@@ -84,48 +97,75 @@ def test_ou_and_root_ids_are_accepted() -> None:
 
 BAD_VALUES = [
     # (config dict, cli dict, words the message must contain)
-    pytest.param({"regoins": ["us-east-1"]}, {}, [SOURCE, "unknown key 'regoins'", "regions"],
-                 id="unknown-key"),
-    pytest.param({"workers": "many"}, {}, [SOURCE, "'workers'", "whole number"],
-                 id="wrong-type-workers"),
-    pytest.param({"regions": 5}, {}, [SOURCE, "'regions'", "list of strings"],
-                 id="wrong-type-regions"),
+    pytest.param(
+        {"regoins": ["us-east-1"]},
+        {},
+        [SOURCE, "unknown key 'regoins'", "regions"],
+        id="unknown-key",
+    ),
+    pytest.param(
+        {"workers": "many"}, {}, [SOURCE, "'workers'", "whole number"], id="wrong-type-workers"
+    ),
+    pytest.param(
+        {"regions": 5}, {}, [SOURCE, "'regions'", "list of strings"], id="wrong-type-regions"
+    ),
     pytest.param({"org": "yes"}, {}, [SOURCE, "'org'", "true or false"], id="wrong-type-bool"),
-    pytest.param({}, {"accounts": "12345"}, ["--accounts", "'12345'", "12-digit"],
-                 id="short-account-id"),
-    pytest.param({}, {"exclude_accounts": "11111111111a"}, ["--exclude-accounts", "12-digit"],
-                 id="account-id-with-letter"),
-    pytest.param({"accounts": ["1234567890123"]}, {}, [SOURCE, "'accounts'", "12-digit"],
-                 id="long-account-id-in-file"),
+    pytest.param(
+        {}, {"accounts": "12345"}, ["--accounts", "'12345'", "12-digit"], id="short-account-id"
+    ),
+    pytest.param(
+        {},
+        {"exclude_accounts": "11111111111a"},
+        ["--exclude-accounts", "12-digit"],
+        id="account-id-with-letter",
+    ),
+    pytest.param(
+        {"accounts": ["1234567890123"]},
+        {},
+        [SOURCE, "'accounts'", "12-digit"],
+        id="long-account-id-in-file",
+    ),
     pytest.param({}, {"ou": ["Workloads"]}, ["--ou", "'Workloads'", "OU id"], id="bad-ou"),
     pytest.param({}, {"ou": ["ou-12"]}, ["--ou", "OU id"], id="truncated-ou"),
-    pytest.param({}, {"regions": "us_east_1"}, ["--regions", "'us_east_1'", "region"],
-                 id="bad-region"),
+    pytest.param(
+        {}, {"regions": "us_east_1"}, ["--regions", "'us_east_1'", "region"], id="bad-region"
+    ),
     pytest.param({}, {"regions": ","}, ["--regions", "at least one region"], id="no-region"),
-    pytest.param({}, {"workers": 0}, ["--workers", "0 is out of range", "1 to 512"],
-                 id="zero-workers"),
+    pytest.param(
+        {}, {"workers": 0}, ["--workers", "0 is out of range", "1 to 512"], id="zero-workers"
+    ),
     pytest.param({}, {"workers": 100000}, ["--workers", "out of range"], id="huge-workers"),
-    pytest.param({}, {"min_retention_days": 0}, ["--min-retention-days", "out of range"],
-                 id="zero-days"),
-    pytest.param({}, {"min_retention_days": 36501}, ["--min-retention-days", "36500"],
-                 id="huge-days"),
-    pytest.param({}, {"require_mode": "STRICT"}, ["--require-mode", "ANY, GOVERNANCE, COMPLIANCE"],
-                 id="bad-mode"),
-    pytest.param({}, {"fail_on": "ERROR"}, ["--fail-on", "FAIL, WARN, never"],
-                 id="bad-fail-on"),
-    pytest.param({}, {"format": "json,pdf"}, ["--format", "json, csv, xlsx, html, scripts"],
-                 id="bad-format"),
-    pytest.param({}, {"role_name": "has space"}, ["--role-name", "IAM role name"],
-                 id="bad-role"),
-    pytest.param({}, {"accounts": "111111111111", "exclude_accounts": "111111111111"},
-                 ["both included and excluded", "111111111111"], id="include-and-exclude"),
+    pytest.param(
+        {}, {"min_retention_days": 0}, ["--min-retention-days", "out of range"], id="zero-days"
+    ),
+    pytest.param(
+        {}, {"min_retention_days": 36501}, ["--min-retention-days", "36500"], id="huge-days"
+    ),
+    pytest.param(
+        {},
+        {"require_mode": "STRICT"},
+        ["--require-mode", "ANY, GOVERNANCE, COMPLIANCE"],
+        id="bad-mode",
+    ),
+    pytest.param({}, {"fail_on": "ERROR"}, ["--fail-on", "FAIL, WARN, never"], id="bad-fail-on"),
+    pytest.param(
+        {}, {"format": "json,pdf"}, ["--format", "json, csv, xlsx, html, scripts"], id="bad-format"
+    ),
+    pytest.param({}, {"role_name": "has space"}, ["--role-name", "IAM role name"], id="bad-role"),
+    pytest.param(
+        {},
+        {"accounts": "111111111111", "exclude_accounts": "111111111111"},
+        ["both included and excluded", "111111111111"],
+        id="include-and-exclude",
+    ),
     pytest.param({}, {"org": False, "ou": ["r-ab12"]}, ["--ou", "--org"], id="ou-without-org"),
 ]
 
 
 @pytest.mark.parametrize(("config", "cli", "words"), BAD_VALUES)
-def test_bad_values_name_the_source_and_key(config: dict[str, Any], cli: dict[str, Any],
-                                            words: list[str]) -> None:
+def test_bad_values_name_the_source_and_key(
+    config: dict[str, Any], cli: dict[str, Any], words: list[str]
+) -> None:
     with pytest.raises(InputError) as caught:
         build_settings(config, cli, source=SOURCE)
     message = str(caught.value)

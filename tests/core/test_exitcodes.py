@@ -20,82 +20,123 @@ from orgscan.model import (
     Status,
 )
 
-RUN = RunInfo("2026-11-27T09:00:00Z", "2026-11-27T09:01:00Z", "0.1.0",
-              "arn:aws:iam::123456789012:user/auditor", "o-abcdefghij", Policy(),
-              ("us-east-1",), complete=True)
+RUN = RunInfo(
+    "2026-11-27T09:00:00Z",
+    "2026-11-27T09:01:00Z",
+    "0.1.0",
+    "arn:aws:iam::123456789012:user/auditor",
+    "o-abcdefghij",
+    Policy(),
+    ("us-east-1",),
+    complete=True,
+)
 
 
 def finding(code: ReasonCode) -> Finding:
-    return Finding("123456789012", code.value, f"arn:aws:cloudtrail:us-east-1:123456789012:trail/"
-                   f"{code.value}", "us-east-1", False, False, "bucket", None, None, None, None,
-                   None, None, REASON_STATUS[code], code, "because")
+    return Finding(
+        "123456789012",
+        code.value,
+        f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{code.value}",
+        "us-east-1",
+        False,
+        False,
+        "bucket",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        REASON_STATUS[code],
+        code,
+        "because",
+    )
 
 
 def result(*codes: ReasonCode, complete: bool = True) -> ScanResult:
-    return ScanResult(run=replace(RUN, complete=complete),
-                      findings=tuple(finding(code) for code in codes))
+    return ScanResult(
+        run=replace(RUN, complete=complete), findings=tuple(finding(code) for code in codes)
+    )
 
 
 OK, FINDINGS, INCOMPLETE = 0, 1, 3
 C = ReasonCode
 
 
-@pytest.mark.parametrize(("codes", "complete", "fail_on", "expected"), [
-    ((), True, FailOn.FAIL, OK),
-    ((C.COMPLIANT,), True, FailOn.FAIL, OK),
-    ((C.COMPLIANT, C.NO_DEFAULT_RETENTION), True, FailOn.FAIL, OK),
-    ((C.COMPLIANT, C.LOCK_NOT_CONFIGURED), True, FailOn.FAIL, FINDINGS),
-    ((C.BUCKET_MISSING,), True, FailOn.FAIL, FINDINGS),
-    ((C.RETENTION_TOO_SHORT,), True, FailOn.FAIL, FINDINGS),
-    ((C.MODE_NOT_ALLOWED,), True, FailOn.FAIL, FINDINGS),
-    # 1 wins over 3: over an ERROR finding and over incomplete coverage.
-    ((C.LOCK_NOT_CONFIGURED, C.ACCESS_DENIED), True, FailOn.FAIL, FINDINGS),
-    ((C.LOCK_NOT_CONFIGURED,), False, FailOn.FAIL, FINDINGS),
-    # 3: evidence is missing and nothing triggered 1.
-    ((C.COMPLIANT, C.ACCESS_DENIED), True, FailOn.FAIL, INCOMPLETE),
-    ((C.API_ERROR,), True, FailOn.FAIL, INCOMPLETE),
-    ((C.COMPLIANT,), False, FailOn.FAIL, INCOMPLETE),
-    ((), False, FailOn.FAIL, INCOMPLETE),
-    ((C.NO_DEFAULT_RETENTION, C.ACCESS_DENIED), True, FailOn.FAIL, INCOMPLETE),
-    # --fail-on WARN: WARN and FAIL trigger 1; ERROR still is not a failure.
-    ((C.NO_DEFAULT_RETENTION,), True, FailOn.WARN, FINDINGS),
-    ((C.LOCK_NOT_CONFIGURED,), True, FailOn.WARN, FINDINGS),
-    ((C.NO_DEFAULT_RETENTION,), False, FailOn.WARN, FINDINGS),
-    ((C.COMPLIANT, C.ACCESS_DENIED), True, FailOn.WARN, INCOMPLETE),
-    ((C.COMPLIANT,), True, FailOn.WARN, OK),
-    # --fail-on never: only incomplete evidence changes the code.
-    ((C.LOCK_NOT_CONFIGURED, C.NO_DEFAULT_RETENTION), True, FailOn.NEVER, OK),
-    ((C.LOCK_NOT_CONFIGURED,), False, FailOn.NEVER, INCOMPLETE),
-    ((C.LOCK_NOT_CONFIGURED, C.API_ERROR), True, FailOn.NEVER, INCOMPLETE),
-])
-def test_exit_code(codes: tuple[ReasonCode, ...], complete: bool, fail_on: FailOn,
-                   expected: int) -> None:
+@pytest.mark.parametrize(
+    ("codes", "complete", "fail_on", "expected"),
+    [
+        ((), True, FailOn.FAIL, OK),
+        ((C.COMPLIANT,), True, FailOn.FAIL, OK),
+        ((C.COMPLIANT, C.NO_DEFAULT_RETENTION), True, FailOn.FAIL, OK),
+        ((C.COMPLIANT, C.LOCK_NOT_CONFIGURED), True, FailOn.FAIL, FINDINGS),
+        ((C.BUCKET_MISSING,), True, FailOn.FAIL, FINDINGS),
+        ((C.RETENTION_TOO_SHORT,), True, FailOn.FAIL, FINDINGS),
+        ((C.MODE_NOT_ALLOWED,), True, FailOn.FAIL, FINDINGS),
+        # 1 wins over 3: over an ERROR finding and over incomplete coverage.
+        ((C.LOCK_NOT_CONFIGURED, C.ACCESS_DENIED), True, FailOn.FAIL, FINDINGS),
+        ((C.LOCK_NOT_CONFIGURED,), False, FailOn.FAIL, FINDINGS),
+        # 3: evidence is missing and nothing triggered 1.
+        ((C.COMPLIANT, C.ACCESS_DENIED), True, FailOn.FAIL, INCOMPLETE),
+        ((C.API_ERROR,), True, FailOn.FAIL, INCOMPLETE),
+        ((C.COMPLIANT,), False, FailOn.FAIL, INCOMPLETE),
+        ((), False, FailOn.FAIL, INCOMPLETE),
+        ((C.NO_DEFAULT_RETENTION, C.ACCESS_DENIED), True, FailOn.FAIL, INCOMPLETE),
+        # --fail-on WARN: WARN and FAIL trigger 1; ERROR still is not a failure.
+        ((C.NO_DEFAULT_RETENTION,), True, FailOn.WARN, FINDINGS),
+        ((C.LOCK_NOT_CONFIGURED,), True, FailOn.WARN, FINDINGS),
+        ((C.NO_DEFAULT_RETENTION,), False, FailOn.WARN, FINDINGS),
+        ((C.COMPLIANT, C.ACCESS_DENIED), True, FailOn.WARN, INCOMPLETE),
+        ((C.COMPLIANT,), True, FailOn.WARN, OK),
+        # --fail-on never: only incomplete evidence changes the code.
+        ((C.LOCK_NOT_CONFIGURED, C.NO_DEFAULT_RETENTION), True, FailOn.NEVER, OK),
+        ((C.LOCK_NOT_CONFIGURED,), False, FailOn.NEVER, INCOMPLETE),
+        ((C.LOCK_NOT_CONFIGURED, C.API_ERROR), True, FailOn.NEVER, INCOMPLETE),
+    ],
+)
+def test_exit_code(
+    codes: tuple[ReasonCode, ...], complete: bool, fail_on: FailOn, expected: int
+) -> None:
     assert scan_exit_code(result(*codes, complete=complete), fail_on) == expected
 
 
 def _with_account(verdict: Status | None, *codes: ReasonCode) -> ScanResult:
-    account = AccountCoverage("222222222222", "app", "/Root", "ACTIVE", verdict is not None, 1,
-                              None, verdict=verdict, verdict_code=_VERDICT_CODE.get(verdict))
+    account = AccountCoverage(
+        "222222222222",
+        "app",
+        "/Root",
+        "ACTIVE",
+        verdict is not None,
+        1,
+        None,
+        verdict=verdict,
+        verdict_code=_VERDICT_CODE.get(verdict),
+    )
     return replace(result(*codes), accounts=(account,))
 
 
-_VERDICT_CODE = {Status.PASS: AccountVerdictCode.PROTECTED,
-                 Status.WARN: AccountVerdictCode.UNPROTECTED,
-                 Status.FAIL: AccountVerdictCode.NOT_RECORDED,
-                 Status.ERROR: AccountVerdictCode.UNKNOWN}
+_VERDICT_CODE = {
+    Status.PASS: AccountVerdictCode.PROTECTED,
+    Status.WARN: AccountVerdictCode.UNPROTECTED,
+    Status.FAIL: AccountVerdictCode.NOT_RECORDED,
+    Status.ERROR: AccountVerdictCode.UNKNOWN,
+}
 
 
-@pytest.mark.parametrize(("verdict", "codes", "fail_on", "expected"), [
-    (Status.FAIL, (C.COMPLIANT,), FailOn.FAIL, FINDINGS),  # all buckets pass, an account fails
-    (Status.FAIL, (C.COMPLIANT, C.ACCESS_DENIED), FailOn.FAIL, FINDINGS),  # 1 wins over 3
-    (Status.WARN, (C.COMPLIANT,), FailOn.FAIL, OK),
-    (Status.WARN, (C.COMPLIANT,), FailOn.WARN, FINDINGS),
-    (Status.ERROR, (C.COMPLIANT,), FailOn.FAIL, INCOMPLETE),
-    (Status.FAIL, (C.COMPLIANT,), FailOn.NEVER, OK),
-    (Status.PASS, (C.COMPLIANT,), FailOn.WARN, OK),
-    (None, (C.COMPLIANT,), FailOn.WARN, OK),  # not scanned: no verdict, coverage decides
-])
-def test_account_verdicts_count_like_findings(verdict: Status | None,
-                                              codes: tuple[ReasonCode, ...], fail_on: FailOn,
-                                              expected: int) -> None:
+@pytest.mark.parametrize(
+    ("verdict", "codes", "fail_on", "expected"),
+    [
+        (Status.FAIL, (C.COMPLIANT,), FailOn.FAIL, FINDINGS),  # all buckets pass, an account fails
+        (Status.FAIL, (C.COMPLIANT, C.ACCESS_DENIED), FailOn.FAIL, FINDINGS),  # 1 wins over 3
+        (Status.WARN, (C.COMPLIANT,), FailOn.FAIL, OK),
+        (Status.WARN, (C.COMPLIANT,), FailOn.WARN, FINDINGS),
+        (Status.ERROR, (C.COMPLIANT,), FailOn.FAIL, INCOMPLETE),
+        (Status.FAIL, (C.COMPLIANT,), FailOn.NEVER, OK),
+        (Status.PASS, (C.COMPLIANT,), FailOn.WARN, OK),
+        (None, (C.COMPLIANT,), FailOn.WARN, OK),  # not scanned: no verdict, coverage decides
+    ],
+)
+def test_account_verdicts_count_like_findings(
+    verdict: Status | None, codes: tuple[ReasonCode, ...], fail_on: FailOn, expected: int
+) -> None:
     assert scan_exit_code(_with_account(verdict, *codes), fail_on) == expected

@@ -22,26 +22,58 @@ from orgscan.model import (
 )
 
 RUN = RunInfo(
-    started_at="2026-12-01T00:00:00Z", finished_at="2026-12-01T00:01:00Z", tool_version="0",
-    caller_arn="arn:aws:iam::111111111111:root", organization_id="o-abc", policy=Policy(),
-    regions=("eu-west-1",), complete=True, run_id="20261201T000000Z",
-    scope=RunScope(role_name="Audit", accounts=("222222222222",), exclude_accounts=(),
-                   ous=("ou-ab12-cdef3456",), regions=None, org=True),
-    command=("orgscan", "scan", "--accounts", "222222222222"), host="audit-host",
+    started_at="2026-12-01T00:00:00Z",
+    finished_at="2026-12-01T00:01:00Z",
+    tool_version="0",
+    caller_arn="arn:aws:iam::111111111111:root",
+    organization_id="o-abc",
+    policy=Policy(),
+    regions=("eu-west-1",),
+    complete=True,
+    run_id="20261201T000000Z",
+    scope=RunScope(
+        role_name="Audit",
+        accounts=("222222222222",),
+        exclude_accounts=(),
+        ous=("ou-ab12-cdef3456",),
+        regions=None,
+        org=True,
+    ),
+    command=("orgscan", "scan", "--accounts", "222222222222"),
+    host="audit-host",
 )
 FINDING = Finding(
-    account_id="222222222222", trail_name="t", trail_arn="arn:aws:cloudtrail:eu-west-1:"
-    "222222222222:trail/t", home_region="eu-west-1", is_organization_trail=False,
-    is_multi_region=False, bucket_name="b", bucket_account_id=None, bucket_region="eu-west-1",
-    object_lock_enabled=None, lock_mode=None, retention_days=None, versioning=None,
-    status=Status.FAIL, reason_code=ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, reason="outside",
-    is_logging=False, latest_delivery_error="NoSuchBucket",
+    account_id="222222222222",
+    trail_name="t",
+    trail_arn="arn:aws:cloudtrail:eu-west-1:222222222222:trail/t",
+    home_region="eu-west-1",
+    is_organization_trail=False,
+    is_multi_region=False,
+    bucket_name="b",
+    bucket_account_id=None,
+    bucket_region="eu-west-1",
+    object_lock_enabled=None,
+    lock_mode=None,
+    retention_days=None,
+    versioning=None,
+    status=Status.FAIL,
+    reason_code=ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+    reason="outside",
+    is_logging=False,
+    latest_delivery_error="NoSuchBucket",
     management_events=ManagementEvents.WRITE_ONLY,
 )
 ACCOUNT = AccountCoverage(
-    account_id="222222222222", name="a", ou_path="/Root", state="ACTIVE", scanned=True,
-    regions_scanned=1, error_code=None, verdict=Status.FAIL,
-    verdict_code=AccountVerdictCode.NOT_RECORDED, protected_by=(),
+    account_id="222222222222",
+    name="a",
+    ou_path="/Root",
+    state="ACTIVE",
+    scanned=True,
+    regions_scanned=1,
+    error_code=None,
+    verdict=Status.FAIL,
+    verdict_code=AccountVerdictCode.NOT_RECORDED,
+    protected_by=(),
     gaps=(AccountGap("eu-west-1", AccountVerdictCode.NOT_RECORDED),),
 )
 
@@ -81,15 +113,19 @@ def test_an_unknown_gap_code_is_refused() -> None:
         loads(json.dumps(document))
 
 
-@pytest.mark.parametrize(("reason_code", "status", "readable"), [
-    (ReasonCode.NO_DEFAULT_RETENTION, Status.FAIL, True),  # the default policy
-    (ReasonCode.NO_DEFAULT_RETENTION, Status.WARN, True),  # require_default_retention = false
-    (ReasonCode.NO_DEFAULT_RETENTION, Status.PASS, False),
-    (ReasonCode.LOCK_NOT_CONFIGURED, Status.WARN, False),
-    (ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, Status.ERROR, False),
-])
-def test_status_must_fit_the_reason_code(reason_code: ReasonCode, status: Status,
-                                         readable: bool) -> None:
+@pytest.mark.parametrize(
+    ("reason_code", "status", "readable"),
+    [
+        (ReasonCode.NO_DEFAULT_RETENTION, Status.FAIL, True),  # the default policy
+        (ReasonCode.NO_DEFAULT_RETENTION, Status.WARN, True),  # require_default_retention = false
+        (ReasonCode.NO_DEFAULT_RETENTION, Status.PASS, False),
+        (ReasonCode.LOCK_NOT_CONFIGURED, Status.WARN, False),
+        (ReasonCode.BUCKET_OUTSIDE_ORGANIZATION, Status.ERROR, False),
+    ],
+)
+def test_status_must_fit_the_reason_code(
+    reason_code: ReasonCode, status: Status, readable: bool
+) -> None:
     document = json.loads(dumps(ScanResult(run=RUN, findings=(FINDING,))))
     document["findings"][0].update(reason_code=reason_code.value, status=status.value)
     if readable:

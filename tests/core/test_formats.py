@@ -24,8 +24,9 @@ def test_the_format_option_becomes_output_formats_in_the_order_given() -> None:
 
 
 def test_an_unknown_format_is_bad_input_naming_the_choices() -> None:
-    with pytest.raises(InputError, match="--format: expected any of json, csv, xlsx, html, "
-                                         "scripts, asff, ocsf"):
+    with pytest.raises(
+        InputError, match="--format: expected any of json, csv, xlsx, html, scripts, asff, ocsf"
+    ):
         build_settings(None, {"format": "json,pdf"})
 
 

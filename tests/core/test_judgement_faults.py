@@ -13,9 +13,11 @@ from orgscan.simulate import SimulatedOrg
 from tests.core.scanning import demo_settings, reasons, run_scan
 from tests.faults import Call, FaultInjector, on
 
-SCP_MESSAGE = ("User: arn:aws:sts::111111111111:assumed-role/OrganizationAccountAccessRole/"
-               "orgscan is not authorized to perform: cloudtrail:DescribeTrails with an explicit "
-               "deny in a service control policy")
+SCP_MESSAGE = (
+    "User: arn:aws:sts::111111111111:assumed-role/OrganizationAccountAccessRole/"
+    "orgscan is not authorized to perform: cloudtrail:DescribeTrails with an explicit "
+    "deny in a service control policy"
+)
 
 
 def fail_in_region(operation: str, region: str, code: str, message: str) -> Any:
@@ -32,8 +34,12 @@ def finding(result: ScanResult, name: str) -> Any:
 
 
 def test_an_scp_denied_region_is_a_row_of_its_own_kind(demo_org: SimulatedOrg) -> None:
-    result = run_scan(demo_settings(demo_org), configure=fail_in_region(
-        "cloudtrail.DescribeTrails", "eu-central-1", "AccessDeniedException", SCP_MESSAGE))
+    result = run_scan(
+        demo_settings(demo_org),
+        configure=fail_in_region(
+            "cloudtrail.DescribeTrails", "eu-central-1", "AccessDeniedException", SCP_MESSAGE
+        ),
+    )
     denied = [e for e in result.errors if e.error_code == DENIED_BY_ORGANIZATION_POLICY]
     scanned = [a.account_id for a in result.accounts if a.scanned]
     assert sorted(e.account_id for e in denied) == sorted(scanned)
@@ -50,55 +56,74 @@ def test_an_scp_denied_region_is_a_row_of_its_own_kind(demo_org: SimulatedOrg) -
 
 
 def test_regions_known_to_be_denied_keep_the_run_complete(demo_org: SimulatedOrg) -> None:
-    result = run_scan(demo_settings(demo_org, denied_regions=["eu-central-1"]),
-                      configure=fail_in_region("cloudtrail.DescribeTrails", "eu-central-1",
-                                               "AccessDeniedException", SCP_MESSAGE))
+    result = run_scan(
+        demo_settings(demo_org, denied_regions=["eu-central-1"]),
+        configure=fail_in_region(
+            "cloudtrail.DescribeTrails", "eu-central-1", "AccessDeniedException", SCP_MESSAGE
+        ),
+    )
     # Only the demo's unreadable foreign bucket is a row; the denials are not.
     assert [e.stage for e in result.errors] == [ErrorStage.BUCKET]
     assert result.run.complete
-    analytics = next(a for a in result.accounts
-                     if a.account_id == demo_org.accounts["analytics-prod"])
+    analytics = next(
+        a for a in result.accounts if a.account_id == demo_org.accounts["analytics-prod"]
+    )
     assert (analytics.verdict, analytics.regions_scanned) == (Status.PASS, 2)
 
 
 def test_a_refused_token_in_an_enabled_region_is_not_a_disabled_region(
-        demo_org: SimulatedOrg) -> None:
-    result = run_scan(demo_settings(demo_org), configure=fail_in_region(
-        "cloudtrail.DescribeTrails", "eu-west-1", "UnrecognizedClientException",
-        "The security token included in the request is invalid"))
+    demo_org: SimulatedOrg,
+) -> None:
+    result = run_scan(
+        demo_settings(demo_org),
+        configure=fail_in_region(
+            "cloudtrail.DescribeTrails",
+            "eu-west-1",
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid",
+        ),
+    )
     rows = [e for e in result.errors if e.stage is not ErrorStage.BUCKET]
     assert {(e.region, e.stage, e.error_code) for e in rows} == {
-        ("eu-west-1", ErrorStage.TRAILS, "UnrecognizedClientException")}
+        ("eu-west-1", ErrorStage.TRAILS, "UnrecognizedClientException")
+    }
     assert all("credentials refused in an enabled region" in e.message for e in rows)
 
 
-def test_unreadable_trail_status_is_null_an_error_row_and_unknown(
-        demo_org: SimulatedOrg) -> None:
-    result = run_scan(demo_settings(demo_org), configure=fail_in_region(
-        "cloudtrail.GetTrailStatus", "us-east-1", "AccessDeniedException", "no"))
+def test_unreadable_trail_status_is_null_an_error_row_and_unknown(demo_org: SimulatedOrg) -> None:
+    result = run_scan(
+        demo_settings(demo_org),
+        configure=fail_in_region(
+            "cloudtrail.GetTrailStatus", "us-east-1", "AccessDeniedException", "no"
+        ),
+    )
     org_trail = finding(result, "acme-org-trail")
     assert (org_trail.is_logging, org_trail.management_events) == (None, "All")
     assert (org_trail.status, org_trail.reason_code) == (Status.PASS, ReasonCode.COMPLIANT)
     assert [e.error_code for e in result.errors if org_trail.trail_arn in e.message] == [
-        "AccessDeniedException"]
+        "AccessDeniedException"
+    ]
     assert result.run.complete  # the trail was seen; only what decides a verdict is missing
-    security = next(a for a in result.accounts
-                    if a.account_id == demo_org.accounts["security-tooling"])
+    security = next(
+        a for a in result.accounts if a.account_id == demo_org.accounts["security-tooling"]
+    )
     # us-east-1 would be protected by the organization trail: now it cannot be told.
-    assert ("us-east-1", AccountVerdictCode.UNKNOWN) in [(g.region, g.code)
-                                                         for g in security.gaps]
+    assert ("us-east-1", AccountVerdictCode.UNKNOWN) in [(g.region, g.code) for g in security.gaps]
     assert scan_exit_code(result, FailOn.NEVER) == 3
 
 
 def test_an_outside_bucket_stays_access_denied_when_a_listing_failed(
-        demo_org: SimulatedOrg) -> None:
+    demo_org: SimulatedOrg,
+) -> None:
     dave = demo_org.accounts["sandbox-dave"]
 
     faults = FaultInjector()
 
     def into_dave(call: Call) -> bool:
-        return (call.operation == "AssumeRole"
-                and str(call.params.get("RoleArn", "")).split(":")[4] == dave)
+        return (
+            call.operation == "AssumeRole"
+            and str(call.params.get("RoleArn", "")).split(":")[4] == dave
+        )
 
     faults.error(into_dave, "AccessDenied", 403, message="not authorized")
     result = run_scan(demo_settings(demo_org), configure=faults.configure)
@@ -108,5 +133,6 @@ def test_an_outside_bucket_stays_access_denied_when_a_listing_failed(
 
 def test_without_the_organization_an_unowned_bucket_is_an_error(demo_org: SimulatedOrg) -> None:
     result = run_scan(demo_settings(demo_org, org=False))
-    assert reasons(result) == {finding(result, "acme-org-trail").trail_arn:
-                               ReasonCode.ACCESS_DENIED}
+    assert reasons(result) == {
+        finding(result, "acme-org-trail").trail_arn: ReasonCode.ACCESS_DENIED
+    }

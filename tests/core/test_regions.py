@@ -29,34 +29,46 @@ class _Regions:
 
 
 def test_a_region_newer_than_botocore_is_scanned_when_enabled() -> None:
-    client = _Regions([
-        {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
-        {"RegionName": "ap-future-9", "OptInStatus": "opted-in"},  # not in the static list
-        {"RegionName": "me-south-1", "OptInStatus": "not-opted-in"},
-        {"RegionName": "us-gov-west-1", "OptInStatus": "opt-in-not-required"},  # moto lists it
-        {"RegionName": "cn-north-1"},
-    ])
+    client = _Regions(
+        [
+            {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
+            {"RegionName": "ap-future-9", "OptInStatus": "opted-in"},  # not in the static list
+            {"RegionName": "me-south-1", "OptInStatus": "not-opted-in"},
+            {"RegionName": "us-gov-west-1", "OptInStatus": "opt-in-not-required"},  # moto lists it
+            {"RegionName": "cn-north-1"},
+        ]
+    )
     assert enabled_regions(client, ["us-east-1", "me-south-1"], "aws") == [
-        "ap-future-9", "us-east-1"]
+        "ap-future-9",
+        "us-east-1",
+    ]
     assert enabled_regions(client, ["us-gov-west-1"], "aws-us-gov") == ["us-gov-west-1"]
 
 
-@pytest.mark.parametrize(("region", "partition", "belongs"), [
-    ("eu-central-3", "aws", True), ("us-gov-east-1", "aws", False),
-    ("us-gov-east-1", "aws-us-gov", True), ("cn-northwest-1", "aws-cn", True),
-    ("mars-1", "aws", False), ("eu-west-1\n", "aws", False), ("eu-west-123", "aws", False),
-])
+@pytest.mark.parametrize(
+    ("region", "partition", "belongs"),
+    [
+        ("eu-central-3", "aws", True),
+        ("us-gov-east-1", "aws", False),
+        ("us-gov-east-1", "aws-us-gov", True),
+        ("cn-northwest-1", "aws-cn", True),
+        ("mars-1", "aws", False),
+        ("eu-west-1\n", "aws", False),
+        ("eu-west-123", "aws", False),
+    ],
+)
 def test_partition_of_a_region_name(region: str, partition: str, belongs: bool) -> None:
     assert in_partition(region, partition) is belongs
 
 
 def test_an_explicit_scp_deny_has_its_own_code() -> None:
-    message = ("User: arn:aws:sts::222222222222:assumed-role/Scan/orgscan is not authorized to "
-               "perform: cloudtrail:DescribeTrails with an explicit deny in a service control "
-               "policy")
+    message = (
+        "User: arn:aws:sts::222222222222:assumed-role/Scan/orgscan is not authorized to "
+        "perform: cloudtrail:DescribeTrails with an explicit deny in a service control "
+        "policy"
+    )
     assert region_failure_code("AccessDeniedException", message) == DENIED_BY_ORGANIZATION_POLICY
-    assert region_failure_code("AccessDeniedException", "not authorized") == \
-        "AccessDeniedException"
+    assert region_failure_code("AccessDeniedException", "not authorized") == "AccessDeniedException"
 
 
 def test_an_auth_failure_in_an_enabled_region_is_not_a_disabled_region() -> None:
@@ -65,14 +77,17 @@ def test_an_auth_failure_in_an_enabled_region_is_not_a_disabled_region() -> None
     assert not means_region_disabled("AccessDenied", known_enabled=False)
 
 
-def test_sts_is_called_at_the_regional_endpoint(aws_env: None,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sts_is_called_at_the_regional_endpoint(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy")  # an old default, overridden
     sessions = SessionFactory()
     client = sessions._shared_client("sts", "ap-southeast-3")
     assert client.meta.endpoint_url == "https://sts.ap-southeast-3.amazonaws.com"
-    assert sessions._shared_client("sts", "us-east-1").meta.endpoint_url == \
-        "https://sts.us-east-1.amazonaws.com"
+    assert (
+        sessions._shared_client("sts", "us-east-1").meta.endpoint_url
+        == "https://sts.us-east-1.amazonaws.com"
+    )
 
 
 class _WideOrganization:
@@ -100,8 +115,11 @@ class _WideOrganization:
                 with outer.lock:
                     outer.now -= 1
                 if name == "list_organizational_units_for_parent":
-                    ous = ([{"Id": f"ou-abcd-{n:08d}", "Name": f"ou{n}"} for n in range(30)]
-                           if ParentId == "r-abcd" else [])
+                    ous = (
+                        [{"Id": f"ou-abcd-{n:08d}", "Name": f"ou{n}"} for n in range(30)]
+                        if ParentId == "r-abcd"
+                        else []
+                    )
                     return [{"OrganizationalUnits": ous}]
                 number = int(ParentId[-8:]) if ParentId.startswith("ou-") else 99
                 return [{"Accounts": [{"Id": f"{number:012d}", "Name": "a", "State": "ACTIVE"}]}]

@@ -56,8 +56,9 @@ def finding_named(result: ScanResult, trail_name: str) -> Any:
     return finding
 
 
-def test_the_demo_scan_reports_exactly_the_expected_trails(demo_org: SimulatedOrg,
-                                                          full_scan: RecordedScan) -> None:
+def test_the_demo_scan_reports_exactly_the_expected_trails(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     assert reasons(result) == demo_org.expected_reasons
     assert not set(demo_org.skipped_trails) & set(reasons(result))
@@ -75,13 +76,17 @@ def test_the_demo_scan_reports_exactly_the_expected_trails(demo_org: SimulatedOr
 
 
 def test_serial_mode_gives_the_same_result_and_reports_progress(
-        demo_org: SimulatedOrg, full_scan: RecordedScan) -> None:
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     seen: list[ScanProgress] = []
     settings = build_settings(None, demo_settings(demo_org, serial=True))
     result = scan_organization(settings, SessionFactory(), progress=seen.append)
     parallel = full_scan.result
     assert (result.findings, result.accounts, result.errors) == (
-        parallel.findings, parallel.accounts, parallel.errors)
+        parallel.findings,
+        parallel.accounts,
+        parallel.errors,
+    )
     assert seen
     # The total is the accounts planned from the start: it never grows as work is found.
     scannable = sum(1 for account in result.accounts if account.state == "ACTIVE")
@@ -93,58 +98,86 @@ def test_serial_mode_gives_the_same_result_and_reports_progress(
 
 
 def test_coverage_lists_every_account_and_never_scans_the_closed_one(
-        demo_org: SimulatedOrg, full_scan: RecordedScan) -> None:
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     by_id = {account.account_id: account for account in result.accounts}
     assert set(by_id) == set(demo_org.accounts.values())
     (closed,) = demo_org.closed_account_ids
     assert by_id[closed] == AccountCoverage(
-        closed, "sandbox-legacy", "/Root/Sandbox", "SUSPENDED", scanned=False,
-        regions_scanned=0, error_code=None)
+        closed,
+        "sandbox-legacy",
+        "/Root/Sandbox",
+        "SUSPENDED",
+        scanned=False,
+        regions_scanned=0,
+        error_code=None,
+    )
     for account_id, account in by_id.items():
         assert account.ou_path == demo_org.ou_paths[account_id]
         assert account.ou_path is not None
         assert account.ou_path.startswith("/Root")
         if account_id != closed:
-            assert (account.state, account.scanned, account.regions_scanned,
-                    account.error_code) == ("ACTIVE", True, 3, None)
+            assert (
+                account.state,
+                account.scanned,
+                account.regions_scanned,
+                account.error_code,
+            ) == ("ACTIVE", True, 3, None)
     assert by_id[demo_org.accounts["analytics-prod"]].ou_path == "/Root/Workloads/Prod"
 
 
-def test_buckets_are_read_with_their_owners_credentials(demo_org: SimulatedOrg,
-                                                     full_scan: RecordedScan) -> None:
+def test_buckets_are_read_with_their_owners_credentials(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     archive = demo_org.log_archive_account_id
     for name in ("acme-org-trail", "identity-prod-trail"):  # trails of two other accounts
         finding = finding_named(result, name)
         assert finding.account_id != archive
         assert (finding.bucket_name, finding.bucket_account_id, finding.bucket_region) == (
-            "acme-log-archive-cloudtrail", archive, "us-east-1")
-        assert (finding.object_lock_enabled, finding.lock_mode, finding.retention_days,
-                finding.versioning) == (True, LockMode.COMPLIANCE, 365, Versioning.ENABLED)
+            "acme-log-archive-cloudtrail",
+            archive,
+            "us-east-1",
+        )
+        assert (
+            finding.object_lock_enabled,
+            finding.lock_mode,
+            finding.retention_days,
+            finding.versioning,
+        ) == (True, LockMode.COMPLIANCE, 365, Versioning.ENABLED)
         assert (finding.status, finding.reason_code) == (Status.PASS, ReasonCode.COMPLIANT)
 
 
-def test_a_bucket_outside_the_organization_fails(demo_org: SimulatedOrg,
-                                                 full_scan: RecordedScan) -> None:
+def test_a_bucket_outside_the_organization_fails(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     bob = demo_org.accounts["sandbox-bob"]
     finding = finding_named(result, "sandbox-bob-trail")
     # Every ACTIVE account listed its buckets without it, and it exists (403, not 404).
     assert (finding.status, finding.reason_code) == (
-        Status.FAIL, ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)
-    assert (finding.bucket_account_id, finding.object_lock_enabled, finding.lock_mode,
-            finding.versioning) == (None, None, None, None)
+        Status.FAIL,
+        ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+    )
+    assert (
+        finding.bucket_account_id,
+        finding.object_lock_enabled,
+        finding.lock_mode,
+        finding.versioning,
+    ) == (None, None, None, None)
     assert "partner-siem-cloudtrail-intake" in finding.reason
     # The only error of the whole scan: the unreadable bucket, recorded against the trail owner.
     # (Trail status and selectors of every trail were read.)
     assert [(e.account_id, e.stage, e.error_code) for e in result.errors] == [
-        (bob, ErrorStage.BUCKET, "AccessDenied")]
+        (bob, ErrorStage.BUCKET, "AccessDenied")
+    ]
     assert "partner-siem-cloudtrail-intake" in result.errors[0].message
 
 
-def test_a_deleted_bucket_is_bucket_missing_not_an_error(demo_org: SimulatedOrg,
-                                                     full_scan: RecordedScan) -> None:
+def test_a_deleted_bucket_is_bucket_missing_not_an_error(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     finding = finding_named(result, "sandbox-alice-trail")
     assert (finding.status, finding.reason_code) == (Status.FAIL, ReasonCode.BUCKET_MISSING)
@@ -153,8 +186,9 @@ def test_a_deleted_bucket_is_bucket_missing_not_an_error(demo_org: SimulatedOrg,
     assert not [e for e in result.errors if e.account_id == finding.account_id]
 
 
-def test_multi_region_trails_are_counted_once(demo_org: SimulatedOrg,
-                                                     full_scan: RecordedScan) -> None:
+def test_multi_region_trails_are_counted_once(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     arns = [finding.trail_arn for finding in result.findings]
     assert len(arns) == len(set(arns))
@@ -169,15 +203,18 @@ def test_no_org_scans_only_the_callers_account(demo_org: SimulatedOrg) -> None:
     result = run_scan(demo_settings(demo_org, org=False))
     management = demo_org.management_account_id
     assert [(a.account_id, a.scanned, a.regions_scanned) for a in result.accounts] == [
-        (management, True, 3)]
+        (management, True, 3)
+    ]
     # The organization trail's bucket belongs to the log archive, which --no-org cannot enter.
     assert [(f.trail_name, f.reason_code) for f in result.findings] == [
-        ("acme-org-trail", ReasonCode.ACCESS_DENIED)]
+        ("acme-org-trail", ReasonCode.ACCESS_DENIED)
+    ]
     assert result.run.organization_id is None
 
 
-def test_calls_per_operation_account_and_bucket(demo_org: SimulatedOrg,
-                                                full_scan: RecordedScan) -> None:
+def test_calls_per_operation_account_and_bucket(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result, recorder = full_scan.result, full_scan.recorder
     scanned = [a.account_id for a in result.accounts if a.scanned]
     members = [a for a in scanned if a != demo_org.management_account_id]
@@ -194,17 +231,23 @@ def test_calls_per_operation_account_and_bucket(demo_org: SimulatedOrg,
     assert per_operation["cloudtrail.GetEventSelectors"] == len(result.findings)
     # Each readable bucket is read once, however many trails deliver into it.
     per_bucket = recorder.per_bucket()
-    readable = {f.bucket_name for f in result.findings
-                if f.reason_code not in (ReasonCode.ACCESS_DENIED, ReasonCode.BUCKET_MISSING,
-                                         ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)}
+    readable = {
+        f.bucket_name
+        for f in result.findings
+        if f.reason_code
+        not in (
+            ReasonCode.ACCESS_DENIED,
+            ReasonCode.BUCKET_MISSING,
+            ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+        )
+    }
     for bucket in readable:
         assert per_bucket[("s3.GetObjectLockConfiguration", bucket)] == 1
         assert per_bucket[("s3.GetBucketVersioning", bucket)] == 1
     assert per_bucket[("s3.GetObjectLockConfiguration", "acme-log-archive-cloudtrail")] == 1
     # The closed account is never entered, and no role is assumed twice.
     (closed,) = demo_org.closed_account_ids
-    assumed = [target for operation, target, _ in recorder.calls
-               if operation == "sts.AssumeRole"]
+    assumed = [target for operation, target, _ in recorder.calls if operation == "sts.AssumeRole"]
     assert closed not in assumed
     assert sorted(assumed) == sorted(members)
     credentials = {id(full_scan.sessions.credentials_for(a)): a for a in members}
@@ -213,8 +256,9 @@ def test_calls_per_operation_account_and_bucket(demo_org: SimulatedOrg,
     _print_measurements(per_operation, per_account, per_bucket, len(scanned), len(readable))
 
 
-def _print_measurements(per_operation: Any, per_account: Any, per_bucket: Any,
-                        accounts: int, buckets: int) -> None:
+def _print_measurements(
+    per_operation: Any, per_account: Any, per_bucket: Any, accounts: int, buckets: int
+) -> None:
     """Shown with ``pytest -s``: how many AWS calls a scan makes."""
     print(f"\nAWS calls of a demo scan ({accounts} scanned accounts, {buckets} readable buckets):")
     for operation, count in sorted(per_operation.items()):
@@ -237,25 +281,41 @@ def test_discovery_walks_nested_ous(demo_org: SimulatedOrg) -> None:
     assert [a.account_id for a in organization.accounts] == sorted(demo_org.accounts.values())
     states = {a.account_id: a.state for a in organization.accounts}
     assert {i for i, state in states.items() if state == "SUSPENDED"} == set(
-        demo_org.closed_account_ids)
+        demo_org.closed_account_ids
+    )
     assert set(states.values()) == {"ACTIVE", "SUSPENDED"}
     ids = ou_ids()
-    workloads = {demo_org.accounts[name] for name in (
-        "payments-prod", "orders-prod", "identity-prod", "analytics-prod", "payments-dev",
-        "orders-dev")}
+    workloads = {
+        demo_org.accounts[name]
+        for name in (
+            "payments-prod",
+            "orders-prod",
+            "identity-prod",
+            "analytics-prod",
+            "payments-dev",
+            "orders-dev",
+        )
+    }
     assert organization.accounts_under[ids["/Root/Workloads"]] == workloads
     assert organization.accounts_under[ids["/Root"]] == set(demo_org.accounts.values())
     assert organization.accounts_under[ids["/Root/Workloads/Dev"]] == {
-        demo_org.accounts["payments-dev"], demo_org.accounts["orders-dev"]}
+        demo_org.accounts["payments-dev"],
+        demo_org.accounts["orders-dev"],
+    }
 
     select = functools.partial(select_accounts, organization)
     assert select([], [], [ids["/Root/Workloads"]]) == workloads
     assert select([], [demo_org.accounts["orders-dev"]], [ids["/Root/Workloads/Dev"]]) == {
-        demo_org.accounts["payments-dev"]}
-    assert select([demo_org.accounts["orders-dev"], demo_org.log_archive_account_id],
-                  [], [ids["/Root/Workloads"]]) == {demo_org.accounts["orders-dev"]}
-    assert select([], [demo_org.log_archive_account_id], []) == set(
-        demo_org.accounts.values()) - {demo_org.log_archive_account_id}
+        demo_org.accounts["payments-dev"]
+    }
+    assert select(
+        [demo_org.accounts["orders-dev"], demo_org.log_archive_account_id],
+        [],
+        [ids["/Root/Workloads"]],
+    ) == {demo_org.accounts["orders-dev"]}
+    assert select([], [demo_org.log_archive_account_id], []) == set(demo_org.accounts.values()) - {
+        demo_org.log_archive_account_id
+    }
     with pytest.raises(InputError, match="not in the organization: 999999999999"):
         select(["999999999999"], [], [])
     with pytest.raises(InputError, match="not in the organization: 999999999999"):
@@ -269,65 +329,82 @@ def test_an_excluded_log_archive_still_lends_its_credentials(demo_org: Simulated
     result = run_scan(demo_settings(demo_org, exclude_accounts=archive))
     # Everything but its own trail, which is not scanned when it is excluded.
     own = demo_org.trail("log-archive-trail").trail_arn
-    assert reasons(result) == {arn: code for arn, code in demo_org.expected_reasons.items()
-                               if arn != own}
+    assert reasons(result) == {
+        arn: code for arn, code in demo_org.expected_reasons.items() if arn != own
+    }
     assert not next(a for a in result.accounts if a.account_id == archive).scanned
     identity = finding_named(result, "identity-prod-trail")
     assert (identity.bucket_account_id, identity.reason_code) == (archive, ReasonCode.COMPLIANT)
 
 
-def test_a_closed_account_in_the_chosen_ou_is_listed_not_scanned(
-        demo_org: SimulatedOrg) -> None:
+def test_a_closed_account_in_the_chosen_ou_is_listed_not_scanned(demo_org: SimulatedOrg) -> None:
     sandbox = ou_ids()["/Root/Sandbox"]
     (closed,) = demo_org.closed_account_ids
     result = run_scan(demo_settings(demo_org, ou=[sandbox], accounts=closed))
-    assert [(a.account_id, a.state, a.scanned) for a in result.accounts
-            if a.account_id == closed] == [(closed, "SUSPENDED", False)]
+    assert [
+        (a.account_id, a.state, a.scanned) for a in result.accounts if a.account_id == closed
+    ] == [(closed, "SUSPENDED", False)]
     assert result.findings == ()
     assert not any(a.scanned for a in result.accounts)
 
 
-@pytest.mark.parametrize(("cli", "message"), [
-    ({"accounts": "999999999999"}, "not in the organization: 999999999999"),
-    ({"exclude_accounts": "999999999999"}, "not in the organization: 999999999999"),
-    ({"ou": ["ou-zzzz-zzzzzzzz"]}, "OU not found in the organization: ou-zzzz-zzzzzzzz"),
-    ({"regions": "xx-nowhere-9"}, "unknown region for partition aws: xx-nowhere-9"),
-    ({"org": False, "accounts": "999999999999"}, "--no-org scans only the caller's account"),
-])
-def test_unknown_scope_is_bad_input(demo_org: SimulatedOrg, cli: dict[str, Any],
-                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("cli", "message"),
+    [
+        ({"accounts": "999999999999"}, "not in the organization: 999999999999"),
+        ({"exclude_accounts": "999999999999"}, "not in the organization: 999999999999"),
+        ({"ou": ["ou-zzzz-zzzzzzzz"]}, "OU not found in the organization: ou-zzzz-zzzzzzzz"),
+        ({"regions": "xx-nowhere-9"}, "unknown region for partition aws: xx-nowhere-9"),
+        ({"org": False, "accounts": "999999999999"}, "--no-org scans only the caller's account"),
+    ],
+)
+def test_unknown_scope_is_bad_input(
+    demo_org: SimulatedOrg, cli: dict[str, Any], message: str
+) -> None:
     with pytest.raises(InputError, match=re.escape(message)):
         run_scan(demo_settings(demo_org, **cli))
 
 
-def test_trail_health_and_account_verdicts_as_simulated(demo_org: SimulatedOrg,
-                                                        full_scan: RecordedScan) -> None:
+def test_trail_health_and_account_verdicts_as_simulated(
+    demo_org: SimulatedOrg, full_scan: RecordedScan
+) -> None:
     result = full_scan.result
     for expected in demo_org.trails:
         finding = next(f for f in result.findings if f.trail_arn == expected.trail_arn)
         assert (finding.is_logging, finding.management_events) == (
-            expected.is_logging, expected.management_events), expected.name
+            expected.is_logging,
+            expected.management_events,
+        ), expected.name
         assert finding.latest_delivery_error is None  # moto never reports one
     verdicts = {a.account_id: a.verdict_code for a in result.accounts if a.scanned}
     assert verdicts == demo_org.expected_verdicts
     # Every code the demo can show without a fault: protected, not recorded, unprotected.
-    assert set(verdicts.values()) == {AccountVerdictCode.PROTECTED,
-                                      AccountVerdictCode.NOT_RECORDED,
-                                      AccountVerdictCode.UNPROTECTED}
-    by_name = {name: next(a for a in result.accounts if a.account_id == account_id)
-               for name, account_id in demo_org.accounts.items()}
+    assert set(verdicts.values()) == {
+        AccountVerdictCode.PROTECTED,
+        AccountVerdictCode.NOT_RECORDED,
+        AccountVerdictCode.UNPROTECTED,
+    }
+    by_name = {
+        name: next(a for a in result.accounts if a.account_id == account_id)
+        for name, account_id in demo_org.accounts.items()
+    }
     payments = by_name["payments-prod"]
-    assert (payments.verdict, payments.verdict_code) == (Status.FAIL,
-                                                         AccountVerdictCode.UNPROTECTED)
+    assert (payments.verdict, payments.verdict_code) == (
+        Status.FAIL,
+        AccountVerdictCode.UNPROTECTED,
+    )
     # us-east-1 is protected by the single-region organization trail; the rest is not.
     assert [(g.region, g.code) for g in payments.gaps] == [
         ("eu-central-1", AccountVerdictCode.UNPROTECTED),
-        ("eu-west-1", AccountVerdictCode.UNPROTECTED)]
+        ("eu-west-1", AccountVerdictCode.UNPROTECTED),
+    ]
     assert payments.protected_by == (demo_org.trail("acme-org-trail").trail_arn,)
     archive = by_name["log-archive"]
     assert (archive.verdict, archive.gaps) == (Status.PASS, ())
     stopped = by_name["identity-prod"]
     assert (stopped.verdict_code, [g.region for g in stopped.gaps]) == (
-        AccountVerdictCode.NOT_RECORDED, ["eu-central-1", "eu-west-1"])
+        AccountVerdictCode.NOT_RECORDED,
+        ["eu-central-1", "eu-west-1"],
+    )
     closed = next(a for a in result.accounts if a.account_id in demo_org.closed_account_ids)
     assert (closed.verdict, closed.verdict_code, closed.gaps) == (None, None, ())

@@ -20,7 +20,6 @@ MEMBER = "111122223333"
 OTHER = "444455556666"
 
 
-
 class AssumeRoleLog:
     """Every AssumeRole request body the factory sends."""
 
@@ -44,23 +43,29 @@ def moto(aws_env: None) -> Iterator[None]:
 
 def test_the_caller_uses_its_own_credentials_and_members_assume_the_role(moto: None) -> None:
     log = AssumeRoleLog()
-    sessions = SessionFactory(role_name="AuditRole", external_id="ext-1234",
-                              role_session_name="nightly-audit", configure_session=log.register)
+    sessions = SessionFactory(
+        role_name="AuditRole",
+        external_id="ext-1234",
+        role_session_name="nightly-audit",
+        configure_session=log.register,
+    )
     assert sessions.caller_account_id == CALLER
     sessions.client(CALLER, "s3", "us-east-1").list_buckets()
     assert log.bodies == []
     sessions.client(MEMBER, "s3", "us-east-1").list_buckets()
     sessions.client(MEMBER, "cloudtrail", "eu-west-1").describe_trails()
-    assert [(b["RoleArn"], b["RoleSessionName"], b["ExternalId"], b["DurationSeconds"])
-            for b in log.bodies] == [
-        (f"arn:aws:iam::{MEMBER}:role/AuditRole", "nightly-audit", "ext-1234", 3600)]
+    assert [
+        (b["RoleArn"], b["RoleSessionName"], b["ExternalId"], b["DurationSeconds"])
+        for b in log.bodies
+    ] == [(f"arn:aws:iam::{MEMBER}:role/AuditRole", "nightly-audit", "ext-1234", 3600)]
 
 
 def test_calls_act_in_the_member_account(moto: None) -> None:
     sessions = SessionFactory()
     sessions.client(MEMBER, "s3", "us-east-1").create_bucket(Bucket="member-bucket")
-    assert [b["Name"] for b in sessions.client(MEMBER, "s3", "us-east-1")
-            .list_buckets()["Buckets"]] == ["member-bucket"]
+    assert [
+        b["Name"] for b in sessions.client(MEMBER, "s3", "us-east-1").list_buckets()["Buckets"]
+    ] == ["member-bucket"]
     assert sessions.client(CALLER, "s3", "us-east-1").list_buckets()["Buckets"] == []
     assert sessions.client(OTHER, "s3", "us-east-1").list_buckets()["Buckets"] == []
     identity = sessions.client(MEMBER, "sts", "us-east-1").get_caller_identity()
@@ -109,11 +114,15 @@ def test_a_denied_role_raises_with_the_aws_code(moto: None) -> None:
     with pytest.raises(AssumeRoleError) as caught:
         sessions.client(MEMBER, "s3", "us-east-1")
     assert (caught.value.account_id, caught.value.error_code, caught.value.message) == (
-        MEMBER, "AccessDenied", "no trust")
+        MEMBER,
+        "AccessDenied",
+        "no trust",
+    )
 
 
 def test_the_default_region_comes_from_the_environment(
-        moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    moto: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.delenv("AWS_REGION", raising=False)
     assert SessionFactory().default_region == "eu-west-1"

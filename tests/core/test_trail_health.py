@@ -31,33 +31,48 @@ def cloudtrail(aws_env: None) -> Iterator[Any]:
 
 
 def _trail(client: Any, name: str) -> str:
-    return str(client.create_trail(Name=name, S3BucketName="trail-health-logs",
-                                   IsMultiRegionTrail=True)["TrailARN"])
+    return str(
+        client.create_trail(Name=name, S3BucketName="trail-health-logs", IsMultiRegionTrail=True)[
+            "TrailARN"
+        ]
+    )
 
 
 def test_a_logging_trail_recording_everything(cloudtrail: Any) -> None:
     arn = _trail(cloudtrail, "main")
     cloudtrail.start_logging(Name=arn)
-    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=[
-        {"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    cloudtrail.put_event_selectors(
+        TrailName=arn, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
     assert read_trail_health(cloudtrail, arn) == TrailHealth(True, None, ME.ALL)
 
 
 def test_a_stopped_trail_with_read_only_selectors(cloudtrail: Any) -> None:
     arn = _trail(cloudtrail, "reads")
-    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=[
-        {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
+    cloudtrail.put_event_selectors(
+        TrailName=arn,
+        EventSelectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}],
+    )
     assert read_trail_health(cloudtrail, arn) == TrailHealth(False, None, ME.READ_ONLY)
 
 
 def test_advanced_selectors_for_data_events_only_record_no_management_events(
-        cloudtrail: Any) -> None:
+    cloudtrail: Any,
+) -> None:
     arn = _trail(cloudtrail, "data")
     cloudtrail.start_logging(Name=arn)
-    cloudtrail.put_event_selectors(TrailName=arn, AdvancedEventSelectors=[
-        {"Name": "s3 data", "FieldSelectors": [
-            {"Field": "eventCategory", "Equals": ["Data"]},
-            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}])
+    cloudtrail.put_event_selectors(
+        TrailName=arn,
+        AdvancedEventSelectors=[
+            {
+                "Name": "s3 data",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                ],
+            }
+        ],
+    )
     assert read_trail_health(cloudtrail, arn).management_events is ME.NONE
 
 
@@ -73,8 +88,9 @@ def test_an_unknown_trail_is_unreadable_not_stopped(cloudtrail: Any) -> None:
 class _Replies:
     """A CloudTrail client answering fixed replies or raising fixed errors."""
 
-    def __init__(self, status: dict[str, Any] | Exception,
-                 selectors: dict[str, Any] | Exception) -> None:
+    def __init__(
+        self, status: dict[str, Any] | Exception, selectors: dict[str, Any] | Exception
+    ) -> None:
         self.status, self.selectors = status, selectors
 
     def get_trail_status(self, Name: str) -> dict[str, Any]:
@@ -89,8 +105,9 @@ class _Replies:
 
 
 def _denied() -> ClientError:
-    return ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}},
-                       "GetEventSelectors")
+    return ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetEventSelectors"
+    )
 
 
 def test_delivery_error_is_kept_and_a_failed_read_is_an_error_value() -> None:
@@ -113,27 +130,71 @@ def _field(name: str, **condition: list[str]) -> dict[str, Any]:
 MGMT = _field("eventCategory", Equals=["Management"])
 
 
-@pytest.mark.parametrize(("reply", "expected"), [
-    ({"EventSelectors": [{"ReadWriteType": "All"}]}, ME.ALL),
-    ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False}]}, ME.NONE),
-    ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, ME.WRITE_ONLY),
-    ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}, {"ReadWriteType": "ReadOnly"}]},
-     ME.ALL),
-    ({"EventSelectors": [], "AdvancedEventSelectors": []}, ME.NONE),
-    ({"AdvancedEventSelectors": [{"FieldSelectors": [MGMT]}]}, ME.ALL),
-    ({"AdvancedEventSelectors": [{"FieldSelectors": [
-        MGMT, _field("readOnly", Equals=["true"])]}]}, ME.READ_ONLY),
-    ({"AdvancedEventSelectors": [{"FieldSelectors": [
-        MGMT, _field("readOnly", Equals=["false"])]}]}, ME.WRITE_ONLY),
-    ({"AdvancedEventSelectors": [
-        {"FieldSelectors": [MGMT, _field("readOnly", Equals=["false"])]},
-        {"FieldSelectors": [MGMT, _field("readOnly", Equals=["true"])]}]}, ME.ALL),
-    # Excluding an event source records less than all management events.
-    ({"AdvancedEventSelectors": [{"FieldSelectors": [
-        MGMT, _field("eventSource", NotEquals=["kms.amazonaws.com"])]}]}, ME.NONE),
-    ({"AdvancedEventSelectors": [{"FieldSelectors": [
-        _field("eventCategory", Equals=["Management"], NotEquals=["x"])]}]}, ME.NONE),
-])
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ({"EventSelectors": [{"ReadWriteType": "All"}]}, ME.ALL),
+        ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False}]}, ME.NONE),
+        ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, ME.WRITE_ONLY),
+        (
+            {"EventSelectors": [{"ReadWriteType": "WriteOnly"}, {"ReadWriteType": "ReadOnly"}]},
+            ME.ALL,
+        ),
+        ({"EventSelectors": [], "AdvancedEventSelectors": []}, ME.NONE),
+        ({"AdvancedEventSelectors": [{"FieldSelectors": [MGMT]}]}, ME.ALL),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {"FieldSelectors": [MGMT, _field("readOnly", Equals=["true"])]}
+                ]
+            },
+            ME.READ_ONLY,
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {"FieldSelectors": [MGMT, _field("readOnly", Equals=["false"])]}
+                ]
+            },
+            ME.WRITE_ONLY,
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {"FieldSelectors": [MGMT, _field("readOnly", Equals=["false"])]},
+                    {"FieldSelectors": [MGMT, _field("readOnly", Equals=["true"])]},
+                ]
+            },
+            ME.ALL,
+        ),
+        # Excluding an event source records less than all management events.
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "FieldSelectors": [
+                            MGMT,
+                            _field("eventSource", NotEquals=["kms.amazonaws.com"]),
+                        ]
+                    }
+                ]
+            },
+            ME.NONE,
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "FieldSelectors": [
+                            _field("eventCategory", Equals=["Management"], NotEquals=["x"])
+                        ]
+                    }
+                ]
+            },
+            ME.NONE,
+        ),
+    ],
+)
 def test_management_events_of_selectors(reply: dict[str, Any], expected: ME) -> None:
     assert management_events(reply) is expected
 

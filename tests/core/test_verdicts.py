@@ -19,92 +19,266 @@ MGMT, APP, OTHER = "111111111111", "222222222222", "333333333333"
 E1, W2 = "us-east-1", "eu-west-2"
 C = AccountVerdictCode
 ALL, READ = ManagementEvents.ALL, ManagementEvents.READ_ONLY
-_CODE = {Status.PASS: ReasonCode.COMPLIANT, Status.WARN: ReasonCode.NO_DEFAULT_RETENTION,
-         Status.FAIL: ReasonCode.LOCK_NOT_CONFIGURED, Status.ERROR: ReasonCode.ACCESS_DENIED}
+_CODE = {
+    Status.PASS: ReasonCode.COMPLIANT,
+    Status.WARN: ReasonCode.NO_DEFAULT_RETENTION,
+    Status.FAIL: ReasonCode.LOCK_NOT_CONFIGURED,
+    Status.ERROR: ReasonCode.ACCESS_DENIED,
+}
 
 
-def trail(name: str, owner: str = APP, *, home: str = E1, multi: bool = True,
-          org: bool = False, status: Status = Status.PASS, logging: bool | None = True,
-          events: ManagementEvents | None = ALL) -> Finding:
+def trail(
+    name: str,
+    owner: str = APP,
+    *,
+    home: str = E1,
+    multi: bool = True,
+    org: bool = False,
+    status: Status = Status.PASS,
+    logging: bool | None = True,
+    events: ManagementEvents | None = ALL,
+) -> Finding:
     """A finding for trail ``name`` with the given health and bucket status."""
-    return Finding(owner, name, f"arn:aws:cloudtrail:{home}:{owner}:trail/{name}", home, org,
-                   multi, f"{name}-logs", owner, home, None, None, None, None, status,
-                   _CODE[status], "because", is_logging=logging, latest_delivery_error=None,
-                   management_events=events)
+    return Finding(
+        owner,
+        name,
+        f"arn:aws:cloudtrail:{home}:{owner}:trail/{name}",
+        home,
+        org,
+        multi,
+        f"{name}-logs",
+        owner,
+        home,
+        None,
+        None,
+        None,
+        None,
+        status,
+        _CODE[status],
+        "because",
+        is_logging=logging,
+        latest_delivery_error=None,
+        management_events=events,
+    )
 
 
 BOTH = AccountRegions(scanned=(E1, W2))
 
 TABLE = [
-    pytest.param([trail("all")], BOTH, Status.PASS, C.PROTECTED, [], ["all"],
-                 id="one-multi-region-trail"),
-    pytest.param([trail("org", MGMT, org=True)], BOTH, Status.PASS, C.PROTECTED, [], ["org"],
-                 id="organization-trail"),
-    pytest.param([trail("mgmt-own", MGMT)], BOTH, Status.FAIL, C.NOT_RECORDED,
-                 [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)], [],
-                 id="another-accounts-trail-records-nothing-here"),
-    pytest.param([trail("local", multi=False)], BOTH, Status.FAIL, C.NOT_RECORDED,
-                 [(W2, C.NOT_RECORDED)], ["local"], id="single-region-only"),
-    pytest.param([trail("stopped", logging=False)], BOTH, Status.FAIL, C.NOT_RECORDED,
-                 [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)], [], id="stopped-trail"),
-    pytest.param([trail("reads", events=READ)], BOTH, Status.FAIL, C.NOT_RECORDED,
-                 [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)], [], id="read-only-events"),
-    pytest.param([trail("none", events=ManagementEvents.NONE)], BOTH, Status.FAIL,
-                 C.NOT_RECORDED, [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)], [],
-                 id="no-management-events"),
-    pytest.param([trail("unlocked", status=Status.FAIL)], BOTH, Status.FAIL, C.UNPROTECTED,
-                 [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)], [], id="unlocked-bucket"),
-    pytest.param([trail("warned", status=Status.WARN)], BOTH, Status.WARN, C.UNPROTECTED,
-                 [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)], [], id="warn-bucket"),
-    pytest.param([trail("warned", status=Status.WARN), trail("bad", status=Status.FAIL)], BOTH,
-                 Status.WARN, C.UNPROTECTED, [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)], [],
-                 id="best-status-among-a-regions-recording-trails"),
-    pytest.param([trail("warned", multi=False, status=Status.WARN),
-                  trail("bad", home=W2, multi=False, status=Status.FAIL)], BOTH,
-                 Status.FAIL, C.UNPROTECTED, [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)], [],
-                 id="worst-over-regions"),
-    pytest.param([trail("denied", status=Status.ERROR)], BOTH, Status.ERROR, C.UNKNOWN,
-                 [(E1, C.UNKNOWN), (W2, C.UNKNOWN)], [], id="error-finding"),
-    pytest.param([trail("blind", logging=None)], BOTH, Status.ERROR, C.UNKNOWN,
-                 [(E1, C.UNKNOWN), (W2, C.UNKNOWN)], [], id="unreadable-status"),
-    pytest.param([trail("blind", events=None)], BOTH, Status.ERROR, C.UNKNOWN,
-                 [(E1, C.UNKNOWN), (W2, C.UNKNOWN)], [], id="unreadable-selectors"),
-    pytest.param([trail("blind", logging=None, status=Status.FAIL)], BOTH, Status.FAIL,
-                 C.NOT_RECORDED, [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)], [],
-                 id="failing-whatever-the-unread-status"),
-    pytest.param([trail("all"), trail("blind", logging=None)], BOTH, Status.PASS, C.PROTECTED,
-                 [], ["all"], id="an-unread-trail-does-not-matter-when-another-protects"),
-    pytest.param([trail("local", multi=False), trail("blind", home=W2, multi=False,
-                                                      status=Status.ERROR)],
-                 BOTH, Status.ERROR, C.UNKNOWN, [(W2, C.UNKNOWN)], ["local"],
-                 id="unknown-region"),
-    pytest.param([trail("local", multi=False, status=Status.WARN)], BOTH, Status.FAIL,
-                 C.NOT_RECORDED, [(E1, C.UNPROTECTED), (W2, C.NOT_RECORDED)], [],
-                 id="not-recorded-beats-unprotected"),
-    pytest.param([trail("local", multi=False, status=Status.WARN),
-                  trail("blind", home=W2, multi=False, logging=None)], BOTH, Status.ERROR,
-                 C.UNKNOWN, [(E1, C.UNPROTECTED), (W2, C.UNKNOWN)], [],
-                 id="unknown-beats-warn"),
+    pytest.param(
+        [trail("all")], BOTH, Status.PASS, C.PROTECTED, [], ["all"], id="one-multi-region-trail"
+    ),
+    pytest.param(
+        [trail("org", MGMT, org=True)],
+        BOTH,
+        Status.PASS,
+        C.PROTECTED,
+        [],
+        ["org"],
+        id="organization-trail",
+    ),
+    pytest.param(
+        [trail("mgmt-own", MGMT)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)],
+        [],
+        id="another-accounts-trail-records-nothing-here",
+    ),
+    pytest.param(
+        [trail("local", multi=False)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(W2, C.NOT_RECORDED)],
+        ["local"],
+        id="single-region-only",
+    ),
+    pytest.param(
+        [trail("stopped", logging=False)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)],
+        [],
+        id="stopped-trail",
+    ),
+    pytest.param(
+        [trail("reads", events=READ)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)],
+        [],
+        id="read-only-events",
+    ),
+    pytest.param(
+        [trail("none", events=ManagementEvents.NONE)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)],
+        [],
+        id="no-management-events",
+    ),
+    pytest.param(
+        [trail("unlocked", status=Status.FAIL)],
+        BOTH,
+        Status.FAIL,
+        C.UNPROTECTED,
+        [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)],
+        [],
+        id="unlocked-bucket",
+    ),
+    pytest.param(
+        [trail("warned", status=Status.WARN)],
+        BOTH,
+        Status.WARN,
+        C.UNPROTECTED,
+        [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)],
+        [],
+        id="warn-bucket",
+    ),
+    pytest.param(
+        [trail("warned", status=Status.WARN), trail("bad", status=Status.FAIL)],
+        BOTH,
+        Status.WARN,
+        C.UNPROTECTED,
+        [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)],
+        [],
+        id="best-status-among-a-regions-recording-trails",
+    ),
+    pytest.param(
+        [
+            trail("warned", multi=False, status=Status.WARN),
+            trail("bad", home=W2, multi=False, status=Status.FAIL),
+        ],
+        BOTH,
+        Status.FAIL,
+        C.UNPROTECTED,
+        [(E1, C.UNPROTECTED), (W2, C.UNPROTECTED)],
+        [],
+        id="worst-over-regions",
+    ),
+    pytest.param(
+        [trail("denied", status=Status.ERROR)],
+        BOTH,
+        Status.ERROR,
+        C.UNKNOWN,
+        [(E1, C.UNKNOWN), (W2, C.UNKNOWN)],
+        [],
+        id="error-finding",
+    ),
+    pytest.param(
+        [trail("blind", logging=None)],
+        BOTH,
+        Status.ERROR,
+        C.UNKNOWN,
+        [(E1, C.UNKNOWN), (W2, C.UNKNOWN)],
+        [],
+        id="unreadable-status",
+    ),
+    pytest.param(
+        [trail("blind", events=None)],
+        BOTH,
+        Status.ERROR,
+        C.UNKNOWN,
+        [(E1, C.UNKNOWN), (W2, C.UNKNOWN)],
+        [],
+        id="unreadable-selectors",
+    ),
+    pytest.param(
+        [trail("blind", logging=None, status=Status.FAIL)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(E1, C.NOT_RECORDED), (W2, C.NOT_RECORDED)],
+        [],
+        id="failing-whatever-the-unread-status",
+    ),
+    pytest.param(
+        [trail("all"), trail("blind", logging=None)],
+        BOTH,
+        Status.PASS,
+        C.PROTECTED,
+        [],
+        ["all"],
+        id="an-unread-trail-does-not-matter-when-another-protects",
+    ),
+    pytest.param(
+        [trail("local", multi=False), trail("blind", home=W2, multi=False, status=Status.ERROR)],
+        BOTH,
+        Status.ERROR,
+        C.UNKNOWN,
+        [(W2, C.UNKNOWN)],
+        ["local"],
+        id="unknown-region",
+    ),
+    pytest.param(
+        [trail("local", multi=False, status=Status.WARN)],
+        BOTH,
+        Status.FAIL,
+        C.NOT_RECORDED,
+        [(E1, C.UNPROTECTED), (W2, C.NOT_RECORDED)],
+        [],
+        id="not-recorded-beats-unprotected",
+    ),
+    pytest.param(
+        [
+            trail("local", multi=False, status=Status.WARN),
+            trail("blind", home=W2, multi=False, logging=None),
+        ],
+        BOTH,
+        Status.ERROR,
+        C.UNKNOWN,
+        [(E1, C.UNPROTECTED), (W2, C.UNKNOWN)],
+        [],
+        id="unknown-beats-warn",
+    ),
     # Regions that could not be scanned.
-    pytest.param([trail("all")], AccountRegions(scanned=(E1,), failed=(W2,)), Status.PASS,
-                 C.PROTECTED, [], ["all"], id="failed-region-protected-from-elsewhere"),
-    pytest.param([trail("local", multi=False)], AccountRegions(scanned=(E1,), failed=(W2,)),
-                 Status.ERROR, C.UNKNOWN, [(W2, C.UNKNOWN)], ["local"],
-                 id="failed-region-unknown"),
-    pytest.param([trail("local", multi=False, status=Status.FAIL)],
-                 AccountRegions(scanned=(E1,), failed=(W2,)), Status.FAIL, C.UNPROTECTED,
-                 [(E1, C.UNPROTECTED), (W2, C.UNKNOWN)], [], id="fail-beats-unknown"),
-    pytest.param([], AccountRegions(scanned=()), Status.ERROR, C.UNKNOWN, [], [],
-                 id="no-region-scanned"),
+    pytest.param(
+        [trail("all")],
+        AccountRegions(scanned=(E1,), failed=(W2,)),
+        Status.PASS,
+        C.PROTECTED,
+        [],
+        ["all"],
+        id="failed-region-protected-from-elsewhere",
+    ),
+    pytest.param(
+        [trail("local", multi=False)],
+        AccountRegions(scanned=(E1,), failed=(W2,)),
+        Status.ERROR,
+        C.UNKNOWN,
+        [(W2, C.UNKNOWN)],
+        ["local"],
+        id="failed-region-unknown",
+    ),
+    pytest.param(
+        [trail("local", multi=False, status=Status.FAIL)],
+        AccountRegions(scanned=(E1,), failed=(W2,)),
+        Status.FAIL,
+        C.UNPROTECTED,
+        [(E1, C.UNPROTECTED), (W2, C.UNKNOWN)],
+        [],
+        id="fail-beats-unknown",
+    ),
+    pytest.param(
+        [], AccountRegions(scanned=()), Status.ERROR, C.UNKNOWN, [], [], id="no-region-scanned"
+    ),
 ]
 
 
-@pytest.mark.parametrize(("findings", "regions", "verdict", "code", "gaps", "protected_by"),
-                         TABLE)
-def test_account_verdict_table(findings: list[Finding], regions: AccountRegions,
-                               verdict: Status, code: AccountVerdictCode,
-                               gaps: list[tuple[str, AccountVerdictCode]],
-                               protected_by: list[str]) -> None:
+@pytest.mark.parametrize(("findings", "regions", "verdict", "code", "gaps", "protected_by"), TABLE)
+def test_account_verdict_table(
+    findings: list[Finding],
+    regions: AccountRegions,
+    verdict: Status,
+    code: AccountVerdictCode,
+    gaps: list[tuple[str, AccountVerdictCode]],
+    protected_by: list[str],
+) -> None:
     result = account_verdict(APP, regions, findings)
     assert (result.verdict, result.verdict_code) == (verdict, code)
     assert result.gaps == tuple(AccountGap(region, gap) for region, gap in sorted(gaps))
@@ -113,11 +287,16 @@ def test_account_verdict_table(findings: list[Finding], regions: AccountRegions,
 
 
 def test_with_verdicts_fills_scanned_accounts_only() -> None:
-    accounts = [AccountCoverage(APP, "app", "/Root", "ACTIVE", True, 2, None),
-                AccountCoverage(OTHER, "gone", "/Root", "SUSPENDED", False, 0, None),
-                AccountCoverage(MGMT, "mgmt", "/Root", "ACTIVE", False, 0, "AccessDenied")]
+    accounts = [
+        AccountCoverage(APP, "app", "/Root", "ACTIVE", True, 2, None),
+        AccountCoverage(OTHER, "gone", "/Root", "SUSPENDED", False, 0, None),
+        AccountCoverage(MGMT, "mgmt", "/Root", "ACTIVE", False, 0, "AccessDenied"),
+    ]
     org = trail("org", MGMT, org=True)
     judged = with_verdicts(accounts, [org], {APP: BOTH})
     assert [(a.account_id, a.verdict, a.verdict_code) for a in judged] == [
-        (APP, Status.PASS, C.PROTECTED), (OTHER, None, None), (MGMT, None, None)]
+        (APP, Status.PASS, C.PROTECTED),
+        (OTHER, None, None),
+        (MGMT, None, None),
+    ]
     assert judged[0].protected_by == (org.trail_arn,)

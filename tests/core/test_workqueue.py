@@ -56,8 +56,12 @@ def test_outcomes_come_back_to_their_handlers_on_the_main_thread_executor() -> N
     work = WorkQueue(MainThreadExecutor(), in_flight_limit=8)
     seen: dict[str, str] = {}
     for name in ("a", "b", "c"):
-        work.submit(Priority.LISTING, _echo, lambda value, key=name: seen.__setitem__(key, value),
-                    name.upper())
+        work.submit(
+            Priority.LISTING,
+            _echo,
+            lambda value, key=name: seen.__setitem__(key, value),
+            name.upper(),
+        )
     assert work.busy
     for handler, outcome in work.outcomes():
         handler(outcome)

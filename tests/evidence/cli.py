@@ -9,8 +9,16 @@ from orgscan.cli import app
 #: Every format, the opt-in exports included.
 FORMATS = "json,csv,xlsx,html,scripts,asff,ocsf"
 #: The command line the demo run is started with, secret included.
-DEMO_ARGV = ["/usr/local/bin/orgscan", "demo", "--output-dir", "OUT", "--external-id",
-             "s3cr3t-value", "--format", FORMATS]
+DEMO_ARGV = [
+    "/usr/local/bin/orgscan",
+    "demo",
+    "--output-dir",
+    "OUT",
+    "--external-id",
+    "s3cr3t-value",
+    "--format",
+    FORMATS,
+]
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:

@@ -22,11 +22,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_entry_names_its_requirement_and_cites_a_public_source() -> None:
     mapping = load_controls()
     assert mapping.severity == "MEDIUM"
-    requirements = {(c.framework.split(" v")[0].split(" Rev")[0], c.requirement)
-                    for c in mapping.controls}
-    for expected in [("AWS Security Hub CSPM", "S3.15"), ("NIST SP 800-53", "AU-9"),
-                     ("NIST SP 800-53", "AU-11"), ("PCI DSS", "10.3"), ("PCI DSS", "10.5.1"),
-                     ("CIS Amazon Web Services Foundations Benchmark", "3.1")]:
+    requirements = {
+        (c.framework.split(" v")[0].split(" Rev")[0], c.requirement) for c in mapping.controls
+    }
+    for expected in [
+        ("AWS Security Hub CSPM", "S3.15"),
+        ("NIST SP 800-53", "AU-9"),
+        ("NIST SP 800-53", "AU-11"),
+        ("PCI DSS", "10.3"),
+        ("PCI DSS", "10.5.1"),
+        ("CIS Amazon Web Services Foundations Benchmark", "3.1"),
+    ]:
         assert expected in requirements
     assert any(c.requirement == "17a-4(f)" for c in mapping.controls)
     for control in mapping.controls:
@@ -45,40 +51,68 @@ def test_the_workbook_and_the_page_show_the_mapping(demo_run_master: Path) -> No
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("Framework", "Requirement", "Title", "Evidenced by", "Relation")
     by_requirement = {row[1]: row for row in rows[1:]}
-    assert by_requirement["S3.15"][2] == "S3 general purpose buckets should have Object Lock " \
-                                         "enabled"
+    assert (
+        by_requirement["S3.15"][2] == "S3 general purpose buckets should have Object Lock enabled"
+    )
     assert by_requirement["AU-11"][3] == "finding, account"
     assert len(rows) - 1 == len(load_controls().controls)
     page = (demo_run_master / "report.html").read_text()
     assert '<section id="controls"' in page
-    assert ('<td data-label="Framework">PCI DSS v4.0</td>'
-            '<td data-label="Requirement">10.5.1</td>') in page
+    assert (
+        '<td data-label="Framework">PCI DSS v4.0</td><td data-label="Requirement">10.5.1</td>'
+    ) in page
 
 
 @pytest.mark.e2e
 def test_the_wheel_ships_the_mapping_and_a_plain_install_loads_it(tmp_path: Path) -> None:
     python = sys.executable
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    subprocess.run([python, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(tmp_path / "dist"), str(ROOT)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [python, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = (tmp_path / "dist").glob("orgscan-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        (member,) = [n for n in archive.namelist()
-                     if n.endswith("/data/share/orgscan/configs/controls.toml")]
+        (member,) = [
+            n for n in archive.namelist() if n.endswith("/data/share/orgscan/configs/controls.toml")
+        ]
         assert tomllib.loads(archive.read(member).decode())["version"] == 1
     venv = tmp_path / "venv"
     subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
-    subprocess.run([python, "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q",
-                    "--prefix", str(venv), str(wheel)], check=True, capture_output=True, env=env)
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--ignore-installed",
+            "-q",
+            "--prefix",
+            str(venv),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     # The venv borrows the dependencies, never the source checkout (no editable install).
     site = Path(sysconfig.get_path("purelib"))
     venv_site = next((venv / "lib").glob("python3*/site-packages"))
     (venv_site / "deps.pth").write_text(f"{site}\n")
-    code = ("import orgscan.evidence.controls as c; m = c.load_controls(); "
-            "print(c.__file__); print(len(m.controls))")
-    ran = subprocess.run([str(venv / "bin" / "python"), "-c", code], check=False, cwd=tmp_path,
-                         capture_output=True, text=True, env=env)
+    code = (
+        "import orgscan.evidence.controls as c; m = c.load_controls(); "
+        "print(c.__file__); print(len(m.controls))"
+    )
+    ran = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert ran.returncode == 0, ran.stderr
     out = ran.stdout.split()
     assert out[0].startswith(str(venv))

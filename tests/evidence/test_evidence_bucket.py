@@ -35,15 +35,26 @@ def org_with_evidence_buckets() -> Iterator[tuple[SimulatedOrg, Any]]:
 
 
 def scan(out: Path, *extra: str) -> tuple[int, str, str]:
-    return run_cli("scan", "--output-dir", str(out), "--regions", "us-east-1", "-q",
-                   "--fail-on", "never", *extra)
+    return run_cli(
+        "scan",
+        "--output-dir",
+        str(out),
+        "--regions",
+        "us-east-1",
+        "-q",
+        "--fail-on",
+        "never",
+        *extra,
+    )
 
 
-def test_the_run_folder_is_copied_locked(org_with_evidence_buckets: tuple[SimulatedOrg, Any],
-                                         tmp_path: Path) -> None:
+def test_the_run_folder_is_copied_locked(
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path
+) -> None:
     _, s3 = org_with_evidence_buckets
-    code, out, err = scan(tmp_path, "--evidence-bucket", f"s3://{LOCKED}/runs/prod",
-                          "--evidence-retention-days", "30")
+    code, out, err = scan(
+        tmp_path, "--evidence-bucket", f"s3://{LOCKED}/runs/prod", "--evidence-retention-days", "30"
+    )
     # --fail-on never, and nothing is ERROR: the demo's unreadable bucket is outside the
     # organization (FAIL), and every account and region was read.
     assert code == 0
@@ -57,7 +68,8 @@ def test_the_run_folder_is_copied_locked(org_with_evidence_buckets: tuple[Simula
     prefix = f"runs/prod/{run_dir.name}/"
     objects = s3.list_object_versions(Bucket=LOCKED, Prefix=prefix)["Versions"]
     assert sorted(o["Key"].removeprefix(prefix) for o in objects) == sorted(
-        [*listed, "manifest.json"])
+        [*listed, "manifest.json"]
+    )
     body = s3.get_object(Bucket=LOCKED, Key=prefix + "manifest.json")["Body"].read()
     assert body == manifest
     for obj in objects:
@@ -70,18 +82,24 @@ def test_the_run_folder_is_copied_locked(org_with_evidence_buckets: tuple[Simula
     with pytest.raises(ClientError) as refused:
         s3.delete_object(Bucket=LOCKED, Key=victim["Key"], VersionId=victim["VersionId"])
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
-    assert s3.get_object(Bucket=LOCKED, Key=victim["Key"],
-                         VersionId=victim["VersionId"])["Body"].read() == (
-        run_dir / "findings.json").read_bytes()
+    assert (
+        s3.get_object(Bucket=LOCKED, Key=victim["Key"], VersionId=victim["VersionId"])[
+            "Body"
+        ].read()
+        == (run_dir / "findings.json").read_bytes()
+    )
 
 
 def test_a_bucket_without_object_lock_is_refused_before_anything_is_written(
-        org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path) -> None:
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path
+) -> None:
     out = tmp_path / "runs"
     code, _, err = scan(out, "--evidence-bucket", f"s3://{UNLOCKED}")
     assert code == 2
-    assert err.strip() == (f"orgscan: error: evidence bucket {UNLOCKED} has no Object Lock; "
-                           "use a bucket created with Object Lock enabled")
+    assert err.strip() == (
+        f"orgscan: error: evidence bucket {UNLOCKED} has no Object Lock; "
+        "use a bucket created with Object Lock enabled"
+    )
     assert not out.exists() or not any(out.iterdir())
     code, _, err = scan(out, "--evidence-bucket", "s3://no-such-evidence-bucket")
     assert code == 2

@@ -71,8 +71,7 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
     assert "AWS Security Hub S3.15" in asff["Compliance"]["RelatedRequirements"]
     assert "NIST.800-53.r5 AU-9" in asff["Compliance"]["RelatedRequirements"]
     account = next(o for o in objects if o["Resources"][0]["Type"] == "AwsAccount")
-    assert account["Compliance"]["RelatedRequirements"] == load_controls().labels(
-        AppliesTo.ACCOUNT)
+    assert account["Compliance"]["RelatedRequirements"] == load_controls().labels(AppliesTo.ACCOUNT)
     passed = next(o for o in objects if o["Compliance"]["Status"] == "PASSED")
     assert passed["Severity"]["Label"] == "INFORMATIONAL"
     assert {o["Id"] for o in objects} == {o["Id"] for o in asff_findings(result)}  # stable
@@ -96,9 +95,15 @@ def test_every_ocsf_event_is_a_valid_compliance_finding(demo_run_master: Path) -
     assert "CIS AWS Foundations Benchmark v1.4.0/3.1" in account["compliance"]["requirements"]
 
 
-@pytest.mark.parametrize(("status", "asff", "ocsf"), [
-    (Status.PASS, "PASSED", 1), (Status.WARN, "WARNING", 99), (Status.FAIL, "FAILED", 3),
-    (Status.ERROR, "NOT_AVAILABLE", 2)])
+@pytest.mark.parametrize(
+    ("status", "asff", "ocsf"),
+    [
+        (Status.PASS, "PASSED", 1),
+        (Status.WARN, "WARNING", 99),
+        (Status.FAIL, "FAILED", 3),
+        (Status.ERROR, "NOT_AVAILABLE", 2),
+    ],
+)
 def test_status_mapping(demo_run_master: Path, status: Status, asff: str, ocsf: int) -> None:
     result = demo_result(demo_run_master)
     finding = dataclasses.replace(result.findings[0], status=status)
@@ -111,10 +116,17 @@ def test_exports_are_opt_in(tmp_path: Path) -> None:
     from orgscan.config import OutputFormat, build_settings
 
     assert build_settings(None, {}).formats == (
-        OutputFormat.JSON, OutputFormat.CSV, OutputFormat.XLSX, OutputFormat.HTML,
-        OutputFormat.SCRIPTS)
+        OutputFormat.JSON,
+        OutputFormat.CSV,
+        OutputFormat.XLSX,
+        OutputFormat.HTML,
+        OutputFormat.SCRIPTS,
+    )
     assert build_settings(None, {"format": "json,asff,ocsf"}).formats == (
-        OutputFormat.JSON, OutputFormat.ASFF, OutputFormat.OCSF)
+        OutputFormat.JSON,
+        OutputFormat.ASFF,
+        OutputFormat.OCSF,
+    )
 
 
 def test_account_without_verdict_is_not_exported(demo_run_master: Path) -> None:

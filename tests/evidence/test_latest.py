@@ -22,12 +22,23 @@ def demo_org() -> Iterator[None]:
 
 
 def scan(out: Path) -> tuple[int, str, str]:
-    return run_cli("scan", "--output-dir", str(out), "--regions", "us-east-1", "-q",
-                   "--fail-on", "never", "--format", "json")
+    return run_cli(
+        "scan",
+        "--output-dir",
+        str(out),
+        "--regions",
+        "us-east-1",
+        "-q",
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+    )
 
 
 def test_latest_is_not_moved_when_the_manifest_cannot_be_written(
-        demo_org: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo_org: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = scan(tmp_path)
     assert code == 0, err
     sealed = resolve_latest(tmp_path)
@@ -41,8 +52,7 @@ def test_latest_is_not_moved_when_the_manifest_cannot_be_written(
     code, _, err = scan(tmp_path)
     assert code == 4
     assert "no manifest.json" in err
-    unsealed = [p for p in tmp_path.iterdir()
-                if p.is_dir() and not p.is_symlink() and p != sealed]
+    unsealed = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink() and p != sealed]
     assert len(unsealed) == 1
     assert (unsealed[0] / "findings.json").is_file()
     assert not (unsealed[0] / "manifest.json").exists()

@@ -21,9 +21,11 @@ def flip_one_byte(path: Path, offset: int = 0) -> None:
 
 def test_manifest_lists_every_other_file_with_its_digest(demo_run_master: Path) -> None:
     manifest = json.loads((demo_run_master / MANIFEST_FILE).read_text())
-    on_disk = sorted(path.relative_to(demo_run_master).as_posix()
-                     for path in demo_run_master.rglob("*")
-                     if path.is_file() and path.name != MANIFEST_FILE)
+    on_disk = sorted(
+        path.relative_to(demo_run_master).as_posix()
+        for path in demo_run_master.rglob("*")
+        if path.is_file() and path.name != MANIFEST_FILE
+    )
     assert manifest["manifest_version"] == 1
     assert manifest["run_id"] == demo_run_master.name
     assert sorted(manifest["files"]) == on_disk
@@ -31,13 +33,18 @@ def test_manifest_lists_every_other_file_with_its_digest(demo_run_master: Path) 
     assert "remediation/plan.json" in manifest["files"]
     findings = (demo_run_master / "findings.json").read_bytes()
     assert manifest["files"]["findings.json"] == {
-        "sha256": hashlib.sha256(findings).hexdigest(), "bytes": len(findings)}
+        "sha256": hashlib.sha256(findings).hexdigest(),
+        "bytes": len(findings),
+    }
 
 
 def test_the_manifest_is_the_last_file_written(demo_run_master: Path) -> None:
     manifest_time = (demo_run_master / MANIFEST_FILE).stat().st_mtime_ns
-    assert all(path.stat().st_mtime_ns <= manifest_time
-               for path in demo_run_master.rglob("*") if path.is_file())
+    assert all(
+        path.stat().st_mtime_ns <= manifest_time
+        for path in demo_run_master.rglob("*")
+        if path.is_file()
+    )
 
 
 def test_an_intact_run_verifies_in_one_line(demo_run: Path) -> None:
@@ -47,8 +54,9 @@ def test_an_intact_run_verifies_in_one_line(demo_run: Path) -> None:
     assert "intact" in out
 
 
-@pytest.mark.parametrize("relative", ["findings.json", "report.xlsx", "orgscan.log",
-                                      "remediation/plan.json"])
+@pytest.mark.parametrize(
+    "relative", ["findings.json", "report.xlsx", "orgscan.log", "remediation/plan.json"]
+)
 def test_a_one_byte_change_anywhere_is_named(demo_run: Path, relative: str) -> None:
     flip_one_byte(demo_run / relative, offset=10)
     code, out, err = run_cli("verify", str(demo_run))
@@ -109,8 +117,9 @@ def test_report_refuses_a_tampered_run_and_rewrites_nothing(demo_run: Path) -> N
     assert code == 1
     assert "findings.json no longer matches manifest.json" in err
     assert not (demo_run / "report.xlsx").exists()
-    assert {path: path.stat().st_mtime_ns for path in demo_run.rglob("*")
-            if path.is_file()} == before
+    assert {
+        path: path.stat().st_mtime_ns for path in demo_run.rglob("*") if path.is_file()
+    } == before
 
 
 def test_build_manifest_skips_links(tmp_path: Path) -> None:
@@ -122,9 +131,16 @@ def test_build_manifest_skips_links(tmp_path: Path) -> None:
 def test_an_apply_record_is_named_as_written_after_the_seal(demo_run: Path) -> None:
     from orgscan.remediation.apply import ApplyResult, write_apply_result
 
-    record = write_apply_result(demo_run, ApplyResult(
-        started_at="2026-11-27T10:00:00Z", finished_at="2026-11-27T10:00:05Z",
-        run_started_at="2026-11-27T09:00:00Z", accounts=(), outcomes=()))
+    record = write_apply_result(
+        demo_run,
+        ApplyResult(
+            started_at="2026-11-27T10:00:00Z",
+            finished_at="2026-11-27T10:00:05Z",
+            run_started_at="2026-11-27T09:00:00Z",
+            accounts=(),
+            outcomes=(),
+        ),
+    )
     (demo_run / "remediation" / "apply-notes.sh").write_text("echo hi\n")
     code, out, err = run_cli("verify", str(demo_run))
     assert code == 1  # still not part of the sealed run: verify stays strict

@@ -31,39 +31,53 @@ def all_findings(client: Any) -> list[dict[str, Any]]:
 
 def test_findings_go_in_batches_of_100(security_hub: Any, demo_run_master: Path) -> None:
     result = load_run(demo_run_master)
-    many = tuple(dataclasses.replace(result.findings[n % len(result.findings)],
-                                     trail_arn=f"arn:aws:cloudtrail:us-east-1:111111111111:"
-                                               f"trail/t{n}") for n in range(250))
+    many = tuple(
+        dataclasses.replace(
+            result.findings[n % len(result.findings)],
+            trail_arn=f"arn:aws:cloudtrail:us-east-1:111111111111:trail/t{n}",
+        )
+        for n in range(250)
+    )
     # 250 trail findings and no account verdicts: the batches are of findings alone.
-    findings = for_importer(asff_findings(dataclasses.replace(result, findings=many, accounts=())),
-                            "aws", "us-east-1", "123456789012")
+    findings = for_importer(
+        asff_findings(dataclasses.replace(result, findings=many, accounts=())),
+        "aws",
+        "us-east-1",
+        "123456789012",
+    )
     sizes: list[int] = []
     security_hub.meta.events.register(
         "before-parameter-build.securityhub.BatchImportFindings",
-        lambda params, **_: sizes.append(len(params["Findings"])))
+        lambda params, **_: sizes.append(len(params["Findings"])),
+    )
     outcome = publish_findings(security_hub, findings)
     assert sizes == [100, 100, 50]
     assert (outcome.imported, outcome.batches, outcome.failed) == (250, 3, [])
     stored = all_findings(security_hub)
     assert len(stored) == 250
     assert {f["ProductArn"] for f in stored} == {
-        "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"}
+        "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
+    }
 
 
 def test_publish_command_imports_a_run(security_hub: Any, demo_run: Path) -> None:
     code, out, err = run_cli("publish", str(demo_run), "--security-hub")
     assert code == 0, err
     expected = len(json.loads((demo_run / "findings-asff.json").read_text())["Findings"])
-    assert out.startswith(f"imported {expected} of {expected} findings into Security Hub "
-                          "(us-east-1, account 123456789012) in 1 call(s)")
+    assert out.startswith(
+        f"imported {expected} of {expected} findings into Security Hub "
+        "(us-east-1, account 123456789012) in 1 call(s)"
+    )
     stored = all_findings(security_hub)
     assert sorted(f["Id"] for f in stored) == sorted(
-        f["Id"] for f in json.loads((demo_run / "findings-asff.json").read_text())["Findings"])
+        f["Id"] for f in json.loads((demo_run / "findings-asff.json").read_text())["Findings"]
+    )
     assert {f["AwsAccountId"] for f in stored} == {"123456789012"}
 
 
-def test_publish_refuses_a_tampered_run_and_needs_a_target(security_hub: Any,
-                                                           demo_run: Path) -> None:
+def test_publish_refuses_a_tampered_run_and_needs_a_target(
+    security_hub: Any, demo_run: Path
+) -> None:
     assert run_cli("publish", str(demo_run))[0] == 2
     findings = demo_run / "findings.json"
     findings.write_text(findings.read_text().replace('"FAIL"', '"PASS"'))

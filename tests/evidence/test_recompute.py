@@ -19,7 +19,8 @@ def read_findings(run_dir: Path) -> dict[str, Any]:
 def reseal(run_dir: Path, document: dict[str, Any]) -> None:
     """Write ``document`` as findings.json and rewrite the manifest, as a forger would."""
     (run_dir / "findings.json").write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    )
     write_manifest(run_dir, run_dir.name)
 
 
@@ -62,8 +63,10 @@ def test_a_removed_trail_is_caught(demo_run: Path) -> None:
     reseal(demo_run, document)
     code, out, _ = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
-    assert (f"{removed['trail_arn']}: in the recorded DescribeTrails answers, missing from "
-            "findings.json") in out
+    assert (
+        f"{removed['trail_arn']}: in the recorded DescribeTrails answers, missing from "
+        "findings.json"
+    ) in out
 
 
 def test_a_run_without_evidence_cannot_be_recomputed(demo_run: Path) -> None:
@@ -79,18 +82,24 @@ def test_the_demo_verdicts_and_trail_health_are_compared(demo_run: Path) -> None
     # What the comparison rests on is really there: a stopped trail, selectors without
     # management events, and account verdicts of every kind the demo shows.
     assert {f["trail_name"]: f["is_logging"] for f in document["findings"]}[
-        "identity-prod-trail"] is False
+        "identity-prod-trail"
+    ] is False
     assert {f["trail_name"]: f["management_events"] for f in document["findings"]}[
-        "orders-prod-trail"] == ManagementEvents.NONE.value
+        "orders-prod-trail"
+    ] == ManagementEvents.NONE.value
     assert {a["verdict_code"] for a in document["accounts"]} >= {
-        "PROTECTED", "NOT_RECORDED", "UNPROTECTED"}
+        "PROTECTED",
+        "NOT_RECORDED",
+        "UNPROTECTED",
+    }
     stopped = next(f for f in document["findings"] if f["trail_name"] == "identity-prod-trail")
     stopped.update(is_logging=True)
     reseal(demo_run, document)
     code, out, _ = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
-    assert (f"{stopped['trail_arn']}: is_logging is True in findings.json, the evidence "
-            "gives False") in out
+    assert (
+        f"{stopped['trail_arn']}: is_logging is True in findings.json, the evidence gives False"
+    ) in out
 
 
 def test_a_consistent_edit_of_an_account_verdict_is_caught(demo_run: Path) -> None:
@@ -102,10 +111,11 @@ def test_a_consistent_edit_of_an_account_verdict_is_caught(demo_run: Path) -> No
     code, out, err = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
     number = account["account_id"]
-    assert f"account {number}: verdict is 'PASS' in findings.json, the evidence gives 'FAIL'" \
-        in out
-    assert (f"account {number}: verdict_code is 'PROTECTED' in findings.json, the evidence "
-            "gives 'UNPROTECTED'") in out
+    assert f"account {number}: verdict is 'PASS' in findings.json, the evidence gives 'FAIL'" in out
+    assert (
+        f"account {number}: verdict_code is 'PROTECTED' in findings.json, the evidence "
+        "gives 'UNPROTECTED'"
+    ) in out
     assert f"account {number}: gaps is () in findings.json" in out
     assert out.count("account ") == 3  # nothing else differs
     assert "differs from the recorded evidence" in err

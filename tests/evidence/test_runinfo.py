@@ -13,20 +13,39 @@ from tests.reports.workbook_helpers import find_row
 
 
 def test_secret_option_values_are_left_out_of_the_command() -> None:
-    argv = ["/opt/venv/bin/orgscan", "scan", "--external-id", "abc-123", "--regions",
-            "eu-west-1", "--external-id=xyz-789"]
+    argv = [
+        "/opt/venv/bin/orgscan",
+        "scan",
+        "--external-id",
+        "abc-123",
+        "--regions",
+        "eu-west-1",
+        "--external-id=xyz-789",
+    ]
     assert redacted_command(argv) == (
-        "orgscan", "scan", "--external-id", "[redacted]", "--regions", "eu-west-1",
-        "--external-id=[redacted]")
+        "orgscan",
+        "scan",
+        "--external-id",
+        "[redacted]",
+        "--regions",
+        "eu-west-1",
+        "--external-id=[redacted]",
+    )
 
 
 def test_scope_is_what_the_settings_ask_for() -> None:
-    settings = build_settings({"accounts": ["111111111111"], "role_name": "Audit"},
-                              {"exclude_accounts": None})
+    settings = build_settings(
+        {"accounts": ["111111111111"], "role_name": "Audit"}, {"exclude_accounts": None}
+    )
     scope = run_scope(settings)
-    assert scope.to_dict() == {"role_name": "Audit", "accounts": ["111111111111"],
-                               "exclude_accounts": [], "ous": [], "regions": None,
-                               "org": True}
+    assert scope.to_dict() == {
+        "role_name": "Audit",
+        "accounts": ["111111111111"],
+        "exclude_accounts": [],
+        "ous": [],
+        "regions": None,
+        "org": True,
+    }
     assert scope_text(scope) == "accounts: 111111111111; regions: all enabled; role: Audit"
 
 

@@ -26,24 +26,40 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def two_runs(output_dir: Path) -> tuple[Path, Path]:
-    old = write_run(output_dir, OLD, result(
-        finding("keep"), finding("shorter"), finding("fixed", ReasonCode.LOCK_NOT_CONFIGURED)))
-    new = write_run(output_dir, NEW, result(
-        finding("keep"), finding("shorter", retention_days=7), finding("fixed"),
-        finding("fresh", ReasonCode.LOCK_NOT_CONFIGURED), started_at="2026-11-27T09:00:00Z"))
+    old = write_run(
+        output_dir,
+        OLD,
+        result(
+            finding("keep"), finding("shorter"), finding("fixed", ReasonCode.LOCK_NOT_CONFIGURED)
+        ),
+    )
+    new = write_run(
+        output_dir,
+        NEW,
+        result(
+            finding("keep"),
+            finding("shorter", retention_days=7),
+            finding("fixed"),
+            finding("fresh", ReasonCode.LOCK_NOT_CONFIGURED),
+            started_at="2026-11-27T09:00:00Z",
+        ),
+    )
     update_latest(output_dir, new)
     return old, new
 
 
-def test_diff_prints_counts_and_every_trail_that_moved(runner: CliRunner,
-                                                       two_runs: tuple[Path, Path]) -> None:
+def test_diff_prints_counts_and_every_trail_that_moved(
+    runner: CliRunner, two_runs: tuple[Path, Path]
+) -> None:
     old, new = two_runs
     outcome = runner.invoke(app, ["diff", str(old), str(new)])
     assert outcome.exit_code == 0, outcome.output
     lines = outcome.stdout.splitlines()
     assert lines[0] == f"old: {OLD} (started 2026-11-20T09:00:00Z)"
-    assert lines[2] == ("new_failure 1  resolved 1  still_failing 0  changed 1  unchanged 1  "
-                        "not_assessed 0  removed 0")
+    assert lines[2] == (
+        "new_failure 1  resolved 1  still_failing 0  changed 1  unchanged 1  "
+        "not_assessed 0  removed 0"
+    )
     table = "\n".join(lines[4:])
     assert "fresh" in table
     assert "trail added" in table
@@ -52,8 +68,9 @@ def test_diff_prints_counts_and_every_trail_that_moved(runner: CliRunner,
     assert "keep" not in table  # unchanged trails are only counted
 
 
-def test_diff_json_and_latest_pointer(runner: CliRunner, output_dir: Path,
-                                      two_runs: tuple[Path, Path]) -> None:
+def test_diff_json_and_latest_pointer(
+    runner: CliRunner, output_dir: Path, two_runs: tuple[Path, Path]
+) -> None:
     old, _ = two_runs
     outcome = runner.invoke(app, ["diff", str(old), str(output_dir / "latest"), "--json"])
     assert outcome.exit_code == 0, outcome.output
@@ -72,17 +89,18 @@ def test_fail_on_new(runner: CliRunner, two_runs: tuple[Path, Path]) -> None:
 def test_fail_on_new_ignores_excepted_new_failures(runner: CliRunner, output_dir: Path) -> None:
     mark = ExceptionMark(owner="o", reason="r", expires=date(2027, 1, 1), expired=False)
     old = write_run(output_dir, OLD, result())
-    new = write_run(output_dir, NEW, result(
-        finding("fresh", ReasonCode.LOCK_NOT_CONFIGURED, exception=mark)))
+    new = write_run(
+        output_dir, NEW, result(finding("fresh", ReasonCode.LOCK_NOT_CONFIGURED, exception=mark))
+    )
     outcome = runner.invoke(app, ["diff", str(old), str(new), "--fail-on-new"])
     assert outcome.exit_code == 0, outcome.output
     assert "[excepted]" in outcome.stdout
 
 
 @pytest.mark.parametrize("problem", ["missing", "malformed"])
-def test_diff_of_a_bad_run_folder_exits_2_with_one_line(runner: CliRunner, output_dir: Path,
-                                                        two_runs: tuple[Path, Path],
-                                                        problem: str) -> None:
+def test_diff_of_a_bad_run_folder_exits_2_with_one_line(
+    runner: CliRunner, output_dir: Path, two_runs: tuple[Path, Path], problem: str
+) -> None:
     old, _ = two_runs
     bad = output_dir / "20261130T090000Z"
     if problem == "malformed":
@@ -97,18 +115,36 @@ def test_diff_of_a_bad_run_folder_exits_2_with_one_line(runner: CliRunner, outpu
     assert "Traceback" not in outcome.output
 
 
-def test_history_table_and_json(runner: CliRunner, output_dir: Path,
-                                two_runs: tuple[Path, Path]) -> None:
+def test_history_table_and_json(
+    runner: CliRunner, output_dir: Path, two_runs: tuple[Path, Path]
+) -> None:
     broken = output_dir / "20261125T090000Z"
     broken.mkdir()
     (broken / "findings.json").write_text("nope", encoding="utf-8")
     outcome = runner.invoke(app, ["history", str(output_dir)])
     assert outcome.exit_code == 0, outcome.output
     header, newest, oldest = outcome.stdout.splitlines()
-    assert header.split() == ["RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR",
-                              "ACCOUNTS"]
-    assert newest.split() == [NEW, "2026-11-27T09:00:00Z", "yes", "3", "0", "1", "0", "2/2",
-                              "latest"]
+    assert header.split() == [
+        "RUN",
+        "STARTED",
+        "COMPLETE",
+        "PASS",
+        "WARN",
+        "FAIL",
+        "ERROR",
+        "ACCOUNTS",
+    ]
+    assert newest.split() == [
+        NEW,
+        "2026-11-27T09:00:00Z",
+        "yes",
+        "3",
+        "0",
+        "1",
+        "0",
+        "2/2",
+        "latest",
+    ]
     assert oldest.split() == [OLD, "2026-11-20T09:00:00Z", "yes", "2", "0", "1", "0", "2/2"]
     assert outcome.stderr.startswith(f"skipped {broken.name}: ")
     document = json.loads(runner.invoke(app, ["history", str(output_dir), "--json"]).stdout)

@@ -18,7 +18,11 @@ from .builders import MEMBER, finding, result, write_run
 def test_run_sort_key_orders_same_second_suffixes_numerically() -> None:
     names = ["20261127T090000Z-10", "20261127T090000Z", "20261127T090000Z-9", "20261126T235959Z"]
     assert sorted(names, key=run_sort_key) == [
-        "20261126T235959Z", "20261127T090000Z", "20261127T090000Z-9", "20261127T090000Z-10"]
+        "20261126T235959Z",
+        "20261127T090000Z",
+        "20261127T090000Z-9",
+        "20261127T090000Z-10",
+    ]
 
 
 def test_run_folders_skip_latest_files_and_foreign_folders(output_dir: Path) -> None:
@@ -31,24 +35,43 @@ def test_run_folders_skip_latest_files_and_foreign_folders(output_dir: Path) -> 
 
 
 def test_history_lists_runs_newest_first_with_counts_and_marks_latest(output_dir: Path) -> None:
-    partial = (AccountCoverage(MEMBER, "m", "/Root", "ACTIVE", True, 2, None),
-               AccountCoverage("333333333333", "x", "/Root", "ACTIVE", False, 0, "AccessDenied"))
-    write_run(output_dir, "20261120T090000Z",
-              result(finding("a"), finding("b", ReasonCode.LOCK_NOT_CONFIGURED)))
-    newest = write_run(output_dir, "20261127T090000Z",
-                       result(finding("a"), finding("b", ReasonCode.NO_DEFAULT_RETENTION),
-                              finding("c", ReasonCode.ACCESS_DENIED),
-                              started_at="2026-11-27T09:00:00Z", accounts=partial))
+    partial = (
+        AccountCoverage(MEMBER, "m", "/Root", "ACTIVE", True, 2, None),
+        AccountCoverage("333333333333", "x", "/Root", "ACTIVE", False, 0, "AccessDenied"),
+    )
+    write_run(
+        output_dir,
+        "20261120T090000Z",
+        result(finding("a"), finding("b", ReasonCode.LOCK_NOT_CONFIGURED)),
+    )
+    newest = write_run(
+        output_dir,
+        "20261127T090000Z",
+        result(
+            finding("a"),
+            finding("b", ReasonCode.NO_DEFAULT_RETENTION),
+            finding("c", ReasonCode.ACCESS_DENIED),
+            started_at="2026-11-27T09:00:00Z",
+            accounts=partial,
+        ),
+    )
     update_latest(output_dir, newest)
     history = list_runs(output_dir)
     assert history.skipped == ()
     latest, older = history.runs
     assert (latest.folder, latest.started_at, latest.latest) == (
-        "20261127T090000Z", "2026-11-27T09:00:00Z", True)
+        "20261127T090000Z",
+        "2026-11-27T09:00:00Z",
+        True,
+    )
     assert (latest.passed, latest.warned, latest.failed, latest.errored) == (1, 1, 0, 1)
     assert (latest.accounts_scanned, latest.accounts_planned) == (1, 2)
     assert (older.folder, older.latest, older.failed, older.accounts_scanned) == (
-        "20261120T090000Z", False, 1, 2)
+        "20261120T090000Z",
+        False,
+        1,
+        2,
+    )
 
 
 def test_history_skips_and_names_unreadable_run_folders(output_dir: Path) -> None:
@@ -74,8 +97,9 @@ def test_history_of_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
 
 def test_previous_run_is_the_newest_readable_older_folder(output_dir: Path) -> None:
     write_run(output_dir, "20261118T090000Z", result(finding("a")))
-    previous = write_run(output_dir, "20261120T090000Z",
-                         result(finding("a", ReasonCode.LOCK_NOT_CONFIGURED)))
+    previous = write_run(
+        output_dir, "20261120T090000Z", result(finding("a", ReasonCode.LOCK_NOT_CONFIGURED))
+    )
     broken = output_dir / "20261125T090000Z"
     broken.mkdir()
     (broken / "findings.json").write_text('{"schema_version": 99}', encoding="utf-8")

@@ -32,12 +32,16 @@ def test_a_run_folder_without_manifest_is_listed_as_unfinished(output_dir: Path)
     assert is_complete(done)
     history = list_runs(output_dir)
     assert [(run.folder, run.complete, run.folder_complete) for run in history.runs] == [
-        (crashed.name, True, False), (done.name, True, True)]
+        (crashed.name, True, False),
+        (done.name, True, True),
+    ]
 
     outcome = CliRunner().invoke(app, ["history", str(output_dir)])
     rows = [line.split() for line in outcome.stdout.splitlines()[1:]]
-    assert [row[:3] for row in rows] == [[crashed.name, "2026-11-20T09:00:00Z", "unfinished"],
-                                         [done.name, "2026-11-20T09:00:00Z", "yes"]]
+    assert [row[:3] for row in rows] == [
+        [crashed.name, "2026-11-20T09:00:00Z", "unfinished"],
+        [done.name, "2026-11-20T09:00:00Z", "yes"],
+    ]
     document = json.loads(CliRunner().invoke(app, ["history", str(output_dir), "--json"]).stdout)
     assert [run["folder_complete"] for run in document["runs"]] == [False, True]
 
@@ -78,8 +82,13 @@ def test_latest_that_is_a_directory_is_a_clear_error(output_dir: Path) -> None:
 
 def test_history_shows_text_from_the_files_escaped(output_dir: Path) -> None:
     # An ESC sequence in run.started_at would retitle the terminal; a newline would forge a row.
-    write_run(output_dir, "20261127T090000Z", result(
-        finding("a"), started_at="2026-11-27\x1b]0;PWNED\x07\nFORGED yes 9 9 9 9 9/9 latest"))
+    write_run(
+        output_dir,
+        "20261127T090000Z",
+        result(
+            finding("a"), started_at="2026-11-27\x1b]0;PWNED\x07\nFORGED yes 9 9 9 9 9/9 latest"
+        ),
+    )
     outcome = CliRunner().invoke(app, ["history", str(output_dir)])
     assert outcome.exit_code == 0, outcome.output
     assert not any(char in outcome.stdout for char in "\x1b\x07")
@@ -90,11 +99,19 @@ def test_history_shows_text_from_the_files_escaped(output_dir: Path) -> None:
 
 def test_diff_shows_names_with_newlines_on_one_row(output_dir: Path) -> None:
     forged = "x\nresolved     222222222222  main  FAIL → PASS"
-    old = write_run(output_dir, "20261120T090000Z", result(
-        finding("a", ReasonCode.LOCK_NOT_CONFIGURED, trail_name=forged)))
-    new = write_run(output_dir, "20261127T090000Z", result(
-        finding("a", ReasonCode.LOCK_NOT_CONFIGURED, trail_name=forged, retention_days=None),
-        finding("b", ReasonCode.LOCK_NOT_CONFIGURED)))
+    old = write_run(
+        output_dir,
+        "20261120T090000Z",
+        result(finding("a", ReasonCode.LOCK_NOT_CONFIGURED, trail_name=forged)),
+    )
+    new = write_run(
+        output_dir,
+        "20261127T090000Z",
+        result(
+            finding("a", ReasonCode.LOCK_NOT_CONFIGURED, trail_name=forged, retention_days=None),
+            finding("b", ReasonCode.LOCK_NOT_CONFIGURED),
+        ),
+    )
     outcome = CliRunner().invoke(app, ["diff", str(old), str(new)])
     assert outcome.exit_code == 0, outcome.output
     rows = outcome.stdout.splitlines()[4:]

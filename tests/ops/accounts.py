@@ -18,8 +18,15 @@ FAKE_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
-CLEARED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
-               "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "MOTO_ACCOUNT_ID")
+CLEARED_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    "MOTO_ACCOUNT_ID",
+)
 
 
 @dataclass(frozen=True)
@@ -45,19 +52,28 @@ def build_account(**client_args: Any) -> Account:
     s3 = boto3.client("s3", region_name=REGION, **client_args)
     cloudtrail = boto3.client("cloudtrail", region_name=REGION, **client_args)
     s3.create_bucket(Bucket="locked-logs", ObjectLockEnabledForBucket=True)
-    s3.put_object_lock_configuration(Bucket="locked-logs", ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled",
-        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}}})
+    s3.put_object_lock_configuration(
+        Bucket="locked-logs",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
+        },
+    )
     s3.create_bucket(Bucket="no-retention-logs", ObjectLockEnabledForBucket=True)
     s3.create_bucket(Bucket="open-logs")
     arns = {}
-    for name, bucket in (("good", "locked-logs"), ("warnish", "no-retention-logs"),
-                         ("bad", "open-logs")):
+    for name, bucket in (
+        ("good", "locked-logs"),
+        ("warnish", "no-retention-logs"),
+        ("bad", "open-logs"),
+    ):
         arns[name] = cloudtrail.create_trail(Name=name, S3BucketName=bucket)["TrailARN"]
         # Logging, with all management events (moto starts trails stopped, without selectors).
         cloudtrail.start_logging(Name=name)
-        cloudtrail.put_event_selectors(TrailName=name, EventSelectors=[
-            {"ReadWriteType": "All", "IncludeManagementEvents": True}])
+        cloudtrail.put_event_selectors(
+            TrailName=name,
+            EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+        )
     return Account(passing=arns["good"], warning=arns["warnish"], failing=arns["bad"])
 
 

@@ -47,11 +47,26 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -> None:
     output_dir = tmp_path / "reports"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
-    command = [sys.executable, "-c", "from orgscan.cli import main; main()", *SCAN_ARGS,
-               "--output-dir", str(output_dir), "--format", "json,csv,html",
-               "--log-format", "json", "--fail-on", "never"]
-    scans = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    command = [
+        sys.executable,
+        "-c",
+        "from orgscan.cli import main; main()",
+        *SCAN_ARGS,
+        "--output-dir",
+        str(output_dir),
+        "--format",
+        "json,csv,html",
+        "--log-format",
+        "json",
+        "--fail-on",
+        "never",
+    ]
+    scans = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outcomes = [scan.communicate(timeout=120) for scan in scans]
     assert [scan.returncode for scan in scans] == [0, 0], outcomes
 
@@ -60,11 +75,19 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
     for run_dir in runs:
         # diff.json appears when the other run's findings.json was there first: a race.
         names = {path.name for path in run_dir.iterdir()}
-        assert names - {"diff.json"} == {"findings.csv", "findings.json", "orgscan.log",
-                                         "report.html", "evidence", "manifest.json"}
+        assert names - {"diff.json"} == {
+            "findings.csv",
+            "findings.json",
+            "orgscan.log",
+            "report.html",
+            "evidence",
+            "manifest.json",
+        }
         assert len(load_run(run_dir).findings) == 3
-        lines = [json.loads(line) for line in
-                 (run_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]
+        lines = [
+            json.loads(line)
+            for line in (run_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()
+        ]
         assert lines[-1]["summary"]["run_folder"] == run_dir.name  # its own log, complete
         assert not any(record.get("run") not in (None, run_dir.name) for record in lines)
     # latest names the run that started last, whichever finished last; history marks it.
@@ -73,8 +96,10 @@ def test_two_scans_at_once_into_one_folder(moto_endpoint: str, tmp_path: Path) -
     # No temporary or lock file is left anywhere (the locks are flock on existing files).
     assert [path.name for path in output_dir.rglob(".*")] == []
     # The shared log holds both runs, whole lines only.
-    shared = [json.loads(line) for line in
-              (output_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()]
+    shared = [
+        json.loads(line)
+        for line in (output_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()
+    ]
     finished = {record["run"] for record in shared if "summary" in record}
     assert finished == {run_dir.name for run_dir in runs}
 
@@ -92,8 +117,9 @@ def test_shared_log_rotates_and_keeps_every_line(tmp_path: Path) -> None:
     files = sorted(tmp_path.glob("orgscan.log*"))
     assert len(files) > 1  # rotated
     assert len(files) <= 6  # the current file and at most five old ones
-    records = [json.loads(line) for path in files
-               for line in path.read_text(encoding="utf-8").splitlines()]
+    records = [
+        json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines()
+    ]
     assert all(record["run"] == run_dir.name for record in records)
     numbers = sorted(int(record["message"].split()[1]) for record in records)
     assert numbers == list(range(300 - len(numbers), 300))  # the newest lines, none torn
@@ -105,25 +131,42 @@ _KILLED_WHILE_WRITING = (
     "from orgscan.reports.html_report import HtmlReport\n"
     "HtmlReport.render = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
     "from orgscan.cli import main\n"
-    "main()\n")
+    "main()\n"
+)
 
 
-def test_a_run_killed_while_writing_is_listed_as_unfinished(moto_endpoint: str,
-                                                            tmp_path: Path) -> None:
+def test_a_run_killed_while_writing_is_listed_as_unfinished(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
     output_dir = tmp_path / "reports"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
-    command = [sys.executable, "-c", _KILLED_WHILE_WRITING, *SCAN_ARGS,
-               "--output-dir", str(output_dir), "--format", "json,html"]
-    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
-                            check=False)
+    command = [
+        sys.executable,
+        "-c",
+        _KILLED_WHILE_WRITING,
+        *SCAN_ARGS,
+        "--output-dir",
+        str(output_dir),
+        "--format",
+        "json,html",
+    ]
+    killed = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert killed.returncode == -9, killed.stderr
 
     (run_dir,) = run_folders(output_dir)
     assert len(load_run(run_dir).findings) == 3  # findings.json was written first
     assert not (run_dir / "report.html").exists()
     assert resolve_latest(output_dir) is None  # latest never named the killed run
-    history = subprocess.run([sys.executable, "-m", "orgscan", "history", str(output_dir)],
-                             env=env, capture_output=True, text=True, timeout=60, check=False)
+    history = subprocess.run(
+        [sys.executable, "-m", "orgscan", "history", str(output_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     header, row = history.stdout.splitlines()
     assert header.split()[2] == "COMPLETE"
     assert row.split()[0] == run_dir.name
@@ -146,16 +189,23 @@ def _shared_run(output_dir: Path) -> Path:
 
 
 def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
-        runtime_dir: Path, tmp_path: Path) -> None:
+    runtime_dir: Path, tmp_path: Path
+) -> None:
     run_dir = _shared_run(tmp_path / "reports")
     other_run = _shared_run(tmp_path / "other")
     (tmp_path / "alias").symlink_to(tmp_path / "reports")
-    handlers = [attach_shared_log(run_dir), attach_shared_log(tmp_path / "alias" / run_dir.name),
-                attach_shared_log(other_run)]
+    handlers = [
+        attach_shared_log(run_dir),
+        attach_shared_log(tmp_path / "alias" / run_dir.name),
+        attach_shared_log(other_run),
+    ]
     try:
         logging.getLogger("orgscan.test_lock").warning("one line")
-        locks = [Path(handler.lockFilename) for handler in handlers
-                 if isinstance(handler, ConcurrentRotatingFileHandler)]
+        locks = [
+            Path(handler.lockFilename)
+            for handler in handlers
+            if isinstance(handler, ConcurrentRotatingFileHandler)
+        ]
     finally:
         for handler in handlers:
             stop(handler)
@@ -170,7 +220,9 @@ def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
     assert stat.S_IMODE(locks[0].stat().st_mode) == 0o600
     # Nothing but the log and the run folder in the output folder: no lock, no temporary file.
     assert sorted(path.name for path in (tmp_path / "reports").iterdir()) == [
-        "20261127T090000Z", "orgscan.log"]
+        "20261127T090000Z",
+        "orgscan.log",
+    ]
     lines = (tmp_path / "reports" / "orgscan.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2  # the same log reached by two paths
     assert all(line.endswith("one line") for line in lines)

@@ -35,9 +35,9 @@ SOURCE = "config file x.toml"
 
 def same(first: ScanSettings, second: ScanSettings) -> bool:
     """Equal settings, wherever their exceptions were read from."""
-    return (first.exceptions.entries == second.exceptions.entries
-            and replace(first, exceptions=ExceptionRegister())
-            == replace(second, exceptions=ExceptionRegister()))
+    return first.exceptions.entries == second.exceptions.entries and replace(
+        first, exceptions=ExceptionRegister()
+    ) == replace(second, exceptions=ExceptionRegister())
 
 
 def load(path: Path, cli: dict[str, Any] | None = None) -> ScanSettings:
@@ -61,8 +61,12 @@ def test_default_toml_documents_every_setting() -> None:
     # Every commented-out example is itself valid once uncommented.
     uncommented = re.sub(r"^# ([a-z_]+ = )", r"\1", text, flags=re.MULTILINE)
     uncommented = uncommented.replace('exceptions = "exceptions.toml"\n', "")
-    uncommented = re.sub(r"^# (\[\[exceptions\]\]|trail_arn|owner|reason|expires)", r"\1",
-                         uncommented, flags=re.MULTILINE)
+    uncommented = re.sub(
+        r"^# (\[\[exceptions\]\]|trail_arn|owner|reason|expires)",
+        r"\1",
+        uncommented,
+        flags=re.MULTILINE,
+    )
     settings = build_settings(tomllib.loads(uncommented), {})
     assert settings.regions == ("us-east-1", "eu-west-1")
     assert settings.policy.min_retention_days == 365
@@ -74,8 +78,9 @@ def test_regulated_example() -> None:
     assert settings.policy.require_mode is RequiredMode.COMPLIANCE
     assert settings.policy.min_retention_days == 365
     assert settings.fail_on is FailOn.WARN
-    assert settings.remediation == RemediationSettings(Strategy.NEW_BUCKET, LockMode.COMPLIANCE,
-                                                       365)
+    assert settings.remediation == RemediationSettings(
+        Strategy.NEW_BUCKET, LockMode.COMPLIANCE, 365
+    )
     [entry] = settings.exceptions.entries
     assert (entry.bucket_name, entry.expires) == ("legacy-cloudtrail-archive", date(2027, 3, 31))
 
@@ -86,8 +91,9 @@ def test_single_account_example() -> None:
     assert settings.formats == ("json", "html", "scripts")
 
 
-@pytest.mark.parametrize("name", ["default.toml", "examples/regulated.toml",
-                                  "examples/single-account.toml"])
+@pytest.mark.parametrize(
+    "name", ["default.toml", "examples/regulated.toml", "examples/single-account.toml"]
+)
 def test_settings_survive_a_trip_through_a_config_file(name: str) -> None:
     settings = load(CONFIGS / name)
     document = tomllib.loads(tomli_w.dumps(settings_to_config(settings)))
@@ -99,8 +105,11 @@ def test_settings_survive_a_trip_through_a_config_file(name: str) -> None:
 
 def test_cli_wins_over_the_file_for_the_register(tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
-    other.write_text('[[exceptions]]\nbucket_name = "other-bucket"\nowner = "o"\nreason = "r"\n'
-                     "expires = 2030-01-01\n", encoding="utf-8")
+    other.write_text(
+        '[[exceptions]]\nbucket_name = "other-bucket"\nowner = "o"\nreason = "r"\n'
+        "expires = 2030-01-01\n",
+        encoding="utf-8",
+    )
     settings = load(CONFIGS / "examples" / "regulated.toml", {"exceptions": other})
     assert [e.bucket_name for e in settings.exceptions.entries] == ["other-bucket"]
     assert settings.exceptions.source == str(other)
@@ -109,8 +118,11 @@ def test_cli_wins_over_the_file_for_the_register(tmp_path: Path) -> None:
 
 def test_register_path_in_the_config_file(tmp_path: Path) -> None:
     other = tmp_path / "exceptions.toml"
-    other.write_text('[[exceptions]]\nbucket_name = "other-bucket"\nowner = "o"\nreason = "r"\n'
-                     "expires = 2030-01-01\n", encoding="utf-8")
+    other.write_text(
+        '[[exceptions]]\nbucket_name = "other-bucket"\nowner = "o"\nreason = "r"\n'
+        "expires = 2030-01-01\n",
+        encoding="utf-8",
+    )
     settings = build_settings({"exceptions": str(other)}, {})
     assert [e.bucket_name for e in settings.exceptions.entries] == ["other-bucket"]
 
@@ -120,49 +132,101 @@ def test_register_path_in_the_config_file(tmp_path: Path) -> None:
 ENTRY = {"bucket_name": "logs-bucket", "owner": "o", "reason": "r", "expires": date(2030, 1, 1)}
 
 
-@pytest.mark.parametrize(("config", "cli", "message"), [
-    ({"remediation": "new-bucket"}, {},
-     f"{SOURCE}: key 'remediation': expected a table ([remediation]) with any of "
-     "strategy, mode, days"),
-    ({"remediation": {"colour": "red"}}, {},
-     f"{SOURCE}: key 'remediation': unknown key 'colour' (known keys: strategy, mode, days)"),
-    ({"remediation": {"strategy": "rebuild"}}, {},
-     f"{SOURCE}: key 'remediation': key 'strategy': expected one of enable-in-place, "
-     "new-bucket"),
-    ({"remediation": {"mode": "STRICT"}}, {},
-     f"{SOURCE}: key 'remediation': key 'mode': expected one of GOVERNANCE, COMPLIANCE"),
-    ({"remediation": {"days": 0}}, {},
-     f"{SOURCE}: key 'remediation': key 'days': 0 is out of range (1 to 36500)"),
-    ({"remediation": {"days": "many"}}, {},
-     f"{SOURCE}: key 'remediation': key 'days': expected a whole number from 1 to 36500"),
-    ({"remediation": {"mode": "GOVERNANCE"}, "require_mode": "COMPLIANCE"}, {},
-     f"{SOURCE}: key 'remediation': the run's policy requires COMPLIANCE mode; GOVERNANCE "
-     "would not pass"),
-    ({"remediation": {"days": 30}}, {"min_retention_days": 365},
-     f"{SOURCE}: key 'remediation': retention of 30 days is below the run's policy minimum "
-     "of 365 days"),
-    ({"exceptions": 5}, {},
-     f"{SOURCE}: key 'exceptions': expected the path of an exceptions file or "
-     "[[exceptions]] tables"),
-    ({"exceptions": {"bucket_name": "b"}}, {},
-     f"{SOURCE}: key 'exceptions': expected the path of an exceptions file or "
-     "[[exceptions]] tables"),
-    ({"exceptions": [{**ENTRY, "owner": ""}]}, {},
-     f"{SOURCE}: key 'exceptions': exceptions[0] (entry 1): 'owner' must be a non-empty "
-     "string, not ''"),
-    ({"exceptions": [{**ENTRY, "expires": "2030-01-01"}]}, {},
-     f"{SOURCE}: key 'exceptions': exceptions[0] (entry 1): 'expires' must be a TOML date"),
-    ({"exceptions": [ENTRY, ENTRY]}, {},
-     f"{SOURCE}: key 'exceptions': exceptions[1] (entry 2): 'bucket_name' 'logs-bucket' is "
-     "already excepted by exceptions[0]"),
-    ({"exceptions": "no-such-register.toml"}, {},
-     f"{SOURCE}: key 'exceptions': no-such-register.toml: exceptions file not found"),
-    ({}, {"exceptions": Path("no-such-register.toml")},
-     "option --exceptions: no-such-register.toml: exceptions file not found"),
-])
-def test_bad_values_name_the_source_and_key(config: dict[str, Any], cli: dict[str, Any],
-                                            message: str, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("config", "cli", "message"),
+    [
+        (
+            {"remediation": "new-bucket"},
+            {},
+            f"{SOURCE}: key 'remediation': expected a table ([remediation]) with any of "
+            "strategy, mode, days",
+        ),
+        (
+            {"remediation": {"colour": "red"}},
+            {},
+            f"{SOURCE}: key 'remediation': unknown key 'colour' (known keys: strategy, mode, days)",
+        ),
+        (
+            {"remediation": {"strategy": "rebuild"}},
+            {},
+            f"{SOURCE}: key 'remediation': key 'strategy': expected one of enable-in-place, "
+            "new-bucket",
+        ),
+        (
+            {"remediation": {"mode": "STRICT"}},
+            {},
+            f"{SOURCE}: key 'remediation': key 'mode': expected one of GOVERNANCE, COMPLIANCE",
+        ),
+        (
+            {"remediation": {"days": 0}},
+            {},
+            f"{SOURCE}: key 'remediation': key 'days': 0 is out of range (1 to 36500)",
+        ),
+        (
+            {"remediation": {"days": "many"}},
+            {},
+            f"{SOURCE}: key 'remediation': key 'days': expected a whole number from 1 to 36500",
+        ),
+        (
+            {"remediation": {"mode": "GOVERNANCE"}, "require_mode": "COMPLIANCE"},
+            {},
+            f"{SOURCE}: key 'remediation': the run's policy requires COMPLIANCE mode; GOVERNANCE "
+            "would not pass",
+        ),
+        (
+            {"remediation": {"days": 30}},
+            {"min_retention_days": 365},
+            f"{SOURCE}: key 'remediation': retention of 30 days is below the run's policy minimum "
+            "of 365 days",
+        ),
+        (
+            {"exceptions": 5},
+            {},
+            f"{SOURCE}: key 'exceptions': expected the path of an exceptions file or "
+            "[[exceptions]] tables",
+        ),
+        (
+            {"exceptions": {"bucket_name": "b"}},
+            {},
+            f"{SOURCE}: key 'exceptions': expected the path of an exceptions file or "
+            "[[exceptions]] tables",
+        ),
+        (
+            {"exceptions": [{**ENTRY, "owner": ""}]},
+            {},
+            f"{SOURCE}: key 'exceptions': exceptions[0] (entry 1): 'owner' must be a non-empty "
+            "string, not ''",
+        ),
+        (
+            {"exceptions": [{**ENTRY, "expires": "2030-01-01"}]},
+            {},
+            f"{SOURCE}: key 'exceptions': exceptions[0] (entry 1): 'expires' must be a TOML date",
+        ),
+        (
+            {"exceptions": [ENTRY, ENTRY]},
+            {},
+            f"{SOURCE}: key 'exceptions': exceptions[1] (entry 2): 'bucket_name' 'logs-bucket' is "
+            "already excepted by exceptions[0]",
+        ),
+        (
+            {"exceptions": "no-such-register.toml"},
+            {},
+            f"{SOURCE}: key 'exceptions': no-such-register.toml: exceptions file not found",
+        ),
+        (
+            {},
+            {"exceptions": Path("no-such-register.toml")},
+            "option --exceptions: no-such-register.toml: exceptions file not found",
+        ),
+    ],
+)
+def test_bad_values_name_the_source_and_key(
+    config: dict[str, Any],
+    cli: dict[str, Any],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as caught:
         build_settings(config, cli, source=SOURCE)
@@ -172,8 +236,11 @@ def test_bad_values_name_the_source_and_key(config: dict[str, Any], cli: dict[st
 def test_a_register_file_with_other_keys_is_refused(tmp_path: Path) -> None:
     register = tmp_path / "exceptions.toml"
     register.write_text('fail_on = "WARN"\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"^option --exceptions: .*exceptions.toml: unknown key "
-                                         r"'fail_on'; expected only \[\[exceptions\]\] entries"):
+    with pytest.raises(
+        InputError,
+        match=r"^option --exceptions: .*exceptions.toml: unknown key "
+        r"'fail_on'; expected only \[\[exceptions\]\] entries",
+    ):
         build_settings({}, {"exceptions": register})
 
 
@@ -186,22 +253,31 @@ def show(*args: str) -> tuple[int, str, str]:
 
 
 def test_config_show_merges_file_and_command_line() -> None:
-    code, stdout, _ = show("--config", str(CONFIGS / "examples" / "regulated.toml"),
-                           "--workers", "3", "--regions", "eu-west-1", "--fail-on", "never")
+    code, stdout, _ = show(
+        "--config",
+        str(CONFIGS / "examples" / "regulated.toml"),
+        "--workers",
+        "3",
+        "--regions",
+        "eu-west-1",
+        "--fail-on",
+        "never",
+    )
     assert code == 0
     document = tomllib.loads(stdout)
     assert document["workers"] == 3  # the command line wins
     assert document["regions"] == ["eu-west-1"]
     assert document["fail_on"] == "never"
     assert document["require_mode"] == "COMPLIANCE"  # the file's value where no option is given
-    assert document["remediation"] == {"strategy": "new-bucket", "mode": "COMPLIANCE",
-                                       "days": 365}
+    assert document["remediation"] == {"strategy": "new-bucket", "mode": "COMPLIANCE", "days": 365}
     assert document["exceptions"][0]["expires"] == date(2027, 3, 31)
     assert "external_id" in document
     assert "max_attempts" not in document
     # What it prints is a config file giving the same settings.
-    expected = load(CONFIGS / "examples" / "regulated.toml",
-                    {"workers": 3, "regions": "eu-west-1", "fail_on": "never"})
+    expected = load(
+        CONFIGS / "examples" / "regulated.toml",
+        {"workers": 3, "regions": "eu-west-1", "fail_on": "never"},
+    )
     assert same(build_settings(document, {}), expected)
 
 
@@ -209,8 +285,11 @@ def test_config_show_json_without_a_file() -> None:
     code, stdout, _ = show("--json", "--no-org", "--min-retention-days", "30")
     assert code == 0
     document = json.loads(stdout)
-    assert document == {**settings_to_config(ScanSettings()), "org": False,
-                        "min_retention_days": 30}
+    assert document == {
+        **settings_to_config(ScanSettings()),
+        "org": False,
+        "min_retention_days": 30,
+    }
 
 
 def test_config_show_bad_input_is_exit_2_without_traceback(tmp_path: Path) -> None:
@@ -219,8 +298,10 @@ def test_config_show_bad_input_is_exit_2_without_traceback(tmp_path: Path) -> No
     code, stdout, stderr = show("--config", str(bad))
     assert code == 2
     assert stdout == ""
-    assert stderr == (f"orgscan: error: config file {bad}: key 'remediation': key 'strategy': "
-                      "expected one of enable-in-place, new-bucket\n")
+    assert stderr == (
+        f"orgscan: error: config file {bad}: key 'remediation': key 'strategy': "
+        "expected one of enable-in-place, new-bucket\n"
+    )
 
 
 def test_scan_and_config_show_take_the_same_options() -> None:

@@ -65,12 +65,18 @@ def recorded() -> dict[str, set[str]]:
 
     # The in-process responder answers exactly the calls a scan makes (and refuses others).
     with fake_demo() as org:
-        settings = build_settings(None, {
-            "regions": list(org.regions), "workers": 8,
-            "min_retention_days": org.policy.min_retention_days,
-            "require_mode": org.policy.require_mode.value})
+        settings = build_settings(
+            None,
+            {
+                "regions": list(org.regions),
+                "workers": 8,
+                "min_retention_days": org.policy.min_retention_days,
+                "require_mode": org.policy.require_mode.value,
+            },
+        )
         sessions = SessionFactory(
-            configure_session=lambda session: session.register("before-call.*.*", record))
+            configure_session=lambda session: session.register("before-call.*.*", record)
+        )
         result = scan_organization(settings, sessions)
     assert len(result.findings) == len(org.trails)  # a full scan, not one cut short
     return calls
@@ -80,13 +86,16 @@ def test_member_accounts_need_only_the_scan_role_policy(recorded: dict[str, set[
     scan_role = policy_actions(policy_document(SCAN_ROLE))
     assert recorded["member"] <= scan_role
     # Every bucket read path ran: listing, the region lookup, the lock and versioning reads.
-    assert {"s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketObjectLockConfiguration",
-            "s3:GetBucketVersioning"} <= recorded["member"]
+    assert {
+        "s3:ListAllMyBuckets",
+        "s3:ListBucket",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketVersioning",
+    } <= recorded["member"]
 
 
 def test_policies_list_exactly_what_the_scan_calls(recorded: dict[str, set[str]]) -> None:
-    granted = (policy_actions(policy_document(SCAN_ROLE))
-               | policy_actions(policy_document(CALLER)))
+    granted = policy_actions(policy_document(SCAN_ROLE)) | policy_actions(policy_document(CALLER))
     called = (recorded["caller"] | recorded["member"]) - NEEDS_NO_PERMISSION
     assert called == granted
     assert recorded["caller"] - NEEDS_NO_PERMISSION <= granted
@@ -97,9 +106,12 @@ def test_policies_list_exactly_what_the_scan_calls(recorded: dict[str, set[str]]
 
 
 def test_remediation_policy_lists_every_call_a_plan_may_make() -> None:
-    possible = {action(service.value, operation)
-                for table in (ALLOWED_OPERATIONS, ALLOWED_CHECKS)
-                for service, operations in table.items() for operation in operations}
+    possible = {
+        action(service.value, operation)
+        for table in (ALLOWED_OPERATIONS, ALLOWED_CHECKS)
+        for service, operations in table.items()
+        for operation in operations
+    }
     assert policy_actions(policy_document(REMEDIATION)) == possible
 
 
@@ -114,16 +126,19 @@ def test_trust_policy_trusts_only_the_management_account() -> None:
 
 @pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.file_name)
 def test_configs_iam_holds_the_shipped_files(policy: Any) -> None:
-    assert (ROOT / "configs" / "iam" / policy.file_name).read_text(encoding="utf-8") == \
-        policy_text(policy)
+    assert (ROOT / "configs" / "iam" / policy.file_name).read_text(encoding="utf-8") == policy_text(
+        policy
+    )
 
 
 def test_policy_files_are_package_data() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["package-data"]["orgscan"]
     for policy in ALL_POLICIES:
-        assert any(fnmatch.fnmatch(f"{POLICY_PACKAGE_FOLDER}/{policy.file_name}", pattern)
-                   for pattern in patterns), policy.file_name
+        assert any(
+            fnmatch.fnmatch(f"{POLICY_PACKAGE_FOLDER}/{policy.file_name}", pattern)
+            for pattern in patterns
+        ), policy.file_name
     shipped = {path.name for path in (ROOT / "orgscan" / POLICY_PACKAGE_FOLDER).iterdir()}
     assert shipped == {policy.file_name for policy in ALL_POLICIES}
 
@@ -142,17 +157,31 @@ def test_text_output_is_the_files_with_a_heading_each() -> None:
         assert f"# {policy.file_name}: " in outcome.stdout
         assert policy_text(policy).strip() in outcome.stdout
     assert REMEDIATION.file_name not in outcome.stdout
-    assert ("note: placeholders left: <MANAGEMENT_ACCOUNT_ID> (--management-account-id), "
-            "<EXTERNAL_ID> (--external-id), <SCAN_ROLE_NAME> (--role-name)\n") in outcome.stderr
+    assert (
+        "note: placeholders left: <MANAGEMENT_ACCOUNT_ID> (--management-account-id), "
+        "<EXTERNAL_ID> (--external-id), <SCAN_ROLE_NAME> (--role-name)\n"
+    ) in outcome.stderr
 
 
 def test_json_output_filled_in() -> None:
-    outcome = invoke("--json", "--remediation", "--management-account-id", "111122223333",
-                     "--external-id", "audit-7", "--role-name", "OrgScanReadOnly")
+    outcome = invoke(
+        "--json",
+        "--remediation",
+        "--management-account-id",
+        "111122223333",
+        "--external-id",
+        "audit-7",
+        "--role-name",
+        "OrgScanReadOnly",
+    )
     assert outcome.exit_code == 0
     document = json.loads(outcome.stdout)
-    assert list(document) == ["scan_role_policy", "scan_role_trust_policy",
-                              "management_caller_policy", "remediation_policy"]
+    assert list(document) == [
+        "scan_role_policy",
+        "scan_role_trust_policy",
+        "management_caller_policy",
+        "remediation_policy",
+    ]
     [trust] = document["scan_role_trust_policy"]["Statement"]
     assert trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "audit-7"}}
@@ -169,12 +198,17 @@ def test_without_an_external_id_the_condition_is_dropped() -> None:
     assert trust["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--management-account-id", "1234"], "--management-account-id: expected a 12-digit AWS "
-                                          "account id, not '1234'"),
-    (["--external-id", "x"], "--external-id: expected 2-1224 of letters"),
-    (["--role-name", "bad role"], "--role-name: expected an IAM role name"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--management-account-id", "1234"],
+            "--management-account-id: expected a 12-digit AWS account id, not '1234'",
+        ),
+        (["--external-id", "x"], "--external-id: expected 2-1224 of letters"),
+        (["--role-name", "bad role"], "--role-name: expected an IAM role name"),
+    ],
+)
 def test_bad_values_are_exit_2(args: list[str], message: str) -> None:
     outcome = invoke(*args)
     assert outcome.exit_code == 2

@@ -49,8 +49,9 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---------------------------------------------------------------------- wrong inputs
 
 
-def test_an_unknown_aws_profile_is_bad_input(aws_env: None, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_aws_profile_is_bad_input(
+    aws_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "config").write_text("[default]\nregion = us-east-1\n", encoding="utf-8")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
@@ -70,15 +71,21 @@ def test_demo_workers_zero_is_one_clean_line(tmp_path: Path) -> None:
 
 def test_a_bad_strategy_is_one_clean_line(tmp_path: Path) -> None:
     code, _, stderr = invoke("remediate", str(tmp_path), "--strategy", "bogus")
-    assert_one_line(code, stderr, 2, "option --strategy", "'bogus'", "enable-in-place",
-                    "new-bucket")
+    assert_one_line(
+        code, stderr, 2, "option --strategy", "'bogus'", "enable-in-place", "new-bucket"
+    )
 
 
-@pytest.mark.parametrize("args", [["scan", "--fail-on", "sometimes"],
-                                  ["scan", "--log-level", "LOUD"],
-                                  ["scan", "--no-such-option"],
-                                  ["no-such-command"],
-                                  ["diff", "only-one-run"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", "--fail-on", "sometimes"],
+        ["scan", "--log-level", "LOUD"],
+        ["scan", "--no-such-option"],
+        ["no-such-command"],
+        ["diff", "only-one-run"],
+    ],
+)
 def test_usage_errors_are_one_clean_line(args: list[str]) -> None:
     code, _, stderr = invoke(*args)
     assert_one_line(code, stderr, 2)
@@ -91,13 +98,11 @@ def test_a_word_for_a_number_names_the_option() -> None:
 
 
 @pytest.mark.parametrize("value", ['"8"', '"١٦"', '" 16 "'])
-def test_numbers_given_as_strings_in_a_config_file_stop_the_run(tmp_path: Path,
-                                                                value: str) -> None:
+def test_numbers_given_as_strings_in_a_config_file_stop_the_run(tmp_path: Path, value: str) -> None:
     config = tmp_path / "scan.toml"
     config.write_text(f"workers = {value}\n", encoding="utf-8")
     code, stdout, stderr = invoke("config", "show", "--config", str(config))
-    assert_one_line(code, stderr, 2, str(config), "key 'workers'", "whole number",
-                    "got the string")
+    assert_one_line(code, stderr, 2, str(config), "key 'workers'", "whole number", "got the string")
     assert stdout == ""
 
 
@@ -115,8 +120,7 @@ def test_remediate_with_an_account_not_in_the_plan_is_bad_input(demo_output: Pat
 
 def test_history_of_a_run_folder_points_at_its_parent(demo_output: Path) -> None:
     code, _, stderr = invoke("history", str(demo_output / "latest"))
-    assert_one_line(code, stderr, 2, "is a run folder",
-                    f"orgscan history {demo_output.resolve()}")
+    assert_one_line(code, stderr, 2, "is a run folder", f"orgscan history {demo_output.resolve()}")
     code, stdout, _ = invoke("history", str(demo_output))
     assert code == 0
     assert "latest" in stdout
@@ -131,15 +135,21 @@ def test_the_demo_log_tells_the_story_of_the_run_at_info(demo_output: Path) -> N
     lines = log.splitlines()
     assert all(" DEBUG " not in line for line in lines)
     assert re.search(r"INFO .* caller arn:aws:\S+ \(account \d{12}\)", log)
-    assert re.search(r"organization o-\w+, management account \d{12}: \d+ accounts "
-                     r"discovered", log)
+    assert re.search(
+        r"organization o-\w+, management account \d{12}: \d+ accounts "
+        r"discovered",
+        log,
+    )
     assert "scope: " in log
     # One line per scanned account: how it was accessed, regions, trails, time taken.
     for account in result.accounts:
         if account.scanned:
-            assert re.search(rf"account {account.account_id}: (role assumed|caller's own "
-                             rf"credentials); {account.regions_scanned} regions read; \d+ "
-                             rf"trails found \(\d+\.\d s\)", log), account.account_id
+            assert re.search(
+                rf"account {account.account_id}: (role assumed|caller's own "
+                rf"credentials); {account.regions_scanned} regions read; \d+ "
+                rf"trails found \(\d+\.\d s\)",
+                log,
+            ), account.account_id
     # One line per bucket read, with its outcome.
     for bucket in {finding.bucket_name for finding in result.findings}:
         assert re.search(rf"bucket {re.escape(bucket)} \(owner (\d{{12}}|unknown)\): \w+", log)
@@ -153,7 +163,8 @@ def test_the_demo_log_tells_the_story_of_the_run_at_info(demo_output: Path) -> N
 
 
 def test_the_summary_names_the_reports_and_the_change_since_the_previous_run(
-        demo_output: Path) -> None:
+    demo_output: Path,
+) -> None:
     code, stdout, stderr = invoke("demo", "--drift", "--output-dir", str(demo_output))
     assert code == 0, stderr
     run = (demo_output / "latest").resolve()
@@ -164,16 +175,20 @@ def test_the_summary_names_the_reports_and_the_change_since_the_previous_run(
     document = json.loads((run / "findings.json").read_text())
     verdicts = Counter(a["verdict"] for a in document["accounts"] if a["scanned"])
     assert verdicts["FAIL"] > 0
-    assert (f"  accounts: PASS {verdicts['PASS']}  WARN {verdicts['WARN']}  "
-            f"FAIL {verdicts['FAIL']}  ERROR {verdicts['ERROR']}") in stdout
+    assert (
+        f"  accounts: PASS {verdicts['PASS']}  WARN {verdicts['WARN']}  "
+        f"FAIL {verdicts['FAIL']}  ERROR {verdicts['ERROR']}"
+    ) in stdout
     assert "scanning [" not in stderr  # no progress bar when stderr is not a terminal
 
 
 def test_the_progress_bar_counts_accounts_of_those_planned() -> None:
-    snapshot = ScanProgress(accounts_planned=52, accounts_done=13, regions_read=221,
-                            buckets_read=40, elapsed_s=12.0)
+    snapshot = ScanProgress(
+        accounts_planned=52, accounts_done=13, regions_read=221, buckets_read=40, elapsed_s=12.0
+    )
     assert format_progress(snapshot, width=8) == (
-        "scanning [##------] 13/52 accounts, 221 regions, 40 buckets, 0:12 elapsed, ETA 0:36")
+        "scanning [##------] 13/52 accounts, 221 regions, 40 buckets, 0:12 elapsed, ETA 0:36"
+    )
     assert "ETA ?" in format_progress(ScanProgress(52, 0, 0, 0, 1.0))
 
     class Terminal:
@@ -194,8 +209,9 @@ def test_the_progress_bar_counts_accounts_of_those_planned() -> None:
     bar.close()
     assert terminal.text.count("\r") == 3
     assert "2/52" not in terminal.text
-    assert terminal.text.endswith("3/52 accounts, 51 regions, 1 buckets, 0:01 elapsed, "
-                                  "ETA 0:20\x1b[K\n")
+    assert terminal.text.endswith(
+        "3/52 accounts, 51 regions, 1 buckets, 0:01 elapsed, ETA 0:20\x1b[K\n"
+    )
     narrow = Terminal()
     ProgressBar(narrow, columns=60)(ScanProgress(52, 3, 51, 1, 1.2))  # type: ignore[arg-type]
     assert narrow.text == "\r" + format_progress(ScanProgress(52, 3, 51, 1, 1.2))[:59] + "\x1b[K"

@@ -31,8 +31,7 @@ def scan(output_dir: Path, *args: str) -> tuple[int, str, Path]:
         relaxed.write_text(RELAXED, encoding="utf-8")
         args = ("--config", str(relaxed), *args)
     outcome = CliRunner().invoke(app, [*SCAN_ARGS, "--output-dir", str(output_dir), *args])
-    assert outcome.exception is None or isinstance(outcome.exception, SystemExit), \
-        outcome.exception
+    assert outcome.exception is None or isinstance(outcome.exception, SystemExit), outcome.exception
     run_dir = resolve_latest(output_dir)
     assert run_dir is not None, outcome.output
     return outcome.exit_code, outcome.stdout, run_dir
@@ -40,27 +39,30 @@ def scan(output_dir: Path, *args: str) -> tuple[int, str, Path]:
 
 def register(path: Path, entries: list[tuple[str, str, date]]) -> Path:
     """An exceptions file with one entry per (key, value, expiry)."""
-    blocks = [f'[[exceptions]]\n{key} = "{value}"\nowner = "secops@example.com"\n'
-              f'reason = "accepted for the audit"\nexpires = {expires.isoformat()}\n'
-              for key, value, expires in entries]
+    blocks = [
+        f'[[exceptions]]\n{key} = "{value}"\nowner = "secops@example.com"\n'
+        f'reason = "accepted for the audit"\nexpires = {expires.isoformat()}\n'
+        for key, value, expires in entries
+    ]
     path.write_text("\n".join(blocks), encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize(("fail_on", "code"), [("FAIL", 1), ("WARN", 1), ("never", 0)])
-def test_exit_code_follows_fail_on(account: Account, tmp_path: Path, fail_on: str,
-                                   code: int) -> None:
+def test_exit_code_follows_fail_on(
+    account: Account, tmp_path: Path, fail_on: str, code: int
+) -> None:
     exit_code, stdout, run_dir = scan(tmp_path / "out", "--fail-on", fail_on)
     assert exit_code == code
     assert stdout == ""  # --quiet: nothing for cron to mail
     statuses = {f.trail_arn: f.status.value for f in load_run(run_dir).findings}
-    assert statuses == {account.passing: "PASS", account.warning: "WARN",
-                        account.failing: "FAIL"}
+    assert statuses == {account.passing: "PASS", account.warning: "WARN", account.failing: "FAIL"}
 
 
 def test_an_excepted_fail_does_not_fail_the_run(account: Account, tmp_path: Path) -> None:
-    exceptions = register(tmp_path / "exceptions.toml", [
-        ("trail_arn", account.failing, TODAY + timedelta(days=30))])
+    exceptions = register(
+        tmp_path / "exceptions.toml", [("trail_arn", account.failing, TODAY + timedelta(days=30))]
+    )
     exit_code, _, run_dir = scan(tmp_path / "out", "--exceptions", str(exceptions))
     assert exit_code == 0  # the WARN left does not reach --fail-on FAIL
     findings = {f.trail_arn: f for f in load_run(run_dir).findings}
@@ -75,8 +77,9 @@ def test_an_excepted_fail_does_not_fail_the_run(account: Account, tmp_path: Path
 
 
 def test_an_expired_exception_no_longer_applies(account: Account, tmp_path: Path) -> None:
-    exceptions = register(tmp_path / "exceptions.toml", [
-        ("trail_arn", account.failing, TODAY - timedelta(days=1))])
+    exceptions = register(
+        tmp_path / "exceptions.toml", [("trail_arn", account.failing, TODAY - timedelta(days=1))]
+    )
     exit_code, _, run_dir = scan(tmp_path / "out", "--exceptions", str(exceptions))
     assert exit_code == 1
     failing = next(f for f in load_run(run_dir).findings if f.trail_arn == account.failing)
@@ -95,7 +98,9 @@ def test_register_in_the_config_file_and_by_bucket(account: Account, tmp_path: P
         f'[[exceptions]]\nbucket_name = "no-retention-logs"\nowner = "b@example.com"\n'
         f'reason = "r"\nexpires = {TODAY.isoformat()}\n\n'
         f'[[exceptions]]\nbucket_name = "gone-logs"\nowner = "c@example.com"\nreason = "r"\n'
-        f'expires = {TODAY.isoformat()}\n', encoding="utf-8")
+        f"expires = {TODAY.isoformat()}\n",
+        encoding="utf-8",
+    )
     exit_code, _, run_dir = scan(tmp_path / "out", "--config", str(config))
     assert exit_code == 0
     log = (run_dir / "orgscan.log").read_text(encoding="utf-8")
@@ -108,9 +113,11 @@ def test_register_in_the_config_file_and_by_bucket(account: Account, tmp_path: P
 
 def test_remediation_table_shapes_the_scripts(account: Account, tmp_path: Path) -> None:
     config = tmp_path / "orgscan.toml"
-    config.write_text(RELAXED + 'format = ["json", "scripts"]\n[remediation]\n'
-                      'strategy = "new-bucket"\nmode = "COMPLIANCE"\ndays = 400\n',
-                      encoding="utf-8")
+    config.write_text(
+        RELAXED + 'format = ["json", "scripts"]\n[remediation]\n'
+        'strategy = "new-bucket"\nmode = "COMPLIANCE"\ndays = 400\n',
+        encoding="utf-8",
+    )
     _, _, run_dir = scan(tmp_path / "out", "--config", str(config), "--format", "json,scripts")
     plan = json.loads((run_dir / "remediation" / "plan.json").read_text(encoding="utf-8"))
     assert plan["settings"] == {"strategy": "new-bucket", "mode": "COMPLIANCE", "days": 400}
@@ -126,13 +133,25 @@ def test_final_log_line_and_the_shared_log(account: Account, tmp_path: Path) -> 
     assert " WARNING " in text_lines[-1]  # exit 1 needs attention: kept at --log-level WARNING
     assert text_lines[-1].endswith(
         "scan finished: 3 trails (PASS 1 WARN 1 FAIL 1 ERROR 0; 0 excepted), 1 of 1 accounts "
-        f"scanned, coverage complete, exit code 1, run folder {first.name}")
+        f"scanned, coverage complete, exit code 1, run folder {first.name}"
+    )
     last = json.loads((second / "orgscan.log").read_text(encoding="utf-8").splitlines()[-1])
     assert last["level"] == "WARNING"
-    assert last["summary"] == {"trails": 3, "PASS": 1, "WARN": 1, "FAIL": 1, "ERROR": 0,
-                               "excepted": 0, "accounts_scanned": 1, "accounts": 1,
-                               "complete": True, "errors": 0, "exit_code": 1,
-                               "run_folder": second.name, "interrupted": False}
+    assert last["summary"] == {
+        "trails": 3,
+        "PASS": 1,
+        "WARN": 1,
+        "FAIL": 1,
+        "ERROR": 0,
+        "excepted": 0,
+        "accounts_scanned": 1,
+        "accounts": 1,
+        "complete": True,
+        "errors": 0,
+        "exit_code": 1,
+        "run_folder": second.name,
+        "interrupted": False,
+    }
     # Both runs also appended to the output folder's log, each line tagged with its run.
     shared = (output_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()
     finished = [line for line in shared if "scan finished" in line]

@@ -28,10 +28,14 @@ class ScanDelta:
     lost_errors: list[Row]
 
 
-def _changed(before: dict[str, Row], after: dict[str, Row]) -> dict[str, tuple[Row | None,
-                                                                             Row | None]]:
-    return {key: (before.get(key), after.get(key)) for key in sorted(set(before) | set(after))
-            if before.get(key) != after.get(key)}
+def _changed(
+    before: dict[str, Row], after: dict[str, Row]
+) -> dict[str, tuple[Row | None, Row | None]]:
+    return {
+        key: (before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
 
 
 # An account's verdict is derived from the findings and its regions (and tested with them);
@@ -48,18 +52,26 @@ def scan_delta(baseline: ScanResult, faulty: ScanResult) -> ScanDelta:
     scans."""
     old, new = result_to_dict(baseline), result_to_dict(faulty)
     return ScanDelta(
-        findings=_changed({row["trail_arn"]: row for row in old["findings"]},
-                          {row["trail_arn"]: row for row in new["findings"]}),
-        accounts=_changed({row["account_id"]: _coverage(row) for row in old["accounts"]},
-                          {row["account_id"]: _coverage(row) for row in new["accounts"]}),
+        findings=_changed(
+            {row["trail_arn"]: row for row in old["findings"]},
+            {row["trail_arn"]: row for row in new["findings"]},
+        ),
+        accounts=_changed(
+            {row["account_id"]: _coverage(row) for row in old["accounts"]},
+            {row["account_id"]: _coverage(row) for row in new["accounts"]},
+        ),
         new_errors=[row for row in new["errors"] if row not in old["errors"]],
         lost_errors=[row for row in old["errors"] if row not in new["errors"]],
     )
 
 
-def assert_only_changed(baseline: ScanResult, faulty: ScanResult, *,
-                        findings: set[str] | frozenset[str] = frozenset(),
-                        accounts: set[str] | frozenset[str] = frozenset()) -> ScanDelta:
+def assert_only_changed(
+    baseline: ScanResult,
+    faulty: ScanResult,
+    *,
+    findings: set[str] | frozenset[str] = frozenset(),
+    accounts: set[str] | frozenset[str] = frozenset(),
+) -> ScanDelta:
     """Assert that only the given trails (ARNs) and accounts differ from the baseline, and that
     no baseline error row went missing; return the delta for closer checks."""
     delta = scan_delta(baseline, faulty)
@@ -69,8 +81,9 @@ def assert_only_changed(baseline: ScanResult, faulty: ScanResult, *,
     return delta
 
 
-def assert_verdicts(delta: ScanDelta, arns: set[str] | frozenset[str], status: str,
-                    reason_code: str) -> list[Row]:
+def assert_verdicts(
+    delta: ScanDelta, arns: set[str] | frozenset[str], status: str, reason_code: str
+) -> list[Row]:
     """Assert that each trail of ``arns`` is still reported, now with ``status`` and
     ``reason_code``; return the new rows."""
     rows = []

@@ -38,21 +38,33 @@ Path = tuple[str | int, ...]
 def _finding(account: str, name: str, reason: ReasonCode, text: str, **fields: Any) -> Finding:
     locked = reason not in (ReasonCode.LOCK_NOT_CONFIGURED, ReasonCode.API_ERROR)
     values: dict[str, Any] = {
-        "account_id": account, "trail_name": name,
+        "account_id": account,
+        "trail_name": name,
         "trail_arn": f"arn:aws:cloudtrail:us-east-1:{account}:trail/{name}",
-        "home_region": "us-east-1", "is_organization_trail": False, "is_multi_region": True,
-        "bucket_name": f"{name}-logs", "bucket_account_id": account,
-        "bucket_region": "us-east-1", "object_lock_enabled": locked,
+        "home_region": "us-east-1",
+        "is_organization_trail": False,
+        "is_multi_region": True,
+        "bucket_name": f"{name}-logs",
+        "bucket_account_id": account,
+        "bucket_region": "us-east-1",
+        "object_lock_enabled": locked,
         "lock_mode": LockMode.GOVERNANCE if locked else None,
         "retention_days": 30 if locked else None,
         "versioning": Versioning.ENABLED if locked else Versioning.OFF,
-        "status": REASON_STATUS[reason], "reason_code": reason, "reason": text,
+        "status": REASON_STATUS[reason],
+        "reason_code": reason,
+        "reason": text,
     }
     return Finding(**(values | fields))
 
 
-def sample_result(*, account_name: str = "workload", trail_name: str = "main-trail",
-                  text: str = "A sentence.", bucket_name: str | None = None) -> ScanResult:
+def sample_result(
+    *,
+    account_name: str = "workload",
+    trail_name: str = "main-trail",
+    text: str = "A sentence.",
+    bucket_name: str | None = None,
+) -> ScanResult:
     """A complete scan with an unlocked, a short-retention and an unreadable bucket, one
     error row, and ``account_name`` / ``trail_name`` / ``text`` wherever AWS text goes."""
     policy = Policy(min_retention_days=90)
@@ -60,18 +72,41 @@ def sample_result(*, account_name: str = "workload", trail_name: str = "main-tra
     findings = (
         _finding(WORKLOAD, trail_name, ReasonCode.LOCK_NOT_CONFIGURED, text, **extra),
         _finding(WORKLOAD, "short-trail", ReasonCode.RETENTION_TOO_SHORT, text),
-        _finding(OTHER, "other-trail", ReasonCode.API_ERROR, text, object_lock_enabled=None,
-                 versioning=None),
+        _finding(
+            OTHER,
+            "other-trail",
+            ReasonCode.API_ERROR,
+            text,
+            object_lock_enabled=None,
+            versioning=None,
+        ),
     )
     accounts = tuple(
-        AccountCoverage(account_id=account_id, name=name, ou_path=f"/Root/{name}",
-                        state="ACTIVE", scanned=True, regions_scanned=2, error_code=None)
-        for account_id, name in ((MANAGEMENT, "management"), (WORKLOAD, account_name),
-                                 (OTHER, account_name)))
-    run = RunInfo(started_at="2026-11-27T09:00:00Z", finished_at="2026-11-27T09:01:00Z",
-                  tool_version="0.1.0", caller_arn=f"arn:aws:iam::{MANAGEMENT}:user/auditor",
-                  organization_id="o-abc123defg", policy=policy,
-                  regions=("us-east-1", "eu-west-1"), complete=True)
+        AccountCoverage(
+            account_id=account_id,
+            name=name,
+            ou_path=f"/Root/{name}",
+            state="ACTIVE",
+            scanned=True,
+            regions_scanned=2,
+            error_code=None,
+        )
+        for account_id, name in (
+            (MANAGEMENT, "management"),
+            (WORKLOAD, account_name),
+            (OTHER, account_name),
+        )
+    )
+    run = RunInfo(
+        started_at="2026-11-27T09:00:00Z",
+        finished_at="2026-11-27T09:01:00Z",
+        tool_version="0.1.0",
+        caller_arn=f"arn:aws:iam::{MANAGEMENT}:user/auditor",
+        organization_id="o-abc123defg",
+        policy=policy,
+        regions=("us-east-1", "eu-west-1"),
+        complete=True,
+    )
     errors = (ScanError(OTHER, "eu-west-1", ErrorStage.TRAILS, "AccessDeniedException", text),)
     return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
 

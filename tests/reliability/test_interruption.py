@@ -79,26 +79,40 @@ def _wait_for_scan(output_dir: Path, child: subprocess.Popen[str]) -> Path:
 
 
 def _start_slow_scan(endpoint: str, org: SimulatedOrg, output_dir: Path) -> subprocess.Popen[str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("AWS_", "MOTO_"))}
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "MOTO_"))
+    }
     env |= FAKE_AWS_VARIABLES | {"AWS_ENDPOINT_URL": endpoint}
-    command = [sys.executable, str(SLOW_SCAN), "0.3", str(_started_marker(output_dir)), "scan",
-               "--output-dir", str(output_dir),
-               "--regions", ",".join(org.regions), "--workers", "2"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    command = [
+        sys.executable,
+        str(SLOW_SCAN),
+        "0.3",
+        str(_started_marker(output_dir)),
+        "scan",
+        "--output-dir",
+        str(output_dir),
+        "--regions",
+        ",".join(org.regions),
+        "--workers",
+        "2",
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.mark.e2e
 def test_sigint_or_sigterm_during_a_scan_writes_an_incomplete_run(
-        moto_server: tuple[str, SimulatedOrg], tmp_path: Path) -> None:
+    moto_server: tuple[str, SimulatedOrg], tmp_path: Path
+) -> None:
     endpoint, org = moto_server
     signals = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
     # Both scans run at once (the test waits for each only once).
     children = {name: _start_slow_scan(endpoint, org, tmp_path / name) for name in signals}
     try:
-        run_dirs = {name: _wait_for_scan(tmp_path / name, child)
-                    for name, child in children.items()}
+        run_dirs = {
+            name: _wait_for_scan(tmp_path / name, child) for name, child in children.items()
+        }
         time.sleep(1)  # part-way through: some units done, most not
         for name, child in children.items():
             child.send_signal(signals[name])
@@ -120,8 +134,12 @@ def test_sigint_or_sigterm_during_a_scan_writes_an_incomplete_run(
         assert child.returncode == expected, (name, stderr)
         assert any(error.error_code == "Interrupted" for error in result.errors)
         assert len(result.findings) < len(org.trails)
-        assert {path.name for path in run_dir.iterdir()} >= {FINDINGS_FILE, "findings.csv",
-                                                             "report.html", "report.xlsx"}
+        assert {path.name for path in run_dir.iterdir()} >= {
+            FINDINGS_FILE,
+            "findings.csv",
+            "report.html",
+            "report.xlsx",
+        }
         assert not [p for p in run_dir.rglob("*") if p.name.endswith(".tmp")]
         assert run_dir.name in stdout  # the summary names the run folder
         log_lines = (run_dir / "orgscan.log").read_text(encoding="utf-8").splitlines()
@@ -137,7 +155,8 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_report_that_fails_to_render_leaves_no_partial_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = create_run_dir(tmp_path, datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     write_run(first, sample_result(), FORMATS)
     mark_latest(first)
@@ -158,9 +177,9 @@ def test_a_report_that_fails_to_render_leaves_no_partial_file(
 
 
 @pytest.mark.parametrize("failure", ["disk-full-mid-write", "rename-fails"])
-def test_a_failed_rewrite_keeps_the_old_report_whole(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     failure: str) -> None:
+def test_a_failed_rewrite_keeps_the_old_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
     run_dir = create_run_dir(tmp_path, datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     write_run(run_dir, sample_result(), FORMATS)
     before = _tree(run_dir)

@@ -25,9 +25,25 @@ from orgscan.model import (
 )
 from orgscan.rule import MISSING_BUCKET_CODES, evaluate, reason_status
 
-_error_codes = st.none() | st.sampled_from(
-    ["NoSuchBucket", "404", "NotFound", "AccessDenied", "403", "SlowDown", "InternalError",
-     "ReadTimeoutError", "Interrupted", "", "ObjectLockConfigurationNotFoundError"]) | st.text()
+_error_codes = (
+    st.none()
+    | st.sampled_from(
+        [
+            "NoSuchBucket",
+            "404",
+            "NotFound",
+            "AccessDenied",
+            "403",
+            "SlowDown",
+            "InternalError",
+            "ReadTimeoutError",
+            "Interrupted",
+            "",
+            "ObjectLockConfigurationNotFoundError",
+        ]
+    )
+    | st.text()
+)
 _days = st.none() | st.sampled_from([0, 1, 89, 90, 365, 36500]) | st.integers(-10, 10**6)
 
 facts_strategy = st.builds(
@@ -43,14 +59,18 @@ facts_strategy = st.builds(
     error_message=st.none() | st.text(max_size=50),
 )
 policy_strategy = st.builds(
-    Policy, require_default_retention=st.booleans(), require_mode=st.sampled_from(RequiredMode),
-    min_retention_days=st.none() | st.integers(1, 36500))
+    Policy,
+    require_default_retention=st.booleans(),
+    require_mode=st.sampled_from(RequiredMode),
+    min_retention_days=st.none() | st.integers(1, 36500),
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(facts=facts_strategy, policy=policy_strategy)
-def test_rule_returns_a_contract_verdict_for_any_configuration(facts: BucketFacts,
-                                                               policy: Policy) -> None:
+def test_rule_returns_a_contract_verdict_for_any_configuration(
+    facts: BucketFacts, policy: Policy
+) -> None:
     verdict = evaluate(facts, policy)
 
     assert verdict.reason_code in ReasonCode
@@ -92,13 +112,23 @@ def _merged(*parts: dict[str, Any]) -> dict[str, Any]:
 
 
 _modes = st.sampled_from(["GOVERNANCE", "COMPLIANCE", "", "governance"]) | st.text(max_size=12)
-_retention = st.builds(_merged, _maybe("Mode", _modes), _maybe("Days", st.integers(0, 36500)),
-                       _maybe("Years", st.integers(0, 100)))
+_retention = st.builds(
+    _merged,
+    _maybe("Mode", _modes),
+    _maybe("Days", st.integers(0, 36500)),
+    _maybe("Years", st.integers(0, 100)),
+)
 _enabled = st.sampled_from(["Enabled", "Disabled", ""]) | st.text(max_size=10)
-_configuration = st.builds(_merged, _maybe("ObjectLockEnabled", _enabled),
-                           _maybe("Rule", _maybe("DefaultRetention", _retention)))
-_reply = st.builds(_merged, _maybe("ObjectLockConfiguration", _configuration),
-                   st.just({"ResponseMetadata": {"HTTPStatusCode": 200}}))
+_configuration = st.builds(
+    _merged,
+    _maybe("ObjectLockEnabled", _enabled),
+    _maybe("Rule", _maybe("DefaultRetention", _retention)),
+)
+_reply = st.builds(
+    _merged,
+    _maybe("ObjectLockConfiguration", _configuration),
+    st.just({"ResponseMetadata": {"HTTPStatusCode": 200}}),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -118,8 +148,9 @@ def test_object_lock_parsing_of_any_reply(reply: dict[str, Any], policy: Policy)
     elif mode is not None and retention.get("Years"):
         assert days == retention["Years"] * 365
     # Whatever was parsed, the rule judges it, and only an enabled lock can pass.
-    verdict = evaluate(BucketFacts("bucket", None, "us-east-1", enabled, mode, days,
-                                   Versioning.ENABLED), policy)
+    verdict = evaluate(
+        BucketFacts("bucket", None, "us-east-1", enabled, mode, days, Versioning.ENABLED), policy
+    )
     assert verdict.status is reason_status(verdict.reason_code, policy)
     if verdict.status is Status.PASS:
         assert configuration.get("ObjectLockEnabled") == "Enabled"

@@ -28,8 +28,17 @@ from tests.reliability.refusals import assert_clean_refusal
 
 
 def _scan(output_dir: Path, *extra: str) -> Result:
-    return CliRunner().invoke(app, [*SCAN_ARGS, "--output-dir", str(output_dir), "--format",
-                                    "json,csv,html,xlsx,scripts", *extra])
+    return CliRunner().invoke(
+        app,
+        [
+            *SCAN_ARGS,
+            "--output-dir",
+            str(output_dir),
+            "--format",
+            "json,csv,html,xlsx,scripts",
+            *extra,
+        ],
+    )
 
 
 def assert_write_failure(outcome: Result, *words: str) -> None:
@@ -41,8 +50,9 @@ def _leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
 
-def test_disk_full_while_writing_a_scan(moto_account: None, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_while_writing_a_scan(
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     output_dir = tmp_path / "reports"
     assert _scan(output_dir).exit_code == 1  # a FAIL trail: findings
     (previous,) = run_folders(output_dir)
@@ -69,9 +79,9 @@ def test_disk_full_while_writing_a_scan(moto_account: None, tmp_path: Path,
 
 
 @pytest.mark.parametrize("failure", ["read-only", "report-is-a-directory"])
-def test_report_that_cannot_write_is_exit_4(moto_account: None, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch,
-                                             failure: str) -> None:
+def test_report_that_cannot_write_is_exit_4(
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
     output_dir = tmp_path / "reports"
     _scan(output_dir)
     (run,) = run_folders(output_dir)
@@ -96,7 +106,8 @@ def test_report_that_cannot_write_is_exit_4(moto_account: None, tmp_path: Path,
 
 
 def test_latest_that_is_a_directory_stops_the_scan_before_it_starts(
-        moto_account: None, tmp_path: Path) -> None:
+    moto_account: None, tmp_path: Path
+) -> None:
     output_dir = tmp_path / "reports"
     (output_dir / LATEST).mkdir(parents=True)
     outcome = _scan(output_dir)
@@ -106,7 +117,8 @@ def test_latest_that_is_a_directory_stops_the_scan_before_it_starts(
 
 
 def test_a_signal_while_writing_stops_at_once_and_leaves_the_folder_incomplete(
-        moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     output_dir = tmp_path / "reports"
     assert _scan(output_dir).exit_code == 1
     (previous,) = run_folders(output_dir)
@@ -163,8 +175,7 @@ def test_a_stricter_umask_is_respected(moto_account: None, tmp_path: Path) -> No
     assert stat.S_IMODE(run.stat().st_mode) == 0o500
 
 
-def test_the_shared_log_never_follows_a_planted_symlink(moto_account: None,
-                                                        tmp_path: Path) -> None:
+def test_the_shared_log_never_follows_a_planted_symlink(moto_account: None, tmp_path: Path) -> None:
     output_dir = tmp_path / "reports"
     output_dir.mkdir()
     outside = tmp_path / "precious.txt"

@@ -44,7 +44,8 @@ class DemoWorld:
         """The demo's scan settings; sandbox-bob (whose bucket nobody may read) is left out,
         so that a fault-free scan is complete and has no ERROR finding."""
         values: dict[str, Any] = {
-            "regions": list(self.org.regions), "workers": 8,
+            "regions": list(self.org.regions),
+            "workers": 8,
             "min_retention_days": self.org.policy.min_retention_days,
             "require_mode": self.org.policy.require_mode.value,
             "exclude_accounts": [self.account("sandbox-bob")],
@@ -53,10 +54,14 @@ class DemoWorld:
 
     def sessions(self, faults: FaultInjector, settings: ScanSettings) -> SessionFactory:
         """A session factory for a scan with ``faults`` injected."""
-        return SessionFactory(role_name=settings.role_name, external_id=settings.external_id,
-                              role_session_name=settings.role_session_name,
-                              max_pool_connections=settings.workers, max_attempts=MAX_ATTEMPTS,
-                              configure_session=faults.configure)
+        return SessionFactory(
+            role_name=settings.role_name,
+            external_id=settings.external_id,
+            role_session_name=settings.role_session_name,
+            max_pool_connections=settings.workers,
+            max_attempts=MAX_ATTEMPTS,
+            configure_session=faults.configure,
+        )
 
     def scan(self, faults: FaultInjector | None = None, **overrides: Any) -> ScanResult:
         """Scan the demo organization with ``faults`` injected."""

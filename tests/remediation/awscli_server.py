@@ -63,8 +63,14 @@ def serve(socket_path: str) -> None:
 
 def _child_environment(env: dict[str, str], cli_data_path: str) -> dict[str, str]:
     # As `import awscli` does in a fresh process: the caller's AWS_DATA_PATH, then the CLI's.
-    paths = [os.path.expanduser(os.path.expandvars(path))
-             for path in env["AWS_DATA_PATH"].split(os.pathsep)] if "AWS_DATA_PATH" in env else []
+    paths = (
+        [
+            os.path.expanduser(os.path.expandvars(path))
+            for path in env["AWS_DATA_PATH"].split(os.pathsep)
+        ]
+        if "AWS_DATA_PATH" in env
+        else []
+    )
     # As the `aws` executable does before importing the CLI.
     if env.get("LC_CTYPE", "") == "UTF-8":
         env["LC_CTYPE"] = "en_US.UTF-8"
@@ -110,8 +116,9 @@ class AwsCli:
         aws = folder / "aws"
         aws.write_text(shim_text(sys.executable, self.socket_path), encoding="utf-8")
         aws.chmod(0o755)
-        self.process = subprocess.Popen([sys.executable, __file__, self.socket_path],
-                                        stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, self.socket_path], stdin=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 60
         while not Path(self.socket_path).exists():
             if self.process.poll() is not None or time.monotonic() > deadline:

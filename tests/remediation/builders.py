@@ -24,25 +24,57 @@ ORG_ID = "o-abc123defg"
 
 #: What the bucket looks like for each reason code (lock, mode, days, versioning, known region).
 _BUCKET_STATE: dict[ReasonCode, dict[str, Any]] = {
-    ReasonCode.COMPLIANT: {"object_lock_enabled": True, "lock_mode": LockMode.GOVERNANCE,
-                           "retention_days": 365, "versioning": Versioning.ENABLED},
-    ReasonCode.LOCK_NOT_CONFIGURED: {"object_lock_enabled": False, "lock_mode": None,
-                                     "retention_days": None, "versioning": Versioning.OFF},
-    ReasonCode.NO_DEFAULT_RETENTION: {"object_lock_enabled": True, "lock_mode": None,
-                                      "retention_days": None, "versioning": Versioning.ENABLED},
-    ReasonCode.MODE_NOT_ALLOWED: {"object_lock_enabled": True, "lock_mode": LockMode.GOVERNANCE,
-                                  "retention_days": 30, "versioning": Versioning.ENABLED},
-    ReasonCode.RETENTION_TOO_SHORT: {"object_lock_enabled": True,
-                                     "lock_mode": LockMode.GOVERNANCE, "retention_days": 7,
-                                     "versioning": Versioning.ENABLED},
-    ReasonCode.BUCKET_MISSING: {"object_lock_enabled": None, "lock_mode": None,
-                                "retention_days": None, "versioning": None,
-                                "bucket_account_id": None, "bucket_region": None},
-    ReasonCode.ACCESS_DENIED: {"object_lock_enabled": None, "lock_mode": None,
-                               "retention_days": None, "versioning": None,
-                               "bucket_account_id": None},
-    ReasonCode.API_ERROR: {"object_lock_enabled": None, "lock_mode": None,
-                           "retention_days": None, "versioning": None},
+    ReasonCode.COMPLIANT: {
+        "object_lock_enabled": True,
+        "lock_mode": LockMode.GOVERNANCE,
+        "retention_days": 365,
+        "versioning": Versioning.ENABLED,
+    },
+    ReasonCode.LOCK_NOT_CONFIGURED: {
+        "object_lock_enabled": False,
+        "lock_mode": None,
+        "retention_days": None,
+        "versioning": Versioning.OFF,
+    },
+    ReasonCode.NO_DEFAULT_RETENTION: {
+        "object_lock_enabled": True,
+        "lock_mode": None,
+        "retention_days": None,
+        "versioning": Versioning.ENABLED,
+    },
+    ReasonCode.MODE_NOT_ALLOWED: {
+        "object_lock_enabled": True,
+        "lock_mode": LockMode.GOVERNANCE,
+        "retention_days": 30,
+        "versioning": Versioning.ENABLED,
+    },
+    ReasonCode.RETENTION_TOO_SHORT: {
+        "object_lock_enabled": True,
+        "lock_mode": LockMode.GOVERNANCE,
+        "retention_days": 7,
+        "versioning": Versioning.ENABLED,
+    },
+    ReasonCode.BUCKET_MISSING: {
+        "object_lock_enabled": None,
+        "lock_mode": None,
+        "retention_days": None,
+        "versioning": None,
+        "bucket_account_id": None,
+        "bucket_region": None,
+    },
+    ReasonCode.ACCESS_DENIED: {
+        "object_lock_enabled": None,
+        "lock_mode": None,
+        "retention_days": None,
+        "versioning": None,
+        "bucket_account_id": None,
+    },
+    ReasonCode.API_ERROR: {
+        "object_lock_enabled": None,
+        "lock_mode": None,
+        "retention_days": None,
+        "versioning": None,
+    },
 }
 
 
@@ -51,15 +83,28 @@ def trail_arn(name: str, account: str = WORKLOAD, region: str = "us-east-1") -> 
     return f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
 
 
-def finding(name: str, reason_code: ReasonCode, *, account: str = WORKLOAD,
-            region: str = "us-east-1", **overrides: Any) -> Finding:
+def finding(
+    name: str,
+    reason_code: ReasonCode,
+    *,
+    account: str = WORKLOAD,
+    region: str = "us-east-1",
+    **overrides: Any,
+) -> Finding:
     """A finding of trail ``name`` whose bucket (``<name>-logs``, same account) is in the state
     that ``reason_code`` describes; ``overrides`` replace any field."""
     fields: dict[str, Any] = {
-        "account_id": account, "trail_name": name, "trail_arn": trail_arn(name, account, region),
-        "home_region": region, "is_organization_trail": False, "is_multi_region": False,
-        "bucket_name": f"{name}-logs", "bucket_account_id": account, "bucket_region": region,
-        "status": REASON_STATUS[reason_code], "reason_code": reason_code,
+        "account_id": account,
+        "trail_name": name,
+        "trail_arn": trail_arn(name, account, region),
+        "home_region": region,
+        "is_organization_trail": False,
+        "is_multi_region": False,
+        "bucket_name": f"{name}-logs",
+        "bucket_account_id": account,
+        "bucket_region": region,
+        "status": REASON_STATUS[reason_code],
+        "reason_code": reason_code,
         "reason": f"{reason_code.value}: test sentence",
     }
     fields.update(_BUCKET_STATE[reason_code])
@@ -67,16 +112,31 @@ def finding(name: str, reason_code: ReasonCode, *, account: str = WORKLOAD,
     return dataclasses.replace(base, **overrides)
 
 
-def scan_result(*found: Finding, policy: Policy | None = None,
-                names: dict[str, str | None] | None = None) -> ScanResult:
+def scan_result(
+    *found: Finding, policy: Policy | None = None, names: dict[str, str | None] | None = None
+) -> ScanResult:
     """A complete scan result holding ``found``."""
     names = names or {MGMT: "management", LOG_ARCHIVE: "log-archive", WORKLOAD: "workload"}
-    accounts = tuple(AccountCoverage(account_id=account_id, name=name, ou_path="/Root",
-                                     state="ACTIVE", scanned=True, regions_scanned=2,
-                                     error_code=None)
-                     for account_id, name in sorted(names.items()))
-    run = RunInfo(started_at="2026-11-27T09:00:00Z", finished_at="2026-11-27T09:01:00Z",
-                  tool_version="0.1.0", caller_arn=f"arn:aws:iam::{MGMT}:user/auditor",
-                  organization_id=ORG_ID, policy=policy or Policy(),
-                  regions=("us-east-1", "eu-west-1"), complete=True)
+    accounts = tuple(
+        AccountCoverage(
+            account_id=account_id,
+            name=name,
+            ou_path="/Root",
+            state="ACTIVE",
+            scanned=True,
+            regions_scanned=2,
+            error_code=None,
+        )
+        for account_id, name in sorted(names.items())
+    )
+    run = RunInfo(
+        started_at="2026-11-27T09:00:00Z",
+        finished_at="2026-11-27T09:01:00Z",
+        tool_version="0.1.0",
+        caller_arn=f"arn:aws:iam::{MGMT}:user/auditor",
+        organization_id=ORG_ID,
+        policy=policy or Policy(),
+        regions=("us-east-1", "eu-west-1"),
+        complete=True,
+    )
     return ScanResult(run=run, accounts=accounts, findings=found)

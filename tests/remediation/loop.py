@@ -20,19 +20,26 @@ CROSS_ACCOUNT_TRAIL = "identity-prod-trail"
 def add_cross_account_case(org: SimulatedOrg, sessions: SessionFactory) -> str:
     """Point identity-prod's trail at a new unlocked bucket owned by log-archive; its ARN."""
     sessions.client(org.log_archive_account_id, "s3", SHARED_REGION).create_bucket(
-        Bucket=SHARED_BUCKET, CreateBucketConfiguration={"LocationConstraint": SHARED_REGION})
+        Bucket=SHARED_BUCKET, CreateBucketConfiguration={"LocationConstraint": SHARED_REGION}
+    )
     trail = org.trail(CROSS_ACCOUNT_TRAIL)
     sessions.client(trail.account_id, "cloudtrail", trail.home_region).update_trail(
-        Name=trail.name, S3BucketName=SHARED_BUCKET)
+        Name=trail.name, S3BucketName=SHARED_BUCKET
+    )
     return trail.trail_arn
 
 
 def scan(org: SimulatedOrg) -> ScanResult:
     """A full scan of the simulated organization with fresh sessions."""
-    settings = build_settings(None, {
-        "regions": list(org.regions), "workers": 8,
-        "min_retention_days": org.policy.min_retention_days,
-        "require_mode": org.policy.require_mode.value})
+    settings = build_settings(
+        None,
+        {
+            "regions": list(org.regions),
+            "workers": 8,
+            "min_retention_days": org.policy.min_retention_days,
+            "require_mode": org.policy.require_mode.value,
+        },
+    )
     return scan_organization(settings, SessionFactory(max_pool_connections=8))
 
 
@@ -46,8 +53,9 @@ def fixed_arns(plan: Plan) -> set[str]:
     return {arn for entry in plan.entries if entry.steps for arn in entry.findings}
 
 
-def assert_fixed_and_nothing_else_changed(before: ScanResult, after: ScanResult,
-                                          plan: Plan) -> None:
+def assert_fixed_and_nothing_else_changed(
+    before: ScanResult, after: ScanResult, plan: Plan
+) -> None:
     """Every finding with steps is now PASS; every other finding is exactly as it was."""
     old, new = by_arn(before), by_arn(after)
     assert set(old) == set(new)

@@ -37,19 +37,23 @@ case "$1 $2" in
 esac
 """
 
-HOSTILE_NAME = "it's \"$(touch PWNED1)\" `touch PWNED2`\n touch PWNED3 \\ ; rm -rf ~"
+HOSTILE_NAME = 'it\'s "$(touch PWNED1)" `touch PWNED2`\n touch PWNED3 \\ ; rm -rf ~'
 
 
 def rich_plan(strategy: Strategy = Strategy.NEW_BUCKET, name: str | None = HOSTILE_NAME) -> Plan:
     """A plan with every kind of step: in place, new bucket, cross-account, two regions."""
     result = scan_result(
         finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=LOG_ARCHIVE),
-        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=LOG_ARCHIVE,
-                region="eu-west-1"),
+        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=LOG_ARCHIVE, region="eu-west-1"),
         finding("gone", ReasonCode.BUCKET_MISSING, account=LOG_ARCHIVE, region="eu-west-1"),
-        finding("org", ReasonCode.LOCK_NOT_CONFIGURED, account=MGMT,
-                is_organization_trail=True, bucket_name="central-logs",
-                bucket_account_id=LOG_ARCHIVE),
+        finding(
+            "org",
+            ReasonCode.LOCK_NOT_CONFIGURED,
+            account=MGMT,
+            is_organization_trail=True,
+            bucket_name="central-logs",
+            bucket_account_id=LOG_ARCHIVE,
+        ),
         finding("denied", ReasonCode.ACCESS_DENIED),
         names={MGMT: "management", LOG_ARCHIVE: name},
     )
@@ -63,16 +67,35 @@ class FakeAws:
     folder: Path
     log: Path
 
-    def run(self, script: Path, *args: str, account: str, done: bool = False,
-            profile: str | None = None, deny: str = "") -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        script: Path,
+        *args: str,
+        account: str,
+        done: bool = False,
+        profile: str | None = None,
+        deny: str = "",
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``script`` with ``args`` as if the credentials belonged to ``account``."""
         env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-        env.update(PATH=f"{self.folder}:{env['PATH']}", FAKE_AWS_LOG=str(self.log),
-                   FAKE_ACCOUNT=account, FAKE_DONE="1" if done else "0", FAKE_DENY=deny)
+        env.update(
+            PATH=f"{self.folder}:{env['PATH']}",
+            FAKE_AWS_LOG=str(self.log),
+            FAKE_ACCOUNT=account,
+            FAKE_DONE="1" if done else "0",
+            FAKE_DENY=deny,
+        )
         if profile is not None:
             env["AWS_PROFILE"] = profile
-        return subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
-                              env=env, cwd=script.parent, timeout=60, check=False)
+        return subprocess.run(
+            ["bash", str(script), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=script.parent,
+            timeout=60,
+            check=False,
+        )
 
     def calls(self) -> list[list[str]]:
         """Every call so far: the AWS_PROFILE seen, then the arguments."""

@@ -15,7 +15,8 @@ from tests.remediation.samples import rich_plan
 
 #: What each read answers when there is nothing there yet (the step is not done).
 ABSENT = {
-    "head_bucket": "404", "get_public_access_block": "NoSuchPublicAccessBlockConfiguration",
+    "head_bucket": "404",
+    "get_public_access_block": "NoSuchPublicAccessBlockConfiguration",
     "get_bucket_encryption": "ServerSideEncryptionConfigurationNotFoundError",
     "get_object_lock_configuration": "ObjectLockConfigurationNotFoundError",
     "get_bucket_policy": "NoSuchBucketPolicy",
@@ -27,8 +28,15 @@ class FakeClient:
     """Records calls; raises for operations named in ``failing``; reads answer "nothing there"
     (or, with ``done``, a state on which every check holds); ``denied`` reads are refused."""
 
-    def __init__(self, account: str, region: str, calls: list[tuple[str, str, str]],
-                 failing: set[str], done: bool, denied: set[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        calls: list[tuple[str, str, str]],
+        failing: set[str],
+        done: bool,
+        denied: set[str] = frozenset(),
+    ) -> None:
         self.account, self.region, self.calls = account, region, calls
         self.failing, self.done, self.denied = failing, done, denied
 
@@ -40,23 +48,34 @@ class FakeClient:
             if method == "get_bucket_acl":
                 return {"Grants": []}
             if method.startswith(("get_", "head_")) and (
-                    not self.done or method == "get_bucket_replication"):
+                not self.done or method == "get_bucket_replication"
+            ):
                 if method in ABSENT:
-                    raise ClientError({"Error": {"Code": ABSENT[method], "Message": "none"}},
-                                      method)
+                    raise ClientError(
+                        {"Error": {"Code": ABSENT[method], "Message": "none"}}, method
+                    )
                 return {}
             if method == "get_bucket_policy":
                 bucket = kwargs["Bucket"]
-                policy = next(s.parameters["Policy"] for e in rich_plan().entries
-                              for s in e.steps if s.operation == "PutBucketPolicy"
-                              and s.parameters["Bucket"] == bucket) if bucket.endswith(
-                                  "-locked") else None
+                policy = (
+                    next(
+                        s.parameters["Policy"]
+                        for e in rich_plan().entries
+                        for s in e.steps
+                        if s.operation == "PutBucketPolicy" and s.parameters["Bucket"] == bucket
+                    )
+                    if bucket.endswith("-locked")
+                    else None
+                )
                 if policy is None:
-                    raise ClientError({"Error": {"Code": "NoSuchBucketPolicy",
-                                                 "Message": "none"}}, method)
+                    raise ClientError(
+                        {"Error": {"Code": "NoSuchBucketPolicy", "Message": "none"}}, method
+                    )
                 return {"Policy": policy}
-            return _DONE_RESPONSE | {"Trail": {"S3BucketName": TRAIL_BUCKETS.get(
-                kwargs.get("Name", ""), "")}}
+            return _DONE_RESPONSE | {
+                "Trail": {"S3BucketName": TRAIL_BUCKETS.get(kwargs.get("Name", ""), "")}
+            }
+
         return call
 
 
@@ -64,22 +83,34 @@ class FakeClient:
 _DONE_RESPONSE: dict[str, Any] = {
     "Status": "Enabled",
     "PublicAccessBlockConfiguration": dict.fromkeys(
-        ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"],
-        True),
-    "ServerSideEncryptionConfiguration": {"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-    "ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": {
-        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}}},
+        ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"], True
+    ),
+    "ServerSideEncryptionConfiguration": {
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    },
+    "ObjectLockConfiguration": {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}},
+    },
 }
-TRAIL_BUCKETS = {arn: entry.new_bucket_name for entry in rich_plan().entries
-                 for arn in entry.findings if entry.new_bucket_name}
+TRAIL_BUCKETS = {
+    arn: entry.new_bucket_name
+    for entry in rich_plan().entries
+    for arn in entry.findings
+    if entry.new_bucket_name
+}
 
 
 class FakeClients:
     """A client factory over ``FakeClient``s; ``deny`` accounts cannot be assumed."""
 
-    def __init__(self, failing: set[str] = frozenset(), done: bool = False,
-                 deny: set[str] = frozenset(), denied: set[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        failing: set[str] = frozenset(),
+        done: bool = False,
+        deny: set[str] = frozenset(),
+        denied: set[str] = frozenset(),
+    ) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.failing, self.done, self.deny, self.denied = set(failing), done, deny, denied
 
@@ -101,7 +132,8 @@ def test_apply_runs_every_step_in_plan_order():
     assert [o.status for o in result.outcomes] == [StepStatus.APPLIED] * 22
     planned = [(s.account_id, s.region, s.operation) for e in plan.entries for s in e.steps]
     assert [(a, r, m) for a, r, m in _writes(clients)] == [
-        (a, r, xform_name(op)) for a, r, op in planned]
+        (a, r, xform_name(op)) for a, r, op in planned
+    ]
 
 
 def test_a_failure_stops_the_account_and_the_bucket_but_not_other_accounts():
@@ -113,7 +145,7 @@ def test_a_failure_stops_the_account_and_the_bucket_but_not_other_accounts():
     first_failure = statuses.index((LOG_ARCHIVE, "PutBucketPolicy", StepStatus.FAILED))
     # Everything after the failure is not run: LOG_ARCHIVE's own steps, and MGMT's
     # UpdateTrail, which would point the org trail at an unfinished bucket.
-    assert all(status is StepStatus.NOT_RUN for _, _, status in statuses[first_failure + 1:])
+    assert all(status is StepStatus.NOT_RUN for _, _, status in statuses[first_failure + 1 :])
     assert (MGMT, "UpdateTrail", StepStatus.NOT_RUN) in statuses
     failed = result.outcomes[first_failure]
     assert (failed.error_code, failed.message) == ("AccessDenied", "no")
@@ -135,23 +167,27 @@ def test_a_check_that_cannot_read_stops_the_step_and_changes_nothing():
     assert not result.ok
     first = result.outcomes[0]
     assert (first.operation, first.status, first.error_code) == (
-        "CreateBucket", StepStatus.FAILED, "AccessDenied")
-    assert first.message == ("cannot read the current state (HeadBucket on app-logs-locked): "
-                             "no")
+        "CreateBucket",
+        StepStatus.FAILED,
+        "AccessDenied",
+    )
+    assert first.message == ("cannot read the current state (HeadBucket on app-logs-locked): no")
     assert _writes(clients) == []
 
 
 def test_an_account_whose_role_cannot_be_assumed_fails_alone():
     result = apply_plan(rich_plan(), FakeClients(deny={MGMT}), accounts={MGMT})
     assert [(o.status, o.error_code) for o in result.outcomes] == [
-        (StepStatus.FAILED, "AccessDenied")]
+        (StepStatus.FAILED, "AccessDenied")
+    ]
     assert "cannot assume the role in 111111111111" in (result.outcomes[0].message or "")
     assert result.accounts == (MGMT,)
 
 
 def test_result_file_is_written_once_per_apply(tmp_path):
-    result = apply_plan(rich_plan(), FakeClients(), accounts={MGMT},
-                        now=lambda: "2026-11-27T10:00:00Z")
+    result = apply_plan(
+        rich_plan(), FakeClients(), accounts={MGMT}, now=lambda: "2026-11-27T10:00:00Z"
+    )
     first = write_apply_result(tmp_path, result)
     second = write_apply_result(tmp_path, result)
     assert first.name == "apply-20261127T100000Z.json"

@@ -37,7 +37,9 @@ def run_dir(tmp_path):
     result = scan_result(
         finding("short", ReasonCode.RETENTION_TOO_SHORT, account=MOTO_DEFAULT_ACCOUNT_ID),
         finding("denied", ReasonCode.ACCESS_DENIED),
-        policy=Policy(min_retention_days=30), names={MOTO_DEFAULT_ACCOUNT_ID: "main"})
+        policy=Policy(min_retention_days=30),
+        names={MOTO_DEFAULT_ACCOUNT_ID: "main"},
+    )
     return _run_dir(tmp_path, result, with_plan=False)
 
 
@@ -45,8 +47,10 @@ def test_shows_the_plan_without_changing_anything(run_dir):
     shown = runner.invoke(app, ["remediate", str(run_dir)])
     assert shown.exit_code == 0, shown.output
     assert "1 bucket(s) to change, 1 without steps." in shown.output
-    assert "[1] bucket short-logs in us-east-1: enable-in-place; acting account 123456789012 " \
-           "(main)" in shown.output
+    assert (
+        "[1] bucket short-logs in us-east-1: enable-in-place; acting account 123456789012 "
+        "(main)" in shown.output
+    )
     assert "1. account 123456789012 us-east-1 s3:PutObjectLockConfiguration" in shown.output
     assert "cannot tell whether it is locked" in shown.output
     assert not (run_dir / "remediation").exists()
@@ -66,8 +70,10 @@ def test_an_existing_plan_gives_its_settings_and_must_match_findings(tmp_path):
     plan_path.write_text(json.dumps(document), encoding="utf-8")
     edited = runner.invoke(app, ["remediate", str(run_dir)])
     assert edited.exit_code == 2
-    assert "plan.json differs from the plan rebuilt from findings.json in entry 1 " \
-           "(bucket app-logs: explanation)" in edited.output
+    assert (
+        "plan.json differs from the plan rebuilt from findings.json in entry 1 "
+        "(bucket app-logs: explanation)" in edited.output
+    )
     # Options that change the plan rebuild it from findings.json alone.
     rebuilt = runner.invoke(app, ["remediate", str(run_dir), "--days", "300"])
     assert "Default retention: GOVERNANCE for 300 days" in rebuilt.output
@@ -91,8 +97,10 @@ def test_parameters_are_shown_whole_and_as_json(tmp_path):
     assert len(whole) > 1000
     assert f"s3:PutBucketPolicy {whole}\n" in shown.output
     # Then the policy again, readable: one statement per block, the TLS deny among them.
-    assert ('       the bucket policy\'s statements (merged by Sid into any policy the bucket '
-            'has when applied; every other statement is kept):\n       {\n') in shown.output
+    assert (
+        "       the bucket policy's statements (merged by Sid into any policy the bucket "
+        "has when applied; every other statement is kept):\n       {\n"
+    ) in shown.output
     assert '             "Sid": "OrgscanDenyInsecureTransport",\n' in shown.output
     as_json = runner.invoke(app, ["remediate", str(run_dir), "--json"])
     assert as_json.exit_code == 0, as_json.output
@@ -103,10 +111,13 @@ def test_parameters_are_shown_whole_and_as_json(tmp_path):
     assert "--json with --apply needs --yes" in refused.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--accounts", "12345"], "'12345' is not a 12-digit AWS account id"),
-    (["--days", "10"], "below the run's policy minimum of 30 days"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--accounts", "12345"], "'12345' is not a 12-digit AWS account id"),
+        (["--days", "10"], "below the run's policy minimum of 30 days"),
+    ],
+)
 def test_bad_options_exit_2(run_dir, args, message):
     bad = runner.invoke(app, ["remediate", str(run_dir), *args])
     assert bad.exit_code == 2
@@ -141,9 +152,12 @@ def test_apply_exits_1_when_a_step_fails_and_records_it(run_dir):
     assert document["ok"] is False
     # The check cannot read a bucket that does not exist: the step stops before any write.
     assert [(s["operation"], s["status"], s["error_code"]) for s in document["steps"]] == [
-        ("PutObjectLockConfiguration", "failed", "NoSuchBucket")]
-    assert "failed: account 123456789012 PutObjectLockConfiguration on short-logs: " \
-           "NoSuchBucket: cannot read the current state" in failed.output
+        ("PutObjectLockConfiguration", "failed", "NoSuchBucket")
+    ]
+    assert (
+        "failed: account 123456789012 PutObjectLockConfiguration on short-logs: "
+        "NoSuchBucket: cannot read the current state" in failed.output
+    )
 
 
 def test_apply_the_demo_run_through_the_cli(tmp_path):
@@ -151,27 +165,38 @@ def test_apply_the_demo_run_through_the_cli(tmp_path):
         org = build_demo_org()
         run_dir = _run_dir(tmp_path, scan(org), with_plan=True)
         payments = org.accounts["payments-prod"]
-        applied = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes",
-                                      "--accounts", payments])
+        applied = runner.invoke(
+            app, ["remediate", str(run_dir), "--apply", "--yes", "--accounts", payments]
+        )
         assert applied.exit_code == 0, applied.output
         assert _buckets_with_90_days(plan_of(run_dir)) == {"acme-payments-prod-cloudtrail"}
         again = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
         assert again.exit_code == 0, again.output
-    documents = [json.loads(path.read_text(encoding="utf-8"))
-                 for path in (run_dir / "remediation").glob("apply-*.json")]
+    documents = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in (run_dir / "remediation").glob("apply-*.json")
+    ]
     assert len(documents) == 2
     # Both applies may share a second: tell the files apart by what they covered.
     first, second = sorted(documents, key=lambda document: len(document["accounts"]))
     assert first["accounts"] == [payments]
-    assert [(s["operation"], s["status"], s["bucket_name"], s["resource"])
-            for s in first["steps"]] == [("PutObjectLockConfiguration", "applied",
-                                          "acme-payments-prod-cloudtrail",
-                                          "acme-payments-prod-cloudtrail")]
+    assert [
+        (s["operation"], s["status"], s["bucket_name"], s["resource"]) for s in first["steps"]
+    ] == [
+        (
+            "PutObjectLockConfiguration",
+            "applied",
+            "acme-payments-prod-cloudtrail",
+            "acme-payments-prod-cloudtrail",
+        )
+    ]
     assert first["steps"][0]["sent"]["ObjectLockConfiguration"]["Rule"] == {
-        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}}
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}
+    }
     assert second["ok"] is True
     assert ("PutObjectLockConfiguration", "already-done") in [
-        (s["operation"], s["status"]) for s in second["steps"] if s["account_id"] == payments]
+        (s["operation"], s["status"]) for s in second["steps"] if s["account_id"] == payments
+    ]
 
 
 def plan_of(run_dir: Path) -> Plan:
@@ -187,8 +212,11 @@ def _buckets_with_90_days(plan: Plan) -> set[str]:
         if not entry.steps or entry.new_bucket_name or entry.bucket_account_id is None:
             continue
         s3 = sessions.client(entry.bucket_account_id, "s3", entry.region or "us-east-1")
-        rule = s3.get_object_lock_configuration(Bucket=entry.bucket_name)[
-            "ObjectLockConfiguration"].get("Rule", {}).get("DefaultRetention", {})
+        rule = (
+            s3.get_object_lock_configuration(Bucket=entry.bucket_name)["ObjectLockConfiguration"]
+            .get("Rule", {})
+            .get("DefaultRetention", {})
+        )
         if rule.get("Days") == 90:
             found.add(entry.bucket_name)
     return found
@@ -196,32 +224,53 @@ def _buckets_with_90_days(plan: Plan) -> set[str]:
 
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
 def test_iam_policy_of_the_plan_names_only_its_buckets_and_trails(tmp_path, partition):
-    region = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[
-        partition]
+    region = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[partition]
     arn = f"arn:{partition}:cloudtrail:{region}:{MOTO_DEFAULT_ACCOUNT_ID}:trail/app"
     result = scan_result(
-        finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=MOTO_DEFAULT_ACCOUNT_ID,
-                region=region, trail_arn=arn),
-        finding("ok", ReasonCode.COMPLIANT), names={MOTO_DEFAULT_ACCOUNT_ID: "main"})
+        finding(
+            "app",
+            ReasonCode.LOCK_NOT_CONFIGURED,
+            account=MOTO_DEFAULT_ACCOUNT_ID,
+            region=region,
+            trail_arn=arn,
+        ),
+        finding("ok", ReasonCode.COMPLIANT),
+        names={MOTO_DEFAULT_ACCOUNT_ID: "main"},
+    )
     run_dir = _run_dir(tmp_path, result, with_plan=True)
-    shown = runner.invoke(app, ["remediate", str(run_dir), "--iam-policy",
-                                "--strategy", "new-bucket"])
+    shown = runner.invoke(
+        app, ["remediate", str(run_dir), "--iam-policy", "--strategy", "new-bucket"]
+    )
     assert shown.exit_code == 0, shown.output
     policy = json.loads(shown.stdout)
     bucket, new = f"arn:{partition}:s3:::app-logs", f"arn:{partition}:s3:::app-logs-locked"
-    grants = {(action, resource) for statement in policy["Statement"]
-              for action in _listed(statement["Action"])
-              for resource in _listed(statement["Resource"])}
+    grants = {
+        (action, resource)
+        for statement in policy["Statement"]
+        for action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+    }
     assert {resource for _, resource in grants} == {bucket, new, arn}
     assert ("s3:CreateBucket", new) in grants
     assert ("s3:PutBucketPolicy", new) in grants
     assert ("s3:GetBucketPolicy", bucket) in grants  # to copy what still applies
     assert ("cloudtrail:UpdateTrail", arn) in grants
-    assert not any(action.startswith("s3:Put") for action, resource in grants
-                   if resource == bucket)  # the old bucket is only read
+    assert not any(
+        action.startswith("s3:Put") for action, resource in grants if resource == bucket
+    )  # the old bucket is only read
     # Another account's steps only: this plan has none, so the policy allows nothing.
-    other = runner.invoke(app, ["remediate", str(run_dir), "--iam-policy", "--strategy",
-                                "new-bucket", "--accounts", "999999999999"])
+    other = runner.invoke(
+        app,
+        [
+            "remediate",
+            str(run_dir),
+            "--iam-policy",
+            "--strategy",
+            "new-bucket",
+            "--accounts",
+            "999999999999",
+        ],
+    )
     assert json.loads(other.stdout) == {"Version": "2012-10-17", "Statement": []}
 
 

@@ -27,12 +27,19 @@ from tests.remediation.loop import (
 def _allows(policy: dict[str, Any], action: str, resource: str) -> bool:
     """The policy's Allow statements grant ``action`` on ``resource`` (wildcards as IAM)."""
     for statement in policy["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [
-            statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [
-            statement["Resource"]]
-        if statement["Effect"] == "Allow" and action in actions and any(
-                fnmatch.fnmatchcase(resource, pattern) for pattern in resources):
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        if (
+            statement["Effect"] == "Allow"
+            and action in actions
+            and any(fnmatch.fnmatchcase(resource, pattern) for pattern in resources)
+        ):
             return True
     return False
 
@@ -63,32 +70,47 @@ def test_scan_plan_apply_rescan(strategy):
         before = scan(org)
         assert by_arn(before)[cross_arn].reason_code is ReasonCode.LOCK_NOT_CONFIGURED
         plan = build_plan(before, RemediationSettings(strategy=strategy))
-        expected = {arn for arn, f in by_arn(before).items()
-                    if f.reason_code not in (ReasonCode.COMPLIANT, ReasonCode.ACCESS_DENIED,
-                                             ReasonCode.BUCKET_OUTSIDE_ORGANIZATION)}
+        expected = {
+            arn
+            for arn, f in by_arn(before).items()
+            if f.reason_code
+            not in (
+                ReasonCode.COMPLIANT,
+                ReasonCode.ACCESS_DENIED,
+                ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+            )
+        }
         assert fixed_arns(plan) == expected
         assert len(expected) == 5
 
         policy = remediation_policy(plan)
-        resources = {r for s in policy["Statement"] for r in (
-            s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])}
+        resources = {
+            r
+            for s in policy["Statement"]
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        }
         assert resources == _named(plan)  # only the plan's buckets and trails, never "*"
 
-        recording = SessionFactory(configure_session=lambda session: session.register(
-            "provide-client-params.*.*", record))
+        recording = SessionFactory(
+            configure_session=lambda session: session.register("provide-client-params.*.*", record)
+        )
         first = apply_plan(plan, recording)
         assert first.ok, [o for o in first.outcomes if o.status is not StepStatus.APPLIED]
         after = scan(org)
         assert_fixed_and_nothing_else_changed(before, after, plan)
 
-        made = [(service, operation, params) for service, operation, params in calls
-                if service in ("s3", "cloudtrail")]
+        made = [
+            (service, operation, params)
+            for service, operation, params in calls
+            if service in ("s3", "cloudtrail")
+        ]
         assert {operation for _, operation, _ in made} >= {
-            "PutObjectLockConfiguration", "GetObjectLockConfiguration"}
+            "PutObjectLockConfiguration",
+            "GetObjectLockConfiguration",
+        }
         for service, operation, params in made:
             action = iam_action(Service(service), operation)
-            resource = (f"arn:aws:s3:::{params['Bucket']}" if service == "s3"
-                        else params["Name"])
+            resource = f"arn:aws:s3:::{params['Bucket']}" if service == "s3" else params["Name"]
             assert _allows(policy, action, resource), (action, resource)
 
         # A second apply only finds every step done: nothing is written.

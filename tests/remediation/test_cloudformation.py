@@ -14,8 +14,12 @@ cfnlint_decode = pytest.importorskip("cfnlint.decode")
 
 from orgscan.aws.iam import SCAN_ROLE, policy_document  # noqa: E402
 
-TEMPLATE = (Path(__file__).resolve().parents[2] / "configs" / "cloudformation"
-            / "orgscan-scan-role-stackset.yaml")
+TEMPLATE = (
+    Path(__file__).resolve().parents[2]
+    / "configs"
+    / "cloudformation"
+    / "orgscan-scan-role-stackset.yaml"
+)
 
 
 def _template() -> dict[str, Any]:
@@ -39,15 +43,21 @@ def test_the_role_carries_the_scan_role_policy_as_shipped():
 
 def test_trust_names_the_management_account_and_an_optional_delegated_administrator():
     template = _template()
-    [statement] = template["Resources"]["ScanRole"]["Properties"][
-        "AssumeRolePolicyDocument"]["Statement"]
+    [statement] = template["Resources"]["ScanRole"]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
     assert statement["Action"] == "sts:AssumeRole"
     condition, both, management_only = statement["Principal"]["AWS"]["Fn::If"]
     assert condition == "HasDelegatedAdministrator"
     assert management_only == {"Fn::Sub": "arn:${AWS::Partition}:iam::${ManagementAccountId}:root"}
-    assert both == [management_only, {
-        "Fn::Sub": "arn:${AWS::Partition}:iam::${DelegatedAdministratorAccountId}:root"}]
+    assert both == [
+        management_only,
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${DelegatedAdministratorAccountId}:root"},
+    ]
     assert "StackSets never deploy into the management account" in template["Description"]
-    assert set(template["Parameters"]) == {"ManagementAccountId",
-                                           "DelegatedAdministratorAccountId", "RoleName",
-                                           "ExternalId"}
+    assert set(template["Parameters"]) == {
+        "ManagementAccountId",
+        "DelegatedAdministratorAccountId",
+        "RoleName",
+        "ExternalId",
+    }

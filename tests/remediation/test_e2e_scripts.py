@@ -55,10 +55,14 @@ def moto_endpoint(tmp_path: Path) -> Iterator[str]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     environment = {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None,
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PROFILE": None,
+        "AWS_SESSION_TOKEN": None,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS": "false",
     }
     try:
@@ -73,25 +77,39 @@ def moto_endpoint(tmp_path: Path) -> Iterator[str]:
 def _credentials_env(account_id: str, cli: AwsCli) -> dict[str, str]:
     """The environment of a script run as ``account_id`` (its role assumed on the server)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(PATH=f"{cli.folder}:{env['PATH']}", AWS_DEFAULT_REGION="us-east-1",
-               AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"], AWS_CONFIG_FILE=os.devnull,
-               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env.update(
+        PATH=f"{cli.folder}:{env['PATH']}",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
     if account_id == MOTO_DEFAULT_ACCOUNT_ID:
         env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
         return env
     credentials = boto3.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
-        RoleSessionName="remediation-test")["Credentials"]
-    env.update(AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
-               AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
-               AWS_SESSION_TOKEN=credentials["SessionToken"])
+        RoleSessionName="remediation-test",
+    )["Credentials"]
+    env.update(
+        AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
+        AWS_SESSION_TOKEN=credentials["SessionToken"],
+    )
     return env
 
 
-def _run(cli: AwsCli, script: Path, account_id: str,
-         *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True,
-                          env=_credentials_env(account_id, cli), timeout=300, check=False)
+def _run(
+    cli: AwsCli, script: Path, account_id: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(script), *args],
+        capture_output=True,
+        text=True,
+        env=_credentials_env(account_id, cli),
+        timeout=300,
+        check=False,
+    )
 
 
 def _run_all(cli: AwsCli, run_dir: Path, plan: Plan, *args: str) -> dict[str, str]:
@@ -129,14 +147,16 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     # The AWS CLI is slow to start: keep one entry of each shape (cross-account new bucket
     # outside us-east-1, missing bucket in us-east-1, retention only); the in-process loop
     # covers the rest.
-    keep = {org.log_archive_account_id, org.accounts["sandbox-alice"],
-            org.accounts["payments-dev"]}
-    plan = dataclasses.replace(full, entries=tuple(
-        entry for entry in full.entries if entry.acting_account_id in keep))
+    keep = {org.log_archive_account_id, org.accounts["sandbox-alice"], org.accounts["payments-dev"]}
+    plan = dataclasses.replace(
+        full, entries=tuple(entry for entry in full.entries if entry.acting_account_id in keep)
+    )
     write_plan_files(run_dir, plan)
     new_buckets = [entry.new_bucket_name for entry in plan.entries if entry.new_bucket_name]
-    assert sorted(new_buckets) == ["acme-sandbox-alice-cloudtrail-locked",
-                                   f"{SHARED_BUCKET}-locked"]
+    assert sorted(new_buckets) == [
+        "acme-sandbox-alice-cloudtrail-locked",
+        f"{SHARED_BUCKET}-locked",
+    ]
     order = plan.account_order()
     assert order.index(org.log_archive_account_id) < order.index(org.accounts["identity-prod"])
 
@@ -145,9 +165,11 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     dry = _run(aws_cli, run_dir / "remediation" / f"{archive}.sh", archive)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.count("would run: aws ") == len(plan.steps_for(archive)) == 6
-    assert (f"would run: aws s3api create-bucket --bucket {SHARED_BUCKET}-locked "
-            "--object-lock-enabled-for-bucket --create-bucket-configuration "
-            "'{\"LocationConstraint\":\"eu-west-1\"}' --region eu-west-1") in dry.stdout
+    assert (
+        f"would run: aws s3api create-bucket --bucket {SHARED_BUCKET}-locked "
+        "--object-lock-enabled-for-bucket --create-bucket-configuration "
+        '\'{"LocationConstraint":"eu-west-1"}\' --region eu-west-1'
+    ) in dry.stdout
     assert not any(_bucket_exists(name) for name in new_buckets)
 
     applied = _run_all(aws_cli, run_dir, plan, "--apply")
@@ -158,23 +180,30 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
 
     # Second run: every step is already done (orgscan's policy statements included).
     again = _run_all(aws_cli, run_dir, plan, "--apply")
-    rerun = [line for output in again.values() for line in output.splitlines()
-             if line.startswith("running: ")]
+    rerun = [
+        line
+        for output in again.values()
+        for line in output.splitlines()
+        if line.startswith("running: ")
+    ]
     assert rerun == []
     assert sum(output.count(": already done, skipped") for output in again.values()) == sum(
-        len(plan.steps_for(account)) for account in again)
+        len(plan.steps_for(account)) for account in again
+    )
     assert by_arn(scan(org)) == by_arn(after)
 
 
-def test_the_aws_cli_with_another_accounts_credentials_is_refused(moto_endpoint, aws_cli,
-                                                                  tmp_path):
+def test_the_aws_cli_with_another_accounts_credentials_is_refused(moto_endpoint, aws_cli, tmp_path):
     plan = rich_plan()
     write_plan_files(tmp_path, plan)
-    refused = _run(aws_cli, tmp_path / "remediation" / f"{LOG_ARCHIVE}.sh", MOTO_DEFAULT_ACCOUNT_ID,
-                   "--apply")
+    refused = _run(
+        aws_cli, tmp_path / "remediation" / f"{LOG_ARCHIVE}.sh", MOTO_DEFAULT_ACCOUNT_ID, "--apply"
+    )
     assert refused.returncode == 1
-    assert (f"refusing to run: these credentials belong to account {MOTO_DEFAULT_ACCOUNT_ID}, "
-            f"this script is for account {LOG_ARCHIVE}") in refused.stderr
+    assert (
+        f"refusing to run: these credentials belong to account {MOTO_DEFAULT_ACCOUNT_ID}, "
+        f"this script is for account {LOG_ARCHIVE}"
+    ) in refused.stderr
     assert refused.stdout == ""
 
 
@@ -182,21 +211,27 @@ def test_a_stale_script_leaves_a_stronger_bucket_unchanged(moto_endpoint, aws_cl
     org, run_dir = _build(tmp_path)
     account = org.accounts["orders-dev"]  # GOVERNANCE 30 days today: planned GOVERNANCE 90
     full = build_plan(scan(org), RemediationSettings())
-    plan = dataclasses.replace(full, entries=tuple(
-        entry for entry in full.entries if entry.acting_account_id == account))
+    plan = dataclasses.replace(
+        full, entries=tuple(entry for entry in full.entries if entry.acting_account_id == account)
+    )
     write_plan_files(run_dir, plan)
     [entry] = plan.entries
     script = run_dir / "remediation" / f"{account}.sh"
     s3 = SessionFactory().client(account, "s3", entry.region or "us-east-1")
 
     def set_rule(mode: str, days: int) -> None:
-        s3.put_object_lock_configuration(Bucket=entry.bucket_name, ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}}})
+        s3.put_object_lock_configuration(
+            Bucket=entry.bucket_name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}},
+            },
+        )
 
     def rule() -> tuple[str, int]:
         found = s3.get_object_lock_configuration(Bucket=entry.bucket_name)[
-            "ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+            "ObjectLockConfiguration"
+        ]["Rule"]["DefaultRetention"]
         return found["Mode"], found["Days"]
 
     # Since the scan, the bucket was raised to COMPLIANCE for a year: nothing to do.
@@ -214,6 +249,8 @@ def test_a_stale_script_leaves_a_stronger_bucket_unchanged(moto_endpoint, aws_cl
     assert "step 1 would stop: the bucket's default retention is already stronger" in dry.stdout
     stopped = _run(aws_cli, script, account, "--apply")
     assert stopped.returncode == 1
-    assert stopped.stderr.startswith("stopped at step 1: the bucket's default retention is "
-                                     "already stronger than GOVERNANCE for 90 days")
+    assert stopped.stderr.startswith(
+        "stopped at step 1: the bucket's default retention is "
+        "already stronger than GOVERNANCE for 90 days"
+    )
     assert rule() == ("COMPLIANCE", 30)

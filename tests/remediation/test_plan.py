@@ -28,8 +28,14 @@ from tests.remediation.builders import (
 
 IN_PLACE = RemediationSettings()
 NEW_BUCKET = RemediationSettings(strategy=Strategy.NEW_BUCKET)
-NEW_BUCKET_OPS = ["CreateBucket", "PutPublicAccessBlock", "PutBucketVersioning",
-                  "PutBucketEncryption", "PutBucketPolicy", "PutObjectLockConfiguration"]
+NEW_BUCKET_OPS = [
+    "CreateBucket",
+    "PutPublicAccessBlock",
+    "PutBucketVersioning",
+    "PutBucketEncryption",
+    "PutBucketPolicy",
+    "PutObjectLockConfiguration",
+]
 
 
 def _ops(entry):
@@ -56,32 +62,41 @@ def test_lock_not_configured_in_place_enables_versioning_then_the_lock():
     assert entry.findings == (f.trail_arn,)
     assert _ops(entry) == ["PutBucketVersioning", "PutObjectLockConfiguration"]
     versioning, lock = entry.steps
-    assert versioning.parameters == {"Bucket": "app-logs", "ExpectedBucketOwner": WORKLOAD,
-                                     "VersioningConfiguration": {"Status": "Enabled"}}
-    assert lock.parameters == {"Bucket": "app-logs", "ExpectedBucketOwner": WORKLOAD,
-                               "ObjectLockConfiguration": {
-        "ObjectLockEnabled": "Enabled",
-        "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}}}}
+    assert versioning.parameters == {
+        "Bucket": "app-logs",
+        "ExpectedBucketOwner": WORKLOAD,
+        "VersioningConfiguration": {"Status": "Enabled"},
+    }
+    assert lock.parameters == {
+        "Bucket": "app-logs",
+        "ExpectedBucketOwner": WORKLOAD,
+        "ObjectLockConfiguration": {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}},
+        },
+    }
     # What locking in place would break is read just before the first change.
     assert [(g.kind.value, g.operation) for g in versioning.guards] == [
         ("replication-to-unlocked-destination", "GetBucketReplication"),
-        ("query", "GetBucketPolicy"), ("query", "GetBucketAcl")]
+        ("query", "GetBucketPolicy"),
+        ("query", "GetBucketAcl"),
+    ]
     assert [g.operation for g in lock.guards] == ["GetObjectLockConfiguration"]
     assert any("Content-MD5" in warning for warning in entry.warnings)
-    assert all(step.account_id == WORKLOAD and step.fixes == (f.trail_arn,)
-               for step in entry.steps)
+    assert all(step.account_id == WORKLOAD and step.fixes == (f.trail_arn,) for step in entry.steps)
     assert any("cannot be turned off" in warning for warning in entry.warnings)
     assert not any("COMPLIANCE" in warning for warning in entry.warnings)
 
 
 def test_lock_not_configured_with_versioning_on_skips_the_versioning_step():
     f = finding("app", ReasonCode.LOCK_NOT_CONFIGURED, versioning=Versioning.ENABLED)
-    assert _ops(_only_entry(build_plan(scan_result(f), IN_PLACE))) == [
-        "PutObjectLockConfiguration"]
+    assert _ops(_only_entry(build_plan(scan_result(f), IN_PLACE))) == ["PutObjectLockConfiguration"]
 
 
-@pytest.mark.parametrize("code", [ReasonCode.NO_DEFAULT_RETENTION, ReasonCode.MODE_NOT_ALLOWED,
-                                  ReasonCode.RETENTION_TOO_SHORT])
+@pytest.mark.parametrize(
+    "code",
+    [ReasonCode.NO_DEFAULT_RETENTION, ReasonCode.MODE_NOT_ALLOWED, ReasonCode.RETENTION_TOO_SHORT],
+)
 @pytest.mark.parametrize("settings", [IN_PLACE, NEW_BUCKET])
 def test_retention_only_findings_get_only_the_lock_configuration(code, settings):
     entry = _only_entry(build_plan(scan_result(finding("app", code)), settings))
@@ -92,19 +107,22 @@ def test_retention_only_findings_get_only_the_lock_configuration(code, settings)
 
 
 def test_retention_never_weakens_an_existing_stronger_rule():
-    f = finding("app", ReasonCode.RETENTION_TOO_SHORT, lock_mode=LockMode.COMPLIANCE,
-                retention_days=30)
+    f = finding(
+        "app", ReasonCode.RETENTION_TOO_SHORT, lock_mode=LockMode.COMPLIANCE, retention_days=30
+    )
     entry = _only_entry(build_plan(scan_result(f), IN_PLACE))
     assert entry.retention == Retention(LockMode.COMPLIANCE, 90)
     assert entry.steps[0].parameters["ObjectLockConfiguration"]["Rule"] == {
-        "DefaultRetention": {"Mode": "COMPLIANCE", "Days": 90}}
+        "DefaultRetention": {"Mode": "COMPLIANCE", "Days": 90}
+    }
     assert any(w.startswith("COMPLIANCE mode cannot be undone") for w in entry.warnings)
 
 
 def test_mode_not_allowed_under_a_compliance_policy_moves_to_compliance_keeping_days():
     policy = Policy(require_mode=RequiredMode.COMPLIANCE, min_retention_days=30)
-    f = finding("app", ReasonCode.MODE_NOT_ALLOWED, lock_mode=LockMode.GOVERNANCE,
-                retention_days=400)
+    f = finding(
+        "app", ReasonCode.MODE_NOT_ALLOWED, lock_mode=LockMode.GOVERNANCE, retention_days=400
+    )
     entry = _only_entry(build_plan(scan_result(f, policy=policy), IN_PLACE))
     assert entry.retention == Retention(LockMode.COMPLIANCE, 400)
     assert any("COMPLIANCE mode cannot be undone" in w for w in entry.warnings)
@@ -128,53 +146,83 @@ def test_bucket_missing_gets_a_new_bucket_and_update_trail_even_in_place():
     assert entry.new_bucket_name == "gone-logs-locked"
     assert _ops(entry) == [*NEW_BUCKET_OPS, "UpdateTrail"]
     create = entry.steps[0]
-    assert create.parameters == {"Bucket": "gone-logs-locked", "ObjectLockEnabledForBucket": True,
-                                 "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}}
+    assert create.parameters == {
+        "Bucket": "gone-logs-locked",
+        "ObjectLockEnabledForBucket": True,
+        "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"},
+    }
     update = entry.steps[-1]
     assert (update.account_id, update.region, update.service.value) == (
-        WORKLOAD, "eu-west-1", "cloudtrail")
+        WORKLOAD,
+        "eu-west-1",
+        "cloudtrail",
+    )
     assert update.parameters == {"Name": f.trail_arn, "S3BucketName": "gone-logs-locked"}
     assert any("never deleted" in warning for warning in entry.warnings)
 
 
 def test_create_bucket_in_us_east_1_has_no_location_constraint():
-    entry = _only_entry(build_plan(scan_result(finding("gone", ReasonCode.BUCKET_MISSING)),
-                                   IN_PLACE))
-    assert entry.steps[0].parameters == {"Bucket": "gone-logs-locked",
-                                         "ObjectLockEnabledForBucket": True}
+    entry = _only_entry(
+        build_plan(scan_result(finding("gone", ReasonCode.BUCKET_MISSING)), IN_PLACE)
+    )
+    assert entry.steps[0].parameters == {
+        "Bucket": "gone-logs-locked",
+        "ObjectLockEnabledForBucket": True,
+    }
 
 
 def test_new_bucket_cross_account_organization_trail():
-    org_trail = finding("org", ReasonCode.LOCK_NOT_CONFIGURED, account=MGMT,
-                        is_organization_trail=True, is_multi_region=True,
-                        bucket_name="central-logs", bucket_account_id=LOG_ARCHIVE)
-    member_trail = finding("member", ReasonCode.LOCK_NOT_CONFIGURED, account=WORKLOAD,
-                           region="eu-west-1", bucket_name="central-logs",
-                           bucket_account_id=LOG_ARCHIVE, bucket_region="us-east-1")
+    org_trail = finding(
+        "org",
+        ReasonCode.LOCK_NOT_CONFIGURED,
+        account=MGMT,
+        is_organization_trail=True,
+        is_multi_region=True,
+        bucket_name="central-logs",
+        bucket_account_id=LOG_ARCHIVE,
+    )
+    member_trail = finding(
+        "member",
+        ReasonCode.LOCK_NOT_CONFIGURED,
+        account=WORKLOAD,
+        region="eu-west-1",
+        bucket_name="central-logs",
+        bucket_account_id=LOG_ARCHIVE,
+        bucket_region="us-east-1",
+    )
     plan = build_plan(scan_result(org_trail, member_trail), NEW_BUCKET)
     entry = _only_entry(plan)
     assert entry.acting_account_id == LOG_ARCHIVE
     assert entry.region == "us-east-1"
     assert [(s.account_id, s.operation) for s in entry.steps] == [
         *[(LOG_ARCHIVE, op) for op in NEW_BUCKET_OPS],
-        (WORKLOAD, "UpdateTrail"), (MGMT, "UpdateTrail")]
+        (WORKLOAD, "UpdateTrail"),
+        (MGMT, "UpdateTrail"),
+    ]
     # Each trail is updated in its own home region by its owner (trails in ARN order).
     assert [s.region for s in entry.steps[-2:]] == ["eu-west-1", "us-east-1"]
     policy = json.loads(entry.steps[4].parameters["Policy"])
     acl, write, tls = policy["Statement"]
-    assert tls == {"Sid": "OrgscanDenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-                   "Action": "s3:*", "Resource": ["arn:aws:s3:::central-logs-locked",
-                                                  "arn:aws:s3:::central-logs-locked/*"],
-                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    assert tls == {
+        "Sid": "OrgscanDenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::central-logs-locked", "arn:aws:s3:::central-logs-locked/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     assert acl["Action"] == "s3:GetBucketAcl"
     assert acl["Resource"] == "arn:aws:s3:::central-logs-locked"
     assert write["Action"] == "s3:PutObject"
     assert set(write["Resource"]) == {
         f"arn:aws:s3:::central-logs-locked/{middle}AWSLogs/{root}/*"
-        for middle in ("", "*/") for root in (MGMT, WORKLOAD, ORG_ID)}
+        for middle in ("", "*/")
+        for root in (MGMT, WORKLOAD, ORG_ID)
+    }
     assert write["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
     assert sorted(write["Condition"]["StringEquals"]["aws:SourceArn"]) == sorted(
-        [org_trail.trail_arn, member_trail.trail_arn])
+        [org_trail.trail_arn, member_trail.trail_arn]
+    )
     assert any("Cross-account" in w for w in entry.warnings)
     assert plan.account_order() == [LOG_ARCHIVE, MGMT, WORKLOAD]
 
@@ -206,8 +254,9 @@ def test_unknown_owner_gets_no_steps():
 
 
 def test_accepted_exception_is_left_alone_until_it_expires():
-    mark = ExceptionMark(owner="team-a", reason="migrating", expires=date(2027, 1, 31),
-                         expired=False)
+    mark = ExceptionMark(
+        owner="team-a", reason="migrating", expires=date(2027, 1, 31), expired=False
+    )
     f = finding("app", ReasonCode.LOCK_NOT_CONFIGURED, exception=mark)
     entry = _only_entry(build_plan(scan_result(f), IN_PLACE))
     assert entry.steps == ()
@@ -221,32 +270,52 @@ def test_actionable_entries_come_first_and_errors_stay_separate_from_fixes():
     shared_err = finding("b", ReasonCode.API_ERROR, bucket_name="shared")
     plan = build_plan(scan_result(shared_err, shared_ok), IN_PLACE)
     assert [(e.bucket_name, bool(e.steps)) for e in plan.entries] == [
-        ("shared", True), ("shared", False)]
+        ("shared", True),
+        ("shared", False),
+    ]
     assert plan.entries[0].findings == (shared_ok.trail_arn,)
 
 
 # --------------------------------------------------------------------------- retention settings
 
 
-@pytest.mark.parametrize(("settings", "policy", "expected"), [
-    (RemediationSettings(), Policy(), Retention(LockMode.GOVERNANCE, 90)),
-    (RemediationSettings(), Policy(require_mode=RequiredMode.COMPLIANCE, min_retention_days=400),
-     Retention(LockMode.COMPLIANCE, 400)),
-    (RemediationSettings(mode=LockMode.COMPLIANCE, days=30), Policy(),
-     Retention(LockMode.COMPLIANCE, 30)),
-    (RemediationSettings(days=365), Policy(min_retention_days=365),
-     Retention(LockMode.GOVERNANCE, 365)),
-])
+@pytest.mark.parametrize(
+    ("settings", "policy", "expected"),
+    [
+        (RemediationSettings(), Policy(), Retention(LockMode.GOVERNANCE, 90)),
+        (
+            RemediationSettings(),
+            Policy(require_mode=RequiredMode.COMPLIANCE, min_retention_days=400),
+            Retention(LockMode.COMPLIANCE, 400),
+        ),
+        (
+            RemediationSettings(mode=LockMode.COMPLIANCE, days=30),
+            Policy(),
+            Retention(LockMode.COMPLIANCE, 30),
+        ),
+        (
+            RemediationSettings(days=365),
+            Policy(min_retention_days=365),
+            Retention(LockMode.GOVERNANCE, 365),
+        ),
+    ],
+)
 def test_resolve_retention(settings, policy, expected):
     assert resolve_retention(settings, policy) == expected
 
 
-@pytest.mark.parametrize(("settings", "policy", "message"), [
-    (RemediationSettings(mode=LockMode.GOVERNANCE),
-     Policy(require_mode=RequiredMode.COMPLIANCE), "requires COMPLIANCE"),
-    (RemediationSettings(days=30), Policy(min_retention_days=90), "below the run's policy"),
-    (RemediationSettings(days=0), Policy(), "between 1 and"),
-])
+@pytest.mark.parametrize(
+    ("settings", "policy", "message"),
+    [
+        (
+            RemediationSettings(mode=LockMode.GOVERNANCE),
+            Policy(require_mode=RequiredMode.COMPLIANCE),
+            "requires COMPLIANCE",
+        ),
+        (RemediationSettings(days=30), Policy(min_retention_days=90), "below the run's policy"),
+        (RemediationSettings(days=0), Policy(), "between 1 and"),
+    ],
+)
 def test_settings_the_policy_rejects_are_input_errors(settings, policy, message):
     with pytest.raises(InputError, match=message):
         resolve_retention(settings, policy)
@@ -257,12 +326,15 @@ def test_settings_the_policy_rejects_are_input_errors(settings, policy, message)
 _VALID_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    ("cloudtrail-logs", "cloudtrail-logs-locked"),
-    ("Legacy_Bucket.Name", "legacy-bucket.name-locked"),
-    ("a" * 63, "a" * 56 + "-locked"),
-    ("a" * 55 + ".-b", "a" * 55 + "-locked"),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("cloudtrail-logs", "cloudtrail-logs-locked"),
+        ("Legacy_Bucket.Name", "legacy-bucket.name-locked"),
+        ("a" * 63, "a" * 56 + "-locked"),
+        ("a" * 55 + ".-b", "a" * 55 + "-locked"),
+    ],
+)
 def test_new_bucket_name_examples(old, new):
     assert new_bucket_name(old) == new
 

@@ -26,33 +26,78 @@ from tests.remediation.loop import scan
 
 runner = CliRunner()
 OUTSIDE_BUCKET = "attacker-owned-bucket"
-OPEN_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject",
-                                                     "s3:PutBucketObjectLockConfiguration"],
-     "Resource": [f"arn:aws:s3:::{CENTRAL_BUCKET}", f"arn:aws:s3:::{CENTRAL_BUCKET}/*"]}]})
+OPEN_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:PutBucketObjectLockConfiguration"],
+                "Resource": [f"arn:aws:s3:::{CENTRAL_BUCKET}", f"arn:aws:s3:::{CENTRAL_BUCKET}/*"],
+            }
+        ],
+    }
+)
 
 
 def _hostile_steps(archive: str, management: str, org_trail_arn: str) -> list[dict[str, Any]]:
     """The steps an attacker slips into an entry: weaken, open, unblock, repoint."""
+
     def s3(operation: str, parameters: dict[str, Any]) -> dict[str, Any]:
-        return {"account_id": archive, "region": "us-east-1", "service": "s3",
-                "operation": operation, "parameters": {"Bucket": CENTRAL_BUCKET, **parameters},
-                "description": "Routine maintenance.", "fixes": [], "check": None,
-                "guards": []}
+        return {
+            "account_id": archive,
+            "region": "us-east-1",
+            "service": "s3",
+            "operation": operation,
+            "parameters": {"Bucket": CENTRAL_BUCKET, **parameters},
+            "description": "Routine maintenance.",
+            "fixes": [],
+            "check": None,
+            "guards": [],
+        }
+
     return [
-        s3("PutObjectLockConfiguration", {"ObjectLockConfiguration": {
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}}),
+        s3(
+            "PutObjectLockConfiguration",
+            {
+                "ObjectLockConfiguration": {
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+                }
+            },
+        ),
         s3("PutBucketPolicy", {"Policy": OPEN_POLICY}),
-        s3("PutPublicAccessBlock", {"PublicAccessBlockConfiguration": dict.fromkeys(
-            ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
-             "RestrictPublicBuckets"], False)}),
-        {"account_id": management, "region": "us-east-1", "service": "cloudtrail",
-         "operation": "UpdateTrail",
-         # A padded prefix once hid the new bucket name behind a cut display.
-         "parameters": {"Name": org_trail_arn, "S3KeyPrefix": " " * 200,
-                        "S3BucketName": OUTSIDE_BUCKET},
-         "description": "Routine maintenance.", "fixes": [], "check": None, "guards": []},
+        s3(
+            "PutPublicAccessBlock",
+            {
+                "PublicAccessBlockConfiguration": dict.fromkeys(
+                    [
+                        "BlockPublicAcls",
+                        "IgnorePublicAcls",
+                        "BlockPublicPolicy",
+                        "RestrictPublicBuckets",
+                    ],
+                    False,
+                )
+            },
+        ),
+        {
+            "account_id": management,
+            "region": "us-east-1",
+            "service": "cloudtrail",
+            "operation": "UpdateTrail",
+            # A padded prefix once hid the new bucket name behind a cut display.
+            "parameters": {
+                "Name": org_trail_arn,
+                "S3KeyPrefix": " " * 200,
+                "S3BucketName": OUTSIDE_BUCKET,
+            },
+            "description": "Routine maintenance.",
+            "fixes": [],
+            "check": None,
+            "guards": [],
+        },
     ]
 
 
@@ -69,26 +114,31 @@ def test_a_hand_edited_plan_is_refused_and_changes_nothing(tmp_path: Path):
         org_trail = org.trail("acme-org-trail")
         # run_started_at still matches; the first entry's steps are the attacker's.
         document["entries"][0]["steps"] = _hostile_steps(
-            org.log_archive_account_id, org.management_account_id, org_trail.trail_arn)
+            org.log_archive_account_id, org.management_account_id, org_trail.trail_arn
+        )
         document["entries"][0]["explanation"] = "Nothing to see here."
         plan_path.write_text(json.dumps(document), encoding="utf-8")
 
         applied = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
         assert applied.exit_code == 2, applied.output
-        assert "plan.json differs from the plan rebuilt from findings.json in entry 1" \
+        assert (
+            "plan.json differs from the plan rebuilt from findings.json in entry 1"
             in applied.output
+        )
         assert "Nothing to see here." not in applied.output
         assert not list((run_dir / "remediation").glob("apply-*.json"))
 
         sessions = SessionFactory()
         s3 = sessions.client(org.log_archive_account_id, "s3", "us-east-1")
-        rule = s3.get_object_lock_configuration(Bucket=CENTRAL_BUCKET)[
-            "ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+        rule = s3.get_object_lock_configuration(Bucket=CENTRAL_BUCKET)["ObjectLockConfiguration"][
+            "Rule"
+        ]["DefaultRetention"]
         assert (rule["Mode"], rule["Days"]) == ("COMPLIANCE", 365)
         with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
             s3.get_bucket_policy(Bucket=CENTRAL_BUCKET)
         trail = sessions.client(org.management_account_id, "cloudtrail", "us-east-1").get_trail(
-            Name=org_trail.trail_arn)["Trail"]
+            Name=org_trail.trail_arn
+        )["Trail"]
         assert trail["S3BucketName"] == CENTRAL_BUCKET
 
 
@@ -97,11 +147,23 @@ def test_a_hand_edited_plan_is_refused_and_changes_nothing(tmp_path: Path):
 
 def _plan() -> tuple[Plan, Any]:
     result = scan_result(
-        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=LOG_ARCHIVE,
-                lock_mode=LockMode.COMPLIANCE, retention_days=30),
-        finding("org", ReasonCode.LOCK_NOT_CONFIGURED, account=MGMT, is_organization_trail=True,
-                bucket_name="central-logs", bucket_account_id=LOG_ARCHIVE),
-        finding("ok", ReasonCode.COMPLIANT, account=WORKLOAD))
+        finding(
+            "short",
+            ReasonCode.RETENTION_TOO_SHORT,
+            account=LOG_ARCHIVE,
+            lock_mode=LockMode.COMPLIANCE,
+            retention_days=30,
+        ),
+        finding(
+            "org",
+            ReasonCode.LOCK_NOT_CONFIGURED,
+            account=MGMT,
+            is_organization_trail=True,
+            bucket_name="central-logs",
+            bucket_account_id=LOG_ARCHIVE,
+        ),
+        finding("ok", ReasonCode.COMPLIANT, account=WORKLOAD),
+    )
     return build_plan(result, RemediationSettings(strategy=Strategy.NEW_BUCKET)), result
 
 
@@ -131,29 +193,54 @@ def test_the_rebuilt_plan_is_safe_and_equal_to_itself():
 def _tamper(operation: str, **parameters: Any) -> list[str]:
     plan, result = _plan()
     # The retention fix in place is short-logs' (COMPLIANCE 30 days today).
-    e, s, step = _index(plan, operation, "short-logs" if operation.startswith("PutObject")
-                        else None)
-    return unsafe_steps(_with_step(plan, e, s, parameters={**step.parameters, **parameters}),
-                        result)
+    e, s, step = _index(
+        plan, operation, "short-logs" if operation.startswith("PutObject") else None
+    )
+    return unsafe_steps(
+        _with_step(plan, e, s, parameters={**step.parameters, **parameters}), result
+    )
 
 
-@pytest.mark.parametrize(("operation", "parameters", "problem"), [
-    ("PutObjectLockConfiguration", {"ObjectLockConfiguration": {
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {
-            "Mode": "GOVERNANCE", "Days": 90}}}}, "lowers the mode from COMPLIANCE"),
-    ("PutObjectLockConfiguration", {"ObjectLockConfiguration": {
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {
-            "Mode": "COMPLIANCE", "Days": 1}}}}, "lowers the default retention from 30 to 1"),
-    ("PutObjectLockConfiguration", {"Bucket": CENTRAL_BUCKET}, "changes bucket"),
-    ("PutBucketPolicy", {"Policy": OPEN_POLICY}, "allows anyone"),
-    ("PutPublicAccessBlock", {"PublicAccessBlockConfiguration": {"BlockPublicAcls": False}},
-     "fully on"),
-    ("UpdateTrail", {"S3BucketName": OUTSIDE_BUCKET}, "not the entry's new bucket"),
-    ("UpdateTrail", {"S3KeyPrefix": "x"}, "not the ones orgscan sends"),
-    ("UpdateTrail", {"Name": "arn:aws:cloudtrail:us-east-1:333333333333:trail/ok"},
-     "not one of the entry's"),
-    ("CreateBucket", {"ACL": "public-read"}, "not the ones orgscan sends"),
-])
+@pytest.mark.parametrize(
+    ("operation", "parameters", "problem"),
+    [
+        (
+            "PutObjectLockConfiguration",
+            {
+                "ObjectLockConfiguration": {
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}},
+                }
+            },
+            "lowers the mode from COMPLIANCE",
+        ),
+        (
+            "PutObjectLockConfiguration",
+            {
+                "ObjectLockConfiguration": {
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+                }
+            },
+            "lowers the default retention from 30 to 1",
+        ),
+        ("PutObjectLockConfiguration", {"Bucket": CENTRAL_BUCKET}, "changes bucket"),
+        ("PutBucketPolicy", {"Policy": OPEN_POLICY}, "allows anyone"),
+        (
+            "PutPublicAccessBlock",
+            {"PublicAccessBlockConfiguration": {"BlockPublicAcls": False}},
+            "fully on",
+        ),
+        ("UpdateTrail", {"S3BucketName": OUTSIDE_BUCKET}, "not the entry's new bucket"),
+        ("UpdateTrail", {"S3KeyPrefix": "x"}, "not the ones orgscan sends"),
+        (
+            "UpdateTrail",
+            {"Name": "arn:aws:cloudtrail:us-east-1:333333333333:trail/ok"},
+            "not one of the entry's",
+        ),
+        ("CreateBucket", {"ACL": "public-read"}, "not the ones orgscan sends"),
+    ],
+)
 def test_unsafe_steps_are_named(operation, parameters, problem):
     problems = _tamper(operation, **parameters)
     assert len(problems) == 1
@@ -165,11 +252,17 @@ def test_a_step_in_another_account_is_unsafe():
     e, s, _ = _index(plan, "PutObjectLockConfiguration", "short-logs")
     [problem] = unsafe_steps(_with_step(plan, e, s, account_id=WORKLOAD), result)
     assert "runs in account 333333333333, not the bucket's owner" in problem
-    other = dataclasses.replace(plan, entries=(dataclasses.replace(
-        plan.entries[0], findings=("arn:aws:cloudtrail:us-east-1:333333333333:trail/ok",),
-        reason_codes=(ReasonCode.COMPLIANT,)),))
-    assert unsafe_steps(other, result) == [
-        "entry 1: its findings are not failures of this run"]
+    other = dataclasses.replace(
+        plan,
+        entries=(
+            dataclasses.replace(
+                plan.entries[0],
+                findings=("arn:aws:cloudtrail:us-east-1:333333333333:trail/ok",),
+                reason_codes=(ReasonCode.COMPLIANT,),
+            ),
+        ),
+    )
+    assert unsafe_steps(other, result) == ["entry 1: its findings are not failures of this run"]
 
 
 def test_the_service_of_a_step_is_checked_too():

@@ -23,13 +23,23 @@ def test_document_shape():
     assert document["schema_version"] == 2
     assert document["retention"] == {"mode": "GOVERNANCE", "days": 90}
     step = document["entries"][0]["steps"][0]
-    assert set(step) == {"account_id", "region", "service", "operation", "parameters",
-                         "description", "fixes", "check", "guards"}
-    assert step["check"] == {"operation": "HeadBucket",
-                             "parameters": {"Bucket": "app-logs-locked",
-                                            "ExpectedBucketOwner": "222222222222"},
-                             "condition": None, "absent_codes": ["404", "NoSuchBucket",
-                                                                 "NotFound"]}
+    assert set(step) == {
+        "account_id",
+        "region",
+        "service",
+        "operation",
+        "parameters",
+        "description",
+        "fixes",
+        "check",
+        "guards",
+    }
+    assert step["check"] == {
+        "operation": "HeadBucket",
+        "parameters": {"Bucket": "app-logs-locked", "ExpectedBucketOwner": "222222222222"},
+        "condition": None,
+        "absent_codes": ["404", "NoSuchBucket", "NotFound"],
+    }
     lock = document["entries"][0]["steps"][5]
     assert [guard["kind"] for guard in lock["guards"]] == ["query"]
     assert lock["guards"][0]["operation"] == "GetObjectLockConfiguration"
@@ -41,22 +51,29 @@ def _tampered(change) -> str:
     return json.dumps(document)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda d: d["entries"][0]["steps"][0].update(operation="DeleteBucket"), "not allowed"),
-    (lambda d: d["entries"][0]["steps"][0].update(service="iam"), "plan format"),
-    (lambda d: d["entries"][0]["steps"][0].update(account_id="12345"), "12-digit"),
-    (lambda d: d["entries"][0]["steps"][0]["check"].update(operation="DeleteObject"),
-     "not allowed"),
-    (lambda d: d["entries"][0]["steps"][0].update(region="us-east-1; rm -rf /"), "region"),
-    (lambda d: d.update(schema_version=3), "schema_version"),
-    (lambda d: d.update(schema_version=True), "schema_version"),
-    (lambda d: d["entries"][0]["steps"][0].pop("guards"), "plan format"),
-    (lambda d: d["entries"][0]["steps"][5]["guards"][0].update(operation="PutBucketAcl"),
-     "not allowed"),
-    (lambda d: d["entries"][0]["steps"][5]["guards"][0].update(kind="shell"), "plan format"),
-    (lambda d: d["entries"][0].pop("steps"), "plan format"),
-    (lambda d: d["retention"].update(days=True), "plan format"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["entries"][0]["steps"][0].update(operation="DeleteBucket"), "not allowed"),
+        (lambda d: d["entries"][0]["steps"][0].update(service="iam"), "plan format"),
+        (lambda d: d["entries"][0]["steps"][0].update(account_id="12345"), "12-digit"),
+        (
+            lambda d: d["entries"][0]["steps"][0]["check"].update(operation="DeleteObject"),
+            "not allowed",
+        ),
+        (lambda d: d["entries"][0]["steps"][0].update(region="us-east-1; rm -rf /"), "region"),
+        (lambda d: d.update(schema_version=3), "schema_version"),
+        (lambda d: d.update(schema_version=True), "schema_version"),
+        (lambda d: d["entries"][0]["steps"][0].pop("guards"), "plan format"),
+        (
+            lambda d: d["entries"][0]["steps"][5]["guards"][0].update(operation="PutBucketAcl"),
+            "not allowed",
+        ),
+        (lambda d: d["entries"][0]["steps"][5]["guards"][0].update(kind="shell"), "plan format"),
+        (lambda d: d["entries"][0].pop("steps"), "plan format"),
+        (lambda d: d["retention"].update(days=True), "plan format"),
+    ],
+)
 def test_loader_refuses_tampered_plans(change, message):
     with pytest.raises(PlanFileError, match=message):
         loads(_tampered(change))
@@ -79,7 +96,11 @@ def test_a_plan_of_the_previous_format_still_loads():
             step.pop("guards")
             step["check"].pop("absent_codes")
     plan = loads(json.dumps(document))
-    assert all(step.guards == () and step.check is not None and step.check.absent_codes == ()
-               for entry in plan.entries for step in entry.steps)
+    assert all(
+        step.guards == () and step.check is not None and step.check.absent_codes == ()
+        for entry in plan.entries
+        for step in entry.steps
+    )
     assert [entry.bucket_name for entry in plan.entries] == [
-        entry.bucket_name for entry in rich_plan().entries]
+        entry.bucket_name for entry in rich_plan().entries
+    ]

@@ -33,26 +33,50 @@ FORMULA_NAME = '=HYPERLINK("http://x","y")'
 SCRIPT_NAME = "<script>alert(1)</script>"
 
 MGMT, ARCHIVE, PROD, DEV, LEGACY, CLOSED = (
-    "111111111111", "222222222222", "333333333333", "444444444444", "555555555555",
-    "666666666666")
+    "111111111111",
+    "222222222222",
+    "333333333333",
+    "444444444444",
+    "555555555555",
+    "666666666666",
+)
 
 
-def _finding(account: str, trail: str, bucket: str, reason_code: ReasonCode, *,
-             region: str = "us-east-1", org: bool = False, multi: bool = True,
-             bucket_account: str | None = None, lock: bool | None = True,
-             mode: LockMode | None = LockMode.COMPLIANCE, days: int | None = 365,
-             versioning: Versioning | None = Versioning.ENABLED,
-             status: Status | None = None, reason: str = "") -> Finding:
+def _finding(
+    account: str,
+    trail: str,
+    bucket: str,
+    reason_code: ReasonCode,
+    *,
+    region: str = "us-east-1",
+    org: bool = False,
+    multi: bool = True,
+    bucket_account: str | None = None,
+    lock: bool | None = True,
+    mode: LockMode | None = LockMode.COMPLIANCE,
+    days: int | None = 365,
+    versioning: Versioning | None = Versioning.ENABLED,
+    status: Status | None = None,
+    reason: str = "",
+) -> Finding:
     from orgscan.model import REASON_STATUS
 
     return Finding(
-        account_id=account, trail_name=trail,
+        account_id=account,
+        trail_name=trail,
         trail_arn=f"arn:aws:cloudtrail:{region}:{account}:trail/{trail}",
-        home_region=region, is_organization_trail=org, is_multi_region=multi,
-        bucket_name=bucket, bucket_account_id=bucket_account,
-        bucket_region=region if bucket_account else None, object_lock_enabled=lock,
-        lock_mode=mode, retention_days=days, versioning=versioning,
-        status=status or REASON_STATUS[reason_code], reason_code=reason_code,
+        home_region=region,
+        is_organization_trail=org,
+        is_multi_region=multi,
+        bucket_name=bucket,
+        bucket_account_id=bucket_account,
+        bucket_region=region if bucket_account else None,
+        object_lock_enabled=lock,
+        lock_mode=mode,
+        retention_days=days,
+        versioning=versioning,
+        status=status or REASON_STATUS[reason_code],
+        reason_code=reason_code,
         reason=reason or f"{reason_code.value.replace('_', ' ').lower()}.",
     )
 
@@ -60,11 +84,15 @@ def _finding(account: str, trail: str, bucket: str, reason_code: ReasonCode, *,
 def build_result() -> ScanResult:
     """The fixture result: 9 findings, 6 accounts, 3 errors, incomplete coverage."""
     run = RunInfo(
-        started_at="2026-11-27T09:00:00Z", finished_at="2026-11-27T09:01:30Z",
-        tool_version="0.1.0", caller_arn=f"arn:aws:sts::{MGMT}:assumed-role/Audit/alice",
+        started_at="2026-11-27T09:00:00Z",
+        finished_at="2026-11-27T09:01:30Z",
+        tool_version="0.1.0",
+        caller_arn=f"arn:aws:sts::{MGMT}:assumed-role/Audit/alice",
         organization_id="o-abc123def4",
         policy=Policy(require_mode=RequiredMode.COMPLIANCE, min_retention_days=365),
-        regions=("us-east-1", "eu-west-1", "ap-south-2"), complete=False)
+        regions=("us-east-1", "eu-west-1", "ap-south-2"),
+        complete=False,
+    )
     accounts = (
         AccountCoverage(MGMT, "Management", "/Root", "ACTIVE", True, 3, None),
         AccountCoverage(ARCHIVE, "Log Archive", "/Root/Security", "ACTIVE", True, 2, None),
@@ -75,43 +103,137 @@ def build_result() -> ScanResult:
     )
     c = ReasonCode
     findings = (
-        _finding(MGMT, "org-trail", "org-cloudtrail-logs", c.COMPLIANT, org=True,
-                 bucket_account=ARCHIVE, reason="Object Lock COMPLIANCE, 365 days."),
-        _finding(MGMT, "mgmt-trail", "mgmt-trail-logs", c.LOCK_NOT_CONFIGURED,
-                 bucket_account=MGMT, lock=False, mode=None, days=None,
-                 versioning=Versioning.OFF, reason="Object Lock is not configured."),
-        _finding(ARCHIVE, "archive-trail", "archive-noretention", c.NO_DEFAULT_RETENTION,
-                 bucket_account=ARCHIVE, mode=None, days=None),
-        _finding(ARCHIVE, "archive-eu", "archive-eu-logs", c.API_ERROR, region="eu-west-1",
-                 multi=False, bucket_account=ARCHIVE, lock=None, mode=None, days=None,
-                 versioning=None, reason="SlowDown: reduce your request rate."),
-        _finding(PROD, "prod-trail", "prod-governance", c.MODE_NOT_ALLOWED,
-                 bucket_account=PROD, mode=LockMode.GOVERNANCE, days=400),
-        _finding(PROD, FORMULA_NAME, "prod-short-retention", c.RETENTION_TOO_SHORT,
-                 bucket_account=PROD, days=30),
-        _finding(PROD, "prod-to-archive", "org-cloudtrail-logs", c.COMPLIANT,
-                 region="eu-west-1", bucket_account=ARCHIVE),
-        _finding(DEV, SCRIPT_NAME, "dev-deleted-bucket", c.BUCKET_MISSING, lock=None,
-                 mode=None, days=None, versioning=None, reason="NoSuchBucket."),
-        _finding(DEV, "dev-audit", "partner-bucket", c.ACCESS_DENIED, lock=None, mode=None,
-                 days=None, versioning=None, reason="AccessDenied from every account."),
+        _finding(
+            MGMT,
+            "org-trail",
+            "org-cloudtrail-logs",
+            c.COMPLIANT,
+            org=True,
+            bucket_account=ARCHIVE,
+            reason="Object Lock COMPLIANCE, 365 days.",
+        ),
+        _finding(
+            MGMT,
+            "mgmt-trail",
+            "mgmt-trail-logs",
+            c.LOCK_NOT_CONFIGURED,
+            bucket_account=MGMT,
+            lock=False,
+            mode=None,
+            days=None,
+            versioning=Versioning.OFF,
+            reason="Object Lock is not configured.",
+        ),
+        _finding(
+            ARCHIVE,
+            "archive-trail",
+            "archive-noretention",
+            c.NO_DEFAULT_RETENTION,
+            bucket_account=ARCHIVE,
+            mode=None,
+            days=None,
+        ),
+        _finding(
+            ARCHIVE,
+            "archive-eu",
+            "archive-eu-logs",
+            c.API_ERROR,
+            region="eu-west-1",
+            multi=False,
+            bucket_account=ARCHIVE,
+            lock=None,
+            mode=None,
+            days=None,
+            versioning=None,
+            reason="SlowDown: reduce your request rate.",
+        ),
+        _finding(
+            PROD,
+            "prod-trail",
+            "prod-governance",
+            c.MODE_NOT_ALLOWED,
+            bucket_account=PROD,
+            mode=LockMode.GOVERNANCE,
+            days=400,
+        ),
+        _finding(
+            PROD,
+            FORMULA_NAME,
+            "prod-short-retention",
+            c.RETENTION_TOO_SHORT,
+            bucket_account=PROD,
+            days=30,
+        ),
+        _finding(
+            PROD,
+            "prod-to-archive",
+            "org-cloudtrail-logs",
+            c.COMPLIANT,
+            region="eu-west-1",
+            bucket_account=ARCHIVE,
+        ),
+        _finding(
+            DEV,
+            SCRIPT_NAME,
+            "dev-deleted-bucket",
+            c.BUCKET_MISSING,
+            lock=None,
+            mode=None,
+            days=None,
+            versioning=None,
+            reason="NoSuchBucket.",
+        ),
+        _finding(
+            DEV,
+            "dev-audit",
+            "partner-bucket",
+            c.ACCESS_DENIED,
+            lock=None,
+            mode=None,
+            days=None,
+            versioning=None,
+            reason="AccessDenied from every account.",
+        ),
     )
     errors = (
-        ScanError(LEGACY, None, ErrorStage.ASSUME_ROLE, "AccessDenied",
-                  f"not authorized to perform sts:AssumeRole on {LEGACY}"),
-        ScanError(ARCHIVE, "ap-south-2", ErrorStage.REGIONS, "OptInRequired",
-                  "ap-south-2 is not enabled for this account"),
-        ScanError(DEV, "us-east-1", ErrorStage.BUCKET, "AccessDenied",
-                  f"partner-bucket: Access Denied {SCRIPT_NAME}"),
+        ScanError(
+            LEGACY,
+            None,
+            ErrorStage.ASSUME_ROLE,
+            "AccessDenied",
+            f"not authorized to perform sts:AssumeRole on {LEGACY}",
+        ),
+        ScanError(
+            ARCHIVE,
+            "ap-south-2",
+            ErrorStage.REGIONS,
+            "OptInRequired",
+            "ap-south-2 is not enabled for this account",
+        ),
+        ScanError(
+            DEV,
+            "us-east-1",
+            ErrorStage.BUCKET,
+            "AccessDenied",
+            f"partner-bucket: Access Denied {SCRIPT_NAME}",
+        ),
     )
     return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
 
 
 PREVIOUS_FOLDER, CURRENT_FOLDER = "20261120T090000Z", "20261127T090000Z"
-EXCEPTED = ExceptionMark(owner="secops@example.com", reason="bucket moves in Q1 (CHG-1234)",
-                         expires=date(2027, 3, 31), expired=False)
-EXPIRED = ExceptionMark(owner="=cmd|' /C calc'!A0", reason="waiting for the vendor",
-                        expires=date(2026, 10, 31), expired=True)
+EXCEPTED = ExceptionMark(
+    owner="secops@example.com",
+    reason="bucket moves in Q1 (CHG-1234)",
+    expires=date(2027, 3, 31),
+    expired=False,
+)
+EXPIRED = ExceptionMark(
+    owner="=cmd|' /C calc'!A0",
+    reason="waiting for the vendor",
+    expires=date(2026, 10, 31),
+    expired=True,
+)
 
 
 def build_history() -> tuple[ScanResult, ScanResult, RunDiff]:
@@ -130,14 +252,34 @@ def build_history() -> tuple[ScanResult, ScanResult, RunDiff]:
     current = replace(current, findings=tuple(findings))
 
     old = list(build_result().findings)
-    old[4] = replace(old[4], status=Status.PASS, reason_code=ReasonCode.COMPLIANT,
-                     lock_mode=LockMode.COMPLIANCE, reason="Object Lock COMPLIANCE, 400 days.")
+    old[4] = replace(
+        old[4],
+        status=Status.PASS,
+        reason_code=ReasonCode.COMPLIANT,
+        lock_mode=LockMode.COMPLIANCE,
+        reason="Object Lock COMPLIANCE, 400 days.",
+    )
     old[5] = replace(old[5], retention_days=60)
     old[6] = replace(old[6], versioning=Versioning.SUSPENDED)
-    old.append(_finding(MGMT, "retired-trail", "retired-logs", ReasonCode.LOCK_NOT_CONFIGURED,
-                        bucket_account=MGMT, lock=False, mode=None, days=None))
-    previous = replace(build_result(), findings=tuple(old), run=replace(
-        current.run, started_at="2026-11-20T09:00:00Z", finished_at="2026-11-20T09:01:10Z"))
+    old.append(
+        _finding(
+            MGMT,
+            "retired-trail",
+            "retired-logs",
+            ReasonCode.LOCK_NOT_CONFIGURED,
+            bucket_account=MGMT,
+            lock=False,
+            mode=None,
+            days=None,
+        )
+    )
+    previous = replace(
+        build_result(),
+        findings=tuple(old),
+        run=replace(
+            current.run, started_at="2026-11-20T09:00:00Z", finished_at="2026-11-20T09:01:10Z"
+        ),
+    )
     diff = diff_results(previous, current, old_folder=PREVIOUS_FOLDER, new_folder=CURRENT_FOLDER)
     return previous, current, diff
 
@@ -169,7 +311,10 @@ def judged(result: ScanResult) -> ScanResult:
         if finding.trail_name == "archive-eu":
             finding = replace(finding, is_logging=False, latest_delivery_error="AccessDenied")
         if finding.reason_code is ReasonCode.BUCKET_MISSING:
-            finding = replace(finding, management_events=ManagementEvents.READ_ONLY,
-                              latest_delivery_error="NoSuchBucket")
+            finding = replace(
+                finding,
+                management_events=ManagementEvents.READ_ONLY,
+                latest_delivery_error="NoSuchBucket",
+            )
         findings.append(finding)
     return with_verdicts(replace(result, findings=tuple(findings)))

@@ -53,19 +53,22 @@ def test_one_table_row_per_finding_failing_first(html: str, scan_result: ScanRes
     rows = parse(html).finding_rows
     assert len(rows) == len(scan_result.findings) == 9
     assert [row["data-status"] for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"] + [
-        "PASS"] * 2
+        "PASS"
+    ] * 2
     # Within a status, by account: the same order as the workbook's severity sort.
     assert [row["data-account"] for row in rows[:4]] == [MGMT, PROD, PROD, DEV]
     assert sorted(row["data-account"] for row in rows) == sorted(
-        f.account_id for f in scan_result.findings)
+        f.account_id for f in scan_result.findings
+    )
     # PASS rows are collapsed behind the status filter; the failing ones are shown.
     assert ["hidden" in row for row in rows] == [False] * 7 + [True] * 2
     assert "2 PASS row(s) are collapsed" in html
 
 
 def test_every_row_shown_when_all_pass(scan_result: ScanResult) -> None:
-    passing = replace(scan_result, findings=tuple(
-        f for f in scan_result.findings if f.status.value == "PASS"))
+    passing = replace(
+        scan_result, findings=tuple(f for f in scan_result.findings if f.status.value == "PASS")
+    )
     rows = parse(render(passing)).finding_rows
     assert len(rows) == 2
     assert not any("hidden" in row for row in rows)
@@ -136,9 +139,11 @@ def test_empty_result(empty_result: ScanResult) -> None:
 def test_verdict_line_comes_first_and_names_the_unprotected_accounts() -> None:
     html = render(build_judged())
     text = " ".join("".join(parse(html).text).split())
-    sentence = ("2 of 4 scanned accounts are not protected: their activity is not recorded into "
-                "a locked bucket in ap-south-2 (2 accounts), eu-west-1 (2 accounts) and "
-                "us-east-1 (2 accounts).")
+    sentence = (
+        "2 of 4 scanned accounts are not protected: their activity is not recorded into "
+        "a locked bucket in ap-south-2 (2 accounts), eu-west-1 (2 accounts) and "
+        "us-east-1 (2 accounts)."
+    )
     assert sentence in text
     # The verdict is the first thing after the title, before any table.
     assert html.index('id="verdict-line"') < html.index("<table")
@@ -153,20 +158,28 @@ def test_account_view_gives_each_account_its_verdict_and_gaps() -> None:
     page = parse(render(build_judged()))
     html = render(build_judged())
     rows = re.findall(r'<tr id="account-(\d{12})" data-standing="([a-z ]+)">', html)
-    assert rows == [(MGMT, "not protected"), (DEV, "not protected"),
-                    (ARCHIVE, "could not tell"), (PROD, "protected"),
-                    (CLOSED, "not scanned"), (LEGACY, "not scanned")]
+    assert rows == [
+        (MGMT, "not protected"),
+        (DEV, "not protected"),
+        (ARCHIVE, "could not tell"),
+        (PROD, "protected"),
+        (CLOSED, "not scanned"),
+        (LEGACY, "not scanned"),
+    ]
     text = " ".join("".join(page.text).split())
     assert "not recorded: all 3 scanned regions" in text
-    assert "recorded into an unlocked bucket: eu-west-1, us-east-1; could not tell: ap-south-2" \
-        in text
+    assert (
+        "recorded into an unlocked bucket: eu-west-1, us-east-1; could not tell: ap-south-2" in text
+    )
     assert "prod-to-archive" in text  # protected by
 
 
 def test_unjudged_accounts_are_never_shown_as_protected(html: str) -> None:
     text = " ".join("".join(parse(html).text).split())
-    assert ("The 4 scanned accounts were not assessed: this run did not judge accounts, so "
-            "read the findings below trail by trail.") in text
+    assert (
+        "The 4 scanned accounts were not assessed: this run did not judge accounts, so "
+        "read the findings below trail by trail."
+    ) in text
     assert 'data-standing="protected"' not in html
     assert html.count('data-standing="not assessed"') == 4
     assert html.count('data-standing="not scanned"') == 2
@@ -187,8 +200,9 @@ def test_trail_health_is_shown_per_finding() -> None:
 
 
 def test_what_to_fix_is_grouped_by_owner_account_most_urgent_first(html: str) -> None:
-    groups = re.findall(r'<section class="fix-group status-border-(\w+)" aria-label="([^"]+)"',
-                        html)
+    groups = re.findall(
+        r'<section class="fix-group status-border-(\w+)" aria-label="([^"]+)"', html
+    )
     # The log archive's buckets: one WARN, one ERROR; the group takes the most urgent.
     assert [status for status, _ in groups] == ["FAIL", "FAIL", "FAIL", "ERROR"]
     assert groups[-1][1] == f"Log Archive ({ARCHIVE})"
@@ -207,11 +221,17 @@ def test_charts_are_proportions_that_mean_something_small_and_large() -> None:
     summary = summarise(result)
     small = charts(summary, accounts_view(result))
     assert [(s.label, s.count) for s in small.accounts.segments] == [
-        ("not protected", 2), ("could not tell", 1), ("protected", 1), ("not scanned", 2)]
+        ("not protected", 2),
+        ("could not tell", 1),
+        ("protected", 1),
+        ("not scanned", 2),
+    ]
     assert small.ous == ()  # a small organization: the accounts table says it all
     assert sum(s.count for s in small.trails.segments) == 9
-    many = tuple(AccountCoverage(f"{n:012d}", f"acct {n}", f"/Root/OU{n % 2}", "ACTIVE", True,
-                                 1, None) for n in range(MAX_CHART_BARS + 1))
+    many = tuple(
+        AccountCoverage(f"{n:012d}", f"acct {n}", f"/Root/OU{n % 2}", "ACTIVE", True, 1, None)
+        for n in range(MAX_CHART_BARS + 1)
+    )
     big_result = replace(result, accounts=many)
     big = charts(summarise(big_result), accounts_view(big_result))
     assert [(bar.label, bar.total) for bar in big.ous] == [("/Root/OU0", 13), ("/Root/OU1", 13)]
@@ -225,7 +245,8 @@ def test_templates_autoescape() -> None:
 
 
 def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
-        scan_result: ScanResult) -> None:
+    scan_result: ScanResult,
+) -> None:
     summary = summarise(scan_result)
     groups = fix_groups(remediation_rows(ReportInputs(result=scan_result), summary), summary)
     split = detailed_fixes(groups, limit=3)
@@ -234,8 +255,11 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     assert split.groups[1][0].label == "owner unknown"
     assert len(split.rest) == 7 - 3
     assert [(group.label, row.bucket.status.value) for group, row in split.rest] == [
-        ("owner unknown", "ERROR"), (f"Management ({MGMT})", "FAIL"),
-        (f"Log Archive ({ARCHIVE})", "ERROR"), (f"Log Archive ({ARCHIVE})", "WARN")]
+        ("owner unknown", "ERROR"),
+        (f"Management ({MGMT})", "FAIL"),
+        (f"Log Archive ({ARCHIVE})", "ERROR"),
+        (f"Log Archive ({ARCHIVE})", "WARN"),
+    ]
     # At most one per account: every account's most urgent bucket is detailed.
     one_each = detailed_fixes(groups, limit=40, per_group=1)
     assert [len(rows) for _, rows in one_each.groups] == [1, 1, 1, 1]
@@ -243,19 +267,27 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     # Every failing bucket is on the page exactly once, in the detail or in the table.
     shown = [row.bucket.bucket_name for _, rows in split.groups for row in rows]
     assert sorted(shown + [row.bucket.bucket_name for _, row in split.rest]) == sorted(
-        b.bucket_name for b in summary.buckets if b.status.value != "PASS")
+        b.bucket_name for b in summary.buckets if b.status.value != "PASS"
+    )
 
 
 def test_what_to_run_counts_only_the_buckets_its_script_changes(scan_result: ScanResult) -> None:
     # Without the production buckets, the first group is the one no account owns: a missing
     # bucket its script replaces and a partner's bucket that nothing can change from here.
-    result = replace(scan_result, findings=tuple(
-        finding for finding in scan_result.findings
-        if not (finding.bucket_name or "").startswith("prod-")))
+    result = replace(
+        scan_result,
+        findings=tuple(
+            finding
+            for finding in scan_result.findings
+            if not (finding.bucket_name or "").startswith("prod-")
+        ),
+    )
     summary = summarise(result)
     first = fix_groups(remediation_rows(ReportInputs(result=result), summary), summary)[0]
     assert first.label == "owner unknown"
     assert [row.script is not None for row in first.rows] == [True, False]
     text = " ".join("".join(parse(render(result)).text).split())
-    assert (f"What to run {first.scripts[0]} first: it fixes 1 bucket(s) that 1 trail(s) "
-            "deliver to; then 2 more script(s).") in text
+    assert (
+        f"What to run {first.scripts[0]} first: it fixes 1 bucket(s) that 1 trail(s) "
+        "deliver to; then 2 more script(s)."
+    ) in text

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (pip install -e '.[dev]')")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+    )
     executable = find_chromium()
     if executable is None:
         pytest.skip("no Chromium found (apt-get install chromium, or set ORGSCAN_CHROMIUM)")
@@ -47,8 +48,14 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     page.on("pageerror", lambda exc: page.problems.append(str(exc)))
     page.on("dialog", lambda dialog: page.problems.append(f"dialog: {dialog.message}"))
     # Any request that leaves the file is a defect: record it and refuse it.
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-               else (page.problems.append(route.request.url), route.abort()))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file:")
+            else (page.problems.append(route.request.url), route.abort())
+        ),
+    )
     page.goto(path.as_uri())
     yield page
     context.close()
@@ -56,7 +63,8 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
 
 def visible_statuses(page: Any) -> list[str]:
     return page.eval_on_selector_all(
-        "#findings-table tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.status)")
+        "#findings-table tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.status)"
+    )
 
 
 def column_keys(page: Any, column: int) -> list[str]:
@@ -65,7 +73,8 @@ def column_keys(page: Any, column: int) -> list[str]:
         "#findings-table tbody tr",
         f"rows => rows.map(r => {{ const c = r.cells[{column}]; "
         "return (c.dataset.sort ?? (c.querySelector('.name') || c.firstChild).textContent)"
-        ".trim(); })")
+        ".trim(); })",
+    )
 
 
 def test_renders_without_errors_or_network(page: Any) -> None:
@@ -99,9 +108,16 @@ def test_the_first_screen_gives_the_verdict_and_what_to_run(page: Any) -> None:
 
 def test_account_view_lists_each_verdict(page: Any) -> None:
     standings = page.eval_on_selector_all(
-        "#accounts tbody tr", "rows => rows.map(r => r.dataset.standing)")
-    assert standings == ["not protected", "not protected", "could not tell", "protected",
-                         "not scanned", "not scanned"]
+        "#accounts tbody tr", "rows => rows.map(r => r.dataset.standing)"
+    )
+    assert standings == [
+        "not protected",
+        "not protected",
+        "could not tell",
+        "protected",
+        "not scanned",
+        "not scanned",
+    ]
     dev = page.locator(f"#account-{DEV}")
     assert "not recorded: all 3 scanned regions" in dev.inner_text()
     assert dev.locator(".badge").inner_text() == "FAIL"
@@ -126,7 +142,7 @@ def test_sorting_reorders_rows(page: Any) -> None:
     values = column_keys(page, 5)
     numbers = [int(v) for v in values if v]
     assert numbers == sorted(numbers) == [30, 365, 365, 400]
-    assert values[len(numbers):] == [""] * 5  # empty values last
+    assert values[len(numbers) :] == [""] * 5  # empty values last
     retention.click()
     numbers = [int(v) for v in column_keys(page, 5) if v]
     assert numbers == [400, 365, 365, 30]
@@ -173,8 +189,10 @@ def test_phone_width_has_no_horizontal_overflow(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 800})
     page.select_option("#filter-status", "")  # every row laid out
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-    page.evaluate("document.querySelectorAll('.deferred').forEach(s => "
-                  "{ s.style.contentVisibility = 'visible'; })")
+    page.evaluate(
+        "document.querySelectorAll('.deferred').forEach(s => "
+        "{ s.style.contentVisibility = 'visible'; })"
+    )
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     assert overflowing(page) == []
     # Tables become stacked rows: one card per finding, each cell with its column's label.
@@ -206,8 +224,7 @@ def test_changes_and_exceptions_are_shown(page: Any) -> None:
     assert page.locator("#changes tbody tr").count() == 7
     new_failure = page.locator("#changes .badge.change-new_failure")
     new_failure.scroll_into_view_if_needed()  # the section is laid out once scrolled to
-    page.wait_for_function("el => el.innerText === 'new failure'",
-                           arg=new_failure.element_handle())
+    page.wait_for_function("el => el.innerText === 'new failure'", arg=new_failure.element_handle())
     badge = page.locator("#findings-table .badge.exception")
     assert badge.inner_text() == "EXCEPTED"
     assert badge.is_visible()
@@ -216,6 +233,7 @@ def test_changes_and_exceptions_are_shown(page: Any) -> None:
     page.fill("#filter-text", "")
     page.select_option("#filter-status", "FAIL")  # excepted findings keep their status
     assert page.locator("#findings-table tbody tr:not([hidden]) .badge.exception").count() == 1
-    assert page.locator("#findings-table tbody tr:not([hidden]) .badge.exception-expired"
-                        ).count() == 1
+    assert (
+        page.locator("#findings-table tbody tr:not([hidden]) .badge.exception-expired").count() == 1
+    )
     assert page.problems == []

@@ -63,12 +63,28 @@ def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
     assert summary_value(workbook, "Changes") == HEADLINE
     assert summary_value(workbook, "Previous run folder") == PREVIOUS_FOLDER
     assert summary_value(workbook, "Previous run started (UTC)") == datetime(2026, 11, 20, 9)
-    counts = {label: summary_value(workbook, f"Trails: {label}")
-              for label in ("new failure", "resolved", "still failing", "changed", "unchanged",
-                            "not assessed", "removed")}
+    counts = {
+        label: summary_value(workbook, f"Trails: {label}")
+        for label in (
+            "new failure",
+            "resolved",
+            "still failing",
+            "changed",
+            "unchanged",
+            "not assessed",
+            "removed",
+        )
+    }
     # The removed trail is counted as removed, never as resolved.
-    assert counts == {"new failure": 1, "resolved": 0, "still failing": 4, "changed": 1,
-                      "unchanged": 3, "not assessed": 0, "removed": 1}
+    assert counts == {
+        "new failure": 1,
+        "resolved": 0,
+        "still failing": 4,
+        "changed": 1,
+        "unchanged": 3,
+        "not assessed": 0,
+        "removed": 1,
+    }
     assert summary_value(workbook, "Details") == "see the Changes sheet"
     run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
     assert run["previous_run_folder"] == PREVIOUS_FOLDER
@@ -77,38 +93,97 @@ def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
 
 def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: Workbook) -> None:
     ws = workbook["Changes"]
-    assert header(ws) == ["Class", "Trail", "Account", "Account name", "Status before",
-                          "Status now", "Reason code before", "Reason code now", "What changed",
-                          "Excepted", "Trail ARN"]
+    assert header(ws) == [
+        "Class",
+        "Trail",
+        "Account",
+        "Account name",
+        "Status before",
+        "Status now",
+        "Reason code before",
+        "Reason code now",
+        "What changed",
+        "Excepted",
+        "Trail ARN",
+    ]
     rows = [row[:8] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert rows == [
-        ("new failure", "prod-trail", PROD, FORMULA_NAME, "PASS", "FAIL", "COMPLIANT",
-         "MODE_NOT_ALLOWED"),
-        ("still failing", "mgmt-trail", MGMT, "Management", "FAIL", "FAIL",
-         "LOCK_NOT_CONFIGURED", "LOCK_NOT_CONFIGURED"),
-        ("still failing", "archive-trail", "222222222222", "Log Archive", "WARN", "WARN",
-         "NO_DEFAULT_RETENTION", "NO_DEFAULT_RETENTION"),
-        ("still failing", FORMULA_NAME, PROD, FORMULA_NAME, "FAIL", "FAIL",
-         "RETENTION_TOO_SHORT", "RETENTION_TOO_SHORT"),
-        ("still failing", SCRIPT_NAME, "444444444444", SCRIPT_NAME, "FAIL", "FAIL",
-         "BUCKET_MISSING", "BUCKET_MISSING"),
-        ("changed", "prod-to-archive", PROD, FORMULA_NAME, "PASS", "PASS", "COMPLIANT",
-         "COMPLIANT"),
+        (
+            "new failure",
+            "prod-trail",
+            PROD,
+            FORMULA_NAME,
+            "PASS",
+            "FAIL",
+            "COMPLIANT",
+            "MODE_NOT_ALLOWED",
+        ),
+        (
+            "still failing",
+            "mgmt-trail",
+            MGMT,
+            "Management",
+            "FAIL",
+            "FAIL",
+            "LOCK_NOT_CONFIGURED",
+            "LOCK_NOT_CONFIGURED",
+        ),
+        (
+            "still failing",
+            "archive-trail",
+            "222222222222",
+            "Log Archive",
+            "WARN",
+            "WARN",
+            "NO_DEFAULT_RETENTION",
+            "NO_DEFAULT_RETENTION",
+        ),
+        (
+            "still failing",
+            FORMULA_NAME,
+            PROD,
+            FORMULA_NAME,
+            "FAIL",
+            "FAIL",
+            "RETENTION_TOO_SHORT",
+            "RETENTION_TOO_SHORT",
+        ),
+        (
+            "still failing",
+            SCRIPT_NAME,
+            "444444444444",
+            SCRIPT_NAME,
+            "FAIL",
+            "FAIL",
+            "BUCKET_MISSING",
+            "BUCKET_MISSING",
+        ),
+        (
+            "changed",
+            "prod-to-archive",
+            PROD,
+            FORMULA_NAME,
+            "PASS",
+            "PASS",
+            "COMPLIANT",
+            "COMPLIANT",
+        ),
         # Gone from a scanned account: a risk to show, never counted as resolved.
-        ("removed", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED",
-         None),
+        ("removed", "retired-trail", MGMT, "Management", "FAIL", None, "LOCK_NOT_CONFIGURED", None),
     ]
     what = {row["Trail"]: row for row in records(ws)}
     assert what["prod-trail"]["What changed"] == (
         "status PASS → FAIL; reason_code COMPLIANT → MODE_NOT_ALLOWED; "
-        "lock_mode COMPLIANCE → GOVERNANCE")
+        "lock_mode COMPLIANCE → GOVERNANCE"
+    )
     assert what["retired-trail"]["What changed"] == "trail removed"
     assert what[FORMULA_NAME]["What changed"].startswith("retention_days 60 → 30 (shortened)")
     assert what["archive-trail"]["What changed"] == "no field changed"
     assert what["mgmt-trail"]["Excepted"] is True
     assert what[FORMULA_NAME]["Excepted"] is False  # its exception expired
-    assert what["prod-trail"]["Trail ARN"] == \
-        f"arn:aws:cloudtrail:us-east-1:{PROD}:trail/prod-trail"
+    assert (
+        what["prod-trail"]["Trail ARN"] == f"arn:aws:cloudtrail:us-east-1:{PROD}:trail/prod-trail"
+    )
     # Status cells coloured, frozen header, filter over every row, text never a formula.
     assert ws.cell(2, 6).fill.fgColor.rgb.endswith("FFC7CE")
     assert ws.freeze_panes == "A2"
@@ -118,7 +193,8 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
 
 
 def test_findings_sheet_shows_the_exception_after_the_contract_columns(
-        workbook: Workbook, history: ReportInputs) -> None:
+    workbook: Workbook, history: ReportInputs
+) -> None:
     ws = workbook["Findings"]
     assert header(ws) == [*(FINDING_HEADERS[c] for c in FINDING_COLUMNS), *EXCEPTION_COLUMNS]
     rows = {row["Trail"]: row for row in records(ws)}
@@ -130,8 +206,7 @@ def test_findings_sheet_shows_the_exception_after_the_contract_columns(
     expired = rows[FORMULA_NAME]
     assert (expired["Status"], expired["Exception"]) == ("FAIL", "EXCEPTION EXPIRED")
     assert expired["Exception owner"] == EXPIRED.owner  # a formula-like owner stays text
-    assert [name for name, row in rows.items() if row["Exception"]] == ["mgmt-trail",
-                                                                        FORMULA_NAME]
+    assert [name for name, row in rows.items() if row["Exception"]] == ["mgmt-trail", FORMULA_NAME]
     column = len(FINDING_COLUMNS) + 1
     cells = {ws.cell(r, 2).value: ws.cell(r, column) for r in range(2, ws.max_row + 1)}
     assert cells["mgmt-trail"].fill.fgColor.rgb.endswith("DDEBF7")
@@ -149,8 +224,12 @@ def test_excepted_findings_still_count_under_their_status(workbook: Workbook) ->
     assert summary_value(workbook, "Exceptions expired") == 1
     ws = workbook["Summary"]
     status = find_row(ws, "Status")
-    assert {ws.cell(status + i, 1).value: ws.cell(status + i, 2).value
-            for i in range(1, 5)} == {"PASS": 2, "WARN": 1, "FAIL": 4, "ERROR": 2}
+    assert {ws.cell(status + i, 1).value: ws.cell(status + i, 2).value for i in range(1, 5)} == {
+        "PASS": 2,
+        "WARN": 1,
+        "FAIL": 4,
+        "ERROR": 2,
+    }
 
 
 def test_first_run_says_so(scan_result: ScanResult) -> None:
@@ -167,8 +246,9 @@ def test_first_run_says_so(scan_result: ScanResult) -> None:
 
 def test_a_diff_without_changes_says_nothing_changed(scan_result: ScanResult) -> None:
     # Still-failing trails are listed even when nothing moved: keep only the passing ones.
-    passing = replace(scan_result, findings=tuple(
-        f for f in scan_result.findings if f.status is Status.PASS))
+    passing = replace(
+        scan_result, findings=tuple(f for f in scan_result.findings if f.status is Status.PASS)
+    )
     diff = diff_results(passing, passing, old_folder=PREVIOUS_FOLDER)
     inputs = ReportInputs(result=passing, diff=diff)
     ws = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Changes"]
@@ -191,12 +271,14 @@ def test_page_header_shows_the_headline_and_the_exceptions(history: ReportInputs
 def test_page_lists_the_changes(history: ReportInputs) -> None:
     html = HtmlReport().render(history).decode("utf-8")
     page = parse(html)
-    assert [row["data-class"] for row in page.change_rows] == [
-        "new_failure"] + ["still_failing"] * 4 + ["changed", "removed"]
+    assert [row["data-class"] for row in page.change_rows] == ["new_failure"] + [
+        "still_failing"
+    ] * 4 + ["changed", "removed"]
     text = page_text(html)
-    assert ("Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: new failure 1, "
-            "resolved 0, still failing 4, changed 1, unchanged 3, not assessed 0, removed 1."
-            ) in text
+    assert (
+        "Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: new failure 1, "
+        "resolved 0, still failing 4, changed 1, unchanged 3, not assessed 0, removed 1."
+    ) in text
     assert "PASS → FAIL COMPLIANT → MODE_NOT_ALLOWED status PASS → FAIL;" in text
     assert "FAIL → absent LOCK_NOT_CONFIGURED → — trail removed" in text
     assert SCRIPT_NAME not in html  # names in the changes table are escaped too
@@ -208,14 +290,21 @@ def test_page_marks_excepted_findings_next_to_their_status(history: ReportInputs
     marked = {row["data-exception"] for row in rows if row.get("data-exception")}
     assert marked == {"EXCEPTED", "EXCEPTION EXPIRED"}
     assert [row["data-status"] for row in rows if row.get("data-exception")] == ["FAIL", "FAIL"]
-    assert re.search(r'<span class="badge status-FAIL">FAIL</span>\s*<span class="badge '
-                     r'exception" title="owner secops@example.com, until 2027-03-31: bucket '
-                     r'moves in Q1 \(CHG-1234\)">EXCEPTED</span>', html)
-    assert re.search(r'<span class="badge exception-expired" title="[^"]*expired after '
-                     r'2026-10-31[^"]*">EXCEPTION EXPIRED</span>', html)
+    assert re.search(
+        r'<span class="badge status-FAIL">FAIL</span>\s*<span class="badge '
+        r'exception" title="owner secops@example.com, until 2027-03-31: bucket '
+        r'moves in Q1 \(CHG-1234\)">EXCEPTED</span>',
+        html,
+    )
+    assert re.search(
+        r'<span class="badge exception-expired" title="[^"]*expired after '
+        r'2026-10-31[^"]*">EXCEPTION EXPIRED</span>',
+        html,
+    )
     text = page_text(html)
-    assert ("Exception: owner secops@example.com, until 2027-03-31: bucket moves in Q1 "
-            "(CHG-1234)") in text
+    assert (
+        "Exception: owner secops@example.com, until 2027-03-31: bucket moves in Q1 (CHG-1234)"
+    ) in text
     assert "Expired exception: owner =cmd|' /C calc'!A0, expired after 2026-10-31" in text
 
 
@@ -223,8 +312,7 @@ def test_page_first_run(scan_result: ScanResult) -> None:
     html = HtmlReport().render(ReportInputs(result=scan_result)).decode("utf-8")
     text = page_text(html)
     assert f"Since the previous run {FIRST_RUN} Exceptions none" in text
-    assert "This is the first run in this folder: there is no previous run to compare with." \
-        in text
+    assert "This is the first run in this folder: there is no previous run to compare with." in text
     assert parse(html).change_rows == []
     assert "data-exception" not in html
 
@@ -240,8 +328,9 @@ def round_trip(inputs: ReportInputs) -> ReportInputs:
 
 
 @pytest.mark.parametrize("fmt", [XlsxReport(), HtmlReport()], ids=["xlsx", "html"])
-def test_render_with_diff_and_exceptions_is_deterministic(history: ReportInputs,
-                                                          fmt: XlsxReport | HtmlReport) -> None:
+def test_render_with_diff_and_exceptions_is_deterministic(
+    history: ReportInputs, fmt: XlsxReport | HtmlReport
+) -> None:
     first = fmt.render(history)
     assert fmt.render(history) == first
     assert fmt.render(round_trip(history)) == first

@@ -48,7 +48,9 @@ def register(path: Path, org: SimulatedOrg) -> tuple[str, str]:
         f'[[exceptions]]\ntrail_arn = "{excepted}"\nowner = "secops@example.com"\n'
         f'reason = "payments bucket moves in Q1"\nexpires = 2099-12-31\n\n'
         f'[[exceptions]]\ntrail_arn = "{expired}"\nowner = "dev-lead@example.com"\n'
-        f'reason = "short retention for the pilot"\nexpires = 2020-01-31\n', encoding="utf-8")
+        f'reason = "short retention for the pilot"\nexpires = 2020-01-31\n',
+        encoding="utf-8",
+    )
     return excepted, expired
 
 
@@ -60,12 +62,27 @@ def scan_demo(output_dir: Path, exceptions: Path, *, drift: bool) -> tuple[Path,
         org = fake.simulated_org()
         if not exceptions.exists():
             register(exceptions, org)
-        outcome = CliRunner().invoke(app, [
-            "scan", "--regions", ",".join(org.regions),
-            "--min-retention-days", str(org.policy.min_retention_days),
-            "--require-mode", org.policy.require_mode.value,
-            "--exceptions", str(exceptions), "--output-dir", str(output_dir),
-            "--workers", "8", "--quiet", "--fail-on", "never"])
+        outcome = CliRunner().invoke(
+            app,
+            [
+                "scan",
+                "--regions",
+                ",".join(org.regions),
+                "--min-retention-days",
+                str(org.policy.min_retention_days),
+                "--require-mode",
+                org.policy.require_mode.value,
+                "--exceptions",
+                str(exceptions),
+                "--output-dir",
+                str(output_dir),
+                "--workers",
+                "8",
+                "--quiet",
+                "--fail-on",
+                "never",
+            ],
+        )
     assert outcome.exit_code in (0, 3), outcome.output  # 3: the demo has an unreadable bucket
     run_dir = resolve_latest(output_dir)
     assert run_dir is not None
@@ -80,9 +97,13 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     second, org = scan_demo(base / "out", exceptions, drift=True)
     assert first != second
     excepted = org.trail("payments-prod-trail")
-    return History(first=first, second=second, excepted_arn=excepted.trail_arn,
-                   expired_arn=org.trail("orders-dev-trail").trail_arn,
-                   excepted_bucket=excepted.bucket_name)
+    return History(
+        first=first,
+        second=second,
+        excepted_arn=excepted.trail_arn,
+        expired_arn=org.trail("orders-dev-trail").trail_arn,
+        excepted_bucket=excepted.bucket_name,
+    )
 
 
 @pytest.mark.parametrize("which", ["first", "second"])
@@ -103,16 +124,20 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     counts = diff["counts"]
     assert counts["new_failure"] > 0
     assert counts["resolved"] > 0
-    headline = (f"{counts['new_failure']} new failures, {counts['resolved']} resolved since "
-                f"{display_time(diff['old']['started_at'], seconds=False)}")
+    headline = (
+        f"{counts['new_failure']} new failures, {counts['resolved']} resolved since "
+        f"{display_time(diff['old']['started_at'], seconds=False)}"
+    )
     listed = [t for t in diff["trails"] if t["class"] != "unchanged"]
 
     workbook = load_workbook(io.BytesIO((history.second / "report.xlsx").read_bytes()))
     summary = workbook["Summary"]
     assert summary.cell(find_row(summary, "Changes"), 2).value == headline
     assert summary.cell(find_row(summary, "Previous run folder"), 2).value == history.first.name
-    assert summary.cell(find_row(summary, "Exceptions"), 2).value == \
-        "1 finding excepted, 1 exception expired"
+    assert (
+        summary.cell(find_row(summary, "Exceptions"), 2).value
+        == "1 finding excepted, 1 exception expired"
+    )
     changes = records(workbook["Changes"])
     assert [row["Trail ARN"] for row in changes] == [t["trail_arn"] for t in listed]
     findings = {row["Trail ARN"]: row for row in records(workbook["Findings"])}
@@ -137,8 +162,10 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     # The plan leaves a bucket under an accepted exception alone, and says why.
     excepted = remediation[history.excepted_bucket]
     assert (excepted["Strategy"], excepted["Script"]) == ("no steps", "none: nothing to run")
-    assert "An accepted exception covers these findings (secops@example.com until 2099-12-31" \
+    assert (
+        "An accepted exception covers these findings (secops@example.com until 2099-12-31"
         in str(excepted["What to do"])
+    )
     assert excepted["Steps"] is None
     assert any(row["Strategy"] == "enable-in-place" for row in remediation.values())
 
@@ -159,7 +186,8 @@ def test_the_first_run_says_so(history: History) -> None:
     assert not (history.first / "diff.json").exists()
     html = (history.first / "report.html").read_text(encoding="utf-8")
     assert "Since the previous run first run in this folder" in " ".join(
-        "".join(parse(html).text).split())
+        "".join(parse(html).text).split()
+    )
     workbook = load_workbook(io.BytesIO((history.first / "report.xlsx").read_bytes()))
     summary = workbook["Summary"]
     assert summary.cell(find_row(summary, "Changes"), 2).value == "first run in this folder"

@@ -26,8 +26,9 @@ def test_without_plan_rows_come_from_the_default_plan(scan_result: ScanResult) -
     rows = remediation_rows(ReportInputs(result=scan_result), summarise(scan_result))
     assert [row.bucket.status.value for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"]
     plan = build_plan(scan_result, RemediationSettings())
-    assert rows == remediation_rows(ReportInputs(result=scan_result, plan=plan),
-                                    summarise(scan_result))
+    assert rows == remediation_rows(
+        ReportInputs(result=scan_result, plan=plan), summarise(scan_result)
+    )
     unlocked = next(row for row in rows if row.bucket.bucket_name == "mgmt-trail-logs")
     assert unlocked.strategy == "enable-in-place"
     assert unlocked.script == "remediation/111111111111.sh"
@@ -46,8 +47,9 @@ def test_with_plan_rows_carry_the_plan_strategy_and_scripts(scan_result: ScanRes
     assert missing.warnings == entry.warnings
     assert missing.warnings  # the old bucket is kept, unprotected
     # The replacement bucket's owner is not the (unknown) owner of the missing one: say who acts.
-    assert missing.steps == tuple(f"Account 444444444444 (us-east-1): {step.description}"
-                                  for step in entry.steps)
+    assert missing.steps == tuple(
+        f"Account 444444444444 (us-east-1): {step.description}" for step in entry.steps
+    )
     unlocked = rows["mgmt-trail-logs"]  # the owner acts on its own bucket: no prefix needed
     unlocked_entry = next(e for e in plan.entries if e.bucket_name == "mgmt-trail-logs")
     assert unlocked.steps == tuple(step.description for step in unlocked_entry.steps)
@@ -64,7 +66,8 @@ def test_with_plan_rows_carry_the_plan_strategy_and_scripts(scan_result: ScanRes
     assert by_bucket["partner-bucket"]["Steps"] is None
     assert by_bucket["dev-deleted-bucket"]["What to do"] == entry.explanation
     assert by_bucket["dev-deleted-bucket"]["Steps"] == "\n".join(
-        f"{n}. {step}" for n, step in enumerate(missing.steps, start=1))
+        f"{n}. {step}" for n, step in enumerate(missing.steps, start=1)
+    )
     assert by_bucket["dev-deleted-bucket"]["Warnings"] == "\n".join(entry.warnings)
     html = HtmlReport().render(inputs).decode("utf-8")
     assert "remediation/444444444444.sh" in html

@@ -36,10 +36,23 @@ def find_soffice() -> str | None:
 def to_pdf(soffice: str, workbook: Path) -> Path:
     """Convert ``workbook`` to PDF next to it, with a LibreOffice profile of its own."""
     profile = workbook.parent / "lo-profile"
-    subprocess.run([soffice, "--headless", "--norestore", "--nolockcheck",
-                    f"-env:UserInstallation={profile.as_uri()}", "--convert-to", "pdf",
-                    "--outdir", str(workbook.parent), str(workbook)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(workbook.parent),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = workbook.with_suffix(".pdf")
     assert pdf.is_file(), f"LibreOffice wrote no PDF for {workbook.name}"
     return pdf
@@ -53,8 +66,10 @@ def page_count(pdf: Path) -> int:
 def soffice() -> str:
     found = find_soffice()
     if found is None:
-        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui, "
-                    "or set ORGSCAN_SOFFICE)")
+        pytest.skip(
+            "LibreOffice is not installed (apt-get install libreoffice-calc-nogui, "
+            "or set ORGSCAN_SOFFICE)"
+        )
     return found
 
 
@@ -64,8 +79,7 @@ def inputs() -> ReportInputs:
     return ReportInputs(result=judged(current), diff=diff)
 
 
-def test_the_summary_prints_on_one_page(soffice: str, inputs: ReportInputs,
-                                        tmp_path: Path) -> None:
+def test_the_summary_prints_on_one_page(soffice: str, inputs: ReportInputs, tmp_path: Path) -> None:
     summary = summarise(inputs.result)
     workbook = build_workbook(inputs, summary)
     for sheet in list(workbook.worksheets):
@@ -77,8 +91,9 @@ def test_the_summary_prints_on_one_page(soffice: str, inputs: ReportInputs,
     pdf = to_pdf(soffice, path)
     assert page_count(pdf) == 1
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                              capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
         # Labels and their values on the same line of the same page.
         assert re.search(r"Accounts scanned\s+4\n", text)
         assert re.search(r"Policy: minimum retention \(days\)\s+365", text)
@@ -86,16 +101,18 @@ def test_the_summary_prints_on_one_page(soffice: str, inputs: ReportInputs,
         assert "Page 1 of 1" in text
 
 
-def test_every_sheet_prints_with_its_header_row(soffice: str, inputs: ReportInputs,
-                                                tmp_path: Path) -> None:
+def test_every_sheet_prints_with_its_header_row(
+    soffice: str, inputs: ReportInputs, tmp_path: Path
+) -> None:
     path = tmp_path / "report.xlsx"
     path.write_bytes(XlsxReport().render(inputs))
     pdf = to_pdf(soffice, path)
     # Each sheet fits the page width: one page per sheet for a small run, nothing split sideways.
     assert page_count(pdf) == len(SHEETS)
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                              capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
         pages = text.split("\f")
         findings = next(page for page in pages if "Trail ARN" in page)
         assert "Management events" in findings  # readable headers, the last columns included

@@ -57,13 +57,23 @@ def test_registered_as_xlsx_format() -> None:
 def test_sheets_in_order(workbook: Workbook) -> None:
     assert workbook.sheetnames == list(SHEETS)
     # The contract's seven first and in its order; sheets beyond the contract come after them.
-    assert workbook.sheetnames == ["Summary", "Findings", "Accounts", "Buckets", "Coverage",
-                                   "Remediation", "Run", "Changes", "Controls"]
+    assert workbook.sheetnames == [
+        "Summary",
+        "Findings",
+        "Accounts",
+        "Buckets",
+        "Coverage",
+        "Remediation",
+        "Run",
+        "Changes",
+        "Controls",
+    ]
     assert list(CONTRACT_SHEETS) == workbook.sheetnames[:7]
 
 
 def test_findings_sheet_has_every_contract_field_under_a_readable_header(
-        workbook: Workbook, scan_result: ScanResult) -> None:
+    workbook: Workbook, scan_result: ScanResult
+) -> None:
     ws = workbook["Findings"]
     assert list(FINDING_HEADERS) == list(FINDING_COLUMNS)  # one header per field, in order
     assert header(ws) == [*FINDING_HEADERS.values(), *EXCEPTION_COLUMNS]
@@ -76,8 +86,10 @@ def test_findings_sheet_has_every_contract_field_under_a_readable_header(
 
 
 def test_trail_health_columns_are_typed() -> None:
-    rows = {row["Trail"]: row for row in records(
-        load_workbook(io.BytesIO(render(build_judged())))["Findings"])}
+    rows = {
+        row["Trail"]: row
+        for row in records(load_workbook(io.BytesIO(render(build_judged())))["Findings"])
+    }
     assert rows["archive-eu"]["Logging"] is False
     assert rows["archive-eu"]["Latest delivery error"] == "AccessDenied"
     assert rows["prod-to-archive"]["Logging"] is True
@@ -110,20 +122,26 @@ def test_cells_keep_real_types(workbook: Workbook) -> None:
 
     summary = workbook["Summary"]
     assert summary.cell(find_row(summary, "Scan finished (UTC)"), 2).value == datetime(
-        2026, 11, 27, 9, 1, 30)
+        2026, 11, 27, 9, 1, 30
+    )
     assert summary.cell(find_row(summary, "Scan finished (UTC)"), 2).is_date
     assert summary.cell(find_row(summary, "Accounts scanned"), 2).value == 4
     assert summary.cell(find_row(summary, "Coverage complete"), 2).value is False
 
 
-@pytest.mark.parametrize(("status", "rgb"), [("FAIL", "FFC7CE"), ("PASS", "C6EFCE"),
-                                             ("WARN", "FFEB9C"), ("ERROR", "D9D9D9")])
+@pytest.mark.parametrize(
+    ("status", "rgb"),
+    [("FAIL", "FFC7CE"), ("PASS", "C6EFCE"), ("WARN", "FFEB9C"), ("ERROR", "D9D9D9")],
+)
 def test_status_cells_are_coloured(workbook: Workbook, status: str, rgb: str) -> None:
     ws = workbook["Findings"]
     column = list(FINDING_COLUMNS).index("status") + 1
     assert ws.cell(1, column).value == "Status"
-    cells = [ws.cell(row, column) for row in range(2, ws.max_row + 1)
-             if ws.cell(row, column).value == status]
+    cells = [
+        ws.cell(row, column)
+        for row in range(2, ws.max_row + 1)
+        if ws.cell(row, column).value == status
+    ]
     assert cells
     for cell in cells:
         assert cell.fill.fill_type == "solid"
@@ -161,8 +179,7 @@ def test_every_sheet_is_print_ready(workbook: Workbook) -> None:
 
 
 def test_page_header_names_the_run_safely(scan_result: ScanResult) -> None:
-    run = replace(scan_result.run, run_id="20261127T090000Z",
-                  organization_id="o-a&b\x1b]0;x\x07")
+    run = replace(scan_result.run, run_id="20261127T090000Z", organization_id="o-a&b\x1b]0;x\x07")
     ws = load_workbook(io.BytesIO(render(replace(scan_result, run=run))))["Findings"]
     # "&" starts a code in a page header: it is doubled; control characters are dropped.
     assert ws.oddHeader.right.text == "o-a&&b]0;x · run 20261127T090000Z"
@@ -172,35 +189,58 @@ def test_accounts_sheet_follows_findings_with_each_verdict() -> None:
     workbook = load_workbook(io.BytesIO(render(build_judged())))
     assert workbook.sheetnames.index("Accounts") == workbook.sheetnames.index("Findings") + 1
     ws = workbook["Accounts"]
-    assert header(ws) == ["Account", "Name", "OU path", "Verdict", "Verdict code", "Gaps",
-                          "Protected by", "Coverage"]
+    assert header(ws) == [
+        "Account",
+        "Name",
+        "OU path",
+        "Verdict",
+        "Verdict code",
+        "Gaps",
+        "Protected by",
+        "Coverage",
+    ]
     rows = {row["Account"]: row for row in records(ws)}
-    assert [row["Account"] for row in records(ws)] == [MGMT, DEV, ARCHIVE, PROD, CLOSED,
-                                                       LEGACY]  # most urgent first
+    assert [row["Account"] for row in records(ws)] == [
+        MGMT,
+        DEV,
+        ARCHIVE,
+        PROD,
+        CLOSED,
+        LEGACY,
+    ]  # most urgent first
     assert rows[DEV]["Verdict"] == "FAIL"
     assert rows[DEV]["Verdict code"] == "NOT_RECORDED"
     assert rows[DEV]["Gaps"] == "not recorded: all 3 scanned regions"
     assert rows[DEV]["Name"] == SCRIPT_NAME
     assert rows[ARCHIVE]["Verdict"] == "ERROR"
-    assert rows[ARCHIVE]["Gaps"] == ("recorded into an unlocked bucket: eu-west-1, us-east-1; "
-                                     "could not tell: ap-south-2")
+    assert rows[ARCHIVE]["Gaps"] == (
+        "recorded into an unlocked bucket: eu-west-1, us-east-1; could not tell: ap-south-2"
+    )
     assert rows[PROD]["Verdict"] == "PASS"
-    assert rows[PROD]["Protected by"] == \
-        f"arn:aws:cloudtrail:eu-west-1:{PROD}:trail/prod-to-archive"
+    assert (
+        rows[PROD]["Protected by"] == f"arn:aws:cloudtrail:eu-west-1:{PROD}:trail/prod-to-archive"
+    )
     assert rows[PROD]["Name"] == FORMULA_NAME
     # Not scanned is said in words, never a blank a filter would hide, never PASS.
     assert rows[LEGACY]["Verdict"] == "not scanned"
     assert rows[LEGACY]["Verdict code"] is None
     verdict_column = header(ws).index("Verdict") + 1
-    cell = next(ws.cell(r, verdict_column) for r in range(2, ws.max_row + 1)
-                if ws.cell(r, 1).value == DEV)
+    cell = next(
+        ws.cell(r, verdict_column) for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == DEV
+    )
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
 
 
 def test_unjudged_accounts_are_not_assessed(workbook: Workbook) -> None:
     verdicts = {row["Account"]: row["Verdict"] for row in records(workbook["Accounts"])}
-    assert verdicts == {MGMT: "not assessed", ARCHIVE: "not assessed", PROD: "not assessed",
-                        DEV: "not assessed", LEGACY: "not scanned", CLOSED: "not scanned"}
+    assert verdicts == {
+        MGMT: "not assessed",
+        ARCHIVE: "not assessed",
+        PROD: "not assessed",
+        DEV: "not assessed",
+        LEGACY: "not scanned",
+        CLOSED: "not scanned",
+    }
 
 
 def test_formula_like_names_are_stored_as_text(workbook: Workbook) -> None:
@@ -232,19 +272,25 @@ def test_summary_gives_the_verdict_and_the_counts(workbook: Workbook) -> None:
     ws = workbook["Summary"]
     assert str(ws["A2"].value).startswith("The 4 scanned accounts were not assessed")
     status_header = find_row(ws, "Status")
-    counts = {ws.cell(status_header + i, 1).value: ws.cell(status_header + i, 2).value
-              for i in range(1, 5)}
+    counts = {
+        ws.cell(status_header + i, 1).value: ws.cell(status_header + i, 2).value
+        for i in range(1, 5)
+    }
     assert counts == {"PASS": 2, "WARN": 1, "FAIL": 4, "ERROR": 2}
     assert ws.cell(status_header + 3, 1).fill.fgColor.rgb.endswith("FFC7CE")
     reason_header = find_row(ws, "Reason code")
-    reasons = {ws.cell(reason_header + i, 1).value: ws.cell(reason_header + i, 2).value
-               for i in range(1, len(ReasonCode) + 1)}
+    reasons = {
+        ws.cell(reason_header + i, 1).value: ws.cell(reason_header + i, 2).value
+        for i in range(1, len(ReasonCode) + 1)
+    }
     assert reasons["COMPLIANT"] == 2
     assert reasons["BUCKET_MISSING"] == 1
     assert sum(reasons.values()) == 9
     standing_header = find_row(ws, "Account verdict")
-    standings = {ws.cell(standing_header + i, 1).value: ws.cell(standing_header + i, 2).value
-                 for i in range(1, 7)}
+    standings = {
+        ws.cell(standing_header + i, 1).value: ws.cell(standing_header + i, 2).value
+        for i in range(1, 7)
+    }
     assert standings["not assessed"] == 4
     assert standings["not scanned"] == 2
     assert standings["protected"] == 0
@@ -260,8 +306,9 @@ def test_summary_verdict_and_integer_chart_axes() -> None:
     ws = workbook["Summary"]
     assert str(ws["A2"].value).startswith("2 of 4 scanned accounts are not protected")
     with zipfile.ZipFile(io.BytesIO(render(build_judged()))) as archive:
-        charts = [archive.read(n).decode() for n in archive.namelist()
-                  if n.startswith("xl/charts/chart")]
+        charts = [
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")
+        ]
     assert len(charts) == 2
     for chart in charts:
         # Whole steps on the value axis (small counts would otherwise step by 0.5).
@@ -302,9 +349,11 @@ def test_remediation_explains_each_failing_bucket(workbook: Workbook) -> None:
     assert "org-cloudtrail-logs" not in by_bucket
     unlocked = by_bucket["mgmt-trail-logs"]
     assert unlocked["Strategy"] == "enable-in-place"  # the plan's words (the default plan)
-    assert unlocked["Steps"] == ("1. Enable versioning (Object Lock requires it).\n"
-                                 "2. Enable Object Lock with default retention COMPLIANCE for "
-                                 "365 days.")
+    assert unlocked["Steps"] == (
+        "1. Enable versioning (Object Lock requires it).\n"
+        "2. Enable Object Lock with default retention COMPLIANCE for "
+        "365 days."
+    )
     assert unlocked["Script"] == "remediation/111111111111.sh"
     assert by_bucket["dev-deleted-bucket"]["Strategy"] == "new-bucket"
     assert "Point trail" in by_bucket["dev-deleted-bucket"]["Steps"]
@@ -334,9 +383,12 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
 
 
 def test_control_characters_in_the_organization_id_keep_the_file_readable(
-        scan_result: ScanResult) -> None:
+    scan_result: ScanResult,
+) -> None:
     run = replace(scan_result.run, organization_id="o-abc\x1b]0;pwned\x07\x00def")
     workbook = load_workbook(io.BytesIO(render(replace(scan_result, run=run))))
     assert workbook.properties.title == "CloudTrail Object Lock audit o-abc]0;pwneddef"
-    assert workbook["Summary"].cell(find_row(workbook["Summary"], "Organization"), 2).value == \
-        "o-abc]0;pwneddef"
+    assert (
+        workbook["Summary"].cell(find_row(workbook["Summary"], "Organization"), 2).value
+        == "o-abc]0;pwneddef"
+    )

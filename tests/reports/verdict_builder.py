@@ -23,18 +23,27 @@ from orgscan.model import (
     Status,
 )
 
-_FAIL_RANK = {("NOT_RECORDED", Status.FAIL): 0, ("UNPROTECTED", Status.FAIL): 0,
-              ("UNKNOWN", Status.ERROR): 1, ("UNPROTECTED", Status.WARN): 2}
+_FAIL_RANK = {
+    ("NOT_RECORDED", Status.FAIL): 0,
+    ("UNPROTECTED", Status.FAIL): 0,
+    ("UNKNOWN", Status.ERROR): 1,
+    ("UNPROTECTED", Status.WARN): 2,
+}
 
 
-def healthy(result: ScanResult, *, not_logging_every: int = 0,
-            read_only_every: int = 0) -> ScanResult:
+def healthy(
+    result: ScanResult, *, not_logging_every: int = 0, read_only_every: int = 0
+) -> ScanResult:
     """``result`` with every trail logging all management events, except every Nth one
     (not logging with a delivery error, or recording read-only events) when asked."""
     findings = []
     for index, finding in enumerate(result.findings, start=1):
-        finding = replace(finding, is_logging=True, management_events=ManagementEvents.ALL,
-                          latest_delivery_error=None)
+        finding = replace(
+            finding,
+            is_logging=True,
+            management_events=ManagementEvents.ALL,
+            latest_delivery_error=None,
+        )
         if not_logging_every and index % not_logging_every == 0:
             finding = replace(finding, is_logging=False, latest_delivery_error="NoSuchBucket")
         elif read_only_every and index % read_only_every == 0:
@@ -45,34 +54,51 @@ def healthy(result: ScanResult, *, not_logging_every: int = 0,
 
 def with_verdicts(result: ScanResult) -> ScanResult:
     """``result`` with a verdict, code, gaps and ``protected_by`` on every scanned account."""
-    failed_regions = {(e.account_id, e.region) for e in result.errors
-                      if e.stage in (ErrorStage.REGIONS, ErrorStage.TRAILS)}
+    failed_regions = {
+        (e.account_id, e.region)
+        for e in result.errors
+        if e.stage in (ErrorStage.REGIONS, ErrorStage.TRAILS)
+    }
     owned: dict[str, list[Finding]] = {}
     for finding in result.findings:
         owned.setdefault(finding.account_id, []).append(finding)
     org_trails = [f for f in result.findings if f.is_organization_trail]
     accounts = tuple(
-        _judge(account, result.run.regions,
-               org_trails + [f for f in owned.get(account.account_id, [])
-                             if not f.is_organization_trail], failed_regions)
-        if account.scanned else account
-        for account in result.accounts)
+        _judge(
+            account,
+            result.run.regions,
+            org_trails
+            + [f for f in owned.get(account.account_id, []) if not f.is_organization_trail],
+            failed_regions,
+        )
+        if account.scanned
+        else account
+        for account in result.accounts
+    )
     return replace(result, accounts=accounts)
 
 
 def _records(finding: Finding, account_id: str, region: str) -> bool:
-    return ((finding.account_id == account_id or finding.is_organization_trail)
-            and (finding.is_multi_region or finding.home_region == region))
+    return (finding.account_id == account_id or finding.is_organization_trail) and (
+        finding.is_multi_region or finding.home_region == region
+    )
 
 
-def _judge(account: AccountCoverage, regions: tuple[str, ...], candidates: list[Finding],
-           failed_regions: set[tuple[str, str | None]]) -> AccountCoverage:
+def _judge(
+    account: AccountCoverage,
+    regions: tuple[str, ...],
+    candidates: list[Finding],
+    failed_regions: set[tuple[str, str | None]],
+) -> AccountCoverage:
     gaps: list[tuple[AccountGap, Status]] = []
     protected_by: set[str] = set()
     for region in regions:
         recording = [f for f in candidates if _records(f, account.account_id, region)]
-        good = [f for f in recording
-                if f.is_logging is True and f.management_events is ManagementEvents.ALL]
+        good = [
+            f
+            for f in recording
+            if f.is_logging is True and f.management_events is ManagementEvents.ALL
+        ]
         unknown = [f for f in recording if f.is_logging is None or f.management_events is None]
         passing = [f for f in good if f.status is Status.PASS]
         if passing:
@@ -92,6 +118,10 @@ def _judge(account: AccountCoverage, regions: tuple[str, ...], candidates: list[
     else:
         gap, verdict = min(gaps, key=lambda item: _FAIL_RANK[(item[0].code.value, item[1])])
         code = gap.code
-    return replace(account, verdict=verdict, verdict_code=code,
-                   protected_by=tuple(sorted(protected_by)),
-                   gaps=tuple(gap for gap, _ in gaps))
+    return replace(
+        account,
+        verdict=verdict,
+        verdict_code=code,
+        protected_by=tuple(sorted(protected_by)),
+        gaps=tuple(gap for gap, _ in gaps),
+    )

@@ -13,8 +13,9 @@ def header(ws: Worksheet, row: int = 1) -> list[object]:
 def records(ws: Worksheet) -> list[dict[str, object]]:
     """Every row under the header of a table sheet, keyed by the header."""
     names = header(ws)
-    return [dict(zip(names, row, strict=False))
-            for row in ws.iter_rows(min_row=2, values_only=True)]
+    return [
+        dict(zip(names, row, strict=False)) for row in ws.iter_rows(min_row=2, values_only=True)
+    ]
 
 
 def find_row(ws: Worksheet, label: str) -> int:

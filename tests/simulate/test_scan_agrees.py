@@ -61,11 +61,15 @@ def test_a_suspended_accounts_failing_trail_is_not_assessed_not_resolved() -> No
     by_name = {entry.trail_name: entry for entry in diff.entries}
     alice = by_name["sandbox-alice-trail"]  # its account was closed; its bucket was missing
     assert (alice.diff_class, alice.status_old, alice.status_new) == (
-        DiffClass.NOT_ASSESSED, Status.FAIL, None)
+        DiffClass.NOT_ASSESSED,
+        Status.FAIL,
+        None,
+    )
     assert by_name["payments-dev-trail"].diff_class is DiffClass.RESOLVED
     assert by_name["analytics-prod-trail"].diff_class is DiffClass.NEW_FAILURE
     accounts = {entry.account_id: entry.diff_class for entry in diff.accounts}
     assert accounts[after_org.accounts["sandbox-alice"]] is DiffClass.NOT_ASSESSED
     assert accounts[after_org.accounts["analytics-prod"]] is DiffClass.NEW_FAILURE
-    assert not [e for e in diff.entries if e.diff_class is DiffClass.RESOLVED
-                and e.status_new is None]
+    assert not [
+        e for e in diff.entries if e.diff_class is DiffClass.RESOLVED and e.status_new is None
+    ]

@@ -33,8 +33,12 @@ def _bucket(**kwargs: object) -> BucketSpec:
     [
         (None, True, Policy(), ReasonCode.BUCKET_MISSING),
         (_bucket(deleted=True), False, Policy(), ReasonCode.BUCKET_MISSING),
-        (_bucket(object_lock=True, retention=COMP_1Y), False, Policy(),
-         ReasonCode.BUCKET_OUTSIDE_ORGANIZATION),
+        (
+            _bucket(object_lock=True, retention=COMP_1Y),
+            False,
+            Policy(),
+            ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
+        ),
         (_bucket(), True, Policy(), ReasonCode.LOCK_NOT_CONFIGURED),
         (_bucket(object_lock=True), True, STRICT, ReasonCode.NO_DEFAULT_RETENTION),
         (
