@@ -31,6 +31,7 @@ demo: $(STAMP_RUNTIME)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check orgscan tests benchmarks
+	$(BIN)/ruff format --check orgscan tests benchmarks
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
