@@ -106,6 +106,7 @@ def demo(
     from orgscan.config import build_settings
     from orgscan.evidence.recorder import ResponseRecorder
     from orgscan.simulate import build_demo_org, demo_mock
+    from orgscan.simulate.denials import scp_denials
 
     with demo_mock():
         simulated = build_demo_org(drift=drift)
@@ -124,7 +125,10 @@ def demo(
             },
         )
         sessions = SessionFactory(
-            max_pool_connections=settings.workers, recorder=ResponseRecorder()
+            max_pool_connections=settings.workers,
+            recorder=ResponseRecorder(),
+            # moto knows no SCPs: the demo's one denied region is answered as AWS would.
+            configure_session=scp_denials(simulated.scp_denied),
         )
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.

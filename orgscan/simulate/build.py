@@ -326,4 +326,9 @@ def _describe(
             for account in spec.all_accounts
             if not account.in_organization
         },
+        scp_denied={
+            ids[account.name]: account.scp_denied_regions
+            for account in in_org
+            if account.scp_denied_regions
+        },
     )

@@ -24,6 +24,8 @@ DEMO_REGIONS = ("us-east-1", "eu-west-1", "eu-central-1")
 DEMO_POLICY = Policy(min_retention_days=90)
 #: The region of the trail the demo deliberately leaves out of its scan.
 UNSCANNED_REGION = "ap-southeast-2"
+#: The region where a service control policy denies one sandbox account's CloudTrail reads.
+SCP_DENIED_REGION = "eu-central-1"
 #: An account outside the organization (a security vendor) that owns a bucket a trail uses.
 PARTNER_ACCOUNT_ID = "409876543210"
 
@@ -184,11 +186,15 @@ def demo_spec() -> OrgSpec:
             "the trail's bucket was deleted after the trail was created",
             deleted=True,
         ),
-        _into(
-            "sandbox-bob",
-            SANDBOX,
-            "trail into a bucket of an account outside the organization",
-            "partner-siem-cloudtrail-intake",
+        replace(
+            _into(
+                "sandbox-bob",
+                SANDBOX,
+                "trail into a bucket of an account outside the organization; an SCP denies "
+                f"the scan's DescribeTrails in {SCP_DENIED_REGION} (an error row, region UNKNOWN)",
+                "partner-siem-cloudtrail-intake",
+            ),
+            scp_denied_regions=(SCP_DENIED_REGION,),
         ),
         _own(
             "sandbox-carol",

@@ -13,8 +13,10 @@ It behaves as AWS does where that matters to a scan: resources are kept apart pe
 credentials a request is signed with (``AssumeRole`` hands out keys naming the account), S3
 reads of another account's bucket are denied, ``DescribeTrails`` lists shadow trails (multi-region
 trails homed elsewhere, and the organization trail in every member account), ``ListBuckets``
-gives each bucket's region, and Organizations pages its lists 20 at a time. Because it needs no
-moto state, an organization of thousands of accounts is ready in milliseconds.
+gives each bucket's region, ``DescribeTrails`` in a region an SCP denies the account (as
+``orgscan.simulate.denials`` does in moto) is an explicit-deny AccessDenied, and Organizations
+pages its lists 20 at a time. Because it needs no moto state, an organization of thousands of
+accounts is ready in milliseconds.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from botocore.awsrequest import AWSResponse
 from orgscan.model import ManagementEvents, ReasonCode
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID
 from orgscan.simulate.build import _describe
+from orgscan.simulate.denials import SCP_DENY_CODE
 from orgscan.simulate.spec import (
     ROOT_PATH,
     BucketSpec,
@@ -43,6 +46,7 @@ from orgscan.simulate.spec import (
     SimulatedOrg,
     TrailSpec,
     bucket_reason,
+    scp_deny_message,
     skip_reason,
 )
 
@@ -329,6 +333,9 @@ class FakeAws:
 
     def _describe_trails(self, request: Any, caller: str) -> AWSResponse:
         region = _signing_region(request)
+        account = self._accounts.get(caller)
+        if account is not None and region in account.scp_denied_regions:
+            return _json_error(request, SCP_DENY_CODE, scp_deny_message(caller))
         return _json(
             request,
             {

@@ -87,6 +87,8 @@ class AccountSpec:
 
     ``fixed_id`` is only for accounts outside the organization (moto lets any account id be
     assumed); accounts of the organization get the id Organizations gives them.
+    ``scp_denied_regions`` are regions where a service control policy denies the account's
+    ``DescribeTrails`` (answered with AWS's explicit-deny AccessDenied by the simulation).
     """
 
     name: str
@@ -97,6 +99,7 @@ class AccountSpec:
     in_organization: bool = True
     fixed_id: str | None = None
     note: str = ""
+    scp_denied_regions: tuple[str, ...] = ()
 
     @property
     def email(self) -> str:
@@ -176,6 +179,8 @@ class SimulatedOrg:
     outside_accounts: Mapping[str, str] = field(default_factory=dict)
     #: account id -> the verdict code a full scan must give it (scanned accounts only).
     expected_verdicts: Mapping[str, AccountVerdictCode] = field(default_factory=dict)
+    #: account id -> the regions where an SCP denies its DescribeTrails (see ``scp_deny``).
+    scp_denied: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def trail(self, name: str) -> SimulatedTrail:
         """The expected trail called ``name`` (names are unique in a simulated organization)."""
@@ -224,12 +229,23 @@ def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Polic
     return ReasonCode.NO_DEFAULT_RETENTION if retention is None else ReasonCode.COMPLIANT
 
 
+def scp_deny_message(account_id: str, action: str = "cloudtrail:DescribeTrails") -> str:
+    """The message AWS gives a call an SCP explicitly denies, as the simulation answers it."""
+    return (
+        f"User: arn:aws:sts::{account_id}:assumed-role/OrganizationAccountAccessRole/orgscan "
+        f"is not authorized to perform: {action} with an explicit deny in a service control "
+        "policy"
+    )
+
+
 def skip_reason(account: AccountSpec, trail: TrailSpec, regions: tuple[str, ...]) -> str | None:
     """Why a scan over ``regions`` must not report ``trail`` at all, or None when it must."""
     if account.closed:
         return f"account {account.name} is closed (SUSPENDED) and is never scanned"
     if not trail.multi_region and trail.home_region not in regions:
         return f"single-region trail homed in {trail.home_region}, a region the scan leaves out"
+    if not trail.multi_region and trail.home_region in account.scp_denied_regions:
+        return f"single-region trail homed in {trail.home_region}, where an SCP denies the scan"
     return None
 
 
@@ -286,7 +302,9 @@ def expected_verdicts(
 
     Written from the contract's words, apart from the scanner: a region is protected when a
     trail records the account (its own, or the organization trail) and the region, is logging,
-    records all management events and passes; NOT_RECORDED beats UNPROTECTED.
+    records all management events and passes; NOT_RECORDED beats UNPROTECTED, which beats
+    UNKNOWN: a region an SCP denies that no trail protects (``trails`` holds only trails the
+    scan can see).
     """
     verdicts: dict[str, AccountVerdictCode] = {}
     for account in spec.all_accounts:
@@ -303,14 +321,22 @@ def expected_verdicts(
                 and t.is_logging
                 and t.management_events is ManagementEvents.ALL
             ]
-            if not recording:
+            passing = [t for t in recording if t.expected_reason is ReasonCode.COMPLIANT]
+            if region in account.scp_denied_regions:
+                if not passing:  # not read: only a trail known from elsewhere can vouch
+                    codes.add(AccountVerdictCode.UNKNOWN)
+            elif not recording:
                 codes.add(AccountVerdictCode.NOT_RECORDED)
             elif all(t.expected_reason is not ReasonCode.COMPLIANT for t in recording):
                 codes.add(AccountVerdictCode.UNPROTECTED)
         verdicts[account_id] = next(
             (
                 code
-                for code in (AccountVerdictCode.NOT_RECORDED, AccountVerdictCode.UNPROTECTED)
+                for code in (
+                    AccountVerdictCode.NOT_RECORDED,
+                    AccountVerdictCode.UNPROTECTED,
+                    AccountVerdictCode.UNKNOWN,
+                )
                 if code in codes
             ),
             AccountVerdictCode.PROTECTED,

@@ -16,13 +16,15 @@ import pytest
 
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.run import main
+from orgscan.aws.regions import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
-from orgscan.model import ScanResult
+from orgscan.model import ErrorStage, ScanResult
 from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock
 from orgscan.simulate.build import materialise
 from orgscan.simulate.demo import demo_spec
+from orgscan.simulate.denials import scp_denials
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
@@ -100,7 +102,10 @@ def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
     with demo_mock():
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # restored by the test's monkeypatch
         org = materialise(spec)
-        result = scan_organization(_settings(spec), SessionFactory(max_pool_connections=4))
+        sessions = SessionFactory(
+            max_pool_connections=4, configure_session=scp_denials(org.scp_denied)
+        )
+        result = scan_organization(_settings(spec), sessions)
         # Compared by the spec's names (the management account's name in moto is its own).
         ids = (
             dict(org.accounts)
@@ -135,6 +140,10 @@ def test_the_responder_and_moto_give_the_same_scan(
     moto = _scan_in_moto(spec)
     assert fake == moto
     assert fake["findings"], "the organization must have trails to compare"
+    # The demo's SCP deny is a row in both, of its own kind.
+    denied = [e for e in fake["errors"] if e[3] == DENIED_BY_ORGANIZATION_POLICY]
+    row = ("sandbox-bob", "eu-central-1", ErrorStage.REGIONS, DENIED_BY_ORGANIZATION_POLICY)
+    assert denied == ([row] if which == "demo" else [])
     # Every call was answered by the responder, none went anywhere else.
     assert recorder.total > 0
     assert responder.responder_seconds > 0
