@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from orgscan.aws.organization import discover_organization, select_accounts
+from orgscan.aws.regions import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import build_settings
 from orgscan.errors import InputError
@@ -69,7 +70,8 @@ def test_the_demo_scan_reports_exactly_the_expected_trails(
         assert finding.bucket_name == expected.bucket_name
         assert finding.is_multi_region is expected.is_multi_region
         assert finding.is_organization_trail is expected.is_organization_trail
-    assert result.run.complete is True
+    # An SCP denies sandbox-bob's DescribeTrails in one region: the evidence is incomplete.
+    assert result.run.complete is False
     assert result.run.organization_id == demo_org.organization_id
     assert result.run.regions == tuple(sorted(demo_org.regions))
     assert result.run.caller_arn.split(":")[4] == demo_org.management_account_id
@@ -92,7 +94,10 @@ def test_serial_mode_gives_the_same_result_and_reports_progress(
     scannable = sum(1 for account in result.accounts if account.state == "ACTIVE")
     assert {snapshot.accounts_planned for snapshot in seen} == {scannable}
     assert seen[-1].accounts_done == scannable
-    assert seen[-1].regions_read == sum(account.regions_scanned for account in result.accounts)
+    # Regions read include the one an SCP denies, which is not scanned.
+    denied = sum(len(regions) for regions in demo_org.scp_denied.values())
+    assert denied == 1
+    assert seen[-1].regions_read == denied + sum(a.regions_scanned for a in result.accounts)
     assert seen[-1].buckets_read == len({finding.bucket_name for finding in result.findings})
     assert [s.accounts_done for s in seen] == sorted(s.accounts_done for s in seen)
 
@@ -118,13 +123,16 @@ def test_coverage_lists_every_account_and_never_scans_the_closed_one(
         assert account.ou_path is not None
         assert account.ou_path.startswith("/Root")
         if account_id != closed:
+            # A region an SCP denies is not scanned (it is an error row, not the account's).
+            regions = 3 - len(demo_org.scp_denied.get(account_id, ()))
             assert (
                 account.state,
                 account.scanned,
                 account.regions_scanned,
                 account.error_code,
-            ) == ("ACTIVE", True, 3, None)
+            ) == ("ACTIVE", True, regions, None)
     assert by_id[demo_org.accounts["analytics-prod"]].ou_path == "/Root/Workloads/Prod"
+    assert by_id[demo_org.accounts["sandbox-bob"]].regions_scanned == 2
 
 
 def test_buckets_are_read_with_their_owners_credentials(
@@ -167,10 +175,12 @@ def test_a_bucket_outside_the_organization_fails(
         finding.versioning,
     ) == (None, None, None, None)
     assert "partner-siem-cloudtrail-intake" in finding.reason
-    # The only error of the whole scan: the unreadable bucket, recorded against the trail owner.
-    # (Trail status and selectors of every trail were read.)
-    assert [(e.account_id, e.stage, e.error_code) for e in result.errors] == [
-        (bob, ErrorStage.BUCKET, "AccessDenied")
+    # The only errors of the whole scan are bob's: the unreadable bucket, recorded against the
+    # trail owner, and the region an SCP denies him. (Every trail's status and selectors
+    # were read.)
+    assert [(e.account_id, e.region, e.stage, e.error_code) for e in result.errors] == [
+        (bob, None, ErrorStage.BUCKET, "AccessDenied"),
+        (bob, "eu-central-1", ErrorStage.REGIONS, DENIED_BY_ORGANIZATION_POLICY),
     ]
     assert "partner-siem-cloudtrail-intake" in result.errors[0].message
 

@@ -95,12 +95,16 @@ def test_the_demo_run_records_what_its_verdicts_rest_on(demo_run_master: Path) -
         "GetObjectLockConfiguration",
         "GetBucketVersioning",
     } <= operations
+    describes = [r for r in records if r["operation"] == "DescribeTrails"]
     described = {
         entry["TrailARN"]
-        for r in records
-        if r["operation"] == "DescribeTrails"
+        for r in describes
+        if r["response"] is not None
         for entry in r["response"]["trailList"]
     }
+    # The one DescribeTrails an SCP denies is evidence too: its error, not a response.
+    denied = [(r["region"], r["error"]["Code"]) for r in describes if r["response"] is None]
+    assert denied == [("eu-central-1", "AccessDeniedException")]
     assert {f["trail_arn"] for f in findings} <= described
     lock_reads = {
         r["request"]["Bucket"] for r in records if r["operation"] == "GetObjectLockConfiguration"

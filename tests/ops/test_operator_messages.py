@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from orgscan.cli import app
 from orgscan.cli.scan_cmd import ProgressBar, format_progress
 from orgscan.findings import load_run
+from orgscan.model import ErrorStage
 from orgscan.scan.progress import ScanProgress
 from tests.logger_state import orgscan_logger_kept
 
@@ -141,12 +142,17 @@ def test_the_demo_log_tells_the_story_of_the_run_at_info(demo_output: Path) -> N
         log,
     )
     assert "scope: " in log
-    # One line per scanned account: how it was accessed, regions, trails, time taken.
+    # One line per scanned account: how it was accessed, regions, trails, time taken; a
+    # region that failed (the demo's SCP-denied one) was read and is counted as failed.
+    failed = Counter(e.account_id for e in result.errors if e.stage is ErrorStage.REGIONS)
+    assert list(failed.values()) == [1]
     for account in result.accounts:
         if account.scanned:
+            regions = account.regions_scanned + failed[account.account_id]
+            outcome = f", {failed[account.account_id]} failed" if failed[account.account_id] else ""
             assert re.search(
                 rf"account {account.account_id}: (role assumed|caller's own "
-                rf"credentials); {account.regions_scanned} regions read; \d+ "
+                rf"credentials); {regions} regions read{outcome}; \d+ "
                 rf"trails found \(\d+\.\d s\)",
                 log,
             ), account.account_id
