@@ -272,6 +272,15 @@ def _summary_sheet(
     ws.column_dimensions["C"].width = 2
     for cells in ws.iter_rows(min_row=4, min_col=2, max_col=2):
         cells[0].alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        # A wrapped value needs a row tall enough for its lines: spreadsheet programs keep a
+        # row's default height, so a long scope or command would print over the next row.
+        lines = math.ceil(len(str(cells[0].value or "")) / _SUMMARY_VALUE_CHARS)
+        if lines > 1:
+            ws.row_dimensions[cells[0].row].height = 15 * lines
+
+
+# About how many characters of a value fit on one line of the Summary's column B (width 48).
+_SUMMARY_VALUE_CHARS = 56
 
 
 def _colour(cell: Any, status: str) -> None:
@@ -283,7 +292,10 @@ def _colour(cell: Any, status: str) -> None:
 def _label_rows(ws: Worksheet, first_row: int, facts: list[tuple[str, CellValue]]) -> int:
     """Bold labels in column A, values in B; return the next free row."""
     for offset, (label, value) in enumerate(facts):
-        put(ws.cell(row=first_row + offset, column=1), label).font = HEADER_FONT
+        label_cell = put(ws.cell(row=first_row + offset, column=1), label)
+        label_cell.font = HEADER_FONT
+        # Top-aligned like the (possibly wrapped) value beside it, so both start on one line.
+        label_cell.alignment = Alignment(vertical="top")
         put(ws.cell(row=first_row + offset, column=2), value)
     return first_row + len(facts)
 

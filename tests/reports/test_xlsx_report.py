@@ -185,6 +185,17 @@ def test_page_header_names_the_run_safely(scan_result: ScanResult) -> None:
     assert ws.oddHeader.right.text == "o-a&&b]0;x · run 20261127T090000Z"
 
 
+def test_summary_rows_are_tall_enough_for_long_values(scan_result: ScanResult) -> None:
+    # A long command wraps in column B; its row must grow, or it prints over the next row.
+    command = ("orgscan", "scan", "--accounts", ",".join(["123456789012"] * 12))
+    run = replace(scan_result.run, command=command)
+    ws = load_workbook(io.BytesIO(render(replace(scan_result, run=run))))["Summary"]
+    row = find_row(ws, "Command")
+    assert len(str(ws.cell(row, 2).value)) > 100
+    assert ws.row_dimensions[row].height >= 30
+    assert ws.row_dimensions[find_row(ws, "Host")].height is None
+
+
 def test_accounts_sheet_follows_findings_with_each_verdict() -> None:
     workbook = load_workbook(io.BytesIO(render(build_judged())))
     assert workbook.sheetnames.index("Accounts") == workbook.sheetnames.index("Findings") + 1
