@@ -201,7 +201,7 @@ FailOnOpt = Annotated[
         case_sensitive=False,
         metavar=choices(FailOn),
         rich_help_panel=POLICY,
-        help="Exit 1 when a finding is at or above this status; never: only 0, 2 or 3.  "
+        help="Exit 1 when a finding or account verdict is at or above this status; never: no 1.  "
         "\\[default: FAIL]",
     ),
 ]
