@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
+from orgscan.aws.loader import new_session
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.environment import use_fake_aws
 from tests.fake_org import fake_demo
@@ -32,6 +35,20 @@ def private_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_RUNTIME_DIR", str(runtime))
         yield runtime
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_data() -> Iterator[None]:
+    """boto3's default session, which moto replaces each time a mock starts, reads botocore's
+    data files through the process's shared loader, as orgscan's own sessions do: each service
+    model is parsed once per test process, not once per test."""
+
+    def setup_default_session(**kwargs: Any) -> None:
+        boto3.DEFAULT_SESSION = boto3.Session(botocore_session=new_session(), **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boto3, "setup_default_session", setup_default_session)
+        yield
 
 
 @pytest.fixture(scope="module")

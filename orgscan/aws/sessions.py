@@ -31,6 +31,7 @@ from botocore.exceptions import (
 )
 
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY, CallStats
+from orgscan.aws.loader import new_session, share_loader
 from orgscan.aws.redaction import redact
 from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
 from orgscan.evidence.recorder import ResponseRecorder, recorded_call, recorded_paginator
@@ -186,7 +187,8 @@ class SessionFactory:
         #: Records the AWS answers verdicts rest on (``evidence/api-responses.jsonl.gz``).
         self.recorder = recorder
         self._duration_seconds = duration_seconds
-        self._session = base_session or botocore.session.get_session()
+        # Every session of the process parses botocore's data files once (orgscan.aws.loader).
+        self._session = share_loader(base_session) if base_session else new_session()
         # Tokens of the global STS endpoint are refused in opt-in regions unless the account
         # issues v2 tokens, and that failure looks like "region not enabled": stay regional.
         self._session.set_config_variable("sts_regional_endpoints", "regional")

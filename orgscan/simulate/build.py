@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from orgscan.aws.loader import new_session
 from orgscan.errors import InputError
 from orgscan.model import ManagementEvents
 from orgscan.simulate.spec import (
@@ -68,7 +69,8 @@ class Boto3ClientMaker:
     """
 
     def __init__(self, session: boto3.Session | None = None) -> None:
-        """Use ``session`` (default: a new ``boto3.Session()`` on first use)."""
+        """Use ``session`` (default: a new session on first use, with the process's shared
+        botocore data loader)."""
         self._session = session
         self._lock = threading.Lock()
         self._config = Config(retries={"mode": "standard", "max_attempts": 3})
@@ -84,7 +86,7 @@ class Boto3ClientMaker:
             }
         with self._lock:
             if self._session is None:
-                self._session = boto3.Session()
+                self._session = boto3.Session(botocore_session=new_session())
             return self._session.client(
                 service,  # type: ignore[call-overload]
                 region_name=region,
