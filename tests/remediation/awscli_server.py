@@ -14,6 +14,7 @@ Run as ``python awscli_server.py SOCKET``; ``AwsCli`` starts and stops it for a 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -49,6 +50,7 @@ def serve(socket_path: str) -> None:
 
     # What `import awscli` put there: the CLI's own data folder (see _child_environment).
     cli_data_path = os.environ.pop("AWS_DATA_PATH")
+    _warm_up(cli_data_path)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     server.bind(socket_path)
@@ -59,6 +61,39 @@ def serve(socket_path: str) -> None:
             server.close()
             _run_command(connection, cli_data_path)  # never returns
         connection.close()
+
+
+#: Commands the scripts use, run once before serving with ``--generate-cli-skeleton`` (no
+#: request is sent): the modules the CLI imports lazily and its module-level caches are then
+#: loaded once in the server, and every child starts with them, ~0.1 s less per command.
+_WARM_UP_COMMANDS = (
+    ("sts", "get-caller-identity"),
+    ("s3api", "get-object-lock-configuration", "--bucket", "warm-up"),
+    ("cloudtrail", "describe-trails"),
+)
+
+
+def _warm_up(cli_data_path: str) -> None:
+    from awscli.clidriver import main
+
+    saved = dict(os.environ)
+    os.environ.update(
+        AWS_DATA_PATH=cli_data_path,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    real_stdout = sys.stdout
+    sys.stdout = io.StringIO()
+    try:
+        for command in _WARM_UP_COMMANDS:
+            sys.argv = ["aws", *command, "--generate-cli-skeleton"]
+            with contextlib.suppress(SystemExit):
+                main()
+    finally:
+        sys.stdout = real_stdout
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _child_environment(env: dict[str, str], cli_data_path: str) -> dict[str, str]:
