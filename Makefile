@@ -12,16 +12,24 @@ BENCH_ARGS ?=
 
 .PHONY: install demo test test-fast lint typecheck pytest bench wheel-test clean
 
+# The venv gets uv, which installs the same packages from the same index as pip, about ten
+# times faster (parallel downloads; ~5 s instead of ~45 s for the dev extra). Where uv cannot be
+# installed or cannot install, pip does it. Users install with pip (.ci/wheel-test proves it).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet uv || echo "make: uv is not available; pip installs" >&2
+
+# $(call install,REQUIREMENT): uv when the venv has it, else (or when it fails) pip.
+install = { [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); } \
+	|| $(BIN)/python -m pip install --quiet $(1)
 
 $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(call install,-e .)
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(call install,-e '.[dev]')
 	touch $@ $(STAMP_RUNTIME)
 
 install: $(STAMP_DEV)
