@@ -11,7 +11,10 @@ off-screen sections are not laid out until scrolled to.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+import jinja2
 
 from orgscan.evidence.controls import load_controls
 from orgscan.evidence.runinfo import command_text, scope_text
@@ -33,6 +36,13 @@ from orgscan.reports.verdicts import STANDING_STATUS, AccountsView, Standing, ac
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
+
+
+@functools.cache
+def _page_template() -> jinja2.Template:
+    # Compiled once per process: compiling the page costs more than rendering it.
+    return environment().get_template(TEMPLATE)
+
 
 #: Above this many accounts, the accounts view and the chart group accounts by OU.
 MAX_CHART_BARS = 25
@@ -61,7 +71,7 @@ class HtmlReport:
         fixes = remediation_rows(inputs, summary)
         groups = fix_groups(fixes, summary)
         changes = summarise_changes(inputs.diff, summary)
-        template = environment().get_template(TEMPLATE)
+        template = _page_template()
         page = template.render(
             run=inputs.result.run,
             summary=summary,
