@@ -21,7 +21,7 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
-from botocore.credentials import RefreshableCredentials
+from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -78,6 +78,12 @@ def _move_credentials_to_signing_context(**kwargs: Any) -> None:
         kwargs["context"][ACCOUNT_CONTEXT_KEY] = params.pop(_ACCOUNT_PARAM, None)
 
 
+def sign_calls_with_their_credentials(session: botocore.session.Session) -> None:
+    """Let every client of ``session`` sign a call with the credentials an ``AccountClient``
+    passes along with it (instead of the client's own)."""
+    session.register("before-parameter-build.*.*", _move_credentials_to_signing_context)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -106,7 +112,7 @@ class AccountClient:
     def __init__(
         self,
         client: Any,
-        credentials: RefreshableCredentials | None,
+        credentials: Credentials | None,
         account_id: str = "",
         recorder: ResponseRecorder | None = None,
     ) -> None:
@@ -192,7 +198,7 @@ class SessionFactory:
         # Tokens of the global STS endpoint are refused in opt-in regions unless the account
         # issues v2 tokens, and that failure looks like "region not enabled": stay regional.
         self._session.set_config_variable("sts_regional_endpoints", "regional")
-        self._session.register("before-parameter-build.*.*", _move_credentials_to_signing_context)
+        sign_calls_with_their_credentials(self._session)
         #: Calls, retries and throttling per service, for the run's log.
         self.calls = CallStats()
         self.calls.register(self._session)

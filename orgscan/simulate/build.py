@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+import botocore.credentials
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from orgscan.aws.loader import new_session
+from orgscan.aws.sessions import AccountClient, sign_calls_with_their_credentials
 from orgscan.errors import InputError
 from orgscan.model import ManagementEvents
 from orgscan.simulate.spec import (
@@ -60,39 +63,40 @@ ClientMaker = Callable[[str, str, Credentials | None], Any]
 
 
 class Boto3ClientMaker:
-    """The default ``ClientMaker``: boto3 clients from one shared session, standard config.
+    """The default ``ClientMaker``: one client per (service, region) for the whole build.
 
-    One session loads the service models once for the whole build; creating clients from it is
-    guarded by a lock because boto3 sessions are not thread-safe. Clients are not cached here:
-    the builder keeps the few it needs per account and lets them go, so a 3,000-account build
-    does not hold 15,000 clients.
+    Every account's calls go through that client, each signed with the account's own
+    credentials, as orgscan's ``SessionFactory`` does: creating a client costs more than the
+    few calls a build makes with it. Creating clients is guarded by a lock because botocore
+    sessions are not thread-safe.
     """
 
-    def __init__(self, session: boto3.Session | None = None) -> None:
-        """Use ``session`` (default: a new session on first use, with the process's shared
-        botocore data loader)."""
-        self._session = session
+    def __init__(self, session: botocore.session.Session | None = None) -> None:
+        """Use ``session`` (default: a new session with the process's shared data loader)."""
+        self._session = session or new_session()
+        sign_calls_with_their_credentials(self._session)
+        self._boto3 = boto3.Session(botocore_session=self._session)
         self._lock = threading.Lock()
         self._config = Config(retries={"mode": "standard", "max_attempts": 3})
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def __call__(self, service: str, region: str, credentials: Credentials | None) -> Any:
-        """A new client for ``service`` in ``region`` with ``credentials`` (or the caller's)."""
-        keys: dict[str, str] = {}
-        if credentials is not None:
-            keys = {
-                "aws_access_key_id": credentials.access_key_id,
-                "aws_secret_access_key": credentials.secret_access_key,
-                "aws_session_token": credentials.session_token,
-            }
+        """A client for ``service`` in ``region`` acting with ``credentials`` (or the caller's)."""
         with self._lock:
-            if self._session is None:
-                self._session = boto3.Session(botocore_session=new_session())
-            return self._session.client(
-                service,  # type: ignore[call-overload]
-                region_name=region,
-                config=self._config,
-                **keys,
-            )
+            shared = self._clients.get((service, region))
+            if shared is None:
+                shared = self._boto3.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    config=self._config,
+                )
+                self._clients[(service, region)] = shared
+        if credentials is None:
+            return shared
+        keys = botocore.credentials.Credentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+        )
+        return AccountClient(shared, keys)
 
 
 class _AccountClients:
