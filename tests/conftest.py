@@ -18,6 +18,13 @@ from tests.fake_org import fake_demo
 from tests.logger_state import orgscan_logger_kept
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The e2e tests (subprocesses, the AWS CLI: the slowest) run first. pytest-xdist hands
+    tests out in collection order, so a long test collected last keeps one worker busy while
+    the other has nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake AWS credentials and ``us-east-1`` for the test, and nothing else from the user's
