@@ -19,12 +19,11 @@ BENCH_ARGS ?=
 # install, pip does it. Users install with pip (.ci/wheel-test proves it).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet uv || echo "make: uv is not available; pip installs" >&2
 
 # $(call install,REQUIREMENT): uv when the venv has it, else (or when it fails) pip.
 install = { [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python $(1); } \
-	|| $(BIN)/python -m pip install --quiet $(1)
+	|| { $(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet $(1); }
 
 $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
 	$(call install,-e .)
