@@ -10,6 +10,7 @@ slow request is sent: the scan proper (after discovery) has begun.
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,9 @@ def add_latency(seconds: float, marker: Path, session: botocore.session.Session)
 
 if __name__ == "__main__":
     latency, marker = float(sys.argv.pop(1)), Path(sys.argv.pop(1))
+    # As at a terminal, where Ctrl-C reaches the scan: a shell starts background jobs (a test
+    # run under nohup or `make ... &`) with SIGINT ignored, and children inherit that.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # The scan command imports SessionFactory when it runs: replace it where it is defined.
     orgscan.aws.sessions.SessionFactory = functools.partial(  # type: ignore[misc]
         SessionFactory, configure_session=functools.partial(add_latency, latency, marker)
