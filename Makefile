@@ -24,10 +24,11 @@ install = { [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/py
 	|| { $(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet $(1); }
 
 # What make runs keeps its bytecode cache inside the venv, even where PYTHONDONTWRITEBYTECODE
-# is set (as on CI): each module is compiled the first time any process imports it, and never
-# again. Without it every test process, and every orgscan or aws child a test starts,
-# compiled botocore, moto, pandas and orgscan anew (~1 s of CPU each); compiling everything at
-# install instead costs ~20 s, mostly for modules nothing imports. The checkout stays clean.
+# is set (as on this kind of machine): each module is compiled the first time any process
+# imports it, and never again. Without it every test process, and every orgscan or aws child a
+# test starts, compiled botocore, moto, pandas and orgscan anew (~1 s of CPU each); compiling
+# everything at install instead costs ~20 s, mostly for modules nothing imports. The checkout
+# stays clean.
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 export PYTHONDONTWRITEBYTECODE :=
 
