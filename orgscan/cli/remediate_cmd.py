@@ -14,7 +14,8 @@ import typer
 
 from orgscan.cli.common import maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.cli.panels import ACCESS, choices, examples
+from orgscan.cli.panels import choices, examples
+from orgscan.cli.scan_options import ExternalIdOpt, RoleOpt, SessionNameOpt
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
@@ -84,33 +85,9 @@ def remediate(
             "\\[default: 90, or the policy's minimum]",
         ),
     ] = None,
-    role_name: Annotated[
-        str,
-        typer.Option(
-            "--role-name",
-            metavar="NAME",
-            rich_help_panel=ACCESS,
-            help="Role assumed in member accounts.",
-        ),
-    ] = DEFAULT_ROLE_NAME,
-    external_id: Annotated[
-        str | None,
-        typer.Option(
-            "--external-id",
-            metavar="ID",
-            rich_help_panel=ACCESS,
-            help="External id for AssumeRole.",
-        ),
-    ] = None,
-    role_session_name: Annotated[
-        str,
-        typer.Option(
-            "--role-session-name",
-            metavar="NAME",
-            rich_help_panel=ACCESS,
-            help="Session name for AssumeRole.",
-        ),
-    ] = DEFAULT_SESSION_NAME,
+    role_name: RoleOpt = None,
+    external_id: ExternalIdOpt = None,
+    role_session_name: SessionNameOpt = None,
     json_output: Annotated[
         bool,
         typer.Option(
@@ -174,7 +151,11 @@ def remediate(
     from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
 
     sessions = SessionFactory(
-        role_name=role_name, external_id=external_id, role_session_name=role_session_name
+        role_name=DEFAULT_ROLE_NAME if role_name is None else role_name,
+        external_id=external_id,
+        role_session_name=(
+            DEFAULT_SESSION_NAME if role_session_name is None else role_session_name
+        ),
     )
     if any(step.operation == "PutBucketPolicy" for step in steps):
         sessions.identify()  # CredentialsError (exit 2) before anything is read
