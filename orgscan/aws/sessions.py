@@ -78,12 +78,6 @@ def _move_credentials_to_signing_context(**kwargs: Any) -> None:
         kwargs["context"][ACCOUNT_CONTEXT_KEY] = params.pop(_ACCOUNT_PARAM, None)
 
 
-def sign_calls_with_their_credentials(session: botocore.session.Session) -> None:
-    """Let every client of ``session`` sign a call with the credentials an ``AccountClient``
-    passes along with it (instead of the client's own)."""
-    session.register("before-parameter-build.*.*", _move_credentials_to_signing_context)
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -198,7 +192,7 @@ class SessionFactory:
         # Tokens of the global STS endpoint are refused in opt-in regions unless the account
         # issues v2 tokens, and that failure looks like "region not enabled": stay regional.
         self._session.set_config_variable("sts_regional_endpoints", "regional")
-        sign_calls_with_their_credentials(self._session)
+        self._session.register("before-parameter-build.*.*", _move_credentials_to_signing_context)
         #: Calls, retries and throttling per service, for the run's log.
         self.calls = CallStats()
         self.calls.register(self._session)
@@ -233,7 +227,7 @@ class SessionFactory:
         """Who the caller is; raises ``CredentialsError`` when there are no usable credentials."""
         if self._identity is None:
             try:
-                reply = self._shared_client("sts", self.default_region).get_caller_identity()
+                reply = self.shared_client("sts", self.default_region).get_caller_identity()
             except ProfileNotFound as exc:  # a typo in AWS_PROFILE: bad input, not "try later"
                 raise CredentialsError(
                     f"AWS profile {exc.kwargs.get('profile')!r:.80} not "
@@ -282,7 +276,7 @@ class SessionFactory:
         For a member account the role is assumed on first use; ``AssumeRoleError`` tells why it
         could not be.
         """
-        shared = self._shared_client(service, region)
+        shared = self.shared_client(service, region)
         if account_id == self.caller_account_id:
             if self.recorder is None:
                 return shared
@@ -325,7 +319,7 @@ class SessionFactory:
         if self.external_id:
             kwargs["ExternalId"] = self.external_id
         try:
-            reply = self._shared_client("sts", self.default_region).assume_role(**kwargs)
+            reply = self.shared_client("sts", self.default_region).assume_role(**kwargs)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise AssumeRoleError(
@@ -341,7 +335,9 @@ class SessionFactory:
             "expiry_time": creds["Expiration"].isoformat(),
         }
 
-    def _shared_client(self, service: str, region: str) -> Any:
+    def shared_client(self, service: str, region: str) -> Any:
+        """The one client of ``service`` in ``region``, signing as the caller unless a call
+        carries other credentials (``AccountClient``); created on first use."""
         key = (service, region)
         client = self._clients.get(key)
         if client is not None:

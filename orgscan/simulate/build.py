@@ -3,25 +3,20 @@
 The management account works with the caller's own credentials; every other account is entered
 with ``sts.assume_role`` into ``OrganizationAccountAccessRole`` (moto keeps resources apart per
 account by those credentials). Clients come from a ``ClientMaker`` so callers decide how they are
-created; the default uses boto3's standard configuration, so ``AWS_ENDPOINT_URL`` (a moto server)
-is honoured like everywhere else in orgscan.
+created; the default uses a ``SessionFactory``, so ``AWS_ENDPOINT_URL`` (a moto server) is
+honoured like everywhere else in orgscan.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import botocore.credentials
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from orgscan.aws.loader import new_session
-from orgscan.aws.sessions import AccountClient, sign_calls_with_their_credentials
+from orgscan.aws.sessions import AccountClient, SessionFactory
 from orgscan.errors import InputError
 from orgscan.model import ManagementEvents
 from orgscan.simulate.spec import (
@@ -63,34 +58,20 @@ ClientMaker = Callable[[str, str, Credentials | None], Any]
 
 
 class Boto3ClientMaker:
-    """The default ``ClientMaker``: one client per (service, region) for the whole build.
+    """The default ``ClientMaker``: the shared clients of one ``SessionFactory``.
 
-    Every account's calls go through that client, each signed with the account's own
-    credentials, as orgscan's ``SessionFactory`` does: creating a client costs more than the
-    few calls a build makes with it. Creating clients is guarded by a lock because botocore
-    sessions are not thread-safe.
+    Every account's calls go through the one client of a (service, region), each signed with
+    the account's own credentials, as in a scan: creating a client costs more than the few
+    calls a build makes with it.
     """
 
-    def __init__(self, session: botocore.session.Session | None = None) -> None:
-        """Use ``session`` (default: a new session with the process's shared data loader)."""
-        self._session = session or new_session()
-        sign_calls_with_their_credentials(self._session)
-        self._boto3 = boto3.Session(botocore_session=self._session)
-        self._lock = threading.Lock()
-        self._config = Config(retries={"mode": "standard", "max_attempts": 3})
-        self._clients: dict[tuple[str, str], Any] = {}
+    def __init__(self, sessions: SessionFactory | None = None) -> None:
+        """Use ``sessions`` (default: a new factory, three attempts per call)."""
+        self._sessions = sessions or SessionFactory(max_attempts=3)
 
     def __call__(self, service: str, region: str, credentials: Credentials | None) -> Any:
         """A client for ``service`` in ``region`` acting with ``credentials`` (or the caller's)."""
-        with self._lock:
-            shared = self._clients.get((service, region))
-            if shared is None:
-                shared = self._boto3.client(
-                    service,  # type: ignore[call-overload]
-                    region_name=region,
-                    config=self._config,
-                )
-                self._clients[(service, region)] = shared
+        shared = self._sessions.shared_client(service, region)
         if credentials is None:
             return shared
         keys = botocore.credentials.Credentials(

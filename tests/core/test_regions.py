@@ -82,10 +82,10 @@ def test_sts_is_called_at_the_regional_endpoint(
 ) -> None:
     monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy")  # an old default, overridden
     sessions = SessionFactory()
-    client = sessions._shared_client("sts", "ap-southeast-3")
+    client = sessions.shared_client("sts", "ap-southeast-3")
     assert client.meta.endpoint_url == "https://sts.ap-southeast-3.amazonaws.com"
     assert (
-        sessions._shared_client("sts", "us-east-1").meta.endpoint_url
+        sessions.shared_client("sts", "us-east-1").meta.endpoint_url
         == "https://sts.us-east-1.amazonaws.com"
     )
 
