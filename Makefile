@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # e.g. make bench BENCH_ARGS="--accounts 3000 --latency-ms 0" (python -m benchmarks.run --help)
 BENCH_ARGS ?=
 
-.PHONY: install demo test test-fast lint typecheck pytest bench wheel-test clean
+.PHONY: install demo test test-fast lint format typecheck pytest bench wheel-test clean
 
 # The venv gets uv, which installs the same packages from the same index as pip, several times
 # faster (parallel downloads, no compiling). Where uv cannot be installed or cannot install, pip
@@ -48,6 +48,11 @@ demo: $(STAMP_RUNTIME)
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check orgscan tests benchmarks
 	$(BIN)/ruff format --check orgscan tests benchmarks
+
+# Rewrites the code the way `make lint` checks it: ruff's fixes, then its formatter.
+format: $(STAMP_DEV)
+	$(BIN)/ruff check --fix orgscan tests benchmarks
+	$(BIN)/ruff format orgscan tests benchmarks
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
