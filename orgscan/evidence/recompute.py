@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails, read_trail_health
+from orgscan.error_codes import ACCESS_DENIED_CODES
 from orgscan.errors import InputError
 from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
@@ -42,7 +43,6 @@ from orgscan.model import (
     Status,
     Trail,
 )
-from orgscan.rule import ACCESS_DENIED_CODES
 from orgscan.scan.ledger import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts
 

@@ -22,11 +22,10 @@ from typing import Any
 
 from orgscan.aws.organization import UNKNOWN_STATE
 from orgscan.aws.sessions import SessionFactory
-from orgscan.collect import AwsError
 from orgscan.collect.trails import TrailHealth
 from orgscan.config import ScanSettings
-from orgscan.model import BucketFacts, ErrorStage, ScanResult, Trail
-from orgscan.rule import MISSING_BUCKET_CODES
+from orgscan.error_codes import MISSING_BUCKET_CODES
+from orgscan.model import AwsError, BucketFacts, ErrorStage, ScanResult, Trail
 from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.ledger import Ledger
 from orgscan.scan.owners import OwnerSearch

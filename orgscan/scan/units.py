@@ -16,10 +16,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.regions import enabled_regions
 from orgscan.aws.sessions import AssumeRoleError, SessionFactory
-from orgscan.collect import AwsError, buckets
+from orgscan.collect import buckets
 from orgscan.collect.trails import TrailHealth, describe_trails, read_trail_health
-from orgscan.model import BucketFacts, Trail
-from orgscan.rule import ACCESS_DENIED_CODES
+from orgscan.error_codes import ACCESS_DENIED_CODES
+from orgscan.model import AwsError, BucketFacts, Trail
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,7 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
                 bucket,
                 owner,
                 region,
-                "AccessDenied",
-                f"cannot assume role in {account_id}: {exc.error_code}",
+                AwsError("AccessDenied", f"cannot assume role in {account_id}: {exc.error_code}"),
             )
             continue
 
@@ -166,5 +165,5 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
         if facts.error_code not in ACCESS_DENIED_CODES:
             return facts
     return facts or BucketFacts.unreadable(
-        bucket, owner, region, "AccessDenied", "no account of the scan can read it"
+        bucket, owner, region, AwsError("AccessDenied", "no account of the scan can read it")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from orgscan.collect import AwsError
+from orgscan.model import AwsError
 from orgscan.scan.executors import MainThreadExecutor
 from orgscan.scan.units import guarded
 from orgscan.scan.workqueue import Priority, WorkQueue
