@@ -59,7 +59,6 @@ _READABLE_SCHEMA_VERSIONS = (1, 2)
 
 JsonScalar = str | int | bool | None
 
-_SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 #: Fields compared between two findings of one trail, in the order changes are listed.
 COMPARED_FIELDS = (
     "status",
@@ -326,8 +325,8 @@ def _failing(status: Status | None) -> bool:
 
 
 def _severity(status: Status | None) -> int:
-    # ERROR and "absent" rank below PASS: from either, any failure is news.
-    return _SEVERITY.get(status, -1) if status is not None else -1
+    # "Absent" ranks below PASS, as ERROR does: from either, any failure is news.
+    return status.severity if status is not None else -1
 
 
 def _entry(old: Finding | None, new: Finding | None, new_run: ScanResult) -> DiffEntry:

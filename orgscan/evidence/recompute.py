@@ -35,6 +35,7 @@ from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
 from orgscan.model import (
     AccountCoverage,
+    AccountState,
     BucketFacts,
     ErrorStage,
     Finding,
@@ -124,7 +125,7 @@ def recompute_findings(result: ScanResult, evidence: _Evidence) -> list[Finding]
         by_bucket.setdefault(trail.bucket_name, []).append(trail)
     owners, listed_ok = _owners(evidence, set(by_bucket))
     scope = result.run.scope
-    active = [a.account_id for a in result.accounts if a.state == "ACTIVE"]
+    active = [a.account_id for a in result.accounts if a.state == AccountState.ACTIVE]
     findings: list[Finding] = []
     for bucket, trails in by_bucket.items():
         facts = _replay_bucket(evidence, bucket, owners.get(bucket), trails)

@@ -20,12 +20,11 @@ from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any
 
-from orgscan.aws.organization import UNKNOWN_STATE
 from orgscan.aws.sessions import SessionFactory
 from orgscan.collect.trails import TrailHealth
 from orgscan.config import ScanSettings
 from orgscan.error_codes import MISSING_BUCKET_CODES
-from orgscan.model import AwsError, BucketFacts, ErrorStage, ScanResult, Trail
+from orgscan.model import AccountState, AwsError, BucketFacts, ErrorStage, ScanResult, Trail
 from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.ledger import Ledger
 from orgscan.scan.owners import OwnerSearch
@@ -94,7 +93,7 @@ def scannable_accounts(plan: ScanPlan) -> list[str]:
     return [
         a.account_id
         for a in plan.organization.accounts
-        if a.account_id in plan.in_scope and a.state in ("ACTIVE", UNKNOWN_STATE)
+        if a.account_id in plan.in_scope and a.state in (AccountState.ACTIVE, AccountState.UNKNOWN)
     ]
 
 

@@ -25,6 +25,7 @@ from orgscan.error_codes import (
 from orgscan.model import (
     Account,
     AccountCoverage,
+    AccountState,
     AwsError,
     BucketFacts,
     ErrorStage,
@@ -343,7 +344,9 @@ class Ledger:
                 region,
                 AwsError(INTERRUPTED, "the scan was interrupted before the bucket was read"),
             )
-        active = [a.account_id for a in self.plan.organization.accounts if a.state == "ACTIVE"]
+        active = [
+            a.account_id for a in self.plan.organization.accounts if a.state == AccountState.ACTIVE
+        ]
         facts = judged_outside(
             facts,
             use_org=self.plan.settings.use_org,

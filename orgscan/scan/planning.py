@@ -18,7 +18,7 @@ from orgscan.aws.sessions import CallerIdentity, SessionFactory
 from orgscan.config import ScanSettings
 from orgscan.error_codes import TRANSIENT_CODES
 from orgscan.errors import AwsUnavailableError, InputError
-from orgscan.model import Account, AwsError
+from orgscan.model import Account, AccountState, AwsError
 
 
 def utc_now() -> datetime:
@@ -64,7 +64,7 @@ def plan_scan(settings: ScanSettings, sessions: SessionFactory, executor: Execut
         organization = Organization(
             organization_id=None,
             management_account_id=None,
-            accounts=(Account(identity.account_id, None, None, "ACTIVE"),),
+            accounts=(Account(identity.account_id, None, None, AccountState.ACTIVE),),
         )
         if settings.accounts and set(settings.accounts) != {identity.account_id}:
             raise InputError(f"--no-org scans only the caller's account {identity.account_id}")
