@@ -60,7 +60,7 @@ _READABLE_SCHEMA_VERSIONS = (1, 2)
 JsonScalar = str | int | bool | None
 
 #: Fields compared between two findings of one trail, in the order changes are listed.
-COMPARED_FIELDS = (
+DIFFED_FIELDS = (
     "status",
     "reason_code",
     "bucket_name",
@@ -277,7 +277,7 @@ def diff_accounts(old: ScanResult, new: ScanResult) -> tuple[AccountDiffEntry, .
     return tuple(entries)
 
 
-_ACCOUNT_FIELDS = ("verdict", "verdict_code", "gaps", "protected_by", "scanned", "state")
+_DIFFED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "gaps", "protected_by", "scanned", "state")
 
 
 def _account_value(account: AccountCoverage, name: str) -> JsonScalar:
@@ -298,7 +298,7 @@ def _account_entry(old: AccountCoverage | None, new: AccountCoverage | None) -> 
     if old is not None and new is not None:
         changes = tuple(
             FieldChange(name, _account_value(old, name), _account_value(new, name))
-            for name in _ACCOUNT_FIELDS
+            for name in _DIFFED_ACCOUNT_FIELDS
             if _account_value(old, name) != _account_value(new, name)
         )
     if new is None:
@@ -397,7 +397,7 @@ def _unseen(old: Finding, new_run: ScanResult) -> bool:
 
 def _changes(old: Finding, new: Finding) -> tuple[FieldChange, ...]:
     changes = []
-    for name in COMPARED_FIELDS:
+    for name in DIFFED_FIELDS:
         before, after = _field_value(old, name), _field_value(new, name)
         if before != after:
             changes.append(FieldChange(name, before, after))

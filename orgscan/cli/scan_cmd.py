@@ -139,7 +139,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     from orgscan.cli.exitcodes import scan_exit_code
     from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
-    from orgscan.cli.summary import print_summary
+    from orgscan.cli.terminal_summary import print_summary
     from orgscan.diff import load_diff
     from orgscan.error_codes import INTERRUPTED
     from orgscan.evidence.recorder import EVIDENCE_FILE

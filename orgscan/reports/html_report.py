@@ -24,6 +24,7 @@ from orgscan.model import Finding, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
+from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.reports.summary import (
     STATUS_ORDER,
     ReportSummary,
@@ -31,7 +32,6 @@ from orgscan.reports.summary import (
     plain,
     summarise,
 )
-from orgscan.reports.verdicts import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"

@@ -22,8 +22,8 @@ from openpyxl.writer.excel import ExcelWriter
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, summarise_changes
 from orgscan.reports.fixes import remediation_rows
+from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
-from orgscan.reports.verdicts import accounts_view
 from orgscan.reports.xlsx_sheet import print_setup
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (

@@ -15,8 +15,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.model import ReasonCode, Status
 from orgscan.reports.changes import ChangesSummary, ExceptionCounts
+from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing
 from orgscan.reports.summary import STATUS_ORDER, ReportSummary
-from orgscan.reports.verdicts import STANDING_STATUS, AccountsView, Standing
 from orgscan.reports.xlsx_sheet import (
     HEADER_FONT,
     STATUS_COLOURS,

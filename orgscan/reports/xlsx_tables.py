@@ -21,8 +21,8 @@ from orgscan.findings import FINDING_COLUMNS
 from orgscan.model import ExceptionMark, Finding
 from orgscan.reports.changes import ChangeRow, ChangesSummary
 from orgscan.reports.fixes import RemediationRow
+from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
-from orgscan.reports.verdicts import AccountRow, AccountsView
 from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
 
 #: The Findings sheet's header for each contract field, in the contract's order.

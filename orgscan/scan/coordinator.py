@@ -34,12 +34,12 @@ from orgscan.scan.units import (
     BucketsListed,
     Prepared,
     TrailsRead,
-    guarded,
     list_buckets,
     prepare_account,
     read_bucket,
     read_health,
     read_trails,
+    run_unit,
 )
 from orgscan.scan.workqueue import Handler, Priority, WorkQueue
 
@@ -109,7 +109,7 @@ class _Coordinator:
     ) -> None:
         self.plan = plan
         self.sessions = sessions
-        self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), guard=guarded)
+        self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), runner=run_unit)
         self.ledger = Ledger(plan)
         self.scannable = scannable_accounts(plan)
         self.story = ScanStory(self.scannable, progress, caller_account_id=plan.identity.account_id)

@@ -1,7 +1,7 @@
 """The scan's units of work: plain functions that run in a worker thread and return values.
 
 Each takes the session factory and what to read, calls AWS, and returns what it learned or an
-``AwsError``; none of them changes shared state. ``guarded`` runs one of them so that a bug or
+``AwsError``; none of them changes shared state. ``run_unit`` runs one of them so that a bug or
 an unexpected response in one unit becomes an error value for that unit, not the end of the scan.
 """
 
@@ -67,7 +67,7 @@ class BucketRequest:
     candidates: tuple[str, ...]
 
 
-def guarded(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> Any:
+def run_unit(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> Any:
     """``work(sessions, *args)``, with an AWS failure or an unexpected exception as an
     ``AwsError`` (the traceback goes to the log)."""
     try:
