@@ -28,8 +28,8 @@ ACCESS_DENIED_CODES = frozenset(
 #: RCP) denied it explicitly.
 POLICY_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
 
-#: The call was throttled: botocore's retries back off and try again.
-THROTTLING_CODES = frozenset(
+# Throttling answers every AWS service may give.
+_THROTTLED = frozenset(
     {
         "Throttling",
         "ThrottlingException",
@@ -37,36 +37,32 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "TooManyRequestsException",
         "SlowDown",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "ProvisionedThroughputExceededException",
-        "BandwidthLimitExceeded",
     }
 )
 
+#: The call was throttled: botocore's retries back off and try again.
+THROTTLING_CODES = _THROTTLED | {
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+    "BandwidthLimitExceeded",
+}
+
 #: "Try again later", nothing about the request or the credentials: before anything was
 #: scanned, such a failure of STS or Organizations is exit 3, not bad input.
-TRANSIENT_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "SlowDown",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalError",
-        "InternalServerError",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "500",
-        "502",
-        "503",
-        "504",
-    }
-)
+TRANSIENT_CODES = _THROTTLED | {
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "500",
+    "502",
+    "503",
+    "504",
+}
 
 #: A region that is not enabled for the account answers with one of these.
 REGION_DISABLED_CODES = frozenset(
