@@ -59,9 +59,8 @@ _READABLE_SCHEMA_VERSIONS = (1, 2)
 
 JsonScalar = str | int | bool | None
 
-_SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 #: Fields compared between two findings of one trail, in the order changes are listed.
-COMPARED_FIELDS = (
+DIFFED_FIELDS = (
     "status",
     "reason_code",
     "bucket_name",
@@ -278,7 +277,7 @@ def diff_accounts(old: ScanResult, new: ScanResult) -> tuple[AccountDiffEntry, .
     return tuple(entries)
 
 
-_ACCOUNT_FIELDS = ("verdict", "verdict_code", "gaps", "protected_by", "scanned", "state")
+_DIFFED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "gaps", "protected_by", "scanned", "state")
 
 
 def _account_value(account: AccountCoverage, name: str) -> JsonScalar:
@@ -299,7 +298,7 @@ def _account_entry(old: AccountCoverage | None, new: AccountCoverage | None) -> 
     if old is not None and new is not None:
         changes = tuple(
             FieldChange(name, _account_value(old, name), _account_value(new, name))
-            for name in _ACCOUNT_FIELDS
+            for name in _DIFFED_ACCOUNT_FIELDS
             if _account_value(old, name) != _account_value(new, name)
         )
     if new is None:
@@ -326,8 +325,8 @@ def _failing(status: Status | None) -> bool:
 
 
 def _severity(status: Status | None) -> int:
-    # ERROR and "absent" rank below PASS: from either, any failure is news.
-    return _SEVERITY.get(status, -1) if status is not None else -1
+    # "Absent" ranks below PASS, as ERROR does: from either, any failure is news.
+    return status.severity if status is not None else -1
 
 
 def _entry(old: Finding | None, new: Finding | None, new_run: ScanResult) -> DiffEntry:
@@ -398,7 +397,7 @@ def _unseen(old: Finding, new_run: ScanResult) -> bool:
 
 def _changes(old: Finding, new: Finding) -> tuple[FieldChange, ...]:
     changes = []
-    for name in COMPARED_FIELDS:
+    for name in DIFFED_FIELDS:
         before, after = _field_value(old, name), _field_value(new, name)
         if before != after:
             changes.append(FieldChange(name, before, after))

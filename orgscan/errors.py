@@ -32,27 +32,3 @@ class EvidenceWriteError(Exception):
 class WriteInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM arrived while the run folder was being written: writing stops at once
     (a scheduler's grace period is short) and the folder is left incomplete."""
-
-
-#: AWS error codes that say "try again later", nothing about the request or the credentials.
-TRANSIENT_AWS_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "SlowDown",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalError",
-        "InternalServerError",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "500",
-        "502",
-        "503",
-        "504",
-    }
-)

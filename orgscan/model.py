@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from orgscan.aws.redaction import redact
+
+if TYPE_CHECKING:  # botocore is not loaded for a command that only prints help
+    from botocore.exceptions import BotoCoreError, ClientError
 
 
 class Status(StrEnum):
@@ -18,6 +24,27 @@ class Status(StrEnum):
     WARN = "WARN"
     FAIL = "FAIL"
     ERROR = "ERROR"
+
+    @property
+    def severity(self) -> int:
+        """How bad a judged status is: PASS 0 < WARN 1 < FAIL 2 (the worst reason wins).
+
+        ERROR is -1: it judges nothing, so from ERROR any WARN or FAIL is news, never a
+        change for the better.
+        """
+        return _SEVERITY[self]
+
+    @property
+    def urgency(self) -> int:
+        """Where the status is listed, most urgent first: FAIL 0, ERROR 1, WARN 2, PASS 3.
+
+        "Could not tell" comes right after a failure: it may hide one.
+        """
+        return _URGENCY[self]
+
+
+_SEVERITY = {Status.ERROR: -1, Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
+_URGENCY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3}
 
 
 class ReasonCode(StrEnum):
@@ -56,6 +83,12 @@ class LockMode(StrEnum):
     GOVERNANCE = "GOVERNANCE"
     COMPLIANCE = "COMPLIANCE"
 
+    @property
+    def strength(self) -> int:
+        """GOVERNANCE 1 < COMPLIANCE 2: nobody, root included, can shorten a COMPLIANCE
+        retention, while GOVERNANCE yields to a permission."""
+        return 2 if self is LockMode.COMPLIANCE else 1
+
 
 class RequiredMode(StrEnum):
     """The weakest default retention mode the policy accepts."""
@@ -63,6 +96,27 @@ class RequiredMode(StrEnum):
     ANY = "ANY"
     GOVERNANCE = "GOVERNANCE"
     COMPLIANCE = "COMPLIANCE"
+
+    @property
+    def strength(self) -> int:
+        """The least ``LockMode.strength`` the policy accepts; 0 for ANY (no mode needed)."""
+        return 0 if self is RequiredMode.ANY else LockMode(self.value).strength
+
+
+class AccountState(StrEnum):
+    """An account's state as AWS Organizations names it, and orgscan's UNKNOWN.
+
+    ``Account.state`` stays the text Organizations gave (a state added later is kept as it is);
+    compare it with these.
+    """
+
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    PENDING_ACTIVATION = "PENDING_ACTIVATION"
+    PENDING_CLOSURE = "PENDING_CLOSURE"
+    CLOSED = "CLOSED"
+    #: The reply named no state: the account is tried rather than skipped.
+    UNKNOWN = "UNKNOWN"
 
 
 class Versioning(StrEnum):
@@ -179,14 +233,39 @@ class Trail:
 
 
 @dataclass(frozen=True)
+class AwsError:
+    """A call that failed, as a value: the AWS error code and its (redacted) message.
+
+    ``code`` is botocore's class name when AWS sent no code (a timeout, a broken connection).
+    """
+
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, exc: ClientError | BotoCoreError) -> AwsError:
+        """The code and message of a failed botocore call."""
+        # A ClientError carries AWS's answer; read by shape so this module needs no botocore.
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            error = response.get("Error", {})
+            code = str(
+                error.get("Code")
+                or response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown")
+            )
+            return cls(code, redact(str(error.get("Message") or exc)))
+        return cls(type(exc).__name__, redact(str(exc)))
+
+
+@dataclass(frozen=True)
 class BucketFacts:
     """What could be read about one S3 bucket.
 
-    ``error_code`` is set when the bucket could not be read; the lock fields are then None.
+    ``error`` is set when the bucket could not be read; the lock fields are then None.
     ``object_lock_enabled`` is False for ``ObjectLockConfigurationNotFoundError``.
-    ``versioning_error_code`` is set when only the versioning read failed: the lock verdict
-    stands and ``versioning`` is None. ``outside_organization`` is True when the bucket exists
-    and every ACTIVE account of the organization listed its buckets without finding it.
+    ``versioning_error`` is set when only the versioning read failed: the lock verdict stands
+    and ``versioning`` is None. ``outside_organization`` is True when the bucket exists and
+    every ACTIVE account of the organization listed its buckets without finding it.
     """
 
     bucket_name: str
@@ -196,10 +275,14 @@ class BucketFacts:
     lock_mode: LockMode | None
     retention_days: int | None
     versioning: Versioning | None
-    error_code: str | None = None
-    error_message: str | None = None
-    versioning_error_code: str | None = None
+    error: AwsError | None = None
+    versioning_error: AwsError | None = None
     outside_organization: bool = False
+
+    @property
+    def error_code(self) -> str | None:
+        """The code of the error that kept the bucket unread, or None when it was read."""
+        return self.error.code if self.error is not None else None
 
     @classmethod
     def unreadable(
@@ -207,8 +290,7 @@ class BucketFacts:
         bucket_name: str,
         bucket_account_id: str | None,
         bucket_region: str | None,
-        error_code: str,
-        error_message: str | None,
+        error: AwsError,
     ) -> BucketFacts:
         """A bucket that could not be read: what is known of where it is, and why not."""
         return cls(
@@ -219,8 +301,7 @@ class BucketFacts:
             lock_mode=None,
             retention_days=None,
             versioning=None,
-            error_code=error_code,
-            error_message=error_message,
+            error=error,
         )
 
 

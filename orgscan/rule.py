@@ -7,37 +7,18 @@ wins (FAIL > WARN > PASS), so a lighter reason never hides a heavier one.
 
 from __future__ import annotations
 
+from orgscan.error_codes import ACCESS_DENIED_CODES, MISSING_BUCKET_CODES
 from orgscan.model import (
     REASON_STATUS,
     BucketFacts,
-    LockMode,
     Policy,
     ReasonCode,
-    RequiredMode,
     Status,
     Verdict,
 )
 
 #: The prefix AWS Control Tower gives the trail and the log bucket it creates.
 CONTROL_TOWER_PREFIX = "aws-controltower-"
-# AWS error codes that mean the bucket is not there.
-MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
-# AWS error codes that mean the bucket exists but the scan may not read it.
-ACCESS_DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "403",
-        "Forbidden",
-        "AllAccessDisabled",
-        "AccountProblem",
-        "InvalidAccessKeyId",
-    }
-)
-
-# How strong each mode is: a policy requiring a mode accepts it and anything stronger.
-_MODE_STRENGTH = {LockMode.GOVERNANCE: 1, LockMode.COMPLIANCE: 2}
-_REQUIRED_STRENGTH = {RequiredMode.ANY: 0, RequiredMode.GOVERNANCE: 1, RequiredMode.COMPLIANCE: 2}
-
 
 #: The order in which reasons are named: the first among those with the worst status is the
 #: finding's ``reason_code`` (contract v2).
@@ -49,7 +30,6 @@ PRECEDENCE: tuple[ReasonCode, ...] = (
     ReasonCode.MODE_NOT_ALLOWED,
     ReasonCode.RETENTION_TOO_SHORT,
 )
-_SEVERITY = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 
 
 def reason_status(code: ReasonCode, policy: Policy) -> Status:
@@ -73,9 +53,9 @@ def evaluate(facts: BucketFacts, policy: Policy) -> Verdict:
     missing = facts.error_code in MISSING_BUCKET_CODES
     if facts.outside_organization and not missing:
         return _outside_verdict(facts, policy)
-    if facts.error_code is not None and not missing:
+    if facts.error is not None and not missing:
         return _error_verdict(facts)
-    if facts.error_code is None and facts.object_lock_enabled is None:
+    if facts.error is None and facts.object_lock_enabled is None:
         # Nothing was read and nothing failed: never let that read as "not locked".
         return _error_verdict(facts)
     return _judged(_problems(facts, policy), facts, policy)
@@ -86,7 +66,9 @@ def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts, policy: 
         return Verdict(
             REASON_STATUS[ReasonCode.COMPLIANT], ReasonCode.COMPLIANT, _compliant_sentence(facts)
         )
-    status = max((reason_status(code, policy) for code, _ in problems), key=_SEVERITY.__getitem__)
+    status = max(
+        (reason_status(code, policy) for code, _ in problems), key=lambda status: status.severity
+    )
     ranked = sorted(problems, key=lambda problem: PRECEDENCE.index(problem[0]))
     code, sentence = next(p for p in ranked if reason_status(p[0], policy) is status)
     others = [other for other, _ in ranked if other is not code]
@@ -107,7 +89,7 @@ def _outside_verdict(facts: BucketFacts, policy: Policy) -> Verdict:
         f"Bucket {facts.bucket_name} exists but no account of the organization owns it: "
         "the organization cannot show that its log files are protected.",
     )
-    readable = facts.error_code is None and facts.object_lock_enabled is not None
+    readable = facts.error is None and facts.object_lock_enabled is not None
     # What could be read of a foreign bucket is still judged, so the sentence says all of it.
     return _judged([outside, *(_problems(facts, policy) if readable else [])], facts, policy)
 
@@ -140,9 +122,8 @@ def _problems(facts: BucketFacts, policy: Policy) -> list[tuple[ReasonCode, str]
                 "retention: new log files are not protected.",
             )
         )
-    required = _REQUIRED_STRENGTH[policy.require_mode]
-    strength = _MODE_STRENGTH[facts.lock_mode] if facts.lock_mode is not None else 0
-    if strength < required:
+    strength = facts.lock_mode.strength if facts.lock_mode is not None else 0
+    if strength < policy.require_mode.strength:
         mode = facts.lock_mode.value if facts.lock_mode is not None else "no"
         problems.append(
             (
@@ -173,8 +154,8 @@ def _compliant_sentence(facts: BucketFacts) -> str:
 
 
 def _error_verdict(facts: BucketFacts) -> Verdict:
-    code = facts.error_code or "Unknown"
-    detail = f" ({facts.error_message})" if facts.error_message else ""
+    code = facts.error.code if facts.error is not None else "Unknown"
+    detail = f" ({facts.error.message})" if facts.error is not None and facts.error.message else ""
     if code in ACCESS_DENIED_CODES:
         return Verdict(
             REASON_STATUS[ReasonCode.ACCESS_DENIED],

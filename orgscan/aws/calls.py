@@ -16,25 +16,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from orgscan.error_codes import THROTTLING_CODES
+
 log = logging.getLogger(__name__)
 
 # Where the account a call acts for travels in botocore's request context (set by sessions).
 ACCOUNT_CONTEXT_KEY = "orgscan_account"
 _STARTED_KEY = "orgscan_started"
-_THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "SlowDown",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "ProvisionedThroughputExceededException",
-        "BandwidthLimitExceeded",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -132,7 +120,7 @@ class CallStats:
             return
         parsed = response[1] if len(response) > 1 else None
         code = ((parsed or {}).get("Error") or {}).get("Code")
-        if code in _THROTTLING_CODES:
+        if code in THROTTLING_CODES:
             with self._lock:
                 self._throttled[event_name.split(".")[1]] += 1
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE
-from orgscan.model import Account
+from orgscan.model import Account, AccountState
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,6 @@ class _Node:
 #: calls per second per account: a wide tree walked with every worker would burst and retry.
 ORGANIZATIONS_IN_FLIGHT = 4
 
-#: The state of an account whose reply carries neither ``State`` nor ``Status``.
-UNKNOWN_STATE = "UNKNOWN"
-
-
 # The two listings of a node's children: reply key -> paginated operation.
 _CHILD_KINDS = {
     "OrganizationalUnits": "list_organizational_units_for_parent",
@@ -46,8 +42,9 @@ _CHILD_KINDS = {
 
 
 def account_state(raw: dict[str, Any]) -> str:
-    """``State`` (current API) or ``Status`` (being retired), upper-case."""
-    return str(raw.get("State") or raw.get("Status") or UNKNOWN_STATE).upper()
+    """``State`` (current API) or ``Status`` (being retired), upper-case; ``UNKNOWN`` when the
+    reply carries neither."""
+    return str(raw.get("State") or raw.get("Status") or AccountState.UNKNOWN).upper()
 
 
 def discover_organization(

@@ -14,22 +14,15 @@ from typing import Any
 
 import botocore.loaders
 
+from orgscan.error_codes import (
+    DENIED_BY_ORGANIZATION_POLICY,
+    POLICY_DENIED_CODES,
+    REGION_DISABLED_CODES,
+)
 from orgscan.identifiers import REGION_RE
 
-# A region that is not enabled for the account answers with one of these.
-REGION_DISABLED_CODES = frozenset(
-    {
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "AuthFailure",
-        "OptInRequired",
-    }
-)
 # The services a scan calls in every region; a region must be known to all of them.
 REGIONAL_SERVICES = ("cloudtrail", "s3")
-#: The error code of a call an organization policy (SCP, RCP) explicitly denied.
-DENIED_BY_ORGANIZATION_POLICY = "DeniedByOrganizationPolicy"
-_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 # How AWS words an explicit deny from an organization policy in the error message.
 _POLICY_DENY = re.compile(r"explicit deny in an? (service|resource) control policy", re.I)
 
@@ -84,7 +77,7 @@ def enabled_regions(
 
 def is_denied_by_organization_policy(code: str, message: str) -> bool:
     """True for an AccessDenied whose message names an explicit deny in an SCP or RCP."""
-    return code in _ACCESS_DENIED and bool(_POLICY_DENY.search(message))
+    return code in POLICY_DENIED_CODES and bool(_POLICY_DENY.search(message))
 
 
 def region_failure_code(code: str, message: str) -> str:

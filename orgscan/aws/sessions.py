@@ -33,7 +33,8 @@ from botocore.exceptions import (
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY, CallStats
 from orgscan.aws.loader import new_session, share_loader
 from orgscan.aws.redaction import redact
-from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, CredentialsError
+from orgscan.error_codes import TRANSIENT_CODES
+from orgscan.errors import AwsUnavailableError, CredentialsError
 from orgscan.evidence.recorder import ResponseRecorder, recorded_call, recorded_paginator
 from orgscan.identifiers import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 
@@ -242,7 +243,7 @@ class SessionFactory:
                 ) from None
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "Unknown")
-                if code in TRANSIENT_AWS_CODES:  # the credentials were never judged
+                if code in TRANSIENT_CODES:  # the credentials were never judged
                     raise AwsUnavailableError(
                         f"cannot identify the caller: AWS STS answered {code}; try again later"
                     ) from None

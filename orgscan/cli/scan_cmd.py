@@ -139,14 +139,15 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     from orgscan.cli.exitcodes import scan_exit_code
     from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
-    from orgscan.cli.summary import print_summary
+    from orgscan.cli.terminal_summary import print_summary
     from orgscan.diff import load_diff
+    from orgscan.error_codes import INTERRUPTED
     from orgscan.evidence.recorder import EVIDENCE_FILE
     from orgscan.evidence.runinfo import describe_run
     from orgscan.runs.folder import RunFolderError, create_run_dir
     from orgscan.runs.output import mark_latest, write_run
     from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
-    from orgscan.scan import INTERRUPTED, execute_scan
+    from orgscan.scan import execute_scan
     from orgscan.scan.executors import make_executor, shutdown
     from orgscan.scan.planning import plan_scan, utc_now
 

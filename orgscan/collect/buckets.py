@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import AwsError
-from orgscan.model import BucketFacts, LockMode, Versioning
+from orgscan.error_codes import LOCK_NOT_FOUND
+from orgscan.model import AwsError, BucketFacts, LockMode, Versioning
 
 # HeadBucket has no body, so its errors carry only the HTTP status as the code.
 _HEAD_CODES = {
@@ -18,7 +18,6 @@ _HEAD_CODES = {
     "Forbidden": "AccessDenied",
     "301": "PermanentRedirect",
 }
-LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
 
 ClientForRegion = Callable[[str], Any]
 
@@ -62,7 +61,7 @@ def read_bucket(
 
     ``client_for(region)`` gives an S3 client with the credentials to use; ``region`` is the
     bucket's region when already known, else it is asked with ``HeadBucket`` from
-    ``lookup_region``. Errors come back in ``BucketFacts.error_code``.
+    ``lookup_region``. Errors come back in ``BucketFacts.error``.
     """
     if region is None:
         try:
@@ -70,13 +69,14 @@ def read_bucket(
         except (ClientError, BotoCoreError) as exc:
             error = AwsError.of(exc)
             code = _HEAD_CODES.get(error.code, error.code)
-            return BucketFacts.unreadable(bucket, owner, _region_header(exc), code, error.message)
+            return BucketFacts.unreadable(
+                bucket, owner, _region_header(exc), AwsError(code, error.message)
+            )
     client = client_for(region)
     try:
         lock = _object_lock(client, bucket)
     except (ClientError, BotoCoreError) as exc:
-        error = AwsError.of(exc)
-        return BucketFacts.unreadable(bucket, owner, region, error.code, error.message)
+        return BucketFacts.unreadable(bucket, owner, region, AwsError.of(exc))
     versioning: Versioning | None
     versioning_error: AwsError | None = None
     try:
@@ -94,9 +94,7 @@ def read_bucket(
         retention_days=days,
         versioning=versioning,
         # The lock was read, so the verdict stands; a versioning failure is only noted.
-        error_code=None,
-        error_message=versioning_error.message if versioning_error else None,
-        versioning_error_code=versioning_error.code if versioning_error else None,
+        versioning_error=versioning_error,
     )
 
 

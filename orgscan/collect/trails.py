@@ -16,9 +16,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import AwsError
 from orgscan.identifiers import ACCOUNT_ID_RE
-from orgscan.model import ManagementEvents, Trail
+from orgscan.model import AwsError, ManagementEvents, Trail
 from orgscan.rule import CONTROL_TOWER_PREFIX
 
 

@@ -70,7 +70,7 @@ def check_locked(client: Any, target: EvidenceBucket) -> None:
     """Raise ``EvidenceBucketError`` unless ``target``'s bucket has Object Lock enabled."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from orgscan.collect import AwsError
+    from orgscan.model import AwsError
 
     try:
         reply = client.get_object_lock_configuration(Bucket=target.bucket)
@@ -105,8 +105,8 @@ def upload_run(
     Returns the keys written; ``EvidenceBucketError`` on the first failure."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from orgscan.collect import AwsError
     from orgscan.evidence.manifest import run_files
+    from orgscan.model import AwsError
     from orgscan.runs.folder import MANIFEST_FILE
 
     until = now + timedelta(days=retention.days)

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.collect import AwsError
+from orgscan.model import AwsError
 from orgscan.reports.asff_report import product_arn
 
 BATCH_SIZE = 100

@@ -29,11 +29,13 @@ from botocore.exceptions import ClientError
 
 from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails, read_trail_health
+from orgscan.error_codes import ACCESS_DENIED_CODES
 from orgscan.errors import InputError
 from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
 from orgscan.model import (
     AccountCoverage,
+    AccountState,
     BucketFacts,
     ErrorStage,
     Finding,
@@ -42,12 +44,11 @@ from orgscan.model import (
     Status,
     Trail,
 )
-from orgscan.rule import ACCESS_DENIED_CODES
 from orgscan.scan.ledger import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts
 
 #: The finding fields the evidence decides (the trail's own fields are compared by ARN).
-COMPARED_FIELDS = (
+EVIDENCED_FIELDS = (
     "account_id",
     "trail_name",
     "home_region",
@@ -68,7 +69,7 @@ COMPARED_FIELDS = (
     "management_events",
 )
 #: The account fields the evidence decides, through the findings and the regions read.
-COMPARED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
+EVIDENCED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
 _HEALTH_OPERATIONS = {"GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}
 _BUCKET_OPERATIONS = ("HeadBucket", "GetObjectLockConfiguration", "GetBucketVersioning")
 # The scan reads a bucket with at most this many accounts (its owner, then its trails').
@@ -124,7 +125,7 @@ def recompute_findings(result: ScanResult, evidence: _Evidence) -> list[Finding]
         by_bucket.setdefault(trail.bucket_name, []).append(trail)
     owners, listed_ok = _owners(evidence, set(by_bucket))
     scope = result.run.scope
-    active = [a.account_id for a in result.accounts if a.state == "ACTIVE"]
+    active = [a.account_id for a in result.accounts if a.state == AccountState.ACTIVE]
     findings: list[Finding] = []
     for bucket, trails in by_bucket.items():
         facts = _replay_bucket(evidence, bucket, owners.get(bucket), trails)
@@ -175,7 +176,7 @@ def account_differences(
     by_id = {account.account_id: account for account in derived}
     for account in sorted(claimed, key=lambda a: a.account_id):
         expected = by_id[account.account_id]
-        for name in COMPARED_ACCOUNT_FIELDS:
+        for name in EVIDENCED_ACCOUNT_FIELDS:
             claimed_value, value = getattr(account, name), getattr(expected, name)
             if claimed_value != value:
                 differences.append(
@@ -416,7 +417,7 @@ def _finding_differences(result: ScanResult, recomputed: dict[str, Finding]) -> 
             continue
         if expected.reason == _UNSUPPORTED and finding.status is Status.ERROR:
             continue  # an ERROR claims nothing about the bucket: nothing to support
-        for name in COMPARED_FIELDS:
+        for name in EVIDENCED_FIELDS:
             claimed_value, derived = getattr(finding, name), getattr(expected, name)
             if claimed_value != derived:
                 differences.append(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orgscan.error_codes import MISSING_BUCKET_CODES
 from orgscan.errors import InputError
 from orgscan.model import (
     Finding,
@@ -44,7 +45,7 @@ _LOCK_ENABLED = "ObjectLockConfiguration.ObjectLockEnabled == 'Enabled'"
 _RULE = "ObjectLockConfiguration.Rule.DefaultRetention"
 #: The error codes that mean "not there yet" for each read (any other error: cannot read).
 _ABSENT: dict[str, tuple[str, ...]] = {
-    "HeadBucket": ("404", "NoSuchBucket", "NotFound"),
+    "HeadBucket": MISSING_BUCKET_CODES,
     "GetPublicAccessBlock": ("NoSuchPublicAccessBlockConfiguration",),
     "GetBucketEncryption": ("ServerSideEncryptionConfigurationNotFoundError",),
     "GetObjectLockConfiguration": ("ObjectLockConfigurationNotFoundError",),

@@ -47,7 +47,7 @@ _PARAMETERS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "UpdateTrail": (frozenset({"Name", "S3BucketName"}), frozenset()),
 }
-_RANK = {LockMode.GOVERNANCE.value: 1, LockMode.COMPLIANCE.value: 2}
+_MODES = {mode.value: mode for mode in LockMode}
 
 
 def plan_differences(given: Plan, rebuilt: Plan) -> list[str]:
@@ -177,12 +177,12 @@ def _retention_problems(config: Any, covered: list[Finding], in_place: bool) -> 
         enabled = config["ObjectLockEnabled"] == "Enabled" and set(rule) == {"Mode", "Days"}
     except (KeyError, TypeError):
         return [shape]
-    if not enabled or mode not in _RANK or not isinstance(days, int) or isinstance(days, bool):
+    if not enabled or mode not in _MODES or not isinstance(days, int) or isinstance(days, bool):
         return [shape]
     if not in_place:
         return [] if days >= 1 else ["the default retention must be at least one day"]
     for finding in covered:
-        if finding.lock_mode is not None and _RANK[mode] < _RANK[finding.lock_mode.value]:
+        if finding.lock_mode is not None and _MODES[mode].strength < finding.lock_mode.strength:
             return [f"lowers the mode from {finding.lock_mode.value} to {mode}"]
         if finding.retention_days is not None and days < finding.retention_days:
             return [f"lowers the default retention from {finding.retention_days} to {days} days"]

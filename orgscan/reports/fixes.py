@@ -15,7 +15,7 @@ from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.model import PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.reports import ReportInputs
-from orgscan.reports.summary import SEVERITY_RANK, BucketSummary, ReportSummary
+from orgscan.reports.summary import BucketSummary, ReportSummary
 
 #: The strategy shown for a plan entry without steps (ERROR findings, unknown owner).
 NO_STEPS = "no steps"
@@ -79,9 +79,7 @@ class FixGroup:
     @property
     def status(self) -> Status:
         """The most urgent status among the group's buckets."""
-        return min(
-            (row.bucket.status for row in self.rows), key=lambda status: SEVERITY_RANK[status.value]
-        )
+        return min((row.bucket.status for row in self.rows), key=lambda status: status.urgency)
 
     @property
     def trails(self) -> int:
@@ -126,7 +124,7 @@ def fix_groups(rows: tuple[RemediationRow, ...], summary: ReportSummary) -> tupl
     ]
     groups.sort(
         key=lambda group: (
-            SEVERITY_RANK[group.status.value],
+            group.status.urgency,
             -group.trails,
             group.account_id is None,
             group.account_id or "",

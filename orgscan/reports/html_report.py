@@ -20,19 +20,18 @@ from orgscan.evidence.controls import load_controls
 from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
-from orgscan.model import Finding
+from orgscan.model import Finding, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
+from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.reports.summary import (
-    SEVERITY_RANK,
     STATUS_ORDER,
     ReportSummary,
     display_time,
     plain,
     summarise,
 )
-from orgscan.reports.verdicts import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
@@ -117,7 +116,7 @@ def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
             key: plain(value) for key, value in zip(columns, record, strict=True)
         }
         row["account_name"] = summary.account_name(str(row["account_id"]))
-        row["severity"] = SEVERITY_RANK[str(row["status"])]
+        row["severity"] = Status(str(row["status"])).urgency
         label = exception_label(finding)
         row["exception_label"] = label.value if label is not None else None
         row["exception_text"] = exception_text(finding)

@@ -16,17 +16,20 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from orgscan.findings import findings_frame
-from orgscan.model import AccountCoverage, ReasonCode, ScanError, ScanResult, Status
+from orgscan.model import (
+    AccountCoverage,
+    AccountState,
+    ReasonCode,
+    ScanError,
+    ScanResult,
+    Status,
+)
 
 #: The order in which statuses are counted and shown.
 STATUS_ORDER: tuple[Status, ...] = (Status.PASS, Status.WARN, Status.FAIL, Status.ERROR)
 
-#: Most urgent first: failing buckets are listed in this order.
-SEVERITY_ORDER: tuple[Status, ...] = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS)
 
 _E = TypeVar("_E", Status, ReasonCode)
-
-SEVERITY_RANK: dict[str, int] = {status.value: rank for rank, status in enumerate(SEVERITY_ORDER)}
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ def _account_summaries(result: ScanResult, frame: pd.DataFrame) -> tuple[Account
 def _bucket_summaries(frame: pd.DataFrame) -> tuple[BucketSummary, ...]:
     if frame.empty:
         return ()
-    ranked = frame.assign(_rank=frame["status"].map(SEVERITY_RANK))
+    ranked = frame.assign(_rank=frame["status"].map(lambda status: Status(status).urgency))
     # The most urgent finding speaks for the bucket (they normally all agree).
     worst = ranked.sort_values(["_rank", "bucket_name"], kind="stable").drop_duplicates(
         "bucket_name"
@@ -265,7 +268,7 @@ def coverage_note(account: AccountCoverage) -> str:
         return f"scanned in {account.regions_scanned} region(s)"
     if account.error_code is not None:
         return f"not scanned: {account.error_code}"
-    if account.state != "ACTIVE":
+    if account.state != AccountState.ACTIVE:
         return f"not scanned: account is {account.state}"
     return "not scanned: outside the selected scope"
 

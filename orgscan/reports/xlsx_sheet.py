@@ -10,9 +10,11 @@ copied onto cells, and column widths are measured while the rows are written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import copy
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -23,6 +25,7 @@ from orgscan.exceptions_register import ExceptionLabel
 from orgscan.model import Status
 
 CellValue = str | bool | int | float | datetime | date | None
+Item = TypeVar("Item")
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -68,14 +71,37 @@ def put(cell: Cell, value: CellValue) -> Cell:
     return cell
 
 
-def colour_status(cell: Cell) -> None:
-    """Fill a status cell with its colour (PASS green, WARN amber, FAIL red, ERROR grey; exception
-    labels too)."""
-    colours = LABEL_COLOURS.get(str(cell.value))
+def colour_status(cell: Cell, label: str | None = None) -> None:
+    """Fill a status cell with the colour of ``label`` (by default its own value): PASS green,
+    WARN amber, FAIL red, ERROR grey; exception labels too."""
+    colours = LABEL_COLOURS.get(str(cell.value) if label is None else label)
     if colours is not None:
         fill, font = colours
         cell.fill = PatternFill("solid", fgColor=fill)
         cell.font = Font(color=font, bold=True)
+
+
+@dataclass(frozen=True)
+class Column(Generic[Item]):
+    """One column of a table: its header, how a row's item gives its cell, and its styling.
+
+    ``status`` colours the cell: ``True`` by the label the cell holds (a status or an exception
+    label), or a function giving the label to colour by (words beside a status, such as an
+    account's standing). ``wrap`` wraps long or multi-line text. The styling is declared with
+    the column, so moving or adding a column cannot colour its neighbour.
+    """
+
+    header: str
+    value: Callable[[Item], CellValue]
+    status: bool | Callable[[Item], str | None] = False
+    wrap: bool = False
+
+    def label(self, item: Item, value: CellValue) -> str | None:
+        """The label whose colour the cell of ``item`` takes, or None for no colour."""
+        if self.status is False:
+            return None
+        text = str(value) if self.status is True else self.status(item)
+        return text if text in LABEL_COLOURS else None
 
 
 def write_header(ws: Worksheet, row: int, headers: Sequence[str], column: int = 1) -> None:
@@ -100,7 +126,7 @@ class _Styles:
         found = self._cache.get(key)
         if found is None:
             if label is not None:
-                colour_status(cell)
+                colour_status(cell, label)
             if wrap:
                 cell.alignment = _WRAP
             self._cache[key] = copy(cell._style)
@@ -111,26 +137,25 @@ class _Styles:
 def write_rows(
     ws: Worksheet,
     first_row: int,
-    rows: Iterable[Sequence[CellValue]],
-    status_columns: Sequence[int] = (),
-    wrap_columns: Sequence[int] = (),
+    columns: Sequence[Column[Item]],
+    items: Iterable[Item],
     widths: dict[int, int] | None = None,
 ) -> int:
-    """Write ``rows`` from ``first_row`` on (1-based column indexes); return the next free row.
+    """Write one row per item from ``first_row`` on, a cell per column; return the next free row.
 
     ``widths``, when given, collects each column's widest value as the rows are written.
     """
     styles = _Styles(ws)
-    status_set, wrap_set = frozenset(status_columns), frozenset(wrap_columns)
     row_number = first_row
-    for row in rows:
-        for index, value in enumerate(row, start=1):
+    for item in items:
+        for index, column in enumerate(columns, start=1):
+            value = column.value(item)
             if value is None:
                 continue  # an empty cell: nothing to write, style or measure
             cell = put(ws.cell(row=row_number, column=index), value)
-            label = str(value) if index in status_set and str(value) in LABEL_COLOURS else None
-            if label is not None or index in wrap_set:
-                styles.apply(cell, label, index in wrap_set)
+            label = column.label(item, value)
+            if label is not None or column.wrap:
+                styles.apply(cell, label, column.wrap)
             if widths is not None:
                 width = _display_width(value)
                 if width > widths.get(index, 0):
@@ -139,19 +164,22 @@ def write_rows(
     return row_number
 
 
-def write_table(
-    ws: Worksheet,
-    headers: Sequence[str],
-    rows: Iterable[Sequence[CellValue]],
-    *,
-    status_columns: Sequence[int] = (),
-    wrap_columns: Sequence[int] = (),
-) -> None:
+def write_block(
+    ws: Worksheet, header_row: int, columns: Sequence[Column[Item]], items: Iterable[Item]
+) -> int:
+    """A small table inside a sheet: the header at ``header_row``, the rows under it; return
+    the next free row."""
+    write_header(ws, header_row, [column.header for column in columns])
+    return write_rows(ws, header_row + 1, columns, items)
+
+
+def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[Item]) -> None:
     """A whole-sheet table: header in row 1, frozen, with an autofilter over every row, and
     printed with the header on every page."""
+    headers = [column.header for column in columns]
     write_header(ws, 1, headers)
     widths = {index: _display_width(header) for index, header in enumerate(headers, start=1)}
-    last_row = write_rows(ws, 2, rows, status_columns, wrap_columns, widths) - 1
+    last_row = write_rows(ws, 2, columns, items, widths) - 1
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last_row, 1)}"
     ws.print_title_rows = "1:1"

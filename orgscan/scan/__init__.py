@@ -3,6 +3,5 @@
 the owners of buckets outside the scope (``owners``); ``coordinator`` routes the outcomes."""
 
 from orgscan.scan.coordinator import execute_scan, scan_organization
-from orgscan.scan.ledger import INTERRUPTED
 
-__all__ = ["INTERRUPTED", "execute_scan", "scan_organization"]
+__all__ = ["execute_scan", "scan_organization"]

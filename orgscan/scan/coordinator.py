@@ -20,13 +20,11 @@ from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any
 
-from orgscan.aws.organization import UNKNOWN_STATE
 from orgscan.aws.sessions import SessionFactory
-from orgscan.collect import AwsError
 from orgscan.collect.trails import TrailHealth
 from orgscan.config import ScanSettings
-from orgscan.model import BucketFacts, ErrorStage, ScanResult, Trail
-from orgscan.rule import MISSING_BUCKET_CODES
+from orgscan.error_codes import MISSING_BUCKET_CODES
+from orgscan.model import AccountState, AwsError, BucketFacts, ErrorStage, ScanResult, Trail
 from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.ledger import Ledger
 from orgscan.scan.owners import OwnerSearch
@@ -36,12 +34,12 @@ from orgscan.scan.units import (
     BucketsListed,
     Prepared,
     TrailsRead,
-    guarded,
     list_buckets,
     prepare_account,
     read_bucket,
     read_health,
     read_trails,
+    run_unit,
 )
 from orgscan.scan.workqueue import Handler, Priority, WorkQueue
 
@@ -95,7 +93,7 @@ def scannable_accounts(plan: ScanPlan) -> list[str]:
     return [
         a.account_id
         for a in plan.organization.accounts
-        if a.account_id in plan.in_scope and a.state in ("ACTIVE", UNKNOWN_STATE)
+        if a.account_id in plan.in_scope and a.state in (AccountState.ACTIVE, AccountState.UNKNOWN)
     ]
 
 
@@ -111,7 +109,7 @@ class _Coordinator:
     ) -> None:
         self.plan = plan
         self.sessions = sessions
-        self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), guard=guarded)
+        self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), runner=run_unit)
         self.ledger = Ledger(plan)
         self.scannable = scannable_accounts(plan)
         self.story = ScanStory(self.scannable, progress, caller_account_id=plan.identity.account_id)

@@ -13,17 +13,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from orgscan import __version__
-from orgscan.aws.regions import (
-    DENIED_BY_ORGANIZATION_POLICY,
-    REGION_DISABLED_CODES,
-    means_region_disabled,
-    region_failure_code,
-)
-from orgscan.collect import AwsError
+from orgscan.aws.regions import means_region_disabled, region_failure_code
 from orgscan.collect.trails import TrailHealth
+from orgscan.error_codes import (
+    DENIED_BY_ORGANIZATION_POLICY,
+    INTERRUPTED,
+    MISSING_BUCKET_CODES,
+    REGION_DISABLED_CODES,
+    REGION_NOT_ENABLED,
+)
 from orgscan.model import (
     Account,
     AccountCoverage,
+    AccountState,
+    AwsError,
     BucketFacts,
     ErrorStage,
     Finding,
@@ -33,15 +36,13 @@ from orgscan.model import (
     ScanResult,
     Trail,
 )
-from orgscan.rule import MISSING_BUCKET_CODES, evaluate
+from orgscan.rule import evaluate
 from orgscan.scan.planning import ScanPlan, iso
 from orgscan.scan.units import MAX_READ_CANDIDATES, BucketRequest, TrailsRead
 from orgscan.verdicts import AccountRegions, with_verdicts
 
 log = logging.getLogger(__name__)
 
-# The error code of everything an interrupted scan did not get to.
-INTERRUPTED = "Interrupted"
 _MAX_MESSAGE = 500
 
 
@@ -120,7 +121,7 @@ class Ledger:
                         account_id,
                         region,
                         ErrorStage.REGIONS,
-                        AwsError("RegionNotEnabled", f"{region} is not enabled for the account"),
+                        AwsError(REGION_NOT_ENABLED, f"{region} is not enabled for the account"),
                     )
             regions = [region for region in requested if region in enabled]
         self.planned_regions[account_id] = regions
@@ -242,25 +243,25 @@ class Ledger:
         (a missing bucket is a FAIL finding, not missing evidence)."""
         if isinstance(outcome, AwsError):
             owner, region = self.owner_of.get(bucket, (None, None))
-            outcome = BucketFacts.unreadable(bucket, owner, region, outcome.code, outcome.message)
+            outcome = BucketFacts.unreadable(bucket, owner, region, outcome)
         self.bucket_facts[bucket] = outcome
         account = outcome.bucket_account_id or self._first_trail_owner(bucket)
-        if outcome.error_code is not None:
-            if outcome.error_code not in MISSING_BUCKET_CODES:
+        if outcome.error is not None:
+            if outcome.error.code not in MISSING_BUCKET_CODES:
                 self.record(
                     account,
                     outcome.bucket_region,
                     ErrorStage.BUCKET,
-                    AwsError(outcome.error_code, f"{bucket}: {outcome.error_message or ''}"),
+                    AwsError(outcome.error.code, f"{bucket}: {outcome.error.message}"),
                 )
-        elif outcome.versioning_error_code is not None:  # the lock was read; versioning not
+        elif outcome.versioning_error is not None:  # the lock was read; versioning not
             self.record(
                 account,
                 outcome.bucket_region,
                 ErrorStage.BUCKET,
                 AwsError(
-                    outcome.versioning_error_code,
-                    f"{bucket}: versioning: {outcome.error_message or ''}",
+                    outcome.versioning_error.code,
+                    f"{bucket}: versioning: {outcome.versioning_error.message}",
                 ),
             )
 
@@ -341,10 +342,11 @@ class Ledger:
                 trail.bucket_name,
                 owner,
                 region,
-                INTERRUPTED,
-                "the scan was interrupted before the bucket was read",
+                AwsError(INTERRUPTED, "the scan was interrupted before the bucket was read"),
             )
-        active = [a.account_id for a in self.plan.organization.accounts if a.state == "ACTIVE"]
+        active = [
+            a.account_id for a in self.plan.organization.accounts if a.state == AccountState.ACTIVE
+        ]
         facts = judged_outside(
             facts,
             use_org=self.plan.settings.use_org,

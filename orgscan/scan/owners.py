@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from orgscan.model import Account
+from orgscan.model import Account, AccountState
 from orgscan.scan.planning import ScanPlan
 
 # Names that suggest a central log archive: those accounts are searched first for a bucket.
@@ -35,7 +35,7 @@ class OwnerSearch:
         self.other_accounts = search_order(
             a
             for a in plan.organization.accounts
-            if a.account_id not in plan.in_scope and a.state == "ACTIVE"
+            if a.account_id not in plan.in_scope and a.state == AccountState.ACTIVE
         )
         self.probed: set[str] = set()  # unowned buckets read before the search for an owner
         self.probing: set[str] = set()  # those whose read is still out

@@ -15,10 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgscan.aws.organization import Organization, discover_organization, select_accounts
 from orgscan.aws.regions import REGIONAL_SERVICES, in_partition
 from orgscan.aws.sessions import CallerIdentity, SessionFactory
-from orgscan.collect import AwsError
 from orgscan.config import ScanSettings
-from orgscan.errors import TRANSIENT_AWS_CODES, AwsUnavailableError, InputError
-from orgscan.model import Account
+from orgscan.error_codes import TRANSIENT_CODES
+from orgscan.errors import AwsUnavailableError, InputError
+from orgscan.model import Account, AccountState, AwsError
 
 
 def utc_now() -> datetime:
@@ -64,7 +64,7 @@ def plan_scan(settings: ScanSettings, sessions: SessionFactory, executor: Execut
         organization = Organization(
             organization_id=None,
             management_account_id=None,
-            accounts=(Account(identity.account_id, None, None, "ACTIVE"),),
+            accounts=(Account(identity.account_id, None, None, AccountState.ACTIVE),),
         )
         if settings.accounts and set(settings.accounts) != {identity.account_id}:
             raise InputError(f"--no-org scans only the caller's account {identity.account_id}")
@@ -101,7 +101,7 @@ def _discover(
             raise InputError(
                 "the caller's account is not in an organization; use --no-org to scan it alone"
             ) from None
-        if code in TRANSIENT_AWS_CODES or not isinstance(exc, ClientError):
+        if code in TRANSIENT_CODES or not isinstance(exc, ClientError):
             raise AwsUnavailableError(
                 f"cannot read the organization ({code}: {message}); try again later"
             ) from None

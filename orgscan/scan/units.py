@@ -1,7 +1,7 @@
 """The scan's units of work: plain functions that run in a worker thread and return values.
 
 Each takes the session factory and what to read, calls AWS, and returns what it learned or an
-``AwsError``; none of them changes shared state. ``guarded`` runs one of them so that a bug or
+``AwsError``; none of them changes shared state. ``run_unit`` runs one of them so that a bug or
 an unexpected response in one unit becomes an error value for that unit, not the end of the scan.
 """
 
@@ -16,10 +16,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.regions import enabled_regions
 from orgscan.aws.sessions import AssumeRoleError, SessionFactory
-from orgscan.collect import AwsError, buckets
+from orgscan.collect import buckets
 from orgscan.collect.trails import TrailHealth, describe_trails, read_trail_health
-from orgscan.model import BucketFacts, Trail
-from orgscan.rule import ACCESS_DENIED_CODES
+from orgscan.error_codes import ACCESS_DENIED_CODES
+from orgscan.model import AwsError, BucketFacts, Trail
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class BucketRequest:
     candidates: tuple[str, ...]
 
 
-def guarded(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> Any:
+def run_unit(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> Any:
     """``work(sessions, *args)``, with an AWS failure or an unexpected exception as an
     ``AwsError`` (the traceback goes to the log)."""
     try:
@@ -154,8 +154,7 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
                 bucket,
                 owner,
                 region,
-                "AccessDenied",
-                f"cannot assume role in {account_id}: {exc.error_code}",
+                AwsError("AccessDenied", f"cannot assume role in {account_id}: {exc.error_code}"),
             )
             continue
 
@@ -166,5 +165,5 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
         if facts.error_code not in ACCESS_DENIED_CODES:
             return facts
     return facts or BucketFacts.unreadable(
-        bucket, owner, region, "AccessDenied", "no account of the scan can read it"
+        bucket, owner, region, AwsError("AccessDenied", "no account of the scan can read it")
     )

@@ -16,8 +16,8 @@ from enum import IntEnum
 from typing import Any
 
 Handler = Callable[[Any], None]
-# Runs one unit in a worker thread: guard(work, *args) -> outcome. Turns failures into values.
-Guard = Callable[..., Any]
+# Runs one unit in a worker thread: runner(work, *args) -> outcome. Turns failures into values.
+UnitRunner = Callable[..., Any]
 
 
 class Priority(IntEnum):
@@ -34,19 +34,21 @@ class Priority(IntEnum):
     TRAILS = 3
 
 
-def _unguarded(work: Callable[..., Any], *args: Any) -> Any:
+def _run_as_is(work: Callable[..., Any], *args: Any) -> Any:
     return work(*args)
 
 
 class WorkQueue:
     """Units waiting, units running, and the outcomes that came back."""
 
-    def __init__(self, executor: Executor, in_flight_limit: int, guard: Guard = _unguarded) -> None:
+    def __init__(
+        self, executor: Executor, in_flight_limit: int, runner: UnitRunner = _run_as_is
+    ) -> None:
         self.executor = executor
         # A few more units than the workers run at once: a new urgent unit then waits behind
         # few others, and few futures exist at a time.
         self.in_flight_limit = max(1, in_flight_limit)
-        self.guard = guard
+        self.runner = runner
         self.submitted = 0
         self.completed = 0
         self._backlog: tuple[deque[tuple[Callable[..., Any], Handler, tuple[Any, ...]]], ...] = (
@@ -73,7 +75,7 @@ class WorkQueue:
         for backlog in self._backlog:
             while backlog and len(self._pending) < self.in_flight_limit:
                 work, handler, args = backlog.popleft()
-                future = self.executor.submit(self.guard, work, *args)
+                future = self.executor.submit(self.runner, work, *args)
                 self._pending[future] = handler
                 future.add_done_callback(self._finished.put)
 

@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape
 
 from botocore.awsrequest import AWSResponse
 
-from orgscan.model import ManagementEvents, ReasonCode
+from orgscan.model import AccountState, ManagementEvents, ReasonCode
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID
 from orgscan.simulate.build import _describe
 from orgscan.simulate.denials import SCP_DENY_CODE
@@ -299,7 +299,7 @@ class FakeAws:
         accounts = []
         for account_id in page:
             spec = self._accounts[account_id]
-            state = "SUSPENDED" if spec.closed else "ACTIVE"
+            state = AccountState.SUSPENDED if spec.closed else AccountState.ACTIVE
             accounts.append(
                 {
                     "Id": account_id,

@@ -16,9 +16,9 @@ import pytest
 
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.run import main
-from orgscan.aws.regions import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
+from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.model import ErrorStage, ScanResult
 from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock

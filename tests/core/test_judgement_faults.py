@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from orgscan.aws.regions import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.cli.exitcodes import scan_exit_code
 from orgscan.config import FailOn
+from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.model import AccountVerdictCode, ErrorStage, ReasonCode, ScanResult, Status
 from orgscan.simulate import SimulatedOrg
 from tests.core.scanning import demo_settings, reasons, run_scan

@@ -11,13 +11,13 @@ import pytest
 
 from orgscan.aws.organization import discover_organization
 from orgscan.aws.regions import (
-    DENIED_BY_ORGANIZATION_POLICY,
     enabled_regions,
     in_partition,
     means_region_disabled,
     region_failure_code,
 )
 from orgscan.aws.sessions import SessionFactory
+from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 
 
 class _Regions:

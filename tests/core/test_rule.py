@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orgscan.model import (
+    AwsError,
     BucketFacts,
     LockMode,
     Policy,
@@ -35,7 +36,7 @@ def locked(mode: LockMode | None, days: int | None, enabled: bool | None = True)
 
 def failed(code: str, message: str = "boom") -> BucketFacts:
     """A bucket whose read failed with the AWS error ``code``."""
-    return BucketFacts.unreadable(BUCKET, None, None, code, message)
+    return BucketFacts.unreadable(BUCKET, None, None, AwsError(code, message))
 
 
 def outside(facts: BucketFacts) -> BucketFacts:
@@ -289,7 +290,9 @@ def test_never_pass_unless_the_lock_is_enabled_and_read(
     error: str | None,
     policy: Policy,
 ) -> None:
-    facts = BucketFacts(BUCKET, None, None, enabled, mode, days, None, error)
+    facts = BucketFacts(
+        BUCKET, None, None, enabled, mode, days, None, AwsError(error, "boom") if error else None
+    )
     verdict = evaluate(facts, policy)
     if verdict.status is Status.PASS:
         assert enabled is True
@@ -381,7 +384,7 @@ def test_status_is_the_worst_reason_and_code_the_first_of_that_status(
         None if error else mode,
         None if error else days,
         None,
-        error,
+        AwsError(error, "boom") if error else None,
         outside_organization=outside_org,
     )
     verdict = evaluate(facts, policy)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from orgscan.aws.organization import discover_organization, select_accounts
-from orgscan.aws.regions import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import build_settings
+from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.errors import InputError
 from orgscan.model import (
     AccountCoverage,

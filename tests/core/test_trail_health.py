@@ -10,14 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from orgscan.collect import AwsError
 from orgscan.collect.trails import (
     TrailHealth,
     is_control_tower,
     management_events,
     read_trail_health,
 )
-from orgscan.model import ManagementEvents
+from orgscan.model import AwsError, ManagementEvents
 
 ME = ManagementEvents
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from orgscan.collect import AwsError
+from orgscan.model import AwsError
 from orgscan.scan.executors import MainThreadExecutor
-from orgscan.scan.units import guarded
+from orgscan.scan.units import run_unit
 from orgscan.scan.workqueue import Priority, WorkQueue
 
 
@@ -87,7 +87,7 @@ def _broken(sessions: object, name: str) -> str:
 
 
 def test_a_failing_unit_becomes_an_error_value() -> None:
-    work = WorkQueue(MainThreadExecutor(), in_flight_limit=4, guard=guarded)
+    work = WorkQueue(MainThreadExecutor(), in_flight_limit=4, runner=run_unit)
     seen: list[object] = []
     work.submit(Priority.READ, _broken, seen.append, None, "bucket")
     for handler, outcome in work.outcomes():

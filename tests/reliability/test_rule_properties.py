@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orgscan.collect.buckets import _object_lock
+from orgscan.error_codes import MISSING_BUCKET_CODES
 from orgscan.model import (
+    AwsError,
     BucketFacts,
     LockMode,
     Policy,
@@ -23,11 +25,10 @@ from orgscan.model import (
     Status,
     Versioning,
 )
-from orgscan.rule import MISSING_BUCKET_CODES, evaluate, reason_status
+from orgscan.rule import evaluate, reason_status
 
 _error_codes = (
-    st.none()
-    | st.sampled_from(
+    st.sampled_from(
         [
             "NoSuchBucket",
             "404",
@@ -55,8 +56,7 @@ facts_strategy = st.builds(
     lock_mode=st.none() | st.sampled_from(LockMode),
     retention_days=_days,
     versioning=st.none() | st.sampled_from(Versioning),
-    error_code=_error_codes,
-    error_message=st.none() | st.text(max_size=50),
+    error=st.none() | st.builds(AwsError, code=_error_codes, message=st.text(max_size=50)),
 )
 policy_strategy = st.builds(
     Policy,

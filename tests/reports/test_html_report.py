@@ -31,8 +31,8 @@ from orgscan.reports.html_report import (
     detailed_fixes,
     finding_rows,
 )
+from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import summarise
-from orgscan.reports.verdicts import accounts_view
 from orgscan.templates import environment, template_dir
 
 

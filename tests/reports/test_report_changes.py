@@ -28,7 +28,8 @@ from orgscan.model import ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
-from orgscan.reports.xlsx_report import EXCEPTION_COLUMNS, FINDING_HEADERS, XlsxReport
+from orgscan.reports.xlsx_report import XlsxReport
+from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
 
 HEADLINE = "1 new failure, 0 resolved since 2026-11-20 09:00 UTC"
 EXCEPTIONS = "1 finding excepted, 1 exception expired"

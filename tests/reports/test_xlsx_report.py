@@ -28,13 +28,8 @@ from workbook_helpers import find_row, header, records
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
 from orgscan.model import ReasonCode, ScanResult
 from orgscan.reports import ReportInputs, available_formats
-from orgscan.reports.xlsx_report import (
-    CONTRACT_SHEETS,
-    EXCEPTION_COLUMNS,
-    FINDING_HEADERS,
-    SHEETS,
-    XlsxReport,
-)
+from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
+from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
 
 TABLE_SHEETS = ("Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run", "Changes")
 

@@ -3,7 +3,7 @@ moto as in AWS, and the verdicts the simulation expects of it."""
 
 from __future__ import annotations
 
-from orgscan.aws.regions import DENIED_BY_ORGANIZATION_POLICY
+from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.model import AccountVerdictCode, ErrorStage, LockMode, Policy
 from orgscan.simulate import SimulatedOrg
 from orgscan.simulate.demo import SCP_DENIED_REGION

@@ -1,0 +1,195 @@
+"""The ``Summary`` sheet of ``report.xlsx``: the verdict sentence, the run and its policy,
+coverage, the changes since the previous run, counts of accounts by verdict and of trails by
+status and reason code, and two charts; laid out to print on one page.
+"""
+
+from __future__ import annotations
+
+import math
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.marker import DataPoint
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from orgscan.evidence.runinfo import command_text, scope_text
+from orgscan.model import ReasonCode, Status
+from orgscan.reports.changes import ChangesSummary, ExceptionCounts
+from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing
+from orgscan.reports.summary import STATUS_ORDER, ReportSummary
+from orgscan.reports.xlsx_sheet import (
+    HEADER_FONT,
+    STATUS_COLOURS,
+    CellValue,
+    Column,
+    put,
+    write_block,
+)
+
+_STANDING_COLUMNS: tuple[Column[tuple[Standing, int]], ...] = (
+    # The words of a standing ("not protected") take the colour of the status behind them.
+    Column(
+        "Account verdict",
+        lambda count: count[0].value,
+        status=lambda count: _status_label(STANDING_STATUS[count[0]]),
+    ),
+    Column("Accounts", lambda count: count[1]),
+)
+_STATUS_COLUMNS: tuple[Column[tuple[Status, int]], ...] = (
+    Column("Status", lambda count: count[0].value, status=True),
+    Column("Trails", lambda count: count[1]),
+)
+_REASON_COLUMNS: tuple[Column[tuple[ReasonCode, int]], ...] = (
+    Column("Reason code", lambda count: count[0].value),
+    Column("Trails", lambda count: count[1]),
+)
+
+# About how many characters of a value fit on one line of the Summary's column B (width 48).
+_SUMMARY_VALUE_CHARS = 56
+
+
+def summary_sheet(
+    ws: Worksheet,
+    summary: ReportSummary,
+    changes: ChangesSummary,
+    exceptions: ExceptionCounts,
+    view: AccountsView,
+) -> None:
+    """Labels in A, values in B, charts in D: one printed page whatever the organization's size
+    (the per-account table is the Accounts sheet)."""
+    run = summary.result.run
+    coverage = summary.coverage
+    put(ws["A1"], "CloudTrail Object Lock audit").font = Font(bold=True, size=14)
+    verdict = put(ws["A2"], " ".join((view.sentence, *view.details)))
+    verdict.font = Font(bold=True, size=12)
+    verdict.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:B2")
+    ws.row_dimensions[2].height = 16 * max(2, math.ceil(len(str(verdict.value)) / 80))
+    facts: list[tuple[str, CellValue]] = [
+        ("Organization", run.organization_id or "(single account)"),
+        ("Run id", run.run_id),
+        ("Scan started (UTC)", summary.started or run.started_at),
+        ("Scan finished (UTC)", summary.finished or run.finished_at),
+        ("Caller", run.caller_arn),
+        ("Scope", scope_text(run.scope)),
+        ("Command", command_text(run.command)),
+        ("Host", run.host),
+        ("Tool version", run.tool_version),
+        ("Policy: default retention required", run.policy.require_default_retention),
+        ("Policy: required mode", run.policy.require_mode.value),
+        ("Policy: minimum retention (days)", run.policy.min_retention_days),
+        ("Accounts in the organization", coverage.accounts_total),
+        ("Accounts planned", coverage.accounts_planned),
+        ("Accounts scanned", coverage.accounts_scanned),
+        ("Regions", len(coverage.regions)),
+        ("Region names", ", ".join(coverage.regions)),
+        ("Coverage complete", coverage.complete),
+        ("Errors", coverage.errors),
+        ("Trails", len(summary.result.findings)),
+        ("Exceptions", exceptions.text()),
+        ("Findings excepted", exceptions.excepted),
+        ("Exceptions expired", exceptions.expired),
+    ]
+    row = _label_rows(ws, 4, facts) + 1
+    row = _since_previous_run(ws, row, changes) + 1
+
+    standing_row = row
+    row = write_block(ws, standing_row, _STANDING_COLUMNS, view.counts)
+    put(ws.cell(row, 1), "Per account: see the Accounts sheet").font = Font(italic=True)
+    row += 2
+
+    status_row = row
+    status_counts = [(status, summary.status_counts[status]) for status in STATUS_ORDER]
+    row = write_block(ws, status_row, _STATUS_COLUMNS, status_counts) + 1
+
+    write_block(ws, row, _REASON_COLUMNS, list(summary.reason_counts.items()))
+
+    _bar_chart(
+        ws,
+        "Accounts by verdict",
+        "Accounts",
+        standing_row,
+        [_status_label(STANDING_STATUS[standing]) for standing, _ in view.counts],
+        "D4",
+    )
+    _bar_chart(
+        ws,
+        "Trails by status",
+        "Trails",
+        status_row,
+        [status.value for status in STATUS_ORDER],
+        "D22",
+    )
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 48
+    ws.column_dimensions["C"].width = 2
+    for cells in ws.iter_rows(min_row=4, min_col=2, max_col=2):
+        cells[0].alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        # A wrapped value needs a row tall enough for its lines: spreadsheet programs keep a
+        # row's default height, so a long scope or command would print over the next row.
+        lines = math.ceil(len(str(cells[0].value or "")) / _SUMMARY_VALUE_CHARS)
+        if lines > 1:
+            ws.row_dimensions[cells[0].row].height = 15 * lines
+
+
+def _status_label(status: Status | None) -> str | None:
+    return status.value if status is not None else None
+
+
+def _label_rows(ws: Worksheet, first_row: int, facts: list[tuple[str, CellValue]]) -> int:
+    """Bold labels in column A, values in B; return the next free row."""
+    for offset, (label, value) in enumerate(facts):
+        label_cell = put(ws.cell(row=first_row + offset, column=1), label)
+        label_cell.font = HEADER_FONT
+        # Top-aligned like the (possibly wrapped) value beside it, so both start on one line.
+        label_cell.alignment = Alignment(vertical="top")
+        put(ws.cell(row=first_row + offset, column=2), value)
+    return first_row + len(facts)
+
+
+def _since_previous_run(ws: Worksheet, row: int, changes: ChangesSummary) -> int:
+    """The diff block of the Summary: headline, previous run, counts per class."""
+    put(ws.cell(row=row, column=1), "Since the previous run").font = Font(bold=True, size=12)
+    facts: list[tuple[str, CellValue]] = [("Changes", changes.headline)]
+    if not changes.first_run:
+        facts += [
+            ("Previous run folder", changes.previous_folder),
+            ("Previous run started (UTC)", changes.previous_started or changes.previous_started_at),
+            *((f"Trails: {label}", count) for label, count in changes.counts),
+            ("Details", "see the Changes sheet"),
+        ]
+    return _label_rows(ws, row + 1, facts)
+
+
+def _bar_chart(
+    ws: Worksheet, title: str, unit: str, header_row: int, colours: list[str | None], anchor: str
+) -> None:
+    """A column chart of the two-column table under ``header_row``: whole numbers on the axis
+    (1, 2, 3 ... for a small organization; never 0.5 steps), each bar in its status colour."""
+    first, last = header_row + 1, header_row + len(colours)
+    values = [ws.cell(row, 2).value for row in range(first, last + 1)]
+    largest = max((value for value in values if isinstance(value, int)), default=0)
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = title
+    chart.legend = None
+    chart.y_axis.title = unit
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorUnit = max(1, math.ceil(largest / 5))
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = max(
+        1, math.ceil(largest / chart.y_axis.majorUnit) * chart.y_axis.majorUnit
+    )
+    chart.x_axis.delete = False  # openpyxl hides both axes unless told otherwise
+    chart.y_axis.delete = False
+    chart.add_data(
+        Reference(ws, min_col=2, min_row=header_row, max_row=last), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    series = chart.series[0]
+    for index, status in enumerate(colours):
+        point = DataPoint(idx=index)
+        point.graphicalProperties.solidFill = STATUS_COLOURS[status][1] if status else "A6A6A6"
+        series.dPt.append(point)
+    chart.height, chart.width = 7.5, 14
+    ws.add_chart(chart, anchor)

@@ -1,0 +1,293 @@
+"""The table sheets of ``report.xlsx``: Findings, Accounts, Buckets, Coverage, Remediation,
+Changes, Run and Controls.
+
+Each sheet is declared as its columns: a readable header, how a row gives the cell, and whether
+the cell is coloured by its status or wrapped. The machine field names stay in findings.json
+and findings.csv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from operator import itemgetter
+
+from openpyxl.worksheet.worksheet import Worksheet
+
+from orgscan.evidence.controls import Control, load_controls
+from orgscan.evidence.runinfo import command_text
+from orgscan.exceptions_register import exception_label
+from orgscan.findings import FINDING_COLUMNS
+from orgscan.model import ExceptionMark, Finding
+from orgscan.reports.changes import ChangeRow, ChangesSummary
+from orgscan.reports.fixes import RemediationRow
+from orgscan.reports.standings import AccountRow, AccountsView
+from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
+from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
+
+#: The Findings sheet's header for each contract field, in the contract's order.
+FINDING_HEADERS: dict[str, str] = {
+    "account_id": "Account",
+    "trail_name": "Trail",
+    "trail_arn": "Trail ARN",
+    "home_region": "Home region",
+    "is_organization_trail": "Organization trail",
+    "is_multi_region": "Multi-region",
+    "bucket_name": "Bucket",
+    "bucket_account_id": "Bucket owner",
+    "bucket_region": "Bucket region",
+    "object_lock_enabled": "Object Lock",
+    "lock_mode": "Lock mode",
+    "retention_days": "Retention (days)",
+    "versioning": "Versioning",
+    "status": "Status",
+    "reason_code": "Reason code",
+    "reason": "Reason",
+    "is_logging": "Logging",
+    "latest_delivery_error": "Latest delivery error",
+    "management_events": "Management events",
+}
+
+
+def _cell(value: object) -> CellValue:
+    """A finding's field as a cell: enums as their value, everything else as it is."""
+    if hasattr(value, "value"):
+        return str(value.value)
+    return value  # type: ignore[return-value]
+
+
+def _field(name: str) -> Callable[[Finding], CellValue]:
+    return lambda finding: _cell(getattr(finding, name))
+
+
+def _mark(finding: Finding) -> ExceptionMark | None:
+    """The finding's exception mark when the register labels it (accepted or expired)."""
+    return finding.exception if exception_label(finding) is not None else None
+
+
+def _mark_field(read: Callable[[ExceptionMark], CellValue]) -> Callable[[Finding], CellValue]:
+    def value(finding: Finding) -> CellValue:
+        mark = _mark(finding)
+        return read(mark) if mark is not None else None
+
+    return value
+
+
+def _exception_text(finding: Finding) -> CellValue:
+    label = exception_label(finding)
+    return label.value if label is not None and finding.exception is not None else None
+
+
+_FINDING_COLUMNS: tuple[Column[Finding], ...] = (
+    # Read straight from the findings: the columns are the contract's fields, in its order.
+    *(
+        Column(FINDING_HEADERS[name], _field(name), status=name == "status")
+        for name in FINDING_COLUMNS
+    ),
+    # After the contract's fields: the exceptions register's mark.
+    Column("Exception", _exception_text, status=True),
+    Column("Exception owner", _mark_field(lambda mark: mark.owner)),
+    Column("Exception expires", _mark_field(lambda mark: mark.expires)),
+    Column("Exception reason", _mark_field(lambda mark: mark.reason)),
+)
+#: Columns of the Findings sheet after the contract's fields: the exceptions register's mark.
+EXCEPTION_COLUMNS = tuple(column.header for column in _FINDING_COLUMNS[len(FINDING_COLUMNS) :])
+
+_ACCOUNT_COLUMNS: tuple[Column[AccountRow], ...] = (
+    Column("Account", lambda row: row.account_id),
+    Column("Name", lambda row: row.name),
+    Column("OU path", lambda row: row.ou_path),
+    # An account without a verdict says why here: never a blank a filter hides.
+    Column(
+        "Verdict",
+        lambda row: row.verdict.value if row.verdict is not None else row.standing.value,
+        status=True,
+    ),
+    Column(
+        "Verdict code",
+        lambda row: row.verdict_code.value if row.verdict_code is not None else None,
+    ),
+    Column("Gaps", lambda row: row.gaps_text or None, wrap=True),
+    Column("Protected by", lambda row: "\n".join(row.protected_by) or None, wrap=True),
+    Column("Coverage", lambda row: row.note),
+)
+
+_SHARED_BUCKET_COLUMNS: tuple[Column[BucketSummary], ...] = (
+    Column("Bucket", lambda b: b.bucket_name),
+    Column("Owner account", lambda b: b.bucket_account_id),
+    Column("Region", lambda b: b.bucket_region),
+    Column("Status", lambda b: b.status.value, status=True),
+    Column("Reason code", lambda b: b.reason_code.value),
+    Column("Trails", lambda b: len(b.trail_arns)),
+    Column("Delivering accounts", lambda b: ", ".join(b.delivering_accounts)),
+)
+# The columns the Buckets and Remediation sheets share, by header.
+_BUCKET = {column.header: column for column in _SHARED_BUCKET_COLUMNS}
+
+_BUCKET_COLUMNS: tuple[Column[BucketSummary], ...] = (
+    _BUCKET["Bucket"],
+    _BUCKET["Owner account"],
+    _BUCKET["Region"],
+    Column("Object Lock", lambda b: b.object_lock_enabled),
+    Column("Mode", lambda b: b.lock_mode),
+    Column("Retention (days)", lambda b: b.retention_days),
+    Column("Versioning", lambda b: b.versioning),
+    _BUCKET["Status"],
+    _BUCKET["Reason code"],
+    _BUCKET["Trails"],
+    _BUCKET["Delivering accounts"],
+    Column("Reason", lambda b: b.reason),
+)
+
+
+def _of_bucket(column: Column[BucketSummary]) -> Column[RemediationRow]:
+    """A bucket column on a remediation row (the row's bucket)."""
+    return Column(column.header, lambda r: column.value(r.bucket), status=column.status is True)
+
+
+_REMEDIATION_COLUMNS: tuple[Column[RemediationRow], ...] = (
+    *(_of_bucket(column) for column in _SHARED_BUCKET_COLUMNS),
+    Column("Strategy", lambda r: r.strategy),
+    Column("What to do", lambda r: r.summary, wrap=True),
+    Column(
+        "Steps",
+        lambda r: "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)) or None,
+        wrap=True,
+    ),
+    Column("Warnings", lambda r: "\n".join(r.warnings) or None, wrap=True),
+    Column("Script", lambda r: r.script_label),
+)
+
+_COVERAGE_COLUMNS: tuple[Column[CoverageRow], ...] = (
+    Column("Kind", lambda r: r.kind),
+    Column("Account", lambda r: r.account_id),
+    Column("Name", lambda r: r.name),
+    Column("OU path", lambda r: r.ou_path),
+    Column("State", lambda r: r.state),
+    Column("Scanned", lambda r: r.scanned),
+    Column("Regions scanned", lambda r: r.regions_scanned),
+    Column("Region", lambda r: r.region),
+    Column("Stage", lambda r: r.stage),
+    Column("Error code", lambda r: r.error_code),
+    Column("Detail", lambda r: r.detail),
+)
+
+_CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
+    Column("Class", lambda r: r.label),
+    Column("Trail", lambda r: r.trail_name),
+    Column("Account", lambda r: r.account_id),
+    Column("Account name", lambda r: r.account_name),
+    Column("Status before", lambda r: r.status_old, status=True),
+    Column("Status now", lambda r: r.status_new, status=True),
+    Column("Reason code before", lambda r: r.reason_code_old),
+    Column("Reason code now", lambda r: r.reason_code_new),
+    Column("What changed", lambda r: r.what_changed, wrap=True),
+    Column("Excepted", lambda r: r.excepted),
+    Column("Trail ARN", lambda r: r.trail_arn),
+)
+
+_PARAMETER_COLUMNS: tuple[Column[tuple[str, CellValue]], ...] = (
+    Column("Parameter", itemgetter(0)),
+    Column("Value", itemgetter(1)),
+)
+
+_CONTROL_COLUMNS: tuple[Column[Control], ...] = (
+    Column("Framework", lambda c: c.framework),
+    Column("Requirement", lambda c: c.requirement),
+    Column("Title", lambda c: c.title, wrap=True),
+    Column("Evidenced by", lambda c: ", ".join(kind.value for kind in c.applies_to)),
+    Column("Relation", lambda c: c.relation.value),
+    Column("Source", lambda c: c.source),
+    Column("Note", lambda c: c.note, wrap=True),
+)
+
+
+def findings_sheet(ws: Worksheet, findings: tuple[Finding, ...]) -> None:
+    """One row per trail: every field of the contract, then the exception's mark."""
+    write_table(ws, _FINDING_COLUMNS, findings)
+
+
+def accounts_sheet(ws: Worksheet, view: AccountsView) -> None:
+    """One row per account: its verdict (or why it has none), gaps and protecting trails."""
+    write_table(ws, _ACCOUNT_COLUMNS, view.rows)
+
+
+def buckets_sheet(ws: Worksheet, summary: ReportSummary) -> None:
+    """One row per bucket, with the trails that deliver to it."""
+    write_table(ws, _BUCKET_COLUMNS, summary.buckets)
+
+
+def coverage_sheet(ws: Worksheet, summary: ReportSummary) -> None:
+    """The accounts (scanned or why not) and every ``errors[]`` row."""
+    write_table(ws, _COVERAGE_COLUMNS, summary.coverage_rows)
+
+
+def remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
+    """One row per failing bucket: the strategy, its steps in words and the script."""
+    write_table(ws, _REMEDIATION_COLUMNS, rows)
+
+
+def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
+    """What changed since the previous run, one row per trail that changed."""
+    write_table(ws, _CHANGE_COLUMNS, changes.rows)
+    if not changes.rows:
+        # Below the (empty) table, outside its filter: why there is nothing to list.
+        note = (
+            "First run in this folder: there is no previous run to compare with."
+            if changes.first_run
+            else f"No trail changed since the previous run ({changes.previous_folder})."
+        )
+        put(ws.cell(row=3, column=1), note)
+
+
+def run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -> None:
+    """The run's parameters by their machine names, as ``findings.json`` records them."""
+    run = summary.result.run
+    duration = (
+        (summary.finished - summary.started).total_seconds()
+        if summary.finished and summary.started
+        else None
+    )
+    parameters: list[tuple[str, CellValue]] = [
+        ("run_id", run.run_id),
+        ("organization_id", run.organization_id),
+        ("started_at", summary.started or run.started_at),
+        ("finished_at", summary.finished or run.finished_at),
+        ("time_zone", "UTC (every date and time in this workbook)"),
+        ("duration_seconds", duration),
+        ("tool_version", run.tool_version),
+        ("caller_arn", run.caller_arn),
+        ("host", run.host),
+        ("command", command_text(run.command)),
+        *(
+            (f"scope.{key}", _scope_value(value))
+            for key, value in (run.scope.to_dict() if run.scope else {}).items()
+        ),
+        ("complete", run.complete),
+        ("regions", ", ".join(run.regions)),
+        ("region_count", len(run.regions)),
+        *((f"policy.{key}", _cell_value(value)) for key, value in run.policy.to_dict().items()),
+        ("accounts", len(summary.result.accounts)),
+        ("findings", len(summary.result.findings)),
+        ("errors", len(summary.result.errors)),
+        ("previous_run_folder", changes.previous_folder),
+        ("previous_run_started_at", changes.previous_started or changes.previous_started_at),
+    ]
+    write_table(ws, _PARAMETER_COLUMNS, parameters)
+
+
+def controls_sheet(ws: Worksheet) -> None:
+    """The requirements the findings and account verdicts evidence (configs/controls.toml)."""
+    write_table(ws, _CONTROL_COLUMNS, load_controls().controls)
+
+
+def _scope_value(value: object) -> CellValue:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "all" if value is None else _cell_value(value)
+
+
+def _cell_value(value: object) -> CellValue:
+    if value is None or isinstance(value, str | bool | int | float | datetime):
+        return value
+    return str(value)
