@@ -120,7 +120,7 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
     """
     document = {
         setting.key: setting.show(value_of(settings, name, setting))
-        for name, setting in declared()
+        for name, setting in declared(type(settings))
         if setting.show is not None
     }
     return {key: value for key, value in document.items() if value not in (None, [], {})}

@@ -359,21 +359,22 @@ class ScanSettings:
         """The settings as plain values by config key, secrets left out (for the log)."""
         return {
             setting.key: (setting.log or setting.show)(value_of(self, name, setting))
-            for name, setting in declared()
+            for name, setting in declared(type(self))
             if setting.show is not None
         }
 
 
-def declared() -> Iterator[tuple[str, Setting]]:
+def declared(settings_class: type = ScanSettings) -> Iterator[tuple[str, Setting]]:
     """Every setting with the name of the ``ScanSettings`` field it sets, in field order."""
-    for spec in fields(ScanSettings):
+    for spec in fields(settings_class):
         for setting in spec.metadata[METADATA]:
             yield spec.name, setting
 
 
-def _settings_by_key() -> Mapping[str, tuple[str, Setting]]:
+def settings_by_key(settings_class: type = ScanSettings) -> Mapping[str, tuple[str, Setting]]:
+    """Every config key of ``settings_class`` with its field's name and declaration."""
     table: dict[str, tuple[str, Setting]] = {}
-    for name, setting in declared():
+    for name, setting in declared(settings_class):
         if setting.key in table:  # found when the module is imported, before any scan
             raise AssertionError(f"config key {setting.key!r} is declared twice")
         table[setting.key] = (name, setting)
@@ -381,7 +382,7 @@ def _settings_by_key() -> Mapping[str, tuple[str, Setting]]:
 
 
 #: Every config key with its field and declaration.
-SETTINGS = _settings_by_key()
+SETTINGS = settings_by_key()
 
 
 def field_default(name: str) -> Any:
