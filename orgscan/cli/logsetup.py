@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
-from enum import StrEnum
 from pathlib import Path
 
 LOG_FILE = "orgscan.log"
@@ -22,22 +21,6 @@ _SHARED_FORMAT = "%(asctime)s %(levelname)s [%(run)s] %(threadName)s %(name)s: %
 SHARED_LOG_MAX_BYTES = 10 * 1024 * 1024
 SHARED_LOG_BACKUPS = 5
 _LOGGER = "orgscan"
-
-
-class LogLevel(StrEnum):
-    """``--log-level``: INFO tells the run's story, DEBUG adds one line per AWS call."""
-
-    DEBUG = "DEBUG"
-    INFO = "INFO"
-    WARNING = "WARNING"
-    ERROR = "ERROR"
-
-
-class LogFormat(StrEnum):
-    """``--log-format``: lines of text, or one JSON object per line for log shippers."""
-
-    TEXT = "text"
-    JSON = "json"
 
 
 class TextFormatter(logging.Formatter):

@@ -20,12 +20,13 @@ from typer._click.exceptions import (
 )
 
 from orgscan.cli.common import fail
+from orgscan.config.choices import Panel
 
-SCOPE = "Scope"
-ACCESS = "Access"
-POLICY = "Policy"
-OUTPUT = "Output"
-LOGGING = "Logging"
+SCOPE = Panel.SCOPE.value
+ACCESS = Panel.ACCESS.value
+POLICY = Panel.POLICY.value
+OUTPUT = Panel.OUTPUT.value
+LOGGING = Panel.LOGGING.value
 
 # typer's wording of a value that is not among the choices: "'bogus' is not one of ..."
 _GIVEN = re.compile(r"'(.*)' is not one of")

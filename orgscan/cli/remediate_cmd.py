@@ -15,7 +15,7 @@ import typer
 from orgscan.cli.common import maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import choices, examples
-from orgscan.cli.scan_options import ExternalIdOpt, RoleOpt, SessionNameOpt
+from orgscan.cli.scan_options import ScanOptions, with_some_scan_options
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
@@ -33,7 +33,9 @@ EPILOG = examples(
 
 
 @maps_input_errors
+@with_some_scan_options("role_name", "external_id", "role_session_name")
 def remediate(
+    access: ScanOptions,
     run_dir: Annotated[
         Path, typer.Argument(metavar="RUN_DIR", help="A run folder written by `orgscan scan`.")
     ],
@@ -85,9 +87,6 @@ def remediate(
             "\\[default: 90, or the policy's minimum]",
         ),
     ] = None,
-    role_name: RoleOpt = None,
-    external_id: ExternalIdOpt = None,
-    role_session_name: SessionNameOpt = None,
     json_output: Annotated[
         bool,
         typer.Option(
@@ -150,6 +149,9 @@ def remediate(
     from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
 
+    role_name, external_id, role_session_name = (
+        access.values[key] for key in ("role_name", "external_id", "role_session_name")
+    )
     sessions = SessionFactory(
         role_name=DEFAULT_ROLE_NAME if role_name is None else role_name,
         external_id=external_id,

@@ -27,8 +27,8 @@ def report(
 
     plan.json and diff.json are used too, when the run has them.
     """
-    from orgscan.config import OutputFormat
     from orgscan.evidence.manifest import findings_match, sealed_files
+    from orgscan.formats import FORMATS, OutputFormat
     from orgscan.reports import available_formats, format_names
     from orgscan.runs.output import load_report_inputs, rewrite_reports
 
@@ -42,7 +42,7 @@ def report(
     names = [
         name
         for name in names
-        if not OutputFormat(name).opt_in or (run_dir / formats[name].filename).exists()
+        if not FORMATS[OutputFormat(name)].opt_in or (run_dir / formats[name].filename).exists()
     ]
     sealed = sealed_files(run_dir)
     if sealed is not None:

@@ -18,14 +18,7 @@ import typer
 from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
-from orgscan.cli.scan_options import (
-    FailOnOpt,
-    FormatOpt,
-    LogLevelOpt,
-    QuietOpt,
-    ScanOptions,
-    with_scan_options,
-)
+from orgscan.cli.scan_options import ScanOptions, with_scan_options, with_some_scan_options
 from orgscan.errors import EvidenceWriteError, WriteInterrupted
 
 if TYPE_CHECKING:
@@ -71,7 +64,9 @@ def scan(options: ScanOptions) -> None:
 
 
 @maps_input_errors
+@with_some_scan_options("format", "fail_on", "quiet", "log_level")
 def demo(
+    options: ScanOptions,
     output_dir: Annotated[
         Path,
         typer.Option(
@@ -96,10 +91,6 @@ def demo(
             "--workers", metavar="N", help="Simulated AWS calls in flight at once (1-512)."
         ),
     ] = 8,
-    format: FormatOpt = None,
-    fail_on: FailOnOpt = None,
-    quiet: QuietOpt = None,
-    log_level: LogLevelOpt = None,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
     from orgscan.aws.sessions import SessionFactory
@@ -113,13 +104,10 @@ def demo(
         settings = build_settings(
             None,
             {
+                **options.values,
                 "regions": list(simulated.regions),
                 "output_dir": output_dir,
                 "workers": workers,
-                "format": format,
-                "fail_on": fail_on,
-                "quiet": quiet,
-                "log_level": log_level,
                 "min_retention_days": simulated.policy.min_retention_days,
                 "require_mode": simulated.policy.require_mode.value,
             },
@@ -132,7 +120,7 @@ def demo(
         )
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.
-    raise typer.Exit(code if fail_on is not None else ExitCode.OK)
+    raise typer.Exit(code if options.values["fail_on"] is not None else ExitCode.OK)
 
 
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
@@ -140,6 +128,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     from orgscan.cli.exitcodes import scan_exit_code
     from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
     from orgscan.cli.terminal_summary import print_summary
+    from orgscan.config import LogFormat
     from orgscan.diff import load_diff
     from orgscan.error_codes import INTERRUPTED
     from orgscan.evidence.recorder import EVIDENCE_FILE
@@ -172,7 +161,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
             run_dir = create_run_dir(settings.output_dir, utc_now())
         except RunFolderError as exc:
             raise fail(str(exc)) from None
-        json_log = settings.log_format == "json"
+        json_log = settings.log_format is LogFormat.JSON
         try:
             handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
         except OSError as exc:

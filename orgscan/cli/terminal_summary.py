@@ -14,8 +14,19 @@ from orgscan.model import ScanResult, Status
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff
 
-# The files a person opens, in the order they are named.
-_REPORTS = ("report.html", "report.xlsx", "findings.csv", "findings.json", "diff.json")
+
+def _opened_files() -> list[str]:
+    """The files a person opens, in the order they are named: the reports the format registry
+    ranks, then what changed since the previous run."""
+    from orgscan.diff import DIFF_FILE
+    from orgscan.formats import FORMATS, Report
+
+    ranked = sorted(
+        (entry.opened, entry.output.load().filename)
+        for entry in FORMATS.values()
+        if entry.opened is not None and isinstance(entry.output, Report)
+    )
+    return [filename for _, filename in ranked] + [DIFF_FILE]
 
 
 def print_summary(
@@ -77,6 +88,6 @@ def print_summary(
         )
     typer.echo(f"  run folder: {run_dir}")
     names = {path.name: path for path in written}
-    for name in _REPORTS:
+    for name in _opened_files():
         if name in names:
             typer.echo(f"    {names[name]}")

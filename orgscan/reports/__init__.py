@@ -42,23 +42,15 @@ class ReportFormat(Protocol):
 
 
 def available_formats() -> dict[str, ReportFormat]:
-    """Every report format by its ``--format`` name, in the order they are written."""
-    from orgscan.reports.asff_report import AsffReport
-    from orgscan.reports.csv_report import CsvReport
-    from orgscan.reports.html_report import HtmlReport
-    from orgscan.reports.json_report import JsonReport
-    from orgscan.reports.ocsf_report import OcsfReport
-    from orgscan.reports.xlsx_report import XlsxReport
+    """Every report format by its ``--format`` name, in the order they are written (the format
+    registry's, ``orgscan.formats``)."""
+    from orgscan.formats import FORMATS, Report
 
-    formats: list[ReportFormat] = [
-        JsonReport(),
-        CsvReport(),
-        XlsxReport(),
-        HtmlReport(),
-        AsffReport(),
-        OcsfReport(),
-    ]
-    return {fmt.name: fmt for fmt in formats}
+    return {
+        fmt.value: entry.output.load()
+        for fmt, entry in FORMATS.items()
+        if isinstance(entry.output, Report)
+    }
 
 
 def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> list[Path]:

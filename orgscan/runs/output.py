@@ -8,15 +8,15 @@ without its manifest (incomplete) and ``latest`` keeps naming the previous run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from orgscan.config import OutputFormat
 from orgscan.diff import load_diff, write_diff
 from orgscan.errors import EvidenceWriteError
 from orgscan.findings import load_run
+from orgscan.formats import FORMATS, Files, FormatEntry, OutputFormat, Writer
 from orgscan.model import ScanResult
-from orgscan.remediation import RemediationSettings, build_plan, write_plan_files
+from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.reports import ReportInputs, write_reports
 from orgscan.runs.folder import update_latest
@@ -24,30 +24,20 @@ from orgscan.runs.history import diff_against_previous
 
 log = logging.getLogger(__name__)
 
-# Writes one format's files into a run folder; returns their paths.
-Writer = Callable[[Path, ReportInputs], list[Path]]
 
+def _writer(fmt: OutputFormat, entry: FormatEntry) -> Writer:
+    if isinstance(entry.output, Files):
+        return entry.output.write
 
-def _report(fmt: OutputFormat) -> Writer:
     def write(run_dir: Path, inputs: ReportInputs) -> list[Path]:
         return write_reports(run_dir, inputs, [fmt.value])
 
     return write
 
 
-def _scripts(run_dir: Path, inputs: ReportInputs) -> list[Path]:
-    return write_plan_files(run_dir, inputs.plan) if inputs.plan is not None else []
-
-
-#: What writes each ``--format``; every ``OutputFormat`` has an entry (a test checks it).
+#: What writes each ``--format``, read from the format registry (``orgscan.formats``).
 WRITERS: Mapping[OutputFormat, Writer] = {
-    OutputFormat.JSON: _report(OutputFormat.JSON),
-    OutputFormat.CSV: _report(OutputFormat.CSV),
-    OutputFormat.XLSX: _report(OutputFormat.XLSX),
-    OutputFormat.HTML: _report(OutputFormat.HTML),
-    OutputFormat.SCRIPTS: _scripts,
-    OutputFormat.ASFF: _report(OutputFormat.ASFF),
-    OutputFormat.OCSF: _report(OutputFormat.OCSF),
+    fmt: _writer(fmt, entry) for fmt, entry in FORMATS.items()
 }
 # Written before the others: findings.json is the source of everything else; the scripts
 # come from the plan, which the other reports show too.

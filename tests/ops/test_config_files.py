@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from orgscan.cli import app
 from orgscan.config import (
-    _KEYS,
+    SETTINGS,
     FailOn,
     ScanSettings,
     build_settings,
@@ -56,7 +56,7 @@ def test_default_toml_documents_every_setting() -> None:
     # A key is documented set to its default, or commented out when its default is "not set".
     documented = set(re.findall(r"^(?:# )?([a-z_]+) = ", text, flags=re.MULTILINE))
     documented |= set(re.findall(r"^(?:# )?\[\[?([a-z_]+)\]\]?$", text, flags=re.MULTILINE))
-    assert set(_KEYS) <= documented
+    assert set(SETTINGS) <= documented
     assert {"strategy", "mode", "days", "trail_arn", "owner", "reason", "expires"} <= documented
     # Every commented-out example is itself valid once uncommented.
     uncommented = re.sub(r"^# ([a-z_]+ = )", r"\1", text, flags=re.MULTILINE)
