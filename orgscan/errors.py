@@ -14,6 +14,12 @@ class CredentialsError(InputError):
     """No usable AWS credentials, or the caller cannot be identified."""
 
 
+class UntrustedRunError(Exception):
+    """A run folder does not match its manifest, or its findings do not follow from its
+    recorded evidence: exit 1 (as ``verify``), nothing written or changed. One line that names
+    what differs."""
+
+
 class AwsUnavailableError(Exception):
     """AWS could not answer before the scan began (throttling, an outage, the network).
 

@@ -11,7 +11,7 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.errors import AwsUnavailableError, EvidenceWriteError, InputError
+from orgscan.errors import AwsUnavailableError, EvidenceWriteError, InputError, UntrustedRunError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,7 +48,8 @@ def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> typer.Exit:
 def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn ``InputError`` raised by the core into a one-line message and exit code 2,
     ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3, and
-    ``EvidenceWriteError`` (the run folder could not be written) into exit 4."""
+    ``EvidenceWriteError`` (the run folder could not be written) into exit 4, and
+    ``UntrustedRunError`` (a run folder that is not what the scan wrote) into exit 1."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -60,6 +61,8 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc), code=ExitCode.INCOMPLETE) from None
         except EvidenceWriteError as exc:  # never 1: a scheduler must not read it as findings
             raise fail(str(exc), code=ExitCode.WRITE_FAILED) from None
+        except UntrustedRunError as exc:  # names values from a file someone may have forged
+            raise fail(terminal_cell(str(exc)), code=ExitCode.FINDINGS) from None
 
     return wrapper
 

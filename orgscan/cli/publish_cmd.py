@@ -1,4 +1,8 @@
-"""``orgscan publish RUN_DIR --security-hub``: import a run's findings into Security Hub."""
+"""``orgscan publish RUN_DIR --security-hub``: import a run's findings into Security Hub.
+
+Imported findings replace earlier ones with the same ids, so only a run that matches its manifest
+and whose findings follow from its recorded AWS responses is sent (``orgscan.evidence.trust``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import typer
 from orgscan.cli.common import fail, maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import examples
+from orgscan.cli.runcheck import ForceOpt, trusted_findings
 
 EPILOG = examples(
     "orgscan publish reports/latest --security-hub",
@@ -32,22 +37,18 @@ def publish(
         str | None,
         typer.Option("--region", help="Security Hub region.  \\[default: the AWS configuration's]"),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Import RUN_DIR's findings into AWS Security Hub, as the caller's account: exit 0 when
-    every finding was taken, 3 when some were refused or the import stopped, 1 when the run's
-    findings.json no longer matches its manifest."""
+    every finding was taken, 3 when some were refused or the import stopped, 1 when the run
+    does not match its manifest or its findings do not follow from its recorded evidence."""
     from orgscan.aws.sessions import SessionFactory
-    from orgscan.evidence.manifest import findings_match
     from orgscan.evidence.publish import PublishError, for_importer, publish_findings
-    from orgscan.findings import load_run
     from orgscan.reports.asff_report import asff_findings
 
     if not security_hub:
         raise fail("name where to publish: --security-hub")
-    mismatch = findings_match(run_dir)
-    if mismatch is not None:
-        raise fail(f"{run_dir}: {mismatch}; refusing to publish it", ExitCode.FINDINGS)
-    result = load_run(run_dir)  # not a run folder: exit 2
+    result = trusted_findings(run_dir, purpose="publish it", recompute=True, force=force)
     sessions = SessionFactory()
     identity = sessions.identify()  # no credentials: exit 2
     target = region or sessions.default_region

@@ -1,7 +1,9 @@
 """``orgscan remediate RUN_DIR``: show a run's remediation plan, or ``--apply`` it through boto3.
 
-The plan shown and applied is always rebuilt from the run's ``findings.json``; a
-``remediation/plan.json`` that differs from it is refused (it is input, not authority).
+The run folder must first match its manifest (``orgscan.evidence.trust``), and ``--apply`` also
+re-derives its findings from the recorded AWS responses. The plan shown and applied is always
+rebuilt from those findings; a ``remediation/plan.json`` that differs from it is refused (it is
+input, not authority).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import typer
 from orgscan.cli.common import maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import choices, examples
+from orgscan.cli.runcheck import ForceOpt, trusted_findings
 from orgscan.cli.scan_options import ScanOptions, with_some_scan_options
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
@@ -102,10 +105,10 @@ def remediate(
             "only its actions, on its buckets and trails; then exit.",
         ),
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
     # Imported here: `orgscan --help` must not load the plan machinery (pandas, jinja2).
-    from orgscan.findings import load_run
     from orgscan.remediation.iam_policy import remediation_policy
     from orgscan.remediation.planfile import plan_to_dict
     from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
@@ -113,7 +116,14 @@ def remediate(
     selected = _parse_accounts(accounts)
     if apply and json_output and not yes:
         raise InputError("--json with --apply needs --yes (there is no prompt to answer)")
-    result = load_run(run_dir)  # FindingsFileError is an InputError: exit 2
+    # Nothing is planned from a folder that is not what the scan wrote (exit 1; not a run
+    # folder, exit 2); before changing AWS, the findings must also follow from its evidence.
+    result = trusted_findings(
+        run_dir,
+        purpose="apply its remediation" if apply else "plan its remediation",
+        recompute=apply,
+        force=force,
+    )
     plan = _load_or_build(
         run_dir,
         result,

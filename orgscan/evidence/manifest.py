@@ -226,24 +226,6 @@ def verify_folder(run_dir: Path, manifest: Manifest | None = None) -> Verificati
     )
 
 
-def findings_match(run_dir: Path) -> str | None:
-    """None when ``findings.json`` matches the manifest (or the run has no manifest: a run
-    from before manifests, or one that did not finish); otherwise why it does not."""
-    if not (run_dir / MANIFEST_FILE).exists():
-        return None
-    manifest = load_manifest(run_dir)
-    expected = manifest.files.get(FINDINGS_FILE)
-    if expected is None:
-        return f"{FINDINGS_FILE} is not in {MANIFEST_FILE}"
-    try:
-        actual = digest_file(run_dir / FINDINGS_FILE)
-    except OSError as exc:
-        return f"{FINDINGS_FILE} cannot be read ({exc.strerror})"
-    if actual != expected:
-        return f"{FINDINGS_FILE} no longer matches {MANIFEST_FILE} (changed after the scan)"
-    return None
-
-
 def sealed_files(run_dir: Path) -> frozenset[str] | None:
     """The paths ``run_dir``'s manifest lists, or None when the run has no manifest."""
     if not (run_dir / MANIFEST_FILE).exists():

@@ -115,7 +115,7 @@ def test_report_refuses_a_tampered_run_and_rewrites_nothing(demo_run: Path) -> N
     before = {path: path.stat().st_mtime_ns for path in demo_run.rglob("*") if path.is_file()}
     code, _, err = run_cli("report", str(demo_run))
     assert code == 1
-    assert "findings.json no longer matches manifest.json" in err
+    assert "does not match its manifest.json (findings.json changed)" in err
     assert not (demo_run / "report.xlsx").exists()
     assert {
         path: path.stat().st_mtime_ns for path in demo_run.rglob("*") if path.is_file()

@@ -16,6 +16,7 @@ from orgscan.evidence.publish import for_importer, publish_findings
 from orgscan.findings import load_run
 from orgscan.reports.asff_report import asff_findings
 from tests.evidence.cli import run_cli
+from tests.evidence.test_recompute import read_findings, reseal
 
 
 @pytest.fixture
@@ -85,3 +86,61 @@ def test_publish_refuses_a_tampered_run_and_needs_a_target(
     assert code == 1
     assert "refusing to publish" in err
     assert all_findings(security_hub) == []
+
+
+def _forge_all_passing(run_dir: Path) -> None:
+    """Rewrite findings.json so that every finding passes, as a forger would."""
+    document = read_findings(run_dir)
+    for finding in document["findings"]:
+        finding.update(status="PASS", reason_code="COMPLIANT")
+    (run_dir / "findings.json").write_text(json.dumps(document, indent=2))
+
+
+def test_publish_refuses_a_forged_run_without_its_manifest(
+    security_hub: Any, demo_run: Path
+) -> None:
+    _forge_all_passing(demo_run)
+    (demo_run / "manifest.json").unlink()
+    code, out, err = run_cli("publish", str(demo_run), "--security-hub")
+    assert code == 2
+    assert out == ""
+    assert f"{demo_run / 'manifest.json'}: missing" in err
+    assert "refusing to publish it. Give --force to use it anyway" in err
+    # Forced past the missing seal, the recorded evidence still refuses the forgery.
+    code, out, err = run_cli("publish", str(demo_run), "--security-hub", "--force")
+    assert code == 1
+    assert len(err.splitlines()) == 1  # refused: the one line says why, no warning first
+    assert "findings.json differs from the recorded AWS responses" in err
+    assert "'PASS' in findings.json, the evidence gives 'FAIL'" in err
+    assert all_findings(security_hub) == []
+
+
+def test_publish_refuses_findings_the_evidence_does_not_give(
+    security_hub: Any, demo_run: Path
+) -> None:
+    document = read_findings(demo_run)
+    _forge_all_passing(demo_run)
+    reseal(demo_run, read_findings(demo_run))
+    assert run_cli("verify", str(demo_run))[0] == 0  # the manifest alone cannot tell
+    code, _, err = run_cli("publish", str(demo_run), "--security-hub")
+    assert code == 1
+    failing = sum(f["status"] == "FAIL" for f in document["findings"])
+    assert f"findings.json differs from the recorded AWS responses in {failing * 2}" in err
+    assert "refusing to publish it" in err
+    assert all_findings(security_hub) == []
+
+
+def test_a_forced_publish_warns_and_logs(security_hub: Any, demo_run: Path) -> None:
+    (demo_run / "manifest.json").unlink()
+    before = sorted(p.name for p in demo_run.rglob("*"))
+    code, out, err = run_cli("publish", str(demo_run), "--security-hub", "--force")
+    assert code == 0, err
+    warning = (
+        f"{demo_run}: no manifest.json, used anyway (--force): nothing shows that its files "
+        "are the ones the scan wrote"
+    )
+    assert err == f"orgscan: warning: {warning}\n"
+    assert out.startswith("imported ")
+    log = (demo_run.parent / "orgscan.log").read_text(encoding="utf-8")
+    assert f"WARNING [{demo_run.name}] MainThread orgscan.cli.runcheck: {warning}" in log
+    assert sorted(p.name for p in demo_run.rglob("*")) == before

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orgscan.cli import app
+from orgscan.evidence.manifest import write_manifest
 from orgscan.findings import FindingsFileError, dumps, load_run, loads
 from orgscan.jsondoc import MAX_DOCUMENT_BYTES
 from orgscan.remediation import RemediationSettings, build_plan, planfile
@@ -155,12 +156,14 @@ def test_huge_numbers_in_plan_and_diff_are_bad_input(tmp_path: Path) -> None:
     (run / "remediation" / "plan.json").write_text(
         _with_raw_number(plan, ("retention", "days"), NINES), encoding="utf-8"
     )
+    write_manifest(run, run.name)  # sealed with it: the readers themselves must refuse it
     assert_clean_refusal(CliRunner().invoke(app, ["report", str(run)]), "plan.json")
     assert_clean_refusal(CliRunner().invoke(app, ["remediate", str(run)]), "plan.json")
     (run / "remediation" / "plan.json").unlink()
     (run / "diff.json").write_text(
         _with_raw_number({"schema_version": 1}, ("schema_version",), NINES), encoding="utf-8"
     )
+    write_manifest(run, run.name)
     assert_clean_refusal(CliRunner().invoke(app, ["report", str(run)]), "diff.json")
 
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from orgscan.cli import app
+from orgscan.evidence.manifest import write_manifest
 from orgscan.findings import dumps
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
 from orgscan.reports import ReportInputs
@@ -71,6 +72,7 @@ def test_the_plan_display_keeps_a_name_with_newlines_on_its_line(tmp_path: Path)
     (run / "findings.json").write_text(
         dumps(sample_result(bucket_name=f"logs{forged}")), encoding="utf-8"
     )
+    write_manifest(run, run.name)
     outcome = CliRunner().invoke(app, ["remediate", str(run)])
     assert outcome.exit_code == 0, outcome.output
     assert not [line for line in outcome.stdout.splitlines() if line.startswith("[9]")]

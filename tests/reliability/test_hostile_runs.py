@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from orgscan.cli import app
+from orgscan.evidence.manifest import write_manifest
 from orgscan.findings import FindingsFileError, dumps, loads
 from orgscan.remediation import RemediationSettings, build_plan, planfile
 from orgscan.reports import ReportInputs, available_formats
@@ -181,6 +182,7 @@ def test_plan_with_escaping_account_is_refused(tmp_path: Path) -> None:
     plan = changed(VALID_PLAN, ("entries", 0, "steps", 0, "account_id"), "../../../tmp/x")
     (run / "remediation").mkdir()
     (run / "remediation" / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    write_manifest(run, run.name)  # sealed with it: the plan reader itself must refuse it
     before = _snapshot(tmp_path)
 
     result = CliRunner().invoke(app, ["remediate", str(run)])
@@ -203,7 +205,8 @@ def test_report_never_writes_through_a_symlink_in_the_run_folder(tmp_path: Path)
     (run / "report.html").symlink_to(outside)
     (run / "findings.csv").symlink_to(outside)
 
-    result = CliRunner().invoke(app, ["report", str(run)])
+    # Forced: links are not in any manifest, and this is about where the reports go.
+    result = CliRunner().invoke(app, ["report", str(run), "--force"])
 
     assert result.exit_code == 0, result.output
     assert outside.read_text(encoding="utf-8") == "keep me"
@@ -226,6 +229,7 @@ def test_report_refuses_a_broken_plan_or_diff_next_to_good_findings(
     run = _run_folder(tmp_path, "run", dumps(sample_result()))
     (run / name).parent.mkdir(exist_ok=True)
     (run / name).write_text(text, encoding="utf-8")
+    write_manifest(run, run.name)  # sealed with it: the reader itself must refuse it
     before = _snapshot(tmp_path)
 
     result = CliRunner().invoke(app, ["report", str(run)])
@@ -247,6 +251,7 @@ def test_names_from_a_findings_file_cannot_drive_the_terminal(tmp_path: Path, co
             )
         ),
     )
+    write_manifest(hostile, hostile.name)
 
     result = CliRunner().invoke(app, _argv_for(command, hostile, good))
 
@@ -262,6 +267,8 @@ def test_a_special_file_in_a_run_folder_cannot_hang_a_command(
     tmp_path: Path, name: str, kind: str
 ) -> None:
     run = _run_folder(tmp_path, "run", dumps(sample_result()))
+    if name != "findings.json":
+        write_manifest(run, run.name)  # the special file comes after the seal: "added"
     target = run / name
     target.parent.mkdir(exist_ok=True)
     target.unlink(missing_ok=True)
@@ -277,6 +284,8 @@ def test_a_special_file_in_a_run_folder_cannot_hang_a_command(
         check=False,
     )
 
-    assert done.returncode == 2, done.stderr
+    # Refused, never opened: an unsealed run's findings.json is read by the bounded reader
+    # (bad input), a file added to a sealed run is named before anything reads it.
+    assert done.returncode == (2 if name == "findings.json" else 1), done.stderr
     assert done.stderr.startswith("orgscan: error: ")
     assert name.split("/")[-1] in done.stderr

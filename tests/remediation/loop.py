@@ -3,18 +3,26 @@ and a scan of it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from typer.testing import CliRunner
+
 from orgscan.aws.sessions import SessionFactory
+from orgscan.cli import app
 from orgscan.config import build_settings
 from orgscan.model import Finding, ScanResult, Status
 from orgscan.remediation.model import Plan
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg
+from orgscan.simulate.demo import CENTRAL_BUCKET
 
 #: A bucket of the log-archive account, unlocked and empty, used by another account's trail
 #: homed in another region (us-east-1).
 SHARED_BUCKET = "acme-shared-unlocked-logs"
 SHARED_REGION = "eu-west-1"
 CROSS_ACCOUNT_TRAIL = "identity-prod-trail"
+#: The demo's organization trail, delivering to CENTRAL_BUCKET.
+ORG_TRAIL = "acme-org-trail"
 
 
 def add_cross_account_case(org: SimulatedOrg, sessions: SessionFactory) -> str:
@@ -41,6 +49,46 @@ def scan(org: SimulatedOrg) -> ScanResult:
         },
     )
     return scan_organization(settings, SessionFactory(max_pool_connections=8))
+
+
+def demo_scan_args(org: SimulatedOrg, output_dir: Path) -> list[str]:
+    """`orgscan scan` of the simulated organization with its regions and policy, into
+    ``output_dir``."""
+    return [
+        "scan",
+        "--regions",
+        ",".join(org.regions),
+        "--min-retention-days",
+        str(org.policy.min_retention_days),
+        "--require-mode",
+        org.policy.require_mode.value,
+        "--output-dir",
+        str(output_dir),
+    ]
+
+
+def recorded_run(org: SimulatedOrg, out: Path) -> Path:
+    """Scan ``org`` (in the active mock) with `orgscan scan` into ``out``: a sealed run folder
+    with its recorded AWS responses, as the commands that act on a run require."""
+    scanned = CliRunner().invoke(app, [*demo_scan_args(org, out), "--quiet"])
+    assert scanned.exit_code == 1, scanned.output  # the demo organization fails on purpose
+    (run_dir,) = [path for path in out.iterdir() if path.is_dir() and not path.is_symlink()]
+    return run_dir
+
+
+def assert_central_logs_unchanged(org: SimulatedOrg) -> None:
+    """The log archive's central bucket keeps its COMPLIANCE 365-day rule, and the
+    organization trail still delivers there."""
+    sessions = SessionFactory()
+    s3 = sessions.client(org.log_archive_account_id, "s3", "us-east-1")
+    rule = s3.get_object_lock_configuration(Bucket=CENTRAL_BUCKET)["ObjectLockConfiguration"][
+        "Rule"
+    ]["DefaultRetention"]
+    assert (rule["Mode"], rule["Days"]) == ("COMPLIANCE", 365)
+    trail = sessions.client(org.management_account_id, "cloudtrail", "us-east-1").get_trail(
+        Name=org.trail(ORG_TRAIL).trail_arn
+    )["Trail"]
+    assert trail["S3BucketName"] == CENTRAL_BUCKET
 
 
 def by_arn(result: ScanResult) -> dict[str, Finding]:

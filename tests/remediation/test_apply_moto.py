@@ -266,11 +266,12 @@ def test_the_bucket_policy_is_merged_by_sid(s3):
     assert {o.status for o in again.outcomes if o.service == "s3"} == {StepStatus.ALREADY_DONE}
 
 
-def test_apply_shows_the_merged_policy_before_asking(tmp_path):
+def test_apply_shows_the_merged_policy_before_asking(tmp_path, evidence_agrees):
     from typer.testing import CliRunner
 
     from orgscan import findings
     from orgscan.cli import app
+    from orgscan.evidence.manifest import write_manifest
 
     result = scan_result(
         finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=ME, bucket_name="trail-logs"),
@@ -279,6 +280,7 @@ def test_apply_shows_the_merged_policy_before_asking(tmp_path):
     run_dir = tmp_path / "20261127T090000Z"
     run_dir.mkdir()
     (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    write_manifest(run_dir, run_dir.name)
     with demo_mock():
         s3 = SessionFactory().client(ME, "s3", REGION)
         s3.create_bucket(Bucket="trail-logs")

@@ -11,13 +11,14 @@ from typer.testing import CliRunner
 from orgscan import findings
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
+from orgscan.evidence.manifest import write_manifest
 from orgscan.model import Policy, ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_remediation
 from orgscan.remediation.model import Plan
 from orgscan.remediation.planfile import dumps, load_plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, build_demo_org, demo_mock
 from tests.remediation.builders import finding, scan_result
-from tests.remediation.loop import scan
+from tests.remediation.loop import recorded_run
 
 runner = CliRunner()
 
@@ -28,6 +29,7 @@ def _run_dir(tmp_path: Path, result, *, with_plan: bool) -> Path:
     (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
     if with_plan:
         write_remediation(run_dir, result, RemediationSettings())
+    write_manifest(run_dir, run_dir.name)  # sealed, as the scan leaves it
     return run_dir
 
 
@@ -60,26 +62,28 @@ def test_an_existing_plan_gives_its_settings_and_must_match_findings(tmp_path):
     result = scan_result(finding("app", ReasonCode.LOCK_NOT_CONFIGURED))
     run_dir = _run_dir(tmp_path, result, with_plan=False)
     write_remediation(run_dir, result, RemediationSettings(days=200))
+    # Unsealed (forced), so that plan.json itself is what is checked here, not the manifest.
+    (run_dir / "manifest.json").unlink()
     plan_path = run_dir / "remediation" / "plan.json"
     # The plan's settings (from the scan's [remediation] table) are used, checked by a rebuild.
-    shown = runner.invoke(app, ["remediate", str(run_dir)])
+    shown = runner.invoke(app, ["remediate", str(run_dir), "--force"])
     assert shown.exit_code == 0, shown.output
     assert "Default retention: GOVERNANCE for 200 days" in shown.output
     document = json.loads(plan_path.read_text(encoding="utf-8"))
     document["entries"][0]["explanation"] = "Harmless, trust me."
     plan_path.write_text(json.dumps(document), encoding="utf-8")
-    edited = runner.invoke(app, ["remediate", str(run_dir)])
+    edited = runner.invoke(app, ["remediate", str(run_dir), "--force"])
     assert edited.exit_code == 2
     assert (
         "plan.json differs from the plan rebuilt from findings.json in entry 1 "
         "(bucket app-logs: explanation)" in edited.output
     )
     # Options that change the plan rebuild it from findings.json alone.
-    rebuilt = runner.invoke(app, ["remediate", str(run_dir), "--days", "300"])
+    rebuilt = runner.invoke(app, ["remediate", str(run_dir), "--days", "300", "--force"])
     assert "Default retention: GOVERNANCE for 300 days" in rebuilt.output
     document["run_started_at"] = "2020-01-01T00:00:00Z"
     plan_path.write_text(json.dumps(document), encoding="utf-8")
-    other = runner.invoke(app, ["remediate", str(run_dir)])
+    other = runner.invoke(app, ["remediate", str(run_dir), "--force"])
     assert other.exit_code == 2
     assert "belongs to the scan started at 2020-01-01T00:00:00Z" in other.output
 
@@ -135,7 +139,7 @@ def test_bad_run_folders_exit_2(tmp_path):
     assert "not valid JSON" in malformed.output
 
 
-def test_apply_asks_first(run_dir):
+def test_apply_asks_first(run_dir, evidence_agrees):
     declined = runner.invoke(app, ["remediate", str(run_dir), "--apply"], input="n\n")
     assert declined.exit_code == 1
     assert "Apply 1 step(s)?" in declined.output
@@ -143,7 +147,7 @@ def test_apply_asks_first(run_dir):
     assert not (run_dir / "remediation").exists()
 
 
-def test_apply_exits_1_when_a_step_fails_and_records_it(run_dir):
+def test_apply_exits_1_when_a_step_fails_and_records_it(run_dir, evidence_agrees):
     with demo_mock():  # the bucket does not exist in moto: the step fails with NoSuchBucket
         failed = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
     assert failed.exit_code == 1, failed.output
@@ -163,7 +167,7 @@ def test_apply_exits_1_when_a_step_fails_and_records_it(run_dir):
 def test_apply_the_demo_run_through_the_cli(tmp_path):
     with demo_mock():
         org = build_demo_org()
-        run_dir = _run_dir(tmp_path, scan(org), with_plan=True)
+        run_dir = recorded_run(org, tmp_path / "out")
         payments = org.accounts["payments-prod"]
         applied = runner.invoke(
             app, ["remediate", str(run_dir), "--apply", "--yes", "--accounts", payments]

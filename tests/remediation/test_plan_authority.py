@@ -12,17 +12,16 @@ import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from orgscan import findings
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
 from orgscan.model import LockMode, ReasonCode
-from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_remediation
+from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.model import Plan, Service, Step
 from orgscan.remediation.safety import plan_differences, unsafe_steps
 from orgscan.simulate import build_demo_org, demo_mock
 from orgscan.simulate.demo import CENTRAL_BUCKET
 from tests.remediation.builders import LOG_ARCHIVE, MGMT, WORKLOAD, finding, scan_result
-from tests.remediation.loop import scan
+from tests.remediation.loop import assert_central_logs_unchanged, recorded_run
 
 runner = CliRunner()
 OUTSIDE_BUCKET = "attacker-owned-bucket"
@@ -104,11 +103,9 @@ def _hostile_steps(archive: str, management: str, org_trail_arn: str) -> list[di
 def test_a_hand_edited_plan_is_refused_and_changes_nothing(tmp_path: Path):
     with demo_mock():
         org = build_demo_org()
-        result = scan(org)
-        run_dir = tmp_path / "20261127T090000Z"
-        run_dir.mkdir()
-        (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
-        write_remediation(run_dir, result, RemediationSettings())
+        run_dir = recorded_run(org, tmp_path / "out")
+        # Without its seal (forced past it), plan.json itself must be refused.
+        (run_dir / "manifest.json").unlink()
         plan_path = run_dir / "remediation" / "plan.json"
         document = json.loads(plan_path.read_text(encoding="utf-8"))
         org_trail = org.trail("acme-org-trail")
@@ -119,7 +116,7 @@ def test_a_hand_edited_plan_is_refused_and_changes_nothing(tmp_path: Path):
         document["entries"][0]["explanation"] = "Nothing to see here."
         plan_path.write_text(json.dumps(document), encoding="utf-8")
 
-        applied = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
+        applied = runner.invoke(app, ["remediate", str(run_dir), "--apply", "--yes", "--force"])
         assert applied.exit_code == 2, applied.output
         assert (
             "plan.json differs from the plan rebuilt from findings.json in entry 1"
@@ -128,18 +125,10 @@ def test_a_hand_edited_plan_is_refused_and_changes_nothing(tmp_path: Path):
         assert "Nothing to see here." not in applied.output
         assert not list((run_dir / "remediation").glob("apply-*.json"))
 
-        sessions = SessionFactory()
-        s3 = sessions.client(org.log_archive_account_id, "s3", "us-east-1")
-        rule = s3.get_object_lock_configuration(Bucket=CENTRAL_BUCKET)["ObjectLockConfiguration"][
-            "Rule"
-        ]["DefaultRetention"]
-        assert (rule["Mode"], rule["Days"]) == ("COMPLIANCE", 365)
+        assert_central_logs_unchanged(org)
+        s3 = SessionFactory().client(org.log_archive_account_id, "s3", "us-east-1")
         with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
             s3.get_bucket_policy(Bucket=CENTRAL_BUCKET)
-        trail = sessions.client(org.management_account_id, "cloudtrail", "us-east-1").get_trail(
-            Name=org_trail.trail_arn
-        )["Trail"]
-        assert trail["S3BucketName"] == CENTRAL_BUCKET
 
 
 # ------------------------------------------------------------------ the plan on its own terms

@@ -25,6 +25,7 @@ from orgscan.runs.folder import resolve_latest
 from orgscan.simulate import SimulatedOrg, demo_spec, drifted
 from orgscan.simulate.fakeaws import FakeAws
 from tests.fake_org import answered_by
+from tests.remediation.loop import demo_scan_args
 
 REPORTS = ("report.html", "report.xlsx")
 
@@ -65,17 +66,9 @@ def scan_demo(output_dir: Path, exceptions: Path, *, drift: bool) -> tuple[Path,
         outcome = CliRunner().invoke(
             app,
             [
-                "scan",
-                "--regions",
-                ",".join(org.regions),
-                "--min-retention-days",
-                str(org.policy.min_retention_days),
-                "--require-mode",
-                org.policy.require_mode.value,
+                *demo_scan_args(org, output_dir),
                 "--exceptions",
                 str(exceptions),
-                "--output-dir",
-                str(output_dir),
                 "--workers",
                 "8",
                 "--quiet",
