@@ -47,6 +47,8 @@ class FakeWorld:
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     unassumable: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, str]] = field(default_factory=list)
+    # Every client asked for, as (account, service, region), the role checked after.
+    clients: list[tuple[str, str, str]] = field(default_factory=list)
 
     def called(self, operation: str) -> list[tuple[str, str]]:
         """(account, region) of every call of ``operation``, in order."""
@@ -140,6 +142,7 @@ class FakeSessions:
             raise AssumeRoleError(account_id, "AccessDenied", "not authorized to assume the role")
 
     def client(self, account_id: str, service: str, region: str) -> FakeClient:
+        self.world.clients.append((account_id, service, region))
         if account_id != MANAGEMENT:
             self.credentials_for(account_id)
         return FakeClient(self.world, account_id, region)
