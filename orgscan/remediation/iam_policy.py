@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from orgscan.remediation.buckets import partition_of
-from orgscan.remediation.model import Check, Guard, GuardKind, Plan, Service, Step, Strategy
+from orgscan.remediation.model import Check, Guard, Plan, Service, Step, Strategy
 
 #: API operations whose IAM action is not named "<service>:<Operation>".
 ACTION_OF_OPERATION: Mapping[tuple[Service, str], str] = {
@@ -99,14 +99,3 @@ def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> d
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
-
-
-def needs_destination_reads(plan: Plan) -> bool:
-    """True when the plan enables Object Lock in place on a bucket that may replicate: its
-    destinations' lock must then be readable by the acting account."""
-    return any(
-        guard.kind is GuardKind.REPLICATION_UNLOCKED
-        for entry in plan.entries
-        for step in entry.steps
-        for guard in step.guards
-    )

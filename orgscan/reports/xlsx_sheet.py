@@ -194,17 +194,6 @@ def set_widths(ws: Worksheet, widths: dict[int, int]) -> None:
         )
 
 
-def fit_columns(ws: Worksheet) -> None:
-    """Column widths from the longest value in each column, within sensible bounds."""
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is None:
-                continue
-            widths[cell.column] = max(widths.get(cell.column, 0), _display_width(cell.value))
-    set_widths(ws, widths)
-
-
 def print_setup(ws: Worksheet, title: str, *, one_page: bool = False) -> None:
     """Landscape A4, fit to the page width (and height too with ``one_page``), gridlines off,
     a header naming ``title`` (the run) and a footer with the sheet and page numbers."""

@@ -45,14 +45,12 @@ from orgscan.scan.workqueue import Handler, Priority, WorkQueue
 
 log = logging.getLogger(__name__)
 
-Progress = ProgressListener
-
 
 def scan_organization(
     settings: ScanSettings,
     sessions: SessionFactory,
     executor: Executor | None = None,
-    progress: Progress | None = None,
+    progress: ProgressListener | None = None,
 ) -> ScanResult:
     """Plan and run a whole scan; the convenience entry point for tests and the demo."""
     own_executor = executor is None
@@ -69,7 +67,7 @@ def execute_scan(
     plan: ScanPlan,
     sessions: SessionFactory,
     executor: Executor,
-    progress: Progress | None = None,
+    progress: ProgressListener | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> ScanResult:
     """Scan every account of the plan. Ctrl-C returns what was gathered, marked incomplete."""
@@ -105,7 +103,7 @@ class _Coordinator:
         plan: ScanPlan,
         sessions: SessionFactory,
         executor: Executor,
-        progress: Progress | None,
+        progress: ProgressListener | None,
     ) -> None:
         self.plan = plan
         self.sessions = sessions
