@@ -1,21 +1,23 @@
-"""Reading the JSON files of a run folder (findings.json, plan.json, diff.json) safely, and
-the one type check their loaders (and the exceptions file's) share.
+"""Reading the JSON files of a run folder (findings.json, plan.json, diff.json, the evidence
+file's lines) safely, and the one type check their loaders (and the exceptions file's) share.
 
 A run folder is read long after it was written, by scheduled jobs nobody watches, and anyone
 with write access to the output folder can change it. So the reader bounds what it accepts: only
-regular files, at most ``MAX_DOCUMENT_BYTES``, integers of at most ``MAX_INT_DIGITS`` digits, no
-``NaN``/``Infinity``. Whatever breaks a bound is the caller's ``InputError``, one line.
+regular files, at most ``MAX_DOCUMENT_BYTES``, lines of a bounded length, integers of at most
+``MAX_INT_DIGITS`` digits, no ``NaN``/``Infinity`` (nor a number that only fits as infinity,
+``1e400``). Whatever breaks a bound is the caller's ``InputError``, one line.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from orgscan.errors import InputError
 
@@ -64,6 +66,13 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses as inf: no run folder holds such a number
+        raise _Implausible(f"{text[:12]} is too large a number")
+    return value
+
+
 def _no_constant(name: str) -> Any:
     raise _Implausible(f"{name} is not a JSON number")
 
@@ -75,7 +84,12 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     or a ``\\ud800`` escape (valid JSON, but no character, so no report or script could be
     written from it)."""
     try:
-        document = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+        document = json.loads(
+            text,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+            parse_constant=_no_constant,
+        )
     except _Implausible as exc:
         raise error(f"{source}: implausible value: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -89,6 +103,50 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     except RecursionError:
         raise error(f"{source}: nested too deeply") from None
     return document
+
+
+def bounded_lines(
+    stream: IO[bytes],
+    source: str,
+    error: type[InputError],
+    *,
+    max_line_bytes: int,
+    max_total_bytes: int,
+    chunk_bytes: int = 64 * 1024,
+) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` for every line of ``stream``, without its newline.
+
+    ``stream`` is read ``chunk_bytes`` at a time (a ``GzipFile`` then decompresses no more than
+    that), so a line is refused with ``error`` as soon as it grows past ``max_line_bytes``,
+    before it is held whole, and the stream as soon as it passes ``max_total_bytes``: a small
+    compressed file can expand to gigabytes on one line.
+    """
+    pending = bytearray()
+    number = total = 0
+    while chunk := stream.read(chunk_bytes):
+        total += len(chunk)
+        if total > max_total_bytes:
+            raise error(f"{source}: more than the {max_total_bytes:,} bytes it may hold")
+        *complete, rest = chunk.split(b"\n")
+        for piece in complete:
+            pending += piece
+            number += 1
+            _check_line(pending, number, max_line_bytes, source, error)
+            yield number, bytes(pending)
+            pending.clear()
+        pending += rest
+        _check_line(pending, number + 1, max_line_bytes, source, error)
+    if pending:
+        yield number + 1, bytes(pending)
+
+
+def _check_line(
+    line: bytearray, number: int, max_line_bytes: int, source: str, error: type[InputError]
+) -> None:
+    if len(line) > max_line_bytes:
+        raise error(
+            f"{source}: line {number} is longer than the {max_line_bytes:,} bytes a line may have"
+        )
 
 
 def typed_value(
