@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import (
@@ -303,7 +303,7 @@ def _copy_evidence(
         )
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
-        typer.echo(f"orgscan: error: {exc}", err=True)
+        typer.echo(terminal_text(f"orgscan: error: {exc}"), err=True)
         return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
     log.info(
         "copied %d files of run %s to %s, each under %s retention for %d days; "
