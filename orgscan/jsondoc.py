@@ -16,6 +16,7 @@ import math
 import os
 import stat
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +27,10 @@ from orgscan.errors import InputError
 MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
 #: Integers in a run folder count days, regions or versions: 18 digits fit in 64 bits.
 MAX_INT_DIGITS = 18
+#: The times a run may have started or finished: none ran before 2000, and the workbook, a ZIP
+#: archive, cannot date its entries from 2108 on (``report`` crashed on such a run).
+EARLIEST_RUN_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_RUN_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def read_regular_file(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
@@ -147,6 +152,23 @@ def _check_line(
         raise error(
             f"{source}: line {number} is longer than the {max_line_bytes:,} bytes a line may have"
         )
+
+
+def implausible_time(text: str) -> str | None:
+    """What is wrong with ``text`` as a run's time: None when it is an ISO-8601 time from
+    ``EARLIEST_RUN_TIME`` up to ``LATEST_RUN_TIME`` (naive times are UTC), or no time at all
+    (readers show such text as it is); else one phrase saying why it is implausible."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if EARLIEST_RUN_TIME <= moment < LATEST_RUN_TIME:
+        return None
+    return (
+        f"is {text!r:.40}, not a time from {EARLIEST_RUN_TIME.year} to {LATEST_RUN_TIME.year - 1}"
+    )
 
 
 def typed_value(
