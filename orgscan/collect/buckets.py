@@ -19,6 +19,9 @@ _HEAD_CODES = {
     "301": "PermanentRedirect",
 }
 LOCK_NOT_FOUND = "ObjectLockConfigurationNotFoundError"
+# Refusals S3 gives only for a bucket that exists: it is another account's (HeadBucket's 403),
+# all access to it is disabled, or it lives in another region (HeadBucket's 301).
+_EXISTING_BUCKET_CODES = frozenset({"AccessDenied", "AllAccessDisabled", "PermanentRedirect"})
 
 ClientForRegion = Callable[[str], Any]
 
@@ -97,6 +100,18 @@ def read_bucket(
         error_code=None,
         error_message=versioning_error.message if versioning_error else None,
         versioning_error_code=versioning_error.code if versioning_error else None,
+    )
+
+
+def known_to_exist(facts: BucketFacts) -> bool:
+    """True when ``facts`` prove that the bucket exists: it was read, S3 named its region, or
+    S3 refused it as it refuses only an existing bucket. A throttled or failing HeadBucket, a
+    name botocore would not send (``ParamValidationError``) or a broken connection tells
+    nothing: such a bucket may or may not exist, so it cannot be judged outside anything."""
+    return (
+        facts.error_code is None
+        or facts.bucket_region is not None
+        or _HEAD_CODES.get(facts.error_code, facts.error_code) in _EXISTING_BUCKET_CODES
     )
 
 
