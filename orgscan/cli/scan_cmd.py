@@ -271,7 +271,9 @@ def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> 
     from orgscan.evidence.bucket import EvidenceBucketError, check_locked
 
     try:
-        check_locked(_evidence_client(sessions), settings.evidence_bucket)
+        check_locked(
+            _evidence_client(sessions), settings.evidence_bucket, sessions.caller_account_id
+        )
     except EvidenceBucketError as exc:
         raise fail(str(exc)) from None
 
@@ -299,7 +301,13 @@ def _copy_evidence(
     typer.echo(f"manifest.json sha256 {manifest_sha}")
     try:
         keys = upload_run(
-            _evidence_client(sessions), target, run_dir, result.run.run_id, retention, utc_now()
+            _evidence_client(sessions),
+            target,
+            run_dir,
+            result.run.run_id,
+            retention,
+            utc_now(),
+            sessions.caller_account_id,
         )
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)

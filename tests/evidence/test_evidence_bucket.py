@@ -14,7 +14,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgscan.errors import InputError
-from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket, retention_for
+from orgscan.evidence.bucket import (
+    EvidenceBucket,
+    check_locked,
+    parse_evidence_bucket,
+    retention_for,
+    upload_run,
+)
 from orgscan.model import LockMode
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.evidence.cli import run_cli
@@ -115,3 +121,37 @@ def test_bucket_addresses_and_retention_defaults() -> None:
     assert retention_for(None, None, None).days == 365
     assert retention_for(None, None, 400) == retention_for(LockMode.COMPLIANCE, 400, 10)
     assert retention_for(LockMode.GOVERNANCE, 7, 400).mode is LockMode.GOVERNANCE
+
+
+def test_every_evidence_call_names_the_account_that_must_own_the_bucket(
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path
+) -> None:
+    _, s3 = org_with_evidence_buckets
+    sent: list[tuple[str, str | None]] = []
+
+    def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
+        sent.append((model.name, params.get("ExpectedBucketOwner")))
+
+    s3.meta.events.register("before-parameter-build.s3.*", capture)
+    try:
+        (tmp_path / "findings.json").write_text("{}")
+        (tmp_path / "manifest.json").write_text("{}")
+        target = EvidenceBucket(LOCKED, "owned")
+        check_locked(s3, target, "111122223333")
+        keys = upload_run(
+            s3,
+            target,
+            tmp_path,
+            "R",
+            retention_for(None, 1, None),
+            datetime.now(UTC),
+            "111122223333",
+        )
+    finally:
+        s3.meta.events.unregister("before-parameter-build.s3.*", capture)
+    assert keys == ["owned/R/findings.json", "owned/R/manifest.json"]
+    assert sent == [
+        ("GetObjectLockConfiguration", "111122223333"),
+        ("PutObject", "111122223333"),
+        ("PutObject", "111122223333"),
+    ]
