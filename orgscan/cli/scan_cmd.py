@@ -298,7 +298,8 @@ def _copy_evidence(
         settings.evidence_retention_days,
         settings.policy.min_retention_days,
     )
-    typer.echo(f"manifest.json sha256 {manifest_sha}")
+    if not settings.quiet:  # quiet prints errors only; the digest is in the shared log
+        typer.echo(f"manifest.json sha256 {manifest_sha}")
     try:
         keys = upload_run(
             _evidence_client(sessions),
@@ -323,10 +324,11 @@ def _copy_evidence(
         retention.days,
         manifest_sha,
     )
-    typer.echo(
-        f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
-        f"{retention.mode.value} retention for {retention.days} days"
-    )
+    if not settings.quiet:
+        typer.echo(
+            f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
+            f"{retention.mode.value} retention for {retention.days} days"
+        )
     return code
 
 

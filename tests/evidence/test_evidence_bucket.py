@@ -65,11 +65,11 @@ def test_the_run_folder_is_copied_locked(
     # organization (FAIL), and every account and region was read.
     assert code == 0
     assert err == ""
+    assert out == ""  # --quiet prints errors only: the digest is in the shared log
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     manifest = (run_dir / "manifest.json").read_bytes()
     sha = hashlib.sha256(manifest).hexdigest()
-    assert f"manifest.json sha256 {sha}" in out
-    assert sha in (tmp_path / "orgscan.log").read_text()  # the output folder's shared log
+    assert f"manifest.json sha256 {sha}" in (tmp_path / "orgscan.log").read_text()
     listed = json.loads(manifest)["files"]
     prefix = f"runs/prod/{run_dir.name}/"
     objects = s3.list_object_versions(Bucket=LOCKED, Prefix=prefix)["Versions"]
@@ -155,3 +155,26 @@ def test_every_evidence_call_names_the_account_that_must_own_the_bucket(
         ("PutObject", "111122223333"),
         ("PutObject", "111122223333"),
     ]
+
+
+def test_without_quiet_the_digest_and_the_copy_are_printed(
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path
+) -> None:
+    code, out, _ = run_cli(
+        "scan",
+        "--output-dir",
+        str(tmp_path),
+        "--regions",
+        "us-east-1",
+        "--fail-on",
+        "never",
+        "--evidence-bucket",
+        f"s3://{LOCKED}/loud",
+    )
+    assert code == 0
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
+    sha = hashlib.sha256((run_dir / "manifest.json").read_bytes()).hexdigest()
+    lines = out.splitlines()
+    assert lines[0] == f"manifest.json sha256 {sha}"
+    assert lines[1].startswith(f"copied {len(list(run_dir.rglob('*.*')))} files to s3://{LOCKED}/")
+    assert lines[2].startswith("orgscan: ")  # the summary follows
