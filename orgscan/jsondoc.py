@@ -18,7 +18,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from orgscan.errors import InputError
 
@@ -110,8 +110,16 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     return document
 
 
+class ReadsBytes(Protocol):
+    """A binary stream: a file, a ``GzipFile``, a ``BytesIO``."""
+
+    def read(self, size: int, /) -> bytes:
+        """At most ``size`` bytes; empty at the end."""
+        ...
+
+
 def bounded_lines(
-    stream: IO[bytes],
+    stream: ReadsBytes,
     source: str,
     error: type[InputError],
     *,

@@ -289,6 +289,11 @@ def _output_shape(operation: str) -> Shape:
     return shape
 
 
+_METADATA_SHAPES: dict[str, Any] = {
+    "String": {"type": "string"},
+    "Integer": {"type": "integer"},
+    "Headers": {"type": "map", "key": {"shape": "String"}, "value": {"shape": "String"}},
+}
 #: The ``ResponseMetadata`` the recorder keeps (``_kept_metadata``), as a botocore shape.
 _METADATA = StructureShape(
     "ResponseMetadata",
@@ -300,13 +305,7 @@ _METADATA = StructureShape(
             "HTTPHeaders": {"shape": "Headers"},
         },
     },
-    ShapeResolver(
-        {
-            "String": {"type": "string"},
-            "Integer": {"type": "integer"},
-            "Headers": {"type": "map", "key": {"shape": "String"}, "value": {"shape": "String"}},
-        }
-    ),
+    ShapeResolver(_METADATA_SHAPES),
 )
 
 
