@@ -18,7 +18,7 @@ import pandas as pd
 
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
-from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
+from orgscan.jsondoc import implausible_time, parse_json_text, read_regular_file, typed_value
 from orgscan.model import (
     MAX_RETENTION_DAYS,
     REASON_STATUS,
@@ -297,8 +297,8 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         scope=_parse_scope(raw.get("scope")),
         command=(_strings(raw, "command", where) or ()) if "command" in raw else (),
         host=_get(raw, "host", str, where) if "host" in raw else "",
-        started_at=_get(raw, "started_at", str, where),
-        finished_at=_get(raw, "finished_at", str, where),
+        started_at=_run_time(raw, "started_at", where),
+        finished_at=_run_time(raw, "finished_at", where),
         tool_version=_get(raw, "tool_version", str, where),
         caller_arn=_get(raw, "caller_arn", str, where),
         organization_id=_get(raw, "organization_id", str, where, optional=True),
@@ -306,6 +306,15 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         regions=tuple(regions),
         complete=_get(raw, "complete", bool, where),
     )
+
+
+def _run_time(raw: Mapping[str, Any], key: str, where: str) -> str:
+    # Reports date the workbook's ZIP entries with these: out of range, they crash.
+    text: str = _get(raw, key, str, where)
+    problem = implausible_time(text)
+    if problem is not None:
+        raise _SchemaError(f"{where}: {key!r} {problem}")
+    return text
 
 
 def _strings(

@@ -1,21 +1,24 @@
-"""Reading the JSON files of a run folder (findings.json, plan.json, diff.json) safely, and
-the one type check their loaders (and the exceptions file's) share.
+"""Reading the JSON files of a run folder (findings.json, plan.json, diff.json, the evidence
+file's lines) safely, and the one type check their loaders (and the exceptions file's) share.
 
 A run folder is read long after it was written, by scheduled jobs nobody watches, and anyone
 with write access to the output folder can change it. So the reader bounds what it accepts: only
-regular files, at most ``MAX_DOCUMENT_BYTES``, integers of at most ``MAX_INT_DIGITS`` digits, no
-``NaN``/``Infinity``. Whatever breaks a bound is the caller's ``InputError``, one line.
+regular files, at most ``MAX_DOCUMENT_BYTES``, lines of a bounded length, integers of at most
+``MAX_INT_DIGITS`` digits, no ``NaN``/``Infinity`` (nor a number that only fits as infinity,
+``1e400``). Whatever breaks a bound is the caller's ``InputError``, one line.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from orgscan.errors import InputError
 
@@ -24,6 +27,10 @@ from orgscan.errors import InputError
 MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
 #: Integers in a run folder count days, regions or versions: 18 digits fit in 64 bits.
 MAX_INT_DIGITS = 18
+#: The times a run may have started or finished: none ran before 2000, and the workbook, a ZIP
+#: archive, cannot date its entries from 2108 on (``report`` crashed on such a run).
+EARLIEST_RUN_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_RUN_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def read_regular_file(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
@@ -64,6 +71,13 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses as inf: no run folder holds such a number
+        raise _Implausible(f"{text[:12]} is too large a number")
+    return value
+
+
 def _no_constant(name: str) -> Any:
     raise _Implausible(f"{name} is not a JSON number")
 
@@ -75,7 +89,12 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     or a ``\\ud800`` escape (valid JSON, but no character, so no report or script could be
     written from it)."""
     try:
-        document = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+        document = json.loads(
+            text,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+            parse_constant=_no_constant,
+        )
     except _Implausible as exc:
         raise error(f"{source}: implausible value: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -89,6 +108,75 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     except RecursionError:
         raise error(f"{source}: nested too deeply") from None
     return document
+
+
+class ReadsBytes(Protocol):
+    """A binary stream: a file, a ``GzipFile``, a ``BytesIO``."""
+
+    def read(self, size: int, /) -> bytes:
+        """At most ``size`` bytes; empty at the end."""
+        ...
+
+
+def bounded_lines(
+    stream: ReadsBytes,
+    source: str,
+    error: type[InputError],
+    *,
+    max_line_bytes: int,
+    max_total_bytes: int,
+    chunk_bytes: int = 64 * 1024,
+) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` for every line of ``stream``, without its newline.
+
+    ``stream`` is read ``chunk_bytes`` at a time (a ``GzipFile`` then decompresses no more than
+    that), so a line is refused with ``error`` as soon as it grows past ``max_line_bytes``,
+    before it is held whole, and the stream as soon as it passes ``max_total_bytes``: a small
+    compressed file can expand to gigabytes on one line.
+    """
+    pending = bytearray()
+    number = total = 0
+    while chunk := stream.read(chunk_bytes):
+        total += len(chunk)
+        if total > max_total_bytes:
+            raise error(f"{source}: more than the {max_total_bytes:,} bytes it may hold")
+        *complete, rest = chunk.split(b"\n")
+        for piece in complete:
+            pending += piece
+            number += 1
+            _check_line(pending, number, max_line_bytes, source, error)
+            yield number, bytes(pending)
+            pending.clear()
+        pending += rest
+        _check_line(pending, number + 1, max_line_bytes, source, error)
+    if pending:
+        yield number + 1, bytes(pending)
+
+
+def _check_line(
+    line: bytearray, number: int, max_line_bytes: int, source: str, error: type[InputError]
+) -> None:
+    if len(line) > max_line_bytes:
+        raise error(
+            f"{source}: line {number} is longer than the {max_line_bytes:,} bytes a line may have"
+        )
+
+
+def implausible_time(text: str) -> str | None:
+    """What is wrong with ``text`` as a run's time: None when it is an ISO-8601 time from
+    ``EARLIEST_RUN_TIME`` up to ``LATEST_RUN_TIME`` (naive times are UTC), or no time at all
+    (readers show such text as it is); else one phrase saying why it is implausible."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if EARLIEST_RUN_TIME <= moment < LATEST_RUN_TIME:
+        return None
+    return (
+        f"is {text!r:.40}, not a time from {EARLIEST_RUN_TIME.year} to {LATEST_RUN_TIME.year - 1}"
+    )
 
 
 def typed_value(

@@ -39,8 +39,9 @@ def terminal_cell(text: str) -> str:
 
 def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> typer.Exit:
     """Print ``orgscan: error: message`` on stderr and return the exit exception to raise
-    (exit 2, bad input, unless ``code`` says otherwise)."""
-    one_line = " ".join(message.split())
+    (exit 2, bad input, unless ``code`` says otherwise). The message may quote AWS or a file
+    (an error message, a bucket name): its control characters are shown as escapes."""
+    one_line = terminal_text(" ".join(message.split()))
     typer.echo(f"orgscan: error: {one_line}", err=True)
     return typer.Exit(code)
 

@@ -2,6 +2,10 @@
 
 Takes the same options as ``orgscan scan`` (defaults < ``--config`` file < command line) and
 prints the result as TOML, which is itself a valid config file, or as JSON with ``--json``.
+
+The external id is a secret shared with the owner of the scan role (it guards against the
+confused deputy): the output says that it is set, never its value, since it is printed to
+terminals, pasted into tickets and kept in CI logs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ app = typer.Typer(
 )
 
 
+#: What ``--json`` shows for a set external id (as the run's settings in the log do).
+EXTERNAL_ID_SET = "(set)"
+EXTERNAL_ID_NOT_SHOWN = "its value is not shown (give it with --external-id or in the file)"
+
+
 @app.command(
     "show",
     cls=Command,
@@ -48,10 +57,17 @@ def show(
     from orgscan.config import settings_to_config
 
     document = settings_to_config(options.settings())
+    secret_set = document.get("external_id") is not None
     if json_output:
+        if secret_set:
+            document["external_id"] = EXTERNAL_ID_SET
         typer.echo(json.dumps(document, indent=2, default=_json_value))
     else:
-        typer.echo(tomli_w.dumps(document), nl=False)
+        # Left out, not replaced: the output stays a config file that loads, and says what
+        # it leaves out.
+        document.pop("external_id", None)
+        note = f"# external_id is set; {EXTERNAL_ID_NOT_SHOWN}\n" if secret_set else ""
+        typer.echo(note + tomli_w.dumps(document), nl=False)
 
 
 def _json_value(value: Any) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal
+from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import ScanOptions, with_scan_options, with_some_scan_options
@@ -261,7 +261,9 @@ def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> 
     from orgscan.evidence.bucket import EvidenceBucketError, check_locked
 
     try:
-        check_locked(_evidence_client(sessions), settings.evidence_bucket)
+        check_locked(
+            _evidence_client(sessions), settings.evidence_bucket, sessions.caller_account_id
+        )
     except EvidenceBucketError as exc:
         raise fail(str(exc)) from None
 
@@ -286,14 +288,21 @@ def _copy_evidence(
         settings.evidence_retention_days,
         settings.policy.min_retention_days,
     )
-    typer.echo(f"manifest.json sha256 {manifest_sha}")
+    if not settings.quiet:  # quiet prints errors only; the digest is in the shared log
+        typer.echo(f"manifest.json sha256 {manifest_sha}")
     try:
         keys = upload_run(
-            _evidence_client(sessions), target, run_dir, result.run.run_id, retention, utc_now()
+            _evidence_client(sessions),
+            target,
+            run_dir,
+            result.run.run_id,
+            retention,
+            utc_now(),
+            sessions.caller_account_id,
         )
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
-        typer.echo(f"orgscan: error: {exc}", err=True)
+        typer.echo(terminal_text(f"orgscan: error: {exc}"), err=True)
         return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
     log.info(
         "copied %d files of run %s to %s, each under %s retention for %d days; "
@@ -305,10 +314,11 @@ def _copy_evidence(
         retention.days,
         manifest_sha,
     )
-    typer.echo(
-        f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
-        f"{retention.mode.value} retention for {retention.days} days"
-    )
+    if not settings.quiet:
+        typer.echo(
+            f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
+            f"{retention.mode.value} retention for {retention.days} days"
+        )
     return code
 
 

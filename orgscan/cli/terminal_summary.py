@@ -1,4 +1,9 @@
-"""The short summary a person sees on the terminal after a scan."""
+"""The short summary a person sees on the terminal after a scan.
+
+Names in it come from AWS (trails, buckets, account ids in ARNs) and from the output folder: each
+is shown through ``terminal_cell``, so a forged answer holding ESC or BEL cannot retitle, clear
+or rewrite the terminal, nor a newline forge a line of the summary.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from orgscan.cli.common import terminal_cell
 from orgscan.model import ScanResult, Status
 
 if TYPE_CHECKING:
@@ -64,12 +70,15 @@ def print_summary(
     )
     typer.echo(f"  coverage: {coverage}")
     problems = [f for f in result.findings if f.status is not Status.PASS]
-    width = max((len(f.trail_name) for f in problems[:20]), default=10)
-    for finding in problems[:20]:
+    rows = [
+        (f, terminal_cell(f.account_id), terminal_cell(f.trail_name), terminal_cell(f.bucket_name))
+        for f in problems[:20]
+    ]
+    width = max((len(trail) for _, _, trail, _ in rows), default=10)
+    for finding, account, trail, bucket in rows:
         typer.echo(
-            f"  {finding.status.value:<5} {finding.account_id} "
-            f"{finding.trail_name:<{width}} {finding.reason_code.value}: "
-            f"{finding.bucket_name}"
+            f"  {finding.status.value:<5} {account} {trail:<{width}} "
+            f"{finding.reason_code.value}: {bucket}"
         )
     if len(problems) > 20:
         typer.echo(f"  ... and {len(problems) - 20} more")
@@ -84,10 +93,11 @@ def print_summary(
             if count and cls is not DiffClass.UNCHANGED
         )
         typer.echo(
-            f"  since the previous run ({diff.old.folder or '?'}): {moved or 'no trail changed'}"
+            f"  since the previous run ({terminal_cell(diff.old.folder or '?')}): "
+            f"{moved or 'no trail changed'}"
         )
-    typer.echo(f"  run folder: {run_dir}")
+    typer.echo(f"  run folder: {terminal_cell(str(run_dir))}")
     names = {path.name: path for path in written}
     for name in _opened_files():
         if name in names:
-            typer.echo(f"    {names[name]}")
+            typer.echo(f"    {terminal_cell(str(names[name]))}")

@@ -18,6 +18,9 @@ _HEAD_CODES = {
     "Forbidden": "AccessDenied",
     "301": "PermanentRedirect",
 }
+# Refusals S3 gives only for a bucket that exists: it is another account's (HeadBucket's 403),
+# all access to it is disabled, or it lives in another region (HeadBucket's 301).
+_EXISTING_BUCKET_CODES = frozenset({"AccessDenied", "AllAccessDisabled", "PermanentRedirect"})
 
 ClientForRegion = Callable[[str], Any]
 
@@ -95,6 +98,18 @@ def read_bucket(
         versioning=versioning,
         # The lock was read, so the verdict stands; a versioning failure is only noted.
         versioning_error=versioning_error,
+    )
+
+
+def known_to_exist(facts: BucketFacts) -> bool:
+    """True when ``facts`` prove that the bucket exists: it was read, S3 named its region, or
+    S3 refused it as it refuses only an existing bucket. A throttled or failing HeadBucket, a
+    name botocore would not send (``ParamValidationError``) or a broken connection tells
+    nothing: such a bucket may or may not exist, so it cannot be judged outside anything."""
+    return (
+        facts.error_code is None
+        or facts.bucket_region is not None
+        or _HEAD_CODES.get(facts.error_code, facts.error_code) in _EXISTING_BUCKET_CODES
     )
 
 

@@ -66,14 +66,19 @@ def parse_evidence_bucket(value: str) -> EvidenceBucket:
     return EvidenceBucket(bucket=match.group(1), prefix=prefix)
 
 
-def check_locked(client: Any, target: EvidenceBucket) -> None:
-    """Raise ``EvidenceBucketError`` unless ``target``'s bucket has Object Lock enabled."""
+def check_locked(client: Any, target: EvidenceBucket, expected_owner: str) -> None:
+    """Raise ``EvidenceBucketError`` unless ``target``'s bucket, owned by the account
+    ``expected_owner``, has Object Lock enabled."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from orgscan.model import AwsError
 
     try:
-        reply = client.get_object_lock_configuration(Bucket=target.bucket)
+        # S3 refuses (403) when another account owns the bucket: a bucket of the same name
+        # created by someone else must never be taken for the evidence bucket.
+        reply = client.get_object_lock_configuration(
+            Bucket=target.bucket, ExpectedBucketOwner=expected_owner
+        )
     except (ClientError, BotoCoreError) as exc:
         error = AwsError.of(exc)
         if error.code == "ObjectLockConfigurationNotFoundError":
@@ -99,10 +104,13 @@ def upload_run(
     run_id: str,
     retention: EvidenceRetention,
     now: datetime,
+    expected_owner: str,
 ) -> list[str]:
     """Put every file of ``run_dir`` under ``target``, each locked until ``now`` + the
     retention; the manifest goes last, so a reader who finds it finds every file it lists.
-    Returns the keys written; ``EvidenceBucketError`` on the first failure."""
+    Every upload names ``expected_owner``, the account that must own the bucket: S3 refuses it
+    otherwise, so the evidence never lands in a bucket someone else controls. Returns the keys
+    written; ``EvidenceBucketError`` on the first failure."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from orgscan.evidence.manifest import run_files
@@ -122,6 +130,7 @@ def upload_run(
         try:
             client.put_object(
                 Bucket=target.bucket,
+                ExpectedBucketOwner=expected_owner,
                 Key=key,
                 Body=path.read_bytes(),
                 # Object Lock writes need an integrity checksum; SHA-256 matches the manifest.

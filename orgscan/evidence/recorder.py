@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +27,9 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from orgscan.aws.redaction import redact
+from orgscan.errors import InputError
 from orgscan.files import file_mode
+from orgscan.jsondoc import bounded_lines, parse_json_text, typed_value
 
 EVIDENCE_FILE = "evidence/api-responses.jsonl.gz"
 #: The operations whose answers decide a finding or an account verdict (contract 3a): per
@@ -176,20 +179,59 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+#: The longest line read back. The largest the scan writes is a ListBuckets page of 1,000
+#: buckets, about 150 KB; a line is refused once it grows past this, before it is held whole.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+#: The most an evidence file may expand to. 10,000 accounts write about 100 MB.
+MAX_EVIDENCE_BYTES = 2 * 1024 * 1024 * 1024
+
+
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Every record of an evidence file, one at a time; ``ValueError`` for a damaged file."""
+    """Every record of an evidence file, one at a time, each with the fields ``record`` writes
+    and of their types; ``ValueError`` (one line) for a damaged or implausible file.
+
+    The file is decompressed a chunk at a time and each line parsed by the bounded JSON reader:
+    the file may have been changed by anyone who could write the run folder.
+    """
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
+        with gzip.open(path, "rb") as handle:
+            lines = bounded_lines(
+                handle,
+                "decompressed",
+                InputError,
+                max_line_bytes=MAX_RECORD_BYTES,
+                max_total_bytes=MAX_EVIDENCE_BYTES,
+            )
+            for number, line in lines:
+                where = f"line {number}"
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"line {number}: not JSON ({exc})") from None
-                if not isinstance(record, dict) or not isinstance(record.get("operation"), str):
-                    raise ValueError(f"line {number}: not a recorded call")
-                yield record
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ValueError(f"{where}: not UTF-8") from None
+                yield _typed_record(parse_json_text(text, where, InputError), where)
+    except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"cannot be read ({exc})") from None
+
+
+def _typed_record(raw: Any, where: str) -> dict[str, Any]:
+    """``raw`` when it is a recorded call: every field ``record`` writes, of its type."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: not a recorded call")
+    try:
+        for key in ("account_id", "region", "operation"):
+            typed_value(raw, key, str)
+        typed_value(raw, "request", dict, expected="an object")
+        typed_value(raw, "response", dict, optional=True, expected="an object or null")
+        error = typed_value(raw, "error", dict, optional=True, expected="an object or null")
+        if error is not None:
+            typed_value(error, "Code", str)
+            typed_value(error, "Message", str)
+            typed_value(error, "ResponseMetadata", dict, expected="an object")
+    except KeyError as exc:
+        raise ValueError(f"{where}: not a recorded call (no {exc})") from None
+    except TypeError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return raw
 
 
 def recorded_call(

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from orgscan import __version__
 from orgscan.aws.regions import means_region_disabled, region_failure_code
+from orgscan.collect.buckets import known_to_exist
 from orgscan.collect.trails import TrailHealth
 from orgscan.error_codes import (
     DENIED_BY_ORGANIZATION_POLICY,
@@ -397,15 +398,18 @@ def judged_outside(
     active: Collection[str],
     listed_ok: Container[str],
 ) -> BucketFacts:
-    """``facts``, marked outside the organization when the bucket exists and every ACTIVE
-    account (``active``) listed its buckets (``listed_ok``) without it (``owned``: the buckets
-    some account listed). With ``use_org`` false (--no-org) there is no organization to search.
+    """``facts``, marked outside the organization when the bucket is known to exist and every
+    ACTIVE account (``active``) listed its buckets (``listed_ok``) without it (``owned``: the
+    buckets some account listed). With ``use_org`` false (--no-org) there is no organization to
+    search. A bucket whose existence could not be told stays as read (ERROR: could not tell).
 
     Pure: the scan and ``orgscan verify --recompute`` both decide it here.
     """
     if not use_org or facts.bucket_name in owned:
         return facts
     if facts.error_code in MISSING_BUCKET_CODES or facts.error_code == INTERRUPTED:
+        return facts
+    if not known_to_exist(facts):
         return facts
     if not active or not all(account_id in listed_ok for account_id in active):
         return facts

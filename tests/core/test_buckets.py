@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from orgscan.collect.buckets import list_owned_buckets, read_bucket
+from orgscan.collect.buckets import known_to_exist, list_owned_buckets, read_bucket
 from orgscan.model import BucketFacts, LockMode, Versioning
 
 OWNER = "123456789012"
@@ -179,3 +179,30 @@ def test_lock_documents_are_read_exactly(lock: dict[str, Any], expected: tuple[A
     facts = read_bucket(lambda _region: _FakeS3(lock), "b", OWNER, "us-east-1", "us-east-1")
     assert (facts.object_lock_enabled, facts.lock_mode, facts.retention_days) == expected
     assert facts.versioning is Versioning.OFF
+
+
+@pytest.mark.parametrize(
+    ("code", "region", "exists"),
+    [
+        (None, "us-east-1", True),  # read
+        ("AccessDenied", None, True),  # HeadBucket's 403: another account's bucket
+        ("403", None, True),
+        ("PermanentRedirect", None, True),  # in another region
+        ("InternalError", "eu-west-1", True),  # HeadBucket named the region; the lock failed
+        ("503", None, False),  # throttled HeadBucket
+        ("SlowDown", None, False),
+        ("ParamValidationError", None, False),  # never sent
+        ("EndpointConnectionError", None, False),
+        ("InvalidAccessKeyId", None, False),  # about the caller, not the bucket
+        ("NoSuchBucket", None, False),
+    ],
+)
+def test_a_bucket_is_known_to_exist_only_from_an_answer_that_proves_it(
+    code: str | None, region: str | None, exists: bool
+) -> None:
+    facts = (
+        BucketFacts.unreadable("b", None, region, code, None)
+        if code
+        else BucketFacts("b", None, region, True, None, None, Versioning.ENABLED)
+    )
+    assert known_to_exist(facts) is exists

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from orgscan.cli import app
 from orgscan.config import (
     FailOn,
     ScanSettings,
@@ -218,3 +222,24 @@ def test_denied_regions_are_validated_region_names() -> None:
     assert settings_to_config(settings)["denied_regions"] == ["ap-east-1", "me-south-1"]
     with pytest.raises(InputError, match="denied_regions"):
         build_settings({"denied_regions": ["Mars"]}, {})
+
+
+@pytest.mark.parametrize("where", ["option", "file"])
+def test_config_show_says_the_external_id_is_set_without_printing_it(
+    tmp_path: Path, where: str
+) -> None:
+    secret = "s3cr3t-shared-with-the-role-owner"
+    config = tmp_path / "orgscan.toml"
+    config.write_text(f'external_id = "{secret}"\n' if where == "file" else "")
+    extra = ["--external-id", secret] if where == "option" else []
+    runner = CliRunner()
+    toml_out = runner.invoke(app, ["config", "show", "--config", str(config), *extra])
+    json_out = runner.invoke(app, ["config", "show", "--config", str(config), "--json", *extra])
+    assert (toml_out.exit_code, json_out.exit_code) == (0, 0)
+    for outcome in (toml_out, json_out):
+        assert secret not in outcome.output
+    assert toml_out.stdout.startswith("# external_id is set; its value is not shown")
+    assert "external_id" not in tomllib.loads(toml_out.stdout)
+    assert json.loads(json_out.stdout)["external_id"] == "(set)"
+    # Not set: nothing to say.
+    assert "external_id" not in runner.invoke(app, ["config", "show"]).stdout

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from orgscan.cli import app
 from orgscan.findings import FindingsFileError, dumps, loads
 from orgscan.model import (
     AccountCoverage,
@@ -20,6 +23,8 @@ from orgscan.model import (
     ScanResult,
     Status,
 )
+from tests.reliability.documents import sample_result
+from tests.reliability.refusals import assert_clean_refusal
 
 RUN = RunInfo(
     started_at="2026-12-01T00:00:00Z",
@@ -133,3 +138,27 @@ def test_status_must_fit_the_reason_code(
     else:
         with pytest.raises(FindingsFileError, match="cannot have status"):
             loads(json.dumps(document))
+
+
+@pytest.mark.parametrize("key", ["started_at", "finished_at"])
+@pytest.mark.parametrize(
+    "moment", ["2108-01-01T00:00:00Z", "9999-12-31T23:59:59+00:00", "1999-12-31T23:59:59Z"]
+)
+def test_a_run_time_out_of_range_is_bad_input(tmp_path: Path, key: str, moment: str) -> None:
+    # A run that started in 2108 crashed `report`: a ZIP entry cannot be dated after 2107.
+    document = json.loads(dumps(sample_result()))
+    document["run"][key] = moment
+    (tmp_path / "findings.json").write_text(json.dumps(document))
+    outcome = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert_clean_refusal(outcome, "findings.json", f"run: '{key}' is '{moment}'", "2000 to 2099")
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
+
+
+def test_the_last_run_time_in_range_renders(tmp_path: Path) -> None:
+    document = json.loads(dumps(sample_result()))
+    document["run"]["started_at"] = "2099-12-31T23:59:58Z"
+    document["run"]["finished_at"] = "2099-12-31T23:59:59Z"
+    (tmp_path / "findings.json").write_text(json.dumps(document))
+    outcome = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "report.xlsx").is_file()

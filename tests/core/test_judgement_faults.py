@@ -136,3 +136,45 @@ def test_without_the_organization_an_unowned_bucket_is_an_error(demo_org: Simula
     assert reasons(result) == {
         finding(result, "acme-org-trail").trail_arn: ReasonCode.ACCESS_DENIED
     }
+
+
+OUTSIDE_BUCKET = "partner-siem-cloudtrail-intake"  # the demo's bucket of a vendor's account
+
+
+def test_a_throttled_head_bucket_cannot_tell_outside_the_organization(
+    demo_org: SimulatedOrg,
+) -> None:
+    # Every listing succeeds and nobody owns the bucket, but HeadBucket never answered: it may
+    # not exist at all, so "outside the organization" cannot be claimed.
+    faults = FaultInjector()
+    faults.error(on("s3", "HeadBucket", bucket=OUTSIDE_BUCKET), "SlowDown", 503)
+    result = run_scan(demo_settings(demo_org), configure=faults.configure, max_attempts=1)
+    bob = finding(result, "sandbox-bob-trail")
+    assert (bob.status, bob.reason_code) == (Status.ERROR, ReasonCode.API_ERROR)
+    assert bob.reason == f"Reading bucket {OUTSIDE_BUCKET} failed: 503 (Service Unavailable)."
+    assert bob.bucket_account_id is None
+    assert scan_exit_code(result, FailOn.NEVER) == 3
+    # Without the fault the same bucket is outside the organization (FAIL).
+    unfaulted = finding(run_scan(demo_settings(demo_org)), "sandbox-bob-trail")
+    assert unfaulted.reason_code is ReasonCode.BUCKET_OUTSIDE_ORGANIZATION
+
+
+def test_a_bucket_name_botocore_rejects_is_an_error_not_outside(demo_org: SimulatedOrg) -> None:
+    forged = "partner/siem"  # botocore refuses to send it: ParamValidationError, no request
+
+    def rename(reply: dict[str, Any]) -> None:
+        for trail in reply.get("trailList", []):
+            if trail.get("Name") == "sandbox-bob-trail":
+                trail["S3BucketName"] = forged
+
+    faults = FaultInjector()
+    faults.mutate(on("cloudtrail", "DescribeTrails"), rename)
+    result = run_scan(demo_settings(demo_org), configure=faults.configure)
+    bob = finding(result, "sandbox-bob-trail")
+    assert bob.bucket_name == forged
+    assert (bob.status, bob.reason_code) == (Status.ERROR, ReasonCode.API_ERROR)
+    assert bob.reason.startswith(f"Reading bucket {forged} failed: ParamValidationError")
+    assert any(
+        e.stage is ErrorStage.BUCKET and e.error_code == "ParamValidationError"
+        for e in result.errors
+    )

@@ -14,7 +14,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgscan.errors import InputError
-from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket, retention_for
+from orgscan.evidence.bucket import (
+    EvidenceBucket,
+    check_locked,
+    parse_evidence_bucket,
+    retention_for,
+    upload_run,
+)
 from orgscan.model import LockMode
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.evidence.cli import run_cli
@@ -59,11 +65,11 @@ def test_the_run_folder_is_copied_locked(
     # organization (FAIL), and every account and region was read.
     assert code == 0
     assert err == ""
+    assert out == ""  # --quiet prints errors only: the digest is in the shared log
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     manifest = (run_dir / "manifest.json").read_bytes()
     sha = hashlib.sha256(manifest).hexdigest()
-    assert f"manifest.json sha256 {sha}" in out
-    assert sha in (tmp_path / "orgscan.log").read_text()  # the output folder's shared log
+    assert f"manifest.json sha256 {sha}" in (tmp_path / "orgscan.log").read_text()
     listed = json.loads(manifest)["files"]
     prefix = f"runs/prod/{run_dir.name}/"
     objects = s3.list_object_versions(Bucket=LOCKED, Prefix=prefix)["Versions"]
@@ -115,3 +121,60 @@ def test_bucket_addresses_and_retention_defaults() -> None:
     assert retention_for(None, None, None).days == 365
     assert retention_for(None, None, 400) == retention_for(LockMode.COMPLIANCE, 400, 10)
     assert retention_for(LockMode.GOVERNANCE, 7, 400).mode is LockMode.GOVERNANCE
+
+
+def test_every_evidence_call_names_the_account_that_must_own_the_bucket(
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path
+) -> None:
+    _, s3 = org_with_evidence_buckets
+    sent: list[tuple[str, str | None]] = []
+
+    def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
+        sent.append((model.name, params.get("ExpectedBucketOwner")))
+
+    s3.meta.events.register("before-parameter-build.s3.*", capture)
+    try:
+        (tmp_path / "findings.json").write_text("{}")
+        (tmp_path / "manifest.json").write_text("{}")
+        target = EvidenceBucket(LOCKED, "owned")
+        check_locked(s3, target, "111122223333")
+        keys = upload_run(
+            s3,
+            target,
+            tmp_path,
+            "R",
+            retention_for(None, 1, None),
+            datetime.now(UTC),
+            "111122223333",
+        )
+    finally:
+        s3.meta.events.unregister("before-parameter-build.s3.*", capture)
+    assert keys == ["owned/R/findings.json", "owned/R/manifest.json"]
+    assert sent == [
+        ("GetObjectLockConfiguration", "111122223333"),
+        ("PutObject", "111122223333"),
+        ("PutObject", "111122223333"),
+    ]
+
+
+def test_without_quiet_the_digest_and_the_copy_are_printed(
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], tmp_path: Path
+) -> None:
+    code, out, _ = run_cli(
+        "scan",
+        "--output-dir",
+        str(tmp_path),
+        "--regions",
+        "us-east-1",
+        "--fail-on",
+        "never",
+        "--evidence-bucket",
+        f"s3://{LOCKED}/loud",
+    )
+    assert code == 0
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
+    sha = hashlib.sha256((run_dir / "manifest.json").read_bytes()).hexdigest()
+    lines = out.splitlines()
+    assert lines[0] == f"manifest.json sha256 {sha}"
+    assert lines[1].startswith(f"copied {len(list(run_dir.rglob('*.*')))} files to s3://{LOCKED}/")
+    assert lines[2].startswith("orgscan: ")  # the summary follows
