@@ -352,6 +352,26 @@ def _statuses(result: Any) -> list[tuple[str, StepStatus, str | None]]:
     return [(o.operation, o.status, o.error_code) for o in result.outcomes]
 
 
+#: Why a step stops when the plan is older than what it would change.
+EXISTS_AGAIN = (
+    "the bucket trail-logs exists again (it was missing when the run scanned it), so no "
+    "trail is moved off it and no new bucket is made. Scan again"
+)
+NO_TRAIL_THERE = (
+    "no trail this plan names delivers to trail-logs any more (moved or deleted since "
+    "the scan), so the bucket is left as it is. Scan again"
+)
+
+
+def _assert_stopped(outcome: Any, operation: str, message: str) -> None:
+    assert (outcome.operation, outcome.status, outcome.error_code, outcome.message) == (
+        operation,
+        StepStatus.FAILED,
+        STOPPED,
+        message,
+    )
+
+
 @pytest.mark.parametrize(
     "settings",
     [RemediationSettings(), RemediationSettings(strategy=Strategy.NEW_BUCKET, days=1)],
@@ -369,15 +389,7 @@ def test_a_missing_bucket_created_again_keeps_its_trail(s3, settings):
     plan = build_plan(result, settings)
     applied = apply_plan(plan, SessionFactory())
     first, *rest = applied.outcomes
-    assert (first.operation, first.status, first.error_code) == (
-        "CreateBucket",
-        StepStatus.FAILED,
-        STOPPED,
-    )
-    assert first.message == (
-        "the bucket trail-logs exists again (it was missing when the run scanned it), so no "
-        "trail is moved off it and no new bucket is made. Scan again"
-    )
+    _assert_stopped(first, "CreateBucket", EXISTS_AGAIN)
     assert [o.status for o in rest] == [StepStatus.NOT_RUN] * 6
     assert not _exists(s3, "trail-logs-locked")
     assert _bucket_of("app") == "trail-logs"
@@ -416,11 +428,12 @@ def test_a_bucket_locked_since_the_scan_keeps_its_trail(s3, mode, days):
     s3.put_bucket_versioning(Bucket="trail-logs", VersioningConfiguration={"Status": "Enabled"})
     _set_rule(s3, "trail-logs", mode, days)
     applied = apply_plan(plan, SessionFactory())
-    assert _statuses(applied)[0] == ("CreateBucket", StepStatus.FAILED, STOPPED)
-    assert applied.outcomes[0].message == (
+    _assert_stopped(
+        applied.outcomes[0],
+        "CreateBucket",
         "the bucket trail-logs now has a default retention at least as strong as the new "
         "bucket's GOVERNANCE for 1 days (or stronger in mode or days), so no trail is moved "
-        "off it and no new bucket is made. Scan again"
+        "off it and no new bucket is made. Scan again",
     )
     assert not _exists(s3, "trail-logs-locked")
     assert _bucket_of("app") == "trail-logs"
@@ -473,11 +486,7 @@ def test_a_trail_moved_since_the_scan_stays_where_it_is(s3):
     _deliver("other-logs", "app")
     s3.delete_bucket(Bucket="trail-logs-locked")
     again = apply_plan(plan, SessionFactory())
-    assert _statuses(again)[0] == ("CreateBucket", StepStatus.FAILED, STOPPED)
-    assert again.outcomes[0].message == (
-        "no trail this plan names delivers to trail-logs any more (moved or deleted since "
-        "the scan), so the bucket is left as it is. Scan again"
-    )
+    _assert_stopped(again.outcomes[0], "CreateBucket", NO_TRAIL_THERE)
     assert not _exists(s3, "trail-logs-locked")
 
 
@@ -487,15 +496,7 @@ def test_a_bucket_no_named_trail_delivers_to_is_not_locked_in_place(s3):
     _deliver("other-logs")
     plan = _plan(ReasonCode.LOCK_NOT_CONFIGURED, "trail-logs")
     first, second = apply_plan(plan, SessionFactory()).outcomes
-    assert (first.operation, first.status, first.error_code) == (
-        "PutBucketVersioning",
-        StepStatus.FAILED,
-        STOPPED,
-    )
-    assert first.message == (
-        "no trail this plan names delivers to trail-logs any more (moved or deleted since "
-        "the scan), so the bucket is left as it is. Scan again"
-    )
+    _assert_stopped(first, "PutBucketVersioning", NO_TRAIL_THERE)
     assert second.status is StepStatus.NOT_RUN
     assert "Status" not in s3.get_bucket_versioning(Bucket="trail-logs")
     assert _lock_state(s3, "trail-logs") is None
@@ -528,9 +529,8 @@ def test_a_stale_account_stops_alone_and_the_apply_exits_1(tmp_path):
         applied = CliRunner().invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
         assert applied.exit_code == 1, applied.output
         assert (
-            f"failed: account {ME} CreateBucket on trail-logs-locked: StoppedByGuard: the "
-            "bucket trail-logs exists again (it was missing when the run scanned it), so no "
-            "trail is moved off it and no new bucket is made. Scan again\n"
+            f"failed: account {ME} CreateBucket on trail-logs-locked: StoppedByGuard: "
+            f"{EXISTS_AGAIN}\n"
         ) in applied.output
         assert not _exists(s3, "trail-logs-locked")
         # The other account's bucket is locked in place all the same.

@@ -12,6 +12,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -270,11 +271,9 @@ def _move_trail(org: SimulatedOrg, name: str, bucket: str) -> None:
     )
 
 
-def _lock(s3: object, bucket: str, mode: str, days: int) -> None:
-    s3.put_bucket_versioning(  # type: ignore[attr-defined]
-        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-    )
-    s3.put_object_lock_configuration(  # type: ignore[attr-defined]
+def _lock(s3: Any, bucket: str, mode: str, days: int) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(
         Bucket=bucket,
         ObjectLockConfiguration={
             "ObjectLockEnabled": "Enabled",
