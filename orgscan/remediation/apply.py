@@ -4,7 +4,11 @@ Clients come from a factory passed in (``SessionFactory`` in the CLI: the scan's
 assumption), so tests run the same code against moto. Each step first runs its read-only check;
 a step already done is not repeated, which makes a second apply change nothing. A check that
 cannot read the current state (AccessDenied, another owner's bucket) fails the step: "cannot
-tell" is never "not done". Then the step's guards read what the change would break (a stronger
+tell" is never "not done". Then its preconditions (``safety.preconditions``) are read live,
+each with the role of the account that owns what is read: a trail the plan names still
+delivers to the bucket the plan names, and a ``new-bucket`` entry's old bucket has not become
+as strong as the new one (or, missing at the scan, exists again); a plan older than these
+facts stops there. Then the step's guards read what the change would break (a stronger
 retention it would lower, replication to an unlocked destination, access logs delivered into
 the bucket) and stop it with their reason. ``PutBucketPolicy`` merges by ``Sid``: orgscan's
 statements are added or updated, every other statement is kept, and the old bucket's statements
@@ -39,6 +43,7 @@ from orgscan.remediation.buckets import (
 )
 from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Step, Strategy
 from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
+from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 
 
 class ClientFactory(Protocol):
@@ -208,8 +213,9 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
         client = clients.client(step.account_id, step.service.value, step.region)
         if step.operation == "PutBucketPolicy":
             return _put_merged_policy(entry, step, client, clients)
-        if step.check is not None and _is_done(client, step.check):
+        if step.check is not None and _holds(client, step.check):
             return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None)
+        _require(preconditions(entry, step), clients)
         for guard in step.guards:
             _enforce(client, guard, step)
         _call(client, step.operation, step.parameters)
@@ -226,8 +232,34 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
     return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=step.parameters)
 
 
-#: The error code of a step stopped by its guard (not an AWS code).
+#: The error code of a step stopped by its guard or a precondition (not an AWS code).
 STOPPED = "StoppedByGuard"
+
+
+def _require(conditions: Collection[Precondition], clients: ClientFactory) -> None:
+    """Stop the step (``_StepFailed``) unless every precondition holds, read live now."""
+    for condition in conditions:
+        answers: list[bool] = []
+        unreadable: _StepFailed | None = None
+        for read in condition.reads:
+            try:
+                answers.append(_answers(read, clients))
+            except _StepFailed as exc:
+                unreadable = unreadable or exc
+        if condition.any_of and any(answers):
+            continue  # one trail still delivers there: what the others answer does not matter
+        if not condition.any_of and any(answers):
+            raise _StepFailed(STOPPED, condition.reason)
+        if unreadable is not None:
+            raise unreadable
+        if condition.any_of:
+            raise _StepFailed(STOPPED, condition.reason)
+
+
+def _answers(read: LiveRead, clients: ClientFactory) -> bool:
+    # Read with the role of the account that owns the trail or bucket: the step's own
+    # account may not be allowed to read it (a member cannot read the organization trail).
+    return _holds(clients.client(read.account_id, read.service.value, read.region), read.check)
 
 
 def _read(
@@ -364,6 +396,7 @@ def _put_merged_policy(
     merged = _merged_policy(entry, step, client, clients)
     if not merged.changes:
         return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None, notes=merged.notes)
+    _require(preconditions(entry, step), clients)
     sent = {**step.parameters, "Policy": json.dumps(merged.document, separators=(",", ":"))}
     try:
         _call(client, "PutBucketPolicy", sent)
@@ -409,8 +442,9 @@ def _call(client: Any, operation: str, parameters: Any) -> Any:
         raise _StepFailed(type(exc).__name__, redact(str(exc))) from None
 
 
-def _is_done(client: Any, check: Check) -> bool:
-    # "Not found" and friends (absent_codes): not done yet. Any other error stops the step.
+def _holds(client: Any, check: Check) -> bool:
+    # "Not found" and friends (absent_codes): not done yet (False). Any other error stops
+    # the step. A step's check holding means the step is done.
     response = _read(client, check.operation, check.parameters, check.absent_codes)
     if response is None:
         return False

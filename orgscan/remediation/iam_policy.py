@@ -1,11 +1,12 @@
 """The IAM policy ``orgscan remediate --apply`` and the scripts need for one plan.
 
-Generated from the plan rather than granted on ``*``: every write, check and guard of the plan
-becomes its IAM action on the one bucket or trail it is made on, in the run's partition
-(``aws``, ``aws-cn``, ``aws-us-gov``, read from the trails' ARNs). Actions on the same set of
-resources share a statement. What the plan cannot name ahead of time is left out on purpose:
-the replication destinations read just before Object Lock is enabled in place (without
-``s3:GetBucketObjectLockConfiguration`` on them the step stops, it never goes ahead blind).
+Generated from the plan rather than granted on ``*``: every write, check, guard and live
+precondition of the plan becomes its IAM action on the one bucket or trail it is made on, in
+the run's partition (``aws``, ``aws-cn``, ``aws-us-gov``, read from the trails' ARNs). Actions
+on the same set of resources share a statement. What the plan cannot name ahead of time is
+left out on purpose: the replication destinations read just before Object Lock is enabled in
+place (without ``s3:GetBucketObjectLockConfiguration`` on them the step stops, it never goes
+ahead blind).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from orgscan.remediation.buckets import partition_of
-from orgscan.remediation.model import Check, Guard, Plan, Service, Step, Strategy
+from orgscan.remediation.model import Check, Guard, Plan, Service, Strategy
+from orgscan.remediation.safety import preconditions
 
 #: API operations whose IAM action is not named "<service>:<Operation>".
 ACTION_OF_OPERATION: Mapping[tuple[Service, str], str] = {
@@ -40,8 +42,8 @@ def plan_partition(plan: Plan) -> str:
     return partition_of(arn)
 
 
-def _resource(step: Step, parameters: Mapping[str, Any], partition: str) -> str:
-    if step.service is Service.S3:
+def _resource(service: Service, parameters: Mapping[str, Any], partition: str) -> str:
+    if service is Service.S3:
         return f"arn:{partition}:s3:::{parameters['Bucket']}"
     return str(parameters["Name"])  # UpdateTrail and GetTrail name the trail by its ARN
 
@@ -55,13 +57,13 @@ def _grants(
                 continue
             yield (
                 iam_action(step.service, step.operation),
-                _resource(step, step.parameters, partition),
+                _resource(step.service, step.parameters, partition),
             )
             reads: list[Check | Guard] = [step.check] if step.check is not None else []
             for read in [*reads, *step.guards]:
                 yield (
                     iam_action(step.service, read.operation),
-                    _resource(step, read.parameters, partition),
+                    _resource(step.service, read.parameters, partition),
                 )
             if (
                 step.operation == "PutBucketPolicy"
@@ -71,7 +73,17 @@ def _grants(
                 # --apply reads the old bucket's policy to copy what still applies.
                 yield "s3:GetBucketPolicy", f"arn:{partition}:s3:::{entry.bucket_name}"
             if step.operation == "PutBucketPolicy":
-                yield "s3:GetBucketPolicy", _resource(step, step.parameters, partition)
+                yield "s3:GetBucketPolicy", _resource(step.service, step.parameters, partition)
+        # The live preconditions read trails and the old bucket as the account that owns
+        # them, which may not be the step's.
+        for step in entry.steps:
+            for condition in preconditions(entry, step):
+                for live in condition.reads:
+                    if accounts is None or live.account_id in accounts:
+                        yield (
+                            iam_action(live.service, live.check.operation),
+                            _resource(live.service, live.check.parameters, partition),
+                        )
 
 
 def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> dict[str, Any]:

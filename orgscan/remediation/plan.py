@@ -44,7 +44,7 @@ from orgscan.remediation.model import (
 _LOCK_ENABLED = "ObjectLockConfiguration.ObjectLockEnabled == 'Enabled'"
 _RULE = "ObjectLockConfiguration.Rule.DefaultRetention"
 #: The error codes that mean "not there yet" for each read (any other error: cannot read).
-_ABSENT: dict[str, tuple[str, ...]] = {
+ABSENT_CODES: dict[str, tuple[str, ...]] = {
     "HeadBucket": MISSING_BUCKET_CODES,
     "GetPublicAccessBlock": ("NoSuchPublicAccessBlockConfiguration",),
     "GetBucketEncryption": ("ServerSideEncryptionConfigurationNotFoundError",),
@@ -52,7 +52,7 @@ _ABSENT: dict[str, tuple[str, ...]] = {
     "GetBucketPolicy": ("NoSuchBucketPolicy",),
     "GetBucketReplication": ("ReplicationConfigurationNotFoundError",),
 }
-_NO_SUCH_BUCKET = ("NoSuchBucket",)
+NO_SUCH_BUCKET = ("NoSuchBucket",)
 _LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 #: What a new bucket does not take over from the old one: AWS keeps these per bucket.
 NOT_COPIED = (
@@ -439,7 +439,7 @@ def _check(
 ) -> Check:
     # Reads of a bucket orgscan creates answer NoSuchBucket until the create step has run
     # (always, in a dry run): "not done yet". For an existing bucket it is a real error.
-    absent = _ABSENT.get(operation, ()) + (_NO_SUCH_BUCKET if new_bucket else ())
+    absent = ABSENT_CODES.get(operation, ()) + (NO_SUCH_BUCKET if new_bucket else ())
     return Check(
         operation,
         {"Bucket": bucket, "ExpectedBucketOwner": owner},
@@ -457,7 +457,7 @@ def _query_guard(
     *,
     new_bucket: bool = False,
 ) -> Guard:
-    absent = _ABSENT.get(operation, ()) + (_NO_SUCH_BUCKET if new_bucket else ())
+    absent = ABSENT_CODES.get(operation, ()) + (NO_SUCH_BUCKET if new_bucket else ())
     return Guard(
         kind=GuardKind.QUERY,
         operation=operation,
@@ -503,7 +503,7 @@ def _replication_guard(bucket: str, owner: str) -> Guard:
             "fails with DstBucketObjectLockConfigMissing. Enable Object Lock on "
             "the destination first, or use --strategy new-bucket"
         ),
-        absent_codes=_ABSENT["GetBucketReplication"],
+        absent_codes=ABSENT_CODES["GetBucketReplication"],
     )
 
 
@@ -636,7 +636,7 @@ def _policy_step(
             "other statement"
         ),
         condition="Policy != null",
-        absent_codes=_ABSENT["GetBucketPolicy"] + _NO_SUCH_BUCKET,
+        absent_codes=ABSENT_CODES["GetBucketPolicy"] + NO_SUCH_BUCKET,
     )
     return _s3_step(
         account,
@@ -662,7 +662,9 @@ def _update_trail_step(finding: Finding, new_bucket: str) -> Step:
         description=f"Point trail {finding.trail_name} at {new_bucket}.",
         fixes=(finding.trail_arn,),
         check=Check(
-            "GetTrail", {"Name": finding.trail_arn}, f"Trail.S3BucketName == {_literal(new_bucket)}"
+            "GetTrail",
+            {"Name": finding.trail_arn},
+            f"Trail.S3BucketName == {jmespath_literal(new_bucket)}",
         ),
     )
 
@@ -673,6 +675,6 @@ def _number(value: int) -> str:
     return f"to_number('{value}')"
 
 
-def _literal(text: str) -> str:
-    # A JMESPath raw string literal: only ' and \ need escaping.
+def jmespath_literal(text: str) -> str:
+    """``text`` as a JMESPath raw string literal (only ``'`` and ``\\`` need escaping)."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -9,17 +9,31 @@ sends, on the finding's bucket (or its ``-locked`` replacement), trail and owner
 default retention is never lower in mode or days than the bucket's; access is never opened (no
 statement allowing anyone, the public access block only ever fully on); and a trail is only
 pointed at its entry's new bucket.
+
+``preconditions`` says what must still hold, read live, just before each step changes
+anything, because the world may have moved since the scan: a trail the plan names still
+delivers to the bucket the plan names; before a ``new-bucket`` entry changes anything, its old
+bucket is not now at least as strong as the new one (nor stronger in mode or days), and a
+bucket that was missing is still missing. ``remediate --apply`` and the scripts both run them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from orgscan.model import Finding, LockMode, ScanResult, Status
+from orgscan.model import Finding, LockMode, ReasonCode, ScanResult, Status
 from orgscan.remediation.buckets import new_bucket_name, opens_access, statements
-from orgscan.remediation.model import Plan, PlanEntry, Service, Step, Strategy
+from orgscan.remediation.model import Check, Plan, PlanEntry, Service, Step, Strategy
+from orgscan.remediation.plan import (
+    ABSENT_CODES,
+    NO_SUCH_BUCKET,
+    at_least_as_strong,
+    jmespath_literal,
+    stronger_somewhere,
+)
 from orgscan.remediation.planfile import plan_to_dict
 
 #: The parameters each call of a plan may carry (the optional ones in the second set).
@@ -187,3 +201,132 @@ def _retention_problems(config: Any, covered: list[Finding], in_place: bool) -> 
         if finding.retention_days is not None and days < finding.retention_days:
             return [f"lowers the default retention from {finding.retention_days} to {days} days"]
     return []
+
+
+@dataclass(frozen=True)
+class LiveRead:
+    """One read-only call of a precondition: ``check`` made as ``account_id`` in ``region``.
+
+    It answers True when the call succeeds and ``check.condition`` (if any) holds on the
+    response; a failure with one of ``check.absent_codes`` means "not there" (False); any
+    other failure means it cannot be read.
+    """
+
+    account_id: str
+    region: str
+    service: Service
+    check: Check
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What must still hold, read live, for a step to change anything.
+
+    With ``any_of`` it holds when one of ``reads`` answers True (a trail the plan names still
+    delivers to the bucket); without, when none does (the old bucket is not stronger than the
+    new one). A read that cannot be read leaves it undecided, and an undecided precondition
+    stops the step like a failed one: "cannot tell" is never "still holds". ``reason`` says in
+    one line why the step stops.
+    """
+
+    reason: str
+    reads: tuple[LiveRead, ...]
+    any_of: bool
+
+
+#: The error a trail that was deleted since the scan answers.
+_NO_SUCH_TRAIL = ("TrailNotFoundException",)
+
+
+def preconditions(entry: PlanEntry, step: Step) -> tuple[Precondition, ...]:
+    """What must still hold before ``step`` of ``entry`` changes anything (see the module)."""
+    found = [_still_delivers(entry, step)]
+    if entry.strategy is Strategy.NEW_BUCKET:
+        found.append(_old_bucket_not_stronger(entry, step))
+    return tuple(found)
+
+
+def _trail_home(arn: str) -> tuple[str, str]:
+    # arn:<partition>:cloudtrail:<home region>:<owner account>:trail/<name>; findings.json
+    # holds only trail ARNs with a 12-digit account (checked when it is read).
+    parts = arn.split(":")
+    return parts[4], parts[3]
+
+
+def _still_delivers(entry: PlanEntry, step: Step) -> Precondition:
+    bucket = entry.bucket_name
+    if step.operation == "UpdateTrail":
+        # The step's own trail must still deliver to the old bucket (at the new bucket, the
+        # step's check has already found it done).
+        arns: tuple[str, ...] = (str(step.parameters["Name"]),)
+        names: tuple[str, ...] = (bucket,)
+        reason = (
+            f"the trail no longer delivers to {bucket}, the bucket this plan moves it from "
+            "(it was moved or deleted since the scan); it is left where it is. Scan again"
+        )
+    else:
+        arns = entry.findings
+        # A run stopped half-way may already have moved some trails to the new bucket.
+        names = (bucket,) if entry.new_bucket_name is None else (bucket, entry.new_bucket_name)
+        reason = (
+            f"no trail this plan names delivers to {bucket} any more (moved or deleted since "
+            "the scan), so the bucket is left as it is. Scan again"
+        )
+    targets = ", ".join(jmespath_literal(name) for name in names)
+    reads = tuple(
+        LiveRead(
+            account_id=account,
+            region=region,
+            service=Service.CLOUDTRAIL,
+            check=Check(
+                "GetTrail",
+                {"Name": arn},
+                f"contains([{targets}], Trail.S3BucketName)",
+                _NO_SUCH_TRAIL,
+            ),
+        )
+        for arn in arns
+        for account, region in [_trail_home(arn)]
+    )
+    return Precondition(reason=reason, reads=reads, any_of=True)
+
+
+def _old_bucket_not_stronger(entry: PlanEntry, step: Step) -> Precondition:
+    old = entry.bucket_name
+    region = entry.region or step.region
+    if ReasonCode.BUCKET_MISSING in entry.reason_codes or entry.bucket_account_id is None:
+        # Whoever owns it now: HeadBucket answers 404 only when no account has the name (403
+        # from another owner cannot be read, which stops the step too).
+        read = LiveRead(
+            account_id=step.account_id,
+            region=region,
+            service=Service.S3,
+            check=Check(
+                "HeadBucket", {"Bucket": old}, "type(@) == 'object'", ABSENT_CODES["HeadBucket"]
+            ),
+        )
+        reason = (
+            f"the bucket {old} exists again (it was missing when the run scanned it), so no "
+            "trail is moved off it and no new bucket is made. Scan again"
+        )
+        return Precondition(reason=reason, reads=(read,), any_of=False)
+    retention = entry.retention
+    assert retention is not None  # a new-bucket entry always plans its retention
+    read = LiveRead(
+        account_id=entry.bucket_account_id,
+        region=region,
+        service=Service.S3,
+        check=Check(
+            "GetObjectLockConfiguration",
+            {"Bucket": old, "ExpectedBucketOwner": entry.bucket_account_id},
+            # At least as strong, or stronger on one side: the new bucket would weaken it.
+            f"({at_least_as_strong(retention)}) || ({stronger_somewhere(retention)})",
+            ABSENT_CODES["GetObjectLockConfiguration"] + NO_SUCH_BUCKET,
+        ),
+    )
+    reason = (
+        f"the bucket {old} now has a default retention at least as strong as the new "
+        f"bucket's {retention.mode.value} for {retention.days} days (or stronger in mode or "
+        "days), so no trail is moved off it and no new bucket is made. Scan again"
+    )
+    return Precondition(reason=reason, reads=(read,), any_of=False)

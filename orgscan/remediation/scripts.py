@@ -25,6 +25,7 @@ import jinja2
 from botocore import xform_name
 
 from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Service, Step
+from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 from orgscan.templates import template_dir
 
 TEMPLATE = "remediation.sh.j2"
@@ -136,14 +137,17 @@ class ScriptStep:
     check: list[str] | None
     expect: str
     absent: str
+    preconditions: tuple[ScriptGuard, ...]
     guards: tuple[ScriptGuard, ...]
     before: tuple[str, ...]
     after: tuple[str, ...]
 
     @property
     def guard_list(self) -> Shell:
-        """The step's guards as one ``&&`` list, every word quoted."""
-        return Shell(" \\\n    && ".join(shwords(guard.words) for guard in self.guards))
+        """The step's live preconditions, then its guards, as one ``&&`` list, every word
+        quoted (empty when there is nothing to read before the call)."""
+        calls = [*self.preconditions, *self.guards]
+        return Shell(" \\\n    && ".join(shwords(call.words) for call in calls))
 
 
 def _script_guard(number: int, step: Step, guard: Guard) -> ScriptGuard:
@@ -167,6 +171,49 @@ def _script_guard(number: int, step: Step, guard: Guard) -> ScriptGuard:
     return ScriptGuard(reason=guard.reason, words=words)
 
 
+def _read_words(read: LiveRead) -> list[str]:
+    return [" ".join(read.check.absent_codes), *check_argv(read.service, read.check, read.region)]
+
+
+def _unreadable_here(reads: list[LiveRead]) -> str:
+    # A script holds one account's credentials: S3 and CloudTrail refuse it another
+    # account's bucket configuration or trail, so those reads are left to --apply.
+    named = "; ".join(
+        f"{read.check.operation} on "
+        f"{read.check.parameters.get('Bucket', read.check.parameters.get('Name'))} "
+        f"(account {read.account_id})"
+        for read in reads
+    )
+    return (
+        f"not checked from this account, which may not read it: {named}. "
+        "orgscan remediate --apply reads it with that account's role"
+    )
+
+
+def _script_preconditions(
+    number: int, account_id: str, condition: Precondition
+) -> list[ScriptGuard]:
+    own = [read for read in condition.reads if read.account_id == account_id]
+    others = [read for read in condition.reads if read.account_id != account_id]
+    unchecked = _unreadable_here(others) if others else ""
+    if condition.any_of and own:
+        words = ["any_holds", str(number), condition.reason, unchecked, *_read_words(own[0])]
+        for read in own[1:]:
+            words += ["--or", *_read_words(read)]
+        return [ScriptGuard(reason=f"stops if {condition.reason}", words=words)]
+    # Holds when no read prints True: the guard function's rule, one read at a time.
+    calls = [
+        ScriptGuard(
+            reason=f"stops if {condition.reason}",
+            words=["guard", str(number), condition.reason, *_read_words(read)],
+        )
+        for read in own
+    ]
+    if others:
+        calls.append(ScriptGuard(reason=unchecked, words=["unchecked", str(number), unchecked]))
+    return calls
+
+
 def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
     """The steps of ``account_id`` with their CLI form and cross-account ordering notes."""
     rows = []
@@ -186,6 +233,11 @@ def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
                 check=None if check is None else check_argv(step.service, check, step.region),
                 expect="True" if check is not None and check.condition is not None else "",
                 absent="" if check is None else " ".join(check.absent_codes),
+                preconditions=tuple(
+                    call
+                    for condition in preconditions(entry, step)
+                    for call in _script_preconditions(number, account_id, condition)
+                ),
                 guards=tuple(_script_guard(number, step, guard) for guard in step.guards),
                 before=before,
                 after=after,

@@ -270,9 +270,12 @@ def test_findings_json_keeps_aws_text_exactly(scanned_run: ScannedRun) -> None:
 
 
 FAKE_AWS = """#!/usr/bin/env bash
-# Answers get-caller-identity with FAKE_ACCOUNT; every other call prints nothing (nothing is
-# done yet, no guard finds anything: a failing read would be "cannot read", which stops a step).
+# Answers get-caller-identity with FAKE_ACCOUNT, and says every trail still delivers to the
+# bucket the plan names (the live precondition's contains(...) query on get-trail); every other
+# call prints nothing (nothing is done yet, no guard finds anything: a failing read would be
+# "cannot read", which stops a step).
 if [ "$1 $2" = "sts get-caller-identity" ]; then echo "$FAKE_ACCOUNT"; exit 0; fi
+case "$2 $*" in "get-trail "*"contains("*) echo True ;; esac
 exit 0
 """
 

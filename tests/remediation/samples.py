@@ -14,7 +14,8 @@ from tests.remediation.builders import LOG_ARCHIVE, MGMT, finding, scan_result
 
 #: A fake AWS CLI: records every call, answers get-caller-identity with $FAKE_ACCOUNT, reports
 #: every check as "done" when FAKE_DONE=1 (else each read fails the way AWS says "nothing
-#: there"), and refuses the read named by FAKE_DENY with AccessDenied.
+#: there", and every trail still delivers to the bucket the plan names), and refuses the read
+#: named by FAKE_DENY with AccessDenied.
 FAKE_AWS = r"""#!/usr/bin/env bash
 { printf 'AWS_PROFILE=%s\x1f' "${AWS_PROFILE:-}"; printf '%s\x1f' "$@"; printf '\x1e'; } \
   >> "$FAKE_AWS_LOG"
@@ -31,6 +32,9 @@ case "$1 $2" in
       get-object-lock-configuration) fail ObjectLockConfigurationNotFoundError "$2" ;;
       get-bucket-policy) fail NoSuchBucketPolicy "$2" ;;
       get-bucket-replication) fail ReplicationConfigurationNotFoundError "$2" ;;
+      # The live precondition (contains([...], Trail.S3BucketName)): the trail still
+      # delivers to the planned bucket; the update-trail check: not moved yet.
+      get-trail) case "$*" in *"contains("*) echo True ;; *) echo False ;; esac ;;
       *) echo False ;;
     esac ;;
   *) echo '{}' ;;

@@ -47,6 +47,9 @@ class FakeClient:
                 raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, method)
             if method == "get_bucket_acl":
                 return {"Grants": []}
+            if method == "get_trail" and not self.done:
+                # Every trail still delivers to the bucket it had when the run scanned it.
+                return {"Trail": {"S3BucketName": SCANNED_BUCKETS[kwargs["Name"]]}}
             if method.startswith(("get_", "head_")) and (
                 not self.done or method == "get_bucket_replication"
             ):
@@ -92,6 +95,9 @@ _DONE_RESPONSE: dict[str, Any] = {
         "ObjectLockEnabled": "Enabled",
         "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}},
     },
+}
+SCANNED_BUCKETS = {
+    arn: entry.bucket_name for entry in rich_plan().entries for arn in entry.findings
 }
 TRAIL_BUCKETS = {
     arn: entry.new_bucket_name

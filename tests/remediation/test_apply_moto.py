@@ -37,6 +37,18 @@ def _plan(
     return build_plan(result, RemediationSettings(strategy=strategy))
 
 
+def _deliver(bucket: str, name: str = "app") -> None:
+    """Create (or move) trail ``name`` of the plans' account so that it delivers to ``bucket``:
+    a step changes a bucket only while a trail its plan names still delivers there."""
+    cloudtrail = SessionFactory().client(ME, "cloudtrail", REGION)
+    try:
+        cloudtrail.update_trail(Name=name, S3BucketName=bucket)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TrailNotFoundException":
+            raise
+        cloudtrail.create_trail(Name=name, S3BucketName=bucket)
+
+
 def _rule(s3: Any, bucket: str) -> tuple[str, int]:
     rule = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]["Rule"][
         "DefaultRetention"
@@ -75,6 +87,7 @@ def test_a_stale_plan_never_lowers_one_side_of_a_rule(s3):
     _locked_bucket(s3, "trail-logs", "GOVERNANCE", 7)
     plan = _plan(ReasonCode.RETENTION_TOO_SHORT, "trail-logs")  # GOVERNANCE 90 days
     _set_rule(s3, "trail-logs", "COMPLIANCE", 30)  # stronger mode, fewer days
+    _deliver("trail-logs")
     [outcome] = apply_plan(plan, SessionFactory()).outcomes
     assert (outcome.status, outcome.error_code) == (StepStatus.FAILED, STOPPED)
     assert "already stronger than GOVERNANCE for 90 days" in (outcome.message or "")
@@ -135,6 +148,7 @@ def _lock_state(s3: Any, bucket: str) -> str | None:
 
 def test_a_replicating_bucket_is_not_locked_without_a_locked_destination(s3):
     _replicating(s3, destination_locked=False)
+    _deliver("trail-logs")
     plan = _plan(ReasonCode.LOCK_NOT_CONFIGURED, "trail-logs", versioning=Versioning.ENABLED)
     [outcome] = apply_plan(plan, SessionFactory()).outcomes
     assert (outcome.operation, outcome.status, outcome.error_code) == (
@@ -149,6 +163,7 @@ def test_a_replicating_bucket_is_not_locked_without_a_locked_destination(s3):
 
 def test_a_replicating_bucket_with_a_locked_destination_is_locked(s3):
     _replicating(s3, destination_locked=True)
+    _deliver("trail-logs")
     plan = _plan(ReasonCode.LOCK_NOT_CONFIGURED, "trail-logs", versioning=Versioning.ENABLED)
     result = apply_plan(plan, SessionFactory())
     assert result.ok, result.outcomes
@@ -157,6 +172,7 @@ def test_a_replicating_bucket_with_a_locked_destination_is_locked(s3):
 
 def test_an_access_log_destination_is_not_given_a_default_retention(s3):
     s3.create_bucket(Bucket="trail-logs")
+    _deliver("trail-logs")
     s3.put_bucket_policy(
         Bucket="trail-logs",
         Policy=json.dumps(
@@ -241,6 +257,7 @@ def test_the_bucket_policy_is_merged_by_sid(s3):
             }
         ),
     )
+    _deliver("trail-logs")
     plan = _plan(ReasonCode.LOCK_NOT_CONFIGURED, "trail-logs", strategy=Strategy.NEW_BUCKET)
     result = apply_plan(plan, SessionFactory(), accounts={ME})
     [policy_step] = [o for o in result.outcomes if o.operation == "PutBucketPolicy"]
@@ -260,10 +277,9 @@ def test_the_bucket_policy_is_merged_by_sid(s3):
         "not copied from trail-logs: statement PublicRead (allows anyone)",
         "kept statement AuditorsRead",
     )
-    # Applying again finds every statement in place and writes nothing. (The trail itself
-    # is not in moto: only the bucket steps count here.)
+    # Applying again finds every statement in place, the trail moved, and writes nothing.
     again = apply_plan(plan, SessionFactory(), accounts={ME})
-    assert {o.status for o in again.outcomes if o.service == "s3"} == {StepStatus.ALREADY_DONE}
+    assert {o.status for o in again.outcomes} == {StepStatus.ALREADY_DONE}
 
 
 def test_apply_shows_the_merged_policy_before_asking(tmp_path, evidence_agrees):
@@ -314,3 +330,210 @@ def test_apply_shows_the_merged_policy_before_asking(tmp_path, evidence_agrees):
         assert "Not applied; nothing was changed." in declined.output
         with pytest.raises(ClientError, match=r"404"):
             s3.head_bucket(Bucket="trail-logs-locked")
+
+
+OTHER = "222222222222"
+
+
+def _exists(s3: Any, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "404":
+            raise
+        return False
+    return True
+
+
+def _bucket_of(trail: str) -> str:
+    cloudtrail = SessionFactory().client(ME, "cloudtrail", REGION)
+    return str(cloudtrail.get_trail(Name=trail)["Trail"]["S3BucketName"])
+
+
+def _statuses(result: Any) -> list[tuple[str, StepStatus, str | None]]:
+    return [(o.operation, o.status, o.error_code) for o in result.outcomes]
+
+
+#: Why a step stops when the plan is older than what it would change.
+EXISTS_AGAIN = (
+    "the bucket trail-logs exists again (it was missing when the run scanned it), so no "
+    "trail is moved off it and no new bucket is made. Scan again"
+)
+NO_TRAIL_THERE = (
+    "no trail this plan names delivers to trail-logs any more (moved or deleted since "
+    "the scan), so the bucket is left as it is. Scan again"
+)
+
+
+def _assert_stopped(outcome: Any, operation: str, message: str) -> None:
+    assert (outcome.operation, outcome.status, outcome.error_code, outcome.message) == (
+        operation,
+        StepStatus.FAILED,
+        STOPPED,
+        message,
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [RemediationSettings(), RemediationSettings(strategy=Strategy.NEW_BUCKET, days=1)],
+    ids=["default", "new-bucket-1-day"],
+)
+def test_a_missing_bucket_created_again_keeps_its_trail(s3, settings):
+    # At the scan the bucket was missing; since then it was created again, locked for ten
+    # years in COMPLIANCE mode, and the trail delivers into it.
+    _locked_bucket(s3, "trail-logs", "COMPLIANCE", 3650)
+    _deliver("trail-logs")
+    result = scan_result(
+        finding("app", ReasonCode.BUCKET_MISSING, account=ME, bucket_name="trail-logs"),
+        names={ME: "main"},
+    )
+    plan = build_plan(result, settings)
+    applied = apply_plan(plan, SessionFactory())
+    first, *rest = applied.outcomes
+    _assert_stopped(first, "CreateBucket", EXISTS_AGAIN)
+    assert [o.status for o in rest] == [StepStatus.NOT_RUN] * 6
+    assert not _exists(s3, "trail-logs-locked")
+    assert _bucket_of("app") == "trail-logs"
+    assert _rule(s3, "trail-logs") == ("COMPLIANCE", 3650)
+
+
+def test_a_missing_bucket_still_missing_gets_its_new_bucket(s3):
+    s3.create_bucket(Bucket="trail-logs")
+    _deliver("trail-logs")
+    s3.delete_bucket(Bucket="trail-logs")
+    result = scan_result(
+        finding("app", ReasonCode.BUCKET_MISSING, account=ME, bucket_name="trail-logs"),
+        names={ME: "main"},
+    )
+    applied = apply_plan(build_plan(result, RemediationSettings()), SessionFactory())
+    assert applied.ok, applied.outcomes
+    assert _bucket_of("app") == "trail-logs-locked"
+    assert _rule(s3, "trail-logs-locked") == ("GOVERNANCE", 90)
+
+
+@pytest.mark.parametrize(
+    ("mode", "days"), [("COMPLIANCE", 3650), ("GOVERNANCE", 1), ("COMPLIANCE", 1)]
+)
+def test_a_bucket_locked_since_the_scan_keeps_its_trail(s3, mode, days):
+    # Unlocked at the scan; since then Object Lock was enabled on it in place. The plan's new
+    # bucket (GOVERNANCE, 1 day) would be no stronger: nothing is created or moved.
+    s3.create_bucket(Bucket="trail-logs")
+    _deliver("trail-logs")
+    plan = build_plan(
+        scan_result(
+            finding("app", ReasonCode.LOCK_NOT_CONFIGURED, account=ME, bucket_name="trail-logs"),
+            names={ME: "main"},
+        ),
+        RemediationSettings(strategy=Strategy.NEW_BUCKET, days=1),
+    )
+    s3.put_bucket_versioning(Bucket="trail-logs", VersioningConfiguration={"Status": "Enabled"})
+    _set_rule(s3, "trail-logs", mode, days)
+    applied = apply_plan(plan, SessionFactory())
+    _assert_stopped(
+        applied.outcomes[0],
+        "CreateBucket",
+        "the bucket trail-logs now has a default retention at least as strong as the new "
+        "bucket's GOVERNANCE for 1 days (or stronger in mode or days), so no trail is moved "
+        "off it and no new bucket is made. Scan again",
+    )
+    assert not _exists(s3, "trail-logs-locked")
+    assert _bucket_of("app") == "trail-logs"
+    assert _rule(s3, "trail-logs") == (mode, days)
+
+
+def test_a_bucket_locked_weaker_since_the_scan_still_moves(s3):
+    # GOVERNANCE 30 days now, the new bucket GOVERNANCE 90: the new bucket is stronger.
+    s3.create_bucket(Bucket="trail-logs")
+    _deliver("trail-logs")
+    plan = _plan(ReasonCode.LOCK_NOT_CONFIGURED, "trail-logs", strategy=Strategy.NEW_BUCKET)
+    s3.put_bucket_versioning(Bucket="trail-logs", VersioningConfiguration={"Status": "Enabled"})
+    _set_rule(s3, "trail-logs", "GOVERNANCE", 30)
+    applied = apply_plan(plan, SessionFactory())
+    assert applied.ok, applied.outcomes
+    assert _bucket_of("app") == "trail-logs-locked"
+
+
+def test_a_trail_moved_since_the_scan_stays_where_it_is(s3):
+    # Two trails delivered to trail-logs at the scan; one was moved to other-logs since.
+    for bucket in ("trail-logs", "other-logs"):
+        s3.create_bucket(Bucket=bucket)
+    _deliver("trail-logs", "app")
+    _deliver("other-logs", "moved")
+    plan = build_plan(
+        scan_result(
+            *(
+                finding(name, ReasonCode.LOCK_NOT_CONFIGURED, account=ME, bucket_name="trail-logs")
+                for name in ("app", "moved")
+            ),
+            names={ME: "main"},
+        ),
+        RemediationSettings(strategy=Strategy.NEW_BUCKET),
+    )
+    applied = apply_plan(plan, SessionFactory())
+    # The bucket steps go ahead for the trail that still delivers there; only the moved
+    # trail's UpdateTrail stops.
+    assert _statuses(applied)[-2:] == [
+        ("UpdateTrail", StepStatus.APPLIED, None),
+        ("UpdateTrail", StepStatus.FAILED, STOPPED),
+    ]
+    assert applied.outcomes[-1].resource == f"arn:aws:cloudtrail:{REGION}:{ME}:trail/moved"
+    assert applied.outcomes[-1].message == (
+        "the trail no longer delivers to trail-logs, the bucket this plan moves it from (it "
+        "was moved or deleted since the scan); it is left where it is. Scan again"
+    )
+    assert (_bucket_of("app"), _bucket_of("moved")) == ("trail-logs-locked", "other-logs")
+
+    # When no trail delivers there any more, not even the new bucket is made.
+    _deliver("other-logs", "app")
+    s3.delete_bucket(Bucket="trail-logs-locked")
+    again = apply_plan(plan, SessionFactory())
+    _assert_stopped(again.outcomes[0], "CreateBucket", NO_TRAIL_THERE)
+    assert not _exists(s3, "trail-logs-locked")
+
+
+def test_a_bucket_no_named_trail_delivers_to_is_not_locked_in_place(s3):
+    for bucket in ("trail-logs", "other-logs"):
+        s3.create_bucket(Bucket=bucket)
+    _deliver("other-logs")
+    plan = _plan(ReasonCode.LOCK_NOT_CONFIGURED, "trail-logs")
+    first, second = apply_plan(plan, SessionFactory()).outcomes
+    _assert_stopped(first, "PutBucketVersioning", NO_TRAIL_THERE)
+    assert second.status is StepStatus.NOT_RUN
+    assert "Status" not in s3.get_bucket_versioning(Bucket="trail-logs")
+    assert _lock_state(s3, "trail-logs") is None
+
+
+def test_a_stale_account_stops_alone_and_the_apply_exits_1(tmp_path):
+    from typer.testing import CliRunner
+
+    from orgscan import findings
+    from orgscan.cli import app
+
+    result = scan_result(
+        finding("app", ReasonCode.BUCKET_MISSING, account=ME, bucket_name="trail-logs"),
+        finding("ops", ReasonCode.LOCK_NOT_CONFIGURED, account=OTHER, bucket_name="ops-logs"),
+        names={ME: "main", OTHER: "ops"},
+    )
+    run_dir = tmp_path / "20261127T090000Z"
+    run_dir.mkdir()
+    (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    with demo_mock():
+        sessions = SessionFactory()
+        s3 = sessions.client(ME, "s3", REGION)
+        _locked_bucket(s3, "trail-logs", "COMPLIANCE", 3650)
+        _deliver("trail-logs")
+        other = sessions.client(OTHER, "s3", REGION)
+        other.create_bucket(Bucket="ops-logs")
+        sessions.client(OTHER, "cloudtrail", REGION).create_trail(
+            Name="ops", S3BucketName="ops-logs"
+        )
+        applied = CliRunner().invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
+        assert applied.exit_code == 1, applied.output
+        assert (
+            f"failed: account {ME} CreateBucket on trail-logs-locked: StoppedByGuard: "
+            f"{EXISTS_AGAIN}\n"
+        ) in applied.output
+        assert not _exists(s3, "trail-logs-locked")
+        # The other account's bucket is locked in place all the same.
+        assert _lock_state(other, "ops-logs") == "Enabled"

@@ -45,14 +45,14 @@ def _allows(policy: dict[str, Any], action: str, resource: str) -> bool:
 
 
 def _named(plan: Plan) -> set[str]:
-    """The buckets (old, unless missing, and new) and trails of the plan's steps, as ARNs."""
+    """The buckets (old, and new) and trails of the entries with steps, as ARNs: the trails
+    and the old bucket (even a missing one) are read before each change."""
     names = set()
     for entry in plan.entries:
-        if entry.steps and entry.bucket_account_id:
-            names.add(f"arn:aws:s3:::{entry.bucket_name}")
         if entry.steps:
+            names.add(f"arn:aws:s3:::{entry.bucket_name}")
             names |= {f"arn:aws:s3:::{entry.new_bucket_name}"} if entry.new_bucket_name else set()
-            names |= {s.parameters["Name"] for s in entry.steps if s.operation == "UpdateTrail"}
+            names |= set(entry.findings)
     return names
 
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from orgscan.aws.sessions import SessionFactory
+from orgscan.model import Policy
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
 from orgscan.remediation.model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
@@ -254,3 +256,102 @@ def test_a_stale_script_leaves_a_stronger_bucket_unchanged(moto_endpoint, aws_cl
         "already stronger than GOVERNANCE for 90 days"
     )
     assert rule() == ("COMPLIANCE", 30)
+
+
+def _trail_bucket(org: SimulatedOrg, name: str) -> str:
+    trail = org.trail(name)
+    cloudtrail = SessionFactory().client(trail.account_id, "cloudtrail", trail.home_region)
+    return str(cloudtrail.get_trail(Name=trail.name)["Trail"]["S3BucketName"])
+
+
+def _move_trail(org: SimulatedOrg, name: str, bucket: str) -> None:
+    trail = org.trail(name)
+    SessionFactory().client(trail.account_id, "cloudtrail", trail.home_region).update_trail(
+        Name=trail.name, S3BucketName=bucket
+    )
+
+
+def _lock(s3: Any, bucket: str, mode: str, days: int) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}},
+        },
+    )
+
+
+def _stops_at_step_1(cli: AwsCli, script: Path, account: str, why: str) -> None:
+    """The dry run and --apply both stop at step 1 for ``why`` and run nothing."""
+    dry = _run(cli, script, account)
+    assert dry.returncode == 1, (dry.stdout, dry.stderr)
+    assert f"step 1 would stop: {why}\n" in dry.stdout
+    applied = _run(cli, script, account, "--apply")
+    assert applied.returncode == 1, (applied.stdout, applied.stderr)
+    assert applied.stderr == f"stopped at step 1: {why}\n"
+    assert "running: " not in applied.stdout
+
+
+def test_stale_scripts_leave_trails_and_stronger_buckets_alone(moto_endpoint, aws_cli, tmp_path):
+    org, _ = _build(tmp_path)
+    before = scan(org)
+    # The demo's policy asks for 90 days; a run scanned without that minimum allows one day.
+    lenient = dataclasses.replace(before, run=dataclasses.replace(before.run, policy=Policy()))
+    folders = {"default": tmp_path / "default", "new-bucket-1-day": tmp_path / "one-day"}
+    write_plan_files(folders["default"], build_plan(before, RemediationSettings()))
+    write_plan_files(
+        folders["new-bucket-1-day"],
+        build_plan(lenient, RemediationSettings(strategy=Strategy.NEW_BUCKET, days=1)),
+    )
+    sessions = SessionFactory()
+
+    # The missing bucket was created again since the scan, locked for ten years.
+    alice = org.accounts["sandbox-alice"]
+    missing = "acme-sandbox-alice-cloudtrail"
+    alice_s3 = sessions.client(alice, "s3", "us-east-1")
+    alice_s3.create_bucket(Bucket=missing, ObjectLockEnabledForBucket=True)
+    _lock(alice_s3, missing, "COMPLIANCE", 3650)
+    for folder in folders.values():
+        _stops_at_step_1(
+            aws_cli,
+            folder / "remediation" / f"{alice}.sh",
+            alice,
+            f"the bucket {missing} exists again (it was missing when the run scanned it), so "
+            "no trail is moved off it and no new bucket is made. Scan again",
+        )
+    assert not _bucket_exists(f"{missing}-locked")
+    assert _trail_bucket(org, "sandbox-alice-trail") == missing
+
+    # The unlocked bucket's trail was moved to another bucket since the scan: neither a new
+    # bucket (new-bucket) nor Object Lock in place (default) for a bucket no trail uses.
+    payments = org.accounts["payments-prod"]
+    bucket = "acme-payments-prod-cloudtrail"
+    payments_s3 = sessions.client(payments, "s3", "us-east-1")
+    payments_s3.create_bucket(Bucket="acme-payments-prod-elsewhere")
+    _move_trail(org, "payments-prod-trail", "acme-payments-prod-elsewhere")
+    for folder in folders.values():
+        _stops_at_step_1(
+            aws_cli,
+            folder / "remediation" / f"{payments}.sh",
+            payments,
+            f"no trail this plan names delivers to {bucket} any more (moved or deleted since "
+            "the scan), so the bucket is left as it is. Scan again",
+        )
+    assert not _bucket_exists(f"{bucket}-locked")
+    with pytest.raises(ClientError, match="ObjectLockConfigurationNotFoundError"):
+        payments_s3.get_object_lock_configuration(Bucket=bucket)
+
+    # Back on its bucket, which was locked since the scan: no new one-day bucket for it.
+    _move_trail(org, "payments-prod-trail", bucket)
+    _lock(payments_s3, bucket, "COMPLIANCE", 3650)
+    _stops_at_step_1(
+        aws_cli,
+        folders["new-bucket-1-day"] / "remediation" / f"{payments}.sh",
+        payments,
+        f"the bucket {bucket} now has a default retention at least as strong as the new "
+        "bucket's GOVERNANCE for 1 days (or stronger in mode or days), so no trail is moved "
+        "off it and no new bucket is made. Scan again",
+    )
+    assert not _bucket_exists(f"{bucket}-locked")
+    assert _trail_bucket(org, "payments-prod-trail") == bucket

@@ -105,13 +105,46 @@ def test_script_content_commands_and_quoting(scripts):
         'so it is not changed ($READ_ERROR)"\n'
     ) in text
     assert "2>/dev/null" not in text
-    # Every s3api call but create-bucket names the bucket's expected owner.
+    # Every s3api call but create-bucket names the bucket's expected owner; so does every
+    # read but the one asking whether the missing bucket exists again, whoever owns it.
     steps = text.split("# Step 1 of")[1]
     calls = [
-        line for line in steps.splitlines() if "aws s3api " in line and "create-bucket" not in line
+        line
+        for line in steps.splitlines()
+        if "aws s3api " in line
+        and "create-bucket" not in line
+        and "head-bucket --bucket gone-logs " not in line
     ]
     assert calls
     assert all("--expected-bucket-owner " in line for line in calls)
+    # Read live before every change: a trail still delivers to the old bucket (or, after a
+    # run stopped half-way, to the new one), and the old bucket has not become as strong.
+    assert (
+        "elif any_holds 2 'no trail this plan names delivers to app-logs any more (moved or "
+        "deleted since the scan), so the bucket is left as it is. Scan again' '' "
+        "TrailNotFoundException aws cloudtrail get-trail --name "
+        "arn:aws:cloudtrail:us-east-1:222222222222:trail/app --region us-east-1 --query "
+        "\"contains(['app-logs', 'app-logs-locked'], Trail.S3BucketName)\" --output text \\\n"
+        '    && guard 2 "the bucket app-logs now has a default retention at least as strong '
+        "as the new bucket's GOVERNANCE for 90 days (or stronger in mode or days), so no "
+        'trail is moved off it and no new bucket is made. Scan again" '
+        "'ObjectLockConfigurationNotFoundError NoSuchBucket' aws s3api "
+        "get-object-lock-configuration --bucket app-logs --expected-bucket-owner 222222222222 "
+        '--region us-east-1 --query "(ObjectLockConfiguration.ObjectLockEnabled == '
+    ) in text
+    # The missing bucket: whoever owns it now, it exists again.
+    assert (
+        "    && guard 14 'the bucket gone-logs exists again (it was missing when the run "
+        "scanned it), so no trail is moved off it and no new bucket is made. Scan again' "
+        "'404 NoSuchBucket NotFound' aws s3api head-bucket --bucket gone-logs --region "
+        "eu-west-1 --query \"type(@) == 'object'\" --output text; then\n"
+    ) in text
+    # The organization trail belongs to the management account: read by --apply only.
+    assert (
+        'elif unchecked 8 "not checked from this account, which may not read it: GetTrail on '
+        "arn:aws:cloudtrail:us-east-1:111111111111:trail/org (account 111111111111). orgscan "
+        "remediate --apply reads it with that account's role\""
+    ) in text
     helper = text.split("replication_guard() {")[1].split("\n}\n")[0]
     assert helper.count("aws s3api") == helper.count("--expected-bucket-owner") == 2
     # Each step says what it fixes and with which strategy.
@@ -136,8 +169,14 @@ def test_in_place_script_content():
         "then\n"
     ) in text
     # Before the first change in place: replication and access-log delivery are read.
+    # First the live precondition: the trail still delivers to the bucket.
     assert (
-        "elif replication_guard 1 'the bucket replicates to a destination without Object Lock"
+        "elif any_holds 1 'no trail this plan names delivers to app-logs any more (moved or "
+        "deleted since the scan), so the bucket is left as it is. Scan again' '' "
+        "TrailNotFoundException aws cloudtrail get-trail --name "
+        "arn:aws:cloudtrail:us-east-1:222222222222:trail/app --region us-east-1 --query "
+        "\"contains(['app-logs'], Trail.S3BucketName)\" --output text \\\n"
+        "    && replication_guard 1 'the bucket replicates to a destination without Object Lock"
     ) in text
     assert "--query \"contains(Policy, 'logging.s3.amazonaws.com')\" --output text \\\n" in text
     assert (
@@ -327,7 +366,8 @@ def test_access_denied_in_a_dry_run_is_reported_not_hidden(scripts, fake_aws: Fa
     assert (
         "would run: aws s3api put-object-lock-configuration --bucket short-logs" not in run.stdout
     )
-    assert "dry run found 4 step(s) that would stop; nothing was changed" in run.stderr
+    # Every step of the two new buckets reads the old bucket's lock first: denied too.
+    assert "dry run found 15 step(s) that would stop; nothing was changed" in run.stderr
 
 
 def test_access_denied_under_apply_stops_before_any_write(scripts, fake_aws: FakeAws):
