@@ -10,6 +10,10 @@ The shared log is concurrent-log-handler's ``ConcurrentRotatingFileHandler``: se
 (cron overlapping a manual run) append and rotate it safely. Its lock file lives in a private
 directory of the user outside the output folder (``lock_directory``), one per log, so nothing
 is left next to the evidence and two processes writing the same log take the same lock.
+
+A log that cannot be written (a full disk) does not spew one "Logging error" traceback per
+line: the handler keeps the first error as ``failure``, writes nothing more, and the run
+reports it once (``orgscan.cli.logsetup.close_run_log``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import logging.handlers
 import os
 import stat
+import sys
 import tempfile
 from io import TextIOWrapper
 from pathlib import Path
@@ -60,13 +65,54 @@ def open_private(path: Path, *, truncate: bool = False) -> TextIOWrapper:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return open(fd, "w" if truncate else "a", encoding="utf-8", errors="backslashreplace")
+        return os.fdopen(fd, "w" if truncate else "a", encoding="utf-8", errors="backslashreplace")
     except BaseException:
         os.close(fd)
         raise
 
 
-class RunLogHandler(logging.handlers.RotatingFileHandler):
+class _StopsAtFirstFailure(logging.FileHandler):
+    """A log file handler that stops writing at its first ``OSError`` and keeps it as
+    ``failure``, instead of printing a traceback for that line and every later one."""
+
+    failure: OSError | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record``, unless an earlier write failed."""
+        if self.failure is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Keep the first ``OSError`` and close the file quietly; anything else (a bad format
+        string, a bug) is reported as the logging module does."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+            return
+        if self.failure is None:
+            self.failure = (
+                error
+                if error.filename
+                else OSError(error.errno, error.strerror or str(error), self.baseFilename)
+            )
+        self._close_quietly()
+
+    def close(self) -> None:
+        """Close the file; a final flush that fails is kept as ``failure``, never raised."""
+        try:
+            super().close()
+        except OSError as exc:
+            if self.failure is None:
+                self.failure = OSError(exc.errno, exc.strerror or str(exc), self.baseFilename)
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        # The buffered lines can never be written: closing fails again, but frees the file.
+        with contextlib.suppress(OSError):
+            super().close()
+
+
+class RunLogHandler(_StopsAtFirstFailure, logging.handlers.RotatingFileHandler):
     """The run's own ``orgscan.log``, rotated at ``maxBytes``; one process writes it, so the
     standard handler serves, opened through ``open_private``."""
 
@@ -114,7 +160,7 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-class SharedLogHandler(ConcurrentRotatingFileHandler):
+class SharedLogHandler(_StopsAtFirstFailure, ConcurrentRotatingFileHandler):
     """The output folder's ``orgscan.log``: appended and rotated by several processes at once
     (concurrent-log-handler), opened through ``open_private``, its lock file in
     ``lock_directory``. Opened at once, so that a log that cannot be written (a planted

@@ -5,11 +5,13 @@ scheduler reads as "findings"); the run folder stays incomplete and ``latest`` i
 from __future__ import annotations
 
 import errno
+import io
 import os
 import signal
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,9 @@ def test_disk_full_while_writing_a_scan(
     monkeypatch.setattr(os, "fsync", full_disk_on_the_page)
     outcome = _scan(output_dir)
 
-    assert_write_failure(outcome, "No space left on device", "the run folder is incomplete")
+    assert_write_failure(
+        outcome, "report.html", "No space left on device", "the run folder is incomplete"
+    )
     failed = run_folders(output_dir)[0]
     assert failed != previous
     assert len(load_run(failed).findings) == 3  # findings.json, written first, is whole
@@ -76,6 +80,67 @@ def test_disk_full_while_writing_a_scan(
     assert "could not write" in (failed / LOG_FILE).read_text(encoding="utf-8")
     history = {run.folder: run.folder_complete for run in list_runs(output_dir).runs}
     assert history[failed.name] is False
+
+
+class _FullDisk(io.FileIO):
+    """A file on a full disk: every write fails as the kernel says it (ENOSPC)."""
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _fill_disk(monkeypatch: pytest.MonkeyPatch, full: Callable[[Path], bool]) -> None:
+    """Files opened for writing through ``os.fdopen`` (every file a run writes) whose path
+    satisfies ``full`` are on a full disk; others are written as usual."""
+    real_fdopen = os.fdopen
+
+    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "r" in mode or not full(Path(os.readlink(f"/proc/self/fd/{fd}"))):
+            return real_fdopen(fd, mode, *args, **kwargs)
+        buffered = io.BufferedWriter(_FullDisk(fd, "w"))
+        if "b" in mode:
+            return buffered
+        return io.TextIOWrapper(
+            buffered, encoding=kwargs.get("encoding"), errors=kwargs.get("errors")
+        )
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+
+
+@pytest.mark.parametrize(
+    ("full", "named"),
+    [
+        ("evidence", "evidence/api-responses.jsonl.gz"),
+        ("everything", "evidence/api-responses.jsonl.gz"),
+        ("run-log", "orgscan.log"),
+    ],
+)
+def test_disk_full_during_the_scan_is_exit_4_naming_the_file(
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full: str, named: str
+) -> None:
+    output_dir = tmp_path / "reports"
+    assert _scan(output_dir).exit_code == 1
+    (previous,) = run_folders(output_dir)
+    predicates: dict[str, Callable[[Path], bool]] = {
+        # The evidence file fails only when it is closed: its records fit in its buffers.
+        "evidence": lambda path: path.name.startswith(".api-responses.jsonl.gz."),
+        "everything": lambda path: path.is_relative_to(output_dir),
+        "run-log": lambda path: path.name == LOG_FILE and path.parent != output_dir,
+    }
+    _fill_disk(monkeypatch, predicates[full])
+
+    # DEBUG: a line per AWS call, each of which used to print a "Logging error" traceback.
+    outcome = _scan(output_dir, "--log-level", "DEBUG")
+
+    assert_write_failure(outcome, named, "No space left on device", "incomplete")
+    assert "Logging error" not in outcome.output
+    failed = run_folders(output_dir)[0]
+    assert failed != previous
+    assert not (failed / "manifest.json").exists()
+    assert _leftovers(output_dir) == []
+    assert resolve_latest(output_dir) == previous
+    if full == "evidence":
+        assert "could not write" in (failed / LOG_FILE).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("failure", ["read-only", "report-is-a-directory"])
