@@ -255,3 +255,29 @@ def test_the_shared_log_never_follows_a_planted_symlink(moto_account: None, tmp_
     (run,) = run_folders(output_dir)
     assert "a symbolic link, never followed" in (run / LOG_FILE).read_text(encoding="utf-8")
     assert resolve_latest(output_dir) == run
+
+
+def test_the_apply_record_never_follows_a_symlinked_remediation_folder(tmp_path: Path) -> None:
+    from orgscan import findings
+    from orgscan.model import Policy, ReasonCode
+    from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, demo_mock
+    from tests.remediation.builders import finding, scan_result
+
+    run_dir = tmp_path / "reports" / "20261127T090000Z"
+    run_dir.mkdir(parents=True)
+    result = scan_result(
+        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=MOTO_DEFAULT_ACCOUNT_ID),
+        policy=Policy(min_retention_days=30),
+    )
+    (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (run_dir / "remediation").symlink_to(elsewhere, target_is_directory=True)
+
+    with demo_mock():
+        outcome = CliRunner().invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
+
+    assert_write_failure(outcome, "remediation", "a symbolic link", "nothing was applied")
+    assert list(elsewhere.iterdir()) == []
+    assert (run_dir / "remediation").is_symlink()
+    assert "failed: account" not in outcome.stdout  # refused before any step ran
