@@ -11,6 +11,7 @@ order overlapping runs finish in.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from orgscan.errors import EvidenceWriteError
 from orgscan.files import atomic_write
 from orgscan.jsondoc import read_regular_file
 
@@ -67,15 +69,30 @@ def check_output_dir(output_dir: Path) -> None:
         )
 
 
+#: Errors that say the folder cannot be written (exit 4), not that the path is wrong (exit 2).
+_CANNOT_WRITE = frozenset(
+    {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EIO}
+)
+
+
+def _creation_failed(what: str, path: Path, exc: OSError) -> Exception:
+    message = f"cannot create {what} {path}: {exc.strerror or exc}"
+    if exc.errno in _CANNOT_WRITE:
+        return EvidenceWriteError(message + "; nothing was written")
+    return RunFolderError(message)
+
+
 def create_run_dir(output_dir: Path, started: datetime) -> Path:
     """Create a new, empty, private run folder below ``output_dir``; never reuse one.
 
     Two runs in the same second get ``…Z``, ``…Z-2``, ``…Z-3``: ``mkdir`` is the lock.
+    ``RunFolderError`` when ``output_dir`` is no place for a run (a file, a name too long);
+    ``EvidenceWriteError`` when it cannot be written (read-only, full, not permitted).
     """
     try:
         output_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise RunFolderError(f"cannot create output folder {output_dir}: {exc.strerror}") from None
+        raise _creation_failed("output folder", output_dir, exc) from None
     check_output_dir(output_dir)
     base = run_folder_name(started)
     for attempt in range(1, 1000):
@@ -85,7 +102,7 @@ def create_run_dir(output_dir: Path, started: datetime) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise RunFolderError(f"cannot create run folder {candidate}: {exc.strerror}") from None
+            raise _creation_failed("run folder", candidate, exc) from None
         return candidate
     raise RunFolderError(f"too many runs named {base} in {output_dir}")
 

@@ -281,3 +281,25 @@ def test_the_apply_record_never_follows_a_symlinked_remediation_folder(tmp_path:
     assert list(elsewhere.iterdir()) == []
     assert (run_dir / "remediation").is_symlink()
     assert "failed: account" not in outcome.stdout  # refused before any step ran
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["run-folder", "output-folder"])
+def test_a_read_only_output_folder_is_exit_4(
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: bool
+) -> None:
+    output_dir = tmp_path / "reports"
+    if not missing:
+        output_dir.mkdir()
+    real_mkdir = Path.mkdir
+
+    # The tests may run as root, whom file modes do not stop: the file system refuses.
+    def read_only(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.is_relative_to(output_dir):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    outcome = _scan(output_dir)
+
+    assert_write_failure(outcome, "Read-only file system", str(output_dir))
+    assert output_dir.exists() is not missing
