@@ -101,8 +101,8 @@ def atomic_write(
     except OSError as exc:
         raise naming(exc, path) from None
     try:
+        os.fchmod(fd, file_mode(executable=executable))
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), file_mode(executable=executable))
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())

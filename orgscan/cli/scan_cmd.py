@@ -149,7 +149,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     from orgscan.diff import load_diff
     from orgscan.evidence.recorder import EVIDENCE_FILE
     from orgscan.evidence.runinfo import describe_run
-    from orgscan.runs.folder import RunFolderError, create_run_dir
+    from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
     from orgscan.runs.output import mark_latest, write_failure, write_run
     from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
     from orgscan.scan import INTERRUPTED, execute_scan
@@ -160,6 +160,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     executor = make_executor(settings.workers, settings.serial)
     interrupted = False
     handlers: list[logging.Handler] = []
+    release: Callable[[], None] | None = None  # the run folder's lock, once it exists
     try:
         _check_evidence_bucket(settings, sessions)  # refused before anything is written
         began = time.monotonic()
@@ -177,6 +178,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
             run_dir = create_run_dir(settings.output_dir, utc_now())
         except RunFolderError as exc:
             raise fail(str(exc)) from None
+        release = hold_folder(run_dir)  # a later run must not clean up after this live one
         json_log = settings.log_format == "json"
         try:
             handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
@@ -244,6 +246,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
             stop(handler)
         if not handlers:  # stopped before the run folder existed: the buffer has no target
             stop(buffer)
+        if release is not None:
+            release()
     if not settings.quiet:
         print_summary(
             result, run_dir, written=written, diff=load_diff(run_dir), interrupted=interrupted

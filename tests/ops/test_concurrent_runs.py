@@ -173,6 +173,76 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(
     assert row.split()[2] == "unfinished"
 
 
+#: A scan killed (SIGKILL) while findings.json, the first file it writes, is being written:
+#: its temporary file is there, the file itself never is.
+_KILLED_BEFORE_FINDINGS = (
+    "import os, signal\n"
+    "real_fsync = os.fsync\n"
+    "def fsync(fd):\n"
+    "    if os.readlink(f'/proc/self/fd/{fd}').split('/')[-1].startswith('.findings.json.'):\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    real_fsync(fd)\n"
+    "os.fsync = fsync\n"
+    "from orgscan.cli import main\n"
+    "main()\n"
+)
+
+
+def test_a_run_killed_before_its_findings_is_unfinished_and_cleaned_up(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    output_dir = tmp_path / "reports"
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
+    scan = [*SCAN_ARGS, "--output-dir", str(output_dir), "--format", "json", "--fail-on", "never"]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BEFORE_FINDINGS, *scan],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    (run_dir,) = run_folders(output_dir)
+    (left,) = [path for path in run_dir.iterdir() if path.name.endswith(".tmp")]
+    assert left.name.startswith(".findings.json.")
+
+    def history() -> list[list[str]]:
+        listed = subprocess.run(
+            [sys.executable, "-m", "orgscan", "history", str(output_dir)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert listed.stderr == ""  # nothing skipped
+        return [line.split() for line in listed.stdout.splitlines()[1:]]
+
+    assert history() == [[run_dir.name, "-", "unfinished", "-", "-", "-", "-", "-"]]
+
+    again = subprocess.run(
+        [sys.executable, "-m", "orgscan", *scan],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert not left.exists()
+    assert [path.name for path in output_dir.rglob("*.tmp")] == []
+    newest = run_folders(output_dir)[0]
+    assert resolve_latest(output_dir) == newest
+    assert not (newest / "diff.json").exists()  # the killed run is nothing to compare with
+    assert f"removed {left}" in (newest / "orgscan.log").read_text(encoding="utf-8")
+    rows = history()
+    assert [row[:3] for row in rows] == [
+        [newest.name, rows[0][1], "yes"],
+        [run_dir.name, "-", "unfinished"],
+    ]
+
+
 @pytest.fixture
 def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private runtime folder of this user, where the shared log's lock file goes."""
