@@ -8,8 +8,11 @@ made to append to a file elsewhere.
 
 The shared log is concurrent-log-handler's ``ConcurrentRotatingFileHandler``: several processes
 (cron overlapping a manual run) append and rotate it safely. Its lock file lives in a private
-directory of the user outside the output folder (``lock_directory``), one per log, so nothing
-is left next to the evidence and two processes writing the same log take the same lock.
+directory of the user outside the output folder (``lock_directory``), so nothing is left next
+to the evidence and two processes writing the same log take the same lock. There are at most
+``LOCK_SLOTS`` of them, whatever the number of output folders over the years: a lock file
+cannot be removed safely while another process may hold it open, so each log is given one of
+a fixed set, and two logs that share one only take turns a little more.
 
 A log that cannot be written (a full disk) does not spew one "Logging error" traceback per
 line: the handler keeps the first error as ``failure``, writes nothing more, and the run
@@ -120,13 +123,18 @@ class RunLogHandler(_StopsAtFirstFailure, logging.handlers.RotatingFileHandler):
         return open_private(Path(self.baseFilename), truncate=self.mode == "w")
 
 
+#: How many lock folders the shared logs of all output folders share (see the module doc).
+LOCK_SLOTS = 64
+
+
 def lock_directory(log_path: Path) -> Path:
     """The private directory that holds the lock file of the log at ``log_path``.
 
     Below ``$XDG_RUNTIME_DIR`` (or the temporary folder), ``orgscan-<uid>``, created ``0700``
     and refused (``OSError``) unless it is a real directory of this user that nobody else may
-    enter: in a shared ``/tmp`` another user could have made it first. One subdirectory per
-    log, named for the log's real path, so every process writing that log finds the same lock.
+    enter: in a shared ``/tmp`` another user could have made it first. In it, one of
+    ``LOCK_SLOTS`` subdirectories chosen from the log's real path, so every process writing
+    that log finds the same lock.
     """
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     base = (
@@ -145,7 +153,8 @@ def lock_directory(log_path: Path) -> Path:
     ):
         raise OSError(errno.EPERM, "not a private directory of this user", str(private))
     real = os.path.join(os.path.realpath(log_path.parent), log_path.name)
-    keyed = private / hashlib.sha256(os.fsencode(real)).hexdigest()[:32]
+    slot = int(hashlib.sha256(os.fsencode(real)).hexdigest(), 16) % LOCK_SLOTS
+    keyed = private / f"log-lock-{slot:02d}"
     _private_dir(keyed)
     return keyed
 

@@ -15,6 +15,7 @@ import pytest
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from moto.server import ThreadedMotoServer
 
+from orgscan.cli.logfiles import LOCK_SLOTS, lock_directory
 from orgscan.cli.logsetup import attach_shared_log, stop
 from orgscan.findings import load_run
 from orgscan.runs.folder import resolve_latest
@@ -262,7 +263,14 @@ def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
     runtime_dir: Path, tmp_path: Path
 ) -> None:
     run_dir = _shared_run(tmp_path / "reports")
-    other_run = _shared_run(tmp_path / "other")
+    # Another output folder whose log falls in another of the lock slots.
+    other = next(
+        tmp_path / f"other-{n}"
+        for n in range(LOCK_SLOTS + 1)
+        if lock_directory(tmp_path / f"other-{n}" / "orgscan.log")
+        != lock_directory(tmp_path / "reports" / "orgscan.log")
+    )
+    other_run = _shared_run(other)
     (tmp_path / "alias").symlink_to(tmp_path / "reports")
     handlers = [
         attach_shared_log(run_dir),
@@ -296,6 +304,21 @@ def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
     lines = (tmp_path / "reports" / "orgscan.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2  # the same log reached by two paths
     assert all(line.endswith("one line") for line in lines)
+
+
+def test_the_lock_folders_stay_few_however_many_output_folders(
+    runtime_dir: Path, tmp_path: Path
+) -> None:
+    # A scheduled job writing a new output folder each day for years.
+    for day in range(4 * LOCK_SLOTS):
+        handler = attach_shared_log(_shared_run(tmp_path / f"reports-{day}"))
+        logging.getLogger("orgscan.test_slots").warning("day %d", day)
+        stop(handler)
+    private = runtime_dir / f"orgscan-{os.getuid()}"
+    assert 1 < len(list(private.iterdir())) <= LOCK_SLOTS
+    for day in (0, 4 * LOCK_SLOTS - 1):  # every log still got its line
+        shared = tmp_path / f"reports-{day}" / "orgscan.log"
+        assert shared.read_text(encoding="utf-8").endswith(f"day {day}\n")
 
 
 def test_a_lock_folder_others_may_enter_is_refused(runtime_dir: Path, tmp_path: Path) -> None:
