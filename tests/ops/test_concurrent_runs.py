@@ -126,14 +126,22 @@ def test_shared_log_rotates_and_keeps_every_line(tmp_path: Path) -> None:
     assert numbers == list(range(300 - len(numbers), 300))  # the newest lines, none torn
 
 
+def _python(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGV...`` in ``env``, its output captured as text, whatever its exit."""
+    return subprocess.run(
+        [sys.executable, *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+#: Ends the scripts below: orgscan's command line, with the script's arguments.
+_THEN_ORGSCAN = "from orgscan.cli import main\nmain()\n"
+
 #: A scan killed (SIGKILL: no handler runs) while its page is rendered, after findings.json.
 _KILLED_WHILE_WRITING = (
     "import os, signal\n"
     "from orgscan.reports.html_report import HtmlReport\n"
     "HtmlReport.render = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
-    "from orgscan.cli import main\n"
-    "main()\n"
-)
+) + _THEN_ORGSCAN
 
 
 def test_a_run_killed_while_writing_is_listed_as_unfinished(
@@ -142,7 +150,6 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(
     output_dir = tmp_path / "reports"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
     command = [
-        sys.executable,
         "-c",
         _KILLED_WHILE_WRITING,
         *SCAN_ARGS,
@@ -151,23 +158,14 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(
         "--format",
         "json,html",
     ]
-    killed = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    killed = _python(env, *command)
     assert killed.returncode == -9, killed.stderr
 
     (run_dir,) = run_folders(output_dir)
     assert len(load_run(run_dir).findings) == 3  # findings.json was written first
     assert not (run_dir / "report.html").exists()
     assert resolve_latest(output_dir) is None  # latest never named the killed run
-    history = subprocess.run(
-        [sys.executable, "-m", "orgscan", "history", str(output_dir)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    history = _python(env, "-m", "orgscan", "history", str(output_dir))
     header, row = history.stdout.splitlines()
     assert header.split()[2] == "COMPLETE"
     assert row.split()[0] == run_dir.name
@@ -184,9 +182,7 @@ _KILLED_BEFORE_FINDINGS = (
     "        os.kill(os.getpid(), signal.SIGKILL)\n"
     "    real_fsync(fd)\n"
     "os.fsync = fsync\n"
-    "from orgscan.cli import main\n"
-    "main()\n"
-)
+) + _THEN_ORGSCAN
 
 
 def test_a_run_killed_before_its_findings_is_unfinished_and_cleaned_up(
@@ -195,41 +191,21 @@ def test_a_run_killed_before_its_findings_is_unfinished_and_cleaned_up(
     output_dir = tmp_path / "reports"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
     scan = [*SCAN_ARGS, "--output-dir", str(output_dir), "--format", "json", "--fail-on", "never"]
-    killed = subprocess.run(
-        [sys.executable, "-c", _KILLED_BEFORE_FINDINGS, *scan],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    killed = _python(env, "-c", _KILLED_BEFORE_FINDINGS, *scan)
     assert killed.returncode == -9, killed.stderr
     (run_dir,) = run_folders(output_dir)
     (left,) = [path for path in run_dir.iterdir() if path.name.endswith(".tmp")]
     assert left.name.startswith(".findings.json.")
 
     def history() -> list[list[str]]:
-        listed = subprocess.run(
-            [sys.executable, "-m", "orgscan", "history", str(output_dir)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        listed = _python(env, "-m", "orgscan", "history", str(output_dir))
+        assert listed.returncode == 0, listed.stderr
         assert listed.stderr == ""  # nothing skipped
         return [line.split() for line in listed.stdout.splitlines()[1:]]
 
     assert history() == [[run_dir.name, "-", "unfinished", "-", "-", "-", "-", "-"]]
 
-    again = subprocess.run(
-        [sys.executable, "-m", "orgscan", *scan],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = _python(env, "-m", "orgscan", *scan)
     assert again.returncode == 0, again.stderr
     assert not left.exists()
     assert [path.name for path in output_dir.rglob("*.tmp")] == []
