@@ -3,14 +3,25 @@
 At the package root because reports, remediation and run folders all write files, and none of
 them may import another for it. What orgscan writes names accounts, buckets and ARNs, so its
 files are private: ``0600`` (``0700`` for a script), less when the process's umask is stricter.
+
+A folder below the one a writer owns (``remediation/``, ``evidence/`` below a run folder) is
+never entered through a symbolic link: one planted there would send the evidence, or an apply
+record, to a file elsewhere (``real_folder``). An ``OSError`` raised here always names the file
+it was writing, so that the one line the user reads says which file could not be written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+#: How the temporary files of ``atomic_write`` and the evidence recorder end; a later run
+#: removes those a killed process left (``orgscan.runs.folder.clean_abandoned``).
+TEMP_SUFFIX = ".tmp"
 
 
 def _current_umask() -> int:
@@ -28,15 +39,67 @@ def file_mode(*, executable: bool = False) -> int:
     return (0o700 if executable else 0o600) & ~_current_umask()
 
 
-def atomic_write(path: Path, data: bytes | str, *, executable: bool = False) -> None:
+def real_folder(folder: Path, within: Path | None = None) -> Path:
+    """Make sure ``folder`` exists (created ``0700``) and return it.
+
+    With ``within``, every folder from ``within`` (excluded) down to ``folder`` must be a real
+    directory, never a symbolic link: ``OSError`` (``ELOOP``) naming the link otherwise.
+    Checked with ``lstat`` and created one level at a time, so nothing is created through a
+    link either.
+    """
+    if within is None:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder
+    try:
+        below = folder.relative_to(within).parts
+    except ValueError:
+        raise ValueError(f"{folder} is not inside {within}") from None
+    current = within
+    for part in below:
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            current.mkdir(mode=0o700)
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            raise OSError(errno.ELOOP, "a symbolic link, never followed", str(current))
+        if not stat.S_ISDIR(info.st_mode):
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(current))
+    return folder
+
+
+def private_temp(path: Path, within: Path | None = None) -> tuple[int, Path]:
+    """Create the private temporary file that will become ``path`` (``real_folder`` rules for
+    its folder); return its open descriptor and its name."""
+    folder = real_folder(path.parent, within)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
+    return fd, Path(name)
+
+
+def naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` if it names a file, else the same error naming ``path``: a full disk reported
+    by ``write`` or ``fsync`` carries no file name, and the user must learn which file it was."""
+    if exc.filename is not None:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def atomic_write(
+    path: Path, data: bytes | str, *, executable: bool = False, within: Path | None = None
+) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     A crash or a full disk leaves either the old file or no file, never half of one. The file
-    is private (``file_mode``); a folder it creates is ``0700``.
+    is private (``file_mode``); a folder it creates is ``0700``. With ``within`` (the folder the
+    writer owns, a run folder), no folder between it and ``path`` may be a symbolic link.
+    ``OSError`` naming the file when it cannot be written.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp_name = private_temp(path, within)
+    except OSError as exc:
+        raise naming(exc, path) from None
     try:
         os.fchmod(fd, file_mode(executable=executable))
         with os.fdopen(fd, "wb") as handle:
@@ -44,7 +107,9 @@ def atomic_write(path: Path, data: bytes | str, *, executable: bool = False) -> 
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise naming(exc, path) from None
         raise

@@ -55,22 +55,27 @@ def format_history(runs: RunHistory) -> str:
     """The history as a terminal table; the latest run is marked. COMPLETE is ``yes`` for a
     run folder written to the end whose coverage is complete, ``no`` when the coverage is not,
     ``unfinished`` when the folder was never finished (no manifest: a crash, an interruption,
-    a failed write). Text from the files is shown with its control characters escaped."""
+    a failed write); a folder without findings shows ``-`` for what it never recorded. Text
+    from the files is shown with its control characters escaped."""
     if not runs.runs:
         return f"no readable runs in {terminal_cell(str(runs.output_dir))}"
-    rows = [("RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")]
+    rows: list[tuple[str, ...]] = [
+        ("RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")
+    ]
     for run in runs.runs:
-        complete = "yes" if run.complete else "no"
+        counts = (run.passed, run.warned, run.failed, run.errored)
+        accounts = (
+            "-"
+            if run.accounts_planned is None
+            else f"{run.accounts_scanned}/{run.accounts_planned}"
+        )
         rows.append(
             (
                 run.folder,
-                terminal_cell(run.started_at),
-                complete if run.folder_complete else "unfinished",
-                str(run.passed),
-                str(run.warned),
-                str(run.failed),
-                str(run.errored),
-                f"{run.accounts_scanned}/{run.accounts_planned}",
+                "-" if run.started_at is None else terminal_cell(run.started_at),
+                ("yes" if run.complete else "no") if run.folder_complete else "unfinished",
+                *("-" if count is None else str(count) for count in counts),
+                accounts,
                 "latest" if run.latest else "",
             )
         )

@@ -8,8 +8,15 @@ made to append to a file elsewhere.
 
 The shared log is concurrent-log-handler's ``ConcurrentRotatingFileHandler``: several processes
 (cron overlapping a manual run) append and rotate it safely. Its lock file lives in a private
-directory of the user outside the output folder (``lock_directory``), one per log, so nothing
-is left next to the evidence and two processes writing the same log take the same lock.
+directory of the user outside the output folder (``lock_directory``), so nothing is left next
+to the evidence and two processes writing the same log take the same lock. There are at most
+``LOCK_SLOTS`` of them, whatever the number of output folders over the years: a lock file
+cannot be removed safely while another process may hold it open, so each log is given one of
+a fixed set, and two logs that share one only take turns a little more.
+
+A log that cannot be written (a full disk) does not spew one "Logging error" traceback per
+line: the handler keeps the first error as ``failure``, writes nothing more, and the run
+reports it once (``orgscan.cli.logsetup.close_run_log``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import hashlib
 import logging.handlers
 import os
 import stat
+import sys
 import tempfile
 from io import TextIOWrapper
 from pathlib import Path
@@ -60,13 +68,54 @@ def open_private(path: Path, *, truncate: bool = False) -> TextIOWrapper:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return open(fd, "w" if truncate else "a", encoding="utf-8", errors="backslashreplace")
+        return os.fdopen(fd, "w" if truncate else "a", encoding="utf-8", errors="backslashreplace")
     except BaseException:
         os.close(fd)
         raise
 
 
-class RunLogHandler(logging.handlers.RotatingFileHandler):
+class _StopsAtFirstFailure(logging.FileHandler):
+    """A log file handler that stops writing at its first ``OSError`` and keeps it as
+    ``failure``, instead of printing a traceback for that line and every later one."""
+
+    failure: OSError | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record``, unless an earlier write failed."""
+        if self.failure is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Keep the first ``OSError`` and close the file quietly; anything else (a bad format
+        string, a bug) is reported as the logging module does."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+            return
+        if self.failure is None:
+            self.failure = (
+                error
+                if error.filename
+                else OSError(error.errno, error.strerror or str(error), self.baseFilename)
+            )
+        self._close_quietly()
+
+    def close(self) -> None:
+        """Close the file; a final flush that fails is kept as ``failure``, never raised."""
+        try:
+            super().close()
+        except OSError as exc:
+            if self.failure is None:
+                self.failure = OSError(exc.errno, exc.strerror or str(exc), self.baseFilename)
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        # The buffered lines can never be written: closing fails again, but frees the file.
+        with contextlib.suppress(OSError):
+            super().close()
+
+
+class RunLogHandler(_StopsAtFirstFailure, logging.handlers.RotatingFileHandler):
     """The run's own ``orgscan.log``, rotated at ``maxBytes``; one process writes it, so the
     standard handler serves, opened through ``open_private``."""
 
@@ -74,13 +123,18 @@ class RunLogHandler(logging.handlers.RotatingFileHandler):
         return open_private(Path(self.baseFilename), truncate=self.mode == "w")
 
 
+#: How many lock folders the shared logs of all output folders share (see the module doc).
+LOCK_SLOTS = 64
+
+
 def lock_directory(log_path: Path) -> Path:
     """The private directory that holds the lock file of the log at ``log_path``.
 
     Below ``$XDG_RUNTIME_DIR`` (or the temporary folder), ``orgscan-<uid>``, created ``0700``
     and refused (``OSError``) unless it is a real directory of this user that nobody else may
-    enter: in a shared ``/tmp`` another user could have made it first. One subdirectory per
-    log, named for the log's real path, so every process writing that log finds the same lock.
+    enter: in a shared ``/tmp`` another user could have made it first. In it, one of
+    ``LOCK_SLOTS`` subdirectories chosen from the log's real path, so every process writing
+    that log finds the same lock.
     """
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     base = (
@@ -99,7 +153,8 @@ def lock_directory(log_path: Path) -> Path:
     ):
         raise OSError(errno.EPERM, "not a private directory of this user", str(private))
     real = os.path.join(os.path.realpath(log_path.parent), log_path.name)
-    keyed = private / hashlib.sha256(os.fsencode(real)).hexdigest()[:32]
+    slot = int(hashlib.sha256(os.fsencode(real)).hexdigest(), 16) % LOCK_SLOTS
+    keyed = private / f"log-lock-{slot:02d}"
     _private_dir(keyed)
     return keyed
 
@@ -114,7 +169,7 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-class SharedLogHandler(ConcurrentRotatingFileHandler):
+class SharedLogHandler(_StopsAtFirstFailure, ConcurrentRotatingFileHandler):
     """The output folder's ``orgscan.log``: appended and rotated by several processes at once
     (concurrent-log-handler), opened through ``open_private``, its lock file in
     ``lock_directory``. Opened at once, so that a log that cannot be written (a planted

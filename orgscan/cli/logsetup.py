@@ -133,3 +133,26 @@ def stop(handler: logging.Handler) -> None:
     """Flush and detach the run's log file."""
     logging.getLogger(_LOGGER).removeHandler(handler)
     handler.close()
+
+
+def close_run_log(handlers: list[logging.Handler]) -> None:
+    """Close the run's own log, ``handlers[0]`` (taken off the list), before the run is sealed.
+
+    A log file that could not be written is reported once here: the output folder's (the
+    others) as a warning in the run's own log, the run's own as ``EvidenceWriteError`` naming
+    it (the folder would be sealed with lines missing)."""
+    from orgscan.runs.output import write_failure
+
+    run_log = handlers.pop(0)
+    for shared in handlers:
+        failure = getattr(shared, "failure", None)
+        if failure is not None:
+            logging.getLogger(__name__).warning(
+                "%s: lines of this run missing from its first failed write on (%s)",
+                failure.filename,
+                failure.strerror or failure,
+            )
+    stop(run_log)
+    failure = getattr(run_log, "failure", None)
+    if failure is not None:
+        raise write_failure(failure, "the run folder is incomplete", Path(failure.filename))

@@ -158,6 +158,7 @@ def remediate(
     # Imported here: showing a plan needs no AWS machinery.
     from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
+    from orgscan.runs.output import write_failure
 
     role_name, external_id, role_session_name = (
         access.values[key] for key in ("role_name", "external_id", "role_session_name")
@@ -183,6 +184,7 @@ def remediate(
             typer.echo("Not applied; nothing was changed.", err=True)
             raise typer.Exit(ExitCode.FINDINGS)
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
+    _check_record_folder(run_dir)  # exit 4 before anything is attempted
     applied = apply_plan(
         plan,
         sessions,
@@ -196,7 +198,10 @@ def remediate(
             )
         ),
     )
-    path = write_apply_result(run_dir, applied)
+    try:
+        path = write_apply_result(run_dir, applied)
+    except OSError as exc:
+        raise write_failure(exc, "the steps above were applied but not recorded", run_dir) from None
     if json_output:
         typer.echo(
             json.dumps(
@@ -236,6 +241,20 @@ def _check_selected(plan: Plan, selected: frozenset[str] | None) -> None:
             f"--accounts: {', '.join(idle)} has no step in this plan "
             f"(accounts with steps: {choices})"
         )
+
+
+def _check_record_folder(run_dir: Path) -> None:
+    """``EvidenceWriteError`` (exit 4) when the apply record could not be written into
+    ``RUN_DIR/remediation/`` (a symbolic link there is never followed): checked before any
+    step runs, so a change is never made without its record."""
+    from orgscan.files import real_folder
+    from orgscan.remediation.planfile import REMEDIATION_DIR
+    from orgscan.runs.output import write_failure
+
+    try:
+        real_folder(run_dir / REMEDIATION_DIR, within=run_dir)
+    except OSError as exc:
+        raise write_failure(exc, "nothing was applied", run_dir) from None
 
 
 def _load_or_build(

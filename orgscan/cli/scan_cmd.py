@@ -126,15 +126,21 @@ def demo(
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     from orgscan.cli.exitcodes import scan_exit_code
-    from orgscan.cli.logsetup import attach_run_log, attach_shared_log, start_buffer, stop
+    from orgscan.cli.logsetup import (
+        attach_run_log,
+        attach_shared_log,
+        close_run_log,
+        start_buffer,
+        stop,
+    )
     from orgscan.cli.terminal_summary import print_summary
     from orgscan.config import LogFormat
     from orgscan.diff import load_diff
     from orgscan.error_codes import INTERRUPTED
     from orgscan.evidence.recorder import EVIDENCE_FILE
     from orgscan.evidence.runinfo import describe_run
-    from orgscan.runs.folder import RunFolderError, create_run_dir
-    from orgscan.runs.output import mark_latest, write_run
+    from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
+    from orgscan.runs.output import mark_latest, write_failure, write_run
     from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
     from orgscan.scan import execute_scan
     from orgscan.scan.executors import make_executor, shutdown
@@ -144,6 +150,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     executor = make_executor(settings.workers, settings.serial)
     interrupted = False
     handlers: list[logging.Handler] = []
+    release: Callable[[], None] | None = None  # the run folder's lock, once it exists
     try:
         _check_evidence_bucket(settings, sessions)  # refused before anything is written
         began = time.monotonic()
@@ -161,24 +168,26 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
             run_dir = create_run_dir(settings.output_dir, utc_now())
         except RunFolderError as exc:
             raise fail(str(exc)) from None
+        release = hold_folder(run_dir)  # a later run must not clean up after this live one
         json_log = settings.log_format is LogFormat.JSON
         try:
             handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
+            if sessions.recorder is not None:
+                sessions.recorder.start(run_dir / EVIDENCE_FILE, within=run_dir)
         except OSError as exc:
-            raise EvidenceWriteError(
-                f"could not write the run folder {run_dir}: {exc.strerror or exc}"
-            ) from None
+            raise write_failure(exc, "the run folder is incomplete", run_dir) from None
         handlers.append(attach_shared_log(run_dir, json_format=json_log))
-        if sessions.recorder is not None:
-            sessions.recorder.start(run_dir / EVIDENCE_FILE)
         bar = None if settings.quiet or not stderr_is_terminal() else ProgressBar(sys.stderr)
         began = time.monotonic()
         with _terminate_as_interrupt():
             result = execute_scan(plan, sessions, executor, bar)
-        if sessions.recorder is not None:
-            sessions.recorder.finish()
         if bar is not None:
             bar.close()
+        if sessions.recorder is not None:
+            try:
+                sessions.recorder.finish()
+            except OSError as exc:
+                raise write_failure(exc, "the run folder is incomplete", run_dir) from None
         log_phase("scanning", began)
         sessions.calls.log_summary()
         interrupted = not result.run.complete and any(
@@ -197,7 +206,7 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
                 log_summary(result, run_dir, code, interrupted=interrupted)
                 # The run's own log is complete: close it so that the manifest covers its last
                 # line. The manifest's digest then goes to the output folder's shared log only.
-                stop(handlers.pop(0))
+                close_run_log(handlers)
                 # Last, once everything else is written: its presence means "complete".
                 manifest_sha = _seal(run_dir, result.run.run_id)
                 mark_latest(run_dir)  # only a sealed folder may be the latest run
@@ -227,6 +236,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
             stop(handler)
         if not handlers:  # stopped before the run folder existed: the buffer has no target
             stop(buffer)
+        if release is not None:
+            release()
     if not settings.quiet:
         print_summary(
             result, run_dir, written=written, diff=load_diff(run_dir), interrupted=interrupted
@@ -238,16 +249,13 @@ def _seal(run_dir: Path, run_id: str) -> str:
     """Write the run's manifest; return its SHA-256. ``EvidenceWriteError`` (exit 4) when it
     cannot be written: the folder then stays incomplete."""
     from orgscan.evidence.manifest import write_manifest
+    from orgscan.runs.output import write_failure
 
     try:
         _, manifest_sha = write_manifest(run_dir, run_id)
     except OSError as exc:
-        log.error("could not write %s: %s", exc.filename or run_dir, exc.strerror or exc)
-        raise EvidenceWriteError(
-            f"could not write the run folder {run_dir}: "
-            f"{exc.strerror or exc} ({exc.filename or run_dir}); the run "
-            "folder is incomplete (no manifest.json)"
-        ) from None
+        outcome = "the run folder is incomplete (no manifest.json)"
+        raise write_failure(exc, outcome, run_dir) from None
     return manifest_sha
 
 

@@ -7,6 +7,10 @@ response or the error. Lines are compressed and written as the scan goes (one lo
 kept in memory), so a scan of 10,000 accounts costs no more memory than one of ten. The file
 is written under a temporary name and renamed when the scan is over: a crash never leaves a
 half file under the real name.
+
+A write that fails (a full disk) does not stop the scan: the recorder keeps the first error,
+writes nothing more, and ``finish`` raises it naming the file, once the temporary file is gone.
+The run then ends with exit 4 and an incomplete run folder, not with a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import contextlib
 import gzip
 import json
 import os
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -28,7 +31,7 @@ from botocore.exceptions import ClientError
 
 from orgscan.aws.redaction import redact
 from orgscan.errors import InputError
-from orgscan.files import file_mode
+from orgscan.files import file_mode, naming, private_temp
 from orgscan.jsondoc import bounded_lines, parse_json_text, typed_value
 
 EVIDENCE_FILE = "evidence/api-responses.jsonl.gz"
@@ -65,17 +68,25 @@ class ResponseRecorder:
         self._gzip: gzip.GzipFile | None = None
         self._tmp: Path | None = None
         self._path: Path | None = None
+        self._failure: OSError | None = None
         self.records = 0
 
-    def start(self, path: Path) -> None:
-        """Begin writing into ``path`` (through a temporary file next to it)."""
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the run
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    def start(self, path: Path, within: Path | None = None) -> None:
+        """Begin writing into ``path`` (through a temporary file next to it; no folder between
+        ``within``, the run folder, and it may be a symbolic link). ``OSError`` naming the file
+        when it cannot be created."""
+        try:
+            fd, tmp = private_temp(path, within)
+        except OSError as exc:
+            raise naming(exc, path) from None
         with self._lock:
             self._raw = os.fdopen(fd, "wb")
-            # mtime 0 and no file name in the header: the bytes depend only on the records.
-            self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
-            self._tmp, self._path = Path(tmp), path
+            self._tmp, self._path, self._failure = tmp, path, None
+            try:
+                # mtime 0 and no file name in the header: the bytes depend only on the records.
+                self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+            except OSError as exc:
+                self._failure = naming(exc, path)
 
     def wants(self, operation: str) -> bool:
         """True when calls of ``operation`` are recorded (and recording has started)."""
@@ -110,33 +121,56 @@ class ResponseRecorder:
             + b"\n"
         )
         with self._lock:
-            if self._gzip is not None:
-                self._gzip.write(data)
+            if self._gzip is not None and self._path is not None and self._failure is None:
+                try:
+                    self._gzip.write(data)
+                except OSError as exc:
+                    # Called from the scan's workers: the scan goes on, the run fails at the end.
+                    self._failure = naming(exc, self._path)
+                    return
                 self.records += 1
 
     def finish(self) -> Path | None:
-        """Close the file and give it its real name; return it (None if never started)."""
+        """Close the file and give it its real name; return it (None if never started).
+
+        ``OSError`` naming the file when a record or the closing could not be written: the
+        temporary file is removed first."""
         with self._lock:
-            if self._gzip is None or self._raw is None or self._tmp is None or self._path is None:
+            if self._raw is None or self._tmp is None or self._path is None:
                 return None
-            self._gzip.close()
-            self._raw.flush()
-            os.fsync(self._raw.fileno())
-            self._raw.close()
-            os.chmod(self._tmp, file_mode())
-            os.replace(self._tmp, self._path)
+            try:
+                if self._failure is not None:
+                    raise self._failure
+                assert self._gzip is not None
+                self._gzip.close()
+                self._raw.flush()
+                os.fsync(self._raw.fileno())
+                self._raw.close()
+                os.chmod(self._tmp, file_mode())
+                os.replace(self._tmp, self._path)
+            except OSError as exc:
+                self._discard()
+                raise naming(exc, self._path) from None
             path, self._gzip, self._raw, self._tmp = self._path, None, None, None
             return path
 
     def abandon(self) -> None:
-        """Close and delete an unfinished file (the run failed before it was written)."""
+        """Close and delete an unfinished file (the run failed before it was written); never
+        raises, as it runs while another error is on its way to the user."""
         with self._lock:
-            if self._gzip is not None and self._raw is not None and self._tmp is not None:
-                self._gzip.close()
-                self._raw.close()
-                with contextlib.suppress(FileNotFoundError):
-                    self._tmp.unlink()
-            self._gzip = self._raw = self._tmp = None
+            self._discard()
+
+    def _discard(self) -> None:
+        # A full disk makes closing fail again (the compressor's tail, the buffered bytes):
+        # the descriptor is closed all the same, and the file must go.
+        for stream in (self._gzip, self._raw):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self._tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._tmp.unlink()
+        self._gzip = self._raw = self._tmp = None
 
 
 def _clean_response(response: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,11 +55,11 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
 
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
-    atomic_write(plan_path, dumps(plan))
+    atomic_write(plan_path, dumps(plan), within=run_dir)
     written = [plan_path]
     for account_id in plan.accounts_with_steps():
         path = folder / f"{account_id}.sh"
         # Executable by its owner only: a script names accounts and buckets, like the rest.
-        atomic_write(path, render_script(plan, account_id), executable=True)
+        atomic_write(path, render_script(plan, account_id), executable=True, within=run_dir)
         written.append(path)
     return written

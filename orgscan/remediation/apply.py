@@ -460,5 +460,8 @@ def write_apply_result(run_dir: Path, result: ApplyResult) -> Path:
     while path.exists():
         path = folder / f"{APPLY_RECORD_PREFIX}{stamp}-{counter}.json"
         counter += 1
-    atomic_write(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    # Never through a symbolic link planted as remediation/: the record stays in the run.
+    atomic_write(
+        path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", within=run_dir
+    )
     return path

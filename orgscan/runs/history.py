@@ -4,13 +4,15 @@ A run folder is a directory directly below the output folder whose name is a run
 (``20261127T090411Z``, or ``…Z-2`` for a second run in the same second; see
 ``orgscan.runs.folder``). Anything else there — the ``latest`` pointer, the shared log, a folder a
 person dropped in — is not a run and is ignored. A run folder whose ``findings.json`` cannot be
-read (a run still in progress, a crash, a hand-edited file, a number no run writes) is skipped
-and reported as such, so the listing never hides that a run is missing. A run folder is
-complete only when its ``manifest.json`` (written last) exists: a folder a crash, an
-interruption or a failed write left behind is listed as unfinished, whatever its findings say.
+read (a hand-edited file, a number no run writes) is skipped and reported as such, so the
+listing never hides that a run is missing. A run folder is complete only when its
+``manifest.json`` (written last) exists: a folder a crash, an interruption or a failed write left
+behind is listed as unfinished, whatever its findings say — and so is one that has neither
+(the run was killed, or is still running, before its findings were written).
 
-Order is by folder name, which is the UTC start time, with the same-second suffix compared as a
-number (``…Z-10`` is newer than ``…Z-9``).
+Order is by the start time each run recorded, then by folder name (see
+``orgscan.runs.folder.start_order``); the previous run a new run is compared with is the newest
+that started before it.
 """
 
 from __future__ import annotations
@@ -22,32 +24,42 @@ from pathlib import Path
 
 from orgscan.diff import RunDiff, diff_results
 from orgscan.errors import InputError
-from orgscan.findings import FindingsFileError, load_run
+from orgscan.findings import FINDINGS_FILE, FindingsFileError, load_run
 from orgscan.model import ScanResult, Status
-from orgscan.runs.folder import is_complete, is_run_folder_name, resolve_latest, run_sort_key
+from orgscan.runs.folder import (
+    is_complete,
+    is_run_folder_name,
+    parse_started_at,
+    recorded_start,
+    resolve_latest,
+    run_sort_key,
+    start_order,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of the history: a readable run folder and what it found.
+    """One line of the history: a run folder and what it found.
 
     ``complete`` is the run's coverage (``run.complete``); ``folder_complete`` says that the
     run folder was written to the end (its manifest exists). ``accounts_planned`` counts the
-    ``accounts[]`` rows of the run, ``accounts_scanned`` those scanned successfully.
+    ``accounts[]`` rows of the run, ``accounts_scanned`` those scanned successfully. A run
+    folder without ``findings.json`` (killed or still running) has no start, no counts
+    (None) and is neither complete nor finished.
     """
 
     folder: str
-    started_at: str
-    finished_at: str
+    started_at: str | None
+    finished_at: str | None
     complete: bool
-    passed: int
-    warned: int
-    failed: int
-    errored: int
-    accounts_scanned: int
-    accounts_planned: int
+    passed: int | None
+    warned: int | None
+    failed: int | None
+    errored: int | None
+    accounts_scanned: int | None
+    accounts_planned: int | None
     latest: bool
     folder_complete: bool
 
@@ -112,16 +124,32 @@ def summarise(
     )
 
 
+def _without_findings(folder: str) -> RunSummary:
+    return RunSummary(
+        folder=folder,
+        started_at=None,
+        finished_at=None,
+        complete=False,
+        passed=None,
+        warned=None,
+        failed=None,
+        errored=None,
+        accounts_scanned=None,
+        accounts_planned=None,
+        latest=False,
+        folder_complete=False,
+    )
+
+
 def list_runs(output_dir: Path) -> RunHistory:
-    """The history of ``output_dir``; raise ``InputError`` when it is not a directory."""
+    """The history of ``output_dir``, newest start first; raise ``InputError`` when it is not
+    a directory."""
     latest = resolve_latest(output_dir) if output_dir.is_dir() else None
     latest_name = latest.name if latest is not None else None
     runs: list[RunSummary] = []
     skipped: list[SkippedRun] = []
     for folder, loaded in loaded_runs(run_folders(output_dir)):
-        if isinstance(loaded, FindingsFileError):
-            skipped.append(SkippedRun(folder=folder.name, problem=str(loaded)))
-        else:
+        if not isinstance(loaded, FindingsFileError):
             runs.append(
                 summarise(
                     folder.name,
@@ -130,7 +158,12 @@ def list_runs(output_dir: Path) -> RunHistory:
                     folder_complete=is_complete(folder),
                 )
             )
-    return RunHistory(output_dir=output_dir, runs=tuple(runs), skipped=tuple(skipped))
+        elif not is_complete(folder) and not (folder / FINDINGS_FILE).exists():
+            runs.append(_without_findings(folder.name))
+        else:
+            skipped.append(SkippedRun(folder=folder.name, problem=str(loaded)))
+    runs.sort(key=lambda run: start_order(run.folder, parse_started_at(run.started_at)))
+    return RunHistory(output_dir=output_dir, runs=tuple(reversed(runs)), skipped=tuple(skipped))
 
 
 def history_to_dict(history: RunHistory) -> dict[str, object]:
@@ -147,16 +180,25 @@ def diff_against_previous(
 ) -> RunDiff | None:
     """The diff from the previous readable run of ``output_dir`` to the new one, or None.
 
-    The previous run is the newest run folder other than ``new_run_dir`` (and, when the new
-    folder has a run name, older than it: a concurrent run that started later is not "previous")
-    whose ``findings.json`` loads. An unreadable one (a crash, a hand-edited file, a number
-    no run writes) is passed over with a warning: an old folder is never the new run's failure.
+    The previous run is the one with the latest recorded start before the new run's (a run
+    that started later, concurrently or by a wrong clock, is not "previous"), other than
+    ``new_run_dir``, whose ``findings.json`` loads. An unreadable one (a crash, a hand-edited
+    file, a number no run writes) is passed over with a warning: an old folder is never the
+    new run's failure.
     """
-    folders = [f for f in run_folders(output_dir) if f.name != new_run_dir.name]
-    if is_run_folder_name(new_run_dir.name):
-        newest = run_sort_key(new_run_dir.name)
-        folders = [f for f in folders if run_sort_key(f.name) < newest]
-    for folder, loaded in loaded_runs(folders):
+    newest = start_order(new_run_dir.name, parse_started_at(new_result.run.started_at))
+    started = {
+        folder: start_order(folder.name, recorded_start(folder))
+        for folder in run_folders(output_dir)
+        # A folder without findings is a run killed or still running, not one to compare.
+        if folder.name != new_run_dir.name and (folder / FINDINGS_FILE).exists()
+    }
+    earlier = sorted(
+        (folder for folder, start in started.items() if start < newest),
+        key=started.__getitem__,
+        reverse=True,
+    )
+    for folder, loaded in loaded_runs(earlier):
         if isinstance(loaded, FindingsFileError):
             log.warning("previous run %s skipped, it cannot be read: %s", folder.name, loaded)
             continue

@@ -61,7 +61,7 @@ def write_run(
     try:
         return _write_run(run_dir, result, requested, remediation)
     except OSError as exc:
-        raise _write_failure(run_dir, exc, "the run folder is incomplete") from None
+        raise write_failure(exc, "the run folder is incomplete", run_dir) from None
 
 
 def _write_run(
@@ -93,7 +93,7 @@ def mark_latest(run_dir: Path) -> None:
     try:
         moved = update_latest(run_dir.parent, run_dir)
     except OSError as exc:
-        raise _write_failure(run_dir, exc, "latest was not moved") from None
+        raise write_failure(exc, "latest was not moved", run_dir) from None
     if not moved:
         log.info("latest not moved: a run that started later is already there")
 
@@ -104,17 +104,16 @@ def rewrite_reports(run_dir: Path, inputs: ReportInputs, names: list[str]) -> li
     try:
         return write_reports(run_dir, inputs, names)
     except OSError as exc:
-        raise _write_failure(run_dir, exc, "reports already there are unchanged") from None
+        raise write_failure(exc, "reports already there are unchanged", run_dir) from None
 
 
-def _write_failure(run_dir: Path, exc: OSError, outcome: str) -> EvidenceWriteError:
-    """The one line that says which file could not be written, why, and what it leaves."""
-    target = exc.filename2 or exc.filename or run_dir
+def write_failure(exc: OSError, outcome: str, fallback: Path) -> EvidenceWriteError:
+    """The one line that says which file could not be written, why, and what it leaves;
+    logged too. ``fallback`` is named when the error names no file."""
+    target = exc.filename2 or exc.filename or fallback
     reason = exc.strerror or str(exc)
     log.error("could not write %s: %s; %s", target, reason, outcome)
-    return EvidenceWriteError(
-        f"could not write the run folder {run_dir}: {reason} ({target}); {outcome}"
-    )
+    return EvidenceWriteError(f"could not write {target}: {reason}; {outcome}")
 
 
 def load_report_inputs(run_dir: Path) -> ReportInputs:

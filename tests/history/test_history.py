@@ -79,12 +79,14 @@ def test_history_skips_and_names_unreadable_run_folders(output_dir: Path) -> Non
     broken = output_dir / "20261121T090000Z"
     broken.mkdir()
     (broken / "findings.json").write_text("{not json", encoding="utf-8")
-    (output_dir / "20261122T090000Z").mkdir()  # a run still in progress
+    (output_dir / "20261122T090000Z").mkdir()  # a run still in progress: unfinished
     history = list_runs(output_dir)
-    assert [run.folder for run in history.runs] == ["20261120T090000Z"]
-    assert [skip.folder for skip in history.skipped] == ["20261122T090000Z", "20261121T090000Z"]
-    assert "missing" in history.skipped[0].problem
-    assert "not valid JSON" in history.skipped[1].problem
+    assert [(run.folder, run.folder_complete) for run in history.runs] == [
+        ("20261122T090000Z", False),
+        ("20261120T090000Z", True),
+    ]
+    assert [skip.folder for skip in history.skipped] == ["20261121T090000Z"]
+    assert "not valid JSON" in history.skipped[0].problem
 
 
 def test_history_of_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
@@ -96,7 +98,9 @@ def test_history_of_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_previous_run_is_the_newest_readable_older_folder(output_dir: Path) -> None:
-    write_run(output_dir, "20261118T090000Z", result(finding("a")))
+    write_run(
+        output_dir, "20261118T090000Z", result(finding("a"), started_at="2026-11-18T09:00:00Z")
+    )
     previous = write_run(
         output_dir, "20261120T090000Z", result(finding("a", ReasonCode.LOCK_NOT_CONFIGURED))
     )
@@ -106,7 +110,9 @@ def test_previous_run_is_the_newest_readable_older_folder(output_dir: Path) -> N
     new_result = result(finding("a"), started_at="2026-11-27T09:00:00Z")
     new_dir = write_run(output_dir, "20261127T090000Z", new_result)
     # A run that started later (a concurrent scan) is not "previous", nor is `latest`.
-    later = write_run(output_dir, "20261128T090000Z", result(finding("a")))
+    later = write_run(
+        output_dir, "20261128T090000Z", result(finding("a"), started_at="2026-11-28T09:00:00Z")
+    )
     update_latest(output_dir, later)
     diff = diff_against_previous(output_dir, new_dir, new_result)
     assert diff is not None

@@ -15,6 +15,7 @@ import pytest
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from moto.server import ThreadedMotoServer
 
+from orgscan.cli.logfiles import LOCK_SLOTS, lock_directory
 from orgscan.cli.logsetup import attach_shared_log, stop
 from orgscan.findings import load_run
 from orgscan.runs.folder import resolve_latest
@@ -125,14 +126,22 @@ def test_shared_log_rotates_and_keeps_every_line(tmp_path: Path) -> None:
     assert numbers == list(range(300 - len(numbers), 300))  # the newest lines, none torn
 
 
+def _python(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGV...`` in ``env``, its output captured as text, whatever its exit."""
+    return subprocess.run(
+        [sys.executable, *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+#: Ends the scripts below: orgscan's command line, with the script's arguments.
+_THEN_ORGSCAN = "from orgscan.cli import main\nmain()\n"
+
 #: A scan killed (SIGKILL: no handler runs) while its page is rendered, after findings.json.
 _KILLED_WHILE_WRITING = (
     "import os, signal\n"
     "from orgscan.reports.html_report import HtmlReport\n"
     "HtmlReport.render = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
-    "from orgscan.cli import main\n"
-    "main()\n"
-)
+) + _THEN_ORGSCAN
 
 
 def test_a_run_killed_while_writing_is_listed_as_unfinished(
@@ -141,7 +150,6 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(
     output_dir = tmp_path / "reports"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
     command = [
-        sys.executable,
         "-c",
         _KILLED_WHILE_WRITING,
         *SCAN_ARGS,
@@ -150,27 +158,66 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(
         "--format",
         "json,html",
     ]
-    killed = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    killed = _python(env, *command)
     assert killed.returncode == -9, killed.stderr
 
     (run_dir,) = run_folders(output_dir)
     assert len(load_run(run_dir).findings) == 3  # findings.json was written first
     assert not (run_dir / "report.html").exists()
     assert resolve_latest(output_dir) is None  # latest never named the killed run
-    history = subprocess.run(
-        [sys.executable, "-m", "orgscan", "history", str(output_dir)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    history = _python(env, "-m", "orgscan", "history", str(output_dir))
     header, row = history.stdout.splitlines()
     assert header.split()[2] == "COMPLETE"
     assert row.split()[0] == run_dir.name
     assert row.split()[2] == "unfinished"
+
+
+#: A scan killed (SIGKILL) while findings.json, the first file it writes, is being written:
+#: its temporary file is there, the file itself never is.
+_KILLED_BEFORE_FINDINGS = (
+    "import os, signal\n"
+    "real_fsync = os.fsync\n"
+    "def fsync(fd):\n"
+    "    if os.readlink(f'/proc/self/fd/{fd}').split('/')[-1].startswith('.findings.json.'):\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    real_fsync(fd)\n"
+    "os.fsync = fsync\n"
+) + _THEN_ORGSCAN
+
+
+def test_a_run_killed_before_its_findings_is_unfinished_and_cleaned_up(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    output_dir = tmp_path / "reports"
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
+    scan = [*SCAN_ARGS, "--output-dir", str(output_dir), "--format", "json", "--fail-on", "never"]
+    killed = _python(env, "-c", _KILLED_BEFORE_FINDINGS, *scan)
+    assert killed.returncode == -9, killed.stderr
+    (run_dir,) = run_folders(output_dir)
+    (left,) = [path for path in run_dir.iterdir() if path.name.endswith(".tmp")]
+    assert left.name.startswith(".findings.json.")
+
+    def history() -> list[list[str]]:
+        listed = _python(env, "-m", "orgscan", "history", str(output_dir))
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stderr == ""  # nothing skipped
+        return [line.split() for line in listed.stdout.splitlines()[1:]]
+
+    assert history() == [[run_dir.name, "-", "unfinished", "-", "-", "-", "-", "-"]]
+
+    again = _python(env, "-m", "orgscan", *scan)
+    assert again.returncode == 0, again.stderr
+    assert not left.exists()
+    assert [path.name for path in output_dir.rglob("*.tmp")] == []
+    newest = run_folders(output_dir)[0]
+    assert resolve_latest(output_dir) == newest
+    assert not (newest / "diff.json").exists()  # the killed run is nothing to compare with
+    assert f"removed {left}" in (newest / "orgscan.log").read_text(encoding="utf-8")
+    rows = history()
+    assert [row[:3] for row in rows] == [
+        [newest.name, rows[0][1], "yes"],
+        [run_dir.name, "-", "unfinished"],
+    ]
 
 
 @pytest.fixture
@@ -192,7 +239,14 @@ def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
     runtime_dir: Path, tmp_path: Path
 ) -> None:
     run_dir = _shared_run(tmp_path / "reports")
-    other_run = _shared_run(tmp_path / "other")
+    # Another output folder whose log falls in another of the lock slots.
+    other = next(
+        tmp_path / f"other-{n}"
+        for n in range(LOCK_SLOTS + 1)
+        if lock_directory(tmp_path / f"other-{n}" / "orgscan.log")
+        != lock_directory(tmp_path / "reports" / "orgscan.log")
+    )
+    other_run = _shared_run(other)
     (tmp_path / "alias").symlink_to(tmp_path / "reports")
     handlers = [
         attach_shared_log(run_dir),
@@ -226,6 +280,21 @@ def test_the_shared_log_lock_is_private_and_outside_the_output_folder(
     lines = (tmp_path / "reports" / "orgscan.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2  # the same log reached by two paths
     assert all(line.endswith("one line") for line in lines)
+
+
+def test_the_lock_folders_stay_few_however_many_output_folders(
+    runtime_dir: Path, tmp_path: Path
+) -> None:
+    # A scheduled job writing a new output folder each day for years.
+    for day in range(4 * LOCK_SLOTS):
+        handler = attach_shared_log(_shared_run(tmp_path / f"reports-{day}"))
+        logging.getLogger("orgscan.test_slots").warning("day %d", day)
+        stop(handler)
+    private = runtime_dir / f"orgscan-{os.getuid()}"
+    assert 1 < len(list(private.iterdir())) <= LOCK_SLOTS
+    for day in (0, 4 * LOCK_SLOTS - 1):  # every log still got its line
+        shared = tmp_path / f"reports-{day}" / "orgscan.log"
+        assert shared.read_text(encoding="utf-8").endswith(f"day {day}\n")
 
 
 def test_a_lock_folder_others_may_enter_is_refused(runtime_dir: Path, tmp_path: Path) -> None:

@@ -185,10 +185,13 @@ def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None, tmp_p
     assert runner.invoke(app, scan).exit_code == 0
     (first,) = run_folders(output_dir)
     first = first.rename(output_dir / "20261101T000000Z")
-    # A copy of that run, hand-edited: 5,000 nines in a retention, dated a day later.
+    document = json.loads((first / "findings.json").read_text(encoding="utf-8"))
+    document["run"]["started_at"] = "2026-11-01T00:00:00Z"  # runs are ordered by their start
+    (first / "findings.json").write_text(json.dumps(document), encoding="utf-8")
+    # A copy of that run, hand-edited: 5,000 nines in a retention, dated a day later (an
+    # unreadable run counts as started when its folder name says).
     planted = output_dir / "20261102T000000Z"
     shutil.copytree(first, planted)
-    document = json.loads((first / "findings.json").read_text(encoding="utf-8"))
     locked = next(i for i, f in enumerate(document["findings"]) if f["retention_days"])
     (planted / "findings.json").write_text(
         _with_raw_number(document, ("findings", locked, "retention_days"), NINES), encoding="utf-8"
@@ -214,3 +217,38 @@ def test_a_scan_passes_over_an_unreadable_previous_run(moto_account: None, tmp_p
     ]
     assert history.stderr.startswith(f"skipped {planted.name}: ")
     assert "5000 digits" in history.stderr
+
+
+@pytest.mark.parametrize("clock", ["folder-name", "start-time"])
+def test_a_future_named_run_never_pins_latest(
+    moto_account: None, tmp_path: Path, clock: str
+) -> None:
+    output_dir = tmp_path / "reports"
+    scan = [*SCAN_ARGS, "--output-dir", str(output_dir), "--format", "json", "--fail-on", "never"]
+    runner = CliRunner()
+    assert runner.invoke(app, scan).exit_code == 0
+    (first,) = run_folders(output_dir)
+    # A run made with a wrong clock: its folder named in 2099, and with "start-time" its
+    # recorded start too (else a start a month before); latest names it.
+    future = first.rename(output_dir / "20991231T235959Z")
+    document = json.loads((future / "findings.json").read_text(encoding="utf-8"))
+    document["run"]["started_at"] = (
+        "2099-12-31T23:59:59Z" if clock == "start-time" else "2026-11-01T00:00:00Z"
+    )
+    (future / "findings.json").write_text(json.dumps(document), encoding="utf-8")
+    (output_dir / "latest").unlink()
+    (output_dir / "latest").symlink_to(future.name, target_is_directory=True)
+
+    assert runner.invoke(app, scan).exit_code == 0
+
+    (newest,) = [run for run in run_folders(output_dir) if run != future]
+    assert resolve_latest(output_dir) == newest
+    diff_file = newest / "diff.json"
+    if clock == "folder-name":  # it started before the new run: that is its previous run
+        assert json.loads(diff_file.read_text(encoding="utf-8"))["old"]["folder"] == future.name
+    else:  # it claims to start after the new run: never "previous"
+        assert not diff_file.exists()
+    history = runner.invoke(app, ["history", str(output_dir)]).stdout.splitlines()[1:]
+    assert [row.split()[0] for row in history if row.endswith("latest")] == [newest.name]
+    if clock == "folder-name":  # listed by start time, not by name
+        assert [row.split()[0] for row in history] == [newest.name, future.name]

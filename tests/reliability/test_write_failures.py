@@ -5,11 +5,13 @@ scheduler reads as "findings"); the run folder stays incomplete and ``latest`` i
 from __future__ import annotations
 
 import errno
+import io
 import os
 import signal
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,9 @@ def test_disk_full_while_writing_a_scan(
     monkeypatch.setattr(os, "fsync", full_disk_on_the_page)
     outcome = _scan(output_dir)
 
-    assert_write_failure(outcome, "No space left on device", "the run folder is incomplete")
+    assert_write_failure(
+        outcome, "report.html", "No space left on device", "the run folder is incomplete"
+    )
     failed = run_folders(output_dir)[0]
     assert failed != previous
     assert len(load_run(failed).findings) == 3  # findings.json, written first, is whole
@@ -76,6 +80,67 @@ def test_disk_full_while_writing_a_scan(
     assert "could not write" in (failed / LOG_FILE).read_text(encoding="utf-8")
     history = {run.folder: run.folder_complete for run in list_runs(output_dir).runs}
     assert history[failed.name] is False
+
+
+class _FullDisk(io.FileIO):
+    """A file on a full disk: every write fails as the kernel says it (ENOSPC)."""
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _fill_disk(monkeypatch: pytest.MonkeyPatch, full: Callable[[Path], bool]) -> None:
+    """Files opened for writing through ``os.fdopen`` (every file a run writes) whose path
+    satisfies ``full`` are on a full disk; others are written as usual."""
+    real_fdopen = os.fdopen
+
+    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "r" in mode or not full(Path(os.readlink(f"/proc/self/fd/{fd}"))):
+            return real_fdopen(fd, mode, *args, **kwargs)
+        buffered = io.BufferedWriter(_FullDisk(fd, "w"))
+        if "b" in mode:
+            return buffered
+        return io.TextIOWrapper(
+            buffered, encoding=kwargs.get("encoding"), errors=kwargs.get("errors")
+        )
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+
+
+@pytest.mark.parametrize(
+    ("full", "named"),
+    [
+        ("evidence", "evidence/api-responses.jsonl.gz"),
+        ("everything", "evidence/api-responses.jsonl.gz"),
+        ("run-log", "orgscan.log"),
+    ],
+)
+def test_disk_full_during_the_scan_is_exit_4_naming_the_file(
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full: str, named: str
+) -> None:
+    output_dir = tmp_path / "reports"
+    assert _scan(output_dir).exit_code == 1
+    (previous,) = run_folders(output_dir)
+    predicates: dict[str, Callable[[Path], bool]] = {
+        # The evidence file fails only when it is closed: its records fit in its buffers.
+        "evidence": lambda path: path.name.startswith(".api-responses.jsonl.gz."),
+        "everything": lambda path: path.is_relative_to(output_dir),
+        "run-log": lambda path: path.name == LOG_FILE and path.parent != output_dir,
+    }
+    _fill_disk(monkeypatch, predicates[full])
+
+    # DEBUG: a line per AWS call, each of which used to print a "Logging error" traceback.
+    outcome = _scan(output_dir, "--log-level", "DEBUG")
+
+    assert_write_failure(outcome, named, "No space left on device", "incomplete")
+    assert "Logging error" not in outcome.output
+    failed = run_folders(output_dir)[0]
+    assert failed != previous
+    assert not (failed / "manifest.json").exists()
+    assert _leftovers(output_dir) == []
+    assert resolve_latest(output_dir) == previous
+    if full == "evidence":
+        assert "could not write" in (failed / LOG_FILE).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("failure", ["read-only", "report-is-a-directory"])
@@ -190,3 +255,51 @@ def test_the_shared_log_never_follows_a_planted_symlink(moto_account: None, tmp_
     (run,) = run_folders(output_dir)
     assert "a symbolic link, never followed" in (run / LOG_FILE).read_text(encoding="utf-8")
     assert resolve_latest(output_dir) == run
+
+
+def test_the_apply_record_never_follows_a_symlinked_remediation_folder(tmp_path: Path) -> None:
+    from orgscan import findings
+    from orgscan.model import Policy, ReasonCode
+    from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, demo_mock
+    from tests.remediation.builders import finding, scan_result
+
+    run_dir = tmp_path / "reports" / "20261127T090000Z"
+    run_dir.mkdir(parents=True)
+    result = scan_result(
+        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=MOTO_DEFAULT_ACCOUNT_ID),
+        policy=Policy(min_retention_days=30),
+    )
+    (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (run_dir / "remediation").symlink_to(elsewhere, target_is_directory=True)
+
+    with demo_mock():
+        outcome = CliRunner().invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
+
+    assert_write_failure(outcome, "remediation", "a symbolic link", "nothing was applied")
+    assert list(elsewhere.iterdir()) == []
+    assert (run_dir / "remediation").is_symlink()
+    assert "failed: account" not in outcome.stdout  # refused before any step ran
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["run-folder", "output-folder"])
+def test_a_read_only_output_folder_is_exit_4(
+    moto_account: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: bool
+) -> None:
+    output_dir = tmp_path / "reports"
+    if not missing:
+        output_dir.mkdir()
+    real_mkdir = Path.mkdir
+
+    # The tests may run as root, whom file modes do not stop: the file system refuses.
+    def read_only(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.is_relative_to(output_dir):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    outcome = _scan(output_dir)
+
+    assert_write_failure(outcome, "Read-only file system", str(output_dir))
+    assert output_dir.exists() is not missing
