@@ -126,13 +126,6 @@ def demo(
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
     from orgscan.cli.exitcodes import scan_exit_code
-    from orgscan.cli.logsetup import (
-        attach_run_log,
-        attach_shared_log,
-        close_run_log,
-        start_buffer,
-        stop,
-    )
     from orgscan.cli.terminal_summary import print_summary
     from orgscan.config import LogFormat
     from orgscan.diff import load_diff
@@ -140,13 +133,22 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     from orgscan.evidence.recorder import EVIDENCE_FILE
     from orgscan.evidence.runinfo import describe_run
     from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
+    from orgscan.runs.logsetup import (
+        attach_run_log,
+        attach_shared_log,
+        close_run_log,
+        configure_logging,
+        start_buffer,
+        stop,
+    )
     from orgscan.runs.output import mark_latest, write_failure, write_run
     from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
     from orgscan.scan import execute_scan
     from orgscan.scan.executors import make_executor, shutdown
     from orgscan.scan.planning import plan_scan, utc_now
 
-    buffer = start_buffer(settings.log_level)
+    configure_logging(settings.log_level)
+    buffer = start_buffer()
     executor = make_executor(settings.workers, settings.serial)
     interrupted = False
     handlers: list[logging.Handler] = []
