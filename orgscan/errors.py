@@ -28,6 +28,12 @@ class AwsUnavailableError(Exception):
     """
 
 
+class ScanNotStarted(Exception):
+    """Ctrl-C or SIGTERM arrived before the scan began: nothing was gathered and nothing
+    written. Exit 3, as when AWS does not answer: the evidence is incomplete. One short line.
+    """
+
+
 class EvidenceWriteError(Exception):
     """The run folder could not be written: a full disk, a read-only folder, a directory where a
     report goes, or an interruption while writing. Exit 4; the run folder stays incomplete (no

@@ -11,7 +11,13 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.errors import AwsUnavailableError, EvidenceWriteError, InputError, UntrustedRunError
+from orgscan.errors import (
+    AwsUnavailableError,
+    EvidenceWriteError,
+    InputError,
+    ScanNotStarted,
+    UntrustedRunError,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,7 +54,8 @@ def fail(message: str, code: ExitCode = ExitCode.BAD_INPUT) -> typer.Exit:
 
 def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn ``InputError`` raised by the core into a one-line message and exit code 2,
-    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) into exit 3, and
+    ``AwsUnavailableError`` (AWS did not answer before anything was scanned) and
+    ``ScanNotStarted`` (interrupted before anything was scanned) into exit 3, and
     ``EvidenceWriteError`` (the run folder could not be written) into exit 4, and
     ``UntrustedRunError`` (a run folder that is not what the scan wrote) into exit 1."""
 
@@ -58,7 +65,7 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except InputError as exc:
             raise fail(str(exc)) from None
-        except AwsUnavailableError as exc:  # not bad input: AWS did not answer; try later
+        except (AwsUnavailableError, ScanNotStarted) as exc:  # not bad input: try again later
             raise fail(str(exc), code=ExitCode.INCOMPLETE) from None
         except EvidenceWriteError as exc:  # never 1: a scheduler must not read it as findings
             raise fail(str(exc), code=ExitCode.WRITE_FAILED) from None

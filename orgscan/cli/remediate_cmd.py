@@ -25,8 +25,7 @@ from orgscan.model import LockMode
 from orgscan.remediation.model import RemediationSettings, Strategy
 
 if TYPE_CHECKING:
-    from orgscan.model import ScanResult
-    from orgscan.remediation.model import Plan
+    from orgscan.remediation.apply import StepOutcome
 
 EPILOG = examples(
     "orgscan remediate reports/latest",
@@ -108,10 +107,13 @@ def remediate(
     force: ForceOpt = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
-    # Imported here: `orgscan --help` must not load the plan machinery (pandas, jinja2).
+    # Imported when the command runs: `orgscan --help` must not load the plan machinery
+    # (pandas, jinja2) nor botocore.
+    from orgscan.aws.sessions import SessionFactory
     from orgscan.remediation.iam_policy import remediation_policy
     from orgscan.remediation.planfile import plan_to_dict
     from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
+    from orgscan.remediation.workflow import apply_remediation, plan_remediation, preview
 
     selected = _parse_accounts(accounts)
     if apply and json_output and not yes:
@@ -124,16 +126,19 @@ def remediate(
         recompute=apply,
         force=force,
     )
-    plan = _load_or_build(
+    planned = plan_remediation(
         run_dir,
         result,
         RemediationSettings(strategy=strategy or Strategy.ENABLE_IN_PLACE, mode=mode, days=days),
         rebuild=any(value is not None for value in (strategy, mode, days)),
+        accounts=selected,
+        # for accounts without steps, a policy that allows nothing is the answer
+        check_accounts=not iam_policy,
     )
-    if iam_policy:  # for accounts without steps, a policy that allows nothing is the answer
+    plan = planned.plan
+    if iam_policy:
         typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
         raise typer.Exit(ExitCode.OK)
-    _check_selected(plan, selected)
     if json_output:
         if not apply:
             typer.echo(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False))
@@ -142,24 +147,13 @@ def remediate(
         typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
     if not apply:
         raise typer.Exit(ExitCode.OK)
-    steps = [
-        step
-        for entry in plan.entries
-        for step in entry.steps
-        if selected is None or step.account_id in selected
-    ]
-    if not steps:
+    if not planned.steps:
         typer.echo(
             json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
             if json_output
             else "Nothing to apply."
         )
         raise typer.Exit(ExitCode.OK)
-    # Imported here: showing a plan needs no AWS machinery.
-    from orgscan.aws.sessions import SessionFactory
-    from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
-    from orgscan.runs.output import write_failure
-
     role_name, external_id, role_session_name = (
         access.values[key] for key in ("role_name", "external_id", "role_session_name")
     )
@@ -170,50 +164,48 @@ def remediate(
             DEFAULT_SESSION_NAME if role_session_name is None else role_session_name
         ),
     )
-    if any(step.operation == "PutBucketPolicy" for step in steps):
-        sessions.identify()  # CredentialsError (exit 2) before anything is read
-        previews = preview_policies(plan, sessions, accounts=selected)
+    if planned.changes_policies:
+        previews = preview(planned, sessions)
         if not json_output:
             typer.echo(terminal_text(policy_preview_text(previews)), nl=False)
-    if not yes:
-        try:
-            confirmed = typer.confirm(f"Apply {len(steps)} step(s)?", default=False)
-        except typer.Abort:  # end of input (no terminal) answers 'no'
-            confirmed = False
-        if not confirmed:
-            typer.echo("Not applied; nothing was changed.", err=True)
-            raise typer.Exit(ExitCode.FINDINGS)
-    sessions.identify()  # CredentialsError (exit 2) before anything is attempted
-    _check_record_folder(run_dir)  # exit 4 before anything is attempted
-    applied = apply_plan(
-        plan,
-        sessions,
-        accounts=selected,
-        on_step=None
-        if json_output
-        else lambda o: typer.echo(
-            terminal_text(
-                f"{o.status.value}: account {o.account_id} {o.operation} "
-                f"{o.resource or o.bucket_name}"
-            )
-        ),
-    )
-    try:
-        path = write_apply_result(run_dir, applied)
-    except OSError as exc:
-        raise write_failure(exc, "the steps above were applied but not recorded", run_dir) from None
+    if not yes and not _confirmed(f"Apply {len(planned.steps)} step(s)?"):
+        typer.echo("Not applied; nothing was changed.", err=True)
+        raise typer.Exit(ExitCode.FINDINGS)
+    done = apply_remediation(planned, sessions, on_step=None if json_output else _say_step)
     if json_output:
         typer.echo(
             json.dumps(
-                {"plan": plan_to_dict(plan), "apply": applied.to_dict(), "result_file": str(path)},
+                {
+                    "plan": plan_to_dict(plan),
+                    "apply": done.applied.to_dict(),
+                    "result_file": str(done.record),
+                },
                 indent=2,
                 ensure_ascii=False,
             )
         )
     else:
-        typer.echo(terminal_text(apply_text(applied)), nl=False)
-        typer.echo(f"Result written to {path}")
-    raise typer.Exit(ExitCode.OK if applied.ok else ExitCode.FINDINGS)
+        typer.echo(terminal_text(apply_text(done.applied)), nl=False)
+        typer.echo(f"Result written to {done.record}")
+    raise typer.Exit(ExitCode.OK if done.applied.ok else ExitCode.FINDINGS)
+
+
+def _confirmed(question: str) -> bool:
+    """The person's answer; end of input (no terminal) answers 'no'."""
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:
+        return False
+
+
+def _say_step(outcome: StepOutcome) -> None:
+    """One line per step as it is applied."""
+    typer.echo(
+        terminal_text(
+            f"{outcome.status.value}: account {outcome.account_id} {outcome.operation} "
+            f"{outcome.resource or outcome.bucket_name}"
+        )
+    )
 
 
 def _parse_accounts(value: str | None) -> frozenset[str] | None:
@@ -226,67 +218,3 @@ def _parse_accounts(value: str | None) -> frozenset[str] | None:
     if not ids:
         raise InputError("--accounts: no account id given")
     return frozenset(ids)
-
-
-def _check_selected(plan: Plan, selected: frozenset[str] | None) -> None:
-    """Every account given with --accounts must have a step in the plan: a typo, or an
-    account whose buckets another account changes, must not read as "nothing to do"."""
-    if selected is None:
-        return
-    acting = set(plan.accounts_with_steps())
-    idle = sorted(selected - acting)
-    if idle:
-        choices = ", ".join(sorted(acting)) or "none"
-        raise InputError(
-            f"--accounts: {', '.join(idle)} has no step in this plan "
-            f"(accounts with steps: {choices})"
-        )
-
-
-def _check_record_folder(run_dir: Path) -> None:
-    """``EvidenceWriteError`` (exit 4) when the apply record could not be written into
-    ``RUN_DIR/remediation/`` (a symbolic link there is never followed): checked before any
-    step runs, so a change is never made without its record."""
-    from orgscan.files import real_folder
-    from orgscan.remediation.planfile import REMEDIATION_DIR
-    from orgscan.runs.output import write_failure
-
-    try:
-        real_folder(run_dir / REMEDIATION_DIR, within=run_dir)
-    except OSError as exc:
-        raise write_failure(exc, "nothing was applied", run_dir) from None
-
-
-def _load_or_build(
-    run_dir: Path, result: ScanResult, settings: RemediationSettings, *, rebuild: bool
-) -> Plan:
-    """The plan rebuilt from ``findings.json``: with the options given, else with the settings
-    of ``remediation/plan.json``, which must then hold exactly the rebuilt plan."""
-    from orgscan.remediation import build_plan
-    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
-    from orgscan.remediation.safety import plan_differences, unsafe_steps
-
-    plan_path = run_dir / REMEDIATION_DIR / PLAN_FILE
-    if rebuild or not plan_path.is_file():
-        plan = build_plan(result, settings)
-    else:
-        given = load_plan(plan_path)
-        if given.run_started_at != result.run.started_at:
-            raise InputError(
-                f"{plan_path} belongs to the scan started at "
-                f"{given.run_started_at}, not to this run's findings.json "
-                f"({result.run.started_at})"
-            )
-        plan = build_plan(result, given.settings)
-        differences = plan_differences(given, plan)
-        if differences:
-            raise InputError(
-                f"{plan_path} differs from the plan rebuilt from findings.json in "
-                f"{'; '.join(differences[:3])}{' ...' if len(differences) > 3 else ''}; it "
-                "was changed after the scan (or written by another orgscan version) and is "
-                "not used. Give --strategy, --mode or --days to plan from findings.json alone"
-            )
-    problems = unsafe_steps(plan, result)
-    if problems:  # the rebuilt plan never has any: this guards against a defect, not input
-        raise InputError(f"the plan would do what orgscan never does: {problems[0]}")
-    return plan

@@ -51,7 +51,7 @@ def trusted_findings(
 def _log_shared(run_dir: Path, message: str) -> None:
     """Write ``message`` as a warning into the output folder's ``orgscan.log`` (the run's own
     log is part of the run: it is never appended to after the scan)."""
-    from orgscan.cli.logsetup import attach_shared_log, stop
+    from orgscan.runs.logsetup import attach_shared_log, stop
 
     # Resolved: for `reports/latest` or `.`, the output folder is the real folder's parent.
     handler = attach_shared_log(run_dir.resolve())

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from orgscan.cli.common import fail, maps_input_errors, stderr_is_terminal, terminal_text
+from orgscan.cli.common import maps_input_errors, stderr_is_terminal, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import ScanOptions, with_scan_options, with_some_scan_options
-from orgscan.errors import EvidenceWriteError, WriteInterrupted
+from orgscan.errors import WriteInterrupted
 
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import ScanSettings
-    from orgscan.model import ScanResult
+    from orgscan.runs.pipeline import EvidenceCopy
     from orgscan.scan.progress import ScanProgress
 
 # The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan
@@ -41,13 +40,12 @@ DEMO_EPILOG = examples(
     "orgscan demo --fail-on WARN   (exit with the scan's code)",
 )
 
-log = logging.getLogger(__name__)
-
 
 @maps_input_errors
 @with_scan_options
 def scan(options: ScanOptions) -> None:
     """Scan the organization (or one account) and write a run folder."""
+    # Imported when the command runs: `orgscan --help` must not load the core.
     from orgscan.aws.sessions import SessionFactory
     from orgscan.evidence.recorder import ResponseRecorder
 
@@ -93,6 +91,7 @@ def demo(
     ] = 8,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
+    # Imported when the command runs: `orgscan --help` must not load the core (or moto).
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import build_settings
     from orgscan.evidence.recorder import ResponseRecorder
@@ -124,208 +123,79 @@ def demo(
 
 
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
-    """Plan, scan and write the run folder; print the summary; return the exit code."""
+    """Run the scan (``orgscan.runs.pipeline``) with the terminal's progress bar and signal
+    handling; print the summary; return the exit code."""
+    # Imported when the command runs: `orgscan --help` must not load the core.
     from orgscan.cli.exitcodes import scan_exit_code
-    from orgscan.cli.logsetup import (
-        attach_run_log,
-        attach_shared_log,
-        close_run_log,
-        start_buffer,
-        stop,
-    )
     from orgscan.cli.terminal_summary import print_summary
-    from orgscan.config import LogFormat
     from orgscan.diff import load_diff
-    from orgscan.error_codes import INTERRUPTED
-    from orgscan.evidence.recorder import EVIDENCE_FILE
-    from orgscan.evidence.runinfo import describe_run
-    from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
-    from orgscan.runs.output import mark_latest, write_failure, write_run
-    from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
-    from orgscan.scan import execute_scan
-    from orgscan.scan.executors import make_executor, shutdown
-    from orgscan.scan.planning import plan_scan, utc_now
+    from orgscan.runs.logsetup import configure_logging
+    from orgscan.runs.pipeline import run
+    from orgscan.scan.executors import make_executor
 
-    buffer = start_buffer(settings.log_level)
-    executor = make_executor(settings.workers, settings.serial)
-    interrupted = False
-    handlers: list[logging.Handler] = []
-    release: Callable[[], None] | None = None  # the run folder's lock, once it exists
-    try:
-        _check_evidence_bucket(settings, sessions)  # refused before anything is written
-        began = time.monotonic()
-        try:
-            plan = plan_scan(settings, sessions, executor)  # bad input stops here
-        except KeyboardInterrupt:
-            interrupted = True
-            # Nothing was gathered: the evidence is incomplete, as when AWS does not answer.
-            raise fail(
-                "interrupted before the scan began; nothing was written", code=ExitCode.INCOMPLETE
-            ) from None
-        log_plan(plan)
-        log_phase("planning", began)
-        try:
-            run_dir = create_run_dir(settings.output_dir, utc_now())
-        except RunFolderError as exc:
-            raise fail(str(exc)) from None
-        release = hold_folder(run_dir)  # a later run must not clean up after this live one
-        json_log = settings.log_format is LogFormat.JSON
-        try:
-            handlers.append(attach_run_log(run_dir, buffer, json_format=json_log))
-            if sessions.recorder is not None:
-                sessions.recorder.start(run_dir / EVIDENCE_FILE, within=run_dir)
-        except OSError as exc:
-            raise write_failure(exc, "the run folder is incomplete", run_dir) from None
-        handlers.append(attach_shared_log(run_dir, json_format=json_log))
-        bar = None if settings.quiet or not stderr_is_terminal() else ProgressBar(sys.stderr)
-        began = time.monotonic()
-        with _terminate_as_interrupt():
-            result = execute_scan(plan, sessions, executor, bar)
-        if bar is not None:
-            bar.close()
-        if sessions.recorder is not None:
-            try:
-                sessions.recorder.finish()
-            except OSError as exc:
-                raise write_failure(exc, "the run folder is incomplete", run_dir) from None
-        log_phase("scanning", began)
-        sessions.calls.log_summary()
-        interrupted = not result.run.complete and any(
-            error.error_code == INTERRUPTED for error in result.errors
-        )
-        began = time.monotonic()
-        try:
-            with _signals_stop_writing():
-                result = apply_register(result, settings.exceptions)
-                result = describe_run(result, run_dir, settings, sys.argv)
-                written = write_run(run_dir, result, settings.formats, settings.remediation)
-                log_phase("writing", began)
-                # An interrupted run is incomplete evidence (contract: 3), unless what it did
-                # gather already triggers 1, which wins over 3.
-                code = scan_exit_code(result, settings.fail_on)
-                log_summary(result, run_dir, code, interrupted=interrupted)
-                # The run's own log is complete: close it so that the manifest covers its last
-                # line. The manifest's digest then goes to the output folder's shared log only.
-                close_run_log(handlers)
-                # Last, once everything else is written: its presence means "complete".
-                manifest_sha = _seal(run_dir, result.run.run_id)
-                mark_latest(run_dir)  # only a sealed folder may be the latest run
-        except WriteInterrupted:
-            from orgscan.findings import FINDINGS_FILE
-
-            log.error(
-                "interrupted while writing: run folder %s is incomplete, latest not moved", run_dir
-            )
-            # findings.json is written first, atomically: it is there whole, or not at all.
-            kept = (
-                "findings.json, written first, is whole"
-                if (run_dir / FINDINGS_FILE).is_file()
-                else "no findings.json was written"
-            )
-            raise EvidenceWriteError(
-                f"interrupted while writing the run folder {run_dir}: it is incomplete ({kept})"
-            ) from None
-        log.info("manifest.json sha256 %s", manifest_sha)
-        if settings.evidence_bucket is not None:  # reads the sealed folder, writes nothing in it
-            code = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, code)
-    finally:
-        shutdown(executor, interrupted=interrupted)
-        if sessions.recorder is not None:
-            sessions.recorder.abandon()  # only if the scan failed before it was finished
-        for handler in handlers:
-            stop(handler)
-        if not handlers:  # stopped before the run folder existed: the buffer has no target
-            stop(buffer)
-        if release is not None:
-            release()
+    configure_logging(settings.log_level)
+    bar = None if settings.quiet or not stderr_is_terminal() else ProgressBar(sys.stderr)
+    outcome = run(
+        settings,
+        sessions,
+        make_executor(settings.workers, settings.serial),
+        bar,
+        command=sys.argv,
+        exit_code=lambda result: scan_exit_code(result, settings.fail_on),
+        hooks=_TerminalHooks(settings, bar),
+    )
+    code = ExitCode(outcome.exit_code)
+    if outcome.copy is not None:
+        code = _copy_said(outcome.copy, outcome.result.run.run_id, code, quiet=settings.quiet)
     if not settings.quiet:
         print_summary(
-            result, run_dir, written=written, diff=load_diff(run_dir), interrupted=interrupted
+            outcome.result,
+            outcome.run_dir,
+            written=outcome.written,
+            diff=load_diff(outcome.run_dir),
+            interrupted=outcome.interrupted,
         )
     return code
 
 
-def _seal(run_dir: Path, run_id: str) -> str:
-    """Write the run's manifest; return its SHA-256. ``EvidenceWriteError`` (exit 4) when it
-    cannot be written: the folder then stays incomplete."""
-    from orgscan.evidence.manifest import write_manifest
-    from orgscan.runs.output import write_failure
+class _TerminalHooks:
+    """The run's ``RunHooks`` on a terminal: SIGTERM interrupts the scan like Ctrl-C and the
+    progress bar ends with it; signals stop the writing at once; the manifest's digest is
+    printed before the evidence copy starts."""
 
-    try:
-        _, manifest_sha = write_manifest(run_dir, run_id)
-    except OSError as exc:
-        outcome = "the run folder is incomplete (no manifest.json)"
-        raise write_failure(exc, outcome, run_dir) from None
-    return manifest_sha
+    def __init__(self, settings: ScanSettings, bar: ProgressBar | None) -> None:
+        self._settings = settings
+        self._bar = bar
 
+    @contextmanager
+    def scanning(self) -> Iterator[None]:
+        """SIGTERM as Ctrl-C while the scan runs; the bar's line ended after it."""
+        with _terminate_as_interrupt():
+            yield
+        if self._bar is not None:
+            self._bar.close()
 
-def _evidence_client(sessions: SessionFactory) -> Any:
-    return sessions.client(sessions.caller_account_id, "s3", sessions.default_region)
+    def writing(self) -> AbstractContextManager[None]:
+        """Ctrl-C and SIGTERM stop the writing at once."""
+        return _signals_stop_writing()
 
-
-def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> None:
-    if settings.evidence_bucket is None:
-        return
-    from orgscan.evidence.bucket import EvidenceBucketError, check_locked
-
-    try:
-        check_locked(
-            _evidence_client(sessions), settings.evidence_bucket, sessions.caller_account_id
-        )
-    except EvidenceBucketError as exc:
-        raise fail(str(exc)) from None
+    def sealed(self, run_dir: Path, manifest_sha: str) -> None:
+        """Print the digest that ties the evidence copy to the run (quiet prints errors only;
+        the digest is in the shared log)."""
+        if self._settings.evidence_bucket is not None and not self._settings.quiet:
+            typer.echo(f"manifest.json sha256 {manifest_sha}")
 
 
-def _copy_evidence(
-    settings: ScanSettings,
-    sessions: SessionFactory,
-    run_dir: Path,
-    result: ScanResult,
-    manifest_sha: str,
-    code: ExitCode,
-) -> ExitCode:
-    """Copy the sealed run folder to the evidence bucket; a failed copy leaves the evidence
-    incomplete (exit 3 unless findings already give 1, or the scan was interrupted)."""
-    from orgscan.evidence.bucket import EvidenceBucketError, retention_for, upload_run
-    from orgscan.scan.planning import utc_now
-
-    target = settings.evidence_bucket
-    assert target is not None
-    retention = retention_for(
-        settings.evidence_lock_mode,
-        settings.evidence_retention_days,
-        settings.policy.min_retention_days,
-    )
-    if not settings.quiet:  # quiet prints errors only; the digest is in the shared log
-        typer.echo(f"manifest.json sha256 {manifest_sha}")
-    try:
-        keys = upload_run(
-            _evidence_client(sessions),
-            target,
-            run_dir,
-            result.run.run_id,
-            retention,
-            utc_now(),
-            sessions.caller_account_id,
-        )
-    except EvidenceBucketError as exc:
-        log.error("evidence copy failed: %s", exc)
-        typer.echo(terminal_text(f"orgscan: error: {exc}"), err=True)
+def _copy_said(copy: EvidenceCopy, run_id: str, code: ExitCode, *, quiet: bool) -> ExitCode:
+    """Say how the evidence copy went; a failed copy leaves the evidence incomplete (exit 3
+    unless findings already give 1)."""
+    if copy.error is not None:
+        typer.echo(terminal_text(f"orgscan: error: {copy.error}"), err=True)
         return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
-    log.info(
-        "copied %d files of run %s to %s, each under %s retention for %d days; "
-        "manifest.json sha256 %s",
-        len(keys),
-        result.run.run_id,
-        target,
-        retention.mode.value,
-        retention.days,
-        manifest_sha,
-    )
-    if not settings.quiet:
+    if not quiet:
         typer.echo(
-            f"copied {len(keys)} files to {target}/{result.run.run_id}/ under "
-            f"{retention.mode.value} retention for {retention.days} days"
+            f"copied {copy.files} files to {copy.target}/{run_id}/ under "
+            f"{copy.retention.mode.value} retention for {copy.retention.days} days"
         )
     return code
 

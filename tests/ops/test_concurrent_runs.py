@@ -15,11 +15,11 @@ import pytest
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from moto.server import ThreadedMotoServer
 
-from orgscan.cli.logfiles import LOCK_SLOTS, lock_directory
-from orgscan.cli.logsetup import attach_shared_log, stop
 from orgscan.findings import load_run
 from orgscan.runs.folder import resolve_latest
 from orgscan.runs.history import list_runs, run_folders
+from orgscan.runs.logfiles import LOCK_SLOTS, lock_directory
+from orgscan.runs.logsetup import attach_shared_log, stop
 from orgscan.simulate import reset_moto_server
 
 from .accounts import CLEARED_ENV, FAKE_ENV, SCAN_ARGS, build_account

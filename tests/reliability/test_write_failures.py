@@ -20,11 +20,11 @@ from typer.testing import CliRunner, Result
 
 from orgscan.cli import app
 from orgscan.cli.exitcodes import ExitCode
-from orgscan.cli.logsetup import LOG_FILE
 from orgscan.findings import load_run
 from orgscan.reports.html_report import HtmlReport
 from orgscan.runs.folder import LATEST, resolve_latest
 from orgscan.runs.history import list_runs, run_folders
+from orgscan.runs.logsetup import LOG_FILE
 from tests.ops.accounts import SCAN_ARGS
 from tests.reliability.refusals import assert_clean_refusal
 

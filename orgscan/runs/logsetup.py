@@ -1,9 +1,12 @@
 """Logging for a run: buffered until the run folder exists, then into its ``orgscan.log``.
 
-Called only from the CLI entry points; the core just logs to ``logging.getLogger(__name__)``.
+The run sequence (``orgscan.runs.pipeline``) owns these files, as it owns the rest of the run
+folder; the rest of the core just logs to ``logging.getLogger(__name__)``. How the process logs
+at all (the level, no output to the terminal) is its caller's: ``configure_logging``, called
+once by the command before the run starts.
 Besides its own ``orgscan.log``, every run appends to the output folder's ``orgscan.log``
 (rotated), each line tagged with its run folder, so a scheduler's runs read as one history.
-Both are ``orgscan.cli.logfiles`` handlers: private files, never written through a symbolic
+Both are ``orgscan.runs.logfiles`` handlers: private files, never written through a symbolic
 link; the shared one is concurrent-log-handler's, so several processes may append to it safely,
 its lock file kept outside the output folder.
 """
@@ -52,15 +55,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=False)
 
 
-def start_buffer(level: str = "INFO") -> logging.handlers.MemoryHandler:
-    """Keep log records in memory until ``attach_run_log`` knows where the file is."""
+def configure_logging(level: str = "INFO") -> None:
+    """Set orgscan's log level; its records go only to the handlers a run attaches, never to
+    the terminal (whose stderr carries the one-line errors and the progress bar)."""
     logger = logging.getLogger(_LOGGER)
     logger.setLevel(level.upper())
     logger.propagate = False
-    buffer = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1)
-    logger.addHandler(buffer)
     # botocore's own warnings (retries, credential refresh) belong in the run log too.
     logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+def start_buffer() -> logging.handlers.MemoryHandler:
+    """Keep log records in memory until ``attach_run_log`` knows where the file is."""
+    buffer = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1)
+    logging.getLogger(_LOGGER).addHandler(buffer)
     return buffer
 
 
@@ -69,7 +77,7 @@ def attach_run_log(
 ) -> logging.Handler:
     """Write the buffered and all later records to ``run_dir/orgscan.log``."""
     # Imported here: `orgscan --help` must not pay for the handlers (they import portalocker).
-    from orgscan.cli.logfiles import RunLogHandler
+    from orgscan.runs.logfiles import RunLogHandler
 
     handler = RunLogHandler(
         run_dir / LOG_FILE, maxBytes=50 * 1024 * 1024, backupCount=5, encoding="utf-8"
@@ -108,7 +116,7 @@ def attach_shared_log(
     shared log cannot be opened — a symbolic link planted there is never followed — the run says
     so in its own log and goes on: its evidence is in its run folder.
     """
-    from orgscan.cli.logfiles import SharedLogHandler
+    from orgscan.runs.logfiles import SharedLogHandler
 
     path = run_dir.parent / LOG_FILE
     try:

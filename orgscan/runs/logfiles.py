@@ -16,7 +16,7 @@ a fixed set, and two logs that share one only take turns a little more.
 
 A log that cannot be written (a full disk) does not spew one "Logging error" traceback per
 line: the handler keeps the first error as ``failure``, writes nothing more, and the run
-reports it once (``orgscan.cli.logsetup.close_run_log``).
+reports it once (``orgscan.runs.logsetup.close_run_log``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,349 @@
+"""One run, start to end: plan → run folder → its logs → scan → exceptions register → write →
+seal → ``latest`` → evidence copy. ``orgscan scan`` and ``orgscan demo`` call ``run``, and so
+will ``orgscan watch``.
+
+``run`` returns a ``RunOutcome`` or raises the domain errors of ``orgscan.errors`` (bad input,
+AWS unavailable, interrupted before the scan began, evidence not written); it never prints,
+never installs a signal handler and never picks an exit code. What differs between callers is
+passed in: the session factory, the executor, the progress listener, the clock, the command
+line the run records, how a result is judged (the exit code its final log line names) and
+``RunHooks`` — what the caller holds around scanning and writing (the command line's signal
+handling) and what it does once the folder is sealed.
+
+Logging is split at the run folder. The run's logs are part of it, so the sequence owns them:
+records are buffered from the start, go to the folder's ``orgscan.log`` and the output
+folder's shared log once the folder exists, and the run's own log is closed before the seal.
+How the process logs at all (level, nothing to the terminal) is set by the caller beforehand
+(``orgscan.runs.logsetup.configure_logging``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from logging.handlers import MemoryHandler
+from pathlib import Path
+from typing import Any, Protocol
+
+from orgscan.aws.sessions import SessionFactory
+from orgscan.config import LogFormat, ScanSettings
+from orgscan.error_codes import INTERRUPTED
+from orgscan.errors import EvidenceWriteError, InputError, ScanNotStarted, WriteInterrupted
+from orgscan.evidence.bucket import (
+    EvidenceBucket,
+    EvidenceBucketError,
+    EvidenceRetention,
+    check_locked,
+    retention_for,
+    upload_run,
+)
+from orgscan.evidence.manifest import write_manifest
+from orgscan.evidence.recorder import EVIDENCE_FILE
+from orgscan.evidence.runinfo import describe_run
+from orgscan.findings import FINDINGS_FILE
+from orgscan.model import ScanResult
+from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
+from orgscan.runs.logsetup import attach_run_log, attach_shared_log, close_run_log, start_buffer
+from orgscan.runs.logsetup import stop as stop_log
+from orgscan.runs.output import mark_latest, write_failure, write_run
+from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
+from orgscan.scan import execute_scan
+from orgscan.scan.executors import shutdown
+from orgscan.scan.planning import ScanPlan, plan_scan, utc_now
+from orgscan.scan.progress import ProgressListener
+
+log = logging.getLogger(__name__)
+
+_INCOMPLETE = "the run folder is incomplete"
+
+
+class RunHooks(Protocol):
+    """What the caller of ``run`` adds around two stages and hears once the folder is sealed.
+    A class deriving from it inherits defaults that do nothing."""
+
+    def scanning(self) -> AbstractContextManager[object]:
+        """Held while the organization is scanned; a ``KeyboardInterrupt`` raised within ends
+        the scan with what was gathered (the run is then incomplete)."""
+        return nullcontext()
+
+    def writing(self) -> AbstractContextManager[object]:
+        """Held from the exceptions register to ``latest``; ``WriteInterrupted`` raised within
+        stops the writing and becomes ``EvidenceWriteError`` (the folder stays unsealed)."""
+        return nullcontext()
+
+    def sealed(self, run_dir: Path, manifest_sha: str) -> None:
+        """``run_dir`` is sealed (its manifest's SHA-256 given) and ``latest`` names it; the
+        evidence copy comes next."""
+        return None
+
+
+class _Unhooked(RunHooks):
+    """A run nobody watches: every hook does nothing."""
+
+
+@dataclass(frozen=True)
+class EvidenceCopy:
+    """The sealed run folder's copy in the evidence bucket: where, under what retention, how
+    many files; ``error`` says why it failed (the evidence is then incomplete)."""
+
+    target: EvidenceBucket
+    retention: EvidenceRetention
+    files: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished run: its result (exceptions marked, run described), its sealed folder and
+    the files written there, the manifest's SHA-256, the exit code its final log line names
+    (before the evidence copy), whether the scan was interrupted, and the evidence copy
+    (``None`` without an evidence bucket)."""
+
+    result: ScanResult
+    run_dir: Path
+    written: tuple[Path, ...]
+    manifest_sha: str
+    exit_code: int
+    interrupted: bool
+    copy: EvidenceCopy | None
+
+
+@dataclass
+class _Held:
+    """What a run holds until it ends; ``release`` lets go of it whatever stopped the run."""
+
+    executor: Executor
+    sessions: SessionFactory
+    buffer: MemoryHandler
+    handlers: list[logging.Handler] = field(default_factory=list)
+    unlock: Callable[[], None] | None = None
+    interrupted: bool = False
+
+    def release(self) -> None:
+        """Stop the executor, drop an unfinished evidence file, detach the logs, unlock."""
+        shutdown(self.executor, interrupted=self.interrupted)
+        if self.sessions.recorder is not None:
+            self.sessions.recorder.abandon()  # only if the scan failed before it was finished
+        for handler in self.handlers:
+            stop_log(handler)
+        if not self.handlers:  # stopped before the run folder existed: the buffer has no target
+            stop_log(self.buffer)
+        if self.unlock is not None:
+            self.unlock()
+
+
+def run(
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    executor: Executor,
+    progress: ProgressListener | None = None,
+    *,
+    command: Sequence[str],
+    exit_code: Callable[[ScanResult], int],
+    hooks: RunHooks | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> RunOutcome:
+    """Plan, scan and write a sealed run folder, then copy it to the evidence bucket if one is
+    configured. ``executor`` is this run's: it is shut down when the run ends (after an
+    interruption without waiting for queued work). ``command`` is the command line recorded
+    in the run; ``exit_code`` judges the result for the run's final log line.
+
+    Raises ``InputError`` (bad scope, an evidence bucket without Object Lock, an output folder
+    that cannot hold a run), ``AwsUnavailableError`` and ``ScanNotStarted`` before anything is
+    written, and ``EvidenceWriteError`` when the run folder could not be written or sealed.
+    A failed evidence copy is not raised: it is in ``RunOutcome.copy``.
+    """
+    held = _Held(executor, sessions, start_buffer())
+    try:
+        return _run(
+            settings, sessions, progress, held, command, exit_code, hooks or _Unhooked(), clock
+        )
+    finally:
+        held.release()
+
+
+def _run(
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    progress: ProgressListener | None,
+    held: _Held,
+    command: Sequence[str],
+    exit_code: Callable[[ScanResult], int],
+    hooks: RunHooks,
+    clock: Callable[[], datetime],
+) -> RunOutcome:
+    _check_evidence_bucket(settings, sessions)  # refused before anything is written
+    plan = _plan(settings, sessions, held)
+    run_dir = _open_folder(settings, sessions, held, clock)
+    began = time.monotonic()
+    with hooks.scanning():
+        result = execute_scan(plan, sessions, held.executor, progress, clock)
+    if sessions.recorder is not None:
+        try:
+            sessions.recorder.finish()
+        except OSError as exc:
+            raise write_failure(exc, _INCOMPLETE, run_dir) from None
+    log_phase("scanning", began)
+    sessions.calls.log_summary()
+    held.interrupted = not result.run.complete and any(
+        error.error_code == INTERRUPTED for error in result.errors
+    )
+    began = time.monotonic()
+    try:
+        with hooks.writing():
+            result = apply_register(result, settings.exceptions)
+            result = describe_run(result, run_dir, settings, command)
+            written = write_run(run_dir, result, settings.formats, settings.remediation)
+            log_phase("writing", began)
+            # An interrupted run is incomplete evidence (contract: 3), unless what it did
+            # gather already triggers 1, which wins over 3: the judge's code says which.
+            code = exit_code(result)
+            log_summary(result, run_dir, code, interrupted=held.interrupted)
+            # The run's own log is complete: close it so that the manifest covers its last
+            # line. The manifest's digest then goes to the output folder's shared log only.
+            close_run_log(held.handlers)
+            # Last, once everything else is written: its presence means "complete".
+            manifest_sha = _seal(run_dir, result.run.run_id)
+            mark_latest(run_dir)  # only a sealed folder may be the latest run
+    except WriteInterrupted:
+        raise _interrupted_while_writing(run_dir) from None
+    log.info("manifest.json sha256 %s", manifest_sha)
+    hooks.sealed(run_dir, manifest_sha)
+    copy = None
+    if settings.evidence_bucket is not None:  # reads the sealed folder, writes nothing in it
+        copy = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, clock)
+    return RunOutcome(
+        result=result,
+        run_dir=run_dir,
+        written=tuple(written),
+        manifest_sha=manifest_sha,
+        exit_code=code,
+        interrupted=held.interrupted,
+        copy=copy,
+    )
+
+
+def _plan(settings: ScanSettings, sessions: SessionFactory, held: _Held) -> ScanPlan:
+    """The scan's plan, logged; bad input and an interruption stop the run here."""
+    began = time.monotonic()
+    try:
+        plan = plan_scan(settings, sessions, held.executor)  # bad input stops here
+    except KeyboardInterrupt:
+        held.interrupted = True
+        # Nothing was gathered: the evidence is incomplete, as when AWS does not answer.
+        raise ScanNotStarted("interrupted before the scan began; nothing was written") from None
+    log_plan(plan)
+    log_phase("planning", began)
+    return plan
+
+
+def _open_folder(
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    held: _Held,
+    clock: Callable[[], datetime],
+) -> Path:
+    """Create the run folder, hold its lock, and start its log and its evidence file."""
+    try:
+        run_dir = create_run_dir(settings.output_dir, clock())
+    except RunFolderError as exc:
+        raise InputError(str(exc)) from None
+    held.unlock = hold_folder(run_dir)  # a later run must not clean up after this live one
+    json_log = settings.log_format is LogFormat.JSON
+    try:
+        held.handlers.append(attach_run_log(run_dir, held.buffer, json_format=json_log))
+        if sessions.recorder is not None:
+            sessions.recorder.start(run_dir / EVIDENCE_FILE, within=run_dir)
+    except OSError as exc:
+        raise write_failure(exc, _INCOMPLETE, run_dir) from None
+    held.handlers.append(attach_shared_log(run_dir, json_format=json_log))
+    return run_dir
+
+
+def _interrupted_while_writing(run_dir: Path) -> EvidenceWriteError:
+    """The error of a run stopped while its folder was written, logged."""
+    log.error("interrupted while writing: run folder %s is incomplete, latest not moved", run_dir)
+    # findings.json is written first, atomically: it is there whole, or not at all.
+    kept = (
+        "findings.json, written first, is whole"
+        if (run_dir / FINDINGS_FILE).is_file()
+        else "no findings.json was written"
+    )
+    return EvidenceWriteError(
+        f"interrupted while writing the run folder {run_dir}: it is incomplete ({kept})"
+    )
+
+
+def _seal(run_dir: Path, run_id: str) -> str:
+    """Write the run's manifest; return its SHA-256. ``EvidenceWriteError`` (exit 4) when it
+    cannot be written: the folder then stays incomplete."""
+    try:
+        _, manifest_sha = write_manifest(run_dir, run_id)
+    except OSError as exc:
+        outcome = "the run folder is incomplete (no manifest.json)"
+        raise write_failure(exc, outcome, run_dir) from None
+    return manifest_sha
+
+
+def _evidence_client(sessions: SessionFactory) -> Any:
+    return sessions.client(sessions.caller_account_id, "s3", sessions.default_region)
+
+
+def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> None:
+    """``InputError`` when the evidence bucket cannot take the run (no Object Lock)."""
+    if settings.evidence_bucket is None:
+        return
+    try:
+        check_locked(
+            _evidence_client(sessions), settings.evidence_bucket, sessions.caller_account_id
+        )
+    except EvidenceBucketError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _copy_evidence(
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    run_dir: Path,
+    result: ScanResult,
+    manifest_sha: str,
+    clock: Callable[[], datetime],
+) -> EvidenceCopy:
+    """Copy the sealed run folder to the evidence bucket; a failed copy is logged and
+    returned, not raised: the folder itself is whole."""
+    target = settings.evidence_bucket
+    assert target is not None
+    retention = retention_for(
+        settings.evidence_lock_mode,
+        settings.evidence_retention_days,
+        settings.policy.min_retention_days,
+    )
+    try:
+        keys = upload_run(
+            _evidence_client(sessions),
+            target,
+            run_dir,
+            result.run.run_id,
+            retention,
+            clock(),
+            sessions.caller_account_id,
+        )
+    except EvidenceBucketError as exc:
+        log.error("evidence copy failed: %s", exc)
+        return EvidenceCopy(target, retention, error=str(exc))
+    log.info(
+        "copied %d files of run %s to %s, each under %s retention for %d days; "
+        "manifest.json sha256 %s",
+        len(keys),
+        result.run.run_id,
+        target,
+        retention.mode.value,
+        retention.days,
+        manifest_sha,
+    )
+    return EvidenceCopy(target, retention, files=len(keys))
