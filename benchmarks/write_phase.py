@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orgscan.config import OutputFormat
+import orgscan.remediation
+from orgscan.formats import OutputFormat
 from orgscan.model import ScanResult
 from orgscan.reports.csv_report import CsvReport
 from orgscan.reports.html_report import HtmlReport
@@ -45,7 +46,7 @@ class WriteMeasurement:
 _PARTS: tuple[tuple[Any, str, str], ...] = (
     (JsonReport, "render", "findings.json"),
     (output, "build_plan", "plan"),
-    (output, "write_plan_files", "scripts and plan.json"),
+    (orgscan.remediation, "write_plan_files", "scripts and plan.json"),
     (output, "diff_against_previous", "diff"),
     (CsvReport, "render", "findings.csv"),
     (XlsxReport, "render", "report.xlsx"),

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from orgscan.collect.buckets import known_to_exist, list_owned_buckets, read_bucket
-from orgscan.model import BucketFacts, LockMode, Versioning
+from orgscan.model import AwsError, BucketFacts, LockMode, Versioning
 
 OWNER = "123456789012"
 
@@ -201,7 +201,7 @@ def test_a_bucket_is_known_to_exist_only_from_an_answer_that_proves_it(
     code: str | None, region: str | None, exists: bool
 ) -> None:
     facts = (
-        BucketFacts.unreadable("b", None, region, code, None)
+        BucketFacts.unreadable("b", None, region, AwsError(code, ""))
         if code
         else BucketFacts("b", None, region, True, None, None, Versioning.ENABLED)
     )

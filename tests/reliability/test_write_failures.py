@@ -258,27 +258,25 @@ def test_the_shared_log_never_follows_a_planted_symlink(moto_account: None, tmp_
 
 
 def test_the_apply_record_never_follows_a_symlinked_remediation_folder(tmp_path: Path) -> None:
-    from orgscan import findings
-    from orgscan.model import Policy, ReasonCode
-    from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, demo_mock
-    from tests.remediation.builders import finding, scan_result
+    import shutil
 
-    run_dir = tmp_path / "reports" / "20261127T090000Z"
-    run_dir.mkdir(parents=True)
-    result = scan_result(
-        finding("short", ReasonCode.RETENTION_TOO_SHORT, account=MOTO_DEFAULT_ACCOUNT_ID),
-        policy=Policy(min_retention_days=30),
-    )
-    (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (run_dir / "remediation").symlink_to(elsewhere, target_is_directory=True)
+    from orgscan.simulate import build_demo_org, demo_mock
+    from tests.remediation.loop import recorded_run
 
     with demo_mock():
+        run_dir = recorded_run(build_demo_org(), tmp_path / "reports")
+        # The same files, moved out of the run folder and linked back. The manifest check never
+        # follows a link, so the folder no longer verifies; the writer's own refusal (exit 4)
+        # is the second line of defence, tested with an unsealed folder in test_files.
+        elsewhere = tmp_path / "elsewhere"
+        shutil.move(run_dir / "remediation", elsewhere)
+        (run_dir / "remediation").symlink_to(elsewhere, target_is_directory=True)
+        before = sorted(path.name for path in elsewhere.iterdir())
         outcome = CliRunner().invoke(app, ["remediate", str(run_dir), "--apply", "--yes"])
 
-    assert_write_failure(outcome, "remediation", "a symbolic link", "nothing was applied")
-    assert list(elsewhere.iterdir()) == []
+    assert outcome.exit_code == ExitCode.FINDINGS, outcome.output
+    assert "does not match its manifest.json" in outcome.stderr
+    assert sorted(path.name for path in elsewhere.iterdir()) == before  # no apply record
     assert (run_dir / "remediation").is_symlink()
     assert "failed: account" not in outcome.stdout  # refused before any step ran
 

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgscan.aws.sessions import SessionFactory
+from orgscan.evidence.manifest import write_manifest
 from orgscan.model import LockMode, ReasonCode, Versioning
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.apply import STOPPED, StepStatus, apply_plan
@@ -504,7 +505,7 @@ def test_a_bucket_no_named_trail_delivers_to_is_not_locked_in_place(s3):
     assert _lock_state(s3, "trail-logs") is None
 
 
-def test_a_stale_account_stops_alone_and_the_apply_exits_1(tmp_path):
+def test_a_stale_account_stops_alone_and_the_apply_exits_1(tmp_path, evidence_agrees):
     from typer.testing import CliRunner
 
     from orgscan import findings
@@ -518,6 +519,7 @@ def test_a_stale_account_stops_alone_and_the_apply_exits_1(tmp_path):
     run_dir = tmp_path / "20261127T090000Z"
     run_dir.mkdir()
     (run_dir / "findings.json").write_text(findings.dumps(result), encoding="utf-8")
+    write_manifest(run_dir, run_dir.name)  # sealed, as the scan leaves it
     with demo_mock():
         sessions = SessionFactory()
         s3 = sessions.client(ME, "s3", REGION)

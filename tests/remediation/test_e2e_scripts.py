@@ -139,6 +139,7 @@ def _bucket_exists(name: str) -> bool:
 def _build(tmp_path: Path) -> tuple[SimulatedOrg, Path]:
     org = build_demo_org()
     add_cross_account_case(org, SessionFactory())
+    (tmp_path / "run").mkdir()  # the run folder exists before anything is written into it
     return org, tmp_path / "run"
 
 

@@ -43,6 +43,7 @@ READ_ONLY = {
 @pytest.fixture
 def scripts(tmp_path: Path) -> dict[str, Path]:
     """The scripts of the rich plan, by account id."""
+    (tmp_path / "run").mkdir()  # the run folder exists before anything is written into it
     paths = write_plan_files(tmp_path / "run", rich_plan())
     return {path.stem: path for path in paths if path.suffix == ".sh"}
 
@@ -281,6 +282,7 @@ def test_hostile_values_in_parameters_reach_aws_unchanged(tmp_path, fake_aws: Fa
         finding("x", ReasonCode.NO_DEFAULT_RETENTION, bucket_name=nasty),
         names={WORKLOAD: HOSTILE_NAME},
     )
+    (tmp_path / "run").mkdir()
     paths = write_remediation(tmp_path / "run", result, rich_plan().settings)
     script = next(path for path in paths if path.suffix == ".sh")
     subprocess.run(["bash", "-n", str(script)], check=True)
@@ -397,6 +399,7 @@ def test_the_template_is_compiled_once_for_every_script(tmp_path, monkeypatch):
         ],
         names=dict.fromkeys(accounts, "x"),
     )
+    (tmp_path / "run").mkdir()
     written = write_remediation(tmp_path / "run", result, rich_plan().settings)
     assert sorted(path.stem for path in written if path.suffix == ".sh") == accounts
     assert len(compiled) == 1
