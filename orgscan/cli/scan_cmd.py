@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 @with_scan_options
 def scan(options: ScanOptions) -> None:
     """Scan the organization (or one account) and write a run folder."""
+    from orgscan.aws.recorder import ResponseRecorder
     from orgscan.aws.sessions import SessionFactory
-    from orgscan.evidence.recorder import ResponseRecorder
 
     settings = options.settings()
     sessions = SessionFactory(
@@ -93,9 +93,9 @@ def demo(
     ] = 8,
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
+    from orgscan.aws.recorder import ResponseRecorder
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import build_settings
-    from orgscan.evidence.recorder import ResponseRecorder
     from orgscan.simulate import build_demo_org, demo_mock
     from orgscan.simulate.denials import scp_denials
 
@@ -125,6 +125,7 @@ def demo(
 
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     """Plan, scan and write the run folder; print the summary; return the exit code."""
+    from orgscan.aws.recorder import EVIDENCE_FILE
     from orgscan.cli.exitcodes import scan_exit_code
     from orgscan.cli.logsetup import (
         attach_run_log,
@@ -137,7 +138,6 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     from orgscan.config import LogFormat
     from orgscan.diff import load_diff
     from orgscan.error_codes import INTERRUPTED
-    from orgscan.evidence.recorder import EVIDENCE_FILE
     from orgscan.evidence.runinfo import describe_run
     from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
     from orgscan.runs.output import mark_latest, write_failure, write_run

@@ -30,11 +30,11 @@ from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, ShapeResolver, StructureShape
 
 from orgscan.aws.loader import new_session
+from orgscan.aws.recorder import EVIDENCE_FILE, read_records
 from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
 from orgscan.collect.trails import describe_trails, read_trail_health
 from orgscan.error_codes import ACCESS_DENIED_CODES
 from orgscan.errors import InputError
-from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
 from orgscan.findings import load_run
 from orgscan.jsondoc import typed_value
 from orgscan.model import (
