@@ -14,11 +14,11 @@ from pathlib import Path
 from orgscan.diff import load_diff, write_diff
 from orgscan.errors import EvidenceWriteError
 from orgscan.findings import load_run
-from orgscan.formats import FORMATS, Files, FormatEntry, OutputFormat, Writer
+from orgscan.formats import FORMATS, Files, FormatEntry, OutputFormat, Writer, write_reports
 from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
-from orgscan.reports import ReportInputs, write_reports
+from orgscan.reports import ReportInputs
 from orgscan.runs.folder import update_latest
 from orgscan.runs.history import diff_against_previous
 
