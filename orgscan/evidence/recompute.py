@@ -48,7 +48,7 @@ from orgscan.model import (
     Status,
     Trail,
 )
-from orgscan.scan.ledger import judged_outside, trail_finding
+from orgscan.rule import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts
 
 #: The finding fields the evidence decides (the trail's own fields are compared by ARN).
