@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.findings import dumps, loads
+from orgscan.formats import available_formats
 from orgscan.model import ScanResult
-from orgscan.reports import ReportInputs, available_formats
+from orgscan.reports import ReportInputs
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -40,9 +40,9 @@ from benchmarks.naive import naive_scan
 from benchmarks.startup import StartupTime, format_rows
 from benchmarks.startup import measure as measure_startup
 from benchmarks.write_phase import WriteMeasurement, measure_write
+from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
-from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.model import ReasonCode, ScanResult
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import DEFAULT_REGIONS, scale_spec

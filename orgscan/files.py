@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import stat
 import tempfile
 from pathlib import Path
+
+from orgscan.errors import EvidenceWriteError
+
+log = logging.getLogger(__name__)
 
 #: How the temporary files of ``atomic_write`` and the evidence recorder end; a later run
 #: removes those a killed process left (``orgscan.runs.folder.clean_abandoned``).
@@ -113,3 +118,12 @@ def atomic_write(
         if isinstance(exc, OSError):
             raise naming(exc, path) from None
         raise
+
+
+def write_failure(exc: OSError, outcome: str, fallback: Path) -> EvidenceWriteError:
+    """The one line that says which file could not be written, why, and what it leaves;
+    logged too. ``fallback`` is named when the error names no file."""
+    target = exc.filename2 or exc.filename or fallback
+    reason = exc.strerror or str(exc)
+    log.error("could not write %s: %s; %s", target, reason, outcome)
+    return EvidenceWriteError(f"could not write {target}: {reason}; {outcome}")

@@ -2,8 +2,10 @@
 
 ``FORMATS`` maps each ``OutputFormat`` to its ``FormatEntry``. Everything else reads it: the
 default set and the help of ``--format`` (``orgscan.config``), the writers
-(``orgscan.runs.output.WRITERS``), the report renderers (``orgscan.reports.available_formats``),
-the files the terminal summary names and the reports ``orgscan report`` rebuilds.
+(``orgscan.runs.output.WRITERS``), the report renderers (``available_formats``, and
+``write_reports``, which writes them), the files the terminal summary names and the reports
+``orgscan report`` rebuilds. The registry sits above the renderers it names (``orgscan.reports``,
+``orgscan.remediation``): they never read it.
 
 A new format is a member of ``OutputFormat`` and a ``case`` in ``_entry`` (plus its renderer).
 A member without a case is a type error (``assert_never``) and, at the latest, an
@@ -14,12 +16,14 @@ Renderers are imported only when a format is written, so ``orgscan --help`` stay
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar, assert_never
+
+from orgscan.files import atomic_write
 
 if TYPE_CHECKING:
     from orgscan.reports import ReportFormat, ReportInputs
@@ -152,3 +156,34 @@ def format_help(registry: Mapping[F, FormatEntry]) -> str:
         f"Any of {','.join(fmt.value for fmt in registry)}, comma-separated "
         f"(findings.json is always written{named})."
     )
+
+
+def available_formats() -> dict[str, ReportFormat]:
+    """Every report format by its ``--format`` name, in the order they are written (the
+    registry's)."""
+    return {
+        fmt.value: entry.output.load()
+        for fmt, entry in FORMATS.items()
+        if isinstance(entry.output, Report)
+    }
+
+
+def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> list[Path]:
+    """Render the named formats and write each into ``run_dir`` atomically; return the paths."""
+    formats = available_formats()
+    chosen = list(names)
+    unknown = [name for name in chosen if name not in formats]
+    if unknown:  # a caller's mistake, never a user's: --format names are validated before
+        raise ValueError(f"{unknown[0]!r} is not a report format (one of {', '.join(formats)})")
+    written: list[Path] = []
+    for name in chosen:
+        fmt = formats[name]
+        path = run_dir / fmt.filename
+        atomic_write(path, fmt.render(inputs))
+        written.append(path)
+    return written
+
+
+def format_names() -> Sequence[str]:
+    """The ``--format`` names that produce a report file."""
+    return list(available_formats())

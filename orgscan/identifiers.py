@@ -22,3 +22,5 @@ EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 # The AssumeRole session name, which CloudTrail records as who made the calls.
 DEFAULT_SESSION_NAME = "orgscan"
+# The prefix AWS Control Tower gives the trail and the log bucket it creates.
+CONTROL_TOWER_PREFIX = "aws-controltower-"

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from orgscan.aws.redaction import redact
+from orgscan.redaction import redact
 
 if TYPE_CHECKING:  # botocore is not loaded for a command that only prints help
     from botocore.exceptions import BotoCoreError, ClientError

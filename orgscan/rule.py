@@ -3,22 +3,31 @@
 Pure: ``BucketFacts`` + ``Policy`` -> ``Verdict``. A bucket that could not be read is ERROR,
 never FAIL: "could not tell" is not "not locked". When several reasons apply the worst status
 wins (FAIL > WARN > PASS), so a lighter reason never hides a heavier one.
+
+A trail is judged here too: whether its bucket lies outside the organization
+(``judged_outside``) and its finding (``trail_finding``), so that the scan and
+``orgscan verify --recompute`` reach the same finding from the same evidence.
 """
 
 from __future__ import annotations
 
-from orgscan.error_codes import ACCESS_DENIED_CODES, MISSING_BUCKET_CODES
+from collections.abc import Collection, Container
+from dataclasses import replace
+
+from orgscan.collect.buckets import known_to_exist
+from orgscan.collect.trails import TrailHealth
+from orgscan.error_codes import ACCESS_DENIED_CODES, INTERRUPTED, MISSING_BUCKET_CODES
+from orgscan.identifiers import CONTROL_TOWER_PREFIX
 from orgscan.model import (
     REASON_STATUS,
     BucketFacts,
+    Finding,
     Policy,
     ReasonCode,
     Status,
+    Trail,
     Verdict,
 )
-
-#: The prefix AWS Control Tower gives the trail and the log bucket it creates.
-CONTROL_TOWER_PREFIX = "aws-controltower-"
 
 #: The order in which reasons are named: the first among those with the worst status is the
 #: finding's ``reason_code`` (contract v2).
@@ -167,4 +176,63 @@ def _error_verdict(facts: BucketFacts) -> Verdict:
         REASON_STATUS[ReasonCode.API_ERROR],
         ReasonCode.API_ERROR,
         f"Reading bucket {facts.bucket_name} failed: {code}{detail}.",
+    )
+
+
+def judged_outside(
+    facts: BucketFacts,
+    *,
+    use_org: bool,
+    owned: Container[str],
+    active: Collection[str],
+    listed_ok: Container[str],
+) -> BucketFacts:
+    """``facts``, marked outside the organization when the bucket is known to exist and every
+    ACTIVE account (``active``) listed its buckets (``listed_ok``) without it (``owned``: the
+    buckets some account listed). With ``use_org`` false (--no-org) there is no organization to
+    search. A bucket whose existence could not be told stays as read (ERROR: could not tell).
+
+    Pure: the scan and ``orgscan verify --recompute`` both decide it here.
+    """
+    if not use_org or facts.bucket_name in owned:
+        return facts
+    if facts.error_code in MISSING_BUCKET_CODES or facts.error_code == INTERRUPTED:
+        return facts
+    if not known_to_exist(facts):
+        return facts
+    if not active or not all(account_id in listed_ok for account_id in active):
+        return facts
+    return replace(facts, bucket_account_id=None, outside_organization=True)
+
+
+def trail_finding(
+    trail: Trail, facts: BucketFacts, policy: Policy, health: TrailHealth | None
+) -> Finding:
+    """The finding on ``trail``: its bucket's ``facts`` judged by the rule under ``policy``,
+    with the trail's ``health`` (None when it was not read).
+
+    Pure: the scan and ``orgscan verify --recompute`` both build findings with it, so a
+    re-derived finding differs from the scan's only where the evidence does.
+    """
+    verdict = evaluate(facts, policy)
+    return Finding(
+        account_id=trail.account_id,
+        trail_name=trail.trail_name,
+        trail_arn=trail.trail_arn,
+        home_region=trail.home_region,
+        is_organization_trail=trail.is_organization_trail,
+        is_multi_region=trail.is_multi_region,
+        bucket_name=trail.bucket_name,
+        bucket_account_id=facts.bucket_account_id,
+        bucket_region=facts.bucket_region,
+        object_lock_enabled=facts.object_lock_enabled,
+        lock_mode=facts.lock_mode,
+        retention_days=facts.retention_days,
+        versioning=facts.versioning,
+        status=verdict.status,
+        reason_code=verdict.reason_code,
+        reason=verdict.reason,
+        is_logging=health.is_logging if health else None,
+        latest_delivery_error=health.latest_delivery_error if health else None,
+        management_events=health.management_events if health else None,
     )

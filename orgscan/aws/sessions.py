@@ -32,11 +32,11 @@ from botocore.exceptions import (
 
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY, CallStats
 from orgscan.aws.loader import new_session, share_loader
-from orgscan.aws.redaction import redact
+from orgscan.aws.recorder import ResponseRecorder, recorded_call, recorded_paginator
 from orgscan.error_codes import TRANSIENT_CODES
 from orgscan.errors import AwsUnavailableError, CredentialsError
-from orgscan.evidence.recorder import ResponseRecorder, recorded_call, recorded_paginator
 from orgscan.identifiers import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
+from orgscan.redaction import redact
 
 # The keyword that carries an account's credentials through a call; removed before validation.
 _CREDENTIALS_PARAM = "__orgscan_credentials"

@@ -30,8 +30,7 @@ def report(
     manifest.json is refused (exit 1, nothing rewritten); a missing report is written back.
     """
     from orgscan.evidence.manifest import sealed_files
-    from orgscan.formats import FORMATS, OutputFormat
-    from orgscan.reports import available_formats, format_names
+    from orgscan.formats import FORMATS, OutputFormat, available_formats, format_names
     from orgscan.runs.output import load_report_inputs, rewrite_reports
 
     names = [name for name in format_names() if name != "json"]

@@ -23,7 +23,7 @@ from orgscan.errors import WriteInterrupted
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import ScanSettings
-    from orgscan.runs.pipeline import EvidenceCopy
+    from orgscan.pipeline import EvidenceCopy
     from orgscan.scan.progress import ScanProgress
 
 # The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan
@@ -46,8 +46,8 @@ DEMO_EPILOG = examples(
 def scan(options: ScanOptions) -> None:
     """Scan the organization (or one account) and write a run folder."""
     # Imported when the command runs: `orgscan --help` must not load the core.
+    from orgscan.aws.recorder import ResponseRecorder
     from orgscan.aws.sessions import SessionFactory
-    from orgscan.evidence.recorder import ResponseRecorder
 
     settings = options.settings()
     sessions = SessionFactory(
@@ -92,9 +92,9 @@ def demo(
 ) -> None:
     """Build a simulated organization in-process (moto), scan it and write a run folder."""
     # Imported when the command runs: `orgscan --help` must not load the core (or moto).
+    from orgscan.aws.recorder import ResponseRecorder
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import build_settings
-    from orgscan.evidence.recorder import ResponseRecorder
     from orgscan.simulate import build_demo_org, demo_mock
     from orgscan.simulate.denials import scp_denials
 
@@ -123,14 +123,14 @@ def demo(
 
 
 def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
-    """Run the scan (``orgscan.runs.pipeline``) with the terminal's progress bar and signal
+    """Run the scan (``orgscan.pipeline``) with the terminal's progress bar and signal
     handling; print the summary; return the exit code."""
     # Imported when the command runs: `orgscan --help` must not load the core.
     from orgscan.cli.exitcodes import scan_exit_code
     from orgscan.cli.terminal_summary import print_summary
     from orgscan.diff import load_diff
     from orgscan.runs.logsetup import configure_logging
-    from orgscan.runs.pipeline import run
+    from orgscan.pipeline import run
     from orgscan.scan.executors import make_executor
 
     configure_logging(settings.log_level)

@@ -16,9 +16,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.identifiers import ACCOUNT_ID_RE
+from orgscan.identifiers import ACCOUNT_ID_RE, CONTROL_TOWER_PREFIX
 from orgscan.model import AwsError, ManagementEvents, Trail
-from orgscan.rule import CONTROL_TOWER_PREFIX
 
 
 @dataclass(frozen=True)

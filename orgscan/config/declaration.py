@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.config.choices import Panel
+from orgscan.config.evidence_bucket import EvidenceBucket
 from orgscan.config.validators import Validator
-from orgscan.evidence.bucket import EvidenceBucket
 
 METADATA = "orgscan.settings"
 

@@ -18,7 +18,7 @@ from typing import Any
 from orgscan.config import validators as check
 from orgscan.config.choices import FailOn, LogFormat, LogLevel, Panel
 from orgscan.config.declaration import METADATA, Option, Setting, declare, plain
-from orgscan.evidence.bucket import EvidenceBucket
+from orgscan.config.evidence_bucket import EvidenceBucket
 from orgscan.exceptions_register import ExceptionEntry, ExceptionRegister
 from orgscan.formats import FORMATS, OutputFormat, default_formats, format_help
 from orgscan.identifiers import (

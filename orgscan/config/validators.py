@@ -13,8 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from orgscan.config.evidence_bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.errors import InputError
-from orgscan.evidence.bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.exceptions_register import (
     ExceptionRegister,
     ExceptionsFileError,

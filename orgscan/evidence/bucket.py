@@ -8,43 +8,25 @@ together with the manifest's SHA-256, printed and logged, it ties the evidence t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from orgscan.errors import InputError
-from orgscan.model import LockMode
+from botocore.exceptions import BotoCoreError, ClientError
 
-# The configuration reads EvidenceBucket and parse_evidence_bucket, and `orgscan --help`
-# reads the configuration: botocore and the run-folder readers are imported by the functions
-# that copy, not here.
+from orgscan.config.evidence_bucket import EvidenceBucket
+from orgscan.evidence.manifest import run_files
+from orgscan.model import AwsError, LockMode
+from orgscan.runs.folder import MANIFEST_FILE
 
 #: Retention when neither the config nor the policy says how long: one year, the usual
 #: minimum for audit log retention (e.g. PCI DSS 10.5.1, NIST SP 800-53 AU-11 baselines).
 DEFAULT_EVIDENCE_DAYS = 365
-# S3 bucket naming rules: 3-63 of lower-case letters, digits, dots and hyphens.
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 
 class EvidenceBucketError(Exception):
     """The evidence bucket cannot take the run folder (no Object Lock, not reachable)."""
-
-
-@dataclass(frozen=True)
-class EvidenceBucket:
-    """Where run folders are copied: ``s3://bucket/prefix``; each run goes under its id."""
-
-    bucket: str
-    prefix: str = ""
-
-    def key(self, run_id: str, relative: str) -> str:
-        """The object key of one file of a run."""
-        return "/".join(part for part in (self.prefix, run_id, relative) if part)
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
 
 @dataclass(frozen=True)
@@ -55,24 +37,9 @@ class EvidenceRetention:
     days: int
 
 
-def parse_evidence_bucket(value: str) -> EvidenceBucket:
-    """``s3://BUCKET[/PREFIX]`` as an ``EvidenceBucket``; ``InputError`` for anything else."""
-    match = re.match(r"^s3://([^/]+)/?(.*)\Z", value.strip())
-    if match is None or not _BUCKET_RE.match(match.group(1)):
-        raise InputError(f"{value!r:.80} is not s3://BUCKET/PREFIX with a valid bucket name")
-    prefix = match.group(2).strip("/")
-    if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
-        raise InputError(f"{value!r:.80}: the prefix has an empty, . or .. part")
-    return EvidenceBucket(bucket=match.group(1), prefix=prefix)
-
-
 def check_locked(client: Any, target: EvidenceBucket, expected_owner: str) -> None:
     """Raise ``EvidenceBucketError`` unless ``target``'s bucket, owned by the account
     ``expected_owner``, has Object Lock enabled."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from orgscan.model import AwsError
-
     try:
         # S3 refuses (403) when another account owns the bucket: a bucket of the same name
         # created by someone else must never be taken for the evidence bucket.
@@ -111,12 +78,6 @@ def upload_run(
     Every upload names ``expected_owner``, the account that must own the bucket: S3 refuses it
     otherwise, so the evidence never lands in a bucket someone else controls. Returns the keys
     written; ``EvidenceBucketError`` on the first failure."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from orgscan.evidence.manifest import run_files
-    from orgscan.model import AwsError
-    from orgscan.runs.folder import MANIFEST_FILE
-
     until = now + timedelta(days=retention.days)
     files = [
         (relative, path)

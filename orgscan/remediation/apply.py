@@ -31,9 +31,9 @@ import jmespath  # type: ignore[import-untyped]  # botocore ships it without stu
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.aws.redaction import redact
 from orgscan.aws.sessions import AssumeRoleError
 from orgscan.files import atomic_write
+from orgscan.redaction import redact
 from orgscan.remediation.buckets import (
     merge_by_sid,
     opens_access,

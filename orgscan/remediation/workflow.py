@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.errors import InputError
-from orgscan.files import real_folder
+from orgscan.files import real_folder, write_failure
 from orgscan.model import ScanResult
 from orgscan.remediation.apply import (
     ApplyResult,
@@ -30,7 +30,6 @@ from orgscan.remediation.model import Plan, RemediationSettings, Step
 from orgscan.remediation.plan import build_plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.remediation.safety import plan_differences, unsafe_steps
-from orgscan.runs.output import write_failure
 
 
 @dataclass(frozen=True)

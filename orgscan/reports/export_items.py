@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from orgscan.evidence.controls import AppliesTo, ControlMapping, load_controls
+from orgscan.controls import AppliesTo, ControlMapping, load_controls
 from orgscan.model import AccountCoverage, Finding, ScanResult, Status
 
 #: Stable generator ids: Security Hub updates a finding that comes back with the same Id.

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import jinja2
 
-from orgscan.evidence.controls import load_controls
-from orgscan.evidence.runinfo import command_text, scope_text
+from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
 from orgscan.model import Finding, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
+from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.reports.summary import (
     STATUS_ORDER,

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from orgscan import __version__
-from orgscan.evidence.controls import load_controls
+from orgscan.controls import load_controls
 from orgscan.model import ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.export_items import ExportItem, export_items, finished_at

@@ -12,9 +12,9 @@ from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgscan.evidence.runinfo import command_text, scope_text
 from orgscan.model import ReasonCode, Status
 from orgscan.reports.changes import ChangesSummary, ExceptionCounts
+from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing
 from orgscan.reports.summary import STATUS_ORDER, ReportSummary
 from orgscan.reports.xlsx_sheet import (

@@ -14,13 +14,13 @@ from operator import itemgetter
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgscan.evidence.controls import Control, load_controls
-from orgscan.evidence.runinfo import command_text
+from orgscan.controls import Control, load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS
 from orgscan.model import ExceptionMark, Finding
 from orgscan.reports.changes import ChangeRow, ChangesSummary
 from orgscan.reports.fixes import RemediationRow
+from orgscan.reports.runtext import command_text
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table

@@ -1,6 +1,6 @@
 """Logging for a run: buffered until the run folder exists, then into its ``orgscan.log``.
 
-The run sequence (``orgscan.runs.pipeline``) owns these files, as it owns the rest of the run
+The run sequence (``orgscan.pipeline``) owns these files, as it owns the rest of the run
 folder; the rest of the core just logs to ``logging.getLogger(__name__)``. How the process logs
 at all (the level, no output to the terminal) is its caller's: ``configure_logging``, called
 once by the command before the run starts.
@@ -149,7 +149,7 @@ def close_run_log(handlers: list[logging.Handler]) -> None:
     A log file that could not be written is reported once here: the output folder's (the
     others) as a warning in the run's own log, the run's own as ``EvidenceWriteError`` naming
     it (the folder would be sealed with lines missing)."""
-    from orgscan.runs.output import write_failure
+    from orgscan.files import write_failure
 
     run_log = handlers.pop(0)
     for shared in handlers:

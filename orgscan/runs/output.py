@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from orgscan.diff import load_diff, write_diff
-from orgscan.errors import EvidenceWriteError
+from orgscan.files import write_failure
 from orgscan.findings import load_run
-from orgscan.formats import FORMATS, Files, FormatEntry, OutputFormat, Writer
+from orgscan.formats import FORMATS, Files, FormatEntry, OutputFormat, Writer, write_reports
 from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
-from orgscan.reports import ReportInputs, write_reports
+from orgscan.reports import ReportInputs
 from orgscan.runs.folder import update_latest
 from orgscan.runs.history import diff_against_previous
 
@@ -105,15 +105,6 @@ def rewrite_reports(run_dir: Path, inputs: ReportInputs, names: list[str]) -> li
         return write_reports(run_dir, inputs, names)
     except OSError as exc:
         raise write_failure(exc, "reports already there are unchanged", run_dir) from None
-
-
-def write_failure(exc: OSError, outcome: str, fallback: Path) -> EvidenceWriteError:
-    """The one line that says which file could not be written, why, and what it leaves;
-    logged too. ``fallback`` is named when the error names no file."""
-    target = exc.filename2 or exc.filename or fallback
-    reason = exc.strerror or str(exc)
-    log.error("could not write %s: %s; %s", target, reason, outcome)
-    return EvidenceWriteError(f"could not write {target}: {reason}; {outcome}")
 
 
 def load_report_inputs(run_dir: Path) -> ReportInputs:

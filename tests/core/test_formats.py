@@ -14,8 +14,16 @@ import pytest
 from orgscan.cli.terminal_summary import _opened_files
 from orgscan.config import SETTINGS, OutputFormat, ScanSettings, build_settings
 from orgscan.errors import InputError
-from orgscan.formats import FORMATS, Report, default_formats, format_help
-from orgscan.reports import ReportInputs, available_formats, format_names, write_reports
+from orgscan.formats import (
+    FORMATS,
+    Report,
+    available_formats,
+    default_formats,
+    format_help,
+    format_names,
+    write_reports,
+)
+from orgscan.reports import ReportInputs
 from orgscan.runs.output import WRITERS
 from tests.reliability.documents import sample_result
 

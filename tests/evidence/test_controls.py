@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from orgscan.evidence.controls import AppliesTo, Relation, load_controls
+from orgscan.controls import AppliesTo, Relation, load_controls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +102,7 @@ def test_the_wheel_ships_the_mapping_and_a_plain_install_loads_it(tmp_path: Path
     venv_site = next((venv / "lib").glob("python3*/site-packages"))
     (venv_site / "deps.pth").write_text(f"{site}\n")
     code = (
-        "import orgscan.evidence.controls as c; m = c.load_controls(); "
+        "import orgscan.controls as c; m = c.load_controls(); "
         "print(c.__file__); print(len(m.controls))"
     )
     ran = subprocess.run(

@@ -13,14 +13,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from orgscan.config.evidence_bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.errors import InputError
-from orgscan.evidence.bucket import (
-    EvidenceBucket,
-    check_locked,
-    parse_evidence_bucket,
-    retention_for,
-    upload_run,
-)
+from orgscan.evidence.bucket import check_locked, retention_for, upload_run
 from orgscan.model import LockMode
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from tests.evidence.cli import run_cli

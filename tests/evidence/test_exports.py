@@ -14,7 +14,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 
-from orgscan.evidence.controls import AppliesTo, load_controls
+from orgscan.controls import AppliesTo, load_controls
 from orgscan.model import AccountCoverage, ScanResult, Status
 from orgscan.reports.asff_report import asff_findings
 from orgscan.reports.ocsf_report import ocsf_events

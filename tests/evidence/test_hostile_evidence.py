@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from orgscan.aws.recorder import EVIDENCE_FILE, MAX_RECORD_BYTES, read_records
 from orgscan.cli import app
 from orgscan.errors import InputError
+from orgscan.evidence.evidence_file import EvidenceFileError
 from orgscan.evidence.manifest import write_manifest
-from orgscan.evidence.recompute import EvidenceFileError, recompute_run
-from orgscan.evidence.recorder import EVIDENCE_FILE, MAX_RECORD_BYTES, read_records
+from orgscan.evidence.recompute import recompute_run
 from orgscan.jsondoc import bounded_lines
 from tests.reliability.documents import changed, containers, paths
 from tests.reliability.refusals import assert_clean_refusal, refusal

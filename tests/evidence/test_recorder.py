@@ -8,7 +8,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from orgscan.evidence.recorder import EVIDENCE_FILE, ResponseRecorder, read_records
+from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder, read_records
 
 
 def test_records_written_from_many_threads_are_whole_lines(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from orgscan.config import build_settings
-from orgscan.evidence.runinfo import redacted_command, run_scope, scope_text
+from orgscan.evidence.runinfo import redacted_command, run_scope
+from orgscan.reports.runtext import scope_text
 from tests.reports.workbook_helpers import find_row
 
 

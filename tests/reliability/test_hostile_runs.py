@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 from orgscan.cli import app
 from orgscan.evidence.manifest import write_manifest
 from orgscan.findings import FindingsFileError, dumps, loads
+from orgscan.formats import available_formats
 from orgscan.remediation import RemediationSettings, build_plan, planfile
-from orgscan.reports import ReportInputs, available_formats
+from orgscan.reports import ReportInputs
 from tests.reliability.documents import changed, containers, paths, sample_result
 from tests.reliability.refusals import assert_clean_refusal, refusal
 

@@ -23,7 +23,8 @@ from moto.server import ThreadedMotoServer
 from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.findings import FINDINGS_FILE, load_run
-from orgscan.reports import ReportInputs, write_reports
+from orgscan.formats import write_reports
+from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
 from orgscan.runs.folder import create_run_dir
 from orgscan.runs.output import mark_latest, write_run

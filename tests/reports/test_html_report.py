@@ -21,8 +21,9 @@ from report_fixture import (
 )
 
 from orgscan.findings import dumps, loads
+from orgscan.formats import available_formats
 from orgscan.model import AccountCoverage, ScanResult
-from orgscan.reports import ReportInputs, available_formats
+from orgscan.reports import ReportInputs
 from orgscan.reports.fixes import fix_groups, remediation_rows
 from orgscan.reports.html_report import (
     MAX_CHART_BARS,

@@ -26,8 +26,9 @@ from report_fixture import (
 from workbook_helpers import find_row, header, records
 
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
+from orgscan.formats import available_formats
 from orgscan.model import ReasonCode, ScanResult
-from orgscan.reports import ReportInputs, available_formats
+from orgscan.reports import ReportInputs
 from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
 from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
 

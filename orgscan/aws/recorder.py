@@ -29,10 +29,10 @@ from typing import IO, Any
 
 from botocore.exceptions import ClientError
 
-from orgscan.aws.redaction import redact
 from orgscan.errors import InputError
 from orgscan.files import file_mode, naming, private_temp
 from orgscan.jsondoc import bounded_lines, parse_json_text, typed_value
+from orgscan.redaction import redact
 
 EVIDENCE_FILE = "evidence/api-responses.jsonl.gz"
 #: The operations whose answers decide a finding or an account verdict (contract 3a): per

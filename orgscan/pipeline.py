@@ -30,12 +30,13 @@ from logging.handlers import MemoryHandler
 from pathlib import Path
 from typing import Any, Protocol
 
+from orgscan.aws.recorder import EVIDENCE_FILE
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import LogFormat, ScanSettings
+from orgscan.config.evidence_bucket import EvidenceBucket
 from orgscan.error_codes import INTERRUPTED
 from orgscan.errors import EvidenceWriteError, InputError, ScanNotStarted, WriteInterrupted
 from orgscan.evidence.bucket import (
-    EvidenceBucket,
     EvidenceBucketError,
     EvidenceRetention,
     check_locked,
@@ -43,14 +44,14 @@ from orgscan.evidence.bucket import (
     upload_run,
 )
 from orgscan.evidence.manifest import write_manifest
-from orgscan.evidence.recorder import EVIDENCE_FILE
 from orgscan.evidence.runinfo import describe_run
+from orgscan.files import write_failure
 from orgscan.findings import FINDINGS_FILE
 from orgscan.model import ScanResult
 from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
 from orgscan.runs.logsetup import attach_run_log, attach_shared_log, close_run_log, start_buffer
 from orgscan.runs.logsetup import stop as stop_log
-from orgscan.runs.output import mark_latest, write_failure, write_run
+from orgscan.runs.output import mark_latest, write_run
 from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
 from orgscan.scan import execute_scan
 from orgscan.scan.executors import shutdown
