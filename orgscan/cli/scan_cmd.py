@@ -129,8 +129,8 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
     from orgscan.cli.exitcodes import scan_exit_code
     from orgscan.cli.terminal_summary import print_summary
     from orgscan.diff import load_diff
-    from orgscan.runs.logsetup import configure_logging
     from orgscan.pipeline import run
+    from orgscan.runs.logsetup import configure_logging
     from orgscan.scan.executors import make_executor
 
     configure_logging(settings.log_level)
