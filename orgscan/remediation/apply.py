@@ -41,7 +41,7 @@ from orgscan.remediation.buckets import (
     statements,
     statements_to_copy,
 )
-from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Step, Strategy
+from orgscan.remediation.plan_model import Check, Guard, GuardKind, Plan, PlanEntry, Step, Strategy
 from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 

@@ -25,7 +25,7 @@ from orgscan.model import (
     Versioning,
 )
 from orgscan.remediation.buckets import ORGSCAN_SIDS, delivery_policy, new_bucket_name
-from orgscan.remediation.model import (
+from orgscan.remediation.plan_model import (
     DEFAULT_DAYS,
     DEFAULT_MODE,
     MAX_DAYS,
