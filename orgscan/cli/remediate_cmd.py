@@ -157,7 +157,8 @@ def remediate(
         raise typer.Exit(ExitCode.OK)
     # Imported here: showing a plan needs no AWS machinery.
     from orgscan.aws.sessions import SessionFactory
-    from orgscan.remediation.apply import apply_plan, preview_policies, write_apply_result
+    from orgscan.remediation.apply import apply_plan, write_apply_result
+    from orgscan.remediation.merged_policy import preview_policies
 
     role_name, external_id, role_session_name = (
         access.values[key] for key in ("role_name", "external_id", "role_session_name")

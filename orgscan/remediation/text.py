@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from orgscan.remediation.apply import ApplyResult, MergedPolicy, StepStatus
+from orgscan.remediation.apply import ApplyResult, StepStatus
+from orgscan.remediation.merged_policy import MergedPolicy
 from orgscan.remediation.plan_model import Plan, PlanEntry
 
 

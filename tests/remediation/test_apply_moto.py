@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 from orgscan.aws.sessions import SessionFactory
 from orgscan.model import LockMode, ReasonCode, Versioning
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.apply import STOPPED, StepStatus, apply_plan
+from orgscan.remediation.apply import StepStatus, apply_plan
+from orgscan.remediation.client_calls import STOPPED
 from orgscan.remediation.plan_model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, demo_mock
 from tests.remediation.builders import finding, scan_result
