@@ -8,14 +8,8 @@ wins (FAIL > WARN > PASS), so a lighter reason never hides a heavier one.
 from __future__ import annotations
 
 from orgscan.error_codes import ACCESS_DENIED_CODES, MISSING_BUCKET_CODES
-from orgscan.model import (
-    REASON_STATUS,
-    BucketFacts,
-    Policy,
-    ReasonCode,
-    Status,
-    Verdict,
-)
+from orgscan.facts import BucketFacts
+from orgscan.model import REASON_STATUS, Policy, ReasonCode, Status, Verdict
 
 #: The prefix AWS Control Tower gives the trail and the log bucket it creates.
 CONTROL_TOWER_PREFIX = "aws-controltower-"

@@ -71,7 +71,7 @@ def check_locked(client: Any, target: EvidenceBucket, expected_owner: str) -> No
     ``expected_owner``, has Object Lock enabled."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from orgscan.model import AwsError
+    from orgscan.facts import AwsError
 
     try:
         # S3 refuses (403) when another account owns the bucket: a bucket of the same name
@@ -114,7 +114,7 @@ def upload_run(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from orgscan.evidence.manifest import run_files
-    from orgscan.model import AwsError
+    from orgscan.facts import AwsError
     from orgscan.runs.folder import MANIFEST_FILE
 
     until = now + timedelta(days=retention.days)

@@ -35,18 +35,17 @@ from orgscan.collect.trails import describe_trails, read_trail_health
 from orgscan.error_codes import ACCESS_DENIED_CODES
 from orgscan.errors import InputError
 from orgscan.evidence.recorder import EVIDENCE_FILE, read_records
+from orgscan.facts import BucketFacts, Trail
 from orgscan.findings import load_run
 from orgscan.jsondoc import typed_value
 from orgscan.model import (
     AccountCoverage,
     AccountState,
-    BucketFacts,
     ErrorStage,
     Finding,
     ReasonCode,
     ScanResult,
     Status,
-    Trail,
 )
 from orgscan.scan.ledger import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts

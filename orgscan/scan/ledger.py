@@ -23,19 +23,16 @@ from orgscan.error_codes import (
     REGION_DISABLED_CODES,
     REGION_NOT_ENABLED,
 )
+from orgscan.facts import Account, AwsError, BucketFacts, Trail
 from orgscan.model import (
-    Account,
     AccountCoverage,
     AccountState,
-    AwsError,
-    BucketFacts,
     ErrorStage,
     Finding,
     Policy,
     RunInfo,
     ScanError,
     ScanResult,
-    Trail,
 )
 from orgscan.rule import evaluate
 from orgscan.scan.planning import ScanPlan, iso
