@@ -11,6 +11,13 @@ from orgscan.model import REASON_STATUS, Finding, LockMode, Policy, ReasonCode, 
 
 #: The account a finding's trail belongs to unless told otherwise.
 ACCOUNT = "222222222222"
+#: The bucket fields of a finding whose bucket was not read: ``finding(**NOT_READ)``.
+NOT_READ: dict[str, Any] = {
+    "object_lock_enabled": None,
+    "lock_mode": None,
+    "retention_days": None,
+    "versioning": None,
+}
 
 
 def trail_arn(name: str, account: str = ACCOUNT, region: str = "us-east-1") -> str:

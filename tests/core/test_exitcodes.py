@@ -40,12 +40,9 @@ def finding(code: ReasonCode) -> Finding:
         bucket_name="bucket",
         bucket_account_id=None,
         bucket_region=None,
-        object_lock_enabled=None,
-        lock_mode=None,
-        retention_days=None,
-        versioning=None,
         reason_code=code,
         reason="because",
+        **builders.NOT_READ,
     )
 
 
