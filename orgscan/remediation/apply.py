@@ -12,9 +12,10 @@ facts stops there. Then the step's guards read what the change would break (a st
 retention it would lower, replication to an unlocked destination, access logs delivered into
 the bucket) and stop it with their reason. ``PutBucketPolicy`` merges by ``Sid``
 (``merged_policy``): orgscan's statements are added or updated, every other statement is kept,
-and the old bucket's statements that still apply are copied. An account's plan stops at its first failed step, and a failure
-also stops the later steps of the same bucket (an ``UpdateTrail`` must not point a trail at a
-bucket that was not finished). Each outcome names the resource changed and what was sent.
+and the old bucket's statements that still apply are copied. An account's plan stops at its
+first failed step, and a failure also stops the later steps of the same bucket (an
+``UpdateTrail`` must not point a trail at a bucket that was not finished). Each outcome names
+the resource changed and what was sent.
 """
 
 from __future__ import annotations
