@@ -17,15 +17,14 @@ from dataclasses import replace
 from orgscan.collect.buckets import known_to_exist
 from orgscan.collect.trails import TrailHealth
 from orgscan.error_codes import ACCESS_DENIED_CODES, INTERRUPTED, MISSING_BUCKET_CODES
+from orgscan.facts import BucketFacts, Trail
 from orgscan.identifiers import CONTROL_TOWER_PREFIX
 from orgscan.model import (
     REASON_STATUS,
-    BucketFacts,
     Finding,
     Policy,
     ReasonCode,
     Status,
-    Trail,
     Verdict,
 )
 

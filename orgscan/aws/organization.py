@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orgscan.errors import InputError
+from orgscan.facts import Account
 from orgscan.identifiers import ACCOUNT_ID_RE
-from orgscan.model import Account, AccountState
+from orgscan.model import AccountState
 
 
 @dataclass(frozen=True)

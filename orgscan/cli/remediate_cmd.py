@@ -22,7 +22,7 @@ from orgscan.cli.scan_options import ScanOptions, with_some_scan_options
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
-from orgscan.remediation.model import RemediationSettings, Strategy
+from orgscan.remediation.plan_model import RemediationSettings, Strategy
 
 if TYPE_CHECKING:
     from orgscan.remediation.apply import StepOutcome

@@ -1,2 +1,2 @@
 """Raw facts read from AWS, one function per kind of fact; failures come back as values
-(``orgscan.model.AwsError``)."""
+(``orgscan.facts.AwsError``)."""

@@ -8,7 +8,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.error_codes import LOCK_NOT_FOUND
-from orgscan.model import AwsError, BucketFacts, LockMode, Versioning
+from orgscan.facts import AwsError, BucketFacts
+from orgscan.model import LockMode, Versioning
 
 # HeadBucket has no body, so its errors carry only the HTTP status as the code.
 _HEAD_CODES = {

@@ -16,8 +16,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orgscan.facts import AwsError, Trail
 from orgscan.identifiers import ACCOUNT_ID_RE, CONTROL_TOWER_PREFIX
-from orgscan.model import AwsError, ManagementEvents, Trail
+from orgscan.model import ManagementEvents
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from orgscan.identifiers import (
     SESSION_NAME_RE,
 )
 from orgscan.model import MAX_RETENTION_DAYS, LockMode, Policy, RequiredMode
-from orgscan.remediation.model import RemediationSettings
+from orgscan.remediation.plan_model import RemediationSettings
 
 MAX_WORKERS = 512
 MAX_ATTEMPTS = 20

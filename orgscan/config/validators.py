@@ -24,7 +24,7 @@ from orgscan.exceptions_register import (
 from orgscan.formats import OutputFormat
 from orgscan.identifiers import ACCOUNT_ID_RE, OU_ID_RE, REGION_RE
 from orgscan.model import MAX_RETENTION_DAYS, LockMode
-from orgscan.remediation.model import RemediationSettings, Strategy
+from orgscan.remediation.plan_model import RemediationSettings, Strategy
 
 #: Checks a value from ``where``; returns what the settings hold.
 Validator = Callable[[Any, str], Any]

@@ -17,7 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.config.evidence_bucket import EvidenceBucket
 from orgscan.evidence.manifest import run_files
-from orgscan.model import AwsError, LockMode
+from orgscan.facts import AwsError
+from orgscan.model import LockMode
 from orgscan.runs.folder import MANIFEST_FILE
 
 #: Retention when neither the config nor the policy says how long: one year, the usual

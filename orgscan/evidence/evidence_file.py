@@ -21,8 +21,8 @@ from orgscan.aws.loader import new_session
 from orgscan.aws.recorder import read_records
 from orgscan.collect.trails import describe_trails
 from orgscan.errors import InputError
+from orgscan.facts import Trail
 from orgscan.jsondoc import typed_value
-from orgscan.model import Trail
 
 #: The trail health calls, by the request parameter that names the trail.
 HEALTH_OPERATIONS = {"GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orgscan.model import AwsError
+from orgscan.facts import AwsError
 from orgscan.reports.asff_report import product_arn
 
 BATCH_SIZE = 100

@@ -21,6 +21,7 @@ from orgscan.aws.recorder import EVIDENCE_FILE
 from orgscan.collect.trails import read_trail_health
 from orgscan.evidence.evidence_file import EvidenceFileError, RecordedEvidence, load_evidence
 from orgscan.evidence.replay import ReplayHealth, recorded_owners, replay_bucket
+from orgscan.facts import Trail
 from orgscan.findings import load_run
 from orgscan.model import (
     AccountCoverage,
@@ -30,7 +31,6 @@ from orgscan.model import (
     ReasonCode,
     ScanResult,
     Status,
-    Trail,
 )
 from orgscan.rule import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts

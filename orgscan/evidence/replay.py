@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
 from orgscan.error_codes import ACCESS_DENIED_CODES
 from orgscan.evidence.evidence_file import RecordedEvidence
-from orgscan.model import BucketFacts, Trail
+from orgscan.facts import BucketFacts, Trail
 from orgscan.scan.units import MAX_READ_CANDIDATES
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from orgscan.files import atomic_write
 from orgscan.model import ScanResult
-from orgscan.remediation.model import (
+from orgscan.remediation.plan import build_plan
+from orgscan.remediation.plan_model import (
     Check,
     Plan,
     PlanEntry,
@@ -18,7 +19,6 @@ from orgscan.remediation.model import (
     Step,
     Strategy,
 )
-from orgscan.remediation.plan import build_plan
 
 __all__ = [
     "Check",

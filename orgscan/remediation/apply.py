@@ -10,11 +10,12 @@ delivers to the bucket the plan names, and a ``new-bucket`` entry's old bucket h
 as strong as the new one (or, missing at the scan, exists again); a plan older than these
 facts stops there. Then the step's guards read what the change would break (a stronger
 retention it would lower, replication to an unlocked destination, access logs delivered into
-the bucket) and stop it with their reason. ``PutBucketPolicy`` merges by ``Sid``: orgscan's
-statements are added or updated, every other statement is kept, and the old bucket's statements
-that still apply are copied. An account's plan stops at its first failed step, and a failure
-also stops the later steps of the same bucket (an ``UpdateTrail`` must not point a trail at a
-bucket that was not finished). Each outcome names the resource changed and what was sent.
+the bucket) and stop it with their reason. ``PutBucketPolicy`` merges by ``Sid``
+(``merged_policy``): orgscan's statements are added or updated, every other statement is kept,
+and the old bucket's statements that still apply are copied. An account's plan stops at its
+first failed step, and a failure also stops the later steps of the same bucket (an
+``UpdateTrail`` must not point a trail at a bucket that was not finished). Each outcome names
+the resource changed and what was sent.
 """
 
 from __future__ import annotations
@@ -25,33 +26,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jmespath  # type: ignore[import-untyped]  # botocore ships it without stubs
-from botocore import xform_name
-from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.aws.sessions import AssumeRoleError
 from orgscan.files import atomic_write
-from orgscan.redaction import redact
-from orgscan.remediation.buckets import (
-    merge_by_sid,
-    opens_access,
-    partition_of,
-    statements,
-    statements_to_copy,
+from orgscan.remediation.client_calls import (
+    STOPPED,
+    ClientFactory,
+    StepFailed,
+    call,
+    check_holds,
+    read_state,
 )
-from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Step, Strategy
+from orgscan.remediation.merged_policy import merged_policy
+from orgscan.remediation.plan_model import Guard, GuardKind, Plan, PlanEntry, Step
 from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
-
-
-class ClientFactory(Protocol):
-    """Anything that hands out a boto3 client acting as an account in a region."""
-
-    def client(self, account_id: str, service: str, region: str) -> Any:
-        """A client for ``service`` acting as ``account_id`` in ``region``."""
-        ...
 
 
 class StepStatus(StrEnum):
@@ -124,13 +116,6 @@ class ApplyResult:
             "counts": counts,
             "steps": outcomes,
         }
-
-
-class _StepFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _utc_now() -> str:
@@ -213,13 +198,13 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
         client = clients.client(step.account_id, step.service.value, step.region)
         if step.operation == "PutBucketPolicy":
             return _put_merged_policy(entry, step, client, clients)
-        if step.check is not None and _holds(client, step.check):
+        if step.check is not None and check_holds(client, step.check):
             return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None)
         _require(preconditions(entry, step), clients)
         for guard in step.guards:
             _enforce(client, guard, step)
-        _call(client, step.operation, step.parameters)
-    except _StepFailed as exc:
+        call(client, step.operation, step.parameters)
+    except StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
     except AssumeRoleError as exc:
         return _outcome(
@@ -232,67 +217,45 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
     return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=step.parameters)
 
 
-#: The error code of a step stopped by its guard or a precondition (not an AWS code).
-STOPPED = "StoppedByGuard"
-
-
 def _require(conditions: Collection[Precondition], clients: ClientFactory) -> None:
-    """Stop the step (``_StepFailed``) unless every precondition holds, read live now."""
+    """Stop the step (``StepFailed``) unless every precondition holds, read live now."""
     for condition in conditions:
         answers: list[bool] = []
-        unreadable: _StepFailed | None = None
+        unreadable: StepFailed | None = None
         for read in condition.reads:
             try:
                 answers.append(_answers(read, clients))
-            except _StepFailed as exc:
+            except StepFailed as exc:
                 unreadable = unreadable or exc
         if condition.any_of and any(answers):
             continue  # one trail still delivers there: what the others answer does not matter
         if not condition.any_of and any(answers):
-            raise _StepFailed(STOPPED, condition.reason)
+            raise StepFailed(STOPPED, condition.reason)
         if unreadable is not None:
             raise unreadable
         if condition.any_of:
-            raise _StepFailed(STOPPED, condition.reason)
+            raise StepFailed(STOPPED, condition.reason)
 
 
 def _answers(read: LiveRead, clients: ClientFactory) -> bool:
     # Read with the role of the account that owns the trail or bucket: the step's own
     # account may not be allowed to read it (a member cannot read the organization trail).
-    return _holds(clients.client(read.account_id, read.service.value, read.region), read.check)
-
-
-def _read(
-    client: Any, operation: str, parameters: Mapping[str, Any], absent_codes: Collection[str]
-) -> Any:
-    """The response of a read-only call, or None when its error says "nothing there";
-    any other error means the current state cannot be read."""
-    try:
-        return _call(client, operation, parameters)
-    except _StepFailed as exc:
-        if exc.code in absent_codes:
-            return None
-        raise _StepFailed(
-            exc.code,
-            f"cannot read the current state ({operation} on "
-            f"{parameters.get('Bucket', parameters.get('Name'))}): "
-            f"{exc.message}",
-        ) from None
+    return check_holds(clients.client(read.account_id, read.service.value, read.region), read.check)
 
 
 def _enforce(client: Any, guard: Guard, step: Step) -> None:
     if guard.kind is GuardKind.FOREIGN_POLICY:
         return  # only scripts stop there; apply merges (see _put_merged_policy)
-    response = _read(client, guard.operation, guard.parameters, guard.absent_codes)
+    response = read_state(client, guard.operation, guard.parameters, guard.absent_codes)
     if response is None:
         return
     if guard.kind is GuardKind.QUERY:
         if guard.condition is not None and jmespath.search(guard.condition, response) is True:
-            raise _StepFailed(STOPPED, guard.reason)
+            raise StepFailed(STOPPED, guard.reason)
         return
     unlocked = _unlocked_destinations(client, response, step.account_id)
     if unlocked:
-        raise _StepFailed(STOPPED, f"{guard.reason} (destination: {', '.join(unlocked)})")
+        raise StepFailed(STOPPED, f"{guard.reason} (destination: {', '.join(unlocked)})")
 
 
 def _unlocked_destinations(client: Any, response: Mapping[str, Any], owner: str) -> list[str]:
@@ -304,12 +267,12 @@ def _unlocked_destinations(client: Any, response: Mapping[str, Any], owner: str)
         destination = rule.get("Destination", {})
         bucket = str(destination.get("Bucket", "")).rsplit(":", 1)[-1]
         try:
-            lock = _call(
+            lock = call(
                 client,
                 "GetObjectLockConfiguration",
                 {"Bucket": bucket, "ExpectedBucketOwner": destination.get("Account", owner)},
             )
-        except _StepFailed as exc:
+        except StepFailed as exc:
             found.append(
                 bucket
                 if exc.code == "ObjectLockConfigurationNotFoundError"
@@ -321,134 +284,21 @@ def _unlocked_destinations(client: Any, response: Mapping[str, Any], owner: str)
     return found
 
 
-@dataclass(frozen=True)
-class MergedPolicy:
-    """A bucket policy as ``--apply`` will write it: the bucket's current statements merged by
-    ``Sid`` with orgscan's and the old bucket's that still apply (``notes`` say which)."""
-
-    bucket: str
-    current: tuple[Mapping[str, Any], ...]
-    document: Mapping[str, Any]
-    notes: tuple[str, ...]
-
-    @property
-    def changes(self) -> bool:
-        """True when writing the document changes the bucket's policy."""
-        return list(self.document["Statement"]) != list(self.current)
-
-
-def _merged_policy(
-    entry: PlanEntry, step: Step, client: Any, clients: ClientFactory
-) -> MergedPolicy:
-    bucket = str(step.parameters["Bucket"])
-    owner = {"Bucket": bucket, "ExpectedBucketOwner": step.account_id}
-    # A bucket the plan creates does not exist before the apply: it has no policy yet.
-    current = _policy_statements(client, owner, ("NoSuchBucketPolicy", "NoSuchBucket"))
-    planned = statements(str(step.parameters["Policy"]))
-    notes: list[str] = []
-    if entry.strategy is Strategy.NEW_BUCKET and entry.bucket_account_id and entry.region:
-        old_client = clients.client(entry.bucket_account_id, "s3", entry.region)
-        old = _policy_statements(
-            old_client,
-            {"Bucket": entry.bucket_name, "ExpectedBucketOwner": entry.bucket_account_id},
-            ("NoSuchBucketPolicy", "NoSuchBucket"),
-        )
-        copy = statements_to_copy(old, entry.bucket_name, bucket, partition_of(entry.findings[0]))
-        planned = [*[s for s in copy.copied if s not in current], *planned]
-        notes += [
-            f"copied from {entry.bucket_name}: statement {s.get('Sid') or '(no Sid)'}"
-            for s in copy.copied
-        ]
-        notes += [f"not copied from {entry.bucket_name}: {text}" for text in copy.not_copied]
-    if any(opens_access(statement) for statement in planned):
-        raise _StepFailed(STOPPED, "the planned bucket policy would allow anyone")
-    replaced = {statement.get("Sid") for statement in planned}
-    notes += [
-        f"kept statement {s.get('Sid') or '(no Sid)'}"
-        for s in current
-        if s.get("Sid") is None or s.get("Sid") not in replaced
-    ]
-    return MergedPolicy(
-        bucket=bucket,
-        current=tuple(current),
-        document=merge_by_sid(current, planned),
-        notes=tuple(notes),
-    )
-
-
-def _policy_statements(
-    client: Any, parameters: Mapping[str, Any], absent: Collection[str]
-) -> list[dict[str, Any]]:
-    response = _read(client, "GetBucketPolicy", parameters, absent)
-    try:
-        return statements(response["Policy"] if response else None)
-    except ValueError as exc:
-        raise _StepFailed(
-            "MalformedPolicy", f"the policy of {parameters['Bucket']} cannot be read: {exc}"
-        ) from None
-
-
 def _put_merged_policy(
     entry: PlanEntry, step: Step, client: Any, clients: ClientFactory
 ) -> StepOutcome:
     """Add or update orgscan's statements by ``Sid``, keep every other statement of the
     bucket's policy, and copy the old bucket's statements that still apply."""
-    merged = _merged_policy(entry, step, client, clients)
+    merged = merged_policy(entry, step, client, clients)
     if not merged.changes:
         return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None, notes=merged.notes)
     _require(preconditions(entry, step), clients)
     sent = {**step.parameters, "Policy": json.dumps(merged.document, separators=(",", ":"))}
     try:
-        _call(client, "PutBucketPolicy", sent)
-    except _StepFailed as exc:
+        call(client, "PutBucketPolicy", sent)
+    except StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
     return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent, notes=merged.notes)
-
-
-def preview_policies(
-    plan: Plan, clients: ClientFactory, *, accounts: Collection[str] | None = None
-) -> list[tuple[str, MergedPolicy | str]]:
-    """Each bucket policy the apply would write, read and merged now without writing, for
-    the operator to see before confirming; a string says why it cannot be previewed."""
-    previews: list[tuple[str, MergedPolicy | str]] = []
-    for entry in plan.entries:
-        for step in entry.steps:
-            if step.operation != "PutBucketPolicy" or (
-                accounts is not None and step.account_id not in accounts
-            ):
-                continue
-            bucket = str(step.parameters["Bucket"])
-            try:
-                client = clients.client(step.account_id, step.service.value, step.region)
-                previews.append((bucket, _merged_policy(entry, step, client, clients)))
-            except _StepFailed as exc:
-                previews.append((bucket, f"{exc.code}: {exc.message}"))
-            except AssumeRoleError as exc:
-                previews.append(
-                    (bucket, f"cannot assume the role in {exc.account_id}: {exc.message}")
-                )
-    return previews
-
-
-def _call(client: Any, operation: str, parameters: Any) -> Any:
-    try:
-        return getattr(client, xform_name(operation))(**dict(parameters))
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise _StepFailed(
-            str(error.get("Code", "Unknown")), redact(str(error.get("Message", exc)))
-        ) from None
-    except BotoCoreError as exc:
-        raise _StepFailed(type(exc).__name__, redact(str(exc))) from None
-
-
-def _holds(client: Any, check: Check) -> bool:
-    # "Not found" and friends (absent_codes): not done yet (False). Any other error stops
-    # the step. A step's check holding means the step is done.
-    response = _read(client, check.operation, check.parameters, check.absent_codes)
-    if response is None:
-        return False
-    return check.condition is None or jmespath.search(check.condition, response) is True
 
 
 def write_apply_result(run_dir: Path, result: ApplyResult) -> Path:

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from orgscan.remediation.buckets import partition_of
-from orgscan.remediation.model import Check, Guard, Plan, Service, Strategy
+from orgscan.remediation.plan_model import Check, Guard, Plan, Service, Strategy
 from orgscan.remediation.safety import preconditions
 
 #: API operations whose IAM action is not named "<service>:<Operation>".

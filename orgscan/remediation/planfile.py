@@ -15,7 +15,7 @@ from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import LockMode, ReasonCode
-from orgscan.remediation.model import (
+from orgscan.remediation.plan_model import (
     Check,
     Guard,
     GuardKind,

@@ -26,15 +26,15 @@ from typing import Any
 
 from orgscan.model import Finding, LockMode, ReasonCode, ScanResult, Status
 from orgscan.remediation.buckets import new_bucket_name, opens_access, statements
-from orgscan.remediation.model import Check, Plan, PlanEntry, Service, Step, Strategy
-from orgscan.remediation.plan import (
+from orgscan.remediation.plan_model import Check, Plan, PlanEntry, Service, Step, Strategy
+from orgscan.remediation.planfile import plan_to_dict
+from orgscan.remediation.steps import (
     ABSENT_CODES,
     NO_SUCH_BUCKET,
     at_least_as_strong,
     jmespath_literal,
     stronger_somewhere,
 )
-from orgscan.remediation.planfile import plan_to_dict
 
 #: The parameters each call of a plan may carry (the optional ones in the second set).
 _PARAMETERS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {

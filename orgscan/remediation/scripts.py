@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 from botocore import xform_name
 
-from orgscan.remediation.model import Check, Guard, GuardKind, Plan, PlanEntry, Service, Step
+from orgscan.remediation.plan_model import Check, Guard, GuardKind, Plan, PlanEntry, Service, Step
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 from orgscan.templates import template_dir
 

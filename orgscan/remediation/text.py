@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from orgscan.remediation.apply import ApplyResult, MergedPolicy, StepStatus
-from orgscan.remediation.model import Plan, PlanEntry
+from orgscan.remediation.apply import ApplyResult, StepStatus
+from orgscan.remediation.merged_policy import MergedPolicy
+from orgscan.remediation.plan_model import Plan, PlanEntry
 
 
 def plan_text(plan: Plan, accounts: frozenset[str] | None = None) -> str:

@@ -20,14 +20,13 @@ from orgscan.files import real_folder, write_failure
 from orgscan.model import ScanResult
 from orgscan.remediation.apply import (
     ApplyResult,
-    MergedPolicy,
     StepOutcome,
     apply_plan,
-    preview_policies,
     write_apply_result,
 )
-from orgscan.remediation.model import Plan, RemediationSettings, Step
+from orgscan.remediation.merged_policy import MergedPolicy, preview_policies
 from orgscan.remediation.plan import build_plan
+from orgscan.remediation.plan_model import Plan, RemediationSettings, Step
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.remediation.safety import plan_differences, unsafe_steps
 

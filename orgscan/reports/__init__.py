@@ -13,7 +13,7 @@ from orgscan.model import ScanResult
 
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff
-    from orgscan.remediation.model import Plan
+    from orgscan.remediation.plan_model import Plan
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from orgscan.model import Status
 from orgscan.remediation import RemediationSettings, build_plan
-from orgscan.remediation.model import PlanEntry
+from orgscan.remediation.plan_model import PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.reports import ReportInputs
 from orgscan.reports.summary import BucketSummary, ReportSummary

@@ -24,7 +24,8 @@ from orgscan.aws.sessions import SessionFactory
 from orgscan.collect.trails import TrailHealth
 from orgscan.config import ScanSettings
 from orgscan.error_codes import MISSING_BUCKET_CODES
-from orgscan.model import AccountState, AwsError, BucketFacts, ErrorStage, ScanResult, Trail
+from orgscan.facts import AwsError, BucketFacts, Trail
+from orgscan.model import AccountState, ErrorStage, ScanResult
 from orgscan.scan.executors import make_executor, shutdown
 from orgscan.scan.ledger import Ledger
 from orgscan.scan.owners import OwnerSearch

@@ -20,18 +20,15 @@ from orgscan.error_codes import (
     REGION_DISABLED_CODES,
     REGION_NOT_ENABLED,
 )
+from orgscan.facts import Account, AwsError, BucketFacts, Trail
 from orgscan.model import (
-    Account,
     AccountCoverage,
     AccountState,
-    AwsError,
-    BucketFacts,
     ErrorStage,
     Finding,
     RunInfo,
     ScanError,
     ScanResult,
-    Trail,
 )
 from orgscan.rule import judged_outside, trail_finding
 from orgscan.scan.planning import ScanPlan, iso

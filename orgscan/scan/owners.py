@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from orgscan.model import Account, AccountState
+from orgscan.facts import Account
+from orgscan.model import AccountState
 from orgscan.scan.planning import ScanPlan
 
 # Names that suggest a central log archive: those accounts are searched first for a bucket.

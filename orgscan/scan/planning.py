@@ -18,7 +18,8 @@ from orgscan.aws.sessions import CallerIdentity, SessionFactory
 from orgscan.config import ScanSettings
 from orgscan.error_codes import TRANSIENT_CODES
 from orgscan.errors import AwsUnavailableError, InputError
-from orgscan.model import Account, AccountState, AwsError
+from orgscan.facts import Account, AwsError
+from orgscan.model import AccountState
 
 
 def utc_now() -> datetime:

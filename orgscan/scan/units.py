@@ -19,7 +19,7 @@ from orgscan.aws.sessions import AssumeRoleError, SessionFactory
 from orgscan.collect import buckets
 from orgscan.collect.trails import TrailHealth, describe_trails, read_trail_health
 from orgscan.error_codes import ACCESS_DENIED_CODES
-from orgscan.model import AwsError, BucketFacts, Trail
+from orgscan.facts import AwsError, BucketFacts, Trail
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ import pytest
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.run import main
 from orgscan.aws.sessions import SessionFactory
-from orgscan.config import ScanSettings
 from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.model import ErrorStage, ScanResult
 from orgscan.scan import scan_organization
@@ -28,15 +27,12 @@ from orgscan.simulate.denials import scp_denials
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
+from tests.builders import settings_for
 
 SPECS = {
     "scale": lambda: scale_spec(10, regions=("us-east-1", "eu-west-1", "ap-south-1"), seed=7),
     "demo": demo_spec,
 }
-
-
-def _settings(spec: OrgSpec) -> ScanSettings:
-    return ScanSettings(regions=spec.regions, policy=spec.policy, workers=4)
 
 
 def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
@@ -105,7 +101,7 @@ def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
         sessions = SessionFactory(
             max_pool_connections=4, configure_session=scp_denials(org.scp_denied)
         )
-        result = scan_organization(_settings(spec), sessions)
+        result = scan_organization(settings_for(spec), sessions)
         # Compared by the spec's names (the management account's name in moto is its own).
         ids = (
             dict(org.accounts)
@@ -122,7 +118,7 @@ def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, An
     session.set_config_variable("region", "us-east-1")
     instrument(session, latency_s=0, recorder=recorder, respond=fake.register)
     result = scan_organization(
-        _settings(spec), SessionFactory(max_pool_connections=4, base_session=session)
+        settings_for(spec), SessionFactory(max_pool_connections=4, base_session=session)
     )
     found = {f.trail_arn: f.reason_code for f in result.findings}
     assert found == {arn: reason for arn, (_, reason) in fake.expected.items()}

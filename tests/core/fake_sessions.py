@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from orgscan.aws.organization import Organization
 from orgscan.aws.sessions import AssumeRoleError, CallerIdentity
 from orgscan.config import build_settings
-from orgscan.model import Account, AccountState, ScanResult
+from orgscan.facts import Account
+from orgscan.model import AccountState, ScanResult
 from orgscan.scan.coordinator import execute_scan
 from orgscan.scan.executors import MainThreadExecutor
 from orgscan.scan.planning import ScanPlan

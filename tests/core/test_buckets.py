@@ -11,7 +11,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from orgscan.collect.buckets import known_to_exist, list_owned_buckets, read_bucket
-from orgscan.model import AwsError, BucketFacts, LockMode, Versioning
+from orgscan.facts import AwsError, BucketFacts
+from orgscan.model import LockMode, Versioning
 
 OWNER = "123456789012"
 

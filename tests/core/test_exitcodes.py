@@ -9,7 +9,6 @@ import pytest
 from orgscan.cli.exitcodes import scan_exit_code
 from orgscan.config import FailOn
 from orgscan.model import (
-    REASON_STATUS,
     AccountCoverage,
     AccountVerdictCode,
     Finding,
@@ -19,6 +18,7 @@ from orgscan.model import (
     ScanResult,
     Status,
 )
+from tests import builders
 
 RUN = RunInfo(
     "2026-11-27T09:00:00Z",
@@ -33,23 +33,16 @@ RUN = RunInfo(
 
 
 def finding(code: ReasonCode) -> Finding:
-    return Finding(
-        "123456789012",
-        code.value,
-        f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{code.value}",
-        "us-east-1",
-        False,
-        False,
-        "bucket",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        REASON_STATUS[code],
-        code,
-        "because",
+    return builders.finding(
+        account_id="123456789012",
+        trail_name=code.value,
+        is_multi_region=False,
+        bucket_name="bucket",
+        bucket_account_id=None,
+        bucket_region=None,
+        reason_code=code,
+        reason="because",
+        **builders.NOT_READ,
     )
 
 

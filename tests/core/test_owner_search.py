@@ -7,7 +7,8 @@ from __future__ import annotations
 from orgscan.aws.organization import Organization
 from orgscan.aws.sessions import CallerIdentity
 from orgscan.config import build_settings
-from orgscan.model import Account, AccountState, ReasonCode, Status
+from orgscan.facts import Account
+from orgscan.model import AccountState, ReasonCode, Status
 from orgscan.scan.owners import OwnerSearch, search_order
 from orgscan.scan.planning import ScanPlan
 from tests.core.fake_sessions import MANAGEMENT, REGIONS, FakeWorld, account, scan, trail

@@ -8,16 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgscan.model import (
-    AwsError,
-    BucketFacts,
-    LockMode,
-    Policy,
-    ReasonCode,
-    RequiredMode,
-    Status,
-    Versioning,
-)
+from orgscan.facts import AwsError, BucketFacts
+from orgscan.model import LockMode, Policy, ReasonCode, RequiredMode, Status, Versioning
 from orgscan.rule import evaluate
 
 BUCKET = "trail-logs"

@@ -16,7 +16,8 @@ from orgscan.collect.trails import (
     management_events,
     read_trail_health,
 )
-from orgscan.model import AwsError, ManagementEvents
+from orgscan.facts import AwsError
+from orgscan.model import ManagementEvents
 
 ME = ManagementEvents
 

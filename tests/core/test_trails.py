@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orgscan.collect.trails import describe_trails, parse_trail
-from orgscan.model import Trail
+from orgscan.facts import Trail
 
 MGMT, MEMBER = "123456789012", "111122223333"
 

@@ -14,6 +14,7 @@ from orgscan.model import (
     Status,
 )
 from orgscan.verdicts import AccountRegions, account_verdict, with_verdicts
+from tests import builders
 
 MGMT, APP, OTHER = "111111111111", "222222222222", "333333333333"
 E1, W2 = "us-east-1", "eu-west-2"
@@ -39,25 +40,17 @@ def trail(
     events: ManagementEvents | None = ALL,
 ) -> Finding:
     """A finding for trail ``name`` with the given health and bucket status."""
-    return Finding(
-        owner,
-        name,
-        f"arn:aws:cloudtrail:{home}:{owner}:trail/{name}",
-        home,
-        org,
-        multi,
-        f"{name}-logs",
-        owner,
-        home,
-        None,
-        None,
-        None,
-        None,
-        status,
-        _CODE[status],
-        "because",
+    return builders.finding(
+        account_id=owner,
+        trail_name=name,
+        home_region=home,
+        is_organization_trail=org,
+        is_multi_region=multi,
+        status=status,
+        reason_code=_CODE[status],
+        reason="because",
+        **builders.NOT_READ,
         is_logging=logging,
-        latest_delivery_error=None,
         management_events=events,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from orgscan.model import AwsError
+from orgscan.facts import AwsError
 from orgscan.scan.executors import MainThreadExecutor
 from orgscan.scan.units import run_unit
 from orgscan.scan.workqueue import Priority, WorkQueue

@@ -8,18 +8,16 @@ from typing import Any
 
 from orgscan import findings
 from orgscan.model import (
-    REASON_STATUS,
     AccountCoverage,
     Finding,
-    LockMode,
     Policy,
     ReasonCode,
     RunInfo,
     ScanError,
     ScanResult,
-    Versioning,
 )
 from orgscan.runs.folder import MANIFEST_FILE
+from tests import builders as shared
 
 MGMT = "111111111111"
 MEMBER = "222222222222"
@@ -27,7 +25,7 @@ MEMBER = "222222222222"
 
 def trail_arn(name: str, account: str = MEMBER, region: str = "us-east-1") -> str:
     """The ARN of a trail called ``name``."""
-    return f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
+    return shared.trail_arn(name, account, region)
 
 
 def finding(
@@ -38,24 +36,8 @@ def finding(
     **overrides: Any,
 ) -> Finding:
     """A finding for trail ``name``; a compliant, locked bucket unless told otherwise."""
-    base = Finding(
-        account_id=account,
-        trail_name=name,
-        trail_arn=trail_arn(name, account),
-        home_region="us-east-1",
-        is_organization_trail=False,
-        is_multi_region=True,
-        bucket_name=f"{name}-logs",
-        bucket_account_id=account,
-        bucket_region="us-east-1",
-        object_lock_enabled=True,
-        lock_mode=LockMode.COMPLIANCE,
-        retention_days=365,
-        versioning=Versioning.ENABLED,
-        status=REASON_STATUS[reason_code],
-        reason_code=reason_code,
-        reason=f"{reason_code.value} sentence",
-    )
+    # Overrides replace fields of the built finding: the ARN and bucket keep following ``name``.
+    base = shared.finding(trail_name=name, account_id=account, reason_code=reason_code)
     return dataclasses.replace(base, **overrides)
 
 

@@ -9,13 +9,13 @@ fuzz JSON documents.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import strategies as st
 
 from orgscan.model import (
-    REASON_STATUS,
     AccountCoverage,
     ErrorStage,
     Finding,
@@ -27,6 +27,7 @@ from orgscan.model import (
     ScanResult,
     Versioning,
 )
+from tests.builders import finding
 
 MANAGEMENT = "111111111111"
 WORKLOAD = "333333333333"
@@ -40,22 +41,14 @@ def _finding(account: str, name: str, reason: ReasonCode, text: str, **fields: A
     values: dict[str, Any] = {
         "account_id": account,
         "trail_name": name,
-        "trail_arn": f"arn:aws:cloudtrail:us-east-1:{account}:trail/{name}",
-        "home_region": "us-east-1",
-        "is_organization_trail": False,
-        "is_multi_region": True,
-        "bucket_name": f"{name}-logs",
-        "bucket_account_id": account,
-        "bucket_region": "us-east-1",
         "object_lock_enabled": locked,
         "lock_mode": LockMode.GOVERNANCE if locked else None,
         "retention_days": 30 if locked else None,
         "versioning": Versioning.ENABLED if locked else Versioning.OFF,
-        "status": REASON_STATUS[reason],
         "reason_code": reason,
         "reason": text,
     }
-    return Finding(**(values | fields))
+    return dataclasses.replace(finding(**values), **fields)
 
 
 def sample_result(

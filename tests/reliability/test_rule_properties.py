@@ -15,16 +15,8 @@ from hypothesis import strategies as st
 
 from orgscan.collect.buckets import _object_lock
 from orgscan.error_codes import MISSING_BUCKET_CODES
-from orgscan.model import (
-    AwsError,
-    BucketFacts,
-    LockMode,
-    Policy,
-    ReasonCode,
-    RequiredMode,
-    Status,
-    Versioning,
-)
+from orgscan.facts import AwsError, BucketFacts
+from orgscan.model import LockMode, Policy, ReasonCode, RequiredMode, Status, Versioning
 from orgscan.rule import evaluate, reason_status
 
 _error_codes = (

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 from orgscan.model import (
-    REASON_STATUS,
     AccountCoverage,
     Finding,
     LockMode,
@@ -16,6 +15,7 @@ from orgscan.model import (
     ScanResult,
     Versioning,
 )
+from tests import builders as shared
 
 MGMT = "111111111111"
 LOG_ARCHIVE = "222222222222"
@@ -80,7 +80,7 @@ _BUCKET_STATE: dict[ReasonCode, dict[str, Any]] = {
 
 def trail_arn(name: str, account: str = WORKLOAD, region: str = "us-east-1") -> str:
     """The ARN of trail ``name`` homed in ``region`` of ``account``."""
-    return f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
+    return shared.trail_arn(name, account, region)
 
 
 def finding(
@@ -96,19 +96,12 @@ def finding(
     fields: dict[str, Any] = {
         "account_id": account,
         "trail_name": name,
-        "trail_arn": trail_arn(name, account, region),
         "home_region": region,
-        "is_organization_trail": False,
         "is_multi_region": False,
-        "bucket_name": f"{name}-logs",
-        "bucket_account_id": account,
-        "bucket_region": region,
-        "status": REASON_STATUS[reason_code],
         "reason_code": reason_code,
         "reason": f"{reason_code.value}: test sentence",
     }
-    fields.update(_BUCKET_STATE[reason_code])
-    base = Finding(**fields)
+    base = shared.finding(**(fields | _BUCKET_STATE[reason_code]))
     return dataclasses.replace(base, **overrides)
 
 

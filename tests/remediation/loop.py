@@ -11,7 +11,7 @@ from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
 from orgscan.config import build_settings
 from orgscan.model import Finding, ScanResult, Status
-from orgscan.remediation.model import Plan
+from orgscan.remediation.plan_model import Plan
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg
 from orgscan.simulate.demo import CENTRAL_BUCKET

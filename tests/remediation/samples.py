@@ -9,7 +9,7 @@ from pathlib import Path
 
 from orgscan.model import ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.model import Plan
+from orgscan.remediation.plan_model import Plan
 from tests.remediation.builders import LOG_ARCHIVE, MGMT, finding, scan_result
 
 #: A fake AWS CLI: records every call, answers get-caller-identity with $FAKE_ACCOUNT, reports

@@ -13,8 +13,9 @@ from orgscan.aws.sessions import SessionFactory
 from orgscan.evidence.manifest import write_manifest
 from orgscan.model import LockMode, ReasonCode, Versioning
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.apply import STOPPED, StepStatus, apply_plan
-from orgscan.remediation.model import Plan
+from orgscan.remediation.apply import StepStatus, apply_plan
+from orgscan.remediation.client_calls import STOPPED
+from orgscan.remediation.plan_model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, demo_mock
 from tests.remediation.builders import finding, scan_result
 

@@ -14,7 +14,7 @@ from orgscan.cli import app
 from orgscan.evidence.manifest import write_manifest
 from orgscan.model import Policy, ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_remediation
-from orgscan.remediation.model import Plan
+from orgscan.remediation.plan_model import Plan
 from orgscan.remediation.planfile import dumps, load_plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, build_demo_org, demo_mock
 from tests.remediation.builders import finding, scan_result

@@ -13,7 +13,7 @@ from orgscan.model import ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.apply import StepStatus, apply_plan
 from orgscan.remediation.iam_policy import iam_action, remediation_policy
-from orgscan.remediation.model import Plan, Service
+from orgscan.remediation.plan_model import Plan, Service
 from orgscan.simulate import build_demo_org, demo_mock
 from tests.remediation.loop import (
     add_cross_account_case,

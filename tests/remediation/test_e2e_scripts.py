@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from orgscan.aws.sessions import SessionFactory
 from orgscan.model import Policy
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
-from orgscan.remediation.model import Plan
+from orgscan.remediation.plan_model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
 from orgscan.simulate.mock import patched_environ, reset_moto_server
 from tests.remediation.awscli_server import AwsCli

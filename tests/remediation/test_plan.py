@@ -15,8 +15,8 @@ from orgscan.errors import InputError
 from orgscan.model import ExceptionMark, LockMode, Policy, ReasonCode, RequiredMode, Versioning
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.buckets import new_bucket_name
-from orgscan.remediation.model import Retention
 from orgscan.remediation.plan import resolve_retention
+from orgscan.remediation.plan_model import Retention
 from tests.remediation.builders import (
     LOG_ARCHIVE,
     MGMT,

@@ -16,7 +16,7 @@ from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
-from orgscan.remediation.model import Plan, Service, Step
+from orgscan.remediation.plan_model import Plan, Service, Step
 from orgscan.remediation.safety import plan_differences, unsafe_steps
 from orgscan.simulate import build_demo_org, demo_mock
 from orgscan.simulate.demo import CENTRAL_BUCKET

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from orgscan.diff import RunDiff, diff_results
 from orgscan.model import (
@@ -28,6 +29,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
+from tests import builders
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -59,12 +61,10 @@ def _finding(
     status: Status | None = None,
     reason: str = "",
 ) -> Finding:
-    from orgscan.model import REASON_STATUS
-
-    return Finding(
+    overrides: dict[str, Any] = {} if status is None else {"status": status}
+    return builders.finding(
         account_id=account,
         trail_name=trail,
-        trail_arn=f"arn:aws:cloudtrail:{region}:{account}:trail/{trail}",
         home_region=region,
         is_organization_trail=org,
         is_multi_region=multi,
@@ -75,9 +75,9 @@ def _finding(
         lock_mode=mode,
         retention_days=days,
         versioning=versioning,
-        status=status or REASON_STATUS[reason_code],
         reason_code=reason_code,
         reason=reason or f"{reason_code.value.replace('_', ' ').lower()}.",
+        **overrides,
     )
 
 

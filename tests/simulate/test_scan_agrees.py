@@ -7,15 +7,15 @@ organization, whose expected verdicts come from a seeded mix rather than a hand-
 from __future__ import annotations
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.config import ScanSettings
 from orgscan.diff import DiffClass, diff_results
 from orgscan.model import ScanResult, Status
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg, build_demo_org, build_scale_org, demo_mock
+from tests.builders import settings_for
 
 
 def _scan(org: SimulatedOrg) -> ScanResult:
-    settings = ScanSettings(regions=org.regions, policy=org.policy, workers=4, serial=False)
+    settings = settings_for(org, serial=False)
     return scan_organization(settings, SessionFactory(max_pool_connections=4))
 
 
