@@ -10,17 +10,14 @@ from orgscan.aws.organization import Organization
 from orgscan.aws.sessions import CallerIdentity
 from orgscan.config import build_settings
 from orgscan.error_codes import INTERRUPTED, REGION_NOT_ENABLED
+from orgscan.facts import Account, AwsError, BucketFacts, Trail
 from orgscan.model import (
-    Account,
     AccountState,
-    AwsError,
-    BucketFacts,
     ErrorStage,
     LockMode,
     ReasonCode,
     ScanResult,
     Status,
-    Trail,
     Versioning,
 )
 from orgscan.scan.ledger import Ledger

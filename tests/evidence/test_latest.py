@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orgscan.evidence import manifest
+from orgscan import pipeline
 from orgscan.runs.folder import resolve_latest
 from orgscan.simulate import build_demo_org, demo_mock
 from tests.evidence.cli import run_cli
@@ -48,7 +48,7 @@ def test_latest_is_not_moved_when_the_manifest_cannot_be_written(
     def disk_full(run_dir: Path, run_id: str) -> tuple[Path, str]:
         raise OSError(errno.ENOSPC, "No space left on device", str(run_dir / "manifest.json"))
 
-    monkeypatch.setattr(manifest, "write_manifest", disk_full)
+    monkeypatch.setattr(pipeline, "write_manifest", disk_full)
     code, _, err = scan(tmp_path)
     assert code == 4
     assert "no manifest.json" in err

@@ -300,6 +300,8 @@ def test_stale_scripts_leave_trails_and_stronger_buckets_alone(moto_endpoint, aw
     # The demo's policy asks for 90 days; a run scanned without that minimum allows one day.
     lenient = dataclasses.replace(before, run=dataclasses.replace(before.run, policy=Policy()))
     folders = {"default": tmp_path / "default", "new-bucket-1-day": tmp_path / "one-day"}
+    for folder in folders.values():
+        folder.mkdir()  # a run folder exists before anything is written into it
     write_plan_files(folders["default"], build_plan(before, RemediationSettings()))
     write_plan_files(
         folders["new-bucket-1-day"],
