@@ -45,8 +45,9 @@ class WorkQueue:
         self, executor: Executor, in_flight_limit: int, runner: UnitRunner = _run_as_is
     ) -> None:
         self.executor = executor
-        # A few more units than the workers run at once: a new urgent unit then waits behind
-        # few others, and few futures exist at a time.
+        # The caller sets the cap (the coordinator: eight units per worker). Units past it wait
+        # here, by priority, instead of in the executor's FIFO queue: a new urgent unit then
+        # waits behind at most the cap, and no more futures exist at a time.
         self.in_flight_limit = max(1, in_flight_limit)
         self.runner = runner
         self.submitted = 0
