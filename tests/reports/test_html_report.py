@@ -6,19 +6,6 @@ import re
 from dataclasses import replace
 
 import pytest
-from page_parser import parse
-from report_fixture import (
-    ARCHIVE,
-    CLOSED,
-    DEV,
-    FORMULA_NAME,
-    LEGACY,
-    MGMT,
-    PROD,
-    SCRIPT_NAME,
-    build_judged,
-    build_result,
-)
 
 from orgscan.findings import dumps, loads
 from orgscan.formats import available_formats
@@ -35,6 +22,20 @@ from orgscan.reports.html_report import (
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import summarise
 from orgscan.templates import environment, template_dir
+
+from .page_parser import parse
+from .report_fixture import (
+    ARCHIVE,
+    CLOSED,
+    DEV,
+    FORMULA_NAME,
+    LEGACY,
+    MGMT,
+    PROD,
+    SCRIPT_NAME,
+    build_judged,
+    build_result,
+)
 
 
 def render(result: ScanResult) -> str:
