@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from orgscan.cli import app
 from orgscan.reports.summary import display_time
 from orgscan.runs.folder import resolve_latest
-from orgscan.simulate import SimulatedOrg, demo_spec, drifted
+from orgscan.simulate import SimulatedOrg
+from orgscan.simulate.demo import demo_spec, drifted
 from orgscan.simulate.fakeaws import FakeAws
 from tests.fake_org import answered_by
 from tests.remediation.loop import demo_scan_args
