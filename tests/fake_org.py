@@ -16,7 +16,8 @@ import boto3
 import botocore.session
 import pytest
 
-from orgscan.simulate import SimulatedOrg, demo_spec
+from orgscan.simulate import SimulatedOrg
+from orgscan.simulate.demo import demo_spec
 from orgscan.simulate.fakeaws import FakeAws
 from tests.environment import use_fake_aws
 

@@ -28,7 +28,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import botocore.session
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 _CALL_KEY = "reliability_call"
@@ -143,7 +143,7 @@ def error_response(call: Call, url: str, code: str, status: int, message: str) -
                 f"<Message>{message}</Message><RequestId>reliability-test</RequestId></Error>"
             ).encode()
         )
-    return AWSResponse(url, status, headers, _Body(body))
+    return AWSResponse(url, status, HTTPHeaders.from_dict(headers), _Body(body))
 
 
 class FaultInjector:
@@ -216,10 +216,10 @@ class FaultInjector:
 
     def configure(self, session: botocore.session.Session) -> None:
         """Register the handlers on the scan's botocore session."""
-        session.register("before-parameter-build.*.*", self._record_call)
+        session.register("before-parameter-build.*.*", self._record_call)  # type: ignore[arg-type]  # botocore passes keywords; its stub admits only **kwargs
         # First, so that a fault answers before moto's in-process mock does.
         session.get_component("event_emitter").register_first("before-send.*.*", self._before_send)
-        session.register("after-call.*.*", self._after_call)
+        session.register("after-call.*.*", self._after_call)  # type: ignore[arg-type]  # botocore passes keywords; its stub admits only **kwargs
 
     def _account_of(self, context: dict[str, Any]) -> str:
         credentials = context.get("signing", {}).get("request_credentials")

@@ -85,7 +85,7 @@ class CallRecorder:
 
     def register(self, session: botocore.session.Session) -> None:
         """Record every call of every client made from ``session``."""
-        session.register("before-call.*.*", self._before_call)
+        session.register("before-call.*.*", self._before_call)  # type: ignore[arg-type]  # botocore passes keywords; its stub admits only **kwargs
 
     def _before_call(
         self, event_name: str, params: dict[str, Any], context: dict[str, Any], **_: Any

@@ -118,7 +118,7 @@ def test_list_owned_buckets_gives_names_and_regions(s3: Any) -> None:
 def test_list_owned_buckets_pages_with_max_buckets(aws_env: None) -> None:
     # moto cuts the list at MaxBuckets without a ContinuationToken: AWS's paging is stubbed.
     client = boto3.client("s3", region_name="us-east-1")
-    pages = [
+    pages: list[tuple[dict[str, Any], dict[str, Any]]] = [
         (
             {"MaxBuckets": 2},
             {

@@ -108,7 +108,7 @@ def _with_account(verdict: Status | None, *codes: ReasonCode) -> ScanResult:
     return replace(result(*codes), accounts=(account,))
 
 
-_VERDICT_CODE = {
+_VERDICT_CODE: dict[Status | None, AccountVerdictCode] = {
     Status.PASS: AccountVerdictCode.PROTECTED,
     Status.WARN: AccountVerdictCode.UNPROTECTED,
     Status.FAIL: AccountVerdictCode.NOT_RECORDED,

@@ -98,13 +98,14 @@ def test_credentials_are_refreshed_before_they_expire(moto: None) -> None:
     sessions = SessionFactory(configure_session=log.register)
     credentials = sessions.credentials_for(MEMBER)
     first_key = credentials.get_frozen_credentials().access_key
-    # As if an hour had passed: the token is about to expire (botocore keeps it here).
-    credentials._expiry_time = datetime.now(UTC) + timedelta(seconds=30)
+    # As if an hour had passed: the token is about to expire (botocore keeps it in a private
+    # attribute, which its stubs leave out).
+    credentials._expiry_time = datetime.now(UTC) + timedelta(seconds=30)  # type: ignore[attr-defined]
     identity = sessions.client(MEMBER, "sts", "us-east-1").get_caller_identity()
     assert identity["Account"] == MEMBER
     assert len(log.bodies) == 2
     assert credentials.get_frozen_credentials().access_key != first_key
-    assert credentials._expiry_time > datetime.now(UTC) + timedelta(minutes=30)
+    assert credentials._expiry_time > datetime.now(UTC) + timedelta(minutes=30)  # type: ignore[attr-defined]
 
 
 def test_a_denied_role_raises_with_the_aws_code(moto: None) -> None:

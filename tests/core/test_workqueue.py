@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -59,7 +60,7 @@ def test_outcomes_come_back_to_their_handlers_on_the_main_thread_executor() -> N
         work.submit(
             Priority.LISTING,
             _echo,
-            lambda value, key=name: seen.__setitem__(key, value),
+            functools.partial(seen.__setitem__, name),
             name.upper(),
         )
     assert work.busy

@@ -45,7 +45,7 @@ def verify_recompute(run_dir: Path) -> Any:
 
 
 def _call(operation: str, **fields: Any) -> str:
-    record = {
+    record: dict[str, Any] = {
         "account_id": "111111111111",
         "region": "us-east-1",
         "operation": operation,
@@ -165,7 +165,7 @@ def _one_record_changed(draw: st.DrawFn, lines: list[str]) -> tuple[int, Any]:
     index = draw(st.integers(min_value=0, max_value=len(lines) - 1))
     record = json.loads(lines[index])
     path = draw(st.sampled_from(list(paths(record))))
-    if path and draw(st.booleans()):
+    if path != () and draw(st.booleans()):
         return index, changed(record, path, None, delete=True)
     return index, changed(record, path, draw(_values))
 

@@ -61,7 +61,9 @@ def test_errors_keep_code_and_region_header_and_lose_credentials(tmp_path: Path)
             "ResponseMetadata": {
                 "HTTPStatusCode": 403,
                 "RequestId": "R1",
+                "HostId": "noise",
                 "HTTPHeaders": {"x-amz-bucket-region": "eu-west-1", "x-amz-id-2": "noise"},
+                "RetryAttempts": 0,
             },
         },
         "GetObjectLockConfiguration",

@@ -29,6 +29,7 @@ from orgscan.model import (
     AccountVerdictCode,
     ErrorStage,
     ExceptionMark,
+    Finding,
     LockMode,
     ReasonCode,
     ScanError,
@@ -41,10 +42,16 @@ from .builders import MEMBER, finding, result, trail_arn
 NEW_DAY = "2026-11-27T09:00:00Z"
 
 
-def only_entry(old_findings: tuple, new_findings: tuple, **new_kwargs: object) -> DiffEntry:
+def only_entry(
+    old_findings: tuple[Finding, ...],
+    new_findings: tuple[Finding, ...],
+    accounts: tuple[AccountCoverage, ...] | None = None,
+    errors: tuple[ScanError, ...] = (),
+) -> DiffEntry:
     diff = diff_results(
-        result(*old_findings), result(*new_findings, started_at=NEW_DAY, **new_kwargs)
-    )  # type: ignore[arg-type]
+        result(*old_findings),
+        result(*new_findings, started_at=NEW_DAY, accounts=accounts, errors=errors),
+    )
     assert len(diff.entries) == 1
     return diff.entries[0]
 

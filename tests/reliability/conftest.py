@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
-from orgscan.simulate import demo_spec
+from orgscan.simulate.demo import demo_spec
 from orgscan.simulate.fakeaws import FakeAws
 from tests.fake_org import answered_by
 from tests.reliability.world import FAKE_CREDENTIALS, DemoWorld

@@ -42,7 +42,7 @@ if __name__ == "__main__":
     # run under nohup or `make ... &`) with SIGINT ignored, and children inherit that.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     # The scan command imports SessionFactory when it runs: replace it where it is defined.
-    orgscan.aws.sessions.SessionFactory = functools.partial(  # type: ignore[misc]
+    orgscan.aws.sessions.SessionFactory = functools.partial(  # type: ignore[misc, assignment]
         SessionFactory, configure_session=functools.partial(add_latency, latency, marker)
     )
     sys.argv[0] = "orgscan"

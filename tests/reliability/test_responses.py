@@ -22,8 +22,9 @@ from tests.faults import Call, FaultInjector, on
 from tests.reliability.compare import assert_only_changed, assert_verdicts
 from tests.reliability.world import DemoWorld
 
-ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)
-MANDATORY = timedelta(seconds=botocore_credentials._DEFAULT_MANDATORY_REFRESH_TIMEOUT)
+# botocore's private refresh windows, which its stubs leave out.
+ADVISORY = timedelta(seconds=botocore_credentials._DEFAULT_ADVISORY_REFRESH_TIMEOUT)  # type: ignore[attr-defined]
+MANDATORY = timedelta(seconds=botocore_credentials._DEFAULT_MANDATORY_REFRESH_TIMEOUT)  # type: ignore[attr-defined]
 #: Accounts whose own bucket is read after their buckets are listed.
 BUCKET_OWNERS = (
     "log-archive",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from botocore import xform_name
@@ -33,9 +34,9 @@ class FakeClient:
         account: str,
         region: str,
         calls: list[tuple[str, str, str]],
-        failing: set[str],
+        failing: AbstractSet[str],
         done: bool,
-        denied: set[str] = frozenset(),
+        denied: AbstractSet[str] = frozenset(),
     ) -> None:
         self.account, self.region, self.calls = account, region, calls
         self.failing, self.done, self.denied = failing, done, denied
@@ -112,10 +113,10 @@ class FakeClients:
 
     def __init__(
         self,
-        failing: set[str] = frozenset(),
+        failing: AbstractSet[str] = frozenset(),
         done: bool = False,
-        deny: set[str] = frozenset(),
-        denied: set[str] = frozenset(),
+        deny: AbstractSet[str] = frozenset(),
+        denied: AbstractSet[str] = frozenset(),
     ) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.failing, self.done, self.deny, self.denied = set(failing), done, deny, denied

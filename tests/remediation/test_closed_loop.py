@@ -92,7 +92,10 @@ def test_scan_plan_apply_rescan(strategy):
         assert resources == _named(plan)  # only the plan's buckets and trails, never "*"
 
         recording = SessionFactory(
-            configure_session=lambda session: session.register("provide-client-params.*.*", record)
+            configure_session=lambda session: session.register(
+                "provide-client-params.*.*",
+                record,  # type: ignore[arg-type]  # botocore passes keywords; its stub admits only **kwargs
+            )
         )
         first = apply_plan(plan, recording)
         assert first.ok, [o for o in first.outcomes if o.status is not StepStatus.APPLIED]

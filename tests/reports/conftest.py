@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from report_fixture import build_result
 
 from orgscan.model import ScanResult
+
+from .report_fixture import build_result
 
 
 @pytest.fixture

@@ -299,7 +299,7 @@ def judged(result: ScanResult) -> ScanResult:
     the script-named dev account FAIL/NOT_RECORDED, Log Archive ERROR/UNKNOWN (ap-south-2 could
     not be scanned), the formula-named prod account PASS through prod-to-archive.
     """
-    from verdict_builder import with_verdicts
+    from .verdict_builder import with_verdicts
 
     findings = []
     for finding in result.findings:

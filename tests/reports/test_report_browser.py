@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fixture import DEV, MGMT, SCRIPT_NAME, build_history, judged
 
 from benchmarks.reports import CHROMIUM_ARGS, find_chromium
 from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
+
+from .report_fixture import DEV, MGMT, SCRIPT_NAME, build_history, judged
 
 pytestmark = pytest.mark.browser
 

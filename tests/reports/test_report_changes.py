@@ -10,17 +10,6 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
-from page_parser import parse
-from report_fixture import (
-    EXPIRED,
-    FORMULA_NAME,
-    MGMT,
-    PREVIOUS_FOLDER,
-    PROD,
-    SCRIPT_NAME,
-    build_history,
-)
-from workbook_helpers import find_row, header, records
 
 from orgscan.diff import RunDiff, diff_from_dict, diff_results, diff_to_dict
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
@@ -30,6 +19,18 @@ from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.xlsx_report import XlsxReport
 from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
+
+from .page_parser import parse
+from .report_fixture import (
+    EXPIRED,
+    FORMULA_NAME,
+    MGMT,
+    PREVIOUS_FOLDER,
+    PROD,
+    SCRIPT_NAME,
+    build_history,
+)
+from .workbook_helpers import find_row, header, records
 
 HEADLINE = "1 new failure, 0 resolved since 2026-11-20 09:00 UTC"
 EXCEPTIONS = "1 finding excepted, 1 exception expired"

@@ -15,17 +15,19 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from page_parser import parse
 from typer.testing import CliRunner
-from workbook_helpers import find_row, records
 
 from orgscan.cli import app
 from orgscan.reports.summary import display_time
 from orgscan.runs.folder import resolve_latest
-from orgscan.simulate import SimulatedOrg, demo_spec, drifted
+from orgscan.simulate import SimulatedOrg
+from orgscan.simulate.demo import demo_spec, drifted
 from orgscan.simulate.fakeaws import FakeAws
 from tests.fake_org import answered_by
 from tests.remediation.loop import demo_scan_args
+
+from .page_parser import parse
+from .workbook_helpers import find_row, records
 
 REPORTS = ("report.html", "report.xlsx")
 

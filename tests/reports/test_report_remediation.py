@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 
 from openpyxl import load_workbook
-from page_parser import parse
-from workbook_helpers import records
 
 from orgscan.model import ScanResult
 from orgscan.remediation import RemediationSettings, build_plan
@@ -15,6 +13,9 @@ from orgscan.reports.fixes import RemediationRow, remediation_rows
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.summary import summarise
 from orgscan.reports.xlsx_report import XlsxReport
+
+from .page_parser import parse
+from .workbook_helpers import records
 
 
 def rows_by_bucket(inputs: ReportInputs) -> dict[str, RemediationRow]:

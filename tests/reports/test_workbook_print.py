@@ -14,11 +14,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_fixture import build_history, judged
 
 from orgscan.reports import ReportInputs
 from orgscan.reports.summary import summarise
 from orgscan.reports.xlsx_report import SHEETS, XlsxReport, build_workbook, workbook_bytes
+
+from .report_fixture import build_history, judged
 
 
 def find_soffice() -> str | None:

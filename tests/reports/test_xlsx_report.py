@@ -12,7 +12,15 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
-from report_fixture import (
+
+from orgscan.findings import FINDING_COLUMNS, dumps, loads
+from orgscan.formats import available_formats
+from orgscan.model import ReasonCode, ScanResult
+from orgscan.reports import ReportInputs
+from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
+from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
+
+from .report_fixture import (
     ARCHIVE,
     CLOSED,
     DEV,
@@ -23,14 +31,7 @@ from report_fixture import (
     SCRIPT_NAME,
     build_judged,
 )
-from workbook_helpers import find_row, header, records
-
-from orgscan.findings import FINDING_COLUMNS, dumps, loads
-from orgscan.formats import available_formats
-from orgscan.model import ReasonCode, ScanResult
-from orgscan.reports import ReportInputs
-from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
-from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
+from .workbook_helpers import find_row, header, records
 
 TABLE_SHEETS = ("Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run", "Changes")
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from openpyxl.worksheet.worksheet import Worksheet
 
 
-def header(ws: Worksheet, row: int = 1) -> list[object]:
+def header(ws: Worksheet, row: int = 1) -> list[Any]:
     """The non-empty cells of ``row``."""
     return [cell.value for cell in ws[row] if cell.value is not None]
 
 
-def records(ws: Worksheet) -> list[dict[str, object]]:
-    """Every row under the header of a table sheet, keyed by the header."""
+def records(ws: Worksheet) -> list[dict[str, Any]]:
+    """Every row under the header of a table sheet, keyed by the header, valued as openpyxl
+    reads the cells."""
     names = header(ws)
     return [
         dict(zip(names, row, strict=False)) for row in ws.iter_rows(min_row=2, values_only=True)

@@ -14,7 +14,7 @@ def client_as(account_id: str, service: str, region: str = "us-east-1") -> Any:
         RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
         RoleSessionName="test",
     )["Credentials"]
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # the stubs know only literal names
         service,
         region_name=region,
         aws_access_key_id=issued["AccessKeyId"],
