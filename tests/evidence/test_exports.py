@@ -62,6 +62,10 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
     failing = next(f for f in result.findings if f.status is Status.FAIL)
     asff = next(o for o in objects if o["Resources"][0]["Id"] == failing.trail_arn)
     assert asff["Severity"]["Label"] == "MEDIUM"
+    assert asff["FindingProviderFields"] == {
+        "Severity": {"Label": "MEDIUM", "Original": "Medium"},
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+    }
     assert asff["Compliance"]["Status"] == "FAILED"
     assert asff["Compliance"]["StatusReasons"][0]["ReasonCode"] == failing.reason_code.value
     assert [r["Type"] for r in asff["Resources"]] == ["AwsCloudTrailTrail", "AwsS3Bucket"]
@@ -86,6 +90,8 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
         )
     passed = next(o for o in objects if o["Compliance"]["Status"] == "PASSED")
     assert passed["Severity"]["Label"] == "INFORMATIONAL"
+    assert passed["FindingProviderFields"]["Severity"]["Label"] == "INFORMATIONAL"
+    assert {o["RecordState"] for o in objects} == {"ACTIVE"}
     assert {o["Id"] for o in objects} == {o["Id"] for o in asff_findings(result)}  # stable
     assert len({o["Id"] for o in objects}) == len(objects)
 
@@ -119,7 +125,9 @@ def test_every_ocsf_event_is_a_valid_compliance_finding(demo_run_master: Path) -
     ("status", "asff", "ocsf"),
     [
         (Status.PASS, "PASSED", 1),
-        (Status.WARN, "WARNING", 99),
+        # WARN is a lock that protects no log file: a failure in both formats, never ASFF's
+        # WARNING / OCSF's Warning, which mean "could not tell".
+        (Status.WARN, "FAILED", 3),
         (Status.FAIL, "FAILED", 3),
         (Status.ERROR, "NOT_AVAILABLE", 2),
     ],
@@ -128,8 +136,12 @@ def test_status_mapping(demo_run_master: Path, status: Status, asff: str, ocsf: 
     result = demo_result(demo_run_master)
     finding = dataclasses.replace(result.findings[0], status=status)
     one = dataclasses.replace(result, findings=(finding,), accounts=())
-    assert asff_findings(one)[0]["Compliance"]["Status"] == asff
-    assert ocsf_events(one)[0]["compliance"]["status_id"] == ocsf
+    exported = asff_findings(one)[0]
+    assert exported["Compliance"]["Status"] == asff
+    assert exported["ProductFields"]["orgscan/status"] == status.value
+    event = ocsf_events(one)[0]
+    assert event["compliance"]["status_id"] == ocsf
+    assert event["status_detail"] == status.value
 
 
 def test_exports_are_opt_in(tmp_path: Path) -> None:
