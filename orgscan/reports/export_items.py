@@ -72,6 +72,16 @@ def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> l
     return items
 
 
+def finding_uid(trail_arn: str) -> str:
+    """The export id of a trail's finding: stable from run to run."""
+    return f"{FINDING_GENERATOR}/{trail_arn}"
+
+
+def account_uid(account_id: str) -> str:
+    """The export id of an account's verdict: stable from run to run."""
+    return f"{ACCOUNT_GENERATOR}/{account_id}"
+
+
 def finished_at(result: ScanResult) -> datetime:
     """The run's end as an aware UTC datetime (the time every exported result is "seen")."""
     text = result.run.finished_at or result.run.started_at
@@ -99,7 +109,7 @@ def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...
     bucket_region = finding.bucket_region or finding.home_region
     return ExportItem(
         kind=AppliesTo.FINDING,
-        uid=f"{FINDING_GENERATOR}/{finding.trail_arn}",
+        uid=finding_uid(finding.trail_arn),
         generator=FINDING_GENERATOR,
         account_id=finding.account_id,
         region=finding.home_region,
@@ -156,7 +166,7 @@ def _account_item(
     )
     return ExportItem(
         kind=AppliesTo.ACCOUNT,
-        uid=f"{ACCOUNT_GENERATOR}/{account.account_id}",
+        uid=account_uid(account.account_id),
         generator=ACCOUNT_GENERATOR,
         account_id=account.account_id,
         region=region,
