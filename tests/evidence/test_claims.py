@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ CIS_OLD = "CIS AWS Foundations Benchmark v1.2.0/2.1"
 AU_11 = "NIST.800-53.r5 AU-11"
 
 
-def facts(kind: AppliesTo = AppliesTo.FINDING, **overrides: object) -> ClaimFacts:
+def facts(kind: AppliesTo = AppliesTo.FINDING, **overrides: Any) -> ClaimFacts:
     """Facts that meet every condition of the vocabulary; ``overrides`` take some away."""
     base = ClaimFacts(
         kind=kind,
@@ -49,7 +50,7 @@ def facts(kind: AppliesTo = AppliesTo.FINDING, **overrides: object) -> ClaimFact
         multi_region_protection=True,
         all_enabled_regions_scanned=True,
     )
-    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **overrides)
 
 
 def labels(given: ClaimFacts) -> set[str]:
@@ -109,7 +110,7 @@ def test_anything_else_is_refused(text: str) -> None:
         ("all_enabled_regions_scanned", {"all_enabled_regions_scanned": False}, False),
     ],
 )
-def test_each_condition(condition: str, overrides: dict[str, object], expected: bool) -> None:
+def test_each_condition(condition: str, overrides: dict[str, Any], expected: bool) -> None:
     assert met(parse_condition(condition), facts(**overrides)) is expected
 
 
@@ -156,7 +157,7 @@ def test_each_condition(condition: str, overrides: dict[str, object], expected: 
     ],
 )
 def test_labels_follow_the_conditions(
-    kind: AppliesTo, overrides: dict[str, object], present: set[str], absent: set[str]
+    kind: AppliesTo, overrides: dict[str, Any], present: set[str], absent: set[str]
 ) -> None:
     got = labels(facts(kind, **overrides))
     assert present <= got
