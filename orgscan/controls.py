@@ -8,6 +8,7 @@ it does the report templates.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,9 +37,76 @@ class AppliesTo(StrEnum):
     ACCOUNT = "account"
 
 
+class ConditionKind(StrEnum):
+    """The closed vocabulary of ``evidenced_when``: what a run must meet for a label to hold.
+
+    ``status = PASS``: the result (finding or account verdict) passed.
+    ``require_mode = MODE``: the run's policy required at least MODE (GOVERNANCE or COMPLIANCE).
+    ``min_retention_days >= N``: the run's policy required a default retention of N days or more.
+    ``multi_region_protection``: a finding's trail is multi-region; an account is protected by
+    at least one multi-region trail.
+    ``all_enabled_regions_scanned``: the run scanned every enabled region (no ``--regions``).
+    """
+
+    STATUS_PASS = "status = PASS"
+    REQUIRE_MODE = "require_mode"
+    MIN_RETENTION_DAYS = "min_retention_days"
+    MULTI_REGION_PROTECTION = "multi_region_protection"
+    ALL_ENABLED_REGIONS_SCANNED = "all_enabled_regions_scanned"
+
+
+#: The modes ``require_mode = MODE`` accepts, weakest first.
+CONDITION_MODES = ("GOVERNANCE", "COMPLIANCE")
+_REQUIRE_MODE_RE = re.compile(r"^require_mode\s*=\s*([A-Z]+)\Z")
+#: The vocabulary as a load error names it.
+_VOCABULARY = (
+    "status = PASS, require_mode = GOVERNANCE|COMPLIANCE, min_retention_days >= N, "
+    "multi_region_protection, all_enabled_regions_scanned"
+)
+_MIN_RETENTION_RE = re.compile(r"^min_retention_days\s*>=\s*([1-9][0-9]{0,5})\Z")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One parsed ``evidenced_when`` entry; ``mode`` or ``days`` hold its argument."""
+
+    kind: ConditionKind
+    mode: str | None = None
+    days: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The condition as the file writes it (and the reports show it)."""
+        if self.kind is ConditionKind.REQUIRE_MODE:
+            return f"require_mode = {self.mode}"
+        if self.kind is ConditionKind.MIN_RETENTION_DAYS:
+            return f"min_retention_days >= {self.days}"
+        return self.kind.value
+
+
+def parse_condition(text: str) -> Condition:
+    """``text`` as a condition; ``ValueError`` naming it when it is not in the vocabulary."""
+    words = " ".join(text.split())
+    if words in (ConditionKind.STATUS_PASS, "status=PASS"):
+        return Condition(ConditionKind.STATUS_PASS)
+    if words in (
+        ConditionKind.MULTI_REGION_PROTECTION,
+        ConditionKind.ALL_ENABLED_REGIONS_SCANNED,
+    ):
+        return Condition(ConditionKind(words))
+    mode = _REQUIRE_MODE_RE.match(words)
+    if mode and mode.group(1) in CONDITION_MODES:
+        return Condition(ConditionKind.REQUIRE_MODE, mode=mode.group(1))
+    days = _MIN_RETENTION_RE.match(words)
+    if days:
+        return Condition(ConditionKind.MIN_RETENTION_DAYS, days=int(days.group(1)))
+    raise ValueError(f"unknown condition {text!r}")
+
+
 @dataclass(frozen=True)
 class Control:
-    """One framework requirement and the public document it was checked against."""
+    """One framework requirement, the public document it was checked against, and the
+    conditions (all of them) a result and its run must meet to carry its label."""
 
     id: str
     framework: str
@@ -49,6 +117,7 @@ class Control:
     relation: Relation
     source: str
     note: str
+    evidenced_when: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +138,8 @@ class ControlMapping:
         )
 
     def labels(self, kind: AppliesTo) -> list[str]:
-        """The labels of ``evidenced_by(kind)``, for the exports."""
+        """The labels of ``evidenced_by(kind)``: what a result of ``kind`` may carry when
+        the run meets each one's ``evidenced_when`` (``orgscan.reports.claims`` decides)."""
         return [control.label for control in self.evidenced_by(kind)]
 
 
@@ -145,7 +215,19 @@ def _control(entry: Any, path: Path, number: int) -> Control:
         relation=relation,
         source=_text(entry, "source", where),
         note=_text(entry, "note", where),
+        evidenced_when=_conditions(entry.get("evidenced_when"), where),
     )
+
+
+def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
+    # Every entry states its condition, even "none" ([]): a label is never attached by
+    # default because an entry forgot to say when it holds.
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ControlsFileError(f"{where}: evidenced_when must be a list of conditions")
+    try:
+        return tuple(parse_condition(text) for text in value)
+    except ValueError as exc:
+        raise ControlsFileError(f"{where}: {exc}; known: {_VOCABULARY}") from None
 
 
 def _text(table: dict[str, Any], key: str, where: Path | str) -> str:

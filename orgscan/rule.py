@@ -83,10 +83,13 @@ def _judged(problems: list[tuple[ReasonCode, str]], facts: BucketFacts, policy: 
     if others:
         sentence = f"{sentence} Also: {', '.join(others)}."
     if facts.bucket_name.startswith(CONTROL_TOWER_PREFIX):
-        # Fixing it by hand is drift Control Tower may undo: say whose bucket it is.
+        # The landing zone's "log retention" is a lifecycle expiration Control Tower puts on
+        # this bucket; it sets no Object Lock. Pointing there would leave the bucket unlocked.
         sentence += (
-            " This is AWS Control Tower's log bucket: change its retention through "
-            "the landing zone's settings."
+            " This is AWS Control Tower's log bucket: the landing zone's log retention setting "
+            "is a lifecycle expiration, not Object Lock; Object Lock and its default retention "
+            "are set on the bucket itself, in the Log Archive account. Keep the landing zone's "
+            "retention at least as long as the lock's."
         )
     return Verdict(status, code, sentence)
 

@@ -14,6 +14,8 @@ repository's ``configs/iam/`` holds the same files for reading): one source of t
 
 Placeholders (``<MANAGEMENT_ACCOUNT_ID>``, ``<EXTERNAL_ID>``, ``<SCAN_ROLE_NAME>``) are left in
 the files on purpose: IAM rejects them, so an unfilled policy cannot be deployed by mistake.
+ARNs start ``arn:<PARTITION>:``, always filled (``aws`` unless told otherwise): an ``arn:aws:``
+policy names nothing in AWS China, GovCloud or the European Sovereign Cloud.
 """
 
 from __future__ import annotations
@@ -25,13 +27,18 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import botocore.session
+from botocore.exceptions import BotoCoreError
+
 from orgscan.errors import InputError
-from orgscan.identifiers import ACCOUNT_ID_RE, EXTERNAL_ID_RE, ROLE_NAME_RE
+from orgscan.identifiers import ACCOUNT_ID_RE, EXTERNAL_ID_RE, PARTITION_RE, ROLE_NAME_RE
 
 POLICY_PACKAGE_FOLDER = "iam_policies"
 MANAGEMENT_ACCOUNT_ID = "<MANAGEMENT_ACCOUNT_ID>"
 EXTERNAL_ID = "<EXTERNAL_ID>"
 SCAN_ROLE_NAME = "<SCAN_ROLE_NAME>"
+PARTITION = "<PARTITION>"
+DEFAULT_PARTITION = "aws"
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Placeholders:
     management_account_id: str | None = None
     external_id: str | None = None
     role_name: str | None = None
+    partition: str = DEFAULT_PARTITION
 
     def __post_init__(self) -> None:
         # The same checks as the scan's options: a policy must fit the scan that uses it.
@@ -99,10 +107,25 @@ class Placeholders:
                 ROLE_NAME_RE,
                 "an IAM role name (1-64 of letters, digits, +=,.@_-/)",
             ),
+            ("--partition", self.partition, PARTITION_RE, "an AWS partition (aws, aws-cn, ...)"),
         )
         for option, value, pattern, expected in checks:
             if value is not None and not pattern.match(value):
                 raise InputError(f"{option}: expected {expected}, not {value!r:.60}")
+
+
+def configured_partition() -> str:
+    """The partition of the caller's configured region (``AWS_REGION``, the profile), from
+    botocore's endpoint data: no call to AWS, so policies can be printed without credentials.
+    ``aws`` when no region is configured or botocore does not know it."""
+    session = botocore.session.get_session()
+    region = session.get_config_variable("region")
+    if not region:
+        return DEFAULT_PARTITION
+    try:
+        return str(session.get_partition_for_region(region))
+    except (BotoCoreError, ValueError):
+        return DEFAULT_PARTITION
 
 
 def policy_text(policy: PolicyFile) -> str:
@@ -129,7 +152,7 @@ def policy_actions(document: Mapping[str, Any]) -> frozenset[str]:
 
 
 def filled(policy: PolicyFile, values: Placeholders) -> dict[str, Any]:
-    """The policy with the given values in place of its placeholders.
+    """The policy with the given values in place of its placeholders (the partition always).
 
     Once the management account is given, the policy is meant for deployment: without an
     external id the trust policy's ``sts:ExternalId`` condition is dropped rather than left
@@ -140,6 +163,7 @@ def filled(policy: PolicyFile, values: Placeholders) -> dict[str, Any]:
         MANAGEMENT_ACCOUNT_ID: values.management_account_id,
         EXTERNAL_ID: values.external_id,
         SCAN_ROLE_NAME: values.role_name,
+        PARTITION: values.partition,
     }
     if values.management_account_id is not None and values.external_id is None:
         document = _without_external_id(document)

@@ -41,6 +41,15 @@ def iam_policy(
             help="The scan role's name, for the caller's sts:AssumeRole.",
         ),
     ] = None,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            "--partition",
+            metavar="NAME",
+            help="The partition the ARNs name (aws, aws-cn, aws-us-gov, aws-eusc, ...).  "
+            "\\[default: the configured region's, else aws]",
+        ),
+    ] = None,
     remediation: Annotated[
         bool,
         typer.Option(
@@ -63,12 +72,16 @@ def iam_policy(
         REMEDIATION,
         SCAN_POLICIES,
         Placeholders,
+        configured_partition,
         filled,
         unfilled,
     )
 
     values = Placeholders(
-        management_account_id=management_account_id, external_id=external_id, role_name=role_name
+        management_account_id=management_account_id,
+        external_id=external_id,
+        role_name=role_name,
+        partition=partition or configured_partition(),
     )
     chosen = ALL_POLICIES if remediation else SCAN_POLICIES
     documents = {policy: filled(policy, values) for policy in chosen}

@@ -17,14 +17,19 @@ from orgscan.reports.export_items import ExportItem, export_items, finished_at
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
-# ASFF's four compliance states. WARNING ("missing information" in ASFF's words) is the
-# closest to orgscan's WARN, a weaker protection the policy tolerates.
+# ASFF's four compliance states. ASFF's WARNING means "some information is missing or this
+# check is not supported", not a weaker result: orgscan's WARN (a lock that protects no log
+# file, tolerated by require_default_retention = false) is FAILED, as in OCSF, and the
+# ProductFields keep "WARN". ERROR (could not tell) is NOT_AVAILABLE ("API error").
 COMPLIANCE_STATUS = {
     Status.PASS: "PASSED",
-    Status.WARN: "WARNING",
+    Status.WARN: "FAILED",
     Status.FAIL: "FAILED",
     Status.ERROR: "NOT_AVAILABLE",
 }
+ACTIVE = "ACTIVE"
+#: A result of an earlier import that is gone now (its trail or account no longer exists).
+ARCHIVED = "ARCHIVED"
 _MAX_REQUIREMENTS = 32  # the ASFF limit on Compliance.RelatedRequirements
 
 
@@ -45,9 +50,14 @@ def asff_findings(result: ScanResult) -> list[dict[str, Any]]:
     caller = result.run.caller_arn.split(":")
     caller_account = caller[4] if len(caller) > 4 and caller[4] else "000000000000"
     region = result.run.regions[0] if result.run.regions else "us-east-1"
-    seen = finished_at(result).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    seen = asff_time(result)
     items = export_items(result)
     return [_finding(item, result, caller_account, region, seen) for item in items]
+
+
+def asff_time(result: ScanResult) -> str:
+    """The run's end in ASFF's timestamp format (when every exported result is "seen")."""
+    return finished_at(result).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def product_arn(partition: str, region: str, account_id: str) -> str:
@@ -59,6 +69,10 @@ def _finding(
     item: ExportItem, result: ScanResult, caller_account: str, region: str, seen: str
 ) -> dict[str, Any]:
     passed = item.status is Status.PASS
+    # The Conformity rule this check implements rates it Medium; like Security Hub's own
+    # control findings, a passed check is informational.
+    severity = {"Label": "INFORMATIONAL" if passed else "MEDIUM", "Original": "Medium"}
+    types = [FINDING_TYPE]
     return {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": item.uid,
@@ -71,14 +85,16 @@ def _finding(
         # resources' ARNs and in ProductFields.
         "AwsAccountId": caller_account,
         "Region": item.region,
-        "Types": [FINDING_TYPE],
+        "Types": types,
         "FirstObservedAt": seen,
         "LastObservedAt": seen,
         "CreatedAt": seen,
         "UpdatedAt": seen,
-        # The Conformity rule this check implements rates it Medium; like Security Hub's own
-        # control findings, a passed check is informational.
-        "Severity": {"Label": "INFORMATIONAL" if passed else "MEDIUM", "Original": "Medium"},
+        "Severity": severity,
+        # "Finding providers use FindingProviderFields to provide and update their own values
+        # for [...] severity, and types" (the securityhub model): the top-level ones are also
+        # what customers change with BatchUpdateFindings, so ours go in both.
+        "FindingProviderFields": {"Severity": dict(severity), "Types": list(types)},
         "Title": item.title[:256],
         "Description": item.description[:1024] or item.title[:1024],
         "ProductFields": {
@@ -101,5 +117,5 @@ def _finding(
             "RelatedRequirements": list(item.requirements[:_MAX_REQUIREMENTS]),
             "StatusReasons": [{"ReasonCode": item.code, "Description": item.description[:2048]}],
         },
-        "RecordState": "ACTIVE",
+        "RecordState": ACTIVE,
     }

@@ -2,7 +2,8 @@
 
 One item per finding (a trail and its bucket) and one per account verdict (accounts that were
 not scanned have no verdict and no item). Each carries the requirements it evidences from the
-control mapping (``configs/controls.toml``).
+control mapping (``configs/controls.toml``): only those whose conditions it and its run meet
+(``orgscan.reports.claims``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from orgscan.controls import AppliesTo, ControlMapping, load_controls
+from orgscan.controls import AppliesTo, Control, ControlMapping, load_controls
 from orgscan.model import AccountCoverage, Finding, ScanResult, Status
+from orgscan.reports.claims import account_facts, claimed, finding_facts
 
 #: Stable generator ids: Security Hub updates a finding that comes back with the same Id.
 FINDING_GENERATOR = "orgscan/cloudtrail-bucket-object-lock"
@@ -53,14 +55,31 @@ def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> l
     """Every finding, then every scanned account's verdict, in ``result``'s order."""
     mapping = mapping or load_controls()
     partition = _partition(result.run.caller_arn)
-    items = [_finding_item(finding, partition, mapping) for finding in result.findings]
-    region = result.run.regions[0] if result.run.regions else _FALLBACK_REGION
+    run = result.run
+    items = [
+        _finding_item(finding, partition, claimed(mapping, finding_facts(finding, run)))
+        for finding in result.findings
+    ]
+    region = run.regions[0] if run.regions else _FALLBACK_REGION
+    by_arn = {finding.trail_arn: finding for finding in result.findings}
     items += [
-        _account_item(account, partition, region, mapping)
+        _account_item(
+            account, partition, region, claimed(mapping, account_facts(account, run, by_arn))
+        )
         for account in result.accounts
         if account.verdict is not None
     ]
     return items
+
+
+def finding_uid(trail_arn: str) -> str:
+    """The export id of a trail's finding: stable from run to run."""
+    return f"{FINDING_GENERATOR}/{trail_arn}"
+
+
+def account_uid(account_id: str) -> str:
+    """The export id of an account's verdict: stable from run to run."""
+    return f"{ACCOUNT_GENERATOR}/{account_id}"
 
 
 def finished_at(result: ScanResult) -> datetime:
@@ -78,15 +97,19 @@ def _partition(arn: str) -> str:
     return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
-def _standards(mapping: ControlMapping, kind: AppliesTo) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(control.framework for control in mapping.evidenced_by(kind)))
+def _labels(controls: tuple[Control, ...]) -> tuple[str, ...]:
+    return tuple(control.label for control in controls)
 
 
-def _finding_item(finding: Finding, partition: str, mapping: ControlMapping) -> ExportItem:
+def _standards(controls: tuple[Control, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(control.framework for control in controls))
+
+
+def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...]) -> ExportItem:
     bucket_region = finding.bucket_region or finding.home_region
     return ExportItem(
         kind=AppliesTo.FINDING,
-        uid=f"{FINDING_GENERATOR}/{finding.trail_arn}",
+        uid=finding_uid(finding.trail_arn),
         generator=FINDING_GENERATOR,
         account_id=finding.account_id,
         region=finding.home_region,
@@ -112,8 +135,8 @@ def _finding_item(finding: Finding, partition: str, mapping: ControlMapping) -> 
                 bucket_region,
             ),
         ),
-        requirements=tuple(mapping.labels(AppliesTo.FINDING)),
-        standards=_standards(mapping, AppliesTo.FINDING),
+        requirements=_labels(controls),
+        standards=_standards(controls),
     )
 
 
@@ -127,7 +150,7 @@ def _bucket_outcome(status: Status) -> str:
 
 
 def _account_item(
-    account: AccountCoverage, partition: str, region: str, mapping: ControlMapping
+    account: AccountCoverage, partition: str, region: str, controls: tuple[Control, ...]
 ) -> ExportItem:
     status = account.verdict or Status.ERROR
     code = account.verdict_code.value if account.verdict_code else "UNKNOWN"
@@ -143,7 +166,7 @@ def _account_item(
     )
     return ExportItem(
         kind=AppliesTo.ACCOUNT,
-        uid=f"{ACCOUNT_GENERATOR}/{account.account_id}",
+        uid=account_uid(account.account_id),
         generator=ACCOUNT_GENERATOR,
         account_id=account.account_id,
         region=region,
@@ -163,6 +186,6 @@ def _account_item(
                 region,
             ),
         ),
-        requirements=tuple(mapping.labels(AppliesTo.ACCOUNT)),
-        standards=_standards(mapping, AppliesTo.ACCOUNT),
+        requirements=_labels(controls),
+        standards=_standards(controls),
     )

@@ -22,6 +22,7 @@ from orgscan.findings import findings_frame
 from orgscan.model import Finding, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
+from orgscan.reports.claims import standings
 from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
 from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
@@ -98,7 +99,7 @@ class HtmlReport:
             exceptions=exception_counts(inputs.result.findings),
             run_scope=scope_text(inputs.result.run.scope),
             run_command=command_text(inputs.result.run.command),
-            controls=load_controls(),
+            controls=standings(load_controls(), inputs.result),
         )
         return page.encode("utf-8")
 

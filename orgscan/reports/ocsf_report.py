@@ -2,8 +2,8 @@
 
 A JSON array, one event per finding and per account verdict. ``compliance.status_id`` follows
 OCSF: Pass 1, Fail 3, and Warning 2 for a check that "did not yield a result due to missing
-information" (orgscan's ERROR); orgscan's WARN, a weaker protection the policy tolerates, has
-no OCSF equivalent and is Other 99 with ``status_detail`` saying WARN.
+information" (orgscan's ERROR). orgscan's WARN, a lock that protects no log file which the policy
+tolerates, is Fail 3, as in the ASFF export (FAILED); ``status_detail`` keeps WARN.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ CLASS_UID = 2003  # Compliance Finding
 CATEGORY_UID = 2  # Findings
 ACTIVITY_CREATE = 1
 SEVERITY_IDS = {"INFORMATIONAL": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
-COMPLIANCE_STATUS_ID = {Status.PASS: 1, Status.ERROR: 2, Status.FAIL: 3, Status.WARN: 99}
+COMPLIANCE_STATUS_ID = {Status.PASS: 1, Status.ERROR: 2, Status.FAIL: 3, Status.WARN: 3}
 FINDING_STATUS_NEW = 1
 FINDING_STATUS_RESOLVED = 4
 

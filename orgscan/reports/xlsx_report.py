@@ -76,7 +76,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     remediation_sheet(sheets["Remediation"], remediation_rows(inputs, summary))
     run_sheet(sheets["Run"], summary, changes)
     changes_sheet(sheets["Changes"], changes)
-    controls_sheet(sheets["Controls"])
+    controls_sheet(sheets["Controls"], inputs.result)
     run = inputs.result.run
     title = " · ".join(
         part

@@ -14,11 +14,12 @@ from operator import itemgetter
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgscan.controls import Control, load_controls
+from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS
-from orgscan.model import ExceptionMark, Finding
+from orgscan.model import ExceptionMark, Finding, ScanResult
 from orgscan.reports.changes import ChangeRow, ChangesSummary
+from orgscan.reports.claims import ControlStanding, standings
 from orgscan.reports.fixes import RemediationRow
 from orgscan.reports.runtext import command_text
 from orgscan.reports.standings import AccountRow, AccountsView
@@ -191,14 +192,20 @@ _PARAMETER_COLUMNS: tuple[Column[tuple[str, CellValue]], ...] = (
     Column("Value", itemgetter(1)),
 )
 
-_CONTROL_COLUMNS: tuple[Column[Control], ...] = (
-    Column("Framework", lambda c: c.framework),
-    Column("Requirement", lambda c: c.requirement),
-    Column("Title", lambda c: c.title, wrap=True),
-    Column("Evidenced by", lambda c: ", ".join(kind.value for kind in c.applies_to)),
-    Column("Relation", lambda c: c.relation.value),
-    Column("Source", lambda c: c.source),
-    Column("Note", lambda c: c.note, wrap=True),
+_CONTROL_COLUMNS: tuple[Column[ControlStanding], ...] = (
+    Column("Framework", lambda s: s.control.framework),
+    Column("Requirement", lambda s: s.control.requirement),
+    Column("Title", lambda s: s.control.title, wrap=True),
+    Column("Evidenced by", lambda s: ", ".join(kind.value for kind in s.control.applies_to)),
+    Column("Relation", lambda s: s.control.relation.value),
+    Column("Source", lambda s: s.control.source),
+    Column("Note", lambda s: s.control.note, wrap=True),
+    Column(
+        "Evidenced when",
+        lambda s: ", ".join(c.text for c in s.control.evidenced_when) or "always",
+        wrap=True,
+    ),
+    Column("In this run", lambda s: s.describe(), wrap=True),
 )
 
 
@@ -276,9 +283,11 @@ def run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) ->
     write_table(ws, _PARAMETER_COLUMNS, parameters)
 
 
-def controls_sheet(ws: Worksheet) -> None:
-    """The requirements the findings and account verdicts evidence (configs/controls.toml)."""
-    write_table(ws, _CONTROL_COLUMNS, load_controls().controls)
+def controls_sheet(ws: Worksheet, result: ScanResult) -> None:
+    """The requirements the findings and account verdicts may evidence (configs/controls.toml),
+    and whether this run does: labels it does not evidence are listed with the condition
+    missed, and never attached to a result."""
+    write_table(ws, _CONTROL_COLUMNS, standings(load_controls(), result))
 
 
 def _scope_value(value: object) -> CellValue:

@@ -82,6 +82,25 @@ def test_file_overrides_defaults_and_cli_overrides_file(tmp_path: Path) -> None:
     assert both.role_name == "AuditRole"
 
 
+@pytest.mark.parametrize(
+    ("given", "accepted"),
+    [
+        ("eusc-de-east-1", True),  # AWS European Sovereign Cloud (partition aws-eusc)
+        ("us-isob-east-1", True),
+        ("cn-northwest-1", True),
+        ("e-west-1", False),
+        ("europe-west-1", False),
+        ("eusc-de-east", False),
+    ],
+)
+def test_region_names_of_every_partition(given: str, accepted: bool) -> None:
+    if accepted:
+        assert build_settings(None, {"regions": given}).regions == (given,)
+    else:
+        with pytest.raises(InputError, match="is not an AWS region name"):
+            build_settings(None, {"regions": given})
+
+
 def test_comma_lists_are_trimmed_and_deduplicated() -> None:
     settings = build_settings(
         None,

@@ -55,6 +55,10 @@ def test_a_region_newer_than_botocore_is_scanned_when_enabled() -> None:
         ("mars-1", "aws", False),
         ("eu-west-1\n", "aws", False),
         ("eu-west-123", "aws", False),
+        # AWS European Sovereign Cloud: a four-letter location prefix, partition aws-eusc.
+        ("eusc-de-east-1", "aws-eusc", True),
+        ("eusc-de-east-1", "aws", False),
+        ("eusc-de-east-1\n", "aws-eusc", False),
     ],
 )
 def test_partition_of_a_region_name(region: str, partition: str, belongs: bool) -> None:

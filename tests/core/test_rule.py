@@ -397,4 +397,7 @@ def test_control_towers_bucket_is_named_as_such_when_it_fails() -> None:
     verdict = evaluate(facts, ANY)
     assert verdict.reason_code is ReasonCode.LOCK_NOT_CONFIGURED
     assert "AWS Control Tower's log bucket" in verdict.reason
+    # The landing zone's retention is a lifecycle expiry: it is not where a lock is set.
+    assert "log retention setting is a lifecycle expiration, not Object Lock" in verdict.reason
+    assert "change its retention through the landing zone" not in verdict.reason
     assert "Control Tower" not in evaluate(locked(COMP, 365), ANY).reason

@@ -56,10 +56,29 @@ def test_the_workbook_and_the_page_show_the_mapping(demo_run_master: Path) -> No
     )
     assert by_requirement["AU-11"][3] == "finding, account"
     assert len(rows) - 1 == len(load_controls().controls)
+    # The demo's policy (ANY, 90 days) and its --regions: what it does not evidence, and why.
+    assert rows[0][7:9] == ("Evidenced when", "In this run")
+    by_id = {row[1]: row for row in rows[1:]}
+    assert by_id["17a-4(f)"][7] == "status = PASS, require_mode = COMPLIANCE"
+    assert by_id["17a-4(f)"][8] == (
+        "not evidenced by this run: require_mode = COMPLIANCE (this run: ANY)"
+    )
+    assert by_id["10.5.1"][8] == (
+        "not evidenced by this run: min_retention_days >= 365 (this run: 90)"
+    )
+    assert by_id["3.1"][8] == (
+        "not evidenced by this run: all_enabled_regions_scanned "
+        "(this run: --regions us-east-1,eu-west-1,eu-central-1)"
+    )
+    assert str(by_id["S3.15"][8]).startswith("evidenced by ")
     page = (demo_run_master / "report.html").read_text()
     assert '<section id="controls"' in page
     assert (
         '<td data-label="Framework">PCI DSS v4.0</td><td data-label="Requirement">10.5.1</td>'
+    ) in page
+    assert (
+        '<td data-label="In this run">not evidenced by this run: require_mode = COMPLIANCE '
+        "(this run: ANY)</td>"
     ) in page
 
 

@@ -62,6 +62,10 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
     failing = next(f for f in result.findings if f.status is Status.FAIL)
     asff = next(o for o in objects if o["Resources"][0]["Id"] == failing.trail_arn)
     assert asff["Severity"]["Label"] == "MEDIUM"
+    assert asff["FindingProviderFields"] == {
+        "Severity": {"Label": "MEDIUM", "Original": "Medium"},
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+    }
     assert asff["Compliance"]["Status"] == "FAILED"
     assert asff["Compliance"]["StatusReasons"][0]["ReasonCode"] == failing.reason_code.value
     assert [r["Type"] for r in asff["Resources"]] == ["AwsCloudTrailTrail", "AwsS3Bucket"]
@@ -71,9 +75,23 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
     assert "AWS Security Hub S3.15" in asff["Compliance"]["RelatedRequirements"]
     assert "NIST.800-53.r5 AU-9" in asff["Compliance"]["RelatedRequirements"]
     account = next(o for o in objects if o["Resources"][0]["Type"] == "AwsAccount")
-    assert account["Compliance"]["RelatedRequirements"] == load_controls().labels(AppliesTo.ACCOUNT)
+    # The demo scans three named regions under ANY / 90 days: no "all regions", no
+    # non-rewriteable-storage or 12-month claim (contract §5.5).
+    assert account["Compliance"]["RelatedRequirements"] == [
+        "NIST.800-53.r5 AU-9",
+        "NIST.800-53.r5 AU-11",
+        "PCI DSS v4.0/10.3",
+    ]
+    claimable = set(load_controls().labels(AppliesTo.ACCOUNT))
+    assert {"SEC Rule 17a-4(f)", "CIS AWS Foundations Benchmark v1.4.0/3.1"} <= claimable
+    for each in objects:
+        assert not {"SEC Rule 17a-4(f)", "PCI DSS v4.0/10.5.1"} & set(
+            each["Compliance"]["RelatedRequirements"]
+        )
     passed = next(o for o in objects if o["Compliance"]["Status"] == "PASSED")
     assert passed["Severity"]["Label"] == "INFORMATIONAL"
+    assert passed["FindingProviderFields"]["Severity"]["Label"] == "INFORMATIONAL"
+    assert {o["RecordState"] for o in objects} == {"ACTIVE"}
     assert {o["Id"] for o in objects} == {o["Id"] for o in asff_findings(result)}  # stable
     assert len({o["Id"] for o in objects}) == len(objects)
 
@@ -90,16 +108,26 @@ def test_every_ocsf_event_is_a_valid_compliance_finding(demo_run_master: Path) -
         assert model.resources
     failing = next(e for e in events if e["compliance"]["status_id"] == 3)
     assert failing["severity_id"] == 3
-    assert "PCI DSS v4.0/10.5.1" in failing["compliance"]["requirements"]
+    assert "PCI DSS v4.0/10.5.1" not in failing["compliance"]["requirements"]  # 90 days
+    assert "AWS Security Hub S3.15" in failing["compliance"]["requirements"]
+    assert "AWS Security Hub CSPM" in failing["compliance"]["standards"]
     account = next(e for e in events if e["resources"][0]["type"] == "AWS::::Account")
-    assert "CIS AWS Foundations Benchmark v1.4.0/3.1" in account["compliance"]["requirements"]
+    # --regions in the demo: the account is no "CloudTrail enabled in all regions" evidence.
+    assert "CIS AWS Foundations Benchmark v1.4.0/3.1" not in account["compliance"]["requirements"]
+    assert account["compliance"]["requirements"] == [
+        "NIST.800-53.r5 AU-9",
+        "NIST.800-53.r5 AU-11",
+        "PCI DSS v4.0/10.3",
+    ]
 
 
 @pytest.mark.parametrize(
     ("status", "asff", "ocsf"),
     [
         (Status.PASS, "PASSED", 1),
-        (Status.WARN, "WARNING", 99),
+        # WARN is a lock that protects no log file: a failure in both formats, never ASFF's
+        # WARNING / OCSF's Warning, which mean "could not tell".
+        (Status.WARN, "FAILED", 3),
         (Status.FAIL, "FAILED", 3),
         (Status.ERROR, "NOT_AVAILABLE", 2),
     ],
@@ -108,8 +136,12 @@ def test_status_mapping(demo_run_master: Path, status: Status, asff: str, ocsf: 
     result = demo_result(demo_run_master)
     finding = dataclasses.replace(result.findings[0], status=status)
     one = dataclasses.replace(result, findings=(finding,), accounts=())
-    assert asff_findings(one)[0]["Compliance"]["Status"] == asff
-    assert ocsf_events(one)[0]["compliance"]["status_id"] == ocsf
+    exported = asff_findings(one)[0]
+    assert exported["Compliance"]["Status"] == asff
+    assert exported["ProductFields"]["orgscan/status"] == status.value
+    event = ocsf_events(one)[0]
+    assert event["compliance"]["status_id"] == ocsf
+    assert event["status_detail"] == status.value
 
 
 def test_exports_are_opt_in(tmp_path: Path) -> None:

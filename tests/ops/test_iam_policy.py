@@ -121,7 +121,7 @@ def test_remediation_policy_lists_every_call_a_plan_may_make() -> None:
 def test_trust_policy_trusts_only_the_management_account() -> None:
     [statement] = policy_document(TRUST)["Statement"]
     assert statement["Action"] == "sts:AssumeRole"
-    assert statement["Principal"] == {"AWS": "arn:aws:iam::<MANAGEMENT_ACCOUNT_ID>:root"}
+    assert statement["Principal"] == {"AWS": "arn:<PARTITION>:iam::<MANAGEMENT_ACCOUNT_ID>:root"}
 
 
 # ------------------------------------------------------------------ files and packaging
@@ -158,7 +158,8 @@ def test_text_output_is_the_files_with_a_heading_each() -> None:
     assert outcome.exit_code == 0
     for policy in (SCAN_ROLE, TRUST, CALLER):
         assert f"# {policy.file_name}: " in outcome.stdout
-        assert policy_text(policy).strip() in outcome.stdout
+        assert policy_text(policy).replace("<PARTITION>", "aws").strip() in outcome.stdout
+    assert "<PARTITION>" not in outcome.stdout
     assert REMEDIATION.file_name not in outcome.stdout
     assert (
         "note: placeholders left: <MANAGEMENT_ACCOUNT_ID> (--management-account-id), "
@@ -217,3 +218,41 @@ def test_bad_values_are_exit_2(args: list[str], message: str) -> None:
     assert outcome.exit_code == 2
     assert outcome.stdout == ""
     assert outcome.stderr.startswith(f"orgscan: error: {message}")
+
+
+@pytest.mark.parametrize(
+    ("args", "env_region", "partition"),
+    [
+        (("--partition", "aws-us-gov"), None, "aws-us-gov"),
+        ((), "cn-north-1", "aws-cn"),  # the configured region's partition
+        ((), "eusc-de-east-1", "aws-eusc"),
+        (("--partition", "aws"), "cn-north-1", "aws"),  # the option wins
+        ((), None, "aws"),
+    ],
+)
+def test_the_arns_name_the_partition(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], env_region: str | None, partition: str
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    if env_region is None:
+        monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    else:
+        monkeypatch.setenv("AWS_DEFAULT_REGION", env_region)
+    outcome = invoke("--json", "--remediation", "--management-account-id", "111122223333", *args)
+    assert outcome.exit_code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    [trust] = document["scan_role_trust_policy"]["Statement"]
+    assert trust["Principal"] == {"AWS": f"arn:{partition}:iam::111122223333:root"}
+    assume = document["management_caller_policy"]["Statement"][1]
+    assert assume["Resource"] == f"arn:{partition}:iam::*:role/<SCAN_ROLE_NAME>"
+    resources = json.dumps(document["remediation_policy"])
+    assert f'"arn:{partition}:s3:::<BUCKET_OF_THE_PLAN>"' in resources
+    assert "arn:aws:" not in json.dumps(document) or partition == "aws"
+
+
+def test_an_unknown_partition_is_refused_in_one_line() -> None:
+    outcome = invoke("--partition", "arn:aws")
+    assert outcome.exit_code == 2
+    assert "--partition: expected an AWS partition" in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
