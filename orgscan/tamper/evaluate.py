@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from orgscan.tamper.policydoc import (
     Effect,
@@ -24,15 +23,7 @@ from orgscan.tamper.policydoc import (
     strongest,
     surer,
 )
-
-
-class TargetKind(StrEnum):
-    """What a weakening action acts on."""
-
-    BUCKET = "bucket"
-    TRAIL = "trail"
-    KEY = "key"
-
+from orgscan.weakeners import TargetKind, Weakener
 
 #: The weakening actions per target (contract 5.3), in the order rows are listed.
 ACTIONS: Mapping[TargetKind, tuple[str, ...]] = {
@@ -118,39 +109,6 @@ class Organization:
         if account_id == self.management_account_id or self.policies is None:
             return OrgPolicies()
         return self.policies.get(account_id, OrgPolicies())
-
-
-@dataclass(frozen=True)
-class Weakener:
-    """One ``weakeners[]`` row of findings.json (contract 5.3), in the contract's order."""
-
-    trail_arn: str
-    target: TargetKind
-    target_arn: str
-    action: str
-    principal_arn: str
-    principal_account_id: str
-    granted_by: str
-    conditional: bool
-    blocked_by: str | None
-    break_glass: bool
-    management_account: bool
-
-    def to_dict(self) -> dict[str, object]:
-        """The row as findings.json holds it."""
-        return {
-            "trail_arn": self.trail_arn,
-            "target": self.target.value,
-            "target_arn": self.target_arn,
-            "action": self.action,
-            "principal_arn": self.principal_arn,
-            "principal_account_id": self.principal_account_id,
-            "granted_by": self.granted_by,
-            "conditional": self.conditional,
-            "blocked_by": self.blocked_by,
-            "break_glass": self.break_glass,
-            "management_account": self.management_account,
-        }
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orgscan.model import Status
-from orgscan.tamper.evaluate import Weakener
-
-
-def open_row(row: Weakener) -> bool:
-    """True for a row that weakens protection as things stand: unblocked, not break-glass."""
-    return row.blocked_by is None and not row.break_glass
+from orgscan.weakeners import Weakener
 
 
 def tamper_status(rows: Sequence[Weakener], unread: Sequence[str] = ()) -> tuple[Status, str]:
@@ -18,8 +13,8 @@ def tamper_status(rows: Sequence[Weakener], unread: Sequence[str] = ()) -> tuple
     an unconditional open row, WARN when the open rows are all conditional, else PASS."""
     if unread:
         return Status.ERROR, "Could not read " + ", ".join(unread) + "; who can weaken is unknown."
-    certain = [row for row in rows if open_row(row) and not row.conditional]
-    doubtful = [row for row in rows if open_row(row) and row.conditional]
+    certain = [row for row in rows if row.is_open and not row.conditional]
+    doubtful = [row for row in rows if row.is_open and row.conditional]
     if certain:
         return Status.FAIL, _sentence(certain, "can")
     if doubtful:

@@ -9,9 +9,9 @@ from orgscan.tamper.evaluate import (
     OrgPolicies,
     Principal,
     Target,
-    TargetKind,
 )
 from orgscan.tamper.policydoc import PolicyDoc, parse_document
+from orgscan.weakeners import TargetKind
 
 MGMT, LOGS, WORK = "111111111111", "222222222222", "333333333333"
 TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org"

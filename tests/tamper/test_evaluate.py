@@ -19,11 +19,11 @@ from orgscan.tamper.evaluate import (
     OrgPolicies,
     Principal,
     Target,
-    Weakener,
     access,
     weakeners,
 )
 from orgscan.tamper.policydoc import PolicyDoc, parse_document
+from orgscan.weakeners import Weakener
 from tests.tamper.policies import (
     FULL_ACCESS,
     LOGS,
