@@ -83,7 +83,16 @@ class _Reader:
         if key not in self.cache:
             try:
                 self.cache[key] = read()
-            except (ClientError, BotoCoreError, ValueError, KeyError, TypeError) as exc:
+            # NotImplementedError: a client that cannot make the call at all (a simulated AWS
+            # without it) leaves the source unread, as a refusal would: "could not tell".
+            except (
+                ClientError,
+                BotoCoreError,
+                ValueError,
+                KeyError,
+                TypeError,
+                NotImplementedError,
+            ) as exc:
                 self.cache[key] = _Unread(f"{' '.join(key)} ({_code(exc)})")
         found = self.cache[key]
         if isinstance(found, _Unread):
