@@ -22,7 +22,9 @@ ROLE = f"arn:aws:iam::{LOGS}:role/LogAdmin"
 OTHER_ROLE = f"arn:aws:iam::{WORK}:role/Auditor"
 
 
-def stmt(effect: str = "Allow", action: Any = "*", resource: Any = "*", **extra: Any) -> dict:
+def stmt(
+    effect: str = "Allow", action: Any = "*", resource: Any = "*", **extra: Any
+) -> dict[str, Any]:
     """One statement; ``extra`` holds Sid, NotAction, Principal, Condition, ..."""
     found: dict[str, Any] = {"Effect": effect, **extra}
     if "NotAction" not in extra:
@@ -32,12 +34,14 @@ def stmt(effect: str = "Allow", action: Any = "*", resource: Any = "*", **extra:
     return found
 
 
-def doc(source: str, *statements: dict) -> PolicyDoc:
+def doc(source: str, *statements: dict[str, Any]) -> PolicyDoc:
     """A parsed policy document named ``source``."""
     return parse_document(source, {"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def principal(*statements: dict, arn: str = ROLE, boundary: PolicyDoc | None = None) -> Principal:
+def principal(
+    *statements: dict[str, Any], arn: str = ROLE, boundary: PolicyDoc | None = None
+) -> Principal:
     """A role of the account in ``arn`` with one inline policy of ``statements``."""
     account = arn.split(":")[4]
     policies = (doc(f"{arn}/inline", *statements),) if statements else ()
@@ -64,7 +68,11 @@ RCP_FULL_ACCESS = doc("p-RCPFullAWSAccess", stmt(Principal="*"))
 
 
 def org(
-    *, scps: tuple = (), rcps: tuple = (), account: str = LOGS, bare: bool = False
+    *,
+    scps: tuple[tuple[PolicyDoc, ...], ...] = (),
+    rcps: tuple[tuple[PolicyDoc, ...], ...] = (),
+    account: str = LOGS,
+    bare: bool = False,
 ) -> Organization:
     """An organization whose ``account`` has the AWS-managed allow-all policy at the root and
     the given extra SCP and RCP levels (each a tuple of documents), each level also holding the

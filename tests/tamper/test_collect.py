@@ -28,12 +28,13 @@ class _Clients:
 
     def client(self, account_id: str, service: str, region: str) -> Any:
         self.calls.append((account_id, service))
-        client = _session(account_id, self.caller).client(service, region_name=region)
+        session: Any = _session(account_id, self.caller)  # any service, named at run time
+        client = session.client(service, region_name=region)
         client.meta.events.register("before-call.*.*", self._action)
         return client
 
     def _action(self, event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".")
+        _before, service, operation = event_name.split(".")  # before-call.<service>.<Operation>
         self.actions.add(f"{service}:{operation}")
 
 

@@ -8,6 +8,7 @@ permissions boundaries cap identity grants), or of S3's GOVERNANCE bypass.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -481,11 +482,16 @@ statements = st.builds(
 statement_lists = st.lists(statements, min_size=0, max_size=5)
 
 
-def _doc(source: str, items: list[dict]) -> PolicyDoc:
+def _doc(source: str, items: list[dict[str, Any]]) -> PolicyDoc:
     return parse_document(source, {"Statement": items})
 
 
-def _scenario(identity: list[dict], scp: list[dict], resource: list[dict]) -> tuple:
+Statements = list[dict[str, Any]]
+
+
+def _scenario(
+    identity: Statements, scp: Statements, resource: Statements
+) -> tuple[list[Target], Principal, Organization]:
     who = Principal(ROLE, LOGS, (_doc("identity", identity),))
     target_policy = _doc("bucket-policy", [{**item, "Principal": "*"} for item in resource])
     targets = [bucket(target_policy, governance=True), trail(), key(ADMIN_KEY_POLICY)]
