@@ -76,6 +76,11 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
         "accounts": [_account_to_dict(account) for account in result.accounts],
         "findings": [_finding_to_dict(finding) for finding in result.findings],
         "errors": [_error_to_dict(error) for error in result.errors],
+        **(
+            {"weakeners": [row.to_dict() for row in result.weakeners]}
+            if result.weakeners is not None
+            else {}
+        ),
     }
 
 
@@ -95,11 +100,16 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
+    if finding.tamper_status is not None:  # a run that assessed tamper paths (contract 5.3)
+        row["tamper_status"] = finding.tamper_status.value
+        row["tamper_reason"] = finding.tamper_reason
     return row
 
 
-#: The finding's fields as ``findings.json`` writes them (the exception mark apart).
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "exception")
+#: The finding's fields as ``findings.json`` always writes them (those written when set apart).
+_FINDING_FIELDS = tuple(
+    f.name for f in fields(Finding) if f.name not in ("exception", "tamper_status", "tamper_reason")
+)
 
 
 def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:

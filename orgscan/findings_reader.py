@@ -32,6 +32,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
+from orgscan.weakeners import weakener_from_dict
 
 #: Versions the reader accepts: a version 1 file reads with the v2 fields absent (null, empty).
 READABLE_SCHEMA_VERSIONS = (1, 2)
@@ -134,7 +135,18 @@ def parse_document(document: Any) -> ScanResult:
     errors = tuple(
         _parse_error(item, f"errors[{i}]") for i, item in enumerate(_list(document, "errors"))
     )
-    return ScanResult(run=run, accounts=accounts, findings=findings, errors=errors)
+    weakeners = None
+    if "weakeners" in document:  # runs before contract 5.3 have none
+        try:
+            weakeners = tuple(
+                weakener_from_dict(item, f"weakeners[{i}]")
+                for i, item in enumerate(_list(document, "weakeners"))
+            )
+        except ValueError as exc:
+            raise SchemaError(str(exc)) from None
+    return ScanResult(
+        run=run, accounts=accounts, findings=findings, errors=errors, weakeners=weakeners
+    )
 
 
 def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
@@ -320,6 +332,12 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
             optional=True,
         ),
         exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
+        tamper_status=_enum(
+            raw.get("tamper_status"), Status, "tamper_status", where, optional=True
+        ),
+        tamper_reason=_get(raw, "tamper_reason", str, where, optional=True)
+        if "tamper_reason" in raw
+        else None,
     )
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from orgscan.weakeners import Weakener
+
 
 class Status(StrEnum):
     """The verdict of one trail's bucket, ordered PASS < WARN < FAIL; ERROR stands apart."""
@@ -253,6 +255,9 @@ class Finding:
     latest_delivery_error: str | None = None
     management_events: ManagementEvents | None = None
     exception: ExceptionMark | None = None
+    #: Who can weaken the trail's protection (contract 5.3); None when not assessed.
+    tamper_status: Status | None = None
+    tamper_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -315,3 +320,5 @@ class ScanResult:
     accounts: tuple[AccountCoverage, ...] = ()
     findings: tuple[Finding, ...] = ()
     errors: tuple[ScanError, ...] = field(default=())
+    #: ``weakeners[]`` (contract 5.3); None for a run that did not assess tamper paths.
+    weakeners: tuple[Weakener, ...] | None = None

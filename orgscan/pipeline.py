@@ -57,6 +57,7 @@ from orgscan.scan import execute_scan
 from orgscan.scan.executors import shutdown
 from orgscan.scan.planning import ScanPlan, plan_scan, utc_now
 from orgscan.scan.progress import ProgressListener
+from orgscan.tamper.step import assess_run, with_tamper
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def _run(
     began = time.monotonic()
     with hooks.scanning():
         result = execute_scan(plan, sessions, held.executor, progress, clock)
+        result = _tamper_paths(result, plan, settings, sessions)
     if sessions.recorder is not None:
         try:
             sessions.recorder.finish()
@@ -227,6 +229,26 @@ def _run(
         interrupted=held.interrupted,
         copy=copy,
     )
+
+
+def _tamper_paths(
+    result: ScanResult, plan: ScanPlan, settings: ScanSettings, sessions: SessionFactory
+) -> ScanResult:
+    """Who can weaken each trail's protection (contract 5.3), read while the evidence is
+    still being recorded; an interrupted scan leaves it unassessed."""
+    if any(error.error_code == INTERRUPTED for error in result.errors):
+        return result
+    began = time.monotonic()
+    tamper = assess_run(
+        result,
+        sessions,
+        sessions.default_region,
+        plan.organization.management_account_id,
+        sessions.caller_account_id,
+        settings.tamper.break_glass_principals,
+    )
+    log_phase("tamper paths", began)
+    return with_tamper(result, tamper)
 
 
 def _plan(settings: ScanSettings, sessions: SessionFactory, held: _Held) -> ScanPlan:

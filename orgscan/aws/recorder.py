@@ -48,6 +48,13 @@ RECORDED_OPERATIONS = frozenset(
         "GetBucketVersioning",
         "ListBuckets",
         "HeadBucket",
+        # Tamper paths (contract 5.3): identity, bucket, key and organization policies.
+        "GetAccountAuthorizationDetails",
+        "GetBucketPolicy",
+        "GetKeyPolicy",
+        "ListParents",
+        "ListPoliciesForTarget",
+        "DescribePolicy",
     }
 )
 # Response headers that carry a fact a verdict uses (HeadBucket's region); the others are

@@ -19,6 +19,7 @@ from orgscan.config import validators as check
 from orgscan.config.choices import FailOn, LogFormat, LogLevel, Panel
 from orgscan.config.declaration import METADATA, Option, Setting, declare, plain
 from orgscan.config.evidence_bucket import EvidenceBucket
+from orgscan.config.tamper import TAMPER_FIELD, TamperSettings
 from orgscan.exceptions_register import ExceptionEntry, ExceptionRegister
 from orgscan.formats import FORMATS, OutputFormat, default_formats, format_help
 from orgscan.identifiers import (
@@ -41,12 +42,13 @@ def _remediation(remediation: RemediationSettings) -> dict[str, Any]:
 
 
 def _entry(entry: ExceptionEntry) -> dict[str, Any]:
-    target = (
-        {"trail_arn": entry.trail_arn}
-        if entry.trail_arn is not None
-        else {"bucket_name": entry.bucket_name}
-    )
-    return {**target, "owner": entry.owner, "reason": entry.reason, "expires": entry.expires}
+    key = "trail_arn" if entry.trail_arn is not None else "bucket_name"
+    return {
+        key: getattr(entry, key),
+        "owner": entry.owner,
+        "reason": entry.reason,
+        "expires": entry.expires,
+    }
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ class ScanSettings:
             ),
         ),
     )
+    tamper: TamperSettings = TAMPER_FIELD
     fail_on: FailOn = field(
         default=FailOn.FAIL,
         metadata=declare(

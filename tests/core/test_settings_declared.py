@@ -54,6 +54,8 @@ def test_every_field_declares_its_settings_and_every_key_and_option_has_one() ->
         "require_default_retention",
         "remediation",
         "denied_regions",
+        "break_glass_principals",
+        "enforce_tamper_paths",
     }
     assert SETTINGS["min_retention_years"][0] == SETTINGS["min_retention_days"][0] == "policy"
 

@@ -1,0 +1,57 @@
+"""The tamper-path step of a run: from a scan's findings to ``weakeners`` and statuses.
+
+Shared by the scan (clients from the ``SessionFactory``) and ``verify --recompute`` (clients
+that answer from the recorded evidence), so both derive the same rows from the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from orgscan.model import LockMode, ScanResult, Status
+from orgscan.tamper.collect import Clients, TamperResult, TrailSubject, assess
+from orgscan.tamper.evaluate import Organization
+
+
+def subjects(result: ScanResult) -> list[TrailSubject]:
+    """One subject per finding: the trail, its bucket's owner and lock mode."""
+    return [
+        TrailSubject(
+            trail_arn=finding.trail_arn,
+            account_id=finding.account_id,
+            home_region=finding.home_region,
+            bucket_name=finding.bucket_name,
+            bucket_account_id=finding.bucket_account_id,
+            bucket_region=finding.bucket_region,
+            governance=finding.lock_mode is LockMode.GOVERNANCE,
+        )
+        for finding in result.findings
+    ]
+
+
+def assess_run(
+    result: ScanResult,
+    clients: Clients,
+    region: str,
+    management_account_id: str | None,
+    caller_account_id: str,
+    break_glass: Sequence[str],
+) -> TamperResult:
+    """Read and evaluate the tamper paths of every trail of ``result``; the caller's account
+    reads the organization's policies."""
+    organization = Organization(management_account_id, result.run.organization_id)
+    return assess(subjects(result), clients, region, organization, caller_account_id, break_glass)
+
+
+def with_tamper(result: ScanResult, tamper: TamperResult) -> ScanResult:
+    """``result`` with its ``weakeners`` and every finding's ``tamper_status``/``reason``."""
+    findings = tuple(
+        replace(finding, tamper_status=status, tamper_reason=reason)
+        for finding in result.findings
+        for status, reason in [tamper.statuses.get(finding.trail_arn, (Status.ERROR, _NOT_READ))]
+    )
+    return replace(result, findings=findings, weakeners=tamper.weakeners)
+
+
+_NOT_READ = "Tamper paths were not assessed for this trail."

@@ -1,0 +1,1 @@
+"""Tests of the tamper-path evaluation (contract 5.3)."""
