@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.model import ReasonCode, Status
 from orgscan.reports.changes import ChangesSummary, ExceptionCounts
+from orgscan.reports.headline import headline
 from orgscan.reports.runtext import command_text, parameter_label, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing
 from orgscan.reports.summary import STATUS_ORDER, ReportSummary
@@ -63,7 +64,7 @@ def summary_sheet(
     run = summary.result.run
     coverage = summary.coverage
     put(ws["A1"], "CloudTrail Object Lock audit").font = font(bold=True, size=14)
-    verdict = put(ws["A2"], " ".join((view.sentence, *view.details)))
+    verdict = put(ws["A2"], " ".join((headline(summary.result, view).sentence, *view.details)))
     verdict.font = font(bold=True, size=12)
     verdict.alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:B2")
