@@ -82,7 +82,7 @@ PRINTABLE_WIDTH_PT = (11.69 - 0.8) * 72
 
 def font(**style: object) -> Font:
     """The workbook's font with ``style`` (``bold``, ``size``, ``color``, ``italic``)."""
-    return Font(name=FONT_NAME, **{"size": FONT_SIZE, **style})  # type: ignore[arg-type]
+    return Font(name=FONT_NAME, **{"size": FONT_SIZE, **style})
 
 
 def use_workbook_font(workbook: Workbook) -> None:
