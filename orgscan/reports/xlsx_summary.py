@@ -93,8 +93,6 @@ def summary_sheet(
         ("Errors", coverage.errors),
         ("Trails", len(summary.result.findings)),
         ("Exceptions", exceptions.text()),
-        ("Findings excepted", exceptions.excepted),
-        ("Exceptions expired", exceptions.expired),
     ]
     row = _label_rows(ws, 4, facts) + 1
     row = _since_previous_run(ws, row, changes) + 1

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from report_fixture import build_history, judged
-
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.model import AccountVerdictCode, ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.headline import headline
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.standings import accounts_view
+from tests.reports.report_fixture import build_history, judged
 
 
 def all_protected(result: ScanResult) -> ScanResult:
