@@ -25,7 +25,7 @@ from orgscan.reports import ReportInputs
 from orgscan.reports.summary import summarise
 from orgscan.reports.xlsx_report import SHEETS, XlsxReport, build_workbook, workbook_bytes
 from orgscan.scan import scan_organization
-from orgscan.simulate import demo_spec, drifted
+from orgscan.simulate.demo import demo_spec, drifted
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
