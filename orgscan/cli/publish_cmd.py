@@ -39,13 +39,19 @@ def publish(
         bool,
         typer.Option(
             "--security-hub",
+            metavar="",  # a flag: typer would print <bool>
             help="Import the findings and account verdicts into AWS Security "
-            "Hub (ASFF, BatchImportFindings, 100 a call).",
+            "Hub (ASFF, BatchImportFindings, 100 a call); the default, and the only "
+            "destination so far.",
         ),
-    ] = False,
+    ] = True,
     region: Annotated[
         str | None,
-        typer.Option("--region", help="Security Hub region.  \\[default: the AWS configuration's]"),
+        typer.Option(
+            "--region",
+            metavar="REGION",
+            help="Security Hub region.  \\[default: the AWS configuration's]",
+        ),
     ] = None,
     per_account: Annotated[
         bool,
@@ -66,8 +72,7 @@ def publish(
     from orgscan.identifiers import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
     from orgscan.reports.asff_report import asff_findings
 
-    if not security_hub:
-        raise fail("name where to publish: --security-hub")
+    del security_hub  # Security Hub is the only destination: the flag only names it
     result = trusted_findings(run_dir, purpose="publish it", recompute=True, force=force)
     role_name, external_id, session_name = (
         access.values[key] for key in ("role_name", "external_id", "role_session_name")

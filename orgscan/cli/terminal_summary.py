@@ -51,6 +51,11 @@ def print_summary(
         f"orgscan: {len(result.findings)} trails in {scanned} scanned accounts "
         f"({len(result.accounts)} in the organization)"
     )
+    # The same sentence as the page and the workbook: accounts protected, and trails failing.
+    from orgscan.reports.headline import headline
+    from orgscan.reports.standings import accounts_view
+
+    typer.echo("  " + terminal_cell(headline(result, accounts_view(result)).sentence))
     if interrupted:
         typer.echo("  INTERRUPTED: the run folder holds what was gathered before Ctrl-C or SIGTERM")
     typer.echo(

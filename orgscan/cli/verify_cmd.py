@@ -24,6 +24,7 @@ def verify(
         bool,
         typer.Option(
             "--recompute",
+            metavar="",  # a flag: typer would print <bool>
             help="Also re-derive every finding from the recorded AWS responses "
             "(evidence/api-responses.jsonl.gz) and compare.",
         ),

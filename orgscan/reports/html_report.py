@@ -24,6 +24,7 @@ from orgscan.reports import ReportInputs
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.claims import standings
 from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
+from orgscan.reports.headline import headline
 from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.reports.summary import (
@@ -85,6 +86,7 @@ class HtmlReport:
             passing=sum(1 for row in rows if row["status"] == "PASS"),
             accounts=sorted({(a.account_id, a.name or "") for a in summary.accounts if a.trails}),
             view=view,
+            headline=headline(inputs.result, view),
             grouped=len(view.rows) > MAX_CHART_BARS and len(view.groups) > 1,
             named_accounts=NAMED_ACCOUNTS,
             charts=charts(summary, view),

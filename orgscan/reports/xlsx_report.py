@@ -24,7 +24,7 @@ from orgscan.reports.changes import exception_counts, summarise_changes
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
-from orgscan.reports.xlsx_sheet import print_setup
+from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (
     accounts_sheet,
@@ -62,6 +62,7 @@ class XlsxReport:
 def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     """The workbook with every sheet filled, not yet saved."""
     workbook = Workbook()
+    use_workbook_font(workbook)
     sheets = {title: workbook.create_sheet(title) for title in SHEETS}
     workbook.remove(workbook.worksheets[0])  # the default empty "Sheet"
     changes = summarise_changes(inputs.diff, summary)

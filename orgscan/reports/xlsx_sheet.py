@@ -6,19 +6,31 @@ with Excel's quote prefix, and their value reads back unchanged.
 
 A large run writes a few hundred thousand cells, so styles are built once per workbook and
 copied onto cells, and column widths are measured while the rows are written.
+
+What a sheet looks like on paper is decided here, from its column declarations alone, so that a
+new sheet gets it by declaring its columns: every cell uses one named font (a spreadsheet
+program substitutes an unnamed one with whatever it likes); booleans read Yes/No; text wider
+than its column's declared ``width`` wraps and its row is as tall as its tallest cell's lines (a
+program keeps a row's default height otherwise, and wrapped lines print over the next row); a
+sheet too wide to fit one page at ``MIN_PRINT_SCALE`` flows over several pages with its ``key``
+columns repeated on each, instead of shrinking to an unreadable size.
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.exceptions_register import ExceptionLabel
@@ -48,14 +60,65 @@ LABEL_COLOURS: dict[str, tuple[str, str]] = {
     ExceptionLabel.EXPIRED.value: ("FFEB9C", "9C5700"),
 }
 
-HEADER_FONT = Font(bold=True)
+#: The one font of the workbook. Arial is on every office system, and LibreOffice maps it to the
+#: metrically identical Liberation Sans, so line counts measured here hold on paper.
+FONT_NAME = "Arial"
+FONT_SIZE = 10
+BODY_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
+HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
+#: Height of one line of ``FONT_SIZE`` text, and the padding of a row (points).
+LINE_HEIGHT = 13.0
+ROW_PADDING = 2.0
+
+#: A sheet prints no smaller than this (``FONT_SIZE`` × 0.8 = 8 pt).
+MIN_PRINT_SCALE = 80
+#: The printable width of landscape A4 inside the margins ``print_setup`` sets (points).
+PRINTABLE_WIDTH_PT = (11.69 - 0.8) * 72
+
+
+def font(**style: object) -> Font:
+    """The workbook's font with ``style`` (``bold``, ``size``, ``color``, ``italic``)."""
+    return Font(name=FONT_NAME, **{"size": FONT_SIZE, **style})
+
+
+def use_workbook_font(workbook: Workbook) -> None:
+    """Make ``BODY_FONT`` the font of every cell that sets none (openpyxl's default names
+    Calibri, which LibreOffice replaces by a font of other widths where it is not installed)."""
+    workbook._fonts = IndexedList([BODY_FONT])
+    workbook._named_styles["Normal"].font = BODY_FONT
+    # Top-aligned: in a row made tall by a wrapped neighbour, a one-line cell starts beside it.
+    workbook._alignments = IndexedList([Alignment(vertical="top")])
+
+
+def yes_no(value: bool) -> str:
+    """A boolean as a reader says it: printed ``TRUE``/``FALSE`` (or ``1``/``0``) is no answer."""
+    return "Yes" if value else "No"
+
+
+def line_count(value: object, width: int) -> int:
+    """How many lines ``value`` takes in a wrapped column ``width`` characters wide."""
+    if value is None or isinstance(value, bool | int | float | datetime | date):
+        return 1
+    chars = max(width - 1, 1)  # a character of the width is the cell's padding
+    return sum(
+        len(textwrap.wrap(line, chars, break_on_hyphens=True)) or 1
+        for line in str(value).split("\n")
+    )
+
+
+def row_height(lines: int) -> float | None:
+    """The height of a row whose tallest cell has ``lines`` lines; None keeps the default."""
+    return LINE_HEIGHT * lines + ROW_PADDING if lines > 1 else None
+
 
 def put(cell: Cell, value: CellValue) -> Cell:
     """Store ``value`` in ``cell`` with its real type; text that looks like a formula stays text."""
+    if isinstance(value, bool):
+        value = yes_no(value)
     if isinstance(value, str):
         text: str = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters break the file
         cell.value = text
@@ -76,9 +139,9 @@ def colour_status(cell: Cell, label: str | None = None) -> None:
     WARN amber, FAIL red, ERROR grey; exception labels too."""
     colours = LABEL_COLOURS.get(str(cell.value) if label is None else label)
     if colours is not None:
-        fill, font = colours
+        fill, ink = colours
         cell.fill = PatternFill("solid", fgColor=fill)
-        cell.font = Font(color=font, bold=True)
+        cell.font = font(color=ink, bold=True)
 
 
 @dataclass(frozen=True)
@@ -87,14 +150,19 @@ class Column(Generic[Item]):
 
     ``status`` colours the cell: ``True`` by the label the cell holds (a status or an exception
     label), or a function giving the label to colour by (words beside a status, such as an
-    account's standing). ``wrap`` wraps long or multi-line text. The styling is declared with
-    the column, so moving or adding a column cannot colour its neighbour.
+    account's standing). ``wrap`` wraps multi-line text; any text wider than ``width``
+    characters wraps too, and the column never grows beyond ``width``. ``key`` columns name a
+    row (account, trail): they are repeated on every page of a sheet printed over several pages
+    wide. The styling is declared with the column, so moving or adding a column cannot colour
+    its neighbour, and a new sheet prints like the others.
     """
 
     header: str
     value: Callable[[Item], CellValue]
     status: bool | Callable[[Item], str | None] = False
     wrap: bool = False
+    width: int = _MAX_WIDTH
+    key: bool = False
 
     def label(self, item: Item, value: CellValue) -> str | None:
         """The label whose colour the cell of ``item`` takes, or None for no colour."""
@@ -105,11 +173,13 @@ class Column(Generic[Item]):
 
 
 def write_header(ws: Worksheet, row: int, headers: Sequence[str], column: int = 1) -> None:
-    """Bold, shaded header cells starting at (``row``, ``column``)."""
+    """Bold, shaded header cells starting at (``row``, ``column``), wrapped when a header is
+    wider than its column will be."""
     for offset, header in enumerate(headers):
         cell = put(ws.cell(row=row, column=column + offset), header)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
+        cell.alignment = _WRAP
 
 
 class _Styles:
@@ -148,18 +218,24 @@ def write_rows(
     styles = _Styles(ws)
     row_number = first_row
     for item in items:
+        lines = 1
         for index, column in enumerate(columns, start=1):
             value = column.value(item)
             if value is None:
                 continue  # an empty cell: nothing to write, style or measure
             cell = put(ws.cell(row=row_number, column=index), value)
             label = column.label(item, value)
-            if label is not None or column.wrap:
-                styles.apply(cell, label, column.wrap)
-            if widths is not None:
-                width = _display_width(value)
-                if width > widths.get(index, 0):
-                    widths[index] = width
+            width = _display_width(value)
+            # The column ends up at least as wide as this cell's widest line, up to its declared
+            # width: so the lines counted here are the lines printed, whatever the other rows.
+            wrap = column.wrap or width > column.width
+            if wrap:
+                lines = max(lines, line_count(cell.value, min(width, column.width) + 2))
+            if label is not None or wrap:
+                styles.apply(cell, label, wrap)
+            if widths is not None and width > widths.get(index, 0):
+                widths[index] = width
+        ws.row_dimensions[row_number].height = row_height(lines)
         row_number += 1
     return row_number
 
@@ -178,30 +254,66 @@ def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[
     printed with the header on every page."""
     headers = [column.header for column in columns]
     write_header(ws, 1, headers)
-    widths = {index: _display_width(header) for index, header in enumerate(headers, start=1)}
+    # A header wraps rather than widening its column beyond the values under it.
+    widths = {index: min(_display_width(h), 12) for index, h in enumerate(headers, start=1)}
     last_row = write_rows(ws, 2, columns, items, widths) - 1
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last_row, 1)}"
     ws.print_title_rows = "1:1"
-    set_widths(ws, widths)
+    keys = sum(1 for _ in _leading_keys(columns))
+    if keys:
+        ws.print_title_cols = f"A:{get_column_letter(keys)}"
+    set_widths(ws, widths, [column.width for column in columns])
+    header_lines = max(
+        line_count(h, ws.column_dimensions[get_column_letter(i)].width or _MIN_WIDTH)
+        for i, h in enumerate(headers, start=1)
+    )
+    ws.row_dimensions[1].height = row_height(header_lines)
 
 
-def set_widths(ws: Worksheet, widths: dict[int, int]) -> None:
-    """Column widths from measured character counts, within sensible bounds."""
+def _leading_keys(columns: Sequence[Column[Item]]) -> Iterable[Column[Item]]:
+    # Repeated columns must be the first ones: a print title is a range from column A.
+    for column in columns:
+        if not column.key:
+            return
+        yield column
+
+
+def set_widths(ws: Worksheet, widths: dict[int, int], limits: Sequence[int] = ()) -> None:
+    """Column widths from measured character counts, within sensible bounds (``limits``: each
+    column's declared width)."""
     for column, width in widths.items():
-        ws.column_dimensions[get_column_letter(column)].width = min(
-            max(width + 2, _MIN_WIDTH), _MAX_WIDTH
+        limit = limits[column - 1] if column <= len(limits) else _MAX_WIDTH
+        ws.column_dimensions[get_column_letter(column)].width = max(
+            min(width, limit) + 2, _MIN_WIDTH
         )
 
 
+def printed_width(widths: Iterable[float]) -> float:
+    """The width in points of columns ``widths`` (in characters) printed at 100%."""
+    # A column of width w is 7w + 5 pixels in a 10-point font; a pixel is 3/4 of a point.
+    return sum(0.75 * (7 * width + 5) for width in widths)
+
+
 def print_setup(ws: Worksheet, title: str, *, one_page: bool = False) -> None:
-    """Landscape A4, fit to the page width (and height too with ``one_page``), gridlines off,
-    a header naming ``title`` (the run) and a footer with the sheet and page numbers."""
+    """Landscape A4, gridlines off, a header naming ``title`` (the run) and a footer with the
+    sheet and page numbers. Fit to the page width (and height too with ``one_page``) when that
+    prints at ``MIN_PRINT_SCALE`` or more; a wider sheet prints at that scale over several pages,
+    its print title columns repeated."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1 if one_page else 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    used = [
+        ws.column_dimensions[get_column_letter(index)].width or _MIN_WIDTH
+        for index in range(1, ws.max_column + 1)
+    ]
+    fits = printed_width(used) * MIN_PRINT_SCALE / 100 <= PRINTABLE_WIDTH_PT
+    if one_page or fits:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 1 if one_page else 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.page_setup.scale = MIN_PRINT_SCALE
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.horizontalCentered = False
     # Room for the header and footer above and below the cells (inches).
     ws.page_margins.left = ws.page_margins.right = 0.4
@@ -226,9 +338,11 @@ def _display_width(value: object) -> int:
     if isinstance(value, date):
         return len(DATE_FORMAT)
     if isinstance(value, bool):
-        return 5
-    text = str(value)
-    if "\n" not in text:
-        return len(text)
+        return 3
     # A wrapped multi-line cell is as wide as its longest line.
-    return max(len(line) for line in text.splitlines() or [""])
+    return max((_text_width(line) for line in str(value).splitlines()), default=0)
+
+
+def _text_width(line: str) -> int:
+    # The width unit is a digit; capitals (RETENTION_TOO_SHORT) are about a third wider.
+    return len(line) + math.ceil(sum(1 for ch in line if ch.isupper()) / 3)

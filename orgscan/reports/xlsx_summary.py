@@ -9,12 +9,13 @@ import math
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.marker import DataPoint
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.model import ReasonCode, Status
 from orgscan.reports.changes import ChangesSummary, ExceptionCounts
-from orgscan.reports.runtext import command_text, scope_text
+from orgscan.reports.headline import headline
+from orgscan.reports.runtext import command_text, parameter_label, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing
 from orgscan.reports.summary import STATUS_ORDER, ReportSummary
 from orgscan.reports.xlsx_sheet import (
@@ -22,7 +23,10 @@ from orgscan.reports.xlsx_sheet import (
     STATUS_COLOURS,
     CellValue,
     Column,
+    font,
+    line_count,
     put,
+    row_height,
     write_block,
 )
 
@@ -44,8 +48,8 @@ _REASON_COLUMNS: tuple[Column[tuple[ReasonCode, int]], ...] = (
     Column("Trails", lambda count: count[1]),
 )
 
-# About how many characters of a value fit on one line of the Summary's column B (width 48).
-_SUMMARY_VALUE_CHARS = 56
+#: Widths of the Summary's label and value columns (characters).
+_LABEL_WIDTH, _VALUE_WIDTH = 36, 48
 
 
 def summary_sheet(
@@ -59,50 +63,51 @@ def summary_sheet(
     (the per-account table is the Accounts sheet)."""
     run = summary.result.run
     coverage = summary.coverage
-    put(ws["A1"], "CloudTrail Object Lock audit").font = Font(bold=True, size=14)
-    verdict = put(ws["A2"], " ".join((view.sentence, *view.details)))
-    verdict.font = Font(bold=True, size=12)
+    put(ws["A1"], "CloudTrail Object Lock audit").font = font(bold=True, size=14)
+    verdict = put(ws["A2"], " ".join((headline(summary.result, view).sentence, *view.details)))
+    verdict.font = font(bold=True, size=12)
     verdict.alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:B2")
-    ws.row_dimensions[2].height = 16 * max(2, math.ceil(len(str(verdict.value)) / 80))
+    # 12-point text: about five sixths of the 10-point characters fit on a line.
+    lines = line_count(verdict.value, (_LABEL_WIDTH + _VALUE_WIDTH) * 5 // 6)
+    ws.row_dimensions[2].height = 16 * max(2, lines) + 2
     facts: list[tuple[str, CellValue]] = [
         ("Organization", run.organization_id or "(single account)"),
-        ("Run id", run.run_id),
+        (parameter_label("run_id"), run.run_id),
         ("Scan started (UTC)", summary.started or run.started_at),
         ("Scan finished (UTC)", summary.finished or run.finished_at),
-        ("Caller", run.caller_arn),
+        (parameter_label("caller_arn"), run.caller_arn),
         ("Scope", scope_text(run.scope)),
-        ("Command", command_text(run.command)),
-        ("Host", run.host),
-        ("Tool version", run.tool_version),
-        ("Policy: default retention required", run.policy.require_default_retention),
-        ("Policy: required mode", run.policy.require_mode.value),
-        ("Policy: minimum retention (days)", run.policy.min_retention_days),
+        (parameter_label("command"), command_text(run.command)),
+        (parameter_label("host"), run.host),
+        (parameter_label("tool_version"), run.tool_version),
+        (parameter_label("policy.require_default_retention"), run.policy.require_default_retention),
+        (parameter_label("policy.require_mode"), run.policy.require_mode.value),
+        (parameter_label("policy.min_retention_days"), run.policy.min_retention_days),
         ("Accounts in the organization", coverage.accounts_total),
         ("Accounts planned", coverage.accounts_planned),
         ("Accounts scanned", coverage.accounts_scanned),
         ("Regions", len(coverage.regions)),
         ("Region names", ", ".join(coverage.regions)),
-        ("Coverage complete", coverage.complete),
+        (parameter_label("complete"), coverage.complete),
         ("Errors", coverage.errors),
         ("Trails", len(summary.result.findings)),
         ("Exceptions", exceptions.text()),
-        ("Findings excepted", exceptions.excepted),
-        ("Exceptions expired", exceptions.expired),
     ]
     row = _label_rows(ws, 4, facts) + 1
     row = _since_previous_run(ws, row, changes) + 1
 
     standing_row = row
     row = write_block(ws, standing_row, _STANDING_COLUMNS, view.counts)
-    put(ws.cell(row, 1), "Per account: see the Accounts sheet").font = Font(italic=True)
+    put(ws.cell(row, 1), "Per account: see the Accounts sheet").font = font(italic=True)
     row += 2
 
     status_row = row
     status_counts = [(status, summary.status_counts[status]) for status in STATUS_ORDER]
     row = write_block(ws, status_row, _STATUS_COLUMNS, status_counts) + 1
 
-    write_block(ws, row, _REASON_COLUMNS, list(summary.reason_counts.items()))
+    reasons = [(code, count) for code, count in summary.reason_counts.items() if count]
+    write_block(ws, row, _REASON_COLUMNS, reasons)
 
     _bar_chart(
         ws,
@@ -120,16 +125,16 @@ def summary_sheet(
         [status.value for status in STATUS_ORDER],
         "D22",
     )
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 48
+    ws.column_dimensions["A"].width = _LABEL_WIDTH
+    ws.column_dimensions["B"].width = _VALUE_WIDTH
     ws.column_dimensions["C"].width = 2
     for cells in ws.iter_rows(min_row=4, min_col=2, max_col=2):
         cells[0].alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
         # A wrapped value needs a row tall enough for its lines: spreadsheet programs keep a
         # row's default height, so a long scope or command would print over the next row.
-        lines = math.ceil(len(str(cells[0].value or "")) / _SUMMARY_VALUE_CHARS)
-        if lines > 1:
-            ws.row_dimensions[cells[0].row].height = 15 * lines
+        height = row_height(line_count(cells[0].value, _VALUE_WIDTH))
+        if height is not None:
+            ws.row_dimensions[cells[0].row].height = height
 
 
 def _status_label(status: Status | None) -> str | None:
@@ -149,13 +154,14 @@ def _label_rows(ws: Worksheet, first_row: int, facts: list[tuple[str, CellValue]
 
 def _since_previous_run(ws: Worksheet, row: int, changes: ChangesSummary) -> int:
     """The diff block of the Summary: headline, previous run, counts per class."""
-    put(ws.cell(row=row, column=1), "Since the previous run").font = Font(bold=True, size=12)
+    put(ws.cell(row=row, column=1), "Since the previous run").font = font(bold=True, size=12)
     facts: list[tuple[str, CellValue]] = [("Changes", changes.headline)]
     if not changes.first_run:
         facts += [
             ("Previous run folder", changes.previous_folder),
             ("Previous run started (UTC)", changes.previous_started or changes.previous_started_at),
-            *((f"Trails: {label}", count) for label, count in changes.counts),
+            # Only the classes that happened: the Summary must stay one readable page.
+            *((f"Trails: {label}", count) for label, count in changes.counts if count),
             ("Details", "see the Changes sheet"),
         ]
     return _label_rows(ws, row + 1, facts)

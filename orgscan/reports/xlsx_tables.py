@@ -1,9 +1,10 @@
 """The table sheets of ``report.xlsx``: Findings, Accounts, Buckets, Coverage, Remediation,
 Changes, Run and Controls.
 
-Each sheet is declared as its columns: a readable header, how a row gives the cell, and whether
-the cell is coloured by its status or wrapped. The machine field names stay in findings.json
-and findings.csv.
+Each sheet is declared as its columns: a readable header, how a row gives the cell, whether
+the cell is coloured by its status or wrapped, how wide it may grow and whether it names the row
+(repeated on every page printed). Row heights and the print layout follow from these
+declarations (``xlsx_sheet``). The machine field names stay in findings.json and findings.csv.
 """
 
 from __future__ import annotations
@@ -21,10 +22,22 @@ from orgscan.model import ExceptionMark, Finding, ScanResult
 from orgscan.reports.changes import ChangeRow, ChangesSummary
 from orgscan.reports.claims import ControlStanding, standings
 from orgscan.reports.fixes import RemediationRow
-from orgscan.reports.runtext import command_text
+from orgscan.reports.runtext import command_text, parameter_label
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
+
+#: How wide (characters) a Findings column may grow before its text wraps; the others: 60.
+FINDING_WIDTHS: dict[str, int] = {
+    "trail_name": 24,
+    "trail_arn": 30,
+    "bucket_name": 30,
+    "reason_code": 24,
+    "reason": 40,
+    "latest_delivery_error": 20,
+}
+#: The Findings columns that name a row, repeated on every printed page.
+FINDING_KEYS = ("account_id", "trail_name")
 
 #: The Findings sheet's header for each contract field, in the contract's order.
 FINDING_HEADERS: dict[str, str] = {
@@ -82,22 +95,28 @@ def _exception_text(finding: Finding) -> CellValue:
 _FINDING_COLUMNS: tuple[Column[Finding], ...] = (
     # Read straight from the findings: the columns are the contract's fields, in its order.
     *(
-        Column(FINDING_HEADERS[name], _field(name), status=name == "status")
+        Column(
+            FINDING_HEADERS[name],
+            _field(name),
+            status=name == "status",
+            width=FINDING_WIDTHS.get(name, 60),
+            key=name in FINDING_KEYS,
+        )
         for name in FINDING_COLUMNS
     ),
     # After the contract's fields: the exceptions register's mark.
     Column("Exception", _exception_text, status=True),
     Column("Exception owner", _mark_field(lambda mark: mark.owner)),
     Column("Exception expires", _mark_field(lambda mark: mark.expires)),
-    Column("Exception reason", _mark_field(lambda mark: mark.reason)),
+    Column("Exception reason", _mark_field(lambda mark: mark.reason), width=40),
 )
 #: Columns of the Findings sheet after the contract's fields: the exceptions register's mark.
 EXCEPTION_COLUMNS = tuple(column.header for column in _FINDING_COLUMNS[len(FINDING_COLUMNS) :])
 
 _ACCOUNT_COLUMNS: tuple[Column[AccountRow], ...] = (
-    Column("Account", lambda row: row.account_id),
-    Column("Name", lambda row: row.name),
-    Column("OU path", lambda row: row.ou_path),
+    Column("Account", lambda row: row.account_id, key=True),
+    Column("Name", lambda row: row.name, width=20),
+    Column("OU path", lambda row: row.ou_path, width=20),
     # An account without a verdict says why here: never a blank a filter hides.
     Column(
         "Verdict",
@@ -108,19 +127,19 @@ _ACCOUNT_COLUMNS: tuple[Column[AccountRow], ...] = (
         "Verdict code",
         lambda row: row.verdict_code.value if row.verdict_code is not None else None,
     ),
-    Column("Gaps", lambda row: row.gaps_text or None, wrap=True),
-    Column("Protected by", lambda row: "\n".join(row.protected_by) or None, wrap=True),
-    Column("Coverage", lambda row: row.note),
+    Column("Gaps", lambda row: row.gaps_text or None, wrap=True, width=28),
+    Column("Protected by", lambda row: "\n".join(row.protected_by) or None, wrap=True, width=36),
+    Column("Coverage", lambda row: row.note, width=18),
 )
 
 _SHARED_BUCKET_COLUMNS: tuple[Column[BucketSummary], ...] = (
-    Column("Bucket", lambda b: b.bucket_name),
+    Column("Bucket", lambda b: b.bucket_name, width=24, key=True),
     Column("Owner account", lambda b: b.bucket_account_id),
     Column("Region", lambda b: b.bucket_region),
     Column("Status", lambda b: b.status.value, status=True),
     Column("Reason code", lambda b: b.reason_code.value),
     Column("Trails", lambda b: len(b.trail_arns)),
-    Column("Delivering accounts", lambda b: ", ".join(b.delivering_accounts)),
+    Column("Delivering accounts", lambda b: _some(b.delivering_accounts), width=14),
 )
 # The columns the Buckets and Remediation sheets share, by header.
 _BUCKET = {column.header: column for column in _SHARED_BUCKET_COLUMNS}
@@ -137,31 +156,38 @@ _BUCKET_COLUMNS: tuple[Column[BucketSummary], ...] = (
     _BUCKET["Reason code"],
     _BUCKET["Trails"],
     _BUCKET["Delivering accounts"],
-    Column("Reason", lambda b: b.reason),
+    Column("Reason", lambda b: b.reason, width=30),
 )
 
 
 def _of_bucket(column: Column[BucketSummary]) -> Column[RemediationRow]:
     """A bucket column on a remediation row (the row's bucket)."""
-    return Column(column.header, lambda r: column.value(r.bucket), status=column.status is True)
+    return Column(
+        column.header,
+        lambda r: column.value(r.bucket),
+        status=column.status is True,
+        width=column.width,
+        key=column.key,
+    )
 
 
 _REMEDIATION_COLUMNS: tuple[Column[RemediationRow], ...] = (
     *(_of_bucket(column) for column in _SHARED_BUCKET_COLUMNS),
     Column("Strategy", lambda r: r.strategy),
-    Column("What to do", lambda r: r.summary, wrap=True),
+    Column("What to do", lambda r: r.summary, wrap=True, width=30),
     Column(
         "Steps",
         lambda r: "\n".join(f"{n}. {step}" for n, step in enumerate(r.steps, start=1)) or None,
         wrap=True,
+        width=36,
     ),
-    Column("Warnings", lambda r: "\n".join(r.warnings) or None, wrap=True),
-    Column("Script", lambda r: r.script_label),
+    Column("Warnings", lambda r: "\n".join(r.warnings) or None, wrap=True, width=30),
+    Column("Script", lambda r: r.script_label, width=16),
 )
 
 _COVERAGE_COLUMNS: tuple[Column[CoverageRow], ...] = (
-    Column("Kind", lambda r: r.kind),
-    Column("Account", lambda r: r.account_id),
+    Column("Kind", lambda r: r.kind, key=True),
+    Column("Account", lambda r: r.account_id, key=True),
     Column("Name", lambda r: r.name),
     Column("OU path", lambda r: r.ou_path),
     Column("State", lambda r: r.state),
@@ -170,7 +196,7 @@ _COVERAGE_COLUMNS: tuple[Column[CoverageRow], ...] = (
     Column("Region", lambda r: r.region),
     Column("Stage", lambda r: r.stage),
     Column("Error code", lambda r: r.error_code),
-    Column("Detail", lambda r: r.detail),
+    Column("Detail", lambda r: r.detail, width=40),
 )
 
 _CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
@@ -182,30 +208,35 @@ _CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
     Column("Status now", lambda r: r.status_new, status=True),
     Column("Reason code before", lambda r: r.reason_code_old),
     Column("Reason code now", lambda r: r.reason_code_new),
-    Column("What changed", lambda r: r.what_changed, wrap=True),
+    Column("What changed", lambda r: r.what_changed, wrap=True, width=36),
     Column("Excepted", lambda r: r.excepted),
-    Column("Trail ARN", lambda r: r.trail_arn),
+    Column("Trail ARN", lambda r: r.trail_arn, width=36),
 )
 
 _PARAMETER_COLUMNS: tuple[Column[tuple[str, CellValue]], ...] = (
-    Column("Parameter", itemgetter(0)),
-    Column("Value", itemgetter(1)),
+    Column("Parameter", itemgetter(0), key=True),
+    Column("Value", itemgetter(1), width=80),
 )
 
 _CONTROL_COLUMNS: tuple[Column[ControlStanding], ...] = (
-    Column("Framework", lambda s: s.control.framework),
-    Column("Requirement", lambda s: s.control.requirement),
-    Column("Title", lambda s: s.control.title, wrap=True),
-    Column("Evidenced by", lambda s: ", ".join(kind.value for kind in s.control.applies_to)),
+    Column("Framework", lambda s: s.control.framework, key=True),
+    Column("Requirement", lambda s: s.control.requirement, width=20),
+    Column("Title", lambda s: s.control.title, wrap=True, width=30),
+    Column(
+        "Evidenced by",
+        lambda s: ", ".join(kind.value for kind in s.control.applies_to),
+        width=16,
+    ),
     Column("Relation", lambda s: s.control.relation.value),
-    Column("Source", lambda s: s.control.source),
-    Column("Note", lambda s: s.control.note, wrap=True),
+    Column("Source", lambda s: s.control.source, width=30),
+    Column("Note", lambda s: s.control.note, wrap=True, width=40),
     Column(
         "Evidenced when",
         lambda s: ", ".join(c.text for c in s.control.evidenced_when) or "always",
         wrap=True,
+        width=30,
     ),
-    Column("In this run", lambda s: s.describe(), wrap=True),
+    Column("In this run", lambda s: s.describe(), wrap=True, width=30),
 )
 
 
@@ -248,7 +279,7 @@ def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
 
 
 def run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -> None:
-    """The run's parameters by their machine names, as ``findings.json`` records them."""
+    """The run's parameters as ``findings.json`` records them, each under a reader's label."""
     run = summary.result.run
     duration = (
         (summary.finished - summary.started).total_seconds()
@@ -280,7 +311,8 @@ def run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) ->
         ("previous_run_folder", changes.previous_folder),
         ("previous_run_started_at", changes.previous_started or changes.previous_started_at),
     ]
-    write_table(ws, _PARAMETER_COLUMNS, parameters)
+    labelled = [(parameter_label(key), value) for key, value in parameters]
+    write_table(ws, _PARAMETER_COLUMNS, labelled)
 
 
 def controls_sheet(ws: Worksheet, result: ScanResult) -> None:
@@ -288,6 +320,17 @@ def controls_sheet(ws: Worksheet, result: ScanResult) -> None:
     and whether this run does: labels it does not evidence are listed with the condition
     missed, and never attached to a result."""
     write_table(ws, _CONTROL_COLUMNS, standings(load_controls(), result))
+
+
+#: Accounts named in one cell before "and N more": a row must fit a printed page (an
+#: organization bucket receives from every account; the Findings sheet lists them all).
+NAMED_IN_CELL = 12
+
+
+def _some(names: tuple[str, ...]) -> str:
+    shown = ", ".join(names[:NAMED_IN_CELL])
+    rest = len(names) - NAMED_IN_CELL
+    return f"{shown} and {rest} more (see Findings)" if rest > 0 else shown
 
 
 def _scope_value(value: object) -> CellValue:

@@ -76,15 +76,14 @@ def test_publish_command_imports_a_run(security_hub: Any, demo_run: Path) -> Non
     assert {f["AwsAccountId"] for f in stored} == {"123456789012"}
 
 
-def test_publish_refuses_a_tampered_run_and_needs_a_target(
-    security_hub: Any, demo_run: Path
-) -> None:
-    assert run_cli("publish", str(demo_run))[0] == 2
+def test_publish_refuses_a_tampered_run(security_hub: Any, demo_run: Path) -> None:
     findings = demo_run / "findings.json"
     findings.write_text(findings.read_text().replace('"FAIL"', '"PASS"'))
-    code, _, err = run_cli("publish", str(demo_run), "--security-hub")
-    assert code == 1
-    assert "refusing to publish" in err
+    # Security Hub is the destination whether --security-hub is named or not.
+    for flags in ((), ("--security-hub",)):
+        code, _, err = run_cli("publish", str(demo_run), *flags)
+        assert code == 1
+        assert "refusing to publish" in err
     assert all_findings(security_hub) == []
 
 

@@ -145,7 +145,9 @@ def test_verdict_line_comes_first_and_names_the_unprotected_accounts() -> None:
     sentence = (
         "2 of 4 scanned accounts are not protected: their activity is not recorded into "
         "a locked bucket in ap-south-2 (2 accounts), eu-west-1 (2 accounts) and "
-        "us-east-1 (2 accounts)."
+        "us-east-1 (2 accounts); 4 trails deliver into buckets that fail: 1 missing, "
+        "1 without Object Lock, 1 in a mode the policy does not allow, 1 with too short a "
+        "retention."
     )
     assert sentence in text
     # The verdict is the first thing after the title, before any table.
@@ -181,7 +183,7 @@ def test_unjudged_accounts_are_never_shown_as_protected(html: str) -> None:
     text = " ".join("".join(parse(html).text).split())
     assert (
         "The 4 scanned accounts were not assessed: this run did not judge accounts, so "
-        "read the findings below trail by trail."
+        "read the findings below trail by trail; 4 trails deliver into buckets that fail: "
     ) in text
     assert 'data-standing="protected"' not in html
     assert html.count('data-standing="not assessed"') == 4
