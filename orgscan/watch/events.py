@@ -196,10 +196,11 @@ def _named(scope: EventScope, parameters: dict[str, Any]) -> EventScope | Reject
     return replace(scope, named_account=named)
 
 
-def key_account(key: str) -> str | None:
-    """The account in a KMS key ARN (``arn:aws:kms:REGION:ACCOUNT:key/ID``); None for a bare
-    key id or alias, which belong to the event's own account."""
-    parts = key.split(":")
+def arn_account(name: str) -> str | None:
+    """The account in an ARN (``arn:aws:kms:REGION:ACCOUNT:key/ID``,
+    ``arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME``); None for a bare name, key id or alias,
+    which name a thing of the event's own account."""
+    parts = name.split(":")
     if len(parts) >= 6 and parts[0] == "arn" and ACCOUNT_ID_RE.match(parts[4]):
         return parts[4]
     return None

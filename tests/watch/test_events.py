@@ -13,7 +13,7 @@ from orgscan.watch.events import (
     Rejected,
     RejectKind,
     Target,
-    key_account,
+    arn_account,
     parse_event,
 )
 from tests.watch.cloudtrail_events import (
@@ -192,10 +192,11 @@ def test_every_watched_event_of_the_contract_is_mapped():
     }
 
 
-def test_a_key_arn_names_its_owner_a_bare_id_does_not():
-    assert key_account(KEY_ARN) == "333333333333"
-    assert key_account("1234abcd-12ab-34cd-56ef-1234567890ab") is None
-    assert key_account("alias/trail-key") is None
+def test_an_arn_names_its_owner_a_bare_id_does_not():
+    assert arn_account(KEY_ARN) == "333333333333"
+    assert arn_account(TRAIL_ARN) == ACCOUNT
+    assert arn_account("1234abcd-12ab-34cd-56ef-1234567890ab") is None
+    assert arn_account("alias/trail-key") is None
 
 
 def test_the_log_line_names_the_event_where_and_what():
