@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
@@ -56,12 +57,16 @@ class Rescanner:
     clock: Callable[[], datetime] = utc_now
     hooks: RunHooks | None = None
 
-    def rescan(self, accounts: frozenset[str]) -> RunOutcome:
-        """Scan ``accounts`` again and write the incremental run of the output folder's latest
-        run; the outcome names the sealed folder (``latest`` now names it)."""
-        base_dir, base = base_run(self.settings.output_dir)
+    def rescan(self, accounts: frozenset[str], base_dir: Path, base: ScanResult) -> RunOutcome:
+        """Scan ``accounts`` again and write the incremental run of ``base`` (the run of
+        ``base_dir``, from ``base_run``); the outcome names the sealed folder, which ``latest``
+        now names."""
         restricted = dataclasses.replace(
-            self.settings, accounts=tuple(sorted(accounts)), exclude_accounts=(), ous=()
+            self.settings,
+            accounts=tuple(sorted(accounts)),
+            exclude_accounts=(),
+            ous=(),
+            **_as_in(base),
         )
 
         def merge(result: ScanResult, run_dir: Path) -> ScanResult:
@@ -77,3 +82,13 @@ class Rescanner:
             clock=self.clock,
             merge=merge,
         )
+
+
+def _as_in(base: ScanResult) -> dict[str, Any]:
+    """The settings a rescan takes from its base run: one run judges every finding with one
+    policy, over the same regions and organization mode, whatever the config says now."""
+    taken: dict[str, Any] = {"policy": base.run.policy}
+    scope = base.run.scope
+    if scope is not None:
+        taken |= {"regions": scope.regions or (), "use_org": scope.org}
+    return taken

@@ -11,6 +11,7 @@ from orgscan.findings import load_run
 from orgscan.model import AccountVerdictCode, RunKind
 from orgscan.runs.folder import resolve_latest
 from orgscan.runs.history import list_runs
+from orgscan.watch.incremental import base_run
 from tests.watch.world import watched_demo
 
 
@@ -23,7 +24,9 @@ def test_a_stopped_trail_makes_an_incremental_run_that_verifies_and_says_what_ch
         assert before[log_archive].verdict_code is AccountVerdictCode.PROTECTED
         world.client("cloudtrail", "log-archive").stop_logging(Name="log-archive-trail")
 
-        outcome = world.rescanner().rescan(frozenset({log_archive}))
+        base_dir, base_result = base_run(output)
+        assert base_dir == base.run_dir
+        outcome = world.rescanner().rescan(frozenset({log_archive}), base_dir, base_result)
 
     run_dir = outcome.run_dir
     assert resolve_latest(output) == run_dir

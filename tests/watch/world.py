@@ -85,3 +85,25 @@ def watched_demo(output_dir: Path) -> Iterator[World]:
             configure_session=scp_denials(simulated.scp_denied),
         )
         yield World(simulated, settings, sessions)
+
+
+def event_queue(world: World) -> str:
+    """A queue in the management account, as the central stack makes it; its URL."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    # A short visibility timeout: a message left for the dead-letter queue is seen again soon.
+    return str(
+        sqs.create_queue(QueueName="orgscan-events", Attributes={"VisibilityTimeout": "2"})[
+            "QueueUrl"
+        ]
+    )
+
+
+def queued(queue_url: str) -> int:
+    """How many messages the queue holds, visible or in flight."""
+    attributes = boto3.client("sqs", region_name="us-east-1").get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
