@@ -30,7 +30,7 @@ from logging.handlers import MemoryHandler
 from pathlib import Path
 from typing import Any, Protocol
 
-from orgscan.aws.recorder import EVIDENCE_FILE
+from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import LogFormat, ScanSettings
 from orgscan.config.evidence_bucket import EvidenceBucket
@@ -136,6 +136,19 @@ class _Held:
             stop_log(self.buffer)
         if self.unlock is not None:
             self.unlock()
+
+
+def scan_sessions(settings: ScanSettings) -> SessionFactory:
+    """The session factory a scan of ``settings`` uses against AWS: their role, external id,
+    session name, pool size and attempts, recording the AWS answers as evidence."""
+    return SessionFactory(
+        role_name=settings.role_name,
+        external_id=settings.external_id,
+        role_session_name=settings.role_session_name,
+        max_pool_connections=settings.workers,
+        max_attempts=settings.max_attempts,
+        recorder=ResponseRecorder(),
+    )
 
 
 def run(

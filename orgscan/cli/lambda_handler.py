@@ -15,15 +15,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orgscan.aws.recorder import ResponseRecorder
-from orgscan.aws.sessions import SessionFactory
 from orgscan.cli.exitcodes import scan_exit_code
-from orgscan.config import build_settings
-from orgscan.config.loading import read_config_file
 from orgscan.errors import InputError
 from orgscan.runs.logsetup import configure_logging
-from orgscan.scan.executors import make_executor
-from orgscan.watch.incremental import Rescanner
+from orgscan.watch.incremental import Rescanner, watch_settings
 from orgscan.watch.sqs_event import batch_item_failures
 
 OUTPUT_DIR_VARIABLE = "ORGSCAN_OUTPUT_DIR"
@@ -43,21 +38,10 @@ def _rescanner() -> Rescanner:
     if not output_dir:
         raise InputError(f"{OUTPUT_DIR_VARIABLE} is not set: the output folder of the scans")
     config = os.environ.get(CONFIG_VARIABLE)
-    values = read_config_file(Path(config)) if config else None
-    settings = build_settings(values, {"output_dir": Path(output_dir)}, config or "config")
+    settings = watch_settings(Path(config) if config else None, Path(output_dir))
     configure_logging(settings.log_level)
-    sessions = SessionFactory(
-        role_name=settings.role_name,
-        external_id=settings.external_id,
-        role_session_name=settings.role_session_name,
-        max_pool_connections=settings.workers,
-        max_attempts=settings.max_attempts,
-        recorder=ResponseRecorder(),
-    )
-    return Rescanner(
-        settings=settings,
-        sessions=sessions,
-        executor=lambda: make_executor(settings.workers, settings.serial),
-        command=("orgscan.cli.lambda_handler.handler",),  # what runs recorded it
+    return Rescanner.for_settings(
+        settings,
+        command=("orgscan.cli.lambda_handler.handler",),  # what the runs record as their command
         judge=lambda result: scan_exit_code(result, settings.fail_on),
     )

@@ -6,15 +6,14 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
 
-from orgscan.cli.common import maps_input_errors, terminal_text
+from orgscan.cli.common import maps_input_errors, signals_handled, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import examples
 
@@ -68,42 +67,26 @@ def watch(
 ) -> None:
     """Rescan the accounts that CloudTrail events from QUEUE_URL touch, writing incremental
     run folders into OUTPUT_DIR; delete each message once its run folder is sealed."""
-    from orgscan.aws.recorder import ResponseRecorder
-    from orgscan.aws.sessions import SessionFactory
     from orgscan.cli.exitcodes import scan_exit_code
-    from orgscan.config import build_settings
-    from orgscan.config.loading import read_config_file
     from orgscan.errors import InputError
     from orgscan.runs.logsetup import configure_logging
-    from orgscan.scan.executors import make_executor
-    from orgscan.watch.incremental import Rescanner, base_run
+    from orgscan.watch.incremental import Rescanner, base_run, watch_settings
     from orgscan.watch.loop import SqsQueue, Watcher
 
     if not _ANY_URL.match(queue_url):
         raise InputError(f"--queue-url: not a queue URL: {queue_url!r:.120}")
-    values = read_config_file(config) if config is not None else None
-    settings = build_settings(values, {"output_dir": output_dir}, str(config or "config"))
+    settings = watch_settings(config, output_dir)
     configure_logging(settings.log_level)
     base_run(settings.output_dir)  # no trusted run to update: exit 2 or 1 before any read
-    sessions = SessionFactory(
-        role_name=settings.role_name,
-        external_id=settings.external_id,
-        role_session_name=settings.role_session_name,
-        max_pool_connections=settings.workers,
-        max_attempts=settings.max_attempts,
-        recorder=ResponseRecorder(),
-    )
-    found = _QUEUE_URL.match(queue_url)
-    region = found.group(1) if found else sessions.default_region
-    rescanner = Rescanner(
-        settings=settings,
-        sessions=sessions,
-        executor=lambda: make_executor(settings.workers, settings.serial),
-        command=tuple(sys.argv),
+    rescanner = Rescanner.for_settings(
+        settings,
+        command=sys.argv,
         judge=lambda result: scan_exit_code(result, settings.fail_on),
     )
+    found = _QUEUE_URL.match(queue_url)
+    region = found.group(1) if found else rescanner.sessions.default_region
     watcher = Watcher(
-        SqsQueue(sessions.shared_client("sqs", region), queue_url),
+        SqsQueue(rescanner.sessions.shared_client("sqs", region), queue_url),
         rescanner,
         say=lambda line: typer.echo(terminal_text(line), err=True),
         wait_seconds=wait_seconds,
@@ -121,20 +104,11 @@ def watch(
     raise typer.Exit(ExitCode.INCOMPLETE if summary.failures else ExitCode.OK)
 
 
-@contextmanager
-def _terminate_sets(stop: threading.Event) -> Iterator[None]:
+def _terminate_sets(stop: threading.Event) -> AbstractContextManager[None]:
     """SIGTERM sets ``stop``: the run folder being written is finished and sealed, its
     messages deleted, and the watch then ends (a scheduler's stop never leaves a half run)."""
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    try:
-        previous = signal.signal(signal.SIGTERM, request_stop)
-    except ValueError:  # not the main thread (tests running the command in a worker)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return signals_handled(request_stop, signal.SIGTERM)

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.config import ScanSettings
+from orgscan.config import ScanSettings, build_settings
+from orgscan.config.loading import read_config_file
 from orgscan.errors import InputError
 from orgscan.evidence.trust import trusted_run
 from orgscan.model import ScanResult
-from orgscan.pipeline import RunHooks, RunOutcome, run
+from orgscan.pipeline import RunHooks, RunOutcome, run, scan_sessions
 from orgscan.runs.folder import resolve_latest
+from orgscan.scan.executors import make_executor
 from orgscan.scan.planning import utc_now
 from orgscan.watch.merge import merge_runs
 
@@ -43,6 +45,13 @@ def base_run(output_dir: Path) -> tuple[Path, ScanResult]:
     return latest, trusted.result
 
 
+def watch_settings(config: Path | None, output_dir: Path) -> ScanSettings:
+    """The settings of a watch: the full scans' config file (``config``), writing into
+    ``output_dir``; ``InputError`` naming the file and key of a bad one."""
+    values = read_config_file(config) if config is not None else None
+    return build_settings(values, {"output_dir": output_dir}, str(config or "config"))
+
+
 @dataclasses.dataclass(frozen=True)
 class Rescanner:
     """What every incremental run of one watch shares: the settings of a full scan (the
@@ -56,6 +65,23 @@ class Rescanner:
     judge: Callable[[ScanResult], int]
     clock: Callable[[], datetime] = utc_now
     hooks: RunHooks | None = None
+
+    @classmethod
+    def for_settings(
+        cls,
+        settings: ScanSettings,
+        command: Sequence[str],
+        judge: Callable[[ScanResult], int],
+    ) -> Rescanner:
+        """Incremental runs against AWS with ``settings``: the scan's session factory
+        (recording evidence) and a new executor of their size for each run."""
+        return cls(
+            settings=settings,
+            sessions=scan_sessions(settings),
+            executor=lambda: make_executor(settings.workers, settings.serial),
+            command=tuple(command),
+            judge=judge,
+        )
 
     def rescan(self, accounts: frozenset[str], base_dir: Path, base: ScanResult) -> RunOutcome:
         """Scan ``accounts`` again and write the incremental run of ``base`` (the run of

@@ -20,6 +20,7 @@ from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from orgscan.simulate.denials import scp_denials
 from orgscan.watch.incremental import Rescanner
 from tests.core.scanning import demo_settings
+from tests.simulate.clients import client_as
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,8 @@ class World:
         return self.simulated.accounts[name]
 
     def client(self, service: str, account_name: str, region: str = "us-east-1") -> Any:
-        """A boto3 client acting in ``account_name`` (a member's role, or the caller's own)."""
-        account_id = self.account(account_name)
-        if account_id == self.simulated.management_account_id:
-            return boto3.client(service, region_name=region)
-        role = f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"
-        creds = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="test")
-        keys = creds["Credentials"]
-        return boto3.client(
-            service,
-            region_name=region,
-            aws_access_key_id=keys["AccessKeyId"],
-            aws_secret_access_key=keys["SecretAccessKey"],
-            aws_session_token=keys["SessionToken"],
-        )
+        """A boto3 client acting in the member account ``account_name``."""
+        return client_as(self.account(account_name), service, region)
 
     def full_scan(self) -> RunOutcome:
         """A full scan into the output folder (the base run of what follows)."""
