@@ -72,6 +72,8 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "host": run.host,
             "regions": list(run.regions),
             "complete": run.complete,
+            "kind": run.kind.value,
+            "based_on": run.based_on,
         },
         "accounts": [_account_to_dict(account) for account in result.accounts],
         "findings": [_finding_to_dict(finding) for finding in result.findings],

@@ -26,6 +26,7 @@ from orgscan.model import (
     ReasonCode,
     RequiredMode,
     RunInfo,
+    RunKind,
     RunScope,
     ScanError,
     ScanResult,
@@ -183,6 +184,9 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         policy=policy,
         regions=tuple(regions),
         complete=_get(raw, "complete", bool, where),
+        # Absent before incremental runs existed: every such run was a full scan.
+        kind=_enum(raw.get("kind", RunKind.FULL.value), RunKind, "kind", where),
+        based_on=_get(raw, "based_on", str, where, optional=True) if "based_on" in raw else None,
     )
 
 

@@ -294,9 +294,17 @@ class RunScope:
         }
 
 
+class RunKind(StrEnum):
+    """A full scan, or an incremental run: a base run with some accounts rescanned (watch)."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
 @dataclass(frozen=True)
 class RunInfo:
-    """The ``run`` object of ``findings.json``."""
+    """The ``run`` object of ``findings.json``. An incremental run names the run it updates
+    in ``based_on`` (its run id): the accounts it did not rescan are that run's."""
 
     started_at: str
     finished_at: str
@@ -310,6 +318,8 @@ class RunInfo:
     scope: RunScope | None = None
     command: tuple[str, ...] = ()
     host: str = ""
+    kind: RunKind = RunKind.FULL
+    based_on: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """One run, start to end: plan → run folder → its logs → scan → exceptions register → write →
-seal → ``latest`` → evidence copy. ``orgscan scan`` and ``orgscan demo`` call ``run``, and so
-will ``orgscan watch``.
+seal → ``latest`` → evidence copy. ``orgscan scan``, ``orgscan demo`` and ``orgscan watch`` call
+``run`` (watch with a ``merge`` that makes its rescan an incremental run of the base run).
 
 ``run`` returns a ``RunOutcome`` or raises the domain errors of ``orgscan.errors`` (bad input,
 AWS unavailable, interrupted before the scan began, evidence not written); it never prints,
@@ -30,7 +30,7 @@ from logging.handlers import MemoryHandler
 from pathlib import Path
 from typing import Any, Protocol
 
-from orgscan.aws.recorder import EVIDENCE_FILE
+from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import LogFormat, ScanSettings
 from orgscan.config.evidence_bucket import EvidenceBucket
@@ -139,6 +139,19 @@ class _Held:
             self.unlock()
 
 
+def scan_sessions(settings: ScanSettings) -> SessionFactory:
+    """The session factory a scan of ``settings`` uses against AWS: their role, external id,
+    session name, pool size and attempts, recording the AWS answers as evidence."""
+    return SessionFactory(
+        role_name=settings.role_name,
+        external_id=settings.external_id,
+        role_session_name=settings.role_session_name,
+        max_pool_connections=settings.workers,
+        max_attempts=settings.max_attempts,
+        recorder=ResponseRecorder(),
+    )
+
+
 def run(
     settings: ScanSettings,
     sessions: SessionFactory,
@@ -149,11 +162,14 @@ def run(
     exit_code: Callable[[ScanResult], int],
     hooks: RunHooks | None = None,
     clock: Callable[[], datetime] = utc_now,
+    merge: Callable[[ScanResult, Path], ScanResult] | None = None,
 ) -> RunOutcome:
     """Plan, scan and write a sealed run folder, then copy it to the evidence bucket if one is
     configured. ``executor`` is this run's: it is shut down when the run ends (after an
     interruption without waiting for queued work). ``command`` is the command line recorded
-    in the run; ``exit_code`` judges the result for the run's final log line.
+    in the run; ``exit_code`` judges the result for the run's final log line. ``merge``, when
+    given, turns the described result into the one the folder holds before anything is written
+    (it may rewrite the folder's evidence file; an ``OSError`` there is an unwritten run).
 
     Raises ``InputError`` (bad scope, an evidence bucket without Object Lock, an output folder
     that cannot hold a run), ``AwsUnavailableError`` and ``ScanNotStarted`` before anything is
@@ -163,7 +179,15 @@ def run(
     held = _Held(executor, sessions, start_buffer())
     try:
         return _run(
-            settings, sessions, progress, held, command, exit_code, hooks or _Unhooked(), clock
+            settings,
+            sessions,
+            progress,
+            held,
+            command,
+            exit_code,
+            hooks or _Unhooked(),
+            clock,
+            merge,
         )
     finally:
         held.release()
@@ -178,6 +202,7 @@ def _run(
     exit_code: Callable[[ScanResult], int],
     hooks: RunHooks,
     clock: Callable[[], datetime],
+    merge: Callable[[ScanResult, Path], ScanResult] | None,
 ) -> RunOutcome:
     _check_evidence_bucket(settings, sessions)  # refused before anything is written
     plan = _plan(settings, sessions, held)
@@ -201,6 +226,8 @@ def _run(
         with hooks.writing():
             result = apply_register(result, settings.exceptions)
             result = describe_run(result, run_dir, settings, command)
+            if merge is not None:
+                result = _merged(merge, result, run_dir)
             written = write_run(run_dir, result, settings.formats, settings.remediation)
             log_phase("writing", began)
             # An interrupted run is incomplete evidence (contract: 3), unless what it did
@@ -300,6 +327,16 @@ def _interrupted_while_writing(run_dir: Path) -> EvidenceWriteError:
     return EvidenceWriteError(
         f"interrupted while writing the run folder {run_dir}: it is incomplete ({kept})"
     )
+
+
+def _merged(
+    merge: Callable[[ScanResult, Path], ScanResult], result: ScanResult, run_dir: Path
+) -> ScanResult:
+    """``merge``'s result; a file it could not write leaves the folder incomplete (exit 4)."""
+    try:
+        return merge(result, run_dir)
+    except OSError as exc:
+        raise write_failure(exc, _INCOMPLETE, run_dir) from None
 
 
 def _seal(run_dir: Path, run_id: str) -> str:

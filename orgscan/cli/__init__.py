@@ -67,6 +67,9 @@ def _register() -> None:
 
     app.command("verify", cls=Command, epilog=verify_cmd.EPILOG)(verify_cmd.verify)
     app.command("publish", cls=Command, epilog=publish_cmd.EPILOG)(publish_cmd.publish)
+    from orgscan.cli import watch_cmd
+
+    app.command("watch", cls=Command, epilog=watch_cmd.EPILOG)(watch_cmd.watch)
 
 
 _register()

@@ -1,11 +1,14 @@
-"""Helpers shared by the typer commands: error mapping and output to the terminal."""
+"""Helpers shared by the typer commands: error mapping, output to the terminal, signals."""
 
 from __future__ import annotations
 
 import functools
 import re
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -78,3 +81,22 @@ def maps_input_errors(command: Callable[P, R]) -> Callable[P, R]:
 def stderr_is_terminal() -> bool:
     """True when progress output would reach a person rather than a log file."""
     return sys.stderr.isatty()
+
+
+@contextmanager
+def signals_handled(
+    handler: Callable[[int, FrameType | None], None], *signums: int
+) -> Iterator[None]:
+    """``handler`` answers ``signums`` while the block runs; the previous handlers are back
+    after it. Outside the main thread (tests running a command in a worker) Python cannot set
+    handlers, and nothing changes."""
+    try:
+        previous = {signum: signal.signal(signum, handler) for signum in signums}
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, before)

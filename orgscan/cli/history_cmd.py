@@ -12,7 +12,7 @@ from orgscan.cli.common import maps_input_errors, terminal_cell
 from orgscan.cli.panels import examples
 
 if TYPE_CHECKING:
-    from orgscan.runs.history import RunHistory
+    from orgscan.runs.history import RunHistory, RunSummary
 
 EPILOG = examples(
     "orgscan history reports/",
@@ -76,7 +76,7 @@ def format_history(runs: RunHistory) -> str:
                 ("yes" if run.complete else "no") if run.folder_complete else "unfinished",
                 *("-" if count is None else str(count) for count in counts),
                 accounts,
-                "latest" if run.latest else "",
+                _notes(run),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -84,3 +84,12 @@ def format_history(runs: RunHistory) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def _notes(run: RunSummary) -> str:
+    """``latest`` and, for an incremental run, the run it updates: an incremental run must
+    never pass for a full scan."""
+    notes = ["latest"] if run.latest else []
+    if run.kind == "incremental":
+        notes.append(f"incremental, based on {terminal_cell(run.based_on or '(unknown)')}")
+    return "; ".join(notes)

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from orgscan.cli.common import maps_input_errors, stderr_is_terminal, terminal_text
+from orgscan.cli.common import (
+    maps_input_errors,
+    signals_handled,
+    stderr_is_terminal,
+    terminal_text,
+)
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import ScanOptions, with_scan_options, with_some_scan_options
@@ -46,19 +51,10 @@ DEMO_EPILOG = examples(
 def scan(options: ScanOptions) -> None:
     """Scan the organization (or one account) and write a run folder."""
     # Imported when the command runs: `orgscan --help` must not load the core.
-    from orgscan.aws.recorder import ResponseRecorder
-    from orgscan.aws.sessions import SessionFactory
+    from orgscan.pipeline import scan_sessions
 
     settings = options.settings()
-    sessions = SessionFactory(
-        role_name=settings.role_name,
-        external_id=settings.external_id,
-        role_session_name=settings.role_session_name,
-        max_pool_connections=settings.workers,
-        max_attempts=settings.max_attempts,
-        recorder=ResponseRecorder(),
-    )
-    raise typer.Exit(run_scan(settings, sessions))
+    raise typer.Exit(run_scan(settings, scan_sessions(settings)))
 
 
 @maps_input_errors
@@ -256,26 +252,16 @@ def _clock_time(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
+def _terminate_as_interrupt() -> AbstractContextManager[None]:
     """SIGTERM (a scheduler stopping the job) ends the scan like Ctrl-C: results are kept."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (tests running the command in a worker)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return signals_handled(interrupt, signal.SIGTERM)
 
 
-@contextmanager
-def _signals_stop_writing() -> Iterator[None]:
+def _signals_stop_writing() -> AbstractContextManager[None]:
     """While the run folder is written, Ctrl-C and SIGTERM stop the writing at once: writing a
     large organization takes longer than a scheduler's grace period before SIGKILL, and a
     stopped write leaves an honest folder (no manifest: incomplete; ``latest`` not moved)."""
@@ -283,15 +269,4 @@ def _signals_stop_writing() -> Iterator[None]:
     def stop_writing(signum: int, frame: FrameType | None) -> None:
         raise WriteInterrupted
 
-    try:
-        previous = {
-            sig: signal.signal(sig, stop_writing) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-    except ValueError:  # not the main thread (tests running the command in a worker)
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return signals_handled(stop_writing, signal.SIGINT, signal.SIGTERM)

@@ -62,6 +62,9 @@ class RunSummary:
     accounts_planned: int | None
     latest: bool
     folder_complete: bool
+    #: ``full``, or ``incremental`` with the run it updates in ``based_on``.
+    kind: str = "full"
+    based_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ def summarise(
         accounts_planned=len(result.accounts),
         latest=latest,
         folder_complete=folder_complete,
+        kind=result.run.kind.value,
+        based_on=result.run.based_on,
     )
 
 
@@ -180,12 +185,20 @@ def diff_against_previous(
 ) -> RunDiff | None:
     """The diff from the previous readable run of ``output_dir`` to the new one, or None.
 
-    The previous run is the one with the latest recorded start before the new run's (a run
+    An incremental run is compared with the run it is based on, whatever ran in between.
+    Otherwise the previous run is the one with the latest recorded start before the new run's (a run
     that started later, concurrently or by a wrong clock, is not "previous"), other than
     ``new_run_dir``, whose ``findings.json`` loads. An unreadable one (a crash, a hand-edited
     file, a number no run writes) is passed over with a warning: an old folder is never the
     new run's failure.
     """
+    base = new_result.run.based_on
+    if base is not None and is_run_folder_name(base) and (output_dir / base).is_dir():
+        for folder, loaded in loaded_runs([output_dir / base]):
+            if not isinstance(loaded, FindingsFileError):
+                return diff_results(
+                    loaded, new_result, old_folder=folder.name, new_folder=new_run_dir.name
+                )
     newest = start_order(new_run_dir.name, parse_started_at(new_result.run.started_at))
     started = {
         folder: start_order(folder.name, recorded_start(folder))
