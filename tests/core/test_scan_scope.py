@@ -46,7 +46,7 @@ def test_an_ou_scan_covers_nested_ous_only(demo_org: SimulatedOrg) -> None:
     assert {
         a for a, path in demo_org.ou_paths.items() if path.startswith("/Root/Workloads/")
     } == scanned
-    assert len(scanned) == 6
+    assert len(scanned) == 9
     expected = {t.trail_arn: t.expected_reason for t in demo_org.trails if t.account_id in scanned}
     assert reasons(result) == expected
     # Accounts left out on purpose are listed, not scanned, and the coverage stays complete.
