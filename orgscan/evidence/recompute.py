@@ -87,8 +87,12 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
     """A finding for every trail the recorded DescribeTrails answers name, judged from the
     recorded bucket reads with ``result``'s policy, as the scan would have judged it."""
     by_bucket: dict[str, list[Trail]] = {}
+    scanned = {account.account_id for account in result.accounts if account.scanned}
     for trail in evidence.trails.values():
-        by_bucket.setdefault(trail.bucket_name, []).append(trail)
+        # The management account's own trails read for the members are findings only when
+        # they are organization trails, as in the scan.
+        if trail.is_organization_trail or evidence.listed_by.get(trail.trail_arn, set()) & scanned:
+            by_bucket.setdefault(trail.bucket_name, []).append(trail)
     owners, listed_ok = recorded_owners(evidence, set(by_bucket))
     scope = result.run.scope
     active = [a.account_id for a in result.accounts if a.state == AccountState.ACTIVE]

@@ -146,8 +146,12 @@ class Ledger:
         else:
             self.regions_ok[account_id] += 1
             self.regions_read.add((account_id, region))
+        return self.learn_trails(outcome.trails)
+
+    def learn_trails(self, trails: list[Trail]) -> list[Trail]:
+        """Add ``trails``; return those not seen before."""
         fresh = []
-        for trail in outcome.trails:
+        for trail in trails:
             if trail.trail_arn not in self.trails:
                 self.trails[trail.trail_arn] = trail
                 self.trails_by_bucket.setdefault(trail.bucket_name, []).append(trail)
