@@ -7,7 +7,14 @@ management account: its organization trails count for the members scanned withou
 
 from __future__ import annotations
 
-from orgscan.model import GapWhy, ReasonCode, ScanResult
+from orgscan.model import (
+    AccountGap,
+    AccountVerdictCode,
+    GapWhy,
+    ReasonCode,
+    ScanResult,
+    Status,
+)
 from orgscan.simulate import SimulatedOrg
 from orgscan.simulate.denials import simulated_answers
 from tests.core.scanning import demo_settings, ou_ids, reasons, run_scan
@@ -64,7 +71,9 @@ def test_an_ou_scan_covers_nested_ous_only(demo_org: SimulatedOrg) -> None:
     assert result.run.complete is True
 
 
-def _verdicts(result: ScanResult, account_id: str) -> tuple[object, ...]:
+def _verdicts(
+    result: ScanResult, account_id: str
+) -> tuple[Status | None, AccountVerdictCode | None, tuple[str, ...], tuple[AccountGap, ...]]:
     (account,) = [a for a in result.accounts if a.account_id == account_id]
     return account.verdict, account.verdict_code, account.protected_by, account.gaps
 
