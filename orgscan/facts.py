@@ -40,6 +40,9 @@ class Trail:
     bucket_name: str
     s3_key_prefix: str | None = None
     kms_key_id: str | None = None
+    #: ``IncludeGlobalServiceEvents`` and ``LogFileValidationEnabled``; None when not said.
+    include_global_service_events: bool | None = None
+    log_file_validation: bool | None = None
 
     def records_activity_in(self, region: str) -> bool:
         """True when the trail logs events of ``region`` (its home, or everywhere)."""

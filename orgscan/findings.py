@@ -20,7 +20,7 @@ from orgscan.findings_reader import SchemaError, parse_document
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import AccountCoverage, Finding, ScanError, ScanResult
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FINDINGS_FILE = "findings.json"
 
 #: The findings table: column order (the contract's) and pandas dtypes, declared once.
@@ -44,6 +44,11 @@ FINDING_COLUMNS: dict[str, str] = {
     "is_logging": "boolean",
     "latest_delivery_error": "string",
     "management_events": "string",
+    "global_service_events": "boolean",
+    "latest_delivery_time": "string",
+    "delivering": "boolean",
+    "log_file_validation": "boolean",
+    "kms_key_arn": "string",
 }
 
 
@@ -117,7 +122,10 @@ _FINDING_FIELDS = tuple(
 def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:
     row = asdict(account)
     row["protected_by"] = list(account.protected_by)
-    row["gaps"] = [{"region": gap.region, "code": gap.code.value} for gap in account.gaps]
+    row["gaps"] = [
+        {"region": gap.region, "code": gap.code.value, "why": gap.why.value if gap.why else None}
+        for gap in account.gaps
+    ]
     return row
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
 from orgscan.jsondoc import implausible_time, typed_value
 from orgscan.model import (
+    MAX_DELIVERY_AGE_HOURS,
     MAX_RETENTION_DAYS,
     REASON_STATUS,
     AccountCoverage,
@@ -20,6 +21,7 @@ from orgscan.model import (
     ErrorStage,
     ExceptionMark,
     Finding,
+    GapWhy,
     LockMode,
     ManagementEvents,
     Policy,
@@ -35,8 +37,8 @@ from orgscan.model import (
 )
 from orgscan.weakeners import weakener_from_dict
 
-#: Versions the reader accepts: a version 1 file reads with the v2 fields absent (null, empty).
-READABLE_SCHEMA_VERSIONS = (1, 2)
+#: Versions the reader accepts: older files read with the later fields absent (null, empty).
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 #: The longest text a findings.json field may hold: Excel's limit for one cell. AWS names are
 #: far shorter (a trail name 128 characters, a bucket name 63).
 MAX_TEXT = 32_767
@@ -165,6 +167,12 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
             "run.policy",
         ),
         min_retention_days=min_days,
+        # Absent before contract v3: the default it then had no say in.
+        max_delivery_age_hours=_int_between(
+            policy_raw, "max_delivery_age_hours", "run.policy", 1, MAX_DELIVERY_AGE_HOURS
+        )
+        if "max_delivery_age_hours" in policy_raw
+        else Policy().max_delivery_age_hours,
     )
     regions = _get(raw, "regions", list, where)
     if len(regions) > MAX_REGIONS or not all(
@@ -250,6 +258,7 @@ def _parse_gaps(raw: Mapping[str, Any], where: str) -> tuple[AccountGap, ...]:
                 code=_enum(
                     _get(gap, "code", str, gap_where), AccountVerdictCode, "code", gap_where
                 ),
+                why=_enum(gap.get("why"), GapWhy, "why", gap_where, optional=True),
             )
         )
     return tuple(parsed)
@@ -322,12 +331,8 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         reason_code=reason_code,
         reason=_get(raw, "reason", str, where),
         # Trail health is absent in version 1 files.
-        is_logging=_get(raw, "is_logging", bool, where, optional=True)
-        if "is_logging" in raw
-        else None,
-        latest_delivery_error=_get(raw, "latest_delivery_error", str, where, optional=True)
-        if "latest_delivery_error" in raw
-        else None,
+        is_logging=_optional(raw, "is_logging", bool, where),
+        latest_delivery_error=_optional(raw, "latest_delivery_error", str, where),
         management_events=_enum(
             raw.get("management_events"),
             ManagementEvents,
@@ -335,6 +340,12 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
             where,
             optional=True,
         ),
+        # Recording and delivery fields are absent before contract v3.
+        global_service_events=_optional(raw, "global_service_events", bool, where),
+        latest_delivery_time=_optional(raw, "latest_delivery_time", str, where),
+        delivering=_optional(raw, "delivering", bool, where),
+        log_file_validation=_optional(raw, "log_file_validation", bool, where),
+        kms_key_arn=_optional(raw, "kms_key_arn", str, where),
         exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
         tamper_status=_enum(
             raw.get("tamper_status"), Status, "tamper_status", where, optional=True
@@ -343,6 +354,11 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         if "tamper_reason" in raw
         else None,
     )
+
+
+def _optional(raw: Mapping[str, Any], key: str, kind: type[_T], where: str) -> Any:
+    """A nullable field that older files lack."""
+    return _get(raw, key, kind, where, optional=True) if key in raw else None
 
 
 def _parse_exception(raw: Any, where: str) -> ExceptionMark | None:

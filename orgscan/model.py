@@ -124,9 +124,11 @@ class Versioning(StrEnum):
 
 
 class ManagementEvents(StrEnum):
-    """What a trail's event selectors record of management events (contract v2)."""
+    """What a trail's event selectors record of management events (contract v2; ``Partial``
+    v3: reads and writes, but some event sources excluded)."""
 
     ALL = "All"
+    PARTIAL = "Partial"
     READ_ONLY = "ReadOnly"
     WRITE_ONLY = "WriteOnly"
     NONE = "None"
@@ -141,6 +143,20 @@ class AccountVerdictCode(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class GapWhy(StrEnum):
+    """What is missing in an unprotected region, so that reports and plans can say what to
+    change (contract v3, ``accounts[].gaps[].why``)."""
+
+    NO_TRAIL = "NO_TRAIL"
+    NOT_LOGGING = "NOT_LOGGING"
+    MANAGEMENT_EVENTS = "MANAGEMENT_EVENTS"
+    EXCLUDED_SOURCES = "EXCLUDED_SOURCES"
+    NOT_DELIVERING = "NOT_DELIVERING"
+    NO_GLOBAL_EVENTS = "NO_GLOBAL_EVENTS"
+    BUCKET = "BUCKET"
+    UNREADABLE = "UNREADABLE"
+
+
 class ErrorStage(StrEnum):
     """Where in the scan an error row was recorded."""
 
@@ -152,6 +168,8 @@ class ErrorStage(StrEnum):
 
 #: S3 Object Lock's own limit on a default retention: 100 years.
 MAX_RETENTION_DAYS = 36500
+#: The longest delivery age a policy may accept: a year of hours.
+MAX_DELIVERY_AGE_HOURS = 8760
 
 
 @dataclass(frozen=True)
@@ -161,6 +179,9 @@ class Policy:
     require_default_retention: bool = True
     require_mode: RequiredMode = RequiredMode.ANY
     min_retention_days: int | None = None
+    #: A trail whose last delivery error is set and whose last delivery is older than this
+    #: (before the scan started) is not delivering (contract v3).
+    max_delivery_age_hours: int = 24
 
     def to_dict(self) -> dict[str, object]:
         """The policy as it is recorded in ``findings.json`` (``run.policy``)."""
@@ -168,6 +189,7 @@ class Policy:
             "require_default_retention": self.require_default_retention,
             "require_mode": self.require_mode.value,
             "min_retention_days": self.min_retention_days,
+            "max_delivery_age_hours": self.max_delivery_age_hours,
         }
 
 
@@ -177,6 +199,8 @@ class AccountGap:
 
     region: str
     code: AccountVerdictCode
+    #: What is missing there (None in runs from before contract v3).
+    why: GapWhy | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +278,11 @@ class Finding:
     is_logging: bool | None = None
     latest_delivery_error: str | None = None
     management_events: ManagementEvents | None = None
+    global_service_events: bool | None = None
+    latest_delivery_time: str | None = None
+    delivering: bool | None = None
+    log_file_validation: bool | None = None
+    kms_key_arn: str | None = None
     exception: ExceptionMark | None = None
     #: Who can weaken the trail's protection (contract 5.3); None when not assessed.
     tamper_status: Status | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Container
 from dataclasses import replace
+from datetime import datetime
 
 from orgscan.collect.buckets import known_to_exist
 from orgscan.collect.trails import TrailHealth
@@ -208,10 +209,15 @@ def judged_outside(
 
 
 def trail_finding(
-    trail: Trail, facts: BucketFacts, policy: Policy, health: TrailHealth | None
+    trail: Trail,
+    facts: BucketFacts,
+    policy: Policy,
+    health: TrailHealth | None,
+    started: datetime,
 ) -> Finding:
     """The finding on ``trail``: its bucket's ``facts`` judged by the rule under ``policy``,
-    with the trail's ``health`` (None when it was not read).
+    with the trail's ``health`` (None when it was not read); whether it is delivering is
+    judged against ``started``, when the scan began.
 
     Pure: the scan and ``orgscan verify --recompute`` both build findings with it, so a
     re-derived finding differs from the scan's only where the evidence does.
@@ -237,4 +243,9 @@ def trail_finding(
         is_logging=health.is_logging if health else None,
         latest_delivery_error=health.latest_delivery_error if health else None,
         management_events=health.management_events if health else None,
+        global_service_events=trail.include_global_service_events,
+        latest_delivery_time=health.latest_delivery_time if health else None,
+        delivering=(health.delivering(started, policy.max_delivery_age_hours) if health else None),
+        log_file_validation=trail.log_file_validation,
+        kms_key_arn=trail.kms_key_id,
     )

@@ -26,8 +26,9 @@ def trail_arn(name: str, account: str = ACCOUNT, region: str = "us-east-1") -> s
 
 
 def finding(**overrides: Any) -> Finding:
-    """A valid finding: trail ``trail`` of ``ACCOUNT`` in us-east-1, multi-region, delivering to
-    ``<trail>-logs`` in the same account, locked (COMPLIANCE, 365 days, versioned), PASS.
+    """A valid finding: trail ``trail`` of ``ACCOUNT`` in us-east-1, multi-region (global
+    service events included), delivering to ``<trail>-logs`` in the same account, locked
+    (COMPLIANCE, 365 days, versioned), PASS.
 
     Any field can be overridden. Unless given, ``trail_arn`` and ``bucket_name`` follow the
     trail's name, account and region, ``bucket_account_id`` and ``bucket_region`` the trail's,
@@ -54,6 +55,9 @@ def finding(**overrides: Any) -> Finding:
         status=REASON_STATUS[reason_code],
         reason_code=reason_code,
         reason=f"{reason_code.value} sentence",
+        # A multi-region trail always records global service events; this one delivers.
+        global_service_events=True,
+        delivering=True,
     )
     return dataclasses.replace(base, **overrides)
 

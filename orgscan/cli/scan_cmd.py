@@ -92,7 +92,7 @@ def demo(
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import build_settings
     from orgscan.simulate import build_demo_org, demo_mock
-    from orgscan.simulate.denials import scp_denials
+    from orgscan.simulate.denials import simulated_answers
 
     with demo_mock():
         simulated = build_demo_org(drift=drift)
@@ -110,8 +110,9 @@ def demo(
         sessions = SessionFactory(
             max_pool_connections=settings.workers,
             recorder=ResponseRecorder(),
-            # moto knows no SCPs: the demo's one denied region is answered as AWS would.
-            configure_session=scp_denials(simulated.scp_denied),
+            # moto knows no SCPs and never fails a delivery: the demo's denied region and
+            # failing trail are answered as AWS would.
+            configure_session=simulated_answers(simulated),
         )
         code = run_scan(settings, sessions)
     # The demo's organization fails on purpose: its exit code speaks only when asked to.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -64,7 +65,14 @@ def parse_trail(raw: dict[str, Any]) -> Trail | None:
         bucket_name=bucket,
         s3_key_prefix=raw.get("S3KeyPrefix"),
         kms_key_id=raw.get("KmsKeyId"),
+        include_global_service_events=_flag(raw.get("IncludeGlobalServiceEvents")),
+        log_file_validation=_flag(raw.get("LogFileValidationEnabled")),
     )
+
+
+def _flag(value: object) -> bool | None:
+    # A reply that does not say is not "off".
+    return value if isinstance(value, bool) else None
 
 
 def is_control_tower(name: str) -> bool:
@@ -85,35 +93,70 @@ class TrailHealth:
     management_events: ManagementEvents | None
     status_error: AwsError | None = None
     selectors_error: AwsError | None = None
+    #: ``LatestDeliveryTime`` as ISO-8601 UTC; None when absent or unread.
+    latest_delivery_time: str | None = None
+
+    def delivering(self, started: datetime, max_age_hours: int) -> bool | None:
+        """False when a delivery error is set and no delivery succeeded within
+        ``max_age_hours`` before ``started`` (the scan's start); None when the status was not
+        read; True otherwise (contract v3)."""
+        if self.status_error is not None or self.is_logging is None:
+            return None
+        if self.latest_delivery_error is None:
+            return True
+        if self.latest_delivery_time is None:
+            return False
+        delivered = datetime.fromisoformat(self.latest_delivery_time)
+        return delivered >= started - timedelta(hours=max_age_hours)
 
 
 def read_trail_health(client: Any, trail_arn: str) -> TrailHealth:
     """Both health reads for one trail; ``client`` must be in the trail's home region."""
     is_logging: bool | None = None
     delivery_error: str | None = None
+    delivered: str | None = None
     events: ManagementEvents | None = None
     status_error: AwsError | None = None
     selectors_error: AwsError | None = None
     try:
-        is_logging, delivery_error = trail_status(client, trail_arn)
+        is_logging, delivery_error, delivered = trail_status(client, trail_arn)
     except (ClientError, BotoCoreError) as exc:
         status_error = AwsError.of(exc)
     try:
         events = management_events(client.get_event_selectors(TrailName=trail_arn))
     except (ClientError, BotoCoreError) as exc:
         selectors_error = AwsError.of(exc)
-    return TrailHealth(is_logging, delivery_error, events, status_error, selectors_error)
+    return TrailHealth(is_logging, delivery_error, events, status_error, selectors_error, delivered)
 
 
-def trail_status(client: Any, trail_arn: str) -> tuple[bool | None, str | None]:
-    """``GetTrailStatus``: (IsLogging, LatestDeliveryError); raises botocore errors.
+def trail_status(client: Any, trail_arn: str) -> tuple[bool | None, str | None, str | None]:
+    """``GetTrailStatus``: (IsLogging, LatestDeliveryError, LatestDeliveryTime as ISO-8601
+    UTC); raises botocore errors.
 
     IsLogging is None when the reply lacks it: an answer that does not say is not "stopped".
     """
     reply = client.get_trail_status(Name=trail_arn)
     logging = reply.get("IsLogging")
     delivery = reply.get("LatestDeliveryError")
-    return (logging if isinstance(logging, bool) else None, str(delivery) if delivery else None)
+    return (
+        logging if isinstance(logging, bool) else None,
+        str(delivery) if delivery else None,
+        _utc_text(reply.get("LatestDeliveryTime")),
+    )
+
+
+def _utc_text(value: object) -> str | None:
+    """A time botocore parsed (a datetime) or the evidence recorded (its ISO text), as
+    ``2026-11-27T09:04:11Z``; None when absent or not a time."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def management_events(reply: Mapping[str, Any]) -> ManagementEvents:
@@ -121,42 +164,65 @@ def management_events(reply: Mapping[str, Any]) -> ManagementEvents:
 
     Basic selectors count when ``IncludeManagementEvents`` (default true) holds, by their
     ``ReadWriteType``. Advanced selectors count when ``eventCategory`` equals ``Management``,
-    by their ``readOnly`` field; one that also filters by any other field (e.g. excludes an
-    event source) does not record *all* management events and is not counted.
+    by their ``readOnly`` field. Basic and advanced selectors are treated alike: one that
+    excludes event sources (a non-empty ``ExcludeManagementEventSources``, or ``NotEquals`` /
+    ``NotStartsWith`` on ``eventSource``) records only part of them, and reads and writes
+    recorded so make ``Partial``; one that narrows them by any other field is not counted.
     """
-    read = write = False
+    full: set[str] = set()  # "read", "write": recorded from every event source
+    some: set[str] = set()  # recorded, perhaps with sources excluded
     for selector in _dicts(reply.get("EventSelectors")):
         if selector.get("IncludeManagementEvents", True) is not True:
             continue
-        kind = selector.get("ReadWriteType", "All")
-        read = read or kind in ("All", "ReadOnly")
-        write = write or kind in ("All", "WriteOnly")
+        kinds = set(_READ_WRITE.get(selector.get("ReadWriteType", "All"), ()))
+        some |= kinds
+        if not selector.get("ExcludeManagementEventSources"):
+            full |= kinds
     for selector in _dicts(reply.get("AdvancedEventSelectors")):
-        reads, writes = _advanced_coverage(_dicts(selector.get("FieldSelectors")))
-        read, write = read or reads, write or writes
-    if read and write:
+        kinds, excludes = _advanced_coverage(_dicts(selector.get("FieldSelectors")))
+        some |= kinds
+        if not excludes:
+            full |= kinds
+    if full == {"read", "write"}:
         return ManagementEvents.ALL
-    if read:
+    if some == {"read", "write"}:
+        return ManagementEvents.PARTIAL
+    if "read" in some:
         return ManagementEvents.READ_ONLY
-    return ManagementEvents.WRITE_ONLY if write else ManagementEvents.NONE
+    return ManagementEvents.WRITE_ONLY if "write" in some else ManagementEvents.NONE
 
 
-def _advanced_coverage(fields: list[dict[str, Any]]) -> tuple[bool, bool]:
-    """(records reads, records writes) of management events for one advanced selector."""
+#: What a basic selector's ``ReadWriteType`` records.
+_READ_WRITE = {"All": ("read", "write"), "ReadOnly": ("read",), "WriteOnly": ("write",)}
+#: The operators of an advanced selector's ``eventSource`` field that exclude sources.
+_EXCLUDING = frozenset({"NotEquals", "NotStartsWith"})
+
+
+def _advanced_coverage(fields: list[dict[str, Any]]) -> tuple[set[str], bool]:
+    """What one advanced selector records of management events ({"read", "write"} or part),
+    and whether it excludes event sources."""
     by_field = {str(f.get("Field")): f for f in fields}
     category = by_field.pop("eventCategory", None)
     if category is None or category.get("Equals") != ["Management"] or len(category) != 2:
-        return False, False
+        return set(), False
     read_only = by_field.pop("readOnly", None)
+    source = by_field.pop("eventSource", None)
+    excludes = False
+    if source is not None:
+        operators = set(source) - {"Field"}
+        if not operators or not operators <= _EXCLUDING:
+            return set(), False  # only these sources: not every management event
+        excludes = any(source.get(op) for op in operators)
     if by_field:  # narrowed by another field: not every management event
-        return False, False
+        return set(), False
     if read_only is None:
-        return True, True
+        return {"read", "write"}, excludes
     equals = read_only.get("Equals")
     if set(read_only) != {"Field", "Equals"} or not isinstance(equals, list):
-        return False, False
+        return set(), False
     values = {str(v).lower() for v in equals}
-    return "true" in values, "false" in values
+    kinds = {"read"} if "true" in values else set()
+    return kinds | ({"write"} if "false" in values else set()), excludes
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from orgscan.config import validators as check
 from orgscan.config.choices import FailOn, LogFormat, LogLevel, Panel
 from orgscan.config.declaration import METADATA, Option, Setting, declare, plain
 from orgscan.config.evidence_bucket import EvidenceBucket
+from orgscan.config.policy_settings import POLICY_SETTINGS
 from orgscan.config.tamper import TAMPER_FIELD, TamperSettings
 from orgscan.exceptions_register import ExceptionEntry, ExceptionRegister
 from orgscan.formats import FORMATS, OutputFormat, default_formats, format_help
@@ -29,7 +30,7 @@ from orgscan.identifiers import (
     ROLE_NAME_RE,
     SESSION_NAME_RE,
 )
-from orgscan.model import MAX_RETENTION_DAYS, LockMode, Policy, RequiredMode
+from orgscan.model import MAX_RETENTION_DAYS, LockMode, Policy
 from orgscan.remediation.plan_model import RemediationSettings
 
 MAX_WORKERS = 512
@@ -185,37 +186,7 @@ class ScanSettings:
     )
     policy: Policy = field(
         default_factory=Policy,
-        metadata=declare(
-            Setting(
-                "min_retention_days",
-                check.int_between(1, MAX_RETENTION_DAYS),
-                "Shortest acceptable default retention in days.",
-                Option(Panel.POLICY, int, metavar="DAYS"),
-                part="min_retention_days",
-            ),
-            Setting(
-                "min_retention_years",
-                check.years_in_days,  # held in days: the same policy, said in years
-                "Shortest acceptable default retention in years (365 days each); instead of "
-                "--min-retention-days.",
-                Option(Panel.POLICY, int, metavar="YEARS"),
-                part="min_retention_days",
-                show=None,
-            ),
-            Setting(
-                "require_mode",
-                check.choice(RequiredMode),
-                "Weakest acceptable default retention mode.",
-                Option(Panel.POLICY, RequiredMode),
-                part="require_mode",
-            ),
-            Setting(
-                "require_default_retention",
-                check.boolean,
-                "A locked bucket without a default retention rule fails (false: warns).",
-                part="require_default_retention",
-            ),
-        ),
+        metadata=declare(*POLICY_SETTINGS),
     )
     tamper: TamperSettings = TAMPER_FIELD
     fail_on: FailOn = field(

@@ -48,6 +48,8 @@ class RecordedEvidence:
     #: account -> region -> whether a recorded DescribeTrails answer there was read in full
     #: (False: every recorded call failed, or an answer had entries that cannot be judged).
     trail_reads: dict[str, dict[str, bool]] = field(default_factory=dict)
+    #: trail ARN -> the accounts whose recorded DescribeTrails answers name it.
+    listed_by: dict[str, set[str]] = field(default_factory=dict)
 
 
 def load_evidence(path: Path) -> RecordedEvidence:
@@ -66,6 +68,7 @@ def load_evidence(path: Path) -> RecordedEvidence:
             reads[region] = reads.get(region, False) or not malformed
             for trail in trails:
                 evidence.trails.setdefault(trail.trail_arn, trail)
+                evidence.listed_by.setdefault(trail.trail_arn, set()).add(record["account_id"])
         buckets = {trail.bucket_name for trail in evidence.trails.values()}
         for record in _records(path, "ListBuckets", *_BUCKET_OPERATIONS, *HEALTH_OPERATIONS):
             account = record["account_id"]

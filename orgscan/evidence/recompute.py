@@ -15,6 +15,7 @@ call was refused without an error row was denied by an organization policy as co
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from orgscan.aws.recorder import EVIDENCE_FILE
@@ -55,6 +56,11 @@ EVIDENCED_FIELDS = (
     "is_logging",
     "latest_delivery_error",
     "management_events",
+    "global_service_events",
+    "latest_delivery_time",
+    "delivering",
+    "log_file_validation",
+    "kms_key_arn",
 )
 #: The account fields the evidence decides, through the findings and the regions read.
 EVIDENCED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
@@ -81,11 +87,16 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
     """A finding for every trail the recorded DescribeTrails answers name, judged from the
     recorded bucket reads with ``result``'s policy, as the scan would have judged it."""
     by_bucket: dict[str, list[Trail]] = {}
+    scanned = {account.account_id for account in result.accounts if account.scanned}
     for trail in evidence.trails.values():
-        by_bucket.setdefault(trail.bucket_name, []).append(trail)
+        # The management account's own trails read for the members are findings only when
+        # they are organization trails, as in the scan.
+        if trail.is_organization_trail or evidence.listed_by.get(trail.trail_arn, set()) & scanned:
+            by_bucket.setdefault(trail.bucket_name, []).append(trail)
     owners, listed_ok = recorded_owners(evidence, set(by_bucket))
     scope = result.run.scope
     active = [a.account_id for a in result.accounts if a.state == AccountState.ACTIVE]
+    started = datetime.fromisoformat(result.run.started_at.replace("Z", "+00:00"))
     findings: list[Finding] = []
     for bucket, trails in by_bucket.items():
         facts = replay_bucket(evidence, bucket, owners.get(bucket), trails)
@@ -100,7 +111,7 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
         for trail in trails:
             health = read_trail_health(ReplayHealth(evidence), trail.trail_arn)
             findings.append(
-                trail_finding(trail, facts, result.run.policy, health)
+                trail_finding(trail, facts, result.run.policy, health, started)
                 if facts is not None
                 else _unsupported(trail)
             )

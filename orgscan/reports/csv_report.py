@@ -1,8 +1,9 @@
 """``findings.csv``: the findings table, one row per trail, in the contract's column order.
 
 The column names are the contract's machine field names (trail health included:
-``is_logging``, ``latest_delivery_error``, ``management_events``); the workbook shows readable
-headers instead.
+``is_logging``, ``latest_delivery_error``, ``management_events``, and v3's
+``global_service_events``, ``latest_delivery_time``, ``delivering``, ``log_file_validation``,
+``kms_key_arn``); the workbook shows readable headers instead.
 """
 
 from __future__ import annotations

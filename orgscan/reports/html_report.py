@@ -172,12 +172,23 @@ class Health:
     delivery_error: str | None
     problem: bool
     unknown: bool
+    #: What else keeps the trail from protecting: ``not delivering``, ``no global events``.
+    notes: tuple[str, ...] = ()
 
 
 def trail_health(finding: Finding) -> Health:
     """``logging``/``not logging``/``unknown``, the management events recorded, the last
     delivery error; a problem when the trail does not log, records less than all management
-    events, or CloudTrail reports a delivery error."""
+    events (or excludes event sources), is not delivering, leaves out global service events,
+    or CloudTrail reports a delivery error."""
+    notes = tuple(
+        note
+        for note, applies in (
+            ("not delivering", finding.delivering is False),
+            ("no global service events", finding.global_service_events is False),
+        )
+        if applies
+    )
     logging = (
         "unknown"
         if finding.is_logging is None
@@ -195,8 +206,9 @@ def trail_health(finding: Finding) -> Health:
         logging=logging,
         management_events=events,
         delivery_error=finding.latest_delivery_error,
-        problem=problem,
+        problem=problem or bool(notes),
         unknown=finding.is_logging is None or finding.management_events is None,
+        notes=notes,
     )
 
 

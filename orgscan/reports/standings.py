@@ -14,7 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from orgscan.model import AccountCoverage, AccountGap, AccountVerdictCode, ScanResult, Status
+from orgscan.model import (
+    AccountCoverage,
+    AccountGap,
+    AccountVerdictCode,
+    GapWhy,
+    ScanResult,
+    Status,
+)
 
 
 class Standing(StrEnum):
@@ -47,6 +54,16 @@ GAP_WORDS: dict[AccountVerdictCode, str] = {
     AccountVerdictCode.UNPROTECTED: "recorded into an unlocked bucket",
     AccountVerdictCode.UNKNOWN: "could not tell",
     AccountVerdictCode.PROTECTED: "protected",
+}
+
+#: Why a region is not recorded, in a few words (the other codes say it themselves).
+WHY_WORDS: dict[GapWhy, str] = {
+    GapWhy.NO_TRAIL: "no trail",
+    GapWhy.NOT_LOGGING: "trail not logging",
+    GapWhy.MANAGEMENT_EVENTS: "not all management events",
+    GapWhy.EXCLUDED_SOURCES: "event sources excluded",
+    GapWhy.NOT_DELIVERING: "trail not delivering",
+    GapWhy.NO_GLOBAL_EVENTS: "no global service events",
 }
 
 #: Regions named in the verdict sentence before "and N more regions".
@@ -104,18 +121,24 @@ def gaps_text(gaps: Iterable[AccountGap], regions: Sequence[str] = ()) -> str:
     """The gaps grouped by code, codes in verdict order, regions sorted:
     ``not recorded: eu-west-1, us-east-2; could not tell: ap-south-1``. One code over every
     region of the run (``regions``) reads ``not recorded: all 17 scanned regions``."""
-    by_code: dict[AccountVerdictCode, list[str]] = {}
+    by_code: dict[tuple[AccountVerdictCode, str], list[str]] = {}
     for gap in gaps:
-        by_code.setdefault(gap.code, []).append(gap.region)
+        by_code.setdefault((gap.code, _gap_words(gap)), []).append(gap.region)
     if len(by_code) == 1 and len(regions) > 1:
-        ((code, found),) = by_code.items()
+        (((_, words), found),) = by_code.items()
         if set(found) == set(regions):
-            return f"{GAP_WORDS[code]}: all {len(regions)} scanned regions"
+            return f"{words}: all {len(regions)} scanned regions"
+    order = list(AccountVerdictCode)
     return "; ".join(
-        f"{GAP_WORDS[code]}: {', '.join(sorted(by_code[code]))}"
-        for code in AccountVerdictCode
-        if code in by_code
+        f"{words}: {', '.join(sorted(by_code[(code, words)]))}"
+        for code, words in sorted(by_code, key=lambda key: (order.index(key[0]), key[1]))
     )
+
+
+def _gap_words(gap: AccountGap) -> str:
+    """``not recorded (trail not delivering)``: the code, and why when it adds something."""
+    why = WHY_WORDS.get(gap.why) if gap.why is not None else None
+    return f"{GAP_WORDS[gap.code]} ({why})" if why else GAP_WORDS[gap.code]
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ FINDING_HEADERS: dict[str, str] = {
     "is_logging": "Logging",
     "latest_delivery_error": "Latest delivery error",
     "management_events": "Management events",
+    "global_service_events": "Global service events",
+    "latest_delivery_time": "Latest delivery",
+    "delivering": "Delivering",
+    "log_file_validation": "Log file validation",
+    "kms_key_arn": "KMS key",
 }
 
 

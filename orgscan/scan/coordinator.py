@@ -115,6 +115,16 @@ class _Coordinator:
         self.owners = OwnerSearch(plan, scannable=len(self.scannable))
         self.read_requested: set[str] = set()
         self.interrupted = False
+        # When the caller is the management account and leaves itself out of the scope, its
+        # organization trails are read in each region a member is scanned in: they record
+        # every member, even where a member's own view lacks them (contract v3).
+        management = plan.organization.management_account_id
+        self.own_org_trails = (
+            management
+            if management == plan.identity.account_id and management not in self.scannable
+            else None
+        )
+        self.org_regions_read: set[str] = set()
 
     def run(self) -> None:
         """Run until no work is left, or Ctrl-C."""
@@ -235,19 +245,43 @@ class _Coordinator:
     def _on_trails_for(self, account_id: str, region: str) -> Handler:
         def handle(outcome: TrailsRead | AwsError) -> None:
             fresh = self.ledger.trails_read(account_id, region, outcome)
-            for trail in fresh:
-                # Health is read once per unique trail, by its owner, in its home region.
-                self._submit(Priority.READ, read_health, self._on_health_for(trail), trail)
-                if trail.bucket_name in self.ledger.owner_of:
-                    self._request_read(trail.bucket_name)
-                else:
-                    self._look_for_owners()
+            self._take_trails(fresh)
+            if self.own_org_trails is not None and region not in self.org_regions_read:
+                self.org_regions_read.add(region)
+                self._submit(
+                    Priority.TRAILS,
+                    read_trails,
+                    self._on_org_trails_in(region),
+                    self.own_org_trails,
+                    region,
+                )
             # A failed listing and a malformed one both leave the region's evidence incomplete.
             self.story.region_read(
                 account_id,
                 trails=len(fresh),
                 failed=(account_id, region) in self.ledger.region_failed,
             )
+
+        return handle
+
+    def _take_trails(self, fresh: list[Trail]) -> None:
+        for trail in fresh:
+            # Health is read once per unique trail, by its owner, in its home region.
+            self._submit(Priority.READ, read_health, self._on_health_for(trail), trail)
+            if trail.bucket_name in self.ledger.owner_of:
+                self._request_read(trail.bucket_name)
+            else:
+                self._look_for_owners()
+
+    def _on_org_trails_in(self, region: str) -> Handler:
+        def handle(outcome: TrailsRead | AwsError) -> None:
+            error = outcome if isinstance(outcome, AwsError) else outcome.error
+            if error is not None:  # the members' own views still stand
+                log.info("organization trails in %s could not be read: %s", region, error.code)
+                return
+            assert isinstance(outcome, TrailsRead)
+            org = [trail for trail in outcome.trails if trail.is_organization_trail]
+            self._take_trails(self.ledger.learn_trails(org))
 
         return handle
 

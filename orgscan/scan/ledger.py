@@ -146,8 +146,12 @@ class Ledger:
         else:
             self.regions_ok[account_id] += 1
             self.regions_read.add((account_id, region))
+        return self.learn_trails(outcome.trails)
+
+    def learn_trails(self, trails: list[Trail]) -> list[Trail]:
+        """Add ``trails``; return those not seen before."""
         fresh = []
-        for trail in outcome.trails:
+        for trail in trails:
             if trail.trail_arn not in self.trails:
                 self.trails[trail.trail_arn] = trail
                 self.trails_by_bucket.setdefault(trail.bucket_name, []).append(trail)
@@ -292,7 +296,7 @@ class Ledger:
         """Findings, coverage and errors, in a stable order."""
         if interrupted:
             self.record_interruptions(scannable)
-        findings = [self._finding(trail) for trail in self.trails.values()]
+        findings = [self._finding(trail, started) for trail in self.trails.values()]
         findings.sort(key=lambda f: (f.account_id, f.home_region, f.trail_name, f.trail_arn))
         accounts = with_verdicts(
             [self._coverage(account) for account in self.plan.organization.accounts],
@@ -328,7 +332,7 @@ class Ledger:
             run=run, accounts=tuple(accounts), findings=tuple(findings), errors=tuple(errors)
         )
 
-    def _finding(self, trail: Trail) -> Finding:
+    def _finding(self, trail: Trail, started: datetime) -> Finding:
         facts = self.bucket_facts.get(trail.bucket_name)
         if facts is None:  # only after an interruption
             owner, region = self.owner_of.get(trail.bucket_name, (None, None))
@@ -349,7 +353,7 @@ class Ledger:
             listed_ok=self.listed_ok,
         )
         return trail_finding(
-            trail, facts, self.plan.settings.policy, self.health.get(trail.trail_arn)
+            trail, facts, self.plan.settings.policy, self.health.get(trail.trail_arn), started
         )
 
     def _account_regions(self) -> dict[str, AccountRegions]:

@@ -26,8 +26,10 @@ from orgscan.simulate.spec import (
     OrgSpec,
     SimulatedOrg,
     TrailSpec,
+    basic_selector,
     expected_trails,
     expected_verdicts,
+    trail_arn,
 )
 
 if TYPE_CHECKING:
@@ -260,7 +262,7 @@ def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -
         S3BucketName=bucket,
         IsMultiRegionTrail=trail.multi_region,
         IsOrganizationTrail=trail.organization,
-        IncludeGlobalServiceEvents=trail.multi_region,
+        IncludeGlobalServiceEvents=trail.global_events,
     )
     # Selectors are put explicitly: moto returns none for a trail never given any, where AWS
     # returns its default (all management events).
@@ -278,10 +280,9 @@ def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -
             ],
         )
     else:
-        read_write: Any = trail.management_events.value
         cloudtrail.put_event_selectors(
             TrailName=trail.name,
-            EventSelectors=[{"ReadWriteType": read_write, "IncludeManagementEvents": True}],
+            EventSelectors=[cast(Any, basic_selector(trail.management_events))],
         )
     if trail.logging:
         cloudtrail.start_logging(Name=trail.name)
@@ -312,6 +313,12 @@ def _describe(
             account.name: ids[account.name]
             for account in spec.all_accounts
             if not account.in_organization
+        },
+        delivery_errors={
+            trail_arn(ids[account.name], trail): trail.delivery_error
+            for account in spec.all_accounts
+            for trail in account.trails
+            if trail.delivery_error is not None
         },
         scp_denied={
             ids[account.name]: account.scp_denied_regions

@@ -26,6 +26,9 @@ DEMO_POLICY = Policy(min_retention_days=90)
 UNSCANNED_REGION = "ap-southeast-2"
 #: The region where a service control policy denies one sandbox account's CloudTrail reads.
 SCP_DENIED_REGION = "eu-central-1"
+#: The delivery error CloudTrail reports for the demo's failing trail (a bucket policy that
+#: no longer lets CloudTrail write).
+FAILED_DELIVERY = "AccessDenied"
 #: An account outside the organization (a security vendor) that owns a bucket a trail uses.
 PARTNER_ACCOUNT_ID = "409876543210"
 
@@ -51,6 +54,8 @@ def _own(
     deleted: bool = False,
     logging: bool = True,
     management_events: ManagementEvents = ManagementEvents.ALL,
+    global_events: bool = True,
+    delivery_error: str | None = None,
 ) -> AccountSpec:
     """An account with one trail into its own bucket ``acme-<name>-cloudtrail``."""
     bucket_name = f"acme-{name}-cloudtrail"
@@ -76,6 +81,8 @@ def _own(
                 multi_region=multi_region,
                 logging=logging,
                 management_events=management_events,
+                global_events=global_events,
+                delivery_error=delivery_error,
             ),
         ),
     )
@@ -213,6 +220,37 @@ def demo_spec() -> OrgSpec:
             fixed_id=PARTNER_ACCOUNT_ID,
             note="a vendor's account outside the organization; the scan cannot read its bucket",
             buckets=(BucketSpec(name="partner-siem-cloudtrail-intake", region="us-east-1"),),
+        ),
+        # Created last, so that every other account keeps its id.
+        _own(
+            "audit-prod",
+            PROD,
+            "multi-region trail into its own locked bucket, but KMS and RDS Data API events "
+            "excluded: management events Partial, recorded nowhere in full but where the "
+            "organization trail records",
+            multi_region=True,
+            object_lock=True,
+            retention=_COMPLIANCE_YEAR,
+            management_events=ManagementEvents.PARTIAL,
+        ),
+        _own(
+            "billing-prod",
+            PROD,
+            "multi-region trail into its own locked bucket that CloudTrail cannot deliver to "
+            f"({FAILED_DELIVERY}, no delivery since): not delivering",
+            multi_region=True,
+            object_lock=True,
+            retention=_COMPLIANCE_YEAR,
+            delivery_error=FAILED_DELIVERY,
+        ),
+        _own(
+            "legacy-prod",
+            PROD,
+            "single-region us-east-1 trail into its own locked bucket without global service "
+            "events: it protects no region (the organization trail records us-east-1)",
+            object_lock=True,
+            retention=_COMPLIANCE_YEAR,
+            global_events=False,
         ),
     )
     management = AccountSpec(

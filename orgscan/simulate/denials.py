@@ -1,8 +1,11 @@
-"""Service control policies in moto: a botocore hook that denies what the simulation says.
+"""What moto cannot simulate, answered by botocore hooks as AWS answers it.
 
 moto knows no SCPs. ``scp_denials`` answers ``DescribeTrails`` of an account, in a region its
 ``AccountSpec.scp_denied_regions`` names, as AWS answers a call an SCP explicitly denies, before
-the request is built; every other call goes on to moto. ``FakeAws`` answers the same way.
+the request is built; every other call goes on to moto. moto never reports a failed delivery:
+``delivery_failures`` adds the ``LatestDeliveryError`` a ``TrailSpec.delivery_error`` names to
+moto's ``GetTrailStatus`` answer, without the recent ``LatestDeliveryTime`` moto gives every
+logging trail. ``simulated_answers`` registers both. ``FakeAws`` answers the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY
-from orgscan.simulate.spec import scp_deny_message
+from orgscan.simulate.spec import SimulatedOrg, scp_deny_message
 
 #: The code CloudTrail gives a call an SCP denies.
 SCP_DENY_CODE = "AccessDeniedException"
@@ -41,5 +44,41 @@ def scp_denials(denied: Mapping[str, tuple[str, ...]]) -> Callable[[Any], None]:
 
     def configure(session: Any) -> None:
         session.register("before-call.cloudtrail.DescribeTrails", deny)
+
+    return configure
+
+
+#: Where the trail a ``GetTrailStatus`` call names is kept between its two hooks.
+_TRAIL_KEY = "orgscan_simulated_trail"
+
+
+def delivery_failures(failing: Mapping[str, str]) -> Callable[[Any], None]:
+    """A ``configure_session`` hook: ``GetTrailStatus`` of a trail ARN in ``failing``
+    (``SimulatedOrg.delivery_errors``) reports that delivery error and no delivery since."""
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_TRAIL_KEY] = params.get("Name")
+
+    def fail(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        error = failing.get(str(context.get(_TRAIL_KEY)))
+        if error is not None and "Error" not in parsed:
+            parsed["LatestDeliveryError"] = error
+            parsed.pop("LatestDeliveryTime", None)
+
+    def configure(session: Any) -> None:
+        session.register("provide-client-params.cloudtrail.GetTrailStatus", remember)
+        session.register("after-call.cloudtrail.GetTrailStatus", fail)
+
+    return configure
+
+
+def simulated_answers(org: SimulatedOrg) -> Callable[[Any], None]:
+    """A ``configure_session`` hook answering everything moto cannot for ``org``: its SCP
+    denials and its failing deliveries."""
+    hooks = (scp_denials(org.scp_denied), delivery_failures(org.delivery_errors))
+
+    def configure(session: Any) -> None:
+        for hook in hooks:
+            hook(session)
 
     return configure

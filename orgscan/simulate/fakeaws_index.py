@@ -4,8 +4,9 @@ their children, trails by ARN with their owner."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -45,6 +46,9 @@ class FakeIndex:
     children: dict[str, tuple[list[str], list[str]]]  # OU id -> (child OU ids, account ids)
     org_trails: list[FakeTrail]  # the management account's organization trails
     trails: dict[str, tuple[str, TrailSpec]]  # every trail by ARN, with its owner's id
+    #: When every logging trail last delivered (epoch seconds): when the index was built, so
+    #: that, as in moto, it is a moment before any scan, and every scan sees the same time.
+    delivered_at: float = field(default_factory=lambda: float(int(time.time())))
 
 
 #: One operation's answer: the index, the request, and the id of the account that signed it.

@@ -22,7 +22,7 @@ from orgscan.simulate.fakeaws_wire import (
     s3_error,
     signing_region,
 )
-from orgscan.simulate.spec import TrailSpec, scp_deny_message
+from orgscan.simulate.spec import TrailSpec, basic_selector, scp_deny_message
 
 _S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _CREATED = "2026-01-01T00:00:00.000Z"
@@ -58,7 +58,7 @@ def _describe_trails(index: FakeIndex, request: Any, caller: str) -> AWSResponse
                 {
                     "Name": trail.spec.name,
                     "S3BucketName": trail.spec.bucket,
-                    "IncludeGlobalServiceEvents": trail.spec.multi_region,
+                    "IncludeGlobalServiceEvents": trail.spec.global_events,
                     "IsMultiRegionTrail": trail.spec.multi_region,
                     "HomeRegion": trail.spec.home_region,
                     "TrailARN": trail.arn,
@@ -109,7 +109,12 @@ def _get_trail_status(index: FakeIndex, request: Any, caller: str) -> AWSRespons
     if error is not None:
         return error
     assert trail is not None
-    return json_reply(request, {"IsLogging": trail.logging})
+    status: dict[str, Any] = {"IsLogging": trail.logging}
+    if trail.delivery_error is not None:  # failing since before any recent delivery
+        status["LatestDeliveryError"] = trail.delivery_error
+    elif trail.logging:  # as moto: a logging trail delivered a moment ago
+        status["LatestDeliveryTime"] = index.delivered_at
+    return json_reply(request, status)
 
 
 def _get_event_selectors(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
@@ -137,10 +142,9 @@ def _get_event_selectors(index: FakeIndex, request: Any, caller: str) -> AWSResp
         {
             "EventSelectors": [
                 {
-                    "ReadWriteType": trail.management_events.value,
-                    "IncludeManagementEvents": True,
                     "DataResources": [],
                     "ExcludeManagementEventSources": [],
+                    **basic_selector(trail.management_events),
                 }
             ]
         },

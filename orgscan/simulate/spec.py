@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from orgscan.model import (
     AccountVerdictCode,
@@ -69,7 +70,10 @@ class TrailSpec:
     ``bucket`` is the bucket name the trail delivers to; it may belong to another account, to an
     account outside the organization, or to nobody at all. ``logging`` False leaves the trail
     stopped; ``management_events`` is what its event selectors record of management events
-    (``NONE``: data events only).
+    (``NONE``: data events only; ``PARTIAL``: all, but KMS and RDS Data API events excluded).
+    ``global_events`` is ``IncludeGlobalServiceEvents``; ``delivery_error`` is the error
+    CloudTrail reports for its last delivery, with no delivery since (moto never reports one:
+    ``denials.delivery_failures`` answers it).
     """
 
     name: str
@@ -79,6 +83,8 @@ class TrailSpec:
     organization: bool = False
     logging: bool = True
     management_events: ManagementEvents = ManagementEvents.ALL
+    global_events: bool = True
+    delivery_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,8 @@ class SimulatedTrail:
     expected_reason: ReasonCode
     is_logging: bool = True
     management_events: ManagementEvents = ManagementEvents.ALL
+    global_events: bool = True
+    delivering: bool = True
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,8 @@ class SimulatedOrg:
     expected_verdicts: Mapping[str, AccountVerdictCode] = field(default_factory=dict)
     #: account id -> the regions where an SCP denies its DescribeTrails (see ``scp_deny``).
     scp_denied: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: trail ARN -> the delivery error CloudTrail reports for it (``delivery_failures``).
+    delivery_errors: Mapping[str, str] = field(default_factory=dict)
 
     def trail(self, name: str) -> SimulatedTrail:
         """The expected trail called ``name`` (names are unique in a simulated organization)."""
@@ -227,6 +237,22 @@ def bucket_reason(bucket: BucketSpec | None, owner_readable: bool, policy: Polic
     if fails:
         return fails[0]
     return ReasonCode.NO_DEFAULT_RETENTION if retention is None else ReasonCode.COMPLIANT
+
+
+#: The event sources a ``PARTIAL`` trail leaves out: the console's "Exclude AWS KMS events" and
+#: "Exclude Amazon RDS Data API events".
+EXCLUDED_SOURCES = ("kms.amazonaws.com", "rdsdata.amazonaws.com")
+
+
+def basic_selector(events: ManagementEvents) -> dict[str, Any]:
+    """The basic event selector a trail recording ``events`` (not ``NONE``) is given."""
+    if events is ManagementEvents.PARTIAL:
+        return {
+            "ReadWriteType": "All",
+            "IncludeManagementEvents": True,
+            "ExcludeManagementEventSources": list(EXCLUDED_SOURCES),
+        }
+    return {"ReadWriteType": events.value, "IncludeManagementEvents": True}
 
 
 def scp_deny_message(account_id: str, action: str = "cloudtrail:DescribeTrails") -> str:
@@ -290,6 +316,8 @@ def expected_trails(
                     expected_reason=bucket_reason(bucket, readable, spec.policy),
                     is_logging=trail.logging,
                     management_events=trail.management_events,
+                    global_events=trail.global_events,
+                    delivering=trail.delivery_error is None,
                 )
             )
     return tuple(expected), skipped
@@ -302,7 +330,8 @@ def expected_verdicts(
 
     Written from the contract's words, apart from the scanner: a region is protected when a
     trail records the account (its own, or the organization trail) and the region, is logging,
-    records all management events and passes; NOT_RECORDED beats UNPROTECTED, which beats
+    records all management events (none excluded), delivers, records global service events in
+    us-east-1 and passes; NOT_RECORDED beats UNPROTECTED, which beats
     UNKNOWN: a region an SCP denies that no trail protects (``trails`` holds only trails the
     scan can see).
     """
@@ -320,6 +349,8 @@ def expected_verdicts(
                 and (t.is_multi_region or t.home_region == region)
                 and t.is_logging
                 and t.management_events is ManagementEvents.ALL
+                and t.delivering
+                and (t.global_events or region != "us-east-1")
             ]
             passing = [t for t in recording if t.expected_reason is ReasonCode.COMPLIANT]
             if region in account.scp_denied_regions:

@@ -23,7 +23,7 @@ from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock
 from orgscan.simulate.build import materialise
 from orgscan.simulate.demo import demo_spec
-from orgscan.simulate.denials import scp_denials
+from orgscan.simulate.denials import simulated_answers
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
@@ -61,6 +61,12 @@ def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
             f.is_logging,
             f.latest_delivery_error,
             f.management_events,
+            f.global_service_events,
+            # moto and the responder each answer "a moment ago": when differs, not whether.
+            f.latest_delivery_time is not None,
+            f.delivering,
+            f.log_file_validation,
+            f.kms_key_arn,
         )
         for f in result.findings
     )
@@ -98,9 +104,7 @@ def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
     with demo_mock():
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # restored by the test's monkeypatch
         org = materialise(spec)
-        sessions = SessionFactory(
-            max_pool_connections=4, configure_session=scp_denials(org.scp_denied)
-        )
+        sessions = SessionFactory(max_pool_connections=4, configure_session=simulated_answers(org))
         result = scan_organization(settings_for(spec), sessions)
         # Compared by the spec's names (the management account's name in moto is its own).
         ids = (

@@ -15,6 +15,7 @@ from orgscan.model import (
     AccountGap,
     AccountVerdictCode,
     Finding,
+    GapWhy,
     ManagementEvents,
     Policy,
     ReasonCode,
@@ -67,6 +68,11 @@ FINDING = Finding(
     is_logging=False,
     latest_delivery_error="NoSuchBucket",
     management_events=ManagementEvents.WRITE_ONLY,
+    global_service_events=False,
+    latest_delivery_time="2026-11-20T08:00:00Z",
+    delivering=False,
+    log_file_validation=True,
+    kms_key_arn="arn:aws:kms:eu-west-1:222222222222:key/k",
 )
 ACCOUNT = AccountCoverage(
     account_id="222222222222",
@@ -79,19 +85,51 @@ ACCOUNT = AccountCoverage(
     verdict=Status.FAIL,
     verdict_code=AccountVerdictCode.NOT_RECORDED,
     protected_by=(),
-    gaps=(AccountGap("eu-west-1", AccountVerdictCode.NOT_RECORDED),),
+    gaps=(AccountGap("eu-west-1", AccountVerdictCode.NOT_RECORDED, GapWhy.NOT_DELIVERING),),
 )
 
 
-def test_v2_fields_round_trip() -> None:
+def test_v2_and_v3_fields_round_trip() -> None:
     result = ScanResult(run=RUN, accounts=(ACCOUNT,), findings=(FINDING,))
     text = dumps(result)
     document = json.loads(text)
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["run"]["scope"]["accounts"] == ["222222222222"]
-    assert document["accounts"][0]["gaps"] == [{"region": "eu-west-1", "code": "NOT_RECORDED"}]
-    assert document["findings"][0]["management_events"] == "WriteOnly"
+    assert document["run"]["policy"]["max_delivery_age_hours"] == 24
+    assert document["accounts"][0]["gaps"] == [
+        {"region": "eu-west-1", "code": "NOT_RECORDED", "why": "NOT_DELIVERING"}
+    ]
+    written = document["findings"][0]
+    assert written["management_events"] == "WriteOnly"
+    assert [written[key] for key in ("global_service_events", "delivering")] == [False, False]
+    assert written["latest_delivery_time"] == "2026-11-20T08:00:00Z"
+    assert written["kms_key_arn"] == "arn:aws:kms:eu-west-1:222222222222:key/k"
     assert loads(text) == result
+
+
+def test_a_version_2_file_reads_with_the_v3_fields_absent() -> None:
+    document = json.loads(dumps(ScanResult(run=RUN, accounts=(ACCOUNT,), findings=(FINDING,))))
+    document["schema_version"] = 2
+    del document["run"]["policy"]["max_delivery_age_hours"]
+    del document["accounts"][0]["gaps"][0]["why"]
+    for key in (
+        "global_service_events",
+        "latest_delivery_time",
+        "delivering",
+        "log_file_validation",
+        "kms_key_arn",
+    ):
+        del document["findings"][0][key]
+    result = loads(json.dumps(document))
+    assert result.run.policy.max_delivery_age_hours == 24
+    assert result.accounts[0].gaps == (AccountGap("eu-west-1", AccountVerdictCode.NOT_RECORDED),)
+    finding = result.findings[0]
+    assert (finding.delivering, finding.global_service_events, finding.kms_key_arn) == (
+        None,
+        None,
+        None,
+    )
+    assert finding.latest_delivery_error == "NoSuchBucket"
 
 
 def test_a_version_1_file_reads_with_the_v2_fields_absent() -> None:
@@ -101,7 +139,7 @@ def test_a_version_1_file_reads_with_the_v2_fields_absent() -> None:
         del document["run"][key]
     for key in ("verdict", "verdict_code", "protected_by", "gaps"):
         del document["accounts"][0][key]
-    for key in ("is_logging", "latest_delivery_error", "management_events"):
+    for key in ("is_logging", "latest_delivery_error", "management_events", "delivering"):
         del document["findings"][0][key]
     result = loads(json.dumps(document))
     assert result.run.scope is None

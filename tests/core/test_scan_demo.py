@@ -21,6 +21,7 @@ from orgscan.model import (
     AccountCoverage,
     AccountVerdictCode,
     ErrorStage,
+    GapWhy,
     LockMode,
     ReasonCode,
     ScanResult,
@@ -304,6 +305,9 @@ def test_discovery_walks_nested_ous(demo_org: SimulatedOrg) -> None:
             "analytics-prod",
             "payments-dev",
             "orders-dev",
+            "audit-prod",
+            "billing-prod",
+            "legacy-prod",
         )
     }
     assert organization.accounts_under[ids["/Root/Workloads"]] == workloads
@@ -385,7 +389,9 @@ def test_trail_health_and_account_verdicts_as_simulated(
             expected.is_logging,
             expected.management_events,
         ), expected.name
-        assert finding.latest_delivery_error is None  # moto never reports one
+        assert finding.delivering is expected.delivering, expected.name
+        assert finding.global_service_events is expected.global_events, expected.name
+        assert (finding.latest_delivery_error is None) is expected.delivering, expected.name
     verdicts = {a.account_id: a.verdict_code for a in result.accounts if a.scanned}
     assert verdicts == demo_org.expected_verdicts
     # Every code the demo can show without a fault: protected, not recorded, unprotected.
@@ -415,6 +421,20 @@ def test_trail_health_and_account_verdicts_as_simulated(
     assert (stopped.verdict_code, [g.region for g in stopped.gaps]) == (
         AccountVerdictCode.NOT_RECORDED,
         ["eu-central-1", "eu-west-1"],
+    )
+    # Each read as protected before contract v3; each gap now says why it is not.
+    for name, why in (
+        ("audit-prod", GapWhy.EXCLUDED_SOURCES),
+        ("billing-prod", GapWhy.NOT_DELIVERING),
+    ):
+        assert [(g.region, g.code, g.why) for g in by_name[name].gaps] == [
+            ("eu-central-1", AccountVerdictCode.NOT_RECORDED, why),
+            ("eu-west-1", AccountVerdictCode.NOT_RECORDED, why),
+        ], name
+    legacy = demo_org.trail("legacy-prod-trail").trail_arn
+    assert legacy not in by_name["legacy-prod"].protected_by
+    assert next(f for f in result.findings if f.trail_arn == legacy).reason_code is (
+        ReasonCode.COMPLIANT
     )
     closed = next(a for a in result.accounts if a.account_id in demo_org.closed_account_ids)
     assert (closed.verdict, closed.verdict_code, closed.gaps) == (None, None, ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -44,7 +45,32 @@ def test_a_logging_trail_recording_everything(cloudtrail: Any) -> None:
     cloudtrail.put_event_selectors(
         TrailName=arn, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
     )
-    assert read_trail_health(cloudtrail, arn) == TrailHealth(True, None, ME.ALL)
+    health = read_trail_health(cloudtrail, arn)
+    assert (health.is_logging, health.latest_delivery_error, health.management_events) == (
+        True,
+        None,
+        ME.ALL,
+    )
+    # moto answers a logging trail's last delivery with about now; read as ISO-8601 UTC.
+    assert health.latest_delivery_time is not None
+    assert health.latest_delivery_time.endswith("Z")
+    assert health.delivering(datetime.now(UTC), max_age_hours=24) is True
+
+
+def test_basic_selectors_excluding_event_sources_record_part_of_them(cloudtrail: Any) -> None:
+    # Before contract v3 this read as All: ExcludeManagementEventSources was never looked at.
+    arn = _trail(cloudtrail, "no-kms")
+    cloudtrail.put_event_selectors(
+        TrailName=arn,
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "ExcludeManagementEventSources": ["kms.amazonaws.com", "rdsdata.amazonaws.com"],
+            }
+        ],
+    )
+    assert read_trail_health(cloudtrail, arn).management_events is ME.PARTIAL
 
 
 def test_a_stopped_trail_with_read_only_selectors(cloudtrail: Any) -> None:
@@ -118,6 +144,55 @@ def test_delivery_error_is_kept_and_a_failed_read_is_an_error_value() -> None:
     assert health.selectors_error == AwsError("AccessDeniedException", "no")
 
 
+@pytest.mark.parametrize(
+    ("status", "delivering"),
+    [
+        ({"IsLogging": True}, True),
+        # An error with no delivery at all, or none within the age limit: not delivering.
+        ({"IsLogging": True, "LatestDeliveryError": "NoSuchBucket"}, False),
+        (
+            {
+                "IsLogging": True,
+                "LatestDeliveryError": "AccessDenied",
+                "LatestDeliveryTime": datetime(2026, 11, 25, 11, 59, tzinfo=UTC),
+            },
+            False,
+        ),
+        # An error, but a delivery 23 hours before the scan succeeded.
+        (
+            {
+                "IsLogging": True,
+                "LatestDeliveryError": "AccessDenied",
+                "LatestDeliveryTime": datetime(2026, 11, 26, 13, 0, tzinfo=UTC),
+            },
+            True,
+        ),
+    ],
+)
+def test_delivering_is_judged_against_the_scan_start(
+    status: dict[str, Any], delivering: bool
+) -> None:
+    health = read_trail_health(_Replies(status, {"EventSelectors": []}), "arn")
+    assert health.delivering(datetime(2026, 11, 27, 12, 0, tzinfo=UTC), 24) is delivering
+
+
+def test_delivering_is_unknown_when_the_status_could_not_be_read() -> None:
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetTrailStatus")
+    health = read_trail_health(_Replies(denied, {"EventSelectors": []}), "arn")
+    assert health.delivering(datetime(2026, 11, 27, tzinfo=UTC), 24) is None
+
+
+def test_a_recorded_delivery_time_reads_as_the_live_one() -> None:
+    # The evidence holds botocore's datetime as ISO text; replay must give the same field.
+    live = {"IsLogging": True, "LatestDeliveryTime": datetime(2026, 11, 27, 9, 4, 11, tzinfo=UTC)}
+    recorded = {"IsLogging": True, "LatestDeliveryTime": "2026-11-27T09:04:11+00:00"}
+    times = {
+        read_trail_health(_Replies(reply, {"EventSelectors": []}), "arn").latest_delivery_time
+        for reply in (live, recorded)
+    }
+    assert times == {"2026-11-27T09:04:11Z"}
+
+
 def test_a_status_without_is_logging_is_not_read_as_stopped() -> None:
     health = read_trail_health(_Replies({}, {"EventSelectors": []}), "arn")
     assert health.is_logging is None
@@ -167,7 +242,8 @@ MGMT = _field("eventCategory", Equals=["Management"])
             },
             ME.ALL,
         ),
-        # Excluding an event source records less than all management events.
+        # Excluding an event source records part of the management events, as a basic
+        # selector's ExcludeManagementEventSources does.
         (
             {
                 "AdvancedEventSelectors": [
@@ -179,7 +255,55 @@ MGMT = _field("eventCategory", Equals=["Management"])
                     }
                 ]
             },
+            ME.PARTIAL,
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "FieldSelectors": [
+                            MGMT,
+                            _field("eventSource", NotStartsWith=["rdsdata."]),
+                            _field("readOnly", Equals=["true"]),
+                        ]
+                    }
+                ]
+            },
+            ME.READ_ONLY,
+        ),
+        # Only some sources: not every management event, not counted.
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {"FieldSelectors": [MGMT, _field("eventSource", Equals=["s3.amazonaws.com"])]}
+                ]
+            },
             ME.NONE,
+        ),
+        # A full selector beside one that excludes: everything is recorded.
+        (
+            {
+                "EventSelectors": [
+                    {
+                        "ReadWriteType": "All",
+                        "ExcludeManagementEventSources": ["kms.amazonaws.com"],
+                    },
+                    {"ReadWriteType": "All"},
+                ]
+            },
+            ME.ALL,
+        ),
+        (
+            {
+                "EventSelectors": [
+                    {"ReadWriteType": "ReadOnly"},
+                    {
+                        "ReadWriteType": "WriteOnly",
+                        "ExcludeManagementEventSources": ["kms.amazonaws.com"],
+                    },
+                ]
+            },
+            ME.PARTIAL,
         ),
         (
             {

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from orgscan.model import (
     AccountCoverage,
-    AccountGap,
     AccountVerdictCode,
     Finding,
+    GapWhy,
     ManagementEvents,
     ReasonCode,
     Status,
@@ -274,7 +276,7 @@ def test_account_verdict_table(
 ) -> None:
     result = account_verdict(APP, regions, findings)
     assert (result.verdict, result.verdict_code) == (verdict, code)
-    assert result.gaps == tuple(AccountGap(region, gap) for region, gap in sorted(gaps))
+    assert [(gap.region, gap.code) for gap in result.gaps] == sorted(gaps)
     arns = {f.trail_arn.rsplit("/", 1)[1]: f.trail_arn for f in findings}
     assert result.protected_by == tuple(sorted(arns[name] for name in protected_by))
 
@@ -293,3 +295,73 @@ def test_with_verdicts_fills_scanned_accounts_only() -> None:
         (MGMT, None, None),
     ]
     assert judged[0].protected_by == (org.trail_arn,)
+
+
+def _only(finding: Finding, region: str = E1) -> tuple[Status, AccountVerdictCode, list[object]]:
+    result = account_verdict(APP, AccountRegions(scanned=(region,)), [finding])
+    return result.verdict, result.verdict_code, [(g.code, g.why) for g in result.gaps]
+
+
+W = GapWhy
+
+
+@pytest.mark.parametrize(
+    ("finding", "why"),
+    [
+        # Each of these read as protected before contract v3.
+        (trail("no-kms", events=ManagementEvents.PARTIAL), W.EXCLUDED_SOURCES),
+        (dataclasses.replace(trail("stuck"), delivering=False), W.NOT_DELIVERING),
+        (
+            dataclasses.replace(trail("local", multi=False), global_service_events=False),
+            W.NO_GLOBAL_EVENTS,
+        ),
+        (trail("stopped", logging=False), W.NOT_LOGGING),
+        (trail("reads", events=READ), W.MANAGEMENT_EVENTS),
+    ],
+)
+def test_a_trail_short_of_recording_leaves_a_not_recorded_gap_saying_why(
+    finding: Finding, why: GapWhy
+) -> None:
+    assert _only(finding) == (Status.FAIL, C.NOT_RECORDED, [(C.NOT_RECORDED, why)])
+
+
+def test_global_service_events_matter_only_in_the_global_events_region() -> None:
+    local = dataclasses.replace(trail("local", home=W2, multi=False), global_service_events=False)
+    assert _only(local, W2) == (Status.PASS, C.PROTECTED, [])
+    gov = dataclasses.replace(
+        trail("gov", home="us-gov-west-1", multi=False), global_service_events=False
+    )
+    assert _only(gov, "us-gov-west-1")[2] == [(C.NOT_RECORDED, W.NO_GLOBAL_EVENTS)]
+
+
+def test_an_unread_global_events_flag_is_tried_both_ways() -> None:
+    unread = dataclasses.replace(trail("old", multi=False), global_service_events=None)
+    assert _only(unread) == (Status.ERROR, C.UNKNOWN, [(C.UNKNOWN, W.UNREADABLE)])
+
+
+def test_a_gap_names_the_trail_that_came_closest() -> None:
+    stopped = trail("stopped", logging=False)
+    partial = trail("no-kms", events=ManagementEvents.PARTIAL)
+    assert _only(stopped)[2] == [(C.NOT_RECORDED, W.NOT_LOGGING)]
+    result = account_verdict(APP, AccountRegions(scanned=(E1,)), [stopped, partial])
+    assert [(g.code, g.why) for g in result.gaps] == [(C.NOT_RECORDED, W.EXCLUDED_SOURCES)]
+
+
+@pytest.mark.parametrize(
+    ("findings", "regions", "gap"),
+    [
+        ([], AccountRegions(scanned=(E1,)), (C.NOT_RECORDED, W.NO_TRAIL)),
+        (
+            [trail("open", status=Status.FAIL)],
+            AccountRegions(scanned=(E1,)),
+            (C.UNPROTECTED, W.BUCKET),
+        ),
+        ([trail("dark", logging=None)], AccountRegions(scanned=(E1,)), (C.UNKNOWN, W.UNREADABLE)),
+        ([], AccountRegions(scanned=(W2,), failed=(E1,)), (C.UNKNOWN, W.UNREADABLE)),
+    ],
+)
+def test_every_gap_has_a_why(
+    findings: list[Finding], regions: AccountRegions, gap: tuple[object, object]
+) -> None:
+    result = account_verdict(APP, regions, findings)
+    assert {g.region: (g.code, g.why) for g in result.gaps}[E1] == gap

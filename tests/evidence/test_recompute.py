@@ -119,3 +119,32 @@ def test_a_consistent_edit_of_an_account_verdict_is_caught(demo_run: Path) -> No
     assert f"account {number}: gaps is () in findings.json" in out
     assert out.count("account ") == 3  # nothing else differs
     assert "differs from the recorded evidence" in err
+
+
+def test_recording_and_delivery_are_re_derived_from_the_evidence(demo_run: Path) -> None:
+    document = read_findings(demo_run)
+    by_name = {f["trail_name"]: f for f in document["findings"]}
+    # The demo's three v3 cases are in the run, as recorded.
+    assert by_name["audit-prod-trail"]["management_events"] == ManagementEvents.PARTIAL.value
+    assert by_name["billing-prod-trail"]["delivering"] is False
+    assert by_name["billing-prod-trail"]["latest_delivery_error"] == "AccessDenied"
+    assert by_name["legacy-prod-trail"]["global_service_events"] is False
+    # Claimed protected, each of them: the evidence says otherwise.
+    by_name["audit-prod-trail"]["management_events"] = "All"
+    by_name["billing-prod-trail"]["delivering"] = True
+    by_name["legacy-prod-trail"]["global_service_events"] = True
+    reseal(demo_run, document)
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    for name, line in (
+        (
+            "audit-prod-trail",
+            "management_events is 'All' in findings.json, the evidence gives 'Partial'",
+        ),
+        ("billing-prod-trail", "delivering is True in findings.json, the evidence gives False"),
+        (
+            "legacy-prod-trail",
+            "global_service_events is True in findings.json, the evidence gives False",
+        ),
+    ):
+        assert f"{by_name[name]['trail_arn']}: {line}" in out

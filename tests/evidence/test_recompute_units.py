@@ -33,6 +33,7 @@ TRAIL = {
     "S3BucketName": "logs",
     "HomeRegion": "us-east-1",
     "IsMultiRegionTrail": True,
+    "IncludeGlobalServiceEvents": True,
     "IsOrganizationTrail": False,
 }
 

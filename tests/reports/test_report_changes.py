@@ -221,7 +221,7 @@ def test_findings_sheet_shows_the_exception_after_the_contract_columns(
     assert owner.data_type == "s"
     assert owner.quotePrefix
     assert cells["mgmt-trail"].offset(column=2).is_date
-    assert ws.auto_filter.ref == f"A1:W{len(history.result.findings) + 1}"
+    assert ws.auto_filter.ref == f"A1:AB{len(history.result.findings) + 1}"
 
 
 def test_excepted_findings_still_count_under_their_status(workbook: Workbook) -> None:

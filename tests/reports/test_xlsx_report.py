@@ -75,7 +75,16 @@ def test_findings_sheet_has_every_contract_field_under_a_readable_header(
     assert list(FINDING_HEADERS) == list(FINDING_COLUMNS)  # one header per field, in order
     assert header(ws) == [*FINDING_HEADERS.values(), *EXCEPTION_COLUMNS]
     assert header(ws)[:4] == ["Account", "Trail", "Trail ARN", "Home region"]
-    assert header(ws)[-7:-4] == ["Logging", "Latest delivery error", "Management events"]
+    assert header(ws)[-12:-4] == [
+        "Logging",
+        "Latest delivery error",
+        "Management events",
+        "Global service events",
+        "Latest delivery",
+        "Delivering",
+        "Log file validation",
+        "KMS key",
+    ]
     assert not any("_" in str(name) for name in header(ws))  # no machine names
     assert ws.max_row - 1 == len(scan_result.findings) == 9
     rows = records(ws)
@@ -156,7 +165,7 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         assert ws.auto_filter.ref.endswith(str(max(ws.max_row, 1))) or name == "Changes", name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
-    assert workbook["Findings"].auto_filter.ref == "A1:W10"
+    assert workbook["Findings"].auto_filter.ref == "A1:AB10"
     trail_arn_width = workbook["Findings"].column_dimensions["C"].width
     assert trail_arn_width > workbook["Findings"].column_dimensions["D"].width
 
@@ -395,7 +404,7 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     workbook = load_workbook(io.BytesIO(render(empty_result)))
     assert workbook.sheetnames == list(SHEETS)
     assert workbook["Findings"].max_row == 1
-    assert workbook["Findings"].auto_filter.ref == "A1:W1"
+    assert workbook["Findings"].auto_filter.ref == "A1:AB1"
     assert records(workbook["Remediation"]) == []
 
 

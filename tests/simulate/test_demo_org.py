@@ -22,6 +22,9 @@ EXPECTED = {
     "sandbox-alice-trail": ReasonCode.BUCKET_MISSING,
     "sandbox-bob-trail": ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
     "log-archive-trail": ReasonCode.COMPLIANT,
+    "audit-prod-trail": ReasonCode.COMPLIANT,
+    "billing-prod-trail": ReasonCode.COMPLIANT,
+    "legacy-prod-trail": ReasonCode.COMPLIANT,
 }
 
 
@@ -68,7 +71,7 @@ def test_accounts_and_states(demo_org: SimulatedOrg) -> None:
         name: name for name in demo_org.accounts
     }
     assert set(listed) == set(demo_org.accounts.values())
-    assert len(listed) == 14
+    assert len(listed) == 17
     assert demo_org.closed_account_ids == {demo_org.accounts["sandbox-legacy"]}
     assert {i for i, (_, state) in listed.items() if state == "SUSPENDED"} == {
         demo_org.accounts["sandbox-legacy"]

@@ -1,13 +1,14 @@
-"""The demo's service control policy: one account denied ``DescribeTrails`` in one region, in
-moto as in AWS, and the verdicts the simulation expects of it."""
+"""What moto cannot answer, answered by botocore hooks: the demo's service control policy (one
+account denied ``DescribeTrails`` in one region) and its trail that cannot deliver, in moto as in
+AWS, and the verdicts the simulation expects of them."""
 
 from __future__ import annotations
 
 from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
-from orgscan.model import AccountVerdictCode, ErrorStage, LockMode, Policy
+from orgscan.model import AccountVerdictCode, ErrorStage, GapWhy, LockMode, Policy, Status
 from orgscan.simulate import SimulatedOrg
-from orgscan.simulate.demo import SCP_DENIED_REGION
-from orgscan.simulate.denials import scp_denials
+from orgscan.simulate.demo import FAILED_DELIVERY, SCP_DENIED_REGION
+from orgscan.simulate.denials import simulated_answers
 from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
@@ -23,7 +24,7 @@ from tests.core.scanning import demo_settings, run_scan
 def test_the_demo_scan_meets_the_scp_deny_as_in_aws(demo_org: SimulatedOrg) -> None:
     bob = demo_org.accounts["sandbox-bob"]
     assert demo_org.scp_denied == {bob: (SCP_DENIED_REGION,)}
-    result = run_scan(demo_settings(demo_org), configure=scp_denials(demo_org.scp_denied))
+    result = run_scan(demo_settings(demo_org), configure=simulated_answers(demo_org))
     rows = [e for e in result.errors if e.stage is not ErrorStage.BUCKET]
     # Only bob's call in that region is denied; every other account and region is scanned.
     assert [(e.account_id, e.region, e.stage, e.error_code) for e in rows] == [
@@ -74,3 +75,28 @@ def test_a_denied_region_no_trail_protects_is_expected_unknown() -> None:
     trails, skipped = expected_trails(spec, {"management": "1" * 12, "member": "2" * 12})
     assert [t.name for t in trails] == ["t-us-east-1"]
     assert "SCP" in skipped["arn:aws:cloudtrail:eu-west-1:222222222222:trail/t-eu-west-1"]
+
+
+def test_the_demo_trail_that_cannot_deliver_is_not_delivering(demo_org: SimulatedOrg) -> None:
+    # moto never reports LatestDeliveryError: the failure is injected into its GetTrailStatus
+    # answer by a botocore hook, as the SCP deny above, and read back as AWS would send it.
+    billing = demo_org.accounts["billing-prod"]
+    arn = f"arn:aws:cloudtrail:us-east-1:{billing}:trail/billing-prod-trail"
+    assert demo_org.delivery_errors == {arn: FAILED_DELIVERY}
+    result = run_scan(demo_settings(demo_org), configure=simulated_answers(demo_org))
+    by_arn = {f.trail_arn: f for f in result.findings}
+    failing = by_arn[arn]
+    assert (failing.status, failing.is_logging) == (Status.PASS, True)
+    assert (failing.latest_delivery_error, failing.latest_delivery_time) == (FAILED_DELIVERY, None)
+    assert failing.delivering is False
+    # Every other logging trail delivered a moment ago, as moto says.
+    others = [f for f in result.findings if f.trail_arn != arn and f.is_logging]
+    assert others
+    assert all(f.delivering and f.latest_delivery_time for f in others)
+    account = {a.account_id: a for a in result.accounts}[billing]
+    assert account.verdict_code is AccountVerdictCode.NOT_RECORDED
+    # The organization trail records us-east-1; elsewhere the failing trail is all there is.
+    assert [(g.region, g.why) for g in account.gaps] == [
+        ("eu-central-1", GapWhy.NOT_DELIVERING),
+        ("eu-west-1", GapWhy.NOT_DELIVERING),
+    ]
