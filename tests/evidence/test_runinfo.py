@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from orgscan.config import build_settings
 from orgscan.evidence.runinfo import redacted_command, run_scope
-from orgscan.reports.runtext import scope_text
+from orgscan.reports.runtext import parameter_label, scope_text
 from tests.reports.workbook_helpers import find_row
 
 
@@ -77,10 +77,11 @@ def test_workbook_and_page_show_the_run(demo_run_master: Path) -> None:
     assert "regions: " in summary.cell(find_row(summary, "Scope"), 2).value
     sheet = workbook["Run"]
     values = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert values["run_id"] == run["run_id"]
-    assert values["scope.role_name"] == "OrganizationAccountAccessRole"
-    assert values["scope.accounts"] == "all"
-    assert values["time_zone"].startswith("UTC")
+    # The Run sheet labels each recorded parameter for a reader, not by its key.
+    assert values[parameter_label("run_id")] == run["run_id"]
+    assert values[parameter_label("scope.role_name")] == "OrganizationAccountAccessRole"
+    assert values[parameter_label("scope.accounts")] == "all"
+    assert values[parameter_label("time_zone")].startswith("UTC")
     page = (demo_run_master / "report.html").read_text()
     assert f'<dt>Run id</dt><dd class="mono">{run["run_id"]}</dd>' in page
     assert f'<dt>Host</dt><dd class="mono">{run["host"]}</dd>' in page
