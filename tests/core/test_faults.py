@@ -3,7 +3,6 @@ as member accounts see it (moto does not copy it into them)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import boto3
@@ -13,13 +12,13 @@ from botocore.retries.standard import ExponentialBackoff
 from orgscan.model import (
     AccountCoverage,
     ErrorStage,
-    Finding,
     ReasonCode,
     ScanError,
     ScanResult,
     Status,
 )
 from orgscan.simulate import SimulatedOrg
+from tests.builders import timeless
 from tests.core.scanning import demo_settings, reasons, run_scan
 from tests.faults import Call, FaultInjector, on
 
@@ -30,12 +29,6 @@ def baseline(demo_org: SimulatedOrg) -> ScanResult:
     result = run_scan(demo_settings(demo_org))
     assert reasons(result) == demo_org.expected_reasons
     return result
-
-
-def timeless(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
-    """``findings`` without ``latest_delivery_time``: moto answers every logging trail's with
-    the second of the call, so two scans differ there and nowhere else."""
-    return tuple(dataclasses.replace(f, latest_delivery_time=None) for f in findings)
 
 
 def deny_assume_role(account_id: str) -> FaultInjector:

@@ -104,7 +104,7 @@ def test_scan_of_the_demo_organization(server: tuple[str, SimulatedOrg], tmp_pat
     assert f"{len(simulated.trails)} trails" in done.stdout  # the summary on the terminal
 
     run_dir, document = latest_run(output_dir)
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["run"]["complete"] is True
     assert document["run"]["organization_id"] == simulated.organization_id
     assert sorted(document["run"]["regions"]) == sorted(simulated.regions)
