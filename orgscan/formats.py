@@ -179,7 +179,7 @@ def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> 
     for name in chosen:
         fmt = formats[name]
         path = run_dir / fmt.filename
-        atomic_write(path, fmt.render(inputs))
+        atomic_write(path, fmt.stream(inputs))
         written.append(path)
     return written
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from orgscan.model import ScanResult, Status
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, WholeReport
 from orgscan.reports.export_items import ExportItem, export_items, finished_at
 
 SCHEMA_VERSION = "2018-10-08"
@@ -33,13 +33,13 @@ ARCHIVED = "ARCHIVED"
 _MAX_REQUIREMENTS = 32  # the ASFF limit on Compliance.RelatedRequirements
 
 
-class AsffReport:
+class AsffReport(WholeReport):
     """One ASFF finding per finding and per account verdict."""
 
     name = "asff"
     filename = "findings-asff.json"
 
-    def render(self, inputs: ReportInputs) -> bytes:
+    def render_whole(self, inputs: ReportInputs) -> bytes:
         """``{"Findings": [...]}`` as indented UTF-8 JSON."""
         document = {"Findings": asff_findings(inputs.result)}
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -14,7 +14,7 @@ from typing import Any
 from orgscan import __version__
 from orgscan.controls import load_controls
 from orgscan.model import ScanResult, Status
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, WholeReport
 from orgscan.reports.export_items import ExportItem, export_items, finished_at
 
 OCSF_VERSION = "1.5.0"
@@ -27,13 +27,13 @@ FINDING_STATUS_NEW = 1
 FINDING_STATUS_RESOLVED = 4
 
 
-class OcsfReport:
+class OcsfReport(WholeReport):
     """One OCSF Compliance Finding per finding and per account verdict."""
 
     name = "ocsf"
     filename = "findings-ocsf.json"
 
-    def render(self, inputs: ReportInputs) -> bytes:
+    def render_whole(self, inputs: ReportInputs) -> bytes:
         """The JSON array as indented UTF-8."""
         events = ocsf_events(inputs.result)
         return (json.dumps(events, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
