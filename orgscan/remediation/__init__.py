@@ -4,6 +4,7 @@ boto3 executor (``apply``). ``write_remediation`` writes the plan and scripts in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from orgscan.files import atomic_write
@@ -46,16 +47,27 @@ def write_remediation(
     return write_plan_files(run_dir, build_plan(result, settings))
 
 
+def _utf8(pieces: Iterable[str]) -> Iterator[bytes]:
+    # The encoder yields many short strings; write them a few thousand at a time.
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= 4096:
+            yield "".join(batch).encode("utf-8")
+            batch.clear()
+    yield "".join(batch).encode("utf-8")
+
+
 def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     """Write ``plan`` and its scripts into ``run_dir/remediation/`` atomically."""
     # Imported here: the plan file reader needs pandas and the scripts jinja2, and the
     # command line imports this package (for ``Strategy``) before it knows the command.
-    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
+    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, iter_dumps
     from orgscan.remediation.scripts import render_script
 
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
-    atomic_write(plan_path, dumps(plan), within=run_dir)
+    atomic_write(plan_path, _utf8(iter_dumps(plan)), within=run_dir)
     written = [plan_path]
     for account_id in plan.accounts_with_steps():
         path = folder / f"{account_id}.sh"

@@ -7,7 +7,7 @@ The loader checks everything it returns (types, enums, account ids, known operat
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,10 @@ class PlanFileError(InputError):
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The JSON document of ``plan.json`` (plain types)."""
+    return _document(plan, [_entry_to_dict(entry) for entry in plan.entries])
+
+
+def _document(plan: Plan, entries: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
         "run_started_at": plan.run_started_at,
@@ -99,13 +103,37 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         },
         "retention": _retention(plan.retention),
         "account_names": dict(sorted(plan.account_names.items())),
-        "entries": [_entry_to_dict(entry) for entry in plan.entries],
+        "entries": entries,
     }
+
+
+class _Entries(list[dict[str, Any]]):
+    """The plan's entries as JSON objects, each made when the encoder reaches it: a large
+    plan's document is never built whole. json's indenting encoder (pure Python) reads a list
+    through ``len`` and iteration only; nothing else may be given one (it compares, and the C
+    encoder reads it, as the empty list it is underneath)."""
+
+    def __init__(self, entries: tuple[PlanEntry, ...]) -> None:
+        super().__init__()
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_entry_to_dict(entry) for entry in self._entries)
+
+
+def iter_dumps(plan: Plan) -> Iterator[str]:
+    """``plan.json`` as text, in pieces made as they are written."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    yield from encoder.iterencode(_document(plan, _Entries(plan.entries)))
+    yield "\n"
 
 
 def dumps(plan: Plan) -> str:
     """``plan.json`` as text."""
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_dumps(plan))
 
 
 def _retention(retention: Retention | None) -> dict[str, Any] | None:
