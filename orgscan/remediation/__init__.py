@@ -4,10 +4,10 @@ boto3 executor (``apply``). ``write_remediation`` writes the plan and scripts in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from orgscan.files import atomic_write
+from orgscan.jsonstream import utf8
 from orgscan.model import ScanResult
 from orgscan.remediation.plan import build_plan
 from orgscan.remediation.plan_model import (
@@ -47,17 +47,6 @@ def write_remediation(
     return write_plan_files(run_dir, build_plan(result, settings))
 
 
-def _utf8(pieces: Iterable[str]) -> Iterator[bytes]:
-    # The encoder yields many short strings; write them a few thousand at a time.
-    batch: list[str] = []
-    for piece in pieces:
-        batch.append(piece)
-        if len(batch) >= 4096:
-            yield "".join(batch).encode("utf-8")
-            batch.clear()
-    yield "".join(batch).encode("utf-8")
-
-
 def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     """Write ``plan`` and its scripts into ``run_dir/remediation/`` atomically."""
     # Imported here: the plan file reader needs pandas and the scripts jinja2, and the
@@ -67,7 +56,7 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
 
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
-    atomic_write(plan_path, _utf8(iter_dumps(plan)), within=run_dir)
+    atomic_write(plan_path, utf8(iter_dumps(plan)), within=run_dir)
     written = [plan_path]
     for account_id in plan.accounts_with_steps():
         path = folder / f"{account_id}.sh"

@@ -6,7 +6,6 @@ The loader checks everything it returns (types, enums, account ids, known operat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
+from orgscan.jsonstream import LazyArray, json_pieces
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.plan_model import (
     Check,
@@ -107,28 +107,9 @@ def _document(plan: Plan, entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-class _Entries(list[dict[str, Any]]):
-    """The plan's entries as JSON objects, each made when the encoder reaches it: a large
-    plan's document is never built whole. json's indenting encoder (pure Python) reads a list
-    through ``len`` and iteration only; nothing else may be given one (it compares, and the C
-    encoder reads it, as the empty list it is underneath)."""
-
-    def __init__(self, entries: tuple[PlanEntry, ...]) -> None:
-        super().__init__()
-        self._entries = entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (_entry_to_dict(entry) for entry in self._entries)
-
-
 def iter_dumps(plan: Plan) -> Iterator[str]:
-    """``plan.json`` as text, in pieces made as they are written."""
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
-    yield from encoder.iterencode(_document(plan, _Entries(plan.entries)))
-    yield "\n"
+    """``plan.json`` as text, in pieces made as they are written (entries included)."""
+    return json_pieces(_document(plan, LazyArray(plan.entries, _entry_to_dict)))
 
 
 def dumps(plan: Plan) -> str:

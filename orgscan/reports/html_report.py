@@ -20,6 +20,7 @@ import jinja2
 from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
+from orgscan.jsonstream import utf8
 from orgscan.model import Finding, Status
 from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
@@ -57,11 +58,6 @@ NAMED_ACCOUNTS = 8
 #: Remediation sheet has them all).
 DETAILED_FIXES = 40
 DETAILED_PER_GROUP = 5
-
-
-#: Pieces of the page joined before they are encoded and handed on: jinja2 yields a few
-#: short strings per expression, too small to write one by one.
-PIECES_PER_CHUNK = 4096
 
 
 class HtmlReport(StreamedReport):
@@ -110,13 +106,7 @@ class HtmlReport(StreamedReport):
             run_command=command_text(inputs.result.run.command),
             controls=standings(load_controls(), inputs.result),
         )
-        batch: list[str] = []
-        for piece in pieces:
-            batch.append(piece)
-            if len(batch) >= PIECES_PER_CHUNK:
-                yield "".join(batch).encode("utf-8")
-                batch.clear()
-        yield "".join(batch).encode("utf-8")
+        yield from utf8(pieces)
 
 
 def urgent_first(findings: Iterable[Finding]) -> list[Finding]:
