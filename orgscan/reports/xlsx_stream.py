@@ -1,6 +1,8 @@
-"""How ``report.xlsx`` is written in bounded memory: openpyxl's write-only mode. A write-only sheet
-sends each row to a temporary file as it is appended, so a 10,000-account workbook never holds
-its cells in memory; the table sheets are filled that way (``xlsx_sheet.write_table`` appends
+"""How ``report.xlsx`` is written in bounded memory: openpyxl's write-only mode.
+
+A write-only sheet sends each row to a temporary file as it is appended, so a 10,000-account
+workbook never holds its
+cells in memory; the table sheets are filled that way (``xlsx_sheet.write_table`` appends
 its rows in order). What a write-only sheet cannot do is go back: its frozen panes, column
 widths and fit-to-page setting are written before its first row, a row's height before that row,
 and no cell can be read or written out of order. So the print setup, which reads the widths,
