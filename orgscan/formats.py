@@ -16,6 +16,8 @@ Renderers are imported only when a format is written, so ``orgscan --help`` stay
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 #: Writes one format's files into a run folder; returns their paths.
 Writer = Callable[[Path, "ReportInputs"], list[Path]]
 F = TypeVar("F", bound=StrEnum)
+log = logging.getLogger(__name__)
 
 
 class OutputFormat(StrEnum):
@@ -184,6 +187,21 @@ def prepare(names: Iterable[OutputFormat | str]) -> None:
     for name in names:
         output = FORMATS[OutputFormat(name)].output
         output.load()
+
+
+def prepare_in_background(names: Iterable[OutputFormat | str]) -> threading.Thread:
+    """``prepare(names)`` on a thread, started: the run's scan goes on meanwhile. A failed
+    import is logged here and raised where the format is written, which imports it again."""
+
+    def imports() -> None:
+        try:
+            prepare(names)
+        except Exception:  # raised again where the run folder is written
+            log.debug("importing the writers ahead of the scan failed", exc_info=True)
+
+    thread = threading.Thread(target=imports, name="orgscan-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> list[Path]:

@@ -20,7 +20,6 @@ How the process logs at all (level, nothing to the terminal) is set by the calle
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -47,7 +46,7 @@ from orgscan.evidence.bucket import (
 from orgscan.evidence.manifest import write_manifest
 from orgscan.evidence.runinfo import describe_run
 from orgscan.files import write_failure
-from orgscan.formats import OutputFormat, prepare
+from orgscan.formats import prepare_in_background
 from orgscan.model import ScanResult
 from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
 from orgscan.runs.logsetup import attach_run_log, attach_shared_log, close_run_log, start_buffer
@@ -208,7 +207,7 @@ def _run(
     plan = _plan(settings, sessions, held)
     run_dir = _open_folder(settings, sessions, held, clock)
     began = time.monotonic()
-    warming = _warm_up(settings.formats)
+    warming = prepare_in_background(settings.formats)
     with hooks.scanning():
         result = execute_scan(plan, sessions, held.executor, progress, clock)
         result = _tamper_paths(result, plan, settings, sessions)
@@ -317,25 +316,6 @@ def _open_folder(
         raise write_failure(exc, _INCOMPLETE, run_dir) from None
     held.handlers.append(attach_shared_log(run_dir, json_format=json_log))
     return run_dir
-
-
-def _warm_up(formats: Sequence[OutputFormat | str]) -> threading.Thread:
-    """Import what writing the run folder needs (pandas, openpyxl, jinja2: each only for the
-    formats that use it) on a thread, while the scan waits on AWS: a small organization's run
-    then costs its AWS calls and little more. A failed import is logged
-    here and raised by the writing step, which imports the same modules."""
-
-    def imports() -> None:
-        try:
-            import orgscan.runs.output  # noqa: F401  (findings.json, the plan, the diff)
-
-            prepare(formats)
-        except Exception:  # raised again where the run folder is written
-            log.debug("importing the writers ahead of the scan failed", exc_info=True)
-
-    thread = threading.Thread(target=imports, name="orgscan-imports", daemon=True)
-    thread.start()
-    return thread
 
 
 def _interrupted_while_writing(run_dir: Path) -> EvidenceWriteError:
