@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.naive import naive_scan
 from benchmarks.startup import StartupTime, format_rows
 from benchmarks.startup import measure as measure_startup
-from benchmarks.write_phase import WriteMeasurement, measure_write
+from benchmarks.write_phase import WriteMeasurement, measure_write, peak_rss_mb
 from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
@@ -84,11 +83,6 @@ class Backend:
     make_session: Callable[[CallRecorder], botocore.session.Session]
     responder_cpu: Callable[[], float]
     listing_gives_region: bool
-
-
-def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _fake_backend(spec: OrgSpec, latency_s: float) -> Backend:
@@ -223,9 +217,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             backend = stack.enter_context(_moto_backend(spec, latency_s, args.seed))
         else:
             backend = _fake_backend(spec, latency_s)
-        rss_before = _peak_rss_mb()
+        rss_before = peak_rss_mb()
         full = measure_scan(backend, args.workers)
-        rss_peak = _peak_rss_mb()
+        rss_peak = peak_rss_mb()
         bound = lower_bound(
             spec,
             latency_s=latency_s,
@@ -236,7 +230,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.no_write and full.result is not None:
             write = measure_write(full.result)
         full.result = None  # the slice scans below need the memory more
-        write_rss_peak = _peak_rss_mb()
+        write_rss_peak = peak_rss_mb()
         naive = ours = None
         if args.naive_accounts > 0:
             accounts = _slice(backend, args.naive_accounts)

@@ -18,6 +18,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from orgscan.errors import EvidenceWriteError
@@ -91,16 +92,29 @@ def naming(exc: OSError, path: Path) -> OSError:
 
 
 def atomic_write(
-    path: Path, data: bytes | str, *, executable: bool = False, within: Path | None = None
+    path: Path,
+    data: bytes | str | Iterable[bytes],
+    *,
+    executable: bool = False,
+    within: Path | None = None,
 ) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    ``data`` may be pieces made as they are written (a large report's stream): the file is
+    written piece by piece and never held whole.
 
     A crash or a full disk leaves either the old file or no file, never half of one. The file
     is private (``file_mode``); a folder it creates is ``0700``. With ``within`` (the folder the
     writer owns, a run folder), no folder between it and ``path`` may be a symbolic link.
     ``OSError`` naming the file when it cannot be written.
     """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    pieces: Iterable[bytes] = (
+        (data.encode("utf-8"),)
+        if isinstance(data, str)
+        else (data,)
+        if isinstance(data, bytes)
+        else data
+    )
     try:
         fd, tmp_name = private_temp(path, within)
     except OSError as exc:
@@ -108,7 +122,8 @@ def atomic_write(
     try:
         os.fchmod(fd, file_mode(executable=executable))
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)

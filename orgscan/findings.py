@@ -7,18 +7,19 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from orgscan.errors import InputError
 from orgscan.findings_reader import SchemaError, parse_document
 from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.jsonstream import LazyArray, json_pieces
 from orgscan.model import AccountCoverage, Finding, ScanError, ScanResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 3
 FINDINGS_FILE = "findings.json"
@@ -61,6 +62,10 @@ class FindingsFileError(InputError):
 
 def result_to_dict(result: ScanResult) -> dict[str, Any]:
     """The JSON document of ``findings.json`` for ``result`` (plain types, contract order)."""
+    return _document(result, [_finding_to_dict(finding) for finding in result.findings])
+
+
+def _document(result: ScanResult, findings: list[dict[str, Any]]) -> dict[str, Any]:
     run = result.run
     return {
         "schema_version": SCHEMA_VERSION,
@@ -81,7 +86,7 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "based_on": run.based_on,
         },
         "accounts": [_account_to_dict(account) for account in result.accounts],
-        "findings": [_finding_to_dict(finding) for finding in result.findings],
+        "findings": findings,
         "errors": [_error_to_dict(error) for error in result.errors],
         **(
             {"weakeners": [row.to_dict() for row in result.weakeners]}
@@ -93,7 +98,12 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
 
 def dumps(result: ScanResult) -> str:
     """``findings.json`` as text: stable, indented, UTF-8 friendly."""
-    return json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_dumps(result))
+
+
+def iter_dumps(result: ScanResult) -> Iterator[str]:
+    """``findings.json`` as text, in pieces: each finding's object is made as it is written."""
+    return json_pieces(_document(result, LazyArray(result.findings, _finding_to_dict)))
 
 
 def _finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -137,6 +147,10 @@ def _error_to_dict(error: ScanError) -> dict[str, Any]:
 
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     """The findings as a DataFrame with the declared column order and dtypes."""
+    # Imported here: findings.json needs no pandas, and importing it costs a third of a
+    # second that a small organization's run would otherwise pay before its first AWS call.
+    import pandas as pd
+
     rows = [_finding_to_dict(finding) for finding in findings]
     frame = pd.DataFrame.from_records(rows, columns=list(FINDING_COLUMNS))
     return frame.astype(FINDING_COLUMNS)

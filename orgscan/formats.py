@@ -16,6 +16,8 @@ Renderers are imported only when a format is written, so ``orgscan --help`` stay
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 #: Writes one format's files into a run folder; returns their paths.
 Writer = Callable[[Path, "ReportInputs"], list[Path]]
 F = TypeVar("F", bound=StrEnum)
+log = logging.getLogger(__name__)
 
 
 class OutputFormat(StrEnum):
@@ -57,6 +60,8 @@ class Files:
     """A format that writes files of its own into the run folder."""
 
     write: Writer
+    #: Imports what ``write`` needs, ahead of writing (``prepare``); by default nothing.
+    load: Callable[[], object] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,12 @@ def _ocsf() -> ReportFormat:
     return OcsfReport()
 
 
+def _scripts_load() -> object:
+    from orgscan.remediation import planfile, scripts
+
+    return planfile, scripts
+
+
 def _scripts(run_dir: Path, inputs: ReportInputs) -> list[Path]:
     from orgscan.remediation import write_plan_files
 
@@ -124,7 +135,7 @@ def _entry(fmt: OutputFormat) -> FormatEntry:
         case OutputFormat.HTML:
             return FormatEntry(Report(_html), opened=1)
         case OutputFormat.SCRIPTS:
-            return FormatEntry(Files(_scripts))
+            return FormatEntry(Files(_scripts, _scripts_load))
         case OutputFormat.ASFF:
             return FormatEntry(Report(_asff), opt_in=True)
         case OutputFormat.OCSF:
@@ -168,22 +179,54 @@ def available_formats() -> dict[str, ReportFormat]:
     }
 
 
+def prepare(names: Iterable[OutputFormat | str]) -> None:
+    """Import what writing the formats ``names`` needs (openpyxl for the workbook, jinja2 for
+    the page and the scripts), and nothing for the others: a run that writes only JSON never
+    loads the workbook's libraries. ``orgscan.pipeline`` calls it on a thread while the scan
+    waits on AWS, so the imports are paid off the critical path."""
+    for name in names:
+        output = FORMATS[OutputFormat(name)].output
+        output.load()
+
+
+def prepare_in_background(names: Iterable[OutputFormat | str]) -> threading.Thread:
+    """``prepare(names)`` on a thread, started: the run's scan goes on meanwhile. A failed
+    import is logged here and raised where the format is written, which imports it again."""
+
+    def imports() -> None:
+        try:
+            prepare(names)
+        except Exception:  # raised again where the run folder is written
+            log.debug("importing the writers ahead of the scan failed", exc_info=True)
+
+    thread = threading.Thread(target=imports, name="orgscan-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def write_reports(run_dir: Path, inputs: ReportInputs, names: Iterable[str]) -> list[Path]:
-    """Render the named formats and write each into ``run_dir`` atomically; return the paths."""
-    formats = available_formats()
+    """Render the named formats and write each into ``run_dir`` atomically; return the paths.
+
+    Each report is written as it is rendered (its ``stream``), never held whole; only the
+    named formats' renderers are loaded."""
+    reports = {
+        fmt.value: entry.output
+        for fmt, entry in FORMATS.items()
+        if isinstance(entry.output, Report)
+    }
     chosen = list(names)
-    unknown = [name for name in chosen if name not in formats]
+    unknown = [name for name in chosen if name not in reports]
     if unknown:  # a caller's mistake, never a user's: --format names are validated before
-        raise ValueError(f"{unknown[0]!r} is not a report format (one of {', '.join(formats)})")
+        raise ValueError(f"{unknown[0]!r} is not a report format (one of {', '.join(reports)})")
     written: list[Path] = []
     for name in chosen:
-        fmt = formats[name]
+        fmt = reports[name].load()
         path = run_dir / fmt.filename
-        atomic_write(path, fmt.render(inputs))
+        atomic_write(path, fmt.stream(inputs))
         written.append(path)
     return written
 
 
 def format_names() -> Sequence[str]:
     """The ``--format`` names that produce a report file."""
-    return list(available_formats())
+    return [fmt.value for fmt, entry in FORMATS.items() if isinstance(entry.output, Report)]

@@ -46,12 +46,11 @@ from orgscan.evidence.bucket import (
 from orgscan.evidence.manifest import write_manifest
 from orgscan.evidence.runinfo import describe_run
 from orgscan.files import write_failure
-from orgscan.findings import FINDINGS_FILE
+from orgscan.formats import prepare_in_background
 from orgscan.model import ScanResult
 from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
 from orgscan.runs.logsetup import attach_run_log, attach_shared_log, close_run_log, start_buffer
 from orgscan.runs.logsetup import stop as stop_log
-from orgscan.runs.output import mark_latest, write_run
 from orgscan.runs.runlog import apply_register, log_phase, log_plan, log_summary
 from orgscan.scan import execute_scan
 from orgscan.scan.executors import shutdown
@@ -208,6 +207,7 @@ def _run(
     plan = _plan(settings, sessions, held)
     run_dir = _open_folder(settings, sessions, held, clock)
     began = time.monotonic()
+    warming = prepare_in_background(settings.formats)
     with hooks.scanning():
         result = execute_scan(plan, sessions, held.executor, progress, clock)
         result = _tamper_paths(result, plan, settings, sessions)
@@ -222,6 +222,9 @@ def _run(
         error.error_code == INTERRUPTED for error in result.errors
     )
     began = time.monotonic()
+    warming.join()  # its imports are done (or, had it failed, they fail again here, loudly)
+    from orgscan.runs.output import mark_latest, write_run
+
     try:
         with hooks.writing():
             result = apply_register(result, settings.exceptions)
@@ -318,6 +321,8 @@ def _open_folder(
 def _interrupted_while_writing(run_dir: Path) -> EvidenceWriteError:
     """The error of a run stopped while its folder was written, logged."""
     log.error("interrupted while writing: run folder %s is incomplete, latest not moved", run_dir)
+    from orgscan.findings import FINDINGS_FILE
+
     # findings.json is written first, atomically: it is there whole, or not at all.
     kept = (
         "findings.json, written first, is whole"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgscan.files import atomic_write
+from orgscan.jsonstream import utf8
 from orgscan.model import ScanResult
 from orgscan.remediation.plan import build_plan
 from orgscan.remediation.plan_model import (
@@ -50,12 +51,12 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
     """Write ``plan`` and its scripts into ``run_dir/remediation/`` atomically."""
     # Imported here: the plan file reader needs pandas and the scripts jinja2, and the
     # command line imports this package (for ``Strategy``) before it knows the command.
-    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, dumps
+    from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, iter_dumps
     from orgscan.remediation.scripts import render_script
 
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
-    atomic_write(plan_path, dumps(plan), within=run_dir)
+    atomic_write(plan_path, utf8(iter_dumps(plan)), within=run_dir)
     written = [plan_path]
     for account_id in plan.accounts_with_steps():
         path = folder / f"{account_id}.sh"

@@ -6,14 +6,14 @@ The loader checks everything it returns (types, enums, account ids, known operat
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
+from orgscan.jsonstream import LazyArray, json_pieces
 from orgscan.model import LockMode, ReasonCode
 from orgscan.remediation.plan_model import (
     Check,
@@ -88,6 +88,10 @@ class PlanFileError(InputError):
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The JSON document of ``plan.json`` (plain types)."""
+    return _document(plan, [_entry_to_dict(entry) for entry in plan.entries])
+
+
+def _document(plan: Plan, entries: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
         "run_started_at": plan.run_started_at,
@@ -99,13 +103,18 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         },
         "retention": _retention(plan.retention),
         "account_names": dict(sorted(plan.account_names.items())),
-        "entries": [_entry_to_dict(entry) for entry in plan.entries],
+        "entries": entries,
     }
+
+
+def iter_dumps(plan: Plan) -> Iterator[str]:
+    """``plan.json`` as text, in pieces made as they are written (entries included)."""
+    return json_pieces(_document(plan, LazyArray(plan.entries, _entry_to_dict)))
 
 
 def dumps(plan: Plan) -> str:
     """``plan.json`` as text."""
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_dumps(plan))
 
 
 def _retention(retention: Retention | None) -> dict[str, Any] | None:

@@ -1,11 +1,14 @@
 """Report formats: one module per format behind one small interface, as pure transforms.
 
-Each format turns a ``ReportInputs`` into bytes; ``orgscan.formats.write_reports`` is the one
-place that writes them into a run folder (atomically).
+Each format turns a ``ReportInputs`` into a stream of bytes (``ReportFormat.stream``), so that a
+large report is written as it is made and never held whole; ``render`` joins the stream for a
+caller that wants the bytes. ``orgscan.formats.write_reports`` is the one place that writes
+reports into a run folder (atomically).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +36,37 @@ class ReportFormat(Protocol):
     name: str
     filename: str
 
-    def render(self, inputs: ReportInputs) -> bytes:
-        """The file's content for ``inputs``."""
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """The file's content for ``inputs``, in pieces to be written in order."""
         ...
+
+    def render(self, inputs: ReportInputs) -> bytes:
+        """The file's content for ``inputs``, whole."""
+        ...
+
+
+class StreamedReport:
+    """A format defined by its ``stream``; ``render`` is the stream joined."""
+
+    name: str
+    filename: str
+
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """The file's content for ``inputs``, in pieces to be written in order."""
+        raise NotImplementedError
+
+    def render(self, inputs: ReportInputs) -> bytes:
+        """The file's content for ``inputs``, whole."""
+        return b"".join(self.stream(inputs))
+
+
+class WholeReport(StreamedReport):
+    """A small format made in one piece by ``render_whole``; streamed as that one piece."""
+
+    def render_whole(self, inputs: ReportInputs) -> bytes:
+        """The file's content for ``inputs``."""
+        raise NotImplementedError
+
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """The file's content for ``inputs``, in one piece."""
+        yield self.render_whole(inputs)

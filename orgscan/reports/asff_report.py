@@ -8,11 +8,13 @@ region; ``publish`` rewrites the region for the one it imports into.
 
 from __future__ import annotations
 
-import json
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from orgscan.jsonstream import LazyArray, json_pieces, utf8
 from orgscan.model import ScanResult, Status
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.export_items import ExportItem, export_items, finished_at
 
 SCHEMA_VERSION = "2018-10-08"
@@ -33,26 +35,34 @@ ARCHIVED = "ARCHIVED"
 _MAX_REQUIREMENTS = 32  # the ASFF limit on Compliance.RelatedRequirements
 
 
-class AsffReport:
+class AsffReport(StreamedReport):
     """One ASFF finding per finding and per account verdict."""
 
     name = "asff"
     filename = "findings-asff.json"
 
-    def render(self, inputs: ReportInputs) -> bytes:
-        """``{"Findings": [...]}`` as indented UTF-8 JSON."""
-        document = {"Findings": asff_findings(inputs.result)}
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """``{"Findings": [...]}`` as indented UTF-8 JSON, each object made as it is written."""
+        items, convert = _asff(inputs.result)
+        return utf8(json_pieces({"Findings": LazyArray(items, convert)}))
 
 
 def asff_findings(result: ScanResult) -> list[dict[str, Any]]:
     """The ASFF objects of ``result``."""
+    items, convert = _asff(result)
+    return [convert(item) for item in items]
+
+
+def _asff(result: ScanResult) -> tuple[list[ExportItem], Callable[[ExportItem], dict[str, Any]]]:
+    """The items of ``result`` and what makes each one's ASFF object."""
     caller = result.run.caller_arn.split(":")
     caller_account = caller[4] if len(caller) > 4 and caller[4] else "000000000000"
     region = result.run.regions[0] if result.run.regions else "us-east-1"
     seen = asff_time(result)
-    items = export_items(result)
-    return [_finding(item, result, caller_account, region, seen) for item in items]
+    convert = functools.partial(
+        _finding, result=result, caller_account=caller_account, region=region, seen=seen
+    )
+    return export_items(result), convert
 
 
 def asff_time(result: ScanResult) -> str:

@@ -9,17 +9,17 @@ The column names are the contract's machine field names (trail health included:
 from __future__ import annotations
 
 from orgscan.findings import findings_frame
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, WholeReport
 from orgscan.reports.spreadsheet_safety import neutralise_formula
 
 
-class CsvReport:
+class CsvReport(WholeReport):
     """The findings DataFrame as CSV; cells that a spreadsheet would run as formulas are quoted."""
 
     name = "csv"
     filename = "findings.csv"
 
-    def render(self, inputs: ReportInputs) -> bytes:
+    def render_whole(self, inputs: ReportInputs) -> bytes:
         """CSV with a header row; booleans as ``true``/``false``, missing values empty."""
         frame = findings_frame(inputs.result.findings)
         text_columns = [c for c, dtype in frame.dtypes.items() if str(dtype) == "string"]

@@ -12,6 +12,7 @@ off-screen sections are not laid out until scrolled to.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import jinja2
@@ -19,8 +20,9 @@ import jinja2
 from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
+from orgscan.jsonstream import utf8
 from orgscan.model import Finding, Status
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.claims import standings
 from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
@@ -58,22 +60,23 @@ DETAILED_FIXES = 40
 DETAILED_PER_GROUP = 5
 
 
-class HtmlReport:
+class HtmlReport(StreamedReport):
     """The self-contained HTML page."""
 
     name = "html"
     filename = "report.html"
 
-    def render(self, inputs: ReportInputs) -> bytes:
-        """The page as UTF-8; identical for identical inputs (nothing depends on the clock)."""
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """The page as UTF-8, made as it is written (jinja2's ``generate``: the page is never
+        held whole); identical for identical inputs (nothing depends on the clock)."""
         summary = summarise(inputs.result)
         view = accounts_view(inputs.result, {a.account_id: a.note for a in summary.accounts})
-        rows = finding_rows(summary)
+        findings = urgent_first(summary.result.findings)
         fixes = remediation_rows(inputs, summary)
         groups = fix_groups(fixes, summary)
         changes = summarise_changes(inputs.diff, summary)
         template = _page_template()
-        page = template.render(
+        pieces = template.generate(
             run=inputs.result.run,
             summary=summary,
             times={
@@ -82,8 +85,8 @@ class HtmlReport:
                 "previous": display_time(changes.previous_started_at),
             },
             statuses=[status.value for status in STATUS_ORDER],
-            rows=rows,
-            passing=sum(1 for row in rows if row["status"] == "PASS"),
+            rows=FindingRows(summary, findings),
+            passing=sum(1 for finding in findings if finding.status is Status.PASS),
             accounts=sorted({(a.account_id, a.name or "") for a in summary.accounts if a.trails}),
             view=view,
             headline=headline(inputs.result, view),
@@ -103,17 +106,47 @@ class HtmlReport:
             run_command=command_text(inputs.result.run.command),
             controls=standings(load_controls(), inputs.result),
         )
-        return page.encode("utf-8")
+        yield from utf8(pieces)
+
+
+def urgent_first(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings most urgent first (FAIL, ERROR, WARN, PASS; then account and trail)."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            f.status.urgency,
+            str(f.account_id),
+            str(f.trail_name),
+            str(f.trail_arn),
+        ),
+    )
 
 
 def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
     """The findings as template rows, most urgent first (FAIL, ERROR, WARN, PASS; then account
     and trail): plain values plus the owner's name, a sort key, the exception label and text
     (None without a mark) and the trail's health in words."""
-    findings = summary.result.findings
+    return list(_rows(summary, urgent_first(summary.result.findings)))
+
+
+@dataclass(frozen=True)
+class FindingRows:
+    """The template's findings rows, made one at a time as the table is written (20,000 rows of
+    dicts are never held at once); ``len`` is known without making them."""
+
+    summary: ReportSummary
+    findings: list[Finding]
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self) -> Iterator[dict[str, object]]:
+        return _rows(self.summary, self.findings)
+
+
+def _rows(summary: ReportSummary, findings: list[Finding]) -> Iterator[dict[str, object]]:
     frame = findings_frame(findings)
     columns = [str(column) for column in frame.columns]
-    rows = []
     for record, finding in zip(frame.itertuples(index=False, name=None), findings, strict=True):
         row: dict[str, object] = {
             key: plain(value) for key, value in zip(columns, record, strict=True)
@@ -125,16 +158,7 @@ def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:
         row["exception_text"] = exception_text(finding)
         row["exception_expired"] = finding.exception is not None and finding.exception.expired
         row["health"] = trail_health(finding)
-        rows.append(row)
-    rows.sort(
-        key=lambda r: (
-            r["severity"],
-            str(r["account_id"]),
-            str(r["trail_name"]),
-            str(r["trail_arn"]),
-        )
-    )
-    return rows
+        yield row
 
 
 @dataclass(frozen=True)

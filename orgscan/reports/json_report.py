@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from orgscan import findings
-from orgscan.reports import ReportInputs
+from orgscan.jsonstream import utf8
+from orgscan.reports import ReportInputs, StreamedReport
 
 
-class JsonReport:
+class JsonReport(StreamedReport):
     """Serialises the whole scan result (contract section 3)."""
 
     name = "json"
     filename = findings.FINDINGS_FILE
 
-    def render(self, inputs: ReportInputs) -> bytes:
-        """The ``findings.json`` document as UTF-8."""
-        return findings.dumps(inputs.result).encode("utf-8")
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """The ``findings.json`` document as UTF-8, written as each finding is encoded."""
+        return utf8(findings.iter_dumps(inputs.result))

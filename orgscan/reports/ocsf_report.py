@@ -8,13 +8,15 @@ tolerates, is Fail 3, as in the ASFF export (FAILED); ``status_detail`` keeps WA
 
 from __future__ import annotations
 
-import json
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from orgscan import __version__
 from orgscan.controls import load_controls
+from orgscan.jsonstream import LazyArray, json_pieces, utf8
 from orgscan.model import ScanResult, Status
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.export_items import ExportItem, export_items, finished_at
 
 OCSF_VERSION = "1.5.0"
@@ -27,27 +29,35 @@ FINDING_STATUS_NEW = 1
 FINDING_STATUS_RESOLVED = 4
 
 
-class OcsfReport:
+class OcsfReport(StreamedReport):
     """One OCSF Compliance Finding per finding and per account verdict."""
 
     name = "ocsf"
     filename = "findings-ocsf.json"
 
-    def render(self, inputs: ReportInputs) -> bytes:
-        """The JSON array as indented UTF-8."""
-        events = ocsf_events(inputs.result)
-        return (json.dumps(events, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
+        """The JSON array as indented UTF-8, each event made as it is written."""
+        items, convert = _ocsf(inputs.result)
+        return utf8(json_pieces(LazyArray(items, convert)))
 
 
 def ocsf_events(result: ScanResult) -> list[dict[str, Any]]:
     """The OCSF events of ``result``."""
+    items, convert = _ocsf(result)
+    return [convert(item) for item in items]
+
+
+def _ocsf(result: ScanResult) -> tuple[list[ExportItem], Callable[[ExportItem], dict[str, Any]]]:
+    """The items of ``result`` and what makes each one's OCSF event."""
     mapping = load_controls()
-    severity = mapping.severity.upper()
-    time_ms = int(finished_at(result).timestamp() * 1000)
-    return [
-        _event(item, result, mapping.title, severity, time_ms)
-        for item in export_items(result, mapping)
-    ]
+    convert = functools.partial(
+        _event,
+        result=result,
+        check_title=mapping.title,
+        severity=mapping.severity.upper(),
+        time_ms=int(finished_at(result).timestamp() * 1000),
+    )
+    return export_items(result, mapping), convert
 
 
 def _event(

@@ -11,20 +11,24 @@ rebuilding a run folder gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import io
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
-from orgscan.reports import ReportInputs
+from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.changes import exception_counts, summarise_changes
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
 from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
+from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (
     accounts_sheet,
@@ -46,25 +50,47 @@ SHEETS = (*CONTRACT_SHEETS, "Changes", "Controls")
 _ZIP_EPOCH = datetime(1980, 1, 1)
 
 
-class XlsxReport:
-    """The Excel workbook (openpyxl)."""
+#: Sheets laid out by position, drawn on a scratch sheet and copied (``xlsx_stream.transfer``).
+_BY_POSITION = ("Summary", "Changes")
+
+
+class XlsxReport(StreamedReport):
+    """The Excel workbook (openpyxl, write-only: its rows go to disk as they are made)."""
 
     name = "xlsx"
     filename = "report.xlsx"
 
-    def render(self, inputs: ReportInputs) -> bytes:
+    def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
         """The workbook's bytes; identical for identical inputs."""
         summary = summarise(inputs.result)
         workbook = build_workbook(inputs, summary)
-        return workbook_bytes(workbook, summary.finished or _ZIP_EPOCH)
+        moment = summary.finished or _ZIP_EPOCH
+        with tempfile.TemporaryFile() as file:
+            yield from save_chunks(lambda out: save_workbook(workbook, moment, out), file)
 
 
 def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
-    """The workbook with every sheet filled, not yet saved."""
-    workbook = Workbook()
+    """The workbook with every sheet filled, not yet saved (write-only: save it once)."""
+    workbook = Workbook(write_only=True)
     use_workbook_font(workbook)
-    sheets = {title: workbook.create_sheet(title) for title in SHEETS}
-    workbook.remove(workbook.worksheets[0])  # the default empty "Sheet"
+    run = inputs.result.run
+    title = " · ".join(
+        part
+        for part in (
+            run.organization_id or "single account",
+            f"run {run.run_id}" if run.run_id else f"finished {display_time(run.finished_at)}",
+        )
+        if part
+    )
+    targets = {name: streamed_sheet(workbook, name) for name in SHEETS}
+    for name, sheet in targets.items():
+        # Set up once its widths are known, before its first row (the order a write-only
+        # sheet is written in).
+        sheet.before_rows = functools.partial(print_setup, sheet, title, one_page=name == "Summary")
+    sheets = {
+        name: scratch(workbook, name) if name in _BY_POSITION else sheet
+        for name, sheet in targets.items()
+    }
     changes = summarise_changes(inputs.diff, summary)
     view = accounts_view(inputs.result, {a.account_id: a.note for a in summary.accounts})
     summary_sheet(
@@ -78,17 +104,12 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     run_sheet(sheets["Run"], summary, changes)
     changes_sheet(sheets["Changes"], changes)
     controls_sheet(sheets["Controls"], inputs.result)
-    run = inputs.result.run
-    title = " · ".join(
-        part
-        for part in (
-            run.organization_id or "single account",
-            f"run {run.run_id}" if run.run_id else f"finished {display_time(run.finished_at)}",
-        )
-        if part
-    )
-    for name, sheet in sheets.items():
-        print_setup(sheet, title, one_page=name == "Summary")
+    for name in _BY_POSITION:
+        transfer(sheets[name], targets[name])
+    for sheet in targets.values():
+        # Finished: its file is complete and closed, whether the workbook is saved whole or a
+        # caller leaves sheets out (a sheet removed while open would be written to after).
+        sheet.close()
     moment = summary.finished or _ZIP_EPOCH
     props = workbook.properties
     props.creator = "orgscan"
@@ -132,9 +153,14 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 def workbook_bytes(workbook: Workbook, moment: datetime) -> bytes:
     """The saved workbook, every zip entry stamped ``moment``: the same workbook, the same bytes."""
+    raw = io.BytesIO()
+    save_workbook(workbook, moment, raw)
+    return raw.getvalue()
+
+
+def save_workbook(workbook: Workbook, moment: datetime, file: IO[bytes]) -> None:
+    """Save ``workbook`` into ``file``, every zip entry stamped ``moment``."""
     # openpyxl's save_workbook stamps "modified" with the current time and zipfile stamps every
     # entry with it too; write through ExcelWriter into a zip that fixes the entry times.
-    raw = io.BytesIO()
-    with _FixedTimeZip(raw, max(moment, _ZIP_EPOCH).timetuple()[:6]) as archive:
+    with _FixedTimeZip(file, max(moment, _ZIP_EPOCH).timetuple()[:6]) as archive:
         ExcelWriter(workbook, archive).save()
-    return raw.getvalue()

@@ -176,10 +176,15 @@ def write_header(ws: Worksheet, row: int, headers: Sequence[str], column: int = 
     """Bold, shaded header cells starting at (``row``, ``column``), wrapped when a header is
     wider than its column will be."""
     for offset, header in enumerate(headers):
-        cell = put(ws.cell(row=row, column=column + offset), header)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = _WRAP
+        _header_cell(ws.cell(row=row, column=column + offset), header)
+
+
+def _header_cell(cell: Cell, header: str) -> Cell:
+    put(cell, header)
+    cell.font = HEADER_FONT
+    cell.fill = HEADER_FILL
+    cell.alignment = _WRAP
+    return cell
 
 
 class _Styles:
@@ -223,21 +228,35 @@ def write_rows(
             value = column.value(item)
             if value is None:
                 continue  # an empty cell: nothing to write, style or measure
-            cell = put(ws.cell(row=row_number, column=index), value)
-            label = column.label(item, value)
-            width = _display_width(value)
-            # The column ends up at least as wide as this cell's widest line, up to its declared
-            # width: so the lines counted here are the lines printed, whatever the other rows.
-            wrap = column.wrap or width > column.width
-            if wrap:
-                lines = max(lines, line_count(cell.value, min(width, column.width) + 2))
-            if label is not None or wrap:
-                styles.apply(cell, label, wrap)
-            if widths is not None and width > widths.get(index, 0):
-                widths[index] = width
+            cell = ws.cell(row=row_number, column=index)
+            lines = max(lines, _styled(cell, column, item, value, styles))
+            if widths is not None:
+                measure(widths, index, value)
         ws.row_dimensions[row_number].height = row_height(lines)
         row_number += 1
     return row_number
+
+
+def _styled(cell: Cell, column: Column[Item], item: Item, value: CellValue, styles: _Styles) -> int:
+    """Put ``value`` into ``cell`` with the colour and wrapping ``column`` declares; return the
+    lines it prints on."""
+    put(cell, value)
+    label = column.label(item, value)
+    width = _display_width(value)
+    # The column ends up at least as wide as this cell's widest line, up to its declared
+    # width: so the lines counted here are the lines printed, whatever the other rows.
+    wrap = column.wrap or width > column.width
+    lines = line_count(cell.value, min(width, column.width) + 2) if wrap else 1
+    if label is not None or wrap:
+        styles.apply(cell, label, wrap)
+    return lines
+
+
+def measure(widths: dict[int, int], index: int, value: CellValue) -> None:
+    """Widen column ``index`` of ``widths`` to fit ``value``."""
+    width = _display_width(value)
+    if width > widths.get(index, 0):
+        widths[index] = width
 
 
 def write_block(
@@ -251,14 +270,22 @@ def write_block(
 
 def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[Item]) -> None:
     """A whole-sheet table: header in row 1, frozen, with an autofilter over every row, and
-    printed with the header on every page."""
+    printed with the header on every page.
+
+    The rows are appended in order, so the same code fills a normal sheet and a write-only one
+    (``orgscan.reports.xlsx_stream``), whose rows go to disk as they come. A write-only sheet
+    writes its column widths and frozen panes before its first row, and a row's height before
+    that row: the values are read (and measured) first, then the cells made one row at a time.
+    """
     headers = [column.header for column in columns]
-    write_header(ws, 1, headers)
     # A header wraps rather than widening its column beyond the values under it.
     widths = {index: min(_display_width(h), 12) for index, h in enumerate(headers, start=1)}
-    last_row = write_rows(ws, 2, columns, items, widths) - 1
+    rows = [(item, [column.value(item) for column in columns]) for item in items]
+    for _, values in rows:
+        for index, value in enumerate(values, start=1):
+            if value is not None:
+                measure(widths, index, value)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last_row, 1)}"
     ws.print_title_rows = "1:1"
     keys = sum(1 for _ in _leading_keys(columns))
     if keys:
@@ -269,6 +296,27 @@ def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[
         for i, h in enumerate(headers, start=1)
     )
     ws.row_dimensions[1].height = row_height(header_lines)
+    ws.append([_header_cell(_loose(ws), header) for header in headers])
+    styles = _Styles(ws)
+    for row_number, (item, values) in enumerate(rows, start=2):
+        cells: list[Cell | None] = []
+        lines = 1
+        for column, value in zip(columns, values, strict=True):
+            if value is None:
+                cells.append(None)  # an empty cell: nothing to write, style or measure
+                continue
+            cell = _loose(ws)
+            lines = max(lines, _styled(cell, column, item, value, styles))
+            cells.append(cell)
+        ws.row_dimensions[row_number].height = row_height(lines)
+        ws.append(cells)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 1)}"
+
+
+def _loose(ws: Worksheet) -> Cell:
+    # A cell for ``append``, which gives it its place; openpyxl's messages read a cell's
+    # coordinate, so it needs one until then.
+    return Cell(ws, row=1, column=1)
 
 
 def _leading_keys(columns: Sequence[Column[Item]]) -> Iterable[Column[Item]]:
@@ -301,7 +349,7 @@ def print_setup(ws: Worksheet, title: str, *, one_page: bool = False) -> None:
     prints at ``MIN_PRINT_SCALE`` or more; a wider sheet prints at that scale over several pages,
     its print title columns repeated."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     used = [
         ws.column_dimensions[get_column_letter(index)].width or _MIN_WIDTH
         for index in range(1, ws.max_column + 1)

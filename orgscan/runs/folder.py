@@ -32,6 +32,7 @@ from pathlib import Path
 
 from orgscan.errors import EvidenceWriteError, InputError
 from orgscan.files import TEMP_SUFFIX, atomic_write
+from orgscan.findings import FINDINGS_FILE
 from orgscan.jsondoc import parse_json_text, read_regular_file
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,6 @@ def parse_started_at(value: object) -> datetime | None:
 
 def recorded_start(run_dir: Path) -> datetime | None:
     """The start time ``run_dir/findings.json`` records, or None when it cannot be read."""
-    from orgscan.findings import FINDINGS_FILE  # here: the findings module loads pandas
-
     path = run_dir / FINDINGS_FILE
     try:
         document = parse_json_text(read_regular_file(path), str(path), InputError)

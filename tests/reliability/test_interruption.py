@@ -162,10 +162,11 @@ def test_a_report_that_fails_to_render_leaves_no_partial_file(
     write_run(first, sample_result(), FORMATS)
     mark_latest(first)
 
-    def explode(self: Any, inputs: ReportInputs) -> bytes:
+    def explode(self: Any, inputs: ReportInputs) -> Iterator[bytes]:
+        yield b"<!doctype html><p>half a page"  # written to the temporary file already
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(HtmlReport, "render", explode)
+    monkeypatch.setattr(HtmlReport, "stream", explode)
     second = create_run_dir(tmp_path, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
     with pytest.raises(RuntimeError, match="renderer crashed"):
         write_run(second, sample_result(), FORMATS)
