@@ -74,6 +74,11 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "complete": run.complete,
             "kind": run.kind.value,
             "based_on": run.based_on,
+            **(
+                {"break_glass_principals": list(run.break_glass_principals)}
+                if run.break_glass_principals is not None
+                else {}
+            ),
         },
         "accounts": [_account_to_dict(account) for account in result.accounts],
         "findings": [_finding_to_dict(finding) for finding in result.findings],
