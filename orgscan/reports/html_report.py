@@ -34,6 +34,7 @@ from orgscan.reports.summary import (
     plain,
     summarise,
 )
+from orgscan.reports.tamper_view import tamper_view
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
@@ -102,6 +103,7 @@ class HtmlReport:
             run_scope=scope_text(inputs.result.run.scope),
             run_command=command_text(inputs.result.run.command),
             controls=standings(load_controls(), inputs.result),
+            tamper=tamper_view(inputs.result),
         )
         return page.encode("utf-8")
 
