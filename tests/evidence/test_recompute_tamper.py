@@ -63,3 +63,27 @@ def test_widening_break_glass_is_caught(demo_run: Path) -> None:
     code, out, _ = run_cli("verify", "--recompute", str(demo_run))
     assert code == 1
     assert ", break-glass" in out
+
+
+def test_the_demo_shows_every_tamper_status_with_what_grants_it(demo_run_master: Path) -> None:
+    document = read_findings(demo_run_master)
+    status = {f["trail_name"]: f["tamper_status"] for f in document["findings"]}
+    assert status["orders-prod-trail"] == "PASS"
+    assert status["orders-dev-trail"] == "WARN"
+    assert status["analytics-prod-trail"] == "FAIL"
+    assert status["sandbox-alice-trail"] == "ERROR"
+    rows = {
+        (r["principal_arn"].split(":")[5], r["action"]): r
+        for r in document["weakeners"]
+        if ":role/" in r["principal_arn"]
+    }
+    bypass = rows[("role/RetentionAdmin", "s3:BypassGovernanceRetention")]
+    assert bypass["granted_by"].endswith(
+        ":role/RetentionAdmin:inline/RetentionAdmin#ManageRetention"
+    )
+    assert bypass["blocked_by"] is None
+    mfa = rows[("role/OnCallEngineer", "cloudtrail:StopLogging")]
+    assert mfa["conditional"] is True
+    assert mfa["blocked_by"] is None
+    deployer = rows[("role/OrdersDeployer", "cloudtrail:StopLogging")]
+    assert deployer["blocked_by"].endswith("#DenyTrailTampering")
