@@ -9,6 +9,13 @@ a reported trail: one Object Lock read and one versioning read (plus a region lo
 ``workers`` calls in flight those calls take at least ``calls × latency ÷ workers``; and no
 account is done before its chain of dependent calls (role → regions → trails → [bucket region] →
 lock) has run one after another.
+
+The tamper step (contract 5.3) then needs, once per account that owns a reported trail or a
+readable trail bucket, ``GetAccountAuthorizationDetails``; per such bucket ``GetBucketPolicy``;
+from the caller one ``DescribeOrganization``, and for the member owners' paths from the root
+one ``ListParents`` per level, two ``ListPoliciesForTarget`` (SCP, RCP) per target on a path,
+and one ``DescribePolicy`` per policy attached there (the two AWS-managed ones and the accounts'
+own SCPs).
 """
 
 from __future__ import annotations
@@ -101,6 +108,7 @@ def lower_bound(
             calls["s3.HeadBucket"] += 1
         calls["s3.GetObjectLockConfiguration"] += 1
         calls["s3.GetBucketVersioning"] += 1
+    calls.update(_tamper_calls(spec, trails_by_account(spec)))
     chain = 4 if listing_gives_region else 5
     return LowerBound(
         calls=calls,
@@ -109,4 +117,60 @@ def lower_bound(
         workers=workers,
         scanned_accounts=len(scanned),
         unique_buckets=len(reported),
+    )
+
+
+def trails_by_account(spec: OrgSpec) -> dict[str, list[str]]:
+    """Account name -> the buckets of its reported trails."""
+    return {
+        account.name: [
+            trail.bucket
+            for trail in account.trails
+            if skip_reason(account, trail, spec.regions) is None
+        ]
+        for account in spec.all_accounts
+    }
+
+
+def _tamper_calls(spec: OrgSpec, reported: dict[str, list[str]]) -> Counter[str]:
+    """The tamper step's reads (see the module's docstring), by operation."""
+    accounts = {account.name: account for account in spec.all_accounts}
+    bucket_owner = {
+        bucket.name: account
+        for account in spec.all_accounts
+        for bucket in account.buckets
+        if account.in_organization and not account.closed and not bucket.deleted
+    }
+    owners: set[str] = set()
+    buckets: set[str] = set()
+    for name, trail_buckets in reported.items():
+        if trail_buckets:
+            owners.add(name)
+        for bucket in trail_buckets:
+            if bucket in bucket_owner:
+                owners.add(bucket_owner[bucket].name)
+                buckets.add(bucket)
+    targets: set[str] = set()
+    parents = 0
+    for name in owners:
+        account = accounts[name]
+        if account is spec.management:
+            continue  # SCPs and RCPs never bind it: its path is not read
+        levels = [
+            account.ou_path.rsplit("/", depth)[0] for depth in range(account.ou_path.count("/"))
+        ]
+        parents += len(levels)
+        targets |= {f"account:{name}", *levels}
+    own_scps = sum(
+        len(accounts[t.split(":", 1)[1]].scps) for t in targets if t.startswith("account:")
+    )
+    return Counter(
+        {
+            "organizations.DescribeOrganization": 1,
+            "iam.GetAccountAuthorizationDetails": len(owners),
+            "s3.GetBucketPolicy": len(buckets),
+            "organizations.ListParents": parents,
+            "organizations.ListPoliciesForTarget": 2 * len(targets),
+            "organizations.DescribePolicy": (2 + own_scps) if targets else 0,
+        }
     )

@@ -138,6 +138,7 @@ def _moto_backend(spec: OrgSpec, latency_s: float, seed: int) -> Iterator[Backen
 def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -> Measurement:
     """Run one full scan (of ``accounts`` only, when given) and measure it."""
     from orgscan.scan import scan_organization
+    from orgscan.tamper.step import assess_run
 
     recorder = CallRecorder()
     # The evidence file is written as in a real run, so its cost is in the figures.
@@ -151,6 +152,15 @@ def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -
         evidence.start(Path(folder) / EVIDENCE_FILE)
         wall, cpu = time.perf_counter(), time.process_time()
         result = scan_organization(settings, sessions)
+        # The run's tamper step, as the pipeline runs it while the evidence is recorded.
+        assess_run(
+            result,
+            sessions,
+            sessions.default_region,
+            backend.ids.get(backend.spec.management.name),
+            sessions.caller_account_id,
+            (),
+        )
         evidence_path = evidence.finish()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         evidence_bytes = evidence_path.stat().st_size if evidence_path else 0

@@ -84,6 +84,11 @@ def _document(result: ScanResult, findings: list[dict[str, Any]]) -> dict[str, A
             "complete": run.complete,
             "kind": run.kind.value,
             "based_on": run.based_on,
+            **(
+                {"break_glass_principals": list(run.break_glass_principals)}
+                if run.break_glass_principals is not None
+                else {}
+            ),
         },
         "accounts": [_account_to_dict(account) for account in result.accounts],
         "findings": findings,

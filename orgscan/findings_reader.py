@@ -195,6 +195,9 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         # Absent before incremental runs existed: every such run was a full scan.
         kind=_enum(raw.get("kind", RunKind.FULL.value), RunKind, "kind", where),
         based_on=_get(raw, "based_on", str, where, optional=True) if "based_on" in raw else None,
+        break_glass_principals=_strings(raw, "break_glass_principals", where)
+        if "break_glass_principals" in raw
+        else None,
     )
 
 

@@ -119,8 +119,10 @@ def _scripts_load() -> object:
 
 def _scripts(run_dir: Path, inputs: ReportInputs) -> list[Path]:
     from orgscan.remediation import write_plan_files
+    from orgscan.remediation.guardrail_files import write_guardrails
 
-    return write_plan_files(run_dir, inputs.plan) if inputs.plan is not None else []
+    written = write_plan_files(run_dir, inputs.plan) if inputs.plan is not None else []
+    return written + write_guardrails(run_dir, inputs.result)
 
 
 def _entry(fmt: OutputFormat) -> FormatEntry:

@@ -349,6 +349,9 @@ class RunInfo:
     host: str = ""
     kind: RunKind = RunKind.FULL
     based_on: str | None = None
+    #: The ``break_glass_principals`` the tamper paths were judged with (contract 5.3), so
+    #: ``verify --recompute`` judges them alike; None when tamper paths were not assessed.
+    break_glass_principals: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

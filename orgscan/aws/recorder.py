@@ -55,6 +55,8 @@ RECORDED_OPERATIONS = frozenset(
         "ListParents",
         "ListPoliciesForTarget",
         "DescribePolicy",
+        # Names the management account, which SCPs and RCPs never bind (re-derived on verify).
+        "DescribeOrganization",
     }
 )
 # Response headers that carry a fact a verdict uses (HeadBucket's region); the others are

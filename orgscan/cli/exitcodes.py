@@ -19,12 +19,20 @@ class ExitCode(IntEnum):
     WRITE_FAILED = 4  # the evidence could not be written (disk full, read-only, interrupted)
 
 
-def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:
+def scan_exit_code(
+    result: ScanResult, fail_on: FailOn, *, enforce_tamper_paths: bool = False
+) -> ExitCode:
     """1 when a finding or an account verdict is at or above ``fail_on`` (wins over 3); 3 when
     coverage is incomplete or any finding or account verdict is ERROR; else 0. Findings under an
-    accepted, unexpired exception do not count towards 1."""
+    accepted, unexpired exception do not count towards 1. With ``enforce_tamper_paths`` each
+    finding's ``tamper_status`` counts the same way (contract 5.3)."""
     counted = [f for f in result.findings if not excepted_for_exit(f)]
     if any(fail_on.triggered_by(finding.status) for finding in counted):
+        return ExitCode.FINDINGS
+    # Not excused by an exception: that accepts the bucket's gap, and accepted tamper paths
+    # are named as break_glass_principals, where the rows still show them.
+    tamper = _tamper_statuses(result) if enforce_tamper_paths else []
+    if any(fail_on.triggered_by(status) for status in tamper):
         return ExitCode.FINDINGS
     # An account verdict counts like a finding: FAIL (or WARN) for 1, ERROR for 3.
     verdicts = [a.verdict for a in result.accounts if a.verdict is not None]
@@ -34,6 +42,12 @@ def scan_exit_code(result: ScanResult, fail_on: FailOn) -> ExitCode:
         not result.run.complete
         or any(f.status is Status.ERROR for f in result.findings)
         or Status.ERROR in verdicts
+        or Status.ERROR in tamper
     ):
         return ExitCode.INCOMPLETE
     return ExitCode.OK
+
+
+def _tamper_statuses(result: ScanResult) -> list[Status]:
+    """The tamper statuses of the findings that were assessed."""
+    return [f.tamper_status for f in result.findings if f.tamper_status is not None]

@@ -43,5 +43,9 @@ def _rescanner() -> Rescanner:
     return Rescanner.for_settings(
         settings,
         command=("orgscan.cli.lambda_handler.handler",),  # what the runs record as their command
-        judge=lambda result: scan_exit_code(result, settings.fail_on),
+        judge=lambda result: scan_exit_code(
+            result,
+            settings.fail_on,
+            enforce_tamper_paths=settings.tamper.enforce_tamper_paths,
+        ),
     )

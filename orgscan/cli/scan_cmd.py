@@ -138,7 +138,11 @@ def run_scan(settings: ScanSettings, sessions: SessionFactory) -> ExitCode:
         make_executor(settings.workers, settings.serial),
         bar,
         command=sys.argv,
-        exit_code=lambda result: scan_exit_code(result, settings.fail_on),
+        exit_code=lambda result: scan_exit_code(
+            result,
+            settings.fail_on,
+            enforce_tamper_paths=settings.tamper.enforce_tamper_paths,
+        ),
         hooks=_TerminalHooks(settings, bar),
     )
     code = ExitCode(outcome.exit_code)

@@ -81,7 +81,11 @@ def watch(
     rescanner = Rescanner.for_settings(
         settings,
         command=sys.argv,
-        judge=lambda result: scan_exit_code(result, settings.fail_on),
+        judge=lambda result: scan_exit_code(
+            result,
+            settings.fail_on,
+            enforce_tamper_paths=settings.tamper.enforce_tamper_paths,
+        ),
     )
     found = _QUEUE_URL.match(queue_url)
     region = found.group(1) if found else rescanner.sessions.default_region

@@ -10,6 +10,7 @@ proportional to the trails, not to the file.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,16 @@ from orgscan.jsondoc import typed_value
 #: The trail health calls, by the request parameter that names the trail.
 HEALTH_OPERATIONS = {"GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}
 _BUCKET_OPERATIONS = ("HeadBucket", "GetObjectLockConfiguration", "GetBucketVersioning")
+#: The tamper-path reads (contract 5.3), by service; replayed by their whole request.
+TAMPER_OPERATIONS = {
+    "GetAccountAuthorizationDetails": "iam",
+    "GetBucketPolicy": "s3",
+    "GetKeyPolicy": "kms",
+    "ListParents": "organizations",
+    "ListPoliciesForTarget": "organizations",
+    "DescribePolicy": "organizations",
+    "DescribeOrganization": "organizations",
+}
 # The scan reads a bucket with at most this many accounts (its owner, then its trails').
 
 
@@ -50,6 +61,13 @@ class RecordedEvidence:
     trail_reads: dict[str, dict[str, bool]] = field(default_factory=dict)
     #: trail ARN -> the accounts whose recorded DescribeTrails answers name it.
     listed_by: dict[str, set[str]] = field(default_factory=dict)
+    #: (account, operation, request as canonical JSON) -> the last recorded tamper-path read.
+    tamper_calls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def request_key(request: Mapping[str, Any]) -> str:
+    """A recorded request as the key the replay finds it by (parameters in a stable order)."""
+    return json.dumps(request, sort_keys=True, separators=(",", ":"))
 
 
 def load_evidence(path: Path) -> RecordedEvidence:
@@ -70,9 +88,19 @@ def load_evidence(path: Path) -> RecordedEvidence:
                 evidence.trails.setdefault(trail.trail_arn, trail)
                 evidence.listed_by.setdefault(trail.trail_arn, set()).add(record["account_id"])
         buckets = {trail.bucket_name for trail in evidence.trails.values()}
-        for record in _records(path, "ListBuckets", *_BUCKET_OPERATIONS, *HEALTH_OPERATIONS):
+        for record in _records(
+            path,
+            "ListBuckets",
+            *_BUCKET_OPERATIONS,
+            *HEALTH_OPERATIONS,
+            *TAMPER_OPERATIONS,
+        ):
             account = record["account_id"]
             operation = record["operation"]
+            if operation in TAMPER_OPERATIONS:
+                key = (account, operation, request_key(record["request"]))
+                evidence.tamper_calls[key] = record
+                continue
             if operation in HEALTH_OPERATIONS:
                 arn = record["request"].get(HEALTH_OPERATIONS[operation])
                 if arn in evidence.trails:
@@ -128,7 +156,10 @@ _SERVICE_OF = {
     "GetEventSelectors": "cloudtrail",
     "ListBuckets": "s3",
     **dict.fromkeys(_BUCKET_OPERATIONS, "s3"),
+    **TAMPER_OPERATIONS,
 }
+#: Shapes botocore decodes on the way out: IAM's URL-encoded policy documents become objects.
+_DECODED_SHAPES = frozenset({"policyDocumentType"})
 # How the recorder writes each scalar of botocore's model: timestamps as ISO text, blobs as
 # base64 text. ``bool`` is an ``int`` in Python but never a number in the file.
 _SCALAR_KINDS: dict[str, tuple[type, ...]] = {
@@ -191,6 +222,8 @@ def _check_shape(value: Any, shape: Shape, where: str) -> None:
         _check_kind(value, (dict,), where)
         for key, item in value.items():
             _check_shape(item, shape.value, f"{where}[{key!r:.40}]")
+    elif shape.name in _DECODED_SHAPES:
+        _check_kind(value, (str, dict), where)
     else:
         _check_kind(value, _SCALAR_KINDS.get(kind, (str,)), where)
 

@@ -22,6 +22,7 @@ from orgscan.aws.recorder import EVIDENCE_FILE
 from orgscan.collect.trails import read_trail_health
 from orgscan.evidence.evidence_file import EvidenceFileError, RecordedEvidence, load_evidence
 from orgscan.evidence.replay import ReplayHealth, recorded_owners, replay_bucket
+from orgscan.evidence.tamper_diff import recompute_tamper, tamper_differences
 from orgscan.facts import Trail
 from orgscan.findings import load_run
 from orgscan.model import (
@@ -77,6 +78,7 @@ def recompute_run(run_dir: Path) -> list[str]:
     evidence = load_evidence(path)
     recomputed = {finding.trail_arn: finding for finding in recompute_findings(result, evidence)}
     differences = _finding_differences(result, recomputed)
+    differences += tamper_differences(result, recompute_tamper(result, recomputed, evidence))
     regions = account_regions(result, evidence)
     accounts = with_verdicts(result.accounts, list(recomputed.values()), regions)
     differences += account_differences(result.accounts, accounts)

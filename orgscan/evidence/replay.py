@@ -81,7 +81,7 @@ class ReplayHealth:
 
     def _answer(self, operation: str, trail_arn: str) -> dict[str, Any]:
         record = self._calls.get((operation, trail_arn))
-        return _replayed(record, operation)
+        return replayed(record, operation)
 
     def get_trail_status(self, *, Name: str) -> dict[str, Any]:
         return self._answer("GetTrailStatus", Name)
@@ -90,7 +90,7 @@ class ReplayHealth:
         return self._answer("GetEventSelectors", TrailName)
 
 
-def _replayed(record: Mapping[str, Any] | None, operation: str) -> dict[str, Any]:
+def replayed(record: Mapping[str, Any] | None, operation: str) -> dict[str, Any]:
     """The recorded answer, or the recorded error raised as botocore raised it."""
     if record is None:
         raise ClientError(
@@ -137,7 +137,7 @@ class _ReplayS3:
         record = self._evidence.bucket_calls.get((self._account, operation, bucket))
         if record is None:
             raise NotRecorded(operation)
-        return _replayed(record, operation)
+        return replayed(record, operation)
 
     def head_bucket(self, *, Bucket: str) -> dict[str, Any]:
         return self._answer("HeadBucket", Bucket)

@@ -36,6 +36,7 @@ from orgscan.reports.summary import (
     plain,
     summarise,
 )
+from orgscan.reports.tamper_view import tamper_view
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
@@ -105,6 +106,7 @@ class HtmlReport(StreamedReport):
             run_scope=scope_text(inputs.result.run.scope),
             run_command=command_text(inputs.result.run.command),
             controls=standings(load_controls(), inputs.result),
+            tamper=tamper_view(inputs.result),
         )
         yield from utf8(pieces)
 

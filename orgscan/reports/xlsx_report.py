@@ -39,12 +39,13 @@ from orgscan.reports.xlsx_tables import (
     findings_sheet,
     remediation_sheet,
     run_sheet,
+    weakeners_sheet,
 )
 
 #: The contract's sheets, in the contract's order (v2 puts Accounts after Findings).
 CONTRACT_SHEETS = ("Summary", "Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run")
 #: Every sheet of the workbook: sheets beyond the contract's come after its seven.
-SHEETS = (*CONTRACT_SHEETS, "Changes", "Controls")
+SHEETS = (*CONTRACT_SHEETS, "Changes", "Controls", "Who can weaken")
 
 #: The earliest time a zip entry can carry; used when the run has no parsable finish time.
 _ZIP_EPOCH = datetime(1980, 1, 1)
@@ -104,6 +105,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     run_sheet(sheets["Run"], summary, changes)
     changes_sheet(sheets["Changes"], changes)
     controls_sheet(sheets["Controls"], inputs.result)
+    weakeners_sheet(sheets["Who can weaken"], inputs.result)
     for name in _BY_POSITION:
         transfer(sheets[name], targets[name])
     for sheet in targets.values():

@@ -1,5 +1,5 @@
 """The table sheets of ``report.xlsx``: Findings, Accounts, Buckets, Coverage, Remediation,
-Changes, Run and Controls.
+Changes, Run, Controls and Who can weaken.
 
 Each sheet is declared as its columns: a readable header, how a row gives the cell, whether
 the cell is coloured by its status or wrapped, how wide it may grow and whether it names the row
@@ -25,7 +25,9 @@ from orgscan.reports.fixes import RemediationRow
 from orgscan.reports.runtext import command_text, parameter_label
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
+from orgscan.reports.tamper_view import sheet_rows
 from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
+from orgscan.weakeners import Weakener
 
 #: How wide (characters) a Findings column may grow before its text wraps; the others: 60.
 FINDING_WIDTHS: dict[str, int] = {
@@ -325,6 +327,37 @@ def controls_sheet(ws: Worksheet, result: ScanResult) -> None:
     and whether this run does: labels it does not evidence are listed with the condition
     missed, and never attached to a result."""
     write_table(ws, _CONTROL_COLUMNS, standings(load_controls(), result))
+
+
+def _standing(row: Weakener) -> str:
+    if row.break_glass:
+        return "break-glass"
+    if row.blocked_by:
+        return "blocked"
+    return "conditional" if row.conditional else "open"
+
+
+_STANDING_STATUS = {"open": "FAIL", "conditional": "WARN", "blocked": "PASS", "break-glass": "PASS"}
+_WEAKENER_COLUMNS: tuple[Column[Weakener], ...] = (
+    Column("Standing", _standing, status=lambda r: _STANDING_STATUS[_standing(r)], key=True),
+    Column("Principal", lambda r: r.principal_arn, width=40, key=True),
+    Column("Principal account", lambda r: r.principal_account_id),
+    Column("Action", lambda r: r.action, width=36),
+    Column("Target", lambda r: r.target.value),
+    Column("Target ARN", lambda r: r.target_arn, width=40),
+    Column("Trail ARN", lambda r: r.trail_arn, width=40),
+    Column("Granted by", lambda r: r.granted_by, wrap=True, width=40),
+    Column("Conditional", lambda r: r.conditional),
+    Column("Blocked by", lambda r: r.blocked_by, wrap=True, width=30),
+    Column("Break-glass", lambda r: r.break_glass),
+    Column("Management account", lambda r: r.management_account),
+)
+
+
+def weakeners_sheet(ws: Worksheet, result: ScanResult) -> None:
+    """ "Who can weaken": one row per principal, action and target (contract 5.3), the ones
+    that weaken protection as things stand first; empty when tamper paths were not assessed."""
+    write_table(ws, _WEAKENER_COLUMNS, sheet_rows(result))
 
 
 #: Accounts named in one cell before "and N more": a row must fit a printed page (an

@@ -9,7 +9,7 @@ honoured like everywhere else in orgscan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -104,6 +104,10 @@ class _AccountClients:
     def cloudtrail(self, region: str) -> CloudTrailClient:
         return cast("CloudTrailClient", self._get("cloudtrail", region))
 
+    def iam(self) -> Any:
+        # IAM is global: any region's client reaches it (no typed stubs for it are installed).
+        return self._get("iam", GLOBAL_S3_REGION)
+
 
 def materialise(
     spec: OrgSpec,
@@ -142,6 +146,7 @@ def materialise(
         # In-process moto is CPU-bound under the GIL, so threads would not make this faster.
         credentials = None if account is spec.management else _assume(sts, ids[account.name])
         _build_resources(account, _AccountClients(maker, credentials))
+    _attach_scps(org, spec, ids)
     for account in spec.members:
         if account.closed and account.in_organization:
             org.close_account(AccountId=ids[account.name])
@@ -176,6 +181,21 @@ def _create_accounts(org: OrganizationsClient, spec: OrgSpec) -> dict[str, str]:
     return ids
 
 
+def _attach_scps(org: OrganizationsClient, spec: OrgSpec, ids: Mapping[str, str]) -> None:
+    """Create each account's own SCPs and attach them to it (the AWS-managed allow-all stays
+    at every level, as AWS attaches it)."""
+    for account in spec.members:
+        for scp in account.scps:
+            created = org.create_policy(
+                Content=scp.document,
+                Description=scp.name,
+                Name=scp.name,
+                Type="SERVICE_CONTROL_POLICY",
+            )
+            policy_id = created["Policy"]["PolicySummary"]["Id"]
+            org.attach_policy(PolicyId=policy_id, TargetId=ids[account.name])
+
+
 def _assume(sts: STSClient, account_id: str) -> Credentials:
     role_arn = f"arn:aws:iam::{account_id}:role/{ACCESS_ROLE_NAME}"
     issued = sts.assume_role(RoleArn=role_arn, RoleSessionName="orgscan-simulate")["Credentials"]
@@ -189,6 +209,10 @@ def _assume(sts: STSClient, account_id: str) -> Credentials:
 def _build_resources(account: AccountSpec, clients: _AccountClients) -> None:
     """Create one account's buckets and trails (then delete the buckets meant to be gone)."""
     s3 = clients.s3()
+    for role in account.roles:
+        iam = clients.iam()
+        iam.create_role(RoleName=role.name, AssumeRolePolicyDocument=_TRUST_ACCOUNT)
+        iam.put_role_policy(RoleName=role.name, PolicyName=role.name, PolicyDocument=role.document)
     for bucket in account.buckets:
         _create_bucket(s3, bucket)
     own = {bucket.name for bucket in account.buckets}
@@ -201,6 +225,13 @@ def _build_resources(account: AccountSpec, clients: _AccountClients) -> None:
     for bucket in account.buckets:
         if bucket.deleted:
             s3.delete_bucket(Bucket=bucket.name)
+
+
+#: Roles of the simulation trust their own account (who may assume them is not what is shown).
+_TRUST_ACCOUNT = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},'
+    '"Action":"sts:AssumeRole"}]}'
+)
 
 
 def _create_foreign_trails(

@@ -8,6 +8,7 @@ unchanged and not assessed trails, and account verdicts that move.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
     OrgSpec,
+    PolicySpec,
     Retention,
     TrailSpec,
 )
@@ -39,6 +41,61 @@ DEV = "/Root/Workloads/Dev"
 SANDBOX = "/Root/Sandbox"
 
 _COMPLIANCE_YEAR = Retention(LockMode.COMPLIANCE, days=365)
+
+#: The actions that weaken a trail's protection (contract 5.3), for the demo's policies.
+_WEAKENING = [
+    "cloudtrail:StopLogging",
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:PutEventSelectors",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:BypassGovernanceRetention",
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:PutKeyPolicy",
+]
+
+
+def _policy(*statements: dict[str, object]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+_ALLOW_WEAKENING = _policy(
+    {"Sid": "Deploy", "Effect": "Allow", "Action": ["cloudtrail:*", "s3:*"], "Resource": "*"}
+)
+_DENY_WEAKENING = _policy(
+    {"Sid": "DenyTrailTampering", "Effect": "Deny", "Action": _WEAKENING, "Resource": "*"}
+)
+_DENY_BUT_ON_CALL = _policy(
+    {
+        "Sid": "DenyTrailTamperingButOnCall",
+        "Effect": "Deny",
+        "Action": _WEAKENING,
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OnCallEngineer"}},
+    }
+)
+_STOP_WITH_MFA = _policy(
+    {
+        "Sid": "StopTrailWithMfa",
+        "Effect": "Allow",
+        "Action": "cloudtrail:StopLogging",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+    }
+)
+_BYPASS_GOVERNANCE = _policy(
+    {
+        "Sid": "ManageRetention",
+        "Effect": "Allow",
+        "Action": ["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion"],
+        "Resource": "*",
+    }
+)
 
 
 def _own(
@@ -145,15 +202,20 @@ def demo_spec() -> OrgSpec:
             multi_region=True,
             versioning=True,
         ),
-        _own(
-            "orders-prod",
-            PROD,
-            "own locked bucket, COMPLIANCE for 1 year (a rule in years); its multi-region "
-            "trail records data events only, no management events",
-            multi_region=True,
-            object_lock=True,
-            retention=Retention(LockMode.COMPLIANCE, years=1),
-            management_events=ManagementEvents.NONE,
+        replace(
+            _own(
+                "orders-prod",
+                PROD,
+                "own locked bucket, COMPLIANCE for 1 year (a rule in years); its multi-region "
+                "trail records data events only, no management events; an SCP denies everyone "
+                "in it (root and the OrdersDeployer role) weakening the trail: tamper PASS",
+                multi_region=True,
+                object_lock=True,
+                retention=Retention(LockMode.COMPLIANCE, years=1),
+                management_events=ManagementEvents.NONE,
+            ),
+            roles=(PolicySpec("OrdersDeployer", _ALLOW_WEAKENING),),
+            scps=(PolicySpec("DenyTrailTampering", _DENY_WEAKENING),),
         ),
         _into(
             "identity-prod",
@@ -164,14 +226,18 @@ def demo_spec() -> OrgSpec:
             multi_region=True,
             logging=False,
         ),
-        _own(
-            "analytics-prod",
-            PROD,
-            "multi-region trail homed in eu-west-1, GOVERNANCE 120 days",
-            region="eu-west-1",
-            multi_region=True,
-            object_lock=True,
-            retention=Retention(LockMode.GOVERNANCE, days=120),
+        replace(
+            _own(
+                "analytics-prod",
+                PROD,
+                "multi-region trail homed in eu-west-1, GOVERNANCE 120 days; its RetentionAdmin "
+                "role can bypass GOVERNANCE retention and delete log versions: tamper FAIL",
+                region="eu-west-1",
+                multi_region=True,
+                object_lock=True,
+                retention=Retention(LockMode.GOVERNANCE, days=120),
+            ),
+            roles=(PolicySpec("RetentionAdmin", _BYPASS_GOVERNANCE),),
         ),
         _own(
             "payments-dev",
@@ -180,12 +246,18 @@ def demo_spec() -> OrgSpec:
             region="eu-central-1",
             object_lock=True,
         ),
-        _own(
-            "orders-dev",
-            DEV,
-            "GOVERNANCE 30 days: shorter than the policy's 90",
-            object_lock=True,
-            retention=Retention(LockMode.GOVERNANCE, days=30),
+        replace(
+            _own(
+                "orders-dev",
+                DEV,
+                "GOVERNANCE 30 days: shorter than the policy's 90; an SCP denies weakening the "
+                "trail to all but the OnCallEngineer role, which may stop it only with MFA: "
+                "tamper WARN",
+                object_lock=True,
+                retention=Retention(LockMode.GOVERNANCE, days=30),
+            ),
+            roles=(PolicySpec("OnCallEngineer", _STOP_WITH_MFA),),
+            scps=(PolicySpec("DenyTrailTamperingButOnCall", _DENY_BUT_ON_CALL),),
         ),
         _own(
             "sandbox-alice",

@@ -19,8 +19,10 @@ pages its lists 20 at a time. Because it needs no moto state, an organization of
 accounts is ready in milliseconds.
 
 The pieces: ``fakeaws_index`` (the description indexed by id, name and ARN), ``fakeaws_accounts``
-(STS, EC2's regions, Organizations), ``fakeaws_resources`` (CloudTrail, S3) and ``fakeaws_wire``
-(the bytes of a response). This module holds them together and answers on the event.
+(STS, EC2's regions, Organizations), ``fakeaws_resources`` (CloudTrail, S3),
+``fakeaws_policies`` (the tamper-path reads: IAM, bucket policies, SCPs and RCPs) and
+``fakeaws_wire`` (the bytes of a response). This module holds them together and answers on
+the event.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID
 from orgscan.simulate.build import _describe
 from orgscan.simulate.fakeaws_accounts import ACCOUNT_ANSWERS
 from orgscan.simulate.fakeaws_index import ORGANIZATION_ID, index_org
+from orgscan.simulate.fakeaws_policies import POLICY_ANSWERS
 from orgscan.simulate.fakeaws_resources import RESOURCE_ANSWERS
 from orgscan.simulate.fakeaws_wire import KEY_PREFIX
 from orgscan.simulate.spec import (
@@ -68,7 +71,7 @@ class FakeAws:
         self.expected = self._expected()
         self._lock = threading.Lock()
         self.responder_seconds = 0.0
-        self._answers = ACCOUNT_ANSWERS | RESOURCE_ANSWERS
+        self._answers = ACCOUNT_ANSWERS | RESOURCE_ANSWERS | POLICY_ANSWERS
 
     def _expected(self) -> dict[str, tuple[TrailSpec, ReasonCode]]:
         """Trail ARN → (trail, reason code) for every trail a full scan must report."""

@@ -169,7 +169,7 @@ def _list_buckets(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
     return response(request, 200, body.encode(), "application/xml")
 
 
-def _readable(
+def readable_bucket(
     index: FakeIndex, request: Any, caller: str
 ) -> tuple[FakeBucket | None, AWSResponse | None]:
     """The bucket the request names, or the error AWS would answer with instead."""
@@ -185,7 +185,7 @@ def _readable(
 
 
 def _head_bucket(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
-    bucket, error = _readable(index, request, caller)
+    bucket, error = readable_bucket(index, request, caller)
     if error is not None:  # HeadBucket answers with the status alone
         return response(request, error.status_code, b"", "application/xml")
     assert bucket is not None
@@ -195,7 +195,7 @@ def _head_bucket(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
 
 
 def _get_object_lock(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
-    bucket, error = _readable(index, request, caller)
+    bucket, error = readable_bucket(index, request, caller)
     if error is not None:
         return error
     assert bucket is not None
@@ -226,7 +226,7 @@ def _get_object_lock(index: FakeIndex, request: Any, caller: str) -> AWSResponse
 
 
 def _get_versioning(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
-    bucket, error = _readable(index, request, caller)
+    bucket, error = readable_bucket(index, request, caller)
     if error is not None:
         return error
     assert bucket is not None

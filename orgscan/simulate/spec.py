@@ -88,6 +88,14 @@ class TrailSpec:
 
 
 @dataclass(frozen=True)
+class PolicySpec:
+    """A named policy document (JSON text): a role's inline policy, or an SCP on an account."""
+
+    name: str
+    document: str
+
+
+@dataclass(frozen=True)
 class AccountSpec:
     """One account: where it sits, what it owns, and whether it is closed after being built.
 
@@ -106,6 +114,10 @@ class AccountSpec:
     fixed_id: str | None = None
     note: str = ""
     scp_denied_regions: tuple[str, ...] = ()
+    #: IAM roles, each with one inline policy (tamper paths, contract 5.3).
+    roles: tuple[PolicySpec, ...] = ()
+    #: Service control policies attached to the account itself.
+    scps: tuple[PolicySpec, ...] = ()
 
     @property
     def email(self) -> str:

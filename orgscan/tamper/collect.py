@@ -62,6 +62,8 @@ class TamperResult:
 
     weakeners: tuple[Weakener, ...] = ()
     statuses: Mapping[str, tuple[Status, str]] = field(default_factory=dict)
+    #: The break-glass ARN patterns the rows were judged with.
+    break_glass: tuple[str, ...] = ()
 
 
 class _Unread(Exception):
@@ -265,7 +267,7 @@ def assess(
         found = weakeners(targets, principals, scoped, break_glass)
         rows.extend(found)
         statuses[subject.trail_arn] = tamper_status(found, unread)
-    return TamperResult(tuple(rows), statuses)
+    return TamperResult(tuple(rows), statuses, tuple(break_glass))
 
 
 def _targets(subject: TrailSubject, reader: _Reader, unread: list[str]) -> list[Target]:

@@ -18,7 +18,7 @@ from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.run import main
 from orgscan.aws.sessions import SessionFactory
 from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
-from orgscan.model import ErrorStage, ScanResult
+from orgscan.model import ErrorStage, ScanResult, Status
 from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock
 from orgscan.simulate.build import materialise
@@ -27,6 +27,7 @@ from orgscan.simulate.denials import simulated_answers
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
+from orgscan.tamper.step import assess_run
 from tests.builders import settings_for
 
 SPECS = {
@@ -100,6 +101,39 @@ def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _tamper(
+    result: ScanResult, sessions: SessionFactory, management: str, ids: Mapping[str, str]
+) -> dict[str, Any]:
+    """The tamper step's rows and statuses, account ids replaced by names and policy ids (each
+    simulation draws its own) left out of ``granted_by``/``blocked_by`` refs."""
+    name = {account_id: account_name for account_name, account_id in ids.items()}
+
+    def named(text: str) -> str:
+        for account_id, account_name in name.items():
+            text = text.replace(account_id, account_name)
+        return text
+
+    def ref(text: str | None) -> str | None:
+        return None if text is None else named(text.split("#")[-1])
+
+    tamper = assess_run(result, sessions, "us-east-1", management, management, ())
+    rows = sorted(
+        (
+            named(r.trail_arn),
+            named(r.target_arn),
+            r.action,
+            named(r.principal_arn),
+            ref(r.granted_by),
+            r.conditional,
+            ref(r.blocked_by),
+            r.management_account,
+        )
+        for r in tamper.weakeners
+    )
+    statuses = sorted((named(arn), status) for arn, (status, _) in tamper.statuses.items())
+    return {"weakeners": rows, "tamper": statuses}
+
+
 def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
     with demo_mock():
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # restored by the test's monkeypatch
@@ -112,7 +146,8 @@ def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
             | dict(org.outside_accounts)
             | {spec.management.name: org.management_account_id}
         )
-        return _comparable(result, ids)
+        tamper = _tamper(result, sessions, org.management_account_id, ids)
+        return _comparable(result, ids) | tamper
 
 
 def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, Any], FakeAws]:
@@ -121,12 +156,12 @@ def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, An
     session.set_credentials("bench", "bench")
     session.set_config_variable("region", "us-east-1")
     instrument(session, latency_s=0, recorder=recorder, respond=fake.register)
-    result = scan_organization(
-        settings_for(spec), SessionFactory(max_pool_connections=4, base_session=session)
-    )
+    sessions = SessionFactory(max_pool_connections=4, base_session=session)
+    result = scan_organization(settings_for(spec), sessions)
     found = {f.trail_arn: f.reason_code for f in result.findings}
     assert found == {arn: reason for arn, (_, reason) in fake.expected.items()}
-    return _comparable(result, fake.ids), fake
+    tamper = _tamper(result, sessions, fake.management_id, fake.ids)
+    return _comparable(result, fake.ids) | tamper, fake
 
 
 @pytest.mark.parametrize("which", sorted(SPECS))
@@ -140,6 +175,10 @@ def test_the_responder_and_moto_give_the_same_scan(
     moto = _scan_in_moto(spec)
     assert fake == moto
     assert fake["findings"], "the organization must have trails to compare"
+    # The tamper reads are answered, not refused: no trail with a known bucket owner is ERROR.
+    assert fake["weakeners"]
+    if which == "demo":
+        assert {status for _, status in fake["tamper"]} == set(Status)
     # The demo's SCP deny is a row in both, of its own kind.
     denied = [e for e in fake["errors"] if e[3] == DENIED_BY_ORGANIZATION_POLICY]
     row = ("sandbox-bob", "eu-central-1", ErrorStage.REGIONS, DENIED_BY_ORGANIZATION_POLICY)
@@ -189,3 +228,25 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
     assert "  scripts and plan.json" in table
     assert "start-up: orgscan --help" in table
     assert "1 runs)" in table
+
+
+def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
+    """Once per owning account, per readable bucket, per target and policy on the paths."""
+    from benchmarks.bound import lower_bound
+    from benchmarks.run import _fake_backend, measure_scan
+
+    spec = demo_spec()
+    measured = measure_scan(_fake_backend(spec, 0), workers=2)
+    bound = lower_bound(spec, latency_s=0.01, workers=2)
+    tamper_reads = (
+        "iam.GetAccountAuthorizationDetails",
+        "s3.GetBucketPolicy",
+        "organizations.ListParents",
+        "organizations.ListPoliciesForTarget",
+        "organizations.DescribePolicy",
+    )
+    assert {op: measured.calls.get(op) for op in tamper_reads} == {
+        op: bound.calls[op] for op in tamper_reads
+    }
+    assert bound.calls["iam.GetAccountAuthorizationDetails"] == 10
+    assert bound.calls["organizations.DescribePolicy"] == 4  # two AWS-managed, two of the demo's

@@ -27,6 +27,7 @@ from orgscan.cli import app
 from orgscan.config import build_settings
 from orgscan.remediation.planfile import ALLOWED_CHECKS, ALLOWED_OPERATIONS
 from orgscan.scan import scan_organization
+from orgscan.tamper.step import assess_run
 from tests.fake_org import fake_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,17 @@ def recorded() -> dict[str, set[str]]:
             )
         )
         result = scan_organization(settings, sessions)
+        # The run's tamper step, as the pipeline runs it after the scan (contract 5.3).
+        tamper = assess_run(
+            result,
+            sessions,
+            sessions.default_region,
+            org.management_account_id,
+            sessions.caller_account_id,
+            (),
+        )
     assert len(result.findings) == len(org.trails)  # a full scan, not one cut short
+    assert tamper.weakeners  # the tamper reads were answered, not refused
     return calls
 
 
@@ -110,14 +121,14 @@ def test_member_accounts_need_only_the_scan_role_policy(recorded: dict[str, set[
 
 def test_policies_list_exactly_what_the_scan_calls(recorded: dict[str, set[str]]) -> None:
     granted = policy_actions(policy_document(SCAN_ROLE)) | policy_actions(policy_document(CALLER))
-    # The tamper-path reads run on moto only (the in-process responder does not answer them):
-    # tests/tamper/test_collect.py proves those statements equal the calls they make.
-    granted -= tamper_actions()
+    # The demo has no KMS-encrypted trail, so no key policy is read in it:
+    # tests/tamper/test_collect.py reads one.
+    granted -= {"kms:GetKeyPolicy"}
     called = (recorded["caller"] | recorded["member"]) - NEEDS_NO_PERMISSION
     assert called == granted
     assert recorded["caller"] - NEEDS_NO_PERMISSION <= granted
     # Only the caller reads the organization and assumes roles.
-    caller_only = policy_actions(policy_document(CALLER)) - tamper_actions()
+    caller_only = policy_actions(policy_document(CALLER))
     assert caller_only <= recorded["caller"]
     assert not caller_only & recorded["member"]
 

@@ -64,6 +64,7 @@ def test_sheets_in_order(workbook: Workbook) -> None:
         "Run",
         "Changes",
         "Controls",
+        "Who can weaken",
     ]
     assert list(CONTRACT_SHEETS) == workbook.sheetnames[:7]
 
