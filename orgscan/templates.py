@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jinja2
 
+from orgscan.wording import plural
+
 TEMPLATES_FOLDER = "report_templates"
 
 
@@ -52,7 +54,7 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
 
     Every name, ARN and message in a report comes from AWS and may contain markup.
     """
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder or template_dir()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -60,3 +62,6 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # Every template counts in the same words: "1 trail", "2 trails", never "trail(s)".
+    env.globals["plural"] = plural
+    return env

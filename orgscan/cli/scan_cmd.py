@@ -24,6 +24,7 @@ from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import ScanOptions, with_scan_options, with_some_scan_options
 from orgscan.errors import WriteInterrupted
+from orgscan.wording import plural
 
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
@@ -195,7 +196,7 @@ def _copy_said(copy: EvidenceCopy, run_id: str, code: ExitCode, *, quiet: bool) 
         return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
     if not quiet:
         typer.echo(
-            f"copied {copy.files} files to {copy.target}/{run_id}/ under "
+            f"copied {plural(copy.files, 'file')} to {copy.target}/{run_id}/ under "
             f"{copy.retention.mode.value} retention for {copy.retention.days} days"
         )
     return code

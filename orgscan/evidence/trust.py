@@ -32,6 +32,7 @@ from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ScanResult
 from orgscan.remediation.planfile import is_apply_record
 from orgscan.runs.folder import MANIFEST_FILE
+from orgscan.wording import plural
 
 #: The first findings.json schema whose runs are always sealed by a manifest.
 SEALED_SCHEMA_VERSION = 2
@@ -102,7 +103,8 @@ def trusted_run(
         if differences:
             raise UntrustedRunError(
                 f"{run_dir}: findings.json differs from the recorded AWS responses in "
-                f"{len(differences)} place(s), first: {differences[0]}; refusing to {purpose}"
+                f"{plural(len(differences), 'place')}, first: {differences[0]}; "
+                f"refusing to {purpose}"
             )
     return TrustedRun(result=result, sealed=sealed, recomputed=recompute, warning=warning)
 

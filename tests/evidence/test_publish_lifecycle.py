@@ -146,7 +146,7 @@ def test_per_account_imports_each_result_into_its_owner(security_hub: Any, demo_
         n = len(owners[member])
         assert (
             f"imported {n} of {n} findings into Security Hub (us-east-1, account {member}) "
-            "in 1 call(s)"
+            "in 1 call"
         ) in lines
         held = owner_findings(member)
         assert set(held) == owners[member]
