@@ -179,6 +179,8 @@ def _of_bucket(column: Column[BucketSummary]) -> Column[RemediationRow]:
 
 
 _REMEDIATION_COLUMNS: tuple[Column[RemediationRow], ...] = (
+    # The plan's ranking: 1 is the bucket to fix first (``orgscan.remediation.ranking``).
+    Column("Order", lambda r: r.order, key=True),
     *(_of_bucket(column) for column in _SHARED_BUCKET_COLUMNS),
     Column("Strategy", lambda r: r.strategy),
     Column("What to do", lambda r: r.summary, wrap=True, width=30),
@@ -268,7 +270,8 @@ def coverage_sheet(ws: Worksheet, summary: ReportSummary) -> None:
 
 
 def remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
-    """One row per failing bucket: the strategy, its steps in words and the script."""
+    """One row per failing bucket in the plan's ranking: the strategy, its steps in words and
+    the script."""
     write_table(ws, _REMEDIATION_COLUMNS, rows)
 
 
