@@ -98,9 +98,17 @@ def print_summary(
             for cls, count in diff.counts().items()
             if count and cls is not DiffClass.UNCHANGED
         )
+        # The verdict is per account: its changes first, the trails' named separately.
+        accounts = Counter(entry.diff_class for entry in diff.accounts)
+        verdicts = ", ".join(
+            f"{cls.value.replace('_', ' ')} {accounts[cls]}"
+            for cls in DiffClass
+            if accounts[cls] and cls is not DiffClass.UNCHANGED
+        )
         typer.echo(
             f"  since the previous run ({terminal_cell(diff.old.folder or '?')}): "
-            f"{moved or 'no trail changed'}"
+            + (f"accounts: {verdicts or 'no verdict changed'}; " if diff.accounts else "")
+            + f"trails: {moved or 'no trail changed'}"
         )
     typer.echo(f"  run folder: {terminal_cell(str(run_dir))}")
     names = {path.name: path for path in written}

@@ -5,8 +5,9 @@ An entry ranks by what it changes for the auditor's question. First the accounts
 PROTECTED on its own (every gap of the account closed), then the (account, region) gaps it
 closes: a gap closes when a trail whose bucket the entry fixes would protect that account and
 region once its finding passes (``orgscan.verdicts.protects``). Then how bad the bucket is (a
-FAIL before a WARN; no lock, missing, no default retention, too short), then whether it touches an account the
-``priority_accounts`` setting names (production OUs or names), then the trails it fixes. An
+FAIL before a WARN; no lock, missing, no default retention, too short), then whether it touches
+an account the ``priority_accounts`` setting names (production OUs or names), then the trails
+it fixes. An
 organization trail's unlocked bucket thus comes before a dev bucket's short retention.
 """
 

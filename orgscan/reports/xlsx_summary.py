@@ -161,8 +161,9 @@ def _since_previous_run(ws: Worksheet, row: int, changes: ChangesSummary) -> int
             ("Previous run folder", changes.previous_folder),
             ("Previous run started (UTC)", changes.previous_started or changes.previous_started_at),
             # Only the classes that happened: the Summary must stay one readable page.
+            *((f"Accounts: {label}", count) for label, count in changes.account_counts if count),
             *((f"Trails: {label}", count) for label, count in changes.counts if count),
-            ("Details", "see the Changes sheet"),
+            ("Details", "see the Account changes and Changes sheets"),
         ]
     return _label_rows(ws, row + 1, facts)
 

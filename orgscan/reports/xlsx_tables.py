@@ -1,5 +1,5 @@
 """The table sheets of ``report.xlsx``: Findings, Accounts, Buckets, Coverage, Remediation,
-Changes, Run, Controls and Who can weaken.
+Account changes, Changes, Run, Controls and Who can weaken.
 
 Each sheet is declared as its columns: a readable header, how a row gives the cell, whether
 the cell is coloured by its status or wrapped, how wide it may grow and whether it names the row
@@ -19,7 +19,7 @@ from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS
 from orgscan.model import ExceptionMark, Finding, ScanResult
-from orgscan.reports.changes import ChangeRow, ChangesSummary
+from orgscan.reports.changes import AccountChangeRow, ChangeRow, ChangesSummary
 from orgscan.reports.claims import ControlStanding, standings
 from orgscan.reports.fixes import RemediationRow
 from orgscan.reports.runtext import command_text, parameter_label
@@ -222,6 +222,17 @@ _CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
     Column("Trail ARN", lambda r: r.trail_arn, width=36),
 )
 
+_ACCOUNT_CHANGE_COLUMNS: tuple[Column[AccountChangeRow], ...] = (
+    Column("Class", lambda r: r.label),
+    Column("Account", lambda r: r.account_id, key=True),
+    Column("Account name", lambda r: r.account_name, key=True),
+    Column("Verdict before", lambda r: r.verdict_old, status=True),
+    Column("Verdict now", lambda r: r.verdict_new, status=True),
+    Column("Verdict code before", lambda r: r.verdict_code_old),
+    Column("Verdict code now", lambda r: r.verdict_code_new),
+    Column("What changed", lambda r: r.what_changed, wrap=True, width=40),
+)
+
 _PARAMETER_COLUMNS: tuple[Column[tuple[str, CellValue]], ...] = (
     Column("Parameter", itemgetter(0), key=True),
     Column("Value", itemgetter(1), width=80),
@@ -284,6 +295,19 @@ def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
             "First run in this folder: there is no previous run to compare with."
             if changes.first_run
             else f"No trail changed since the previous run ({changes.previous_folder})."
+        )
+        put(ws.cell(row=3, column=1), note)
+
+
+def account_changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
+    """How the account verdicts changed since the previous run, one row per account that did
+    not stay unchanged (the verdict is per account: these come before the trails)."""
+    write_table(ws, _ACCOUNT_CHANGE_COLUMNS, changes.account_rows)
+    if not changes.account_rows:
+        note = (
+            "First run in this folder: there is no previous run to compare with."
+            if changes.first_run
+            else f"No account verdict changed since the previous run ({changes.previous_folder})."
         )
         put(ws.cell(row=3, column=1), note)
 

@@ -176,7 +176,11 @@ def test_the_summary_names_the_reports_and_the_change_since_the_previous_run(
     run = (demo_output / "latest").resolve()
     assert f"    {run / 'report.html'}" in stdout
     assert f"    {run / 'report.xlsx'}" in stdout
-    assert re.search(r"since the previous run \(\d{8}T\d{6}Z\): new failure \d+", stdout)
+    assert re.search(
+        r"since the previous run \(\d{8}T\d{6}Z\): accounts: new failure 1\b.*; "
+        r"trails: new failure \d+",
+        stdout,
+    )
     # The account verdicts, counted as findings.json has them.
     document = json.loads((run / "findings.json").read_text())
     verdicts = Counter(a["verdict"] for a in document["accounts"] if a["scanned"])
