@@ -219,9 +219,17 @@ def test_the_progress_bar_counts_accounts_of_those_planned() -> None:
     bar.close()
     assert terminal.text.count("\r") == 3
     assert "2/52" not in terminal.text
-    assert terminal.text.endswith(
-        "3/52 accounts, 51 regions, 1 buckets, 0:01 elapsed, ETA 0:20\x1b[K\n"
+    assert terminal.text.endswith("3/52 accounts, 51 regions, 1 bucket, 0:01 elapsed, done\x1b[K\n")
+    # Every account in, buckets still read: no "ETA 0:00" while work remains.
+    assert format_progress(ScanProgress(52, 52, 884, 3, 30.0)).endswith(
+        "52/52 accounts, 884 regions, 3 buckets, 0:30 elapsed, reading buckets"
     )
+    # Writing the run folder is a phase of its own, with how long it took.
+    writes = Terminal()
+    clock = iter([10.0, 13.0])
+    with ProgressBar(writes, clock=lambda: next(clock), columns=200).writing():  # type: ignore[arg-type]
+        assert writes.text == "writing the run folder ..."
+    assert writes.text.endswith("\rwrote the run folder in 0:03\x1b[K\n")
     narrow = Terminal()
     ProgressBar(narrow, columns=60)(ScanProgress(52, 3, 51, 1, 1.2))  # type: ignore[arg-type]
     assert narrow.text == "\r" + format_progress(ScanProgress(52, 3, 51, 1, 1.2))[:59] + "\x1b[K"
