@@ -11,6 +11,7 @@ import sysconfig
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from orgscan.wording import plural
 
@@ -64,4 +65,11 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
     )
     # Every template counts in the same words: "1 trail", "2 trails", never "trail(s)".
     env.globals["plural"] = plural
+    env.filters["breakable"] = breakable
     return env
+
+
+def breakable(text: object) -> Markup:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) after each ``:`` and ``/``:
+    an ARN wraps between its parts, never in the middle of a name."""
+    return Markup(str(escape(text)).replace(":", ":<wbr>").replace("/", "/<wbr>"))
