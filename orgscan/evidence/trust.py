@@ -27,7 +27,7 @@ from pathlib import Path
 
 from orgscan.errors import UntrustedRunError
 from orgscan.evidence.manifest import NotARunFolderError, verify_folder
-from orgscan.findings import FINDINGS_FILE, FindingsFileError, load_run
+from orgscan.findings import FINDINGS_FILE, FindingsFileError, folder_problem, load_run
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ScanResult
 from orgscan.remediation.planfile import is_apply_record
@@ -75,8 +75,9 @@ def trusted_run(
     ``recompute`` finds no usable evidence file; ``UntrustedRunError`` for a run that does not
     match its manifest or whose findings the evidence does not give. Reads only.
     """
-    if not run_dir.is_dir() or not (run_dir / FINDINGS_FILE).is_file():
-        raise NotARunFolderError(f"{run_dir}: not a run folder (no {FINDINGS_FILE})")
+    problem = folder_problem(run_dir)
+    if problem is not None:
+        raise NotARunFolderError(f"{run_dir}: not a run folder ({problem})")
     sealed = (run_dir / MANIFEST_FILE).exists()
     warning = None
     if sealed:
