@@ -55,8 +55,8 @@ def format_history(runs: RunHistory) -> str:
     """The history as a terminal table; the latest run is marked. COVERAGE is the coverage of
     a run folder written to the end, ``complete`` or ``incomplete`` (accounts or regions that
     could not be scanned), and ``unfinished`` when the folder was never finished (no manifest:
-    a crash, an interruption, a failed write); a folder without findings shows ``-`` for what it never recorded. Text
-    from the files is shown with its control characters escaped."""
+    a crash, an interruption, a failed write); a folder without findings shows ``-`` for what
+    it never recorded. Text from the files is shown with its control characters escaped."""
     if not runs.runs:
         return f"no readable runs in {terminal_cell(str(runs.output_dir))}"
     rows: list[tuple[str, ...]] = [
