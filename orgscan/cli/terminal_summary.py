@@ -99,15 +99,15 @@ def print_summary(
             if count and cls is not DiffClass.UNCHANGED
         )
         # The verdict is per account: its changes first, the trails' named separately.
-        accounts = Counter(entry.diff_class for entry in diff.accounts)
-        verdicts = ", ".join(
-            f"{cls.value.replace('_', ' ')} {accounts[cls]}"
+        by_class = Counter(entry.diff_class for entry in diff.accounts)
+        changed = ", ".join(
+            f"{cls.value.replace('_', ' ')} {by_class[cls]}"
             for cls in DiffClass
-            if accounts[cls] and cls is not DiffClass.UNCHANGED
+            if by_class[cls] and cls is not DiffClass.UNCHANGED
         )
         typer.echo(
             f"  since the previous run ({terminal_cell(diff.old.folder or '?')}): "
-            + (f"accounts: {verdicts or 'no verdict changed'}; " if diff.accounts else "")
+            + (f"accounts: {changed or 'no verdict changed'}; " if diff.accounts else "")
             + f"trails: {moved or 'no trail changed'}"
         )
     typer.echo(f"  run folder: {terminal_cell(str(run_dir))}")

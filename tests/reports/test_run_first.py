@@ -40,11 +40,12 @@ def _account(account_id: str, name: str, ou: str) -> AccountCoverage:
 
 
 def _trail(account: str, name: str, reason: ReasonCode, *, org: bool = False) -> Finding:
-    lock = {
+    locks: dict[ReasonCode, dict[str, object]] = {
         ReasonCode.LOCK_NOT_CONFIGURED: {"object_lock_enabled": False, "lock_mode": None},
         ReasonCode.RETENTION_TOO_SHORT: {"retention_days": 30},
         ReasonCode.COMPLIANT: {},
-    }[reason]
+    }
+    lock = locks[reason]
     return builders.finding(
         account_id=account,
         trail_name=name,
