@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from operator import itemgetter
+from typing import TypeVar
 
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -28,6 +29,8 @@ from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.tamper_view import sheet_rows
 from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
 from orgscan.weakeners import Weakener
+
+_Row = TypeVar("_Row")
 
 #: How wide (characters) a Findings column may grow before its text wraps; the others: 60.
 FINDING_WIDTHS: dict[str, int] = {
@@ -288,26 +291,31 @@ def remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
 
 def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
     """What changed since the previous run, one row per trail that changed."""
-    write_table(ws, _CHANGE_COLUMNS, changes.rows)
-    if not changes.rows:
-        # Below the (empty) table, outside its filter: why there is nothing to list.
-        note = (
-            "First run in this folder: there is no previous run to compare with."
-            if changes.first_run
-            else f"No trail changed since the previous run ({changes.previous_folder})."
-        )
-        put(ws.cell(row=3, column=1), note)
+    _changes_table(ws, _CHANGE_COLUMNS, changes.rows, changes, "No trail changed")
 
 
 def account_changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
     """How the account verdicts changed since the previous run, one row per account that did
     not stay unchanged (the verdict is per account: these come before the trails)."""
-    write_table(ws, _ACCOUNT_CHANGE_COLUMNS, changes.account_rows)
-    if not changes.account_rows:
+    _changes_table(
+        ws, _ACCOUNT_CHANGE_COLUMNS, changes.account_rows, changes, "No account verdict changed"
+    )
+
+
+def _changes_table(
+    ws: Worksheet,
+    columns: tuple[Column[_Row], ...],
+    rows: tuple[_Row, ...],
+    changes: ChangesSummary,
+    nothing: str,
+) -> None:
+    write_table(ws, columns, rows)
+    if not rows:
+        # Below the (empty) table, outside its filter: why there is nothing to list.
         note = (
             "First run in this folder: there is no previous run to compare with."
             if changes.first_run
-            else f"No account verdict changed since the previous run ({changes.previous_folder})."
+            else f"{nothing} since the previous run ({changes.previous_folder})."
         )
         put(ws.cell(row=3, column=1), note)
 
