@@ -222,7 +222,10 @@ def test_print_shows_every_row_and_opens_sections(page: Any) -> None:
 def test_changes_and_exceptions_are_shown(page: Any) -> None:
     notes = page.locator("#verdict .notes")
     assert notes.is_visible()
-    assert "1 new failure, 0 resolved since 2026-11-20 09:00 UTC" in notes.inner_text()
+    assert (
+        "accounts: 0 new failures, 0 resolved; trails: 1 new failure, 0 resolved; "
+        "since 2026-11-20 09:00 UTC"
+    ) in notes.inner_text()
     assert page.locator("#changes tbody tr").count() == 7
     new_failure = page.locator("#changes .badge.change-new_failure")
     new_failure.scroll_into_view_if_needed()  # the section is laid out once scrolled to
