@@ -4,8 +4,11 @@ protected, then how bad the bucket is, then the priority accounts; one order for
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
+
+from openpyxl import load_workbook
 
 from orgscan.config.loading import build_settings, settings_to_config
 from orgscan.model import AccountCoverage, Finding, ManagementEvents, ReasonCode, ScanResult, Status
@@ -17,7 +20,7 @@ from orgscan.reports import ReportInputs
 from orgscan.reports.fixes import fix_groups, remediation_rows
 from orgscan.reports.html_report import REST_OF_THE_PLAN, HtmlReport
 from orgscan.reports.summary import summarise
-from orgscan.reports.xlsx_report import build_workbook
+from orgscan.reports.xlsx_report import XlsxReport
 from tests import builders
 
 from .report_fixture import build_result
@@ -152,7 +155,7 @@ def test_remediate_the_page_and_the_remediation_sheet_follow_one_order() -> None
         PROD.account_id,
         DEV.account_id,
     ]
-    sheet = build_workbook(inputs, summary)["Remediation"]
+    sheet = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Remediation"]
     header = [cell.value for cell in sheet[1]]
     assert [
         (row[header.index("Order")], row[header.index("Bucket")])
