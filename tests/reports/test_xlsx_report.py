@@ -425,3 +425,14 @@ def test_control_characters_in_the_organization_id_keep_the_file_readable(
         workbook["Summary"].cell(find_row(workbook["Summary"], "Organization"), 2).value
         == "o-abc]0;pwneddef"
     )
+
+
+def test_the_summary_charts_read_the_summary_sheet(scan_result: ScanResult) -> None:
+    # The Summary is drawn on a scratch sheet and copied: its charts must still name "Summary".
+    with zipfile.ZipFile(io.BytesIO(render(scan_result))) as workbook:
+        charts = [name for name in workbook.namelist() if name.startswith("xl/charts/chart")]
+        sources = [workbook.read(name).decode("utf-8") for name in charts]
+    assert len(sources) == 2
+    for source in sources:
+        assert re.findall(r"<f>'?([^'!<]+)'?!", source)
+        assert set(re.findall(r"<f>'?([^'!<]+)'?!", source)) == {"Summary"}
