@@ -27,14 +27,13 @@ from orgscan.reports.changes import exception_counts, summarise_changes
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
+from orgscan.reports.xlsx_changes import account_changes_sheet, changes_sheet
 from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
 from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (
-    account_changes_sheet,
     accounts_sheet,
     buckets_sheet,
-    changes_sheet,
     controls_sheet,
     coverage_sheet,
     findings_sheet,

@@ -1,5 +1,5 @@
 """The table sheets of ``report.xlsx``: Findings, Accounts, Buckets, Coverage, Remediation,
-Account changes, Changes, Run, Controls and Who can weaken.
+Run, Controls and Who can weaken (the two Changes sheets are ``xlsx_changes``).
 
 Each sheet is declared as its columns: a readable header, how a row gives the cell, whether
 the cell is coloured by its status or wrapped, how wide it may grow and whether it names the row
@@ -20,14 +20,14 @@ from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS
 from orgscan.model import ExceptionMark, Finding, ScanResult
-from orgscan.reports.changes import AccountChangeRow, ChangeRow, ChangesSummary
+from orgscan.reports.changes import ChangesSummary
 from orgscan.reports.claims import ControlStanding, standings
 from orgscan.reports.fixes import RemediationRow
 from orgscan.reports.runtext import command_text, parameter_label
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.tamper_view import sheet_rows
-from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
+from orgscan.reports.xlsx_sheet import CellValue, Column, write_table
 from orgscan.weakeners import Weakener
 
 _Row = TypeVar("_Row")
@@ -211,31 +211,6 @@ _COVERAGE_COLUMNS: tuple[Column[CoverageRow], ...] = (
     Column("Detail", lambda r: r.detail, width=40),
 )
 
-_CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
-    Column("Class", lambda r: r.label),
-    Column("Trail", lambda r: r.trail_name),
-    Column("Account", lambda r: r.account_id),
-    Column("Account name", lambda r: r.account_name),
-    Column("Status before", lambda r: r.status_old, status=True),
-    Column("Status now", lambda r: r.status_new, status=True),
-    Column("Reason code before", lambda r: r.reason_code_old),
-    Column("Reason code now", lambda r: r.reason_code_new),
-    Column("What changed", lambda r: r.what_changed, wrap=True, width=36),
-    Column("Excepted", lambda r: r.excepted),
-    Column("Trail ARN", lambda r: r.trail_arn, width=36),
-)
-
-_ACCOUNT_CHANGE_COLUMNS: tuple[Column[AccountChangeRow], ...] = (
-    Column("Class", lambda r: r.label),
-    Column("Account", lambda r: r.account_id, key=True),
-    Column("Account name", lambda r: r.account_name, key=True),
-    Column("Verdict before", lambda r: r.verdict_old, status=True),
-    Column("Verdict now", lambda r: r.verdict_new, status=True),
-    Column("Verdict code before", lambda r: r.verdict_code_old),
-    Column("Verdict code now", lambda r: r.verdict_code_new),
-    Column("What changed", lambda r: r.what_changed, wrap=True, width=40),
-)
-
 _PARAMETER_COLUMNS: tuple[Column[tuple[str, CellValue]], ...] = (
     Column("Parameter", itemgetter(0), key=True),
     Column("Value", itemgetter(1), width=80),
@@ -287,37 +262,6 @@ def remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
     """One row per failing bucket in the plan's ranking: the strategy, its steps in words and
     the script."""
     write_table(ws, _REMEDIATION_COLUMNS, rows)
-
-
-def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
-    """What changed since the previous run, one row per trail that changed."""
-    _changes_table(ws, _CHANGE_COLUMNS, changes.rows, changes, "No trail changed")
-
-
-def account_changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
-    """How the account verdicts changed since the previous run, one row per account that did
-    not stay unchanged (the verdict is per account: these come before the trails)."""
-    _changes_table(
-        ws, _ACCOUNT_CHANGE_COLUMNS, changes.account_rows, changes, "No account verdict changed"
-    )
-
-
-def _changes_table(
-    ws: Worksheet,
-    columns: tuple[Column[_Row], ...],
-    rows: tuple[_Row, ...],
-    changes: ChangesSummary,
-    nothing: str,
-) -> None:
-    write_table(ws, columns, rows)
-    if not rows:
-        # Below the (empty) table, outside its filter: why there is nothing to list.
-        note = (
-            "First run in this folder: there is no previous run to compare with."
-            if changes.first_run
-            else f"{nothing} since the previous run ({changes.previous_folder})."
-        )
-        put(ws.cell(row=3, column=1), note)
 
 
 def run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -> None:
