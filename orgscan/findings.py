@@ -164,11 +164,22 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- reading
 
 
+def folder_problem(run_dir: Path) -> str | None:
+    """Why ``run_dir`` cannot be a run folder (``no such directory``, ``not a directory``, ``no
+    findings.json``), or None. An existing file is named as one: "no such directory" would send
+    the reader looking for a path that is there."""
+    if not run_dir.is_dir():
+        return "not a directory" if run_dir.exists() else "no such directory"
+    if not (run_dir / FINDINGS_FILE).is_file():
+        return f"no {FINDINGS_FILE}"
+    return None
+
+
 def load_run(run_dir: Path) -> ScanResult:
     """Read and validate ``RUN_DIR/findings.json``; raise ``FindingsFileError`` on any defect."""
     path = run_dir / FINDINGS_FILE
     if not run_dir.is_dir():
-        raise FindingsFileError(f"{run_dir}: not a run folder (no such directory)")
+        raise FindingsFileError(f"{run_dir}: not a run folder ({folder_problem(run_dir)})")
     try:
         text = read_regular_file(path)
     except FileNotFoundError:

@@ -11,6 +11,9 @@ import sysconfig
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
+
+from orgscan.wording import plural
 
 TEMPLATES_FOLDER = "report_templates"
 
@@ -52,7 +55,7 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
 
     Every name, ARN and message in a report comes from AWS and may contain markup.
     """
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder or template_dir()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -60,3 +63,13 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # Every template counts in the same words: "1 trail", "2 trails", never "trail(s)".
+    env.globals["plural"] = plural
+    env.filters["breakable"] = breakable
+    return env
+
+
+def breakable(text: object) -> Markup:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) after each ``:`` and ``/``:
+    an ARN wraps between its parts, never in the middle of a name."""
+    return Markup(str(escape(text)).replace(":", ":<wbr>").replace("/", "/<wbr>"))

@@ -52,15 +52,15 @@ def history(
 
 
 def format_history(runs: RunHistory) -> str:
-    """The history as a terminal table; the latest run is marked. COMPLETE is ``yes`` for a
-    run folder written to the end whose coverage is complete, ``no`` when the coverage is not,
-    ``unfinished`` when the folder was never finished (no manifest: a crash, an interruption,
-    a failed write); a folder without findings shows ``-`` for what it never recorded. Text
-    from the files is shown with its control characters escaped."""
+    """The history as a terminal table; the latest run is marked. COVERAGE is the coverage of
+    a run folder written to the end, ``complete`` or ``incomplete`` (accounts or regions that
+    could not be scanned), and ``unfinished`` when the folder was never finished (no manifest:
+    a crash, an interruption, a failed write); a folder without findings shows ``-`` for what
+    it never recorded. Text from the files is shown with its control characters escaped."""
     if not runs.runs:
         return f"no readable runs in {terminal_cell(str(runs.output_dir))}"
     rows: list[tuple[str, ...]] = [
-        ("RUN", "STARTED", "COMPLETE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")
+        ("RUN", "STARTED", "COVERAGE", "PASS", "WARN", "FAIL", "ERROR", "ACCOUNTS", "")
     ]
     for run in runs.runs:
         counts = (run.passed, run.warned, run.failed, run.errored)
@@ -73,7 +73,11 @@ def format_history(runs: RunHistory) -> str:
             (
                 run.folder,
                 "-" if run.started_at is None else terminal_cell(run.started_at),
-                ("yes" if run.complete else "no") if run.folder_complete else "unfinished",
+                (
+                    ("complete" if run.complete else "incomplete")
+                    if run.folder_complete
+                    else "unfinished"
+                ),
                 *("-" if count is None else str(count) for count in counts),
                 accounts,
                 _notes(run),

@@ -19,6 +19,7 @@ from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import examples
 from orgscan.cli.runcheck import ForceOpt, trusted_findings
 from orgscan.cli.scan_options import ScanOptions, with_some_scan_options
+from orgscan.wording import plural
 
 if TYPE_CHECKING:
     from orgscan.evidence.publish import PublishOutcome
@@ -100,8 +101,8 @@ def publish(
         raise fail(str(exc), ExitCode.INCOMPLETE) from None
     _refused(outcome)
     typer.echo(
-        f"imported {outcome.imported} of {len(findings)} findings into Security Hub "
-        f"({target}, account {identity.account_id}) in {outcome.batches} call(s)"
+        f"imported {outcome.imported} of {plural(len(findings), 'finding')} into Security Hub "
+        f"({target}, account {identity.account_id}) in {plural(outcome.batches, 'call')}"
     )
     if archived:
         typer.echo(f"{len(archived)} of them archived: gone since {previous.name}")
@@ -133,8 +134,8 @@ def _per_account(sessions: Any, sending: list[dict[str, Any]], partition: str, r
         _refused(outcome)
         complete = complete and not outcome.failed
         typer.echo(
-            f"imported {outcome.imported} of {len(findings)} findings into Security Hub "
-            f"({region}, account {owner}) in {outcome.batches} call(s)"
+            f"imported {outcome.imported} of {plural(len(findings), 'finding')} into Security Hub "
+            f"({region}, account {owner}) in {plural(outcome.batches, 'call')}"
         )
     return complete
 

@@ -23,6 +23,7 @@ from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
 from orgscan.model import LockMode
 from orgscan.remediation.plan_model import RemediationSettings, Strategy
+from orgscan.wording import plural
 
 if TYPE_CHECKING:
     from orgscan.remediation.apply import StepOutcome
@@ -144,7 +145,7 @@ def remediate(
             typer.echo(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False))
             raise typer.Exit(ExitCode.OK)
     else:
-        typer.echo(terminal_text(plan_text(plan, selected)), nl=False)
+        typer.echo(terminal_text(plan_text(plan, selected, result)), nl=False)
     if not apply:
         raise typer.Exit(ExitCode.OK)
     if not planned.steps:
@@ -168,7 +169,7 @@ def remediate(
         previews = preview(planned, sessions)
         if not json_output:
             typer.echo(terminal_text(policy_preview_text(previews)), nl=False)
-    if not yes and not _confirmed(f"Apply {len(planned.steps)} step(s)?"):
+    if not yes and not _confirmed(f"Apply {plural(len(planned.steps), 'step')}?"):
         typer.echo("Not applied; nothing was changed.", err=True)
         raise typer.Exit(ExitCode.FINDINGS)
     done = apply_remediation(planned, sessions, on_step=None if json_output else _say_step)

@@ -24,6 +24,7 @@ from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import OUTPUT, examples
 from orgscan.cli.scan_options import ScanOptions, with_scan_options, with_some_scan_options
 from orgscan.errors import WriteInterrupted
+from orgscan.wording import plural
 
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
@@ -176,9 +177,16 @@ class _TerminalHooks:
         if self._bar is not None:
             self._bar.close()
 
-    def writing(self) -> AbstractContextManager[None]:
-        """Ctrl-C and SIGTERM stop the writing at once."""
-        return _signals_stop_writing()
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Ctrl-C and SIGTERM stop the writing at once; the bar says the folder is being
+        written (a large organization takes a while), then how long it took."""
+        with _signals_stop_writing():
+            if self._bar is None:
+                yield
+                return
+            with self._bar.writing():
+                yield
 
     def sealed(self, run_dir: Path, manifest_sha: str) -> None:
         """Print the digest that ties the evidence copy to the run (quiet prints errors only;
@@ -195,7 +203,7 @@ def _copy_said(copy: EvidenceCopy, run_id: str, code: ExitCode, *, quiet: bool) 
         return code if code is ExitCode.FINDINGS else ExitCode.INCOMPLETE
     if not quiet:
         typer.echo(
-            f"copied {copy.files} files to {copy.target}/{run_id}/ under "
+            f"copied {plural(copy.files, 'file')} to {copy.target}/{run_id}/ under "
             f"{copy.retention.mode.value} retention for {copy.retention.days} days"
         )
     return code
@@ -230,25 +238,51 @@ class ProgressBar:
             self._stream.flush()
 
     def close(self) -> None:
-        """End the bar's line."""
+        """End the bar's line, the scan done."""
         if self._last is not None:
-            self._stream.write("\r" + self._fit(self._last) + "\x1b[K\n")
+            self._stream.write("\r" + self._fit(self._last, finished=True) + "\x1b[K\n")
             self._stream.flush()
 
-    def _fit(self, progress: ScanProgress) -> str:
-        return format_progress(progress, self.WIDTH)[: max(20, self._columns - 1)]
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """A line for the writing phase: without it the terminal sits still for minutes."""
+        began = self._clock()
+        self._stream.write("writing the run folder ...")
+        self._stream.flush()
+        try:
+            yield
+        except BaseException:
+            self._stream.write("\n")  # the error that follows starts on its own line
+            raise
+        took = _clock_time(self._clock() - began)
+        self._stream.write(f"\rwrote the run folder in {took}\x1b[K\n")
+        self._stream.flush()
+
+    def _fit(self, progress: ScanProgress, *, finished: bool = False) -> str:
+        line = format_progress(progress, self.WIDTH, finished=finished)
+        return line[: max(20, self._columns - 1)]
 
 
-def format_progress(progress: ScanProgress, width: int = 24) -> str:
-    """``scanning [#####-----] 12/52 accounts, 180 regions, 40 buckets, 0:12, ETA 0:40``."""
+def format_progress(progress: ScanProgress, width: int = 24, *, finished: bool = False) -> str:
+    """``scanning [#####-----] 12/52 accounts, 180 regions, 40 buckets, 0:12, ETA 0:40``.
+
+    The ETA counts accounts: once every account is in, the buckets still being read have no
+    estimate, so the bar says so instead of ``ETA 0:00``; ``finished`` ends with ``done``.
+    """
     planned = max(1, progress.accounts_planned)
     filled = width * progress.accounts_done // planned
     eta = progress.eta_s
+    if finished:
+        tail = "done"
+    elif progress.accounts_done >= progress.accounts_planned:
+        tail = "reading buckets"
+    else:
+        tail = f"ETA {'?' if eta is None else _clock_time(eta)}"
     return (
         f"scanning [{'#' * filled}{'-' * (width - filled)}] {progress.accounts_done}/"
-        f"{progress.accounts_planned} accounts, {progress.regions_read} regions, "
-        f"{progress.buckets_read} buckets, {_clock_time(progress.elapsed_s)} elapsed, "
-        f"ETA {'?' if eta is None else _clock_time(eta)}"
+        f"{progress.accounts_planned} accounts, {plural(progress.regions_read, 'region')}, "
+        f"{plural(progress.buckets_read, 'bucket')}, {_clock_time(progress.elapsed_s)} elapsed, "
+        f"{tail}"
     )
 
 

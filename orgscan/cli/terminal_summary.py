@@ -16,6 +16,7 @@ import typer
 
 from orgscan.cli.common import terminal_cell
 from orgscan.model import ScanResult, Status
+from orgscan.wording import plural
 
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff
@@ -48,7 +49,7 @@ def print_summary(
     counts = Counter(finding.status for finding in result.findings)
     scanned = sum(1 for account in result.accounts if account.scanned)
     typer.echo(
-        f"orgscan: {len(result.findings)} trails in {scanned} scanned accounts "
+        f"orgscan: {plural(len(result.findings), 'trail')} in {plural(scanned, 'scanned account')} "
         f"({len(result.accounts)} in the organization)"
     )
     # The same sentence as the page and the workbook: accounts protected, and trails failing.
@@ -71,7 +72,7 @@ def print_summary(
     coverage = (
         "complete"
         if result.run.complete
-        else f"INCOMPLETE ({len(result.errors)} errors, see the Coverage sheet)"
+        else f"INCOMPLETE ({plural(len(result.errors), 'error')}, see the Coverage sheet)"
     )
     typer.echo(f"  coverage: {coverage}")
     problems = [f for f in result.findings if f.status is not Status.PASS]
@@ -97,9 +98,17 @@ def print_summary(
             for cls, count in diff.counts().items()
             if count and cls is not DiffClass.UNCHANGED
         )
+        # The verdict is per account: its changes first, the trails' named separately.
+        by_class = Counter(entry.diff_class for entry in diff.accounts)
+        changed = ", ".join(
+            f"{cls.value.replace('_', ' ')} {by_class[cls]}"
+            for cls in DiffClass
+            if by_class[cls] and cls is not DiffClass.UNCHANGED
+        )
         typer.echo(
             f"  since the previous run ({terminal_cell(diff.old.folder or '?')}): "
-            f"{moved or 'no trail changed'}"
+            + (f"accounts: {changed or 'no verdict changed'}; " if diff.accounts else "")
+            + f"trails: {moved or 'no trail changed'}"
         )
     typer.echo(f"  run folder: {terminal_cell(str(run_dir))}")
     names = {path.name: path for path in written}

@@ -10,6 +10,7 @@ import typer
 from orgscan.cli.common import maps_input_errors, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import examples
+from orgscan.wording import plural
 
 EPILOG = examples(
     "orgscan verify reports/latest",
@@ -56,14 +57,15 @@ def verify(
         problems = len(outcome.changed) + len(outcome.missing) + len(outcome.added)
         typer.echo(
             terminal_text(
-                f"{run_dir}: NOT intact: {problems} file(s) differ from "
+                f"{run_dir}: NOT intact: {plural(problems, 'file')} differ from "
                 f"{MANIFEST_FILE} (run {outcome.run_id})"
             ),
             err=True,
         )
         raise typer.Exit(ExitCode.FINDINGS)
     message = (
-        f"{run_dir}: intact: {outcome.checked} files match {MANIFEST_FILE} (run {outcome.run_id})"
+        f"{run_dir}: intact: {plural(outcome.checked, 'file')} match {MANIFEST_FILE} "
+        f"(run {outcome.run_id})"
     )
     if recompute:
         from orgscan.evidence.recompute import recompute_run
@@ -75,7 +77,7 @@ def verify(
             typer.echo(
                 terminal_text(
                     f"{run_dir}: findings.json differs from the recorded "
-                    f"evidence in {len(differences)} place(s)"
+                    f"evidence in {plural(len(differences), 'place')}"
                 ),
                 err=True,
             )

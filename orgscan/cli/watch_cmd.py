@@ -16,6 +16,7 @@ import typer
 from orgscan.cli.common import maps_input_errors, signals_handled, terminal_text
 from orgscan.cli.exitcodes import ExitCode
 from orgscan.cli.panels import examples
+from orgscan.wording import plural
 
 EPILOG = examples(
     "orgscan watch --queue-url https://sqs.us-east-1.amazonaws.com/111122223333/orgscan-events "
@@ -101,7 +102,8 @@ def watch(
         summary = watcher.run(stop, once=once)
     if not settings.quiet:
         typer.echo(
-            f"{len(summary.runs)} incremental run(s) written, {summary.deleted} message(s) "
+            f"{plural(len(summary.runs), 'incremental run')} written, "
+            f"{plural(summary.deleted, 'message')} "
             f"deleted, {summary.left} left on the queue"
         )
     # A rescan that failed leaves its events on the queue: the evidence is not up to date.

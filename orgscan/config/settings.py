@@ -38,8 +38,8 @@ MAX_ATTEMPTS = 20
 
 
 def _remediation(remediation: RemediationSettings) -> dict[str, Any]:
-    values = {"strategy": remediation.strategy, "mode": remediation.mode, "days": remediation.days}
-    return {key: plain(value) for key, value in values.items() if value is not None}
+    values = {key: getattr(remediation, key) for key in check.REMEDIATION_KEYS}
+    return {key: plain(value) for key, value in values.items() if value not in (None, ())}
 
 
 def _entry(entry: ExceptionEntry) -> dict[str, Any]:
@@ -261,7 +261,7 @@ class ScanSettings:
             Setting(
                 "remediation",
                 check.remediation,
-                "How the remediation plan fixes a bucket: strategy, mode and days.",
+                "How the remediation plan fixes a bucket: strategy, mode, days, priority_accounts.",
                 show=_remediation,
             )
         ),

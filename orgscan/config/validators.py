@@ -29,7 +29,7 @@ from orgscan.remediation.plan_model import RemediationSettings, Strategy
 #: Checks a value from ``where``; returns what the settings hold.
 Validator = Callable[[Any, str], Any]
 
-REMEDIATION_KEYS = ("strategy", "mode", "days")
+REMEDIATION_KEYS = ("strategy", "mode", "days", "priority_accounts")
 DAYS_PER_YEAR = 365  # a retention Year, as the scan counts an Object Lock rule in Years
 
 
@@ -179,7 +179,7 @@ def register(value: Any, where: str) -> ExceptionRegister:
 
 
 def remediation(value: Any, where: str) -> RemediationSettings:
-    """The ``[remediation]`` table: strategy, mode and days."""
+    """The ``[remediation]`` table: strategy, mode, days and priority accounts."""
     if not isinstance(value, dict):
         raise InputError(
             f"{where}: expected a table ([remediation]) with any of {', '.join(REMEDIATION_KEYS)}"
@@ -201,6 +201,11 @@ def remediation(value: Any, where: str) -> RemediationSettings:
             int_between(1, MAX_RETENTION_DAYS)(value["days"], inner["days"])
             if "days" in value
             else None
+        ),
+        priority_accounts=(
+            _unique(string_list(value["priority_accounts"], inner["priority_accounts"]))
+            if "priority_accounts" in value
+            else ()
         ),
     )
 

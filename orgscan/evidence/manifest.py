@@ -17,7 +17,7 @@ from typing import Any
 
 from orgscan.errors import InputError
 from orgscan.files import atomic_write
-from orgscan.findings import FINDINGS_FILE
+from orgscan.findings import folder_problem
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.runs.folder import MANIFEST_FILE
 
@@ -128,10 +128,9 @@ def write_manifest(run_dir: Path, run_id: str) -> tuple[Path, str]:
 def load_manifest(run_dir: Path) -> Manifest:
     """``run_dir``'s manifest; ``NotARunFolderError`` for a path that is not a run folder
     (no findings.json) or a manifest that is missing, unreadable or not one orgscan writes."""
-    if not run_dir.is_dir():
-        raise NotARunFolderError(f"{run_dir}: not a run folder (not a directory)")
-    if not (run_dir / FINDINGS_FILE).is_file():
-        raise NotARunFolderError(f"{run_dir}: not a run folder (no {FINDINGS_FILE})")
+    problem = folder_problem(run_dir)
+    if problem is not None:
+        raise NotARunFolderError(f"{run_dir}: not a run folder ({problem})")
     path = run_dir / MANIFEST_FILE
     try:
         if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:

@@ -27,11 +27,12 @@ from pathlib import Path
 
 from orgscan.errors import UntrustedRunError
 from orgscan.evidence.manifest import NotARunFolderError, verify_folder
-from orgscan.findings import FINDINGS_FILE, FindingsFileError, load_run
+from orgscan.findings import FINDINGS_FILE, FindingsFileError, folder_problem, load_run
 from orgscan.jsondoc import parse_json_text, read_regular_file
 from orgscan.model import ScanResult
 from orgscan.remediation.planfile import is_apply_record
 from orgscan.runs.folder import MANIFEST_FILE
+from orgscan.wording import plural
 
 #: The first findings.json schema whose runs are always sealed by a manifest.
 SEALED_SCHEMA_VERSION = 2
@@ -74,8 +75,9 @@ def trusted_run(
     ``recompute`` finds no usable evidence file; ``UntrustedRunError`` for a run that does not
     match its manifest or whose findings the evidence does not give. Reads only.
     """
-    if not run_dir.is_dir() or not (run_dir / FINDINGS_FILE).is_file():
-        raise NotARunFolderError(f"{run_dir}: not a run folder (no {FINDINGS_FILE})")
+    problem = folder_problem(run_dir)
+    if problem is not None:
+        raise NotARunFolderError(f"{run_dir}: not a run folder ({problem})")
     sealed = (run_dir / MANIFEST_FILE).exists()
     warning = None
     if sealed:
@@ -102,7 +104,8 @@ def trusted_run(
         if differences:
             raise UntrustedRunError(
                 f"{run_dir}: findings.json differs from the recorded AWS responses in "
-                f"{len(differences)} place(s), first: {differences[0]}; refusing to {purpose}"
+                f"{plural(len(differences), 'place')}, first: {differences[0]}; "
+                f"refusing to {purpose}"
             )
     return TrustedRun(result=result, sealed=sealed, recomputed=recompute, warning=warning)
 

@@ -53,12 +53,15 @@ class RemediationSettings:
     ``strategy`` applies to buckets that are not locked at all (retention-only fixes are always
     done in place, and a missing bucket always gets a new one). ``mode`` and ``days`` default to
     the seed's GOVERNANCE and 90 days, raised to what the run's policy demands; an explicit value
-    that the policy would reject is an input error.
+    that the policy would reject is an input error. ``priority_accounts`` names the accounts
+    (OU paths, or id and name patterns) whose buckets come first among equals when the plan is
+    ranked (``orgscan.remediation.ranking``).
     """
 
     strategy: Strategy = Strategy.ENABLE_IN_PLACE
     mode: LockMode | None = None
     days: int | None = None
+    priority_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

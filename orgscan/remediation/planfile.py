@@ -100,6 +100,12 @@ def _document(plan: Plan, entries: list[dict[str, Any]]) -> dict[str, Any]:
             "strategy": plan.settings.strategy.value,
             "mode": plan.settings.mode.value if plan.settings.mode else None,
             "days": plan.settings.days,
+            # Written only when set: the plans of runs without it stay as they were.
+            **(
+                {"priority_accounts": list(plan.settings.priority_accounts)}
+                if plan.settings.priority_accounts
+                else {}
+            ),
         },
         "retention": _retention(plan.retention),
         "account_names": dict(sorted(plan.account_names.items())),
@@ -233,6 +239,11 @@ def _parse_plan(raw: Any) -> Plan:
         strategy=Strategy(_typed(settings_raw, "strategy", str)),
         mode=LockMode(mode) if mode else None,
         days=_typed(settings_raw, "days", int, optional=True),
+        priority_accounts=(
+            _strings(settings_raw, "priority_accounts")
+            if "priority_accounts" in settings_raw
+            else ()
+        ),
     )
     retention = _parse_retention(raw["retention"])
     if retention is None:

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 
+from orgscan.model import ScanResult
 from orgscan.remediation.apply import ApplyResult, StepStatus
 from orgscan.remediation.merged_policy import MergedPolicy
 from orgscan.remediation.plan_model import Plan, PlanEntry
+from orgscan.remediation.ranking import first_action, first_action_text, rank_plan
+from orgscan.wording import plural
 
 
-def plan_text(plan: Plan, accounts: frozenset[str] | None = None) -> str:
-    """A readable rendering of ``plan``; with ``accounts``, only entries touching them."""
+def plan_text(
+    plan: Plan, accounts: frozenset[str] | None = None, result: ScanResult | None = None
+) -> str:
+    """A readable rendering of ``plan``; with ``accounts``, only entries touching them.
+
+    With the run's ``result``, the entries come in the plan's ranking (the one the page and the
+    Remediation sheet show), those without steps last, after a line saying what to run first.
+    """
+    ranked = rank_plan(plan, result) if result is not None else ()
+    ordered = [r.entry for r in ranked] + [e for e in plan.entries if not ranked or not e.steps]
     entries = [
         e
-        for e in plan.entries
+        for e in ordered
         if accounts is None
         or {s.account_id for s in e.steps} & accounts
         or (not e.steps and e.acting_account_id in accounts)
@@ -23,8 +34,12 @@ def plan_text(plan: Plan, accounts: frozenset[str] | None = None) -> str:
         f"Remediation plan for the scan started at {plan.run_started_at}",
         f"Default retention: {plan.retention.mode.value} for {plan.retention.days} days; "
         f"strategy for unlocked buckets: {plan.settings.strategy.value}.",
-        f"{actionable} bucket(s) to change, {len(entries) - actionable} without steps.",
+        f"{plural(actionable, 'bucket')} to change, {len(entries) - actionable} without steps.",
     ]
+    shown = {id(entry) for entry in entries}  # by identity: entries compare deeply
+    action = first_action(tuple(r for r in ranked if id(r.entry) in shown))
+    if action is not None:
+        lines.append("Run " + first_action_text(action, "below"))
     for number, entry in enumerate(entries, start=1):
         lines += ["", *_entry_lines(number, entry, plan)]
     order = [a for a in plan.account_order() if accounts is None or a in accounts]

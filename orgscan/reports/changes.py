@@ -1,8 +1,9 @@
 """What changed since the previous run, and the exceptions register's marks, for the reports.
 
 ``summarise_changes`` turns the run's ``RunDiff`` (or its absence: the first run of an output
-folder) into the headline, the counts per class and one row per trail that did not stay
-unchanged. ``exception_counts`` and ``exception_text`` describe the register's marks on the
+folder) into the headline, the counts per class and one row per account and per trail that did
+not stay unchanged. The verdict is per account, so the headline counts accounts first and names
+trails separately. ``exception_counts`` and ``exception_text`` describe the register's marks on the
 findings. The workbook and the page both call these, so they can never disagree.
 """
 
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orgscan.diff import DiffClass, DiffEntry, RunDiff
+from orgscan.diff.model import AccountDiffEntry
 from orgscan.exceptions_register import ExceptionLabel, exception_label
 from orgscan.model import Finding
 from orgscan.reports.summary import ReportSummary, display_time, parse_timestamp
+from orgscan.wording import plural
 
 #: The headline of a run with nothing to compare with.
 FIRST_RUN = "first run in this folder"
@@ -55,6 +58,22 @@ class ChangeRow:
 
 
 @dataclass(frozen=True)
+class AccountChangeRow:
+    """One account whose verdict class is not ``unchanged``."""
+
+    diff_class: DiffClass
+    label: str
+    account_id: str
+    account_name: str | None
+    verdict_old: str | None
+    verdict_new: str | None
+    verdict_code_old: str | None
+    verdict_code_new: str | None
+    #: The changed fields in a few words (``gaps eu-west-1 → none``).
+    what_changed: str
+
+
+@dataclass(frozen=True)
 class ChangesSummary:
     """The "since the previous run" block: headline, previous run, counts and changed trails."""
 
@@ -66,6 +85,10 @@ class ChangesSummary:
     previous_started: datetime | None
     counts: tuple[tuple[str, int], ...]
     rows: tuple[ChangeRow, ...]
+    #: Accounts per class (every class, possibly 0) and the accounts that did not stay unchanged;
+    #: empty when the diff holds no accounts (a run before account verdicts).
+    account_counts: tuple[tuple[str, int], ...] = ()
+    account_rows: tuple[AccountChangeRow, ...] = ()
 
 
 def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSummary:
@@ -93,6 +116,16 @@ def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSu
             for entry in diff.entries
             if entry.diff_class is not DiffClass.UNCHANGED
         ),
+        account_counts=(
+            tuple((class_label(cls), n) for cls, n in _account_counts(diff).items())
+            if diff.accounts
+            else ()
+        ),
+        account_rows=tuple(
+            _account_row(entry)
+            for entry in diff.accounts
+            if entry.diff_class is not DiffClass.UNCHANGED
+        ),
     )
 
 
@@ -102,13 +135,49 @@ def class_label(diff_class: DiffClass) -> str:
 
 
 def _headline(diff: RunDiff) -> str:
-    """``1 new failure, 2 resolved since 2026-11-20 09:00 UTC``: two runs of one day differ."""
-    counts = diff.counts()
-    new = counts[DiffClass.NEW_FAILURE]
+    """``accounts: 1 new failure, 0 resolved; trails: 2 new failures, 1 resolved; since
+    2026-11-20 09:00 UTC`` (two runs of one day differ); trails alone for a diff without
+    accounts."""
+    parts = [] if not diff.accounts else [f"accounts: {_moves(_account_counts(diff))}"]
+    parts.append(f"trails: {_moves(diff.counts())}")
+    return "; ".join(parts) + f"; since {display_time(diff.old.started_at, seconds=False)}"
+
+
+def _moves(counts: dict[DiffClass, int]) -> str:
     return (
-        f"{new} new failure{'' if new == 1 else 's'}, {counts[DiffClass.RESOLVED]} "
-        f"resolved since {display_time(diff.old.started_at, seconds=False)}"
+        f"{plural(counts[DiffClass.NEW_FAILURE], 'new failure')}, "
+        f"{counts[DiffClass.RESOLVED]} resolved"
     )
+
+
+def _account_counts(diff: RunDiff) -> dict[DiffClass, int]:
+    counts = dict.fromkeys(DiffClass, 0)
+    for entry in diff.accounts:
+        counts[entry.diff_class] += 1
+    return counts
+
+
+def _account_row(entry: AccountDiffEntry) -> AccountChangeRow:
+    return AccountChangeRow(
+        diff_class=entry.diff_class,
+        label=class_label(entry.diff_class),
+        account_id=entry.account_id,
+        account_name=entry.name,
+        verdict_old=entry.verdict_old.value if entry.verdict_old is not None else None,
+        verdict_new=entry.verdict_new.value if entry.verdict_new is not None else None,
+        verdict_code_old=entry.verdict_code_old,
+        verdict_code_new=entry.verdict_code_new,
+        what_changed="; ".join(change.describe() for change in entry.changes)
+        or _ACCOUNT_PRESENCE.get(entry.diff_class)
+        or ("no verdict in the previous run" if entry.verdict_old is None else NOTHING_CHANGED),
+    )
+
+
+#: What an account row says when no compared field moved: why it is listed.
+_ACCOUNT_PRESENCE = {
+    DiffClass.REMOVED: "account no longer in the organization",
+    DiffClass.NOT_ASSESSED: "not scanned in this run",
+}
 
 
 def _row(entry: DiffEntry, summary: ReportSummary) -> ChangeRow:

@@ -1,6 +1,8 @@
 """What to fix per failing bucket: the Remediation sheet's rows and the page's bucket sections.
 
-``remediation_rows`` is the one entry point both reports call. The rows are the remediation
+``remediation_rows`` is the one entry point both reports call; its rows follow the plan's
+ranking (``orgscan.remediation.ranking``), the order ``orgscan remediate`` shows, and
+``what_to_run`` is the page's bounded "what to run first". The rows are the remediation
 plan's: its strategy, steps, script and warnings per bucket. Report inputs without a plan get
 the plan ``orgscan scan`` would have built with default settings, so the reports never speak a
 second remediation vocabulary of their own.
@@ -14,6 +16,7 @@ from orgscan.model import Status
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.plan_model import PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
+from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action, rank_plan
 from orgscan.reports import ReportInputs
 from orgscan.reports.summary import BucketSummary, ReportSummary
 
@@ -37,6 +40,9 @@ class RemediationRow:
     summary: str | None = None
     #: Consequences to accept before running the steps (Object Lock cannot be turned off, ...).
     warnings: tuple[str, ...] = ()
+    #: Its place in the plan's ranking (1: run first); None for a bucket without steps.
+    order: int | None = None
+    ranked: RankedEntry | None = None
 
     @property
     def script_label(self) -> str:
@@ -49,7 +55,8 @@ class RemediationRow:
 
 
 def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[RemediationRow, ...]:
-    """One row per bucket whose trails are not all PASS, most urgent first.
+    """One row per bucket whose trails are not all PASS, in the plan's ranking: the bucket to
+    fix first first, then the buckets without steps, most urgent first.
 
     ``summary`` is ``summarise(inputs.result)``, passed in because both reports already hold it.
     A bucket's row shows its plan entry's strategy, steps and script (the plan has an entry for
@@ -57,13 +64,25 @@ def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[Reme
     """
     plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
     entries = {entry.bucket_name: entry for entry in plan.entries}
+    ranks = {r.entry.bucket_name: (n, r) for n, r in enumerate(rank_plan(plan, inputs.result), 1)}
     rows = []
     for bucket in summary.buckets:
         if bucket.status in _NOTHING_TO_DO:
             continue
         entry = entries.get(bucket.bucket_name)
-        rows.append(plan_row(bucket, entry) if entry else RemediationRow(bucket, NO_STEPS, ()))
+        row = plan_row(bucket, entry) if entry else RemediationRow(bucket, NO_STEPS, ())
+        if bucket.bucket_name in ranks:
+            order, ranked = ranks[bucket.bucket_name]
+            row = replace(row, order=order, ranked=ranked)
+        rows.append(row)
+    # Stable: the buckets without steps keep the summary's most-urgent-first order.
+    rows.sort(key=lambda row: (row.order is None, row.order or 0))
     return tuple(rows)
+
+
+def what_to_run(rows: tuple[RemediationRow, ...]) -> FirstAction | None:
+    """The first action of the ranked ``rows`` and how many scripts follow it."""
+    return first_action(tuple(row.ranked for row in rows if row.ranked is not None))
 
 
 @dataclass(frozen=True)
@@ -105,10 +124,11 @@ class FixGroup:
 
 
 def fix_groups(rows: tuple[RemediationRow, ...], summary: ReportSummary) -> tuple[FixGroup, ...]:
-    """``rows`` grouped by the bucket's owner account, most urgent group first.
+    """``rows`` grouped by the bucket's owner account, in the plan's ranking: the group of the
+    bucket to fix first first.
 
-    A group with a FAIL comes before one with only ERRORs or WARNs; among equals, the group
-    whose buckets receive the most trails first (fixing it protects the most).
+    Groups without steps follow: one with a FAIL before one with only ERRORs or WARNs; among
+    equals, the group whose buckets receive the most trails first.
     """
     grouped: dict[str | None, list[RemediationRow]] = {}
     for row in rows:
@@ -124,6 +144,7 @@ def fix_groups(rows: tuple[RemediationRow, ...], summary: ReportSummary) -> tupl
     ]
     groups.sort(
         key=lambda group: (
+            min((row.order for row in group.rows if row.order is not None), default=len(rows) + 1),
             group.status.urgency,
             -group.trails,
             group.account_id is None,

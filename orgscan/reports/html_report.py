@@ -22,10 +22,17 @@ from orgscan.exceptions_register import exception_label
 from orgscan.findings import findings_frame
 from orgscan.jsonstream import utf8
 from orgscan.model import Finding, Status
+from orgscan.remediation.ranking import first_action_text
 from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.claims import standings
-from orgscan.reports.fixes import FixGroup, RemediationRow, fix_groups, remediation_rows
+from orgscan.reports.fixes import (
+    FixGroup,
+    RemediationRow,
+    fix_groups,
+    remediation_rows,
+    what_to_run,
+)
 from orgscan.reports.headline import headline
 from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
@@ -97,10 +104,7 @@ class HtmlReport(StreamedReport):
             fixes=fixes,
             fix_groups=groups,
             detailed=detailed_fixes(groups),
-            other_scripts=len(
-                {script for group in groups[1:] for script in group.scripts}
-                - set(groups[0].scripts if groups else ())
-            ),
+            run_first=_run_first(fixes),
             changes=changes,
             exceptions=exception_counts(inputs.result.findings),
             run_scope=scope_text(inputs.result.run.scope),
@@ -122,6 +126,15 @@ def urgent_first(findings: Iterable[Finding]) -> list[Finding]:
             str(f.trail_arn),
         ),
     )
+
+
+#: Where the page sends a reader for the scripts after the first.
+REST_OF_THE_PLAN = "in What to fix and the Remediation sheet"
+
+
+def _run_first(fixes: tuple[RemediationRow, ...]) -> str | None:
+    action = what_to_run(fixes)
+    return first_action_text(action, REST_OF_THE_PLAN) if action else None
 
 
 def finding_rows(summary: ReportSummary) -> list[dict[str, object]]:

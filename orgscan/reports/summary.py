@@ -24,6 +24,7 @@ from orgscan.model import (
     ScanResult,
     Status,
 )
+from orgscan.wording import plural
 
 #: The order in which statuses are counted and shown.
 STATUS_ORDER: tuple[Status, ...] = (Status.PASS, Status.WARN, Status.FAIL, Status.ERROR)
@@ -265,7 +266,7 @@ def _coverage(result: ScanResult) -> Coverage:
 def coverage_note(account: AccountCoverage) -> str:
     """Why an account is, or is not, part of the evidence, in a few words."""
     if account.scanned:
-        return f"scanned in {account.regions_scanned} region(s)"
+        return f"scanned in {plural(account.regions_scanned, 'region')}"
     if account.error_code is not None:
         return f"not scanned: {account.error_code}"
     if account.state != AccountState.ACTIVE:

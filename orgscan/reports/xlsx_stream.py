@@ -66,7 +66,11 @@ def scratch(workbook: Workbook, title: str) -> Worksheet:
     """A normal sheet of ``workbook`` that is never saved: drawn by position, then copied into
     the write-only sheet ``title`` by ``transfer``. It carries that sheet's title, as the
     charts' references name it."""
-    return Worksheet(workbook, title)
+    sheet = Worksheet(workbook, title)
+    # openpyxl renames a second sheet of one title ("Summary1"), and a chart's references take
+    # the name they are made with: they must name the sheet the chart is copied into.
+    sheet._WorkbookChild__title = title
+    return sheet
 
 
 def transfer(source: Worksheet, target: StreamedSheet) -> None:

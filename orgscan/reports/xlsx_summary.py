@@ -160,11 +160,23 @@ def _since_previous_run(ws: Worksheet, row: int, changes: ChangesSummary) -> int
         facts += [
             ("Previous run folder", changes.previous_folder),
             ("Previous run started (UTC)", changes.previous_started or changes.previous_started_at),
-            # Only the classes that happened: the Summary must stay one readable page.
-            *((f"Trails: {label}", count) for label, count in changes.counts if count),
-            ("Details", "see the Changes sheet"),
+            # One line each, only the classes that happened: a row per class would shrink the
+            # one-page Summary below a readable size.
+            *(
+                [("Account changes", _classes(changes.account_counts))]
+                if changes.account_counts
+                else []
+            ),
+            ("Trail changes", _classes(changes.counts)),
+            ("Details", "see the Account changes and Changes sheets"),
         ]
     return _label_rows(ws, row + 1, facts)
+
+
+def _classes(counts: tuple[tuple[str, int], ...]) -> str:
+    """``new failure 1, still failing 4, removed 1``: the classes that happened, as the page
+    lists them."""
+    return ", ".join(f"{label} {count}" for label, count in counts if count) or "none"
 
 
 def _bar_chart(

@@ -1,5 +1,5 @@
 """The table sheets of ``report.xlsx``: Findings, Accounts, Buckets, Coverage, Remediation,
-Changes, Run, Controls and Who can weaken.
+Run, Controls and Who can weaken (the two Changes sheets are ``xlsx_changes``).
 
 Each sheet is declared as its columns: a readable header, how a row gives the cell, whether
 the cell is coloured by its status or wrapped, how wide it may grow and whether it names the row
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from operator import itemgetter
+from typing import TypeVar
 
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -19,15 +20,17 @@ from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS
 from orgscan.model import ExceptionMark, Finding, ScanResult
-from orgscan.reports.changes import ChangeRow, ChangesSummary
+from orgscan.reports.changes import ChangesSummary
 from orgscan.reports.claims import ControlStanding, standings
 from orgscan.reports.fixes import RemediationRow
 from orgscan.reports.runtext import command_text, parameter_label
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.tamper_view import sheet_rows
-from orgscan.reports.xlsx_sheet import CellValue, Column, put, write_table
+from orgscan.reports.xlsx_sheet import CellValue, Column, write_table
 from orgscan.weakeners import Weakener
+
+_Row = TypeVar("_Row")
 
 #: How wide (characters) a Findings column may grow before its text wraps; the others: 60.
 FINDING_WIDTHS: dict[str, int] = {
@@ -179,6 +182,8 @@ def _of_bucket(column: Column[BucketSummary]) -> Column[RemediationRow]:
 
 
 _REMEDIATION_COLUMNS: tuple[Column[RemediationRow], ...] = (
+    # The plan's ranking: 1 is the bucket to fix first (``orgscan.remediation.ranking``).
+    Column("Order", lambda r: r.order, key=True),
     *(_of_bucket(column) for column in _SHARED_BUCKET_COLUMNS),
     Column("Strategy", lambda r: r.strategy),
     Column("What to do", lambda r: r.summary, wrap=True, width=30),
@@ -204,20 +209,6 @@ _COVERAGE_COLUMNS: tuple[Column[CoverageRow], ...] = (
     Column("Stage", lambda r: r.stage),
     Column("Error code", lambda r: r.error_code),
     Column("Detail", lambda r: r.detail, width=40),
-)
-
-_CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
-    Column("Class", lambda r: r.label),
-    Column("Trail", lambda r: r.trail_name),
-    Column("Account", lambda r: r.account_id),
-    Column("Account name", lambda r: r.account_name),
-    Column("Status before", lambda r: r.status_old, status=True),
-    Column("Status now", lambda r: r.status_new, status=True),
-    Column("Reason code before", lambda r: r.reason_code_old),
-    Column("Reason code now", lambda r: r.reason_code_new),
-    Column("What changed", lambda r: r.what_changed, wrap=True, width=36),
-    Column("Excepted", lambda r: r.excepted),
-    Column("Trail ARN", lambda r: r.trail_arn, width=36),
 )
 
 _PARAMETER_COLUMNS: tuple[Column[tuple[str, CellValue]], ...] = (
@@ -268,21 +259,9 @@ def coverage_sheet(ws: Worksheet, summary: ReportSummary) -> None:
 
 
 def remediation_sheet(ws: Worksheet, rows: tuple[RemediationRow, ...]) -> None:
-    """One row per failing bucket: the strategy, its steps in words and the script."""
+    """One row per failing bucket in the plan's ranking: the strategy, its steps in words and
+    the script."""
     write_table(ws, _REMEDIATION_COLUMNS, rows)
-
-
-def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
-    """What changed since the previous run, one row per trail that changed."""
-    write_table(ws, _CHANGE_COLUMNS, changes.rows)
-    if not changes.rows:
-        # Below the (empty) table, outside its filter: why there is nothing to list.
-        note = (
-            "First run in this folder: there is no previous run to compare with."
-            if changes.first_run
-            else f"No trail changed since the previous run ({changes.previous_folder})."
-        )
-        put(ws.cell(row=3, column=1), note)
 
 
 def run_sheet(ws: Worksheet, summary: ReportSummary, changes: ChangesSummary) -> None:

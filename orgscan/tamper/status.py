@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from orgscan.model import Status
 from orgscan.weakeners import Weakener
+from orgscan.wording import plural
 
 
 def tamper_status(rows: Sequence[Weakener], unread: Sequence[str] = ()) -> tuple[Status, str]:
@@ -28,4 +29,6 @@ def _sentence(rows: Sequence[Weakener], verb: str) -> str:
     shown = ", ".join(principals[:3]) + (
         f" and {len(principals) - 3} more" if len(principals) > 3 else ""
     )
-    return f"{len(principals)} principal(s) {verb} weaken it ({', '.join(actions)}): {shown}."
+    return (
+        f"{plural(len(principals), 'principal')} {verb} weaken it ({', '.join(actions)}): {shown}."
+    )

@@ -149,4 +149,4 @@ def test_an_apply_record_is_named_as_written_after_the_seal(demo_run: Path) -> N
         "`orgscan remediate --apply` after the run was sealed)",
         "added: remediation/apply-notes.sh",  # not a record: no such excuse
     ]
-    assert "NOT intact: 2 file(s)" in err
+    assert "NOT intact: 2 files" in err

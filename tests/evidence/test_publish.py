@@ -67,7 +67,7 @@ def test_publish_command_imports_a_run(security_hub: Any, demo_run: Path) -> Non
     expected = len(json.loads((demo_run / "findings-asff.json").read_text())["Findings"])
     assert out.startswith(
         f"imported {expected} of {expected} findings into Security Hub "
-        "(us-east-1, account 123456789012) in 1 call(s)"
+        "(us-east-1, account 123456789012) in 1 call"
     )
     stored = all_findings(security_hub)
     assert sorted(f["Id"] for f in stored) == sorted(

@@ -22,6 +22,7 @@ from orgscan.evidence.publish import (
     record_published,
 )
 from orgscan.findings import load_run
+from orgscan.wording import plural
 from tests.evidence.cli import run_cli
 from tests.evidence.test_recompute import read_findings, reseal
 
@@ -145,8 +146,8 @@ def test_per_account_imports_each_result_into_its_owner(security_hub: Any, demo_
     for member in members:
         n = len(owners[member])
         assert (
-            f"imported {n} of {n} findings into Security Hub (us-east-1, account {member}) "
-            "in 1 call(s)"
+            f"imported {n} of {plural(n, 'finding')} into Security Hub (us-east-1, "
+            f"account {member}) in 1 call"
         ) in lines
         held = owner_findings(member)
         assert set(held) == owners[member]

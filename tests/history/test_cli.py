@@ -127,7 +127,7 @@ def test_history_table_and_json(
     assert header.split() == [
         "RUN",
         "STARTED",
-        "COMPLETE",
+        "COVERAGE",
         "PASS",
         "WARN",
         "FAIL",
@@ -137,7 +137,7 @@ def test_history_table_and_json(
     assert newest.split() == [
         NEW,
         "2026-11-27T09:00:00Z",
-        "yes",
+        "complete",
         "3",
         "0",
         "1",
@@ -145,7 +145,7 @@ def test_history_table_and_json(
         "2/2",
         "latest",
     ]
-    assert oldest.split() == [OLD, "2026-11-20T09:00:00Z", "yes", "2", "0", "1", "0", "2/2"]
+    assert oldest.split() == [OLD, "2026-11-20T09:00:00Z", "complete", "2", "0", "1", "0", "2/2"]
     assert outcome.stderr.startswith(f"skipped {broken.name}: ")
     document = json.loads(runner.invoke(app, ["history", str(output_dir), "--json"]).stdout)
     assert [run["folder"] for run in document["runs"]] == [NEW, OLD]
@@ -161,3 +161,38 @@ def test_history_of_an_empty_or_missing_folder(runner: CliRunner, tmp_path: Path
     assert missing.exit_code == 2
     assert missing.stderr.startswith("orgscan: error: ")
     assert "Traceback" not in missing.output
+
+
+def test_coverage_reads_complete_or_incomplete_and_unfinished_stays(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from orgscan.cli.history_cmd import format_history
+    from orgscan.runs.history import RunHistory, summarise
+
+    done = result(finding("a", ReasonCode.COMPLIANT))
+    partial = replace(done, run=replace(done.run, complete=False))
+    rows = format_history(
+        RunHistory(
+            output_dir=tmp_path,
+            runs=(
+                summarise("20261127T090000Z", partial, latest=True),
+                summarise("20261126T090000Z", done, latest=False, folder_complete=False),
+                summarise("20261125T090000Z", done, latest=False),
+            ),
+            skipped=(),
+        )
+    ).splitlines()
+    assert rows[0].split()[2] == "COVERAGE"
+    assert [row.split()[2] for row in rows[1:]] == ["incomplete", "unfinished", "complete"]
+
+
+def test_report_names_an_existing_file_as_not_a_directory(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    afile = tmp_path / "afile.txt"
+    afile.write_text("notes\n", encoding="utf-8")
+    outcome = runner.invoke(app, ["report", str(afile)])
+    assert outcome.exit_code == 2
+    assert f"{afile}: not a run folder (not a directory)" in outcome.stderr
+    missing = runner.invoke(app, ["report", str(tmp_path / "gone")])
+    assert "not a run folder (no such directory)" in missing.stderr

@@ -40,7 +40,7 @@ def test_a_run_folder_without_manifest_is_listed_as_unfinished(output_dir: Path)
     rows = [line.split() for line in outcome.stdout.splitlines()[1:]]
     assert [row[:3] for row in rows] == [
         [crashed.name, "2026-11-20T09:00:00Z", "unfinished"],
-        [done.name, "2026-11-20T09:00:00Z", "yes"],
+        [done.name, "2026-11-20T09:00:00Z", "complete"],
     ]
     document = json.loads(CliRunner().invoke(app, ["history", str(output_dir), "--json"]).stdout)
     assert [run["folder_complete"] for run in document["runs"]] == [False, True]

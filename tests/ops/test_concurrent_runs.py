@@ -167,7 +167,7 @@ def test_a_run_killed_while_writing_is_listed_as_unfinished(
     assert resolve_latest(output_dir) is None  # latest never named the killed run
     history = _python(env, "-m", "orgscan", "history", str(output_dir))
     header, row = history.stdout.splitlines()
-    assert header.split()[2] == "COMPLETE"
+    assert header.split()[2] == "COVERAGE"
     assert row.split()[0] == run_dir.name
     assert row.split()[2] == "unfinished"
 
@@ -215,7 +215,7 @@ def test_a_run_killed_before_its_findings_is_unfinished_and_cleaned_up(
     assert f"removed {left}" in (newest / "orgscan.log").read_text(encoding="utf-8")
     rows = history()
     assert [row[:3] for row in rows] == [
-        [newest.name, rows[0][1], "yes"],
+        [newest.name, rows[0][1], "complete"],
         [run_dir.name, "-", "unfinished"],
     ]
 

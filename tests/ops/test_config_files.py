@@ -144,7 +144,8 @@ ENTRY = {"bucket_name": "logs-bucket", "owner": "o", "reason": "r", "expires": d
         (
             {"remediation": {"colour": "red"}},
             {},
-            f"{SOURCE}: key 'remediation': unknown key 'colour' (known keys: strategy, mode, days)",
+            f"{SOURCE}: key 'remediation': unknown key 'colour' "
+            "(known keys: strategy, mode, days, priority_accounts)",
         ),
         (
             {"remediation": {"strategy": "rebuild"}},

@@ -176,7 +176,11 @@ def test_the_summary_names_the_reports_and_the_change_since_the_previous_run(
     run = (demo_output / "latest").resolve()
     assert f"    {run / 'report.html'}" in stdout
     assert f"    {run / 'report.xlsx'}" in stdout
-    assert re.search(r"since the previous run \(\d{8}T\d{6}Z\): new failure \d+", stdout)
+    assert re.search(
+        r"since the previous run \(\d{8}T\d{6}Z\): accounts: new failure 1\b.*; "
+        r"trails: new failure \d+",
+        stdout,
+    )
     # The account verdicts, counted as findings.json has them.
     document = json.loads((run / "findings.json").read_text())
     verdicts = Counter(a["verdict"] for a in document["accounts"] if a["scanned"])
@@ -215,9 +219,17 @@ def test_the_progress_bar_counts_accounts_of_those_planned() -> None:
     bar.close()
     assert terminal.text.count("\r") == 3
     assert "2/52" not in terminal.text
-    assert terminal.text.endswith(
-        "3/52 accounts, 51 regions, 1 buckets, 0:01 elapsed, ETA 0:20\x1b[K\n"
+    assert terminal.text.endswith("3/52 accounts, 51 regions, 1 bucket, 0:01 elapsed, done\x1b[K\n")
+    # Every account in, buckets still read: no "ETA 0:00" while work remains.
+    assert format_progress(ScanProgress(52, 52, 884, 3, 30.0)).endswith(
+        "52/52 accounts, 884 regions, 3 buckets, 0:30 elapsed, reading buckets"
     )
+    # Writing the run folder is a phase of its own, with how long it took.
+    writes = Terminal()
+    clock = iter([10.0, 13.0])
+    with ProgressBar(writes, clock=lambda: next(clock), columns=200).writing():  # type: ignore[arg-type]
+        assert writes.text == "writing the run folder ..."
+    assert writes.text.endswith("\rwrote the run folder in 0:03\x1b[K\n")
     narrow = Terminal()
     ProgressBar(narrow, columns=60)(ScanProgress(52, 3, 51, 1, 1.2))  # type: ignore[arg-type]
     assert narrow.text == "\r" + format_progress(ScanProgress(52, 3, 51, 1, 1.2))[:59] + "\x1b[K"

@@ -48,7 +48,7 @@ def run_dir(tmp_path):
 def test_shows_the_plan_without_changing_anything(run_dir):
     shown = runner.invoke(app, ["remediate", str(run_dir)])
     assert shown.exit_code == 0, shown.output
-    assert "1 bucket(s) to change, 1 without steps." in shown.output
+    assert "1 bucket to change, 1 without steps." in shown.output
     assert (
         "[1] bucket short-logs in us-east-1: enable-in-place; acting account 123456789012 "
         "(main)" in shown.output
@@ -142,7 +142,7 @@ def test_bad_run_folders_exit_2(tmp_path):
 def test_apply_asks_first(run_dir, evidence_agrees):
     declined = runner.invoke(app, ["remediate", str(run_dir), "--apply"], input="n\n")
     assert declined.exit_code == 1
-    assert "Apply 1 step(s)?" in declined.output
+    assert "Apply 1 step?" in declined.output
     assert "Not applied; nothing was changed." in declined.output
     assert not (run_dir / "remediation").exists()
 

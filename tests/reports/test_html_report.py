@@ -65,7 +65,7 @@ def test_one_table_row_per_finding_failing_first(html: str, scan_result: ScanRes
     )
     # PASS rows are collapsed behind the status filter; the failing ones are shown.
     assert ["hidden" in row for row in rows] == [False] * 7 + [True] * 2
-    assert "2 PASS row(s) are collapsed" in html
+    assert "2 PASS rows are collapsed" in html
 
 
 def test_every_row_shown_when_all_pass(scan_result: ScanResult) -> None:
@@ -110,7 +110,7 @@ def test_header_shows_org_policy_and_coverage(html: str) -> None:
     assert "2026-11-27 09:01:30 UTC" in text
     assert "mode COMPLIANCE" in text
     assert "minimum 365 days" in text
-    assert "4 of 5 planned accounts scanned (6 in the organization); 3 region(s)" in text
+    assert "4 of 5 planned accounts scanned (6 in the organization); 3 regions" in text
     assert "Coverage incomplete" in text
 
 
@@ -261,15 +261,16 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     summary = summarise(scan_result)
     groups = fix_groups(remediation_rows(ReportInputs(result=scan_result), summary), summary)
     split = detailed_fixes(groups, limit=3)
-    # Prod's two buckets, then the first of the two no account owns (2 trails beat 1).
-    assert [len(rows) for _, rows in split.groups] == [2, 1]
+    # In the plan's ranking: Management's unlocked bucket, then the missing bucket no account
+    # owns with the partner's bucket that nothing here can change.
+    assert [len(rows) for _, rows in split.groups] == [1, 2]
     assert split.groups[1][0].label == "owner unknown"
     assert len(split.rest) == 7 - 3
     assert [(group.label, row.bucket.status.value) for group, row in split.rest] == [
-        ("owner unknown", "ERROR"),
-        (f"Management ({MGMT})", "FAIL"),
-        (f"Log Archive ({ARCHIVE})", "ERROR"),
+        (f"{FORMULA_NAME} ({PROD})", "FAIL"),
+        (f"{FORMULA_NAME} ({PROD})", "FAIL"),
         (f"Log Archive ({ARCHIVE})", "WARN"),
+        (f"Log Archive ({ARCHIVE})", "ERROR"),
     ]
     # At most one per account: every account's most urgent bucket is detailed.
     one_each = detailed_fixes(groups, limit=40, per_group=1)
@@ -282,9 +283,11 @@ def test_what_to_fix_details_the_most_urgent_buckets_and_lists_the_rest(
     )
 
 
-def test_what_to_run_counts_only_the_buckets_its_script_changes(scan_result: ScanResult) -> None:
-    # Without the production buckets, the first group is the one no account owns: a missing
-    # bucket its script replaces and a partner's bucket that nothing can change from here.
+def test_what_to_run_names_the_first_ranked_script_and_counts_the_rest(
+    scan_result: ScanResult,
+) -> None:
+    # Without verdicts no fix makes an account protected: the worst bucket goes first, the
+    # management account's unlocked one, ahead of the missing bucket no account owns.
     result = replace(
         scan_result,
         findings=tuple(
@@ -295,10 +298,9 @@ def test_what_to_run_counts_only_the_buckets_its_script_changes(scan_result: Sca
     )
     summary = summarise(result)
     first = fix_groups(remediation_rows(ReportInputs(result=result), summary), summary)[0]
-    assert first.label == "owner unknown"
-    assert [row.script is not None for row in first.rows] == [True, False]
+    assert first.label == f"Management ({MGMT})"
     text = " ".join("".join(parse(render(result)).text).split())
     assert (
-        f"What to run {first.scripts[0]} first: it fixes 1 bucket(s) that 1 trail(s) "
-        "deliver to; then 2 more script(s)."
+        f"What to run remediation/{MGMT}.sh first: it fixes bucket mgmt-trail-logs "
+        "(LOCK_NOT_CONFIGURED); then 2 more scripts, in What to fix and the Remediation sheet."
     ) in text

@@ -8,6 +8,7 @@ reason shown, where no Chromium or no Playwright is installed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +222,10 @@ def test_print_shows_every_row_and_opens_sections(page: Any) -> None:
 def test_changes_and_exceptions_are_shown(page: Any) -> None:
     notes = page.locator("#verdict .notes")
     assert notes.is_visible()
-    assert "1 new failure, 0 resolved since 2026-11-20 09:00 UTC" in notes.inner_text()
+    assert (
+        "accounts: 0 new failures, 0 resolved; trails: 1 new failure, 0 resolved; "
+        "since 2026-11-20 09:00 UTC"
+    ) in notes.inner_text()
     assert page.locator("#changes tbody tr").count() == 7
     new_failure = page.locator("#changes .badge.change-new_failure")
     new_failure.scroll_into_view_if_needed()  # the section is laid out once scrolled to
@@ -238,3 +242,44 @@ def test_changes_and_exceptions_are_shown(page: Any) -> None:
         page.locator("#findings-table tbody tr:not([hidden]) .badge.exception-expired").count() == 1
     )
     assert page.problems == []
+
+
+def test_the_caller_arn_wraps_between_its_parts_and_tables_keep_off_the_next_heading(
+    browser: Any, tmp_path: Path
+) -> None:
+    _, current, diff = build_history()
+    arn = "arn:aws:sts::111111111111:assumed-role/OrganizationAccountAccessRoleForAudit/session"
+    result = judged(current)
+    result = replace(result, run=replace(result.run, caller_arn=arn))
+    path = tmp_path / "report.html"
+    path.write_bytes(HtmlReport().render(ReportInputs(result=result, diff=diff)))
+    context = browser.new_context(viewport={"width": 400, "height": 900})
+    page = context.new_page()
+    page.goto(path.as_uri())
+    # Every line of the caller's value ends at a separator: no word is cut in two.
+    lines = page.eval_on_selector(
+        ".meta dd.arn",
+        """dd => { const r = document.createRange(); const t = [];
+           const walker = document.createTreeWalker(dd, NodeFilter.SHOW_TEXT);
+           let line = '', top = null, node;
+           while ((node = walker.nextNode())) {
+             for (let i = 0; i < node.length; i++) {
+               r.setStart(node, i); r.setEnd(node, i + 1);
+               const y = Math.round(r.getBoundingClientRect().top);
+               if (top !== null && y !== top) { t.push(line); line = ''; }
+               top = y; line += node.data[i];
+             }
+           }
+           t.push(line); return t; }""",
+    )
+    assert "".join(lines) == arn
+    assert len(lines) > 1
+    assert all(line.endswith((":", "/")) for line in lines[:-1]), lines
+    # The "Accounts not scanned" table and the "Errors" heading below it do not touch.
+    gap = page.evaluate(
+        """() => { const t = document.querySelector('.unscanned-accounts').closest('.table-wrap');
+           return t.nextElementSibling.getBoundingClientRect().top
+                  - t.getBoundingClientRect().bottom; }"""
+    )
+    assert gap >= 16
+    context.close()

@@ -13,7 +13,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from orgscan.diff import RunDiff, diff_from_dict, diff_results, diff_to_dict
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
-from orgscan.model import ScanResult, Status
+from orgscan.model import AccountGap, AccountVerdictCode, ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
@@ -22,6 +22,7 @@ from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
 
 from .page_parser import parse
 from .report_fixture import (
+    DEV,
     EXPIRED,
     FORMULA_NAME,
     MGMT,
@@ -29,10 +30,14 @@ from .report_fixture import (
     PROD,
     SCRIPT_NAME,
     build_history,
+    build_judged,
 )
 from .workbook_helpers import find_row, header, records
 
-HEADLINE = "1 new failure, 0 resolved since 2026-11-20 09:00 UTC"
+HEADLINE = (
+    "accounts: 0 new failures, 0 resolved; trails: 1 new failure, 0 resolved; "
+    "since 2026-11-20 09:00 UTC"
+)
 EXCEPTIONS = "1 finding excepted, 1 exception expired"
 
 
@@ -68,30 +73,13 @@ def test_summary_has_the_since_previous_run_block(workbook: Workbook) -> None:
     assert summary_value(workbook, "Changes") == HEADLINE
     assert summary_value(workbook, "Previous run folder") == PREVIOUS_FOLDER
     assert summary_value(workbook, "Previous run started (UTC)") == datetime(2026, 11, 20, 9)
-    counts = {
-        label: summary_value(workbook, f"Trails: {label}", missing=None)
-        for label in (
-            "new failure",
-            "resolved",
-            "still failing",
-            "changed",
-            "unchanged",
-            "not assessed",
-            "removed",
-        )
-    }
-    # The removed trail is counted as removed, never as resolved; classes with no trail are
-    # left out (the Summary stays one page).
-    assert counts == {
-        "new failure": 1,
-        "resolved": None,
-        "still failing": 4,
-        "changed": 1,
-        "unchanged": 3,
-        "not assessed": None,
-        "removed": 1,
-    }
-    assert summary_value(workbook, "Details") == "see the Changes sheet"
+    # One line per kind, only the classes that happened (the Summary stays one page); the
+    # removed trail is counted as removed, never as resolved.
+    assert summary_value(workbook, "Trail changes") == (
+        "new failure 1, still failing 4, changed 1, unchanged 3, removed 1"
+    )
+    assert summary_value(workbook, "Account changes") == "unchanged 6"
+    assert summary_value(workbook, "Details") == "see the Account changes and Changes sheets"
     run = {row["Parameter"]: row["Value"] for row in records(workbook["Run"])}
     assert run["Previous run folder"] == PREVIOUS_FOLDER
     assert run["Previous run started (UTC)"] == datetime(2026, 11, 20, 9)
@@ -282,8 +270,10 @@ def test_page_lists_the_changes(history: ReportInputs) -> None:
     ] * 4 + ["changed", "removed"]
     text = page_text(html)
     assert (
-        "Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: new failure 1, "
-        "resolved 0, still failing 4, changed 1, unchanged 3, not assessed 0, removed 1."
+        "Compared with run 20261120T090000Z, started 2026-11-20 09:00:00 UTC: accounts: new "
+        "failure 0, resolved 0, still failing 0, changed 0, unchanged 6, not assessed 0, "
+        "removed 0; trails: new failure 1, resolved 0, still failing 4, changed 1, unchanged 3, "
+        "not assessed 0, removed 1."
     ) in text
     assert "PASS → FAIL COMPLIANT → MODE_NOT_ALLOWED status PASS → FAIL;" in text
     assert "FAIL → absent LOCK_NOT_CONFIGURED → — trail removed" in text
@@ -346,3 +336,60 @@ def test_exception_counts(history: ReportInputs) -> None:
     counts = exception_counts(history.result.findings)
     assert (counts.excepted, counts.expired, counts.text()) == (1, 1, EXCEPTIONS)
     assert exception_counts(()).text() == "none"
+
+
+def test_account_verdict_changes_lead_both_changes_sections() -> None:
+    old = build_judged()
+    # The formula-named account lost its protection in eu-west-1; the script-named one is gone.
+    accounts = tuple(
+        replace(
+            a,
+            verdict=Status.FAIL,
+            verdict_code=AccountVerdictCode.UNPROTECTED,
+            protected_by=(),
+            gaps=(AccountGap("eu-west-1", AccountVerdictCode.UNPROTECTED),),
+        )
+        if a.account_id == PROD
+        else a
+        for a in old.accounts
+        if a.account_id != DEV
+    )
+    new = replace(old, accounts=accounts)
+    inputs = ReportInputs(result=new, diff=diff_results(old, new, old_folder=PREVIOUS_FOLDER))
+    headline = (
+        "accounts: 1 new failure, 0 resolved; trails: 0 new failures, 0 resolved; "
+        "since 2026-11-27 09:00 UTC"
+    )
+    html = HtmlReport().render(inputs).decode("utf-8")
+    text = page_text(html)
+    assert f"Since the previous run {headline}" in text
+    # The account rows come first, then the trails' (still failing ones are listed too).
+    assert [row["data-class"] for row in parse(html).change_rows][:4] == [
+        "new_failure",
+        "still_failing",
+        "removed",
+        "still_failing",
+    ]
+    assert (
+        f"new failure {FORMULA_NAME}{PROD} PASS → FAIL PROTECTED → UNPROTECTED verdict PASS → FAIL;"
+    ) in text
+    assert text.index("Account verdicts") < text.index(f"{FORMULA_NAME}{PROD} PASS → FAIL")
+    assert SCRIPT_NAME not in html  # an account name from AWS is escaped here too
+    assert "account no longer in the organization" in text
+    workbook = load_workbook(io.BytesIO(XlsxReport().render(inputs)))
+    assert summary_value(workbook, "Changes") == headline
+    assert (
+        summary_value(workbook, "Account changes")
+        == "new failure 1, still failing 1, unchanged 3, removed 1"
+    )
+    rows = records(workbook["Account changes"])
+    assert [
+        (r["Class"], r["Account"], r["Verdict before"], r["Verdict now"], r["Verdict code now"])
+        for r in rows
+    ] == [
+        ("new failure", PROD, "PASS", "FAIL", "UNPROTECTED"),
+        ("still failing", MGMT, "FAIL", "FAIL", "UNPROTECTED"),
+        ("removed", DEV, "FAIL", None, None),
+    ]
+    assert rows[0]["What changed"].startswith("verdict PASS → FAIL; verdict_code PROTECTED")
+    assert rows[2]["What changed"] == "account no longer in the organization"

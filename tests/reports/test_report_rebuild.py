@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,9 +120,13 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     counts = diff["counts"]
     assert counts["new_failure"] > 0
     assert counts["resolved"] > 0
+    accounts = Counter(a["class"] for a in diff["accounts"])
+    assert accounts["new_failure"] == 1  # the drift leaves one more account unprotected
+    # Accounts first (the verdict is per account), trails named separately.
     headline = (
-        f"{counts['new_failure']} new failures, {counts['resolved']} resolved since "
-        f"{display_time(diff['old']['started_at'], seconds=False)}"
+        f"accounts: 1 new failure, {accounts['resolved']} resolved; "
+        f"trails: {counts['new_failure']} new failures, {counts['resolved']} resolved; "
+        f"since {display_time(diff['old']['started_at'], seconds=False)}"
     )
     listed = [t for t in diff["trails"] if t["class"] != "unchanged"]
 
@@ -169,7 +174,8 @@ def test_the_second_run_shows_diff_exceptions_and_plan(history: History) -> None
     text = " ".join("".join(page.text).split())
     assert f"Since the previous run {headline} (run {history.first.name}" in text
     assert "Exceptions 1 finding excepted, 1 exception expired" in text
-    assert [row["data-class"] for row in page.change_rows] == [t["class"] for t in listed]
+    moved = [a["class"] for a in diff["accounts"] if a["class"] != "unchanged"]
+    assert [row["data-class"] for row in page.change_rows] == moved + [t["class"] for t in listed]
     marks = {row["data-exception"] for row in page.finding_rows if row.get("data-exception")}
     assert marks == {"EXCEPTED", "EXCEPTION EXPIRED"}
     assert page.articles == len(plan["entries"])

@@ -25,7 +25,16 @@ def rows_by_bucket(inputs: ReportInputs) -> dict[str, RemediationRow]:
 
 def test_without_plan_rows_come_from_the_default_plan(scan_result: ScanResult) -> None:
     rows = remediation_rows(ReportInputs(result=scan_result), summarise(scan_result))
-    assert [row.bucket.status.value for row in rows] == ["FAIL"] * 4 + ["ERROR"] * 2 + ["WARN"]
+    # The buckets with steps in the plan's ranking, then those without (ERRORs: nothing to run).
+    assert [(row.order, row.bucket.status.value) for row in rows] == [
+        (1, "FAIL"),
+        (2, "FAIL"),
+        (3, "FAIL"),
+        (4, "FAIL"),
+        (5, "WARN"),
+        (None, "ERROR"),
+        (None, "ERROR"),
+    ]
     plan = build_plan(scan_result, RemediationSettings())
     assert rows == remediation_rows(
         ReportInputs(result=scan_result, plan=plan), summarise(scan_result)

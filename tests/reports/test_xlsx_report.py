@@ -33,7 +33,8 @@ from .report_fixture import (
 )
 from .workbook_helpers import find_row, header, records
 
-TABLE_SHEETS = ("Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run", "Changes")
+#: Every sheet but the Summary and the Controls is one table under a header row.
+TABLE_SHEETS = tuple(name for name in SHEETS if name not in ("Summary", "Controls"))
 
 
 def render(result: ScanResult) -> bytes:
@@ -62,6 +63,7 @@ def test_sheets_in_order(workbook: Workbook) -> None:
         "Coverage",
         "Remediation",
         "Run",
+        "Account changes",
         "Changes",
         "Controls",
         "Who can weaken",
@@ -163,7 +165,11 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         assert ws.freeze_panes == "A2", name
         assert all(cell.font.bold for cell in ws[1] if cell.value is not None), name
         assert ws.auto_filter.ref.startswith("A1:"), name
-        assert ws.auto_filter.ref.endswith(str(max(ws.max_row, 1))) or name == "Changes", name
+        # An empty Changes table has its note below it, outside the filter.
+        assert ws.auto_filter.ref.endswith(str(max(ws.max_row, 1))) or name in (
+            "Changes",
+            "Account changes",
+        ), name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
     assert workbook["Findings"].auto_filter.ref == "A1:AB10"
@@ -419,3 +425,14 @@ def test_control_characters_in_the_organization_id_keep_the_file_readable(
         workbook["Summary"].cell(find_row(workbook["Summary"], "Organization"), 2).value
         == "o-abc]0;pwneddef"
     )
+
+
+def test_the_summary_charts_read_the_summary_sheet(scan_result: ScanResult) -> None:
+    # The Summary is drawn on a scratch sheet and copied: its charts must still name "Summary".
+    with zipfile.ZipFile(io.BytesIO(render(scan_result))) as workbook:
+        charts = [name for name in workbook.namelist() if name.startswith("xl/charts/chart")]
+        sources = [workbook.read(name).decode("utf-8") for name in charts]
+    assert len(sources) == 2
+    for source in sources:
+        assert re.findall(r"<f>'?([^'!<]+)'?!", source)
+        assert set(re.findall(r"<f>'?([^'!<]+)'?!", source)) == {"Summary"}

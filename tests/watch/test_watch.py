@@ -226,7 +226,7 @@ def test_once_on_an_empty_queue_exits_0_within_the_wait_and_writes_nothing(tmp_p
         code, output_text = _watch_once(queue_url, output)
         took = time.monotonic() - began
     assert code == 0, output_text
-    assert "0 incremental run(s) written" in output_text
+    assert "0 incremental runs written" in output_text
     assert len(run_folders(output)) == 1
     assert took < 15  # one base check and one 1-second poll
 
