@@ -248,5 +248,6 @@ def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
     assert {op: measured.calls.get(op) for op in tamper_reads} == {
         op: bound.calls[op] for op in tamper_reads
     }
-    assert bound.calls["iam.GetAccountAuthorizationDetails"] == 10
+    # One per account that owns a trail or a trail's bucket: the demo's 13.
+    assert bound.calls["iam.GetAccountAuthorizationDetails"] == 13
     assert bound.calls["organizations.DescribePolicy"] == 4  # two AWS-managed, two of the demo's

@@ -136,11 +136,11 @@ def _python(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]
 #: Ends the scripts below: orgscan's command line, with the script's arguments.
 _THEN_ORGSCAN = "from orgscan.cli import main\nmain()\n"
 
-#: A scan killed (SIGKILL: no handler runs) while its page is rendered, after findings.json.
+#: A scan killed (SIGKILL: no handler runs) while its page is written, after findings.json.
 _KILLED_WHILE_WRITING = (
     "import os, signal\n"
     "from orgscan.reports.html_report import HtmlReport\n"
-    "HtmlReport.render = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
+    "HtmlReport.stream = lambda self, inputs: os.kill(os.getpid(), signal.SIGKILL)\n"
 ) + _THEN_ORGSCAN
 
 

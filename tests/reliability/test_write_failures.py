@@ -11,7 +11,7 @@ import signal
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,18 +187,18 @@ def test_a_signal_while_writing_stops_at_once_and_leaves_the_folder_incomplete(
     output_dir = tmp_path / "reports"
     assert _scan(output_dir).exit_code == 1
     (previous,) = run_folders(output_dir)
-    real_render = HtmlReport.render
+    real_stream = HtmlReport.stream
 
-    def slow_render(self: HtmlReport, inputs: Any) -> bytes:
-        # A scheduler stops the job while the page is rendered; without the signal being
-        # honoured, rendering would go on for half a minute and then succeed.
+    def slow_stream(self: HtmlReport, inputs: Any) -> Iterator[bytes]:
+        # A scheduler stops the job while the page is written; without the signal being
+        # honoured, writing would go on for half a minute and then succeed.
         os.kill(os.getpid(), signal.SIGTERM)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             time.sleep(0.01)
-        return real_render(self, inputs)
+        yield from real_stream(self, inputs)
 
-    monkeypatch.setattr(HtmlReport, "render", slow_render)
+    monkeypatch.setattr(HtmlReport, "stream", slow_stream)
     outcome = _scan(output_dir)
 
     assert_write_failure(outcome, "interrupted while writing", "incomplete")
