@@ -4,8 +4,10 @@ account."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import urllib.parse
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -235,6 +237,34 @@ def _get_versioning(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
     return response(request, 200, body.encode(), "application/xml")
 
 
+def _list_inventories(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
+    # The simulated buckets have no S3 Inventory configuration: the pre-lock count samples.
+    _, error = readable_bucket(index, request, caller)
+    if error is not None:
+        return error
+    body = (
+        f'<ListInventoryConfigurationsResult xmlns="{_S3_NS}"><IsTruncated>false</IsTruncated>'
+        "</ListInventoryConfigurationsResult>"
+    )
+    return response(request, 200, body.encode(), "application/xml")
+
+
+def _list_versions(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
+    # The simulated buckets hold no log files: an empty page, as moto gives an empty bucket.
+    bucket, error = readable_bucket(index, request, caller)
+    if error is not None:
+        return error
+    assert bucket is not None
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)
+    prefix = html.escape(query.get("prefix", [""])[0])
+    body = (
+        f'<ListVersionsResult xmlns="{_S3_NS}"><Name>{bucket.spec.name}</Name><Prefix>{prefix}'
+        "</Prefix><KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker>"
+        "<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListVersionsResult>"
+    )
+    return response(request, 200, body.encode(), "application/xml")
+
+
 #: Operation -> answer, for the operations of this module.
 RESOURCE_ANSWERS: dict[str, Answer] = {
     "cloudtrail.DescribeTrails": _describe_trails,
@@ -245,4 +275,6 @@ RESOURCE_ANSWERS: dict[str, Answer] = {
     "s3.HeadBucket": _head_bucket,
     "s3.GetObjectLockConfiguration": _get_object_lock,
     "s3.GetBucketVersioning": _get_versioning,
+    "s3.ListBucketInventoryConfigurations": _list_inventories,
+    "s3.ListObjectVersions": _list_versions,
 }
