@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from orgscan.error_codes import INTERRUPTED
 from orgscan.model import Finding, Policy, ScanResult, Status
@@ -21,17 +21,13 @@ from orgscan.prelock.inventory import from_inventory
 from orgscan.prelock.sample import sample
 from orgscan.prelock_count import Prelock, PrelockSource
 
+# The same "a client acting as an account" the tamper step reads with (AWS, or evidence).
+from orgscan.tamper.collect import Clients
+
 log = logging.getLogger(__name__)
 
 #: Where CloudTrail writes under a trail's ``S3KeyPrefix`` (or the bucket's root).
 LOGS_FOLDER = "AWSLogs/"
-
-
-class Clients(Protocol):
-    """Gives a client acting as an account (``SessionFactory``, or a replay of evidence)."""
-
-    def client(self, account_id: str, service: str, region: str) -> Any:
-        """A boto3-like client for ``service`` as ``account_id`` in ``region``."""
 
 
 @dataclass(frozen=True)
