@@ -45,7 +45,8 @@ class Prelock:
     @property
     def verdict(self) -> str:
         """``WARN`` when unprotected files were found, ``ERROR`` when the count failed before
-        finding any, else ``PASS`` (none in what was checked)."""
+        finding any, else ``PASS`` (none in what was checked). With ``sentence`` as its detail,
+        this is the ``PRELOCK`` entry of a finding's integrity checks (contract 5.2)."""
         if self.unprotected:
             return "WARN"
         return "ERROR" if self.error is not None else "PASS"
@@ -66,6 +67,9 @@ class Prelock:
 
     def sentence(self) -> str:
         """What the count can say, in one sentence; a sample never says "none"."""
+        if not self.checked and self.error is None:
+            where = ", ".join(self.prefixes) or "the bucket"
+            return f"No log file was found under {where}: there was nothing to count."
         if self.source is PrelockSource.INVENTORY:
             said = (
                 f"{self.unprotected} of {self.checked} log files in the latest S3 Inventory "

@@ -81,6 +81,12 @@ def test_a_sample_that_finds_nothing_does_not_say_none(s3: Any) -> None:
     assert "not proof that none are unprotected" in counted.sentence()
 
 
+def test_an_empty_prefix_says_there_was_nothing_to_count(s3: Any) -> None:
+    counted = measure(s3, Subject(BUCKET, "123456789012", REGION, (PREFIX,)), STARTED, 8)
+    assert (counted.checked, counted.unprotected, counted.verdict) == (0, 0, "PASS")
+    assert counted.sentence() == "No log file was found under AWSLogs/: there was nothing to count."
+
+
 def test_a_passed_retain_until_date_protects_nothing(s3: Any) -> None:
     s3.put_object(
         Bucket=BUCKET,
