@@ -5,7 +5,8 @@ needs, per scanned account: ``AssumeRole`` (member accounts), ``DescribeRegions`
 ``DescribeTrails`` per region and ``ListBuckets``; per reported trail (each once, the
 organization trail included): ``GetTrailStatus`` and ``GetEventSelectors``; per unique bucket of
 a reported trail: one Object Lock read and one versioning read (plus a region lookup where
-``ListBuckets`` does not give the region), or a single call that finds it missing. With
+``ListBuckets`` does not give the region), or a single call that finds it missing; per PASS
+bucket, the pre-lock count's inventory lookup and listing (``HeadObject`` per sampled file). With
 ``workers`` calls in flight those calls take at least ``calls × latency ÷ workers``; and no
 account is done before its chain of dependent calls (role → regions → trails → [bucket region] →
 lock) has run one after another.
@@ -23,7 +24,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from orgscan.simulate.spec import OrgSpec, skip_reason
+from orgscan.model import ReasonCode
+from orgscan.simulate.spec import OrgSpec, bucket_reason, skip_reason
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,12 @@ def lower_bound(
             calls["s3.HeadBucket"] += 1
         calls["s3.GetObjectLockConfiguration"] += 1
         calls["s3.GetBucketVersioning"] += 1
+        if spec.policy.prelock and bucket_reason(bucket, True, spec.policy) is ReasonCode.COMPLIANT:
+            # The pre-lock count (contract 5.4): is there an inventory report, then one listing
+            # page of the trails' log prefix; the simulated buckets hold no log file, so no
+            # HeadObject (a bucket with files adds up to prelock_sample_size of them).
+            calls["s3.ListBucketInventoryConfigurations"] += 1
+            calls["s3.ListObjectVersions"] += 1
     calls.update(_tamper_calls(spec, trails_by_account(spec)))
     chain = 4 if listing_gives_region else 5
     return LowerBound(

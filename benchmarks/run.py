@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,7 @@ def _moto_backend(spec: OrgSpec, latency_s: float, seed: int) -> Iterator[Backen
 
 def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -> Measurement:
     """Run one full scan (of ``accounts`` only, when given) and measure it."""
+    from orgscan.prelock.step import count_prelock
     from orgscan.scan import scan_organization
     from orgscan.tamper.step import assess_run
 
@@ -161,6 +163,9 @@ def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -
             sessions.caller_account_id,
             (),
         )
+        # The run's pre-lock count (contract 5.4) follows the scan, as in `orgscan scan`.
+        with ThreadPoolExecutor(workers) as pool:
+            result = count_prelock(result, sessions, settings.policy, pool)
         evidence_path = evidence.finish()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         evidence_bytes = evidence_path.stat().st_size if evidence_path else 0

@@ -125,13 +125,14 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
     if finding.tamper_status is not None:  # a run that assessed tamper paths (contract 5.3)
         row["tamper_status"] = finding.tamper_status.value
         row["tamper_reason"] = finding.tamper_reason
+    row["prelock"] = finding.prelock.to_dict() if finding.prelock is not None else None
     return row
 
 
-#: The finding's fields as ``findings.json`` always writes them (those written when set apart).
-_FINDING_FIELDS = tuple(
-    f.name for f in fields(Finding) if f.name not in ("exception", "tamper_status", "tamper_reason")
-)
+#: Fields written apart (when set, or as an object) or never (the trail's key prefix).
+_APART = ("exception", "tamper_status", "tamper_reason", "prelock", "s3_key_prefix")
+#: The finding's fields as ``findings.json`` always writes them, in the contract's order.
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name not in _APART)
 
 
 def _account_to_dict(account: AccountCoverage) -> dict[str, Any]:

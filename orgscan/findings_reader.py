@@ -35,6 +35,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
+from orgscan.prelock_count import prelock_from_dict, prelock_policy
 from orgscan.weakeners import weakener_from_dict
 
 #: Versions the reader accepts: older files read with the later fields absent (null, empty).
@@ -173,6 +174,7 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         )
         if "max_delivery_age_hours" in policy_raw
         else Policy().max_delivery_age_hours,
+        **prelock_policy(policy_raw, SchemaError),  # absent before contract 5.4
     )
     regions = _get(raw, "regions", list, where)
     if len(regions) > MAX_REGIONS or not all(
@@ -356,6 +358,7 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         tamper_reason=_get(raw, "tamper_reason", str, where, optional=True)
         if "tamper_reason" in raw
         else None,
+        prelock=prelock_from_dict(raw.get("prelock"), f"{where}.prelock", SchemaError),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from orgscan.prelock_count import DEFAULT_SAMPLE_SIZE, Prelock
 from orgscan.weakeners import Weakener
 
 
@@ -182,6 +183,10 @@ class Policy:
     #: A trail whose last delivery error is set and whose last delivery is older than this
     #: (before the scan started) is not delivering (contract v3).
     max_delivery_age_hours: int = 24
+    #: Whether PASS buckets are checked for log files written before the lock (contract 5.4),
+    #: and how many object versions a sample reads; recorded so the check can be replayed.
+    prelock: bool = True
+    prelock_sample_size: int = DEFAULT_SAMPLE_SIZE
 
     def to_dict(self) -> dict[str, object]:
         """The policy as it is recorded in ``findings.json`` (``run.policy``)."""
@@ -190,6 +195,8 @@ class Policy:
             "require_mode": self.require_mode.value,
             "min_retention_days": self.min_retention_days,
             "max_delivery_age_hours": self.max_delivery_age_hours,
+            "prelock": self.prelock,
+            "prelock_sample_size": self.prelock_sample_size,
         }
 
 
@@ -287,6 +294,11 @@ class Finding:
     #: Who can weaken the trail's protection (contract 5.3); None when not assessed.
     tamper_status: Status | None = None
     tamper_reason: str | None = None
+    #: Log files written before the lock (contract 5.4); None unless PASS and measured.
+    prelock: Prelock | None = None
+    #: The trail's ``S3KeyPrefix``: where its log files are. Not part of findings.json (the
+    #: prefixes checked are, in ``prelock``); set by the scan, None when read from a file.
+    s3_key_prefix: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from orgscan.evidence.runinfo import describe_run
 from orgscan.files import write_failure
 from orgscan.formats import prepare_in_background
 from orgscan.model import ScanResult
+from orgscan.prelock.step import count_prelock
 from orgscan.runs.folder import RunFolderError, create_run_dir, hold_folder
 from orgscan.runs.logsetup import attach_run_log, attach_shared_log, close_run_log, start_buffer
 from orgscan.runs.logsetup import stop as stop_log
@@ -211,6 +212,7 @@ def _run(
     with hooks.scanning():
         result = execute_scan(plan, sessions, held.executor, progress, clock)
         result = _tamper_paths(result, plan, settings, sessions)
+        result = count_prelock(result, sessions, settings.policy, held.executor)
     if sessions.recorder is not None:
         try:
             sessions.recorder.finish()

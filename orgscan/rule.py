@@ -248,4 +248,5 @@ def trail_finding(
         delivering=(health.delivering(started, policy.max_delivery_age_hours) if health else None),
         log_file_validation=trail.log_file_validation,
         kms_key_arn=trail.kms_key_id,
+        s3_key_prefix=trail.s3_key_prefix,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import gzip
+import io
 import json
 import os
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from orgscan.errors import InputError
 from orgscan.files import file_mode, naming, private_temp
@@ -57,6 +59,13 @@ RECORDED_OPERATIONS = frozenset(
         "DescribePolicy",
         # Names the management account, which SCPs and RCPs never bind (re-derived on verify).
         "DescribeOrganization",
+        # Log files written before the lock (contract 5.4): the inventory report (its
+        # configuration, the dated folders, the manifest and data files) or the sample.
+        "ListBucketInventoryConfigurations",
+        "ListObjectsV2",
+        "GetObject",
+        "ListObjectVersions",
+        "HeadObject",
     }
 )
 # Response headers that carry a fact a verdict uses (HeadBucket's region); the others are
@@ -184,11 +193,19 @@ class ResponseRecorder:
 
 def _clean_response(response: Mapping[str, Any]) -> dict[str, Any]:
     cleaned = {key: value for key, value in response.items() if key != "ResponseMetadata"}
+    if isinstance(cleaned.get("Body"), StreamingBody):  # read by _body_read: kept whole
+        cleaned["Body"] = _peek(cleaned["Body"])
     metadata = response.get("ResponseMetadata") or {}
     kept = _kept_metadata(metadata)
     if kept:
         cleaned["ResponseMetadata"] = kept
     return cleaned
+
+
+def _peek(body: StreamingBody) -> bytes:
+    """The bytes of a body ``_body_read`` made, left readable from the start."""
+    stream = getattr(body, "_raw_stream", None)  # the BytesIO _body_read gave it
+    return stream.getvalue() if isinstance(stream, io.BytesIO) else b""
 
 
 def _kept_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -297,10 +314,23 @@ def recorded_call(
         except ClientError as exc:
             recorder.record(account_id, region, operation, kwargs, None, exc)
             raise
+        if operation == "GetObject":
+            reply = _body_read(reply)
         recorder.record(account_id, region, operation, kwargs, reply, None)
         return reply
 
     return recording
+
+
+def _body_read(reply: Any) -> Any:
+    """A GetObject answer whose body is read into memory, so that the record holds the
+    content (base64) and the caller still reads it as a stream. Only what the scan reads
+    whole is fetched this way (inventory manifests and bounded data files)."""
+    body = reply.get("Body")
+    if body is None or not hasattr(body, "read"):
+        return reply
+    data = body.read()
+    return {**reply, "Body": StreamingBody(io.BytesIO(data), len(data))}
 
 
 def recorded_paginator(

@@ -7,6 +7,7 @@ from orgscan.config import validators as check
 from orgscan.config.choices import Panel
 from orgscan.config.declaration import Option, Setting
 from orgscan.model import MAX_DELIVERY_AGE_HOURS, MAX_RETENTION_DAYS, RequiredMode
+from orgscan.prelock_count import DEFAULT_SAMPLE_SIZE, MAX_SAMPLE_SIZE
 
 POLICY_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -45,5 +46,22 @@ POLICY_SETTINGS: tuple[Setting, ...] = (
         "is not delivering, and protects nothing.",
         Option(Panel.POLICY, int, metavar="HOURS"),
         part="max_delivery_age_hours",
+    ),
+    Setting(
+        "prelock",
+        check.boolean,
+        "Count a PASS bucket's log files written before its lock (an S3 Inventory report, "
+        "else a sample read with HeadObject).",
+        Option(
+            Panel.POLICY, bool, flag=True, declaration="--prelock/--no-prelock", default="--prelock"
+        ),
+        part="prelock",
+    ),
+    Setting(
+        "prelock_sample_size",
+        check.int_between(1, MAX_SAMPLE_SIZE),
+        f"Log file versions a pre-lock sample reads per bucket (default {DEFAULT_SAMPLE_SIZE}).",
+        Option(Panel.POLICY, int, metavar="N"),
+        part="prelock_sample_size",
     ),
 )

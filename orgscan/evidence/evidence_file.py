@@ -38,6 +38,15 @@ TAMPER_OPERATIONS = {
     "DescribePolicy": "organizations",
     "DescribeOrganization": "organizations",
 }
+#: The pre-lock count's reads (contract 5.4); the inventory's are of its destination bucket.
+PRELOCK_OPERATIONS = (
+    "ListBucketInventoryConfigurations",
+    "ListObjectVersions",
+    "HeadObject",
+    "ListObjectsV2",
+    "GetObject",
+)
+_DESTINATION_READS = ("ListObjectsV2", "GetObject")
 # The scan reads a bucket with at most this many accounts (its owner, then its trails').
 
 
@@ -63,6 +72,8 @@ class RecordedEvidence:
     listed_by: dict[str, set[str]] = field(default_factory=dict)
     #: (account, operation, request as canonical JSON) -> the last recorded tamper-path read.
     tamper_calls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    #: (account, operation, request as canonical JSON) -> the pre-lock count's recorded call.
+    object_calls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def request_key(request: Mapping[str, Any]) -> str:
@@ -94,12 +105,18 @@ def load_evidence(path: Path) -> RecordedEvidence:
             *_BUCKET_OPERATIONS,
             *HEALTH_OPERATIONS,
             *TAMPER_OPERATIONS,
+            *PRELOCK_OPERATIONS,
         ):
             account = record["account_id"]
             operation = record["operation"]
             if operation in TAMPER_OPERATIONS:
                 key = (account, operation, request_key(record["request"]))
                 evidence.tamper_calls[key] = record
+                continue
+            if operation in PRELOCK_OPERATIONS:
+                if operation in _DESTINATION_READS or record["request"].get("Bucket") in buckets:
+                    key = (account, operation, request_key(record["request"]))
+                    evidence.object_calls[key] = record
                 continue
             if operation in HEALTH_OPERATIONS:
                 arn = record["request"].get(HEALTH_OPERATIONS[operation])
@@ -157,6 +174,7 @@ _SERVICE_OF = {
     "ListBuckets": "s3",
     **dict.fromkeys(_BUCKET_OPERATIONS, "s3"),
     **TAMPER_OPERATIONS,
+    **dict.fromkeys(PRELOCK_OPERATIONS, "s3"),
 }
 #: Shapes botocore decodes on the way out: IAM's URL-encoded policy documents become objects.
 _DECODED_SHAPES = frozenset({"policyDocumentType"})

@@ -15,12 +15,14 @@ call was refused without an error row was denied by an organization policy as co
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 from orgscan.aws.recorder import EVIDENCE_FILE
 from orgscan.collect.trails import read_trail_health
 from orgscan.evidence.evidence_file import EvidenceFileError, RecordedEvidence, load_evidence
+from orgscan.evidence.prelock_replay import PrelockReplay
 from orgscan.evidence.replay import ReplayHealth, recorded_owners, replay_bucket
 from orgscan.evidence.tamper_diff import recompute_tamper, tamper_differences
 from orgscan.facts import Trail
@@ -34,6 +36,10 @@ from orgscan.model import (
     ScanResult,
     Status,
 )
+from orgscan.prelock.step import assess as assess_prelock
+from orgscan.prelock.step import subjects as prelock_subjects
+from orgscan.prelock.step import with_prelock
+from orgscan.prelock_count import Prelock
 from orgscan.rule import judged_outside, trail_finding
 from orgscan.verdicts import AccountRegions, with_verdicts
 
@@ -62,6 +68,7 @@ EVIDENCED_FIELDS = (
     "delivering",
     "log_file_validation",
     "kms_key_arn",
+    "prelock",
 )
 #: The account fields the evidence decides, through the findings and the regions read.
 EVIDENCED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
@@ -117,7 +124,10 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
                 if facts is not None
                 else _unsupported(trail)
             )
-    return findings
+    # Log files before the lock (contract 5.4): the same count from the recorded reads.
+    targets = prelock_subjects(findings, lambda finding: finding.s3_key_prefix)
+    counts = assess_prelock(targets, PrelockReplay(evidence), started, result.run.policy)
+    return list(with_prelock(findings, counts))
 
 
 def account_regions(result: ScanResult, evidence: RecordedEvidence) -> dict[str, AccountRegions]:
@@ -213,4 +223,6 @@ def _finding_differences(result: ScanResult, recomputed: dict[str, Finding]) -> 
 
 
 def _show(value: object) -> str:
+    if isinstance(value, Prelock):  # an object of findings.json: shown as it is written there
+        return json.dumps(value.to_dict(), sort_keys=True)
     return "null" if value is None else repr(getattr(value, "value", value))

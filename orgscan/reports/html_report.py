@@ -34,6 +34,7 @@ from orgscan.reports.fixes import (
     what_to_run,
 )
 from orgscan.reports.headline import headline
+from orgscan.reports.prelock_text import prelock_line, prelock_rows
 from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
 from orgscan.reports.summary import (
@@ -83,6 +84,7 @@ class HtmlReport(StreamedReport):
         fixes = remediation_rows(inputs, summary)
         groups = fix_groups(fixes, summary)
         changes = summarise_changes(inputs.diff, summary)
+        prelock = prelock_rows(inputs.result.findings)
         template = _page_template()
         pieces = template.generate(
             run=inputs.result.run,
@@ -111,6 +113,8 @@ class HtmlReport(StreamedReport):
             run_command=command_text(inputs.result.run.command),
             controls=standings(load_controls(), inputs.result),
             tamper=tamper_view(inputs.result),
+            prelock_rows=prelock,
+            prelock_line=prelock_line(prelock),
         )
         yield from utf8(pieces)
 

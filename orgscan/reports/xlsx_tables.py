@@ -20,6 +20,7 @@ from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
 from orgscan.findings import FINDING_COLUMNS
 from orgscan.model import ExceptionMark, Finding, ScanResult
+from orgscan.prelock_count import Prelock
 from orgscan.reports.changes import ChangesSummary
 from orgscan.reports.claims import ControlStanding, standings
 from orgscan.reports.fixes import RemediationRow
@@ -102,6 +103,18 @@ def _exception_text(finding: Finding) -> CellValue:
     return label.value if label is not None and finding.exception is not None else None
 
 
+def _prelock(read: Callable[[Prelock], CellValue]) -> Callable[[Finding], CellValue]:
+    return lambda finding: read(finding.prelock) if finding.prelock is not None else None
+
+
+_PRELOCK_COLUMNS: tuple[Column[Finding], ...] = (
+    Column("Files before lock", _prelock(lambda count: count.verdict), status=True),
+    Column("Unprotected files", _prelock(lambda count: count.unprotected)),
+    Column("Files checked", _prelock(lambda count: count.checked)),
+    Column("Files before lock: detail", _prelock(Prelock.sentence), wrap=True, width=40),
+)
+#: The Findings sheet's headers of the pre-lock count, after the contract's fields.
+PRELOCK_HEADERS = tuple(column.header for column in _PRELOCK_COLUMNS)
 _FINDING_COLUMNS: tuple[Column[Finding], ...] = (
     # Read straight from the findings: the columns are the contract's fields, in its order.
     *(
@@ -114,14 +127,18 @@ _FINDING_COLUMNS: tuple[Column[Finding], ...] = (
         )
         for name in FINDING_COLUMNS
     ),
-    # After the contract's fields: the exceptions register's mark.
+    # Then the count of log files written before the lock (contract 5.4), PASS findings only.
+    *_PRELOCK_COLUMNS,
+    # After them: the exceptions register's mark.
     Column("Exception", _exception_text, status=True),
     Column("Exception owner", _mark_field(lambda mark: mark.owner)),
     Column("Exception expires", _mark_field(lambda mark: mark.expires)),
     Column("Exception reason", _mark_field(lambda mark: mark.reason), width=40),
 )
-#: Columns of the Findings sheet after the contract's fields: the exceptions register's mark.
-EXCEPTION_COLUMNS = tuple(column.header for column in _FINDING_COLUMNS[len(FINDING_COLUMNS) :])
+#: Columns of the Findings sheet after the pre-lock count: the exceptions register's mark.
+EXCEPTION_COLUMNS = tuple(
+    column.header for column in _FINDING_COLUMNS[len(FINDING_COLUMNS) + len(_PRELOCK_COLUMNS) :]
+)
 
 _ACCOUNT_COLUMNS: tuple[Column[AccountRow], ...] = (
     Column("Account", lambda row: row.account_id, key=True),

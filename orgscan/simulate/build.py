@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from orgscan.aws.sessions import AccountClient, SessionFactory
 from orgscan.errors import InputError
 from orgscan.model import ManagementEvents
+from orgscan.simulate.logfiles import log_keys
 from orgscan.simulate.spec import (
     ROOT_PATH,
     AccountSpec,
@@ -145,7 +146,9 @@ def materialise(
     for account in spec.all_accounts:
         # In-process moto is CPU-bound under the GIL, so threads would not make this faster.
         credentials = None if account is spec.management else _assume(sts, ids[account.name])
-        _build_resources(account, _AccountClients(maker, credentials))
+        _build_resources(
+            account, _AccountClients(maker, credentials), ids.get(account.name, caller)
+        )
     _attach_scps(org, spec, ids)
     for account in spec.members:
         if account.closed and account.in_organization:
@@ -206,7 +209,7 @@ def _assume(sts: STSClient, account_id: str) -> Credentials:
     )
 
 
-def _build_resources(account: AccountSpec, clients: _AccountClients) -> None:
+def _build_resources(account: AccountSpec, clients: _AccountClients, account_id: str) -> None:
     """Create one account's buckets and trails (then delete the buckets meant to be gone)."""
     s3 = clients.s3()
     for role in account.roles:
@@ -215,6 +218,11 @@ def _build_resources(account: AccountSpec, clients: _AccountClients) -> None:
         iam.put_role_policy(RoleName=role.name, PolicyName=role.name, PolicyDocument=role.document)
     for bucket in account.buckets:
         _create_bucket(s3, bucket)
+        # moto refuses a default retention on a locked bucket that holds objects, and gives
+        # every file put after it that retention: the files "before the lock" get it too, and
+        # denials.prelock_files answers HeadObject for them without it, as AWS would.
+        for key in log_keys(bucket, account_id):
+            s3.put_object(Bucket=bucket.name, Key=key, Body=b"{}", ChecksumAlgorithm="SHA256")
     own = {bucket.name for bucket in account.buckets}
     foreign = [trail for trail in account.trails if trail.bucket not in own]
     for trail in account.trails:

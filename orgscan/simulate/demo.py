@@ -113,6 +113,8 @@ def _own(
     management_events: ManagementEvents = ManagementEvents.ALL,
     global_events: bool = True,
     delivery_error: str | None = None,
+    logs_before_lock: int = 0,
+    logs_after_lock: int = 0,
 ) -> AccountSpec:
     """An account with one trail into its own bucket ``acme-<name>-cloudtrail``."""
     bucket_name = f"acme-{name}-cloudtrail"
@@ -128,6 +130,8 @@ def _own(
                 retention=retention,
                 versioning=versioning,
                 deleted=deleted,
+                logs_before_lock=logs_before_lock,
+                logs_after_lock=logs_after_lock,
             ),
         ),
         trails=(
@@ -230,12 +234,16 @@ def demo_spec() -> OrgSpec:
             _own(
                 "analytics-prod",
                 PROD,
-                "multi-region trail homed in eu-west-1, GOVERNANCE 120 days; its RetentionAdmin "
-                "role can bypass GOVERNANCE retention and delete log versions: tamper FAIL",
+                "multi-region trail homed in eu-west-1, GOVERNANCE 120 days, locked in place: "
+                "its October log files were written before the lock and have no retention; its "
+                "RetentionAdmin role can bypass GOVERNANCE retention and delete log versions: "
+                "tamper FAIL",
                 region="eu-west-1",
                 multi_region=True,
                 object_lock=True,
                 retention=Retention(LockMode.GOVERNANCE, days=120),
+                logs_before_lock=5,
+                logs_after_lock=4,
             ),
             roles=(PolicySpec("RetentionAdmin", _BYPASS_GOVERNANCE),),
         ),

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY
+from orgscan.simulate.logfiles import written_before_lock
 from orgscan.simulate.spec import SimulatedOrg, scp_deny_message
 
 #: The code CloudTrail gives a call an SCP denies.
@@ -52,6 +53,9 @@ def scp_denials(denied: Mapping[str, tuple[str, ...]]) -> Callable[[Any], None]:
 _TRAIL_KEY = "orgscan_simulated_trail"
 
 
+_KEY_KEY = "orgscan_object_key"
+
+
 def delivery_failures(failing: Mapping[str, str]) -> Callable[[Any], None]:
     """A ``configure_session`` hook: ``GetTrailStatus`` of a trail ARN in ``failing``
     (``SimulatedOrg.delivery_errors``) reports that delivery error and no delivery since."""
@@ -72,10 +76,27 @@ def delivery_failures(failing: Mapping[str, str]) -> Callable[[Any], None]:
     return configure
 
 
+def prelock_files(session: Any) -> None:
+    """A ``configure_session`` hook: ``HeadObject`` of a simulated log file written before its
+    bucket's lock (``logfiles.written_before_lock``) answers no retention, as AWS does for a bucket
+    locked in place (moto cannot build one: it gave the file the default retention)."""
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_KEY_KEY] = params.get("Key")
+
+    def strip(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if written_before_lock(str(context.get(_KEY_KEY))) and "Error" not in parsed:
+            parsed.pop("ObjectLockMode", None)
+            parsed.pop("ObjectLockRetainUntilDate", None)
+
+    session.register("provide-client-params.s3.HeadObject", remember)
+    session.register("after-call.s3.HeadObject", strip)
+
+
 def simulated_answers(org: SimulatedOrg) -> Callable[[Any], None]:
     """A ``configure_session`` hook answering everything moto cannot for ``org``: its SCP
-    denials and its failing deliveries."""
-    hooks = (scp_denials(org.scp_denied), delivery_failures(org.delivery_errors))
+    denials, its failing deliveries and its log files written before a lock."""
+    hooks = (scp_denials(org.scp_denied), delivery_failures(org.delivery_errors), prelock_files)
 
     def configure(session: Any) -> None:
         for hook in hooks:

@@ -4,8 +4,10 @@ account."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import urllib.parse
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -22,6 +24,7 @@ from orgscan.simulate.fakeaws_wire import (
     s3_error,
     signing_region,
 )
+from orgscan.simulate.logfiles import log_keys, written_before_lock
 from orgscan.simulate.spec import TrailSpec, basic_selector, scp_deny_message
 
 _S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -235,6 +238,61 @@ def _get_versioning(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
     return response(request, 200, body.encode(), "application/xml")
 
 
+def _list_inventories(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
+    # The simulated buckets have no S3 Inventory configuration: the pre-lock count samples.
+    _, error = readable_bucket(index, request, caller)
+    if error is not None:
+        return error
+    body = (
+        f'<ListInventoryConfigurationsResult xmlns="{_S3_NS}"><IsTruncated>false</IsTruncated>'
+        "</ListInventoryConfigurationsResult>"
+    )
+    return response(request, 200, body.encode(), "application/xml")
+
+
+def _list_versions(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
+    # The bucket's simulated log files, one version each, listed in key order as S3 does.
+    bucket, error = readable_bucket(index, request, caller)
+    if error is not None:
+        return error
+    assert bucket is not None
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)
+    prefix = query.get("prefix", [""])[0]
+    keys = [key for key in log_keys(bucket.spec, bucket.owner) if key.startswith(prefix)]
+    versions = "".join(
+        f"<Version><Key>{html.escape(key)}</Key><VersionId>v{n}</VersionId>"
+        f"<IsLatest>true</IsLatest><LastModified>{_CREATED}</LastModified><Size>2</Size>"
+        "<StorageClass>STANDARD</StorageClass></Version>"
+        for n, key in enumerate(sorted(keys))
+    )
+    body = (
+        f'<ListVersionsResult xmlns="{_S3_NS}"><Name>{bucket.spec.name}</Name><Prefix>'
+        f"{html.escape(prefix)}</Prefix><KeyMarker></KeyMarker><VersionIdMarker>"
+        f"</VersionIdMarker><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{versions}"
+        "</ListVersionsResult>"
+    )
+    return response(request, 200, body.encode(), "application/xml")
+
+
+def _head_object(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
+    # A log file written after the lock carries the default retention; one from before, none.
+    bucket, error = readable_bucket(index, request, caller)
+    if error is not None:
+        return response(request, error.status_code, b"", "application/xml")
+    assert bucket is not None
+    path = urllib.parse.urlsplit(request.url).path.lstrip("/")
+    if path.startswith(f"{bucket.spec.name}/"):  # path style: /bucket/key
+        path = path[len(bucket.spec.name) + 1 :]
+    key = urllib.parse.unquote(path)
+    if key not in log_keys(bucket.spec, bucket.owner):
+        return response(request, 404, b"", "application/xml")
+    headers = {"Content-Length": "2", "Last-Modified": "Sun, 01 Nov 2026 00:00:00 GMT"}
+    if not written_before_lock(key) and bucket.spec.retention is not None:
+        headers["x-amz-object-lock-mode"] = bucket.spec.retention.mode.value
+        headers["x-amz-object-lock-retain-until-date"] = "2099-01-01T00:00:00.000Z"
+    return response(request, 200, b"", "binary/octet-stream", headers)
+
+
 #: Operation -> answer, for the operations of this module.
 RESOURCE_ANSWERS: dict[str, Answer] = {
     "cloudtrail.DescribeTrails": _describe_trails,
@@ -245,4 +303,7 @@ RESOURCE_ANSWERS: dict[str, Answer] = {
     "s3.HeadBucket": _head_bucket,
     "s3.GetObjectLockConfiguration": _get_object_lock,
     "s3.GetBucketVersioning": _get_versioning,
+    "s3.ListBucketInventoryConfigurations": _list_inventories,
+    "s3.ListObjectVersions": _list_versions,
+    "s3.HeadObject": _head_object,
 }

@@ -57,6 +57,10 @@ class BucketSpec:
     retention: Retention | None = None
     versioning: bool = False
     deleted: bool = False
+    #: Log files the bucket holds, written before its default retention was set (no
+    #: retention: it was locked in place) and after it (contract 5.4).
+    logs_before_lock: int = 0
+    logs_after_lock: int = 0
 
     def __post_init__(self) -> None:
         if self.retention is not None and not self.object_lock:

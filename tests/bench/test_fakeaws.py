@@ -19,6 +19,7 @@ from benchmarks.run import main
 from orgscan.aws.sessions import SessionFactory
 from orgscan.error_codes import DENIED_BY_ORGANIZATION_POLICY
 from orgscan.model import ErrorStage, ScanResult, Status
+from orgscan.prelock.step import count_prelock
 from orgscan.scan import scan_organization
 from orgscan.simulate import demo_mock
 from orgscan.simulate.build import materialise
@@ -68,6 +69,20 @@ def _comparable(result: ScanResult, ids: Mapping[str, str]) -> dict[str, Any]:
             f.delivering,
             f.log_file_validation,
             f.kms_key_arn,
+            # moto dates each log file when the demo put it; the responder, once for all.
+            (
+                (
+                    p.source,
+                    p.checked,
+                    p.unprotected,
+                    p.prefixes,
+                    p.error,
+                    p.oldest_unprotected is not None,
+                    p.oldest_protected is not None,
+                )
+                if (p := f.prelock) is not None
+                else None
+            ),
         )
         for f in result.findings
     )
@@ -140,6 +155,7 @@ def _scan_in_moto(spec: OrgSpec) -> dict[str, Any]:
         org = materialise(spec)
         sessions = SessionFactory(max_pool_connections=4, configure_session=simulated_answers(org))
         result = scan_organization(settings_for(spec), sessions)
+        result = count_prelock(result, sessions, spec.policy)
         # Compared by the spec's names (the management account's name in moto is its own).
         ids = (
             dict(org.accounts)
@@ -157,7 +173,13 @@ def _scan_with_fake(spec: OrgSpec, recorder: CallRecorder) -> tuple[dict[str, An
     session.set_config_variable("region", "us-east-1")
     instrument(session, latency_s=0, recorder=recorder, respond=fake.register)
     sessions = SessionFactory(max_pool_connections=4, base_session=session)
-    result = scan_organization(settings_for(spec), sessions)
+    result = count_prelock(scan_organization(settings_for(spec), sessions), sessions, spec.policy)
+    # Every PASS bucket was counted (the simulated buckets hold no log file yet).
+    assert all(
+        f.prelock is not None and f.prelock.error is None
+        for f in result.findings
+        if f.status == "PASS"
+    )
     found = {f.trail_arn: f.reason_code for f in result.findings}
     assert found == {arn: reason for arn, (_, reason) in fake.expected.items()}
     tamper = _tamper(result, sessions, fake.management_id, fake.ids)

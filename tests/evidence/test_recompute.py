@@ -148,3 +148,19 @@ def test_recording_and_delivery_are_re_derived_from_the_evidence(demo_run: Path)
         ),
     ):
         assert f"{by_name[name]['trail_arn']}: {line}" in out
+
+
+def test_a_pre_lock_count_is_re_derived_from_the_evidence(demo_run: Path) -> None:
+    # A forger who hides log files written before the lock: zero where the sample found some.
+    document = read_findings(demo_run)
+    counted = [f for f in document["findings"] if f["prelock"] is not None]
+    assert counted, "the demo's PASS buckets are counted"
+    assert all(f["status"] == "PASS" for f in counted)
+    arn = edit_findings(
+        demo_run, {"prelock": {**counted[0]["prelock"], "source": "inventory"}}, "PASS"
+    )
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert f'{arn}: prelock is {{"checked": ' in out
+    assert '"source": "inventory"' in out
+    assert '"source": "sample"' in out

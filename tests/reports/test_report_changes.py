@@ -18,7 +18,7 @@ from orgscan.reports import ReportInputs
 from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.xlsx_report import XlsxReport
-from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
+from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS, PRELOCK_HEADERS
 
 from .page_parser import parse
 from .report_fixture import (
@@ -186,11 +186,12 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
     assert formula.data_type == "s"
 
 
-def test_findings_sheet_shows_the_exception_after_the_contract_columns(
+def test_findings_sheet_shows_the_exception_after_the_contract_and_prelock_columns(
     workbook: Workbook, history: ReportInputs
 ) -> None:
     ws = workbook["Findings"]
-    assert header(ws) == [*(FINDING_HEADERS[c] for c in FINDING_COLUMNS), *EXCEPTION_COLUMNS]
+    contract = [FINDING_HEADERS[c] for c in FINDING_COLUMNS]
+    assert header(ws) == [*contract, *PRELOCK_HEADERS, *EXCEPTION_COLUMNS]
     rows = {row["Trail"]: row for row in records(ws)}
     excepted = rows["mgmt-trail"]
     assert (excepted["Status"], excepted["Exception"]) == ("FAIL", "EXCEPTED")
@@ -201,7 +202,7 @@ def test_findings_sheet_shows_the_exception_after_the_contract_columns(
     assert (expired["Status"], expired["Exception"]) == ("FAIL", "EXCEPTION EXPIRED")
     assert expired["Exception owner"] == EXPIRED.owner  # a formula-like owner stays text
     assert [name for name, row in rows.items() if row["Exception"]] == ["mgmt-trail", FORMULA_NAME]
-    column = len(FINDING_COLUMNS) + 1
+    column = len(FINDING_COLUMNS) + len(PRELOCK_HEADERS) + 1
     cells = {ws.cell(r, 2).value: ws.cell(r, column) for r in range(2, ws.max_row + 1)}
     assert cells["mgmt-trail"].fill.fgColor.rgb.endswith("DDEBF7")
     assert cells[FORMULA_NAME].fill.fgColor.rgb.endswith("FFEB9C")
@@ -209,7 +210,7 @@ def test_findings_sheet_shows_the_exception_after_the_contract_columns(
     assert owner.data_type == "s"
     assert owner.quotePrefix
     assert cells["mgmt-trail"].offset(column=2).is_date
-    assert ws.auto_filter.ref == f"A1:AB{len(history.result.findings) + 1}"
+    assert ws.auto_filter.ref == f"A1:AF{len(history.result.findings) + 1}"
 
 
 def test_excepted_findings_still_count_under_their_status(workbook: Workbook) -> None:

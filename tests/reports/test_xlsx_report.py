@@ -18,7 +18,7 @@ from orgscan.formats import available_formats
 from orgscan.model import ReasonCode, ScanResult
 from orgscan.reports import ReportInputs
 from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
-from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS
+from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS, PRELOCK_HEADERS
 
 from .report_fixture import (
     ARCHIVE,
@@ -76,9 +76,9 @@ def test_findings_sheet_has_every_contract_field_under_a_readable_header(
 ) -> None:
     ws = workbook["Findings"]
     assert list(FINDING_HEADERS) == list(FINDING_COLUMNS)  # one header per field, in order
-    assert header(ws) == [*FINDING_HEADERS.values(), *EXCEPTION_COLUMNS]
+    assert header(ws) == [*FINDING_HEADERS.values(), *PRELOCK_HEADERS, *EXCEPTION_COLUMNS]
     assert header(ws)[:4] == ["Account", "Trail", "Trail ARN", "Home region"]
-    assert header(ws)[-12:-4] == [
+    assert header(ws)[-16:-8] == [
         "Logging",
         "Latest delivery error",
         "Management events",
@@ -172,7 +172,7 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         ), name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
-    assert workbook["Findings"].auto_filter.ref == "A1:AB10"
+    assert workbook["Findings"].auto_filter.ref == "A1:AF10"
     trail_arn_width = workbook["Findings"].column_dimensions["C"].width
     assert trail_arn_width > workbook["Findings"].column_dimensions["D"].width
 
@@ -411,7 +411,7 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     workbook = load_workbook(io.BytesIO(render(empty_result)))
     assert workbook.sheetnames == list(SHEETS)
     assert workbook["Findings"].max_row == 1
-    assert workbook["Findings"].auto_filter.ref == "A1:AB1"
+    assert workbook["Findings"].auto_filter.ref == "A1:AF1"
     assert records(workbook["Remediation"]) == []
 
 
