@@ -7,7 +7,7 @@ import json
 from orgscan.model import ScanResult
 from orgscan.remediation.apply import ApplyResult, StepStatus
 from orgscan.remediation.merged_policy import MergedPolicy
-from orgscan.remediation.plan_model import Plan, PlanEntry
+from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.ranking import first_action, first_action_text, rank_plan
 from orgscan.wording import plural
 
@@ -54,10 +54,18 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     if name:
         acting += f" ({_one_line(name)})"
     strategy = entry.strategy.value if entry.strategy else "no steps"
-    lines = [
-        f"[{number}] bucket {_escaped(entry.bucket_name)} in "
-        f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"
-    ]
+    if entry.kind is EntryKind.RECORDING:
+        trail = entry.findings[0] if entry.findings else "an organization trail to create"
+        gaps = ", ".join(why.value for why in entry.gaps)
+        lines = [
+            f"[{number}] trail {_escaped(trail)}: recording ({gaps}) of account(s) "
+            f"{', '.join(entry.accounts)}; acting account {acting}"
+        ]
+    else:
+        lines = [
+            f"[{number}] bucket {_escaped(entry.bucket_name)} in "
+            f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"
+        ]
     lines += [
         f"    finding {code.value}: {_escaped(arn)}"
         for arn, code in zip(entry.findings, entry.reason_codes, strict=True)
