@@ -45,6 +45,7 @@ from orgscan.reports.summary import (
     summarise,
 )
 from orgscan.reports.tamper_view import tamper_view
+from orgscan.reports.trail_fixes import trail_fixes
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
@@ -105,6 +106,7 @@ class HtmlReport(StreamedReport):
             charts=charts(summary, view),
             fixes=fixes,
             fix_groups=groups,
+            trail_fixes=trail_fixes(inputs),
             detailed=detailed_fixes(groups),
             run_first=_run_first(fixes),
             changes=changes,

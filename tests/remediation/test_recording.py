@@ -7,8 +7,6 @@ import dataclasses
 import subprocess
 
 from orgscan.model import (
-    AccountGap,
-    AccountVerdictCode,
     GapWhy,
     ManagementEvents,
     ReasonCode,
@@ -22,26 +20,18 @@ from orgscan.remediation.planfile import dumps, loads
 from orgscan.remediation.safety import unsafe_steps
 from orgscan.remediation.scripts import render_script
 from orgscan.remediation.selectors import merged_selectors
-from tests.remediation.builders import LOG_ARCHIVE, MGMT, WORKLOAD, finding, scan_result
+from tests.remediation.builders import (
+    LOG_ARCHIVE,
+    MGMT,
+    WORKLOAD,
+    finding,
+    gap,
+    scan_result,
+    with_gaps,
+)
 from tests.remediation.test_scripts import SHELLCHECK
 
 KEY = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def _with_gaps(result: ScanResult, gaps: dict[str, tuple[AccountGap, ...]]) -> ScanResult:
-    accounts = tuple(
-        dataclasses.replace(
-            a,
-            verdict_code=AccountVerdictCode.NOT_RECORDED if a.account_id in gaps else None,
-            gaps=gaps.get(a.account_id, ()),
-        )
-        for a in result.accounts
-    )
-    return dataclasses.replace(result, accounts=accounts)
-
-
-def _gap(region: str, why: GapWhy) -> AccountGap:
-    return AccountGap(region, AccountVerdictCode.NOT_RECORDED, why)
 
 
 def _recording(plan: Plan) -> list[PlanEntry]:
@@ -56,7 +46,7 @@ def _stopped_partial_trail() -> ScanResult:
         management_events=ManagementEvents.PARTIAL,
         global_service_events=False,
     )
-    return _with_gaps(scan_result(trail), {WORKLOAD: (_gap("us-east-1", GapWhy.NOT_LOGGING),)})
+    return with_gaps(scan_result(trail), {WORKLOAD: (gap("us-east-1", GapWhy.NOT_LOGGING),)})
 
 
 def test_a_trail_gets_every_change_it_needs_settings_first_logging_last():
@@ -127,11 +117,11 @@ def _single_region_organization() -> ScanResult:
         is_organization_trail=True,
         global_service_events=True,
     )
-    return _with_gaps(
+    return with_gaps(
         scan_result(org_trail),
         {
-            WORKLOAD: (_gap("eu-west-1", GapWhy.NO_TRAIL),),
-            LOG_ARCHIVE: (_gap("eu-west-1", GapWhy.NO_TRAIL),),
+            WORKLOAD: (gap("eu-west-1", GapWhy.NO_TRAIL),),
+            LOG_ARCHIVE: (gap("eu-west-1", GapWhy.NO_TRAIL),),
         },
     )
 
@@ -173,7 +163,7 @@ def test_no_trail_makes_the_organization_trail_multi_region_in_the_management_sc
 
 def test_no_trail_without_an_organization_trail_creates_one_into_a_passing_bucket():
     own = finding("own", ReasonCode.COMPLIANT, account=LOG_ARCHIVE, is_multi_region=True)
-    result = _with_gaps(scan_result(own), {WORKLOAD: (_gap("eu-west-1", GapWhy.NO_TRAIL),)})
+    result = with_gaps(scan_result(own), {WORKLOAD: (gap("eu-west-1", GapWhy.NO_TRAIL),)})
     plan = build_plan(result, RemediationSettings())
     (entry,) = _recording(plan)
     assert entry.findings == ()
@@ -220,7 +210,7 @@ def test_not_delivering_is_advice_with_the_reads_and_changes_nothing():
         latest_delivery_error="AccessDenied",
         kms_key_arn=KEY,
     )
-    result = _with_gaps(scan_result(trail), {WORKLOAD: (_gap("eu-west-1", GapWhy.NOT_DELIVERING),)})
+    result = with_gaps(scan_result(trail), {WORKLOAD: (gap("eu-west-1", GapWhy.NOT_DELIVERING),)})
     (entry,) = _recording(build_plan(result, RemediationSettings()))
     assert entry.steps == ()
     assert entry.acting_account_id == WORKLOAD

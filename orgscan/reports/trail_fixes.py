@@ -1,0 +1,76 @@
+"""What to fix per trail that leaves accounts unrecorded: the plan's ``recording`` entries as
+the page's and the workbook's remediation sections show them, beside the per-bucket rows
+(``trail_fixes``), and their rows below the workbook's Remediation table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.worksheet.worksheet import Worksheet
+
+from orgscan.remediation import RemediationSettings, build_plan
+from orgscan.remediation.plan_model import EntryKind
+from orgscan.remediation.planfile import REMEDIATION_DIR
+from orgscan.reports import ReportInputs
+from orgscan.reports.xlsx_sheet import CellValue, put
+
+
+@dataclass(frozen=True)
+class TrailFix:
+    """One trail (or an organization trail to create) and the changes that record its
+    accounts fully."""
+
+    trail: str
+    gaps: tuple[str, ...]
+    accounts: tuple[str, ...]
+    summary: str
+    steps: tuple[str, ...]
+    warnings: tuple[str, ...]
+    script: str | None
+
+    @property
+    def script_label(self) -> str:
+        """The script cell's text: the script, or why there is none."""
+        return self.script or "none: advice only, nothing to run"
+
+
+def trail_fixes(inputs: ReportInputs) -> tuple[TrailFix, ...]:
+    """The plan's recording entries, those with steps first (the plan's order)."""
+    plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
+    return tuple(
+        TrailFix(
+            trail=entry.findings[0] if entry.findings else "an organization trail to create",
+            gaps=tuple(why.value for why in entry.gaps),
+            accounts=entry.accounts,
+            summary=entry.explanation,
+            steps=tuple(step.description for step in entry.steps),
+            warnings=entry.warnings,
+            script=", ".join(
+                sorted({f"{REMEDIATION_DIR}/{step.account_id}.sh" for step in entry.steps})
+            )
+            or None,
+        )
+        for entry in plan.entries
+        if entry.kind is EntryKind.RECORDING
+    )
+
+
+def trail_fixes_below(ws: Worksheet, fixes: tuple[TrailFix, ...]) -> None:
+    """Below the Remediation table (outside its filter): the trails that leave accounts
+    unrecorded, one row each: trail, gaps, accounts, what to do, steps, script."""
+    if not fixes:
+        return
+    row = ws.max_row + 2
+    put(ws.cell(row=row, column=1), "Trails that leave accounts unrecorded")
+    for fix in fixes:
+        row += 1
+        values: tuple[CellValue, ...] = (
+            fix.trail,
+            ", ".join(fix.gaps),
+            f"{len(fix.accounts)} account(s)",
+            fix.summary,
+            "; ".join(f"{n}. {step}" for n, step in enumerate(fix.steps, start=1)) or None,
+            fix.script_label,
+        )
+        for column, value in enumerate(values, start=1):
+            put(ws.cell(row=row, column=column), value)
