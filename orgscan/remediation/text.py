@@ -29,12 +29,19 @@ def plan_text(
         or {s.account_id for s in e.steps} & accounts
         or (not e.steps and e.acting_account_id in accounts)
     ]
-    actionable = sum(1 for e in entries if e.steps)
+    actionable = sum(1 for e in entries if e.steps and e.kind is EntryKind.BUCKET)
+    trails = sum(1 for e in entries if e.steps and e.kind is EntryKind.RECORDING)
+    bucket_entries = sum(1 for e in entries if e.kind is EntryKind.BUCKET)
     lines = [
         f"Remediation plan for the scan started at {plan.run_started_at}",
         f"Default retention: {plan.retention.mode.value} for {plan.retention.days} days; "
         f"strategy for unlocked buckets: {plan.settings.strategy.value}.",
-        f"{plural(actionable, 'bucket')} to change, {len(entries) - actionable} without steps.",
+        f"{plural(actionable, 'bucket')} to change, {bucket_entries - actionable} without steps."
+        + (
+            f" {plural(trails, 'trail')} to change so that every account is recorded."
+            if trails
+            else ""
+        ),
     ]
     shown = {id(entry) for entry in entries}  # by identity: entries compare deeply
     action = first_action(tuple(r for r in ranked if id(r.entry) in shown))

@@ -20,6 +20,7 @@ from orgscan.remediation.planfile import dumps, loads
 from orgscan.remediation.safety import unsafe_steps
 from orgscan.remediation.scripts import render_script
 from orgscan.remediation.selectors import merged_selectors
+from orgscan.remediation.text import plan_text
 from tests.remediation.builders import (
     LOG_ARCHIVE,
     MGMT,
@@ -134,6 +135,9 @@ def test_no_trail_makes_the_organization_trail_multi_region_in_the_management_sc
     assert entry.acting_account_id == MGMT
     assert entry.accounts == (LOG_ARCHIVE, WORKLOAD)
     assert any("management account" in w for w in entry.warnings)
+    text = plan_text(plan)
+    assert "0 buckets to change, 0 without steps. 1 trail to change so that every account is recorded." in text
+    assert f"[1] trail {arn}: recording (NO_TRAIL) of account(s) {LOG_ARCHIVE}, {WORKLOAD}" in text
     script = render_script(plan, MGMT)
     assert (
         f"run aws cloudtrail update-trail --name {arn} --is-multi-region-trail "
