@@ -3,7 +3,6 @@ and a scan of it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -99,11 +98,6 @@ def by_arn(result: ScanResult) -> dict[str, Finding]:
     return {finding.trail_arn: finding for finding in timeless(result.findings)}
 
 
-def without_delivery_time(result: ScanResult) -> dict[str, Finding]:
-    """The findings of ``result`` by trail ARN, without moto's per-second delivery time."""
-    return {arn: replace(f, latest_delivery_time=None) for arn, f in by_arn(result).items()}
-
-
 def fixed_arns(plan: Plan) -> set[str]:
     """The trail ARNs of every finding the plan has steps for."""
     return {arn for entry in plan.entries if entry.steps for arn in entry.findings}
@@ -122,9 +116,7 @@ def assert_fixed_and_nothing_else_changed(
         if arn in fixed:
             assert new[arn].status is Status.PASS, (arn, new[arn].reason)
         else:
-            assert replace(new[arn], latest_delivery_time=None) == replace(
-                finding, latest_delivery_time=None
-            ), arn
+            assert timeless((new[arn],)) == timeless((finding,)), arn
     moved = {entry.bucket_name for entry in plan.entries if entry.new_bucket_name}
     kept = [
         error

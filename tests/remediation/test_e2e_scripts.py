@@ -25,6 +25,7 @@ from orgscan.remediation import RemediationSettings, Strategy, build_plan, write
 from orgscan.remediation.plan_model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
 from orgscan.simulate.mock import patched_environ, reset_moto_server
+from tests.builders import timeless
 from tests.remediation.awscli_server import AwsCli
 from tests.remediation.builders import LOG_ARCHIVE
 from tests.remediation.loop import (
@@ -32,7 +33,6 @@ from tests.remediation.loop import (
     add_cross_account_case,
     assert_fixed_and_nothing_else_changed,
     scan,
-    without_delivery_time,
 )
 from tests.remediation.samples import rich_plan
 
@@ -208,7 +208,7 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     assert sum(output.count(": already done, skipped") for output in again.values()) == sum(
         len(plan.steps_for(account)) for account in again
     )
-    assert without_delivery_time(scan(org)) == without_delivery_time(after)
+    assert timeless(scan(org).findings) == timeless(after.findings)
 
 
 def test_the_aws_cli_with_another_accounts_credentials_is_refused(moto_endpoint, aws_cli, tmp_path):
