@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.remediation import RemediationSettings, build_plan
@@ -56,14 +57,14 @@ def trail_fixes(inputs: ReportInputs) -> tuple[TrailFix, ...]:
 
 
 def trail_fixes_below(ws: Worksheet, fixes: tuple[TrailFix, ...]) -> None:
-    """Below the Remediation table (outside its filter): the trails that leave accounts
-    unrecorded, one row each: trail, gaps, accounts, what to do, steps, script."""
+    """Below the Remediation table (outside its filter), appended as rows so that it works on
+    the workbook's write-only sheets: the trails that leave accounts unrecorded, one row each:
+    trail, gaps, accounts, what to do, steps, script."""
     if not fixes:
         return
-    row = ws.max_row + 2
-    put(ws.cell(row=row, column=1), "Trails that leave accounts unrecorded")
+    ws.append([])
+    ws.append([_cell(ws, "Trails that leave accounts unrecorded")])
     for fix in fixes:
-        row += 1
         values: tuple[CellValue, ...] = (
             fix.trail,
             ", ".join(fix.gaps),
@@ -72,5 +73,9 @@ def trail_fixes_below(ws: Worksheet, fixes: tuple[TrailFix, ...]) -> None:
             "; ".join(f"{n}. {step}" for n, step in enumerate(fix.steps, start=1)) or None,
             fix.script_label,
         )
-        for column, value in enumerate(values, start=1):
-            put(ws.cell(row=row, column=column), value)
+        ws.append([None if value is None else _cell(ws, value) for value in values])
+
+
+def _cell(ws: Worksheet, value: CellValue) -> Cell:
+    # ``append`` gives the cell its place; ``put`` keeps text from AWS from reading as a formula.
+    return put(Cell(ws, row=1, column=1), value)
