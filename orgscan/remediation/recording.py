@@ -21,6 +21,7 @@ entry per trail holding every change that trail needs:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from orgscan.model import Finding, GapWhy, ManagementEvents, ScanResult, Status
 from orgscan.remediation.plan_model import EntryKind, PlanEntry, Step
@@ -224,41 +225,36 @@ def _create_entry(result: ScanResult, accounts: Sequence[str]) -> PlanEntry:
         if finding.status is Status.PASS:
             passing.setdefault(finding.bucket_name, []).append(finding)
     bucket = min(passing, key=lambda name: (-len(passing[name]), name)) if passing else None
-    if not management or bucket is None:
-        return PlanEntry(
-            bucket_name=bucket or "",
-            bucket_account_id=None,
-            acting_account_id=management or None,
-            region=None,
-            strategy=None,
-            findings=(),
-            reason_codes=(),
-            retention=None,
-            new_bucket_name=None,
-            steps=(),
-            explanation=(
-                "No trail records some regions of these accounts and the organization has no "
-                "organization trail. Create one from the management account (multi-region, "
-                "global service events) into a bucket with Object Lock and a default retention, "
-                "then scan again."
-            ),
-            kind=EntryKind.RECORDING,
-            gaps=(GapWhy.NO_TRAIL,),
-            accounts=tuple(accounts),
-        )
-    first = passing[bucket][0]
-    region = global_events_region(first.bucket_region or first.home_region)
-    steps = create_organization_trail_steps(management, region, ORGANIZATION_TRAIL_NAME, bucket, ())
-    return PlanEntry(
-        bucket_name=bucket,
-        bucket_account_id=first.bucket_account_id,
-        acting_account_id=management,
-        region=region,
+    advice = PlanEntry(
+        bucket_name=bucket or "",
+        bucket_account_id=None,
+        acting_account_id=management or None,
+        region=None,
         strategy=None,
         findings=(),
         reason_codes=(),
         retention=None,
         new_bucket_name=None,
+        steps=(),
+        explanation=(
+            "No trail records some regions of these accounts and the organization has no "
+            "organization trail. Create one from the management account (multi-region, "
+            "global service events) into a bucket with Object Lock and a default retention, "
+            "then scan again."
+        ),
+        kind=EntryKind.RECORDING,
+        gaps=(GapWhy.NO_TRAIL,),
+        accounts=tuple(accounts),
+    )
+    if not management or bucket is None:
+        return advice
+    first = passing[bucket][0]
+    region = global_events_region(first.bucket_region or first.home_region)
+    steps = create_organization_trail_steps(management, region, ORGANIZATION_TRAIL_NAME, bucket, ())
+    return replace(
+        advice,
+        bucket_account_id=first.bucket_account_id,
+        region=region,
         steps=steps,
         explanation=(
             f"No trail records some regions of {len(accounts)} account(s) and the organization "
@@ -273,7 +269,4 @@ def _create_entry(result: ScanResult, accounts: Sequence[str]) -> PlanEntry:
             "AWS Organizations (it is enabled by the first organization trail made from the "
             "console, or with aws organizations enable-aws-service-access).",
         ),
-        kind=EntryKind.RECORDING,
-        gaps=(GapWhy.NO_TRAIL,),
-        accounts=tuple(accounts),
     )
