@@ -74,6 +74,22 @@ def trail_shortfalls(finding: Finding, region: str) -> set[GapWhy]:
     return found
 
 
+def as_recorded(finding: Finding, gaps: Iterable[GapWhy]) -> Finding:
+    """``finding`` as its trail reads once a recording entry closing ``gaps`` has run (what
+    the ranking of the plan counts as closed; the bucket is another entry's business)."""
+    closing = set(gaps)
+    changes: dict[str, object] = {}
+    if GapWhy.NO_TRAIL in closing:
+        changes |= {"is_multi_region": True, "global_service_events": True}
+    if GapWhy.NO_GLOBAL_EVENTS in closing:
+        changes["global_service_events"] = True
+    if {GapWhy.MANAGEMENT_EVENTS, GapWhy.EXCLUDED_SOURCES} & closing:
+        changes["management_events"] = ManagementEvents.ALL
+    if GapWhy.NOT_LOGGING in closing:
+        changes["is_logging"] = True
+    return replace(finding, **changes)  # type: ignore[arg-type]
+
+
 def recording_entries(result: ScanResult) -> list[PlanEntry]:
     """One entry per trail that must record more, plus one to create an organization trail
     when some account has a region no trail records and the organization has none."""

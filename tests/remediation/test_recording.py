@@ -17,6 +17,7 @@ from orgscan.remediation import RemediationSettings, build_plan, write_plan_file
 from orgscan.remediation.iam_policy import remediation_policy
 from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.planfile import dumps, loads
+from orgscan.remediation.ranking import rank_plan
 from orgscan.remediation.safety import unsafe_steps
 from orgscan.remediation.scripts import render_script
 from orgscan.remediation.selectors import merged_selectors
@@ -117,6 +118,9 @@ def _single_region_organization() -> ScanResult:
         account=MGMT,
         is_organization_trail=True,
         global_service_events=True,
+        is_logging=True,
+        management_events=ManagementEvents.ALL,
+        delivering=True,
     )
     return with_gaps(
         scan_result(org_trail),
@@ -136,7 +140,10 @@ def test_no_trail_makes_the_organization_trail_multi_region_in_the_management_sc
     assert entry.accounts == (LOG_ARCHIVE, WORKLOAD)
     assert any("management account" in w for w in entry.warnings)
     text = plan_text(plan)
-    assert "0 buckets to change, 0 without steps. 1 trail to change so that every account is recorded." in text
+    assert (
+        "0 buckets to change, 0 without steps. 1 trail to change so that every account is recorded."
+        in text
+    )
     assert f"[1] trail {arn}: recording (NO_TRAIL) of account(s) {LOG_ARCHIVE}, {WORKLOAD}" in text
     script = render_script(plan, MGMT)
     assert (
@@ -286,3 +293,13 @@ def test_a_bucket_outside_the_organization_gets_a_bucket_of_the_trail_owner():
     }
     assert "include it in the scan" not in entry.explanation
     assert unsafe_steps(plan, scan_result(outside)) == []
+
+
+def test_the_ranking_counts_the_accounts_a_trail_change_protects():
+    result = _single_region_organization()
+    plan = build_plan(result, RemediationSettings())
+    (first,) = rank_plan(plan, result)
+    assert first.entry.kind is EntryKind.RECORDING
+    # Made multi-region, the organization trail (its bucket passes) protects both accounts.
+    assert first.accounts == (LOG_ARCHIVE, WORKLOAD)
+    assert first.regions == 2
