@@ -187,4 +187,10 @@ def first_action_text(action: FirstAction, where: str) -> str:
         if action.later_scripts
         else ""
     )
-    return f"{named} first: it fixes bucket {first.entry.bucket_name} ({codes}){impact}{then}."
+    what = f"bucket {first.entry.bucket_name} ({codes})"
+    if first.entry.kind is EntryKind.RECORDING:
+        # A trail change: name the trail and what it lacks, not its (passing) bucket.
+        trail = first.entry.findings[0].rsplit("/", 1)[-1] if first.entry.findings else None
+        gaps = ", ".join(why.value for why in first.entry.gaps)
+        what = f"trail {trail} ({gaps})" if trail else f"the missing organization trail ({gaps})"
+    return f"{named} first: it fixes {what}{impact}{then}."

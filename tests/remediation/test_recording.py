@@ -17,7 +17,7 @@ from orgscan.remediation import RemediationSettings, build_plan, write_plan_file
 from orgscan.remediation.iam_policy import remediation_policy
 from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.planfile import dumps, loads
-from orgscan.remediation.ranking import rank_plan
+from orgscan.remediation.ranking import first_action, first_action_text, rank_plan
 from orgscan.remediation.safety import unsafe_steps
 from orgscan.remediation.scripts import render_script
 from orgscan.remediation.selectors import merged_selectors
@@ -303,3 +303,9 @@ def test_the_ranking_counts_the_accounts_a_trail_change_protects():
     # Made multi-region, the organization trail (its bucket passes) protects both accounts.
     assert first.accounts == (LOG_ARCHIVE, WORKLOAD)
     assert first.regions == 2
+    action = first_action((first,))
+    assert action is not None
+    assert first_action_text(action, "below") == (
+        f"remediation/{MGMT}.sh first: it fixes trail org (NO_TRAIL) and makes 2 accounts "
+        "protected."
+    )
