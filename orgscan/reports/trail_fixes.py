@@ -4,6 +4,7 @@ the page's and the workbook's remediation sections show them, beside the per-buc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openpyxl.cell.cell import Cell
@@ -12,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.plan_model import EntryKind
 from orgscan.remediation.planfile import REMEDIATION_DIR
+from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action, rank_plan
 from orgscan.reports import ReportInputs
 from orgscan.reports.xlsx_sheet import CellValue, put
 
@@ -28,6 +30,10 @@ class TrailFix:
     steps: tuple[str, ...]
     warnings: tuple[str, ...]
     script: str | None
+    #: Its place in the plan's ranking (``remediation.ranking``), shared with the bucket rows,
+    #: and what running it changes; None for advice without steps.
+    order: int | None = None
+    ranked: RankedEntry | None = None
 
     @property
     def script_label(self) -> str:
@@ -38,6 +44,7 @@ class TrailFix:
 def trail_fixes(inputs: ReportInputs) -> tuple[TrailFix, ...]:
     """The plan's recording entries, those with steps first (the plan's order)."""
     plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
+    ranks = {id(r.entry): (n, r) for n, r in enumerate(rank_plan(plan, inputs.result), 1)}
     return tuple(
         TrailFix(
             trail=entry.findings[0] if entry.findings else "an organization trail to create",
@@ -50,10 +57,24 @@ def trail_fixes(inputs: ReportInputs) -> tuple[TrailFix, ...]:
                 sorted({f"{REMEDIATION_DIR}/{step.account_id}.sh" for step in entry.steps})
             )
             or None,
+            order=ranks[id(entry)][0] if id(entry) in ranks else None,
+            ranked=ranks[id(entry)][1] if id(entry) in ranks else None,
         )
         for entry in plan.entries
         if entry.kind is EntryKind.RECORDING
     )
+
+
+def first_of_all(
+    buckets: Iterable[tuple[int | None, RankedEntry | None]], trails: tuple[TrailFix, ...]
+) -> FirstAction | None:
+    """What to run first over the bucket rows' and the trails' places in the one ranking."""
+    ranked = sorted(
+        [(order, r) for order, r in buckets if order is not None and r is not None]
+        + [(t.order, t.ranked) for t in trails if t.order is not None and t.ranked is not None],
+        key=lambda pair: pair[0],
+    )
+    return first_action(tuple(r for _, r in ranked))
 
 
 def trail_fixes_below(ws: Worksheet, fixes: tuple[TrailFix, ...]) -> None:
