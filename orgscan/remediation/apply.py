@@ -44,6 +44,7 @@ from orgscan.remediation.merged_policy import merged_policy
 from orgscan.remediation.plan_model import Guard, GuardKind, Plan, PlanEntry, Step
 from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
+from orgscan.remediation.selectors import merged_selectors
 
 
 class StepStatus(StrEnum):
@@ -177,7 +178,7 @@ def _outcome(
 ) -> StepOutcome:
     parameters = step.parameters
     bucket = parameters.get("Bucket", parameters.get("S3BucketName"))
-    resource = parameters.get("Bucket", parameters.get("Name"))
+    resource = parameters.get("Bucket", parameters.get("Name", parameters.get("TrailName")))
     return StepOutcome(
         account_id=step.account_id,
         region=step.region,
@@ -203,7 +204,12 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
         _require(preconditions(entry, step), clients)
         for guard in step.guards:
             _enforce(client, guard, step)
-        call(client, step.operation, step.parameters)
+        sent = step.parameters
+        if step.operation == "PutEventSelectors":
+            # Keep what else the trail records (data events), in its basic or advanced form.
+            current = call(client, "GetEventSelectors", {"TrailName": sent["TrailName"]})
+            sent = {"TrailName": sent["TrailName"], **merged_selectors(current)}
+        call(client, step.operation, sent)
     except StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
     except AssumeRoleError as exc:
@@ -214,7 +220,7 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
             exc.error_code,
             f"cannot assume the role in {exc.account_id}: {exc.message}",
         )
-    return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=step.parameters)
+    return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent)
 
 
 def _require(conditions: Collection[Precondition], clients: ClientFactory) -> None:
@@ -244,8 +250,8 @@ def _answers(read: LiveRead, clients: ClientFactory) -> bool:
 
 
 def _enforce(client: Any, guard: Guard, step: Step) -> None:
-    if guard.kind is GuardKind.FOREIGN_POLICY:
-        return  # only scripts stop there; apply merges (see _put_merged_policy)
+    if guard.kind in (GuardKind.FOREIGN_POLICY, GuardKind.OTHER_SELECTORS):
+        return  # only scripts stop there; apply merges (bucket policy, event selectors)
     response = read_state(client, guard.operation, guard.parameters, guard.absent_codes)
     if response is None:
         return

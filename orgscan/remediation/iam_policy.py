@@ -45,7 +45,15 @@ def plan_partition(plan: Plan) -> str:
 def _resource(service: Service, parameters: Mapping[str, Any], partition: str) -> str:
     if service is Service.S3:
         return f"arn:{partition}:s3:::{parameters['Bucket']}"
-    return str(parameters["Name"])  # UpdateTrail and GetTrail name the trail by its ARN
+    # Trail calls name the trail by its ARN (event selectors as TrailName); a trail the plan
+    # creates is named by its name alone, so its ARN is built (the step's account and region).
+    return str(parameters.get("Name", parameters.get("TrailName")))
+
+
+def _trail_arn(name: str, account_id: str, region: str, partition: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{name}"
 
 
 def _grants(
@@ -55,16 +63,32 @@ def _grants(
         for step in entry.steps:
             if accounts is not None and step.account_id not in accounts:
                 continue
-            yield (
-                iam_action(step.service, step.operation),
-                _resource(step.service, step.parameters, partition),
-            )
+            resource = _resource(step.service, step.parameters, partition)
+            if step.service is Service.CLOUDTRAIL:
+                resource = _trail_arn(resource, step.account_id, step.region, partition)
+            yield iam_action(step.service, step.operation), resource
             reads: list[Check | Guard] = [step.check] if step.check is not None else []
             for read in [*reads, *step.guards]:
                 yield (
                     iam_action(step.service, read.operation),
-                    _resource(step.service, read.parameters, partition),
+                    _resource(step.service, read.parameters, partition)
+                    if step.service is Service.S3
+                    else resource,
                 )
+            if step.operation == "CreateTrail":
+                # An organization trail: CloudTrail checks the organization and its
+                # service-linked role as the caller (these Organizations reads take no resource).
+                yield "organizations:DescribeOrganization", "*"
+                yield "organizations:ListAWSServiceAccessForOrganization", "*"
+                role = (
+                    f"arn:{partition}:iam::{step.account_id}:role/aws-service-role/"
+                    "cloudtrail.amazonaws.com/*"
+                )
+                yield "iam:GetRole", role
+                yield "iam:CreateServiceLinkedRole", role
+            if step.operation == "PutEventSelectors":
+                # --apply reads the trail's selectors to keep its data events.
+                yield "cloudtrail:GetEventSelectors", resource
             if (
                 step.operation == "PutBucketPolicy"
                 and entry.strategy is Strategy.NEW_BUCKET

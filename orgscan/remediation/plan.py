@@ -28,6 +28,7 @@ from orgscan.remediation.plan_model import (
     DEFAULT_DAYS,
     DEFAULT_MODE,
     MAX_DAYS,
+    EntryKind,
     Plan,
     PlanEntry,
     RemediationSettings,
@@ -35,6 +36,7 @@ from orgscan.remediation.plan_model import (
     Step,
     Strategy,
 )
+from orgscan.remediation.recording import recording_entries
 from orgscan.remediation.steps import (
     create_bucket_step,
     encryption_step,
@@ -112,7 +114,17 @@ def build_plan(result: ScanResult, settings: RemediationSettings) -> Plan:
         groups.setdefault((finding.bucket_name, _kind(finding)), []).append(finding)
     context = _Context(settings, retention, result.run.organization_id)
     entries = [context.entry(findings) for findings in groups.values()]
-    entries.sort(key=lambda e: (not e.actionable, e.acting_account_id or "", e.bucket_name))
+    entries += recording_entries(result)
+    # Buckets first: a trail is started or widened once its bucket is being locked.
+    entries.sort(
+        key=lambda e: (
+            not e.actionable,
+            e.kind is not EntryKind.BUCKET,
+            e.acting_account_id or "",
+            e.bucket_name,
+            e.findings,
+        )
+    )
     names = {account.account_id: account.name for account in result.accounts}
     return Plan(
         run_started_at=result.run.started_at,
@@ -166,6 +178,10 @@ class _Context:
         if ReasonCode.BUCKET_MISSING in codes:
             return self._new_bucket(findings, missing=True)
         owner = next((f.bucket_account_id for f in findings if f.bucket_account_id), None)
+        if ReasonCode.BUCKET_OUTSIDE_ORGANIZATION in codes:
+            # Every account was searched: nobody inside can lock it, so the trails' owners
+            # move their trails to a locked bucket of their own.
+            return self._new_bucket(findings, missing=False, outside=True)
         if owner is None:
             return _explain(
                 findings,
@@ -252,7 +268,9 @@ class _Context:
             warnings=tuple(warnings),
         )
 
-    def _new_bucket(self, findings: Sequence[Finding], *, missing: bool) -> PlanEntry:
+    def _new_bucket(
+        self, findings: Sequence[Finding], *, missing: bool, outside: bool = False
+    ) -> PlanEntry:
         old = findings[0].bucket_name
         new = new_bucket_name(old)
         arns = tuple(f.trail_arn for f in findings)
@@ -272,16 +290,31 @@ class _Context:
         ]
         steps += [update_trail_step(f, new) for f in findings]
         others = sorted({f.account_id for f in findings} - {acting})
-        why = (
-            "The bucket no longer exists."
-            if missing
-            else ("Strategy new-bucket was chosen for buckets without Object Lock.")
-        )
-        warnings = [
-            f"The old bucket {old} is never deleted; its existing logs stay there "
-            f"unprotected. New logs go to {new}."
-        ]
-        if not missing:
+        if missing:
+            why = "The bucket no longer exists."
+            warnings = [
+                f"New logs go to {new}. What CloudTrail could not deliver while {old} was "
+                "missing is not recovered (the event history keeps 90 days of management "
+                "events)."
+            ]
+        elif outside:
+            why = (
+                "No account of the organization owns the bucket, so nobody inside can lock it: "
+                "the trail's owner makes a locked bucket of its own."
+            )
+            warnings = [
+                f"{old} belongs to an account outside the organization and is left as it is; "
+                f"logs already there stay under that account's control. New logs go to {new}. "
+                "Anyone who reads the logs from the old bucket must be given access to the new "
+                "one."
+            ]
+        else:
+            why = "Strategy new-bucket was chosen for buckets without Object Lock."
+            warnings = [
+                f"The old bucket {old} is never deleted; its existing logs stay there "
+                f"unprotected. New logs go to {new}."
+            ]
+        if not missing and not outside:
             warnings.append(
                 f"Not copied from {old}: {', '.join(NOT_COPIED)}; anything downstream that "
                 f"reads from or reacts to {old} must be pointed at {new}. Its bucket policy's "

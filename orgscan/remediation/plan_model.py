@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from orgscan.model import LockMode, ReasonCode
+from orgscan.model import GapWhy, LockMode, ReasonCode
 
 #: Default retention of the seed's recipe: GOVERNANCE for 90 days.
 DEFAULT_MODE = LockMode.GOVERNANCE
@@ -37,6 +37,15 @@ class Strategy(StrEnum):
 
     ENABLE_IN_PLACE = "enable-in-place"
     NEW_BUCKET = "new-bucket"
+
+
+class EntryKind(StrEnum):
+    """What a plan entry fixes: a trail's bucket (``bucket``), or how a trail records
+    (``recording``: the account-verdict gaps of §5.1, one entry per trail). A new kind of fix
+    is one more value here and one builder that returns its entries."""
+
+    BUCKET = "bucket"
+    RECORDING = "recording"
 
 
 class Service(StrEnum):
@@ -101,6 +110,9 @@ class GuardKind(StrEnum):
     #: The bucket already has a policy (``condition`` true) that the step would replace. A
     #: script stops; ``orgscan remediate --apply`` merges by ``Sid`` instead.
     FOREIGN_POLICY = "policy-not-written-by-orgscan"
+    #: The trail records data events too (``condition`` true): putting the planned management
+    #: selector alone would drop them. A script stops; ``orgscan remediate --apply`` keeps them.
+    OTHER_SELECTORS = "selectors-beyond-management-events"
 
 
 @dataclass(frozen=True)
@@ -145,7 +157,7 @@ class Step:
 
 @dataclass(frozen=True)
 class PlanEntry:
-    """Everything to do (or to know) about one bucket.
+    """Everything to do (or to know) about one bucket, or (``kind`` ``recording``) one trail.
 
     ``acting_account_id`` is the bucket's owner (for a missing bucket: the trail's owner, who
     creates the replacement), or None when nobody can act (owner unknown, ERROR findings).
@@ -169,6 +181,11 @@ class PlanEntry:
     steps: tuple[Step, ...]
     explanation: str
     warnings: tuple[str, ...] = ()
+    #: ``recording`` entries fix one trail (``findings[0]``; none when a trail must be
+    #: created) for the gaps named in ``gaps``, of the accounts in ``accounts``.
+    kind: EntryKind = EntryKind.BUCKET
+    gaps: tuple[GapWhy, ...] = ()
+    accounts: tuple[str, ...] = ()
 
     @property
     def actionable(self) -> bool:

@@ -14,9 +14,10 @@ from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.jsonstream import LazyArray, json_pieces
-from orgscan.model import LockMode, ReasonCode
+from orgscan.model import GapWhy, LockMode, ReasonCode
 from orgscan.remediation.plan_model import (
     Check,
+    EntryKind,
     Guard,
     GuardKind,
     Plan,
@@ -63,7 +64,9 @@ ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
             "PutObjectLockConfiguration",
         }
     ),
-    Service.CLOUDTRAIL: frozenset({"UpdateTrail"}),
+    Service.CLOUDTRAIL: frozenset(
+        {"UpdateTrail", "StartLogging", "PutEventSelectors", "CreateTrail"}
+    ),
 }
 ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset(
@@ -78,7 +81,7 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
             "GetBucketReplication",
         }
     ),
-    Service.CLOUDTRAIL: frozenset({"GetTrail"}),
+    Service.CLOUDTRAIL: frozenset({"GetTrail", "GetTrailStatus", "GetEventSelectors"}),
 }
 
 
@@ -141,6 +144,16 @@ def _entry_to_dict(entry: PlanEntry) -> dict[str, Any]:
         "explanation": entry.explanation,
         "warnings": list(entry.warnings),
         "steps": [_step_to_dict(step) for step in entry.steps],
+        # Bucket entries keep the plan format they always had; other kinds say what they are.
+        **(
+            {}
+            if entry.kind is EntryKind.BUCKET
+            else {
+                "kind": entry.kind.value,
+                "gaps": [why.value for why in entry.gaps],
+                "accounts": list(entry.accounts),
+            }
+        ),
     }
 
 
@@ -281,7 +294,18 @@ def _parse_entry(raw: Any, legacy: bool) -> PlanEntry:
         steps=tuple(_parse_step(item, legacy) for item in _typed(raw, "steps", list)),
         explanation=_typed(raw, "explanation", str),
         warnings=_strings(raw, "warnings"),
+        kind=EntryKind(_typed(raw, "kind", str) if "kind" in raw else EntryKind.BUCKET.value),
+        gaps=tuple(GapWhy(why) for why in _strings(raw, "gaps")) if "gaps" in raw else (),
+        accounts=_accounts(raw),
     )
+
+
+def _accounts(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    found = _strings(raw, "accounts") if "accounts" in raw else ()
+    for account_id in found:
+        if not ACCOUNT_ID_RE.match(account_id):
+            raise ValueError(f"'accounts' holds {account_id!r:.20}, not a 12-digit account id")
+    return found
 
 
 def _parse_step(raw: Any, legacy: bool) -> Step:

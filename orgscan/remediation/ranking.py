@@ -18,8 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from orgscan.model import AccountCoverage, Finding, ReasonCode, ScanResult, Status
-from orgscan.remediation.plan_model import Plan, PlanEntry
+from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
+from orgscan.remediation.recording import as_recorded
 from orgscan.verdicts import protects
 from orgscan.wording import plural
 
@@ -91,6 +92,9 @@ def rank_plan(plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...]:
             continue
         mine = [findings[arn] for arn in entry.findings if arn in findings]
         fixed = [replace(finding, status=Status.PASS) for finding in mine]
+        if entry.kind is EntryKind.RECORDING:
+            # It changes how the trail records, not its bucket: the finding keeps its status.
+            fixed = [as_recorded(finding, entry.gaps) for finding in mine]
         closed = _closed_gaps(fixed, gaps)
         touched = {step.account_id for step in entry.steps} | {f.account_id for f in fixed}
         ranked.append(
@@ -183,4 +187,10 @@ def first_action_text(action: FirstAction, where: str) -> str:
         if action.later_scripts
         else ""
     )
-    return f"{named} first: it fixes bucket {first.entry.bucket_name} ({codes}){impact}{then}."
+    what = f"bucket {first.entry.bucket_name} ({codes})"
+    if first.entry.kind is EntryKind.RECORDING:
+        # A trail change: name the trail and what it lacks, not its (passing) bucket.
+        trail = first.entry.findings[0].rsplit("/", 1)[-1] if first.entry.findings else None
+        gaps = ", ".join(why.value for why in first.entry.gaps)
+        what = f"trail {trail} ({gaps})" if trail else f"the missing organization trail ({gaps})"
+    return f"{named} first: it fixes {what}{impact}{then}."

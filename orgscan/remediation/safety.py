@@ -26,7 +26,15 @@ from typing import Any
 
 from orgscan.model import Finding, LockMode, ReasonCode, ScanResult, Status
 from orgscan.remediation.buckets import new_bucket_name, opens_access, statements
-from orgscan.remediation.plan_model import Check, Plan, PlanEntry, Service, Step, Strategy
+from orgscan.remediation.plan_model import (
+    Check,
+    EntryKind,
+    Plan,
+    PlanEntry,
+    Service,
+    Step,
+    Strategy,
+)
 from orgscan.remediation.planfile import plan_to_dict
 from orgscan.remediation.steps import (
     ABSENT_CODES,
@@ -35,6 +43,7 @@ from orgscan.remediation.steps import (
     jmespath_literal,
     stronger_somewhere,
 )
+from orgscan.remediation.trail_safety import recording_problems
 
 #: The parameters each call of a plan may carry (the optional ones in the second set).
 _PARAMETERS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -88,6 +97,13 @@ def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
     problems: list[str] = []
     for number, entry in enumerate(plan.entries, start=1):
         if not entry.steps:
+            continue
+        if entry.kind is EntryKind.RECORDING:
+            problems += [
+                f"entry {number} (trail {entry.findings[0] if entry.findings else 'to create'}): "
+                f"{problem}"
+                for problem in recording_problems(entry, findings)
+            ]
             continue
         covered = [findings.get(arn) for arn in entry.findings]
         if not entry.findings or any(
@@ -240,10 +256,39 @@ _NO_SUCH_TRAIL = ("TrailNotFoundException",)
 
 def preconditions(entry: PlanEntry, step: Step) -> tuple[Precondition, ...]:
     """What must still hold before ``step`` of ``entry`` changes anything (see the module)."""
+    if entry.kind is EntryKind.RECORDING:
+        return _trail_unchanged(entry)
     found = [_still_delivers(entry, step)]
-    if entry.strategy is Strategy.NEW_BUCKET:
+    # A bucket outside the organization cannot be read from inside it: only the trail is.
+    if (
+        entry.strategy is Strategy.NEW_BUCKET
+        and ReasonCode.BUCKET_OUTSIDE_ORGANIZATION not in entry.reason_codes
+    ):
         found.append(_old_bucket_not_stronger(entry, step))
     return tuple(found)
+
+
+def _trail_unchanged(entry: PlanEntry) -> tuple[Precondition, ...]:
+    # The trail still exists as the plan saw it, delivering to the same bucket (or to the
+    # locked replacement a bucket entry of the same plan moves it to).
+    if not entry.findings:
+        return ()  # a trail to create: its check says whether it exists
+    arn = entry.findings[0]
+    account, region = _trail_home(arn)
+    names = (entry.bucket_name, new_bucket_name(entry.bucket_name))
+    targets = ", ".join(jmespath_literal(name) for name in names)
+    condition = f"contains([{targets}], Trail.S3BucketName)"
+    read = LiveRead(
+        account_id=account,
+        region=region,
+        service=Service.CLOUDTRAIL,
+        check=Check("GetTrail", {"Name": arn}, condition, _NO_SUCH_TRAIL),
+    )
+    reason = (
+        f"the trail no longer delivers to {entry.bucket_name} (it was moved or deleted since "
+        "the scan), so it is left as it is. Scan again"
+    )
+    return (Precondition(reason=reason, reads=(read,), any_of=True),)
 
 
 def _trail_home(arn: str) -> tuple[str, str]:

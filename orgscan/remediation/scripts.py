@@ -24,7 +24,16 @@ from typing import Any
 import jinja2
 from botocore import xform_name
 
-from orgscan.remediation.plan_model import Check, Guard, GuardKind, Plan, PlanEntry, Service, Step
+from orgscan.remediation.plan_model import (
+    Check,
+    EntryKind,
+    Guard,
+    GuardKind,
+    Plan,
+    PlanEntry,
+    Service,
+    Step,
+)
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 from orgscan.templates import template_dir
 
@@ -263,4 +272,13 @@ def render_script(plan: Plan, account_id: str, env: jinja2.Environment | None = 
         total=len(steps),
         before=sorted({a for row in steps for a in row.before}),
         after=sorted({a for row in steps for a in row.after}),
+        # Entries that only say what to read (a trail CloudTrail cannot deliver for): their
+        # commands go in the account's script as comments.
+        advice=[
+            entry
+            for entry in plan.entries
+            if not entry.steps
+            and entry.kind is EntryKind.RECORDING
+            and entry.acting_account_id == account_id
+        ],
     )

@@ -7,7 +7,7 @@ import json
 from orgscan.model import ScanResult
 from orgscan.remediation.apply import ApplyResult, StepStatus
 from orgscan.remediation.merged_policy import MergedPolicy
-from orgscan.remediation.plan_model import Plan, PlanEntry
+from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.ranking import first_action, first_action_text, rank_plan
 from orgscan.wording import plural
 
@@ -29,12 +29,19 @@ def plan_text(
         or {s.account_id for s in e.steps} & accounts
         or (not e.steps and e.acting_account_id in accounts)
     ]
-    actionable = sum(1 for e in entries if e.steps)
+    actionable = sum(1 for e in entries if e.steps and e.kind is EntryKind.BUCKET)
+    trails = sum(1 for e in entries if e.steps and e.kind is EntryKind.RECORDING)
+    bucket_entries = sum(1 for e in entries if e.kind is EntryKind.BUCKET)
     lines = [
         f"Remediation plan for the scan started at {plan.run_started_at}",
         f"Default retention: {plan.retention.mode.value} for {plan.retention.days} days; "
         f"strategy for unlocked buckets: {plan.settings.strategy.value}.",
-        f"{plural(actionable, 'bucket')} to change, {len(entries) - actionable} without steps.",
+        f"{plural(actionable, 'bucket')} to change, {bucket_entries - actionable} without steps."
+        + (
+            f" {plural(trails, 'trail')} to change so that every account is recorded."
+            if trails
+            else ""
+        ),
     ]
     shown = {id(entry) for entry in entries}  # by identity: entries compare deeply
     action = first_action(tuple(r for r in ranked if id(r.entry) in shown))
@@ -54,10 +61,18 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
     if name:
         acting += f" ({_one_line(name)})"
     strategy = entry.strategy.value if entry.strategy else "no steps"
-    lines = [
-        f"[{number}] bucket {_escaped(entry.bucket_name)} in "
-        f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"
-    ]
+    if entry.kind is EntryKind.RECORDING:
+        trail = entry.findings[0] if entry.findings else "an organization trail to create"
+        gaps = ", ".join(why.value for why in entry.gaps)
+        lines = [
+            f"[{number}] trail {_escaped(trail)}: recording ({gaps}) of account(s) "
+            f"{', '.join(entry.accounts)}; acting account {acting}"
+        ]
+    else:
+        lines = [
+            f"[{number}] bucket {_escaped(entry.bucket_name)} in "
+            f"{entry.region or 'unknown region'}: {strategy}; acting account {acting}"
+        ]
     lines += [
         f"    finding {code.value}: {_escaped(arn)}"
         for arn, code in zip(entry.findings, entry.reason_codes, strict=True)

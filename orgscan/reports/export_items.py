@@ -154,7 +154,12 @@ def _account_item(
 ) -> ExportItem:
     status = account.verdict or Status.ERROR
     code = account.verdict_code.value if account.verdict_code else "UNKNOWN"
-    gaps = ", ".join(f"{gap.region} {gap.code.value}" for gap in account.gaps)
+    # Each gap names what is missing there (why), so a reader of the export knows what to
+    # change; runs from before contract v3 have no why.
+    gaps = ", ".join(
+        f"{gap.region} {gap.code.value}" + (f" ({gap.why.value})" if gap.why else "")
+        for gap in account.gaps
+    )
     description = (
         f"Account {account.account_id}: verdict {status.value} ({code}). "
         + (f"Regions not protected: {gaps}. " if gaps else "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from orgscan.model import Status
 from orgscan.remediation import RemediationSettings, build_plan
-from orgscan.remediation.plan_model import PlanEntry
+from orgscan.remediation.plan_model import EntryKind, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action, rank_plan
 from orgscan.reports import ReportInputs
@@ -63,8 +63,14 @@ def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[Reme
     every bucket with a finding that is not PASS; one without is shown with no steps).
     """
     plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
-    entries = {entry.bucket_name: entry for entry in plan.entries}
-    ranks = {r.entry.bucket_name: (n, r) for n, r in enumerate(rank_plan(plan, inputs.result), 1)}
+    # Only bucket entries: a trail's recording entry names its bucket too (the page and
+    # workbook show those per trail, trail_fixes).
+    entries = {e.bucket_name: e for e in plan.entries if e.kind is EntryKind.BUCKET}
+    ranks = {
+        r.entry.bucket_name: (n, r)
+        for n, r in enumerate(rank_plan(plan, inputs.result), 1)
+        if r.entry.kind is EntryKind.BUCKET
+    }
     rows = []
     for bucket in summary.buckets:
         if bucket.status in _NOTHING_TO_DO:

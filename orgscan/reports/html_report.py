@@ -31,7 +31,6 @@ from orgscan.reports.fixes import (
     RemediationRow,
     fix_groups,
     remediation_rows,
-    what_to_run,
 )
 from orgscan.reports.headline import headline
 from orgscan.reports.prelock_text import prelock_line, prelock_rows
@@ -45,6 +44,7 @@ from orgscan.reports.summary import (
     summarise,
 )
 from orgscan.reports.tamper_view import tamper_view
+from orgscan.reports.trail_fixes import TrailFix, first_of_all, trail_fixes
 from orgscan.templates import environment
 
 TEMPLATE = "report.html.j2"
@@ -105,8 +105,9 @@ class HtmlReport(StreamedReport):
             charts=charts(summary, view),
             fixes=fixes,
             fix_groups=groups,
+            trail_fixes=trail_fixes(inputs),
             detailed=detailed_fixes(groups),
-            run_first=_run_first(fixes),
+            run_first=_run_first(fixes, trail_fixes(inputs)),
             changes=changes,
             exceptions=exception_counts(inputs.result.findings),
             run_scope=scope_text(inputs.result.run.scope),
@@ -136,8 +137,9 @@ def urgent_first(findings: Iterable[Finding]) -> list[Finding]:
 REST_OF_THE_PLAN = "in What to fix and the Remediation sheet"
 
 
-def _run_first(fixes: tuple[RemediationRow, ...]) -> str | None:
-    action = what_to_run(fixes)
+def _run_first(fixes: tuple[RemediationRow, ...], trails: tuple[TrailFix, ...]) -> str | None:
+    # One ranking over buckets and trails: a trail change may protect the most accounts.
+    action = first_of_all(((row.order, row.ranked) for row in fixes), trails)
     return first_action_text(action, REST_OF_THE_PLAN) if action else None
 
 

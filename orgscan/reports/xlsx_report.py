@@ -27,6 +27,7 @@ from orgscan.reports.changes import exception_counts, summarise_changes
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
+from orgscan.reports.trail_fixes import trail_fixes, trail_fixes_below
 from orgscan.reports.xlsx_changes import account_changes_sheet, changes_sheet
 from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
 from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
@@ -102,6 +103,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     buckets_sheet(sheets["Buckets"], summary)
     coverage_sheet(sheets["Coverage"], summary)
     remediation_sheet(sheets["Remediation"], remediation_rows(inputs, summary))
+    trail_fixes_below(sheets["Remediation"], trail_fixes(inputs))
     run_sheet(sheets["Run"], summary, changes)
     account_changes_sheet(sheets["Account changes"], changes)
     changes_sheet(sheets["Changes"], changes)

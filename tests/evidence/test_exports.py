@@ -166,3 +166,20 @@ def test_account_without_verdict_is_not_exported(demo_run_master: Path) -> None:
     unscanned = AccountCoverage("999999999999", "gone", "/Root", "SUSPENDED", False, 0, None)
     one = dataclasses.replace(result, accounts=(unscanned,))
     assert len(asff_findings(one)) == len(result.findings)
+
+
+def test_an_account_verdict_names_each_gaps_why(demo_run_master: Path) -> None:
+    result = demo_result(demo_run_master)
+    account = next(a for a in result.accounts if a.name == "security-tooling")
+    asff = next(
+        o for o in asff_findings(result) if o["Resources"][0]["Id"].endswith(account.account_id)
+    )
+    ocsf = next(
+        e for e in ocsf_events(result) if e["resources"][0]["uid"].endswith(account.account_id)
+    )
+    expected = (
+        "Regions not protected: eu-central-1 NOT_RECORDED (NO_TRAIL), "
+        "eu-west-1 NOT_RECORDED (NO_TRAIL)."
+    )
+    assert expected in asff["Description"]
+    assert expected in ocsf["message"]

@@ -7,7 +7,10 @@ from typing import Any
 
 from orgscan.model import (
     AccountCoverage,
+    AccountGap,
+    AccountVerdictCode,
     Finding,
+    GapWhy,
     LockMode,
     Policy,
     ReasonCode,
@@ -133,3 +136,21 @@ def scan_result(
         complete=True,
     )
     return ScanResult(run=run, accounts=accounts, findings=found)
+
+
+def with_gaps(result: ScanResult, gaps: dict[str, tuple[AccountGap, ...]]) -> ScanResult:
+    """``result`` with NOT_RECORDED verdicts and ``gaps`` for the accounts named."""
+    accounts = tuple(
+        dataclasses.replace(
+            a,
+            verdict_code=AccountVerdictCode.NOT_RECORDED if a.account_id in gaps else None,
+            gaps=gaps.get(a.account_id, ()),
+        )
+        for a in result.accounts
+    )
+    return dataclasses.replace(result, accounts=accounts)
+
+
+def gap(region: str, why: GapWhy) -> AccountGap:
+    """A NOT_RECORDED gap in ``region`` for ``why``."""
+    return AccountGap(region, AccountVerdictCode.NOT_RECORDED, why)

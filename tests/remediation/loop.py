@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
 from orgscan.config import build_settings
-from orgscan.model import Finding, ScanResult, Status
+from orgscan.model import ErrorStage, Finding, ScanResult, Status
 from orgscan.remediation.plan_model import Plan
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg
@@ -106,7 +106,9 @@ def fixed_arns(plan: Plan) -> set[str]:
 def assert_fixed_and_nothing_else_changed(
     before: ScanResult, after: ScanResult, plan: Plan
 ) -> None:
-    """Every finding with steps is now PASS; every other finding is exactly as it was."""
+    """Every finding with steps is now PASS; every other finding is exactly as it was (but
+    for moto's per-second delivery time); the only errors gone are the bucket reads of
+    buckets the plan moved trails off."""
     old, new = by_arn(before), by_arn(after)
     assert set(old) == set(new)
     fixed = fixed_arns(plan)
@@ -114,5 +116,12 @@ def assert_fixed_and_nothing_else_changed(
         if arn in fixed:
             assert new[arn].status is Status.PASS, (arn, new[arn].reason)
         else:
-            assert new[arn] == finding
-    assert after.errors == before.errors
+            assert timeless((new[arn],)) == timeless((finding,)), arn
+    moved = {entry.bucket_name for entry in plan.entries if entry.new_bucket_name}
+    kept = [
+        error
+        for error in before.errors
+        if error.stage is not ErrorStage.BUCKET
+        or not any(error.message.startswith(f"{bucket}:") for bucket in moved)
+    ]
+    assert list(after.errors) == kept

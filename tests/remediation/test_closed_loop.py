@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.model import ReasonCode
+from orgscan.model import AccountVerdictCode, ManagementEvents, ReasonCode
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.apply import StepStatus, apply_plan
 from orgscan.remediation.iam_policy import iam_action, remediation_policy
-from orgscan.remediation.plan_model import Plan, Service
+from orgscan.remediation.plan_model import EntryKind, Plan, Service
 from orgscan.simulate import build_demo_org, demo_mock
 from tests.builders import timeless
 from tests.remediation.loop import (
+    ORG_TRAIL,
     add_cross_account_case,
     assert_fixed_and_nothing_else_changed,
     by_arn,
@@ -50,8 +51,12 @@ def _named(plan: Plan) -> set[str]:
     and the old bucket (even a missing one) are read before each change."""
     names = set()
     for entry in plan.entries:
-        if entry.steps:
-            names.add(f"arn:aws:s3:::{entry.bucket_name}")
+        if entry.steps and entry.kind is EntryKind.RECORDING:
+            names |= set(entry.findings)  # a trail's own calls: never its bucket
+        elif entry.steps:
+            # A bucket outside the organization cannot be read from it: only the trail is.
+            if ReasonCode.BUCKET_OUTSIDE_ORGANIZATION not in entry.reason_codes:
+                names.add(f"arn:aws:s3:::{entry.bucket_name}")
             names |= {f"arn:aws:s3:::{entry.new_bucket_name}"} if entry.new_bucket_name else set()
             names |= set(entry.findings)
     return names
@@ -71,18 +76,25 @@ def test_scan_plan_apply_rescan(strategy):
         before = scan(org)
         assert by_arn(before)[cross_arn].reason_code is ReasonCode.LOCK_NOT_CONFIGURED
         plan = build_plan(before, RemediationSettings(strategy=strategy))
-        expected = {
+        buckets = {
             arn
             for arn, f in by_arn(before).items()
-            if f.reason_code
-            not in (
-                ReasonCode.COMPLIANT,
-                ReasonCode.ACCESS_DENIED,
-                ReasonCode.BUCKET_OUTSIDE_ORGANIZATION,
-            )
+            if f.reason_code not in (ReasonCode.COMPLIANT, ReasonCode.ACCESS_DENIED)
         }
-        assert fixed_arns(plan) == expected
-        assert len(expected) == 5
+        assert len(buckets) == 6  # the bucket outside the organization included
+        # The trails that leave accounts unrecorded: stopped, not every management event,
+        # sources excluded, and the single-region organization trail (no trail elsewhere).
+        trails = {
+            org.trail(name).trail_arn
+            for name in ("identity-prod-trail", "orders-prod-trail", "audit-prod-trail", ORG_TRAIL)
+        }
+        assert fixed_arns(plan) == buckets | trails
+        unrecorded = {
+            a.account_id
+            for a in before.accounts
+            if a.verdict_code in (AccountVerdictCode.NOT_RECORDED, AccountVerdictCode.UNPROTECTED)
+        }
+        assert len(unrecorded) == 13
 
         policy = remediation_policy(plan)
         resources = {
@@ -102,6 +114,15 @@ def test_scan_plan_apply_rescan(strategy):
         assert first.ok, [o for o in first.outcomes if o.status is not StepStatus.APPLIED]
         after = scan(org)
         assert_fixed_and_nothing_else_changed(before, after, plan)
+        verdicts = {a.account_id: a.verdict_code for a in after.accounts}
+        assert {verdicts[account] for account in unrecorded} == {AccountVerdictCode.PROTECTED}
+        org_trail = by_arn(after)[org.trail(ORG_TRAIL).trail_arn]
+        assert (org_trail.is_multi_region, org_trail.global_service_events) == (True, True)
+        assert by_arn(after)[org.trail("identity-prod-trail").trail_arn].is_logging is True
+        for name in ("orders-prod-trail", "audit-prod-trail"):
+            assert by_arn(after)[org.trail(name).trail_arn].management_events is (
+                ManagementEvents.ALL
+            )
 
         made = [
             (service, operation, params)
@@ -111,10 +132,19 @@ def test_scan_plan_apply_rescan(strategy):
         assert {operation for _, operation, _ in made} >= {
             "PutObjectLockConfiguration",
             "GetObjectLockConfiguration",
+            "UpdateTrail",
+            "StartLogging",
+            "PutEventSelectors",
+            "GetEventSelectors",
+            "GetTrailStatus",
         }
         for service, operation, params in made:
             action = iam_action(Service(service), operation)
-            resource = f"arn:aws:s3:::{params['Bucket']}" if service == "s3" else params["Name"]
+            resource = (
+                f"arn:aws:s3:::{params['Bucket']}"
+                if service == "s3"
+                else str(params.get("Name", params.get("TrailName")))
+            )
             assert _allows(policy, action, resource), (action, resource)
 
         # A second apply only finds every step done: nothing is written.

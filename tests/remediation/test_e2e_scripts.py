@@ -20,18 +20,18 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.model import Policy
+from orgscan.model import AccountVerdictCode, Policy
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
 from orgscan.remediation.plan_model import Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
 from orgscan.simulate.mock import patched_environ, reset_moto_server
+from tests.builders import timeless
 from tests.remediation.awscli_server import AwsCli
 from tests.remediation.builders import LOG_ARCHIVE
 from tests.remediation.loop import (
     SHARED_BUCKET,
     add_cross_account_case,
     assert_fixed_and_nothing_else_changed,
-    by_arn,
     scan,
 )
 from tests.remediation.samples import rich_plan
@@ -150,7 +150,17 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     # The AWS CLI is slow to start: keep one entry of each shape (cross-account new bucket
     # outside us-east-1, missing bucket in us-east-1, retention only); the in-process loop
     # covers the rest.
-    keep = {org.log_archive_account_id, org.accounts["sandbox-alice"], org.accounts["payments-dev"]}
+    # Recording: the organization trail made multi-region from the management account, a
+    # stopped trail started, excluded sources recorded (orders-prod's trail records data events,
+    # where a script stops and --apply merges: the in-process loop covers it).
+    keep = {
+        org.log_archive_account_id,
+        org.accounts["sandbox-alice"],
+        org.accounts["payments-dev"],
+        org.management_account_id,
+        org.accounts["identity-prod"],
+        org.accounts["audit-prod"],
+    }
     plan = dataclasses.replace(
         full, entries=tuple(entry for entry in full.entries if entry.acting_account_id in keep)
     )
@@ -180,6 +190,11 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     after = scan(org)
     assert_fixed_and_nothing_else_changed(before, after, plan)
     assert all(_bucket_exists(name) for name in new_buckets)
+    verdicts = {a.name: a.verdict_code for a in after.accounts}
+    # The organization trail now records every region: the accounts without a trail of their
+    # own, or with a stopped or partial one, are protected.
+    for name in ("security-tooling", "sandbox-dave", "identity-prod", "audit-prod", "orders-prod"):
+        assert verdicts[name] is AccountVerdictCode.PROTECTED, name
 
     # Second run: every step is already done (orgscan's policy statements included).
     again = _run_all(aws_cli, run_dir, plan, "--apply")
@@ -193,7 +208,7 @@ def test_scripts_fix_the_organization_through_the_aws_cli(moto_endpoint, aws_cli
     assert sum(output.count(": already done, skipped") for output in again.values()) == sum(
         len(plan.steps_for(account)) for account in again
     )
-    assert by_arn(scan(org)) == by_arn(after)
+    assert timeless(scan(org).findings) == timeless(after.findings)
 
 
 def test_the_aws_cli_with_another_accounts_credentials_is_refused(moto_endpoint, aws_cli, tmp_path):

@@ -158,7 +158,9 @@ def test_bucket_missing_gets_a_new_bucket_and_update_trail_even_in_place():
         "cloudtrail",
     )
     assert update.parameters == {"Name": f.trail_arn, "S3BucketName": "gone-logs-locked"}
-    assert any("never deleted" in warning for warning in entry.warnings)
+    # There is no bucket left to warn about: no "stays there unprotected".
+    assert not any("unprotected" in warning for warning in entry.warnings)
+    assert any("is not recovered" in warning for warning in entry.warnings)
 
 
 def test_create_bucket_in_us_east_1_has_no_location_constraint():

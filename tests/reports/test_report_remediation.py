@@ -6,13 +6,15 @@ import io
 
 from openpyxl import load_workbook
 
-from orgscan.model import ScanResult
+from orgscan.model import GapWhy, ReasonCode, ScanResult
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.reports import ReportInputs
 from orgscan.reports.fixes import RemediationRow, remediation_rows
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.summary import summarise
 from orgscan.reports.xlsx_report import XlsxReport
+from tests.remediation.builders import WORKLOAD, finding, gap, with_gaps
+from tests.remediation.builders import scan_result as bare_result
 
 from .page_parser import parse
 from .workbook_helpers import records
@@ -84,3 +86,20 @@ def test_with_plan_rows_carry_the_plan_strategy_and_scripts(scan_result: ScanRes
     page_text = " ".join("".join(parse(html).text).split())
     assert entry.explanation in page_text
     assert f"Warning: {entry.warnings[0]}" in page_text
+
+
+def test_the_page_and_workbook_show_the_trails_that_leave_accounts_unrecorded() -> None:
+    stopped = finding("stopped", ReasonCode.COMPLIANT, is_logging=False)
+    result = with_gaps(bare_result(stopped), {WORKLOAD: (gap("us-east-1", GapWhy.NOT_LOGGING),)})
+    inputs = ReportInputs(result=result, plan=build_plan(result, RemediationSettings()))
+    (entry,) = inputs.plan.entries if inputs.plan else ()
+    sheet = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Remediation"]
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert [v for v in cells[-2] if v] == ["Trails that leave accounts unrecorded"]
+    assert cells[-1][:3] == [stopped.trail_arn, "NOT_LOGGING", "1 account(s)"]
+    assert cells[-1][4] == f"1. {entry.steps[0].description}"
+    assert cells[-1][5] == f"remediation/{WORKLOAD}.sh"
+    page_text = " ".join("".join(parse(HtmlReport().render(inputs).decode()).text).split())
+    assert "1 trail(s) that leave accounts unrecorded" in page_text
+    assert entry.explanation in page_text
+    assert entry.steps[0].description in page_text
