@@ -8,6 +8,7 @@ was expected, so the CLI can exit 2 before anything is written.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -50,8 +51,7 @@ def build_settings(
     merged: dict[str, tuple[Any, str]] = {}
     for key, value in (config or {}).items():
         if key not in SETTINGS:
-            known = ", ".join(sorted(SETTINGS))
-            raise InputError(f"{source}: unknown key {key!r} (known keys: {known})")
+            raise InputError(f"{source}: unknown key {key!r}; {_suggestion(key)}")
         merged[key] = (value, f"{source}: key {key!r}")
     for key, value in cli.items():
         if value is not None:
@@ -124,3 +124,11 @@ def settings_to_config(settings: ScanSettings) -> dict[str, Any]:
         if setting.show is not None
     }
     return {key: value for key, value in document.items() if value not in (None, [], {})}
+
+
+def _suggestion(key: str) -> str:
+    """The nearest known key, or where the keys are listed: the whole list of keys no longer
+    fits the one line an error is."""
+    near = difflib.get_close_matches(key, SETTINGS, n=1)
+    listed = "`orgscan config show` lists every key"
+    return f"did you mean {near[0]!r}? ({listed})" if near else listed

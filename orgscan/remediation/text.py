@@ -46,7 +46,7 @@ def plan_text(
     shown = {id(entry) for entry in entries}  # by identity: entries compare deeply
     action = first_action(tuple(r for r in ranked if id(r.entry) in shown))
     if action is not None:
-        lines.append("Run " + first_action_text(action, "below"))
+        lines.append("Run " + _escaped(first_action_text(action, "below")))
     for number, entry in enumerate(entries, start=1):
         lines += ["", *_entry_lines(number, entry, plan)]
     order = [a for a in plan.account_order() if accounts is None or a in accounts]
