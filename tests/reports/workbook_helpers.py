@@ -14,11 +14,15 @@ def header(ws: Worksheet, row: int = 1) -> list[Any]:
 
 def records(ws: Worksheet) -> list[dict[str, Any]]:
     """Every row under the header of a table sheet, keyed by the header, valued as openpyxl
-    reads the cells."""
+    reads the cells; the table ends at its first empty row (a note or a second table may
+    follow it)."""
     names = header(ws)
-    return [
-        dict(zip(names, row, strict=False)) for row in ws.iter_rows(min_row=2, values_only=True)
-    ]
+    rows: list[dict[str, Any]] = []
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        if all(value is None for value in row):
+            break
+        rows.append(dict(zip(names, row, strict=False)))
+    return rows
 
 
 def find_row(ws: Worksheet, label: str) -> int:
