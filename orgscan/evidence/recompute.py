@@ -21,25 +21,26 @@ and the recomputation says once that the wording was not compared.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from orgscan import __version__
 from orgscan.aws.recorder import EVIDENCE_FILE
 from orgscan.collect.trails import read_trail_health
+from orgscan.error_codes import NOT_RECORDED
 from orgscan.evidence.evidence_file import EvidenceFileError, RecordedEvidence, load_evidence
 from orgscan.evidence.prelock_replay import PrelockReplay
 from orgscan.evidence.replay import ReplayHealth, recorded_owners, replay_bucket
 from orgscan.evidence.tamper_diff import recompute_tamper, tamper_differences
-from orgscan.facts import Trail
+from orgscan.facts import AwsError, BucketFacts, Trail
 from orgscan.findings import load_run
 from orgscan.model import (
     AccountCoverage,
     AccountState,
     ErrorStage,
     Finding,
-    ReasonCode,
+    Policy,
     ScanResult,
     Status,
 )
@@ -156,7 +157,7 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
             findings.append(
                 trail_finding(trail, facts, result.run.policy, health, started)
                 if facts is not None
-                else _unsupported(trail)
+                else _unsupported(trail, result.run.policy, started)
             )
     # Log files before the lock (contract 5.4): the same count from the recorded reads.
     targets = prelock_subjects(findings, lambda finding: finding.s3_key_prefix)
@@ -207,26 +208,15 @@ def account_differences(
 # ---------------------------------------------------------------------- comparing
 
 
-def _unsupported(trail: Trail) -> Finding:
-    """A trail whose bucket no recorded call read: only ERROR can be claimed for it."""
-    return Finding(
-        account_id=trail.account_id,
-        trail_name=trail.trail_name,
-        trail_arn=trail.trail_arn,
-        home_region=trail.home_region,
-        is_organization_trail=trail.is_organization_trail,
-        is_multi_region=trail.is_multi_region,
-        bucket_name=trail.bucket_name,
-        bucket_account_id=None,
-        bucket_region=None,
-        object_lock_enabled=None,
-        lock_mode=None,
-        retention_days=None,
-        versioning=None,
-        status=Status.ERROR,
-        reason_code=ReasonCode.API_ERROR,
-        reason=_UNSUPPORTED,
+def _unsupported(trail: Trail, policy: Policy, started: datetime) -> Finding:
+    """A trail whose bucket no recorded call read: only ERROR can be claimed for it.
+
+    Built by the rule's own ``trail_finding``, so the trail's fields are set in one place; the
+    sentence is the recompute's own, as no AWS call failed."""
+    facts = BucketFacts.unreadable(
+        trail.bucket_name, None, None, AwsError(NOT_RECORDED, _UNSUPPORTED)
     )
+    return replace(trail_finding(trail, facts, policy, None, started), reason=_UNSUPPORTED)
 
 
 def _finding_differences(result: ScanResult, recomputed: dict[str, Finding]) -> list[str]:

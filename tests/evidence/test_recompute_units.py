@@ -51,7 +51,7 @@ def lock_answer(days: int) -> dict[str, Any]:
     return {"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": rule}}
 
 
-def record(path: Path, *, days: int = 400, denied: bool = False) -> Path:
+def record(path: Path, *, days: int = 400, denied: bool = False, bucket_read: bool = True) -> Path:
     """The answers one account's scan of one region records, written as the recorder does."""
     recorder = ResponseRecorder()
     recorder.start(path)
@@ -67,6 +67,8 @@ def record(path: Path, *, days: int = 400, denied: bool = False) -> Path:
             {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]},
         ),
     ]
+    if not bucket_read:  # the trail is described, its bucket never read
+        calls = [call for call in calls if call[0] in ("DescribeTrails", "GetTrailStatus")]
     for operation, request, response in calls:
         if denied and operation == "GetObjectLockConfiguration":
             error = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, operation)
@@ -182,3 +184,20 @@ def test_an_older_run_is_still_held_to_the_facts(tmp_path: Path) -> None:
     assert recompute_run(tmp_path) == [
         f"{ARN}: retention_days is 3650 in findings.json, the evidence gives 400"
     ]
+
+
+def test_a_bucket_no_recorded_response_reads_gives_an_error_with_the_trail_fields(
+    tmp_path: Path,
+) -> None:
+    result = claimed(record(tmp_path / EVIDENCE_FILE, bucket_read=False))
+
+    (finding,) = result.findings
+    assert (finding.status, finding.reason_code, finding.reason) == (
+        Status.ERROR,
+        ReasonCode.API_ERROR,
+        "no recorded AWS response reads this bucket",
+    )
+    # The trail's fields are the rule's: set from DescribeTrails as for any finding.
+    assert (finding.trail_arn, finding.bucket_name, finding.is_multi_region) == (ARN, "logs", True)
+    assert finding.global_service_events is True
+    assert (finding.bucket_account_id, finding.object_lock_enabled) == (None, None)
