@@ -45,13 +45,19 @@ def _evidence_client(sessions: SessionFactory) -> Any:
     return sessions.client(sessions.caller_account_id, "s3", sessions.default_region)
 
 
+def expected_owner(settings: ScanSettings, sessions: SessionFactory) -> str:
+    """The account every evidence call names as the bucket's owner: ``evidence_bucket_owner``
+    (a central log-archive account), else the caller's own."""
+    return settings.evidence_bucket_owner or sessions.caller_account_id
+
+
 def check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> None:
     """``InputError`` when the evidence bucket cannot take the run (no Object Lock)."""
     if settings.evidence_bucket is None:
         return
     try:
         check_locked(
-            _evidence_client(sessions), settings.evidence_bucket, sessions.caller_account_id
+            _evidence_client(sessions), settings.evidence_bucket, expected_owner(settings, sessions)
         )
     except EvidenceBucketError as exc:
         raise InputError(str(exc)) from None
@@ -82,7 +88,7 @@ def copy_evidence(
             result.run.run_id,
             retention,
             clock(),
-            sessions.caller_account_id,
+            expected_owner(settings, sessions),
         )
     except EvidenceBucketError as exc:
         log.error("evidence copy failed: %s", exc)
