@@ -10,7 +10,8 @@ from orgscan.cli.diff_cmd import format_diff
 from orgscan.diff import DiffClass, diff_results, load_diff, write_diff
 from orgscan.diff.weakeners import WeakenerClass
 from orgscan.model import ScanResult, Status
-from orgscan.weakeners import TargetKind, Weakener
+from orgscan.weakeners import Weakener
+from tests.builders import weakener
 
 from .builders import MEMBER, finding, result, trail_arn
 
@@ -18,20 +19,7 @@ TRAIL = trail_arn("t")
 
 
 def row(principal: str, action: str = "cloudtrail:StopLogging", **changes: object) -> Weakener:
-    base = Weakener(
-        trail_arn=TRAIL,
-        target=TargetKind.TRAIL,
-        target_arn=TRAIL,
-        action=action,
-        principal_arn=f"arn:aws:iam::{MEMBER}:role/{principal}",
-        principal_account_id=MEMBER,
-        granted_by="arn:aws:iam::aws:policy/AdministratorAccess#0",
-        conditional=False,
-        blocked_by=None,
-        break_glass=False,
-        management_account=False,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return weakener(TRAIL, principal, MEMBER, action=action, **changes)
 
 
 def run(

@@ -12,27 +12,15 @@ from orgscan.model import ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.xlsx_report import XlsxReport
-from orgscan.weakeners import TargetKind, Weakener
+from orgscan.weakeners import Weakener
+from tests.builders import weakener
 
 from .report_fixture import build_history
 from .workbook_helpers import header
 
 
-def _row(trail_arn: str, role: str, **changes: object) -> Weakener:
-    base = Weakener(
-        trail_arn=trail_arn,
-        target=TargetKind.TRAIL,
-        target_arn=trail_arn,
-        action="cloudtrail:StopLogging",
-        principal_arn=f"arn:aws:iam::222222222222:role/{role}",
-        principal_account_id="222222222222",
-        granted_by="arn:aws:iam::aws:policy/AdministratorAccess#0",
-        conditional=False,
-        blocked_by=None,
-        break_glass=False,
-        management_account=False,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+def _row(trail_arn: str, role: str) -> Weakener:
+    return weakener(trail_arn, role)
 
 
 def _tampered(scan: ScanResult, status: Status, *rows: Weakener) -> ScanResult:
