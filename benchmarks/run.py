@@ -34,12 +34,12 @@ from typing import Any
 import boto3
 import botocore.session
 
-from benchmarks.bound import LowerBound, lower_bound
+from benchmarks.bound import lower_bound
 from benchmarks.instrument import CallRecorder, instrument
 from benchmarks.naive import naive_scan
-from benchmarks.startup import StartupTime, format_rows
+from benchmarks.scan_report import Measurement, format_table, scan_report, write_report
 from benchmarks.startup import measure as measure_startup
-from benchmarks.write_phase import WriteMeasurement, measure_write, peak_rss_mb
+from benchmarks.write_phase import measure_write, peak_rss_mb
 from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import ScanSettings
@@ -49,29 +49,6 @@ from orgscan.simulate.scale import DEFAULT_REGIONS, scale_spec
 from orgscan.simulate.spec import OrgSpec
 
 HOME_REGION = "us-east-1"
-
-
-@dataclass
-class Measurement:
-    """One timed scan: what it cost and what it called."""
-
-    wall_s: float
-    cpu_s: float
-    responder_cpu_s: float
-    calls: dict[str, int]
-    clients_created: int
-    findings: int
-    errors: int
-    mismatches: int
-    #: Size and lines of evidence/api-responses.jsonl.gz (recorded by every real scan).
-    evidence_bytes: int = 0
-    evidence_records: int = 0
-    result: ScanResult | None = None
-
-    @property
-    def total_calls(self) -> int:
-        """Requests sent."""
-        return sum(self.calls.values())
 
 
 @dataclass
@@ -251,11 +228,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             accounts = _slice(backend, args.naive_accounts)
             ours = measure_scan(backend, args.workers, accounts)
             naive = measure_naive(backend, accounts)
-    report = _report(args, full, bound, rss_before, rss_peak, ours, naive)
+    report = scan_report(args, full, bound, rss_before, rss_peak, ours, naive, len(regions))
     if args.startup_runs > 0:
         report["startup"] = [vars(t) for t in measure_startup(args.startup_runs)]
     if write is not None:
-        report |= _write_report(write, write_rss_peak)
+        report |= write_report(write, write_rss_peak)
     # Other processes competing for the CPU slow a GIL-bound scan down: say how busy it was.
     report["load_average"] = [load_before, os.getloadavg()[0]]
     report["cpus"] = os.cpu_count()
@@ -269,187 +246,6 @@ def _regions(value: str) -> tuple[str, ...]:
             raise SystemExit(f"--regions: a count from 1 to {len(DEFAULT_REGIONS)}")
         return DEFAULT_REGIONS[:count]
     return tuple(region.strip() for region in value.split(",") if region.strip())
-
-
-def _report(
-    args: argparse.Namespace,
-    full: Measurement,
-    bound: LowerBound,
-    rss_before: float,
-    rss_peak: float,
-    ours: Measurement | None,
-    naive: Measurement | None,
-) -> dict[str, Any]:
-    scanned = bound.scanned_accounts
-    bucket_calls = sum(
-        n
-        for op, n in full.calls.items()
-        if op in ("s3.HeadBucket", "s3.GetObjectLockConfiguration", "s3.GetBucketVersioning")
-    )
-    report: dict[str, Any] = {
-        "accounts": args.accounts,
-        "scanned_accounts": scanned,
-        "regions": len(_regions(args.regions)),
-        "latency_ms": args.latency_ms,
-        "workers": args.workers,
-        "backend": args.backend,
-        "wall_s": full.wall_s,
-        "cpu_s": full.cpu_s,
-        "responder_cpu_s": full.responder_cpu_s,
-        "scan_cpu_per_call_ms": 1000
-        * (full.cpu_s - full.responder_cpu_s)
-        / max(1, full.total_calls),
-        "peak_rss_mb": rss_peak,
-        "rss_before_scan_mb": rss_before,
-        "accounts_per_s": scanned / full.wall_s,
-        "calls_total": full.total_calls,
-        "calls_per_operation": dict(sorted(full.calls.items())),
-        "calls_per_account": full.total_calls / max(1, scanned),
-        "calls_per_unique_bucket": bucket_calls / max(1, bound.unique_buckets),
-        "unique_buckets": bound.unique_buckets,
-        "clients_created": full.clients_created,
-        "findings": full.findings,
-        "findings_not_as_simulated": full.mismatches,
-        "errors": full.errors,
-        "evidence_bytes": full.evidence_bytes,
-        "evidence_records": full.evidence_records,
-        "needed_calls": bound.total_calls,
-        "needed_calls_per_operation": dict(sorted(bound.calls.items())),
-        "needed_calls_per_account": bound.calls_per_account,
-        "bound_throughput_s": bound.throughput_s,
-        "bound_chain_s": bound.chain_s,
-        "bound_chain_calls": bound.chain,
-        "lower_bound_s": bound.seconds,
-        "wall_over_bound": full.wall_s / bound.seconds if bound.seconds else None,
-    }
-    if ours is not None and naive is not None:
-        report |= {
-            "slice_accounts": args.naive_accounts,
-            "slice_orgscan_wall_s": ours.wall_s,
-            "slice_orgscan_calls": ours.total_calls,
-            "slice_naive_wall_s": naive.wall_s,
-            "slice_naive_calls": naive.total_calls,
-            "slice_naive_clients_created": naive.clients_created,
-            "speedup_over_naive": naive.wall_s / ours.wall_s,
-        }
-    return report
-
-
-def _write_report(write: WriteMeasurement, rss_peak: float) -> dict[str, Any]:
-    return {
-        "write_wall_s": write.wall_s,
-        "write_cpu_s": write.cpu_s,
-        "write_parts_cpu_s": write.parts_cpu_s,
-        "write_files": write.files,
-        "write_scripts": write.scripts,
-        "write_mb": write.megabytes,
-        "write_peak_rss_mb": rss_peak,
-    }
-
-
-def format_table(report: dict[str, Any]) -> str:
-    """The report as an aligned two-column table."""
-    rows: list[tuple[str, str]] = [
-        (
-            "organization",
-            f"{report['accounts']} workload accounts ({report['scanned_accounts']} "
-            f"scanned), {report['regions']} regions, backend {report['backend']}",
-        ),
-        ("latency / workers", f"{report['latency_ms']:g} ms per call, {report['workers']} workers"),
-        ("wall", f"{report['wall_s']:.2f} s"),
-        (
-            "CPU",
-            f"{report['cpu_s']:.2f} s (of which the simulated AWS "
-            f"{report['responder_cpu_s']:.2f} s); scan {report['scan_cpu_per_call_ms']:.2f} "
-            f"ms CPU per call",
-        ),
-        (
-            "peak RSS",
-            f"{report['peak_rss_mb']:.0f} MB ({report['rss_before_scan_mb']:.0f} MB "
-            "before the scan)",
-        ),
-        ("accounts per second", f"{report['accounts_per_s']:.1f}"),
-        (
-            "findings",
-            f"{report['findings']} ({report['findings_not_as_simulated']} not as "
-            f"simulated), {report['errors']} errors",
-        ),
-        ("AWS calls", f"{report['calls_total']} (needed {report['needed_calls']})"),
-        (
-            "evidence file",
-            f"{report['evidence_bytes'] / 1e6:.2f} MB gzip, "
-            f"{report['evidence_records']} recorded responses",
-        ),
-    ]
-    needed = report["needed_calls_per_operation"]
-    for operation, count in report["calls_per_operation"].items():
-        rows.append((f"  {operation}", f"{count} (needed {needed.get(operation, 0)})"))
-    rows += [
-        (
-            "calls per account",
-            f"{report['calls_per_account']:.2f} (needed {report['needed_calls_per_account']:.2f})",
-        ),
-        (
-            "calls per unique bucket",
-            f"{report['calls_per_unique_bucket']:.2f} ({report['unique_buckets']} buckets)",
-        ),
-        ("clients constructed", str(report["clients_created"])),
-        (
-            "lower bound",
-            f"{report['lower_bound_s']:.2f} s = max(needed calls × latency ÷ "
-            f"workers {report['bound_throughput_s']:.2f} s, chain of "
-            f"{report['bound_chain_calls']} calls {report['bound_chain_s']:.2f} s)",
-        ),
-        (
-            "wall ÷ lower bound",
-            "n/a (no latency)"
-            if report["wall_over_bound"] is None
-            else f"{report['wall_over_bound']:.2f}",
-        ),
-    ]
-    if "write_cpu_s" in report:
-        rows += [
-            (
-                "write phase",
-                f"{report['write_wall_s']:.2f} s wall, {report['write_cpu_s']:.2f} s "
-                f"CPU: {report['write_files']} files ({report['write_scripts']} "
-                f"scripts), {report['write_mb']:.1f} MB; peak RSS "
-                f"{report['write_peak_rss_mb']:.0f} MB",
-            ),
-        ]
-        rows += [
-            (f"  {part}", f"{seconds:.2f} s CPU")
-            for part, seconds in report["write_parts_cpu_s"].items()
-        ]
-    if "speedup_over_naive" in report:
-        rows += [
-            (
-                f"naive, {report['slice_accounts']} accounts",
-                f"{report['slice_naive_wall_s']:.2f} s, {report['slice_naive_calls']} calls, "
-                f"{report['slice_naive_clients_created']} clients",
-            ),
-            (
-                f"orgscan, same {report['slice_accounts']}",
-                f"{report['slice_orgscan_wall_s']:.2f} s, {report['slice_orgscan_calls']} calls "
-                "(discovery of the whole organization included)",
-            ),
-            ("speed-up over naive", f"{report['speedup_over_naive']:.1f}x"),
-        ]
-    if "startup" in report:
-        rows += [
-            (f"start-up: {name}", value)
-            for name, value in format_rows([StartupTime(**t) for t in report["startup"]])
-        ]
-    if "load_average" in report:
-        before, after = report["load_average"]
-        rows.append(
-            (
-                "machine",
-                f"{report['cpus']} CPUs, load average {before:.1f} before, {after:.1f} after",
-            )
-        )
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

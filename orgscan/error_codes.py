@@ -84,3 +84,5 @@ REGION_NOT_ENABLED = "RegionNotEnabled"
 DENIED_BY_ORGANIZATION_POLICY = "DeniedByOrganizationPolicy"
 #: Work the scan did not get to because it was interrupted (Ctrl-C, SIGTERM).
 INTERRUPTED = "Interrupted"
+#: ``verify --recompute``: no recorded AWS response reads the bucket, so nothing is evidenced.
+NOT_RECORDED = "NotRecorded"

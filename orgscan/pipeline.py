@@ -28,21 +28,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from logging.handlers import MemoryHandler
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from orgscan.aws.recorder import EVIDENCE_FILE, ResponseRecorder
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import LogFormat, ScanSettings
-from orgscan.config.evidence_bucket import EvidenceBucket
 from orgscan.error_codes import INTERRUPTED
 from orgscan.errors import EvidenceWriteError, InputError, ScanNotStarted, WriteInterrupted
-from orgscan.evidence.bucket import (
-    EvidenceBucketError,
-    EvidenceRetention,
-    check_locked,
-    retention_for,
-    upload_run,
-)
+from orgscan.evidence.bucket_copy import EvidenceCopy, check_evidence_bucket, copy_evidence
 from orgscan.evidence.manifest import write_manifest
 from orgscan.evidence.runinfo import describe_run
 from orgscan.files import write_failure
@@ -86,17 +79,6 @@ class RunHooks(Protocol):
 
 class _Unhooked(RunHooks):
     """A run nobody watches: every hook does nothing."""
-
-
-@dataclass(frozen=True)
-class EvidenceCopy:
-    """The sealed run folder's copy in the evidence bucket: where, under what retention, how
-    many files; ``error`` says why it failed (the evidence is then incomplete)."""
-
-    target: EvidenceBucket
-    retention: EvidenceRetention
-    files: int = 0
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +186,7 @@ def _run(
     clock: Callable[[], datetime],
     merge: Callable[[ScanResult, Path], ScanResult] | None,
 ) -> RunOutcome:
-    _check_evidence_bucket(settings, sessions)  # refused before anything is written
+    check_evidence_bucket(settings, sessions)  # refused before anything is written
     plan = _plan(settings, sessions, held)
     run_dir = _open_folder(settings, sessions, held, clock)
     began = time.monotonic()
@@ -251,7 +233,7 @@ def _run(
     hooks.sealed(run_dir, manifest_sha)
     copy = None
     if settings.evidence_bucket is not None:  # reads the sealed folder, writes nothing in it
-        copy = _copy_evidence(settings, sessions, run_dir, result, manifest_sha, clock)
+        copy = copy_evidence(settings, sessions, run_dir, result, manifest_sha, clock)
     return RunOutcome(
         result=result,
         run_dir=run_dir,
@@ -355,62 +337,3 @@ def _seal(run_dir: Path, run_id: str) -> str:
         outcome = "the run folder is incomplete (no manifest.json)"
         raise write_failure(exc, outcome, run_dir) from None
     return manifest_sha
-
-
-def _evidence_client(sessions: SessionFactory) -> Any:
-    return sessions.client(sessions.caller_account_id, "s3", sessions.default_region)
-
-
-def _check_evidence_bucket(settings: ScanSettings, sessions: SessionFactory) -> None:
-    """``InputError`` when the evidence bucket cannot take the run (no Object Lock)."""
-    if settings.evidence_bucket is None:
-        return
-    try:
-        check_locked(
-            _evidence_client(sessions), settings.evidence_bucket, sessions.caller_account_id
-        )
-    except EvidenceBucketError as exc:
-        raise InputError(str(exc)) from None
-
-
-def _copy_evidence(
-    settings: ScanSettings,
-    sessions: SessionFactory,
-    run_dir: Path,
-    result: ScanResult,
-    manifest_sha: str,
-    clock: Callable[[], datetime],
-) -> EvidenceCopy:
-    """Copy the sealed run folder to the evidence bucket; a failed copy is logged and
-    returned, not raised: the folder itself is whole."""
-    target = settings.evidence_bucket
-    assert target is not None
-    retention = retention_for(
-        settings.evidence_lock_mode,
-        settings.evidence_retention_days,
-        settings.policy.min_retention_days,
-    )
-    try:
-        keys = upload_run(
-            _evidence_client(sessions),
-            target,
-            run_dir,
-            result.run.run_id,
-            retention,
-            clock(),
-            sessions.caller_account_id,
-        )
-    except EvidenceBucketError as exc:
-        log.error("evidence copy failed: %s", exc)
-        return EvidenceCopy(target, retention, error=str(exc))
-    log.info(
-        "copied %d files of run %s to %s, each under %s retention for %d days; "
-        "manifest.json sha256 %s",
-        len(keys),
-        result.run.run_id,
-        target,
-        retention.mode.value,
-        retention.days,
-        manifest_sha,
-    )
-    return EvidenceCopy(target, retention, files=len(keys))

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from orgscan.config import ScanSettings
 from orgscan.model import REASON_STATUS, Finding, LockMode, Policy, ReasonCode, Versioning
+from orgscan.weakeners import TargetKind, Weakener
 
 #: The account a finding's trail belongs to unless told otherwise.
 ACCOUNT = "222222222222"
@@ -58,6 +59,25 @@ def finding(**overrides: Any) -> Finding:
         # A multi-region trail always records global service events; this one delivers.
         global_service_events=True,
         delivering=True,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+def weakener(trail: str, role: str, account: str = ACCOUNT, **overrides: Any) -> Weakener:
+    """A ``weakeners[]`` row: role ``role`` of ``account`` may stop trail ``trail`` (an ARN)
+    unconditionally, unblocked, through AdministratorAccess; any field can be overridden."""
+    base = Weakener(
+        trail_arn=trail,
+        target=TargetKind.TRAIL,
+        target_arn=trail,
+        action="cloudtrail:StopLogging",
+        principal_arn=f"arn:aws:iam::{account}:role/{role}",
+        principal_account_id=account,
+        granted_by="arn:aws:iam::aws:policy/AdministratorAccess#0",
+        conditional=False,
+        blocked_by=None,
+        break_glass=False,
+        management_account=False,
     )
     return dataclasses.replace(base, **overrides)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,8 +74,12 @@ def format_diff(result: RunDiff) -> str:
         _run_line("new", result.new),
         "  ".join(f"{cls.value} {count}" for cls, count in result.counts().items()),
     ]
-    moved = [entry for entry in result.entries if entry.diff_class is not DiffClass.UNCHANGED]
-    accounts = _account_table(result)
+    moved = [
+        entry
+        for entry in result.entries
+        if entry.diff_class is not DiffClass.UNCHANGED or entry.tamper_moved
+    ]
+    accounts = [*_account_table(result), *_weakener_table(result)]
     if not moved:
         return "\n".join([*lines, "", "no trail changed", *accounts])
     rows = [("CLASS", "ACCOUNT", "TRAIL", "STATUS", "WHAT CHANGED")]
@@ -90,14 +95,7 @@ def format_diff(result: RunDiff) -> str:
                 detail,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    table = [
-        "  ".join(
-            [*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)), row[4]]
-        ).rstrip()
-        for row in rows
-    ]
-    return "\n".join([*lines, "", *table, *accounts])
+    return "\n".join([*lines, "", *_aligned(rows), *accounts])
 
 
 def _account_table(result: RunDiff) -> list[str]:
@@ -118,14 +116,44 @@ def _account_table(result: RunDiff) -> list[str]:
                 terminal_cell(codes),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    table = [
+    return ["", "account verdicts:", *_aligned(rows)]
+
+
+def _weakener_table(result: RunDiff) -> list[str]:
+    """Who can weaken a trail, when a run assessed it: the counts, then every row that is not
+    unchanged (new rows first, those open as things stand before the others)."""
+    from orgscan.diff.weakeners import WeakenerClass, weakener_counts
+
+    if not result.weakeners:
+        return []
+    counts = weakener_counts(result.weakeners)
+    lines = ["", "weakeners: " + "  ".join(f"{cls.value} {n}" for cls, n in counts.items())]
+    moved = [e for e in result.weakeners if e.diff_class is not WeakenerClass.UNCHANGED]
+    rows = [("CLASS", "TRAIL", "PRINCIPAL", "ACTION", "HOW")]
+    rows += [
+        (
+            entry.diff_class.value,
+            terminal_cell(entry.row.trail_arn),
+            terminal_cell(entry.row.principal_arn),
+            terminal_cell(entry.row.action),
+            terminal_cell(entry.describe()),
+        )
+        for entry in moved
+    ]
+    if len(rows) == 1:
+        return lines
+    return [*lines, *_aligned(rows)]
+
+
+def _aligned(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """The rows as columns two spaces apart; the last column, free text, is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
         "  ".join(
-            [*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]
+            [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
         ).rstrip()
         for row in rows
     ]
-    return ["", "account verdicts:", *table]
 
 
 def _run_line(side: str, ref: RunRef) -> str:

@@ -29,7 +29,7 @@ from orgscan.wording import plural
 if TYPE_CHECKING:
     from orgscan.aws.sessions import SessionFactory
     from orgscan.config import ScanSettings
-    from orgscan.pipeline import EvidenceCopy
+    from orgscan.evidence.bucket_copy import EvidenceCopy
     from orgscan.scan.progress import ScanProgress
 
 # The core (botocore, pandas, openpyxl, jinja2) is imported inside the commands: `orgscan

@@ -68,9 +68,12 @@ def verify(
         f"(run {outcome.run_id})"
     )
     if recompute:
-        from orgscan.evidence.recompute import recompute_run
+        from orgscan.evidence.recompute import recompute as recompute_evidence
 
-        differences = recompute_run(run_dir)
+        recomputation = recompute_evidence(run_dir)
+        differences = recomputation.differences
+        if recomputation.note is not None:
+            typer.echo(terminal_text(f"{run_dir}: {recomputation.note}"), err=True)
         if differences:
             for line in differences:
                 typer.echo(terminal_text(line))

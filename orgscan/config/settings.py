@@ -24,6 +24,7 @@ from orgscan.config.tamper import TAMPER_FIELD, TamperSettings
 from orgscan.exceptions_register import ExceptionEntry, ExceptionRegister
 from orgscan.formats import FORMATS, OutputFormat, default_formats, format_help
 from orgscan.identifiers import (
+    ACCOUNT_ID_RE,
     DEFAULT_ROLE_NAME,
     DEFAULT_SESSION_NAME,
     EXTERNAL_ID_RE,
@@ -302,6 +303,19 @@ class ScanSettings:
                 "After the run, copy the run folder to s3://BUCKET/PREFIX, each object under "
                 "Object Lock retention (the bucket must have Object Lock).",
                 Option(Panel.OUTPUT, metavar="S3_URI"),
+            )
+        ),
+    )
+    #: The account that must own the evidence bucket; None: the caller's own account.
+    evidence_bucket_owner: str | None = field(
+        default=None,
+        metadata=declare(
+            Setting(
+                "evidence_bucket_owner",
+                check.matching(ACCOUNT_ID_RE, "a 12-digit AWS account id"),
+                "Account that must own the evidence bucket (e.g. a central log-archive "
+                "account); S3 refuses the copy into a bucket any other account owns.",
+                Option(Panel.OUTPUT, metavar="ACCOUNT_ID", default="the caller's account"),
             )
         ),
     )

@@ -15,6 +15,7 @@ from orgscan.diff.model import (
     RunDiff,
     RunRef,
 )
+from orgscan.diff.weakeners import diff_weakeners
 from orgscan.exceptions_register import excepted_for_exit
 from orgscan.model import AccountCoverage, ErrorStage, Finding, ScanResult, Status
 
@@ -62,6 +63,7 @@ def diff_results(
         new=RunRef(new_folder, new.run.started_at),
         entries=tuple(entries),
         accounts=diff_accounts(old, new),
+        weakeners=diff_weakeners(old.weakeners, new.weakeners, entries, new.findings),
     )
 
 
@@ -143,11 +145,12 @@ def _entry(old: Finding | None, new: Finding | None, new_run: ScanResult) -> Dif
     else:
         presence = Presence.BOTH
         changes = _changes(old, new)
+    diff_class = _classify(status_old, status_new, presence, changes)
     return DiffEntry(
         trail_arn=either.trail_arn,
         account_id=either.account_id,
         trail_name=either.trail_name,
-        diff_class=_classify(status_old, status_new, presence, changes),
+        diff_class=diff_class,
         presence=presence,
         status_old=status_old,
         status_new=status_new,
@@ -157,7 +160,30 @@ def _entry(old: Finding | None, new: Finding | None, new_run: ScanResult) -> Dif
         reason_new=new.reason if new is not None else None,
         changes=changes,
         excepted=new is not None and excepted_for_exit(new),
+        tamper_status_old=old.tamper_status if old is not None else None,
+        tamper_status_new=new.tamper_status if new is not None else None,
+        tamper_class=_tamper_class(old, new, presence, diff_class),
     )
+
+
+def _tamper_class(
+    old: Finding | None, new: Finding | None, presence: Presence, trail_class: DiffClass
+) -> DiffClass:
+    """The class of a finding's ``tamper_status``, classified like its status; a run that did
+    not assess it (null) makes it ``not_assessed``, never resolved or new."""
+    if trail_class in (DiffClass.NOT_ASSESSED, DiffClass.REMOVED):
+        return trail_class  # the trail itself is unseen or gone
+    if new is None or new.tamper_status is None:
+        return DiffClass.NOT_ASSESSED
+    if old is not None and old.tamper_status is None:
+        return DiffClass.NOT_ASSESSED
+    before = old.tamper_status if old is not None else None
+    moved = (
+        ()
+        if before is new.tamper_status
+        else (FieldChange("tamper_status", before and before.value, new.tamper_status.value),)
+    )
+    return _classify(before, new.tamper_status, presence, moved)
 
 
 def _classify(

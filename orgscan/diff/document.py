@@ -17,14 +17,16 @@ from orgscan.diff.model import (
     RunDiff,
     RunRef,
 )
+from orgscan.diff.weakeners import WeakenerClass, WeakenerDiffEntry, weakener_counts
 from orgscan.errors import InputError
 from orgscan.files import atomic_write
 from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.model import Status
+from orgscan.weakeners import weakener_from_dict
 
 DIFF_FILE = "diff.json"
-DIFF_SCHEMA_VERSION = 2
-_READABLE_SCHEMA_VERSIONS = (1, 2)
+DIFF_SCHEMA_VERSION = 3
+_READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 
 
 class DiffFileError(InputError):
@@ -40,6 +42,18 @@ def diff_to_dict(diff: RunDiff) -> dict[str, Any]:
         "counts": {cls.value: count for cls, count in diff.counts().items()},
         "trails": [_entry_to_dict(entry) for entry in diff.entries],
         "accounts": [_account_entry_to_dict(entry) for entry in diff.accounts],
+        "weakener_counts": {
+            cls.value: count for cls, count in weakener_counts(diff.weakeners).items()
+        },
+        "weakeners": [_weakener_entry_to_dict(entry) for entry in diff.weakeners],
+    }
+
+
+def _weakener_entry_to_dict(entry: WeakenerDiffEntry) -> dict[str, Any]:
+    return {
+        "class": entry.diff_class.value,
+        "row": entry.row.to_dict(),
+        "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
     }
 
 
@@ -72,6 +86,9 @@ def _entry_to_dict(entry: DiffEntry) -> dict[str, Any]:
         "reason_old": entry.reason_old,
         "reason_new": entry.reason_new,
         "excepted": entry.excepted,
+        "tamper_status_old": _value(entry.tamper_status_old),
+        "tamper_status_new": _value(entry.tamper_status_new),
+        "tamper_class": entry.tamper_class.value,
         "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.changes],
     }
 
@@ -112,12 +129,36 @@ def diff_from_dict(document: Mapping[str, Any]) -> RunDiff:
         raise ValueError(f"schema_version {document['schema_version']!r} is not supported")
     # absent before schema 2
     accounts = typed_value(document, "accounts", list) if "accounts" in document else []
+    # absent before schema 3
+    weakeners = typed_value(document, "weakeners", list) if "weakeners" in document else []
     return RunDiff(
         old=_run_ref(document["old"]),
         new=_run_ref(document["new"]),
         entries=tuple(_entry_from_dict(raw) for raw in document["trails"]),
         accounts=tuple(_account_entry_from_dict(raw) for raw in accounts),
+        weakeners=tuple(
+            _weakener_entry_from_dict(raw, f"weakeners[{i}]") for i, raw in enumerate(weakeners)
+        ),
     )
+
+
+def _weakener_entry_from_dict(raw: Mapping[str, Any], where: str) -> WeakenerDiffEntry:
+    return WeakenerDiffEntry(
+        diff_class=WeakenerClass(raw["class"]),
+        row=weakener_from_dict(raw["row"], f"{where}.row"),
+        changes=_changes_from(raw),
+    )
+
+
+def _changes_from(raw: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
+        for c in typed_value(raw, "changes", list)
+    )
+
+
+def _value(status: Status | None) -> str | None:
+    return status.value if status is not None else None
 
 
 def _account_entry_from_dict(raw: Mapping[str, Any]) -> AccountDiffEntry:
@@ -133,10 +174,7 @@ def _account_entry_from_dict(raw: Mapping[str, Any]) -> AccountDiffEntry:
         verdict_new=verdict("verdict_new"),
         verdict_code_old=typed_value(raw, "verdict_code_old", str, optional=True),
         verdict_code_new=typed_value(raw, "verdict_code_new", str, optional=True),
-        changes=tuple(
-            FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
-            for c in typed_value(raw, "changes", list)
-        ),
+        changes=_changes_from(raw),
     )
 
 
@@ -149,13 +187,12 @@ def _run_ref(raw: Mapping[str, Any]) -> RunRef:
 
 def _entry_from_dict(raw: Mapping[str, Any]) -> DiffEntry:
     def status(key: str) -> Status | None:
+        if key not in raw and key.startswith("tamper_"):
+            return None  # absent before schema 3
         value = typed_value(raw, key, str, optional=True)
         return Status(value) if value is not None else None
 
-    changes = tuple(
-        FieldChange(typed_value(c, "field", str), _scalar(c["old"]), _scalar(c["new"]))
-        for c in raw["changes"]
-    )
+    changes = _changes_from(raw)
     entry = DiffEntry(
         trail_arn=typed_value(raw, "trail_arn", str),
         account_id=typed_value(raw, "account_id", str),
@@ -170,6 +207,10 @@ def _entry_from_dict(raw: Mapping[str, Any]) -> DiffEntry:
         reason_new=typed_value(raw, "reason_new", str, optional=True),
         changes=changes,
         excepted=typed_value(raw, "excepted", bool),
+        tamper_status_old=status("tamper_status_old"),
+        tamper_status_new=status("tamper_status_new"),
+        # absent before schema 3: the diff did not assess tamper paths
+        tamper_class=DiffClass(raw.get("tamper_class", DiffClass.NOT_ASSESSED.value)),
     )
     return entry
 

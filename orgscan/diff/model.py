@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from orgscan.model import Status
+
+if TYPE_CHECKING:
+    from orgscan.diff.weakeners import WeakenerDiffEntry
 
 JsonScalar = str | int | bool | None
 
@@ -81,6 +85,10 @@ class DiffEntry:
     reason_new: str | None
     changes: tuple[FieldChange, ...] = ()
     excepted: bool = False  # the new finding is excused from the exit code by the register
+    #: ``tamper_status`` in each run (None: absent or not assessed), classified like ``status``.
+    tamper_status_old: Status | None = None
+    tamper_status_new: Status | None = None
+    tamper_class: DiffClass = DiffClass.NOT_ASSESSED
 
     @property
     def contract_class(self) -> ContractClass:
@@ -98,7 +106,18 @@ class DiffEntry:
             Presence.BOTH: [],
         }[self.presence]
         parts += [change.describe() for change in self.changes if change.field != "reason"]
+        if self.tamper_moved:
+            parts.append(f"tamper {self.tamper_status_old} → {self.tamper_status_new}")
         return "; ".join(parts)
+
+    @property
+    def tamper_moved(self) -> bool:
+        """True when both runs assessed the trail's tamper paths and its status moved."""
+        return (
+            self.tamper_status_old is not None
+            and self.tamper_status_new is not None
+            and self.tamper_status_old is not self.tamper_status_new
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,8 @@ class RunDiff:
     new: RunRef
     entries: tuple[DiffEntry, ...]
     accounts: tuple[AccountDiffEntry, ...] = ()
+    #: The ``weakeners[]`` rows of either run, classified (``orgscan.diff.weakeners``).
+    weakeners: tuple[WeakenerDiffEntry, ...] = ()
 
     def of_class(self, diff_class: DiffClass) -> tuple[DiffEntry, ...]:
         """The entries of one class."""

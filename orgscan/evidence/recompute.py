@@ -11,28 +11,36 @@ or an ``errors[]`` row names for the account (a region that is not enabled fails
 call; an interrupted scan names every region it did not get to). A region whose DescribeTrails
 call was refused without an error row was denied by an organization policy as configured
 (``denied_regions``): neither scanned nor failed, as in the scan.
+
+``reason`` is wording, and wording changes between versions (the advice a sentence gives), so it
+is compared only for a run this version of orgscan wrote; a run written by another version is
+held to the facts the sentence rests on (status, reason code and every other evidenced field),
+and the recomputation says once that the wording was not compared.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from orgscan import __version__
 from orgscan.aws.recorder import EVIDENCE_FILE
 from orgscan.collect.trails import read_trail_health
+from orgscan.error_codes import NOT_RECORDED
 from orgscan.evidence.evidence_file import EvidenceFileError, RecordedEvidence, load_evidence
 from orgscan.evidence.prelock_replay import PrelockReplay
 from orgscan.evidence.replay import ReplayHealth, recorded_owners, replay_bucket
 from orgscan.evidence.tamper_diff import recompute_tamper, tamper_differences
-from orgscan.facts import Trail
+from orgscan.facts import AwsError, BucketFacts, Trail
 from orgscan.findings import load_run
 from orgscan.model import (
     AccountCoverage,
     AccountState,
     ErrorStage,
     Finding,
-    ReasonCode,
+    Policy,
     ScanResult,
     Status,
 )
@@ -75,9 +83,24 @@ EVIDENCED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
 _UNSUPPORTED = "no recorded AWS response reads this bucket"
 
 
+@dataclass(frozen=True)
+class Recomputation:
+    """What ``verify --recompute`` found: every difference, one line each, and a note on what
+    was not compared (None when everything was)."""
+
+    differences: list[str]
+    note: str | None
+
+
 def recompute_run(run_dir: Path) -> list[str]:
     """Every difference between ``run_dir``'s findings.json and what its evidence supports,
     as one line each; an empty list when they agree."""
+    return recompute(run_dir).differences
+
+
+def recompute(run_dir: Path) -> Recomputation:
+    """``recompute_run``'s differences, with the note saying when the ``reason`` wording was
+    not compared (the run was written by another version of orgscan)."""
     result = load_run(run_dir)
     path = run_dir / EVIDENCE_FILE
     if not path.is_file():
@@ -89,7 +112,19 @@ def recompute_run(run_dir: Path) -> list[str]:
     regions = account_regions(result, evidence)
     accounts = with_verdicts(result.accounts, list(recomputed.values()), regions)
     differences += account_differences(result.accounts, accounts)
-    return differences
+    return Recomputation(differences, wording_note(result))
+
+
+def wording_note(result: ScanResult) -> str | None:
+    """Why the ``reason`` sentences were not compared, or None when they were (the run was
+    written by this version of orgscan)."""
+    written_by = result.run.tool_version
+    if written_by == __version__:
+        return None
+    return (
+        f"the reason sentences were not compared: the run was written by orgscan {written_by} "
+        f"(this is {__version__}), whose wording may differ; the facts they rest on were"
+    )
 
 
 def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[Finding]:
@@ -122,7 +157,7 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
             findings.append(
                 trail_finding(trail, facts, result.run.policy, health, started)
                 if facts is not None
-                else _unsupported(trail)
+                else _unsupported(trail, result.run.policy, started)
             )
     # Log files before the lock (contract 5.4): the same count from the recorded reads.
     targets = prelock_subjects(findings, lambda finding: finding.s3_key_prefix)
@@ -173,31 +208,23 @@ def account_differences(
 # ---------------------------------------------------------------------- comparing
 
 
-def _unsupported(trail: Trail) -> Finding:
-    """A trail whose bucket no recorded call read: only ERROR can be claimed for it."""
-    return Finding(
-        account_id=trail.account_id,
-        trail_name=trail.trail_name,
-        trail_arn=trail.trail_arn,
-        home_region=trail.home_region,
-        is_organization_trail=trail.is_organization_trail,
-        is_multi_region=trail.is_multi_region,
-        bucket_name=trail.bucket_name,
-        bucket_account_id=None,
-        bucket_region=None,
-        object_lock_enabled=None,
-        lock_mode=None,
-        retention_days=None,
-        versioning=None,
-        status=Status.ERROR,
-        reason_code=ReasonCode.API_ERROR,
-        reason=_UNSUPPORTED,
+def _unsupported(trail: Trail, policy: Policy, started: datetime) -> Finding:
+    """A trail whose bucket no recorded call read: only ERROR can be claimed for it.
+
+    Built by the rule's own ``trail_finding``, so the trail's fields are set in one place; the
+    sentence is the recompute's own, as no AWS call failed."""
+    facts = BucketFacts.unreadable(
+        trail.bucket_name, None, None, AwsError(NOT_RECORDED, _UNSUPPORTED)
     )
+    return replace(trail_finding(trail, facts, policy, None, started), reason=_UNSUPPORTED)
 
 
 def _finding_differences(result: ScanResult, recomputed: dict[str, Finding]) -> list[str]:
     differences: list[str] = []
     claimed = {finding.trail_arn: finding for finding in result.findings}
+    # Another version's sentence may be worded differently for the same facts.
+    same_version = wording_note(result) is None
+    compared = [name for name in EVIDENCED_FIELDS if same_version or name != "reason"]
     for arn in sorted(set(recomputed) - set(claimed)):
         differences.append(
             f"{arn}: in the recorded DescribeTrails answers, missing from findings.json"
@@ -212,7 +239,7 @@ def _finding_differences(result: ScanResult, recomputed: dict[str, Finding]) -> 
             continue
         if expected.reason == _UNSUPPORTED and finding.status is Status.ERROR:
             continue  # an ERROR claims nothing about the bucket: nothing to support
-        for name in EVIDENCED_FIELDS:
+        for name in compared:
             claimed_value, derived = getattr(finding, name), getattr(expected, name)
             if claimed_value != derived:
                 differences.append(

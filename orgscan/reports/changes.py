@@ -1,10 +1,11 @@
 """What changed since the previous run, and the exceptions register's marks, for the reports.
 
 ``summarise_changes`` turns the run's ``RunDiff`` (or its absence: the first run of an output
-folder) into the headline, the counts per class and one row per account and per trail that did
-not stay unchanged. The verdict is per account, so the headline counts accounts first and names
-trails separately. ``exception_counts`` and ``exception_text`` describe the register's marks on the
-findings. The workbook and the page both call these, so they can never disagree.
+folder) into the headline, the counts per class and one row per account, per trail and per
+``weakeners[]`` row that did not stay unchanged. The verdict is per account, so the headline
+counts accounts first and names trails separately. ``exception_counts`` and ``exception_text``
+describe the register's marks on the findings. The workbook and the page both call these, so
+they can never disagree.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from orgscan.diff import DiffClass, DiffEntry, RunDiff
 from orgscan.diff.model import AccountDiffEntry
+from orgscan.diff.weakeners import WeakenerClass, WeakenerDiffEntry, weakener_counts
 from orgscan.exceptions_register import ExceptionLabel, exception_label
 from orgscan.model import Finding
 from orgscan.reports.summary import ReportSummary, display_time, parse_timestamp
@@ -55,6 +57,24 @@ class ChangeRow:
     #: The changed fields and presence in a few words (``retention_days 120 → 30 (shortened)``).
     what_changed: str
     excepted: bool
+    #: Who can weaken the trail: its ``tamper_status`` before and now (None: not assessed).
+    tamper_old: str | None = None
+    tamper_new: str | None = None
+
+
+@dataclass(frozen=True)
+class WeakenerChangeRow:
+    """One ``weakeners[]`` row whose class is not ``unchanged``."""
+
+    label: str
+    trail_arn: str
+    principal_arn: str
+    action: str
+    target_arn: str
+    #: Whether the row weakens protection as things stand (unblocked, not break-glass).
+    open: bool
+    #: What moved, or how the row stands (``blocked_by p-1#Deny → none``, ``conditional``).
+    how: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,10 @@ class ChangesSummary:
     #: empty when the diff holds no accounts (a run before account verdicts).
     account_counts: tuple[tuple[str, int], ...] = ()
     account_rows: tuple[AccountChangeRow, ...] = ()
+    #: Who can weaken a trail: rows per class and those not unchanged; empty when neither run
+    #: assessed tamper paths.
+    weakener_counts: tuple[tuple[str, int], ...] = ()
+    weakener_rows: tuple[WeakenerChangeRow, ...] = ()
 
 
 def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSummary:
@@ -114,7 +138,7 @@ def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSu
         rows=tuple(
             _row(entry, summary)
             for entry in diff.entries
-            if entry.diff_class is not DiffClass.UNCHANGED
+            if entry.diff_class is not DiffClass.UNCHANGED or entry.tamper_moved
         ),
         account_counts=(
             tuple((class_label(cls), n) for cls, n in _account_counts(diff).items())
@@ -126,6 +150,28 @@ def summarise_changes(diff: RunDiff | None, summary: ReportSummary) -> ChangesSu
             for entry in diff.accounts
             if entry.diff_class is not DiffClass.UNCHANGED
         ),
+        weakener_counts=tuple(
+            (cls.value.replace("_", " "), n) for cls, n in weakener_counts(diff.weakeners).items()
+        )
+        if diff.weakeners
+        else (),
+        weakener_rows=tuple(
+            _weakener_row(entry)
+            for entry in diff.weakeners
+            if entry.diff_class is not WeakenerClass.UNCHANGED
+        ),
+    )
+
+
+def _weakener_row(entry: WeakenerDiffEntry) -> WeakenerChangeRow:
+    return WeakenerChangeRow(
+        label=entry.diff_class.value.replace("_", " "),
+        trail_arn=entry.row.trail_arn,
+        principal_arn=entry.row.principal_arn,
+        action=entry.row.action,
+        target_arn=entry.row.target_arn,
+        open=entry.row.is_open,
+        how=entry.describe(),
     )
 
 
@@ -194,6 +240,8 @@ def _row(entry: DiffEntry, summary: ReportSummary) -> ChangeRow:
         reason_code_new=entry.reason_code_new,
         what_changed=entry.describe() or NOTHING_CHANGED,
         excepted=entry.excepted,
+        tamper_old=entry.tamper_status_old.value if entry.tamper_status_old else None,
+        tamper_new=entry.tamper_status_new.value if entry.tamper_status_new else None,
     )
 
 

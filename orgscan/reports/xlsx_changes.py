@@ -1,6 +1,7 @@
 """The workbook's Changes sheets: the accounts whose verdict changed since the previous run
-(Account changes) and the trails that did (Changes), each declared as its columns like the
-other table sheets (``xlsx_tables``), with a note below an empty table saying why."""
+(Account changes), the trails that did (Changes) and who can weaken them (Weakener changes),
+each declared as its columns like the other table sheets (``xlsx_tables``), with a note below
+an empty table saying why."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from typing import TypeVar
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgscan.reports.changes import AccountChangeRow, ChangeRow, ChangesSummary
+from orgscan.reports.changes import (
+    AccountChangeRow,
+    ChangeRow,
+    ChangesSummary,
+    WeakenerChangeRow,
+)
 from orgscan.reports.xlsx_sheet import Column, put, write_table
 
 _Row = TypeVar("_Row")
@@ -24,6 +30,18 @@ _CHANGE_COLUMNS: tuple[Column[ChangeRow], ...] = (
     Column("Reason code now", lambda r: r.reason_code_new),
     Column("What changed", lambda r: r.what_changed, wrap=True, width=36),
     Column("Excepted", lambda r: r.excepted),
+    Column("Tamper before", lambda r: r.tamper_old, status=True),
+    Column("Tamper now", lambda r: r.tamper_new, status=True),
+    Column("Trail ARN", lambda r: r.trail_arn, width=36),
+)
+
+_WEAKENER_CHANGE_COLUMNS: tuple[Column[WeakenerChangeRow], ...] = (
+    Column("Class", lambda r: r.label),
+    Column("Principal", lambda r: r.principal_arn, width=36, key=True),
+    Column("Action", lambda r: r.action, width=28),
+    Column("Open", lambda r: r.open),
+    Column("How", lambda r: r.how, wrap=True, width=36),
+    Column("Target ARN", lambda r: r.target_arn, width=36),
     Column("Trail ARN", lambda r: r.trail_arn, width=36),
 )
 
@@ -42,6 +60,14 @@ _ACCOUNT_CHANGE_COLUMNS: tuple[Column[AccountChangeRow], ...] = (
 def changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
     """What changed since the previous run, one row per trail that changed."""
     _changes_table(ws, _CHANGE_COLUMNS, changes.rows, changes, "No trail changed")
+
+
+def weakener_changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:
+    """Who can weaken a trail since the previous run: one row per principal, action and target
+    that is new, resolved, changed or not assessed (new rows open as things stand first)."""
+    _changes_table(
+        ws, _WEAKENER_CHANGE_COLUMNS, changes.weakener_rows, changes, "No weakener changed"
+    )
 
 
 def account_changes_sheet(ws: Worksheet, changes: ChangesSummary) -> None:

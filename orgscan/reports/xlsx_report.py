@@ -28,7 +28,11 @@ from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
 from orgscan.reports.trail_fixes import trail_fixes, trail_fixes_below
-from orgscan.reports.xlsx_changes import account_changes_sheet, changes_sheet
+from orgscan.reports.xlsx_changes import (
+    account_changes_sheet,
+    changes_sheet,
+    weakener_changes_sheet,
+)
 from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
 from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
@@ -46,14 +50,21 @@ from orgscan.reports.xlsx_tables import (
 #: The contract's sheets, in the contract's order (v2 puts Accounts after Findings).
 CONTRACT_SHEETS = ("Summary", "Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run")
 #: Every sheet of the workbook: sheets beyond the contract's come after its seven.
-SHEETS = (*CONTRACT_SHEETS, "Account changes", "Changes", "Controls", "Who can weaken")
+SHEETS = (
+    *CONTRACT_SHEETS,
+    "Account changes",
+    "Changes",
+    "Weakener changes",
+    "Controls",
+    "Who can weaken",
+)
 
 #: The earliest time a zip entry can carry; used when the run has no parsable finish time.
 _ZIP_EPOCH = datetime(1980, 1, 1)
 
 
 #: Sheets laid out by position, drawn on a scratch sheet and copied (``xlsx_stream.transfer``).
-_BY_POSITION = ("Summary", "Account changes", "Changes")
+_BY_POSITION = ("Summary", "Account changes", "Changes", "Weakener changes")
 
 
 class XlsxReport(StreamedReport):
@@ -107,6 +118,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     run_sheet(sheets["Run"], summary, changes)
     account_changes_sheet(sheets["Account changes"], changes)
     changes_sheet(sheets["Changes"], changes)
+    weakener_changes_sheet(sheets["Weakener changes"], changes)
     controls_sheet(sheets["Controls"], inputs.result)
     weakeners_sheet(sheets["Who can weaken"], inputs.result)
     for name in _BY_POSITION:

@@ -11,10 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from orgscan.config.evidence_bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.errors import InputError
+from orgscan.evidence import bucket_copy
 from orgscan.evidence.bucket import check_locked, retention_for, upload_run
 from orgscan.model import LockMode
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
@@ -173,3 +175,100 @@ def test_without_quiet_the_digest_and_the_copy_are_printed(
     assert lines[0] == f"manifest.json sha256 {sha}"
     assert lines[1].startswith(f"copied {len(list(run_dir.rglob('*.*')))} files to s3://{LOCKED}/")
     assert lines[2].startswith("orgscan: ")  # the summary follows
+
+
+ARCHIVE = "333333333333"
+CENTRAL = "acme-central-evidence"
+
+
+def enforce_owners(client: Any, owners: dict[str, str]) -> Any:
+    """``client``, refusing with AccessDenied (403) every call on a bucket of ``owners`` whose
+    ExpectedBucketOwner names another account, as S3 does (moto does not check it)."""
+
+    def check(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        owner = owners.get(params.get("Bucket", ""))
+        expected = params.get("ExpectedBucketOwner")
+        context["owner_refused"] = owner is not None and expected not in (None, owner)
+
+    def refuse(context: dict[str, Any], **_: Any) -> Any:
+        if not context.get("owner_refused"):
+            return None
+        response = AWSResponse("https://s3.amazonaws.com", 403, HTTPHeaders(), None)
+        error = {"Code": "AccessDenied", "Message": "Access Denied"}
+        return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    client.meta.events.register("before-parameter-build.s3.*", check)
+    client.meta.events.register("before-call.s3.*", refuse)
+    return client
+
+
+@pytest.fixture
+def central_bucket(
+    org_with_evidence_buckets: tuple[SimulatedOrg, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """A locked bucket of the log-archive account that lets the caller write into it."""
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{ARCHIVE}:role/OrganizationAccountAccessRole", RoleSessionName="test"
+    )["Credentials"]
+    archive = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    archive.create_bucket(Bucket=CENTRAL, ObjectLockEnabledForBucket=True)
+    caller = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    statement = {
+        "Sid": "OrgscanEvidence",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{caller}:root"},
+        "Action": ["s3:PutObject", "s3:PutObjectRetention", "s3:GetBucketObjectLockConfiguration"],
+        "Resource": [f"arn:aws:s3:::{CENTRAL}", f"arn:aws:s3:::{CENTRAL}/*"],
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    archive.put_bucket_policy(Bucket=CENTRAL, Policy=json.dumps(policy))
+    # The demo's moto denies every cross-account S3 call; AWS allows these through the policy
+    # above, which moto does not evaluate, so cross-account access is allowed for this test.
+    monkeypatch.setenv("MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS", "true")
+    original = bucket_copy._evidence_client
+    monkeypatch.setattr(
+        bucket_copy,
+        "_evidence_client",
+        lambda sessions: enforce_owners(original(sessions), {CENTRAL: ARCHIVE}),
+    )
+    yield archive
+    objects = archive.list_object_versions(Bucket=CENTRAL).get("Versions", [])
+    assert all(o["Key"].startswith("central/") for o in objects)
+
+
+def test_a_bucket_of_another_account_takes_the_copy_only_when_named_its_owner(
+    central_bucket: Any, tmp_path: Path
+) -> None:
+    # Without the option the caller's account is expected: S3 refuses, before anything is written.
+    code, _, err = scan(tmp_path / "refused", "--evidence-bucket", f"s3://{CENTRAL}/central")
+    assert code == 2
+    assert err.strip() == (
+        f"orgscan: error: evidence bucket {CENTRAL}: cannot read its Object Lock configuration "
+        "(AccessDenied: Access Denied)"
+    )
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())
+
+    out = tmp_path / "accepted"
+    code, _, err = scan(
+        out, "--evidence-bucket", f"s3://{CENTRAL}/central", "--evidence-bucket-owner", ARCHIVE
+    )
+    assert (code, err) == (0, "")
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
+    head = central_bucket.head_object(Bucket=CENTRAL, Key=f"central/{run_dir.name}/manifest.json")
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+
+
+def test_a_bad_evidence_bucket_owner_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    code, _, err = run_cli(
+        "scan", "--output-dir", str(tmp_path), "--evidence-bucket-owner", "12345"
+    )
+    assert code == 2
+    assert err.strip() == (
+        "orgscan: error: option --evidence-bucket-owner: expected a 12-digit AWS account id"
+    )

@@ -300,7 +300,7 @@ def test_diff_json_round_trip(tmp_path: Path) -> None:
     assert path == tmp_path / DIFF_FILE
     assert load_diff(tmp_path) == diff
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["old"] == {"folder": "20261120T090000Z", "started_at": "2026-11-20T09:00:00Z"}
     assert document["counts"] == {
         "new_failure": 1,

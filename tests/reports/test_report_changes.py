@@ -98,6 +98,8 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
         "Reason code now",
         "What changed",
         "Excepted",
+        "Tamper before",
+        "Tamper now",
         "Trail ARN",
     ]
     rows = [row[:8] for row in ws.iter_rows(min_row=2, values_only=True)]
@@ -181,7 +183,7 @@ def test_changes_sheet_lists_every_trail_that_did_not_stay_unchanged(workbook: W
     # Status cells coloured, frozen header, filter over every row, text never a formula.
     assert ws.cell(2, 6).fill.fgColor.rgb.endswith("FFC7CE")
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:K8"
+    assert ws.auto_filter.ref == "A1:M8"
     formula = next(row[1] for row in ws.iter_rows(min_row=2) if row[1].value == FORMULA_NAME)
     assert formula.data_type == "s"
 
@@ -236,7 +238,7 @@ def test_first_run_says_so(scan_result: ScanResult) -> None:
     changes = workbook["Changes"]
     assert changes.max_row == 3  # the header, then a note below the empty table
     assert changes["A3"].value.startswith("First run in this folder")
-    assert changes.auto_filter.ref == "A1:K1"
+    assert changes.auto_filter.ref == "A1:M1"
 
 
 def test_a_diff_without_changes_says_nothing_changed(scan_result: ScanResult) -> None:

@@ -12,7 +12,7 @@ from orgscan.reports import ReportInputs
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.tamper_view import PAGE_ROWS, sheet_rows, tamper_view, trail_sentence
 from orgscan.reports.xlsx_report import XlsxReport
-from orgscan.weakeners import TargetKind, Weakener
+from orgscan.weakeners import Weakener
 from tests import builders
 
 LOG = "333333333333"
@@ -30,20 +30,8 @@ RUN = RunInfo(
 
 
 def row(principal: str, action: str = "cloudtrail:StopLogging", **changes: object) -> Weakener:
-    base = Weakener(
-        trail_arn=ORG_TRAIL,
-        target=TargetKind.TRAIL,
-        target_arn=ORG_TRAIL,
-        action=action,
-        principal_arn=f"arn:aws:iam::{LOG}:{principal}",
-        principal_account_id=LOG,
-        granted_by="arn:aws:iam::aws:policy/AdministratorAccess#0",
-        conditional=False,
-        blocked_by=None,
-        break_glass=False,
-        management_account=False,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    role = principal.removeprefix("role/")
+    return builders.weakener(ORG_TRAIL, role, LOG, action=action, **changes)
 
 
 ROWS = (

@@ -65,6 +65,7 @@ def test_sheets_in_order(workbook: Workbook) -> None:
         "Run",
         "Account changes",
         "Changes",
+        "Weakener changes",
         "Controls",
         "Who can weaken",
     ]
@@ -169,6 +170,7 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         assert ws.auto_filter.ref.endswith(str(max(ws.max_row, 1))) or name in (
             "Changes",
             "Account changes",
+            "Weakener changes",
         ), name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
