@@ -33,6 +33,9 @@ _ENTITIES = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]
 #: Service-linked roles are AWS's to manage and cannot be given other policies: left out by
 #: design (IAM's own guidance), and the README says so.
 _SERVICE_LINKED_PATH = "/aws-service-role/"
+#: The longest path from an account to the root: Organizations nests OUs five deep, so an
+#: account, five OUs and the root.
+_MAX_PATH = 7
 
 
 class Clients(Protocol):
@@ -146,6 +149,10 @@ class _Reader:
         path = [account_id]
         while True:
             parents = client.list_parents(ChildId=path[-1])["Parents"]
+            # An account or OU has exactly one parent. Any other answer, or a path longer than
+            # an organization can nest (a loop), is one that cannot be read: ValueError.
+            if len(parents) != 1 or len(path) > _MAX_PATH:
+                raise ValueError(f"ListParents of {path[-1]}: {len(parents)} parents")
             path.append(parents[0]["Id"])
             if parents[0]["Type"] == "ROOT":
                 break

@@ -129,3 +129,34 @@ def _read_once_and_evaluate() -> None:
     assert all(row.management_account for row in bucket_rows)
     # The policies grant exactly these reads (kms:GetKeyPolicy is read for a trail's key).
     assert clients.actions | {"kms:GetKeyPolicy"} == tamper_actions()
+
+
+class _Parents:
+    """An Organizations client whose ListParents gives ``parents`` for every child."""
+
+    def __init__(self, parents: list[dict[str, str]]) -> None:
+        self.parents = parents
+
+    def list_parents(self, ChildId: str) -> dict[str, Any]:
+        return {"Parents": self.parents}
+
+
+class _OneClient:
+    def __init__(self, client: Any) -> None:
+        self.organizations = client
+
+    def client(self, account_id: str, service: str, region: str) -> Any:
+        return self.organizations
+
+
+@pytest.mark.parametrize(
+    "parents",
+    [[], [{"Id": "ou-a", "Type": "ORGANIZATIONAL_UNIT"}] * 2, [{"Id": "ou-a", "Type": "X"}]],
+    ids=["none", "two", "a-loop"],
+)
+def test_an_account_path_that_cannot_be_read_is_unread_not_a_crash(parents: Any) -> None:
+    from orgscan.tamper.collect import _Reader, _Unread
+
+    reader = _Reader(_OneClient(_Parents(parents)), "us-east-1", "111111111111", "111111111111")
+    with pytest.raises(_Unread, match="organizations 222222222222"):
+        reader.org_policies("222222222222")
