@@ -9,8 +9,6 @@ any call it was not told to expect.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -33,8 +31,8 @@ from orgscan.remediation.planfile import dumps, loads
 from orgscan.remediation.safety import unsafe_steps
 from orgscan.remediation.scripts import render_script
 from tests.remediation.builders import LOG_ARCHIVE, WORKLOAD, finding, scan_result
+from tests.remediation.samples import assert_shell_clean
 
-SHELLCHECK = Path(sys.executable).parent / "shellcheck"
 BUCKET = "org-trail-logs"
 COUNT = Prelock(
     PrelockSource.SAMPLE,
@@ -172,14 +170,7 @@ def test_the_script_creates_each_job_after_checking_it_is_not_there(tmp_path: Pa
     assert 'aws s3control describe-job --account-id "$account" --job-id "$job"' in text
     path = tmp_path / f"{LOG_ARCHIVE}.sh"
     path.write_text(text, encoding="utf-8")
-    subprocess.run(["bash", "-n", str(path)], check=True)
-    checked = subprocess.run(
-        [str(SHELLCHECK), "--severity=style", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert checked.returncode == 0, checked.stdout
+    assert_shell_clean(path)
 
 
 def _s3control() -> Any:
