@@ -3,7 +3,9 @@
 The run folder must first match its manifest (``orgscan.evidence.trust``), and ``--apply`` also
 re-derives its findings from the recorded AWS responses. The plan shown and applied is always
 rebuilt from those findings; a ``remediation/plan.json`` that differs from it is refused (it is
-input, not authority).
+input, not authority). ``--retro-lock`` adds the plan's S3 Batch Operations jobs to what
+``--apply`` does, ``--guardrails`` the run's SCPs and RCPs; COMPLIANCE jobs are asked about
+once more, and ``--yes`` answers that question only beside an explicit ``--mode COMPLIANCE``.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from orgscan.wording import plural
 
 if TYPE_CHECKING:
     from orgscan.remediation.apply import StepOutcome
+    from orgscan.remediation.plan_model import Step
 
 EPILOG = examples(
     "orgscan remediate reports/latest",
     "orgscan remediate reports/latest --strategy new-bucket --mode COMPLIANCE --days 365",
     "orgscan remediate reports/latest --apply --accounts 222222222222",
+    "orgscan remediate reports/latest --apply --retro-lock --guardrails",
 )
 
 
@@ -105,13 +109,33 @@ def remediate(
             "only its actions, on its buckets and trails; then exit.",
         ),
     ] = False,
+    retro_lock: Annotated[
+        bool,
+        typer.Option(
+            "--retro-lock",
+            metavar="",
+            help="With --apply, also create the S3 Batch Operations jobs that put retention on "
+            "log files written before the lock (charged per object; GOVERNANCE unless --mode "
+            "COMPLIANCE). With --iam-policy, add their permissions and the jobs' role.",
+        ),
+    ] = False,
+    guardrails: Annotated[
+        bool,
+        typer.Option(
+            "--guardrails",
+            metavar="",
+            help="With --apply, also create the run's guardrail SCPs and RCPs and attach them "
+            "at the root (from the management account).",
+        ),
+    ] = False,
     force: ForceOpt = False,
 ) -> None:
     """Show the remediation plan of RUN_DIR; with --apply, execute it account by account."""
     # Imported when the command runs: `orgscan --help` must not load the plan machinery
     # (pandas, jinja2) nor botocore.
     from orgscan.aws.sessions import SessionFactory
-    from orgscan.remediation.iam_policy import remediation_policy
+    from orgscan.remediation.guardrail_apply import guardrails_text, run_guardrails
+    from orgscan.remediation.iam_policy import remediation_policy, retro_lock_roles
     from orgscan.remediation.planfile import plan_to_dict
     from orgscan.remediation.text import apply_text, plan_text, policy_preview_text
     from orgscan.remediation.workflow import apply_remediation, plan_remediation, preview
@@ -135,10 +159,20 @@ def remediate(
         accounts=selected,
         # for accounts without steps, a policy that allows nothing is the answer
         check_accounts=not iam_policy,
+        retro_lock=retro_lock,
+        guardrails=tuple(run_guardrails(result)) if guardrails else (),
     )
     plan = planned.plan
     if iam_policy:
-        typer.echo(json.dumps(remediation_policy(plan, selected), indent=2))
+        policy = remediation_policy(plan, selected, planned.kinds)
+        if retro_lock:  # the caller's policy beside the role the jobs run as
+            document = {
+                "caller_policy": policy,
+                "retro_lock_roles": retro_lock_roles(plan, selected),
+            }
+            typer.echo(json.dumps(document, indent=2))
+        else:
+            typer.echo(json.dumps(policy, indent=2))
         raise typer.Exit(ExitCode.OK)
     if json_output:
         if not apply:
@@ -148,7 +182,13 @@ def remediate(
         typer.echo(terminal_text(plan_text(plan, selected, result)), nl=False)
     if not apply:
         raise typer.Exit(ExitCode.OK)
-    if not planned.steps:
+    if guardrails and not json_output:
+        typer.echo(
+            terminal_text(guardrails_text(planned.guardrails))
+            if planned.guardrails
+            else "Guardrails: this run found no tamper path an SCP or RCP can close."
+        )
+    if not planned.steps and not planned.guardrails:
         typer.echo(
             json.dumps({"plan": plan_to_dict(plan), "apply": None}, indent=2)
             if json_output
@@ -169,9 +209,17 @@ def remediate(
         previews = preview(planned, sessions)
         if not json_output:
             typer.echo(terminal_text(policy_preview_text(previews)), nl=False)
-    if not yes and not _confirmed(f"Apply {plural(len(planned.steps), 'step')}?"):
+    work = plural(len(planned.steps), "step") + (
+        f" and {plural(len(planned.guardrails), 'guardrail policy', 'guardrail policies')}"
+        if planned.guardrails
+        else ""
+    )
+    if not yes and not _confirmed(f"Apply {work}?"):
         typer.echo("Not applied; nothing was changed.", err=True)
         raise typer.Exit(ExitCode.FINDINGS)
+    _confirm_compliance_jobs(
+        planned.steps, explicit=yes and mode is LockMode.COMPLIANCE, ask=not json_output
+    )
     done = apply_remediation(planned, sessions, on_step=None if json_output else _say_step)
     if json_output:
         typer.echo(
@@ -191,6 +239,33 @@ def remediate(
     raise typer.Exit(ExitCode.OK if done.applied.ok else ExitCode.FINDINGS)
 
 
+def _confirm_compliance_jobs(steps: tuple[Step, ...], *, explicit: bool, ask: bool) -> None:
+    """Ask once more before creating COMPLIANCE jobs: nobody can undo them. ``--yes`` answers
+    only together with an explicit ``--mode COMPLIANCE`` (a plan file's COMPLIANCE is not
+    enough); without a terminal to ask, the apply stops with exit 2 before anything runs."""
+    jobs = [
+        step
+        for step in steps
+        if step.operation == "CreateJob"
+        and step.parameters["Operation"]["S3PutObjectRetention"]["Retention"]["Mode"]
+        == LockMode.COMPLIANCE.value
+    ]
+    if not jobs or explicit:
+        return
+    if not ask:
+        raise InputError("COMPLIANCE retro-lock jobs with --json need --mode COMPLIANCE --yes")
+    typer.echo(
+        f"{plural(len(jobs), 'retro-lock job')} put COMPLIANCE retention on existing log files: "
+        "nobody, not even the root user, can shorten or remove it, and those files cannot "
+        "be deleted, until it ends."
+    )
+    if not _confirmed(f"Create {plural(len(jobs), 'job')} in COMPLIANCE mode?"):
+        raise InputError(
+            "COMPLIANCE retro-lock jobs were not confirmed; nothing was changed (give "
+            "--mode COMPLIANCE --yes to confirm them without a question)"
+        )
+
+
 def _confirmed(question: str) -> bool:
     """The person's answer; end of input (no terminal) answers 'no'."""
     try:
@@ -207,6 +282,9 @@ def _say_step(outcome: StepOutcome) -> None:
             f"{outcome.resource or outcome.bucket_name}"
         )
     )
+    for note in outcome.notes:
+        if note.startswith("job "):  # a Batch Operations job: its id and how to follow it
+            typer.echo(terminal_text(f"    {note}"))
 
 
 def _parse_accounts(value: str | None) -> frozenset[str] | None:

@@ -41,7 +41,7 @@ from orgscan.remediation.client_calls import (
     read_state,
 )
 from orgscan.remediation.merged_policy import merged_policy
-from orgscan.remediation.plan_model import Guard, GuardKind, Plan, PlanEntry, Step
+from orgscan.remediation.plan_model import EntryKind, Guard, GuardKind, Plan, PlanEntry, Step
 from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 from orgscan.remediation.selectors import merged_selectors
@@ -130,12 +130,16 @@ def apply_plan(
     accounts: Collection[str] | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
     now: Callable[[], str] = _utc_now,
+    kinds: Collection[EntryKind] = (EntryKind.BUCKET, EntryKind.RECORDING),
 ) -> ApplyResult:
-    """Run the steps of ``plan`` (only those of ``accounts`` when given) in plan order."""
+    """Run the steps of ``plan`` (only those of ``accounts`` when given, and of entries of
+    ``kinds``: retro-lock jobs only when asked for) in plan order."""
     started = now()
     failed_accounts: set[str] = set()
     outcomes: list[StepOutcome] = []
     for entry in plan.entries:
+        if entry.kind not in kinds:
+            continue
         entry_failed = False
         for step in entry.steps:
             if accounts is not None and step.account_id not in accounts:
@@ -209,7 +213,7 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
             # Keep what else the trail records (data events), in its basic or advanced form.
             current = call(client, "GetEventSelectors", {"TrailName": sent["TrailName"]})
             sent = {"TrailName": sent["TrailName"], **merged_selectors(current)}
-        call(client, step.operation, sent)
+        response = call(client, step.operation, sent)
     except StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
     except AssumeRoleError as exc:
@@ -220,7 +224,20 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
             exc.error_code,
             f"cannot assume the role in {exc.account_id}: {exc.message}",
         )
-    return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent)
+    return _outcome(
+        entry, step, StepStatus.APPLIED, None, None, sent=sent, notes=_job_notes(step, response)
+    )
+
+
+def _job_notes(step: Step, response: Any) -> tuple[str, ...]:
+    """For a Batch Operations job: its id and the command that follows it."""
+    if step.operation != "CreateJob" or not isinstance(response, Mapping):
+        return ()
+    job = str(response.get("JobId", ""))
+    return (
+        f"job {job}; follow it with: aws s3control describe-job --account-id "
+        f"{step.account_id} --job-id {job} --region {step.region}",
+    )
 
 
 def _require(conditions: Collection[Precondition], clients: ClientFactory) -> None:

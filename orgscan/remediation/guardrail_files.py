@@ -1,8 +1,9 @@
 """``remediation/guardrails/``: the generated SCPs and RCPs against a run's tamper paths, and
 the script that attaches them from the management account (contract 5.3).
 
-Shown, never applied by ``remediate --apply``: an SCP or RCP changes what every account of the
-organization may do, which is a decision for its owners, not a fix to one bucket.
+Applied by ``remediate --apply`` only with ``--guardrails`` (``guardrail_apply``): an SCP or
+RCP changes what every account of the organization may do, which is a decision for its
+owners, not a fix to one bucket.
 """
 
 from __future__ import annotations

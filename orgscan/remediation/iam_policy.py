@@ -15,7 +15,8 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from orgscan.remediation.buckets import partition_of
-from orgscan.remediation.plan_model import Check, Guard, Plan, Service, Strategy
+from orgscan.remediation.plan_model import Check, EntryKind, Guard, Plan, Service, Strategy
+from orgscan.remediation.retrolock import ROLE_NAME, role_policy, trust_policy
 from orgscan.remediation.safety import preconditions
 
 #: API operations whose IAM action is not named "<service>:<Operation>".
@@ -28,6 +29,8 @@ ACTION_OF_OPERATION: Mapping[tuple[Service, str], str] = {
     (Service.S3, "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     (Service.S3, "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
     (Service.S3, "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    (Service.S3CONTROL, "CreateJob"): "s3:CreateJob",
+    (Service.S3CONTROL, "ListJobs"): "s3:ListJobs",
 }
 
 
@@ -45,6 +48,8 @@ def plan_partition(plan: Plan) -> str:
 def _resource(service: Service, parameters: Mapping[str, Any], partition: str) -> str:
     if service is Service.S3:
         return f"arn:{partition}:s3:::{parameters['Bucket']}"
+    if service is Service.S3CONTROL:
+        return "*"  # s3:CreateJob and s3:ListJobs take no resource
     # Trail calls name the trail by its ARN (event selectors as TrailName); a trail the plan
     # creates is named by its name alone, so its ARN is built (the step's account and region).
     return str(parameters.get("Name", parameters.get("TrailName")))
@@ -57,22 +62,27 @@ def _trail_arn(name: str, account_id: str, region: str, partition: str) -> str:
 
 
 def _grants(
-    plan: Plan, partition: str, accounts: Collection[str] | None
+    plan: Plan, partition: str, accounts: Collection[str] | None, kinds: Collection[EntryKind]
 ) -> Iterator[tuple[str, str]]:
     for entry in plan.entries:
+        if entry.kind not in kinds:
+            continue
         for step in entry.steps:
             if accounts is not None and step.account_id not in accounts:
                 continue
             resource = _resource(step.service, step.parameters, partition)
             if step.service is Service.CLOUDTRAIL:
                 resource = _trail_arn(resource, step.account_id, step.region, partition)
+            if step.operation == "CreateJob":
+                # The job runs as orgscan's role: the caller hands it over to S3.
+                yield "iam:PassRole", str(step.parameters["RoleArn"])
             yield iam_action(step.service, step.operation), resource
             reads: list[Check | Guard] = [step.check] if step.check is not None else []
             for read in [*reads, *step.guards]:
                 yield (
                     iam_action(step.service, read.operation),
                     _resource(step.service, read.parameters, partition)
-                    if step.service is Service.S3
+                    if step.service is not Service.CLOUDTRAIL
                     else resource,
                 )
             if step.operation == "CreateTrail":
@@ -110,14 +120,18 @@ def _grants(
                         )
 
 
-def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> dict[str, Any]:
+def remediation_policy(
+    plan: Plan,
+    accounts: Collection[str] | None = None,
+    kinds: Collection[EntryKind] = (EntryKind.BUCKET, EntryKind.RECORDING),
+) -> dict[str, Any]:
     """The least-privilege policy for applying ``plan`` (only the steps of ``accounts`` when
-    given): only its actions, only on its buckets and trails. Attach it to the identity (or
-    role) that applies the plan in each acting account; a plan without steps gives a policy
-    that allows nothing."""
+    given, of the entries of ``kinds``): only its actions, only on its buckets and trails.
+    Attach it to the identity (or role) that applies the plan in each acting account; a plan
+    without steps gives a policy that allows nothing."""
     partition = plan_partition(plan)
     by_action: dict[str, set[str]] = {}
-    for action, resource in _grants(plan, partition, accounts):
+    for action, resource in _grants(plan, partition, accounts, kinds):
         by_action.setdefault(action, set()).add(resource)
     by_resources: dict[tuple[str, ...], list[str]] = {}
     for action, resources in sorted(by_action.items()):
@@ -125,7 +139,13 @@ def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> d
     statements = []
     ordered = sorted(by_resources.items(), key=lambda item: (item[1][0].split(":")[0], item[1]))
     for number, (targets, actions) in enumerate(ordered, start=1):
-        name = "PointTrails" if actions[0].startswith("cloudtrail:") else "FixBuckets"
+        name = (
+            "PointTrails"
+            if actions[0].startswith("cloudtrail:")
+            else "RetroLock"
+            if {"iam:PassRole", "s3:CreateJob"} & set(actions)
+            else "FixBuckets"
+        )
         statements.append(
             {
                 "Sid": f"{name}{number}",
@@ -135,3 +155,29 @@ def remediation_policy(plan: Plan, accounts: Collection[str] | None = None) -> d
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def retro_lock_roles(plan: Plan, accounts: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Per account with retro-lock jobs, the role the jobs run as: its ARN, its permissions
+    (list the account's buckets, put retention on their objects, write the completion
+    report) and its trust policy (S3 Batch Operations, for this account only)."""
+    partition = plan_partition(plan)
+    buckets: dict[str, set[str]] = {}
+    for entry in plan.entries:
+        account = entry.acting_account_id
+        if (
+            entry.kind is EntryKind.RETRO_LOCK
+            and account
+            and entry.steps
+            and (accounts is None or account in accounts)
+        ):
+            buckets.setdefault(account, set()).add(entry.bucket_name)
+    return [
+        {
+            "account_id": account,
+            "role_arn": f"arn:{partition}:iam::{account}:role/{ROLE_NAME}",
+            "policy": role_policy(sorted(names), partition),
+            "trust_policy": trust_policy(account),
+        }
+        for account, names in sorted(buckets.items())
+    ]

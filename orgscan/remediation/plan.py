@@ -37,6 +37,7 @@ from orgscan.remediation.plan_model import (
     Strategy,
 )
 from orgscan.remediation.recording import recording_entries
+from orgscan.remediation.retro_entries import retro_lock_entries
 from orgscan.remediation.steps import (
     create_bucket_step,
     encryption_step,
@@ -115,11 +116,13 @@ def build_plan(result: ScanResult, settings: RemediationSettings) -> Plan:
     context = _Context(settings, retention, result.run.organization_id)
     entries = [context.entry(findings) for findings in groups.values()]
     entries += recording_entries(result)
-    # Buckets first: a trail is started or widened once its bucket is being locked.
+    entries += retro_lock_entries(result, settings)
+    # Buckets first: a trail is started or widened once its bucket is being locked; files
+    # written before a lock come last, the lock being what keeps new ones.
     entries.sort(
         key=lambda e: (
             not e.actionable,
-            e.kind is not EntryKind.BUCKET,
+            list(EntryKind).index(e.kind),
             e.acting_account_id or "",
             e.bucket_name,
             e.findings,

@@ -40,12 +40,15 @@ class Strategy(StrEnum):
 
 
 class EntryKind(StrEnum):
-    """What a plan entry fixes: a trail's bucket (``bucket``), or how a trail records
-    (``recording``: the account-verdict gaps of §5.1, one entry per trail). A new kind of fix
-    is one more value here and one builder that returns its entries."""
+    """What a plan entry fixes: a trail's bucket (``bucket``), how a trail records
+    (``recording``: the account-verdict gaps of §5.1, one entry per trail), or the log files a
+    passing bucket received before its lock (``retro-lock``, §5.4: S3 Batch Operations jobs,
+    created by ``remediate --apply`` only with ``--retro-lock``). A new kind of fix is one
+    more value here and one builder that returns its entries."""
 
     BUCKET = "bucket"
     RECORDING = "recording"
+    RETRO_LOCK = "retro-lock"
 
 
 class Service(StrEnum):
@@ -53,6 +56,7 @@ class Service(StrEnum):
 
     S3 = "s3"
     CLOUDTRAIL = "cloudtrail"
+    S3CONTROL = "s3control"
 
 
 @dataclass(frozen=True)

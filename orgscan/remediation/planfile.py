@@ -67,6 +67,7 @@ ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
     Service.CLOUDTRAIL: frozenset(
         {"UpdateTrail", "StartLogging", "PutEventSelectors", "CreateTrail"}
     ),
+    Service.S3CONTROL: frozenset({"CreateJob"}),
 }
 ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset(
@@ -82,6 +83,7 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
         }
     ),
     Service.CLOUDTRAIL: frozenset({"GetTrail", "GetTrailStatus", "GetEventSelectors"}),
+    Service.S3CONTROL: frozenset({"ListJobs"}),
 }
 
 

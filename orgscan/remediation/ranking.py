@@ -193,4 +193,6 @@ def first_action_text(action: FirstAction, where: str) -> str:
         trail = first.entry.findings[0].rsplit("/", 1)[-1] if first.entry.findings else None
         gaps = ", ".join(why.value for why in first.entry.gaps)
         what = f"trail {trail} ({gaps})" if trail else f"the missing organization trail ({gaps})"
+    elif first.entry.kind is EntryKind.RETRO_LOCK:
+        what = f"the log files bucket {first.entry.bucket_name} holds from before its lock"
     return f"{named} first: it fixes {what}{impact}{then}."

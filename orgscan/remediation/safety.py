@@ -36,6 +36,7 @@ from orgscan.remediation.plan_model import (
     Strategy,
 )
 from orgscan.remediation.planfile import plan_to_dict
+from orgscan.remediation.retro_entries import retro_lock_problems
 from orgscan.remediation.steps import (
     ABSENT_CODES,
     NO_SUCH_BUCKET,
@@ -103,6 +104,12 @@ def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
                 f"entry {number} (trail {entry.findings[0] if entry.findings else 'to create'}): "
                 f"{problem}"
                 for problem in recording_problems(entry, findings)
+            ]
+            continue
+        if entry.kind is EntryKind.RETRO_LOCK:
+            problems += [
+                f"entry {number} ({entry.bucket_name}): {problem}"
+                for problem in retro_lock_problems(entry, findings)
             ]
             continue
         covered = [findings.get(arn) for arn in entry.findings]
@@ -258,6 +265,8 @@ def preconditions(entry: PlanEntry, step: Step) -> tuple[Precondition, ...]:
     """What must still hold before ``step`` of ``entry`` changes anything (see the module)."""
     if entry.kind is EntryKind.RECORDING:
         return _trail_unchanged(entry)
+    if entry.kind is EntryKind.RETRO_LOCK:
+        return ()  # a job only ever extends a retention: nothing it changes can be stale
     found = [_still_delivers(entry, step)]
     # A bucket outside the organization cannot be read from inside it: only the trail is.
     if (

@@ -41,7 +41,11 @@ TEMPLATE = "remediation.sh.j2"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 # Inside "...", bash still expands $ and `, and treats \ and " (and ! interactively) specially.
 _DOUBLE_QUOTE_SPECIAL = re.compile(r'[$`\\"!]')
-_CLI_SERVICE = {Service.S3: "s3api", Service.CLOUDTRAIL: "cloudtrail"}
+_CLI_SERVICE = {
+    Service.S3: "s3api",
+    Service.CLOUDTRAIL: "cloudtrail",
+    Service.S3CONTROL: "s3control",
+}
 
 
 class Shell(str):
@@ -152,6 +156,14 @@ class ScriptStep:
     after: tuple[str, ...]
 
     @property
+    def runner(self) -> Shell:
+        """The script function that runs the call: ``run``, or for a Batch Operations job
+        ``run_job``, which prints the new job's id and the command that follows it."""
+        if self.step.operation != "CreateJob":
+            return Shell("run")
+        return Shell(f"run_job {shwords([self.step.account_id, self.step.region])}")
+
+    @property
     def guard_list(self) -> Shell:
         """The step's live preconditions, then its guards, as one ``&&`` list, every word
         quoted (empty when there is nothing to read before the call)."""
@@ -233,12 +245,15 @@ def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
         before = (acting,) if acting and account_id != acting else ()
         after = others if account_id == acting else ()
         check = step.check
+        argv = cli_argv(step.service, step.operation, step.parameters, step.region)
+        if step.operation == "CreateJob":
+            argv += ["--query", "JobId", "--output", "text"]  # run_job reads the id
         rows.append(
             ScriptStep(
                 number=number,
                 entry=entry,
                 step=step,
-                argv=cli_argv(step.service, step.operation, step.parameters, step.region),
+                argv=argv,
                 check=None if check is None else check_argv(step.service, check, step.region),
                 expect="True" if check is not None and check.condition is not None else "",
                 absent="" if check is None else " ".join(check.absent_codes),

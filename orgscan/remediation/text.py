@@ -32,6 +32,7 @@ def plan_text(
     actionable = sum(1 for e in entries if e.steps and e.kind is EntryKind.BUCKET)
     trails = sum(1 for e in entries if e.steps and e.kind is EntryKind.RECORDING)
     bucket_entries = sum(1 for e in entries if e.kind is EntryKind.BUCKET)
+    retro = sum(1 for e in entries if e.steps and e.kind is EntryKind.RETRO_LOCK)
     lines = [
         f"Remediation plan for the scan started at {plan.run_started_at}",
         f"Default retention: {plan.retention.mode.value} for {plan.retention.days} days; "
@@ -40,6 +41,12 @@ def plan_text(
         + (
             f" {plural(trails, 'trail')} to change so that every account is recorded."
             if trails
+            else ""
+        )
+        + (
+            f" {plural(retro, 'bucket')} with log files from before the lock to protect "
+            "(created only with --retro-lock)."
+            if retro
             else ""
         ),
     ]
@@ -67,6 +74,11 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
         lines = [
             f"[{number}] trail {_escaped(trail)}: recording ({gaps}) of account(s) "
             f"{', '.join(entry.accounts)}; acting account {acting}"
+        ]
+    elif entry.kind is EntryKind.RETRO_LOCK:
+        lines = [
+            f"[{number}] bucket {_escaped(entry.bucket_name)} in {entry.region}: retro-lock, "
+            f"log files written before the lock (only with --retro-lock); acting account {acting}"
         ]
     else:
         lines = [
@@ -139,6 +151,7 @@ def apply_text(result: ApplyResult) -> str:
                 f"{outcome.operation} on {outcome.bucket_name}: "
                 f"{detail}{_one_line(outcome.message or '')}"
             )
+        lines += [_one_line(note) for note in outcome.notes if note.startswith("job ")]
     counts = {status: sum(o.status is status for o in result.outcomes) for status in StepStatus}
     lines.append(", ".join(f"{count} {status.value}" for status, count in counts.items()))
     return "\n".join(lines) + "\n"

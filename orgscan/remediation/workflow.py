@@ -3,15 +3,18 @@ findings and checked, the steps of the accounts chosen, then applied and recorde
 
 Two calls, because a person confirms in between: ``plan_remediation`` (nothing read from AWS)
 and ``apply_remediation`` (identifies the caller, checks the record can be written, applies,
-writes the record). Both return values and raise the domain errors of ``orgscan.errors``:
-``InputError`` for a plan that cannot be used or accounts without steps, ``CredentialsError``
-before anything is read, ``EvidenceWriteError`` when the record cannot be written.
+writes the record). Retro-lock jobs are applied only when asked for (``retro_lock``), and the
+run's guardrail policies only when ``guardrails`` holds them: both go beyond fixing a
+bucket (a charge per object, a policy over every account). Both return values and raise the
+domain errors of ``orgscan.errors``: ``InputError`` for a plan that cannot be used or accounts
+without steps, ``CredentialsError`` before anything is read, ``EvidenceWriteError`` when the
+record cannot be written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orgscan.aws.sessions import SessionFactory
@@ -24,22 +27,27 @@ from orgscan.remediation.apply import (
     apply_plan,
     write_apply_result,
 )
+from orgscan.remediation.guardrail_apply import apply_guardrails
 from orgscan.remediation.merged_policy import MergedPolicy, preview_policies
 from orgscan.remediation.plan import build_plan
-from orgscan.remediation.plan_model import Plan, RemediationSettings, Step
+from orgscan.remediation.plan_model import EntryKind, Plan, RemediationSettings, Step
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.remediation.safety import plan_differences, unsafe_steps
+from orgscan.tamper.guardrails import Guardrail
 
 
 @dataclass(frozen=True)
 class PlannedRemediation:
     """A run's plan and the steps of the accounts chosen (all of them when ``accounts`` is
-    ``None``), in the plan's order."""
+    ``None``) and of the entry ``kinds`` applied, in the plan's order; and the guardrail
+    policies to create and attach (none unless asked for)."""
 
     run_dir: Path
     plan: Plan
     accounts: frozenset[str] | None
     steps: tuple[Step, ...]
+    kinds: tuple[EntryKind, ...] = (EntryKind.BUCKET, EntryKind.RECORDING)
+    guardrails: tuple[Guardrail, ...] = ()
 
     @property
     def changes_policies(self) -> bool:
@@ -63,20 +71,25 @@ def plan_remediation(
     rebuild: bool,
     accounts: frozenset[str] | None = None,
     check_accounts: bool = True,
+    retro_lock: bool = False,
+    guardrails: tuple[Guardrail, ...] = (),
 ) -> PlannedRemediation:
     """The plan of the trusted run ``result`` (read from ``run_dir``) and its steps for
-    ``accounts``. With ``check_accounts``, every account given must have a step: a typo, or an
-    account whose buckets another account changes, must not read as "nothing to do"."""
+    ``accounts`` (with ``retro_lock``, its retro-lock jobs too). With ``check_accounts``,
+    every account given must have a step: a typo, or an account whose buckets another
+    account changes, must not read as "nothing to do"."""
     plan = _load_or_build(run_dir, result, settings, rebuild=rebuild)
     if check_accounts:
         _check_selected(plan, accounts)
+    kinds = (EntryKind.BUCKET, EntryKind.RECORDING) + ((EntryKind.RETRO_LOCK,) * retro_lock)
     steps = tuple(
         step
         for entry in plan.entries
+        if entry.kind in kinds
         for step in entry.steps
         if accounts is None or step.account_id in accounts
     )
-    return PlannedRemediation(run_dir, plan, accounts, steps)
+    return PlannedRemediation(run_dir, plan, accounts, steps, kinds, guardrails)
 
 
 def preview(
@@ -99,7 +112,18 @@ def apply_remediation(
     saying they were applied."""
     sessions.identify()  # CredentialsError (exit 2) before anything is attempted
     _check_record_folder(planned.run_dir)  # exit 4 before anything is attempted
-    applied = apply_plan(planned.plan, sessions, accounts=planned.accounts, on_step=on_step)
+    applied = apply_plan(
+        planned.plan, sessions, accounts=planned.accounts, on_step=on_step, kinds=planned.kinds
+    )
+    if planned.guardrails:
+        guarded = apply_guardrails(
+            planned.guardrails,
+            sessions,
+            sessions.caller_account_id,
+            sessions.default_region,
+            on_step=on_step,
+        )
+        applied = replace(applied, outcomes=applied.outcomes + tuple(guarded))
     try:
         record = write_apply_result(planned.run_dir, applied)
     except OSError as exc:

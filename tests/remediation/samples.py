@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +108,16 @@ class FakeAws:
             return []
         records = self.log.read_text(encoding="utf-8").split("\x1e")
         return [record.split("\x1f")[:-1] for record in records if record]
+
+
+def assert_shell_clean(path: Path) -> None:
+    """``path`` parses as bash and shellcheck finds nothing, down to style."""
+    subprocess.run(["bash", "-n", str(path)], check=True)
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    checked = subprocess.run(
+        [str(shellcheck), "--severity=style", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout

@@ -4,7 +4,6 @@ what --apply checks of them, the scripts' commands and the IAM policy."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 
 from orgscan.model import (
     GapWhy,
@@ -31,7 +30,7 @@ from tests.remediation.builders import (
     scan_result,
     with_gaps,
 )
-from tests.remediation.test_scripts import SHELLCHECK
+from tests.remediation.samples import assert_shell_clean
 
 KEY = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -162,10 +161,7 @@ def test_no_trail_makes_the_organization_trail_multi_region_in_the_management_sc
     (tmp_path / "run").mkdir()
     paths = write_plan_files(tmp_path / "run", plan)
     assert [p.name for p in paths if p.suffix == ".sh"] == [f"{MGMT}.sh"]
-    if SHELLCHECK.exists():
-        subprocess.run(
-            [str(SHELLCHECK), str(tmp_path / "run" / "remediation" / f"{MGMT}.sh")], check=True
-        )
+    assert_shell_clean(tmp_path / "run" / "remediation" / f"{MGMT}.sh")
     policy = remediation_policy(plan)
     (statement,) = policy["Statement"]
     assert statement["Action"] == ["cloudtrail:GetTrail", "cloudtrail:UpdateTrail"]

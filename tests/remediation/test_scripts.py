@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,8 @@ from orgscan.remediation.scripts import (
     shwords,
 )
 from tests.remediation.builders import LOG_ARCHIVE, MGMT, WORKLOAD, finding, scan_result
-from tests.remediation.samples import HOSTILE_NAME, FakeAws, rich_plan
+from tests.remediation.samples import HOSTILE_NAME, FakeAws, assert_shell_clean, rich_plan
 
-SHELLCHECK = Path(sys.executable).parent / "shellcheck"
 READ_ONLY = {
     ("sts", "get-caller-identity"),
     ("s3api", "head-bucket"),
@@ -57,14 +55,7 @@ def test_only_accounts_that_must_change_get_a_script(scripts, tmp_path):
 
 def test_scripts_pass_bash_n_and_shellcheck(scripts):
     for path in scripts.values():
-        subprocess.run(["bash", "-n", str(path)], check=True)
-        checked = subprocess.run(
-            [str(SHELLCHECK), "--severity=style", str(path)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert checked.returncode == 0, checked.stdout
+        assert_shell_clean(path)
 
 
 def test_script_content_commands_and_quoting(scripts):
