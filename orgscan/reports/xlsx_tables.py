@@ -71,6 +71,11 @@ FINDING_HEADERS: dict[str, str] = {
     "delivering": "Delivering",
     "log_file_validation": "Log file validation",
     "kms_key_arn": "KMS key",
+    "mfa_delete": "MFA delete",
+    "kms_key_state": "KMS key state",
+    "kms_key_rotation": "KMS key rotation",
+    "lifecycle_expiration_days": "Lifecycle expiration (days)",
+    "public_access_blocked": "Public access blocked",
 }
 
 

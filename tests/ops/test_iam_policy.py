@@ -43,6 +43,8 @@ ACTION_OF_OPERATION = {
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
     ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3-control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
 }
 # AWS authorizes these for every identity; no policy can (or needs to) grant them.
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
