@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from orgscan.model import LockMode, ManagementEvents, Policy
+from orgscan.simulate.build_integrity import KeySpec
 from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
-    KeySpec,
     OrgSpec,
     PolicySpec,
     Retention,

@@ -122,6 +122,21 @@ def _get_key_rotation(index: FakeIndex, request: Any, caller: str) -> AWSRespons
     return json_reply(request, {"KeyRotationEnabled": index.keys[arn].rotation})
 
 
+def _get_key_policy(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
+    _, error = _key(index, request, caller)
+    if error is not None:
+        return error
+    statement = {
+        "Sid": "Enable IAM User Permissions",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{caller}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    policy = {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [statement]}
+    return json_reply(request, {"Policy": json.dumps(policy), "PolicyName": "default"})
+
+
 #: Operation -> answer, for the operations of this module.
 INTEGRITY_ANSWERS: dict[str, Answer] = {
     "s3.GetBucketLifecycleConfiguration": _get_lifecycle,
@@ -130,4 +145,5 @@ INTEGRITY_ANSWERS: dict[str, Answer] = {
     "s3-control.GetPublicAccessBlock": _get_account_block,
     "kms.DescribeKey": _describe_key,
     "kms.GetKeyRotationStatus": _get_key_rotation,
+    "kms.GetKeyPolicy": _get_key_policy,  # moto's default key policy (tamper paths)
 }
