@@ -194,34 +194,31 @@ def _kms_key(subject: Subject, _: Policy) -> IntegrityCheck | None:
     )
 
 
-def _bucket_unread(subject: Subject, what: str) -> str | None:
-    """Why the bucket's ``what`` is unknown, or None when it was read."""
+def _bucket_not_read(
+    subject: Subject, check: IntegrityCode, what: str, when_missing: str
+) -> IntegrityCheck | None:
+    """The check's verdict when the bucket's ``what`` cannot be looked at: FAIL when the
+    bucket does not exist (known, not unread: ``when_missing`` says why), ERROR when it could
+    not be read; None when its integrity facts are there to judge."""
     facts = subject.facts
+    name = facts.bucket_name
+    if facts.error_code in MISSING_BUCKET_CODES:
+        return IntegrityCheck(check, Status.FAIL, f"Bucket {name} does not exist: {when_missing}")
     if facts.error is not None:
-        return f"Bucket {facts.bucket_name} could not be read ({facts.error.code})."
+        return IntegrityCheck(
+            check, Status.ERROR, f"Bucket {name} could not be read ({facts.error.code})."
+        )
     if facts.integrity is None:
-        return f"Bucket {facts.bucket_name}'s {what} was not read."
+        return IntegrityCheck(check, Status.ERROR, f"Bucket {name}'s {what} was not read.")
     return None
-
-
-def _missing(subject: Subject, check: IntegrityCode, consequence: str) -> IntegrityCheck | None:
-    """A FAIL when the bucket does not exist (known, not unread): ``consequence`` says why."""
-    if subject.facts.error_code not in MISSING_BUCKET_CODES:
-        return None
-    name = subject.facts.bucket_name
-    return IntegrityCheck(check, Status.FAIL, f"Bucket {name} does not exist: {consequence}")
 
 
 def _lifecycle(subject: Subject, policy: Policy) -> IntegrityCheck:
     check, name, logs = IntegrityCode.LIFECYCLE, subject.facts.bucket_name, subject.log_prefix
-    missing = _missing(subject, check, "no log file is kept at all.")
-    if missing is not None:
-        return missing
-    unread = _bucket_unread(subject, "lifecycle")
-    if unread is not None:
-        return IntegrityCheck(check, Status.ERROR, unread)
+    found = _bucket_not_read(subject, check, "lifecycle", "no log file is kept at all.")
     integrity = subject.facts.integrity
-    assert integrity is not None
+    if found is not None or integrity is None:
+        return found or IntegrityCheck(check, Status.ERROR, "not read")
     if integrity.lifecycle is None:
         code = integrity.lifecycle_error.code if integrity.lifecycle_error else "Unknown"
         return IntegrityCheck(
@@ -250,14 +247,11 @@ def _lifecycle(subject: Subject, policy: Policy) -> IntegrityCheck:
 
 def _public_access(subject: Subject, _: Policy) -> IntegrityCheck:
     check, name = IntegrityCode.PUBLIC_ACCESS, subject.facts.bucket_name
-    missing = _missing(subject, check, "anyone may create it and receive the log files.")
-    if missing is not None:
-        return missing
-    unread = _bucket_unread(subject, "public access")
-    if unread is not None:
-        return IntegrityCheck(check, Status.ERROR, unread)
+    consequence = "anyone may create it and receive the log files."
+    found = _bucket_not_read(subject, check, "public access", consequence)
     integrity = subject.facts.integrity
-    assert integrity is not None
+    if found is not None or integrity is None:
+        return found or IntegrityCheck(check, Status.ERROR, "not read")
     if integrity.is_public:
         return IntegrityCheck(check, Status.FAIL, f"Bucket {name}'s policy makes it public.")
     blocked = public_access_blocked(subject)

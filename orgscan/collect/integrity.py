@@ -9,7 +9,7 @@ through these functions, with AWS's clients or with the recorded answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,34 +32,36 @@ NO_BLOCK = "NoSuchPublicAccessBlockConfiguration"
 def read_bucket_integrity(client: Any, bucket: str) -> BucketIntegrity:
     """The bucket's expiring lifecycle rules, whether its policy makes it public, and its
     Block Public Access settings; ``client`` acts as the owner in the bucket's region."""
-    lifecycle: tuple[LifecycleRule, ...] | None = None
-    is_public: bool | None = None
-    blocked: frozenset[str] | None = None
     errors: dict[str, AwsError] = {}
-    try:
-        lifecycle = _answer_or(
-            lambda: lifecycle_rules(
-                client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules")
-            ),
-            NO_LIFECYCLE,
-            (),
-        )
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        errors["lifecycle_error"] = _error(exc)
-    try:
-        is_public = _answer_or(
-            lambda: _is_public(client.get_bucket_policy_status(Bucket=bucket)), NO_POLICY, False
-        )
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        errors["policy_status_error"] = _error(exc)
-    try:
-        blocked = _answer_or(
-            lambda: block_settings(client.get_public_access_block(Bucket=bucket)),
-            NO_BLOCK,
-            frozenset(),
-        )
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        errors["block_error"] = _error(exc)
+
+    def read(field: str, call: Callable[[], Any], absent_code: str, absent: Any) -> Any:
+        # One read: its value, "nothing configured" as a value, or its failure kept aside.
+        try:
+            return _answer_or(call, absent_code, absent)
+        except (ClientError, BotoCoreError, ValueError) as exc:
+            errors[f"{field}_error"] = _error(exc)
+            return None
+
+    lifecycle = read(
+        "lifecycle",
+        lambda: lifecycle_rules(
+            client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules")
+        ),
+        NO_LIFECYCLE,
+        (),
+    )
+    is_public = read(
+        "policy_status",
+        lambda: _is_public(client.get_bucket_policy_status(Bucket=bucket)),
+        NO_POLICY,
+        False,
+    )
+    blocked = read(
+        "block",
+        lambda: block_settings(client.get_public_access_block(Bucket=bucket)),
+        NO_BLOCK,
+        frozenset(),
+    )
     return BucketIntegrity(lifecycle, is_public, blocked, **errors)
 
 
@@ -160,7 +162,7 @@ def _is_public(answer: Mapping[str, Any]) -> bool:
     return public
 
 
-def _answer_or(read: Any, absent_code: str, absent: Any) -> Any:
+def _answer_or(read: Callable[[], Any], absent_code: str, absent: Any) -> Any:
     """``read()``, or ``absent`` when S3 answers ``absent_code`` (nothing configured)."""
     try:
         return read()

@@ -133,7 +133,6 @@ def _standards(controls: tuple[Control, ...]) -> tuple[str, ...]:
 
 
 def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...]) -> ExportItem:
-    bucket_region = finding.bucket_region or finding.home_region
     return ExportItem(
         kind=AppliesTo.FINDING,
         uid=finding_uid(finding.trail_arn),
@@ -154,13 +153,7 @@ def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...
                 finding.trail_name,
                 finding.home_region,
             ),
-            ExportResource(
-                "AwsS3Bucket",
-                "AWS::S3::Bucket",
-                f"arn:{partition}:s3:::{finding.bucket_name}",
-                finding.bucket_name,
-                bucket_region,
-            ),
+            _bucket_resource(finding, partition),
         ),
         requirements=_labels(controls),
         standards=_standards(controls),
@@ -184,13 +177,7 @@ def _integrity_item(
             "AwsKmsKey", "AWS::KMS::Key", finding.kms_key_arn, finding.kms_key_arn, region
         )
     else:
-        about = ExportResource(
-            "AwsS3Bucket",
-            "AWS::S3::Bucket",
-            f"arn:{partition}:s3:::{finding.bucket_name}",
-            finding.bucket_name,
-            finding.bucket_region or finding.home_region,
-        )
+        about = _bucket_resource(finding, partition)
     resources = (trail,) if check.check is IntegrityCode.LOG_FILE_VALIDATION else (trail, about)
     return ExportItem(
         kind=AppliesTo.INTEGRITY,
@@ -207,6 +194,17 @@ def _integrity_item(
         resources=resources,
         requirements=_labels(controls),
         standards=_standards(controls),
+    )
+
+
+def _bucket_resource(finding: Finding, partition: str) -> ExportResource:
+    """The trail's bucket as a resource of an exported result."""
+    return ExportResource(
+        "AwsS3Bucket",
+        "AWS::S3::Bucket",
+        f"arn:{partition}:s3:::{finding.bucket_name}",
+        finding.bucket_name,
+        finding.bucket_region or finding.home_region,
     )
 
 

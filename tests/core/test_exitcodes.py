@@ -16,24 +16,13 @@ from orgscan.model import (
     Finding,
     IntegrityCheck,
     IntegrityCode,
-    Policy,
     ReasonCode,
-    RunInfo,
     ScanResult,
     Status,
 )
 from tests import builders
 
-RUN = RunInfo(
-    "2026-11-27T09:00:00Z",
-    "2026-11-27T09:01:00Z",
-    "0.1.0",
-    "arn:aws:iam::123456789012:user/auditor",
-    "o-abcdefghij",
-    Policy(),
-    ("us-east-1",),
-    complete=True,
-)
+RUN = builders.run_info()
 
 
 def finding(code: ReasonCode) -> Finding:

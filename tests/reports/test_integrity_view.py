@@ -9,8 +9,6 @@ from orgscan.model import (
     Finding,
     IntegrityCheck,
     IntegrityCode,
-    Policy,
-    RunInfo,
     ScanResult,
     Status,
 )
@@ -19,16 +17,7 @@ from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.integrity_view import MAX_PAGE_ROWS, integrity_sentence, integrity_view
 from tests import builders
 
-RUN = RunInfo(
-    "2026-11-27T09:00:00Z",
-    "2026-11-27T09:01:00Z",
-    "0.1.0",
-    "arn:aws:iam::123456789012:user/auditor",
-    "o-abcdefghij",
-    Policy(),
-    ("us-east-1",),
-    complete=True,
-)
+RUN = builders.run_info()
 
 
 def _checked(name: str, *statuses: Status) -> Finding:
