@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from orgscan.model import LockMode, ManagementEvents, Policy
-from orgscan.simulate.build_integrity import KeySpec
+from orgscan.simulate.demo_integrity import with_integrity
 from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
@@ -349,48 +349,11 @@ def demo_spec() -> OrgSpec:
         ),
     )
     return OrgSpec(
-        management=_with_integrity(management),
+        management=with_integrity(management),
         log_archive_name="log-archive",
-        members=tuple(_with_integrity(account) for account in members),
+        members=tuple(with_integrity(account) for account in members),
         regions=DEMO_REGIONS,
         policy=DEMO_POLICY,
-    )
-
-
-#: Each integrity check fails once (contract 5.2); everywhere else it passes: every trail
-#: validates its log files, every account blocks public access.
-_PUBLIC_BUCKET = "payments-prod"  # its (unlocked) bucket's policy lets anyone read
-_NO_VALIDATION = "legacy-prod"  # log file validation off, required by the demo's policy
-_EXPIRING = ("orders-prod", 30)  # a lifecycle rule deletes log files after 30 days
-_KEYS = {  # a disabled key, and a key that rotates
-    "analytics-prod": KeySpec("analytics-prod-trail-key", state="Disabled"),
-    "audit-prod": KeySpec("audit-prod-trail-key"),
-}
-
-
-def _with_integrity(account: AccountSpec) -> AccountSpec:
-    """``account`` with the demo's integrity cases: one failure per check."""
-    buckets = tuple(
-        replace(
-            bucket,
-            public=account.name == _PUBLIC_BUCKET,
-            lifecycle_days=_EXPIRING[1] if account.name == _EXPIRING[0] else None,
-        )
-        for bucket in account.buckets
-    )
-    trails = tuple(
-        replace(
-            trail,
-            log_file_validation=account.name != _NO_VALIDATION,
-            kms_key=_KEYS.get(account.name),
-        )
-        for trail in account.trails
-    )
-    return replace(
-        account,
-        buckets=buckets,
-        trails=trails,
-        block_public_access=account.name != _PUBLIC_BUCKET and account.in_organization,
     )
 
 
@@ -409,7 +372,7 @@ def drifted(spec: OrgSpec) -> OrgSpec:
         "analytics-prod": lambda a: _with_retention(a, Retention(LockMode.GOVERNANCE, days=30)),
         "payments-dev": lambda a: _with_retention(a, _COMPLIANCE_YEAR),
         "orders-dev": lambda a: _with_retention(a, Retention(LockMode.GOVERNANCE, days=14)),
-        "sandbox-dave": lambda a: _with_integrity(
+        "sandbox-dave": lambda a: with_integrity(
             _own(a.name, a.ou_path, "new trail into an unlocked bucket")
         ),
         "sandbox-alice": lambda a: replace(a, closed=True),
