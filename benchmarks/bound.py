@@ -6,7 +6,10 @@ needs, per scanned account: ``AssumeRole`` (member accounts), ``DescribeRegions`
 organization trail included): ``GetTrailStatus`` and ``GetEventSelectors``; per unique bucket of
 a reported trail: one Object Lock read and one versioning read (plus a region lookup where
 ``ListBuckets`` does not give the region), or a single call that finds it missing; per PASS
-bucket, the pre-lock count's inventory lookup and listing (``HeadObject`` per sampled file). With
+bucket, the pre-lock count's inventory lookup and listing (``HeadObject`` per sampled file);
+per readable bucket its three integrity reads (lifecycle, policy status, Block Public Access);
+per account owning such a bucket its own Block Public Access (s3control); per unique KMS key of a
+reported trail its state and rotation. With
 ``workers`` calls in flight those calls take at least ``calls × latency ÷ workers``; and no
 account is done before its chain of dependent calls (role → regions → trails → [bucket region] →
 lock) has run one after another.
@@ -26,6 +29,13 @@ from dataclasses import dataclass
 
 from orgscan.model import ReasonCode
 from orgscan.simulate.spec import OrgSpec, bucket_reason, skip_reason
+
+#: The integrity reads of each readable bucket, after its lock and versioning.
+INTEGRITY_BUCKET_OPERATIONS = (
+    "s3.GetBucketLifecycleConfiguration",
+    "s3.GetBucketPolicyStatus",
+    "s3.GetPublicAccessBlock",
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ def lower_bound(
         if skip_reason(account, trail, spec.regions) is None
     ]
     reported = {trail.bucket for trail in trails}
+    block_owners: set[str] = set()
     calls: Counter[str] = Counter(
         {
             "sts.AssumeRole": len(members),
@@ -110,6 +121,10 @@ def lower_bound(
             calls["s3.HeadBucket"] += 1
         calls["s3.GetObjectLockConfiguration"] += 1
         calls["s3.GetBucketVersioning"] += 1
+        for operation in INTEGRITY_BUCKET_OPERATIONS:
+            calls[operation] += 1
+        assert owner is not None
+        block_owners.add(owner.name)
         if spec.policy.prelock and bucket_reason(bucket, True, spec.policy) is ReasonCode.COMPLIANT:
             # The pre-lock count (contract 5.4): is there an inventory report, then one listing
             # page of the trails' log prefix; the simulated buckets hold no log file, so no
@@ -117,6 +132,11 @@ def lower_bound(
             calls["s3.ListBucketInventoryConfigurations"] += 1
             calls["s3.ListObjectVersions"] += 1
     calls.update(_tamper_calls(spec, trails_by_account(spec)))
+    # Integrity beside the lock (contract 5.2): once per owning account, once per key.
+    calls["s3-control.GetPublicAccessBlock"] = len(block_owners)
+    keys = {(trail.home_region, trail.kms_key.name) for trail in trails if trail.kms_key}
+    calls["kms.DescribeKey"] = calls["kms.GetKeyRotationStatus"] = len(keys)
+    calls = +calls  # no zero counts
     chain = 4 if listing_gives_region else 5
     return LowerBound(
         calls=calls,

@@ -8,7 +8,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.bound import LowerBound
+from benchmarks.bound import INTEGRITY_BUCKET_OPERATIONS, LowerBound
 from benchmarks.startup import StartupTime, format_rows
 from benchmarks.write_phase import WriteMeasurement
 from orgscan.model import ScanResult
@@ -53,7 +53,13 @@ def scan_report(
     bucket_calls = sum(
         n
         for op, n in full.calls.items()
-        if op in ("s3.HeadBucket", "s3.GetObjectLockConfiguration", "s3.GetBucketVersioning")
+        if op
+        in (
+            "s3.HeadBucket",
+            "s3.GetObjectLockConfiguration",
+            "s3.GetBucketVersioning",
+            *INTEGRITY_BUCKET_OPERATIONS,
+        )
     )
     report: dict[str, Any] = {
         "accounts": args.accounts,

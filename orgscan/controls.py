@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from orgscan.model import IntegrityCode
 from orgscan.templates import data_dirs
 
 CONTROLS_FILE = "controls.toml"
@@ -35,6 +36,8 @@ class AppliesTo(StrEnum):
 
     FINDING = "finding"
     ACCOUNT = "account"
+    #: A trail's failing integrity check beside the lock (contract 5.2), exported on its own.
+    INTEGRITY = "integrity"
 
 
 class ConditionKind(StrEnum):
@@ -46,6 +49,7 @@ class ConditionKind(StrEnum):
     ``multi_region_protection``: a finding's trail is multi-region; an account is protected by
     at least one multi-region trail.
     ``all_enabled_regions_scanned``: the run scanned every enabled region (no ``--regions``).
+    ``check = CODE``: the result is the integrity check CODE (``model.IntegrityCode``).
     """
 
     STATUS_PASS = "status = PASS"
@@ -53,6 +57,7 @@ class ConditionKind(StrEnum):
     MIN_RETENTION_DAYS = "min_retention_days"
     MULTI_REGION_PROTECTION = "multi_region_protection"
     ALL_ENABLED_REGIONS_SCANNED = "all_enabled_regions_scanned"
+    CHECK = "check"
 
 
 #: The modes ``require_mode = MODE`` accepts, weakest first.
@@ -61,8 +66,9 @@ _REQUIRE_MODE_RE = re.compile(r"^require_mode\s*=\s*([A-Z]+)\Z")
 #: The vocabulary as a load error names it.
 _VOCABULARY = (
     "status = PASS, require_mode = GOVERNANCE|COMPLIANCE, min_retention_days >= N, "
-    "multi_region_protection, all_enabled_regions_scanned"
+    "multi_region_protection, all_enabled_regions_scanned, check = CODE"
 )
+_CHECK_RE = re.compile(r"^check\s*=\s*([A-Z_]+)\Z")
 _MIN_RETENTION_RE = re.compile(r"^min_retention_days\s*>=\s*([1-9][0-9]{0,5})\Z")
 
 
@@ -73,6 +79,7 @@ class Condition:
     kind: ConditionKind
     mode: str | None = None
     days: int | None = None
+    check: str | None = None
 
     @property
     def text(self) -> str:
@@ -81,6 +88,8 @@ class Condition:
             return f"require_mode = {self.mode}"
         if self.kind is ConditionKind.MIN_RETENTION_DAYS:
             return f"min_retention_days >= {self.days}"
+        if self.kind is ConditionKind.CHECK:
+            return f"check = {self.check}"
         return self.kind.value
 
 
@@ -100,6 +109,9 @@ def parse_condition(text: str) -> Condition:
     days = _MIN_RETENTION_RE.match(words)
     if days:
         return Condition(ConditionKind.MIN_RETENTION_DAYS, days=int(days.group(1)))
+    check = _CHECK_RE.match(words)
+    if check and check.group(1) in set(IntegrityCode):
+        return Condition(ConditionKind.CHECK, check=check.group(1))
     raise ValueError(f"unknown condition {text!r}")
 
 

@@ -95,6 +95,10 @@ class BucketFacts:
     error: AwsError | None = None
     versioning_error: AwsError | None = None
     outside_organization: bool = False
+    #: ``GetBucketVersioning``'s ``MFADelete`` (reported, never judged); None when unread.
+    mfa_delete: bool | None = None
+    #: The bucket's lifecycle and public access (contract 5.2); None when not read.
+    integrity: BucketIntegrity | None = None
 
     @property
     def error_code(self) -> str | None:
@@ -120,3 +124,61 @@ class BucketFacts:
             versioning=None,
             error=error,
         )
+
+
+#: The four settings of S3 Block Public Access, as the API names them.
+BLOCK_SETTINGS = frozenset(
+    {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"}
+)
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """An enabled lifecycle rule that expires objects, as far as the integrity check needs it.
+
+    ``prefix`` is the key prefix it filters on ("" for the whole bucket); ``tagged`` is True
+    when it also needs object tags (CloudTrail tags no log file, so such a rule reaches none).
+    ``days`` is the shortest of its current and noncurrent expirations.
+    """
+
+    prefix: str
+    tagged: bool
+    days: int
+
+
+@dataclass(frozen=True)
+class BucketIntegrity:
+    """What a bucket's owner read of its lifecycle rules, policy status and public access block.
+
+    A value is None when its call failed (the ``AwsError`` beside it says why); "not configured"
+    answers (no lifecycle, no policy, no block) are read values: no rules, not public, no
+    setting on.
+    """
+
+    lifecycle: tuple[LifecycleRule, ...] | None
+    is_public: bool | None
+    #: The Block Public Access settings turned on for the bucket.
+    blocked: frozenset[str] | None
+    lifecycle_error: AwsError | None = None
+    policy_status_error: AwsError | None = None
+    block_error: AwsError | None = None
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """A trail's KMS key as ``DescribeKey`` and ``GetKeyRotationStatus`` gave it."""
+
+    key_arn: str
+    state: str | None
+    rotation: bool | None
+    error: AwsError | None = None
+    rotation_error: AwsError | None = None
+
+
+@dataclass(frozen=True)
+class AccountBlock:
+    """An account's Block Public Access settings (``s3control GetPublicAccessBlock``)."""
+
+    account_id: str
+    blocked: frozenset[str] | None
+    error: AwsError | None = None

@@ -50,6 +50,11 @@ FINDING_COLUMNS: dict[str, str] = {
     "delivering": "boolean",
     "log_file_validation": "boolean",
     "kms_key_arn": "string",
+    "mfa_delete": "boolean",
+    "kms_key_state": "string",
+    "kms_key_rotation": "boolean",
+    "lifecycle_expiration_days": "Int64",
+    "public_access_blocked": "boolean",
 }
 
 
@@ -119,6 +124,7 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
         key: (value.value if hasattr(value, "value") else value)
         for key, value in zip(_FINDING_FIELDS, values, strict=True)
     }
+    row["integrity"] = [check.to_dict() for check in finding.integrity]
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
         row["exception"] = finding.exception.to_dict()
@@ -130,7 +136,14 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 #: Fields written apart (when set, or as an object) or never (the trail's key prefix).
-_APART = ("exception", "tamper_status", "tamper_reason", "prelock", "s3_key_prefix")
+_APART = (
+    "integrity",
+    "exception",
+    "tamper_status",
+    "tamper_reason",
+    "prelock",
+    "s3_key_prefix",
+)
 #: The finding's fields as ``findings.json`` always writes them, in the contract's order.
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name not in _APART)
 

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
+from orgscan.integrity import integrity_fields, later_policy
 from orgscan.jsondoc import implausible_time, typed_value
 from orgscan.model import (
     MAX_DELIVERY_AGE_HOURS,
@@ -35,7 +36,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
-from orgscan.prelock_count import prelock_from_dict, prelock_policy
+from orgscan.prelock_count import prelock_from_dict
 from orgscan.weakeners import weakener_from_dict
 
 #: Versions the reader accepts: older files read with the later fields absent (null, empty).
@@ -174,7 +175,7 @@ def _parse_run(raw: Mapping[str, Any]) -> RunInfo:
         )
         if "max_delivery_age_hours" in policy_raw
         else Policy().max_delivery_age_hours,
-        **prelock_policy(policy_raw, SchemaError),  # absent before contract 5.4
+        **later_policy(policy_raw, SchemaError),  # absent before contracts 5.2 and 5.4
     )
     regions = _get(raw, "regions", list, where)
     if len(regions) > MAX_REGIONS or not all(
@@ -351,6 +352,7 @@ def _parse_finding(raw: Mapping[str, Any], where: str) -> Finding:
         delivering=_optional(raw, "delivering", bool, where),
         log_file_validation=_optional(raw, "log_file_validation", bool, where),
         kms_key_arn=_optional(raw, "kms_key_arn", str, where),
+        **integrity_fields(raw, where, SchemaError),
         exception=_parse_exception(raw.get("exception"), f"{where}.exception"),
         tamper_status=_enum(
             raw.get("tamper_status"), Status, "tamper_status", where, optional=True

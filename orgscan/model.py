@@ -11,37 +11,8 @@ from datetime import date
 from enum import StrEnum
 
 from orgscan.prelock_count import DEFAULT_SAMPLE_SIZE, Prelock
+from orgscan.status import Status as Status
 from orgscan.weakeners import Weakener
-
-
-class Status(StrEnum):
-    """The verdict of one trail's bucket, ordered PASS < WARN < FAIL; ERROR stands apart."""
-
-    PASS = "PASS"
-    WARN = "WARN"
-    FAIL = "FAIL"
-    ERROR = "ERROR"
-
-    @property
-    def severity(self) -> int:
-        """How bad a judged status is: PASS 0 < WARN 1 < FAIL 2 (the worst reason wins).
-
-        ERROR is -1: it judges nothing, so from ERROR any WARN or FAIL is news, never a
-        change for the better.
-        """
-        return _SEVERITY[self]
-
-    @property
-    def urgency(self) -> int:
-        """Where the status is listed, most urgent first: FAIL 0, ERROR 1, WARN 2, PASS 3.
-
-        "Could not tell" comes right after a failure: it may hide one.
-        """
-        return _URGENCY[self]
-
-
-_SEVERITY = {Status.ERROR: -1, Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
-_URGENCY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.PASS: 3}
 
 
 class ReasonCode(StrEnum):
@@ -187,6 +158,8 @@ class Policy:
     #: and how many object versions a sample reads; recorded so the check can be replayed.
     prelock: bool = True
     prelock_sample_size: int = DEFAULT_SAMPLE_SIZE
+    #: A trail without log file validation fails its LOG_FILE_VALIDATION check (else warns).
+    require_log_file_validation: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """The policy as it is recorded in ``findings.json`` (``run.policy``)."""
@@ -197,7 +170,31 @@ class Policy:
             "max_delivery_age_hours": self.max_delivery_age_hours,
             "prelock": self.prelock,
             "prelock_sample_size": self.prelock_sample_size,
+            "require_log_file_validation": self.require_log_file_validation,
         }
+
+
+class IntegrityCode(StrEnum):
+    """The integrity checks beside the lock (contract 5.2), in the order findings list them."""
+
+    DELIVERY = "DELIVERY"
+    LOG_FILE_VALIDATION = "LOG_FILE_VALIDATION"
+    KMS_KEY = "KMS_KEY"
+    LIFECYCLE = "LIFECYCLE"
+    PUBLIC_ACCESS = "PUBLIC_ACCESS"
+
+
+@dataclass(frozen=True)
+class IntegrityCheck:
+    """One entry of a finding's ``integrity``: a check, its status and one sentence."""
+
+    check: IntegrityCode
+    status: Status
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The entry as ``findings.json`` writes it."""
+        return {"check": self.check.value, "status": self.status.value, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -290,6 +287,13 @@ class Finding:
     delivering: bool | None = None
     log_file_validation: bool | None = None
     kms_key_arn: str | None = None
+    #: Integrity beside the lock (contract 5.2): the facts, then one entry per check.
+    mfa_delete: bool | None = None
+    kms_key_state: str | None = None
+    kms_key_rotation: bool | None = None
+    lifecycle_expiration_days: int | None = None
+    public_access_blocked: bool | None = None
+    integrity: tuple[IntegrityCheck, ...] = ()
     exception: ExceptionMark | None = None
     #: Who can weaken the trail's protection (contract 5.3); None when not assessed.
     tamper_status: Status | None = None

@@ -20,6 +20,7 @@ from orgscan.collect.trails import TrailHealth
 from orgscan.error_codes import ACCESS_DENIED_CODES, INTERRUPTED, MISSING_BUCKET_CODES
 from orgscan.facts import BucketFacts, Trail
 from orgscan.identifiers import CONTROL_TOWER_PREFIX
+from orgscan.integrity import IntegrityReads, assess
 from orgscan.model import (
     REASON_STATUS,
     Finding,
@@ -214,15 +215,20 @@ def trail_finding(
     policy: Policy,
     health: TrailHealth | None,
     started: datetime,
+    reads: IntegrityReads | None = None,
 ) -> Finding:
     """The finding on ``trail``: its bucket's ``facts`` judged by the rule under ``policy``,
     with the trail's ``health`` (None when it was not read); whether it is delivering is
-    judged against ``started``, when the scan began.
+    judged against ``started``, when the scan began. Its integrity checks (contract 5.2) read
+    the keys and accounts' Block Public Access in ``reads``.
 
     Pure: the scan and ``orgscan verify --recompute`` both build findings with it, so a
     re-derived finding differs from the scan's only where the evidence does.
     """
     verdict = evaluate(facts, policy)
+    delivering = health.delivering(started, policy.max_delivery_age_hours) if health else None
+    delivery_error = health.latest_delivery_error if health else None
+    integrity = assess(trail, facts, delivering, delivery_error, policy, reads or IntegrityReads())
     return Finding(
         account_id=trail.account_id,
         trail_name=trail.trail_name,
@@ -241,12 +247,18 @@ def trail_finding(
         reason_code=verdict.reason_code,
         reason=verdict.reason,
         is_logging=health.is_logging if health else None,
-        latest_delivery_error=health.latest_delivery_error if health else None,
+        latest_delivery_error=delivery_error,
         management_events=health.management_events if health else None,
         global_service_events=trail.include_global_service_events,
         latest_delivery_time=health.latest_delivery_time if health else None,
-        delivering=(health.delivering(started, policy.max_delivery_age_hours) if health else None),
+        delivering=delivering,
         log_file_validation=trail.log_file_validation,
         kms_key_arn=trail.kms_key_id,
         s3_key_prefix=trail.s3_key_prefix,
+        mfa_delete=integrity.mfa_delete,
+        kms_key_state=integrity.kms_key_state,
+        kms_key_rotation=integrity.kms_key_rotation,
+        lifecycle_expiration_days=integrity.lifecycle_expiration_days,
+        public_access_blocked=integrity.public_access_blocked,
+        integrity=integrity.checks,
     )

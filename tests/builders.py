@@ -7,7 +7,15 @@ import dataclasses
 from typing import Any, Protocol
 
 from orgscan.config import ScanSettings
-from orgscan.model import REASON_STATUS, Finding, LockMode, Policy, ReasonCode, Versioning
+from orgscan.model import (
+    REASON_STATUS,
+    Finding,
+    LockMode,
+    Policy,
+    ReasonCode,
+    RunInfo,
+    Versioning,
+)
 from orgscan.weakeners import TargetKind, Weakener
 
 #: The account a finding's trail belongs to unless told otherwise.
@@ -108,3 +116,18 @@ def timeless(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """``findings`` without ``latest_delivery_time``: moto answers every logging trail's with
     the second of the call, so two scans differ there and nowhere else."""
     return tuple(dataclasses.replace(f, latest_delivery_time=None) for f in findings)
+
+
+def run_info(**overrides: Any) -> RunInfo:
+    """A complete run of one region by an auditor of account 123456789012, default policy."""
+    base = RunInfo(
+        "2026-11-27T09:00:00Z",
+        "2026-11-27T09:01:00Z",
+        "0.1.0",
+        "arn:aws:iam::123456789012:user/auditor",
+        "o-abcdefghij",
+        Policy(),
+        ("us-east-1",),
+        complete=True,
+    )
+    return dataclasses.replace(base, **overrides)

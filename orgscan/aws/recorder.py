@@ -66,6 +66,13 @@ RECORDED_OPERATIONS = frozenset(
         "GetObject",
         "ListObjectVersions",
         "HeadObject",
+        # Integrity beside the lock (contract 5.2): lifecycle, public access (the bucket's
+        # and, through s3control, its account's), the trail's KMS key.
+        "GetBucketLifecycleConfiguration",
+        "GetBucketPolicyStatus",
+        "GetPublicAccessBlock",
+        "DescribeKey",
+        "GetKeyRotationStatus",
     }
 )
 # Response headers that carry a fact a verdict uses (HeadBucket's region); the others are

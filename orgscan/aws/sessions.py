@@ -33,6 +33,7 @@ from botocore.exceptions import (
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY, CallStats
 from orgscan.aws.loader import new_session, share_loader
 from orgscan.aws.recorder import ResponseRecorder, recorded_call, recorded_paginator
+from orgscan.aws.s3control import send_to_ip_endpoints
 from orgscan.error_codes import TRANSIENT_CODES
 from orgscan.errors import AwsUnavailableError, CredentialsError
 from orgscan.identifiers import DEFAULT_ROLE_NAME, DEFAULT_SESSION_NAME
@@ -350,6 +351,8 @@ class SessionFactory:
                 client = self._session.create_client(
                     service, region_name=region, config=self._config
                 )
+                if service == "s3control":
+                    send_to_ip_endpoints(client)
                 self._clients[key] = client
                 self.clients_created += 1
             return client

@@ -34,6 +34,10 @@ def scan_exit_code(
     tamper = _tamper_statuses(result) if enforce_tamper_paths else []
     if any(fail_on.triggered_by(status) for status in tamper):
         return ExitCode.FINDINGS
+    # An accepted exception covers the trail, its integrity included; ERROR is never excused.
+    judged = [f for f in result.findings if f.exception is None or f.exception.expired]
+    if any(fail_on.triggered_by(check.status) for f in judged for check in f.integrity):
+        return ExitCode.FINDINGS
     # An account verdict counts like a finding: FAIL (or WARN) for 1, ERROR for 3.
     verdicts = [a.verdict for a in result.accounts if a.verdict is not None]
     if any(fail_on.triggered_by(verdict) for verdict in verdicts):
@@ -41,6 +45,7 @@ def scan_exit_code(
     if (
         not result.run.complete
         or any(f.status is Status.ERROR for f in result.findings)
+        or any(check.status is Status.ERROR for f in result.findings for check in f.integrity)
         or Status.ERROR in verdicts
         or Status.ERROR in tamper
     ):

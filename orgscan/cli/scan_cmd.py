@@ -106,6 +106,7 @@ def demo(
                 "workers": workers,
                 "min_retention_days": simulated.policy.min_retention_days,
                 "require_mode": simulated.policy.require_mode.value,
+                "require_log_file_validation": simulated.policy.require_log_file_validation,
             },
         )
         sessions = SessionFactory(

@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orgscan.collect.integrity import read_bucket_integrity
 from orgscan.error_codes import LOCK_NOT_FOUND
 from orgscan.facts import AwsError, BucketFacts
 from orgscan.model import LockMode, Versioning
@@ -60,8 +61,10 @@ def read_bucket(
     owner: str | None,
     region: str | None,
     lookup_region: str,
+    integrity: bool = True,
 ) -> BucketFacts:
-    """Read the Object Lock configuration and versioning of ``bucket``.
+    """Read the Object Lock configuration and versioning of ``bucket``, and with ``integrity``
+    its lifecycle and public access (contract 5.2) once the lock was read.
 
     ``client_for(region)`` gives an S3 client with the credentials to use; ``region`` is the
     bucket's region when already known, else it is asked with ``HeadBucket`` from
@@ -83,9 +86,13 @@ def read_bucket(
         return BucketFacts.unreadable(bucket, owner, region, AwsError.of(exc))
     versioning: Versioning | None
     versioning_error: AwsError | None = None
+    mfa_delete: bool | None = None
     try:
-        status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+        answer = client.get_bucket_versioning(Bucket=bucket)
+        status = answer.get("Status")
         versioning = Versioning(status) if status in ("Enabled", "Suspended") else Versioning.OFF
+        # S3 names MFADelete only once it was ever configured: absent is "not enabled".
+        mfa_delete = answer.get("MFADelete") == "Enabled"
     except (ClientError, BotoCoreError) as exc:
         versioning, versioning_error = None, AwsError.of(exc)
     enabled, mode, days = lock
@@ -99,6 +106,8 @@ def read_bucket(
         versioning=versioning,
         # The lock was read, so the verdict stands; a versioning failure is only noted.
         versioning_error=versioning_error,
+        mfa_delete=mfa_delete,
+        integrity=read_bucket_integrity(client, bucket) if integrity else None,
     )
 
 

@@ -64,4 +64,10 @@ POLICY_SETTINGS: tuple[Setting, ...] = (
         Option(Panel.POLICY, int, metavar="N"),
         part="prelock_sample_size",
     ),
+    Setting(
+        "require_log_file_validation",
+        check.boolean,
+        "A trail without log file validation fails its LOG_FILE_VALIDATION check (false: warns).",
+        part="require_log_file_validation",
+    ),
 )

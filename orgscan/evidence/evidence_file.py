@@ -27,7 +27,17 @@ from orgscan.jsondoc import typed_value
 
 #: The trail health calls, by the request parameter that names the trail.
 HEALTH_OPERATIONS = {"GetTrailStatus": "Name", "GetEventSelectors": "TrailName"}
-_BUCKET_OPERATIONS = ("HeadBucket", "GetObjectLockConfiguration", "GetBucketVersioning")
+_BUCKET_OPERATIONS = (
+    "HeadBucket",
+    "GetObjectLockConfiguration",
+    "GetBucketVersioning",
+    "GetBucketLifecycleConfiguration",
+    "GetBucketPolicyStatus",
+    # S3's for a bucket (``Bucket``), s3control's for an account (``AccountId``).
+    "GetPublicAccessBlock",
+)
+#: The KMS key reads, by the request parameter that names the key.
+KEY_OPERATIONS = ("DescribeKey", "GetKeyRotationStatus")
 #: The tamper-path reads (contract 5.3), by service; replayed by their whole request.
 TAMPER_OPERATIONS = {
     "GetAccountAuthorizationDetails": "iam",
@@ -70,6 +80,10 @@ class RecordedEvidence:
     trail_reads: dict[str, dict[str, bool]] = field(default_factory=dict)
     #: trail ARN -> the accounts whose recorded DescribeTrails answers name it.
     listed_by: dict[str, set[str]] = field(default_factory=dict)
+    #: (account, operation, key ARN) -> the last recorded DescribeKey / GetKeyRotationStatus.
+    key_calls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    #: (account, account asked about) -> the last recorded s3control GetPublicAccessBlock.
+    account_calls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: (account, operation, request as canonical JSON) -> the last recorded tamper-path read.
     tamper_calls: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     #: (account, operation, request as canonical JSON) -> the pre-lock count's recorded call.
@@ -99,6 +113,7 @@ def load_evidence(path: Path) -> RecordedEvidence:
                 evidence.trails.setdefault(trail.trail_arn, trail)
                 evidence.listed_by.setdefault(trail.trail_arn, set()).add(record["account_id"])
         buckets = {trail.bucket_name for trail in evidence.trails.values()}
+        keys = {trail.kms_key_id for trail in evidence.trails.values() if trail.kms_key_id}
         for record in _records(
             path,
             "ListBuckets",
@@ -106,6 +121,7 @@ def load_evidence(path: Path) -> RecordedEvidence:
             *HEALTH_OPERATIONS,
             *TAMPER_OPERATIONS,
             *PRELOCK_OPERATIONS,
+            *KEY_OPERATIONS,
         ):
             account = record["account_id"]
             operation = record["operation"]
@@ -126,9 +142,15 @@ def load_evidence(path: Path) -> RecordedEvidence:
             if operation == "ListBuckets":
                 _add_listing(evidence, account, record, buckets)
                 continue
+            if operation in KEY_OPERATIONS:
+                if record["request"].get("KeyId") in keys:
+                    evidence.key_calls[(account, operation, record["request"]["KeyId"])] = record
+                continue
             bucket = record["request"].get("Bucket")
             if bucket in buckets:
                 evidence.bucket_calls[(account, operation, bucket)] = record
+            elif bucket is None and "AccountId" in record["request"]:
+                evidence.account_calls[(account, record["request"]["AccountId"])] = record
     except ValueError as exc:
         raise EvidenceFileError(f"{path}: {exc}") from None
     return evidence
@@ -166,15 +188,17 @@ def _check_record(record: Mapping[str, Any]) -> None:
 
 
 #: The request parameters the replay matches recorded calls by.
-_REQUEST_KEYS = ("Bucket", *HEALTH_OPERATIONS.values())
+_REQUEST_KEYS = ("Bucket", "KeyId", "AccountId", *HEALTH_OPERATIONS.values())
 _SERVICE_OF = {
     "DescribeTrails": "cloudtrail",
     "GetTrailStatus": "cloudtrail",
     "GetEventSelectors": "cloudtrail",
     "ListBuckets": "s3",
+    # s3control's GetPublicAccessBlock answers with the same shape as S3's.
     **dict.fromkeys(_BUCKET_OPERATIONS, "s3"),
     **TAMPER_OPERATIONS,
     **dict.fromkeys(PRELOCK_OPERATIONS, "s3"),
+    **dict.fromkeys(KEY_OPERATIONS, "kms"),
 }
 #: Shapes botocore decodes on the way out: IAM's URL-encoded policy documents become objects.
 _DECODED_SHAPES = frozenset({"policyDocumentType"})

@@ -31,7 +31,12 @@ from orgscan.collect.trails import read_trail_health
 from orgscan.error_codes import NOT_RECORDED
 from orgscan.evidence.evidence_file import EvidenceFileError, RecordedEvidence, load_evidence
 from orgscan.evidence.prelock_replay import PrelockReplay
-from orgscan.evidence.replay import ReplayHealth, recorded_owners, replay_bucket
+from orgscan.evidence.replay import (
+    ReplayHealth,
+    recorded_owners,
+    replay_bucket,
+    replay_integrity,
+)
 from orgscan.evidence.tamper_diff import recompute_tamper, tamper_differences
 from orgscan.facts import AwsError, BucketFacts, Trail
 from orgscan.findings import load_run
@@ -77,6 +82,12 @@ EVIDENCED_FIELDS = (
     "log_file_validation",
     "kms_key_arn",
     "prelock",
+    "mfa_delete",
+    "kms_key_state",
+    "kms_key_rotation",
+    "lifecycle_expiration_days",
+    "public_access_blocked",
+    "integrity",
 )
 #: The account fields the evidence decides, through the findings and the regions read.
 EVIDENCED_ACCOUNT_FIELDS = ("verdict", "verdict_code", "protected_by", "gaps")
@@ -141,21 +152,33 @@ def recompute_findings(result: ScanResult, evidence: RecordedEvidence) -> list[F
     scope = result.run.scope
     active = [a.account_id for a in result.accounts if a.state == AccountState.ACTIVE]
     started = datetime.fromisoformat(result.run.started_at.replace("Z", "+00:00"))
-    findings: list[Finding] = []
+    read: dict[str, BucketFacts | None] = {}
     for bucket, trails in by_bucket.items():
         facts = replay_bucket(evidence, bucket, owners.get(bucket), trails)
-        if facts is not None:
-            facts = judged_outside(
+        read[bucket] = (
+            judged_outside(
                 facts,
                 use_org=scope is not None and scope.org,
                 owned=owners,
                 active=active,
                 listed_ok=listed_ok,
             )
+            if facts is not None
+            else None
+        )
+    # The bucket owners' and keys' integrity reads, as the scan made them (contract 5.2).
+    owners_read = {
+        f.bucket_account_id for f in read.values() if f and f.error is None and f.bucket_account_id
+    }
+    all_trails = [trail for trails in by_bucket.values() for trail in trails]
+    reads = replay_integrity(evidence, all_trails, {o for o in owners_read if o is not None})
+    findings: list[Finding] = []
+    for bucket, trails in by_bucket.items():
+        facts = read[bucket]
         for trail in trails:
             health = read_trail_health(ReplayHealth(evidence), trail.trail_arn)
             findings.append(
-                trail_finding(trail, facts, result.run.policy, health, started)
+                trail_finding(trail, facts, result.run.policy, health, started, reads)
                 if facts is not None
                 else _unsupported(trail, result.run.policy, started)
             )

@@ -12,9 +12,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgscan.collect.buckets import MalformedListing, list_owned_buckets, read_bucket
+from orgscan.collect.integrity import read_account_block, read_key
 from orgscan.error_codes import ACCESS_DENIED_CODES
 from orgscan.evidence.evidence_file import RecordedEvidence
-from orgscan.facts import BucketFacts, Trail
+from orgscan.facts import AwsError, BucketFacts, KeyFacts, Trail
+from orgscan.integrity import IntegrityReads
+from orgscan.scan.integrity_reads import KEY_REFUSED, key_readers
 from orgscan.scan.units import MAX_READ_CANDIDATES
 
 
@@ -147,3 +150,67 @@ class _ReplayS3:
 
     def get_bucket_versioning(self, *, Bucket: str) -> dict[str, Any]:
         return self._answer("GetBucketVersioning", Bucket)
+
+    def _integrity_answer(self, operation: str, bucket: str) -> dict[str, Any]:
+        # An integrity read the scan did not record (a run from before contract 5.2) leaves
+        # that check unread, not the bucket's lock.
+        record = self._evidence.bucket_calls.get((self._account, operation, bucket))
+        return replayed(record, operation)
+
+    def get_bucket_lifecycle_configuration(self, *, Bucket: str) -> dict[str, Any]:
+        return self._integrity_answer("GetBucketLifecycleConfiguration", Bucket)
+
+    def get_bucket_policy_status(self, *, Bucket: str) -> dict[str, Any]:
+        return self._integrity_answer("GetBucketPolicyStatus", Bucket)
+
+    def get_public_access_block(self, *, Bucket: str) -> dict[str, Any]:
+        return self._integrity_answer("GetPublicAccessBlock", Bucket)
+
+
+class _ReplayKms:
+    """Answers one account's key reads with what KMS answered it during the scan."""
+
+    def __init__(self, evidence: RecordedEvidence, account: str) -> None:
+        self._calls = evidence.key_calls
+        self._account = account
+
+    def describe_key(self, *, KeyId: str) -> dict[str, Any]:
+        return replayed(self._calls.get((self._account, "DescribeKey", KeyId)), "DescribeKey")
+
+    def get_key_rotation_status(self, *, KeyId: str) -> dict[str, Any]:
+        operation = "GetKeyRotationStatus"
+        return replayed(self._calls.get((self._account, operation, KeyId)), operation)
+
+
+class _ReplayS3Control:
+    """Answers an account's own Block Public Access read as s3control answered it."""
+
+    def __init__(self, evidence: RecordedEvidence) -> None:
+        self._calls = evidence.account_calls
+
+    def get_public_access_block(self, *, AccountId: str) -> dict[str, Any]:
+        return replayed(self._calls.get((AccountId, AccountId)), "GetPublicAccessBlock")
+
+
+def replay_integrity(
+    evidence: RecordedEvidence, trails: list[Trail], owners: set[str]
+) -> IntegrityReads:
+    """The trails' keys and the bucket ``owners``' Block Public Access as the scan read them:
+    a key with its owner first, then with the accounts of its trails, until one answered
+    without refusing; an account's block as itself. What was not recorded stays unread."""
+    users: dict[str, set[str]] = {}
+    for trail in trails:
+        if trail.kms_key_id:
+            users.setdefault(trail.kms_key_id, set()).add(trail.account_id)
+    keys: dict[str, KeyFacts] = {}
+    for key, accounts in users.items():
+        keys[key] = KeyFacts(key, None, None, AwsError("NotRecorded", "no recorded response"))
+        for account in key_readers(key, tuple(sorted(accounts))):
+            if (account, "DescribeKey", key) not in evidence.key_calls:
+                continue  # the scan could not ask as this account (its role, say)
+            keys[key] = read_key(_ReplayKms(evidence, account), key)
+            error = keys[key].error
+            if error is None or error.code not in KEY_REFUSED:
+                break
+    blocks = {owner: read_account_block(_ReplayS3Control(evidence), owner) for owner in owners}
+    return IntegrityReads(keys, blocks)

@@ -10,7 +10,7 @@ missed. Everything here is pure: results and the mapping in, decisions out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orgscan.controls import (
     CONDITION_MODES,
@@ -21,7 +21,15 @@ from orgscan.controls import (
     ControlMapping,
     Relation,
 )
-from orgscan.model import AccountCoverage, Finding, RequiredMode, RunInfo, ScanResult, Status
+from orgscan.model import (
+    AccountCoverage,
+    Finding,
+    IntegrityCheck,
+    RequiredMode,
+    RunInfo,
+    ScanResult,
+    Status,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class ClaimFacts:
     min_retention_days: int | None
     multi_region_protection: bool
     all_enabled_regions_scanned: bool
+    #: The integrity check an exported integrity result is (contract 5.2); None otherwise.
+    check: str | None = None
 
 
 def met(condition: Condition, facts: ClaimFacts) -> bool:
@@ -50,6 +60,8 @@ def met(condition: Condition, facts: ClaimFacts) -> bool:
         return days is not None and days >= (condition.days or 0)
     if kind is ConditionKind.MULTI_REGION_PROTECTION:
         return facts.multi_region_protection
+    if kind is ConditionKind.CHECK:
+        return facts.check is not None and facts.check == condition.check
     return facts.all_enabled_regions_scanned
 
 
@@ -76,6 +88,17 @@ def claimed(mapping: ControlMapping, facts: ClaimFacts) -> tuple[Control, ...]:
 def finding_facts(finding: Finding, run: RunInfo) -> ClaimFacts:
     """The claim facts of a trail's finding."""
     return _facts(AppliesTo.FINDING, finding.status is Status.PASS, finding.is_multi_region, run)
+
+
+def integrity_facts(finding: Finding, check: IntegrityCheck, run: RunInfo) -> ClaimFacts:
+    """The claim facts of one of a trail's integrity checks, exported on its own."""
+    facts = _facts(AppliesTo.INTEGRITY, check.status is Status.PASS, finding.is_multi_region, run)
+    return replace(facts, check=check.check.value)
+
+
+def exported_checks(finding: Finding) -> tuple[IntegrityCheck, ...]:
+    """The integrity checks the exports carry as results of their own: the failing ones."""
+    return tuple(check for check in finding.integrity if check.status is Status.FAIL)
 
 
 def account_facts(
@@ -108,11 +131,12 @@ class ControlStanding:
     findings: int
     accounts: int
     missed: tuple[str, ...]  # the unmet conditions, each with what the run had instead
+    checks: int = 0  # failing integrity checks exported with the label
 
     @property
     def evidenced(self) -> bool:
         """Whether at least one result of the run carries the label."""
-        return bool(self.findings or self.accounts)
+        return bool(self.findings or self.accounts or self.checks)
 
     def describe(self) -> str:
         """One line for the workbook and the page."""
@@ -121,7 +145,11 @@ class ControlStanding:
         if self.evidenced:
             counts = [
                 f"{count} {noun}{'' if count == 1 else 's'}"
-                for count, noun in ((self.findings, "finding"), (self.accounts, "account verdict"))
+                for count, noun in (
+                    (self.findings, "finding"),
+                    (self.accounts, "account verdict"),
+                    (self.checks, "failing integrity check"),
+                )
                 if count
             ]
             return "evidenced by " + " and ".join(counts)
@@ -132,11 +160,19 @@ def result_facts(result: ScanResult) -> list[ClaimFacts]:
     """The claim facts of every finding, then of every account verdict (unscanned accounts
     have no verdict and are left out, as in the exports)."""
     by_arn = {finding.trail_arn: finding for finding in result.findings}
-    return [finding_facts(finding, result.run) for finding in result.findings] + [
-        account_facts(account, result.run, by_arn)
-        for account in result.accounts
-        if account.verdict is not None
-    ]
+    return (
+        [finding_facts(finding, result.run) for finding in result.findings]
+        + [
+            account_facts(account, result.run, by_arn)
+            for account in result.accounts
+            if account.verdict is not None
+        ]
+        + [
+            integrity_facts(finding, check, result.run)
+            for finding in result.findings
+            for check in exported_checks(finding)
+        ]
+    )
 
 
 def standings(mapping: ControlMapping, result: ScanResult) -> tuple[ControlStanding, ...]:
@@ -159,6 +195,7 @@ def _standing(control: Control, facts: Sequence[ClaimFacts], run: RunInfo) -> Co
         control=control,
         findings=sum(fact.kind is AppliesTo.FINDING for fact in carried),
         accounts=sum(fact.kind is AppliesTo.ACCOUNT for fact in carried),
+        checks=sum(fact.kind is AppliesTo.INTEGRITY for fact in carried),
         missed=tuple(_explain(condition, run) for condition in missed),
     )
 
@@ -175,6 +212,8 @@ def _explain(condition: Condition, run: RunInfo) -> str:
         had = f"this run: --regions {','.join(regions)}" if regions else "this run records no scope"
     elif kind is ConditionKind.MULTI_REGION_PROTECTION:
         had = "no result protected by a multi-region trail"
+    elif kind is ConditionKind.CHECK:
+        had = "no trail failed it"
     else:
         had = "no result passed"
     return f"{condition.text} ({had})"

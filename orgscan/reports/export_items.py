@@ -1,9 +1,10 @@
 """What the security-finding exports (ASFF, OCSF) say about each result, format-free.
 
-One item per finding (a trail and its bucket) and one per account verdict (accounts that were
-not scanned have no verdict and no item). Each carries the requirements it evidences from the
-control mapping (``configs/controls.toml``): only those whose conditions it and its run meet
-(``orgscan.reports.claims``).
+One item per finding (a trail and its bucket), one per account verdict (accounts that were
+not scanned have no verdict and no item), and one per failing integrity check of a trail
+(contract 5.2), with that check's own requirements. Each carries the requirements it evidences
+from the control mapping (``configs/controls.toml``): only those whose conditions it and its run
+meet (``orgscan.reports.claims``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orgscan.controls import AppliesTo, Control, ControlMapping, load_controls
-from orgscan.model import AccountCoverage, Finding, ScanResult, Status
-from orgscan.reports.claims import account_facts, claimed, finding_facts
+from orgscan.model import (
+    AccountCoverage,
+    Finding,
+    IntegrityCheck,
+    IntegrityCode,
+    ScanResult,
+    Status,
+)
+from orgscan.reports.claims import (
+    account_facts,
+    claimed,
+    exported_checks,
+    finding_facts,
+    integrity_facts,
+)
 
 #: Stable generator ids: Security Hub updates a finding that comes back with the same Id.
 FINDING_GENERATOR = "orgscan/cloudtrail-bucket-object-lock"
 ACCOUNT_GENERATOR = "orgscan/account-cloudtrail-protection"
+INTEGRITY_GENERATOR = "orgscan/cloudtrail-integrity"
 _FALLBACK_REGION = "us-east-1"
 
 
@@ -69,12 +84,24 @@ def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> l
         for account in result.accounts
         if account.verdict is not None
     ]
+    items += [
+        _integrity_item(
+            finding, check, partition, claimed(mapping, integrity_facts(finding, check, run))
+        )
+        for finding in result.findings
+        for check in exported_checks(finding)
+    ]
     return items
 
 
 def finding_uid(trail_arn: str) -> str:
     """The export id of a trail's finding: stable from run to run."""
     return f"{FINDING_GENERATOR}/{trail_arn}"
+
+
+def integrity_uid(trail_arn: str, check: IntegrityCode) -> str:
+    """The export id of a trail's failing integrity check: stable from run to run."""
+    return f"{INTEGRITY_GENERATOR}/{check.value}/{trail_arn}"
 
 
 def account_uid(account_id: str) -> str:
@@ -106,7 +133,6 @@ def _standards(controls: tuple[Control, ...]) -> tuple[str, ...]:
 
 
 def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...]) -> ExportItem:
-    bucket_region = finding.bucket_region or finding.home_region
     return ExportItem(
         kind=AppliesTo.FINDING,
         uid=finding_uid(finding.trail_arn),
@@ -127,16 +153,58 @@ def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...
                 finding.trail_name,
                 finding.home_region,
             ),
-            ExportResource(
-                "AwsS3Bucket",
-                "AWS::S3::Bucket",
-                f"arn:{partition}:s3:::{finding.bucket_name}",
-                finding.bucket_name,
-                bucket_region,
-            ),
+            _bucket_resource(finding, partition),
         ),
         requirements=_labels(controls),
         standards=_standards(controls),
+    )
+
+
+def _integrity_item(
+    finding: Finding, check: IntegrityCheck, partition: str, controls: tuple[Control, ...]
+) -> ExportItem:
+    trail = ExportResource(
+        "AwsCloudTrailTrail",
+        "AWS::CloudTrail::Trail",
+        finding.trail_arn,
+        finding.trail_name,
+        finding.home_region,
+    )
+    # What the check is about, beside the trail: its key, or its bucket.
+    if check.check is IntegrityCode.KMS_KEY and finding.kms_key_arn:
+        region = finding.kms_key_arn.split(":")[3] or finding.home_region
+        about = ExportResource(
+            "AwsKmsKey", "AWS::KMS::Key", finding.kms_key_arn, finding.kms_key_arn, region
+        )
+    else:
+        about = _bucket_resource(finding, partition)
+    resources = (trail,) if check.check is IntegrityCode.LOG_FILE_VALIDATION else (trail, about)
+    return ExportItem(
+        kind=AppliesTo.INTEGRITY,
+        uid=integrity_uid(finding.trail_arn, check.check),
+        generator=INTEGRITY_GENERATOR,
+        account_id=finding.account_id,
+        region=finding.home_region,
+        partition=partition,
+        status=check.status,
+        code=check.check.value,
+        title=f"CloudTrail trail {finding.trail_name}: integrity check {check.check.value} "
+        f"{'fails' if check.status is Status.FAIL else check.status.value}",
+        description=check.detail[:1024],
+        resources=resources,
+        requirements=_labels(controls),
+        standards=_standards(controls),
+    )
+
+
+def _bucket_resource(finding: Finding, partition: str) -> ExportResource:
+    """The trail's bucket as a resource of an exported result."""
+    return ExportResource(
+        "AwsS3Bucket",
+        "AWS::S3::Bucket",
+        f"arn:{partition}:s3:::{finding.bucket_name}",
+        finding.bucket_name,
+        finding.bucket_region or finding.home_region,
     )
 
 

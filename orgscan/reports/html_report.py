@@ -33,6 +33,7 @@ from orgscan.reports.fixes import (
     remediation_rows,
 )
 from orgscan.reports.headline import headline
+from orgscan.reports.integrity_view import integrity_view
 from orgscan.reports.prelock_text import prelock_line, prelock_rows
 from orgscan.reports.runtext import command_text, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing, accounts_view
@@ -116,6 +117,7 @@ class HtmlReport(StreamedReport):
             tamper=tamper_view(inputs.result),
             prelock_rows=prelock,
             prelock_line=prelock_line(prelock),
+            integrity=integrity_view(inputs.result.findings),
         )
         yield from utf8(pieces)
 

@@ -1,12 +1,13 @@
 """``report.xlsx``: the auditors' workbook, evidence on its own.
 
 Sheets, in order: Summary, Findings, Accounts, Buckets, Coverage, Remediation, Run (the
-contract's), then Changes (what changed since the previous run). Every sheet has readable column
-headers (the machine field names stay in findings.json and findings.csv) and prints: landscape,
-fit to the page width, header row repeated, the run in the page header and page numbers in the
-footer; the Summary prints on one page. The render is a pure function of the report inputs:
-workbook times come from the run's ``finished_at`` and the zip entries carry fixed timestamps, so
-rebuilding a run folder gives the same bytes.
+contract's), then Integrity (each trail's checks beside the lock), Changes (what changed since
+the previous run). Every sheet has readable column headers (the machine field names stay in
+findings.json and findings.csv) and prints: landscape, fit to the page width, header row
+repeated, the run in the page header and page numbers in the footer; the Summary prints on one
+page. The render is a pure
+function of the report inputs: workbook times come from the run's ``finished_at`` and the zip
+entries carry fixed timestamps, so rebuilding a run folder gives the same bytes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from orgscan.reports.xlsx_changes import (
     changes_sheet,
     weakener_changes_sheet,
 )
+from orgscan.reports.xlsx_integrity import integrity_sheet
 from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
 from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
@@ -49,9 +51,11 @@ from orgscan.reports.xlsx_tables import (
 
 #: The contract's sheets, in the contract's order (v2 puts Accounts after Findings).
 CONTRACT_SHEETS = ("Summary", "Findings", "Accounts", "Buckets", "Coverage", "Remediation", "Run")
-#: Every sheet of the workbook: sheets beyond the contract's come after its seven.
+#: Every sheet of the workbook: sheets beyond the contract's come after its seven, the
+#: integrity checks beside the lock (contract 5.2) first, as the first detail of the Findings.
 SHEETS = (
     *CONTRACT_SHEETS,
+    "Integrity",
     "Account changes",
     "Changes",
     "Weakener changes",
@@ -110,6 +114,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
         sheets["Summary"], summary, changes, exception_counts(inputs.result.findings), view
     )
     findings_sheet(sheets["Findings"], inputs.result.findings)
+    integrity_sheet(sheets["Integrity"], inputs.result.findings)
     accounts_sheet(sheets["Accounts"], view)
     buckets_sheet(sheets["Buckets"], summary)
     coverage_sheet(sheets["Coverage"], summary)

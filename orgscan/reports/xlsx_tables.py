@@ -28,6 +28,7 @@ from orgscan.reports.runtext import command_text, parameter_label
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.tamper_view import sheet_rows
+from orgscan.reports.xlsx_integrity import INTEGRITY_FINDING_COLUMNS
 from orgscan.reports.xlsx_sheet import CellValue, Column, write_table
 from orgscan.weakeners import Weakener
 
@@ -71,6 +72,11 @@ FINDING_HEADERS: dict[str, str] = {
     "delivering": "Delivering",
     "log_file_validation": "Log file validation",
     "kms_key_arn": "KMS key",
+    "mfa_delete": "MFA delete",
+    "kms_key_state": "KMS key state",
+    "kms_key_rotation": "KMS key rotation",
+    "lifecycle_expiration_days": "Lifecycle expiration (days)",
+    "public_access_blocked": "Public access blocked",
 }
 
 
@@ -129,15 +135,20 @@ _FINDING_COLUMNS: tuple[Column[Finding], ...] = (
     ),
     # Then the count of log files written before the lock (contract 5.4), PASS findings only.
     *_PRELOCK_COLUMNS,
-    # After them: the exceptions register's mark.
+    # Then the integrity group (contract 5.2); after them, the exceptions register's mark.
+    *INTEGRITY_FINDING_COLUMNS,
     Column("Exception", _exception_text, status=True),
     Column("Exception owner", _mark_field(lambda mark: mark.owner)),
     Column("Exception expires", _mark_field(lambda mark: mark.expires)),
     Column("Exception reason", _mark_field(lambda mark: mark.reason), width=40),
 )
-#: Columns of the Findings sheet after the pre-lock count: the exceptions register's mark.
+#: Columns of the Findings sheet after the pre-lock count and the integrity group: the
+#: exceptions register's mark.
 EXCEPTION_COLUMNS = tuple(
-    column.header for column in _FINDING_COLUMNS[len(FINDING_COLUMNS) + len(_PRELOCK_COLUMNS) :]
+    column.header
+    for column in _FINDING_COLUMNS[
+        len(FINDING_COLUMNS) + len(_PRELOCK_COLUMNS) + len(INTEGRITY_FINDING_COLUMNS) :
+    ]
 )
 
 _ACCOUNT_COLUMNS: tuple[Column[AccountRow], ...] = (

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,12 @@ from orgscan.error_codes import MISSING_BUCKET_CODES
 from orgscan.facts import AwsError, BucketFacts, Trail
 from orgscan.model import AccountState, ErrorStage, ScanResult
 from orgscan.scan.executors import make_executor, shutdown
+from orgscan.scan.integrity_reads import (
+    IntegrityLedger,
+    key_readers,
+    read_block_unit,
+    read_key_unit,
+)
 from orgscan.scan.ledger import Ledger
 from orgscan.scan.owners import OwnerSearch
 from orgscan.scan.planning import ScanPlan, plan_scan, utc_now
@@ -80,6 +87,7 @@ def execute_scan(
         interrupted=coordinator.interrupted,
         started=started,
         finished=clock(),
+        integrity=coordinator.integrity.reads(),
     )
 
 
@@ -110,6 +118,7 @@ class _Coordinator:
         self.sessions = sessions
         self.work = WorkQueue(executor, 8 * max(1, plan.settings.workers), runner=run_unit)
         self.ledger = Ledger(plan)
+        self.integrity = IntegrityLedger()
         self.scannable = scannable_accounts(plan)
         self.story = ScanStory(self.scannable, progress, caller_account_id=plan.identity.account_id)
         self.owners = OwnerSearch(plan, scannable=len(self.scannable))
@@ -186,11 +195,14 @@ class _Coordinator:
         # A bucket whose probe is out may yet turn out to be gone: no batch for it alone.
         needs_owner = [bucket for bucket in unowned if bucket not in self.owners.probing]
         for bucket in self.owners.to_probe(unowned):
+            # A probe only asks whether the bucket exists: its lifecycle and public access
+            # are read once, by its owner, when it is read for the finding.
+            request = self.ledger.read_request(bucket, self.sessions.default_region)
             self._submit(
                 Priority.READ,
                 read_bucket,
                 self._on_probed_for(bucket),
-                self.ledger.read_request(bucket, self.sessions.default_region),
+                replace(request, integrity=False),
             )
         if needs_owner and not self.owners.searching:
             for account_id in self.owners.next_batch(self.plan.settings.workers):
@@ -268,6 +280,10 @@ class _Coordinator:
         for trail in fresh:
             # Health is read once per unique trail, by its owner, in its home region.
             self._submit(Priority.READ, read_health, self._on_health_for(trail), trail)
+            key = trail.kms_key_id
+            if key is not None and self.integrity.new_key(key):  # each key once, by its owner
+                readers = key_readers(key, (trail.account_id,))
+                self._submit(Priority.READ, read_key_unit, self.integrity.on_key(key), key, readers)
             if trail.bucket_name in self.ledger.owner_of:
                 self._request_read(trail.bucket_name)
             else:
@@ -350,3 +366,6 @@ class _Coordinator:
         self.ledger.bucket_read(bucket, outcome)
         facts = self.ledger.bucket_facts[bucket]
         self.story.bucket_read(bucket, facts.bucket_account_id, facts.error_code or "read")
+        owner = facts.bucket_account_id
+        if facts.error is None and owner is not None and self.integrity.new_owner(owner):
+            self._submit(Priority.READ, read_block_unit, self.integrity.on_block(owner), owner)

@@ -21,6 +21,7 @@ from orgscan.error_codes import (
     REGION_NOT_ENABLED,
 )
 from orgscan.facts import Account, AwsError, BucketFacts, Trail
+from orgscan.integrity import IntegrityReads
 from orgscan.model import (
     AccountCoverage,
     AccountState,
@@ -291,12 +292,19 @@ class Ledger:
                     )
 
     def result(
-        self, *, scannable: list[str], interrupted: bool, started: datetime, finished: datetime
+        self,
+        *,
+        scannable: list[str],
+        interrupted: bool,
+        started: datetime,
+        finished: datetime,
+        integrity: IntegrityReads | None = None,
     ) -> ScanResult:
-        """Findings, coverage and errors, in a stable order."""
+        """Findings, coverage and errors, in a stable order; ``integrity`` holds the keys and
+        accounts' Block Public Access read for the integrity checks."""
         if interrupted:
             self.record_interruptions(scannable)
-        findings = [self._finding(trail, started) for trail in self.trails.values()]
+        findings = [self._finding(trail, started, integrity) for trail in self.trails.values()]
         findings.sort(key=lambda f: (f.account_id, f.home_region, f.trail_name, f.trail_arn))
         accounts = with_verdicts(
             [self._coverage(account) for account in self.plan.organization.accounts],
@@ -332,7 +340,7 @@ class Ledger:
             run=run, accounts=tuple(accounts), findings=tuple(findings), errors=tuple(errors)
         )
 
-    def _finding(self, trail: Trail, started: datetime) -> Finding:
+    def _finding(self, trail: Trail, started: datetime, reads: IntegrityReads | None) -> Finding:
         facts = self.bucket_facts.get(trail.bucket_name)
         if facts is None:  # only after an interruption
             owner, region = self.owner_of.get(trail.bucket_name, (None, None))
@@ -352,9 +360,8 @@ class Ledger:
             active=active,
             listed_ok=self.listed_ok,
         )
-        return trail_finding(
-            trail, facts, self.plan.settings.policy, self.health.get(trail.trail_arn), started
-        )
+        health = self.health.get(trail.trail_arn)
+        return trail_finding(trail, facts, self.plan.settings.policy, health, started, reads)
 
     def _account_regions(self) -> dict[str, AccountRegions]:
         """Per scanned account: the regions read, and those planned but not read (failed or

@@ -65,6 +65,8 @@ class BucketRequest:
     region: str | None
     lookup_region: str
     candidates: tuple[str, ...]
+    #: Read the bucket's lifecycle and public access too (not for a probe of its existence).
+    integrity: bool = True
 
 
 def run_unit(work: Callable[..., Any], sessions: SessionFactory, *args: Any) -> Any:
@@ -161,7 +163,9 @@ def read_bucket(sessions: SessionFactory, request: BucketRequest) -> BucketFacts
         def client_for(client_region: str, acting: str = account_id) -> Any:
             return sessions.client(acting, "s3", client_region)
 
-        facts = buckets.read_bucket(client_for, bucket, owner, region, request.lookup_region)
+        facts = buckets.read_bucket(
+            client_for, bucket, owner, region, request.lookup_region, request.integrity
+        )
         if facts.error_code not in ACCESS_DENIED_CODES:
             return facts
     return facts or BucketFacts.unreadable(

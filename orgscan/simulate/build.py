@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from orgscan.aws.sessions import AccountClient, SessionFactory
 from orgscan.errors import InputError
 from orgscan.model import ManagementEvents
+from orgscan.simulate.build_integrity import build_account_block, build_bucket_integrity, build_key
 from orgscan.simulate.logfiles import log_keys
 from orgscan.simulate.spec import (
     ROOT_PATH,
@@ -108,6 +109,10 @@ class _AccountClients:
     def iam(self) -> Any:
         # IAM is global: any region's client reaches it (no typed stubs for it are installed).
         return self._get("iam", GLOBAL_S3_REGION)
+
+    def other(self, service: str, region: str) -> Any:
+        """A client of a service the integrity checks read (KMS, s3control)."""
+        return self._get(service, region)
 
 
 def materialise(
@@ -216,6 +221,8 @@ def _build_resources(account: AccountSpec, clients: _AccountClients, account_id:
         iam = clients.iam()
         iam.create_role(RoleName=role.name, AssumeRolePolicyDocument=_TRUST_ACCOUNT)
         iam.put_role_policy(RoleName=role.name, PolicyName=role.name, PolicyDocument=role.document)
+    if account.block_public_access:
+        build_account_block(clients.other("s3control", GLOBAL_S3_REGION), account_id)
     for bucket in account.buckets:
         _create_bucket(s3, bucket)
         # moto refuses a default retention on a locked bucket that holds objects, and gives
@@ -223,11 +230,14 @@ def _build_resources(account: AccountSpec, clients: _AccountClients, account_id:
         # denials.prelock_files answers HeadObject for them without it, as AWS would.
         for key in log_keys(bucket, account_id):
             s3.put_object(Bucket=bucket.name, Key=key, Body=b"{}", ChecksumAlgorithm="SHA256")
+        build_bucket_integrity(
+            s3, bucket.name, bucket.lifecycle_days, bucket.public, bucket.block_public_access
+        )
     own = {bucket.name for bucket in account.buckets}
     foreign = [trail for trail in account.trails if trail.bucket not in own]
     for trail in account.trails:
         if trail.bucket in own:
-            _create_trail(clients.cloudtrail(trail.home_region), trail, trail.bucket)
+            _create_trail(clients, trail, trail.bucket)
     if foreign:
         _create_foreign_trails(account, clients, foreign)
     for bucket in account.buckets:
@@ -260,7 +270,7 @@ def _create_foreign_trails(
         _create_bucket(s3, BucketSpec(name=staging, region=GLOBAL_S3_REGION))
     for trail in trails:
         cloudtrail = clients.cloudtrail(trail.home_region)
-        _create_trail(cloudtrail, trail, staging)
+        _create_trail(clients, trail, staging)
         cloudtrail.update_trail(Name=trail.name, S3BucketName=trail.bucket)
     if not account.buckets:
         s3.delete_bucket(Bucket=staging)
@@ -295,13 +305,19 @@ def _create_bucket(s3: S3Client, bucket: BucketSpec) -> None:
         )
 
 
-def _create_trail(cloudtrail: CloudTrailClient, trail: TrailSpec, bucket: str) -> None:
+def _create_trail(clients: _AccountClients, trail: TrailSpec, bucket: str) -> None:
+    cloudtrail = clients.cloudtrail(trail.home_region)
+    key: dict[str, Any] = {}
+    if trail.kms_key is not None:
+        key["KmsKeyId"] = build_key(clients.other("kms", trail.home_region), trail.kms_key)
     cloudtrail.create_trail(
         Name=trail.name,
         S3BucketName=bucket,
         IsMultiRegionTrail=trail.multi_region,
         IsOrganizationTrail=trail.organization,
         IncludeGlobalServiceEvents=trail.global_events,
+        EnableLogFileValidation=trail.log_file_validation,
+        **key,
     )
     # Selectors are put explicitly: moto returns none for a trail never given any, where AWS
     # returns its default (all management events).

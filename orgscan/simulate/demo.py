@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from orgscan.model import LockMode, ManagementEvents, Policy
+from orgscan.simulate.demo_integrity import with_integrity
 from orgscan.simulate.spec import (
     AccountSpec,
     BucketSpec,
@@ -23,7 +24,7 @@ from orgscan.simulate.spec import (
 )
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "eu-central-1")
-DEMO_POLICY = Policy(min_retention_days=90)
+DEMO_POLICY = Policy(min_retention_days=90, require_log_file_validation=True)
 #: The region of the trail the demo deliberately leaves out of its scan.
 UNSCANNED_REGION = "ap-southeast-2"
 #: The region where a service control policy denies one sandbox account's CloudTrail reads.
@@ -348,9 +349,9 @@ def demo_spec() -> OrgSpec:
         ),
     )
     return OrgSpec(
-        management=management,
+        management=with_integrity(management),
         log_archive_name="log-archive",
-        members=members,
+        members=tuple(with_integrity(account) for account in members),
         regions=DEMO_REGIONS,
         policy=DEMO_POLICY,
     )
@@ -371,7 +372,9 @@ def drifted(spec: OrgSpec) -> OrgSpec:
         "analytics-prod": lambda a: _with_retention(a, Retention(LockMode.GOVERNANCE, days=30)),
         "payments-dev": lambda a: _with_retention(a, _COMPLIANCE_YEAR),
         "orders-dev": lambda a: _with_retention(a, Retention(LockMode.GOVERNANCE, days=14)),
-        "sandbox-dave": lambda a: _own(a.name, a.ou_path, "new trail into an unlocked bucket"),
+        "sandbox-dave": lambda a: with_integrity(
+            _own(a.name, a.ou_path, "new trail into an unlocked bucket")
+        ),
         "sandbox-alice": lambda a: replace(a, closed=True),
     }
     members = tuple(

@@ -39,6 +39,7 @@ from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID
 from orgscan.simulate.build import _describe
 from orgscan.simulate.fakeaws_accounts import ACCOUNT_ANSWERS
 from orgscan.simulate.fakeaws_index import ORGANIZATION_ID, index_org
+from orgscan.simulate.fakeaws_integrity import INTEGRITY_ANSWERS
 from orgscan.simulate.fakeaws_policies import POLICY_ANSWERS
 from orgscan.simulate.fakeaws_resources import RESOURCE_ANSWERS
 from orgscan.simulate.fakeaws_wire import KEY_PREFIX
@@ -71,7 +72,7 @@ class FakeAws:
         self.expected = self._expected()
         self._lock = threading.Lock()
         self.responder_seconds = 0.0
-        self._answers = ACCOUNT_ANSWERS | RESOURCE_ANSWERS | POLICY_ANSWERS
+        self._answers = ACCOUNT_ANSWERS | RESOURCE_ANSWERS | POLICY_ANSWERS | INTEGRITY_ANSWERS
 
     def _expected(self) -> dict[str, tuple[TrailSpec, ReasonCode]]:
         """Trail ARN → (trail, reason code) for every trail a full scan must report."""

@@ -5,13 +5,21 @@ their children, trails by ARN with their owner."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from orgscan.simulate.spec import ROOT_PATH, AccountSpec, BucketSpec, OrgSpec, TrailSpec
+from orgscan.simulate.build_integrity import KeySpec
+from orgscan.simulate.spec import (
+    ROOT_PATH,
+    AccountSpec,
+    BucketSpec,
+    OrgSpec,
+    TrailSpec,
+)
 
 ORGANIZATION_ID = "o-fakeaws001"
 ROOT_ID = "r-fake"
@@ -49,6 +57,8 @@ class FakeIndex:
     #: When every logging trail last delivered (epoch seconds): when the index was built, so
     #: that, as in moto, it is a moment before any scan, and every scan sees the same time.
     delivered_at: float = field(default_factory=lambda: float(int(time.time())))
+    #: The trails' KMS keys by ARN (``fake_key_arn``).
+    keys: dict[str, KeySpec] = field(default_factory=dict)
 
 
 #: One operation's answer: the index, the request, and the id of the account that signed it.
@@ -92,7 +102,18 @@ def index_org(spec: OrgSpec, management_id: str) -> FakeIndex:
             for a in spec.all_accounts
             for t in a.trails
         },
+        keys={
+            fake_key_arn(ids[a.name], t.home_region, t.kms_key.name): t.kms_key
+            for a in spec.all_accounts
+            for t in a.trails
+            if t.kms_key is not None
+        },
     )
+
+
+def fake_key_arn(account_id: str, region: str, name: str) -> str:
+    """The ARN the responder gives a trail's key: fixed by its account, region and name."""
+    return f"arn:aws:kms:{region}:{account_id}:key/{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
 def _account_ids(spec: OrgSpec, management_id: str) -> dict[str, str]:

@@ -2,10 +2,11 @@
 
 IAM's ``GetAccountAuthorizationDetails`` (each account's roles and inline policies from the
 description, plus the ``OrganizationAccountAccessRole`` moto gives every member, with no policy
-as in moto), S3's ``GetBucketPolicy`` (no bucket of a description has one) and Organizations'
+as in moto), S3's ``GetBucketPolicy`` and Organizations'
 ``ListParents``, ``ListPoliciesForTarget`` and ``DescribePolicy`` (the AWS-managed allow-all
-SCP and RCP at every level, as moto attaches them, and each account's own SCPs). A
-description holds no KMS key, so no trail names one and ``GetKeyPolicy`` is never asked.
+SCP and RCP at every level, as moto attaches them, and each account's own SCPs). A public
+bucket of the description has the policy it was built with; a trail's KMS key answers
+``GetKeyPolicy`` with moto's default key policy (``fakeaws_integrity``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from xml.sax.saxutils import escape
 
 from botocore.awsrequest import AWSResponse
 
+from orgscan.simulate.build_integrity import public_policy
 from orgscan.simulate.fakeaws_index import ORGANIZATION_ID, ROOT_ID, Answer, FakeIndex
 from orgscan.simulate.fakeaws_resources import readable_bucket
-from orgscan.simulate.fakeaws_wire import body_text, json_error, json_reply, s3_error, xml_reply
+from orgscan.simulate.fakeaws_wire import (
+    body_text,
+    json_error,
+    json_reply,
+    response,
+    s3_error,
+    xml_reply,
+)
 from orgscan.simulate.spec import PolicySpec
 
 _IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -90,9 +99,13 @@ def _authorization_details(index: FakeIndex, request: Any, caller: str) -> AWSRe
 
 
 def _bucket_policy(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
-    _, error = readable_bucket(index, request, caller)
+    bucket, error = readable_bucket(index, request, caller)
     if error is not None:
         return error
+    assert bucket is not None
+    if bucket.spec.public:  # the only bucket policy a description builds
+        policy = public_policy(bucket.spec.name)
+        return response(request, 200, policy.encode(), "application/json")
     return s3_error(request, 404, "NoSuchBucketPolicy", "The bucket policy does not exist")
 
 

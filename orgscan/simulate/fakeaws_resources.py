@@ -14,7 +14,13 @@ from botocore.awsrequest import AWSResponse
 
 from orgscan.model import ManagementEvents
 from orgscan.simulate.denials import SCP_DENY_CODE
-from orgscan.simulate.fakeaws_index import Answer, FakeBucket, FakeIndex, FakeTrail
+from orgscan.simulate.fakeaws_index import (
+    Answer,
+    FakeBucket,
+    FakeIndex,
+    FakeTrail,
+    fake_key_arn,
+)
 from orgscan.simulate.fakeaws_wire import (
     body_text,
     bucket_name,
@@ -65,7 +71,8 @@ def _describe_trails(index: FakeIndex, request: Any, caller: str) -> AWSResponse
                     "IsMultiRegionTrail": trail.spec.multi_region,
                     "HomeRegion": trail.spec.home_region,
                     "TrailARN": trail.arn,
-                    "LogFileValidationEnabled": False,
+                    "LogFileValidationEnabled": trail.spec.log_file_validation,
+                    **_key_of(trail),
                     "HasCustomEventSelectors": False,
                     "HasInsightSelectors": False,
                     "IsOrganizationTrail": trail.spec.organization,
@@ -74,6 +81,15 @@ def _describe_trails(index: FakeIndex, request: Any, caller: str) -> AWSResponse
             ]
         },
     )
+
+
+def _key_of(trail: FakeTrail) -> dict[str, str]:
+    """``KmsKeyId`` of a trail that encrypts its files, as its owner's key ARN."""
+    key = trail.spec.kms_key
+    if key is None:
+        return {}
+    owner = trail.arn.split(":")[4]
+    return {"KmsKeyId": fake_key_arn(owner, trail.spec.home_region, key.name)}
 
 
 def _list_trails(index: FakeIndex, request: Any, caller: str) -> AWSResponse:

@@ -20,6 +20,7 @@ from orgscan.model import (
     ReasonCode,
     RequiredMode,
 )
+from orgscan.simulate.build_integrity import KeySpec
 
 #: The root of every simulated organization, as Organizations names it.
 ROOT_PATH = "/Root"
@@ -61,6 +62,10 @@ class BucketSpec:
     #: retention: it was locked in place) and after it (contract 5.4).
     logs_before_lock: int = 0
     logs_after_lock: int = 0
+    #: Integrity (contract 5.2): AWSLogs/ expiring in days, a public policy, a full block.
+    lifecycle_days: int | None = None
+    public: bool = False
+    block_public_access: bool = False
 
     def __post_init__(self) -> None:
         if self.retention is not None and not self.object_lock:
@@ -89,6 +94,8 @@ class TrailSpec:
     management_events: ManagementEvents = ManagementEvents.ALL
     global_events: bool = True
     delivery_error: str | None = None
+    log_file_validation: bool = False
+    kms_key: KeySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,8 @@ class AccountSpec:
     roles: tuple[PolicySpec, ...] = ()
     #: Service control policies attached to the account itself.
     scps: tuple[PolicySpec, ...] = ()
+    #: Block Public Access fully on for the whole account (s3control).
+    block_public_access: bool = False
 
     @property
     def email(self) -> str:

@@ -128,6 +128,28 @@ class FakeClient:
         self._readable(Bucket, "GetBucketVersioning")
         return {"Status": "Enabled"}
 
+    # The integrity reads (contract 5.2): nothing configured, and the account's block on.
+    def get_bucket_lifecycle_configuration(self, Bucket: str) -> dict[str, Any]:
+        self._readable(Bucket, "GetBucketLifecycleConfiguration")
+        raise _error("NoSuchLifecycleConfiguration", "GetBucketLifecycleConfiguration")
+
+    def get_bucket_policy_status(self, Bucket: str) -> dict[str, Any]:
+        self._readable(Bucket, "GetBucketPolicyStatus")
+        raise _error("NoSuchBucketPolicy", "GetBucketPolicyStatus")
+
+    def get_public_access_block(
+        self, Bucket: str | None = None, AccountId: str | None = None
+    ) -> dict[str, Any]:
+        if Bucket is not None:
+            self._readable(Bucket, "GetPublicAccessBlock")
+            raise _error("NoSuchPublicAccessBlockConfiguration", "GetPublicAccessBlock")
+        self._call("GetPublicAccessBlock")
+        on = dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
+            True,
+        )
+        return {"PublicAccessBlockConfiguration": on}
+
 
 class FakeSessions:
     """The part of ``SessionFactory`` the scan's units use, over a ``FakeWorld``."""

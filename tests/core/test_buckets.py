@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from orgscan.collect.buckets import known_to_exist, list_owned_buckets, read_bucket
-from orgscan.facts import AwsError, BucketFacts
+from orgscan.facts import AwsError, BucketFacts, BucketIntegrity
 from orgscan.model import LockMode, Versioning
 
 OWNER = "123456789012"
@@ -79,7 +79,18 @@ def test_lock_without_a_rule_has_no_mode_and_no_days(s3: Any) -> None:
 def test_no_lock_configuration_is_lock_disabled_not_an_error(s3: Any) -> None:
     make_bucket(s3, "plain")
     facts = read(s3, "plain")
-    assert facts == BucketFacts("plain", OWNER, "us-east-1", False, None, None, Versioning.OFF)
+    # A plain bucket's integrity reads answer "nothing configured": read values, not errors.
+    assert facts == BucketFacts(
+        "plain",
+        OWNER,
+        "us-east-1",
+        False,
+        None,
+        None,
+        Versioning.OFF,
+        mfa_delete=False,
+        integrity=BucketIntegrity(lifecycle=(), is_public=False, blocked=frozenset()),
+    )
 
 
 def test_suspended_versioning_is_reported(s3: Any) -> None:
@@ -152,6 +163,15 @@ class _FakeS3:
 
     def get_bucket_versioning(self, Bucket: str) -> dict[str, Any]:
         return {}
+
+    def get_bucket_lifecycle_configuration(self, Bucket: str) -> dict[str, Any]:
+        return {"Rules": []}
+
+    def get_bucket_policy_status(self, Bucket: str) -> dict[str, Any]:
+        return {"PolicyStatus": {"IsPublic": False}}
+
+    def get_public_access_block(self, Bucket: str) -> dict[str, Any]:
+        return {"PublicAccessBlockConfiguration": {}}
 
 
 @pytest.mark.parametrize(

@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
-from orgscan.cli.exitcodes import scan_exit_code
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
 from orgscan.config import FailOn
 from orgscan.model import (
     AccountCoverage,
     AccountVerdictCode,
+    ExceptionMark,
     Finding,
-    Policy,
+    IntegrityCheck,
+    IntegrityCode,
     ReasonCode,
-    RunInfo,
     ScanResult,
     Status,
 )
 from tests import builders
 
-RUN = RunInfo(
-    "2026-11-27T09:00:00Z",
-    "2026-11-27T09:01:00Z",
-    "0.1.0",
-    "arn:aws:iam::123456789012:user/auditor",
-    "o-abcdefghij",
-    Policy(),
-    ("us-east-1",),
-    complete=True,
-)
+RUN = builders.run_info()
 
 
 def finding(code: ReasonCode) -> Finding:
@@ -133,3 +126,43 @@ def test_account_verdicts_count_like_findings(
     verdict: Status | None, codes: tuple[ReasonCode, ...], fail_on: FailOn, expected: int
 ) -> None:
     assert scan_exit_code(_with_account(verdict, *codes), fail_on) == expected
+
+
+def _with_check(status: Status, code: ReasonCode = ReasonCode.COMPLIANT) -> Finding:
+    check = IntegrityCheck(IntegrityCode.PUBLIC_ACCESS, status, f"{status.value} sentence")
+    return replace(finding(code), integrity=(check,))
+
+
+@pytest.mark.parametrize(
+    ("check", "fail_on", "expected"),
+    [
+        (Status.PASS, FailOn.FAIL, ExitCode.OK),
+        (Status.FAIL, FailOn.FAIL, ExitCode.FINDINGS),  # a PASS finding, its integrity FAIL
+        (Status.FAIL, FailOn.NEVER, ExitCode.OK),
+        (Status.WARN, FailOn.FAIL, ExitCode.OK),
+        (Status.WARN, FailOn.WARN, ExitCode.FINDINGS),
+        (Status.ERROR, FailOn.FAIL, ExitCode.INCOMPLETE),
+        (Status.ERROR, FailOn.NEVER, ExitCode.INCOMPLETE),
+    ],
+)
+def test_integrity_counts_beside_the_findings_status(
+    check: Status, fail_on: FailOn, expected: ExitCode
+) -> None:
+    result = ScanResult(run=RUN, findings=(_with_check(check),))
+    assert result.findings[0].status is Status.PASS  # the lock rule's status is untouched
+    assert scan_exit_code(result, fail_on) == expected
+
+
+def test_an_integrity_fail_wins_over_an_integrity_error() -> None:
+    result = ScanResult(run=RUN, findings=(_with_check(Status.ERROR), _with_check(Status.FAIL)))
+    assert scan_exit_code(result, FailOn.FAIL) == ExitCode.FINDINGS
+
+
+def test_an_accepted_exception_covers_integrity_but_never_an_error() -> None:
+    mark = ExceptionMark("owner", "accepted", date(2099, 1, 1), expired=False)
+    excepted = replace(_with_check(Status.FAIL, ReasonCode.LOCK_NOT_CONFIGURED), exception=mark)
+    assert scan_exit_code(ScanResult(run=RUN, findings=(excepted,)), FailOn.FAIL) == ExitCode.OK
+    expired = replace(excepted, exception=replace(mark, expired=True))
+    assert scan_exit_code(ScanResult(run=RUN, findings=(expired,)), FailOn.FAIL) == 1
+    unknown = replace(_with_check(Status.ERROR), exception=mark)
+    assert scan_exit_code(ScanResult(run=RUN, findings=(unknown,)), FailOn.FAIL) == 3

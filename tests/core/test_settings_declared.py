@@ -52,6 +52,7 @@ def test_every_field_declares_its_settings_and_every_key_and_option_has_one() ->
     # The settings only a config file can hold, and the spelling in years of a policy in days.
     assert set(SETTINGS) - with_option == {
         "require_default_retention",
+        "require_log_file_validation",
         "remediation",
         "denied_regions",
         "break_glass_principals",

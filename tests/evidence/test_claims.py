@@ -292,3 +292,23 @@ def test_every_entry_states_its_condition(tmp_path: Path) -> None:
     path.write_text(text.replace("evidenced_when = []\n", "", 1), encoding="utf-8")
     with pytest.raises(ControlsFileError, match="controls entry 1: evidenced_when must be"):
         load_controls(path)
+
+
+def test_a_check_condition_names_an_integrity_check() -> None:
+    condition = parse_condition("check  =  KMS_KEY")
+    assert (condition.kind, condition.check, condition.text) == (
+        ConditionKind.CHECK,
+        "KMS_KEY",
+        "check = KMS_KEY",
+    )
+    with pytest.raises(ValueError, match="unknown condition 'check = PRELOCKED'"):
+        parse_condition("check = PRELOCKED")
+
+
+def test_only_the_named_check_carries_its_label() -> None:
+    facts = ClaimFacts(AppliesTo.INTEGRITY, False, RequiredMode.ANY, None, True, True, "KMS_KEY")
+    condition = parse_condition("check = KMS_KEY")
+    assert met(condition, facts)
+    assert not met(condition, dataclasses.replace(facts, check="LIFECYCLE"))
+    # A finding or an account verdict is no integrity check: never labelled as one.
+    assert not met(condition, dataclasses.replace(facts, kind=AppliesTo.FINDING, check=None))

@@ -50,7 +50,8 @@ def test_the_workbook_and_the_page_show_the_mapping(demo_run_master: Path) -> No
     sheet = load_workbook(demo_run_master / "report.xlsx")["Controls"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("Framework", "Requirement", "Title", "Evidenced by", "Relation")
-    by_requirement = {row[1]: row for row in rows[1:]}
+    # The first entry of each requirement (AU-9 and AU-11 also label integrity checks).
+    by_requirement = {row[1]: row for row in reversed(rows[1:])}
     assert (
         by_requirement["S3.15"][2] == "S3 general purpose buckets should have Object Lock enabled"
     )
@@ -71,6 +72,10 @@ def test_the_workbook_and_the_page_show_the_mapping(demo_run_master: Path) -> No
         "(this run: --regions us-east-1,eu-west-1,eu-central-1)"
     )
     assert str(by_id["S3.15"][8]).startswith("evidenced by ")
+    # Integrity checks carry their own controls, each under its check (contract 5.2).
+    assert by_id["3.2"][3] == "integrity"
+    assert by_id["3.2"][7] == "check = LOG_FILE_VALIDATION"
+    assert by_id["3.2"][8] == "evidenced by 1 failing integrity check"
     page = (demo_run_master / "report.html").read_text()
     assert '<section id="controls"' in page
     assert (

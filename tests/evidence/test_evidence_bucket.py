@@ -14,6 +14,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.config.evidence_bucket import EvidenceBucket, parse_evidence_bucket
 from orgscan.errors import InputError
 from orgscan.evidence import bucket_copy
@@ -58,9 +59,10 @@ def test_the_run_folder_is_copied_locked(
     code, out, err = scan(
         tmp_path, "--evidence-bucket", f"s3://{LOCKED}/runs/prod", "--evidence-retention-days", "30"
     )
-    # --fail-on never, and nothing is ERROR: the demo's unreadable bucket is outside the
-    # organization (FAIL), and every account and region was read.
-    assert code == 0
+    # --fail-on never, every account and region was read; the demo's unreadable bucket is
+    # outside the organization (FAIL), and its lifecycle and public access could not be
+    # told (integrity ERROR): evidence incomplete.
+    assert code == ExitCode.INCOMPLETE
     assert err == ""
     assert out == ""  # --quiet prints errors only: the digest is in the shared log
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
@@ -168,7 +170,7 @@ def test_without_quiet_the_digest_and_the_copy_are_printed(
         "--evidence-bucket",
         f"s3://{LOCKED}/loud",
     )
-    assert code == 0
+    assert code == ExitCode.INCOMPLETE  # the partner's bucket: integrity could not be told
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     sha = hashlib.sha256((run_dir / "manifest.json").read_bytes()).hexdigest()
     lines = out.splitlines()
@@ -258,7 +260,8 @@ def test_a_bucket_of_another_account_takes_the_copy_only_when_named_its_owner(
     code, _, err = scan(
         out, "--evidence-bucket", f"s3://{CENTRAL}/central", "--evidence-bucket-owner", ARCHIVE
     )
-    assert (code, err) == (0, "")
+    # Copied; exit 3 only because the partner's bucket cannot be read (integrity ERROR).
+    assert (code, err) == (ExitCode.INCOMPLETE, "")
     (run_dir,) = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
     head = central_bucket.head_object(Bucket=CENTRAL, Key=f"central/{run_dir.name}/manifest.json")
     assert head["ObjectLockMode"] == "COMPLIANCE"

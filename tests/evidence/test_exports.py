@@ -34,11 +34,18 @@ def demo_result(run_dir: Path) -> ScanResult:
 
 def findings_and_verdicts(run_dir: Path) -> int:
     """How many objects an export of ``run_dir`` holds: one per trail finding, one per
-    account verdict."""
+    account verdict, one per failing integrity check (contract 5.2)."""
     document = json.loads((run_dir / "findings.json").read_text())
     verdicts = [a for a in document["accounts"] if a.get("verdict") is not None]
     assert verdicts  # the demo scan gives its scanned accounts a verdict
-    return len(document["findings"]) + len(verdicts)
+    failing = [c for f in document["findings"] for c in f["integrity"] if c["status"] == "FAIL"]
+    assert failing  # the demo fails each check once
+    return len(document["findings"]) + len(verdicts) + len(failing)
+
+
+def integrity_failures(result: ScanResult) -> int:
+    """The failing integrity checks of ``result``: each is an export object of its own."""
+    return sum(1 for f in result.findings for c in f.integrity if c.status is Status.FAIL)
 
 
 def test_every_asff_object_is_valid_batch_import_input(demo_run_master: Path) -> None:
@@ -58,7 +65,7 @@ def test_asff_content_for_findings_and_account_verdicts(demo_run_master: Path) -
     validate_parameters({"Findings": objects[:100]}, import_shape())
     validate_parameters({"Findings": objects[100:] or objects[:1]}, import_shape())
     verdicts = [a for a in result.accounts if a.verdict is not None]
-    assert len(objects) == len(result.findings) + len(verdicts)
+    assert len(objects) == len(result.findings) + len(verdicts) + integrity_failures(result)
     failing = next(f for f in result.findings if f.status is Status.FAIL)
     asff = next(o for o in objects if o["Resources"][0]["Id"] == failing.trail_arn)
     assert asff["Severity"]["Label"] == "MEDIUM"
@@ -165,7 +172,44 @@ def test_account_without_verdict_is_not_exported(demo_run_master: Path) -> None:
     result = demo_result(demo_run_master)
     unscanned = AccountCoverage("999999999999", "gone", "/Root", "SUSPENDED", False, 0, None)
     one = dataclasses.replace(result, accounts=(unscanned,))
-    assert len(asff_findings(one)) == len(result.findings)
+    assert len(asff_findings(one)) == len(result.findings) + integrity_failures(result)
+
+
+def test_failing_integrity_checks_are_exported_with_their_own_labels(
+    demo_run_master: Path,
+) -> None:
+    result = demo_result(demo_run_master)
+    objects = asff_findings(result)
+    validate_parameters({"Findings": objects[:100]}, import_shape())
+    checks = {
+        o["Id"].split("/")[2]: o
+        for o in objects
+        if o["Id"].startswith("orgscan/cloudtrail-integrity/")
+    }
+    assert set(checks) == {
+        "DELIVERY",
+        "KMS_KEY",
+        "LIFECYCLE",
+        "LOG_FILE_VALIDATION",
+        "PUBLIC_ACCESS",
+    }
+    assert all(o["Compliance"]["Status"] == "FAILED" for o in checks.values())
+    validation = checks["LOG_FILE_VALIDATION"]
+    assert validation["Compliance"]["RelatedRequirements"] == [
+        "CIS AWS Foundations Benchmark v1.4.0/3.2"
+    ]
+    key = checks["KMS_KEY"]
+    assert key["Compliance"]["RelatedRequirements"] == ["NIST.800-53.r5 AU-9"]
+    assert [r["Type"] for r in key["Resources"]] == ["AwsCloudTrailTrail", "AwsKmsKey"]
+    assert "is Disabled" in key["Description"]
+    # Each check carries its own controls, never the lock's.
+    assert {code: o["Compliance"]["RelatedRequirements"] for code, o in checks.items()} == {
+        "DELIVERY": ["NIST.800-53.r5 AU-5"],
+        "KMS_KEY": ["NIST.800-53.r5 AU-9"],
+        "LIFECYCLE": ["NIST.800-53.r5 AU-11"],
+        "LOG_FILE_VALIDATION": ["CIS AWS Foundations Benchmark v1.4.0/3.2"],
+        "PUBLIC_ACCESS": ["NIST.800-53.r5 AU-9"],
+    }
 
 
 def test_an_account_verdict_names_each_gaps_why(demo_run_master: Path) -> None:

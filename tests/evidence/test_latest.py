@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from orgscan import pipeline
+from orgscan.cli.exitcodes import ExitCode
 from orgscan.runs.folder import resolve_latest
 from orgscan.simulate import build_demo_org, demo_mock
 from tests.evidence.cli import run_cli
@@ -40,7 +41,8 @@ def test_latest_is_not_moved_when_the_manifest_cannot_be_written(
     demo_org: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, _, err = scan(tmp_path)
-    assert code == 0, err
+    # The partner's bucket cannot be read: its integrity checks are ERROR, the exit 3.
+    assert code == ExitCode.INCOMPLETE, err
     sealed = resolve_latest(tmp_path)
     assert sealed is not None
     assert (sealed / "manifest.json").is_file()
@@ -61,7 +63,8 @@ def test_latest_is_not_moved_when_the_manifest_cannot_be_written(
 
 def test_latest_names_the_sealed_run(demo_org: None, tmp_path: Path) -> None:
     code, _, err = scan(tmp_path)
-    assert code == 0, err
+    # The partner's bucket cannot be read: its integrity checks are ERROR, the exit 3.
+    assert code == ExitCode.INCOMPLETE, err
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
     assert resolve_latest(tmp_path) == run_dir
     assert (run_dir / "manifest.json").is_file()

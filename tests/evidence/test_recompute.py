@@ -164,3 +164,38 @@ def test_a_pre_lock_count_is_re_derived_from_the_evidence(demo_run: Path) -> Non
     assert f'{arn}: prelock is {{"checked": ' in out
     assert '"source": "inventory"' in out
     assert '"source": "sample"' in out
+
+
+def test_integrity_is_re_derived_from_the_evidence(demo_run: Path) -> None:
+    document = read_findings(demo_run)
+    by_name = {f["trail_name"]: f for f in document["findings"]}
+    # The demo's integrity failures are in the run, as recorded (one per check).
+    statuses = {
+        (name, check["check"]): check["status"]
+        for name, finding in by_name.items()
+        for check in finding["integrity"]
+    }
+    assert statuses[("analytics-prod-trail", "KMS_KEY")] == "FAIL"
+    assert by_name["analytics-prod-trail"]["kms_key_state"] == "Disabled"
+    assert statuses[("orders-prod-trail", "LIFECYCLE")] == "FAIL"
+    assert by_name["orders-prod-trail"]["lifecycle_expiration_days"] == 30
+    assert statuses[("payments-prod-trail", "PUBLIC_ACCESS")] == "FAIL"
+    assert statuses[("legacy-prod-trail", "LOG_FILE_VALIDATION")] == "FAIL"
+    # Claimed clean: the key enabled, the lifecycle rule gone, every check passing.
+    analytics = by_name["analytics-prod-trail"]
+    analytics["kms_key_state"] = "Enabled"
+    for check in analytics["integrity"]:
+        check["status"] = "PASS"
+    by_name["orders-prod-trail"]["lifecycle_expiration_days"] = None
+    reseal(demo_run, document)
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert (
+        f"{analytics['trail_arn']}: kms_key_state is 'Enabled' in findings.json, the evidence "
+        "gives 'Disabled'"
+    ) in out
+    assert f"{analytics['trail_arn']}: integrity is " in out
+    assert (
+        f"{by_name['orders-prod-trail']['trail_arn']}: lifecycle_expiration_days is null in "
+        "findings.json, the evidence gives 30"
+    ) in out

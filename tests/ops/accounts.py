@@ -48,7 +48,8 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def build_account(**client_args: Any) -> Account:
     """Three trails in ``REGION``: locked for 400 days in COMPLIANCE (PASS), locked without a
-    default retention (WARN), not locked (FAIL)."""
+    default retention (WARN), not locked (FAIL). Each validates its log files, and the locked
+    bucket blocks public access: the PASS trail passes its integrity checks too."""
     s3 = boto3.client("s3", region_name=REGION, **client_args)
     cloudtrail = boto3.client("cloudtrail", region_name=REGION, **client_args)
     s3.create_bucket(Bucket="locked-logs", ObjectLockEnabledForBucket=True)
@@ -59,6 +60,15 @@ def build_account(**client_args: Any) -> Account:
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
         },
     )
+    s3.put_public_access_block(
+        Bucket="locked-logs",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
     s3.create_bucket(Bucket="no-retention-logs", ObjectLockEnabledForBucket=True)
     s3.create_bucket(Bucket="open-logs")
     arns = {}
@@ -67,7 +77,10 @@ def build_account(**client_args: Any) -> Account:
         ("warnish", "no-retention-logs"),
         ("bad", "open-logs"),
     ):
-        arns[name] = cloudtrail.create_trail(Name=name, S3BucketName=bucket)["TrailARN"]
+        trail = cloudtrail.create_trail(
+            Name=name, S3BucketName=bucket, EnableLogFileValidation=True
+        )
+        arns[name] = trail["TrailARN"]
         # Logging, with all management events (moto starts trails stopped, without selectors).
         cloudtrail.start_logging(Name=name)
         cloudtrail.put_event_selectors(

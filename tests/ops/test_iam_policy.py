@@ -43,6 +43,8 @@ ACTION_OF_OPERATION = {
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
     ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3-control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
 }
 # AWS authorizes these for every identity; no policy can (or needs to) grant them.
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
@@ -131,9 +133,7 @@ def test_member_accounts_need_only_the_scan_role_policy(recorded: dict[str, set[
 
 def test_policies_list_exactly_what_the_scan_calls(recorded: dict[str, set[str]]) -> None:
     granted = policy_actions(policy_document(SCAN_ROLE)) | policy_actions(policy_document(CALLER))
-    # The demo has no KMS-encrypted trail, so no key policy is read in it:
-    # tests/tamper/test_collect.py reads one.
-    granted -= {"kms:GetKeyPolicy"}
+    # The demo's encrypted trails make the scan read their keys' policies too.
     # The pre-lock reads are proven by tests/prelock/test_measure.py (HeadObject needs two
     # actions, one of them never called by name).
     granted -= prelock_actions()

@@ -66,7 +66,7 @@ def test_debug_adds_one_line_per_call_naming_the_account(
     lines = [record.getMessage() for record in caplog.records if record.name == "orgscan.aws.calls"]
     assert len(lines) == len(faults.calls)
     pattern = re.compile(
-        r"^call (\w+)\.(\w+) account (\d{12}|caller) region ([\w-]+): (ok|\w+) "
+        r"^call ([\w-]+)\.(\w+) account (\d{12}|caller) region ([\w-]+): (ok|\w+) "
         r"in \d+ ms, 0 retries$"
     )
     parsed = [pattern.match(line) for line in lines]

@@ -158,6 +158,8 @@ def test_throttling_storm_within_the_retry_budget_changes_nothing(demo_world: De
         "ec2",
         "cloudtrail",
         "s3",
+        "s3control",
+        "kms",
     }
     assert len(faults.attempts) == MAX_ATTEMPTS * len(faults.calls)
     assert_exit_codes(result, never=ExitCode.OK)

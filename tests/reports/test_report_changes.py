@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from orgscan.diff import RunDiff, diff_from_dict, diff_results, diff_to_dict
@@ -17,6 +18,7 @@ from orgscan.model import AccountGap, AccountVerdictCode, ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.changes import FIRST_RUN, exception_counts
 from orgscan.reports.html_report import HtmlReport
+from orgscan.reports.xlsx_integrity import INTEGRITY_FINDING_COLUMNS
 from orgscan.reports.xlsx_report import XlsxReport
 from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS, PRELOCK_HEADERS
 
@@ -192,8 +194,9 @@ def test_findings_sheet_shows_the_exception_after_the_contract_and_prelock_colum
     workbook: Workbook, history: ReportInputs
 ) -> None:
     ws = workbook["Findings"]
+    integrity = [column.header for column in INTEGRITY_FINDING_COLUMNS]
     contract = [FINDING_HEADERS[c] for c in FINDING_COLUMNS]
-    assert header(ws) == [*contract, *PRELOCK_HEADERS, *EXCEPTION_COLUMNS]
+    assert header(ws) == [*contract, *PRELOCK_HEADERS, *integrity, *EXCEPTION_COLUMNS]
     rows = {row["Trail"]: row for row in records(ws)}
     excepted = rows["mgmt-trail"]
     assert (excepted["Status"], excepted["Exception"]) == ("FAIL", "EXCEPTED")
@@ -204,7 +207,7 @@ def test_findings_sheet_shows_the_exception_after_the_contract_and_prelock_colum
     assert (expired["Status"], expired["Exception"]) == ("FAIL", "EXCEPTION EXPIRED")
     assert expired["Exception owner"] == EXPIRED.owner  # a formula-like owner stays text
     assert [name for name, row in rows.items() if row["Exception"]] == ["mgmt-trail", FORMULA_NAME]
-    column = len(FINDING_COLUMNS) + len(PRELOCK_HEADERS) + 1
+    column = len(FINDING_COLUMNS) + len(PRELOCK_HEADERS) + len(INTEGRITY_FINDING_COLUMNS) + 1
     cells = {ws.cell(r, 2).value: ws.cell(r, column) for r in range(2, ws.max_row + 1)}
     assert cells["mgmt-trail"].fill.fgColor.rgb.endswith("DDEBF7")
     assert cells[FORMULA_NAME].fill.fgColor.rgb.endswith("FFEB9C")
@@ -212,7 +215,8 @@ def test_findings_sheet_shows_the_exception_after_the_contract_and_prelock_colum
     assert owner.data_type == "s"
     assert owner.quotePrefix
     assert cells["mgmt-trail"].offset(column=2).is_date
-    assert ws.auto_filter.ref == f"A1:AF{len(history.result.findings) + 1}"
+    last = get_column_letter(column + 3)  # the exception's four columns end the sheet
+    assert ws.auto_filter.ref == f"A1:{last}{len(history.result.findings) + 1}"
 
 
 def test_excepted_findings_still_count_under_their_status(workbook: Workbook) -> None:

@@ -11,12 +11,14 @@ from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from orgscan.findings import FINDING_COLUMNS, dumps, loads
 from orgscan.formats import available_formats
-from orgscan.model import ReasonCode, ScanResult
+from orgscan.model import IntegrityCheck, IntegrityCode, ReasonCode, ScanResult, Status
 from orgscan.reports import ReportInputs
+from orgscan.reports.xlsx_integrity import INTEGRITY_FINDING_COLUMNS
 from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
 from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS, PRELOCK_HEADERS
 
@@ -46,6 +48,15 @@ def workbook(scan_result: ScanResult) -> Workbook:
     return load_workbook(io.BytesIO(render(scan_result)))
 
 
+#: The Findings sheet's last column: the contract's fields, the integrity group, the exception.
+LAST_FINDINGS_COLUMN = get_column_letter(
+    len(FINDING_HEADERS)
+    + len(PRELOCK_HEADERS)
+    + len(INTEGRITY_FINDING_COLUMNS)
+    + len(EXCEPTION_COLUMNS)
+)
+
+
 def test_registered_as_xlsx_format() -> None:
     fmt = available_formats()["xlsx"]
     assert fmt.filename == "report.xlsx"
@@ -63,6 +74,7 @@ def test_sheets_in_order(workbook: Workbook) -> None:
         "Coverage",
         "Remediation",
         "Run",
+        "Integrity",
         "Account changes",
         "Changes",
         "Weakener changes",
@@ -72,14 +84,63 @@ def test_sheets_in_order(workbook: Workbook) -> None:
     assert list(CONTRACT_SHEETS) == workbook.sheetnames[:7]
 
 
+def test_integrity_sheet_lists_every_check_failing_first(scan_result: ScanResult) -> None:
+    def checks(*statuses: Status) -> tuple[IntegrityCheck, ...]:
+        codes = (IntegrityCode.DELIVERY, IntegrityCode.LIFECYCLE, IntegrityCode.PUBLIC_ACCESS)
+        return tuple(
+            IntegrityCheck(code, status, f"{code.value} is {status.value}.")
+            for code, status in zip(codes, statuses, strict=True)
+        )
+
+    first, second, *rest = scan_result.findings
+    findings = (
+        replace(first, integrity=checks(Status.PASS, Status.WARN, Status.FAIL)),
+        replace(second, integrity=checks(Status.ERROR, Status.PASS, Status.PASS)),
+        *rest,
+    )
+    workbook = load_workbook(io.BytesIO(render(replace(scan_result, findings=findings))))
+    ws = workbook["Integrity"]
+    assert header(ws) == ["Account", "Trail", "Check", "Status", "Detail", "Bucket", "Trail ARN"]
+    assert [(r["Trail"], r["Check"], r["Status"]) for r in records(ws)] == [
+        (first.trail_name, "PUBLIC_ACCESS", "FAIL"),
+        (second.trail_name, "DELIVERY", "ERROR"),
+        (first.trail_name, "LIFECYCLE", "WARN"),
+        # Passing last, by account, then trail name, then the contract's order of checks.
+        *sorted(
+            [
+                (first.trail_name, "DELIVERY", "PASS"),
+                (second.trail_name, "LIFECYCLE", "PASS"),
+                (second.trail_name, "PUBLIC_ACCESS", "PASS"),
+            ],
+            key=lambda row: row[0],
+        ),
+    ]
+    assert records(ws)[0]["Detail"] == "PUBLIC_ACCESS is FAIL."
+    assert ws.freeze_panes == "A2"
+    # The Findings sheet's integrity group: the worst status, and what does not pass.
+    rows = {row["Trail"]: row for row in records(workbook["Findings"])}
+    assert rows[first.trail_name]["Integrity"] == "FAIL"
+    assert rows[first.trail_name]["Integrity not passing"] == "LIFECYCLE WARN\nPUBLIC_ACCESS FAIL"
+    assert rows[second.trail_name]["Integrity"] == "ERROR"
+    assert rows[rest[0].trail_name]["Integrity"] is None  # not assessed: empty, never PASS
+
+
 def test_findings_sheet_has_every_contract_field_under_a_readable_header(
     workbook: Workbook, scan_result: ScanResult
 ) -> None:
     ws = workbook["Findings"]
     assert list(FINDING_HEADERS) == list(FINDING_COLUMNS)  # one header per field, in order
-    assert header(ws) == [*FINDING_HEADERS.values(), *PRELOCK_HEADERS, *EXCEPTION_COLUMNS]
+    integrity = [column.header for column in INTEGRITY_FINDING_COLUMNS]
+    assert integrity == ["Integrity", "Integrity not passing"]
+    assert header(ws) == [
+        *FINDING_HEADERS.values(),
+        *PRELOCK_HEADERS,
+        *integrity,
+        *EXCEPTION_COLUMNS,
+    ]
     assert header(ws)[:4] == ["Account", "Trail", "Trail ARN", "Home region"]
-    assert header(ws)[-16:-8] == [
+    health = header(ws).index("Logging")
+    assert header(ws)[health : health + 8] == [
         "Logging",
         "Latest delivery error",
         "Management events",
@@ -174,7 +235,7 @@ def test_table_sheets_have_bold_frozen_header_and_autofilter(workbook: Workbook)
         ), name
         width_a = ws.column_dimensions["A"].width
         assert 8 <= width_a <= 60, name
-    assert workbook["Findings"].auto_filter.ref == "A1:AF10"
+    assert workbook["Findings"].auto_filter.ref == f"A1:{LAST_FINDINGS_COLUMN}10"
     trail_arn_width = workbook["Findings"].column_dimensions["C"].width
     assert trail_arn_width > workbook["Findings"].column_dimensions["D"].width
 
@@ -413,7 +474,7 @@ def test_empty_result_still_renders(empty_result: ScanResult) -> None:
     workbook = load_workbook(io.BytesIO(render(empty_result)))
     assert workbook.sheetnames == list(SHEETS)
     assert workbook["Findings"].max_row == 1
-    assert workbook["Findings"].auto_filter.ref == "A1:AF1"
+    assert workbook["Findings"].auto_filter.ref == f"A1:{LAST_FINDINGS_COLUMN}1"
     assert records(workbook["Remediation"]) == []
 
 

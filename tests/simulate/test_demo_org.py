@@ -49,7 +49,7 @@ def _ou_path(org: SimulatedOrg, account_id: str) -> str:
 
 def test_expected_reasons_cover_every_case(demo_org: SimulatedOrg) -> None:
     assert {trail.name: trail.expected_reason for trail in demo_org.trails} == EXPECTED
-    assert demo_org.policy == Policy(min_retention_days=90)
+    assert demo_org.policy == Policy(min_retention_days=90, require_log_file_validation=True)
     assert demo_org.regions == DEMO_REGIONS
 
 
