@@ -45,7 +45,12 @@ ACTION_OF_OPERATION = {
     ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("s3-control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3control", "CreateJob"): "s3:CreateJob",
+    ("s3control", "ListJobs"): "s3:ListJobs",
 }
+# Permissions a call needs beside its own action: S3 Batch Operations runs a job as the role
+# CreateJob passes to it.
+ALSO_NEEDED = {"s3:CreateJob": {"iam:PassRole"}}
 # AWS authorizes these for every identity; no policy can (or needs to) grant them.
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
 
@@ -153,6 +158,7 @@ def test_remediation_policy_lists_every_call_a_plan_may_make() -> None:
         for service, operations in table.items()
         for operation in operations
     }
+    possible |= {extra for needed in possible for extra in ALSO_NEEDED.get(needed, ())}
     assert policy_actions(policy_document(REMEDIATION)) == possible
 
 
