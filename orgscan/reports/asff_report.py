@@ -75,6 +75,10 @@ def product_arn(partition: str, region: str, account_id: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
 
 
+#: The longest value Security Hub keeps in a ProductFields entry.
+_MAX_FIELD = 2048
+
+
 def _finding(
     item: ExportItem, result: ScanResult, caller_account: str, region: str, seen: str
 ) -> dict[str, Any]:
@@ -112,6 +116,7 @@ def _finding(
             "orgscan/account_id": item.account_id,
             "orgscan/status": item.status.value,
             "orgscan/code": item.code,
+            **{f"orgscan/{name}": value[:_MAX_FIELD] for name, value in item.details},
         },
         "Resources": [
             {

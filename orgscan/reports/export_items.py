@@ -64,6 +64,9 @@ class ExportItem:
     resources: tuple[ExportResource, ...]
     requirements: tuple[str, ...]
     standards: tuple[str, ...]
+    #: Further results about the same resource, by name (a trail's tamper status and reason,
+    #: contract 5.3): reported beside the result, never deciding it.
+    details: tuple[tuple[str, str], ...] = ()
 
 
 def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> list[ExportItem]:
@@ -157,6 +160,17 @@ def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...
         ),
         requirements=_labels(controls),
         standards=_standards(controls),
+        details=_tamper_details(finding),
+    )
+
+
+def _tamper_details(finding: Finding) -> tuple[tuple[str, str], ...]:
+    """Who can weaken the trail's protection, as assessed (nothing when it was not)."""
+    if finding.tamper_status is None:
+        return ()
+    return (
+        ("tamper_status", finding.tamper_status.value),
+        ("tamper_reason", finding.tamper_reason or ""),
     )
 
 

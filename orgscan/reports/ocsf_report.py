@@ -80,6 +80,7 @@ def _event(
         "status_id": FINDING_STATUS_RESOLVED if passed else FINDING_STATUS_NEW,
         "status_code": item.code,
         "status_detail": item.status.value,
+        **({"unmapped": dict(item.details)} if item.details else {}),
         "message": item.description,
         "metadata": {
             "version": OCSF_VERSION,

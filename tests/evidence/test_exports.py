@@ -227,3 +227,26 @@ def test_an_account_verdict_names_each_gaps_why(demo_run_master: Path) -> None:
     )
     assert expected in asff["Description"]
     assert expected in ocsf["message"]
+
+
+def test_a_trails_tamper_status_travels_beside_its_finding(demo_run_master: Path) -> None:
+    result = demo_result(demo_run_master)
+    assessed = {f.trail_arn: f for f in result.findings if f.tamper_status is not None}
+    assert assessed  # the demo assesses who can weaken its trails
+    by_trail = {
+        resource["Id"]: finding
+        for finding in asff_findings(result)
+        if finding["GeneratorId"].endswith("object-lock")
+        for resource in finding["Resources"]
+        if resource["Type"] == "AwsCloudTrailTrail"
+    }
+    for arn, finding in assessed.items():
+        fields = by_trail[arn]["ProductFields"]
+        assert fields["orgscan/tamper_status"] == finding.tamper_status.value
+        assert fields["orgscan/tamper_reason"] == (finding.tamper_reason or "")[:2048]
+        # Reported beside the lock's verdict, never deciding it.
+        assert fields["orgscan/status"] == finding.status.value
+    events = [e for e in ocsf_events(result) if e.get("unmapped")]
+    assert {e["unmapped"]["tamper_status"] for e in events} == {
+        f.tamper_status.value for f in assessed.values() if f.tamper_status is not None
+    }
