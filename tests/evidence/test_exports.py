@@ -241,6 +241,7 @@ def test_a_trails_tamper_status_travels_beside_its_finding(demo_run_master: Path
         if resource["Type"] == "AwsCloudTrailTrail"
     }
     for arn, finding in assessed.items():
+        assert finding.tamper_status is not None
         fields = by_trail[arn]["ProductFields"]
         assert fields["orgscan/tamper_status"] == finding.tamper_status.value
         assert fields["orgscan/tamper_reason"] == (finding.tamper_reason or "")[:2048]
