@@ -41,7 +41,15 @@ from orgscan.remediation.client_calls import (
     read_state,
 )
 from orgscan.remediation.merged_policy import merged_policy
-from orgscan.remediation.plan_model import EntryKind, Guard, GuardKind, Plan, PlanEntry, Step
+from orgscan.remediation.plan_model import (
+    APPLIED_KINDS,
+    EntryKind,
+    Guard,
+    GuardKind,
+    Plan,
+    PlanEntry,
+    Step,
+)
 from orgscan.remediation.planfile import APPLY_RECORD_PREFIX, REMEDIATION_DIR
 from orgscan.remediation.safety import LiveRead, Precondition, preconditions
 from orgscan.remediation.selectors import merged_selectors
@@ -130,7 +138,7 @@ def apply_plan(
     accounts: Collection[str] | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
     now: Callable[[], str] = _utc_now,
-    kinds: Collection[EntryKind] = (EntryKind.BUCKET, EntryKind.RECORDING),
+    kinds: Collection[EntryKind] = APPLIED_KINDS,
 ) -> ApplyResult:
     """Run the steps of ``plan`` (only those of ``accounts`` when given, and of entries of
     ``kinds``: retro-lock jobs only when asked for) in plan order."""

@@ -15,7 +15,15 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from orgscan.remediation.buckets import partition_of
-from orgscan.remediation.plan_model import Check, EntryKind, Guard, Plan, Service, Strategy
+from orgscan.remediation.plan_model import (
+    APPLIED_KINDS,
+    Check,
+    EntryKind,
+    Guard,
+    Plan,
+    Service,
+    Strategy,
+)
 from orgscan.remediation.retrolock import ROLE_NAME, role_policy, trust_policy
 from orgscan.remediation.safety import preconditions
 
@@ -48,6 +56,8 @@ def plan_partition(plan: Plan) -> str:
 def _resource(service: Service, parameters: Mapping[str, Any], partition: str) -> str:
     if service is Service.S3:
         return f"arn:{partition}:s3:::{parameters['Bucket']}"
+    if service is Service.KMS:
+        return str(parameters["KeyId"])  # a key id: its ARN is built in _grants
     if service is Service.S3CONTROL:
         return "*"  # s3:CreateJob and s3:ListJobs take no resource
     # Trail calls name the trail by its ARN (event selectors as TrailName); a trail the plan
@@ -73,6 +83,8 @@ def _grants(
             resource = _resource(step.service, step.parameters, partition)
             if step.service is Service.CLOUDTRAIL:
                 resource = _trail_arn(resource, step.account_id, step.region, partition)
+            if step.service is Service.KMS:
+                resource = f"arn:{partition}:kms:{step.region}:{step.account_id}:key/{resource}"
             if step.operation == "CreateJob":
                 # The job runs as orgscan's role: the caller hands it over to S3.
                 yield "iam:PassRole", str(step.parameters["RoleArn"])
@@ -82,7 +94,7 @@ def _grants(
                 yield (
                     iam_action(step.service, read.operation),
                     _resource(step.service, read.parameters, partition)
-                    if step.service is not Service.CLOUDTRAIL
+                    if step.service not in (Service.CLOUDTRAIL, Service.KMS)
                     else resource,
                 )
             if step.operation == "CreateTrail":
@@ -123,7 +135,7 @@ def _grants(
 def remediation_policy(
     plan: Plan,
     accounts: Collection[str] | None = None,
-    kinds: Collection[EntryKind] = (EntryKind.BUCKET, EntryKind.RECORDING),
+    kinds: Collection[EntryKind] = APPLIED_KINDS,
 ) -> dict[str, Any]:
     """The least-privilege policy for applying ``plan`` (only the steps of ``accounts`` when
     given, of the entries of ``kinds``): only its actions, only on its buckets and trails.

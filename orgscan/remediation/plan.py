@@ -24,6 +24,7 @@ from orgscan.model import (
     Versioning,
 )
 from orgscan.remediation.buckets import delivery_policy, new_bucket_name
+from orgscan.remediation.integrity_fixes import integrity_entries
 from orgscan.remediation.plan_model import (
     DEFAULT_DAYS,
     DEFAULT_MODE,
@@ -117,6 +118,7 @@ def build_plan(result: ScanResult, settings: RemediationSettings) -> Plan:
     entries = [context.entry(findings) for findings in groups.values()]
     entries += recording_entries(result)
     entries += retro_lock_entries(result, settings)
+    entries += integrity_entries(result.findings)
     # Buckets first: a trail is started or widened once its bucket is being locked; files
     # written before a lock come last, the lock being what keeps new ones.
     entries.sort(

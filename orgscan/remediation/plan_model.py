@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from orgscan.model import GapWhy, LockMode, ReasonCode
+from orgscan.model import GapWhy, IntegrityCode, LockMode, ReasonCode
 
 #: Default retention of the seed's recipe: GOVERNANCE for 90 days.
 DEFAULT_MODE = LockMode.GOVERNANCE
@@ -43,12 +43,18 @@ class EntryKind(StrEnum):
     """What a plan entry fixes: a trail's bucket (``bucket``), how a trail records
     (``recording``: the account-verdict gaps of §5.1, one entry per trail), or the log files a
     passing bucket received before its lock (``retro-lock``, §5.4: S3 Batch Operations jobs,
-    created by ``remediate --apply`` only with ``--retro-lock``). A new kind of fix is one
+    created by ``remediate --apply`` only with ``--retro-lock``), or an integrity check beside
+    the lock (``integrity``, §5.2: one entry per resource and check). A new kind of fix is one
     more value here and one builder that returns its entries."""
 
     BUCKET = "bucket"
     RECORDING = "recording"
     RETRO_LOCK = "retro-lock"
+    INTEGRITY = "integrity"
+
+
+#: The kinds ``remediate --apply`` runs unless told otherwise (retro-lock jobs only on demand).
+APPLIED_KINDS = (EntryKind.BUCKET, EntryKind.RECORDING, EntryKind.INTEGRITY)
 
 
 class Service(StrEnum):
@@ -57,6 +63,7 @@ class Service(StrEnum):
     S3 = "s3"
     CLOUDTRAIL = "cloudtrail"
     S3CONTROL = "s3control"
+    KMS = "kms"
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,8 @@ class PlanEntry:
     kind: EntryKind = EntryKind.BUCKET
     gaps: tuple[GapWhy, ...] = ()
     accounts: tuple[str, ...] = ()
+    #: ``integrity`` entries: the check they turn to PASS.
+    check: IntegrityCode | None = None
 
     @property
     def actionable(self) -> bool:

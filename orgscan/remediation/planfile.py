@@ -14,7 +14,7 @@ from orgscan.errors import InputError
 from orgscan.identifiers import ACCOUNT_ID_RE, REGION_RE
 from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.jsonstream import LazyArray, json_pieces
-from orgscan.model import GapWhy, LockMode, ReasonCode
+from orgscan.model import GapWhy, IntegrityCode, LockMode, ReasonCode
 from orgscan.remediation.plan_model import (
     Check,
     EntryKind,
@@ -68,6 +68,7 @@ ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
         {"UpdateTrail", "StartLogging", "PutEventSelectors", "CreateTrail"}
     ),
     Service.S3CONTROL: frozenset({"CreateJob"}),
+    Service.KMS: frozenset({"CancelKeyDeletion", "EnableKey", "EnableKeyRotation"}),
 }
 ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
     Service.S3: frozenset(
@@ -84,6 +85,7 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
     ),
     Service.CLOUDTRAIL: frozenset({"GetTrail", "GetTrailStatus", "GetEventSelectors"}),
     Service.S3CONTROL: frozenset({"ListJobs"}),
+    Service.KMS: frozenset({"DescribeKey", "GetKeyRotationStatus"}),
 }
 
 
@@ -154,6 +156,7 @@ def _entry_to_dict(entry: PlanEntry) -> dict[str, Any]:
                 "kind": entry.kind.value,
                 "gaps": [why.value for why in entry.gaps],
                 "accounts": list(entry.accounts),
+                **({"check": entry.check.value} if entry.check else {}),
             }
         ),
     }
@@ -299,6 +302,7 @@ def _parse_entry(raw: Any, legacy: bool) -> PlanEntry:
         kind=EntryKind(_typed(raw, "kind", str) if "kind" in raw else EntryKind.BUCKET.value),
         gaps=tuple(GapWhy(why) for why in _strings(raw, "gaps")) if "gaps" in raw else (),
         accounts=_accounts(raw),
+        check=IntegrityCode(_typed(raw, "check", str)) if "check" in raw else None,
     )
 
 

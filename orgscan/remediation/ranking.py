@@ -9,6 +9,8 @@ FAIL before a WARN; no lock, missing, no default retention, too short), then whe
 an account the ``priority_accounts`` setting names (production OUs or names), then the trails
 it fixes. An
 organization trail's unlocked bucket thus comes before a dev bucket's short retention.
+Integrity fixes (contract 5.2: log file validation, the trail's key, Block Public Access) rank
+after every lock and recording fix: they strengthen what a lock already keeps.
 """
 
 from __future__ import annotations
@@ -92,7 +94,10 @@ def rank_plan(plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...]:
             continue
         mine = [findings[arn] for arn in entry.findings if arn in findings]
         fixed = [replace(finding, status=Status.PASS) for finding in mine]
-        if entry.kind is EntryKind.RECORDING:
+        if entry.kind is EntryKind.INTEGRITY:
+            # It changes no lock and closes no gap: the findings stay as they are.
+            fixed = []
+        elif entry.kind is EntryKind.RECORDING:
             # It changes how the trail records, not its bucket: the finding keeps its status.
             fixed = [as_recorded(finding, entry.gaps) for finding in mine]
         closed = _closed_gaps(fixed, gaps)
@@ -109,6 +114,8 @@ def rank_plan(plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...]:
         )
     ranked.sort(
         key=lambda r: (
+            # Integrity fixes come after every lock and recording fix.
+            r.entry.kind is EntryKind.INTEGRITY,
             -len(r.accounts),
             -r.regions,
             r.status.urgency,
@@ -193,6 +200,8 @@ def first_action_text(action: FirstAction, where: str) -> str:
         trail = first.entry.findings[0].rsplit("/", 1)[-1] if first.entry.findings else None
         gaps = ", ".join(why.value for why in first.entry.gaps)
         what = f"trail {trail} ({gaps})" if trail else f"the missing organization trail ({gaps})"
+    elif first.entry.kind is EntryKind.INTEGRITY and first.entry.check is not None:
+        what = f"integrity check {first.entry.check.value} of bucket {first.entry.bucket_name}"
     elif first.entry.kind is EntryKind.RETRO_LOCK:
         what = f"the log files bucket {first.entry.bucket_name} holds from before its lock"
     return f"{named} first: it fixes {what}{impact}{then}."

@@ -26,6 +26,7 @@ from typing import Any
 
 from orgscan.model import Finding, LockMode, ReasonCode, ScanResult, Status
 from orgscan.remediation.buckets import new_bucket_name, opens_access, statements
+from orgscan.remediation.integrity_fixes import integrity_problems
 from orgscan.remediation.plan_model import (
     Check,
     EntryKind,
@@ -104,6 +105,12 @@ def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
                 f"entry {number} (trail {entry.findings[0] if entry.findings else 'to create'}): "
                 f"{problem}"
                 for problem in recording_problems(entry, findings)
+            ]
+            continue
+        if entry.kind is EntryKind.INTEGRITY:
+            problems += [
+                f"entry {number} ({entry.check.value if entry.check else 'integrity'}): {problem}"
+                for problem in integrity_problems(entry, findings)
             ]
             continue
         if entry.kind is EntryKind.RETRO_LOCK:
@@ -265,7 +272,9 @@ def preconditions(entry: PlanEntry, step: Step) -> tuple[Precondition, ...]:
     """What must still hold before ``step`` of ``entry`` changes anything (see the module)."""
     if entry.kind is EntryKind.RECORDING:
         return _trail_unchanged(entry)
-    if entry.kind is EntryKind.RETRO_LOCK:
+    if entry.kind in (EntryKind.RETRO_LOCK, EntryKind.INTEGRITY):
+        # A job only ever extends a retention, an integrity step only switches a protection
+        # on: nothing either changes can be stale (its check skips what is already on).
         return ()  # a job only ever extends a retention: nothing it changes can be stale
     found = [_still_delivers(entry, step)]
     # A bucket outside the organization cannot be read from inside it: only the trail is.

@@ -45,6 +45,7 @@ _CLI_SERVICE = {
     Service.S3: "s3api",
     Service.CLOUDTRAIL: "cloudtrail",
     Service.S3CONTROL: "s3control",
+    Service.KMS: "kms",
 }
 
 
@@ -293,7 +294,7 @@ def render_script(plan: Plan, account_id: str, env: jinja2.Environment | None = 
             entry
             for entry in plan.entries
             if not entry.steps
-            and entry.kind is EntryKind.RECORDING
+            and entry.kind in (EntryKind.RECORDING, EntryKind.INTEGRITY)
             and entry.acting_account_id == account_id
         ],
     )

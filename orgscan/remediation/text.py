@@ -75,6 +75,12 @@ def _entry_lines(number: int, entry: PlanEntry, plan: Plan) -> list[str]:
             f"[{number}] trail {_escaped(trail)}: recording ({gaps}) of account(s) "
             f"{', '.join(entry.accounts)}; acting account {acting}"
         ]
+    elif entry.kind is EntryKind.INTEGRITY:
+        check = entry.check.value if entry.check else "integrity"
+        lines = [
+            f"[{number}] bucket {_escaped(entry.bucket_name)}: integrity {check} in "
+            f"{entry.region or 'unknown region'}; acting account {acting}"
+        ]
     elif entry.kind is EntryKind.RETRO_LOCK:
         lines = [
             f"[{number}] bucket {_escaped(entry.bucket_name)} in {entry.region}: retro-lock, "

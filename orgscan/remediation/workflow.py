@@ -30,7 +30,7 @@ from orgscan.remediation.apply import (
 from orgscan.remediation.guardrail_apply import apply_guardrails
 from orgscan.remediation.merged_policy import MergedPolicy, preview_policies
 from orgscan.remediation.plan import build_plan
-from orgscan.remediation.plan_model import EntryKind, Plan, RemediationSettings, Step
+from orgscan.remediation.plan_model import APPLIED_KINDS, EntryKind, Plan, RemediationSettings, Step
 from orgscan.remediation.planfile import PLAN_FILE, REMEDIATION_DIR, load_plan
 from orgscan.remediation.safety import plan_differences, unsafe_steps
 from orgscan.tamper.guardrails import Guardrail
@@ -46,7 +46,7 @@ class PlannedRemediation:
     plan: Plan
     accounts: frozenset[str] | None
     steps: tuple[Step, ...]
-    kinds: tuple[EntryKind, ...] = (EntryKind.BUCKET, EntryKind.RECORDING)
+    kinds: tuple[EntryKind, ...] = APPLIED_KINDS
     guardrails: tuple[Guardrail, ...] = ()
 
     @property
@@ -81,7 +81,7 @@ def plan_remediation(
     plan = _load_or_build(run_dir, result, settings, rebuild=rebuild)
     if check_accounts:
         _check_selected(plan, accounts)
-    kinds = (EntryKind.BUCKET, EntryKind.RECORDING) + ((EntryKind.RETRO_LOCK,) * retro_lock)
+    kinds = APPLIED_KINDS + ((EntryKind.RETRO_LOCK,) * retro_lock)
     steps = tuple(
         step
         for entry in plan.entries

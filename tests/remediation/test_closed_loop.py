@@ -3,6 +3,7 @@ every call the apply makes is one the remediation policy generated from the plan
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from typing import Any
 
@@ -76,6 +77,11 @@ def test_scan_plan_apply_rescan(strategy):
         before = scan(org)
         assert by_arn(before)[cross_arn].reason_code is ReasonCode.LOCK_NOT_CONFIGURED
         plan = build_plan(before, RemediationSettings(strategy=strategy))
+        # The lock and recording loop: the integrity fixes have their own closed loop
+        # (test_integrity_fixes.py), and change findings this loop expects unchanged.
+        plan = dataclasses.replace(
+            plan, entries=tuple(e for e in plan.entries if e.kind is not EntryKind.INTEGRITY)
+        )
         buckets = {
             arn
             for arn, f in by_arn(before).items()

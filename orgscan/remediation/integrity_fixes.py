@@ -1,0 +1,178 @@
+"""Plan entries for the integrity checks beside the lock (contract §5.2): one ``integrity``
+entry per (resource, check) that does not pass, holding the steps that turn it to PASS.
+
+- ``LOG_FILE_VALIDATION`` off: ``UpdateTrail`` with log file validation, by the trail's owner;
+- ``KMS_KEY`` Disabled: ``EnableKey``; PendingDeletion: ``CancelKeyDeletion`` then ``EnableKey``
+  (a cancelled key comes back Disabled); rotation off: ``EnableKeyRotation``; all by the key's
+  owner in its region, never touching the key policy;
+- ``PUBLIC_ACCESS`` not fully blocked: ``PutPublicAccessBlock`` with all four settings on the
+  bucket, by its owner. A bucket whose policy makes it public gets advice only: blocking it
+  would change who can read it, and which statement to remove is the owner's call.
+
+A resource several trails share (a bucket, a key) gets one entry naming every such trail.
+Other checks (``DELIVERY``, ``LIFECYCLE``) get no entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from orgscan.model import Finding, IntegrityCode, Status
+from orgscan.remediation.integrity_steps import (
+    bucket_block_step,
+    cancel_key_deletion_step,
+    enable_key_rotation_step,
+    enable_key_step,
+    key_home,
+    log_file_validation_step,
+)
+from orgscan.remediation.plan_model import EntryKind, PlanEntry, Service, Step
+
+#: Checks an integrity entry can fix, in the order their entries are listed.
+FIXED = (IntegrityCode.LOG_FILE_VALIDATION, IntegrityCode.KMS_KEY, IntegrityCode.PUBLIC_ACCESS)
+
+
+def _status(finding: Finding, check: IntegrityCode) -> Status | None:
+    return next((c.status for c in finding.integrity if c.check is check), None)
+
+
+def integrity_entries(findings: Iterable[Finding]) -> list[PlanEntry]:
+    """One entry per (resource, check) whose check is WARN or FAIL on some finding."""
+    groups: dict[tuple[IntegrityCode, str], list[Finding]] = {}
+    for finding in sorted(findings, key=lambda f: f.trail_arn):
+        for check in FIXED:
+            if _status(finding, check) not in (Status.WARN, Status.FAIL):
+                continue
+            resource = {
+                IntegrityCode.LOG_FILE_VALIDATION: finding.trail_arn,
+                IntegrityCode.KMS_KEY: finding.kms_key_arn or "",
+                IntegrityCode.PUBLIC_ACCESS: finding.bucket_name,
+            }[check]
+            if resource:
+                groups.setdefault((check, resource), []).append(finding)
+    return [_entry(check, resource, found) for (check, resource), found in groups.items()]
+
+
+def _entry(check: IntegrityCode, resource: str, found: list[Finding]) -> PlanEntry:
+    first, fixes = found[0], tuple(f.trail_arn for f in found)
+    steps: list[Step] = []
+    region: str | None = first.home_region
+    acting: str | None = first.account_id
+    if check is IntegrityCode.LOG_FILE_VALIDATION:
+        steps.append(log_file_validation_step(first))
+        explanation = f"Trail {first.trail_name} does not validate its log files: turn it on."
+    elif check is IntegrityCode.KMS_KEY:
+        acting, region, _ = key_home(resource)
+        state = first.kms_key_state
+        if state == "PendingDeletion":
+            steps += [cancel_key_deletion_step(resource, fixes), enable_key_step(resource, fixes)]
+        elif state == "Disabled":
+            steps.append(enable_key_step(resource, fixes))
+        if first.kms_key_rotation is False:
+            steps.append(enable_key_rotation_step(resource, fixes))
+        explanation = f"Key {resource} is {state}" + (
+            ", rotation off" if first.kms_key_rotation is False else ""
+        )
+        explanation += ": make it usable and rotating; its key policy is left as it is."
+        if state == "PendingReplicaDeletion":
+            explanation += (
+                " It waits for its replicas' deletion: cancel that in each replica's region "
+                "(aws kms cancel-key-deletion there); orgscan does not guess where they are."
+            )
+    else:
+        acting, region = first.bucket_account_id, first.bucket_region
+        explanation, steps = _public_access(first, fixes)
+    if acting is None or region is None:
+        steps, explanation = [], explanation + " Its owner or region is unknown: nothing to run."
+    return PlanEntry(
+        bucket_name=first.bucket_name,
+        bucket_account_id=first.bucket_account_id,
+        acting_account_id=acting,
+        region=region,
+        strategy=None,
+        findings=fixes,
+        reason_codes=tuple(f.reason_code for f in found),
+        retention=None,
+        new_bucket_name=None,
+        steps=tuple(steps),
+        explanation=explanation,
+        kind=EntryKind.INTEGRITY,
+        check=check,
+    )
+
+
+def _public_access(first: Finding, fixes: tuple[str, ...]) -> tuple[str, list[Step]]:
+    bucket, owner = first.bucket_name, first.bucket_account_id or "<bucket owner>"
+    if _status(first, IntegrityCode.PUBLIC_ACCESS) is Status.FAIL:
+        read = (
+            f"aws s3api get-bucket-policy-status --bucket {bucket} --expected-bucket-owner "
+            f"{owner}; aws s3api get-bucket-policy --bucket {bucket} --expected-bucket-owner "
+            f"{owner}"
+        )
+        return (
+            f"Bucket {bucket}'s policy makes it public: remove the statements that allow a "
+            'Principal of "*" (or AWS "*") without a condition naming your accounts or '
+            f"organization, then turn on Block Public Access. Read it with: {read}. orgscan "
+            "changes nothing here.",
+            [],
+        )
+    if first.bucket_region is None or first.bucket_account_id is None:
+        return f"Bucket {bucket}'s Block Public Access is not fully on.", []
+    step = bucket_block_step(first.bucket_account_id, first.bucket_region, bucket, fixes)
+    return (
+        f"Bucket {bucket} is not public, but Block Public Access is not fully on: turn on "
+        "all four settings on the bucket.",
+        [step],
+    )
+
+
+# ---------------------------------------------------------------------- what apply allows
+
+_KEY_OPERATIONS = frozenset({"CancelKeyDeletion", "EnableKey", "EnableKeyRotation"})
+
+
+def integrity_problems(entry: PlanEntry, findings: Mapping[str, Finding]) -> list[str]:
+    """Every reason the steps of the ``integrity`` entry may not run against ``findings``
+    (the run's, by trail ARN): each must be exactly a call orgscan makes for the entry's
+    check, on a resource of those findings, by its owner in its region."""
+    covered = [findings.get(arn) for arn in entry.findings]
+    mine = [f for f in covered if f is not None]
+    if not entry.findings or len(mine) != len(covered):
+        return ["its trails are not all this run's"]
+    return [
+        f"step {index} {step.operation}: {problem}"
+        for index, step in enumerate(entry.steps, start=1)
+        if (problem := _step_problem(entry.check, step, mine)) is not None
+    ]
+
+
+def _step_problem(check: IntegrityCode | None, step: Step, mine: list[Finding]) -> str | None:
+    shape: tuple[Any, ...] = (step.service, step.operation, step.account_id, step.region)
+    allowed: list[tuple[tuple[Any, ...], Mapping[str, Any]]] = []
+    for f in mine:
+        if check is IntegrityCode.LOG_FILE_VALIDATION:
+            allowed.append(
+                (
+                    (Service.CLOUDTRAIL, "UpdateTrail", f.account_id, f.home_region),
+                    {"Name": f.trail_arn, "EnableLogFileValidation": True},
+                )
+            )
+        elif check is IntegrityCode.KMS_KEY and f.kms_key_arn:
+            account, region, key_id = key_home(f.kms_key_arn)
+            allowed += [
+                ((Service.KMS, operation, account, region), {"KeyId": key_id})
+                for operation in _KEY_OPERATIONS
+            ]
+        elif check is IntegrityCode.PUBLIC_ACCESS and f.bucket_account_id:
+            allowed.append(
+                (
+                    (Service.S3, "PutPublicAccessBlock", f.bucket_account_id, f.bucket_region),
+                    bucket_block_step(
+                        f.bucket_account_id, f.bucket_region or "", f.bucket_name, ()
+                    ).parameters,
+                )
+            )
+    if any(shape == s and dict(step.parameters) == dict(p) for s, p in allowed):
+        return None
+    return "is not a call orgscan makes for this check, by the owner in its region"
