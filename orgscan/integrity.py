@@ -1,5 +1,6 @@
 """Integrity beside the lock (contract 5.2): is the trail delivering, are its files validated,
-is its key usable, does a lifecycle rule delete logs early, is the bucket public?
+is its key usable, does a lifecycle rule delete logs early, is the bucket public, are log files
+from before the lock unprotected?
 
 Pure: a trail, its bucket's facts, its key and its bucket owner's Block Public Access, and the
 policy -> the finding's integrity fields and one ``IntegrityCheck`` per check. Each check is
@@ -17,8 +18,15 @@ from typing import Any
 from orgscan.error_codes import MISSING_BUCKET_CODES
 from orgscan.facts import BLOCK_SETTINGS, AccountBlock, BucketFacts, KeyFacts, Trail
 from orgscan.jsondoc import typed_value
-from orgscan.model import MAX_RETENTION_DAYS, IntegrityCheck, IntegrityCode, Policy, Status
-from orgscan.prelock_count import prelock_policy
+from orgscan.model import (
+    MAX_RETENTION_DAYS,
+    IntegrityCheck,
+    IntegrityCode,
+    Policy,
+    Status,
+    prelock_check,
+)
+from orgscan.prelock_count import Prelock, prelock_policy
 
 #: Key states in which CloudTrail cannot encrypt new log files and the old ones are at risk
 #: (a key pending deletion is unusable, and its files unreadable, once the wait ends).
@@ -43,6 +51,8 @@ class Subject:
     delivery_error: str | None
     key: KeyFacts | None
     account_block: AccountBlock | None
+    #: The bucket's pre-lock count (contract 5.4): None until counted, after the other checks.
+    prelock: Prelock | None = None
 
     @property
     def log_prefix(self) -> str:
@@ -279,15 +289,22 @@ def _public_access(subject: Subject, _: Policy) -> IntegrityCheck:
     )
 
 
+def _prelock(subject: Subject, _: Policy) -> IntegrityCheck | None:
+    # Counted after the other checks (only PASS buckets, not with --no-prelock): a finding
+    # gains the entry when its count is set (``Finding``), from the same ``prelock_check``.
+    return prelock_check(subject.prelock) if subject.prelock is not None else None
+
+
 CheckFunction = Callable[[Subject, Policy], IntegrityCheck | None]
 #: The checks, in the order a finding lists them; a function returns None when its check
-#: does not apply to the trail (KMS_KEY without a key).
+#: does not apply to the trail (KMS_KEY without a key, PRELOCK without a count).
 CHECKS: tuple[tuple[IntegrityCode, CheckFunction], ...] = (
     (IntegrityCode.DELIVERY, _delivery),
     (IntegrityCode.LOG_FILE_VALIDATION, _log_file_validation),
     (IntegrityCode.KMS_KEY, _kms_key),
     (IntegrityCode.LIFECYCLE, _lifecycle),
     (IntegrityCode.PUBLIC_ACCESS, _public_access),
+    (IntegrityCode.PRELOCK, _prelock),
 )
 
 

@@ -182,6 +182,7 @@ class IntegrityCode(StrEnum):
     KMS_KEY = "KMS_KEY"
     LIFECYCLE = "LIFECYCLE"
     PUBLIC_ACCESS = "PUBLIC_ACCESS"
+    PRELOCK = "PRELOCK"
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,11 @@ class IntegrityCheck:
     def to_dict(self) -> dict[str, str]:
         """The entry as ``findings.json`` writes it."""
         return {"check": self.check.value, "status": self.status.value, "detail": self.detail}
+
+
+def prelock_check(count: Prelock) -> IntegrityCheck:
+    """The ``PRELOCK`` entry a pre-lock count makes (contract 5.2)."""
+    return IntegrityCheck(IntegrityCode.PRELOCK, Status(count.verdict), count.sentence())
 
 
 @dataclass(frozen=True)
@@ -303,6 +309,16 @@ class Finding:
     #: The trail's ``S3KeyPrefix``: where its log files are. Not part of findings.json (the
     #: prefixes checked are, in ``prelock``); set by the scan, None when read from a file.
     s3_key_prefix: str | None = None
+
+    def __post_init__(self) -> None:
+        # The count is set after the other checks ran, so PRELOCK is derived here, where the
+        # count lands. An entry already there (read from findings.json) is kept as written:
+        # ``verify --recompute`` compares it with the one the evidence gives.
+        counted = self.prelock
+        if counted is not None and all(
+            c.check is not IntegrityCode.PRELOCK for c in self.integrity
+        ):
+            object.__setattr__(self, "integrity", (*self.integrity, prelock_check(counted)))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from orgscan.remediation.ranking import first_action_text
 from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.changes import exception_counts, exception_text, summarise_changes
 from orgscan.reports.claims import standings
+from orgscan.reports.entry_fixes import entry_fixes
 from orgscan.reports.fixes import (
     FixGroup,
     RemediationRow,
@@ -107,6 +108,7 @@ class HtmlReport(StreamedReport):
             fixes=fixes,
             fix_groups=groups,
             trail_fixes=trail_fixes(inputs),
+            entry_fixes=entry_fixes(inputs),
             detailed=detailed_fixes(groups),
             run_first=_run_first(fixes, trail_fixes(inputs)),
             changes=changes,

@@ -25,6 +25,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from orgscan.reports import ReportInputs, StreamedReport
 from orgscan.reports.changes import exception_counts, summarise_changes
+from orgscan.reports.entry_fixes import entry_fixes, entry_fixes_below
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import ReportSummary, display_time, summarise
@@ -120,6 +121,7 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     coverage_sheet(sheets["Coverage"], summary)
     remediation_sheet(sheets["Remediation"], remediation_rows(inputs, summary))
     trail_fixes_below(sheets["Remediation"], trail_fixes(inputs))
+    entry_fixes_below(sheets["Remediation"], entry_fixes(inputs))
     run_sheet(sheets["Run"], summary, changes)
     account_changes_sheet(sheets["Account changes"], changes)
     changes_sheet(sheets["Changes"], changes)

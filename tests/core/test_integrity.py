@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from orgscan.cli.exitcodes import ExitCode, scan_exit_code
+from orgscan.config import FailOn
 from orgscan.facts import (
     BLOCK_SETTINGS,
     AccountBlock,
@@ -19,7 +21,17 @@ from orgscan.facts import (
     Trail,
 )
 from orgscan.integrity import Integrity, IntegrityReads, assess, worst
-from orgscan.model import IntegrityCode, LockMode, Policy, Status, Versioning
+from orgscan.model import (
+    IntegrityCheck,
+    IntegrityCode,
+    LockMode,
+    Policy,
+    ScanResult,
+    Status,
+    Versioning,
+)
+from orgscan.prelock_count import Prelock, PrelockSource
+from tests import builders
 
 OWNER = "111111111111"
 KEY = f"arn:aws:kms:eu-west-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -225,3 +237,47 @@ def test_worst_lists_failures_first() -> None:
     )
     assert worst(integrity.checks) is Status.FAIL
     assert worst(()) is None
+
+
+def _counted(unprotected: int, error: str | None = None) -> Prelock:
+    return Prelock(
+        PrelockSource.SAMPLE,
+        checked=6,
+        unprotected=unprotected,
+        oldest_unprotected="2024-10-01T00:00:00Z" if unprotected else None,
+        prefixes=("AWSLogs/",),
+        error=error,
+    )
+
+
+@pytest.mark.parametrize(
+    ("unprotected", "error", "status", "words"),
+    [
+        (2, None, Status.WARN, "2 of 6 sampled log files have no retention in force"),
+        (0, None, Status.PASS, "a sample: not proof that none are unprotected"),
+        (0, "AccessDenied", Status.ERROR, "the count stopped at an AWS error (AccessDenied)"),
+    ],
+)
+def test_prelock_follows_the_count_set_on_the_finding(
+    unprotected: int, error: str | None, status: Status, words: str
+) -> None:
+    plain = replace(builders.finding(), integrity=judge().checks)
+    assert IntegrityCode.PRELOCK not in {c.check for c in plain.integrity}  # not counted
+    counted = replace(plain, prelock=_counted(unprotected, error))
+    # Last, after the checks the scan made before the count, with the count's own sentence.
+    last = counted.integrity[-1]
+    assert counted.integrity[:-1] == plain.integrity
+    assert (last.check, last.status) == (IntegrityCode.PRELOCK, status)
+    assert words in last.detail
+    # It counts for the exit code like the other checks: WARN under --fail-on WARN, ERROR 3.
+    code = scan_exit_code(ScanResult(run=builders.run_info(), findings=(counted,)), FailOn.WARN)
+    assert code == {Status.PASS: ExitCode.OK, Status.WARN: ExitCode.FINDINGS}.get(
+        status, ExitCode.INCOMPLETE
+    )
+
+
+def test_a_recorded_prelock_entry_is_kept_as_written() -> None:
+    # verify --recompute compares it with the evidence's: reading it must not rewrite it.
+    forged = IntegrityCheck(IntegrityCode.PRELOCK, Status.PASS, "none")
+    read = replace(builders.finding(), integrity=(forged,), prelock=_counted(3))
+    assert read.integrity == (forged,)

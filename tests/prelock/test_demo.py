@@ -10,7 +10,7 @@ written before the lock. The in-process responder answers from the description t
 from __future__ import annotations
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.model import ScanResult, Status
+from orgscan.model import IntegrityCode, ScanResult, Status
 from orgscan.prelock.step import count_prelock
 from orgscan.prelock_count import PrelockSource
 from orgscan.scan import scan_organization
@@ -38,8 +38,25 @@ def test_the_bucket_locked_in_place_shows_its_unprotected_files(demo_org: Simula
         5,
     )
     assert analytics.verdict == "WARN"
+    # ...and its trails carry the PRELOCK integrity entry, last, with the count's sentence.
+    entries = [
+        f.integrity[-1]
+        for f in result.findings
+        if f.bucket_name == "acme-analytics-prod-cloudtrail"
+    ]
+    assert entries
+    assert {(e.check, e.status, e.detail) for e in entries} == {
+        (IntegrityCode.PRELOCK, Status.WARN, analytics.sentence())
+    }
+    assert "5 of 7 sampled log files have no retention in force" in entries[0].detail
     assert analytics.oldest_unprotected is not None
     # Every other PASS bucket of the demo holds no log file: checked 0, which says nothing.
     assert counted
     assert all((c.checked, c.unprotected, c.error) == (0, 0, None) for c in counted.values())
     assert all(f.prelock is None for f in result.findings if f.status is not Status.PASS)
+    # No count, no PRELOCK entry (not a PASS bucket).
+    assert all(
+        IntegrityCode.PRELOCK not in {c.check for c in f.integrity}
+        for f in result.findings
+        if f.status is not Status.PASS
+    )
