@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.model import IntegrityCode
@@ -18,7 +17,8 @@ from orgscan.remediation.plan_model import EntryKind, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.remediation.ranking import rank_plan
 from orgscan.reports import ReportInputs
-from orgscan.reports.xlsx_sheet import CellValue, put
+from orgscan.reports.xlsx_sheet import CellValue, append_note_rows
+from orgscan.wording import plural
 
 #: The most lines shown: one per (resource, check) and per bucket could run to thousands.
 MAX_ROWS = 200
@@ -87,27 +87,15 @@ def _resource(entry: PlanEntry) -> str:
 
 
 def entry_fixes_below(ws: Worksheet, fixes: EntryFixes) -> None:
-    """Below the Remediation table and the trail rows (outside the table's filter), appended
-    as rows so that it works on write-only sheets: one row per entry: kind, what it fixes,
-    what to do, steps, script; then how many more when capped."""
+    """Below the Remediation table and the trail rows (outside the table's filter): one row
+    per entry: kind, what it fixes, what to do, steps, script; then how many more when
+    capped."""
     if not fixes.rows:
         return
-    ws.append([])
-    ws.append([_cell(ws, "Integrity and files before the lock")])
-    for fix in fixes.rows:
-        values: tuple[CellValue, ...] = (
-            fix.kind,
-            fix.fixes,
-            fix.summary,
-            f"{fix.steps} step(s)",
-            fix.script_label,
-        )
-        ws.append([_cell(ws, value) for value in values])
+    rows: list[tuple[CellValue | None, ...]] = [
+        (fix.kind, fix.fixes, fix.summary, plural(fix.steps, "step"), fix.script_label)
+        for fix in fixes.rows
+    ]
     if fixes.more:
-        more = f"{fixes.more} more: see the scripts or orgscan remediate."
-        ws.append([_cell(ws, more)])
-
-
-def _cell(ws: Worksheet, value: CellValue) -> Cell:
-    # ``append`` gives the cell its place; ``put`` keeps text from AWS from reading as a formula.
-    return put(Cell(ws, row=1, column=1), value)
+        rows.append((f"{fixes.more} more: see the scripts or orgscan remediate.",))
+    append_note_rows(ws, "Integrity and files before the lock", rows)

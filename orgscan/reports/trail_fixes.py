@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.remediation import RemediationSettings, build_plan
@@ -15,7 +14,8 @@ from orgscan.remediation.plan_model import EntryKind
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action, rank_plan
 from orgscan.reports import ReportInputs
-from orgscan.reports.xlsx_sheet import CellValue, put
+from orgscan.reports.xlsx_sheet import append_note_rows
+from orgscan.wording import plural
 
 
 @dataclass(frozen=True)
@@ -78,25 +78,19 @@ def first_of_all(
 
 
 def trail_fixes_below(ws: Worksheet, fixes: tuple[TrailFix, ...]) -> None:
-    """Below the Remediation table (outside its filter), appended as rows so that it works on
-    the workbook's write-only sheets: the trails that leave accounts unrecorded, one row each:
-    trail, gaps, accounts, what to do, steps, script."""
+    """Below the Remediation table (outside its filter): the trails that leave accounts
+    unrecorded, one row each: trail, gaps, accounts, what to do, steps, script."""
     if not fixes:
         return
-    ws.append([])
-    ws.append([_cell(ws, "Trails that leave accounts unrecorded")])
-    for fix in fixes:
-        values: tuple[CellValue, ...] = (
+    rows = [
+        (
             fix.trail,
             ", ".join(fix.gaps),
-            f"{len(fix.accounts)} account(s)",
+            plural(len(fix.accounts), "account"),
             fix.summary,
             "; ".join(f"{n}. {step}" for n, step in enumerate(fix.steps, start=1)) or None,
             fix.script_label,
         )
-        ws.append([None if value is None else _cell(ws, value) for value in values])
-
-
-def _cell(ws: Worksheet, value: CellValue) -> Cell:
-    # ``append`` gives the cell its place; ``put`` keeps text from AWS from reading as a formula.
-    return put(Cell(ws, row=1, column=1), value)
+        for fix in fixes
+    ]
+    append_note_rows(ws, "Trails that leave accounts unrecorded", rows)

@@ -36,7 +36,8 @@ from orgscan.reports.xlsx_changes import (
     weakener_changes_sheet,
 )
 from orgscan.reports.xlsx_integrity import integrity_sheet
-from orgscan.reports.xlsx_sheet import print_setup, use_workbook_font
+from orgscan.reports.xlsx_print import print_setup
+from orgscan.reports.xlsx_sheet import use_workbook_font
 from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (

@@ -12,8 +12,8 @@ new sheet gets it by declaring its columns: every cell uses one named font (a sp
 program substitutes an unnamed one with whatever it likes); booleans read Yes/No; text wider
 than its column's declared ``width`` wraps and its row is as tall as its tallest cell's lines (a
 program keeps a row's default height otherwise, and wrapped lines print over the next row); a
-sheet too wide to fit one page at ``MIN_PRINT_SCALE`` flows over several pages with its ``key``
-columns repeated on each, instead of shrinking to an unreadable size.
+sheet too wide to fit one page at ``xlsx_print.MIN_PRINT_SCALE`` flows over several pages with
+its ``key`` columns repeated on each, instead of shrinking to an unreadable size.
 """
 
 from __future__ import annotations
@@ -68,16 +68,11 @@ BODY_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
 HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
-_MIN_WIDTH, _MAX_WIDTH = 8, 60
+MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 #: Height of one line of ``FONT_SIZE`` text, and the padding of a row (points).
 LINE_HEIGHT = 13.0
 ROW_PADDING = 2.0
-
-#: A sheet prints no smaller than this (``FONT_SIZE`` × 0.8 = 8 pt).
-MIN_PRINT_SCALE = 80
-#: The printable width of landscape A4 inside the margins ``print_setup`` sets (points).
-PRINTABLE_WIDTH_PT = (11.69 - 0.8) * 72
 
 
 def font(**style: object) -> Font:
@@ -292,7 +287,7 @@ def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[
         ws.print_title_cols = f"A:{get_column_letter(keys)}"
     set_widths(ws, widths, [column.width for column in columns])
     header_lines = max(
-        line_count(h, ws.column_dimensions[get_column_letter(i)].width or _MIN_WIDTH)
+        line_count(h, ws.column_dimensions[get_column_letter(i)].width or MIN_WIDTH)
         for i, h in enumerate(headers, start=1)
     )
     ws.row_dimensions[1].height = row_height(header_lines)
@@ -311,6 +306,37 @@ def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[
         ws.row_dimensions[row_number].height = row_height(lines)
         ws.append(cells)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 1)}"
+
+
+def append_note_rows(ws: Worksheet, title: str, rows: Iterable[Sequence[CellValue | None]]) -> None:
+    """Below a sheet's table (outside its filter): a blank row, ``title``, then ``rows``, each
+    cell wrapped to its column's width and each row as tall as its longest cell, so what is
+    added below a table prints by the same rules as the table (normal or write-only sheet)."""
+    ws.append([])
+    ws.append([put(_loose(ws), title)])
+    styles = _Styles(ws)
+    for values in rows:
+        cells: list[Cell | None] = []
+        lines = 1
+        for index, value in enumerate(values, start=1):
+            if value is None:
+                cells.append(None)
+                continue
+            cell = put(_loose(ws), value)
+            width = int(ws.column_dimensions[get_column_letter(index)].width or MIN_WIDTH)
+            count = line_count(cell.value, width)
+            if count > 1 or _display_width(value) > width:
+                styles.apply(cell, None, wrap=True)
+            lines = max(lines, count)
+            cells.append(cell)
+        ws.row_dimensions[_next_row(ws)].height = row_height(lines)
+        ws.append(cells)
+
+
+def _next_row(ws: Worksheet) -> int:
+    # The row ``append`` writes next: a streamed (write-only) sheet counts its own rows.
+    written = getattr(ws, "rows_written", None)
+    return int(written if written is not None else ws.max_row) + 1
 
 
 def _loose(ws: Worksheet) -> Cell:
@@ -333,51 +359,8 @@ def set_widths(ws: Worksheet, widths: dict[int, int], limits: Sequence[int] = ()
     for column, width in widths.items():
         limit = limits[column - 1] if column <= len(limits) else _MAX_WIDTH
         ws.column_dimensions[get_column_letter(column)].width = max(
-            min(width, limit) + 2, _MIN_WIDTH
+            min(width, limit) + 2, MIN_WIDTH
         )
-
-
-def printed_width(widths: Iterable[float]) -> float:
-    """The width in points of columns ``widths`` (in characters) printed at 100%."""
-    # A column of width w is 7w + 5 pixels in a 10-point font; a pixel is 3/4 of a point.
-    return sum(0.75 * (7 * width + 5) for width in widths)
-
-
-def print_setup(ws: Worksheet, title: str, *, one_page: bool = False) -> None:
-    """Landscape A4, gridlines off, a header naming ``title`` (the run) and a footer with the
-    sheet and page numbers. Fit to the page width (and height too with ``one_page``) when that
-    prints at ``MIN_PRINT_SCALE`` or more; a wider sheet prints at that scale over several pages,
-    its print title columns repeated."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    used = [
-        ws.column_dimensions[get_column_letter(index)].width or _MIN_WIDTH
-        for index in range(1, ws.max_column + 1)
-    ]
-    fits = printed_width(used) * MIN_PRINT_SCALE / 100 <= PRINTABLE_WIDTH_PT
-    if one_page or fits:
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 1 if one_page else 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-    else:
-        ws.page_setup.scale = MIN_PRINT_SCALE
-        ws.sheet_properties.pageSetUpPr.fitToPage = False
-    ws.print_options.horizontalCentered = False
-    # Room for the header and footer above and below the cells (inches).
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
-    ws.page_margins.header = ws.page_margins.footer = 0.3
-    ws.oddHeader.left.text = "CloudTrail Object Lock audit"
-    ws.oddHeader.right.text = header_text(title)
-    ws.oddFooter.left.text = "&A"  # the sheet's name
-    ws.oddFooter.right.text = "Page &P of &N"
-
-
-def header_text(text: str) -> str:
-    """``text`` safe for a page header: ``&`` starts a code there, so it is doubled; control
-    characters are dropped and the length kept within Excel's 255 characters."""
-    clean: str = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return clean.replace("&", "&&")[:200]
 
 
 def _display_width(value: object) -> int:

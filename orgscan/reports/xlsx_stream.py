@@ -37,12 +37,16 @@ class StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]
         super().__init__(parent, title)
         self.before_rows: Callable[[], None] | None = None
         self.max_column = 0
+        #: Rows appended so far (openpyxl's write-only sheet does not count them): the next
+        #: row's height must be set before that row is written.
+        self.rows_written = 0
 
     def append(self, row: Sequence[Any]) -> None:
         """Write ``row`` as the next row (after ``before_rows``, the first time)."""
         self.max_column = max(self.max_column, len(row))
         self._ready()
         super().append(row)
+        self.rows_written += 1
 
     def close(self) -> None:
         """Finish the sheet's file (a sheet without rows gets its setup too)."""

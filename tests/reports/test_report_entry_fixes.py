@@ -17,6 +17,7 @@ from orgscan.reports import ReportInputs
 from orgscan.reports.entry_fixes import entry_fixes
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.xlsx_report import XlsxReport
+from orgscan.wording import plural
 from tests.remediation.builders import LOG_ARCHIVE, WORKLOAD, finding, scan_result
 
 from .page_parser import parse
@@ -86,14 +87,14 @@ def test_the_page_and_the_sheet_show_them_after_the_bucket_fixes() -> None:
     inputs = _inputs()
     fixes = entry_fixes(inputs).rows
     page = " ".join("".join(parse(HtmlReport().render(inputs).decode()).text).split())
-    assert "3 integrity and retro-lock fix(es)" in page
-    assert page.index("unlocked-logs") < page.index("3 integrity and retro-lock fix(es)")
+    assert "3 integrity and retro-lock fixes" in page
+    assert page.index("unlocked-logs") < page.index("3 integrity and retro-lock fixes")
     for fix in fixes:
         assert f"{fix.kind} {fix.fixes}: {fix.summary}" in page
-    assert f"remediation/{WORKLOAD}.sh, 1 step(s)" in page
+    assert f"remediation/{WORKLOAD}.sh, 1 step" in page
     sheet = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Remediation"]
     cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
     title = cells.index(["Integrity and files before the lock"] + [None] * (len(cells[0]) - 1))
     assert [row[:5] for row in cells[title + 1 :]] == [
-        [f.kind, f.fixes, f.summary, f"{f.steps} step(s)", f.script_label] for f in fixes
+        [f.kind, f.fixes, f.summary, plural(f.steps, "step"), f.script_label] for f in fixes
     ]

@@ -96,7 +96,7 @@ def test_the_page_and_workbook_show_the_trails_that_leave_accounts_unrecorded() 
     sheet = load_workbook(io.BytesIO(XlsxReport().render(inputs)))["Remediation"]
     cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert [v for v in cells[-2] if v] == ["Trails that leave accounts unrecorded"]
-    assert cells[-1][:3] == [stopped.trail_arn, "NOT_LOGGING", "1 account(s)"]
+    assert cells[-1][:3] == [stopped.trail_arn, "NOT_LOGGING", "1 account"]
     assert cells[-1][4] == f"1. {entry.steps[0].description}"
     assert cells[-1][5] == f"remediation/{WORKLOAD}.sh"
     page_text = " ".join("".join(parse(HtmlReport().render(inputs).decode()).text).split())
