@@ -17,9 +17,9 @@ lock) has run one after another.
 The tamper step (contract 5.3) then needs, once per account that owns a reported trail or a
 readable trail bucket, ``GetAccountAuthorizationDetails``; per such bucket ``GetBucketPolicy``;
 from the caller one ``DescribeOrganization``, and for the member owners' paths from the root
-one ``ListParents`` per level, two ``ListPoliciesForTarget`` (SCP, RCP) per target on a path,
-and one ``DescribePolicy`` per policy attached there (the two AWS-managed ones and the accounts'
-own SCPs).
+one ``ListParents`` per account and per OU on them (each child's parent once), two
+``ListPoliciesForTarget`` (SCP, RCP) per target on a path, and one ``DescribePolicy`` per
+policy attached there (the two AWS-managed ones and the accounts' own SCPs).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from orgscan.model import ReasonCode
-from orgscan.simulate.spec import OrgSpec, bucket_reason, skip_reason
+from orgscan.simulate.spec import ROOT_PATH, OrgSpec, bucket_reason, skip_reason
 
 #: The integrity reads of each readable bucket, after its lock and versioning.
 INTEGRITY_BUCKET_OPERATIONS = (
@@ -179,7 +179,6 @@ def _tamper_calls(spec: OrgSpec, reported: dict[str, list[str]]) -> Counter[str]
                 owners.add(bucket_owner[bucket].name)
                 buckets.add(bucket)
     targets: set[str] = set()
-    parents = 0
     for name in owners:
         account = accounts[name]
         if account is spec.management:
@@ -187,7 +186,6 @@ def _tamper_calls(spec: OrgSpec, reported: dict[str, list[str]]) -> Counter[str]
         levels = [
             account.ou_path.rsplit("/", depth)[0] for depth in range(account.ou_path.count("/"))
         ]
-        parents += len(levels)
         targets |= {f"account:{name}", *levels}
     own_scps = sum(
         len(accounts[t.split(":", 1)[1]].scps) for t in targets if t.startswith("account:")
@@ -197,7 +195,8 @@ def _tamper_calls(spec: OrgSpec, reported: dict[str, list[str]]) -> Counter[str]
             "organizations.DescribeOrganization": 1,
             "iam.GetAccountAuthorizationDetails": len(owners),
             "s3.GetBucketPolicy": len(buckets),
-            "organizations.ListParents": parents,
+            # Each child's parent is read once: every target on a path but the root.
+            "organizations.ListParents": len(targets - {ROOT_PATH}),
             "organizations.ListPoliciesForTarget": 2 * len(targets),
             "organizations.DescribePolicy": (2 + own_scps) if targets else 0,
         }

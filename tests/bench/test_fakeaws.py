@@ -29,7 +29,7 @@ from orgscan.simulate.denials import simulated_answers
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
-from orgscan.tamper.step import assess_run
+from orgscan.tamper.step import start_run
 from tests.builders import settings_for
 
 SPECS = {
@@ -139,7 +139,7 @@ def _tamper(
     def ref(text: str | None) -> str | None:
         return None if text is None else named(text.split("#")[-1])
 
-    tamper = assess_run(result, sessions, "us-east-1", management, management, ())
+    tamper = start_run(result, sessions, "us-east-1", management, management, ()).result()
     rows = sorted(
         (
             named(r.trail_arn),
@@ -261,7 +261,8 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
-    """Once per owning account, per readable bucket, per target and policy on the paths."""
+    """Once per owning account, per readable bucket, per target and policy on the paths, and
+    one ListParents per account and per OU on them (each child's parent once)."""
     from benchmarks.bound import lower_bound
     from benchmarks.run import _fake_backend, measure_scan
 
@@ -281,3 +282,8 @@ def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
     # One per account that owns a trail or a trail's bucket: the demo's 13.
     assert bound.calls["iam.GetAccountAuthorizationDetails"] == 13
     assert bound.calls["organizations.DescribePolicy"] == 4  # two AWS-managed, two of the demo's
+    # Every target on a path but the root asks for its parent once.
+    assert (
+        bound.calls["organizations.ListParents"]
+        == bound.calls["organizations.ListPoliciesForTarget"] // 2 - 1
+    )
