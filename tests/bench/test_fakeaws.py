@@ -287,3 +287,27 @@ def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
         bound.calls["organizations.ListParents"]
         == bound.calls["organizations.ListPoliciesForTarget"] // 2 - 1
     )
+
+
+def test_the_bound_adds_the_phase_after_the_scan_to_the_scans() -> None:
+    """What follows the scan waits for it: the bound is the sum of the phases' bounds, each the
+    larger of its calls × latency ÷ workers and its longest chain × latency."""
+    from benchmarks.bound import lower_bound
+
+    spec = scale_spec(40, regions=("us-east-1", "eu-west-1"), seed=3)
+    bound = lower_bound(spec, latency_s=0.1, workers=8)
+    scan, after = bound.phases
+    assert "s3.GetObjectLockConfiguration" in scan.calls
+    assert "organizations.ListParents" not in scan.calls
+    assert {"iam.GetAccountAuthorizationDetails", "s3.ListObjectVersions"} <= set(after.calls)
+    assert bound.total_calls == sum(scan.calls.values()) + sum(after.calls.values())
+    # /Root/Workloads/Prod: three ListParents, then the root's listing, then its policy.
+    assert after.chain == 5
+    assert scan.chain == 4
+    for phase in (scan, after):
+        calls = sum(phase.calls.values())
+        assert bound.phase_seconds(phase) == pytest.approx(max(calls * 0.1 / 8, phase.chain * 0.1))
+    assert bound.seconds == pytest.approx(bound.phase_seconds(scan) + bound.phase_seconds(after))
+    # With few calls and many workers, a phase is as long as its chain.
+    wide = lower_bound(spec, latency_s=0.1, workers=100_000)
+    assert wide.seconds == pytest.approx((4 + 5) * 0.1)
