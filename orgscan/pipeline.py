@@ -194,7 +194,11 @@ def _run(
     with hooks.scanning():
         result = execute_scan(plan, sessions, held.executor, progress, clock)
         management = plan.organization.management_account_id
-        result = read_after_scan(result, settings, sessions, held.executor, management)
+        try:
+            result = read_after_scan(result, settings, sessions, held.executor, management)
+        except KeyboardInterrupt:
+            held.interrupted = True  # the reads still queued are dropped, not waited for
+            raise
     if sessions.recorder is not None:
         try:
             sessions.recorder.finish()
