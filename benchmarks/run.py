@@ -115,9 +115,8 @@ def _moto_backend(spec: OrgSpec, latency_s: float, seed: int) -> Iterator[Backen
 
 def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -> Measurement:
     """Run one full scan (of ``accounts`` only, when given) and measure it."""
-    from orgscan.prelock.step import count_prelock
+    from orgscan.pipeline import read_after_scan
     from orgscan.scan import scan_organization
-    from orgscan.tamper.step import assess_run
 
     recorder = CallRecorder()
     # The evidence file is written as in a real run, so its cost is in the figures.
@@ -127,22 +126,15 @@ def measure_scan(backend: Backend, workers: int, accounts: Sequence[str] = ()) -
     )
     settings = ScanSettings(workers=workers, policy=backend.spec.policy, accounts=tuple(accounts))
     responder_before = backend.responder_cpu()
+    management = backend.ids.get(backend.spec.management.name)
     with tempfile.TemporaryDirectory(prefix="orgscan-bench-") as folder:
         evidence.start(Path(folder) / EVIDENCE_FILE)
         wall, cpu = time.perf_counter(), time.process_time()
-        result = scan_organization(settings, sessions)
-        # The run's tamper step, as the pipeline runs it while the evidence is recorded.
-        assess_run(
-            result,
-            sessions,
-            sessions.default_region,
-            backend.ids.get(backend.spec.management.name),
-            sessions.caller_account_id,
-            (),
-        )
-        # The run's pre-lock count (contract 5.4) follows the scan, as in `orgscan scan`.
-        with ThreadPoolExecutor(workers) as pool:
-            result = count_prelock(result, sessions, settings.policy, pool)
+        # One executor for the scan and what follows it, as `orgscan scan` runs them: the
+        # tamper paths and the pre-lock count (contracts 5.3, 5.4) read at the same time.
+        with ThreadPoolExecutor(workers, thread_name_prefix="orgscan") as pool:
+            result = scan_organization(settings, sessions, pool)
+            result = read_after_scan(result, settings, sessions, pool, management)
         evidence_path = evidence.finish()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         evidence_bytes = evidence_path.stat().st_size if evidence_path else 0

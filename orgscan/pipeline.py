@@ -50,7 +50,7 @@ from orgscan.scan import execute_scan
 from orgscan.scan.executors import shutdown
 from orgscan.scan.planning import ScanPlan, plan_scan, utc_now
 from orgscan.scan.progress import ProgressListener
-from orgscan.tamper.step import assess_run, with_tamper
+from orgscan.tamper.step import start_run, with_tamper
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,12 @@ def _run(
     warming = prepare_in_background(settings.formats)
     with hooks.scanning():
         result = execute_scan(plan, sessions, held.executor, progress, clock)
-        result = _tamper_paths(result, plan, settings, sessions)
-        result = count_prelock(result, sessions, settings.policy, held.executor)
+        management = plan.organization.management_account_id
+        try:
+            result = read_after_scan(result, settings, sessions, held.executor, management)
+        except KeyboardInterrupt:
+            held.interrupted = True  # the reads still queued are dropped, not waited for
+            raise
     if sessions.recorder is not None:
         try:
             sessions.recorder.finish()
@@ -245,24 +249,36 @@ def _run(
     )
 
 
-def _tamper_paths(
-    result: ScanResult, plan: ScanPlan, settings: ScanSettings, sessions: SessionFactory
+def read_after_scan(
+    result: ScanResult,
+    settings: ScanSettings,
+    sessions: SessionFactory,
+    executor: Executor,
+    management_account_id: str | None,
 ) -> ScanResult:
-    """Who can weaken each trail's protection (contract 5.3), read while the evidence is
-    still being recorded; an interrupted scan leaves it unassessed."""
+    """Who can weaken each trail's protection (contract 5.3) and the log files written before
+    the lock (5.4), read while the evidence is still being recorded.
+
+    Both read only what the scan found and neither needs the other, so their reads share the
+    run's executor at the same time: the tamper reads are started, the pre-lock count runs, then
+    the tamper paths are evaluated on their answers. An interrupted scan leaves both undone.
+    """
     if any(error.error_code == INTERRUPTED for error in result.errors):
         return result
     began = time.monotonic()
-    tamper = assess_run(
+    tamper = start_run(
         result,
         sessions,
         sessions.default_region,
-        plan.organization.management_account_id,
+        management_account_id,
         sessions.caller_account_id,
         settings.tamper.break_glass_principals,
+        executor,
     )
-    log_phase("tamper paths", began)
-    return with_tamper(result, tamper)
+    result = count_prelock(result, sessions, settings.policy, executor)
+    result = with_tamper(result, tamper.result())
+    log_phase("tamper paths and pre-lock count", began)
+    return result
 
 
 def _plan(settings: ScanSettings, sessions: SessionFactory, held: _Held) -> ScanPlan:

@@ -16,7 +16,7 @@ from orgscan.evidence.evidence_file import RecordedEvidence
 from orgscan.evidence.tamper_replay import ReplayClients
 from orgscan.model import Finding, ScanResult
 from orgscan.tamper.collect import TamperResult
-from orgscan.tamper.step import assess_run
+from orgscan.tamper.step import start_run
 from orgscan.weakeners import Weakener
 
 #: The region the tamper reads are made from when the run names none (the replay ignores it).
@@ -32,14 +32,14 @@ def recompute_tamper(
         return None
     derived = replace(result, findings=tuple(recomputed[arn] for arn in sorted(recomputed)))
     region = result.run.regions[0] if result.run.regions else _FALLBACK_REGION
-    return assess_run(
+    return start_run(
         derived,
         ReplayClients(evidence),
         region,
         None,  # the step reads it again: its recorded DescribeOrganization answer
         result.run.caller_arn.split(":")[4],
         result.run.break_glass_principals or (),
-    )
+    ).result()
 
 
 def tamper_differences(result: ScanResult, tamper: TamperResult | None) -> list[str]:

@@ -7,12 +7,13 @@ that answer from the recorded evidence), so both derive the same rows from the s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgscan.model import LockMode, ScanResult, Status
-from orgscan.tamper.collect import Clients, TamperResult, TrailSubject, assess
+from orgscan.tamper.collect import Clients, Pending, TamperResult, TrailSubject, start
 from orgscan.tamper.evaluate import Organization
 
 
@@ -33,19 +34,43 @@ def subjects(result: ScanResult) -> list[TrailSubject]:
     ]
 
 
-def assess_run(
+def start_run(
     result: ScanResult,
     clients: Clients,
     region: str,
     management_account_id: str | None,
     caller_account_id: str,
     break_glass: Sequence[str],
-) -> TamperResult:
-    """Read and evaluate the tamper paths of every trail of ``result``; the caller's account
-    reads the organization's policies."""
-    management = _management(clients, caller_account_id, region, result, management_account_id)
-    organization = Organization(management, result.run.organization_id)
-    return assess(subjects(result), clients, region, organization, caller_account_id, break_glass)
+    executor: Executor | None = None,
+) -> Pending:
+    """Start reading the tamper paths of every trail of ``result`` on ``executor`` and return
+    at once (the run counts the log files before the lock meanwhile, on the same executor);
+    ``result()`` of what it returns evaluates them. The caller's account reads the
+    organization's policies. Without ``executor``, one read after the other in this thread."""
+
+    def organization() -> Organization:
+        management = _management(clients, caller_account_id, region, result, management_account_id)
+        return Organization(management, result.run.organization_id)
+
+    found: Future[Organization] = (
+        executor.submit(organization) if executor is not None else _done(organization())
+    )
+    return start(
+        subjects(result),
+        clients,
+        region,
+        found,
+        caller_account_id,
+        break_glass,
+        executor,
+        management_hint=management_account_id,
+    )
+
+
+def _done(organization: Organization) -> Future[Organization]:
+    future: Future[Organization] = Future()
+    future.set_result(organization)
+    return future
 
 
 def _management(

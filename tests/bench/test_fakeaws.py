@@ -29,7 +29,7 @@ from orgscan.simulate.denials import simulated_answers
 from orgscan.simulate.fakeaws import FakeAws
 from orgscan.simulate.scale import scale_spec
 from orgscan.simulate.spec import OrgSpec
-from orgscan.tamper.step import assess_run
+from orgscan.tamper.step import start_run
 from tests.builders import settings_for
 
 SPECS = {
@@ -139,7 +139,7 @@ def _tamper(
     def ref(text: str | None) -> str | None:
         return None if text is None else named(text.split("#")[-1])
 
-    tamper = assess_run(result, sessions, "us-east-1", management, management, ())
+    tamper = start_run(result, sessions, "us-east-1", management, management, ()).result()
     rows = sorted(
         (
             named(r.trail_arn),
@@ -261,7 +261,8 @@ def test_the_benchmark_prints_its_table(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
-    """Once per owning account, per readable bucket, per target and policy on the paths."""
+    """Once per owning account, per readable bucket, per target and policy on the paths, and
+    one ListParents per account and per OU on them (each child's parent once)."""
     from benchmarks.bound import lower_bound
     from benchmarks.run import _fake_backend, measure_scan
 
@@ -281,3 +282,32 @@ def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
     # One per account that owns a trail or a trail's bucket: the demo's 13.
     assert bound.calls["iam.GetAccountAuthorizationDetails"] == 13
     assert bound.calls["organizations.DescribePolicy"] == 4  # two AWS-managed, two of the demo's
+    # Every target on a path but the root asks for its parent once.
+    assert (
+        bound.calls["organizations.ListParents"]
+        == bound.calls["organizations.ListPoliciesForTarget"] // 2 - 1
+    )
+
+
+def test_the_bound_adds_the_phase_after_the_scan_to_the_scans() -> None:
+    """What follows the scan waits for it: the bound is the sum of the phases' bounds, each the
+    larger of its calls × latency ÷ workers and its longest chain × latency."""
+    from benchmarks.bound import lower_bound
+
+    spec = scale_spec(40, regions=("us-east-1", "eu-west-1"), seed=3)
+    bound = lower_bound(spec, latency_s=0.1, workers=8)
+    scan, after = bound.phases
+    assert "s3.GetObjectLockConfiguration" in scan.calls
+    assert "organizations.ListParents" not in scan.calls
+    assert {"iam.GetAccountAuthorizationDetails", "s3.ListObjectVersions"} <= set(after.calls)
+    assert bound.total_calls == sum(scan.calls.values()) + sum(after.calls.values())
+    # /Root/Workloads/Prod: three ListParents, then the root's listing, then its policy.
+    assert after.chain == 5
+    assert scan.chain == 4
+    for phase in (scan, after):
+        calls = sum(phase.calls.values())
+        assert bound.phase_seconds(phase) == pytest.approx(max(calls * 0.1 / 8, phase.chain * 0.1))
+    assert bound.seconds == pytest.approx(bound.phase_seconds(scan) + bound.phase_seconds(after))
+    # With few calls and many workers, a phase is as long as its chain.
+    wide = lower_bound(spec, latency_s=0.1, workers=100_000)
+    assert wide.seconds == pytest.approx((4 + 5) * 0.1)

@@ -27,7 +27,7 @@ from orgscan.cli import app
 from orgscan.config import build_settings
 from orgscan.remediation.planfile import ALLOWED_CHECKS, ALLOWED_OPERATIONS
 from orgscan.scan import scan_organization
-from orgscan.tamper.step import assess_run
+from orgscan.tamper.step import start_run
 from tests.fake_org import fake_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,14 +111,14 @@ def recorded() -> dict[str, set[str]]:
         )
         result = scan_organization(settings, sessions)
         # The run's tamper step, as the pipeline runs it after the scan (contract 5.3).
-        tamper = assess_run(
+        tamper = start_run(
             result,
             sessions,
             sessions.default_region,
             org.management_account_id,
             sessions.caller_account_id,
             (),
-        )
+        ).result()
     assert len(result.findings) == len(org.trails)  # a full scan, not one cut short
     assert tamper.weakeners  # the tamper reads were answered, not refused
     return calls

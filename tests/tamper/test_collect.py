@@ -155,8 +155,9 @@ class _OneClient:
     ids=["none", "two", "a-loop"],
 )
 def test_an_account_path_that_cannot_be_read_is_unread_not_a_crash(parents: Any) -> None:
-    from orgscan.tamper.collect import _Reader, _Unread
+    from orgscan.tamper.reader import Reader
+    from orgscan.tamper.sources import Unread
 
-    reader = _Reader(_OneClient(_Parents(parents)), "us-east-1", "111111111111", "111111111111")
-    with pytest.raises(_Unread, match="organizations 222222222222"):
+    reader = Reader(_OneClient(_Parents(parents)), "us-east-1", "111111111111")
+    with pytest.raises(Unread, match="organizations 222222222222"):
         reader.org_policies("222222222222")
