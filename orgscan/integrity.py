@@ -290,8 +290,8 @@ def _public_access(subject: Subject, _: Policy) -> IntegrityCheck:
 
 
 def _prelock(subject: Subject, _: Policy) -> IntegrityCheck | None:
-    # Counted after the other checks (only PASS buckets, not with --no-prelock): a finding
-    # gains the entry when its count is set (``Finding``), from the same ``prelock_check``.
+    # Counted after the other checks (only PASS buckets, not with --no-prelock): the count
+    # adds its entry where it is set (``prelock.step.with_prelock``), from ``prelock_check``.
     return prelock_check(subject.prelock) if subject.prelock is not None else None
 
 

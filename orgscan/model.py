@@ -310,16 +310,6 @@ class Finding:
     #: prefixes checked are, in ``prelock``); set by the scan, None when read from a file.
     s3_key_prefix: str | None = None
 
-    def __post_init__(self) -> None:
-        # The count is set after the other checks ran, so PRELOCK is derived here, where the
-        # count lands. An entry already there (read from findings.json) is kept as written:
-        # ``verify --recompute`` compares it with the one the evidence gives.
-        counted = self.prelock
-        if counted is not None and all(
-            c.check is not IntegrityCode.PRELOCK for c in self.integrity
-        ):
-            object.__setattr__(self, "integrity", (*self.integrity, prelock_check(counted)))
-
 
 @dataclass(frozen=True)
 class ScanError:

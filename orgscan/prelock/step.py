@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from orgscan.error_codes import INTERRUPTED
-from orgscan.model import Finding, Policy, ScanResult, Status
+from orgscan.model import Finding, IntegrityCode, Policy, ScanResult, Status, prelock_check
 from orgscan.prelock.inventory import from_inventory
 from orgscan.prelock.sample import sample
 from orgscan.prelock_count import Prelock, PrelockSource
@@ -111,14 +111,17 @@ def assess(
 
 
 def with_prelock(findings: Iterable[Finding], counts: Mapping[str, Prelock]) -> tuple[Finding, ...]:
-    """``findings`` with each PASS finding's bucket count (None for the others)."""
-    return tuple(
-        replace(
-            finding,
-            prelock=counts.get(finding.bucket_name) if finding.status is Status.PASS else None,
-        )
-        for finding in findings
-    )
+    """``findings`` with each PASS finding's bucket count (None for the others) and the
+    ``PRELOCK`` integrity entry that count makes (contract 5.2), in place of any earlier one."""
+    return tuple(_counted(finding, counts) for finding in findings)
+
+
+def _counted(finding: Finding, counts: Mapping[str, Prelock]) -> Finding:
+    count = counts.get(finding.bucket_name) if finding.status is Status.PASS else None
+    checks = tuple(c for c in finding.integrity if c.check is not IntegrityCode.PRELOCK)
+    if count is not None:
+        checks += (prelock_check(count),)
+    return replace(finding, prelock=count, integrity=checks)
 
 
 def count_prelock(

@@ -30,6 +30,7 @@ from orgscan.model import (
     Status,
     Versioning,
 )
+from orgscan.prelock.step import with_prelock
 from orgscan.prelock_count import Prelock, PrelockSource
 from tests import builders
 
@@ -263,7 +264,7 @@ def test_prelock_follows_the_count_set_on_the_finding(
 ) -> None:
     plain = replace(builders.finding(), integrity=judge().checks)
     assert IntegrityCode.PRELOCK not in {c.check for c in plain.integrity}  # not counted
-    counted = replace(plain, prelock=_counted(unprotected, error))
+    (counted,) = with_prelock([plain], {plain.bucket_name: _counted(unprotected, error)})
     # Last, after the checks the scan made before the count, with the count's own sentence.
     last = counted.integrity[-1]
     assert counted.integrity[:-1] == plain.integrity
@@ -281,3 +282,6 @@ def test_a_recorded_prelock_entry_is_kept_as_written() -> None:
     forged = IntegrityCheck(IntegrityCode.PRELOCK, Status.PASS, "none")
     read = replace(builders.finding(), integrity=(forged,), prelock=_counted(3))
     assert read.integrity == (forged,)
+    # The count the evidence gives replaces it: the difference is named, never hidden.
+    (derived,) = with_prelock([read], {read.bucket_name: _counted(3)})
+    assert [c.status for c in derived.integrity] == [Status.WARN]
