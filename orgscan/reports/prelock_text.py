@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from orgscan.model import Finding
 from orgscan.prelock_count import Prelock, PrelockSource
+from orgscan.wording import plural
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,16 @@ def prelock_line(rows: list[PrelockRow]) -> str | None:
             f"{' sampled' if row.count.source is PrelockSource.SAMPLE else ''})"
             for row in warned
         )
+        holds = "holds" if len(warned) == 1 else "hold"
         parts.append(
-            f"{len(warned)} PASS bucket(s) hold {files} log file(s) written before the lock, "
-            f"with no retention in force: {named}"
+            f"{plural(len(warned), 'PASS bucket')} {holds} {plural(files, 'log file')} written "
+            f"before the lock, with no retention in force: {named}"
         )
     if clean:
         parts.append(
-            f"{clean} found none in what was checked (a sample cannot prove there are none)"
+            f"in {plural(clean, 'other bucket')} none were found in what was checked (a sample "
+            "cannot prove there are none)"
         )
     if failed:
-        parts.append(f"{len(failed)} could not be counted")
+        parts.append(f"{plural(len(failed), 'bucket')} could not be counted")
     return "Log files before the lock: " + "; ".join(parts) + "."

@@ -42,9 +42,9 @@ def test_the_page_shows_the_counts_and_what_a_sample_cannot_prove() -> None:
     result, found, clean = _counted()
     page = HtmlReport().render(ReportInputs(result=result)).decode("utf-8")
     assert (
-        "Log files before the lock: 1 PASS bucket(s) hold 5 log file(s) written before the "
-        f"lock, with no retention in force: {found} (5 of 7 sampled); 1 found none in what was "
-        "checked (a sample cannot prove there are none)." in page
+        "Log files before the lock: 1 PASS bucket holds 5 log files written before the "
+        f"lock, with no retention in force: {found} (5 of 7 sampled); in 1 other bucket none "
+        "were found in what was checked (a sample cannot prove there are none)." in page
     )
     section = page[page.index('<section id="prelock"') :]
     section = section[: section.index("</section>")]
