@@ -100,6 +100,6 @@ def test_the_page_and_workbook_show_the_trails_that_leave_accounts_unrecorded() 
     assert cells[-1][4] == f"1. {entry.steps[0].description}"
     assert cells[-1][5] == f"remediation/{WORKLOAD}.sh"
     page_text = " ".join("".join(parse(HtmlReport().render(inputs).decode()).text).split())
-    assert "1 trail(s) that leave accounts unrecorded" in page_text
+    assert "1 trail that leaves accounts unrecorded" in page_text
     assert entry.explanation in page_text
     assert entry.steps[0].description in page_text

@@ -98,4 +98,4 @@ def test_the_workbook_and_page_show_who_can_weaken() -> None:
     assert "Who can weaken" in page
     assert "3 roles in log-archive can stop or change trail org-trail" in page
     assert page.index("org-trail (1 only") < page.index(">PASS<", page.index('id="tamper"'))
-    assert "2 more row(s)" in page
+    assert "2 more rows" in page
