@@ -119,11 +119,14 @@ def recompute(run_dir: Path) -> Recomputation:
     evidence = load_evidence(path)
     recomputed = {finding.trail_arn: finding for finding in recompute_findings(result, evidence)}
     differences = _finding_differences(result, recomputed)
-    differences += tamper_differences(result, recompute_tamper(result, recomputed, evidence))
+    note = wording_note(result)
+    differences += tamper_differences(
+        result, recompute_tamper(result, recomputed, evidence), compare_wording=note is None
+    )
     regions = account_regions(result, evidence)
     accounts = with_verdicts(result.accounts, list(recomputed.values()), regions)
     differences += account_differences(result.accounts, accounts)
-    return Recomputation(differences, wording_note(result))
+    return Recomputation(differences, note)
 
 
 def wording_note(result: ScanResult) -> str | None:

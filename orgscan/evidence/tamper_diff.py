@@ -42,9 +42,12 @@ def recompute_tamper(
     ).result()
 
 
-def tamper_differences(result: ScanResult, tamper: TamperResult | None) -> list[str]:
+def tamper_differences(
+    result: ScanResult, tamper: TamperResult | None, *, compare_wording: bool = True
+) -> list[str]:
     """One line per weakener row or tamper field of ``result`` the evidence does not give, and
-    per row the evidence gives that findings.json lacks."""
+    per row the evidence gives that findings.json lacks. ``tamper_reason`` is wording, compared
+    only with ``compare_wording`` (a run this version wrote), as a finding's ``reason`` is."""
     if tamper is None or result.weakeners is None:
         return []
     claimed, derived = set(result.weakeners), set(tamper.weakeners)
@@ -67,7 +70,7 @@ def tamper_differences(result: ScanResult, tamper: TamperResult | None) -> list[
                 f"{finding.trail_arn}: tamper_status is {shown} in findings.json, "
                 f"the evidence gives {status.value!r}"
             )
-        elif finding.tamper_reason != reason:
+        elif compare_wording and finding.tamper_reason != reason:
             differences.append(
                 f"{finding.trail_arn}: tamper_reason is {finding.tamper_reason!r} in "
                 f"findings.json, the evidence gives {reason!r}"

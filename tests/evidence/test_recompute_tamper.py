@@ -53,6 +53,22 @@ def test_a_changed_tamper_status_is_named(demo_run: Path) -> None:
     ) in out
 
 
+def test_tamper_reason_wording_is_compared_only_for_this_versions_runs(demo_run: Path) -> None:
+    document = read_findings(demo_run)
+    finding = next(f for f in document["findings"] if f["tamper_reason"])
+    finding["tamper_reason"] = "worded differently by another version"
+    reseal(demo_run, document)
+    code, out, _ = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 1
+    assert f"{finding['trail_arn']}: tamper_reason is" in out
+    # Written by another version: the wording is not held against it, the facts still are.
+    document["run"]["tool_version"] = "0.0.9"
+    reseal(demo_run, document)
+    code, out, err = run_cli("verify", "--recompute", str(demo_run))
+    assert code == 0, out + err
+    assert f"{finding['trail_arn']}: tamper_reason is" not in out
+
+
 def test_widening_break_glass_is_caught(demo_run: Path) -> None:
     """Recorded patterns are what the rows are judged with: marking rows break-glass without
     the patterns to match is a difference, not an accepted principal."""
