@@ -17,7 +17,8 @@ trail its state and rotation. Its chain: role → regions → trails → [bucket
 **After the scan**, two steps read at the same time. The pre-lock count needs, per PASS bucket,
 its inventory lookup and a listing (``HeadObject`` per sampled file); chain: 2. The tamper step
 (contract 5.3) needs, once per account that owns a reported trail or a readable trail bucket,
-``GetAccountAuthorizationDetails``; per such bucket ``GetBucketPolicy``; from the caller one
+``GetAccountAuthorizationDetails``; per such bucket ``GetBucketPolicy``; per unique KMS key of a
+reported trail ``GetKeyPolicy``; from the caller one
 ``DescribeOrganization``, and for the member owners' paths from the root one ``ListParents`` per
 account and per OU on them (each child's parent once), two ``ListPoliciesForTarget`` (SCP, RCP)
 per target on a path, and one ``DescribePolicy`` per policy attached there (the two AWS-managed
@@ -160,6 +161,7 @@ def lower_bound(
     calls["kms.DescribeKey"] = calls["kms.GetKeyRotationStatus"] = len(keys)
     tamper, tamper_chain = _tamper_calls(spec, trails_by_account(spec))
     after.update(tamper)
+    after["kms.GetKeyPolicy"] = len(keys)  # each trail key's policy, a tamper path
     # The pre-lock count's chain is its inventory lookup, then the listing.
     prelock_chain = 2 if after["s3.ListObjectVersions"] else 0
     phases = (

@@ -272,6 +272,7 @@ def test_the_bound_counts_the_tamper_reads_a_scan_makes() -> None:
     tamper_reads = (
         "iam.GetAccountAuthorizationDetails",
         "s3.GetBucketPolicy",
+        "kms.GetKeyPolicy",
         "organizations.ListParents",
         "organizations.ListPoliciesForTarget",
         "organizations.DescribePolicy",
