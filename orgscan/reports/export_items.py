@@ -148,16 +148,7 @@ def _finding_item(finding: Finding, partition: str, controls: tuple[Control, ...
         title=f"CloudTrail trail {finding.trail_name}: log bucket {finding.bucket_name} "
         f"{_bucket_outcome(finding.status)}",
         description=finding.reason,
-        resources=(
-            ExportResource(
-                "AwsCloudTrailTrail",
-                "AWS::CloudTrail::Trail",
-                finding.trail_arn,
-                finding.trail_name,
-                finding.home_region,
-            ),
-            _bucket_resource(finding, partition),
-        ),
+        resources=(_trail_resource(finding), _bucket_resource(finding, partition)),
         requirements=_labels(controls),
         standards=_standards(controls),
         details=_tamper_details(finding),
@@ -177,13 +168,7 @@ def _tamper_details(finding: Finding) -> tuple[tuple[str, str], ...]:
 def _integrity_item(
     finding: Finding, check: IntegrityCheck, partition: str, controls: tuple[Control, ...]
 ) -> ExportItem:
-    trail = ExportResource(
-        "AwsCloudTrailTrail",
-        "AWS::CloudTrail::Trail",
-        finding.trail_arn,
-        finding.trail_name,
-        finding.home_region,
-    )
+    trail = _trail_resource(finding)
     # What the check is about, beside the trail: its key, or its bucket.
     if check.check is IntegrityCode.KMS_KEY and finding.kms_key_arn:
         region = finding.kms_key_arn.split(":")[3] or finding.home_region
@@ -208,6 +193,17 @@ def _integrity_item(
         resources=resources,
         requirements=_labels(controls),
         standards=_standards(controls),
+    )
+
+
+def _trail_resource(finding: Finding) -> ExportResource:
+    """The trail as a resource of an exported result."""
+    return ExportResource(
+        "AwsCloudTrailTrail",
+        "AWS::CloudTrail::Trail",
+        finding.trail_arn,
+        finding.trail_name,
+        finding.home_region,
     )
 
 

@@ -1,11 +1,10 @@
 """What to fix per failing bucket: the Remediation sheet's rows and the page's bucket sections.
 
 ``remediation_rows`` is the one entry point both reports call; its rows follow the plan's
-ranking (``orgscan.remediation.ranking``), the order ``orgscan remediate`` shows, and
-``what_to_run`` is the page's bounded "what to run first". The rows are the remediation
-plan's: its strategy, steps, script and warnings per bucket. Report inputs without a plan get
-the plan ``orgscan scan`` would have built with default settings, so the reports never speak a
-second remediation vocabulary of their own.
+ranking (``orgscan.remediation.ranking``), the order ``orgscan remediate`` shows. The rows
+are the remediation plan's: its strategy, steps, script and warnings per bucket. Report inputs
+without a plan get the plan ``orgscan scan`` would have built with default settings, so the
+reports never speak a second remediation vocabulary of their own.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from orgscan.model import Status
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.plan_model import EntryKind, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action, rank_plan
+from orgscan.remediation.ranking import RankedEntry, rank_plan
 from orgscan.reports import ReportInputs
 from orgscan.reports.summary import BucketSummary, ReportSummary
 
@@ -84,11 +83,6 @@ def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[Reme
     # Stable: the buckets without steps keep the summary's most-urgent-first order.
     rows.sort(key=lambda row: (row.order is None, row.order or 0))
     return tuple(rows)
-
-
-def what_to_run(rows: tuple[RemediationRow, ...]) -> FirstAction | None:
-    """The first action of the ranked ``rows`` and how many scripts follow it."""
-    return first_action(tuple(row.ranked for row in rows if row.ranked is not None))
 
 
 @dataclass(frozen=True)

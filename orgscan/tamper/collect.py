@@ -12,11 +12,9 @@ is either. A source that cannot be read is named in ``unread``: the trail is the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from orgscan.model import Status
 from orgscan.tamper.evaluate import (
@@ -229,8 +227,3 @@ def _targets(subject: TrailSubject, reader: Reader, unread: list[str]) -> list[T
             Target(subject.trail_arn, TargetKind.KEY, subject.kms_key_arn, key_account, key_policy)
         )
     return targets
-
-
-def policy_json(doc: Mapping[str, Any]) -> str:
-    """A policy document as the compact JSON IAM and Organizations measure."""
-    return json.dumps(doc, separators=(",", ":"))

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import lru_cache
-from typing import Any
 from urllib.parse import unquote
 
 
@@ -291,8 +290,3 @@ def surer(
     if one[1] is None or (other[1] is not None and other[1] < one[1]):
         return other
     return one
-
-
-def as_json(value: Any) -> str:
-    """A policy document as compact JSON, the form whose length IAM limits."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=False)
