@@ -122,15 +122,17 @@ def merge_query(minimum: int) -> str:
     put-bucket-lifecycle-configuration (without the bucket), every expiration reaching the log
     folders shorter than ``minimum`` raised to it, everything else as it was."""
     days = _number(minimum)
+    # JMESPath has no empty object (but in backquotes, which bash would expand): where nothing
+    # changes, a rule is merged with its own Status, the document with a key set again later.
     raises = ", ".join(
         f"({_reaching()} && {field}.{key} < {days} && {{{field}: merge({field}, {{{key}: "
-        f"{days}}})}}) || {{}}"
+        f"{days}}})}}) || {{Status: Status}}"
         for field, key in DAYS_FIELDS
     )
     size = "TransitionDefaultMinimumObjectSize"
     return (
-        f"merge({{LifecycleConfiguration: {{Rules: Rules[*].merge(@, {raises})}}}}, "
-        f"({size} && {{{size}: {size}}}) || {{}})"
+        f"merge(({size} && {{{size}: {size}}}) || {{LifecycleConfiguration: Rules}}, "
+        f"{{LifecycleConfiguration: {{Rules: Rules[*].merge(@, {raises})}}}})"
     )
 
 
