@@ -27,6 +27,16 @@ class Account:
     state: str
 
 
+#: Where CloudTrail writes under a trail's ``S3KeyPrefix`` (or the bucket's root).
+LOGS_FOLDER = "AWSLogs/"
+
+
+def logs_prefix(s3_key_prefix: str | None) -> str:
+    """The folder of a trail's log files: ``<S3KeyPrefix>/AWSLogs/``."""
+    prefix = (s3_key_prefix or "").strip("/")
+    return f"{prefix}/{LOGS_FOLDER}" if prefix else LOGS_FOLDER
+
+
 @dataclass(frozen=True)
 class Trail:
     """A CloudTrail trail, identified by its ARN; the owner is the account in the ARN."""
@@ -144,6 +154,11 @@ class LifecycleRule:
     prefix: str
     tagged: bool
     days: int
+
+    def reaches(self, logs: str) -> bool:
+        """True when the rule acts on log files under ``logs`` (a trail's ``logs_prefix``)."""
+        # A rule on a shorter prefix covers every log file; one on a longer prefix some.
+        return not self.tagged and (logs.startswith(self.prefix) or self.prefix.startswith(logs))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orgscan.error_codes import MISSING_BUCKET_CODES
-from orgscan.facts import BLOCK_SETTINGS, AccountBlock, BucketFacts, KeyFacts, Trail
+from orgscan.facts import (
+    BLOCK_SETTINGS,
+    AccountBlock,
+    BucketFacts,
+    KeyFacts,
+    Trail,
+    logs_prefix,
+)
 from orgscan.jsondoc import typed_value
 from orgscan.model import (
     MAX_RETENTION_DAYS,
@@ -57,8 +64,7 @@ class Subject:
     @property
     def log_prefix(self) -> str:
         """Where CloudTrail writes the trail's files: its S3KeyPrefix, then ``AWSLogs/``."""
-        prefix = (self.trail.s3_key_prefix or "").strip("/")
-        return f"{prefix}/AWSLogs/" if prefix else "AWSLogs/"
+        return logs_prefix(self.trail.s3_key_prefix)
 
 
 @dataclass(frozen=True)
@@ -110,13 +116,7 @@ def lifecycle_expiration_days(subject: Subject) -> int | None:
     if integrity is None or integrity.lifecycle is None:
         return None
     logs = subject.log_prefix
-    reaching = [
-        rule.days
-        for rule in integrity.lifecycle
-        # A rule on a shorter prefix covers every log file; one on a longer prefix some.
-        if not rule.tagged and (logs.startswith(rule.prefix) or rule.prefix.startswith(logs))
-    ]
-    return min(reaching, default=None)
+    return min((rule.days for rule in integrity.lifecycle if rule.reaches(logs)), default=None)
 
 
 def public_access_blocked(subject: Subject) -> bool | None:

@@ -121,6 +121,15 @@ def lifecycle_rules(rules: Any) -> tuple[LifecycleRule, ...]:
     return tuple(found)
 
 
+def rule_reaches(rule: Mapping[str, Any], logs: str) -> bool:
+    """True when the raw lifecycle ``rule`` is enabled and its filter reaches the log files
+    under ``logs``: the test the LIFECYCLE check puts to every rule it counts."""
+    if rule.get("Status") != "Enabled":
+        return False
+    prefix, tagged = _filter(rule)
+    return LifecycleRule(prefix, tagged, 0).reaches(logs)
+
+
 def block_settings(answer: Mapping[str, Any]) -> frozenset[str]:
     """The Block Public Access settings an answer turns on."""
     config = answer.get("PublicAccessBlockConfiguration") or {}

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from orgscan.error_codes import INTERRUPTED
+from orgscan.facts import logs_prefix
 from orgscan.model import Finding, IntegrityCode, Policy, ScanResult, Status, prelock_check
 from orgscan.prelock.inventory import from_inventory
 from orgscan.prelock.sample import sample
@@ -26,9 +27,6 @@ from orgscan.tamper.collect import Clients
 
 log = logging.getLogger(__name__)
 
-#: Where CloudTrail writes under a trail's ``S3KeyPrefix`` (or the bucket's root).
-LOGS_FOLDER = "AWSLogs/"
-
 
 @dataclass(frozen=True)
 class Subject:
@@ -38,12 +36,6 @@ class Subject:
     account_id: str
     region: str
     prefixes: tuple[str, ...]
-
-
-def logs_prefix(s3_key_prefix: str | None) -> str:
-    """The folder of a trail's log files: ``<S3KeyPrefix>/AWSLogs/``."""
-    prefix = (s3_key_prefix or "").strip("/")
-    return f"{prefix}/{LOGS_FOLDER}" if prefix else LOGS_FOLDER
 
 
 def subjects(

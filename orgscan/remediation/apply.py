@@ -12,7 +12,9 @@ facts stops there. Then the step's guards read what the change would break (a st
 retention it would lower, replication to an unlocked destination, access logs delivered into
 the bucket) and stop it with their reason. ``PutBucketPolicy`` merges by ``Sid``
 (``merged_policy``): orgscan's statements are added or updated, every other statement is kept,
-and the old bucket's statements that still apply are copied. An account's plan stops at its
+and the old bucket's statements that still apply are copied. ``PutBucketLifecycleConfiguration``
+sends the live configuration with only the expirations of the log files that are too short
+raised (``lifecycle``). An account's plan stops at its
 first failed step, and a failure also stops the later steps of the same bucket (an
 ``UpdateTrail`` must not point a trail at a bucket that was not finished). Each outcome names
 the resource changed and what was sent.
@@ -40,6 +42,8 @@ from orgscan.remediation.client_calls import (
     check_holds,
     read_state,
 )
+from orgscan.remediation.lifecycle import OPERATION as LIFECYCLE_OPERATION
+from orgscan.remediation.lifecycle_merge import put_raised_lifecycle
 from orgscan.remediation.merged_policy import merged_policy
 from orgscan.remediation.plan_model import (
     APPLIED_KINDS,
@@ -211,6 +215,11 @@ def _run_step(entry: PlanEntry, step: Step, clients: ClientFactory) -> StepOutco
         client = clients.client(step.account_id, step.service.value, step.region)
         if step.operation == "PutBucketPolicy":
             return _put_merged_policy(entry, step, client, clients)
+        if step.operation == LIFECYCLE_OPERATION:
+            # Read and merged now: the trails' log folders and the bucket's live rules.
+            sent, notes = put_raised_lifecycle(step, client, clients)
+            status = StepStatus.ALREADY_DONE if sent is None else StepStatus.APPLIED
+            return _outcome(entry, step, status, None, None, sent=sent, notes=notes)
         if step.check is not None and check_holds(client, step.check):
             return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None)
         _require(preconditions(entry, step), clients)

@@ -37,6 +37,8 @@ ACTION_OF_OPERATION: Mapping[tuple[Service, str], str] = {
     (Service.S3, "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     (Service.S3, "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
     (Service.S3, "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    (Service.S3, "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    (Service.S3, "PutBucketLifecycleConfiguration"): "s3:PutLifecycleConfiguration",
     (Service.S3CONTROL, "CreateJob"): "s3:CreateJob",
     (Service.S3CONTROL, "ListJobs"): "s3:ListJobs",
 }
@@ -120,9 +122,17 @@ def _grants(
                 yield "s3:GetBucketPolicy", f"arn:{partition}:s3:::{entry.bucket_name}"
             if step.operation == "PutBucketPolicy":
                 yield "s3:GetBucketPolicy", _resource(step.service, step.parameters, partition)
+            if step.operation == "PutBucketLifecycleConfiguration":
+                # --apply reads the bucket's rules to merge into, and (below) each trail.
+                yield "s3:GetLifecycleConfiguration", resource
         # The live preconditions read trails and the old bucket as the account that owns
         # them, which may not be the step's.
         for step in entry.steps:
+            if step.operation == "PutBucketLifecycleConfiguration":
+                # Each trail's log folder, read by the trail's owner.
+                for arn in step.fixes:
+                    if accounts is None or arn.split(":")[4] in accounts:
+                        yield "cloudtrail:GetTrail", arn
             for condition in preconditions(entry, step):
                 for live in condition.reads:
                     if accounts is None or live.account_id in accounts:

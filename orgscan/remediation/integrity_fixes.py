@@ -7,10 +7,15 @@ entry per (resource, check) that does not pass, holding the steps that turn it t
   owner in its region, never touching the key policy;
 - ``PUBLIC_ACCESS`` not fully blocked: ``PutPublicAccessBlock`` with all four settings on the
   bucket, by its owner. A bucket whose policy makes it public gets advice only: blocking it
-  would change who can read it, and which statement to remove is the owner's call.
+  would change who can read it, and which statement to remove is the owner's call;
+- ``LIFECYCLE`` because a rule expires log files sooner than the policy's minimum (FAIL) or
+  the bucket's default retention (WARN): ``PutBucketLifecycleConfiguration`` by the bucket's
+  owner, the live configuration with those expirations raised to the longer of the two,
+  merged when it runs (``lifecycle``). A LIFECYCLE FAIL of a missing bucket is the bucket
+  entry's.
 
 A resource several trails share (a bucket, a key) gets one entry naming every such trail.
-Other checks (``DELIVERY``, ``LIFECYCLE``) get no entry here.
+``DELIVERY`` gets no entry here.
 """
 
 from __future__ import annotations
@@ -27,34 +32,58 @@ from orgscan.remediation.integrity_steps import (
     key_home,
     log_file_validation_step,
 )
+from orgscan.remediation.lifecycle import OPERATION, lifecycle_explanation, lifecycle_step
 from orgscan.remediation.plan_model import EntryKind, PlanEntry, Service, Step
 
 #: Checks an integrity entry can fix, in the order their entries are listed.
-FIXED = (IntegrityCode.LOG_FILE_VALIDATION, IntegrityCode.KMS_KEY, IntegrityCode.PUBLIC_ACCESS)
+FIXED = (
+    IntegrityCode.LOG_FILE_VALIDATION,
+    IntegrityCode.KMS_KEY,
+    IntegrityCode.PUBLIC_ACCESS,
+    IntegrityCode.LIFECYCLE,
+)
 
 
 def _status(finding: Finding, check: IntegrityCode) -> Status | None:
     return next((c.status for c in finding.integrity if c.check is check), None)
 
 
-def integrity_entries(findings: Iterable[Finding]) -> list[PlanEntry]:
-    """One entry per (resource, check) whose check is WARN or FAIL on some finding."""
+def lifecycle_target(finding: Finding, minimum: int | None) -> int | None:
+    """The days the lifecycle step raises the finding's log files' expirations to: the longer
+    of ``minimum`` (the policy's ``min_retention_days``) and the bucket's default retention,
+    when its LIFECYCLE does not pass because a rule is shorter; None otherwise."""
+    days = finding.lifecycle_expiration_days
+    target = max(minimum or 0, finding.retention_days or 0)
+    status = _status(finding, IntegrityCode.LIFECYCLE)
+    if status in (Status.FAIL, Status.WARN) and days is not None and days < target:
+        return target
+    return None
+
+
+def integrity_entries(findings: Iterable[Finding], minimum: int | None = None) -> list[PlanEntry]:
+    """One entry per (resource, check) whose check is WARN or FAIL on some finding (for
+    LIFECYCLE: a rule shorter than ``minimum``, the policy's, or the default retention)."""
     groups: dict[tuple[IntegrityCode, str], list[Finding]] = {}
     for finding in sorted(findings, key=lambda f: f.trail_arn):
         for check in FIXED:
             if _status(finding, check) not in (Status.WARN, Status.FAIL):
                 continue
+            if check is IntegrityCode.LIFECYCLE and lifecycle_target(finding, minimum) is None:
+                continue
             resource = {
                 IntegrityCode.LOG_FILE_VALIDATION: finding.trail_arn,
                 IntegrityCode.KMS_KEY: finding.kms_key_arn or "",
                 IntegrityCode.PUBLIC_ACCESS: finding.bucket_name,
+                IntegrityCode.LIFECYCLE: finding.bucket_name,
             }[check]
             if resource:
                 groups.setdefault((check, resource), []).append(finding)
-    return [_entry(check, resource, found) for (check, resource), found in groups.items()]
+    return [
+        _entry(check, resource, found, minimum or 0) for (check, resource), found in groups.items()
+    ]
 
 
-def _entry(check: IntegrityCode, resource: str, found: list[Finding]) -> PlanEntry:
+def _entry(check: IntegrityCode, resource: str, found: list[Finding], minimum: int) -> PlanEntry:
     first, fixes = found[0], tuple(f.trail_arn for f in found)
     steps: list[Step] = []
     region: str | None = first.home_region
@@ -80,6 +109,9 @@ def _entry(check: IntegrityCode, resource: str, found: list[Finding]) -> PlanEnt
                 " It waits for its replicas' deletion: cancel that in each replica's region "
                 "(aws kms cancel-key-deletion there); orgscan does not guess where they are."
             )
+    elif check is IntegrityCode.LIFECYCLE:
+        acting, region = first.bucket_account_id, first.bucket_region
+        explanation, steps = _lifecycle(found, minimum)
     else:
         acting, region = first.bucket_account_id, first.bucket_region
         explanation, steps = _public_access(first, fixes)
@@ -99,6 +131,20 @@ def _entry(check: IntegrityCode, resource: str, found: list[Finding]) -> PlanEnt
         explanation=explanation,
         kind=EntryKind.INTEGRITY,
         check=check,
+    )
+
+
+def _lifecycle(found: list[Finding], minimum: int) -> tuple[str, list[Step]]:
+    first = found[0]
+    owner, region = first.bucket_account_id, first.bucket_region
+    shortest = min(f.lifecycle_expiration_days or 0 for f in found)
+    target = max(lifecycle_target(f, minimum) or 0 for f in found)
+    if owner is None or region is None:
+        return f"A lifecycle rule of bucket {first.bucket_name} deletes log files early.", []
+    fixes = tuple(f.trail_arn for f in found)
+    return (
+        lifecycle_explanation(first.bucket_name, owner, region, target, shortest),
+        [lifecycle_step(owner, region, first.bucket_name, target, fixes)],
     )
 
 
@@ -132,14 +178,19 @@ def _public_access(first: Finding, fixes: tuple[str, ...]) -> tuple[str, list[St
 _KEY_OPERATIONS = frozenset({"CancelKeyDeletion", "EnableKey", "EnableKeyRotation"})
 
 
-def integrity_problems(entry: PlanEntry, findings: Mapping[str, Finding]) -> list[str]:
+def integrity_problems(
+    entry: PlanEntry, findings: Mapping[str, Finding], minimum: int | None = None
+) -> list[str]:
     """Every reason the steps of the ``integrity`` entry may not run against ``findings``
-    (the run's, by trail ARN): each must be exactly a call orgscan makes for the entry's
-    check, on a resource of those findings, by its owner in its region."""
+    (the run's, by trail ARN, under the policy's ``minimum`` retention): each must be exactly
+    a call orgscan makes for the entry's check, on a resource of those findings, by its owner
+    in its region."""
     covered = [findings.get(arn) for arn in entry.findings]
     mine = [f for f in covered if f is not None]
     if not entry.findings or len(mine) != len(covered):
         return ["its trails are not all this run's"]
+    if entry.check is IntegrityCode.LIFECYCLE:
+        return _lifecycle_problems(entry, mine, minimum)
     return [
         f"step {index} {step.operation}: {problem}"
         for index, step in enumerate(entry.steps, start=1)
@@ -176,3 +227,39 @@ def _step_problem(check: IntegrityCode | None, step: Step, mine: list[Finding]) 
     if any(shape == s and dict(step.parameters) == dict(p) for s, p in allowed):
         return None
     return "is not a call orgscan makes for this check, by the owner in its region"
+
+
+def _lifecycle_problems(entry: PlanEntry, mine: list[Finding], minimum: int | None) -> list[str]:
+    """The one lifecycle step orgscan makes for these findings, exactly: their bucket, by its
+    owner in its region, raising to the days their findings call for (only ever raised: never a
+    shorter expiration, never another rule)."""
+    first = mine[0]
+    targets = [lifecycle_target(f, minimum) for f in mine]
+    if None in targets or any(f.bucket_name != first.bucket_name for f in mine):
+        return ["its trails' lifecycle does not fall short on one bucket in this run"]
+    owner, region = first.bucket_account_id, first.bucket_region
+    expected = (
+        [
+            lifecycle_step(
+                owner, region, first.bucket_name, max(filter(None, targets)), entry.findings
+            )
+        ]
+        if owner and region
+        else []
+    )
+    if [_shape(s) for s in entry.steps] == [_shape(s) for s in expected]:
+        return []
+    return [f"step {OPERATION}: is not the lifecycle call orgscan makes for these findings"]
+
+
+def _shape(step: Step) -> tuple[Any, ...]:
+    parameters = dict(step.parameters)
+    return (
+        step.service,
+        step.operation,
+        step.account_id,
+        step.region,
+        parameters,
+        step.fixes,
+        step.minimum_days,
+    )

@@ -152,7 +152,10 @@ class Step:
     its boto3 keyword arguments; the AWS CLI form is derived from them. ``account_id`` runs the
     step in ``region``. ``fixes`` lists the trail ARNs whose findings the step helps resolve.
     ``parameters`` is plain JSON data and must be treated as read-only. ``guards`` run (in
-    order) after the check says "not done" and before the call.
+    order) after the check says "not done" and before the call. ``minimum_days`` belongs to
+    ``PutBucketLifecycleConfiguration`` alone: its ``LifecycleConfiguration`` is the bucket's
+    live one, read and merged at apply time, with every expiration of the log files shorter
+    than ``minimum_days`` raised to it (``lifecycle``).
     """
 
     account_id: str
@@ -164,6 +167,7 @@ class Step:
     fixes: tuple[str, ...]
     check: Check | None = None
     guards: tuple[Guard, ...] = ()
+    minimum_days: int | None = None
 
 
 @dataclass(frozen=True)

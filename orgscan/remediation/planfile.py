@@ -16,6 +16,7 @@ from orgscan.jsondoc import parse_json_text, read_regular_file, typed_value
 from orgscan.jsonstream import LazyArray, json_pieces
 from orgscan.model import GapWhy, IntegrityCode, LockMode, ReasonCode
 from orgscan.remediation.plan_model import (
+    MAX_DAYS,
     Check,
     EntryKind,
     Guard,
@@ -62,6 +63,7 @@ ALLOWED_OPERATIONS: dict[Service, frozenset[str]] = {
             "PutBucketEncryption",
             "PutBucketPolicy",
             "PutObjectLockConfiguration",
+            "PutBucketLifecycleConfiguration",
         }
     ),
     Service.CLOUDTRAIL: frozenset(
@@ -81,6 +83,7 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
             "GetBucketPolicy",
             "GetBucketAcl",
             "GetBucketReplication",
+            "GetBucketLifecycleConfiguration",
         }
     ),
     Service.CLOUDTRAIL: frozenset({"GetTrail", "GetTrailStatus", "GetEventSelectors"}),
@@ -191,6 +194,8 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
             }
             for guard in step.guards
         ],
+        # Only a lifecycle step has one: every other step keeps the format it always had.
+        **({} if step.minimum_days is None else {"minimum_days": step.minimum_days}),
     }
 
 
@@ -357,7 +362,15 @@ def _parse_step(raw: Any, legacy: bool) -> Step:
         fixes=_strings(raw, "fixes"),
         check=check,
         guards=tuple(guards),
+        minimum_days=_minimum_days(raw),
     )
+
+
+def _minimum_days(raw: Mapping[str, Any]) -> int | None:
+    days: int | None = _typed(raw, "minimum_days", int) if "minimum_days" in raw else None
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"'minimum_days' must be 1 to {MAX_DAYS}, not {days}")
+    return days
 
 
 def _read_operation(raw: Mapping[str, Any], service: Service, what: str) -> str:

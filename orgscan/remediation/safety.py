@@ -110,7 +110,9 @@ def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
         if entry.kind is EntryKind.INTEGRITY:
             problems += [
                 f"entry {number} ({entry.check.value if entry.check else 'integrity'}): {problem}"
-                for problem in integrity_problems(entry, findings)
+                for problem in integrity_problems(
+                    entry, findings, result.run.policy.min_retention_days
+                )
             ]
             continue
         if entry.kind is EntryKind.RETRO_LOCK:
@@ -274,8 +276,9 @@ def preconditions(entry: PlanEntry, step: Step) -> tuple[Precondition, ...]:
         return _trail_unchanged(entry)
     if entry.kind in (EntryKind.RETRO_LOCK, EntryKind.INTEGRITY):
         # A job only ever extends a retention, an integrity step only switches a protection
-        # on: nothing either changes can be stale (its check skips what is already on).
-        return ()  # a job only ever extends a retention: nothing it changes can be stale
+        # on or lengthens an expiration: nothing either changes can be stale (its check, or
+        # the lifecycle merge, skips what is already on or long enough).
+        return ()
     found = [_still_delivers(entry, step)]
     # A bucket outside the organization cannot be read from inside it: only the trail is.
     if (

@@ -24,6 +24,8 @@ from typing import Any
 import jinja2
 from botocore import xform_name
 
+from orgscan.remediation.lifecycle import OPERATION as LIFECYCLE_OPERATION
+from orgscan.remediation.lifecycle import script_words
 from orgscan.remediation.plan_model import (
     Check,
     EntryKind,
@@ -163,6 +165,14 @@ class ScriptStep:
         if self.step.operation != "CreateJob":
             return Shell("run")
         return Shell(f"run_job {shwords([self.step.account_id, self.step.region])}")
+
+    @property
+    def lifecycle(self) -> Shell | None:
+        """For a lifecycle step: the call of the script's ``lifecycle_raise``, which reads,
+        merges and writes the configuration itself; None for any other step."""
+        if self.step.operation != LIFECYCLE_OPERATION:
+            return None
+        return shwords(["lifecycle_raise", str(self.number), *script_words(self.step)])
 
     @property
     def guard_list(self) -> Shell:

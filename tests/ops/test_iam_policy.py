@@ -44,6 +44,7 @@ ACTION_OF_OPERATION = {
     ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
     ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "PutBucketLifecycleConfiguration"): "s3:PutLifecycleConfiguration",
     ("s3-control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("s3control", "CreateJob"): "s3:CreateJob",
     ("s3control", "ListJobs"): "s3:ListJobs",
