@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -328,14 +328,18 @@ def _put_merged_policy(
     entry: PlanEntry, step: Step, client: Any, clients: ClientFactory
 ) -> StepOutcome:
     """Add or update orgscan's statements by ``Sid``, keep every other statement of the
-    bucket's policy, and copy the old bucket's statements that still apply."""
+    bucket's policy, and copy the old bucket's statements that still apply (or, for an
+    integrity entry, ``merged_policy``'s edit; a policy left empty is deleted)."""
     merged = merged_policy(entry, step, client, clients)
     if not merged.changes:
         return _outcome(entry, step, StepStatus.ALREADY_DONE, None, None, notes=merged.notes)
     _require(preconditions(entry, step), clients)
     sent = {**step.parameters, "Policy": json.dumps(merged.document, separators=(",", ":"))}
+    if merged.empty:  # AWS takes no policy without a statement: the policy goes
+        step = replace(step, operation="DeleteBucketPolicy")
+        sent = {key: step.parameters[key] for key in ("Bucket", "ExpectedBucketOwner")}
     try:
-        call(client, "PutBucketPolicy", sent)
+        call(client, step.operation, sent)
     except StepFailed as exc:
         return _outcome(entry, step, StepStatus.FAILED, exc.code, exc.message)
     return _outcome(entry, step, StepStatus.APPLIED, None, None, sent=sent, notes=merged.notes)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orgscan.bucket_policy import CLOUDTRAIL_SERVICE
 from orgscan.model import Finding
 
 SUFFIX = "-locked"
@@ -43,18 +44,34 @@ ACL_CHECK_SID = "OrgscanCloudTrailAclCheck"
 WRITE_SID = "OrgscanCloudTrailWrite"
 TLS_SID = "OrgscanDenyInsecureTransport"
 ORGSCAN_SIDS = (ACL_CHECK_SID, WRITE_SID, TLS_SID)
-_CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
 
 def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str | None) -> str:
-    """The bucket policy that lets CloudTrail deliver the logs of ``trails`` into ``bucket``.
+    """The bucket policy that lets CloudTrail deliver the logs of ``trails`` into ``bucket``:
+    ``delivery_statements``, and a third statement denying every request not sent over TLS.
+    Returns compact JSON text (what ``PutBucketPolicy`` takes).
+    """
+    trail_list = sorted(trails, key=lambda finding: finding.trail_arn)
+    partition = partition_of(trail_list[0].trail_arn) if trail_list else "aws"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            *delivery_statements(bucket, trail_list, organization_id),
+            tls_only_statement(f"arn:{partition}:s3:::{bucket}"),
+        ],
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def delivery_statements(
+    bucket: str, trails: Iterable[Finding], organization_id: str | None
+) -> list[dict[str, Any]]:
+    """The two statements that let CloudTrail deliver the logs of ``trails`` into ``bucket``.
 
     CloudTrail needs ``s3:GetBucketAcl`` on the bucket and ``s3:PutObject`` on
     ``[prefix/]AWSLogs/<account>/*`` (plus ``AWSLogs/<org-id>/*`` for an organization trail) with
     ``s3:x-amz-acl = bucket-owner-full-control``, both limited by ``aws:SourceArn`` to the trails.
     The trail's key prefix is not in the findings, so a second pattern covers prefixed paths.
-    A third statement denies every request not sent over TLS. Returns compact JSON text (what
-    ``PutBucketPolicy`` takes).
     """
     trail_list = sorted(trails, key=lambda finding: finding.trail_arn)
     partition = partition_of(trail_list[0].trail_arn) if trail_list else "aws"
@@ -68,35 +85,30 @@ def delivery_policy(bucket: str, trails: Iterable[Finding], organization_id: str
     objects = [f"{bucket_arn}/AWSLogs/{root}/*" for root in roots]
     objects += [f"{bucket_arn}/*/AWSLogs/{root}/*" for root in roots]
     source_arns = [trail.trail_arn for trail in trail_list]
-    principal = {"Service": _CLOUDTRAIL}
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": ACL_CHECK_SID,
-                "Effect": "Allow",
-                "Principal": principal,
-                "Action": "s3:GetBucketAcl",
-                "Resource": bucket_arn,
-                "Condition": {"StringEquals": {"aws:SourceArn": source_arns}},
+    principal = {"Service": CLOUDTRAIL_SERVICE}
+    return [
+        {
+            "Sid": ACL_CHECK_SID,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": {"StringEquals": {"aws:SourceArn": source_arns}},
+        },
+        {
+            "Sid": WRITE_SID,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "StringEquals": {
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "aws:SourceArn": source_arns,
+                }
             },
-            {
-                "Sid": WRITE_SID,
-                "Effect": "Allow",
-                "Principal": principal,
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {
-                    "StringEquals": {
-                        "s3:x-amz-acl": "bucket-owner-full-control",
-                        "aws:SourceArn": source_arns,
-                    }
-                },
-            },
-            tls_only_statement(bucket_arn),
-        ],
-    }
-    return json.dumps(document, separators=(",", ":"))
+        },
+    ]
 
 
 def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
@@ -109,23 +121,6 @@ def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
-
-
-def statements(policy_text: str | None) -> list[dict[str, Any]]:
-    """The statements of a bucket policy's text (none when there is no policy).
-
-    Raises ``ValueError`` when the text is not a policy document.
-    """
-    if not policy_text:
-        return []
-    document = json.loads(policy_text)
-    if not isinstance(document, dict):
-        raise ValueError("the bucket policy is not a JSON object")
-    found = document.get("Statement", [])
-    found = [found] if isinstance(found, dict) else found
-    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
-        raise ValueError("the bucket policy's Statement is not a list of objects")
-    return found
 
 
 def merge_by_sid(
@@ -143,13 +138,10 @@ def merge_by_sid(
     return {"Version": "2012-10-17", "Statement": [*kept, *planned]}
 
 
-def opens_access(statement: Mapping[str, Any]) -> bool:
-    """True when ``statement`` allows anyone (``Principal: *`` or ``{"AWS": "*"}``), or uses
-    ``NotPrincipal``/``NotAction``/``NotResource`` to allow (which cannot be bounded here)."""
+def grants_everyone(statement: Mapping[str, Any]) -> bool:
+    """True when ``statement`` allows a ``Principal`` of ``*`` (or ``{"AWS": "*"}``)."""
     if statement.get("Effect") != "Allow":
         return False
-    if any(key in statement for key in ("NotPrincipal", "NotAction", "NotResource")):
-        return True
     principal = statement.get("Principal")
     if principal == "*":
         return True
@@ -158,6 +150,22 @@ def opens_access(statement: Mapping[str, Any]) -> bool:
         values = [values] if isinstance(values, str) else values
         return "*" in values
     return False
+
+
+def makes_public(statement: Mapping[str, Any]) -> bool:
+    """True when ``statement`` allows everyone without a condition: what makes S3's
+    ``GetBucketPolicyStatus`` call a bucket public (a condition is the owner's call to judge)."""
+    return grants_everyone(statement) and "Condition" not in statement
+
+
+def opens_access(statement: Mapping[str, Any]) -> bool:
+    """True when ``statement`` allows anyone (``Principal: *`` or ``{"AWS": "*"}``), or uses
+    ``NotPrincipal``/``NotAction``/``NotResource`` to allow (which cannot be bounded here)."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if any(key in statement for key in ("NotPrincipal", "NotAction", "NotResource")):
+        return True
+    return grants_everyone(statement)
 
 
 @dataclass(frozen=True)
@@ -184,7 +192,7 @@ def statements_to_copy(
     for number, statement in enumerate(old_statements, start=1):
         label = f"statement {statement.get('Sid') or number}"
         principal = json.dumps(statement.get("Principal", ""))
-        if statement.get("Sid") in ORGSCAN_SIDS or _CLOUDTRAIL in principal:
+        if statement.get("Sid") in ORGSCAN_SIDS or CLOUDTRAIL_SERVICE in principal:
             continue
         if opens_access(statement):
             skipped.append(f"{label} (allows anyone)")

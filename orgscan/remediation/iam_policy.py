@@ -125,6 +125,9 @@ def _grants(
             if step.operation == "PutBucketLifecycleConfiguration":
                 # --apply reads the bucket's rules to merge into, and (below) each trail.
                 yield "s3:GetLifecycleConfiguration", resource
+            if step.operation == "PutBucketPolicy" and "Policy" not in step.parameters:
+                # Taking the public grants out may leave no statement: the policy is deleted.
+                yield "s3:DeleteBucketPolicy", _resource(step.service, step.parameters, partition)
         # The live preconditions read trails and the old bucket as the account that owns
         # them, which may not be the step's.
         for step in entry.steps:

@@ -6,16 +6,17 @@ entry per (resource, check) that does not pass, holding the steps that turn it t
   (a cancelled key comes back Disabled); rotation off: ``EnableKeyRotation``; all by the key's
   owner in its region, never touching the key policy;
 - ``PUBLIC_ACCESS`` not fully blocked: ``PutPublicAccessBlock`` with all four settings on the
-  bucket, by its owner. A bucket whose policy makes it public gets advice only: blocking it
-  would change who can read it, and which statement to remove is the owner's call;
+  bucket, by its owner; a bucket whose policy makes it public first loses the statements that
+  allow everyone without a condition (``policy_fixes``);
 - ``LIFECYCLE`` because a rule expires log files sooner than the policy's minimum (FAIL) or
   the bucket's default retention (WARN): ``PutBucketLifecycleConfiguration`` by the bucket's
   owner, the live configuration with those expirations raised to the longer of the two,
   merged when it runs (``lifecycle``). A LIFECYCLE FAIL of a missing bucket is the bucket
-  entry's.
+  entry's;
+- ``DELIVERY`` FAIL with ``AccessDenied``: CloudTrail's statements merged into the bucket's
+  policy, by its owner (``policy_fixes``); other delivery errors stay advice.
 
 A resource several trails share (a bucket, a key) gets one entry naming every such trail.
-``DELIVERY`` gets no entry here.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ from orgscan.remediation.integrity_steps import (
 )
 from orgscan.remediation.lifecycle import OPERATION, lifecycle_explanation, lifecycle_step
 from orgscan.remediation.plan_model import EntryKind, PlanEntry, Service, Step
+from orgscan.remediation.policy_fixes import (
+    allowed_policy_steps,
+    delivery_fix,
+    fixable_delivery,
+    public_policy_fix,
+)
 
 #: Checks an integrity entry can fix, in the order their entries are listed.
 FIXED = (
@@ -41,6 +48,7 @@ FIXED = (
     IntegrityCode.KMS_KEY,
     IntegrityCode.PUBLIC_ACCESS,
     IntegrityCode.LIFECYCLE,
+    IntegrityCode.DELIVERY,
 )
 
 
@@ -60,11 +68,15 @@ def lifecycle_target(finding: Finding, minimum: int | None) -> int | None:
     return None
 
 
-def integrity_entries(findings: Iterable[Finding], minimum: int | None = None) -> list[PlanEntry]:
+def integrity_entries(
+    findings: Iterable[Finding], minimum: int | None = None, organization_id: str | None = None
+) -> list[PlanEntry]:
     """One entry per (resource, check) whose check is WARN or FAIL on some finding (for
-    LIFECYCLE: a rule shorter than ``minimum``, the policy's, or the default retention)."""
+    LIFECYCLE: a rule shorter than ``minimum``, the policy's, or the default retention; for
+    DELIVERY: only when the bucket policy causes it, ``organization_id`` naming its logs)."""
+    every = sorted(findings, key=lambda f: f.trail_arn)
     groups: dict[tuple[IntegrityCode, str], list[Finding]] = {}
-    for finding in sorted(findings, key=lambda f: f.trail_arn):
+    for finding in every:
         for check in FIXED:
             if _status(finding, check) not in (Status.WARN, Status.FAIL):
                 continue
@@ -75,15 +87,24 @@ def integrity_entries(findings: Iterable[Finding], minimum: int | None = None) -
                 IntegrityCode.KMS_KEY: finding.kms_key_arn or "",
                 IntegrityCode.PUBLIC_ACCESS: finding.bucket_name,
                 IntegrityCode.LIFECYCLE: finding.bucket_name,
+                IntegrityCode.DELIVERY: finding.bucket_name if fixable_delivery(finding) else "",
             }[check]
             if resource:
                 groups.setdefault((check, resource), []).append(finding)
     return [
-        _entry(check, resource, found, minimum or 0) for (check, resource), found in groups.items()
+        _entry(check, resource, found, minimum or 0, every, organization_id)
+        for (check, resource), found in groups.items()
     ]
 
 
-def _entry(check: IntegrityCode, resource: str, found: list[Finding], minimum: int) -> PlanEntry:
+def _entry(
+    check: IntegrityCode,
+    resource: str,
+    found: list[Finding],
+    minimum: int,
+    every: list[Finding],
+    organization_id: str | None,
+) -> PlanEntry:
     first, fixes = found[0], tuple(f.trail_arn for f in found)
     steps: list[Step] = []
     region: str | None = first.home_region
@@ -112,6 +133,9 @@ def _entry(check: IntegrityCode, resource: str, found: list[Finding], minimum: i
     elif check is IntegrityCode.LIFECYCLE:
         acting, region = first.bucket_account_id, first.bucket_region
         explanation, steps = _lifecycle(found, minimum)
+    elif check is IntegrityCode.DELIVERY:
+        acting, region = first.bucket_account_id, first.bucket_region
+        explanation, steps = delivery_fix(first, fixes, every, organization_id)
     else:
         acting, region = first.bucket_account_id, first.bucket_region
         explanation, steps = _public_access(first, fixes)
@@ -149,20 +173,9 @@ def _lifecycle(found: list[Finding], minimum: int) -> tuple[str, list[Step]]:
 
 
 def _public_access(first: Finding, fixes: tuple[str, ...]) -> tuple[str, list[Step]]:
-    bucket, owner = first.bucket_name, first.bucket_account_id or "<bucket owner>"
+    bucket = first.bucket_name
     if _status(first, IntegrityCode.PUBLIC_ACCESS) is Status.FAIL:
-        read = (
-            f"aws s3api get-bucket-policy-status --bucket {bucket} --expected-bucket-owner "
-            f"{owner}; aws s3api get-bucket-policy --bucket {bucket} --expected-bucket-owner "
-            f"{owner}"
-        )
-        return (
-            f"Bucket {bucket}'s policy makes it public: remove the statements that allow a "
-            'Principal of "*" (or AWS "*") without a condition naming your accounts or '
-            f"organization, then turn on Block Public Access. Read it with: {read}. orgscan "
-            "changes nothing here.",
-            [],
-        )
+        return public_policy_fix(first, fixes)
     if first.bucket_region is None or first.bucket_account_id is None:
         return f"Bucket {bucket}'s Block Public Access is not fully on.", []
     step = bucket_block_step(first.bucket_account_id, first.bucket_region, bucket, fixes)
@@ -179,28 +192,37 @@ _KEY_OPERATIONS = frozenset({"CancelKeyDeletion", "EnableKey", "EnableKeyRotatio
 
 
 def integrity_problems(
-    entry: PlanEntry, findings: Mapping[str, Finding], minimum: int | None = None
+    entry: PlanEntry,
+    findings: Mapping[str, Finding],
+    minimum: int | None = None,
+    organization_id: str | None = None,
 ) -> list[str]:
     """Every reason the steps of the ``integrity`` entry may not run against ``findings``
-    (the run's, by trail ARN, under the policy's ``minimum`` retention): each must be exactly
-    a call orgscan makes for the entry's check, on a resource of those findings, by its owner
-    in its region."""
+    (the run's, by trail ARN, under the policy's ``minimum`` retention, of the organization
+    ``organization_id``): each must be exactly a call orgscan makes for the entry's check, on a
+    resource of those findings, by its owner in its region."""
     covered = [findings.get(arn) for arn in entry.findings]
     mine = [f for f in covered if f is not None]
     if not entry.findings or len(mine) != len(covered):
         return ["its trails are not all this run's"]
     if entry.check is IntegrityCode.LIFECYCLE:
         return _lifecycle_problems(entry, mine, minimum)
+    allowed = allowed_policy_steps(entry.check, mine, findings, organization_id)
     return [
         f"step {index} {step.operation}: {problem}"
         for index, step in enumerate(entry.steps, start=1)
-        if (problem := _step_problem(entry.check, step, mine)) is not None
+        if (problem := _step_problem(entry.check, step, mine, allowed)) is not None
     ]
 
 
-def _step_problem(check: IntegrityCode | None, step: Step, mine: list[Finding]) -> str | None:
+def _step_problem(
+    check: IntegrityCode | None,
+    step: Step,
+    mine: list[Finding],
+    allowed: list[tuple[tuple[Any, ...], Mapping[str, Any]]],
+) -> str | None:
     shape: tuple[Any, ...] = (step.service, step.operation, step.account_id, step.region)
-    allowed: list[tuple[tuple[Any, ...], Mapping[str, Any]]] = []
+    allowed = list(allowed)
     for f in mine:
         if check is IntegrityCode.LOG_FILE_VALIDATION:
             allowed.append(

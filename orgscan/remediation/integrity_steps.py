@@ -2,11 +2,14 @@
 call, each with the read that says it is done.
 
 Every call only switches a protection on (log file validation, a key back to Enabled, key
-rotation, Block Public Access), so a plan older than the account meets at worst a step that is
-already done. Each runs as the owner of what it changes, where that lives: a trail in its home
-region by its owner (an organization trail by the management account), a key in the region and
-account of its ARN, a bucket in its region by its owner. A key is named by its id: the key's
-owner needs nothing more, and no key policy is ever read or changed.
+rotation, Block Public Access, CloudTrail's grant in a bucket policy, a public grant taken out),
+so a plan older than the account meets at worst a step that is already done. The two bucket
+policy steps are edited at apply time (``merged_policy``): a script cannot edit JSON, so it
+writes CloudTrail's statements only into a bucket without a policy and leaves the public grants
+to ``orgscan remediate --apply``. Each runs as the owner of what it changes, where that lives:
+a trail in its home region by its owner (an organization trail by the management account), a
+key in the region and account of its ARN, a bucket in its region by its owner. A key is named
+by its id: the key's owner needs nothing more, and no key policy is ever read or changed.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from orgscan.model import Finding
+from orgscan.remediation.buckets import ACL_CHECK_SID, WRITE_SID
 from orgscan.remediation.plan_model import Check, Service, Step
-from orgscan.remediation.steps import public_access_block_step
+from orgscan.remediation.steps import policy_step, public_access_block_step
 
 
 def key_home(arn: str) -> tuple[str, str, str]:
@@ -108,4 +112,56 @@ def bucket_block_step(owner: str, region: str, bucket: str, fixes: tuple[str, ..
         ),
         # The bucket exists: only a missing configuration means "not done yet".
         check=replace(step.check, absent_codes=("NoSuchPublicAccessBlockConfiguration",)),
+    )
+
+
+def delivery_grant_step(
+    owner: str, region: str, bucket: str, policy: str, fixes: tuple[str, ...]
+) -> Step:
+    """Add CloudTrail's two statements (``policy``) to an existing bucket's policy."""
+    step = policy_step(owner, region, bucket, policy, fixes)
+    has_both = " && ".join(f"contains(Policy, '{sid}')" for sid in (ACL_CHECK_SID, WRITE_SID))
+    return replace(
+        step,
+        description=(
+            f"Let CloudTrail deliver into bucket {bucket}: add statements {ACL_CHECK_SID} and "
+            f"{WRITE_SID} (in --policy) to its policy and keep every other statement. Before: "
+            f"aws s3api get-bucket-policy --bucket {bucket} --expected-bucket-owner {owner}; "
+            "after: the same statements and these two."
+        ),
+        check=Check(
+            "GetBucketPolicy",
+            {"Bucket": bucket, "ExpectedBucketOwner": owner},
+            has_both,
+            ("NoSuchBucketPolicy",),
+        ),
+    )
+
+
+def public_grants_step(owner: str, region: str, bucket: str, fixes: tuple[str, ...]) -> Step:
+    """Take the statements that allow everyone without a condition out of a bucket's policy.
+
+    The statements are read when the step runs, so the step names no policy: only
+    ``orgscan remediate --apply`` runs it (the script stops and says how)."""
+    return Step(
+        account_id=owner,
+        region=region,
+        service=Service.S3,
+        operation="PutBucketPolicy",
+        parameters={"Bucket": bucket, "ExpectedBucketOwner": owner},
+        description=(
+            f"Take out of bucket {bucket}'s policy the statements that allow everyone "
+            '(Principal "*" or AWS "*") without a condition, read when the step runs; keep '
+            "every other statement (a policy left with none is deleted). Before: aws s3api "
+            f"get-bucket-policy --bucket {bucket} --expected-bucket-owner {owner}; after: the "
+            "same without those statements."
+        ),
+        fixes=fixes,
+        # Not public any more: done. No policy at all cannot be read as "public" either, but
+        # the read names it: the script stops there rather than guess.
+        check=Check(
+            "GetBucketPolicyStatus",
+            {"Bucket": bucket, "ExpectedBucketOwner": owner},
+            "!PolicyStatus.IsPublic",
+        ),
     )

@@ -118,7 +118,9 @@ def build_plan(result: ScanResult, settings: RemediationSettings) -> Plan:
     entries = [context.entry(findings) for findings in groups.values()]
     entries += recording_entries(result)
     entries += retro_lock_entries(result, settings)
-    entries += integrity_entries(result.findings, result.run.policy.min_retention_days)
+    entries += integrity_entries(
+        result.findings, result.run.policy.min_retention_days, result.run.organization_id
+    )
     # Buckets first: a trail is started or widened once its bucket is being locked; files
     # written before a lock come last, the lock being what keeps new ones.
     entries.sort(

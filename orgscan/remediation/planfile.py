@@ -81,6 +81,7 @@ ALLOWED_CHECKS: dict[Service, frozenset[str]] = {
             "GetBucketEncryption",
             "GetObjectLockConfiguration",
             "GetBucketPolicy",
+            "GetBucketPolicyStatus",
             "GetBucketAcl",
             "GetBucketReplication",
             "GetBucketLifecycleConfiguration",

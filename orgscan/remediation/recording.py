@@ -13,7 +13,8 @@ entry per trail holding every change that trail needs:
 - ``NO_TRAIL``: the organization trail made multi-region (from the management account), or,
   without one, an organization trail created into the organization's most used passing bucket;
 - ``NOT_DELIVERING``: advice only, with the reads that find the cause (bucket policy, KMS key
-  policy): what blocks delivery is a policy orgscan did not write and must not guess at.
+  policy); a bucket policy that refuses CloudTrail (AccessDenied) is the bucket's ``DELIVERY``
+  integrity entry's fix (``policy_fixes``).
 
 ``BUCKET`` gaps are the bucket entries' business and ``UNREADABLE`` ones are "could not tell".
 """
@@ -25,6 +26,7 @@ from dataclasses import replace
 
 from orgscan.model import Finding, GapWhy, ManagementEvents, ScanResult, Status
 from orgscan.remediation.plan_model import EntryKind, PlanEntry, Step
+from orgscan.remediation.policy_fixes import fixable_delivery
 from orgscan.remediation.trail_steps import (
     create_organization_trail_steps,
     global_events_step,
@@ -228,7 +230,11 @@ def delivery_advice(finding: Finding) -> str:
         )
         + ". Read them with: "
         + "; ".join(reads)
-        + ". orgscan changes nothing here."
+        + (
+            ". The bucket's DELIVERY integrity entry adds CloudTrail's statements to its policy."
+            if fixable_delivery(finding)
+            else ". orgscan changes nothing here."
+        )
     )
 
 

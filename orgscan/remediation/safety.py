@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orgscan.bucket_policy import statements
 from orgscan.model import Finding, LockMode, ReasonCode, ScanResult, Status
-from orgscan.remediation.buckets import new_bucket_name, opens_access, statements
+from orgscan.remediation.buckets import new_bucket_name, opens_access
 from orgscan.remediation.integrity_fixes import integrity_problems
 from orgscan.remediation.plan_model import (
     Check,
@@ -96,6 +97,7 @@ def plan_differences(given: Plan, rebuilt: Plan) -> list[str]:
 def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
     """Every reason the steps of ``plan`` may not run against the findings of ``result``."""
     findings = {finding.trail_arn: finding for finding in result.findings}
+    run_terms = (result.run.policy.min_retention_days, result.run.organization_id)
     problems: list[str] = []
     for number, entry in enumerate(plan.entries, start=1):
         if not entry.steps:
@@ -110,9 +112,7 @@ def unsafe_steps(plan: Plan, result: ScanResult) -> list[str]:
         if entry.kind is EntryKind.INTEGRITY:
             problems += [
                 f"entry {number} ({entry.check.value if entry.check else 'integrity'}): {problem}"
-                for problem in integrity_problems(
-                    entry, findings, result.run.policy.min_retention_days
-                )
+                for problem in integrity_problems(entry, findings, *run_terms)
             ]
             continue
         if entry.kind is EntryKind.RETRO_LOCK:

@@ -175,6 +175,22 @@ class ScriptStep:
         return shwords(["lifecycle_raise", str(self.number), *script_words(self.step)])
 
     @property
+    def apply_only(self) -> str:
+        """Why the script stops instead of making the call, when only ``orgscan remediate
+        --apply`` can (a bucket policy edited as read when the step runs); else empty."""
+        parameters = self.step.parameters
+        if self.step.operation != "PutBucketPolicy" or "Policy" in parameters:
+            return ""
+        owner = parameters.get("ExpectedBucketOwner", self.step.account_id)
+        return (
+            "the bucket policy allows everyone and a script cannot edit its JSON. Read it "
+            f"with: aws s3api get-bucket-policy --bucket {parameters['Bucket']} "
+            f"--expected-bucket-owner {owner} --region {self.step.region}; put it back without "
+            'the statements that allow Principal "*" (or AWS "*") without a Condition, or run '
+            "orgscan remediate --apply, which takes out only those"
+        )
+
+    @property
     def guard_list(self) -> Shell:
         """The step's live preconditions, then its guards, as one ``&&`` list, every word
         quoted (empty when there is nothing to read before the call)."""

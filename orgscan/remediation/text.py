@@ -137,6 +137,8 @@ def policy_preview_text(previews: list[tuple[str, MergedPolicy | str]]) -> str:
             )
             continue
         state = "will be written" if preview.changes else "is already in place, unchanged"
+        if preview.changes and preview.empty:
+            state = "will be deleted, no statement being left"
         lines.append(f"Bucket policy of {bucket} {state} (read and merged by Sid just now):")
         lines += [f"    {note}" for note in preview.notes]
         lines += [

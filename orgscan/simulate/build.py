@@ -19,7 +19,12 @@ from botocore.exceptions import ClientError
 from orgscan.aws.sessions import AccountClient, SessionFactory
 from orgscan.errors import InputError
 from orgscan.model import ManagementEvents
-from orgscan.simulate.build_integrity import build_account_block, build_bucket_integrity, build_key
+from orgscan.simulate.build_integrity import (
+    bucket_policy,
+    build_account_block,
+    build_bucket_integrity,
+    build_key,
+)
 from orgscan.simulate.logfiles import log_keys
 from orgscan.simulate.spec import (
     ROOT_PATH,
@@ -230,8 +235,14 @@ def _build_resources(account: AccountSpec, clients: _AccountClients, account_id:
         # denials.prelock_files answers HeadObject for them without it, as AWS would.
         for key in log_keys(bucket, account_id):
             s3.put_object(Bucket=bucket.name, Key=key, Body=b"{}", ChecksumAlgorithm="SHA256")
+        policy = bucket_policy(
+            bucket.name,
+            account_id,
+            public=bucket.public,
+            withholds_delivery=bucket.withholds_delivery,
+        )
         build_bucket_integrity(
-            s3, bucket.name, bucket.lifecycle_days, bucket.public, bucket.block_public_access
+            s3, bucket.name, account_id, bucket.lifecycle_days, policy, bucket.block_public_access
         )
     own = {bucket.name for bucket in account.buckets}
     foreign = [trail for trail in account.trails if trail.bucket not in own]

@@ -133,6 +133,8 @@ def _own(
                 deleted=deleted,
                 logs_before_lock=logs_before_lock,
                 logs_after_lock=logs_after_lock,
+                # A trail that cannot deliver: its bucket's policy grants CloudTrail nothing.
+                withholds_delivery=delivery_error is not None,
             ),
         ),
         trails=(

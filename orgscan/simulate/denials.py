@@ -2,10 +2,13 @@
 
 moto knows no SCPs. ``scp_denials`` answers ``DescribeTrails`` of an account, in a region its
 ``AccountSpec.scp_denied_regions`` names, as AWS answers a call an SCP explicitly denies, before
-the request is built; every other call goes on to moto. moto never reports a failed delivery:
-``delivery_failures`` adds the ``LatestDeliveryError`` a ``TrailSpec.delivery_error`` names to
-moto's ``GetTrailStatus`` answer, without the recent ``LatestDeliveryTime`` moto gives every
-logging trail. ``simulated_answers`` registers both. ``FakeAws`` answers the same way.
+the request is built; every other call goes on to moto. moto never reports a failed delivery and
+checks no bucket policy: ``delivery_failures`` adds the ``LatestDeliveryError`` a
+``TrailSpec.delivery_error`` names to moto's ``GetTrailStatus`` answer, without the recent
+``LatestDeliveryTime`` moto gives every logging trail, as long as the bucket's live policy in
+moto does not let CloudTrail deliver the trail's logs (``bucket_policy.grants_delivery``): once
+it does, the trail delivers again, as in AWS. ``simulated_answers`` registers both. ``FakeAws``
+answers the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from orgscan.aws.calls import ACCOUNT_CONTEXT_KEY
+from orgscan.bucket_policy import grants_delivery, statements
 from orgscan.simulate.logfiles import written_before_lock
 from orgscan.simulate.spec import SimulatedOrg, scp_deny_message
 
@@ -56,18 +60,36 @@ _TRAIL_KEY = "orgscan_simulated_trail"
 _KEY_KEY = "orgscan_object_key"
 
 
-def delivery_failures(failing: Mapping[str, str]) -> Callable[[Any], None]:
-    """A ``configure_session`` hook: ``GetTrailStatus`` of a trail ARN in ``failing``
-    (``SimulatedOrg.delivery_errors``) reports that delivery error and no delivery since."""
+def live_policy(bucket: str) -> str | None:
+    """The policy of ``bucket`` as the in-process moto holds it now (None: no policy, or no
+    such bucket)."""
+    from moto.s3.models import s3_backends
+
+    found = s3_backends.bucket_accounts.get(bucket)
+    if found is None:
+        return None
+    partition, account = found
+    policy = s3_backends[account][partition].buckets[bucket].policy
+    return policy.decode() if isinstance(policy, bytes) else policy
+
+
+def delivery_failures(failing: Mapping[str, tuple[str, str]]) -> Callable[[Any], None]:
+    """A ``configure_session`` hook: ``GetTrailStatus`` of a trail ARN in ``failing`` (ARN ->
+    its delivery error and its bucket) reports that error and no delivery since, while the
+    bucket's policy does not let CloudTrail deliver the trail's logs."""
 
     def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context[_TRAIL_KEY] = params.get("Name")
 
     def fail(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        error = failing.get(str(context.get(_TRAIL_KEY)))
-        if error is not None and "Error" not in parsed:
-            parsed["LatestDeliveryError"] = error
-            parsed.pop("LatestDeliveryTime", None)
+        arn = str(context.get(_TRAIL_KEY))
+        if arn not in failing or "Error" in parsed:
+            return
+        error, bucket = failing[arn]
+        if grants_delivery(statements(live_policy(bucket)), f"arn:aws:s3:::{bucket}", arn):
+            return
+        parsed["LatestDeliveryError"] = error
+        parsed.pop("LatestDeliveryTime", None)
 
     def configure(session: Any) -> None:
         session.register("provide-client-params.cloudtrail.GetTrailStatus", remember)
@@ -96,7 +118,11 @@ def prelock_files(session: Any) -> None:
 def simulated_answers(org: SimulatedOrg) -> Callable[[Any], None]:
     """A ``configure_session`` hook answering everything moto cannot for ``org``: its SCP
     denials, its failing deliveries and its log files written before a lock."""
-    hooks = (scp_denials(org.scp_denied), delivery_failures(org.delivery_errors), prelock_files)
+    buckets = {trail.trail_arn: trail.bucket_name for trail in org.trails}
+    failing = {
+        arn: (error, buckets[arn]) for arn, error in org.delivery_errors.items() if arn in buckets
+    }
+    hooks = (scp_denials(org.scp_denied), delivery_failures(failing), prelock_files)
 
     def configure(session: Any) -> None:
         for hook in hooks:

@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSResponse
 from orgscan.facts import BLOCK_SETTINGS
 from orgscan.simulate.build_integrity import LOG_PREFIX
 from orgscan.simulate.fakeaws_index import Answer, FakeIndex
-from orgscan.simulate.fakeaws_resources import readable_bucket
+from orgscan.simulate.fakeaws_resources import fake_bucket_policy, readable_bucket
 from orgscan.simulate.fakeaws_wire import body_text, json_error, json_reply, response, s3_error
 
 _S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -65,9 +65,12 @@ def _get_policy_status(index: FakeIndex, request: Any, caller: str) -> AWSRespon
     if error is not None:
         return error
     assert bucket is not None
-    if not bucket.spec.public:  # the simulation puts no other bucket policy
+    if fake_bucket_policy(index, bucket.spec.name) is None:
         return s3_error(request, 404, "NoSuchBucketPolicy", "The bucket policy does not exist")
-    return _xml(request, f'<PolicyStatus xmlns="{_S3_NS}"><IsPublic>true</IsPublic></PolicyStatus>')
+    public = "true" if bucket.spec.public else "false"  # only the public one grants anyone
+    return _xml(
+        request, f'<PolicyStatus xmlns="{_S3_NS}"><IsPublic>{public}</IsPublic></PolicyStatus>'
+    )
 
 
 def _get_bucket_block(index: FakeIndex, request: Any, caller: str) -> AWSResponse:

@@ -4,9 +4,9 @@ IAM's ``GetAccountAuthorizationDetails`` (each account's roles and inline polici
 description, plus the ``OrganizationAccountAccessRole`` moto gives every member, with no policy
 as in moto), S3's ``GetBucketPolicy`` and Organizations'
 ``ListParents``, ``ListPoliciesForTarget`` and ``DescribePolicy`` (the AWS-managed allow-all
-SCP and RCP at every level, as moto attaches them, and each account's own SCPs). A public
-bucket of the description has the policy it was built with; a trail's KMS key answers
-``GetKeyPolicy`` with moto's default key policy (``fakeaws_integrity``).
+SCP and RCP at every level, as moto attaches them, and each account's own SCPs). A bucket of
+the description has the policy it was built with (``fake_bucket_policy``); a trail's KMS key
+answers ``GetKeyPolicy`` with moto's default key policy (``fakeaws_integrity``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from xml.sax.saxutils import escape
 
 from botocore.awsrequest import AWSResponse
 
-from orgscan.simulate.build_integrity import public_policy
 from orgscan.simulate.fakeaws_index import ORGANIZATION_ID, ROOT_ID, Answer, FakeIndex
-from orgscan.simulate.fakeaws_resources import readable_bucket
+from orgscan.simulate.fakeaws_resources import fake_bucket_policy, readable_bucket
 from orgscan.simulate.fakeaws_wire import (
     body_text,
     json_error,
@@ -103,8 +102,8 @@ def _bucket_policy(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
     if error is not None:
         return error
     assert bucket is not None
-    if bucket.spec.public:  # the only bucket policy a description builds
-        policy = public_policy(bucket.spec.name)
+    policy = fake_bucket_policy(index, bucket.spec.name)
+    if policy is not None:
         return response(request, 200, policy.encode(), "application/json")
     return s3_error(request, 404, "NoSuchBucketPolicy", "The bucket policy does not exist")
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from orgscan.bucket_policy import grants_delivery, statements
 from orgscan.model import ManagementEvents
+from orgscan.simulate.build_integrity import bucket_policy
 from orgscan.simulate.denials import SCP_DENY_CODE
 from orgscan.simulate.fakeaws_index import (
     Answer,
@@ -129,7 +131,10 @@ def _get_trail_status(index: FakeIndex, request: Any, caller: str) -> AWSRespons
         return error
     assert trail is not None
     status: dict[str, Any] = {"IsLogging": trail.logging}
-    if trail.delivery_error is not None:  # failing since before any recent delivery
+    arn = f"arn:aws:cloudtrail:{trail.home_region}:{caller}:trail/{trail.name}"
+    if trail.delivery_error is not None and not grants_delivery(
+        statements(fake_bucket_policy(index, trail.bucket)), f"arn:aws:s3:::{trail.bucket}", arn
+    ):  # failing since before any recent delivery, as long as the policy refuses CloudTrail
         status["LatestDeliveryError"] = trail.delivery_error
     elif trail.logging:  # as moto: a logging trail delivered a moment ago
         status["LatestDeliveryTime"] = index.delivered_at
@@ -186,6 +191,17 @@ def _list_buckets(index: FakeIndex, request: Any, caller: str) -> AWSResponse:
         f"<Buckets>{items}</Buckets></ListAllMyBucketsResult>"
     )
     return response(request, 200, body.encode(), "application/xml")
+
+
+def fake_bucket_policy(index: FakeIndex, name: str) -> str | None:
+    """The policy of the described bucket ``name`` (None: no policy, or no such bucket)."""
+    bucket = index.buckets.get(name)
+    if bucket is None:
+        return None
+    spec = bucket.spec
+    return bucket_policy(
+        name, bucket.owner, public=spec.public, withholds_delivery=spec.withholds_delivery
+    )
 
 
 def readable_bucket(

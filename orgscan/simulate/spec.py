@@ -46,11 +46,8 @@ class Retention:
 
 @dataclass(frozen=True)
 class BucketSpec:
-    """An S3 bucket owned by the account whose spec holds it.
-
-    ``deleted`` buckets are created, receive their trails, then are deleted: the trail outlives
-    its bucket, as happens when someone cleans up a "forgotten" bucket.
-    """
+    """An S3 bucket owned by the account whose spec holds it. A ``deleted`` one is created,
+    receives its trails, then is deleted, as when someone cleans up a "forgotten" bucket."""
 
     name: str
     region: str
@@ -62,10 +59,12 @@ class BucketSpec:
     #: retention: it was locked in place) and after it (contract 5.4).
     logs_before_lock: int = 0
     logs_after_lock: int = 0
-    #: Integrity (contract 5.2): AWSLogs/ expiring in days, a public policy, a full block.
+    #: Integrity (contract 5.2): AWSLogs/ expiring in days, a public policy, a full block, a
+    #: policy without CloudTrail's grant (a ``delivery_error`` trail fails there until it has).
     lifecycle_days: int | None = None
     public: bool = False
     block_public_access: bool = False
+    withholds_delivery: bool = False
 
     def __post_init__(self) -> None:
         if self.retention is not None and not self.object_lock:
@@ -81,8 +80,8 @@ class TrailSpec:
     stopped; ``management_events`` is what its event selectors record of management events
     (``NONE``: data events only; ``PARTIAL``: all, but KMS and RDS Data API events excluded).
     ``global_events`` is ``IncludeGlobalServiceEvents``; ``delivery_error`` is the error
-    CloudTrail reports for its last delivery, with no delivery since (moto never reports one:
-    ``denials.delivery_failures`` answers it).
+    CloudTrail reports, no delivery since, while its bucket's policy refuses CloudTrail (moto
+    checks no policy: ``denials.delivery_failures`` answers it from the live one).
     """
 
     name: str
@@ -214,7 +213,7 @@ class SimulatedOrg:
     expected_verdicts: Mapping[str, AccountVerdictCode] = field(default_factory=dict)
     #: account id -> the regions where an SCP denies its DescribeTrails (see ``scp_deny``).
     scp_denied: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: trail ARN -> the delivery error CloudTrail reports for it (``delivery_failures``).
+    #: trail ARN -> its delivery error while its bucket refuses CloudTrail (``delivery_failures``).
     delivery_errors: Mapping[str, str] = field(default_factory=dict)
 
     def trail(self, name: str) -> SimulatedTrail:

@@ -20,7 +20,7 @@ from orgscan.collect.integrity import (
     read_key,
 )
 from orgscan.facts import BLOCK_SETTINGS, AccountBlock, KeyFacts, LifecycleRule
-from orgscan.simulate.build_integrity import block_configuration, public_policy
+from orgscan.simulate.build_integrity import block_configuration, bucket_policy
 
 ACCOUNT = "123456789012"  # moto's default account
 
@@ -101,7 +101,8 @@ def test_lifecycle_rules_are_read_with_their_shortest_expiration(aws: None) -> N
 
 def test_a_public_policy_and_a_block_are_read(aws: None) -> None:
     s3 = _s3()
-    s3.put_bucket_policy(Bucket="trail-logs", Policy=public_policy("trail-logs"))
+    public = bucket_policy("trail-logs", "123456789012", public=True, withholds_delivery=False)
+    s3.put_bucket_policy(Bucket="trail-logs", Policy=str(public))
     s3.put_public_access_block(
         Bucket="trail-logs",
         PublicAccessBlockConfiguration={**block_configuration(), "RestrictPublicBuckets": False},

@@ -50,8 +50,9 @@ ACTION_OF_OPERATION = {
     ("s3control", "ListJobs"): "s3:ListJobs",
 }
 # Permissions a call needs beside its own action: S3 Batch Operations runs a job as the role
-# CreateJob passes to it.
-ALSO_NEEDED = {"s3:CreateJob": {"iam:PassRole"}}
+# CreateJob passes to it; taking the public grants out of a bucket policy may leave no
+# statement, and AWS takes no policy without one, so the policy is deleted instead.
+ALSO_NEEDED = {"s3:CreateJob": {"iam:PassRole"}, "s3:PutBucketPolicy": {"s3:DeleteBucketPolicy"}}
 # AWS authorizes these for every identity; no policy can (or needs to) grant them.
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
 

@@ -187,12 +187,9 @@ def test_apply_the_demo_run_through_the_cli(tmp_path):
     assert [
         (s["operation"], s["status"], s["bucket_name"], s["resource"]) for s in first["steps"]
     ] == [
-        (
-            "PutObjectLockConfiguration",
-            "applied",
-            "acme-payments-prod-cloudtrail",
-            "acme-payments-prod-cloudtrail",
-        )
+        (operation, "applied", "acme-payments-prod-cloudtrail", "acme-payments-prod-cloudtrail")
+        # The lock, then the public grant out of its policy and Block Public Access on.
+        for operation in ("PutObjectLockConfiguration", "PutBucketPolicy", "PutPublicAccessBlock")
     ]
     assert first["steps"][0]["sent"]["ObjectLockConfiguration"]["Rule"] == {
         "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}

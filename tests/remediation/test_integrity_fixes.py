@@ -1,5 +1,6 @@
 """Plan entries for the integrity checks (contract 5.2): log file validation, the trail's KMS
-key and Block Public Access, each guarded and idempotent; a public bucket policy is advice."""
+key and Block Public Access, each guarded and idempotent (the bucket policy fixes, a public
+grant and CloudTrail's delivery: test_policy_fixes)."""
 
 from __future__ import annotations
 
@@ -134,22 +135,6 @@ def test_apply_refuses_an_integrity_step_orgscan_would_not_make():
     (problem,) = unsafe_steps(tampered, result)
     assert "LOG_FILE_VALIDATION" in problem
     assert "UpdateTrail" in problem
-
-
-def test_a_public_bucket_policy_is_advice_only():
-    trail = _with(
-        finding("open", ReasonCode.COMPLIANT, public_access_blocked=False),
-        (IntegrityCode.PUBLIC_ACCESS, Status.FAIL),
-    )
-    plan = build_plan(scan_result(trail), RemediationSettings())
-    (entry,) = _integrity(plan).values()
-    assert entry.steps == ()
-    assert (
-        f"aws s3api get-bucket-policy-status --bucket open-logs --expected-bucket-owner {WORKLOAD}"
-        in entry.explanation
-    )
-    assert 'Principal of "*"' in entry.explanation
-    assert "aws s3api get-bucket-policy-status" in render_script(plan, WORKLOAD)
 
 
 def test_apply_in_moto_turns_each_check_to_pass_and_a_second_apply_is_harmless():
