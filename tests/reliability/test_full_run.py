@@ -289,9 +289,13 @@ FAKE_AWS = """#!/usr/bin/env bash
 # Answers get-caller-identity with FAKE_ACCOUNT, and says every trail still delivers to the
 # bucket the plan names (the live precondition's contains(...) query on get-trail); every other
 # call prints nothing (nothing is done yet, no guard finds anything: a failing read would be
-# "cannot read", which stops a step).
+# "cannot read", which stops a step). A bucket policy is not public (a script cannot take a
+# public statement out: that stop is tested with the policy fixes).
 if [ "$1 $2" = "sts get-caller-identity" ]; then echo "$FAKE_ACCOUNT"; exit 0; fi
-case "$2 $*" in "get-trail "*"contains("*) echo True ;; esac
+case "$2 $*" in
+  "get-trail "*"contains("*) echo True ;;
+  "get-bucket-policy-status "*) echo True ;;
+esac
 exit 0
 """
 
@@ -324,7 +328,7 @@ def test_remediation_scripts_cannot_be_broken_out_of(
             timeout=60,
             check=False,
         )
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, done.stderr + done.stdout
         assert "would run:" in done.stdout
     assert list(work.rglob("*")) == []
     assert not list(scanned_run.run_dir.rglob("PWNED*"))
