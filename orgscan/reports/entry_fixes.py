@@ -17,7 +17,8 @@ from orgscan.remediation.plan_model import EntryKind, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
 from orgscan.remediation.ranking import rank_plan
 from orgscan.reports import ReportInputs
-from orgscan.reports.xlsx_sheet import CellValue, append_note_rows
+from orgscan.reports.xlsx_cells import CellValue
+from orgscan.reports.xlsx_sheet import append_note_rows
 from orgscan.wording import plural
 
 #: The most lines shown: one per (resource, check) and per bucket could run to thousands.

@@ -103,9 +103,10 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     )
     targets = {name: streamed_sheet(workbook, name) for name in SHEETS}
     for name, sheet in targets.items():
-        # Set up once its widths are known, before its first row (the order a write-only
-        # sheet is written in).
-        sheet.before_rows = functools.partial(print_setup, sheet, title, one_page=name == "Summary")
+        # Set up when it is closed: its widths are known then.
+        sheet.before_close = functools.partial(
+            print_setup, sheet, title, one_page=name == "Summary"
+        )
     sheets = {
         name: scratch(workbook, name) if name in _BY_POSITION else sheet
         for name, sheet in targets.items()
