@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from orgscan.reports.xlsx_changes import (
 from orgscan.reports.xlsx_integrity import integrity_sheet
 from orgscan.reports.xlsx_print import print_setup
 from orgscan.reports.xlsx_sheet import use_workbook_font
-from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
+from orgscan.reports.xlsx_stream import CHUNK, save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (
     accounts_sheet,
@@ -173,8 +174,13 @@ class _FixedTimeZip(zipfile.ZipFile):
         super().writestr(self._entry(name), data)
 
     def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
-        with open(filename, "rb") as handle:
-            self.writestr(arcname or str(filename), handle.read())
+        # A sheet's file is written into the zip a piece at a time: the largest is hundreds of
+        # megabytes at 10,000 accounts.
+        with (
+            open(filename, "rb") as handle,
+            self.open(self._entry(arcname or str(filename)), "w") as entry,
+        ):
+            shutil.copyfileobj(handle, entry, CHUNK)
 
 
 def workbook_bytes(workbook: Workbook, moment: datetime) -> bytes:
