@@ -40,7 +40,7 @@ ROW_PADDING = 2.0
 
 #: Distinct values whose storage, width and lines are remembered: the repeated ones (statuses,
 #: regions, sentences) stay; a value seen once costs a computation, not memory.
-_CACHED = 1 << 14
+_CACHED = 1 << 16
 
 _CAPITALS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -118,9 +118,15 @@ def line_count(value: object, width: int) -> int:
 @functools.lru_cache(maxsize=_CACHED)
 def _text_lines(text: str, width: int) -> int:
     chars = max(width - 1, 1)  # a character of the width is the cell's padding
-    return sum(
-        len(textwrap.wrap(line, chars, break_on_hyphens=True)) or 1 for line in text.split("\n")
-    )
+    return sum(_wrapped_lines(line, chars) for line in text.split("\n"))
+
+
+def _wrapped_lines(line: str, chars: int) -> int:
+    if len(line) <= chars and "\t" not in line:
+        # What fits is one line: textwrap changes no length but a tab's (or leaves none of a
+        # blank line, which still takes one).
+        return 1
+    return len(textwrap.wrap(line, chars, break_on_hyphens=True)) or 1
 
 
 def row_height(lines: int) -> float | None:

@@ -224,6 +224,45 @@ def write_rows(
     return row_number
 
 
+#: Distinct values a streamed column remembers the cell of before it starts again: a column
+#: holds few values many times (statuses, regions, sentences) or many values once (ARNs).
+_REMEMBERED = 4096
+
+
+class _StreamedColumn(Generic[Item]):
+    """A column of a streamed table: the XML after a cell's reference, the width and the lines
+    of each distinct value it holds, made once by the rules of every table (``_form``)."""
+
+    def __init__(self, index: int, column: Column[Item], styles: _Styles, ws: StreamedSheet):
+        self.index = index
+        self.letter = get_column_letter(index)
+        self.column = column
+        #: The colour follows the row, not the value: the label is part of what is remembered.
+        self.by_item = callable(column.status)
+        self.seen: dict[object, tuple[str, int, int]] = {}
+        self._styles = styles
+        self._dates = (ws.parent.epoch, ws.parent.iso_dates)
+
+    def key(self, item: Item, value: Value) -> object:
+        """What makes the cell of ``value`` in ``item``'s row: its value (True is not 1)."""
+        key: object = value if type(value) is str else (type(value), value)
+        return (key, self.column.label(item, value)) if self.by_item else key
+
+    def make(self, item: Item, value: Value, key: object) -> tuple[str, int, int]:
+        """The cell of ``value`` in ``item``'s row, remembered under ``key``."""
+        stored, label, wrap, lines = _form(self.column, item, value)
+        style = self._styles.attribute(value, stored, label, wrap)
+        made = (
+            style + value_xml(stored.value, stored.data_type, *self._dates),
+            stored.width,
+            lines,
+        )
+        if len(self.seen) >= _REMEMBERED:
+            self.seen.clear()
+        self.seen[key] = made
+        return made
+
+
 def _stream_rows(
     ws: StreamedSheet,
     columns: Sequence[Column[Item]],
@@ -233,27 +272,26 @@ def _stream_rows(
     """``write_rows`` on a streamed sheet, after its head row: each row written as XML text as
     it is made, the same cells as ``write_rows`` makes; return the number of rows."""
     styles = _Styles(ws)
-    dates = (ws.parent.epoch, ws.parent.iso_dates)
-    plan = [
-        (index, get_column_letter(index), column) for index, column in enumerate(columns, start=1)
-    ]
+    plan = [_StreamedColumn(index, c, styles, ws) for index, c in enumerate(columns, start=1)]
     written = 0
     for item in items:
         row = str(ws.rows_written + 1)
         cells = []
         lines = 1
-        for index, letter, column in plan:
-            value = column.value(item)
+        for column in plan:
+            value = column.column.value(item)
             if value is None:
                 continue  # an empty cell: nothing to write, style or measure
-            stored, label, wrap, count = _form(column, item, value)
+            key = value if type(value) is str and not column.by_item else column.key(item, value)
+            made = column.seen.get(key)
+            if made is None:
+                made = column.make(item, value, key)
+            tail, width, count = made
             if count > lines:
                 lines = count
-            if stored.width > widths.get(index, 0):
-                widths[index] = stored.width
-            style = styles.attribute(value, stored, label, wrap)
-            tail = value_xml(stored.value, stored.data_type, *dates)
-            cells.append(f'<c r="{letter}{row}"{style}{tail}')
+            if width > widths.get(column.index, 0):
+                widths[column.index] = width
+            cells.append(f'<c r="{column.letter}{row}"{tail}')
         ws.append_xml("".join(cells), row_height(lines), len(plan))
         written += 1
     return written
