@@ -230,8 +230,9 @@ _REMEMBERED = 4096
 
 
 class _StreamedColumn(Generic[Item]):
-    """A column of a streamed table: the XML after a cell's reference, the width and the lines
-    of each distinct value it holds, made once by the rules of every table (``_form``)."""
+    """A column of a streamed table: the XML after a cell's reference and the lines of each
+    distinct value it holds, made once by the rules of every table (``_form``), and the width
+    of the widest (a value is measured when it is made)."""
 
     def __init__(self, index: int, column: Column[Item], styles: _Styles, ws: StreamedSheet):
         self.index = index
@@ -239,7 +240,8 @@ class _StreamedColumn(Generic[Item]):
         self.column = column
         #: The colour follows the row, not the value: the label is part of what is remembered.
         self.by_item = callable(column.status)
-        self.seen: dict[object, tuple[str, int, int]] = {}
+        self.seen: dict[object, tuple[str, int]] = {}
+        self.widest = 0
         self._styles = styles
         self._dates = (ws.parent.epoch, ws.parent.iso_dates)
 
@@ -248,15 +250,12 @@ class _StreamedColumn(Generic[Item]):
         key: object = value if type(value) is str else (type(value), value)
         return (key, self.column.label(item, value)) if self.by_item else key
 
-    def make(self, item: Item, value: Value, key: object) -> tuple[str, int, int]:
-        """The cell of ``value`` in ``item``'s row, remembered under ``key``."""
+    def make(self, item: Item, value: Value, key: object) -> tuple[str, int]:
+        """The cell of ``value`` in ``item``'s row and its lines, remembered under ``key``."""
         stored, label, wrap, lines = _form(self.column, item, value)
         style = self._styles.attribute(value, stored, label, wrap)
-        made = (
-            style + value_xml(stored.value, stored.data_type, *self._dates),
-            stored.width,
-            lines,
-        )
+        made = (style + value_xml(stored.value, stored.data_type, *self._dates), lines)
+        self.widest = max(self.widest, stored.width)
         if len(self.seen) >= _REMEMBERED:
             self.seen.clear()
         self.seen[key] = made
@@ -273,27 +272,29 @@ def _stream_rows(
     it is made, the same cells as ``write_rows`` makes; return the number of rows."""
     styles = _Styles(ws)
     plan = [_StreamedColumn(index, c, styles, ws) for index, c in enumerate(columns, start=1)]
+    # What the loop reads of each column, unpacked once: it runs once per cell.
+    steps = [(c.column.value, c.seen, c.letter, c.by_item, c) for c in plan]
     written = 0
     for item in items:
         row = str(ws.rows_written + 1)
         cells = []
         lines = 1
-        for column in plan:
-            value = column.column.value(item)
+        for value_of, seen, letter, by_item, column in steps:
+            value = value_of(item)
             if value is None:
                 continue  # an empty cell: nothing to write, style or measure
-            key = value if type(value) is str and not column.by_item else column.key(item, value)
-            made = column.seen.get(key)
+            key = value if type(value) is str and not by_item else column.key(item, value)
+            made = seen.get(key)
             if made is None:
                 made = column.make(item, value, key)
-            tail, width, count = made
+            tail, count = made
             if count > lines:
                 lines = count
-            if width > widths.get(column.index, 0):
-                widths[column.index] = width
-            cells.append(f'<c r="{column.letter}{row}"{tail}')
+            cells.append(f'<c r="{letter}{row}"{tail}')
         ws.append_xml("".join(cells), row_height(lines), len(plan))
         written += 1
+    for column in plan:
+        widths[column.index] = max(widths.get(column.index, 0), column.widest)
     return written
 
 

@@ -81,7 +81,7 @@ class StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]
         """Write the next row from its cells' XML (placed in row ``rows_written + 1``), ``width``
         cells wide and ``height`` points tall (None: the default)."""
         number = self._next(width)
-        self._body.write(row_xml(number, height_attributes(height), (cells,)))
+        self._body.write(f'<row r="{number}"{height_attributes(height)}>{cells}</row>')
 
     def close(self) -> None:
         """Write the sheet's file: openpyxl's, with the rows in its ``sheetData``."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import re
+import textwrap
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,6 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell._writer import etree_write_cell
 from openpyxl.cell.cell import Cell
@@ -27,7 +31,7 @@ from orgscan.reports.changes import summarise_changes
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
 from orgscan.reports.summary import summarise
-from orgscan.reports.xlsx_cells import Value, put
+from orgscan.reports.xlsx_cells import Value, display_width, line_count, put
 from orgscan.reports.xlsx_integrity import integrity_sheet
 from orgscan.reports.xlsx_print import print_setup
 from orgscan.reports.xlsx_sheet import append_note_rows, use_workbook_font
@@ -282,3 +286,16 @@ def _rows(sheet: bytes) -> bytes:
     rows = sheet[sheet.index(b"<sheetData") : sheet.index(b"</sheetData>")]
     # A blank row appended to a write-only sheet is written, a normal sheet leaves it out.
     return re.sub(rb'<row r="[0-9]+"></row>', b"", rows)
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n-_aZÄé/:x.,"), max_size=120), st.integers(1, 70))
+def test_lines_and_widths_are_those_of_textwrap_and_each_character(text: str, width: int) -> None:
+    # The shortcuts (a line that fits, the capitals of ASCII counted at once) change nothing.
+    chars = max(width - 1, 1)
+    wrapped = sum(len(textwrap.wrap(line, chars)) or 1 for line in text.split("\n"))
+    assert line_count(text, width) == wrapped
+    widest = max(
+        (len(line) + math.ceil(sum(ch.isupper() for ch in line) / 3) for line in text.splitlines()),
+        default=0,
+    )
+    assert display_width(text) == widest
