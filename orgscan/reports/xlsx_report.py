@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import shutil
 import tempfile
 import zipfile
@@ -175,12 +176,13 @@ class _FixedTimeZip(zipfile.ZipFile):
 
     def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
         # A sheet's file is written into the zip a piece at a time: the largest is hundreds of
-        # megabytes at 10,000 accounts.
-        with (
-            open(filename, "rb") as handle,
-            self.open(self._entry(arcname or str(filename)), "w") as entry,
-        ):
-            shutil.copyfileobj(handle, entry, CHUNK)
+        # megabytes at 10,000 accounts. writestr is this with the data in memory: the size
+        # given up front decides, as there, whether the entry needs zip64.
+        entry = self._entry(arcname or str(filename))
+        with open(filename, "rb") as handle:
+            entry.file_size = os.fstat(handle.fileno()).st_size
+            with self.open(entry, "w") as out:
+                shutil.copyfileobj(handle, out, CHUNK)
 
 
 def workbook_bytes(workbook: Workbook, moment: datetime) -> bytes:
