@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from orgscan.model import ScanResult
+from orgscan.remediation import RemediationSettings, build_plan
+from orgscan.remediation.ranking import RankedEntry, rank_plan
 
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff
@@ -28,6 +31,18 @@ class ReportInputs:
     plan: Plan | None = None
     #: What changed since the previous run of the same output folder (``diff.json``).
     diff: RunDiff | None = None
+
+    @cached_property
+    def remediation_plan(self) -> Plan:
+        """The run's plan, or the plan the default settings make for its result (made once:
+        several parts of a report read it, and at 10,000 accounts a plan takes seconds)."""
+        return self.plan or build_plan(self.result, RemediationSettings())
+
+    @cached_property
+    def ranked_plan(self) -> tuple[RankedEntry, ...]:
+        """The entries of ``remediation_plan`` that have steps, the one to run first first
+        (ranked once)."""
+        return rank_plan(self.remediation_plan, self.result)
 
 
 class ReportFormat(Protocol):

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.model import IntegrityCode
-from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.plan_model import EntryKind, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.remediation.ranking import rank_plan
 from orgscan.reports import ReportInputs
-from orgscan.reports.xlsx_sheet import CellValue, append_note_rows
+from orgscan.reports.xlsx_cells import CellValue
+from orgscan.reports.xlsx_sheet import append_note_rows
 from orgscan.wording import plural
 
 #: The most lines shown: one per (resource, check) and per bucket could run to thousands.
@@ -54,8 +53,8 @@ class EntryFixes:
 def entry_fixes(inputs: ReportInputs, limit: int = MAX_ROWS) -> EntryFixes:
     """The plan's integrity and retro-lock entries, ranked first (the plan's ranking), then
     those without steps in the plan's order; at most ``limit`` of them."""
-    plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
-    ranked = [r.entry for r in rank_plan(plan, inputs.result) if r.entry.kind in KINDS]
+    plan = inputs.remediation_plan
+    ranked = [r.entry for r in inputs.ranked_plan if r.entry.kind in KINDS]
     seen = {id(entry) for entry in ranked}
     rest = [e for e in plan.entries if e.kind in KINDS and id(e) not in seen]
     ordered = ranked + rest

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from orgscan.model import Status
-from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.plan_model import EntryKind, PlanEntry
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.remediation.ranking import RankedEntry, rank_plan
+from orgscan.remediation.ranking import RankedEntry
 from orgscan.reports import ReportInputs
 from orgscan.reports.summary import BucketSummary, ReportSummary
 
@@ -61,13 +60,13 @@ def remediation_rows(inputs: ReportInputs, summary: ReportSummary) -> tuple[Reme
     A bucket's row shows its plan entry's strategy, steps and script (the plan has an entry for
     every bucket with a finding that is not PASS; one without is shown with no steps).
     """
-    plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
+    plan = inputs.remediation_plan
     # Only bucket entries: a trail's recording entry names its bucket too (the page and
     # workbook show those per trail, trail_fixes).
     entries = {e.bucket_name: e for e in plan.entries if e.kind is EntryKind.BUCKET}
     ranks = {
         r.entry.bucket_name: (n, r)
-        for n, r in enumerate(rank_plan(plan, inputs.result), 1)
+        for n, r in enumerate(inputs.ranked_plan, 1)
         if r.entry.kind is EntryKind.BUCKET
     }
     rows = []

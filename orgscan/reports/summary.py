@@ -223,11 +223,17 @@ def _bucket_summaries(frame: pd.DataFrame) -> tuple[BucketSummary, ...]:
     worst = ranked.sort_values(["_rank", "bucket_name"], kind="stable").drop_duplicates(
         "bucket_name"
     )
-    trails: dict[str, tuple[str, ...]] = {}
-    accounts: dict[str, tuple[str, ...]] = {}
-    for name, group in frame.groupby("bucket_name"):
-        trails[str(name)] = tuple(sorted(group["trail_arn"]))
-        accounts[str(name)] = tuple(sorted(set(group["account_id"])))
+    # Each bucket's trails and accounts, in one pass over three columns (a groupby makes a
+    # frame per bucket: seconds at 10,000 accounts). Findings without a bucket name have none.
+    arns: dict[str, list[str]] = {}
+    owners: dict[str, set[str]] = {}
+    columns = (frame[name].tolist() for name in ("bucket_name", "trail_arn", "account_id"))
+    for name, arn, account in zip(*columns, strict=True):
+        if plain(name) is not None:
+            arns.setdefault(str(name), []).append(arn)
+            owners.setdefault(str(name), set()).add(account)
+    trails = {name: tuple(sorted(found)) for name, found in arns.items()}
+    accounts = {name: tuple(sorted(found)) for name, found in owners.items()}
     buckets = []
     for record in worst.sort_values(["_rank", "bucket_name"], kind="stable").to_dict("records"):
         name = record["bucket_name"]

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.plan_model import EntryKind
 from orgscan.remediation.planfile import REMEDIATION_DIR
-from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action, rank_plan
+from orgscan.remediation.ranking import FirstAction, RankedEntry, first_action
 from orgscan.reports import ReportInputs
 from orgscan.reports.xlsx_sheet import append_note_rows
 from orgscan.wording import plural
@@ -43,8 +42,8 @@ class TrailFix:
 
 def trail_fixes(inputs: ReportInputs) -> tuple[TrailFix, ...]:
     """The plan's recording entries, those with steps first (the plan's order)."""
-    plan = inputs.plan or build_plan(inputs.result, RemediationSettings())
-    ranks = {id(r.entry): (n, r) for n, r in enumerate(rank_plan(plan, inputs.result), 1)}
+    plan = inputs.remediation_plan
+    ranks = {id(r.entry): (n, r) for n, r in enumerate(inputs.ranked_plan, 1)}
     return tuple(
         TrailFix(
             trail=entry.findings[0] if entry.findings else "an organization trail to create",

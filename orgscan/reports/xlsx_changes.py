@@ -15,7 +15,8 @@ from orgscan.reports.changes import (
     ChangesSummary,
     WeakenerChangeRow,
 )
-from orgscan.reports.xlsx_sheet import Column, put, write_table
+from orgscan.reports.xlsx_cells import put
+from orgscan.reports.xlsx_sheet import Column, write_table
 
 _Row = TypeVar("_Row")
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import io
+import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -38,7 +40,7 @@ from orgscan.reports.xlsx_changes import (
 from orgscan.reports.xlsx_integrity import integrity_sheet
 from orgscan.reports.xlsx_print import print_setup
 from orgscan.reports.xlsx_sheet import use_workbook_font
-from orgscan.reports.xlsx_stream import save_chunks, scratch, streamed_sheet, transfer
+from orgscan.reports.xlsx_stream import CHUNK, save_chunks, scratch, streamed_sheet, transfer
 from orgscan.reports.xlsx_summary import summary_sheet
 from orgscan.reports.xlsx_tables import (
     accounts_sheet,
@@ -103,9 +105,10 @@ def build_workbook(inputs: ReportInputs, summary: ReportSummary) -> Workbook:
     )
     targets = {name: streamed_sheet(workbook, name) for name in SHEETS}
     for name, sheet in targets.items():
-        # Set up once its widths are known, before its first row (the order a write-only
-        # sheet is written in).
-        sheet.before_rows = functools.partial(print_setup, sheet, title, one_page=name == "Summary")
+        # Set up when it is closed: its widths are known then.
+        sheet.before_close = functools.partial(
+            print_setup, sheet, title, one_page=name == "Summary"
+        )
     sheets = {
         name: scratch(workbook, name) if name in _BY_POSITION else sheet
         for name, sheet in targets.items()
@@ -172,8 +175,14 @@ class _FixedTimeZip(zipfile.ZipFile):
         super().writestr(self._entry(name), data)
 
     def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        # A sheet's file is written into the zip a piece at a time: the largest is hundreds of
+        # megabytes at 10,000 accounts. writestr is this with the data in memory: the size
+        # given up front decides, as there, whether the entry needs zip64.
+        entry = self._entry(arcname or str(filename))
         with open(filename, "rb") as handle:
-            self.writestr(arcname or str(filename), handle.read())
+            entry.file_size = os.fstat(handle.fileno()).st_size
+            with self.open(entry, "w") as out:
+                shutil.copyfileobj(handle, out, CHUNK)
 
 
 def workbook_bytes(workbook: Workbook, moment: datetime) -> bytes:

@@ -1,11 +1,10 @@
-"""Worksheet helpers for ``report.xlsx``: typed, formula-safe cells, formatted tables, print setup.
+"""The worksheets of ``report.xlsx``: formatted tables, their styles and print rules.
 
-Values keep their real types (bool, int, datetime) so filters and sums work in Excel. Text from
-AWS never becomes a formula: strings that a spreadsheet would evaluate are stored as text cells
-with Excel's quote prefix, and their value reads back unchanged.
-
-A large run writes a few hundred thousand cells, so styles are built once per workbook and
-copied onto cells, and column widths are measured while the rows are written.
+How a value is stored (real types, formula-looking text kept text, Yes/No, control characters
+dropped), how wide it reads and how many lines it wraps to is ``xlsx_cells``. A table is
+written once per row from the same decisions per cell (``_form``): on a streamed sheet
+(``xlsx_stream``) as the row's XML text, on a normal sheet as openpyxl cells. Styles are built
+once per distinct combination and shared by every cell that has it.
 
 What a sheet looks like on paper is decided here, from its column declarations alone, so that a
 new sheet gets it by declaring its columns: every cell uses one named font (a spreadsheet
@@ -18,16 +17,13 @@ its ``key`` columns repeated on each, instead of shrinking to an unreadable size
 
 from __future__ import annotations
 
-import math
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
@@ -35,14 +31,20 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from orgscan.exceptions_register import ExceptionLabel
 from orgscan.model import Status
+from orgscan.reports.xlsx_cells import (
+    CellValue,
+    Stored,
+    Value,
+    display_width,
+    line_count,
+    put,
+    row_height,
+    store,
+)
+from orgscan.reports.xlsx_stream import StreamedSheet
+from orgscan.reports.xlsx_xml import style_attribute, value_xml
 
-CellValue = str | bool | int | float | datetime | date | None
 Item = TypeVar("Item")
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
-
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-DATE_FORMAT = "yyyy-mm-dd"
 
 #: Fill and font colour per status: green, amber, red, grey (Excel's own "good/neutral/bad").
 STATUS_COLOURS: dict[str, tuple[str, str]] = {
@@ -70,10 +72,6 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 MIN_WIDTH, _MAX_WIDTH = 8, 60
 
-#: Height of one line of ``FONT_SIZE`` text, and the padding of a row (points).
-LINE_HEIGHT = 13.0
-ROW_PADDING = 2.0
-
 
 def font(**style: object) -> Font:
     """The workbook's font with ``style`` (``bold``, ``size``, ``color``, ``italic``)."""
@@ -87,46 +85,6 @@ def use_workbook_font(workbook: Workbook) -> None:
     workbook._named_styles["Normal"].font = BODY_FONT
     # Top-aligned: in a row made tall by a wrapped neighbour, a one-line cell starts beside it.
     workbook._alignments = IndexedList([Alignment(vertical="top")])
-
-
-def yes_no(value: bool) -> str:
-    """A boolean as a reader says it: printed ``TRUE``/``FALSE`` (or ``1``/``0``) is no answer."""
-    return "Yes" if value else "No"
-
-
-def line_count(value: object, width: int) -> int:
-    """How many lines ``value`` takes in a wrapped column ``width`` characters wide."""
-    if value is None or isinstance(value, bool | int | float | datetime | date):
-        return 1
-    chars = max(width - 1, 1)  # a character of the width is the cell's padding
-    return sum(
-        len(textwrap.wrap(line, chars, break_on_hyphens=True)) or 1
-        for line in str(value).split("\n")
-    )
-
-
-def row_height(lines: int) -> float | None:
-    """The height of a row whose tallest cell has ``lines`` lines; None keeps the default."""
-    return LINE_HEIGHT * lines + ROW_PADDING if lines > 1 else None
-
-
-def put(cell: Cell, value: CellValue) -> Cell:
-    """Store ``value`` in ``cell`` with its real type; text that looks like a formula stays text."""
-    if isinstance(value, bool):
-        value = yes_no(value)
-    if isinstance(value, str):
-        text: str = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters break the file
-        cell.value = text
-        if text.startswith(_FORMULA_PREFIXES):
-            cell.data_type = "s"  # openpyxl took "=..." for a formula; it is data
-            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-    else:
-        cell.value = value
-        if isinstance(value, datetime):
-            cell.number_format = DATETIME_FORMAT
-        elif isinstance(value, date):
-            cell.number_format = DATE_FORMAT
-    return cell
 
 
 def colour_status(cell: Cell, label: str | None = None) -> None:
@@ -183,14 +141,18 @@ def _header_cell(cell: Cell, header: str) -> Cell:
 
 
 class _Styles:
-    """Cell styles of one workbook, each built once and copied (a style set per cell would
-    look every font and fill up in the workbook's style tables again)."""
+    """Cell styles of one sheet, each built once per combination of colour label, wrapping,
+    number format and quote prefix: copied onto openpyxl cells (a style set per cell would look
+    every font and fill up in the workbook's style tables again), or written as its index in
+    the workbook's table of cell styles (``s``)."""
 
     def __init__(self, ws: Worksheet) -> None:
         self._ws = ws
         self._cache: dict[tuple[str, bool, str, bool], object] = {}
+        self._ids: dict[tuple[str, bool, str, bool], str] = {}
 
     def apply(self, cell: Cell, label: str | None, wrap: bool) -> None:
+        """Colour ``cell`` by ``label`` and wrap it, on top of what ``put`` set."""
         # put() already set the number format and the quote prefix: they are part of the key.
         key = (label or "", wrap, cell.number_format, bool(cell.quotePrefix))
         found = self._cache.get(key)
@@ -202,6 +164,33 @@ class _Styles:
             self._cache[key] = copy(cell._style)
         else:
             cell._style = copy(found)
+
+    def attribute(self, value: Value, stored: Stored, label: str | None, wrap: bool) -> str:
+        """The ``s`` attribute of a cell holding ``value`` (``stored``), coloured by ``label``
+        and wrapped or not: the style a cell made by ``put`` and ``apply`` would have."""
+        key = (label or "", wrap, stored.number_format, stored.quote_prefix)
+        found = self._ids.get(key)
+        if found is None:
+            # The first cell of its kind, made as a normal sheet makes it: the style and the
+            # number format are added to the workbook's tables in the same order.
+            probe = put(Cell(self._ws), value)
+            if label is not None or wrap:
+                self.apply(probe, label, wrap)
+            found = style_attribute(probe.style_id if probe.has_style else None)
+            self._ids[key] = found
+        return found
+
+
+def _form(column: Column[Item], item: Item, value: Value) -> tuple[Stored, str | None, bool, int]:
+    """How ``column``'s cell for ``item`` holds ``value`` (not None): what is stored, the label
+    it is coloured by, whether it wraps, and the lines it prints on."""
+    stored = store(value)
+    label = None if column.status is False else column.label(item, value)
+    # The column ends up at least as wide as this cell's widest line, up to its declared
+    # width: so the lines counted here are the lines printed, whatever the other rows.
+    wrap = column.wrap or stored.width > column.width
+    lines = line_count(stored.value, min(stored.width, column.width) + 2) if wrap else 1
+    return stored, label, wrap, lines
 
 
 def write_rows(
@@ -223,35 +212,90 @@ def write_rows(
             value = column.value(item)
             if value is None:
                 continue  # an empty cell: nothing to write, style or measure
-            cell = ws.cell(row=row_number, column=index)
-            lines = max(lines, _styled(cell, column, item, value, styles))
-            if widths is not None:
-                measure(widths, index, value)
+            stored, label, wrap, count = _form(column, item, value)
+            cell = put(ws.cell(row=row_number, column=index), value)
+            if label is not None or wrap:
+                styles.apply(cell, label, wrap)
+            lines = max(lines, count)
+            if widths is not None and stored.width > widths.get(index, 0):
+                widths[index] = stored.width
         ws.row_dimensions[row_number].height = row_height(lines)
         row_number += 1
     return row_number
 
 
-def _styled(cell: Cell, column: Column[Item], item: Item, value: CellValue, styles: _Styles) -> int:
-    """Put ``value`` into ``cell`` with the colour and wrapping ``column`` declares; return the
-    lines it prints on."""
-    put(cell, value)
-    label = column.label(item, value)
-    width = _display_width(value)
-    # The column ends up at least as wide as this cell's widest line, up to its declared
-    # width: so the lines counted here are the lines printed, whatever the other rows.
-    wrap = column.wrap or width > column.width
-    lines = line_count(cell.value, min(width, column.width) + 2) if wrap else 1
-    if label is not None or wrap:
-        styles.apply(cell, label, wrap)
-    return lines
+#: Distinct values a streamed column remembers the cell of before it starts again: a column
+#: holds few values many times (statuses, regions, sentences) or many values once (ARNs).
+_REMEMBERED = 4096
 
 
-def measure(widths: dict[int, int], index: int, value: CellValue) -> None:
-    """Widen column ``index`` of ``widths`` to fit ``value``."""
-    width = _display_width(value)
-    if width > widths.get(index, 0):
-        widths[index] = width
+class _StreamedColumn(Generic[Item]):
+    """A column of a streamed table: the XML after a cell's reference and the lines of each
+    distinct value it holds, made once by the rules of every table (``_form``), and the width
+    of the widest (a value is measured when it is made)."""
+
+    def __init__(self, index: int, column: Column[Item], styles: _Styles, ws: StreamedSheet):
+        self.index = index
+        self.letter = get_column_letter(index)
+        self.column = column
+        #: The colour follows the row, not the value: the label is part of what is remembered.
+        self.by_item = callable(column.status)
+        self.seen: dict[object, tuple[str, int]] = {}
+        self.widest = 0
+        self._styles = styles
+        self._dates = (ws.parent.epoch, ws.parent.iso_dates)
+
+    def key(self, item: Item, value: Value) -> object:
+        """What makes the cell of ``value`` in ``item``'s row: its value (True is not 1)."""
+        key: object = value if type(value) is str else (type(value), value)
+        return (key, self.column.label(item, value)) if self.by_item else key
+
+    def make(self, item: Item, value: Value, key: object) -> tuple[str, int]:
+        """The cell of ``value`` in ``item``'s row and its lines, remembered under ``key``."""
+        stored, label, wrap, lines = _form(self.column, item, value)
+        style = self._styles.attribute(value, stored, label, wrap)
+        made = (style + value_xml(stored.value, stored.data_type, *self._dates), lines)
+        self.widest = max(self.widest, stored.width)
+        if len(self.seen) >= _REMEMBERED:
+            self.seen.clear()
+        self.seen[key] = made
+        return made
+
+
+def _stream_rows(
+    ws: StreamedSheet,
+    columns: Sequence[Column[Item]],
+    items: Iterable[Item],
+    widths: dict[int, int],
+) -> int:
+    """``write_rows`` on a streamed sheet, after its head row: each row written as XML text as
+    it is made, the same cells as ``write_rows`` makes; return the number of rows."""
+    styles = _Styles(ws)
+    plan = [_StreamedColumn(index, c, styles, ws) for index, c in enumerate(columns, start=1)]
+    # What the loop reads of each column, unpacked once: it runs once per cell.
+    steps = [(c.column.value, c.seen, c.letter, c.by_item, c) for c in plan]
+    written = 0
+    for item in items:
+        row = str(ws.rows_written + 1)
+        cells = []
+        lines = 1
+        for value_of, seen, letter, by_item, column in steps:
+            value = value_of(item)
+            if value is None:
+                continue  # an empty cell: nothing to write, style or measure
+            key = value if type(value) is str and not by_item else column.key(item, value)
+            made = seen.get(key)
+            if made is None:
+                made = column.make(item, value, key)
+            tail, count = made
+            if count > lines:
+                lines = count
+            cells.append(f'<c r="{letter}{row}"{tail}')
+        ws.append_xml("".join(cells), row_height(lines), len(plan))
+        written += 1
+    for column in plan:
+        widths[column.index] = max(widths.get(column.index, 0), column.widest)
+    return written
 
 
 def write_block(
@@ -267,45 +311,31 @@ def write_table(ws: Worksheet, columns: Sequence[Column[Item]], items: Iterable[
     """A whole-sheet table: header in row 1, frozen, with an autofilter over every row, and
     printed with the header on every page.
 
-    The rows are appended in order, so the same code fills a normal sheet and a write-only one
-    (``orgscan.reports.xlsx_stream``), whose rows go to disk as they come. A write-only sheet
-    writes its column widths and frozen panes before its first row, and a row's height before
-    that row: the values are read (and measured) first, then the cells made one row at a time.
+    Each column's width is measured as the rows are written, and the header row's height
+    follows from the widths. A streamed sheet (``xlsx_stream``) writes its rows to disk as they
+    come and its header row's height, widths and print setup when it is closed.
     """
     headers = [column.header for column in columns]
     # A header wraps rather than widening its column beyond the values under it.
-    widths = {index: min(_display_width(h), 12) for index, h in enumerate(headers, start=1)}
-    rows = [(item, [column.value(item) for column in columns]) for item in items]
-    for _, values in rows:
-        for index, value in enumerate(values, start=1):
-            if value is not None:
-                measure(widths, index, value)
+    widths = {index: min(display_width(h), 12) for index, h in enumerate(headers, start=1)}
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     keys = sum(1 for _ in _leading_keys(columns))
     if keys:
         ws.print_title_cols = f"A:{get_column_letter(keys)}"
+    if isinstance(ws, StreamedSheet):
+        ws.append_head([_header_cell(Cell(ws), header) for header in headers])
+        rows = _stream_rows(ws, columns, items, widths)
+    else:
+        write_header(ws, 1, headers)
+        rows = write_rows(ws, 2, columns, items, widths) - 2
     set_widths(ws, widths, [column.width for column in columns])
     header_lines = max(
         line_count(h, ws.column_dimensions[get_column_letter(i)].width or MIN_WIDTH)
         for i, h in enumerate(headers, start=1)
     )
     ws.row_dimensions[1].height = row_height(header_lines)
-    ws.append([_header_cell(_loose(ws), header) for header in headers])
-    styles = _Styles(ws)
-    for row_number, (item, values) in enumerate(rows, start=2):
-        cells: list[Cell | None] = []
-        lines = 1
-        for column, value in zip(columns, values, strict=True):
-            if value is None:
-                cells.append(None)  # an empty cell: nothing to write, style or measure
-                continue
-            cell = _loose(ws)
-            lines = max(lines, _styled(cell, column, item, value, styles))
-            cells.append(cell)
-        ws.row_dimensions[row_number].height = row_height(lines)
-        ws.append(cells)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(rows) + 1, 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(rows + 1, 1)}"
 
 
 def append_note_rows(ws: Worksheet, title: str, rows: Iterable[Sequence[CellValue | None]]) -> None:
@@ -325,7 +355,7 @@ def append_note_rows(ws: Worksheet, title: str, rows: Iterable[Sequence[CellValu
             cell = put(_loose(ws), value)
             width = int(ws.column_dimensions[get_column_letter(index)].width or MIN_WIDTH)
             count = line_count(cell.value, width)
-            if count > 1 or _display_width(value) > width:
+            if count > 1 or display_width(value) > width:
                 styles.apply(cell, None, wrap=True)
             lines = max(lines, count)
             cells.append(cell)
@@ -361,19 +391,3 @@ def set_widths(ws: Worksheet, widths: dict[int, int], limits: Sequence[int] = ()
         ws.column_dimensions[get_column_letter(column)].width = max(
             min(width, limit) + 2, MIN_WIDTH
         )
-
-
-def _display_width(value: object) -> int:
-    if isinstance(value, datetime):
-        return len(DATETIME_FORMAT)
-    if isinstance(value, date):
-        return len(DATE_FORMAT)
-    if isinstance(value, bool):
-        return 3
-    # A wrapped multi-line cell is as wide as its longest line.
-    return max((_text_width(line) for line in str(value).splitlines()), default=0)
-
-
-def _text_width(line: str) -> int:
-    # The width unit is a digit; capitals (RETENTION_TOO_SHORT) are about a third wider.
-    return len(line) + math.ceil(sum(1 for ch in line if ch.isupper()) / 3)

@@ -1,62 +1,138 @@
-"""How ``report.xlsx`` is written in bounded memory: openpyxl's write-only mode.
+"""How ``report.xlsx`` is written in bounded memory: sheets whose rows go to disk as they come.
 
-A write-only sheet sends each row to a temporary file as it is appended, so a 10,000-account
-workbook never holds its
-cells in memory; the table sheets are filled that way (``xlsx_sheet.write_table`` appends
-its rows in order). What a write-only sheet cannot do is go back: its frozen panes, column
-widths and fit-to-page setting are written before its first row, a row's height before that row,
-and no cell can be read or written out of order. So the print setup, which reads the widths,
-runs just before a sheet's first row (``StreamedSheet``). A sheet laid out by position (the
-Summary: labels beside values, a merged verdict, charts reading their cells; the Changes note
-under an empty table) is drawn on a ``scratch`` sheet of the same workbook, then copied into its
-write-only sheet row by row (``transfer``): styles are indices into the workbook's own tables,
-so they copy as they are. Those sheets are small.
+A table sheet is a ``StreamedSheet``: each row is written as XML text (``xlsx_xml``, what
+openpyxl would write) to a temporary file as it is appended, so a 10,000-account workbook never
+holds its cells in memory, and nothing of a sheet has to be decided before its first row. When
+the sheet is closed its widths, frozen panes, filter and print setup are known: openpyxl writes
+the sheet without rows (its write-only mode), and the rows are put into its ``sheetData``. No
+cell can be read back or written out of order. A sheet laid out by position (the Summary: labels
+beside values, a merged verdict, charts reading their cells; the Changes note under an empty
+table) is drawn on a ``scratch`` sheet of the same workbook, then copied into its streamed sheet
+row by row (``transfer``): styles are indices into the workbook's own tables, so they copy as
+they are. Those sheets are small.
 """
 
 from __future__ import annotations
 
 import copy
+import io
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
+
+from orgscan.reports.xlsx_xml import cell_xml, dimension_attributes, height_attributes, row_xml
 
 #: How much of the saved workbook is handed on at a time.
 CHUNK = 1 << 20
 
 
 class StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]
-    """A write-only sheet that calls ``before_rows`` just before its first row is written (its
-    widths are set by then, and its page setup still goes ahead of the rows), and knows its
-    ``max_column`` (the print setup reads it)."""
+    """A write-only sheet whose rows go, as XML text (``xlsx_xml``), to a file of their own as
+    they are appended. openpyxl writes the rest of the sheet when it is closed (columns, frozen
+    panes, filter, print setup: all known by then), and the rows are placed inside it: nothing
+    about the sheet has to be known before its first row, and no row stays in memory."""
 
     def __init__(self, parent: Workbook, title: str) -> None:
         super().__init__(parent, title)
-        self.before_rows: Callable[[], None] | None = None
+        #: Called when the sheet is closed, just before openpyxl writes it (the print setup,
+        #: which reads the widths).
+        self.before_close: Callable[[], None] | None = None
+        #: The widest row's cells (the print setup reads it).
         self.max_column = 0
-        #: Rows appended so far (openpyxl's write-only sheet does not count them): the next
-        #: row's height must be set before that row is written.
+        #: Rows appended so far: the next is row ``rows_written + 1``.
         self.rows_written = 0
+        self._head: str | None = None
+        # The rows' file, encoded as openpyxl encodes a sheet; ``close`` closes it.
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        self._body = io.TextIOWrapper(self._file, encoding="utf-8", errors="xmlcharrefreplace")
 
     def append(self, row: Sequence[Any]) -> None:
-        """Write ``row`` as the next row (after ``before_rows``, the first time)."""
-        self.max_column = max(self.max_column, len(row))
-        self._ready()
-        super().append(row)
-        self.rows_written += 1
+        """Write ``row`` (cells or values; None leaves a cell empty) as the next row, with the
+        height its row dimension sets."""
+        number = self._next(len(row))
+        cells = [
+            cell_xml(self._placed(value, number, column))
+            for column, value in enumerate(row, start=1)
+            if value is not None
+        ]
+        dimension = dimension_attributes(self.row_dimensions.pop(number, None))
+        self._body.write(row_xml(number, dimension, cells))
+
+    def append_head(self, row: Sequence[Cell | None]) -> None:
+        """Write ``row`` as the first row, whose height (``row_dimensions[1]``) may be set until
+        the sheet is closed (a table's header row is as tall as its wrapped headers in columns
+        as wide as the rows under them)."""
+        if self.rows_written:
+            raise ValueError(f"{self.title}: the head row must be the first")
+        number = self._next(len(row))
+        self._head = "".join(
+            cell_xml(self._placed(cell, number, column))
+            for column, cell in enumerate(row, start=1)
+            if cell is not None
+        )
+
+    def append_xml(self, cells: str, height: float | None, width: int) -> None:
+        """Write the next row from its cells' XML (placed in row ``rows_written + 1``), ``width``
+        cells wide and ``height`` points tall (None: the default)."""
+        number = self._next(width)
+        self._body.write(f'<row r="{number}"{height_attributes(height)}>{cells}</row>')
 
     def close(self) -> None:
-        """Finish the sheet's file (a sheet without rows gets its setup too)."""
-        self._ready()
-        super().close()
-
-    def _ready(self) -> None:
-        if self.before_rows is not None:
-            ready, self.before_rows = self.before_rows, None
+        """Write the sheet's file: openpyxl's, with the rows in its ``sheetData``."""
+        if self.before_close is not None:
+            ready, self.before_close = self.before_close, None
             ready()
+        head = self._head
+        if head is not None:
+            head = row_xml(1, dimension_attributes(self.row_dimensions.pop(1, None)), (head,))
+        # Heights of rows never appended are not written (as in any write-only sheet); left
+        # here, openpyxl would write them as empty rows.
+        self.row_dimensions.clear()
+        super().close()
+        with self._body:
+            self._body.flush()  # the rows the text layer still holds
+            _place_rows(self._writer.out, head or "", self._file)
+
+    def _next(self, width: int) -> int:
+        if self.closed:
+            self._already_saved()
+        self.max_column = max(self.max_column, width)
+        self.rows_written += 1
+        return self.rows_written
+
+    def _placed(self, value: Any, row: int, column: int) -> Cell:
+        cell = value if isinstance(value, Cell) else WriteOnlyCell(self, value)
+        cell.row, cell.column = row, column
+        return cell
+
+
+#: Where openpyxl's sheet without rows has its (empty) rows.
+_EMPTY_ROWS = (b"<sheetData></sheetData>", b"<sheetData />", b"<sheetData/>")
+
+
+def _place_rows(path: str, head: str, body: IO[bytes]) -> None:
+    """Put the rows into the sheet file at ``path``, written by openpyxl without rows: ``head``
+    (the first row's XML), then the XML in ``body`` (the other rows)."""
+    with open(path, "rb") as file:
+        sheet = file.read()  # the sheet without its rows: a few kilobytes
+    found = [marker for marker in _EMPTY_ROWS if sheet.count(marker) == 1]
+    if len(found) != 1 or sheet.count(b"<sheetData") != 1:
+        raise RuntimeError(f"{path}: no single empty <sheetData> to put the rows in")
+    before, after = sheet.split(found[0])
+    body.seek(0)
+    with open(path, "wb") as file:
+        file.write(before)
+        file.write(b"<sheetData>")
+        file.write(head.encode("utf-8", "xmlcharrefreplace"))
+        shutil.copyfileobj(body, file, CHUNK)
+        file.write(b"</sheetData>")
+        file.write(after)
 
 
 def streamed_sheet(workbook: Workbook, title: str) -> StreamedSheet:

@@ -18,17 +18,8 @@ from orgscan.reports.headline import headline
 from orgscan.reports.runtext import command_text, parameter_label, scope_text
 from orgscan.reports.standings import STANDING_STATUS, AccountsView, Standing
 from orgscan.reports.summary import STATUS_ORDER, ReportSummary
-from orgscan.reports.xlsx_sheet import (
-    HEADER_FONT,
-    STATUS_COLOURS,
-    CellValue,
-    Column,
-    font,
-    line_count,
-    put,
-    row_height,
-    write_block,
-)
+from orgscan.reports.xlsx_cells import CellValue, line_count, put, row_height
+from orgscan.reports.xlsx_sheet import HEADER_FONT, STATUS_COLOURS, Column, font, write_block
 
 _STANDING_COLUMNS: tuple[Column[tuple[Standing, int]], ...] = (
     # The words of a standing ("not protected") take the colour of the status behind them.

@@ -28,8 +28,9 @@ from orgscan.reports.runtext import command_text, parameter_label
 from orgscan.reports.standings import AccountRow, AccountsView
 from orgscan.reports.summary import BucketSummary, CoverageRow, ReportSummary
 from orgscan.reports.tamper_view import sheet_rows
+from orgscan.reports.xlsx_cells import CellValue
 from orgscan.reports.xlsx_integrity import INTEGRITY_FINDING_COLUMNS
-from orgscan.reports.xlsx_sheet import CellValue, Column, write_table
+from orgscan.reports.xlsx_sheet import Column, write_table
 from orgscan.weakeners import Weakener
 
 _Row = TypeVar("_Row")
