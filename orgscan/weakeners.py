@@ -18,7 +18,7 @@ class TargetKind(StrEnum):
     KEY = "key"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Weakener:
     """One ``weakeners[]`` row of findings.json, fields in the contract's order.
 
