@@ -5,6 +5,9 @@ read is an ``Unread`` value in its future, never an exception: whoever asks gets
 tell". A read runs either on the executor or, when it continues a chain (the next ``ListParents``
 of a path, a policy named by a listing), in the thread that asks: such a read is then always
 running somewhere, so a thread waiting on it never waits on work queued behind itself.
+
+Once a source is answered its future is replaced by the bare answer: a future carries a lock and
+a condition (about a kilobyte), and a large organization has hundreds of thousands of sources.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -37,7 +41,34 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def value(future: Future[Any]) -> Any:
+class Answer(Protocol):
+    """A source's answer: a ``Future`` while it is read, an ``Answered`` once it is."""
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The answer, waiting for it."""
+
+    def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+        """Call ``fn(self)`` once answered (at once when it is)."""
+
+
+class Answered:
+    """A source's answer once read: what its future held, without the future."""
+
+    __slots__ = ("_answer",)
+
+    def __init__(self, answer: Any) -> None:
+        self._answer = answer
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The answer (never waits)."""
+        return self._answer
+
+    def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+        """Call ``fn(self)`` now: the answer is in."""
+        fn(self)
+
+
+def value(future: Answer) -> Any:
     """The answer ``future`` holds (waiting for it); ``Unread`` raised when it could not be read."""
     found = future.result()
     if isinstance(found, Unread):
@@ -55,11 +86,9 @@ class Sources:
     def __init__(self, executor: Executor | None) -> None:
         self._executor = executor
         self._lock = threading.Lock()
-        self._futures: dict[Hashable, Future[Any]] = {}
+        self._futures: dict[Hashable, Answer] = {}
 
-    def once(
-        self, key: tuple[str, ...], read: Callable[[], Any], *, here: bool = False
-    ) -> Future[Any]:
+    def once(self, key: tuple[str, ...], read: Callable[[], Any], *, here: bool = False) -> Answer:
         """The future of ``read()``, started the first time ``key`` is asked; ``here`` reads in
         this thread (a chain's next step) rather than on the executor."""
 
@@ -75,19 +104,27 @@ class Sources:
 
     def started(
         self, key: Hashable, start: Callable[[Future[Any]], None], *, here: bool = False
-    ) -> Future[Any]:
+    ) -> Answer:
         """The future of ``key``; the first time, ``start(future)`` is run to fill it (it may
         hand the work on: a path walk fills its future from the last answer's callback)."""
         with self._lock:
-            future = self._futures.get(key)
-            if future is not None:
-                return future
-            future = self._futures[key] = Future()
+            known = self._futures.get(key)
+            if known is not None:
+                return known
+            future: Future[Any] = Future()
+            self._futures[key] = future
+        future.add_done_callback(partial(self._answered, key))
         if here or self._executor is None:
             _guarded(start, future)
         else:
             self._executor.submit(_guarded, start, future)
         return future
+
+    def _answered(self, key: Hashable, future: Future[Any]) -> None:
+        """Keep ``key``'s answer without its future (one that failed stays as it is)."""
+        if future.exception() is None:
+            with self._lock:
+                self._futures[key] = Answered(future.result())
 
 
 def _guarded(start: Callable[[Future[Any]], None], future: Future[Any]) -> None:
