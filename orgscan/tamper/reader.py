@@ -10,14 +10,22 @@ every account under it). The accessors then wait for an answer, or raise ``Unrea
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from orgscan.tamper.evaluate import OrgPolicies, Principal
 from orgscan.tamper.policydoc import PolicyDoc, parse_document
-from orgscan.tamper.sources import READ_ERRORS, Answer, Sources, Unread, error_code, value
+from orgscan.tamper.sources import (
+    READ_ERRORS,
+    Answer,
+    Reading,
+    Sources,
+    Unread,
+    error_code,
+    value,
+)
 
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 _ENTITIES = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]
@@ -115,7 +123,7 @@ class Reader:
             ("path", account_id), lambda done: self._walk([account_id], done)
         )
 
-    def _walk(self, path: list[str], done: Future[Any]) -> None:
+    def _walk(self, path: list[str], done: Reading) -> None:
         """Ask the parent of ``path[-1]``; its answer's callback goes on, then fills ``done``
         with the path, root first (or ``Unread``). No thread waits for an answer."""
 
