@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # botocore is not loaded for a command that only prints help
     from botocore.exceptions import BotoCoreError, ClientError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Account:
     """An account of the organization as Organizations describes it."""
 
@@ -37,7 +37,7 @@ def logs_prefix(s3_key_prefix: str | None) -> str:
     return f"{prefix}/{LOGS_FOLDER}" if prefix else LOGS_FOLDER
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trail:
     """A CloudTrail trail, identified by its ARN; the owner is the account in the ARN."""
 
@@ -59,7 +59,7 @@ class Trail:
         return self.is_multi_region or self.home_region == region
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsError:
     """A call that failed, as a value: the AWS error code and its (redacted) message.
 
@@ -84,7 +84,7 @@ class AwsError:
         return cls(type(exc).__name__, redact(str(exc)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BucketFacts:
     """What could be read about one S3 bucket.
 
@@ -142,7 +142,7 @@ BLOCK_SETTINGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LifecycleRule:
     """An enabled lifecycle rule that expires objects, as far as the integrity check needs it.
 
@@ -161,7 +161,7 @@ class LifecycleRule:
         return not self.tagged and (logs.startswith(self.prefix) or self.prefix.startswith(logs))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BucketIntegrity:
     """What a bucket's owner read of its lifecycle rules, policy status and public access block.
 
@@ -179,7 +179,7 @@ class BucketIntegrity:
     block_error: AwsError | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyFacts:
     """A trail's KMS key as ``DescribeKey`` and ``GetKeyRotationStatus`` gave it."""
 
@@ -190,7 +190,7 @@ class KeyFacts:
     rotation_error: AwsError | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountBlock:
     """An account's Block Public Access settings (``s3control GetPublicAccessBlock``)."""
 

@@ -185,7 +185,7 @@ class IntegrityCode(StrEnum):
     PRELOCK = "PRELOCK"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntegrityCheck:
     """One entry of a finding's ``integrity``: a check, its status and one sentence."""
 
@@ -203,7 +203,7 @@ def prelock_check(count: Prelock) -> IntegrityCheck:
     return IntegrityCheck(IntegrityCode.PRELOCK, Status(count.verdict), count.sentence())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountGap:
     """A scanned region of an account that no trail protects, and why (``accounts[].gaps``)."""
 
@@ -213,7 +213,7 @@ class AccountGap:
     why: GapWhy | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountCoverage:
     """One ``accounts[]`` row: an account, whether (and how far) it was scanned, its verdict.
 
@@ -233,7 +233,7 @@ class AccountCoverage:
     gaps: tuple[AccountGap, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The rule's judgement of one bucket under a policy."""
 
@@ -242,7 +242,7 @@ class Verdict:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExceptionMark:
     """An accepted exception from the register, recorded on the finding it matched.
 
@@ -265,7 +265,7 @@ class ExceptionMark:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One row of ``findings[]``: a unique trail and the verdict on its bucket (contract order)."""
 
@@ -311,7 +311,7 @@ class Finding:
     s3_key_prefix: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanError:
     """One ``errors[]`` row: a unit of work that could not be done."""
 

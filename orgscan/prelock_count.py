@@ -24,7 +24,7 @@ class PrelockSource(StrEnum):
     SAMPLE = "sample"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prelock:
     """How many of the log file versions looked at are unprotected, and since when.
 

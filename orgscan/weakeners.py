@@ -6,6 +6,7 @@ all hold it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,7 +19,7 @@ class TargetKind(StrEnum):
     KEY = "key"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Weakener:
     """One ``weakeners[]`` row of findings.json, fields in the contract's order.
 
@@ -66,7 +67,11 @@ _FLAGS = ("conditional", "break_glass", "management_account")
 
 
 def weakener_from_dict(raw: object, where: str) -> Weakener:
-    """A ``weakeners[]`` row read back from findings.json; ValueError naming what is wrong."""
+    """A ``weakeners[]`` row read back from findings.json; ValueError naming what is wrong.
+
+    Its texts are interned: rows repeat the same trails, principals, actions and statements,
+    and a large run has hundreds of thousands of rows, each text of which JSON decodes anew.
+    """
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: must be an object")
     for key in _TEXT:
@@ -82,16 +87,17 @@ def weakener_from_dict(raw: object, where: str) -> Weakener:
         target = TargetKind(str(raw.get("target")))
     except ValueError:
         raise ValueError(f"{where}.target: must be bucket, trail or key") from None
+    text = sys.intern
     return Weakener(
-        trail_arn=raw["trail_arn"],
+        trail_arn=text(raw["trail_arn"]),
         target=target,
-        target_arn=raw["target_arn"],
-        action=raw["action"],
-        principal_arn=raw["principal_arn"],
-        principal_account_id=raw["principal_account_id"],
-        granted_by=raw["granted_by"],
+        target_arn=text(raw["target_arn"]),
+        action=text(raw["action"]),
+        principal_arn=text(raw["principal_arn"]),
+        principal_account_id=text(raw["principal_account_id"]),
+        granted_by=text(raw["granted_by"]),
         conditional=raw["conditional"],
-        blocked_by=blocked,
+        blocked_by=text(blocked) if blocked is not None else None,
         break_glass=raw["break_glass"],
         management_account=raw["management_account"],
     )

@@ -80,7 +80,7 @@ def is_control_tower(name: str) -> bool:
     return name.startswith(CONTROL_TOWER_PREFIX)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrailHealth:
     """What ``GetTrailStatus`` and ``GetEventSelectors`` said of one trail.
 

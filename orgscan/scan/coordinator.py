@@ -15,7 +15,7 @@ The pieces: ``planning`` (what to scan), ``workqueue`` (priorities, in-flight ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import datetime
@@ -49,7 +49,7 @@ from orgscan.scan.units import (
     read_trails,
     run_unit,
 )
-from orgscan.scan.workqueue import Handler, Priority, WorkQueue
+from orgscan.scan.workqueue import Handler, Priority, Unit, WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -243,16 +243,15 @@ class _Coordinator:
             self._submit(
                 Priority.LISTING, list_buckets, self._on_listed_for(account_id), account_id
             )
-            for region in regions:
-                self._submit(
-                    Priority.TRAILS,
-                    read_trails,
-                    self._on_trails_for(account_id, region),
-                    account_id,
-                    region,
-                )
+            self.work.submit_each(Priority.TRAILS, self._trail_units(account_id, regions))
 
         return handle
+
+    def _trail_units(self, account_id: str, regions: list[str]) -> Iterator[Unit]:
+        """The account's region listings, each made when it starts."""
+        for region in regions:
+            handler = self._on_trails_for(account_id, region)
+            yield read_trails, handler, (self.sessions, account_id, region)
 
     def _on_trails_for(self, account_id: str, region: str) -> Handler:
         def handle(outcome: TrailsRead | AwsError) -> None:

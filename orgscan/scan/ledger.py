@@ -304,7 +304,12 @@ class Ledger:
         accounts' Block Public Access read for the integrity checks."""
         if interrupted:
             self.record_interruptions(scannable)
-        findings = [self._finding(trail, started, integrity) for trail in self.trails.values()]
+        active = [
+            a.account_id for a in self.plan.organization.accounts if a.state == AccountState.ACTIVE
+        ]
+        findings = [
+            self._finding(trail, started, integrity, active) for trail in self.trails.values()
+        ]
         findings.sort(key=lambda f: (f.account_id, f.home_region, f.trail_name, f.trail_arn))
         accounts = with_verdicts(
             [self._coverage(account) for account in self.plan.organization.accounts],
@@ -340,7 +345,9 @@ class Ledger:
             run=run, accounts=tuple(accounts), findings=tuple(findings), errors=tuple(errors)
         )
 
-    def _finding(self, trail: Trail, started: datetime, reads: IntegrityReads | None) -> Finding:
+    def _finding(
+        self, trail: Trail, started: datetime, reads: IntegrityReads | None, active: list[str]
+    ) -> Finding:
         facts = self.bucket_facts.get(trail.bucket_name)
         if facts is None:  # only after an interruption
             owner, region = self.owner_of.get(trail.bucket_name, (None, None))
@@ -350,9 +357,6 @@ class Ledger:
                 region,
                 AwsError(INTERRUPTED, "the scan was interrupted before the bucket was read"),
             )
-        active = [
-            a.account_id for a in self.plan.organization.accounts if a.state == AccountState.ACTIVE
-        ]
         facts = judged_outside(
             facts,
             use_org=self.plan.settings.use_org,

@@ -16,6 +16,8 @@ from enum import IntEnum
 from typing import Any
 
 Handler = Callable[[Any], None]
+#: One waiting unit: ``work(*args)``, and the handler of its outcome.
+Unit = tuple[Callable[..., Any], Handler, tuple[Any, ...]]
 # Runs one unit in a worker thread: runner(work, *args) -> outcome. Turns failures into values.
 UnitRunner = Callable[..., Any]
 
@@ -52,9 +54,8 @@ class WorkQueue:
         self.runner = runner
         self.submitted = 0
         self.completed = 0
-        self._backlog: tuple[deque[tuple[Callable[..., Any], Handler, tuple[Any, ...]]], ...] = (
-            tuple(deque() for _ in Priority)
-        )
+        # A backlog holds units, and batches of units made only when they start (``submit_each``).
+        self._backlog: tuple[deque[Unit | Iterator[Unit]], ...] = tuple(deque() for _ in Priority)
         self._pending: dict[Future[Any], Handler] = {}
         self._finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
 
@@ -71,11 +72,29 @@ class WorkQueue:
         self.submitted += 1
         self.fill()
 
+    def submit_each(self, priority: Priority, units: Iterator[Unit]) -> None:
+        """Queue ``units`` one after the other, each made only when it is about to start: a
+        large scan queues hundreds of thousands of region listings, and a unit made early (its
+        handler, its arguments) waits in memory until its turn."""
+        self._backlog[priority].append(units)
+        self.fill()
+
     def fill(self) -> None:
         """Hand queued units to the executor, most urgent first, while few enough run."""
         for backlog in self._backlog:
             while backlog and len(self._pending) < self.in_flight_limit:
-                work, handler, args = backlog.popleft()
+                waiting = backlog[0]
+                if isinstance(waiting, tuple):
+                    backlog.popleft()
+                    unit = waiting
+                else:
+                    drawn = next(waiting, None)
+                    if drawn is None:  # the batch is done
+                        backlog.popleft()
+                        continue
+                    self.submitted += 1
+                    unit = drawn
+                work, handler, args = unit
                 future = self.executor.submit(self.runner, work, *args)
                 self._pending[future] = handler
                 future.add_done_callback(self._finished.put)

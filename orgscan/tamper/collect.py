@@ -33,7 +33,7 @@ from orgscan.weakeners import TargetKind, Weakener
 __all__ = ["Clients", "Pending", "TamperResult", "TrailSubject", "assess", "start"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrailSubject:
     """A trail and what its protection rests on, as the scan found them."""
 

@@ -49,7 +49,7 @@ COMPANIONS = ("s3:DeleteObjectVersion", "s3:PutObjectRetention")
 RCP_TARGETS = frozenset({TargetKind.BUCKET, TargetKind.KEY})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Principal:
     """An IAM user or role (or an account's root user) and the policies that grant it.
 
@@ -68,7 +68,7 @@ class Principal:
         return self.arn.endswith(":root")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """A bucket, trail or key a trail's protection rests on.
 
@@ -85,7 +85,7 @@ class Target:
     governance: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrgPolicies:
     """The SCPs and RCPs on one account's path, one tuple per level (root, OUs, account).
 
@@ -111,7 +111,7 @@ class Organization:
         return self.policies.get(account_id, OrgPolicies())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Access:
     """Whether one principal may take one action: its grant, doubt and block."""
 

@@ -31,7 +31,7 @@ class Effect(StrEnum):
     DENY = "Deny"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
     """One statement; ``ref`` names it in results: ``<source>#<Sid or index>``.
 
@@ -50,7 +50,7 @@ class Statement:
     conditions: tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyDoc:
     """A named policy document: ``source`` is a policy ARN or id, ``bucket-policy``, ..."""
 

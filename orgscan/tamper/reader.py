@@ -10,14 +10,22 @@ every account under it). The accessors then wait for an answer, or raise ``Unrea
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from orgscan.tamper.evaluate import OrgPolicies, Principal
 from orgscan.tamper.policydoc import PolicyDoc, parse_document
-from orgscan.tamper.sources import READ_ERRORS, Sources, Unread, error_code, value
+from orgscan.tamper.sources import (
+    READ_ERRORS,
+    Answer,
+    Reading,
+    Sources,
+    Unread,
+    error_code,
+    value,
+)
 
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 _ENTITIES = ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]
@@ -52,7 +60,7 @@ class Reader:
         found: tuple[Principal, ...] = value(self.request_principals(account_id))
         return found
 
-    def request_principals(self, account_id: str) -> Future[Any]:
+    def request_principals(self, account_id: str) -> Answer:
         """Start reading ``account_id``'s identity policies."""
         return self._sources.once(("iam", account_id), lambda: _principals(self._iam(account_id)))
 
@@ -65,7 +73,7 @@ class Reader:
         """The bucket's policy, None when it has none."""
         return value(self.request_bucket_policy(account_id, bucket, region))  # type: ignore[no-any-return]
 
-    def request_bucket_policy(self, account_id: str, bucket: str, region: str) -> Future[Any]:
+    def request_bucket_policy(self, account_id: str, bucket: str, region: str) -> Answer:
         """Start reading the bucket's policy, as its owner in its region."""
 
         def read() -> PolicyDoc | None:
@@ -84,7 +92,7 @@ class Reader:
         """The key's default policy."""
         return value(self.request_key_policy(account_id, key_arn))  # type: ignore[no-any-return]
 
-    def request_key_policy(self, account_id: str, key_arn: str) -> Future[Any]:
+    def request_key_policy(self, account_id: str, key_arn: str) -> Answer:
         """Start reading the key's policy, as its owner in its region."""
 
         def read() -> PolicyDoc:
@@ -106,7 +114,7 @@ class Reader:
         }
         return OrgPolicies(levels[POLICY_TYPES[0]], levels[POLICY_TYPES[1]])
 
-    def request_path(self, account_id: str) -> Future[Any]:
+    def request_path(self, account_id: str) -> Answer:
         """Start walking the member account's path to the root, and reading the policies
         attached to the account at once (the rest once their targets are known)."""
         for kind in POLICY_TYPES:
@@ -115,13 +123,13 @@ class Reader:
             ("path", account_id), lambda done: self._walk([account_id], done)
         )
 
-    def _walk(self, path: list[str], done: Future[Any]) -> None:
+    def _walk(self, path: list[str], done: Reading) -> None:
         """Ask the parent of ``path[-1]``; its answer's callback goes on, then fills ``done``
         with the path, root first (or ``Unread``). No thread waits for an answer."""
 
-        def step(asked: Future[Any]) -> None:
+        def step(asked: Answer) -> None:
             try:
-                parents = value(asked)["Parents"]
+                parents = value(asked)
                 # An account or OU has exactly one parent. Any other answer, or a path longer
                 # than an organization can nest (a loop), is one that cannot be read.
                 if len(parents) != 1 or len(path) > _MAX_PATH:
@@ -149,17 +157,18 @@ class Reader:
 
         self._parent(path[-1], here=len(path) > 1).add_done_callback(step)
 
-    def _parent(self, child: str, *, here: bool) -> Future[Any]:
+    def _parent(self, child: str, *, here: bool) -> Answer:
         """``ListParents`` of ``child``, once per child: an OU's parent once for all under it."""
 
-        def read() -> dict[str, Any]:
+        def read() -> list[dict[str, Any]]:
             client = self.clients.client(self.org_account, "organizations", self.region)
-            answer: dict[str, Any] = client.list_parents(ChildId=child)
-            return answer
+            # Only the parents are kept, not the whole answer: one is held for every account.
+            parents: list[dict[str, Any]] = client.list_parents(ChildId=child)["Parents"]
+            return parents
 
         return self._sources.once(("parents", child), read, here=here)
 
-    def _attached(self, target: str, kind: str, *, here: bool = False) -> Future[Any]:
+    def _attached(self, target: str, kind: str, *, here: bool = False) -> Answer:
         def read() -> tuple[PolicyDoc, ...]:
             client = self.clients.client(self.org_account, "organizations", self.region)
             pages = client.get_paginator("list_policies_for_target")
@@ -173,7 +182,7 @@ class Reader:
 
         return self._sources.once(("attached", target, kind), read, here=here)
 
-    def _policy(self, client: Any, policy_id: str) -> Future[Any]:
+    def _policy(self, client: Any, policy_id: str) -> Answer:
         def read() -> PolicyDoc:
             content = client.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
             return parse_document(policy_id, content)

@@ -53,6 +53,38 @@ def test_the_most_urgent_waiting_unit_starts_first_within_the_cap() -> None:
     assert (work.submitted, work.completed) == (5, 2)
 
 
+def test_a_batch_makes_each_unit_when_it_starts_in_its_place_in_line() -> None:
+    executor = _Deferred()
+    work = WorkQueue(executor, in_flight_limit=2)
+    seen: list[str] = []
+    made: list[str] = []
+
+    def units(names: list[str]) -> Any:
+        for name in names:
+            made.append(name)
+            yield _echo, seen.append, (name,)
+
+    work.submit_each(Priority.TRAILS, units(["a-1", "a-2", "a-3"]))
+    work.submit(Priority.TRAILS, _echo, seen.append, "b")
+    work.submit(Priority.READ, _echo, seen.append, "read")
+
+    assert made == ["a-1", "a-2"]  # the third waits unmade
+    executor.run_all()
+    for handler, outcome in work.outcomes():
+        handler(outcome)
+    work.fill()
+    assert [args[1] for _, _, args in executor.started] == ["a-1", "a-2", "read", "a-3"]
+    executor.run_all()
+    for handler, outcome in work.outcomes():
+        handler(outcome)
+    work.fill()
+    executor.run_all()
+    for handler, outcome in work.outcomes():
+        handler(outcome)
+    assert seen == ["a-1", "a-2", "read", "a-3", "b"]
+    assert (work.submitted, work.completed, work.busy) == (5, 5, False)
+
+
 def test_outcomes_come_back_to_their_handlers_on_the_main_thread_executor() -> None:
     work = WorkQueue(MainThreadExecutor(), in_flight_limit=8)
     seen: dict[str, str] = {}
