@@ -28,7 +28,6 @@ from orgscan.remediation.lifecycle import OPERATION as LIFECYCLE_OPERATION
 from orgscan.remediation.lifecycle import script_words
 from orgscan.remediation.plan_model import (
     Check,
-    EntryKind,
     Guard,
     GuardKind,
     Plan,
@@ -316,11 +315,5 @@ def render_script(plan: Plan, account_id: str, env: jinja2.Environment | None = 
         after=sorted({a for row in steps for a in row.after}),
         # Entries that only say what to read (a trail CloudTrail cannot deliver for): their
         # commands go in the account's script as comments.
-        advice=[
-            entry
-            for entry in plan.entries
-            if not entry.steps
-            and entry.kind in (EntryKind.RECORDING, EntryKind.INTEGRITY)
-            and entry.acting_account_id == account_id
-        ],
+        advice=plan.advice_for(account_id),
     )
