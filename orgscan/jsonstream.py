@@ -5,6 +5,11 @@ several times that in Python objects. ``LazyArray`` stands for the long array of
 document and makes each element when the encoder reaches it; ``json_pieces`` encodes the
 document as json.dumps(indent=2) would, piece by piece; ``utf8`` joins small pieces into
 batches worth writing.
+
+The standard library encodes indented JSON in pure Python only, through one generator per
+level of nesting, every token passed up through each of them: 2.6 s for the findings.json of
+10,000 accounts. ``json_pieces`` writes the same text, byte for byte, with one function call
+per value, each element of the document's arrays made into one piece.
 """
 
 from __future__ import annotations
@@ -40,9 +45,109 @@ class LazyArray(list[Any], Generic[Item]):
 
 
 def json_pieces(document: Any) -> Iterator[str]:
-    """``json.dumps(document, indent=2, ensure_ascii=False) + "\\n"``, in pieces."""
-    yield from json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document)
+    """``json.dumps(document, indent=2, ensure_ascii=False) + "\\n"``, in pieces: the document's
+    top level and each element of the arrays below it apart (a ``LazyArray``'s made when it is
+    reached), anything deeper as one piece. ``TypeError`` as ``json.dumps`` raises it."""
+    yield from _pieces(document, 0)
     yield "\n"
+
+
+#: Nesting levels written piece by piece; deeper values are encoded whole.
+_PIECE_LEVELS = 2
+_INDENT = "  "
+
+
+def _pieces(value: Any, level: int) -> Iterator[str]:
+    if level >= _PIECE_LEVELS or not isinstance(value, list | tuple | dict) or not value:
+        out: list[str] = []
+        _encode(value, level, out)
+        yield "".join(out)
+        return
+    first = "\n" + _INDENT * (level + 1)
+    if isinstance(value, dict):
+        yield "{"
+        for key, item in value.items():
+            yield f"{first}{_string(_key(key))}: "
+            first = ",\n" + _INDENT * (level + 1)
+            yield from _pieces(item, level + 1)
+        yield "\n" + _INDENT * level + "}"
+        return
+    yield "["
+    for item in value:
+        yield first
+        first = ",\n" + _INDENT * (level + 1)
+        yield from _pieces(item, level + 1)
+    yield "\n" + _INDENT * level + "]"
+
+
+def _encode(value: Any, level: int, out: list[str]) -> None:
+    """Append the text of ``value`` at nesting ``level`` to ``out`` (the rules of
+    ``json.encoder._make_iterencode`` with ``indent=2``, in its order of checks)."""
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float(value))
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        newline = "\n" + _INDENT * (level + 1)
+        separator = "[" + newline
+        for item in value:
+            out.append(separator)
+            separator = "," + newline
+            _encode(item, level + 1, out)
+        out.append("\n" + _INDENT * level + "]")
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        newline = "\n" + _INDENT * (level + 1)
+        separator = "{" + newline
+        for key, item in value.items():
+            out.append(f"{separator}{_string(_key(key))}: ")
+            separator = "," + newline
+            _encode(item, level + 1, out)
+        out.append("\n" + _INDENT * level + "}")
+    else:
+        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float(key)
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == -float("inf"):
+        return "-Infinity"
+    return float.__repr__(value)
 
 
 def utf8(pieces: Iterable[str], batch: int = PIECES_PER_BATCH) -> Iterator[bytes]:
