@@ -45,56 +45,50 @@ class LazyArray(list[Any], Generic[Item]):
 
 
 def json_pieces(document: Any) -> Iterator[str]:
-    """``json.dumps(document, indent=2, ensure_ascii=False) + "\\n"``, in pieces: the document's
-    top level and each element of the arrays below it apart (a ``LazyArray``'s made when it is
-    reached), anything deeper as one piece. ``TypeError`` as ``json.dumps`` raises it."""
+    """``json.dumps(document, indent=2, ensure_ascii=False) + "\\n"``, in pieces: the
+    document's top level, and each element of its arrays (a ``LazyArray``'s made when it is
+    reached) as one piece. ``TypeError`` as ``json.dumps`` raises it."""
     yield from _pieces(document, 0)
     yield "\n"
 
 
-#: Nesting levels written piece by piece; deeper values are encoded whole.
-_PIECE_LEVELS = 2
 _INDENT = "  "
 
 
 def _pieces(value: Any, level: int) -> Iterator[str]:
-    if level >= _PIECE_LEVELS or not isinstance(value, list | tuple | dict) or not value:
+    # Streamed: the document itself, and the arrays that are its values. Anything else,
+    # an element of those arrays included, is encoded whole.
+    streamed = isinstance(value, list | tuple) or (level == 0 and isinstance(value, dict))
+    if not streamed or level > 1 or not value:
         out: list[str] = []
         _encode(value, level, out)
         yield "".join(out)
         return
     first = "\n" + _INDENT * (level + 1)
+    following = "," + first
     if isinstance(value, dict):
         yield "{"
         for key, item in value.items():
-            yield f"{first}{_string(_key(key))}: "
-            first = ",\n" + _INDENT * (level + 1)
+            yield f"{first}{_string(key if type(key) is str else _key(key))}: "
+            first = following
             yield from _pieces(item, level + 1)
-        yield "\n" + _INDENT * level + "}"
+        yield "\n}"
         return
     yield "["
     for item in value:
-        yield first
-        first = ",\n" + _INDENT * (level + 1)
-        yield from _pieces(item, level + 1)
+        out = [first]
+        first = following
+        _encode(item, level + 1, out)
+        yield "".join(out)
     yield "\n" + _INDENT * level + "]"
 
 
 def _encode(value: Any, level: int, out: list[str]) -> None:
     """Append the text of ``value`` at nesting ``level`` to ``out`` (the rules of
     ``json.encoder._make_iterencode`` with ``indent=2``, in its order of checks)."""
-    if isinstance(value, str):
-        out.append(_string(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_float(value))
+    scalar = _scalar(value)
+    if scalar is not None:
+        out.append(scalar)
     elif isinstance(value, list | tuple):
         if not value:
             out.append("[]")
@@ -102,9 +96,13 @@ def _encode(value: Any, level: int, out: list[str]) -> None:
         newline = "\n" + _INDENT * (level + 1)
         separator = "[" + newline
         for item in value:
-            out.append(separator)
+            scalar = _scalar(item)
+            if scalar is not None:
+                out.append(separator + scalar)
+            else:
+                out.append(separator)
+                _encode(item, level + 1, out)
             separator = "," + newline
-            _encode(item, level + 1, out)
         out.append("\n" + _INDENT * level + "]")
     elif isinstance(value, dict):
         if not value:
@@ -113,15 +111,45 @@ def _encode(value: Any, level: int, out: list[str]) -> None:
         newline = "\n" + _INDENT * (level + 1)
         separator = "{" + newline
         for key, item in value.items():
-            out.append(f"{separator}{_string(_key(key))}: ")
+            name = _string(key if type(key) is str else _key(key))
+            scalar = _scalar(item)
+            if scalar is not None:
+                out.append(f"{separator}{name}: {scalar}")
+            else:
+                out.append(f"{separator}{name}: ")
+                _encode(item, level + 1, out)
             separator = "," + newline
-            _encode(item, level + 1, out)
         out.append("\n" + _INDENT * level + "}")
     else:
         raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
 
-_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+def _scalar(value: Any) -> str | None:
+    """The text of ``value`` when it is no array or object; None when it is (or is no JSON)."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is list or kind is dict:
+        return None
+    # Subclasses (a StrEnum member is a str, an IntEnum's an int), in the encoder's order.
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    return None
+
+
+_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _key(key: Any) -> str:

@@ -58,7 +58,10 @@ class UnsafeInterpolation(TypeError):
     """A template printed a value without ``shquote`` or ``comment``."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _quote(text: str) -> str:
+    # Kept for the words every script repeats (aws, s3api, --region, the regions, the guard
+    # functions' names): 1.6 million words at 10,000 accounts, most of them seen before.
     # Double quotes read better for a JMESPath query full of single quotes; they are used only
     # when the text holds none of the characters bash treats specially inside them.
     if "'" in text and not _DOUBLE_QUOTE_SPECIAL.search(text):
