@@ -1,6 +1,6 @@
 """Writing large JSON documents and text pieces without holding them whole.
 
-findings.json and plan.json of a 10,000-account run are tens of MB of text, from a document of
+findings.json and plan.json of a 10,000-account run are 147 and 73 MB of text, from a document of
 several times that in Python objects. ``LazyArray`` stands for the long array of such a
 document and makes each element when the encoder reaches it; ``json_pieces`` encodes the
 document as json.dumps(indent=2) would, piece by piece; ``utf8`` joins small pieces into
@@ -9,7 +9,7 @@ batches worth writing.
 The standard library encodes indented JSON in pure Python only, through one generator per
 level of nesting, every token passed up through each of them: 2.6 s for the findings.json of
 10,000 accounts. ``json_pieces`` writes the same text, byte for byte, with one function call
-per value, each element of the document's arrays made into one piece.
+per array or object, each element of the document's arrays made into one piece.
 """
 
 from __future__ import annotations
