@@ -22,9 +22,11 @@ from typing import Any, Protocol
 
 from orgscan.errors import InputError
 
-#: The largest file read from a run folder. A 10,000-account organization writes a
-#: findings.json of about 20 MB; parsing takes about 7x the file's size in memory.
-MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
+#: The largest file read from a run folder. A 10,000-account organization with tamper paths,
+#: integrity checks and pre-lock counts writes a findings.json of 147 MB (plan.json 73 MB);
+#: reading it takes about 5x the file's size in memory. 256 MiB leaves room for such an
+#: organization to grow by two thirds and bounds what a planted file can cost (~1.3 GB).
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 #: Integers in a run folder count days, regions or versions: 18 digits fit in 64 bits.
 MAX_INT_DIGITS = 18
 #: The times a run may have started or finished: none ran before 2000, and the workbook, a ZIP

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orgscan.files import atomic_write
+from orgscan.files import AtomicBatch
 from orgscan.jsonstream import utf8
 from orgscan.model import ScanResult
 from orgscan.remediation.plan import build_plan
@@ -56,11 +56,13 @@ def write_plan_files(run_dir: Path, plan: Plan) -> list[Path]:
 
     folder = run_dir / REMEDIATION_DIR
     plan_path = folder / PLAN_FILE
-    atomic_write(plan_path, utf8(iter_dumps(plan)), within=run_dir)
     written = [plan_path]
-    for account_id in plan.accounts_with_steps():
-        path = folder / f"{account_id}.sh"
-        # Executable by its owner only: a script names accounts and buckets, like the rest.
-        atomic_write(path, render_script(plan, account_id), executable=True, within=run_dir)
-        written.append(path)
+    # One batch: the files are synced together once all are written (one script per account).
+    with AtomicBatch() as batch:
+        batch.write(plan_path, utf8(iter_dumps(plan)), within=run_dir)
+        for account_id in plan.accounts_with_steps():
+            path = folder / f"{account_id}.sh"
+            # Executable by its owner only: a script names accounts and buckets, like the rest.
+            batch.write(path, render_script(plan, account_id), executable=True, within=run_dir)
+            written.append(path)
     return written

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orgscan.files import atomic_write
+from orgscan.files import AtomicBatch
 from orgscan.model import ScanResult
 from orgscan.tamper.guardrails import attach_commands, guardrails
 
@@ -26,12 +26,13 @@ def write_guardrails(run_dir: Path, result: ScanResult) -> list[Path]:
         return []
     folder = run_dir / GUARDRAILS_DIR
     written = []
-    for policy in policies:
-        path = folder / policy.name
-        atomic_write(path, policy.text + "\n", within=run_dir)
-        written.append(path)
-    script = folder / ATTACH_SCRIPT
-    atomic_write(
-        script, attach_commands(policies, result.run.run_id), executable=True, within=run_dir
-    )
+    with AtomicBatch() as batch:  # synced together once all are written
+        for policy in policies:
+            path = folder / policy.name
+            batch.write(path, policy.text + "\n", within=run_dir)
+            written.append(path)
+        script = folder / ATTACH_SCRIPT
+        batch.write(
+            script, attach_commands(policies, result.run.run_id), executable=True, within=run_dir
+        )
     return [*written, script]

@@ -243,6 +243,24 @@ class Plan:
                 found.setdefault(step.account_id, []).append((entry, step))
         return found
 
+    def advice_for(self, account_id: str) -> list[PlanEntry]:
+        """The recording and integrity entries of ``account_id`` without steps, in plan order:
+        they only say what to read, and its script shows their commands as comments."""
+        return list(self._advice_by_account.get(account_id, ()))
+
+    @functools.cached_property
+    def _advice_by_account(self) -> dict[str, list[PlanEntry]]:
+        # Built once, like the steps: each script looked through every entry of the plan.
+        found: dict[str, list[PlanEntry]] = {}
+        for entry in self.entries:
+            if (
+                not entry.steps
+                and entry.kind in (EntryKind.RECORDING, EntryKind.INTEGRITY)
+                and entry.acting_account_id is not None
+            ):
+                found.setdefault(entry.acting_account_id, []).append(entry)
+        return found
+
     def account_order(self) -> list[str]:
         """The accounts with steps in an order that respects every cross-account dependency.
 

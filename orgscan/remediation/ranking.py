@@ -16,6 +16,7 @@ after every lock and recording fix: they strengthen what a lock already keeps.
 from __future__ import annotations
 
 import fnmatch
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -82,8 +83,42 @@ def matches_priority(account: AccountCoverage, patterns: Iterable[str]) -> bool:
     return False
 
 
+class _LastRanking:
+    """The last ranking made, for as long as its plan and result live: the page ranks the same
+    plan four times (buckets, trails, entries, what to run first), the workbook as often."""
+
+    def __init__(self) -> None:
+        self._key: tuple[weakref.ref[Plan], weakref.ref[ScanResult]] | None = None
+        self._ranked: tuple[RankedEntry, ...] = ()
+
+    def get(self, plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...] | None:
+        """The ranking of ``plan`` and ``result`` (these very objects), if it is the last."""
+        if self._key is None or self._key[0]() is not plan or self._key[1]() is not result:
+            return None
+        return self._ranked
+
+    def put(self, plan: Plan, result: ScanResult, ranked: tuple[RankedEntry, ...]) -> None:
+        """Keep ``ranked``; dropped when ``plan`` or ``result`` is, never keeping them alive."""
+        self._key = (weakref.ref(plan, self._drop), weakref.ref(result, self._drop))
+        self._ranked = ranked
+
+    def _drop(self, _gone: object) -> None:
+        self._key, self._ranked = None, ()
+
+
+_LAST = _LastRanking()
+
+
 def rank_plan(plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...]:
     """The entries of ``plan`` that have steps, the one to run first first."""
+    ranked = _LAST.get(plan, result)
+    if ranked is None:
+        ranked = _rank(plan, result)
+        _LAST.put(plan, result, ranked)
+    return ranked
+
+
+def _rank(plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...]:
     findings = {finding.trail_arn: finding for finding in result.findings}
     gaps = {a.account_id: {gap.region for gap in a.gaps} for a in result.accounts if a.gaps}
     patterns = plan.settings.priority_accounts
@@ -93,13 +128,14 @@ def rank_plan(plan: Plan, result: ScanResult) -> tuple[RankedEntry, ...]:
         if not entry.steps:
             continue
         mine = [findings[arn] for arn in entry.findings if arn in findings]
-        fixed = [replace(finding, status=Status.PASS) for finding in mine]
         if entry.kind is EntryKind.INTEGRITY:
             # It changes no lock and closes no gap: the findings stay as they are.
             fixed = []
         elif entry.kind is EntryKind.RECORDING:
             # It changes how the trail records, not its bucket: the finding keeps its status.
             fixed = [as_recorded(finding, entry.gaps) for finding in mine]
+        else:
+            fixed = [replace(finding, status=Status.PASS) for finding in mine]
         closed = _closed_gaps(fixed, gaps)
         touched = {step.account_id for step in entry.steps} | {f.account_id for f in fixed}
         ranked.append(

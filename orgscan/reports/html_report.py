@@ -87,6 +87,7 @@ class HtmlReport(StreamedReport):
         groups = fix_groups(fixes, summary)
         changes = summarise_changes(inputs.diff, summary)
         prelock = prelock_rows(inputs.result.findings)
+        trails = trail_fixes(inputs)
         template = _page_template()
         pieces = template.generate(
             run=inputs.result.run,
@@ -107,10 +108,10 @@ class HtmlReport(StreamedReport):
             charts=charts(summary, view),
             fixes=fixes,
             fix_groups=groups,
-            trail_fixes=trail_fixes(inputs),
+            trail_fixes=trails,
             entry_fixes=entry_fixes(inputs),
             detailed=detailed_fixes(groups),
-            run_first=_run_first(fixes, trail_fixes(inputs)),
+            run_first=_run_first(fixes, trails),
             changes=changes,
             exceptions=exception_counts(inputs.result.findings),
             run_scope=scope_text(inputs.result.run.scope),

@@ -41,7 +41,12 @@ class IntegrityView:
 
 def integrity_rows(findings: Iterable[Finding]) -> list[IntegrityRow]:
     """Every trail's every check: FAIL, ERROR, WARN, then PASS; by account, trail, check."""
-    rows = [IntegrityRow(finding, check) for finding in findings for check in finding.integrity]
+    return _in_order(
+        IntegrityRow(finding, check) for finding in findings for check in finding.integrity
+    )
+
+
+def _in_order(rows: Iterable[IntegrityRow]) -> list[IntegrityRow]:
     return sorted(
         rows,
         key=lambda row: (
@@ -57,7 +62,13 @@ def integrity_rows(findings: Iterable[Finding]) -> list[IntegrityRow]:
 def integrity_view(findings: Iterable[Finding], limit: int = MAX_PAGE_ROWS) -> IntegrityView:
     """The section: its sentence first, then the checks that do not pass."""
     findings = list(findings)
-    rows = [row for row in integrity_rows(findings) if row.check.status is not Status.PASS]
+    # Sorted after the passing checks are left out: at 10,000 accounts they are 137,000 rows.
+    rows = _in_order(
+        IntegrityRow(finding, check)
+        for finding in findings
+        for check in finding.integrity
+        if check.status is not Status.PASS
+    )
     assessed = any(finding.integrity for finding in findings)
     shown = tuple(rows[:limit])
     return IntegrityView(integrity_sentence(findings), shown, len(rows) - len(shown), assessed)

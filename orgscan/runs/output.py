@@ -7,8 +7,10 @@ without its manifest (incomplete) and ``latest`` keeps naming the previous run.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from orgscan.diff import load_diff, write_diff
@@ -59,9 +61,25 @@ def write_run(
     """
     requested = [OutputFormat(name) for name in formats]  # ValueError for an unknown name
     try:
-        return _write_run(run_dir, result, requested, remediation)
+        with _no_cycle_collection():
+            return _write_run(run_dir, result, requested, remediation)
     except OSError as exc:
         raise write_failure(exc, "the run folder is incomplete", run_dir) from None
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    # The reports make millions of short-lived objects beside the scan result's millions of
+    # long-lived ones, and each full collection walked them all: at 10,000 accounts 3.5 s of
+    # a 16.5 s write phase. What the reports make is freed by reference counting; the peak
+    # RSS of writing 10,000 accounts is the same without the collector.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write_run(

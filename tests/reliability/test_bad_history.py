@@ -149,6 +149,12 @@ def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path: Path) -
         load_run(run)
 
 
+def test_the_cap_admits_the_findings_of_10000_accounts() -> None:
+    # Measured: 10,000 accounts with tamper paths, integrity checks and pre-lock counts write a
+    # findings.json of 146,782,914 bytes; its next run's diff, report and remediate read it.
+    assert MAX_DOCUMENT_BYTES > 146_782_914 * 3 // 2
+
+
 def test_huge_numbers_in_plan_and_diff_are_bad_input(tmp_path: Path) -> None:
     run = _run(tmp_path, "run", dumps(sample_result()))
     plan = json.loads(planfile.dumps(build_plan(sample_result(), RemediationSettings())))
