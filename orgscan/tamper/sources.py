@@ -1,4 +1,4 @@
-"""Each tamper-path source read once, on the run's executor: a future per source.
+"""Each tamper-path source read once, on the run's executor, whoever asks for it.
 
 Two trails that rest on the same account's policies wait on one read. A source that cannot be
 read is an ``Unread`` value in its future, never an exception: whoever asks gets "could not
