@@ -125,7 +125,8 @@ def remediate(
             "--guardrails",
             metavar="",
             help="With --apply, also create the run's guardrail SCPs and RCPs and attach them "
-            "at the root (from the management account).",
+            "at the root (from the management account); a root takes 5 of each type, and a "
+            "set that does not fit is refused before anything is created.",
         ),
     ] = False,
     force: ForceOpt = False,

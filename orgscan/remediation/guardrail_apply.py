@@ -8,6 +8,11 @@ name with other content (an earlier run's, or edited by hand) is never overwritt
 guardrail stops with one line, and so do the ones after it. A policy type not enabled at the
 root stops it too: enabling SCPs or RCPs changes every account of the organization and is
 left to its owners (``aws organizations enable-policy-type``).
+
+A root takes at most ``ATTACH_LIMIT`` policies of each type, the AWS-managed allow-all one
+included: before anything is created, the run's policies of a type not yet attached there are
+counted against the room left, and a set that does not fit stops every guardrail with one line
+per type, so that no run leaves some attached and the rest not.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 from orgscan.model import ScanResult
 from orgscan.remediation.apply import StepOutcome, StepStatus
 from orgscan.remediation.client_calls import STOPPED, ClientFactory, StepFailed, call
-from orgscan.tamper.guardrails import Guardrail, guardrails
+from orgscan.tamper.guardrails import ATTACH_LIMIT, Guardrail, guardrails, no_room
 
 DESCRIPTION = "Denies weakening trail protection (orgscan)"
 
@@ -39,8 +44,16 @@ def guardrails_text(policies: Sequence[Guardrail]) -> str:
     lines = [
         f"Guardrails: create and attach at the organization's root, from the management "
         f"account, {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} "
-        "(a policy of the same name and content is reused):"
+        "(a policy of the same name and content is reused; the root takes at most "
+        f"{ATTACH_LIMIT} of each type, counted before anything is created):"
     ]
+    for kind in dict.fromkeys(p.kind for p in policies):
+        count = sum(p.kind == kind for p in policies)
+        if count > ATTACH_LIMIT:
+            lines.append(
+                f"    {count} of type {kind}: more than a root takes ({ATTACH_LIMIT}), so none "
+                "will be created"
+            )
     lines += [
         f"    {policy_name(p)} ({p.kind}, {len(p.text)} characters): {p.text}" for p in policies
     ]
@@ -63,8 +76,19 @@ def apply_guardrails(
     try:
         client = clients.client(management_account, "organizations", region)
         root = _root(client, management_account)
+        full = _no_room(client, policies, root)
     except StepFailed as exc:
         stop = exc
+    else:
+        if full:  # one line per type, and nothing is created
+            refused = [
+                _outcome(management_account, region, "AttachPolicy", root["Id"], STOPPED, line)
+                for line in full
+            ]
+            for outcome in refused:
+                if on_step is not None:
+                    on_step(outcome)
+            return refused
     for policy in policies:
         name = policy_name(policy)
         if stop is None:
@@ -98,12 +122,35 @@ def _root(client: Any, management_account: str) -> dict[str, Any]:
     return dict(roots[0])
 
 
+def _enabled(root: dict[str, Any]) -> set[str]:
+    """The policy types enabled at the root."""
+    return {t.get("Type") for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"}
+
+
+def _no_room(client: Any, policies: Sequence[Guardrail], root: dict[str, Any]) -> list[str]:
+    """The lines refusing each policy type whose policies not yet attached at the root
+    outnumber its free slots (a policy of the same name attached there is already in place).
+    A type not enabled at the root is left to the guardrail that says so."""
+    lines = []
+    for kind in dict.fromkeys(p.kind for p in policies):
+        if kind not in _enabled(root):
+            continue
+        parameters = {"TargetId": root["Id"], "Filter": kind}
+        attached = [
+            p.get("Name") for p in _pages(client, "ListPoliciesForTarget", parameters, "Policies")
+        ]
+        needed = sum(p.kind == kind and policy_name(p) not in attached for p in policies)
+        room = ATTACH_LIMIT - len(attached)
+        if needed > room:
+            lines.append(no_room(kind, needed, len(attached), room))
+    return lines
+
+
 def _one(
     client: Any, policy: Guardrail, name: str, root: dict[str, Any], account: str, region: str
 ) -> list[StepOutcome]:
-    enabled = {t.get("Type") for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"}
     try:
-        if policy.kind not in enabled:
+        if policy.kind not in _enabled(root):
             raise StepFailed(
                 STOPPED,
                 f"{policy.kind} is not enabled at the root; enable it with aws organizations "

@@ -6,7 +6,8 @@ Organizations puts on a policy (split into several when longer), and the AWS CLI
 create and attach them from the management account. The SCP binds the principals of member
 accounts (CloudTrail, S3 and KMS actions); the RCP binds S3 buckets and KMS keys whatever the
 principal (RCPs do not govern CloudTrail). Neither protects the management account: its rows
-are left to the reader, and the notes say so.
+are left to the reader, and the notes say so. A root takes at most ``ATTACH_LIMIT`` policies
+of each type, so both ways of attaching them count first and refuse a set that does not fit.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from orgscan.weakeners import TargetKind, Weakener
 
 #: Organizations' size limit for an SCP or RCP document (characters, whitespace included).
 POLICY_LIMIT = 5120
+#: Organizations' quota on the policies of one type attached directly to one root, OU or
+#: account; the AWS-managed FullAWSAccess (SCP) and RCPFullAWSAccess (RCP) count against it.
+ATTACH_LIMIT = 5
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
+_SHORT = {SCP: "SCPs", RCP: "RCPs"}
 
 
 @dataclass(frozen=True)
@@ -125,10 +130,22 @@ def _pack(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_document(group) for group in documents]
 
 
+def no_room(kind: str, needed: int | str, attached: int | str, room: int | str) -> str:
+    """The line that refuses to attach ``needed`` more policies of ``kind`` at a root that
+    holds ``attached`` and has ``room`` for that many more; the numbers may be shell
+    expansions (``attach.sh`` counts when it runs)."""
+    return (
+        f"{_SHORT[kind]} to attach at the root: {needed}, room for {room} ({ATTACH_LIMIT} "
+        f"attached at most, {attached} attached now): nothing was created; attach them to OUs "
+        "or accounts yourself, detach others from the root, or close tamper paths at their "
+        "source so that fewer are needed (break_glass_principals drops accepted principals)"
+    )
+
+
 def attach_commands(policies: Sequence[Guardrail], run_id: str) -> str:
     """A bash script (shown, not run by ``remediate``) creating each policy and attaching it
     to the organization's root, from the management account; it changes nothing without
-    ``--apply``."""
+    ``--apply``, and stops before creating anything when the root has no room for them."""
     lines = [
         "#!/usr/bin/env bash",
         "# Guardrails against the tamper paths this run found (orgscan, run "
@@ -142,7 +159,21 @@ def attach_commands(policies: Sequence[Guardrail], run_id: str) -> str:
         'run() { printf "+ %s\\n" "$*"; if [ -n "$APPLY" ]; then "$@"; fi; }',
         'HERE="$(cd "$(dirname "$0")" && pwd)"',
         "ROOT_ID=\"$(aws organizations list-roots --query 'Roots[0].Id' --output text)\"",
+        f"# A root takes at most {ATTACH_LIMIT} policies of each type: count before creating any.",
+        'STOP=""; [ -n "$APPLY" ] || STOP="--apply would stop: "; FULL=""',
     ]
+    for kind in (SCP, RCP):
+        needed = sum(policy.kind == kind for policy in policies)
+        if not needed:
+            continue
+        room = f"$(( {ATTACH_LIMIT} - ATTACHED ))"
+        lines += [
+            'ATTACHED="$(aws organizations list-policies-for-target --target-id "$ROOT_ID" '
+            f"--filter {kind} --query 'length(Policies)' --output text)\"",
+            f'if [ {needed} -gt {room} ]; then FULL=1; printf "%s%s\\n" "$STOP" '
+            f'"{no_room(kind, needed, "$ATTACHED", room)}" >&2; fi',
+        ]
+    lines.append('if [ -n "$FULL" ]; then exit 1; fi')
     for policy in policies:
         name = f"orgscan-guardrail-{policy.name.removesuffix('.json')}"
         lines += [

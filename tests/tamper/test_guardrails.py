@@ -4,13 +4,25 @@ the evaluator, block exactly the open rows they were made from and no break-glas
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from orgscan.tamper.evaluate import Target, weakeners
-from orgscan.tamper.guardrails import POLICY_LIMIT, RCP, SCP, attach_commands, guardrails
+from orgscan.tamper.guardrails import (
+    POLICY_LIMIT,
+    RCP,
+    SCP,
+    Guardrail,
+    attach_commands,
+    guardrails,
+    no_room,
+)
 from orgscan.tamper.policydoc import PolicyDoc, parse_document
 from orgscan.weakeners import TargetKind, Weakener
+from tests.remediation.samples import assert_shell_clean
 from tests.tamper.policies import (
     LOGS,
     OTHER_ROLE,
@@ -126,3 +138,72 @@ def test_the_attach_script_is_valid_bash_and_changes_nothing_by_default(tmp_path
     assert "--type SERVICE_CONTROL_POLICY" in script
     assert "--type RESOURCE_CONTROL_POLICY" in script
     assert 'if [ -n "$APPLY" ]; then "$@"; fi' in script
+
+
+#: A fake AWS CLI for attach.sh: logs each call, answers list-roots, counts $SCPS or $RCPS
+#: policies already attached at the root, and returns a new policy id.
+FAKE_AWS = r"""#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$FAKE_AWS_LOG"
+case "$*" in
+  *list-roots*) echo r-abcd ;;
+  *"--filter SERVICE_CONTROL_POLICY"*) echo "$SCPS" ;;
+  *"--filter RESOURCE_CONTROL_POLICY"*) echo "$RCPS" ;;
+  *create-policy*) echo p-new ;;
+esac
+"""
+
+
+def _attach(
+    tmp_path: Path, policies: list[Guardrail], *args: str, scps: int, rcps: int = 1
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """attach.sh of ``policies`` run against a root holding ``scps`` and ``rcps`` policies:
+    its result and the AWS CLI calls it made."""
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    fake = tmp_path / "bin" / "aws"
+    fake.write_text(FAKE_AWS)
+    fake.chmod(0o755)
+    script = tmp_path / "attach.sh"
+    script.write_text(attach_commands(policies, "20261207T000000Z"))
+    log = tmp_path / "calls"
+    log.unlink(missing_ok=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(PATH=f"{fake.parent}:{env['PATH']}", FAKE_AWS_LOG=str(log))
+    env.update(SCPS=str(scps), RCPS=str(rcps))
+    done = subprocess.run(
+        ["bash", str(script), *args], capture_output=True, text=True, env=env, check=False
+    )
+    return done, log.read_text().splitlines() if log.exists() else []
+
+
+def _scps(count: int) -> list[Guardrail]:
+    document = {"Version": "2012-10-17", "Statement": []}
+    return [Guardrail(f"scp-{i}.json", SCP, document) for i in range(1, count + 1)]
+
+
+def test_the_attach_script_counts_the_room_at_the_root_before_creating(tmp_path: Path) -> None:
+    script = attach_commands(_scps(2), "20261207T000000Z")
+    count = 'list-policies-for-target --target-id "$ROOT_ID" --filter SERVICE_CONTROL_POLICY'
+    assert count in script
+    assert script.index(count) < script.index("create-policy")
+    assert "--filter RESOURCE_CONTROL_POLICY" not in script  # no RCP to make, none counted
+    path = tmp_path / "attach.sh"
+    path.write_text(script)
+    assert_shell_clean(path)
+
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_the_attach_script_stops_when_the_root_has_no_room(tmp_path: Path, apply: bool) -> None:
+    args = ("--apply",) if apply else ()
+    done, calls = _attach(tmp_path, _scps(5), *args, scps=1)
+    assert done.returncode == 1
+    line = no_room(SCP, 5, 1, 4)
+    assert done.stderr == ("" if apply else "--apply would stop: ") + line + "\n"
+    assert not any("create-policy" in call or "attach-policy" in call for call in calls)
+    assert "create-policy" not in done.stdout
+
+
+def test_the_attach_script_attaches_what_fits(tmp_path: Path) -> None:
+    done, calls = _attach(tmp_path, _scps(4), "--apply", scps=1)
+    assert done.returncode == 0, done.stderr
+    assert sum("create-policy" in call for call in calls) == 4
+    assert sum("attach-policy --policy-id p-new --target-id r-abcd" in call for call in calls) == 4
