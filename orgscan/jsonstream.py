@@ -15,13 +15,25 @@ per array or object, each element of the document's arrays made into one piece.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
 
 Item = TypeVar("Item")
+Item_co = TypeVar("Item_co", covariant=True)
 
 #: Pieces joined into one write: jinja2 and the JSON encoder yield a few characters at a time.
 PIECES_PER_BATCH = 4096
+#: Characters joined into one write at most (about a megabyte): 4,096 pieces of whole
+#: findings would be tens of megabytes held twice, as text and as bytes.
+BATCH_CHARACTERS = 1 << 20
+
+
+class SizedItems(Protocol[Item_co]):
+    """What a ``LazyArray`` reads its items through: their number, and one pass over them."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Item_co]: ...
 
 
 class LazyArray(list[Any], Generic[Item]):
@@ -32,7 +44,7 @@ class LazyArray(list[Any], Generic[Item]):
     ``==``), so it is never handed out.
     """
 
-    def __init__(self, items: Sequence[Item], convert: Callable[[Item], Any]) -> None:
+    def __init__(self, items: SizedItems[Item], convert: Callable[[Item], Any]) -> None:
         super().__init__()
         self._items = items
         self._convert = convert
@@ -172,11 +184,16 @@ def _float(value: float) -> str:
 
 
 def utf8(pieces: Iterable[str], batch: int = PIECES_PER_BATCH) -> Iterator[bytes]:
-    """``pieces`` encoded as UTF-8, ``batch`` of them at a time."""
+    """``pieces`` encoded as UTF-8, ``batch`` of them at a time, or fewer once they reach
+    ``BATCH_CHARACTERS``: a piece may be a few characters (jinja2) or a whole finding of
+    several kilobytes (the JSON documents), and a batch must stay small either way."""
     waiting: list[str] = []
+    size = 0
     for piece in pieces:
         waiting.append(piece)
-        if len(waiting) >= batch:
+        size += len(piece)
+        if len(waiting) >= batch or size >= BATCH_CHARACTERS:
             yield "".join(waiting).encode("utf-8")
             waiting.clear()
+            size = 0
     yield "".join(waiting).encode("utf-8")

@@ -15,7 +15,7 @@ from typing import Any
 from orgscan.jsonstream import LazyArray, json_pieces, utf8
 from orgscan.model import ScanResult, Status
 from orgscan.reports import ReportInputs, StreamedReport
-from orgscan.reports.export_items import ExportItem, export_items, finished_at
+from orgscan.reports.export_items import ExportItem, ExportItems, finished_at
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
@@ -53,7 +53,7 @@ def asff_findings(result: ScanResult) -> list[dict[str, Any]]:
     return [convert(item) for item in items]
 
 
-def _asff(result: ScanResult) -> tuple[list[ExportItem], Callable[[ExportItem], dict[str, Any]]]:
+def _asff(result: ScanResult) -> tuple[ExportItems, Callable[[ExportItem], dict[str, Any]]]:
     """The items of ``result`` and what makes each one's ASFF object."""
     caller = result.run.caller_arn.split(":")
     caller_account = caller[4] if len(caller) > 4 and caller[4] else "000000000000"
@@ -62,7 +62,7 @@ def _asff(result: ScanResult) -> tuple[list[ExportItem], Callable[[ExportItem], 
     convert = functools.partial(
         _finding, result=result, caller_account=caller_account, region=region, seen=seen
     )
-    return export_items(result), convert
+    return ExportItems(result), convert
 
 
 def asff_time(result: ScanResult) -> str:

@@ -9,6 +9,7 @@ meet (``orgscan.reports.claims``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -69,32 +70,46 @@ class ExportItem:
     details: tuple[tuple[str, str], ...] = ()
 
 
+class ExportItems:
+    """Every finding, then every scanned account's verdict, then every exported integrity
+    check, in ``result``'s order, each item made when it is reached: the exports of a
+    10,000-account run have tens of thousands, never held at once. Its length is known up
+    front (a JSON array's encoder asks whether it is empty)."""
+
+    def __init__(self, result: ScanResult, mapping: ControlMapping | None = None) -> None:
+        self._result = result
+        self._mapping = mapping or load_controls()
+
+    def __len__(self) -> int:
+        findings = self._result.findings
+        return (
+            len(findings)
+            + sum(1 for account in self._result.accounts if account.verdict is not None)
+            + sum(len(exported_checks(finding)) for finding in findings)
+        )
+
+    def __iter__(self) -> Iterator[ExportItem]:
+        result, mapping = self._result, self._mapping
+        partition = _partition(result.run.caller_arn)
+        run = result.run
+        for finding in result.findings:
+            yield _finding_item(finding, partition, claimed(mapping, finding_facts(finding, run)))
+        region = run.regions[0] if run.regions else _FALLBACK_REGION
+        by_arn = {finding.trail_arn: finding for finding in result.findings}
+        for account in result.accounts:
+            if account.verdict is not None:
+                facts = account_facts(account, run, by_arn)
+                yield _account_item(account, partition, region, claimed(mapping, facts))
+        for finding in result.findings:
+            for check in exported_checks(finding):
+                facts = integrity_facts(finding, check, run)
+                yield _integrity_item(finding, check, partition, claimed(mapping, facts))
+
+
 def export_items(result: ScanResult, mapping: ControlMapping | None = None) -> list[ExportItem]:
-    """Every finding, then every scanned account's verdict, in ``result``'s order."""
-    mapping = mapping or load_controls()
-    partition = _partition(result.run.caller_arn)
-    run = result.run
-    items = [
-        _finding_item(finding, partition, claimed(mapping, finding_facts(finding, run)))
-        for finding in result.findings
-    ]
-    region = run.regions[0] if run.regions else _FALLBACK_REGION
-    by_arn = {finding.trail_arn: finding for finding in result.findings}
-    items += [
-        _account_item(
-            account, partition, region, claimed(mapping, account_facts(account, run, by_arn))
-        )
-        for account in result.accounts
-        if account.verdict is not None
-    ]
-    items += [
-        _integrity_item(
-            finding, check, partition, claimed(mapping, integrity_facts(finding, check, run))
-        )
-        for finding in result.findings
-        for check in exported_checks(finding)
-    ]
-    return items
+    """Every finding, then every scanned account's verdict, in ``result``'s order (all at
+    once; ``ExportItems`` makes them one at a time)."""
+    return list(ExportItems(result, mapping))
 
 
 def finding_uid(trail_arn: str) -> str:

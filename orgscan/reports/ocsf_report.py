@@ -17,7 +17,7 @@ from orgscan.controls import load_controls
 from orgscan.jsonstream import LazyArray, json_pieces, utf8
 from orgscan.model import ScanResult, Status
 from orgscan.reports import ReportInputs, StreamedReport
-from orgscan.reports.export_items import ExportItem, export_items, finished_at
+from orgscan.reports.export_items import ExportItem, ExportItems, finished_at
 
 OCSF_VERSION = "1.5.0"
 CLASS_UID = 2003  # Compliance Finding
@@ -47,7 +47,7 @@ def ocsf_events(result: ScanResult) -> list[dict[str, Any]]:
     return [convert(item) for item in items]
 
 
-def _ocsf(result: ScanResult) -> tuple[list[ExportItem], Callable[[ExportItem], dict[str, Any]]]:
+def _ocsf(result: ScanResult) -> tuple[ExportItems, Callable[[ExportItem], dict[str, Any]]]:
     """The items of ``result`` and what makes each one's OCSF event."""
     mapping = load_controls()
     convert = functools.partial(
@@ -57,7 +57,7 @@ def _ocsf(result: ScanResult) -> tuple[list[ExportItem], Callable[[ExportItem], 
         severity=mapping.severity.upper(),
         time_ms=int(finished_at(result).timestamp() * 1000),
     )
-    return export_items(result, mapping), convert
+    return ExportItems(result, mapping), convert
 
 
 def _event(

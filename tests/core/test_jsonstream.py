@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orgscan.jsonstream import LazyArray, json_pieces
+from orgscan.jsonstream import BATCH_CHARACTERS, LazyArray, json_pieces, utf8
 
 
 class _Word(StrEnum):
@@ -75,3 +75,17 @@ def test_what_json_cannot_write_is_the_same_type_error(document: Any) -> None:
     with pytest.raises(TypeError) as raised:
         "".join(json_pieces(document))
     assert str(raised.value) == str(expected.value)
+
+
+def test_a_batch_of_large_pieces_stays_small():
+    # Whole findings of several kilobytes are pieces too: a batch is bounded by its size.
+    piece = "é" * (BATCH_CHARACTERS // 3)
+    batches = list(utf8([piece] * 10))
+    assert b"".join(batches) == (piece * 10).encode("utf-8")
+    assert max(len(batch.decode("utf-8")) for batch in batches) <= BATCH_CHARACTERS + len(piece)
+    assert len(batches) >= 3
+
+
+def test_small_pieces_are_joined_by_count():
+    batches = list(utf8(["ab"] * 10, batch=4))
+    assert batches == [b"abababab", b"abababab", b"abab"]

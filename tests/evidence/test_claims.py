@@ -21,6 +21,8 @@ from orgscan.model import (
     AccountCoverage,
     AccountGap,
     AccountVerdictCode,
+    IntegrityCheck,
+    IntegrityCode,
     Policy,
     RequiredMode,
     RunInfo,
@@ -29,7 +31,7 @@ from orgscan.model import (
     Status,
 )
 from orgscan.reports.claims import ClaimFacts, claimed, met, standings
-from orgscan.reports.export_items import export_items
+from orgscan.reports.export_items import ExportItems, export_items
 from tests.builders import finding
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,6 +203,26 @@ def _result(
 
 def _requirements(result: ScanResult) -> dict[str, set[str]]:
     return {item.uid.rsplit("/", 1)[-1]: set(item.requirements) for item in export_items(result)}
+
+
+def test_export_items_are_made_one_at_a_time_and_counted_before() -> None:
+    result = _result(Policy(min_retention_days=90), None)
+    failing = IntegrityCheck(IntegrityCode.KMS_KEY, Status.FAIL, "Key k is Disabled.")
+    first, second = result.findings
+    result = dataclasses.replace(
+        result, findings=(dataclasses.replace(first, integrity=(failing,)), second)
+    )
+    items = ExportItems(result)
+    made = [item.generator for item in items]
+    # The encoder asks the length before it writes an element: it must be the items' number.
+    assert len(items) == len(made) == 4
+    assert made == [
+        "orgscan/cloudtrail-bucket-object-lock",
+        "orgscan/cloudtrail-bucket-object-lock",
+        "orgscan/account-cloudtrail-protection",
+        "orgscan/cloudtrail-integrity",
+    ]
+    assert [item.uid for item in items] == [item.uid for item in export_items(result)]
 
 
 def test_the_demo_policy_claims_neither_17a4_nor_10_5_1() -> None:
