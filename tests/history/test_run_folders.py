@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -117,3 +118,31 @@ def test_diff_shows_names_with_newlines_on_one_row(output_dir: Path) -> None:
     rows = outcome.stdout.splitlines()[4:]
     assert not [row for row in rows if row.startswith("resolved")]
     assert any("x\\nresolved" in row for row in rows)
+
+
+def test_a_run_is_written_with_what_exists_frozen_and_the_collector_restored(
+    output_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import orgscan.runs.output as output
+
+    before = (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count())
+    during: list[tuple[tuple[int, int, int], bool, int]] = []
+    real_build_plan = output.build_plan
+
+    def build_plan(*args: Any, **kwargs: Any) -> Any:
+        during.append((gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()))
+        return real_build_plan(*args, **kwargs)
+
+    monkeypatch.setattr(output, "build_plan", build_plan)
+    run_dir = output_dir / "20261127T090000Z"
+    run_dir.mkdir(parents=True)
+    written = output.write_run(run_dir, result(finding("a")), ["json", "scripts"])
+    assert run_dir / "findings.json" in written
+    ((thresholds, enabled, frozen),) = during
+    # Cycles are still collected while the reports are made, the result is not walked.
+    assert enabled
+    assert frozen > 0
+    assert thresholds[0] > before[0][0]
+    assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before
