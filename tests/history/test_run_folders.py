@@ -126,10 +126,10 @@ def test_a_run_is_written_with_what_exists_frozen_and_the_collector_restored(
     import gc
 
     import orgscan.runs.output as output
+    from orgscan.remediation import build_plan as real_build_plan
 
     before = (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count())
     during: list[tuple[tuple[int, int, int], bool, int]] = []
-    real_build_plan = output.build_plan
 
     def build_plan(*args: Any, **kwargs: Any) -> Any:
         during.append((gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()))
