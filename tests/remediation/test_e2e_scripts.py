@@ -20,9 +20,9 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.model import AccountVerdictCode, Policy
+from orgscan.model import AccountVerdictCode, IntegrityCode, Policy, Status
 from orgscan.remediation import RemediationSettings, Strategy, build_plan, write_plan_files
-from orgscan.remediation.plan_model import Plan
+from orgscan.remediation.plan_model import EntryKind, Plan
 from orgscan.simulate import MOTO_DEFAULT_ACCOUNT_ID, SimulatedOrg, build_demo_org
 from orgscan.simulate.mock import patched_environ, reset_moto_server
 from tests.builders import timeless
@@ -32,6 +32,7 @@ from tests.remediation.loop import (
     SHARED_BUCKET,
     add_cross_account_case,
     assert_fixed_and_nothing_else_changed,
+    by_arn,
     scan,
 )
 from tests.remediation.samples import rich_plan
@@ -373,3 +374,49 @@ def test_stale_scripts_leave_trails_and_stronger_buckets_alone(moto_endpoint, aw
     )
     assert not _bucket_exists(f"{bucket}-locked")
     assert _trail_bucket(org, "payments-prod-trail") == bucket
+
+
+def test_a_script_raises_a_short_lifecycle_rule_through_the_aws_cli(
+    moto_endpoint, aws_cli, tmp_path
+):
+    org, run_dir = _build(tmp_path)
+    orders = org.accounts["orders-prod"]
+    full = build_plan(scan(org), RemediationSettings())
+    plan = dataclasses.replace(
+        full,
+        entries=tuple(
+            entry
+            for entry in full.entries
+            if entry.kind is EntryKind.INTEGRITY and entry.check is IntegrityCode.LIFECYCLE
+        ),
+    )
+    (entry,) = plan.entries
+    assert entry.acting_account_id == orders
+    write_plan_files(run_dir, plan)
+    script = run_dir / "remediation" / f"{orders}.sh"
+    s3 = SessionFactory().client(orders, "s3", entry.region or "us-east-1")
+
+    def rules() -> list[dict[str, Any]]:
+        return s3.get_bucket_lifecycle_configuration(Bucket=entry.bucket_name)["Rules"]
+
+    before = rules()
+    dry = _run(aws_cli, script, orders)
+    assert dry.returncode == 0, dry.stderr
+    assert rules() == before  # a dry run reads, never writes
+    applied = _run(aws_cli, script, orders, "--apply")
+    assert applied.returncode == 0, (applied.stdout, applied.stderr)
+    assert "running: aws s3api put-bucket-lifecycle-configuration" in applied.stdout
+    after = rules()
+    # Only the days of the rule's expiration changed: raised to what the bucket keeps.
+    raised = [rule["Expiration"]["Days"] for rule in after if "Expiration" in rule]
+    assert raised
+    assert min(raised) >= org.policy.min_retention_days
+    assert [{**rule, "Expiration": None} for rule in after] == [
+        {**rule, "Expiration": None} for rule in before
+    ]
+    lifecycle = {c.check: c.status for c in by_arn(scan(org))[entry.findings[0]].integrity}
+    assert lifecycle[IntegrityCode.LIFECYCLE] is Status.PASS
+    again = _run(aws_cli, script, orders, "--apply")
+    assert again.returncode == 0, again.stderr
+    assert "running: " not in again.stdout
+    assert rules() == after
