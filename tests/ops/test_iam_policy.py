@@ -24,11 +24,10 @@ from orgscan.aws.iam import (
 )
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
-from orgscan.config import build_settings
 from orgscan.remediation.planfile import ALLOWED_CHECKS, ALLOWED_OPERATIONS
-from orgscan.scan import scan_organization
 from orgscan.tamper.step import start_run
 from tests.fake_org import fake_demo
+from tests.remediation.loop import scan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,22 +95,13 @@ def recorded() -> dict[str, set[str]]:
 
     # The in-process responder answers exactly the calls a scan makes (and refuses others).
     with fake_demo() as org:
-        settings = build_settings(
-            None,
-            {
-                "regions": list(org.regions),
-                "workers": 8,
-                "min_retention_days": org.policy.min_retention_days,
-                "require_mode": org.policy.require_mode.value,
-            },
-        )
         sessions = SessionFactory(
             configure_session=lambda session: session.register(
                 "before-call.*.*",
                 record,  # type: ignore[arg-type]  # botocore passes keywords; its stub admits only **kwargs
             )
         )
-        result = scan_organization(settings, sessions)
+        result = scan(org, sessions)
         # The run's tamper step, as the pipeline runs it after the scan (contract 5.3).
         tamper = start_run(
             result,

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.cli import app
-from orgscan.config import build_settings
+from orgscan.config import ScanSettings, build_settings
 from orgscan.model import ErrorStage, Finding, ScanResult, Status
 from orgscan.remediation.plan_model import Plan
 from orgscan.scan import scan_organization
@@ -38,18 +38,23 @@ def add_cross_account_case(org: SimulatedOrg, sessions: SessionFactory) -> str:
     return trail.trail_arn
 
 
-def scan(org: SimulatedOrg) -> ScanResult:
-    """A full scan of the simulated organization with fresh sessions."""
-    settings = build_settings(
+def scan_settings(org: SimulatedOrg) -> ScanSettings:
+    """The settings of a scan of the simulated organization: its regions and its policy."""
+    return build_settings(
         None,
         {
             "regions": list(org.regions),
             "workers": 8,
             "min_retention_days": org.policy.min_retention_days,
             "require_mode": org.policy.require_mode.value,
+            "require_log_file_validation": org.policy.require_log_file_validation,
         },
     )
-    return scan_organization(settings, SessionFactory(max_pool_connections=8))
+
+
+def scan(org: SimulatedOrg, sessions: SessionFactory | None = None) -> ScanResult:
+    """A full scan of the simulated organization with fresh sessions (or ``sessions``)."""
+    return scan_organization(scan_settings(org), sessions or SessionFactory(max_pool_connections=8))
 
 
 def demo_scan_args(org: SimulatedOrg, output_dir: Path) -> list[str]:

@@ -5,31 +5,16 @@ region answered as AWS would), apply the plan, scan again: every integrity FAIL 
 from __future__ import annotations
 
 from orgscan.aws.sessions import SessionFactory
-from orgscan.config import build_settings
 from orgscan.model import IntegrityCode, ScanResult, Status
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.apply import StepStatus, apply_plan
-from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from orgscan.simulate.denials import simulated_answers
+from tests.remediation.loop import scan
 
 
 def _sessions(org: SimulatedOrg) -> SessionFactory:
     return SessionFactory(max_pool_connections=8, configure_session=simulated_answers(org))
-
-
-def _scan(org: SimulatedOrg) -> ScanResult:
-    settings = build_settings(
-        None,
-        {
-            "regions": list(org.regions),
-            "workers": 8,
-            "min_retention_days": org.policy.min_retention_days,
-            "require_mode": org.policy.require_mode.value,
-            "require_log_file_validation": org.policy.require_log_file_validation,
-        },
-    )
-    return scan_organization(settings, _sessions(org))
 
 
 def _by_status(result: ScanResult, status: Status) -> set[tuple[str, IntegrityCode]]:
@@ -44,7 +29,7 @@ def _by_status(result: ScanResult, status: Status) -> set[tuple[str, IntegrityCo
 def test_applying_the_demo_plan_turns_every_integrity_fail_to_pass():
     with demo_mock():
         org = build_demo_org()
-        before = _scan(org)
+        before = scan(org, _sessions(org))
         failing = _by_status(before, Status.FAIL)
         # Each check fails in the demo at least once, so each fix is in this loop.
         assert {check for _, check in failing} == {
@@ -57,7 +42,7 @@ def test_applying_the_demo_plan_turns_every_integrity_fail_to_pass():
         plan = build_plan(before, RemediationSettings())
         applied = apply_plan(plan, _sessions(org))
         assert applied.ok, [o for o in applied.outcomes if o.status is StepStatus.FAILED]
-        after = _scan(org)
+        after = scan(org, _sessions(org))
     assert _by_status(after, Status.FAIL) == set()
     passing = _by_status(after, Status.PASS)
     assert failing <= passing, failing - passing
