@@ -10,8 +10,10 @@ them a delivery fails with ``AccessDenied``. The remediation uses this to skip a
 grants it already (in whatever form), and the simulation to decide when ``GetTrailStatus``
 reports that error.
 
-Only Allow statements are read, and a condition is understood only on those keys (any other
-key, or operator, leaves the statement out: "cannot tell" never counts as granted).
+An Allow's condition is understood only on those keys (any other key, or operator, leaves the
+statement out: "cannot tell" never counts as granted); a Deny that reaches CloudTrail's call
+refuses it unless its condition is understood and does not hold (the usual deny of requests
+without TLS does not: CloudTrail writes over TLS).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 #: The ACL CloudTrail sends with each log file.
 _OWNER_ACL = "bucket-owner-full-control"
 #: Operators whose values are compared as they are (Equals) or as wildcards (Like).
-_EXACT = frozenset({"stringequals", "arnequals"})
+_EXACT = frozenset({"stringequals", "arnequals", "bool"})
 _LIKE = frozenset({"stringlike", "arnlike"})
 
 
@@ -60,37 +62,58 @@ def _to_cloudtrail(principal: Any) -> bool:
     )
 
 
-def _conditions_hold(condition: Any, facts: Mapping[str, str]) -> bool:
+def _condition(condition: Any, facts: Mapping[str, str]) -> bool | None:
+    """Whether a statement's ``condition`` holds for CloudTrail's call; None when it cannot
+    be told (an operator or key not understood here)."""
     if condition is None:
         return True
     if not isinstance(condition, Mapping):
-        return False
+        return None
+    holds = True
     for operator, tests in condition.items():
         kind = str(operator).lower()
         if kind not in _EXACT | _LIKE or not isinstance(tests, Mapping):
-            return False
+            return None
         for key, values in tests.items():
             fact = facts.get(str(key).lower())
+            if fact is None:
+                return None
             patterns = [str(value) for value in _listed(values)]
-            if fact is None or not any(
+            if kind == "bool":
+                fact, patterns = fact.lower(), [value.lower() for value in patterns]
+            if not any(
                 fnmatch.fnmatchcase(fact, p) if kind in _LIKE else fact == p for p in patterns
             ):
-                return False
-    return True
+                holds = False
+    return holds
 
 
-def _allows(
-    statement: Mapping[str, Any], action: str, resource: str, facts: Mapping[str, str]
-) -> bool:
+def _reaches(statement: Mapping[str, Any], action: str, resource: str) -> bool:
+    """The statement names CloudTrail's call: its principal, action and resource."""
     return (
-        statement.get("Effect") == "Allow"
-        and _to_cloudtrail(statement.get("Principal"))
+        _to_cloudtrail(statement.get("Principal"))
         and any(
             fnmatch.fnmatch(action.lower(), str(a).lower())
             for a in _listed(statement.get("Action"))
         )
         and any(fnmatch.fnmatchcase(resource, str(r)) for r in _listed(statement.get("Resource")))
-        and _conditions_hold(statement.get("Condition"), facts)
+    )
+
+
+def _allowed(
+    found: list[Mapping[str, Any]], action: str, resource: str, facts: Mapping[str, str]
+) -> bool:
+    """An Allow grants the call, and no Deny may refuse it (an explicit deny wins)."""
+    return not any(
+        s.get("Effect") == "Deny"
+        and _reaches(s, action, resource)
+        and _condition(s.get("Condition"), facts) is not False
+        for s in found
+    ) and any(
+        s.get("Effect") == "Allow"
+        and _reaches(s, action, resource)
+        and _condition(s.get("Condition"), facts) is True
+        for s in found
     )
 
 
@@ -102,9 +125,10 @@ def grants_delivery(found: Iterable[Mapping[str, Any]], bucket_arn: str, trail_a
         "aws:sourcearn": trail_arn,
         "aws:sourceaccount": account,
         "s3:x-amz-acl": _OWNER_ACL,
+        "aws:securetransport": "true",  # CloudTrail writes over TLS
     }
     log_file = f"{bucket_arn}/AWSLogs/{account}/CloudTrail/"
     listed = list(found)
-    return any(_allows(s, "s3:GetBucketAcl", bucket_arn, facts) for s in listed) and any(
-        _allows(s, "s3:PutObject", log_file, facts) for s in listed
+    return _allowed(listed, "s3:GetBucketAcl", bucket_arn, facts) and _allowed(
+        listed, "s3:PutObject", log_file, facts
     )
