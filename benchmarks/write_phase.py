@@ -27,9 +27,11 @@ import orgscan.remediation
 from orgscan.findings import loads
 from orgscan.formats import OutputFormat
 from orgscan.model import ScanResult
+from orgscan.reports.asff_report import AsffReport
 from orgscan.reports.csv_report import CsvReport
 from orgscan.reports.html_report import HtmlReport
 from orgscan.reports.json_report import JsonReport
+from orgscan.reports.ocsf_report import OcsfReport
 from orgscan.reports.xlsx_report import XlsxReport
 from orgscan.runs import output
 from orgscan.runs.folder import create_run_dir
@@ -56,6 +58,8 @@ _PARTS: tuple[tuple[Any, str, str], ...] = (
     (CsvReport, "stream", "findings.csv"),
     (XlsxReport, "stream", "report.xlsx"),
     (HtmlReport, "stream", "report.html"),
+    (AsffReport, "stream", "findings-asff.json"),
+    (OcsfReport, "stream", "findings-ocsf.json"),
 )
 
 

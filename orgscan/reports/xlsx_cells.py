@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import string
 import textwrap
 from datetime import date, datetime
 from typing import NamedTuple
@@ -43,6 +44,12 @@ ROW_PADDING = 2.0
 _CACHED = 1 << 16
 
 _CAPITALS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: Each ASCII letter and digit mapped to one of its kind. Wrapping breaks a line by the kind of
+#: each character (space, letter, digit, hyphen, punctuation), never by which letter or digit
+#: it is, so texts alike but for their letters and digits take the same lines: the same role's
+#: ARN in 10,000 accounts is wrapped once, not 10,000 times.
+_KINDS = str.maketrans(string.ascii_letters + string.digits, "a" * 52 + "0" * 10)
 
 
 class Stored(NamedTuple):
@@ -112,7 +119,8 @@ def line_count(value: object, width: int) -> int:
     """How many lines ``value`` takes in a wrapped column ``width`` characters wide."""
     if value is None or isinstance(value, bool | int | float | datetime | date):
         return 1
-    return _text_lines(str(value), width)
+    text = str(value)
+    return _text_lines(text.translate(_KINDS) if text.isascii() else text, width)
 
 
 @functools.lru_cache(maxsize=_CACHED)

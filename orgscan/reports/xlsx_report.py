@@ -153,16 +153,24 @@ def put_title(text: str) -> str:
     return "".join(ch for ch in text if ch >= " " or ch == "\t")[:255]
 
 
+#: zlib's level for the workbook's entries: at 10,000 accounts its 263 MB of XML take 1.6 s of
+#: CPU at the default level (6) and 15.7 MB; 0.6 s and 18.1 MB at this one.
+COMPRESS_LEVEL = 3
+
+
 class _FixedTimeZip(zipfile.ZipFile):
     """A zip whose every entry carries one fixed time and mode: the same workbook, same bytes."""
 
     def __init__(self, file: Any, stamp: tuple[int, int, int, int, int, int]) -> None:
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED)
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
         self._stamp = stamp
 
     def _entry(self, name: str) -> zipfile.ZipInfo:
         entry = zipfile.ZipInfo(name, date_time=self._stamp)
         entry.compress_type = zipfile.ZIP_DEFLATED
+        # Read by zipfile for an entry given as a ZipInfo (Python 3.13 names it
+        # compress_level, and keeps this name as its alias).
+        entry._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
         entry.external_attr = 0o644 << 16
         return entry
 

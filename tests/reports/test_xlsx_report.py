@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from orgscan.formats import available_formats
 from orgscan.model import IntegrityCheck, IntegrityCode, ReasonCode, ScanResult, Status
 from orgscan.reports import ReportInputs
 from orgscan.reports.xlsx_integrity import INTEGRITY_FINDING_COLUMNS
-from orgscan.reports.xlsx_report import CONTRACT_SHEETS, SHEETS, XlsxReport
+from orgscan.reports.xlsx_report import COMPRESS_LEVEL, CONTRACT_SHEETS, SHEETS, XlsxReport
 from orgscan.reports.xlsx_tables import EXCEPTION_COLUMNS, FINDING_HEADERS, PRELOCK_HEADERS
 
 from .report_fixture import (
@@ -468,6 +469,26 @@ def test_render_is_deterministic_and_rebuilt_from_findings_json(scan_result: Sca
     original = load_workbook(io.BytesIO(first))
     for name in SHEETS:
         assert list(again[name].values) == list(original[name].values)
+
+
+def test_every_entry_is_deflated_at_the_workbook_level(scan_result: ScanResult) -> None:
+    # The level is the workbook's CPU at 10,000 accounts: zlib at the level set writes each
+    # entry's data to exactly the size stored, the default level (6) to another.
+    with zipfile.ZipFile(io.BytesIO(render(scan_result))) as archive:
+        sizes = {}
+        for entry in archive.infolist():
+            assert entry.compress_type == zipfile.ZIP_DEFLATED, entry.filename
+            data = archive.read(entry)
+            sizes[entry.filename] = {
+                level: len(_deflated(data, level)) for level in (COMPRESS_LEVEL, 6)
+            }
+            assert entry.compress_size == sizes[entry.filename][COMPRESS_LEVEL], entry.filename
+    assert any(by_level[COMPRESS_LEVEL] != by_level[6] for by_level in sizes.values())
+
+
+def _deflated(data: bytes, level: int) -> bytes:
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflate.compress(data) + deflate.flush()
 
 
 def test_empty_result_still_renders(empty_result: ScanResult) -> None:

@@ -288,9 +288,13 @@ def _rows(sheet: bytes) -> bytes:
     return re.sub(rb'<row r="[0-9]+"></row>', b"", rows)
 
 
-@given(st.text(alphabet=st.sampled_from(" \t\n-_aZÄé/:x.,"), max_size=120), st.integers(1, 70))
+@given(
+    st.text(alphabet=st.sampled_from(" \t\n-_aZÄé/:x.,09!?'\"&@"), max_size=120),
+    st.integers(1, 70),
+)
 def test_lines_and_widths_are_those_of_textwrap_and_each_character(text: str, width: int) -> None:
-    # The shortcuts (a line that fits, the capitals of ASCII counted at once) change nothing.
+    # The shortcuts (a line that fits, the capitals of ASCII counted at once, letters and
+    # digits wrapped as their kind) change nothing.
     chars = max(width - 1, 1)
     wrapped = sum(len(textwrap.wrap(line, chars)) or 1 for line in text.split("\n"))
     assert line_count(text, width) == wrapped
