@@ -326,7 +326,7 @@ def _parse_step(raw: Any, legacy: bool) -> Step:
     service = Service(_typed(raw, "service", str))
     operation = _typed(raw, "operation", str)
     if operation not in ALLOWED_OPERATIONS[service]:
-        raise ValueError(f"operation {service.value}:{operation:.40} is not allowed in a plan")
+        raise ValueError(f"operation {service.value}:{operation[:40]!r} is not allowed in a plan")
     check_raw = _typed(raw, "check", dict, optional=True)
     check = None
     if check_raw is not None:
@@ -377,5 +377,5 @@ def _minimum_days(raw: Mapping[str, Any]) -> int | None:
 def _read_operation(raw: Mapping[str, Any], service: Service, what: str) -> str:
     operation: str = _typed(raw, "operation", str)
     if operation not in ALLOWED_CHECKS[service]:
-        raise ValueError(f"{what} {service.value}:{operation:.40} is not allowed in a plan")
+        raise ValueError(f"{what} {service.value}:{operation[:40]!r} is not allowed in a plan")
     return operation
