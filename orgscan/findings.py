@@ -178,6 +178,16 @@ def _error_to_dict(error: ScanError) -> dict[str, Any]:
     return row
 
 
+def finding_columns(finding: Finding) -> dict[str, Any]:
+    """The ``FINDING_COLUMNS`` of ``finding`` as plain values: a row of ``findings_frame``
+    without pandas (None where the frame holds a missing value)."""
+    values = (getattr(finding, key) for key in FINDING_COLUMNS)
+    return {
+        key: (value.value if hasattr(value, "value") else value)
+        for key, value in zip(FINDING_COLUMNS, values, strict=True)
+    }
+
+
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     """The findings as a DataFrame with the declared column order and dtypes."""
     # Imported here: findings.json needs no pandas, and importing it costs a third of a

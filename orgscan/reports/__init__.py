@@ -20,6 +20,7 @@ from orgscan.remediation.ranking import RankedEntry, rank_plan
 if TYPE_CHECKING:
     from orgscan.diff import RunDiff
     from orgscan.remediation.plan_model import Plan
+    from orgscan.reports.summary import ReportSummary
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class ReportInputs:
         """The run's plan, or the plan the default settings make for its result (made once:
         several parts of a report read it, and at 10,000 accounts a plan takes seconds)."""
         return self.plan or build_plan(self.result, RemediationSettings())
+
+    @cached_property
+    def summary(self) -> ReportSummary:
+        """``summarise(result)``, made once: the workbook and the page both read it, and at
+        10,000 accounts it takes a third of a second."""
+        from orgscan.reports.summary import summarise  # pandas: only reports that need it
+
+        return summarise(self.result)
 
     @cached_property
     def ranked_plan(self) -> tuple[RankedEntry, ...]:

@@ -19,7 +19,7 @@ import jinja2
 
 from orgscan.controls import load_controls
 from orgscan.exceptions_register import exception_label
-from orgscan.findings import findings_frame
+from orgscan.findings import finding_columns
 from orgscan.jsonstream import utf8
 from orgscan.model import Finding, Status
 from orgscan.remediation.ranking import first_action_text
@@ -42,8 +42,6 @@ from orgscan.reports.summary import (
     STATUS_ORDER,
     ReportSummary,
     display_time,
-    plain,
-    summarise,
 )
 from orgscan.reports.tamper_view import tamper_view
 from orgscan.reports.trail_fixes import TrailFix, first_of_all, trail_fixes
@@ -80,7 +78,7 @@ class HtmlReport(StreamedReport):
     def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
         """The page as UTF-8, made as it is written (jinja2's ``generate``: the page is never
         held whole); identical for identical inputs (nothing depends on the clock)."""
-        summary = summarise(inputs.result)
+        summary = inputs.summary
         view = accounts_view(inputs.result, {a.account_id: a.note for a in summary.accounts})
         findings = urgent_first(summary.result.findings)
         fixes = remediation_rows(inputs, summary)
@@ -171,12 +169,8 @@ class FindingRows:
 
 
 def _rows(summary: ReportSummary, findings: list[Finding]) -> Iterator[dict[str, object]]:
-    frame = findings_frame(findings)
-    columns = [str(column) for column in frame.columns]
-    for record, finding in zip(frame.itertuples(index=False, name=None), findings, strict=True):
-        row: dict[str, object] = {
-            key: plain(value) for key, value in zip(columns, record, strict=True)
-        }
+    for finding in findings:
+        row: dict[str, object] = finding_columns(finding)
         row["account_name"] = summary.account_name(str(row["account_id"]))
         row["severity"] = Status(str(row["status"])).urgency
         label = exception_label(finding)

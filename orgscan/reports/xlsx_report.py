@@ -30,7 +30,7 @@ from orgscan.reports.changes import exception_counts, summarise_changes
 from orgscan.reports.entry_fixes import entry_fixes, entry_fixes_below
 from orgscan.reports.fixes import remediation_rows
 from orgscan.reports.standings import accounts_view
-from orgscan.reports.summary import ReportSummary, display_time, summarise
+from orgscan.reports.summary import ReportSummary, display_time
 from orgscan.reports.trail_fixes import trail_fixes, trail_fixes_below
 from orgscan.reports.xlsx_changes import (
     account_changes_sheet,
@@ -83,7 +83,7 @@ class XlsxReport(StreamedReport):
 
     def stream(self, inputs: ReportInputs) -> Iterator[bytes]:
         """The workbook's bytes; identical for identical inputs."""
-        summary = summarise(inputs.result)
+        summary = inputs.summary
         workbook = build_workbook(inputs, summary)
         moment = summary.finished or _ZIP_EPOCH
         with tempfile.TemporaryFile() as file:
