@@ -3,9 +3,11 @@ writing the same cells one by one: element for element, and sheet by sheet as re
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import math
+import os
 import re
 import textwrap
 import zipfile
@@ -34,8 +36,9 @@ from orgscan.reports.summary import summarise
 from orgscan.reports.xlsx_cells import Value, display_width, line_count, put
 from orgscan.reports.xlsx_integrity import integrity_sheet
 from orgscan.reports.xlsx_print import print_setup
+from orgscan.reports.xlsx_report import save_workbook
 from orgscan.reports.xlsx_sheet import append_note_rows, use_workbook_font
-from orgscan.reports.xlsx_stream import StreamedSheet, streamed_sheet
+from orgscan.reports.xlsx_stream import ROWS_PER_WRITE, StreamedSheet, streamed_sheet
 from orgscan.reports.xlsx_tables import (
     accounts_sheet,
     buckets_sheet,
@@ -148,6 +151,35 @@ def _write_only_sheet(kind: type[WriteOnlyWorksheet]) -> bytes:
 def test_a_streamed_sheet_is_the_file_openpyxl_writes() -> None:
     # Rows, heights, every kind of value, styles, then openpyxl's columns, panes and filter.
     assert _write_only_sheet(StreamedSheet) == _write_only_sheet(WriteOnlyWorksheet)
+
+
+def _many_rows(workbook: Workbook) -> None:
+    ws = streamed_sheet(workbook, "many")
+    for number in range(1, 2 * ROWS_PER_WRITE + 8):
+        ws.append_xml(f'<c r="A{number}" t="n"><v>{number}</v></c>', None, 1)
+    ws.append(["after the batches"])  # written after the rows still waiting
+
+
+@pytest.mark.parametrize("sendfile", [True, False], ids=["sendfile", "through Python"])
+def test_rows_written_in_batches_keep_their_order(
+    sendfile: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not sendfile:
+
+        def unsupported(*_: object) -> int:
+            raise OSError(errno.EINVAL, "not between these files")
+
+        monkeypatch.setattr(os, "sendfile", unsupported)
+    workbook = Workbook(write_only=True)
+    _many_rows(workbook)
+    raw = io.BytesIO()
+    save_workbook(workbook, datetime(2026, 1, 1), raw)
+    values = [row[0] for row in load_workbook(raw)["many"].values]
+    assert values == [*range(1, 2 * ROWS_PER_WRITE + 8), "after the batches"]
+    # In the file's order too, as Excel expects them.
+    with zipfile.ZipFile(raw) as archive:
+        numbers = re.findall(rb'<row r="([0-9]+)"', archive.read("xl/worksheets/sheet1.xml"))
+    assert [int(number) for number in numbers] == list(range(1, 2 * ROWS_PER_WRITE + 9))
 
 
 def _hostile_result() -> ScanResult:
