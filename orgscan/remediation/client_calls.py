@@ -74,7 +74,12 @@ def check_holds(client: Any, check: Check) -> bool:
     """True when ``check`` reads that its step is already done."""
     # "Not found" and friends (absent_codes): not done yet (False). Any other error stops
     # the step. A step's check holding means the step is done.
-    response = read_state(client, check.operation, check.parameters, check.absent_codes)
+    try:
+        response = read_state(client, check.operation, check.parameters, check.absent_codes)
+    except StepFailed as exc:
+        if exc.code in check.done_codes:  # nothing left to change
+            return True
+        raise
     if response is None:
         return False
     return check.condition is None or jmespath.search(check.condition, response) is True

@@ -98,15 +98,18 @@ class Check:
 
     The step is skipped when the call succeeds and, if ``condition`` is set, the JMESPath
     expression ``condition`` evaluated on the response is true. A call failing with one of
-    ``absent_codes`` ("no such configuration") means "not done"; any other failure (AccessDenied,
-    a bucket of another owner) means the current state cannot be read, and the step must not
-    run. The same expression serves boto3 (``jmespath.search``) and the AWS CLI (``--query``).
+    ``absent_codes`` ("no such configuration") means "not done"; one of ``done_codes`` means
+    "done", nothing is left to change (a bucket with no policy has no public statement to take
+    out); any other failure (AccessDenied, a bucket of another owner) means the current state
+    cannot be read, and the step must not run. The same expression serves boto3
+    (``jmespath.search``) and the AWS CLI (``--query``).
     """
 
     operation: str
     parameters: Mapping[str, Any]
     condition: str | None = None
     absent_codes: tuple[str, ...] = ()
+    done_codes: tuple[str, ...] = ()
 
 
 class GuardKind(StrEnum):

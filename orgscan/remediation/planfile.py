@@ -183,6 +183,8 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
             "parameters": dict(check.parameters),
             "condition": check.condition,
             "absent_codes": list(check.absent_codes),
+            # Only a check some error of which means "done" has them: others keep their form.
+            **({"done_codes": list(check.done_codes)} if check.done_codes else {}),
         },
         "guards": [
             {
@@ -335,6 +337,7 @@ def _parse_step(raw: Any, legacy: bool) -> Step:
             parameters=_typed(check_raw, "parameters", dict),
             condition=_typed(check_raw, "condition", str, optional=True),
             absent_codes=() if legacy else _strings(check_raw, "absent_codes"),
+            done_codes=_strings(check_raw, "done_codes") if "done_codes" in check_raw else (),
         )
     guards = []
     for guard_raw in [] if legacy else _typed(raw, "guards", list):

@@ -155,6 +155,8 @@ class ScriptStep:
     check: list[str] | None
     expect: str
     absent: str
+    #: The error codes of the check that mean "done" (``Check.done_codes``), space-separated.
+    done: str
     preconditions: tuple[ScriptGuard, ...]
     guards: tuple[ScriptGuard, ...]
     before: tuple[str, ...]
@@ -222,6 +224,8 @@ def _script_guard(number: int, step: Step, guard: Guard) -> ScriptGuard:
 
 
 def _read_words(read: LiveRead) -> list[str]:
+    if read.check.done_codes:  # the script's any_holds reads no such codes
+        raise ValueError(f"a live precondition's read has done codes: {read.check.operation}")
     return [" ".join(read.check.absent_codes), *check_argv(read.service, read.check, read.region)]
 
 
@@ -286,6 +290,7 @@ def script_steps(plan: Plan, account_id: str) -> list[ScriptStep]:
                 check=None if check is None else check_argv(step.service, check, step.region),
                 expect="True" if check is not None and check.condition is not None else "",
                 absent="" if check is None else " ".join(check.absent_codes),
+                done="" if check is None else " ".join(check.done_codes),
                 preconditions=tuple(
                     call
                     for condition in preconditions(entry, step)

@@ -31,7 +31,7 @@ case "$1 $2" in
       get-public-access-block) fail NoSuchPublicAccessBlockConfiguration "$2" ;;
       get-bucket-encryption) fail ServerSideEncryptionConfigurationNotFoundError "$2" ;;
       get-object-lock-configuration) fail ObjectLockConfigurationNotFoundError "$2" ;;
-      get-bucket-policy) fail NoSuchBucketPolicy "$2" ;;
+      get-bucket-policy|get-bucket-policy-status) fail NoSuchBucketPolicy "$2" ;;
       get-bucket-replication) fail ReplicationConfigurationNotFoundError "$2" ;;
       # The live precondition (contains([...], Trail.S3BucketName)): the trail still
       # delivers to the planned bucket; the update-trail check: not moved yet.

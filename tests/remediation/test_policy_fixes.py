@@ -9,14 +9,17 @@ import dataclasses
 import json
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from orgscan.aws.sessions import SessionFactory
 from orgscan.config import build_settings
 from orgscan.model import Finding, IntegrityCheck, IntegrityCode, ReasonCode, ScanResult, Status
 from orgscan.remediation import RemediationSettings, build_plan
 from orgscan.remediation.apply import ApplyResult, StepStatus, apply_plan
+from orgscan.remediation.client_calls import StepFailed, check_holds
 from orgscan.remediation.iam_policy import remediation_policy
 from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.planfile import dumps, loads
@@ -26,7 +29,7 @@ from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
 from orgscan.simulate.denials import simulated_answers
 from tests.remediation.builders import WORKLOAD, finding, scan_result
-from tests.remediation.samples import assert_shell_clean
+from tests.remediation.samples import FakeAws, assert_shell_clean
 
 BILLING, PAYMENTS = "billing-prod-trail", "payments-prod-trail"
 
@@ -397,3 +400,51 @@ def test_a_policy_left_without_statements_is_deleted():
         )
         assert _policy(org, PAYMENTS) is None
         assert _status(_scan(org), PAYMENTS, IntegrityCode.PUBLIC_ACCESS) is Status.PASS
+
+
+def test_a_policy_deleted_since_the_scan_is_done_in_the_script_as_under_apply(
+    tmp_path, fake_aws: FakeAws
+):
+    # The scan saw a public policy; by the time the step runs the bucket has none (the fake
+    # aws answers get-bucket-policy-status with NoSuchBucketPolicy): nothing is left to take
+    # out, so the script skips the step, as --apply does, and goes on to block public access.
+    trail = _with(
+        finding("open", ReasonCode.COMPLIANT, public_access_blocked=False),
+        (IntegrityCode.PUBLIC_ACCESS, Status.FAIL),
+    )
+    plan = build_plan(scan_result(trail), RemediationSettings())
+    grants, _ = _entry(plan, IntegrityCode.PUBLIC_ACCESS).steps
+    assert grants.check is not None
+    assert grants.check.done_codes == ("NoSuchBucketPolicy",)
+    assert json.loads(dumps(plan))["entries"][0]["steps"][0]["check"]["done_codes"] == [
+        "NoSuchBucketPolicy"
+    ]
+    script = tmp_path / f"{WORKLOAD}.sh"
+    script.write_text(render_script(loads(dumps(plan)), WORKLOAD))
+    run = fake_aws.run(script, "--apply", account=WORKLOAD)
+    assert run.returncode == 0, run.stderr
+    assert "step 1: already done, skipped" in run.stdout
+    writes = [call[2] for call in fake_aws.calls() if not call[2].startswith("get-")]
+    assert writes == ["put-public-access-block"]
+
+
+@pytest.mark.parametrize(
+    ("code", "done"), [("NoSuchBucketPolicy", True), ("AccessDenied", None)], ids=str
+)
+def test_apply_reads_a_done_code_as_done_and_any_other_error_as_unreadable(code, done):
+    trail = _with(
+        finding("open", ReasonCode.COMPLIANT, public_access_blocked=False),
+        (IntegrityCode.PUBLIC_ACCESS, Status.FAIL),
+    )
+    grants, _ = _entry(
+        build_plan(scan_result(trail), RemediationSettings()), IntegrityCode.PUBLIC_ACCESS
+    ).steps
+    assert grants.check is not None
+    client = boto3.client("s3", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error("get_bucket_policy_status", service_error_code=code)
+        if done:
+            assert check_holds(client, grants.check) is True
+        else:
+            with pytest.raises(StepFailed, match="cannot read the current state"):
+                check_holds(client, grants.check)

@@ -158,7 +158,7 @@ def test_the_script_creates_each_job_after_checking_it_is_not_there(tmp_path: Pa
     ):
         assert words in create, words
     assert (
-        "if is_done True '' aws s3control list-jobs --account-id 222222222222 --job-statuses "
+        "if is_done True '' '' aws s3control list-jobs --account-id 222222222222 --job-statuses "
         in text
     )
     assert (

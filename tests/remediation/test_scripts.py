@@ -87,7 +87,7 @@ def test_script_content_commands_and_quoting(scripts):
     assert "put-bucket-versioning --bucket short-logs" not in text
     # Idempotent: each write is guarded by its read-only check.
     assert (
-        "if is_done '' '404 NoSuchBucket NotFound' aws s3api head-bucket --bucket "
+        "if is_done '' '404 NoSuchBucket NotFound' '' aws s3api head-bucket --bucket "
         "central-logs-locked --expected-bucket-owner 222222222222 --region us-east-1; "
         "then\n"
     ) in text
