@@ -23,6 +23,19 @@ def _without_syncfs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(files, "_libc_syncfs", lambda: None)
 
 
+def _recorded_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths ``os.fsync`` is called on from now on, in order."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
 def _write_two(folder: Path, within: Path) -> None:
     with AtomicBatch() as batch:
         batch.write(folder / "a.sh", "echo a\n", executable=True, within=within)
@@ -42,14 +55,7 @@ def test_files_appear_only_when_the_batch_commits_each_synced_before_its_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _without_syncfs(monkeypatch)
-    synced: list[str] = []
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    synced = _recorded_fsyncs(monkeypatch)
     folder = tmp_path / "remediation"
     _write_two(folder, tmp_path)
     _written_as_promised(folder)
@@ -72,15 +78,8 @@ def test_on_linux_the_file_system_is_synced_once_before_any_rename(
         seen.append((os.readlink(f"/proc/self/fd/{fd}"), _names(folder)))
         real_syncfs(fd)
 
-    fsynced: list[str] = []
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        fsynced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        real_fsync(fd)
-
+    fsynced = _recorded_fsyncs(monkeypatch)
     monkeypatch.setattr(files, "_libc_syncfs", lambda: syncfs)
-    monkeypatch.setattr(os, "fsync", fsync)
     _write_two(folder, tmp_path)
     _written_as_promised(folder)
     assert len(seen) == 1
