@@ -102,7 +102,10 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise error(f"{source}: not valid JSON ({exc})") from None
     try:
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        # Element by element: the text of a whole 147 MB findings.json, and its bytes, would
+        # be held at once beside the document.
+        for part in _parts(document):
+            json.dumps(part, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise error(
             f"{source}: holds a \\u escape that is not a character (a lone surrogate)"
@@ -110,6 +113,19 @@ def parse_json_text(text: str, source: str, error: type[InputError]) -> Any:
     except RecursionError:
         raise error(f"{source}: nested too deeply") from None
     return document
+
+
+def _parts(document: Any) -> Iterator[Any]:
+    """The document's top-level values, each of its arrays' elements one by one; its keys as
+    a list of their own."""
+    if isinstance(document, dict):
+        yield list(document)
+        for value in document.values():
+            yield from value if isinstance(value, list) else (value,)
+    elif isinstance(document, list):
+        yield from document
+    else:
+        yield document
 
 
 class ReadsBytes(Protocol):
