@@ -215,6 +215,12 @@ def folder_problem(run_dir: Path) -> str | None:
 
 def load_run(run_dir: Path) -> ScanResult:
     """Read and validate ``RUN_DIR/findings.json``; raise ``FindingsFileError`` on any defect."""
+    return load_run_and_version(run_dir)[0]
+
+
+def load_run_and_version(run_dir: Path) -> tuple[ScanResult, int]:
+    """``load_run``, with the file's ``schema_version`` (which the result does not keep), from
+    one reading of the file."""
     path = run_dir / FINDINGS_FILE
     if not run_dir.is_dir():
         raise FindingsFileError(f"{run_dir}: not a run folder ({folder_problem(run_dir)})")
@@ -228,7 +234,10 @@ def load_run(run_dir: Path) -> ScanResult:
     # The text goes before the result is made: at 10,000 accounts it is 147 MB that the
     # document already holds.
     del text
-    return _result(document, str(path))
+    result = _result(document, str(path))
+    # An int once the result is made: parse_document checked it is one it reads.
+    version: int = document["schema_version"]
+    return result, version
 
 
 def loads(text: str, source: str = FINDINGS_FILE) -> ScanResult:

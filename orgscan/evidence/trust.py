@@ -27,8 +27,11 @@ from pathlib import Path
 
 from orgscan.errors import UntrustedRunError
 from orgscan.evidence.manifest import NotARunFolderError, verify_folder
-from orgscan.findings import FINDINGS_FILE, FindingsFileError, folder_problem, load_run
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.findings import (
+    folder_problem,
+    load_run,
+    load_run_and_version,
+)
 from orgscan.model import ScanResult
 from orgscan.remediation.planfile import is_apply_record
 from orgscan.runs.folder import MANIFEST_FILE
@@ -85,8 +88,8 @@ def trusted_run(
         _check_manifest(run_dir, purpose, rebuilt)
         result = load_run(run_dir)
     else:
-        result = load_run(run_dir)
-        if _schema_version(run_dir) >= SEALED_SCHEMA_VERSION:
+        result, version = load_run_and_version(run_dir)
+        if version >= SEALED_SCHEMA_VERSION:
             if not force:
                 raise NotARunFolderError(
                     f"{run_dir / MANIFEST_FILE}: missing (the run did not finish, or its seal "
@@ -123,17 +126,3 @@ def _check_manifest(run_dir: Path, purpose: str, rebuilt: frozenset[str]) -> Non
             f"({', '.join(problems[:_NAMED])}{more}); refusing to {purpose}. "
             "`orgscan verify` names every difference"
         )
-
-
-def _schema_version(run_dir: Path) -> int:
-    """The ``schema_version`` of ``run_dir``'s findings.json, which ``load_run`` has read and
-    validated (the parsed result does not keep it)."""
-    path = run_dir / FINDINGS_FILE
-    try:
-        document = parse_json_text(read_regular_file(path), str(path), FindingsFileError)
-    except (OSError, UnicodeDecodeError) as exc:  # replaced since it was read
-        raise FindingsFileError(f"{path}: cannot be read ({exc})") from None
-    version = document.get("schema_version") if isinstance(document, dict) else None
-    if not isinstance(version, int):
-        raise FindingsFileError(f"{path}: changed while it was read")
-    return version
