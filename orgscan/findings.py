@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orgscan.errors import InputError
-from orgscan.findings_reader import SchemaError, parse_document
-from orgscan.jsondoc import parse_json_text, read_regular_file
+from orgscan.findings_fields import SchemaError
+from orgscan.findings_reader import ELEMENT_READERS, parse_document, read_element
+from orgscan.jsondoc import parse_json_text, read_regular_file, streamed_object
 from orgscan.jsonstream import LazyArray, json_pieces
 from orgscan.model import AccountCoverage, Finding, ScanError, ScanResult
 from orgscan.weakeners import Weakener
@@ -230,19 +231,42 @@ def load_run_and_version(run_dir: Path) -> tuple[ScanResult, int]:
         raise FindingsFileError(f"{path}: missing; is {run_dir} a run folder?") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FindingsFileError(f"{path}: cannot be read ({exc})") from None
-    document = parse_json_text(text, str(path), FindingsFileError)
-    # The text goes before the result is made: at 10,000 accounts it is 147 MB that the
-    # document already holds.
-    del text
-    result = _result(document, str(path))
-    # An int once the result is made: parse_document checked it is one it reads.
-    version: int = document["schema_version"]
-    return result, version
+    return _from_text(text, str(path))
+
+
+def _element_maker(key: str) -> Callable[[Any, int], Any]:
+    def make(element: Any, index: int) -> Any:
+        try:
+            return read_element(key, element, index)
+        except SchemaError as exc:  # the streamed reading gives up; the whole reading says why
+            raise ValueError(str(exc)) from None
+
+    return make
+
+
+#: Each of findings.json's arrays read an element at a time (``jsondoc.streamed_object``): a
+#: 10,000-account document is never held whole beside the result made of it.
+_ELEMENT_MAKERS = {key: _element_maker(key) for key in ELEMENT_READERS}
 
 
 def loads(text: str, source: str = FINDINGS_FILE) -> ScanResult:
     """Parse and validate the text of a ``findings.json``."""
-    return _result(parse_json_text(text, source, FindingsFileError), source)
+    return _from_text(text, source)[0]
+
+
+def _from_text(text: str, source: str) -> tuple[ScanResult, int]:
+    """The result in ``text`` and its ``schema_version``: read an element at a time, so that a
+    10,000-account document (290 MB parsed) is never held whole beside the result; read whole
+    when that cannot be done, which also names what is wrong."""
+    streamed = streamed_object(text, _ELEMENT_MAKERS)
+    if streamed is not None:
+        try:
+            # An int once the result is made: parse_document checked it is one it reads.
+            return parse_document(*streamed), streamed[0]["schema_version"]
+        except SchemaError:
+            pass  # read whole below: the refusal names what it always named
+    document = parse_json_text(text, source, FindingsFileError)
+    return _result(document, source), document["schema_version"]
 
 
 def _result(document: Any, source: str) -> ScanResult:
