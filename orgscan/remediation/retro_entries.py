@@ -53,8 +53,13 @@ def job_mode(settings: RemediationSettings) -> LockMode:
 
 
 def retro_lock_entries(result: ScanResult, settings: RemediationSettings) -> list[PlanEntry]:
-    """One ``retro-lock`` entry per PASS bucket whose count found unprotected files."""
-    started = _parse(result.run.started_at)
+    """One ``retro-lock`` entry per PASS bucket whose count found unprotected files; none when
+    the run's start is no time (a findings.json edited by hand: the reader shows such text as
+    it is), as the jobs' retention runs from it."""
+    try:
+        started = _parse(result.run.started_at)
+    except ValueError:
+        return []
     mode = job_mode(settings)
     by_bucket: dict[str, list[Finding]] = {}
     for finding in sorted(result.findings, key=lambda f: f.trail_arn):

@@ -283,3 +283,15 @@ def test_iam_policy_with_retro_lock_gives_the_role_beside_the_callers_policy(
     resources = {r for s in entry["policy"]["Statement"] for r in s["Resource"]}
     assert f"arn:aws:s3:::{BUCKET}/*" in resources
     assert WORKLOAD not in json.dumps(entry)  # the clean bucket needs no job
+
+
+def test_a_run_start_that_is_no_time_makes_no_job_and_no_traceback() -> None:
+    # findings.json edited by hand: the reader keeps a run time that is not one as text.
+    result = _result()
+    assert _retro_entries(build_plan(result, RemediationSettings()))
+    edited = replace(result, run=replace(result.run, started_at=""))
+    assert _retro_entries(build_plan(edited, RemediationSettings())) == []
+
+
+def _retro_entries(plan: Plan) -> list[PlanEntry]:
+    return [entry for entry in plan.entries if entry.kind is EntryKind.RETRO_LOCK]
