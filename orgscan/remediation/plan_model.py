@@ -12,6 +12,7 @@ and buckets whose owner is unknown.
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -276,10 +277,36 @@ class Plan:
             for step in entry.steps:
                 if entry.acting_account_id and step.account_id != entry.acting_account_id:
                     needs[step.account_id].add(entry.acting_account_id)
+        # Each account's needs not yet placed, and who waits on whom: each account is placed
+        # once (9,835 accounts at 10,000 were each compared with all the others, again and
+        # again). An acting account without steps of its own is never placed: an account
+        # waiting on it goes only when nothing else can.
+        unmet = {account: len(need) for account, need in needs.items()}
+        waiting_on: dict[str, list[str]] = {}
+        for account, need in needs.items():
+            for needed in need:
+                waiting_on.setdefault(needed, []).append(account)
+        position = {account: index for index, account in enumerate(accounts)}
+        ready = [position[account] for account in accounts if not unmet[account]]
+        heapq.heapify(ready)
+        placed: set[str] = set()
         ordered: list[str] = []
+        lowest = 0  # no account before it is unplaced
         while len(ordered) < len(accounts):
-            ready = [a for a in accounts if a not in ordered and needs[a] <= set(ordered)]
-            # A cycle (A's bucket used by B's trail and B's by A's) cannot be ordered
-            # strictly; take the lowest id so every account is still listed once.
-            ordered.append(ready[0] if ready else next(a for a in accounts if a not in ordered))
+            if ready:
+                account = accounts[heapq.heappop(ready)]
+                if account in placed:
+                    continue
+            else:
+                # A cycle (A's bucket used by B's trail and B's by A's) cannot be ordered
+                # strictly; take the lowest id so every account is still listed once.
+                while accounts[lowest] in placed:
+                    lowest += 1
+                account = accounts[lowest]
+            placed.add(account)
+            ordered.append(account)
+            for waiting in waiting_on.get(account, ()):
+                unmet[waiting] -= 1
+                if not unmet[waiting] and waiting not in placed:
+                    heapq.heappush(ready, position[waiting])
         return ordered

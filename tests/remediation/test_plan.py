@@ -16,7 +16,7 @@ from orgscan.model import ExceptionMark, LockMode, Policy, ReasonCode, RequiredM
 from orgscan.remediation import RemediationSettings, Strategy, build_plan
 from orgscan.remediation.buckets import new_bucket_name
 from orgscan.remediation.plan import resolve_retention
-from orgscan.remediation.plan_model import Retention
+from orgscan.remediation.plan_model import Plan, PlanEntry, Retention, Service, Step
 from tests.remediation.builders import (
     LOG_ARCHIVE,
     MGMT,
@@ -350,3 +350,63 @@ def test_new_bucket_name_is_always_a_valid_s3_name(old):
     assert "-." not in name
     assert name.endswith("-locked")
     assert new_bucket_name(old) == name
+
+
+def _ordered_one_by_one(plan: Plan) -> list[str]:
+    """The account order as it was first written: each time, the lowest id whose needs are
+    all placed, else (a cycle) the lowest id not placed."""
+    accounts = plan.accounts_with_steps()
+    needs: dict[str, set[str]] = {account: set() for account in accounts}
+    for entry in plan.entries:
+        for step in entry.steps:
+            if entry.acting_account_id and step.account_id != entry.acting_account_id:
+                needs[step.account_id].add(entry.acting_account_id)
+    ordered: list[str] = []
+    while len(ordered) < len(accounts):
+        ready = [a for a in accounts if a not in ordered and needs[a] <= set(ordered)]
+        ordered.append(ready[0] if ready else next(a for a in accounts if a not in ordered))
+    return ordered
+
+
+_ACCOUNTS = [f"{n:012d}" for n in range(1, 7)]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([None, *_ACCOUNTS]), st.lists(st.sampled_from(_ACCOUNTS))),
+        max_size=8,
+    )
+)
+def test_the_account_order_is_the_one_placed_one_by_one(
+    entries: list[tuple[str | None, list[str]]],
+) -> None:
+    # Any plan: entries acting as any account (or none), with steps of any accounts, cycles
+    # and acting accounts without steps of their own included.
+    plan = Plan(
+        run_started_at="2026-12-01T00:00:00Z",
+        organization_id=None,
+        settings=RemediationSettings(),
+        retention=Retention(LockMode.GOVERNANCE, 90),
+        entries=tuple(
+            PlanEntry(
+                bucket_name=f"bucket-{number}",
+                bucket_account_id=acting,
+                acting_account_id=acting,
+                region="us-east-1",
+                strategy=None,
+                findings=(),
+                reason_codes=(),
+                retention=None,
+                new_bucket_name=None,
+                steps=tuple(
+                    Step(account, "us-east-1", Service.S3, "PutBucketVersioning", {}, "", ())
+                    for account in steppers
+                ),
+                explanation="",
+            )
+            for number, (acting, steppers) in enumerate(entries)
+        ),
+    )
+    order = plan.account_order()
+    assert order == _ordered_one_by_one(plan)
+    assert sorted(order) == plan.accounts_with_steps()
