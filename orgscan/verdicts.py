@@ -15,6 +15,7 @@ ERROR finding) is tried both ways; when the answer depends on it, the region is 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -192,6 +193,15 @@ def with_verdicts(
     ``regions`` holds the regions of each scanned account; an account that was not scanned (or
     has no entry) keeps a null verdict.
     """
+    # Each account is judged on its own trails and the organization's, in the findings' order:
+    # 10,000 accounts each going through all 19,662 findings took 15 s.
+    own: dict[str, list[int]] = {}
+    organization: list[int] = []
+    for index, finding in enumerate(findings):
+        if finding.is_organization_trail:
+            organization.append(index)
+        else:
+            own.setdefault(finding.account_id, []).append(index)
     judged: list[AccountCoverage] = []
     for account in accounts:
         account_regions = regions.get(account.account_id)
@@ -200,7 +210,10 @@ def with_verdicts(
                 replace(account, verdict=None, verdict_code=None, protected_by=(), gaps=())
             )
             continue
-        verdict = account_verdict(account.account_id, account_regions, findings)
+        recording = [
+            findings[index] for index in heapq.merge(own.get(account.account_id, ()), organization)
+        ]
+        verdict = account_verdict(account.account_id, account_regions, recording)
         judged.append(
             replace(
                 account,

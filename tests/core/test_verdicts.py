@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orgscan.model import (
     AccountCoverage,
@@ -365,3 +367,35 @@ def test_every_gap_has_a_why(
 ) -> None:
     result = account_verdict(APP, regions, findings)
     assert {g.region: (g.code, g.why) for g in result.gaps}[E1] == gap
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([MGMT, APP, OTHER]),
+            st.booleans(),
+            st.booleans(),
+            st.sampled_from([E1, W2]),
+            st.sampled_from(list(Status)),
+        ),
+        max_size=8,
+    )
+)
+def test_each_account_is_judged_as_if_it_read_every_finding(
+    rows: list[tuple[str, bool, bool, str, Status]],
+) -> None:
+    # with_verdicts hands each account only its own trails and the organization's.
+    findings = [
+        trail(f"t{number}", owner, org=org, multi=multi, home=home, status=status)
+        for number, (owner, org, multi, home, status) in enumerate(rows)
+    ]
+    accounts = [AccountCoverage(a, a, "/Root", "ACTIVE", True, 2, None) for a in (MGMT, APP, OTHER)]
+    regions = {MGMT: BOTH, APP: AccountRegions(scanned=(E1,), failed=(W2,)), OTHER: BOTH}
+    for judged in with_verdicts(accounts, findings, regions):
+        alone = account_verdict(judged.account_id, regions[judged.account_id], findings)
+        assert (judged.verdict, judged.verdict_code, judged.protected_by, judged.gaps) == (
+            alone.verdict,
+            alone.verdict_code,
+            alone.protected_by,
+            alone.gaps,
+        )
