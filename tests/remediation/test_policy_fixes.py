@@ -23,7 +23,7 @@ from orgscan.remediation.client_calls import StepFailed, check_holds
 from orgscan.remediation.iam_policy import remediation_policy
 from orgscan.remediation.plan_model import EntryKind, Plan, PlanEntry
 from orgscan.remediation.planfile import dumps, loads
-from orgscan.remediation.safety import unsafe_steps
+from orgscan.remediation.safety import plan_differences, unsafe_steps
 from orgscan.remediation.scripts import render_script
 from orgscan.scan import scan_organization
 from orgscan.simulate import SimulatedOrg, build_demo_org, demo_mock
@@ -448,3 +448,20 @@ def test_apply_reads_a_done_code_as_done_and_any_other_error_as_unreadable(code,
         else:
             with pytest.raises(StepFailed, match="cannot read the current state"):
                 check_holds(client, grants.check)
+
+
+def test_a_plan_whose_check_gains_a_done_code_differs_from_the_rebuilt_one() -> None:
+    # A hand-edited done code (AccessDenied read as "done") would skip a step without reading
+    # the bucket: plan.json is refused when it differs from the plan findings.json gives.
+    trail = _with(
+        finding("open", ReasonCode.COMPLIANT, public_access_blocked=False),
+        (IntegrityCode.PUBLIC_ACCESS, Status.FAIL),
+    )
+    plan = build_plan(scan_result(trail), RemediationSettings())
+    document = json.loads(dumps(plan))
+    (entry,) = [e for e in document["entries"] if e.get("check") == "PUBLIC_ACCESS"]
+    entry["steps"][0]["check"]["done_codes"].append("AccessDenied")
+    edited = loads(json.dumps(document))
+    assert edited != plan
+    (difference,) = plan_differences(edited, plan)
+    assert "steps" in difference
