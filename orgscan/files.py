@@ -206,28 +206,21 @@ class AtomicBatch:
         )
         self._pending.append((tmp_name, path))
 
-    def _create(self, path: Path, within: Path | None, executable: bool) -> tuple[int, Path]:
+    def _create(self, path: Path, within: Path | None, executable: bool) -> tuple[int, Path] | None:
         """The temporary file of ``path``, created with its mode (``file_mode``: the umask
-        applies at creation) and open for writing."""
+        applies at creation) and open for writing; None when its name is taken, and
+        ``_write_temp`` makes one under mkstemp's name."""
         folder = path.parent
         try:
             if folder not in self._folders:
                 real_folder(folder, within)
                 self._folders.add(folder)
             tmp_name = folder / f".{path.name}.{self._token}{TEMP_SUFFIX}"
-            try:
-                fd = os.open(tmp_name, _CREATE, 0o700 if executable else 0o600)
-            except FileExistsError:
-                fd, tmp_name = private_temp(path, within)
-                try:
-                    os.fchmod(fd, file_mode(executable=executable))
-                except BaseException:
-                    os.close(fd)
-                    _discard(tmp_name)
-                    raise
+            return os.open(tmp_name, _CREATE, 0o700 if executable else 0o600), tmp_name
+        except FileExistsError:
+            return None
         except OSError as exc:
             raise naming(exc, path) from None
-        return fd, tmp_name
 
     def commit(self) -> None:
         """Sync every file written, rename each onto its name, sync their folders."""
