@@ -128,13 +128,8 @@ def iter_dumps(result: ScanResult) -> Iterator[str]:
 
 
 def _finding_to_dict(finding: Finding) -> dict[str, Any]:
-    # Field order is the contract's; StrEnum members serialise as their value. A shallow read,
-    # not asdict's deep copy: this runs once per trail for every report of a large run.
-    values = (getattr(finding, key) for key in _FINDING_FIELDS)
-    row = {
-        key: (value.value if hasattr(value, "value") else value)
-        for key, value in zip(_FINDING_FIELDS, values, strict=True)
-    }
+    # Field order is the contract's.
+    row = _plain_fields(finding, _FINDING_FIELDS)
     row["integrity"] = [check.to_dict() for check in finding.integrity]
     # Written only when the register matched, so runs without exceptions keep the plain schema.
     if finding.exception is not None:
@@ -182,10 +177,15 @@ def _error_to_dict(error: ScanError) -> dict[str, Any]:
 def finding_columns(finding: Finding) -> dict[str, Any]:
     """The ``FINDING_COLUMNS`` of ``finding`` as plain values: a row of ``findings_frame``
     without pandas (None where the frame holds a missing value)."""
-    values = (getattr(finding, key) for key in FINDING_COLUMNS)
+    return _plain_fields(finding, FINDING_COLUMNS)
+
+
+def _plain_fields(finding: Finding, keys: Iterable[str]) -> dict[str, Any]:
+    # StrEnum members as their value. A shallow read, not asdict's deep copy: this runs once
+    # per trail for every report of a large run.
     return {
         key: (value.value if hasattr(value, "value") else value)
-        for key, value in zip(FINDING_COLUMNS, values, strict=True)
+        for key, value in ((key, getattr(finding, key)) for key in keys)
     }
 
 
@@ -266,11 +266,7 @@ def _from_text(text: str, source: str) -> tuple[ScanResult, int]:
         except SchemaError:
             pass  # read whole below: the refusal names what it always named
     document = parse_json_text(text, source, FindingsFileError)
-    return _result(document, source), document["schema_version"]
-
-
-def _result(document: Any, source: str) -> ScanResult:
     try:
-        return parse_document(document)
+        return parse_document(document), document["schema_version"]
     except SchemaError as exc:
         raise FindingsFileError(f"{source}: {exc}") from None
